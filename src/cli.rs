@@ -1,0 +1,884 @@
+//! The headless `strata` command line: argument parsing and one function per subcommand, all calling
+//! the engine. Errors are one line on stderr and a non-zero exit; with `--json`, stdout holds only the
+//! JSON document.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+
+use crate::engine::cluster::kmeans::KMeansParams;
+use crate::engine::cluster::sweep::sweep;
+use crate::engine::data::{self, Delimiter, ReadOptions, TextEncoding, read_table, write_table};
+use crate::engine::error::{ClusterError, DataError, PipelineError, ProjectError};
+use crate::engine::features::{
+    FeatureRecipe, MissingRule, NegativeAmounts, Scaling, TransactionColumns, aggregate_transactions,
+};
+use crate::engine::jobs::JobContext;
+use crate::engine::metrics::{Indices, evaluate};
+use crate::engine::pipeline::{
+    self, Algorithm, DataSource, DuplicateIdRule, ModelSpec, PipelineResult, PipelineSpec, SourceResolver, SourceSpec,
+    TableKind,
+};
+use crate::engine::project::{self, Project, SegmentNote, StoredResults};
+
+/// The built-in demo project (CDNOW, segmented on log-scaled, standardised RFM).
+pub const DEMO_PROJECT: &str = include_str!("../projects/cdnow-demo.strata");
+
+/// Strata: customer segmentation. Without a command, opens the built-in demo project.
+#[derive(Debug, Parser)]
+#[command(name = "strata", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Aggregate a transaction log to one row per customer (recency, frequency, monetary value).
+    Rfm(RfmArgs),
+    /// Segment for every k in a range and report every index per k, with a suggested k.
+    Sweep(SweepArgs),
+    /// Segment at one k; write assignments and optionally a project file.
+    Fit(FitArgs),
+    /// Report the indices of an existing labeling (for example a legacy segment column).
+    Evaluate(EvaluateArgs),
+    /// Re-run a project headless; with --verify, fail unless it reproduces the stored assignment.
+    Run(RunArgs),
+    /// Run the built-in demo project headless and print its sweep and segments.
+    Demo(DemoArgs),
+}
+
+/// How to read a data file.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ReadArgs {
+    /// Field delimiter (a character, 'tab' or 'whitespace'); sniffed when not given.
+    #[arg(long)]
+    pub delimiter: Option<Delimiter>,
+    /// Whether the first row is a header; sniffed when not given.
+    #[arg(long)]
+    pub header: Option<bool>,
+    /// Text encoding for files that are not UTF-8: utf8, windows-1252 or lossy.
+    #[arg(long, default_value = "utf8", value_parser = parse_encoding)]
+    pub encoding: TextEncoding,
+    /// Skip malformed rows (ragged, unterminated quote) instead of refusing the file; reported.
+    #[arg(long)]
+    pub skip_bad_rows: bool,
+}
+
+impl ReadArgs {
+    fn options(&self) -> ReadOptions {
+        ReadOptions {
+            delimiter: self.delimiter,
+            quote: None,
+            has_header: self.header,
+            encoding: self.encoding,
+            skip_bad_rows: self.skip_bad_rows,
+            sample_rows: None,
+        }
+    }
+}
+
+fn parse_encoding(s: &str) -> Result<TextEncoding, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "utf8" | "utf-8" => Ok(TextEncoding::Utf8),
+        "windows-1252" | "cp1252" | "latin1" | "latin-1" | "iso-8859-1" => Ok(TextEncoding::Windows1252),
+        "lossy" => Ok(TextEncoding::Lossy),
+        _ => Err(format!("unknown encoding '{s}'; use utf8, windows-1252 or lossy")),
+    }
+}
+
+fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("'{s}' is not a date in YYYY-MM-DD form"))
+}
+
+fn parse_k_range(s: &str) -> Result<(usize, usize), String> {
+    let (lo, hi) = s
+        .split_once("..")
+        .ok_or_else(|| format!("'{s}' is not a k range like 2..10"))?;
+    let lo: usize = lo
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{lo}' in '{s}' is not a whole number"))?;
+    let hi: usize = hi
+        .trim()
+        .trim_start_matches('=')
+        .parse()
+        .map_err(|_| format!("'{hi}' in '{s}' is not a whole number"))?;
+    if lo < 1 || lo > hi {
+        return Err(format!(
+            "k range '{s}' must go from at least 1 up to a k no smaller than its start"
+        ));
+    }
+    Ok((lo, hi))
+}
+
+/// Arguments of `strata rfm`.
+#[derive(Debug, Args)]
+pub struct RfmArgs {
+    /// The transaction log.
+    #[arg(long)]
+    pub transactions: PathBuf,
+    /// Customer id column.
+    #[arg(long)]
+    pub customer_id: String,
+    /// Transaction date column.
+    #[arg(long)]
+    pub date: String,
+    /// Transaction amount column.
+    #[arg(long)]
+    pub amount: String,
+    /// Compute features as of this date (YYYY-MM-DD); default: the day after the last transaction.
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Refuse negative amounts instead of keeping them.
+    #[arg(long)]
+    pub forbid_negative: bool,
+    /// Output file (.csv or .parquet).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Reader options.
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+/// Where the customer table comes from and how features are made: shared by sweep, fit, evaluate.
+#[derive(Debug, Args, Clone)]
+pub struct DataArgs {
+    /// A customer table (one row per customer).
+    #[arg(long, conflicts_with_all = ["transactions", "demo"])]
+    pub data: Option<PathBuf>,
+    /// A transaction log, aggregated to customers first (needs --customer-id, --date, --amount).
+    #[arg(long, conflicts_with = "demo", requires_all = ["customer_id", "date", "amount"])]
+    pub transactions: Option<PathBuf>,
+    /// Use the built-in CDNOW transaction log.
+    #[arg(long)]
+    pub demo: bool,
+    /// Customer id column of a transaction log.
+    #[arg(long)]
+    pub customer_id: Option<String>,
+    /// Date column of a transaction log.
+    #[arg(long)]
+    pub date: Option<String>,
+    /// Amount column of a transaction log.
+    #[arg(long)]
+    pub amount: Option<String>,
+    /// As-of date for a transaction log (YYYY-MM-DD).
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Id column of a customer table (written beside the segment).
+    #[arg(long)]
+    pub id: Option<String>,
+    /// What to do with repeated ids in a customer table: refuse, keep-first or aggregate.
+    #[arg(long, default_value = "refuse", value_parser = parse_duplicates)]
+    pub duplicates: DuplicateIdRule,
+    /// Feature columns, comma-separated.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub features: Vec<String>,
+    /// Features to transform with log1p, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub log1p: Vec<String>,
+    /// Scaling of every feature.
+    #[arg(long, default_value = "zscore")]
+    pub scale: Scaling,
+    /// Missing values: median, mean, mode, constant:VALUE, drop or fallback.
+    #[arg(long, default_value = "median")]
+    pub missing: MissingRule,
+    /// Sensitive columns you explicitly allow as features (recorded).
+    #[arg(long, value_delimiter = ',')]
+    pub allow_sensitive: Vec<String>,
+    /// Reader options.
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+fn parse_duplicates(s: &str) -> Result<DuplicateIdRule, String> {
+    match s {
+        "refuse" => Ok(DuplicateIdRule::Refuse),
+        "keep-first" => Ok(DuplicateIdRule::KeepFirst),
+        "aggregate" => Ok(DuplicateIdRule::Aggregate),
+        _ => Err(format!(
+            "unknown duplicate rule '{s}'; use refuse, keep-first or aggregate"
+        )),
+    }
+}
+
+impl DataArgs {
+    /// The spec's source, table kind and recipe, paths stored relative to `base_dir` where possible.
+    fn spec(&self, model: ModelSpec, base_dir: Option<&Path>) -> Result<PipelineSpec, String> {
+        let stored_path = |p: &Path| -> String {
+            match base_dir.and_then(|b| relative_path(p, b)) {
+                Some(rel) => rel,
+                None => std::path::absolute(p)
+                    .unwrap_or_else(|_| p.to_path_buf())
+                    .to_string_lossy()
+                    .into_owned(),
+            }
+        };
+        let (source, table) = if let Some(path) = &self.data {
+            (
+                DataSource::File(stored_path(path)),
+                TableKind::CustomerTable {
+                    id_column: self.id.clone(),
+                },
+            )
+        } else {
+            let source = match &self.transactions {
+                Some(path) => DataSource::File(stored_path(path)),
+                None if self.demo => DataSource::DemoTransactions,
+                None => return Err("give --data, --transactions or --demo".to_string()),
+            };
+            let pick = |v: &Option<String>, default: &str, flag: &str| match (v, self.demo) {
+                (Some(v), _) => Ok(v.clone()),
+                (None, true) => Ok(default.to_string()),
+                (None, false) => Err(format!("--transactions needs {flag}")),
+            };
+            let columns = TransactionColumns {
+                customer_id: pick(&self.customer_id, "customer_id", "--customer-id")?,
+                date: pick(&self.date, "date", "--date")?,
+                amount: pick(&self.amount, "dollar_value", "--amount")?,
+                as_of: self.as_of,
+                negative_amounts: NegativeAmounts::Allow,
+            };
+            (source, TableKind::TransactionLog(columns))
+        };
+        let mut recipe = FeatureRecipe::numeric(&self.features, &self.log1p, self.scale, self.missing);
+        for feature in &mut recipe.features {
+            feature.allow_sensitive = self.allow_sensitive.contains(&feature.column);
+        }
+        for name in self.log1p.iter().chain(&self.allow_sensitive) {
+            if !self.features.contains(name) {
+                return Err(format!(
+                    "'{name}' is not among --features ({})",
+                    self.features.join(",")
+                ));
+            }
+        }
+        Ok(PipelineSpec {
+            source: SourceSpec {
+                source,
+                read_options: self.read.options(),
+                fingerprint: None,
+            },
+            table,
+            attributes: None,
+            duplicate_ids: self.duplicates,
+            role_overrides: Vec::new(),
+            recipe,
+            model,
+        })
+    }
+}
+
+/// `path` relative to `base` when it lies inside it.
+fn relative_path(path: &Path, base: &Path) -> Option<String> {
+    let path = std::path::absolute(path).ok()?;
+    let base = std::path::absolute(base).ok()?;
+    let rel = path.strip_prefix(&base).ok()?;
+    Some(rel.to_string_lossy().replace('\\', "/"))
+}
+
+/// k-means options shared by sweep and fit.
+#[derive(Debug, Args, Clone)]
+pub struct KMeansArgs {
+    /// Seed of every random choice.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// k-means++ initialisations per k (the best inertia is kept).
+    #[arg(long, default_value_t = 5)]
+    pub n_init: usize,
+    /// Iteration cap per initialisation.
+    #[arg(long, default_value_t = 300)]
+    pub max_iter: usize,
+    /// Convergence tolerance (relative to the mean feature variance).
+    #[arg(long, default_value_t = 1e-4)]
+    pub tolerance: f64,
+}
+
+impl KMeansArgs {
+    fn params(&self, k: usize) -> KMeansParams {
+        KMeansParams {
+            k,
+            n_init: self.n_init,
+            max_iter: self.max_iter,
+            tolerance: self.tolerance,
+            seed: self.seed,
+        }
+    }
+}
+
+/// Arguments of `strata sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Data and features.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// k range, for example 2..10 (inclusive).
+    #[arg(long, value_parser = parse_k_range)]
+    pub k: (usize, usize),
+    /// k-means options.
+    #[command(flatten)]
+    pub kmeans: KMeansArgs,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `strata fit`.
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// Data and features.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Number of segments.
+    #[arg(long)]
+    pub k: usize,
+    /// Also sweep this k range and store it in the project (for example 2..10).
+    #[arg(long, value_parser = parse_k_range)]
+    pub sweep: Option<(usize, usize)>,
+    /// k-means options.
+    #[command(flatten)]
+    pub kmeans: KMeansArgs,
+    /// Write the assignments (id and `segment`) to this .csv or .parquet file.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Write a project file here.
+    #[arg(long)]
+    pub project: Option<PathBuf>,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `strata evaluate`.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Data and features.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The column holding the existing segment labels.
+    #[arg(long)]
+    pub labels: String,
+    /// Seed of the silhouette sample (used above 50,000 rows).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `strata run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The project file.
+    pub project: PathBuf,
+    /// Fail unless the re-run reproduces the stored assignment fingerprint.
+    #[arg(long)]
+    pub verify: bool,
+    /// Read data files outside the project's folder (only for projects you trust).
+    #[arg(long)]
+    pub allow_outside_paths: bool,
+    /// Run even when a data file's fingerprint differs from the stored one.
+    #[arg(long)]
+    pub accept_changed_data: bool,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `strata demo`.
+#[derive(Debug, Args, Default)]
+pub struct DemoArgs {
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A CLI failure: already a sentence for the user.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct CliError(String);
+
+impl From<PipelineError> for CliError {
+    fn from(e: PipelineError) -> Self {
+        CliError(e.to_string())
+    }
+}
+impl From<DataError> for CliError {
+    fn from(e: DataError) -> Self {
+        CliError(e.to_string())
+    }
+}
+impl From<ClusterError> for CliError {
+    fn from(e: ClusterError) -> Self {
+        CliError(e.to_string())
+    }
+}
+impl From<ProjectError> for CliError {
+    fn from(e: ProjectError) -> Self {
+        CliError(e.to_string())
+    }
+}
+impl From<String> for CliError {
+    fn from(e: String) -> Self {
+        CliError(e)
+    }
+}
+
+fn warn_all(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
+fn print_json(value: &serde_json::Value) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| CliError(format!("could not write JSON: {e}")))?;
+    println!("{text}");
+    Ok(())
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Some(Command::Rfm(args)) => rfm(args),
+        Some(Command::Sweep(args)) => sweep_command(args),
+        Some(Command::Fit(args)) => fit(args),
+        Some(Command::Evaluate(args)) => evaluate_command(args),
+        Some(Command::Run(args)) => run_project(args),
+        Some(Command::Demo(args)) => demo(args),
+        None => demo(DemoArgs::default()),
+    }
+}
+
+fn cwd() -> PathBuf {
+    std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))
+}
+
+fn rfm(args: RfmArgs) -> Result<(), CliError> {
+    let table = read_table(&args.transactions, &args.read.options())?;
+    warn_all(&table.warnings);
+    let columns = TransactionColumns {
+        customer_id: args.customer_id,
+        date: args.date,
+        amount: args.amount,
+        as_of: args.as_of,
+        negative_amounts: if args.forbid_negative {
+            NegativeAmounts::Forbid
+        } else {
+            NegativeAmounts::Allow
+        },
+    };
+    let mut result = aggregate_transactions(&table.frame, &columns)?;
+    warn_all(&result.warnings);
+    write_table(&mut result.customers, &args.out)?;
+    eprintln!(
+        "{} customers from {} transactions as of {}; written to {}",
+        result.customers.height(),
+        result.n_transactions_used,
+        result.as_of,
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// Loads the customer table and builds the feature matrix for sweep and evaluate.
+fn features_for(
+    args: &DataArgs,
+) -> Result<
+    (
+        PipelineSpec,
+        pipeline::CustomerTable,
+        crate::engine::features::FeatureMatrix,
+    ),
+    CliError,
+> {
+    let spec = args.spec(
+        ModelSpec {
+            algorithm: Algorithm::KMeans(KMeansParams::default()),
+            k_range: None,
+        },
+        None,
+    )?;
+    let resolver = SourceResolver::user_chosen(&cwd());
+    let table = pipeline::build_customer_table(&spec, &resolver)?;
+    let roles = pipeline::effective_roles(&table.frame, &spec.role_overrides);
+    let role_map = roles.iter().map(|g| (g.column.clone(), g.role)).collect();
+    let (_, matrix) = spec
+        .recipe
+        .fit_transform(&table.frame, &role_map)
+        .map_err(PipelineError::from)?;
+    Ok((spec, table, matrix))
+}
+
+fn sweep_command(args: SweepArgs) -> Result<(), CliError> {
+    let (_, table, matrix) = features_for(&args.data)?;
+    warn_all(&table.warnings);
+    warn_all(&matrix.warnings);
+    let (lo, hi) = args.k;
+    let result = sweep(
+        matrix.values.view(),
+        lo,
+        hi,
+        &args.kmeans.params(lo),
+        &JobContext::inline(),
+    )?;
+    warn_all(&result.warnings);
+    if args.json {
+        return print_json(&serde_json::to_value(&result).map_err(|e| CliError(e.to_string()))?);
+    }
+    print_sweep_table(&result);
+    Ok(())
+}
+
+fn print_sweep_table(result: &crate::engine::cluster::sweep::SweepResult) {
+    let fmt = |v: Option<f64>, digits: usize| v.map_or("-".to_string(), |v| format!("{v:.digits$}"));
+    println!("{} customers segmented", result.n_rows);
+    println!(
+        "{:>3}  {:>14}  {:>10}  {:>17}  {:>14}  sizes",
+        "k", "inertia", "silhouette", "calinski_harabasz", "davies_bouldin"
+    );
+    for r in &result.runs {
+        let mark = if Some(r.k) == result.suggested_k { "*" } else { " " };
+        println!(
+            "{:>2}{mark}  {:>14.2}  {:>10}  {:>17}  {:>14}  {:?}",
+            r.k,
+            r.inertia,
+            fmt(r.silhouette, 4),
+            fmt(r.calinski_harabasz, 1),
+            fmt(r.davies_bouldin, 4),
+            r.sizes
+        );
+    }
+    if let Some(k) = result.knee_k {
+        println!("elbow knee: k = {k}");
+    }
+    match result.suggested_k {
+        Some(k) => println!("suggested k = {k}: {}", result.reason),
+        None => println!("no suggestion: {}", result.reason),
+    }
+}
+
+fn fit(args: FitArgs) -> Result<(), CliError> {
+    let base_dir = match &args.project {
+        Some(p) => p
+            .parent()
+            .map(Path::to_path_buf)
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_else(cwd),
+        None => cwd(),
+    };
+    let model = ModelSpec {
+        algorithm: Algorithm::KMeans(args.kmeans.params(args.k)),
+        k_range: args.sweep,
+    };
+    let mut spec = args.data.spec(model, Some(&base_dir))?;
+    // The paths the user typed are relative to the working directory; the project stores them
+    // relative to its own folder.
+    let spec_for_run = PipelineSpec {
+        source: SourceSpec {
+            source: user_source(&args.data),
+            ..spec.source.clone()
+        },
+        ..spec.clone()
+    };
+    let result = pipeline::run(
+        &spec_for_run,
+        &SourceResolver::user_chosen(&cwd()),
+        &JobContext::inline(),
+    )?;
+    warn_all(&result.warnings);
+    let id_column = spec.id_column().map(str::to_string);
+    if let Some(out) = &args.out {
+        let mut assignments = pipeline::assignments_frame(&result, id_column.as_deref())?;
+        write_table(&mut assignments, out)?;
+        eprintln!(
+            "assignments of {} customers written to {}",
+            assignments.height(),
+            out.display()
+        );
+    }
+    if let Some(path) = &args.project {
+        spec.source.fingerprint = result.source_fingerprints.first().cloned();
+        let mut project = Project::new(spec);
+        project.results = Some(StoredResults::from_result(&result));
+        project.segments = default_segment_notes(&result);
+        project.save(path)?;
+        eprintln!("project written to {}", path.display());
+    }
+    if args.json {
+        return print_json(&fit_json(&result));
+    }
+    print_fit_summary(&result);
+    Ok(())
+}
+
+/// The source as the user typed it (relative to the working directory), for running now.
+fn user_source(args: &DataArgs) -> DataSource {
+    match (&args.data, &args.transactions) {
+        (Some(p), _) | (None, Some(p)) => DataSource::File(p.to_string_lossy().into_owned()),
+        (None, None) => DataSource::DemoTransactions,
+    }
+}
+
+fn default_segment_notes(result: &PipelineResult) -> Vec<SegmentNote> {
+    let mut notes: Vec<SegmentNote> = (0..result.fit.sizes.len())
+        .map(|s| SegmentNote {
+            segment: s,
+            name: format!("Segment {}", s + 1),
+            notes: String::new(),
+        })
+        .collect();
+    if !result.matrix.fallback_rows.is_empty() {
+        notes.push(SegmentNote {
+            segment: result.fit.sizes.len(),
+            name: "Fallback".to_string(),
+            notes: "customers with missing data, kept out of the fit".to_string(),
+        });
+    }
+    notes
+}
+
+fn indices_json(indices: &Indices) -> serde_json::Value {
+    json!({
+        "k": indices.k,
+        "inertia": indices.inertia,
+        "silhouette": indices.silhouette.as_ref().map(|s| s.mean),
+        "calinski_harabasz": indices.calinski_harabasz,
+        "davies_bouldin": indices.davies_bouldin,
+        "sizes": indices.sizes,
+        "silhouette_detail": indices.silhouette,
+    })
+}
+
+fn fit_json(result: &PipelineResult) -> serde_json::Value {
+    json!({
+        "n_rows": result.matrix.kept_rows.len(),
+        "n_customers": result.customers.height(),
+        "n_fallback": result.matrix.fallback_rows.len(),
+        "n_dropped": result.matrix.dropped_rows.len(),
+        "features": result.matrix.names,
+        "indices": indices_json(&result.indices),
+        "centroids": result.centroid_model().centroids,
+        "assignment_fingerprint": result.assignment_fingerprint,
+        "sweep": result.sweep,
+        "warnings": result.warnings,
+    })
+}
+
+fn print_fit_summary(result: &PipelineResult) {
+    if let Some(s) = &result.sweep {
+        print_sweep_table(s);
+        println!();
+    }
+    let n = result.matrix.kept_rows.len();
+    println!(
+        "k = {} on {} customers ({} features: {})",
+        result.indices.k,
+        n,
+        result.matrix.names.len(),
+        result.matrix.names.join(", ")
+    );
+    for (segment, size) in result.fit.sizes.iter().enumerate() {
+        println!(
+            "  segment {segment}: {size} customers ({:.1}%)",
+            100.0 * *size as f64 / n as f64
+        );
+    }
+    if !result.matrix.fallback_rows.is_empty() {
+        println!("  fallback segment: {} customers", result.matrix.fallback_rows.len());
+    }
+    let i = &result.indices;
+    let fmt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.4}"));
+    println!(
+        "inertia {:.2}, silhouette {}, Calinski-Harabasz {}, Davies-Bouldin {}",
+        i.inertia,
+        fmt(i.silhouette.as_ref().map(|s| s.mean)),
+        fmt(i.calinski_harabasz),
+        fmt(i.davies_bouldin)
+    );
+    println!("assignment fingerprint {}", result.assignment_fingerprint);
+}
+
+fn evaluate_command(args: EvaluateArgs) -> Result<(), CliError> {
+    let (_, table, matrix) = features_for(&args.data)?;
+    warn_all(&table.warnings);
+    warn_all(&matrix.warnings);
+    let labels_column = data::column(&table.frame, &args.labels)?;
+    let as_text = labels_column
+        .cast(&polars::prelude::DataType::String)
+        .map_err(DataError::from)?;
+    let texts = as_text.str().map_err(DataError::from)?;
+    let numeric = labels_column.dtype().is_primitive_numeric();
+    let mut rows = Vec::new();
+    let mut values: Vec<String> = Vec::new();
+    let mut n_missing = 0;
+    for (matrix_row, &row) in matrix.kept_rows.iter().enumerate() {
+        match texts.get(row) {
+            Some(v) => {
+                rows.push(matrix_row);
+                values.push(v.to_string());
+            }
+            None => n_missing += 1,
+        }
+    }
+    if n_missing > 0 {
+        eprintln!(
+            "warning: {n_missing} row(s) without a label in '{}' were left out",
+            args.labels
+        );
+    }
+    let mut levels: Vec<String> = values.clone();
+    levels.sort_by(|a, b| match (numeric, a.parse::<f64>(), b.parse::<f64>()) {
+        (true, Ok(x), Ok(y)) => x.total_cmp(&y),
+        _ => a.cmp(b),
+    });
+    levels.dedup();
+    let labels: Vec<usize> = values
+        .iter()
+        .map(|v| levels.iter().position(|l| l == v).unwrap_or(0))
+        .collect();
+    let x = matrix.values.select(ndarray::Axis(0), &rows);
+    let indices = evaluate(x.view(), &labels, levels.len(), args.seed)?;
+    let mut out = indices_json(&indices);
+    out["n_rows"] = json!(rows.len());
+    out["labels"] = json!(levels);
+    if args.json {
+        return print_json(&out);
+    }
+    println!(
+        "labeling '{}' on {} customers: {} segments {:?}",
+        args.labels,
+        rows.len(),
+        levels.len(),
+        levels
+    );
+    println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+    Ok(())
+}
+
+/// Re-runs a project (used by `strata run`, the demo and tests); returns the result and whether the
+/// assignment matched the stored fingerprint.
+pub fn rerun_project(
+    project: &Project,
+    base_dir: &Path,
+    allow_outside: bool,
+    accept_changed_data: bool,
+) -> Result<(PipelineResult, Option<bool>), CliError> {
+    let resolver = SourceResolver {
+        base_dir: base_dir.to_path_buf(),
+        allow_outside,
+    };
+    let result = pipeline::run(&project.spec, &resolver, &JobContext::inline())?;
+    // A changed data file is reported, never silently used.
+    let sources = std::iter::once(&project.spec.source).chain(project.spec.attributes.as_ref());
+    for (spec, actual) in sources.zip(&result.source_fingerprints) {
+        if let Some(stored) = &spec.fingerprint
+            && stored != actual
+            && !accept_changed_data
+        {
+            let source_path = match &spec.source {
+                DataSource::File(path) => path.clone(),
+                DataSource::DemoTransactions => crate::engine::DEMO_TRANSACTIONS_NAME.to_string(),
+            };
+            return Err(ProjectError::FingerprintMismatch {
+                source_path,
+                stored: stored.chars().take(12).collect(),
+                actual: actual.chars().take(12).collect(),
+            }
+            .into());
+        }
+    }
+    let matches = project
+        .results
+        .as_ref()
+        .map(|r| r.assignment_fingerprint == result.assignment_fingerprint);
+    Ok((result, matches))
+}
+
+fn run_project(args: RunArgs) -> Result<(), CliError> {
+    let opened = project::open(&args.project)?;
+    if let Some(banner) = &opened.banner {
+        eprintln!("note: {banner}");
+    }
+    let base_dir = args
+        .project
+        .parent()
+        .map(Path::to_path_buf)
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(cwd);
+    let (result, matches) = rerun_project(
+        &opened.project,
+        &base_dir,
+        args.allow_outside_paths,
+        args.accept_changed_data,
+    )?;
+    warn_all(&result.warnings);
+    if args.json {
+        let mut out = fit_json(&result);
+        out["verified"] = json!(matches);
+        print_json(&out)?;
+    } else {
+        print_fit_summary(&result);
+    }
+    if args.verify {
+        match matches {
+            Some(true) => eprintln!("verified: the re-run reproduces the stored assignment"),
+            Some(false) => {
+                return Err(CliError(format!(
+                    "verification failed: the re-run's assignment fingerprint {} differs from the stored {}",
+                    result.assignment_fingerprint,
+                    opened
+                        .project
+                        .results
+                        .as_ref()
+                        .map_or("", |r| r.assignment_fingerprint.as_str())
+                )));
+            }
+            None => {
+                return Err(CliError(
+                    "nothing to verify: the project has no stored results; run `strata fit --project` first".into(),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn demo(args: DemoArgs) -> Result<(), CliError> {
+    let opened = project::parse(DEMO_PROJECT)?;
+    let (result, matches) = rerun_project(&opened.project, &cwd(), false, false)?;
+    if args.json {
+        let mut out = fit_json(&result);
+        out["verified"] = json!(matches);
+        return print_json(&out);
+    }
+    println!(
+        "Strata demo: CDNOW customers segmented on log-scaled, standardised recency, frequency and monetary value"
+    );
+    println!("(the window arrives with the GUI; this is the same pipeline, headless)\n");
+    print_fit_summary(&result);
+    if let Some(r) = &opened.project.results {
+        println!(
+            "segment names: {}",
+            opened
+                .project
+                .segments
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        println!(
+            "stored fingerprint {} - {}",
+            r.assignment_fingerprint,
+            if matches == Some(true) {
+                "reproduced"
+            } else {
+                "NOT reproduced"
+            }
+        );
+    }
+    Ok(())
+}

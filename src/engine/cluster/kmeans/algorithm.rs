@@ -1,0 +1,381 @@
+//! Lloyd iterations over fixed-size row chunks whose partial sums are reduced in chunk order, so the
+//! result is bit-identical whatever the number of threads.
+
+use ndarray::{Array2, ArrayView2};
+use rayon::prelude::*;
+
+use super::KMeansParams;
+use crate::engine::cluster::{canonical_order, check_k, segment_sizes, validate_matrix};
+use crate::engine::error::ClusterError;
+use crate::engine::jobs::CancelToken;
+use crate::engine::rng::SeededRng;
+
+/// Rows per parallel chunk: fixed, so the reduction order never depends on the thread count.
+const CHUNK_ROWS: usize = 4096;
+
+/// A fitted k-means segmentation in canonical segment order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KMeansFit {
+    /// Segment of each row.
+    pub labels: Vec<usize>,
+    /// k x d centroids.
+    pub centroids: Array2<f64>,
+    /// Sum of squared distances of rows to their centroid.
+    pub inertia: f64,
+    /// Rows per segment (descending, by construction).
+    pub sizes: Vec<usize>,
+    /// Iterations of the kept initialisation.
+    pub n_iter: usize,
+    /// Whether the kept initialisation converged before the iteration cap.
+    pub converged: bool,
+}
+
+fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
+/// Sums `f(row)` over rows in a fixed chunk order (parallel inside chunks, ordered between them).
+fn ordered_sum(values: &[f64]) -> f64 {
+    let partials: Vec<f64> = values.par_chunks(CHUNK_ROWS).map(|c| c.iter().sum::<f64>()).collect();
+    partials.iter().sum()
+}
+
+struct Assignment {
+    sums: Vec<f64>,
+    counts: Vec<usize>,
+    inertia: f64,
+    changed: usize,
+}
+
+/// E-step: nearest centre for every row, with per-segment sums for the M-step.
+fn assign(x: &[f64], d: usize, centers: &[f64], k: usize, labels: &mut [usize], min_dist: &mut [f64]) -> Assignment {
+    let partials: Vec<Assignment> = x
+        .par_chunks(CHUNK_ROWS * d)
+        .zip(labels.par_chunks_mut(CHUNK_ROWS))
+        .zip(min_dist.par_chunks_mut(CHUNK_ROWS))
+        .map(|((rows, labels), dists)| {
+            let mut part = Assignment {
+                sums: vec![0.0; k * d],
+                counts: vec![0; k],
+                inertia: 0.0,
+                changed: 0,
+            };
+            for ((row, label), dist) in rows.chunks_exact(d).zip(labels.iter_mut()).zip(dists.iter_mut()) {
+                let mut best = (f64::INFINITY, 0);
+                for (c, center) in centers.chunks_exact(d).enumerate() {
+                    let dd = squared_distance(row, center);
+                    if dd < best.0 {
+                        best = (dd, c);
+                    }
+                }
+                if *label != best.1 {
+                    part.changed += 1;
+                    *label = best.1;
+                }
+                *dist = best.0;
+                part.inertia += best.0;
+                part.counts[best.1] += 1;
+                for (s, v) in part.sums[best.1 * d..(best.1 + 1) * d].iter_mut().zip(row) {
+                    *s += v;
+                }
+            }
+            part
+        })
+        .collect();
+    let mut total = Assignment {
+        sums: vec![0.0; k * d],
+        counts: vec![0; k],
+        inertia: 0.0,
+        changed: 0,
+    };
+    for p in partials {
+        for (t, s) in total.sums.iter_mut().zip(&p.sums) {
+            *t += s;
+        }
+        for (t, c) in total.counts.iter_mut().zip(&p.counts) {
+            *t += c;
+        }
+        total.inertia += p.inertia;
+        total.changed += p.changed;
+    }
+    total
+}
+
+/// Greedy k-means++ (as scikit-learn): each new centre is the best of 2 + ln(k) D²-sampled candidates.
+fn kmeans_plus_plus(x: &[f64], n: usize, d: usize, k: usize, rng: &mut SeededRng) -> Vec<f64> {
+    let mut centers = Vec::with_capacity(k * d);
+    let first = rng.below(n);
+    centers.extend_from_slice(&x[first * d..(first + 1) * d]);
+    let distances_to =
+        |center: &[f64]| -> Vec<f64> { x.par_chunks(d).map(|row| squared_distance(row, center)).collect() };
+    let mut closest = distances_to(&x[first * d..(first + 1) * d]);
+    let mut potential = ordered_sum(&closest);
+    let n_trials = 2 + (k as f64).ln().floor() as usize;
+    for _ in 1..k {
+        let mut cumulative = Vec::with_capacity(n);
+        let mut running = 0.0;
+        for v in &closest {
+            running += v;
+            cumulative.push(running);
+        }
+        let mut best: Option<(f64, usize, Vec<f64>)> = None;
+        for _ in 0..n_trials {
+            let target = rng.next_f64() * potential;
+            // First row whose cumulative weight exceeds the target: rows at distance 0 are never picked.
+            let candidate = cumulative.partition_point(|&c| c <= target).min(n - 1);
+            let center = &x[candidate * d..(candidate + 1) * d];
+            let updated: Vec<f64> = x
+                .par_chunks(d)
+                .zip(closest.par_iter())
+                .map(|(row, &old)| old.min(squared_distance(row, center)))
+                .collect();
+            let candidate_potential = ordered_sum(&updated);
+            if best.as_ref().is_none_or(|b| candidate_potential < b.0) {
+                best = Some((candidate_potential, candidate, updated));
+            }
+        }
+        if let Some((p, candidate, updated)) = best {
+            centers.extend_from_slice(&x[candidate * d..(candidate + 1) * d]);
+            closest = updated;
+            potential = p;
+        }
+    }
+    centers
+}
+
+struct SingleRun {
+    labels: Vec<usize>,
+    centers: Vec<f64>,
+    inertia: f64,
+    n_iter: usize,
+    converged: bool,
+}
+
+/// One initialisation: k-means++ then Lloyd iterations on the row-major `x` with `d` columns.
+fn lloyd(
+    x: &[f64],
+    d: usize,
+    params: &KMeansParams,
+    tol: f64,
+    rng: &mut SeededRng,
+    cancel: &CancelToken,
+) -> Result<SingleRun, ClusterError> {
+    let (n, k) = (x.len() / d, params.k);
+    let mut centers = kmeans_plus_plus(x, n, d, k, rng);
+    let mut labels = vec![usize::MAX; n];
+    let mut min_dist = vec![0.0; n];
+    let mut n_iter = 0;
+    let mut converged = false;
+    while n_iter < params.max_iter {
+        if cancel.is_cancelled() {
+            return Err(ClusterError::Cancelled);
+        }
+        n_iter += 1;
+        let a = assign(x, d, &centers, k, &mut labels, &mut min_dist);
+        let mut new_centers = vec![0.0; k * d];
+        for c in 0..k {
+            if a.counts[c] > 0 {
+                for j in 0..d {
+                    new_centers[c * d + j] = a.sums[c * d + j] / a.counts[c] as f64;
+                }
+            }
+        }
+        relocate_empty(x, d, &a.counts, &min_dist, &mut new_centers);
+        let shift: f64 = centers.iter().zip(&new_centers).map(|(a, b)| (a - b) * (a - b)).sum();
+        centers = new_centers;
+        if a.changed == 0 || shift <= tol {
+            converged = true;
+            break;
+        }
+    }
+    // A last E-step so labels and inertia belong to the final centres.
+    let a = assign(x, d, &centers, k, &mut labels, &mut min_dist);
+    Ok(SingleRun {
+        labels,
+        centers,
+        inertia: a.inertia,
+        n_iter,
+        converged,
+    })
+}
+
+/// Moves each empty segment's centre onto one of the rows farthest from their own centre.
+fn relocate_empty(x: &[f64], d: usize, counts: &[usize], min_dist: &[f64], centers: &mut [f64]) {
+    let empty: Vec<usize> = (0..counts.len()).filter(|&c| counts[c] == 0).collect();
+    if empty.is_empty() {
+        return;
+    }
+    let mut far: Vec<usize> = (0..min_dist.len()).collect();
+    far.sort_by(|&a, &b| min_dist[b].total_cmp(&min_dist[a]).then(a.cmp(&b)));
+    for (c, row) in empty.into_iter().zip(far) {
+        centers[c * d..(c + 1) * d].copy_from_slice(&x[row * d..(row + 1) * d]);
+    }
+}
+
+/// Fits k-means on a validated matrix; identical seed and data give identical results on any number
+/// of threads.
+pub fn fit(x: ArrayView2<f64>, params: &KMeansParams, cancel: &CancelToken) -> Result<KMeansFit, ClusterError> {
+    params.check()?;
+    validate_matrix(x)?;
+    check_k(x, params.k)?;
+    let (n, d) = x.dim();
+    let k = params.k;
+    let owned;
+    let flat: &[f64] = match x.as_slice() {
+        Some(s) => s,
+        None => {
+            owned = x.iter().copied().collect::<Vec<f64>>();
+            &owned
+        }
+    };
+    let mean_variance = (0..d)
+        .map(|j| {
+            let column = x.column(j);
+            let mean = column.sum() / n as f64;
+            column.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64
+        })
+        .sum::<f64>()
+        / d as f64;
+    let tol = params.tolerance * mean_variance;
+
+    let mut best: Option<SingleRun> = None;
+    for init in 0..params.n_init {
+        let mut rng = SeededRng::derived(params.seed, init as u64);
+        let run = lloyd(flat, d, params, tol, &mut rng, cancel)?;
+        if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
+            best = Some(run);
+        }
+    }
+    let best = best.ok_or(ClusterError::InvalidParameter {
+        name: "n_init",
+        problem: "must be at least 1".into(),
+    })?;
+
+    let raw_sizes = segment_sizes(&best.labels, k);
+    let raw_centroids = Array2::from_shape_vec((k, d), best.centers).map_err(|e| ClusterError::InvalidParameter {
+        name: "k",
+        problem: e.to_string(),
+    })?;
+    let old_to_new = canonical_order(&raw_sizes, raw_centroids.view());
+    let labels: Vec<usize> = best.labels.iter().map(|&l| old_to_new[l]).collect();
+    let mut centroids = Array2::zeros((k, d));
+    for (old, &new) in old_to_new.iter().enumerate() {
+        centroids.row_mut(new).assign(&raw_centroids.row(old));
+    }
+    let sizes = segment_sizes(&labels, k);
+    Ok(KMeansFit {
+        labels,
+        centroids,
+        inertia: best.inertia,
+        sizes,
+        n_iter: best.n_iter,
+        converged: best.converged,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    /// Three well-separated blobs of different sizes.
+    pub(crate) fn blobs(seed: u64) -> (Array2<f64>, Vec<usize>) {
+        let mut rng = SeededRng::new(seed);
+        let centers = [(0.0, 0.0), (10.0, 10.0), (-10.0, 10.0)];
+        let sizes = [300, 200, 100];
+        let mut rows = Vec::new();
+        let mut truth = Vec::new();
+        for (c, (&(cx, cy), &size)) in centers.iter().zip(&sizes).enumerate() {
+            for _ in 0..size {
+                rows.push(cx + rng.next_f64() * 2.0 - 1.0);
+                rows.push(cy + rng.next_f64() * 2.0 - 1.0);
+                truth.push(c);
+            }
+        }
+        (Array2::from_shape_vec((truth.len(), 2), rows).unwrap(), truth)
+    }
+
+    #[test]
+    fn recovers_planted_blobs_in_canonical_order() {
+        let (x, truth) = blobs(1);
+        let fit = fit(x.view(), &KMeansParams::new(3).seed(7), &CancelToken::new()).unwrap();
+        // Canonical numbering is by size, which here is the planted order.
+        assert_eq!(fit.labels, truth);
+        assert_eq!(fit.sizes, vec![300, 200, 100]);
+        assert!((fit.centroids[[1, 0]] - 10.0).abs() < 0.2);
+        assert!(fit.converged);
+    }
+
+    #[test]
+    fn same_seed_same_result_on_one_and_two_threads() {
+        let (x, _) = blobs(2);
+        let params = KMeansParams::new(5).seed(11).n_init(3);
+        let run = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| fit(x.view(), &params, &CancelToken::new()).unwrap())
+        };
+        let (one, two) = (run(1), run(2));
+        assert_eq!(one.labels, two.labels);
+        assert_eq!(one.inertia.to_bits(), two.inertia.to_bits());
+        assert_eq!(one.centroids, two.centroids);
+    }
+
+    #[test]
+    fn bad_inputs_are_errors_not_panics() {
+        let cancel = CancelToken::new();
+        let empty = Array2::<f64>::zeros((0, 2));
+        assert_eq!(
+            fit(empty.view(), &KMeansParams::new(2), &cancel),
+            Err(ClusterError::EmptyInput)
+        );
+        let inf = ndarray::array![[1.0, f64::INFINITY], [0.0, 0.0]];
+        assert!(matches!(
+            fit(inf.view(), &KMeansParams::new(1), &cancel),
+            Err(ClusterError::NonFinite { .. })
+        ));
+        let small = ndarray::array![[1.0], [2.0]];
+        assert!(matches!(
+            fit(small.view(), &KMeansParams::new(3), &cancel),
+            Err(ClusterError::KTooLarge { .. })
+        ));
+        assert!(matches!(
+            fit(small.view(), &KMeansParams::new(0), &cancel),
+            Err(ClusterError::InvalidParameter { .. })
+        ));
+        let dupes = ndarray::array![[1.0], [1.0], [1.0]];
+        assert!(matches!(
+            fit(dupes.view(), &KMeansParams::new(2), &cancel),
+            Err(ClusterError::KTooLarge {
+                what: "distinct rows",
+                ..
+            })
+        ));
+        let cancelled = CancelToken::new();
+        cancelled.cancel();
+        let (x, _) = blobs(3);
+        assert_eq!(
+            fit(x.view(), &KMeansParams::new(2), &cancelled),
+            Err(ClusterError::Cancelled)
+        );
+    }
+
+    #[test]
+    fn k_equal_to_distinct_rows_gives_zero_inertia() {
+        let x = ndarray::array![[0.0], [0.0], [5.0], [9.0]];
+        let fit = fit(x.view(), &KMeansParams::new(3), &CancelToken::new()).unwrap();
+        assert_eq!(fit.inertia, 0.0);
+        assert_eq!(fit.sizes, vec![2, 1, 1]);
+    }
+
+    #[test]
+    fn more_inits_never_worsen_inertia() {
+        let (x, _) = blobs(4);
+        let one = fit(x.view(), &KMeansParams::new(6).n_init(1).seed(3), &CancelToken::new()).unwrap();
+        let many = fit(x.view(), &KMeansParams::new(6).n_init(6).seed(3), &CancelToken::new()).unwrap();
+        // The first initialisation of both runs is the same, and more can only keep a better one.
+        assert!(many.inertia <= one.inertia);
+    }
+}

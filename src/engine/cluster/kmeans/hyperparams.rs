@@ -1,0 +1,88 @@
+//! k-means hyperparameters as a builder validated by `check()` before fitting.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::error::ClusterError;
+
+/// k-means settings; every field has a sensible default.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct KMeansParams {
+    /// Number of segments.
+    pub k: usize,
+    /// Independent k-means++ initialisations; the one with the lowest inertia is kept.
+    pub n_init: usize,
+    /// Iteration cap per initialisation.
+    pub max_iter: usize,
+    /// Convergence tolerance on the squared centroid shift, relative to the mean feature variance
+    /// (scikit-learn's definition).
+    pub tolerance: f64,
+    /// Seed of every random choice.
+    pub seed: u64,
+}
+
+impl Default for KMeansParams {
+    fn default() -> Self {
+        Self {
+            k: 4,
+            n_init: 5,
+            max_iter: 300,
+            tolerance: 1e-4,
+            seed: 42,
+        }
+    }
+}
+
+impl KMeansParams {
+    /// Defaults with the given k.
+    pub fn new(k: usize) -> Self {
+        Self { k, ..Self::default() }
+    }
+
+    /// Sets the number of initialisations.
+    pub fn n_init(mut self, n_init: usize) -> Self {
+        self.n_init = n_init;
+        self
+    }
+
+    /// Sets the iteration cap.
+    pub fn max_iter(mut self, max_iter: usize) -> Self {
+        self.max_iter = max_iter;
+        self
+    }
+
+    /// Sets the tolerance.
+    pub fn tolerance(mut self, tolerance: f64) -> Self {
+        self.tolerance = tolerance;
+        self
+    }
+
+    /// Sets the seed.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Checks every setting; fitting calls this first.
+    pub fn check(&self) -> Result<(), ClusterError> {
+        let invalid = |name, problem: &str| {
+            Err(ClusterError::InvalidParameter {
+                name,
+                problem: problem.to_string(),
+            })
+        };
+        if self.k == 0 {
+            return invalid("k", "must be at least 1");
+        }
+        if self.n_init == 0 {
+            return invalid("n_init", "must be at least 1");
+        }
+        if self.max_iter == 0 {
+            return invalid("max_iter", "must be at least 1");
+        }
+        if !(self.tolerance.is_finite() && self.tolerance >= 0.0) {
+            return invalid("tolerance", "must be a finite number of at least 0");
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,191 @@
+//! Clustering algorithms, one folder per family, and what every segmentation has in common.
+
+pub mod kmeans;
+pub mod sweep;
+
+use std::collections::HashSet;
+
+use ndarray::ArrayView2;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::error::ClusterError;
+
+/// Checks a feature matrix before any algorithm sees it: rows present and every value finite.
+pub fn validate_matrix(x: ArrayView2<f64>) -> Result<(), ClusterError> {
+    if x.nrows() == 0 || x.ncols() == 0 {
+        return Err(ClusterError::EmptyInput);
+    }
+    for (row, values) in x.rows().into_iter().enumerate() {
+        if let Some(column) = values.iter().position(|v| !v.is_finite()) {
+            return Err(ClusterError::NonFinite { row, column });
+        }
+    }
+    Ok(())
+}
+
+/// Distinct rows of a matrix (exact comparison of the bits), which bounds how many non-empty segments
+/// a centroid method can make.
+pub fn count_distinct_rows(x: ArrayView2<f64>) -> usize {
+    let mut seen: HashSet<Vec<u64>> = HashSet::with_capacity(x.nrows());
+    for row in x.rows() {
+        // +0.0 and -0.0 are the same point.
+        seen.insert(row.iter().map(|v| if *v == 0.0 { 0 } else { v.to_bits() }).collect());
+    }
+    seen.len()
+}
+
+/// Checks that a fixed k is possible for this matrix.
+pub fn check_k(x: ArrayView2<f64>, k: usize) -> Result<(), ClusterError> {
+    if k == 0 {
+        return Err(ClusterError::InvalidParameter {
+            name: "k",
+            problem: "must be at least 1".into(),
+        });
+    }
+    if k > x.nrows() {
+        return Err(ClusterError::KTooLarge {
+            k,
+            available: x.nrows(),
+            what: "rows",
+        });
+    }
+    let distinct = count_distinct_rows(x);
+    if k > distinct {
+        return Err(ClusterError::KTooLarge {
+            k,
+            available: distinct,
+            what: "distinct rows",
+        });
+    }
+    Ok(())
+}
+
+/// Renumbers segments canonically: by descending size, ties broken by the lexicographic order of the
+/// centroids (then by the old number), so the same segmentation always gets the same numbers.
+///
+/// Returns the old-to-new mapping.
+pub fn canonical_order(sizes: &[usize], centroids: ArrayView2<f64>) -> Vec<usize> {
+    let k = sizes.len();
+    let mut order: Vec<usize> = (0..k).collect();
+    order.sort_by(|&a, &b| {
+        sizes[b]
+            .cmp(&sizes[a])
+            .then_with(|| {
+                centroids
+                    .row(a)
+                    .iter()
+                    .zip(centroids.row(b).iter())
+                    .map(|(x, y)| x.total_cmp(y))
+                    .find(|o| o.is_ne())
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            })
+            .then(a.cmp(&b))
+    });
+    let mut old_to_new = vec![0; k];
+    for (new, &old) in order.iter().enumerate() {
+        old_to_new[old] = new;
+    }
+    old_to_new
+}
+
+/// A fingerprint of an assignment (which row is in which segment), stored in the project so a re-run
+/// can prove it reproduced the same segmentation.
+pub fn assignment_fingerprint(labels: &[usize]) -> String {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(b"strata-assignment-v1");
+    hasher.update(&(labels.len() as u64).to_le_bytes());
+    for &label in labels {
+        hasher.update(&(label as u32).to_le_bytes());
+    }
+    hasher.finalize().to_hex().to_string()
+}
+
+/// Sizes of segments 0..k.
+pub fn segment_sizes(labels: &[usize], k: usize) -> Vec<usize> {
+    let mut sizes = vec![0; k];
+    for &l in labels {
+        if l < k {
+            sizes[l] += 1;
+        }
+    }
+    sizes
+}
+
+/// A fitted segmentation from a centroid method.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CentroidModel {
+    /// k x d centroids in feature-matrix space, in canonical segment order.
+    pub centroids: Vec<Vec<f64>>,
+}
+
+impl CentroidModel {
+    /// The nearest centroid for each row of `x` (new customers are assigned the same way).
+    pub fn predict(&self, x: ArrayView2<f64>) -> Result<Vec<usize>, ClusterError> {
+        validate_matrix(x)?;
+        let d = self.centroids.first().map_or(0, Vec::len);
+        if x.ncols() != d {
+            return Err(ClusterError::BadLabels(format!(
+                "the data has {} features but the model was fitted on {d}",
+                x.ncols()
+            )));
+        }
+        Ok(x.rows()
+            .into_iter()
+            .map(|row| {
+                let mut best = (f64::INFINITY, 0);
+                for (c, centroid) in self.centroids.iter().enumerate() {
+                    let dist: f64 = row.iter().zip(centroid).map(|(a, b)| (a - b) * (a - b)).sum();
+                    if dist < best.0 {
+                        best = (dist, c);
+                    }
+                }
+                best.1
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn canonical_order_is_by_size_then_centroid() {
+        let centroids = array![[5.0], [1.0], [3.0]];
+        assert_eq!(canonical_order(&[2, 5, 2], centroids.view()), vec![2, 0, 1]);
+    }
+
+    #[test]
+    fn validation_rejects_empty_and_non_finite_input() {
+        let empty = ndarray::Array2::<f64>::zeros((0, 2));
+        assert_eq!(validate_matrix(empty.view()), Err(ClusterError::EmptyInput));
+        let bad = array![[1.0, 2.0], [f64::INFINITY, 0.0]];
+        assert_eq!(
+            validate_matrix(bad.view()),
+            Err(ClusterError::NonFinite { row: 1, column: 0 })
+        );
+    }
+
+    #[test]
+    fn k_is_checked_against_rows_and_distinct_rows() {
+        let x = array![[1.0], [1.0], [2.0]];
+        assert!(check_k(x.view(), 2).is_ok());
+        assert_eq!(
+            check_k(x.view(), 3),
+            Err(ClusterError::KTooLarge {
+                k: 3,
+                available: 2,
+                what: "distinct rows"
+            })
+        );
+        assert_eq!(
+            check_k(x.view(), 4),
+            Err(ClusterError::KTooLarge {
+                k: 4,
+                available: 3,
+                what: "rows"
+            })
+        );
+    }
+}

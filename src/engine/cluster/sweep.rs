@@ -1,0 +1,310 @@
+//! A sweep over a range of k: every index per k, the knee of the elbow curve and a suggested k with
+//! its reason. k values run in parallel; the sweep stops between values when cancelled.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ndarray::ArrayView2;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::count_distinct_rows;
+use super::kmeans::{KMeansParams, fit};
+use crate::engine::error::ClusterError;
+use crate::engine::jobs::JobContext;
+use crate::engine::metrics::{SilhouetteResult, calinski_harabasz, davies_bouldin, silhouette};
+
+/// The indices of one k, under the keys of the CLI's JSON.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepRun {
+    /// Number of segments.
+    pub k: usize,
+    /// k-means inertia (sum of squared distances to the centroids).
+    pub inertia: f64,
+    /// Mean silhouette (None for k = 1).
+    pub silhouette: Option<f64>,
+    /// Calinski-Harabasz (None for k = 1).
+    pub calinski_harabasz: Option<f64>,
+    /// Davies-Bouldin (None for k = 1).
+    pub davies_bouldin: Option<f64>,
+    /// Segment sizes, largest first.
+    pub sizes: Vec<usize>,
+    /// How the silhouette was computed (exact, or sample size and 95% interval).
+    pub silhouette_detail: Option<SilhouetteResult>,
+    /// Lloyd iterations of the kept initialisation.
+    pub n_iter: usize,
+}
+
+/// A whole sweep.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepResult {
+    /// Rows segmented.
+    pub n_rows: usize,
+    /// One entry per k, ascending.
+    pub runs: Vec<SweepRun>,
+    /// The k at the knee of the elbow (inertia) curve.
+    pub knee_k: Option<usize>,
+    /// The suggested k.
+    pub suggested_k: Option<usize>,
+    /// One sentence: why that k.
+    pub reason: String,
+    /// What was changed (a clamped range, ...).
+    pub warnings: Vec<String>,
+}
+
+/// Runs k-means for every k in `k_min..=k_max` with the other settings of `params`.
+pub fn sweep(
+    x: ArrayView2<f64>,
+    k_min: usize,
+    k_max: usize,
+    params: &KMeansParams,
+    ctx: &JobContext,
+) -> Result<SweepResult, ClusterError> {
+    if k_min == 0 || k_min > k_max {
+        return Err(ClusterError::InvalidParameter {
+            name: "k range",
+            problem: format!("{k_min}..{k_max} must be a non-empty range starting at 1 or more"),
+        });
+    }
+    params.check()?;
+    super::validate_matrix(x)?;
+    let mut warnings = Vec::new();
+    let limit = x.nrows().min(count_distinct_rows(x));
+    let k_top = k_max.min(limit);
+    if k_top < k_max {
+        warnings.push(format!(
+            "the k range was clamped to {k_min}..{k_top}: the data has only {limit} distinct rows"
+        ));
+    }
+    if k_top < k_min {
+        return Err(ClusterError::KTooLarge {
+            k: k_min,
+            available: limit,
+            what: "distinct rows",
+        });
+    }
+    let ks: Vec<usize> = (k_min..=k_top).collect();
+    let done = AtomicUsize::new(0);
+    let runs: Vec<SweepRun> = ks
+        .par_iter()
+        .map(|&k| {
+            if ctx.cancel.is_cancelled() {
+                return Err(ClusterError::Cancelled);
+            }
+            let fitted = fit(x, &KMeansParams { k, ..params.clone() }, &ctx.cancel)?;
+            let defined = k >= 2 && k < x.nrows();
+            let silhouette_detail = if defined {
+                Some(silhouette(x, &fitted.labels, k, params.seed)?)
+            } else {
+                None
+            };
+            let run = SweepRun {
+                k,
+                inertia: fitted.inertia,
+                silhouette: silhouette_detail.as_ref().map(|s| s.mean),
+                calinski_harabasz: if defined {
+                    Some(calinski_harabasz(x, &fitted.labels, k)?)
+                } else {
+                    None
+                },
+                davies_bouldin: if defined {
+                    Some(davies_bouldin(x, &fitted.labels, k)?)
+                } else {
+                    None
+                },
+                sizes: fitted.sizes,
+                silhouette_detail,
+                n_iter: fitted.n_iter,
+            };
+            let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
+            ctx.progress.report("sweep", finished as f64 / ks.len() as f64);
+            Ok(run)
+        })
+        .collect::<Result<_, _>>()?;
+    let knee_k = knee(&runs);
+    let (suggested_k, reason) = suggest(&runs, knee_k);
+    Ok(SweepResult {
+        n_rows: x.nrows(),
+        runs,
+        knee_k,
+        suggested_k,
+        reason,
+        warnings,
+    })
+}
+
+/// The knee of the elbow curve: the k farthest from the straight line joining the first and last
+/// points of the (normalised) inertia curve.
+pub fn knee(runs: &[SweepRun]) -> Option<usize> {
+    if runs.len() < 3 {
+        return None;
+    }
+    let (first, last) = (&runs[0], &runs[runs.len() - 1]);
+    let x_span = (last.k - first.k) as f64;
+    let y_span = first.inertia - last.inertia;
+    if x_span <= 0.0 || y_span <= 0.0 {
+        return None;
+    }
+    runs.iter()
+        .map(|r| {
+            let x = (r.k - first.k) as f64 / x_span;
+            let y = (first.inertia - r.inertia) / y_span;
+            // Distance above the chord y = x (the curve is concave in this orientation).
+            (y - x, r.k)
+        })
+        .filter(|(gap, _)| *gap > 0.0)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)))
+        .map(|(_, k)| k)
+}
+
+fn best_by(
+    runs: &[SweepRun],
+    value: impl Fn(&SweepRun) -> Option<f64>,
+    higher_is_better: bool,
+) -> Option<(usize, f64)> {
+    runs.iter()
+        .filter_map(|r| value(r).filter(|v| v.is_finite()).map(|v| (r.k, v)))
+        .fold(None, |best, (k, v)| match best {
+            None => Some((k, v)),
+            Some((bk, bv)) => {
+                let better = if higher_is_better { v > bv } else { v < bv };
+                if better { Some((k, v)) } else { Some((bk, bv)) }
+            }
+        })
+}
+
+/// The k most indices favour (silhouette highest, Calinski-Harabasz highest, Davies-Bouldin lowest,
+/// the elbow's knee), ties going to the silhouette's choice, then the smaller k; with the reason.
+pub fn suggest(runs: &[SweepRun], knee_k: Option<usize>) -> (Option<usize>, String) {
+    let silhouette = best_by(runs, |r| r.silhouette, true);
+    let ch = best_by(runs, |r| r.calinski_harabasz, true);
+    let db = best_by(runs, |r| r.davies_bouldin, false);
+    let mut votes: Vec<(usize, String)> = Vec::new();
+    if let Some((k, v)) = silhouette {
+        votes.push((k, format!("the highest silhouette ({v:.3})")));
+    }
+    if let Some((k, v)) = db {
+        votes.push((k, format!("the lowest Davies-Bouldin ({v:.3})")));
+    }
+    if let Some((k, v)) = ch {
+        votes.push((k, format!("the highest Calinski-Harabasz ({v:.0})")));
+    }
+    if let Some(k) = knee_k {
+        votes.push((k, "the knee of the elbow curve".to_string()));
+    }
+    if votes.is_empty() {
+        return (
+            None,
+            "no k of at least 2 was evaluated, so no index can compare segmentations".to_string(),
+        );
+    }
+    let mut candidates: Vec<usize> = votes.iter().map(|v| v.0).collect();
+    candidates.sort_unstable();
+    candidates.dedup();
+    let count = |k: usize| votes.iter().filter(|v| v.0 == k).count();
+    let top = candidates.iter().map(|&k| count(k)).max().unwrap_or(0);
+    let tied: Vec<usize> = candidates.into_iter().filter(|&k| count(k) == top).collect();
+    let chosen = match silhouette {
+        Some((k, _)) if tied.contains(&k) => k,
+        _ => tied[0],
+    };
+    let agree: Vec<&str> = votes.iter().filter(|v| v.0 == chosen).map(|v| v.1.as_str()).collect();
+    let disagree: Vec<String> = votes
+        .iter()
+        .filter(|v| v.0 != chosen)
+        .map(|v| format!("{} is at k = {}", v.1, v.0))
+        .collect();
+    let mut reason = format!("k = {chosen} has {}", join_words(&agree));
+    if !disagree.is_empty() {
+        reason.push_str(&format!(
+            "; {}",
+            join_words(&disagree.iter().map(String::as_str).collect::<Vec<_>>())
+        ));
+    }
+    reason.push('.');
+    (Some(chosen), reason)
+}
+
+fn join_words(parts: &[&str]) -> String {
+    match parts {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::jobs::{CancelToken, NoProgress};
+
+    fn run(k: usize, inertia: f64, s: f64, ch: f64, db: f64) -> SweepRun {
+        SweepRun {
+            k,
+            inertia,
+            silhouette: Some(s),
+            calinski_harabasz: Some(ch),
+            davies_bouldin: Some(db),
+            sizes: vec![],
+            silhouette_detail: None,
+            n_iter: 1,
+        }
+    }
+
+    #[test]
+    fn knee_of_a_clear_elbow() {
+        let runs: Vec<SweepRun> = [100.0, 40.0, 12.0, 10.0, 9.0, 8.5]
+            .iter()
+            .enumerate()
+            .map(|(i, &w)| run(i + 1, w, 0.0, 0.0, 0.0))
+            .collect();
+        assert_eq!(knee(&runs), Some(3));
+    }
+
+    #[test]
+    fn suggestion_counts_votes_and_explains_disagreement() {
+        let runs = vec![
+            run(2, 100.0, 0.40, 500.0, 0.9),
+            run(3, 50.0, 0.55, 450.0, 0.7),
+            run(4, 45.0, 0.50, 700.0, 0.8),
+        ];
+        let (k, reason) = suggest(&runs, Some(3));
+        assert_eq!(k, Some(3));
+        assert!(
+            reason.starts_with("k = 3 has the highest silhouette (0.550)"),
+            "{reason}"
+        );
+        assert!(
+            reason.contains("the highest Calinski-Harabasz (700) is at k = 4"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn sweep_clamps_the_range_and_can_be_cancelled() {
+        let x = ndarray::array![[0.0], [0.1], [5.0], [5.1], [9.0]];
+        let ctx = JobContext {
+            cancel: CancelToken::new(),
+            progress: &NoProgress,
+        };
+        let result = sweep(x.view(), 2, 10, &KMeansParams::default(), &ctx).unwrap();
+        // Five distinct rows: k = 5 is still possible (every row its own segment), but the indices
+        // that need k < n are not defined there.
+        assert_eq!(result.runs.iter().map(|r| r.k).collect::<Vec<_>>(), vec![2, 3, 4, 5]);
+        assert_eq!(
+            result.warnings,
+            vec!["the k range was clamped to 2..5: the data has only 5 distinct rows"]
+        );
+        assert_eq!(result.runs[3].silhouette, None);
+        assert_eq!(result.runs[3].inertia, 0.0);
+        let cancel = CancelToken::new();
+        cancel.cancel();
+        let ctx = JobContext {
+            cancel,
+            progress: &NoProgress,
+        };
+        assert_eq!(
+            sweep(x.view(), 2, 3, &KMeansParams::default(), &ctx),
+            Err(ClusterError::Cancelled)
+        );
+    }
+}

@@ -1,0 +1,256 @@
+//! One error enum per area. Messages say what was wrong, where, and what to do; a path goes last.
+
+use std::path::PathBuf;
+
+/// Problems reading a data file.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// The file could not be opened or read at all.
+    #[error("could not read the file ({source}): {path}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// The file has a header, or nothing, but no rows of data.
+    #[error("file has no data rows: {path}")]
+    NoDataRows {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file is not UTF-8 and the user has not chosen how to decode it.
+    #[error(
+        "the file is not UTF-8 (first bad byte at offset {offset}); choose Windows-1252/Latin-1 or lossy decoding (--encoding windows-1252 or --encoding lossy): {path}"
+    )]
+    NotUtf8 {
+        /// The file.
+        path: PathBuf,
+        /// Byte offset of the first invalid sequence.
+        offset: usize,
+    },
+    /// Rows whose field count differs from the header, or an unterminated quote.
+    #[error(
+        "{count} malformed row(s) ({detail}), first at line(s) {lines}; fix the file or ask to skip bad rows (--skip-bad-rows): {path}",
+        lines = first_lines.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(", ")
+    )]
+    MalformedRows {
+        /// The file.
+        path: PathBuf,
+        /// The first few 1-based line numbers.
+        first_lines: Vec<usize>,
+        /// How many rows are malformed in total.
+        count: usize,
+        /// What is wrong with them.
+        detail: String,
+    },
+    /// The file would not fit in the memory available.
+    #[error(
+        "the file needs about {needed_mib} MiB to load but only {available_mib} MiB of memory is available; load a sample or free memory: {path}"
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Estimated memory needed.
+        needed_mib: u64,
+        /// Memory available now.
+        available_mib: u64,
+    },
+    /// The file extension is not one Strata reads.
+    #[error("unknown file type '{extension}'; Strata reads .csv, .tsv, .txt, .dat, .parquet and .xlsx: {path}")]
+    UnknownFormat {
+        /// The file.
+        path: PathBuf,
+        /// The extension seen.
+        extension: String,
+    },
+    /// The file's structure could not be parsed by the format's reader.
+    #[error("could not parse the {format} file ({message}): {path}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The format (Parquet, Excel, ...).
+        format: &'static str,
+        /// The reader's message.
+        message: String,
+    },
+    /// A column named by the user is not in the table.
+    #[error("column '{column}' is not in the data; columns are: {available}")]
+    MissingColumn {
+        /// The column asked for.
+        column: String,
+        /// The columns that exist.
+        available: String,
+    },
+    /// A column has the wrong type for the role asked of it.
+    #[error("column '{column}' {problem}")]
+    BadColumn {
+        /// The column.
+        column: String,
+        /// What is wrong, as a sentence fragment.
+        problem: String,
+    },
+    /// Anything polars reported while computing on a table.
+    #[error("data processing failed: {0}")]
+    Polars(String),
+}
+
+impl From<polars::prelude::PolarsError> for DataError {
+    fn from(e: polars::prelude::PolarsError) -> Self {
+        DataError::Polars(e.to_string())
+    }
+}
+
+/// Problems turning a table into a feature matrix.
+#[derive(Debug, thiserror::Error)]
+pub enum FeatureError {
+    /// No feature was selected, or every selected one was excluded.
+    #[error("no usable feature selected{detail}; pick at least one numeric or categorical column")]
+    NoUsableFeature {
+        /// Why the chosen ones were excluded, starting with "; ".
+        detail: String,
+    },
+    /// Filters and missing-value rules removed every row.
+    #[error("no rows left after filters")]
+    NoRowsLeft,
+    /// A sensitive column was chosen as a feature without an explicit override.
+    #[error(
+        "column '{column}' is marked sensitive (personal or protected data) and is not used as a feature unless you override that explicitly"
+    )]
+    SensitiveFeature {
+        /// The column.
+        column: String,
+    },
+    /// A parameter of the recipe is out of range.
+    #[error("feature '{column}': {problem}")]
+    BadParameter {
+        /// The feature.
+        column: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The table could not be read for features.
+    #[error(transparent)]
+    Data(#[from] DataError),
+}
+
+/// Problems fitting or evaluating a segmentation.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ClusterError {
+    /// The matrix has no rows.
+    #[error("no rows to segment")]
+    EmptyInput,
+    /// A value is NaN or infinite.
+    #[error(
+        "row {row}, feature {column}: value is not finite; impute, drop the rows or route them to the fallback segment"
+    )]
+    NonFinite {
+        /// Row index in the feature matrix.
+        row: usize,
+        /// Column index in the feature matrix.
+        column: usize,
+    },
+    /// k is larger than the data allows.
+    #[error("k = {k} is larger than the {available} {what}; choose a k of at most {available}")]
+    KTooLarge {
+        /// The requested k.
+        k: usize,
+        /// Rows or distinct rows.
+        available: usize,
+        /// "rows" or "distinct rows".
+        what: &'static str,
+    },
+    /// A parameter is out of its valid range.
+    #[error("invalid parameter {name}: {problem}")]
+    InvalidParameter {
+        /// Parameter name.
+        name: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A labeling does not fit the data it is evaluated on.
+    #[error("labels: {0}")]
+    BadLabels(String),
+    /// The user cancelled the job.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// Problems opening or saving a project file.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    /// The project file could not be read or written.
+    #[error("{action} failed ({source}): {path}")]
+    Io {
+        /// "reading" / "saving" ...
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// The file is not a Strata project or is damaged.
+    #[error("not a readable Strata project ({message}); the file was left as it was: {path}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What the parser said.
+        message: String,
+    },
+    /// The file needs a newer Strata.
+    #[error(
+        "this project needs Strata format version {min_reader} or newer to open (it was written as version {format_version}; this Strata reads up to {supported}); update Strata: {path}"
+    )]
+    TooNew {
+        /// The file.
+        path: PathBuf,
+        /// Format version of the file.
+        format_version: u32,
+        /// Minimum reader version it declares.
+        min_reader: u32,
+        /// Newest version this build reads.
+        supported: u32,
+    },
+    /// A data source path points outside the project's folder.
+    #[error(
+        "data source '{source_path}' lies outside the project's folder; it is not read unless you pick it yourself (--allow-outside-paths or the Locate button)"
+    )]
+    OutsideProject {
+        /// The path as stored.
+        source_path: String,
+    },
+    /// A data file differs from the one the project was built from.
+    #[error(
+        "data file '{source_path}' has changed since the project was saved (fingerprint {stored} stored, {actual} now); re-run deliberately to accept the new data"
+    )]
+    FingerprintMismatch {
+        /// The path as stored.
+        source_path: String,
+        /// Stored fingerprint (short).
+        stored: String,
+        /// Current fingerprint (short).
+        actual: String,
+    },
+    /// A project opened read-only cannot be saved over.
+    #[error(
+        "this project was opened read-only (written by a newer Strata); use Save As to write a copy in this version"
+    )]
+    ReadOnly,
+}
+
+/// Problems running a whole pipeline.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// Reading data.
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// Building features.
+    #[error(transparent)]
+    Feature(#[from] FeatureError),
+    /// Clustering.
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+    /// The project file.
+    #[error(transparent)]
+    Project(#[from] ProjectError),
+}

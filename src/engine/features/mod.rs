@@ -1,0 +1,9 @@
+//! From tables to features: transaction log to customer table (RFM and friends), the feature recipe,
+//! correlation and multicollinearity checks.
+
+pub mod correlation;
+pub mod recipe;
+pub mod rfm;
+
+pub use recipe::{FeatureKind, FeatureMatrix, FeatureRecipe, FeatureSpec, FittedRecipe, MissingRule, Scaling};
+pub use rfm::{NegativeAmounts, RfmResult, TransactionColumns, aggregate_transactions, join_attributes};

@@ -1,0 +1,742 @@
+//! The feature recipe: per feature missing values, clipping, log1p, scaling and weight; one-hot
+//! encoding for categoricals. Fitting keeps every learned parameter so new data is transformed the
+//! same way.
+
+use std::collections::{BTreeMap, HashMap};
+
+use ndarray::Array2;
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::data::quality::{numeric_values, quantile_sorted};
+use crate::engine::data::roles::ColumnRole;
+use crate::engine::error::{DataError, FeatureError};
+
+/// What to do with a missing (or NaN/infinite) value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub enum MissingRule {
+    /// Replace with the median of the observed values (mode for categoricals).
+    #[default]
+    ImputeMedian,
+    /// Replace with the mean of the observed values (mode for categoricals).
+    ImputeMean,
+    /// Replace with the most frequent value.
+    ImputeMode,
+    /// Replace with a constant (categoricals get their own "(missing)" level).
+    ImputeConstant(f64),
+    /// Drop the customer from the segmentation (recorded as a count).
+    DropRows,
+    /// Keep the customer out of the fit and put them in the fallback segment.
+    FallbackSegment,
+}
+
+/// How a numeric feature is put on a common scale.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Scaling {
+    /// (x - mean) / standard deviation (population, as scikit-learn's StandardScaler).
+    #[default]
+    ZScore,
+    /// (x - median) / interquartile range (as scikit-learn's RobustScaler).
+    Robust,
+    /// (x - min) / (max - min).
+    MinMax,
+    /// Unchanged.
+    None,
+}
+
+impl std::str::FromStr for Scaling {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "zscore" | "standard" => Ok(Scaling::ZScore),
+            "robust" => Ok(Scaling::Robust),
+            "minmax" => Ok(Scaling::MinMax),
+            "none" => Ok(Scaling::None),
+            _ => Err(format!("unknown scaling '{s}'; use zscore, robust, minmax or none")),
+        }
+    }
+}
+
+impl std::str::FromStr for MissingRule {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "median" => Ok(MissingRule::ImputeMedian),
+            "mean" => Ok(MissingRule::ImputeMean),
+            "mode" => Ok(MissingRule::ImputeMode),
+            "drop" => Ok(MissingRule::DropRows),
+            "fallback" => Ok(MissingRule::FallbackSegment),
+            other => other
+                .strip_prefix("constant:")
+                .and_then(|v| v.parse().ok())
+                .map(MissingRule::ImputeConstant)
+                .ok_or_else(|| {
+                    format!(
+                        "unknown missing-value rule '{s}'; use median, mean, mode, constant:VALUE, drop or fallback"
+                    )
+                }),
+        }
+    }
+}
+
+/// Whether a feature is numeric or one-hot encoded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FeatureKind {
+    /// A number per customer.
+    #[default]
+    Numeric,
+    /// Levels, one-hot encoded.
+    Categorical,
+}
+
+/// How one column becomes one (or, one-hot, several) feature matrix columns.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FeatureSpec {
+    /// Source column.
+    pub column: String,
+    /// Numeric or categorical.
+    pub kind: FeatureKind,
+    /// Missing-value rule.
+    pub missing: MissingRule,
+    /// Clip to these percentiles (0..100) of the observed values, before log and scaling.
+    pub clip_percentiles: Option<(f64, f64)>,
+    /// Apply ln(1 + x) (sign-preserving for negative values) before scaling.
+    pub log1p: bool,
+    /// Scaling.
+    pub scaling: Scaling,
+    /// Multiplies the scaled values; 1 is neutral.
+    pub weight: f64,
+    /// The user explicitly allowed this sensitive column as a feature (recorded in the project).
+    pub allow_sensitive: bool,
+}
+
+impl Default for FeatureSpec {
+    fn default() -> Self {
+        Self {
+            column: String::new(),
+            kind: FeatureKind::Numeric,
+            missing: MissingRule::default(),
+            clip_percentiles: None,
+            log1p: false,
+            scaling: Scaling::default(),
+            weight: 1.0,
+            allow_sensitive: false,
+        }
+    }
+}
+
+impl FeatureSpec {
+    /// A numeric feature with default settings.
+    pub fn numeric(column: &str) -> Self {
+        Self {
+            column: column.to_string(),
+            ..Self::default()
+        }
+    }
+}
+
+/// The whole recipe.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FeatureRecipe {
+    /// Features in order.
+    pub features: Vec<FeatureSpec>,
+}
+
+/// Learned parameters of one numeric feature.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FittedNumeric {
+    /// Source column.
+    pub column: String,
+    /// Value that replaces missing ones, when the rule imputes.
+    pub impute_value: Option<f64>,
+    /// Clip bounds in original units.
+    pub clip_bounds: Option<(f64, f64)>,
+    /// Whether log1p is applied.
+    pub log1p: bool,
+    /// Subtracted after clipping and log.
+    pub center: f64,
+    /// Divided by after centring (never zero).
+    pub scale: f64,
+    /// Multiplied last.
+    pub weight: f64,
+    /// Missing-value rule.
+    pub missing: MissingRule,
+}
+
+/// Learned parameters of one categorical feature.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FittedCategorical {
+    /// Source column.
+    pub column: String,
+    /// Levels in output order (one matrix column each).
+    pub levels: Vec<String>,
+    /// Level that replaces missing values, when the rule imputes.
+    pub impute_level: Option<String>,
+    /// Multiplied into the 0/1 indicators.
+    pub weight: f64,
+    /// Missing-value rule.
+    pub missing: MissingRule,
+}
+
+/// A fitted feature.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum FittedFeature {
+    /// Numeric.
+    Numeric(FittedNumeric),
+    /// One-hot.
+    Categorical(FittedCategorical),
+}
+
+/// All fitted parameters; `transform` applies them to any table with the same columns.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FittedRecipe {
+    /// Fitted features in matrix order.
+    pub features: Vec<FittedFeature>,
+}
+
+/// The matrix handed to the clustering, with the bookkeeping of which rows it holds.
+#[derive(Clone, Debug)]
+pub struct FeatureMatrix {
+    /// One row per kept customer, one column per output feature.
+    pub values: Array2<f64>,
+    /// Output column names (`col` or `col=level`).
+    pub names: Vec<String>,
+    /// Row indices (into the source table) of the matrix rows.
+    pub kept_rows: Vec<usize>,
+    /// Rows routed to the fallback segment.
+    pub fallback_rows: Vec<usize>,
+    /// Rows dropped by a drop-rows rule.
+    pub dropped_rows: Vec<usize>,
+    /// Warnings, one sentence each.
+    pub warnings: Vec<String>,
+}
+
+fn read_numeric(frame: &DataFrame, name: &str) -> Result<Vec<Option<f64>>, FeatureError> {
+    let column = crate::engine::data::column(frame, name)?;
+    if !column.dtype().is_primitive_numeric() {
+        return Err(FeatureError::BadParameter {
+            column: name.to_string(),
+            problem: format!(
+                "has type {} and is not numeric; treat it as categorical or clean the values that block numbers",
+                column.dtype()
+            ),
+        });
+    }
+    // NaN and infinities are treated as missing: they are never passed to a fit.
+    Ok(numeric_values(column)?
+        .into_iter()
+        .map(|v| v.filter(|x| x.is_finite()))
+        .collect())
+}
+
+fn read_categorical(frame: &DataFrame, name: &str) -> Result<Vec<Option<String>>, FeatureError> {
+    let column = crate::engine::data::column(frame, name)?;
+    let text = column.cast(&DataType::String).map_err(DataError::from)?;
+    let values = text.str().map_err(DataError::from)?;
+    Ok(values.iter().map(|v| v.map(str::to_string)).collect())
+}
+
+fn signed_log1p(x: f64) -> f64 {
+    x.signum() * x.abs().ln_1p()
+}
+
+fn mode_f64(values: &[f64]) -> f64 {
+    let mut counts: BTreeMap<u64, usize> = BTreeMap::new();
+    for v in values {
+        *counts.entry(v.to_bits()).or_default() += 1;
+    }
+    // Highest count; ties go to the smallest value, so the choice is deterministic.
+    let mut best: Option<(usize, f64)> = None;
+    for (bits, n) in counts {
+        let v = f64::from_bits(bits);
+        if best.is_none_or(|(bn, bv)| n > bn || (n == bn && v < bv)) {
+            best = Some((n, v));
+        }
+    }
+    best.map_or(0.0, |(_, v)| v)
+}
+
+impl FeatureRecipe {
+    /// A recipe of numeric features with one scaling and the given columns log-transformed.
+    pub fn numeric(columns: &[String], log1p: &[String], scaling: Scaling, missing: MissingRule) -> Self {
+        Self {
+            features: columns
+                .iter()
+                .map(|c| FeatureSpec {
+                    column: c.clone(),
+                    log1p: log1p.contains(c),
+                    scaling,
+                    missing,
+                    ..FeatureSpec::default()
+                })
+                .collect(),
+        }
+    }
+
+    /// Learns the transform parameters from `frame` and returns them with the transformed matrix.
+    ///
+    /// `roles` guards sensitive columns; constant and all-missing columns are excluded with a warning.
+    pub fn fit_transform(
+        &self,
+        frame: &DataFrame,
+        roles: &HashMap<String, ColumnRole>,
+    ) -> Result<(FittedRecipe, FeatureMatrix), FeatureError> {
+        if self.features.is_empty() {
+            return Err(FeatureError::NoUsableFeature { detail: String::new() });
+        }
+        let mut warnings = Vec::new();
+        let mut excluded = Vec::new();
+        let mut fitted = Vec::new();
+        for spec in &self.features {
+            if !(spec.weight.is_finite() && spec.weight >= 0.0) {
+                return Err(FeatureError::BadParameter {
+                    column: spec.column.clone(),
+                    problem: format!("weight {} must be a finite number of at least 0", spec.weight),
+                });
+            }
+            if let Some((lo, hi)) = spec.clip_percentiles
+                && !(0.0..=100.0).contains(&lo) | !(0.0..=100.0).contains(&hi) | (lo >= hi)
+            {
+                return Err(FeatureError::BadParameter {
+                    column: spec.column.clone(),
+                    problem: format!("clip percentiles {lo}..{hi} must satisfy 0 <= low < high <= 100"),
+                });
+            }
+            if roles.get(&spec.column) == Some(&ColumnRole::Sensitive) {
+                if !spec.allow_sensitive {
+                    return Err(FeatureError::SensitiveFeature {
+                        column: spec.column.clone(),
+                    });
+                }
+                warnings.push(format!(
+                    "sensitive column '{}' is used as a feature by explicit override (recorded in the project)",
+                    spec.column
+                ));
+            }
+            let fitted_feature = match spec.kind {
+                FeatureKind::Numeric => {
+                    fit_numeric(spec, &read_numeric(frame, &spec.column)?).map(FittedFeature::Numeric)
+                }
+                FeatureKind::Categorical => {
+                    fit_categorical(spec, &read_categorical(frame, &spec.column)?).map(FittedFeature::Categorical)
+                }
+            };
+            match fitted_feature {
+                Ok(f) => fitted.push(f),
+                Err(reason) => {
+                    warnings.push(format!("feature '{}' excluded: {reason}", spec.column));
+                    excluded.push(format!("'{}' {reason}", spec.column));
+                }
+            }
+        }
+        if fitted.is_empty() {
+            return Err(FeatureError::NoUsableFeature {
+                detail: format!("; {}", excluded.join("; ")),
+            });
+        }
+        let fitted = FittedRecipe { features: fitted };
+        let mut matrix = fitted.transform(frame)?;
+        warnings.append(&mut matrix.warnings);
+        matrix.warnings = warnings;
+        Ok((fitted, matrix))
+    }
+}
+
+fn fit_numeric(spec: &FeatureSpec, values: &[Option<f64>]) -> Result<FittedNumeric, String> {
+    let mut observed: Vec<f64> = values.iter().flatten().copied().collect();
+    if observed.is_empty() {
+        return Err("every value is missing".into());
+    }
+    observed.sort_by(f64::total_cmp);
+    if observed[0] == observed[observed.len() - 1] {
+        return Err(format!("every value is {} (constant)", observed[0]));
+    }
+    let impute_value = match spec.missing {
+        MissingRule::ImputeMedian => Some(quantile_sorted(&observed, 0.5)),
+        MissingRule::ImputeMean => Some(observed.iter().sum::<f64>() / observed.len() as f64),
+        MissingRule::ImputeMode => Some(mode_f64(&observed)),
+        MissingRule::ImputeConstant(v) if v.is_finite() => Some(v),
+        MissingRule::ImputeConstant(v) => {
+            return Err(format!("the constant {v} used for missing values is not finite"));
+        }
+        MissingRule::DropRows | MissingRule::FallbackSegment => None,
+    };
+    let clip_bounds = spec.clip_percentiles.map(|(lo, hi)| {
+        (
+            quantile_sorted(&observed, lo / 100.0),
+            quantile_sorted(&observed, hi / 100.0),
+        )
+    });
+    // Parameters are learned on what the fit sees: imputed, clipped, logged values.
+    let mut prepared: Vec<f64> = values
+        .iter()
+        .filter_map(|v| v.or(impute_value))
+        .map(|x| prepare(x, clip_bounds, spec.log1p))
+        .collect();
+    prepared.sort_by(f64::total_cmp);
+    let n = prepared.len() as f64;
+    let (center, spread) = match spec.scaling {
+        Scaling::ZScore => {
+            let mean = prepared.iter().sum::<f64>() / n;
+            let var = prepared.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+            (mean, var.sqrt())
+        }
+        Scaling::Robust => {
+            let median = quantile_sorted(&prepared, 0.5);
+            (
+                median,
+                quantile_sorted(&prepared, 0.75) - quantile_sorted(&prepared, 0.25),
+            )
+        }
+        Scaling::MinMax => (prepared[0], prepared[prepared.len() - 1] - prepared[0]),
+        Scaling::None => (0.0, 1.0),
+    };
+    // A spread of zero (for example an IQR of 0 in a mostly-constant column) is scaled by 1, never
+    // divided by zero.
+    let scale = if spread > 0.0 && spread.is_finite() {
+        spread
+    } else {
+        1.0
+    };
+    Ok(FittedNumeric {
+        column: spec.column.clone(),
+        impute_value,
+        clip_bounds,
+        log1p: spec.log1p,
+        center,
+        scale,
+        weight: spec.weight,
+        missing: spec.missing,
+    })
+}
+
+fn prepare(x: f64, clip_bounds: Option<(f64, f64)>, log1p: bool) -> f64 {
+    let x = match clip_bounds {
+        Some((lo, hi)) => x.clamp(lo, hi),
+        None => x,
+    };
+    if log1p { signed_log1p(x) } else { x }
+}
+
+fn fit_categorical(spec: &FeatureSpec, values: &[Option<String>]) -> Result<FittedCategorical, String> {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for v in values.iter().flatten() {
+        *counts.entry(v.as_str()).or_default() += 1;
+    }
+    if counts.is_empty() {
+        return Err("every value is missing".into());
+    }
+    let has_missing = values.iter().any(Option::is_none);
+    let mode = counts
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        .map(|(k, _)| k.to_string());
+    let impute_level = match spec.missing {
+        MissingRule::ImputeMedian | MissingRule::ImputeMean | MissingRule::ImputeMode => mode,
+        MissingRule::ImputeConstant(_) => Some("(missing)".to_string()),
+        MissingRule::DropRows | MissingRule::FallbackSegment => None,
+    };
+    let mut levels: Vec<String> = counts.keys().map(|s| s.to_string()).collect();
+    if has_missing && impute_level.as_deref() == Some("(missing)") {
+        levels.push("(missing)".to_string());
+    }
+    if levels.len() < 2 {
+        return Err(format!("every value is '{}' (constant)", levels[0]));
+    }
+    Ok(FittedCategorical {
+        column: spec.column.clone(),
+        levels,
+        impute_level,
+        weight: spec.weight,
+        missing: spec.missing,
+    })
+}
+
+impl FittedRecipe {
+    /// Names of the matrix columns this recipe produces.
+    pub fn output_names(&self) -> Vec<String> {
+        self.features
+            .iter()
+            .flat_map(|f| match f {
+                FittedFeature::Numeric(n) => vec![n.column.clone()],
+                FittedFeature::Categorical(c) => c.levels.iter().map(|l| format!("{}={l}", c.column)).collect(),
+            })
+            .collect()
+    }
+
+    /// Applies the fitted parameters to a table (the one fitted on, or new customers).
+    pub fn transform(&self, frame: &DataFrame) -> Result<FeatureMatrix, FeatureError> {
+        let n_rows = frame.height();
+        let names = self.output_names();
+        let mut columns: Vec<Vec<f64>> = Vec::with_capacity(names.len());
+        // Per row: None = usable, Some(rule) = the first rule that takes it out of the fit.
+        let mut removed: Vec<Option<MissingRule>> = vec![None; n_rows];
+        let mut warnings = Vec::new();
+        for feature in &self.features {
+            match feature {
+                FittedFeature::Numeric(f) => {
+                    let values = read_numeric(frame, &f.column)?;
+                    let n_missing = values.iter().filter(|v| v.is_none()).count();
+                    if n_missing > 0 {
+                        warnings.push(missing_warning(&f.column, n_missing, f.missing));
+                    }
+                    let mut out = Vec::with_capacity(n_rows);
+                    for (row, v) in values.iter().enumerate() {
+                        let x = match v.or(f.impute_value) {
+                            Some(x) => x,
+                            None => {
+                                removed[row].get_or_insert(f.missing);
+                                0.0
+                            }
+                        };
+                        out.push((prepare(x, f.clip_bounds, f.log1p) - f.center) / f.scale * f.weight);
+                    }
+                    columns.push(out);
+                }
+                FittedFeature::Categorical(c) => {
+                    let values = read_categorical(frame, &c.column)?;
+                    let n_missing = values.iter().filter(|v| v.is_none()).count();
+                    if n_missing > 0 {
+                        warnings.push(missing_warning(&c.column, n_missing, c.missing));
+                    }
+                    let mut indicator = vec![vec![0.0; n_rows]; c.levels.len()];
+                    let mut n_unseen = 0;
+                    for (row, v) in values.iter().enumerate() {
+                        match v.as_ref().or(c.impute_level.as_ref()) {
+                            Some(level) => match c.levels.iter().position(|l| l == level) {
+                                Some(i) => indicator[i][row] = c.weight,
+                                None => n_unseen += 1, // a level not seen when fitting: all zeros
+                            },
+                            None => {
+                                removed[row].get_or_insert(c.missing);
+                            }
+                        }
+                    }
+                    if n_unseen > 0 {
+                        warnings.push(format!(
+                            "feature '{}': {n_unseen} value(s) are levels not seen when the recipe was fitted; encoded as no level",
+                            c.column
+                        ));
+                    }
+                    columns.extend(indicator);
+                }
+            }
+        }
+        let mut kept_rows = Vec::new();
+        let mut fallback_rows = Vec::new();
+        let mut dropped_rows = Vec::new();
+        for (row, r) in removed.iter().enumerate() {
+            match r {
+                None => kept_rows.push(row),
+                Some(MissingRule::FallbackSegment) => fallback_rows.push(row),
+                Some(_) => dropped_rows.push(row),
+            }
+        }
+        if kept_rows.is_empty() {
+            return Err(FeatureError::NoRowsLeft);
+        }
+        let width = columns.len();
+        let mut values = Array2::zeros((kept_rows.len(), width));
+        for (i, &row) in kept_rows.iter().enumerate() {
+            for (j, column) in columns.iter().enumerate() {
+                values[[i, j]] = column[row];
+            }
+        }
+        Ok(FeatureMatrix {
+            values,
+            names,
+            kept_rows,
+            fallback_rows,
+            dropped_rows,
+            warnings,
+        })
+    }
+}
+
+fn missing_warning(column: &str, n: usize, rule: MissingRule) -> String {
+    let action = match rule {
+        MissingRule::ImputeMedian => "replaced by the median".to_string(),
+        MissingRule::ImputeMean => "replaced by the mean".to_string(),
+        MissingRule::ImputeMode => "replaced by the most frequent value".to_string(),
+        MissingRule::ImputeConstant(v) => format!("replaced by {v}"),
+        MissingRule::DropRows => "dropped from the segmentation".to_string(),
+        MissingRule::FallbackSegment => "put in the fallback segment".to_string(),
+    };
+    format!("feature '{column}': {n} missing, NaN or infinite value(s) {action}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_roles() -> HashMap<String, ColumnRole> {
+        HashMap::new()
+    }
+
+    #[test]
+    fn zscore_matches_population_standardisation() {
+        let frame = df!("x" => [1.0, 2.0, 3.0, 4.0]).unwrap();
+        let recipe = FeatureRecipe {
+            features: vec![FeatureSpec::numeric("x")],
+        };
+        let (_, m) = recipe.fit_transform(&frame, &no_roles()).unwrap();
+        let sd = 1.25f64.sqrt();
+        let expected = [-1.5 / sd, -0.5 / sd, 0.5 / sd, 1.5 / sd];
+        for (a, b) in m.values.column(0).iter().zip(expected) {
+            assert!((a - b).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn robust_minmax_log_clip_and_weight() {
+        let frame = df!("x" => [0.0, 1.0, 3.0, 7.0, 1000.0]).unwrap();
+        let spec = FeatureSpec {
+            column: "x".into(),
+            clip_percentiles: Some((0.0, 75.0)),
+            log1p: true,
+            scaling: Scaling::MinMax,
+            weight: 2.0,
+            ..FeatureSpec::default()
+        };
+        let (fitted, m) = FeatureRecipe { features: vec![spec] }
+            .fit_transform(&frame, &no_roles())
+            .unwrap();
+        // Clipped at the 75th percentile (7), logged: ln(8) is the max, 0 the min.
+        let got: Vec<f64> = m.values.column(0).to_vec();
+        let max = 8f64.ln();
+        let expected = [0.0, 2f64.ln() / max * 2.0, 4f64.ln() / max * 2.0, 2.0, 2.0];
+        for (a, b) in got.iter().zip(expected) {
+            assert!((a - b).abs() < 1e-12, "{got:?}");
+        }
+        // Applying the fitted recipe to new data uses the learned bounds, not new ones.
+        let new = df!("x" => [3.0, 5000.0]).unwrap();
+        let again = fitted.transform(&new).unwrap();
+        assert!((again.values[[1, 0]] - 2.0).abs() < 1e-12);
+
+        let robust = FeatureSpec {
+            column: "x".into(),
+            scaling: Scaling::Robust,
+            ..FeatureSpec::default()
+        };
+        let (_, r) = FeatureRecipe { features: vec![robust] }
+            .fit_transform(&frame, &no_roles())
+            .unwrap();
+        // median 3, IQR 7 - 1 = 6
+        assert!((r.values[[4, 0]] - (1000.0 - 3.0) / 6.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn missing_rules_impute_drop_and_fallback() {
+        let frame = df!("x" => [Some(1.0), None, Some(3.0), Some(f64::NAN)], "y" => [1.0, 2.0, 3.0, 4.0]).unwrap();
+        let with = |missing| FeatureRecipe {
+            features: vec![
+                FeatureSpec {
+                    missing,
+                    scaling: Scaling::None,
+                    ..FeatureSpec::numeric("x")
+                },
+                FeatureSpec::numeric("y"),
+            ],
+        };
+        let (_, m) = with(MissingRule::ImputeMedian)
+            .fit_transform(&frame, &no_roles())
+            .unwrap();
+        assert_eq!(m.values.column(0).to_vec(), vec![1.0, 2.0, 3.0, 2.0]);
+        let (_, m) = with(MissingRule::ImputeConstant(-1.0))
+            .fit_transform(&frame, &no_roles())
+            .unwrap();
+        assert_eq!(m.values.column(0).to_vec(), vec![1.0, -1.0, 3.0, -1.0]);
+        let (_, m) = with(MissingRule::DropRows).fit_transform(&frame, &no_roles()).unwrap();
+        assert_eq!((m.kept_rows.clone(), m.dropped_rows.clone()), (vec![0, 2], vec![1, 3]));
+        let (_, m) = with(MissingRule::FallbackSegment)
+            .fit_transform(&frame, &no_roles())
+            .unwrap();
+        assert_eq!(m.fallback_rows, vec![1, 3]);
+        assert!(m.values.iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn constant_and_all_missing_columns_are_excluded_with_warnings() {
+        let frame = df!("c" => [5.0, 5.0, 5.0], "m" => [None::<f64>, None, None], "x" => [1.0, 2.0, 4.0]).unwrap();
+        let recipe = FeatureRecipe {
+            features: vec![
+                FeatureSpec::numeric("c"),
+                FeatureSpec::numeric("m"),
+                FeatureSpec::numeric("x"),
+            ],
+        };
+        let (fitted, m) = recipe.fit_transform(&frame, &no_roles()).unwrap();
+        assert_eq!(fitted.output_names(), vec!["x"]);
+        assert_eq!(m.warnings.len(), 2, "{:?}", m.warnings);
+        assert!(m.values.iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn no_usable_feature_and_no_rows_left_are_errors() {
+        let frame = df!("c" => [5.0, 5.0], "x" => [None::<f64>, Some(1.0)], "y" => [1.0, 2.0]).unwrap();
+        let only_constant = FeatureRecipe {
+            features: vec![FeatureSpec::numeric("c")],
+        };
+        assert!(matches!(
+            only_constant.fit_transform(&frame, &no_roles()),
+            Err(FeatureError::NoUsableFeature { .. })
+        ));
+        assert!(matches!(
+            FeatureRecipe::default().fit_transform(&frame, &no_roles()),
+            Err(FeatureError::NoUsableFeature { .. })
+        ));
+        let frame =
+            df!("x" => [None::<f64>, None, Some(1.0), Some(2.0)], "y" => [None::<f64>, Some(1.0), None, Some(3.0)])
+                .unwrap();
+        let drop = |c: &str| FeatureSpec {
+            missing: MissingRule::DropRows,
+            ..FeatureSpec::numeric(c)
+        };
+        let fitted = FeatureRecipe {
+            features: vec![drop("x"), drop("y")],
+        };
+        let (f, m) = fitted.fit_transform(&frame, &no_roles()).unwrap();
+        assert_eq!(m.kept_rows, vec![3]);
+        let all_missing = df!("x" => [None::<f64>], "y" => [Some(1.0)]).unwrap();
+        assert!(matches!(f.transform(&all_missing), Err(FeatureError::NoRowsLeft)));
+    }
+
+    #[test]
+    fn sensitive_columns_need_an_explicit_override() {
+        let frame = df!("age" => [20.0, 30.0, 40.0]).unwrap();
+        let roles = HashMap::from([("age".to_string(), ColumnRole::Sensitive)]);
+        let plain = FeatureRecipe {
+            features: vec![FeatureSpec::numeric("age")],
+        };
+        assert!(matches!(
+            plain.fit_transform(&frame, &roles),
+            Err(FeatureError::SensitiveFeature { .. })
+        ));
+        let allowed = FeatureRecipe {
+            features: vec![FeatureSpec {
+                allow_sensitive: true,
+                ..FeatureSpec::numeric("age")
+            }],
+        };
+        let (_, m) = allowed.fit_transform(&frame, &roles).unwrap();
+        assert!(m.warnings.iter().any(|w| w.contains("explicit override")));
+    }
+
+    #[test]
+    fn categoricals_are_one_hot_encoded() {
+        let frame = df!("region" => [Some("N"), Some("S"), None, Some("N")]).unwrap();
+        let spec = FeatureSpec {
+            column: "region".into(),
+            kind: FeatureKind::Categorical,
+            missing: MissingRule::ImputeConstant(0.0),
+            ..FeatureSpec::default()
+        };
+        let (fitted, m) = FeatureRecipe { features: vec![spec] }
+            .fit_transform(&frame, &no_roles())
+            .unwrap();
+        assert_eq!(fitted.output_names(), vec!["region=N", "region=S", "region=(missing)"]);
+        assert_eq!(m.values.row(2).to_vec(), vec![0.0, 0.0, 1.0]);
+        assert_eq!(m.values.row(3).to_vec(), vec![1.0, 0.0, 0.0]);
+    }
+}

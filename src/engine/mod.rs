@@ -1,0 +1,19 @@
+//! Everything that computes: readers, features, clustering, metrics, the project file.
+//!
+//! Nothing in here imports egui, eframe, egui_plot or rfd.
+
+pub mod cluster;
+pub mod data;
+pub mod error;
+pub mod features;
+pub mod jobs;
+pub mod metrics;
+pub mod pipeline;
+pub mod project;
+pub mod rng;
+
+/// The CDNOW transaction log that ships inside the binary as the demo data set.
+pub const DEMO_TRANSACTIONS: &[u8] = include_bytes!("../../assets/CDNOW_master.txt");
+
+/// The file name the demo data is known by inside a project file.
+pub const DEMO_TRANSACTIONS_NAME: &str = "CDNOW_master.txt";

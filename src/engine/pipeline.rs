@@ -1,0 +1,439 @@
+//! Spec in, results out: load the source, build the customer table, apply the recipe, segment.
+//!
+//! The GUI's job runner and the CLI both call [`run`]; anything the window computes, a script can
+//! reproduce.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::cluster::kmeans::{self, KMeansFit, KMeansParams};
+use crate::engine::cluster::sweep::{SweepResult, sweep};
+use crate::engine::cluster::{CentroidModel, assignment_fingerprint};
+use crate::engine::data::quality::{QualityReport, duplicate_warning, find_duplicate_ids, quality_report};
+use crate::engine::data::roles::{ColumnRole, RoleGuess, guess_roles};
+use crate::engine::data::{self, LoadedTable, ReadOptions, read_table, read_text};
+use crate::engine::error::{DataError, PipelineError, ProjectError};
+use crate::engine::features::correlation::{Multicollinearity, multicollinearity};
+use crate::engine::features::{
+    FeatureMatrix, FeatureRecipe, FittedRecipe, TransactionColumns, aggregate_transactions, join_attributes,
+};
+use crate::engine::jobs::JobContext;
+use crate::engine::metrics::{Indices, evaluate};
+use crate::engine::{DEMO_TRANSACTIONS, DEMO_TRANSACTIONS_NAME};
+
+/// Where a table comes from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum DataSource {
+    /// A file; relative paths are relative to the project file's folder.
+    File(String),
+    /// The CDNOW transaction log built into Strata.
+    DemoTransactions,
+}
+
+/// A source with its reader options and the fingerprint of the content it was built from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SourceSpec {
+    /// Where.
+    pub source: DataSource,
+    /// How to read it.
+    #[serde(default)]
+    pub read_options: ReadOptions,
+    /// blake3 of the file's bytes when the project was last run.
+    #[serde(default)]
+    pub fingerprint: Option<String>,
+}
+
+/// What the main source holds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum TableKind {
+    /// One row per customer (duplicates handled by the duplicate-id rule).
+    CustomerTable {
+        /// The id column, if any.
+        id_column: Option<String>,
+    },
+    /// A transaction log aggregated to customers as of a date.
+    TransactionLog(TransactionColumns),
+}
+
+/// What to do when a customer table repeats an id.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DuplicateIdRule {
+    /// Stop and report them, so the user chooses.
+    #[default]
+    Refuse,
+    /// Keep the first row of each id.
+    KeepFirst,
+    /// One row per id: numeric columns averaged, others from the first row.
+    Aggregate,
+}
+
+/// The segmentation method.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Algorithm {
+    /// k-means with k-means++ initialisation.
+    KMeans(KMeansParams),
+}
+
+/// Model settings: the algorithm with its chosen k, and an optional k range to sweep.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelSpec {
+    /// Algorithm and parameters (including k and seed).
+    pub algorithm: Algorithm,
+    /// k range to sweep, inclusive.
+    #[serde(default)]
+    pub k_range: Option<(usize, usize)>,
+}
+
+/// Everything that defines a segmentation; small, comparable and stored in the project.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PipelineSpec {
+    /// The main table.
+    pub source: SourceSpec,
+    /// What it holds.
+    pub table: TableKind,
+    /// A customer attribute table joined by id.
+    #[serde(default)]
+    pub attributes: Option<SourceSpec>,
+    /// Duplicate-id rule for customer tables.
+    #[serde(default)]
+    pub duplicate_ids: DuplicateIdRule,
+    /// Roles the user set, overriding the guesses.
+    #[serde(default)]
+    pub role_overrides: Vec<(String, ColumnRole)>,
+    /// The feature recipe.
+    pub recipe: FeatureRecipe,
+    /// The model.
+    pub model: ModelSpec,
+}
+
+impl PipelineSpec {
+    /// The k-means parameters of the spec.
+    pub fn kmeans_params(&self) -> &KMeansParams {
+        match &self.model.algorithm {
+            Algorithm::KMeans(p) => p,
+        }
+    }
+
+    /// The id column of the customer table, if known.
+    pub fn id_column(&self) -> Option<&str> {
+        match &self.table {
+            TableKind::CustomerTable { id_column } => id_column.as_deref(),
+            TableKind::TransactionLog(t) => Some(&t.customer_id),
+        }
+    }
+}
+
+/// Paths are resolved against this folder; outside it, only when the user allowed it.
+#[derive(Clone, Debug)]
+pub struct SourceResolver {
+    /// The project file's folder (or the working directory for CLI runs without a project).
+    pub base_dir: PathBuf,
+    /// Whether paths outside `base_dir` may be read (the user picked them).
+    pub allow_outside: bool,
+}
+
+impl SourceResolver {
+    /// A resolver for paths the user typed: anything may be read, relative to `base_dir`.
+    pub fn user_chosen(base_dir: &Path) -> Self {
+        Self {
+            base_dir: base_dir.to_path_buf(),
+            allow_outside: true,
+        }
+    }
+
+    /// The full path of a stored source path, refusing escapes from the project folder.
+    pub fn resolve(&self, stored: &str) -> Result<PathBuf, ProjectError> {
+        let path = Path::new(stored);
+        let escapes = path.is_absolute()
+            || path
+                .components()
+                .any(|c| matches!(c, std::path::Component::ParentDir | std::path::Component::Prefix(_)));
+        if escapes && !self.allow_outside {
+            return Err(ProjectError::OutsideProject {
+                source_path: stored.to_string(),
+            });
+        }
+        Ok(self.base_dir.join(path))
+    }
+}
+
+/// blake3 of a file's bytes, hex.
+pub fn fingerprint_bytes(bytes: &[u8]) -> String {
+    blake3::hash(bytes).to_hex().to_string()
+}
+
+/// A loaded source with its fingerprint.
+pub struct LoadedSource {
+    /// The table.
+    pub table: LoadedTable,
+    /// blake3 of the bytes read.
+    pub fingerprint: String,
+}
+
+/// Reads a source; the fingerprint is of the exact bytes parsed.
+pub fn load_source(spec: &SourceSpec, resolver: &SourceResolver) -> Result<LoadedSource, PipelineError> {
+    match &spec.source {
+        DataSource::DemoTransactions => Ok(LoadedSource {
+            table: read_text(DEMO_TRANSACTIONS, Path::new(DEMO_TRANSACTIONS_NAME), &spec.read_options)?,
+            fingerprint: fingerprint_bytes(DEMO_TRANSACTIONS),
+        }),
+        DataSource::File(stored) => {
+            let path = resolver.resolve(stored)?;
+            let bytes = std::fs::read(&path).map_err(|source| DataError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let fingerprint = fingerprint_bytes(&bytes);
+            drop(bytes);
+            Ok(LoadedSource {
+                table: read_table(&path, &spec.read_options)?,
+                fingerprint,
+            })
+        }
+    }
+}
+
+/// The customer table and what happened building it.
+pub struct CustomerTable {
+    /// One row per customer.
+    pub frame: DataFrame,
+    /// As-of date, for transaction logs.
+    pub as_of: Option<NaiveDate>,
+    /// Fingerprints of the sources, in order (main, attributes).
+    pub fingerprints: Vec<String>,
+    /// Warnings so far.
+    pub warnings: Vec<String>,
+}
+
+/// Stage 1: sources to one row per customer.
+pub fn build_customer_table(spec: &PipelineSpec, resolver: &SourceResolver) -> Result<CustomerTable, PipelineError> {
+    let main = load_source(&spec.source, resolver)?;
+    let mut warnings = main.table.warnings.clone();
+    let mut fingerprints = vec![main.fingerprint];
+    let (mut frame, as_of) = match &spec.table {
+        TableKind::TransactionLog(columns) => {
+            let rfm = aggregate_transactions(&main.table.frame, columns)?;
+            warnings.extend(rfm.warnings);
+            (rfm.customers, Some(rfm.as_of))
+        }
+        TableKind::CustomerTable { id_column } => {
+            let mut frame = main.table.frame;
+            if let Some(id) = id_column {
+                frame = apply_duplicate_rule(frame, id, spec.duplicate_ids, &mut warnings)?;
+            }
+            (frame, None)
+        }
+    };
+    if let Some(attributes) = &spec.attributes {
+        let id = spec.id_column().ok_or_else(|| DataError::BadColumn {
+            column: "(customer id)".into(),
+            problem: "is needed to join an attribute table; set the customer id column".into(),
+        })?;
+        let loaded = load_source(attributes, resolver)?;
+        warnings.extend(loaded.table.warnings.iter().cloned());
+        fingerprints.push(loaded.fingerprint);
+        let (joined, join_warnings) = join_attributes(&frame, &loaded.table.frame, id)?;
+        frame = joined;
+        warnings.extend(join_warnings);
+    }
+    Ok(CustomerTable {
+        frame,
+        as_of,
+        fingerprints,
+        warnings,
+    })
+}
+
+fn apply_duplicate_rule(
+    frame: DataFrame,
+    id: &str,
+    rule: DuplicateIdRule,
+    warnings: &mut Vec<String>,
+) -> Result<DataFrame, PipelineError> {
+    let Some(duplicates) = find_duplicate_ids(&frame, id)? else {
+        return Ok(frame);
+    };
+    let described = duplicate_warning(&duplicates);
+    match rule {
+        DuplicateIdRule::Refuse => Err(DataError::BadColumn {
+            column: id.to_string(),
+            problem: format!(
+                "repeats customer ids: {}; choose keep-first or aggregate (--duplicates keep-first|aggregate)",
+                described.trim_start_matches(&format!("column '{id}': "))
+            ),
+        }
+        .into()),
+        DuplicateIdRule::KeepFirst => {
+            warnings.push(format!("{described}; kept the first row of each (your choice)"));
+            Ok(frame
+                .lazy()
+                .unique_stable(Some(cols([id])), UniqueKeepStrategy::First)
+                .collect()
+                .map_err(DataError::from)?)
+        }
+        DuplicateIdRule::Aggregate => {
+            warnings.push(format!(
+                "{described}; rows aggregated per id: numbers averaged, other columns from the first row (your choice)"
+            ));
+            let aggregations: Vec<Expr> = frame
+                .columns()
+                .iter()
+                .filter(|c| c.name().as_str() != id)
+                .map(|c| {
+                    if c.dtype().is_primitive_numeric() {
+                        col(c.name().clone()).mean()
+                    } else {
+                        col(c.name().clone()).first()
+                    }
+                })
+                .collect();
+            Ok(frame
+                .lazy()
+                .group_by_stable([col(id)])
+                .agg(aggregations)
+                .collect()
+                .map_err(DataError::from)?)
+        }
+    }
+}
+
+/// Roles after the user's overrides.
+pub fn effective_roles(frame: &DataFrame, overrides: &[(String, ColumnRole)]) -> Vec<RoleGuess> {
+    let mut roles = guess_roles(frame);
+    for guess in &mut roles {
+        if let Some((_, role)) = overrides.iter().find(|(c, _)| *c == guess.column) {
+            guess.role = *role;
+            guess.reason = "set by you".to_string();
+        }
+    }
+    roles
+}
+
+/// Everything a run produces.
+pub struct PipelineResult {
+    /// The customer table.
+    pub customers: DataFrame,
+    /// As-of date for transaction logs.
+    pub as_of: Option<NaiveDate>,
+    /// Column roles used.
+    pub roles: Vec<RoleGuess>,
+    /// Quality report of the customer table.
+    pub quality: QualityReport,
+    /// Fitted transform parameters.
+    pub fitted_recipe: FittedRecipe,
+    /// The matrix the model saw.
+    pub matrix: FeatureMatrix,
+    /// Correlations and VIFs of the features.
+    pub multicollinearity: Multicollinearity,
+    /// The sweep, when the spec has a k range.
+    pub sweep: Option<SweepResult>,
+    /// The fit at the spec's k.
+    pub fit: KMeansFit,
+    /// Indices of that fit.
+    pub indices: Indices,
+    /// Segment per customer row: fitted segment, `k` for the fallback segment, `None` when dropped.
+    pub segment_per_customer: Vec<Option<usize>>,
+    /// Fingerprint of `segment_per_customer`.
+    pub assignment_fingerprint: String,
+    /// Fingerprints of the sources read.
+    pub source_fingerprints: Vec<String>,
+    /// Every warning of every stage.
+    pub warnings: Vec<String>,
+}
+
+impl PipelineResult {
+    /// The fitted model as nearest-centroid assignment for new customers.
+    pub fn centroid_model(&self) -> CentroidModel {
+        CentroidModel {
+            centroids: self.fit.centroids.rows().into_iter().map(|r| r.to_vec()).collect(),
+        }
+    }
+}
+
+/// Label per customer row encoded for the fingerprint: dropped rows get `u32::MAX`.
+pub fn fingerprint_segments(segments: &[Option<usize>]) -> String {
+    let encoded: Vec<usize> = segments.iter().map(|s| s.unwrap_or(u32::MAX as usize)).collect();
+    assignment_fingerprint(&encoded)
+}
+
+/// Runs the whole pipeline: customer table, recipe, optional sweep, fit at k.
+pub fn run(spec: &PipelineSpec, resolver: &SourceResolver, ctx: &JobContext) -> Result<PipelineResult, PipelineError> {
+    ctx.progress.report("load", 0.0);
+    let table = build_customer_table(spec, resolver)?;
+    let mut warnings = table.warnings;
+    check_cancel(ctx)?;
+    ctx.progress.report("features", 0.0);
+    let roles = effective_roles(&table.frame, &spec.role_overrides);
+    let quality = quality_report(&table.frame, spec.id_column(), table.as_of)?;
+    let role_map: HashMap<String, ColumnRole> = roles.iter().map(|g| (g.column.clone(), g.role)).collect();
+    let (fitted_recipe, matrix) = spec.recipe.fit_transform(&table.frame, &role_map)?;
+    warnings.extend(matrix.warnings.iter().cloned());
+    let multicollinearity = multicollinearity(matrix.values.view(), &matrix.names);
+    warnings.extend(multicollinearity.warnings.iter().cloned());
+    check_cancel(ctx)?;
+
+    let params = spec.kmeans_params();
+    let sweep = match spec.model.k_range {
+        Some((lo, hi)) => {
+            let result = sweep(matrix.values.view(), lo, hi, params, ctx)?;
+            warnings.extend(result.warnings.iter().cloned());
+            Some(result)
+        }
+        None => None,
+    };
+    ctx.progress.report("fit", 0.0);
+    let fit = kmeans::fit(matrix.values.view(), params, &ctx.cancel)?;
+    let indices = evaluate(matrix.values.view(), &fit.labels, params.k, params.seed)?;
+
+    let mut segment_per_customer = vec![None; table.frame.height()];
+    for (&row, &label) in matrix.kept_rows.iter().zip(&fit.labels) {
+        segment_per_customer[row] = Some(label);
+    }
+    for &row in &matrix.fallback_rows {
+        segment_per_customer[row] = Some(params.k);
+    }
+    let assignment_fingerprint = fingerprint_segments(&segment_per_customer);
+    ctx.progress.report("done", 1.0);
+    Ok(PipelineResult {
+        customers: table.frame,
+        as_of: table.as_of,
+        roles,
+        quality,
+        fitted_recipe,
+        matrix,
+        multicollinearity,
+        sweep,
+        fit,
+        indices,
+        segment_per_customer,
+        assignment_fingerprint,
+        source_fingerprints: table.fingerprints,
+        warnings,
+    })
+}
+
+fn check_cancel(ctx: &JobContext) -> Result<(), PipelineError> {
+    if ctx.cancel.is_cancelled() {
+        return Err(crate::engine::error::ClusterError::Cancelled.into());
+    }
+    Ok(())
+}
+
+/// The assignment table: id (or row number) and `segment` (empty for dropped customers).
+pub fn assignments_frame(result: &PipelineResult, id_column: Option<&str>) -> Result<DataFrame, DataError> {
+    let segments: Vec<Option<u32>> = result
+        .segment_per_customer
+        .iter()
+        .map(|s| s.map(|v| v as u32))
+        .collect();
+    let segment = Column::new("segment".into(), segments);
+    let first = match id_column {
+        Some(id) => data::column(&result.customers, id)?.clone(),
+        None => Column::new("row".into(), (1..=result.customers.height() as u64).collect::<Vec<_>>()),
+    };
+    Ok(DataFrame::new_infer_height(vec![first, segment])?)
+}

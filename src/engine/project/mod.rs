@@ -1,0 +1,310 @@
+//! The versioned project file (`.strata`, RON): header first, then the spec, results and segment notes.
+//!
+//! Format versions: the header's `format_version` says which shape the body has, and
+//! `min_reader_version` which Strata can still read it. Version 1 is the current one and its body is
+//! the engine's own serde types. The fixture `tests/fixtures/projects/v1.strata` must keep opening:
+//! when a change to an engine type would break it, copy the old types into a frozen `v1` module,
+//! bump `FORMAT_VERSION`, and add a migration step from 1 to 2 in `migrate`.
+
+mod atomic;
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+pub use atomic::{backup_path, save_atomically};
+
+use crate::engine::cluster::sweep::SweepResult;
+use crate::engine::error::ProjectError;
+use crate::engine::features::FittedRecipe;
+use crate::engine::metrics::Indices;
+use crate::engine::pipeline::{PipelineResult, PipelineSpec};
+
+/// The format name every project file's header carries.
+pub const FORMAT_NAME: &str = "strata-project";
+/// The format version this build writes.
+pub const FORMAT_VERSION: u32 = 1;
+/// The oldest format version this build opens (older ones are migrated step by step).
+pub const OLDEST_READABLE_VERSION: u32 = 1;
+/// Project files larger than this are refused before parsing.
+pub const MAX_PROJECT_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The small header read before anything else.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    /// Always `strata-project`.
+    pub format: String,
+    /// Shape of the body.
+    pub format_version: u32,
+    /// The oldest reader version that can open this file (read-only if older than the format).
+    pub min_reader_version: u32,
+}
+
+impl Header {
+    /// The header this build writes.
+    pub fn current() -> Self {
+        Self {
+            format: FORMAT_NAME.to_string(),
+            format_version: FORMAT_VERSION,
+            min_reader_version: 1,
+        }
+    }
+}
+
+/// Which software wrote the file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Producer {
+    /// Strata's version.
+    pub strata: String,
+    /// polars' version.
+    pub polars: String,
+    /// ndarray's version.
+    pub ndarray: String,
+    /// rayon's version.
+    pub rayon: String,
+}
+
+impl Producer {
+    /// This build.
+    pub fn current() -> Self {
+        Self {
+            strata: env!("CARGO_PKG_VERSION").to_string(),
+            polars: env!("STRATA_POLARS_VERSION").to_string(),
+            ndarray: env!("STRATA_NDARRAY_VERSION").to_string(),
+            rayon: env!("STRATA_RAYON_VERSION").to_string(),
+        }
+    }
+}
+
+/// A segment's name and notes, kept by segment number.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentNote {
+    /// Canonical segment number.
+    pub segment: usize,
+    /// Business name.
+    pub name: String,
+    /// Free notes.
+    #[serde(default)]
+    pub notes: String,
+}
+
+/// Results stored so the project shows without recomputing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoredResults {
+    /// Customers in the table.
+    pub n_customers: usize,
+    /// Customers the model was fitted on.
+    pub n_rows_fitted: usize,
+    /// As-of date used, for transaction logs.
+    pub as_of: Option<NaiveDate>,
+    /// Fitted transform parameters.
+    pub fitted_recipe: FittedRecipe,
+    /// Centroids in feature space, canonical order.
+    pub centroids: Vec<Vec<f64>>,
+    /// Segment sizes.
+    pub sizes: Vec<usize>,
+    /// Indices of the fit.
+    pub indices: Indices,
+    /// The sweep, when one was run.
+    pub sweep: Option<SweepResult>,
+    /// Fingerprint of the assignment of every customer.
+    pub assignment_fingerprint: String,
+}
+
+impl StoredResults {
+    /// What a pipeline run stores.
+    pub fn from_result(result: &PipelineResult) -> Self {
+        Self {
+            n_customers: result.customers.height(),
+            n_rows_fitted: result.matrix.kept_rows.len(),
+            as_of: result.as_of,
+            fitted_recipe: result.fitted_recipe.clone(),
+            centroids: result.centroid_model().centroids,
+            sizes: result.fit.sizes.clone(),
+            indices: result.indices.clone(),
+            sweep: result.sweep.clone(),
+            assignment_fingerprint: result.assignment_fingerprint.clone(),
+        }
+    }
+}
+
+/// The whole project file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Project {
+    /// Format header.
+    pub header: Header,
+    /// Who wrote it.
+    pub producer: Producer,
+    /// The pipeline spec.
+    pub spec: PipelineSpec,
+    /// Results of the last run.
+    #[serde(default)]
+    pub results: Option<StoredResults>,
+    /// Segment names and notes.
+    #[serde(default)]
+    pub segments: Vec<SegmentNote>,
+}
+
+impl Project {
+    /// A new project for a spec, without results.
+    pub fn new(spec: PipelineSpec) -> Self {
+        Self {
+            header: Header::current(),
+            producer: Producer::current(),
+            spec,
+            results: None,
+            segments: Vec::new(),
+        }
+    }
+
+    /// The project as RON text, stamped with this build's header and producer.
+    pub fn to_ron(&self) -> Result<String, ProjectError> {
+        let mut stamped = self.clone();
+        stamped.header = Header::current();
+        stamped.producer = Producer::current();
+        ron::ser::to_string_pretty(&stamped, ron::ser::PrettyConfig::new().struct_names(false)).map_err(|e| {
+            ProjectError::Corrupt {
+                path: PathBuf::new(),
+                message: format!("could not serialise: {e}"),
+            }
+        })
+    }
+
+    /// Saves atomically (the previous file kept as `.bak`).
+    pub fn save(&self, path: &Path) -> Result<(), ProjectError> {
+        let text = self.to_ron()?;
+        save_atomically(path, text.as_bytes()).map_err(|source| ProjectError::Io {
+            action: "saving",
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+}
+
+/// A project as opened, with how it was opened.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpenedProject {
+    /// The project.
+    pub project: Project,
+    /// Written by a newer Strata: show a banner and only allow Save As.
+    pub read_only: bool,
+    /// The version it was migrated from, when older than the current one.
+    pub migrated_from: Option<u32>,
+    /// A banner text for the user, when there is something to say.
+    pub banner: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct HeaderOnly {
+    header: Header,
+}
+
+fn ron_options() -> ron::Options {
+    // The default options keep RON's recursion limit, so a hostile file cannot exhaust the stack.
+    ron::Options::default()
+}
+
+/// Opens a project file; never writes anything.
+pub fn open(path: &Path) -> Result<OpenedProject, ProjectError> {
+    let io = |source| ProjectError::Io {
+        action: "reading",
+        path: path.to_path_buf(),
+        source,
+    };
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    let corrupt = |message: String| ProjectError::Corrupt {
+        path: path.to_path_buf(),
+        message,
+    };
+    if size > MAX_PROJECT_BYTES {
+        return Err(corrupt(format!(
+            "{size} bytes is larger than any project file should be"
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| corrupt(format!("not UTF-8 text: {e}")))?;
+    parse(text).map_err(|e| match e {
+        ProjectError::Corrupt { message, .. } => corrupt(message),
+        ProjectError::TooNew {
+            format_version,
+            min_reader,
+            supported,
+            ..
+        } => ProjectError::TooNew {
+            path: path.to_path_buf(),
+            format_version,
+            min_reader,
+            supported,
+        },
+        other => other,
+    })
+}
+
+/// Parses project text (the path in errors is filled in by [`open`]).
+pub fn parse(text: &str) -> Result<OpenedProject, ProjectError> {
+    let corrupt = |message: String| ProjectError::Corrupt {
+        path: PathBuf::new(),
+        message,
+    };
+    let header = ron_options()
+        .from_str::<HeaderOnly>(text)
+        .map_err(|e| corrupt(format!("no readable header: {e}")))?
+        .header;
+    if header.format != FORMAT_NAME {
+        return Err(corrupt(format!(
+            "the format is '{}', not '{FORMAT_NAME}'",
+            header.format
+        )));
+    }
+    if header.format_version > FORMAT_VERSION {
+        if header.min_reader_version > FORMAT_VERSION {
+            return Err(ProjectError::TooNew {
+                path: PathBuf::new(),
+                format_version: header.format_version,
+                min_reader: header.min_reader_version,
+                supported: FORMAT_VERSION,
+            });
+        }
+        // Newer, but declared readable by us: fields we do not know are ignored; saving over it would
+        // lose them, so it opens read-only.
+        let project = ron_options().from_str::<Project>(text).map_err(|e| {
+            corrupt(format!(
+                "written by a newer Strata (format {}) and not readable here: {e}",
+                header.format_version
+            ))
+        })?;
+        return Ok(OpenedProject {
+            project,
+            read_only: true,
+            migrated_from: None,
+            banner: Some(format!(
+                "This project was written by a newer Strata (format {}). It is open read-only; use Save As to keep a copy in format {FORMAT_VERSION}.",
+                header.format_version
+            )),
+        });
+    }
+    let project = migrate(text, header.format_version).map_err(corrupt)?;
+    let migrated_from = (header.format_version < FORMAT_VERSION).then_some(header.format_version);
+    Ok(OpenedProject {
+        banner: migrated_from
+            .map(|v| format!("This project was written in format {v}; it will be saved in format {FORMAT_VERSION}.")),
+        project,
+        read_only: false,
+        migrated_from,
+    })
+}
+
+/// Reads a body of format `version` and migrates it step by step to the current format.
+fn migrate(text: &str, version: u32) -> Result<Project, String> {
+    match version {
+        // Format 1 is current: its body is the engine's types. A format 2 will parse format 1 with a
+        // frozen `v1::Project` here and convert it with a `From<v1::Project>` step.
+        1 => ron_options()
+            .from_str::<Project>(text)
+            .map_err(|e| format!("damaged format 1 body: {e}")),
+        other => Err(format!(
+            "format version {other} is not one Strata ever wrote (readable: {OLDEST_READABLE_VERSION} to {FORMAT_VERSION})"
+        )),
+    }
+}

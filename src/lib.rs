@@ -1,0 +1,7 @@
+//! Strata: a workbench for customer segmentation.
+//!
+//! `engine` computes and never touches the window; the GUI (behind the `gui` feature) and the
+//! headless CLI both drive it.
+
+pub mod cli;
+pub mod engine;

@@ -1,0 +1,295 @@
+//! The headless CLI end to end on the real CDNOW log, as a script would use it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use strata::engine::data::{ReadOptions, read_table};
+
+fn strata(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+fn cdnow() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/CDNOW_master.txt")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const RFM: &str = "recency_days,frequency,monetary_total";
+
+fn rfm_customers(dir: &Path) -> PathBuf {
+    let out = dir.join("customers.csv");
+    let o = strata(
+        &[
+            "rfm",
+            "--transactions",
+            cdnow().to_str().unwrap(),
+            "--customer-id",
+            "customer_id",
+            "--date",
+            "date",
+            "--amount",
+            "dollar_value",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        dir,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    out
+}
+
+#[test]
+fn rfm_on_cdnow_gives_one_row_per_customer() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = rfm_customers(dir.path());
+    let table = read_table(&out, &ReadOptions::default()).unwrap();
+    assert_eq!(table.frame.height(), 23_570);
+    let names: Vec<String> = table.frame.get_column_names().iter().map(|s| s.to_string()).collect();
+    assert_eq!(
+        names,
+        [
+            "customer_id",
+            "recency_days",
+            "frequency",
+            "monetary_total",
+            "monetary_mean",
+            "tenure_days",
+            "first_purchase",
+            "last_purchase"
+        ]
+    );
+    // CDNOW's last purchase is 1998-06-30, so the default as-of date is 1998-07-01; customer 1
+    // bought once, on 1997-01-01, for $11.77.
+    let row = |c: &str| table.frame.column(c).unwrap().get(0).unwrap().to_string();
+    assert_eq!(row("recency_days"), "546");
+    assert_eq!(row("frequency"), "1");
+    assert_eq!(row("monetary_total"), "11.77");
+    let total: f64 = table
+        .frame
+        .column("frequency")
+        .unwrap()
+        .i64()
+        .unwrap()
+        .iter()
+        .map(|v| v.unwrap() as f64)
+        .sum();
+    assert_eq!(total, 69_659.0);
+}
+
+#[test]
+fn sweep_json_on_log_scaled_standardised_rfm_suggests_a_k() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = rfm_customers(dir.path());
+    let o = strata(
+        &[
+            "sweep",
+            "--data",
+            data.to_str().unwrap(),
+            "--features",
+            RFM,
+            "--log1p",
+            RFM,
+            "--scale",
+            "zscore",
+            "--k",
+            "2..10",
+            "--json",
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stdout is only JSON");
+    assert_eq!(json["n_rows"], 23_570);
+    let runs = json["runs"].as_array().unwrap();
+    assert_eq!(
+        runs.iter().map(|r| r["k"].as_u64().unwrap()).collect::<Vec<_>>(),
+        (2..=10).collect::<Vec<_>>()
+    );
+    for r in runs {
+        for key in ["inertia", "silhouette", "calinski_harabasz", "davies_bouldin"] {
+            assert!(r[key].as_f64().unwrap().is_finite(), "{key}");
+        }
+        let sizes: u64 = r["sizes"].as_array().unwrap().iter().map(|s| s.as_u64().unwrap()).sum();
+        assert_eq!(sizes, 23_570);
+    }
+    // Inertia falls with k.
+    assert!(
+        runs.windows(2)
+            .all(|w| w[1]["inertia"].as_f64() < w[0]["inertia"].as_f64())
+    );
+    let k = json["suggested_k"].as_u64().unwrap();
+    assert!((2..=10).contains(&k));
+    assert!(json["reason"].as_str().unwrap().starts_with(&format!("k = {k} has ")));
+}
+
+#[test]
+fn fit_with_project_then_run_verify_passes_and_changed_data_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = rfm_customers(dir.path());
+    let o = strata(
+        &[
+            "fit",
+            "--data",
+            "customers.csv",
+            "--id",
+            "customer_id",
+            "--features",
+            RFM,
+            "--log1p",
+            RFM,
+            "--k",
+            "4",
+            "--seed",
+            "7",
+            "--out",
+            "assignments.csv",
+            "--project",
+            "cdnow.strata",
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let assignments = read_table(&dir.path().join("assignments.csv"), &ReadOptions::default())
+        .unwrap()
+        .frame;
+    assert_eq!(assignments.get_column_names(), ["customer_id", "segment"]);
+    assert_eq!(assignments.height(), 23_570);
+
+    // Verified from another working directory: paths are relative to the project.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let project = dir.path().join("cdnow.strata");
+    let o = strata(&["run", project.to_str().unwrap(), "--verify"], elsewhere.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("verified"));
+
+    // A changed data file is detected by its fingerprint and reported, never silently used.
+    let mut text = std::fs::read_to_string(&data).unwrap();
+    text = text.replacen("\n1,546,", "\n1,545,", 1);
+    std::fs::write(&data, text).unwrap();
+    let o = strata(&["run", project.to_str().unwrap(), "--verify"], elsewhere.path());
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("has changed since the project was saved"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn evaluate_reports_a_legacy_labeling_under_the_sweep_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("id,x,y,legacy\n");
+    for i in 0..60 {
+        let group = i % 3;
+        csv.push_str(&format!(
+            "{i},{},{},{}\n",
+            group * 10 + i % 5,
+            i % 7,
+            ["gold", "silver", "bronze"][group]
+        ));
+    }
+    std::fs::write(dir.path().join("crm.csv"), csv).unwrap();
+    let o = strata(
+        &[
+            "evaluate",
+            "--data",
+            "crm.csv",
+            "--features",
+            "x,y",
+            "--labels",
+            "legacy",
+            "--json",
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["k"], 3);
+    assert_eq!(json["labels"], serde_json::json!(["bronze", "gold", "silver"]));
+    assert_eq!(json["sizes"], serde_json::json!([20, 20, 20]));
+    for key in ["inertia", "silhouette", "calinski_harabasz", "davies_bouldin"] {
+        assert!(json[key].as_f64().is_some(), "{key}");
+    }
+}
+
+#[test]
+fn errors_are_one_line_on_stderr_with_a_non_zero_exit_and_nothing_on_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("header_only.csv"), "id,x\n").unwrap();
+    let cases: Vec<Vec<&str>> = vec![
+        vec![
+            "sweep",
+            "--data",
+            "missing.csv",
+            "--features",
+            "x",
+            "--k",
+            "2..4",
+            "--json",
+        ],
+        vec![
+            "sweep",
+            "--data",
+            "header_only.csv",
+            "--features",
+            "x",
+            "--k",
+            "2..4",
+            "--json",
+        ],
+        vec![
+            "evaluate",
+            "--data",
+            "header_only.csv",
+            "--features",
+            "x",
+            "--labels",
+            "nope",
+            "--json",
+        ],
+    ];
+    for args in cases {
+        let o = strata(&args, dir.path());
+        assert!(!o.status.success(), "{args:?}");
+        assert!(o.stdout.is_empty(), "{args:?}");
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.starts_with("error: "), "{err}");
+    }
+}
+
+#[test]
+fn the_demo_runs_headless_and_reproduces_its_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = strata(&["demo", "--json"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["n_customers"], 23_570);
+    assert_eq!(json["verified"], true);
+}
+
+#[test]
+fn the_format_1_fixture_still_reproduces_its_stored_assignment() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/projects/v1.strata");
+    let before = std::fs::read(&fixture).unwrap();
+    let o = strata(
+        &["run", fixture.to_str().unwrap(), "--verify", "--json"],
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["verified"], true);
+    assert_eq!(
+        std::fs::read(&fixture).unwrap(),
+        before,
+        "running must not write the project"
+    );
+}

@@ -1,0 +1,209 @@
+//! The project file: round trips, every released format version opens, newer and hostile files are
+//! handled as the input policy says, and saving is atomic even when the process is killed mid-save.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use strata::engine::cluster::kmeans::KMeansParams;
+use strata::engine::data::ReadOptions;
+use strata::engine::error::ProjectError;
+use strata::engine::features::{FeatureRecipe, MissingRule, Scaling};
+use strata::engine::pipeline::{
+    Algorithm, DataSource, DuplicateIdRule, ModelSpec, PipelineSpec, SourceSpec, TableKind,
+};
+use strata::engine::project::{self, FORMAT_VERSION, Project, SegmentNote, backup_path};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/projects")
+}
+
+fn sample_project(notes: &str) -> Project {
+    let spec = PipelineSpec {
+        source: SourceSpec {
+            source: DataSource::File("customers.csv".into()),
+            read_options: ReadOptions::default(),
+            fingerprint: None,
+        },
+        table: TableKind::CustomerTable {
+            id_column: Some("id".into()),
+        },
+        attributes: None,
+        duplicate_ids: DuplicateIdRule::KeepFirst,
+        role_overrides: vec![],
+        recipe: FeatureRecipe::numeric(
+            &["a".into(), "b".into()],
+            &["b".into()],
+            Scaling::Robust,
+            MissingRule::ImputeMean,
+        ),
+        model: ModelSpec {
+            algorithm: Algorithm::KMeans(KMeansParams::new(3).seed(9)),
+            k_range: Some((2, 6)),
+        },
+    };
+    let mut project = Project::new(spec);
+    project.segments = vec![SegmentNote {
+        segment: 0,
+        name: "Loyal".into(),
+        notes: notes.into(),
+    }];
+    project
+}
+
+#[test]
+fn save_then_open_round_trips_and_keeps_a_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.strata");
+    let first = sample_project("first");
+    first.save(&path).unwrap();
+    assert!(!backup_path(&path).exists());
+    let opened = project::open(&path).unwrap();
+    assert_eq!(opened.project, first);
+    assert!(!opened.read_only && opened.banner.is_none());
+    let second = sample_project("second");
+    second.save(&path).unwrap();
+    assert_eq!(project::open(&path).unwrap().project, second);
+    assert_eq!(project::open(&backup_path(&path)).unwrap().project, first);
+    // No temporary files are left behind.
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+}
+
+#[test]
+fn every_released_format_version_opens() {
+    // One fixture per released format version; format 1 is current.
+    for version in 1..=FORMAT_VERSION {
+        let path = fixtures().join(format!("v{version}.strata"));
+        let before = std::fs::read(&path).unwrap();
+        let opened = project::open(&path).unwrap_or_else(|e| panic!("format {version}: {e}"));
+        assert!(!opened.read_only);
+        assert!(opened.project.results.is_some());
+        assert_eq!(std::fs::read(&path).unwrap(), before, "opening must not write");
+    }
+}
+
+fn with_header(text: &str, version: u32, min_reader: u32) -> String {
+    text.replacen(
+        &format!("format_version: {FORMAT_VERSION},\n        min_reader_version: 1,"),
+        &format!("format_version: {version},\n        min_reader_version: {min_reader},"),
+        1,
+    )
+}
+
+#[test]
+fn newer_files_open_read_only_or_are_refused_with_the_version_they_need() {
+    let text = sample_project("x").to_ron().unwrap();
+    let newer = with_header(&text, FORMAT_VERSION + 1, 1);
+    assert_ne!(newer, text, "the header layout changed; update this test");
+    // A newer writer may add fields; this reader ignores them.
+    let newer = newer.replacen("segments:", "future_field: (a: 1),\n    segments:", 1);
+    let opened = project::parse(&newer).unwrap();
+    assert!(opened.read_only);
+    assert!(opened.banner.unwrap().contains("read-only"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("future.strata");
+    std::fs::write(&path, with_header(&text, FORMAT_VERSION + 2, FORMAT_VERSION + 1)).unwrap();
+    let err = project::open(&path).unwrap_err();
+    assert!(matches!(err, ProjectError::TooNew { min_reader, .. } if min_reader == FORMAT_VERSION + 1));
+    assert!(
+        err.to_string()
+            .contains(&format!("needs Strata format version {}", FORMAT_VERSION + 1)),
+        "{err}"
+    );
+}
+
+#[test]
+fn corrupt_and_hostile_files_are_refused_and_left_as_they_were() {
+    let dir = tempfile::tempdir().unwrap();
+    let deep = format!("(header: {}{})", "(".repeat(100_000), ")".repeat(100_000));
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("garbage.strata", b"\x00\x01not a project".to_vec()),
+        ("empty.strata", Vec::new()),
+        (
+            "other.strata",
+            b"(header: (format: \"something-else\", format_version: 1, min_reader_version: 1))".to_vec(),
+        ),
+        (
+            "truncated.strata",
+            sample_project("x").to_ron().unwrap().as_bytes()[..200].to_vec(),
+        ),
+        ("deep.strata", deep.into_bytes()),
+        (
+            "v0.strata",
+            with_header(&sample_project("x").to_ron().unwrap(), 0, 0).into_bytes(),
+        ),
+    ];
+    for (name, bytes) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &bytes).unwrap();
+        let err = project::open(&path).unwrap_err();
+        assert!(matches!(err, ProjectError::Corrupt { .. }), "{name}: {err:?}");
+        assert!(err.to_string().contains("the file was left as it was"), "{name}: {err}");
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "{name} was modified");
+    }
+    // Nothing else was created next to them.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 6);
+}
+
+/// Not a test on its own: the child process of the kill test, saving two versions in turn forever.
+#[test]
+#[ignore = "run by kill_during_save_leaves_the_old_or_the_new_file"]
+fn save_loop_child() {
+    let Ok(path) = std::env::var("STRATA_SAVE_LOOP_PATH") else {
+        return;
+    };
+    let big = |c: char| c.to_string().repeat(4 << 20);
+    let versions = [sample_project(&big('a')), sample_project(&big('b'))];
+    let mut i = 0;
+    loop {
+        versions[i % 2].save(Path::new(&path)).unwrap();
+        i += 1;
+    }
+}
+
+#[test]
+fn kill_during_save_leaves_the_old_or_the_new_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("killed.strata");
+    let initial = sample_project("initial");
+    initial.save(&path).unwrap();
+    let mut rng = strata::engine::rng::SeededRng::new(2026);
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..12 {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "save_loop_child", "--ignored", "--test-threads", "1"])
+            .env("STRATA_SAVE_LOOP_PATH", &path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(50 + rng.below(400) as u64));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        for file in [path.clone(), backup_path(&path)] {
+            if !file.exists() {
+                continue;
+            }
+            let opened = project::open(&file).unwrap_or_else(|e| panic!("torn file after kill: {e}"));
+            let notes = &opened.project.segments[0].notes;
+            let which = match notes.chars().next() {
+                Some('a') | Some('b') => {
+                    assert!(notes.len() == 4 << 20 && notes.chars().all(|c| c == notes.chars().next().unwrap()));
+                    notes[..1].to_string()
+                }
+                _ => {
+                    assert_eq!(notes, "initial");
+                    "initial".to_string()
+                }
+            };
+            seen.insert(which);
+        }
+    }
+    // The kills landed at different moments: more than one version was seen.
+    assert!(seen.len() >= 2, "{seen:?}");
+}
