@@ -4,11 +4,9 @@
 fn main() {
     println!("cargo:rerun-if-changed=Cargo.lock");
     let lock = std::fs::read_to_string("Cargo.lock").unwrap_or_default();
-    for (name, var) in [
-        ("polars", "STRATA_POLARS_VERSION"),
-        ("ndarray", "STRATA_NDARRAY_VERSION"),
-        ("rayon", "STRATA_RAYON_VERSION"),
-    ] {
+    for (name, var) in
+        [("polars", "STRATA_POLARS_VERSION"), ("ndarray", "STRATA_NDARRAY_VERSION"), ("rayon", "STRATA_RAYON_VERSION")]
+    {
         let mut version = "unknown".to_string();
         let mut lines = lock.lines();
         while let Some(line) = lines.next() {

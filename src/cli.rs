@@ -9,10 +9,11 @@ use serde_json::json;
 
 use crate::engine::cluster::kmeans::KMeansParams;
 use crate::engine::cluster::sweep::sweep;
+use crate::engine::data::roles::ColumnRole;
 use crate::engine::data::{self, Delimiter, ReadOptions, TextEncoding, read_table, write_table};
 use crate::engine::error::{ClusterError, DataError, PipelineError, ProjectError};
 use crate::engine::features::{
-    FeatureRecipe, MissingRule, NegativeAmounts, Scaling, TransactionColumns, aggregate_transactions,
+    FeatureKind, FeatureRecipe, MissingRule, NegativeAmounts, Scaling, TransactionColumns, aggregate_transactions,
 };
 use crate::engine::jobs::JobContext;
 use crate::engine::metrics::{Indices, evaluate};
@@ -45,6 +46,8 @@ pub enum Command {
     Fit(FitArgs),
     /// Report the indices of an existing labeling (for example a legacy segment column).
     Evaluate(EvaluateArgs),
+    /// Report column types, guessed roles and data quality of a table, with the input policy's warnings.
+    Quality(QualityArgs),
     /// Re-run a project headless; with --verify, fail unless it reproduces the stored assignment.
     Run(RunArgs),
     /// Run the built-in demo project headless and print its sweep and segments.
@@ -95,22 +98,12 @@ fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
 }
 
 fn parse_k_range(s: &str) -> Result<(usize, usize), String> {
-    let (lo, hi) = s
-        .split_once("..")
-        .ok_or_else(|| format!("'{s}' is not a k range like 2..10"))?;
-    let lo: usize = lo
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{lo}' in '{s}' is not a whole number"))?;
-    let hi: usize = hi
-        .trim()
-        .trim_start_matches('=')
-        .parse()
-        .map_err(|_| format!("'{hi}' in '{s}' is not a whole number"))?;
+    let (lo, hi) = s.split_once("..").ok_or_else(|| format!("'{s}' is not a k range like 2..10"))?;
+    let lo: usize = lo.trim().parse().map_err(|_| format!("'{lo}' in '{s}' is not a whole number"))?;
+    let hi: usize =
+        hi.trim().trim_start_matches('=').parse().map_err(|_| format!("'{hi}' in '{s}' is not a whole number"))?;
     if lo < 1 || lo > hi {
-        return Err(format!(
-            "k range '{s}' must go from at least 1 up to a k no smaller than its start"
-        ));
+        return Err(format!("k range '{s}' must go from at least 1 up to a k no smaller than its start"));
     }
     Ok((lo, hi))
 }
@@ -189,9 +182,56 @@ pub struct DataArgs {
     /// Sensitive columns you explicitly allow as features (recorded).
     #[arg(long, value_delimiter = ',')]
     pub allow_sensitive: Vec<String>,
+    /// Features that are categorical (one-hot encoded), comma-separated; a subset of --features.
+    #[arg(long, value_delimiter = ',')]
+    pub categorical: Vec<String>,
+    /// Clip every numeric feature to these percentiles of its values, for example 1,99.
+    #[arg(long, value_parser = parse_clip)]
+    pub clip: Option<(f64, f64)>,
+    /// Feature weights as COL=WEIGHT, comma-separated (default 1).
+    #[arg(long, value_delimiter = ',', value_parser = parse_weight)]
+    pub weight: Vec<(String, f64)>,
+    /// Column roles overriding the guesses, as COL=ROLE (id, numeric, categorical, date, amount,
+    /// sensitive, ignored), comma-separated.
+    #[arg(long, value_delimiter = ',', value_parser = parse_role)]
+    pub role: Vec<(String, ColumnRole)>,
+    /// A customer attribute table joined onto the customers by id.
+    #[arg(long)]
+    pub attributes: Option<PathBuf>,
     /// Reader options.
     #[command(flatten)]
     pub read: ReadArgs,
+}
+
+fn parse_clip(s: &str) -> Result<(f64, f64), String> {
+    let (lo, hi) = s.split_once(',').ok_or_else(|| format!("'{s}' is not two percentiles like 1,99"))?;
+    let parse = |v: &str| v.trim().parse::<f64>().map_err(|_| format!("'{v}' in '{s}' is not a number"));
+    Ok((parse(lo)?, parse(hi)?))
+}
+
+fn parse_weight(s: &str) -> Result<(String, f64), String> {
+    let (column, weight) = s.split_once('=').ok_or_else(|| format!("'{s}' is not COL=WEIGHT"))?;
+    let weight = weight.trim().parse().map_err(|_| format!("weight '{weight}' for '{column}' is not a number"))?;
+    Ok((column.trim().to_string(), weight))
+}
+
+fn parse_role(s: &str) -> Result<(String, ColumnRole), String> {
+    let (column, role) = s.split_once('=').ok_or_else(|| format!("'{s}' is not COL=ROLE"))?;
+    let role = match role.trim() {
+        "id" | "customer-id" => ColumnRole::CustomerId,
+        "numeric" => ColumnRole::Numeric,
+        "categorical" => ColumnRole::Categorical,
+        "date" => ColumnRole::Date,
+        "amount" => ColumnRole::Amount,
+        "sensitive" => ColumnRole::Sensitive,
+        "ignored" => ColumnRole::Ignored,
+        other => {
+            return Err(format!(
+                "unknown role '{other}'; use id, numeric, categorical, date, amount, sensitive or ignored"
+            ));
+        }
+    };
+    Ok((column.trim().to_string(), role))
 }
 
 fn parse_duplicates(s: &str) -> Result<DuplicateIdRule, String> {
@@ -199,9 +239,7 @@ fn parse_duplicates(s: &str) -> Result<DuplicateIdRule, String> {
         "refuse" => Ok(DuplicateIdRule::Refuse),
         "keep-first" => Ok(DuplicateIdRule::KeepFirst),
         "aggregate" => Ok(DuplicateIdRule::Aggregate),
-        _ => Err(format!(
-            "unknown duplicate rule '{s}'; use refuse, keep-first or aggregate"
-        )),
+        _ => Err(format!("unknown duplicate rule '{s}'; use refuse, keep-first or aggregate")),
     }
 }
 
@@ -211,19 +249,11 @@ impl DataArgs {
         let stored_path = |p: &Path| -> String {
             match base_dir.and_then(|b| relative_path(p, b)) {
                 Some(rel) => rel,
-                None => std::path::absolute(p)
-                    .unwrap_or_else(|_| p.to_path_buf())
-                    .to_string_lossy()
-                    .into_owned(),
+                None => std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()).to_string_lossy().into_owned(),
             }
         };
         let (source, table) = if let Some(path) = &self.data {
-            (
-                DataSource::File(stored_path(path)),
-                TableKind::CustomerTable {
-                    id_column: self.id.clone(),
-                },
-            )
+            (DataSource::File(stored_path(path)), TableKind::CustomerTable { id_column: self.id.clone() })
         } else {
             let source = match &self.transactions {
                 Some(path) => DataSource::File(stored_path(path)),
@@ -247,25 +277,31 @@ impl DataArgs {
         let mut recipe = FeatureRecipe::numeric(&self.features, &self.log1p, self.scale, self.missing);
         for feature in &mut recipe.features {
             feature.allow_sensitive = self.allow_sensitive.contains(&feature.column);
+            if self.categorical.contains(&feature.column) {
+                feature.kind = FeatureKind::Categorical;
+            } else {
+                feature.clip_percentiles = self.clip;
+            }
+            if let Some((_, w)) = self.weight.iter().find(|(c, _)| *c == feature.column) {
+                feature.weight = *w;
+            }
         }
-        for name in self.log1p.iter().chain(&self.allow_sensitive) {
+        let weighted = self.weight.iter().map(|(c, _)| c);
+        for name in self.log1p.iter().chain(&self.allow_sensitive).chain(&self.categorical).chain(weighted) {
             if !self.features.contains(name) {
-                return Err(format!(
-                    "'{name}' is not among --features ({})",
-                    self.features.join(",")
-                ));
+                return Err(format!("'{name}' is not among --features ({})", self.features.join(",")));
             }
         }
         Ok(PipelineSpec {
-            source: SourceSpec {
-                source,
-                read_options: self.read.options(),
-                fingerprint: None,
-            },
+            source: SourceSpec { source, read_options: self.read.options(), fingerprint: None },
             table,
-            attributes: None,
+            attributes: self.attributes.as_ref().map(|path| SourceSpec {
+                source: DataSource::File(stored_path(path)),
+                read_options: ReadOptions::default(),
+                fingerprint: None,
+            }),
             duplicate_ids: self.duplicates,
-            role_overrides: Vec::new(),
+            role_overrides: self.role.clone(),
             recipe,
             model,
         })
@@ -299,13 +335,7 @@ pub struct KMeansArgs {
 
 impl KMeansArgs {
     fn params(&self, k: usize) -> KMeansParams {
-        KMeansParams {
-            k,
-            n_init: self.n_init,
-            max_iter: self.max_iter,
-            tolerance: self.tolerance,
-            seed: self.seed,
-        }
+        KMeansParams { k, n_init: self.n_init, max_iter: self.max_iter, tolerance: self.tolerance, seed: self.seed }
     }
 }
 
@@ -364,6 +394,29 @@ pub struct EvaluateArgs {
     /// Seed of the silhouette sample (used above 50,000 rows).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `strata quality`.
+#[derive(Debug, Args)]
+pub struct QualityArgs {
+    /// The table.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Id column, checked for duplicates.
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Judge dates against this date (YYYY-MM-DD); default: no date check.
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Column roles overriding the guesses, as COL=ROLE, comma-separated.
+    #[arg(long, value_delimiter = ',', value_parser = parse_role)]
+    pub role: Vec<(String, ColumnRole)>,
+    /// Reader options.
+    #[command(flatten)]
+    pub read: ReadArgs,
     /// Print JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -446,6 +499,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Sweep(args)) => sweep_command(args),
         Some(Command::Fit(args)) => fit(args),
         Some(Command::Evaluate(args)) => evaluate_command(args),
+        Some(Command::Quality(args)) => quality(args),
         Some(Command::Run(args)) => run_project(args),
         Some(Command::Demo(args)) => demo(args),
         None => demo(DemoArgs::default()),
@@ -464,11 +518,7 @@ fn rfm(args: RfmArgs) -> Result<(), CliError> {
         date: args.date,
         amount: args.amount,
         as_of: args.as_of,
-        negative_amounts: if args.forbid_negative {
-            NegativeAmounts::Forbid
-        } else {
-            NegativeAmounts::Allow
-        },
+        negative_amounts: if args.forbid_negative { NegativeAmounts::Forbid } else { NegativeAmounts::Allow },
     };
     let mut result = aggregate_transactions(&table.frame, &columns)?;
     warn_all(&result.warnings);
@@ -486,29 +536,13 @@ fn rfm(args: RfmArgs) -> Result<(), CliError> {
 /// Loads the customer table and builds the feature matrix for sweep and evaluate.
 fn features_for(
     args: &DataArgs,
-) -> Result<
-    (
-        PipelineSpec,
-        pipeline::CustomerTable,
-        crate::engine::features::FeatureMatrix,
-    ),
-    CliError,
-> {
-    let spec = args.spec(
-        ModelSpec {
-            algorithm: Algorithm::KMeans(KMeansParams::default()),
-            k_range: None,
-        },
-        None,
-    )?;
+) -> Result<(PipelineSpec, pipeline::CustomerTable, crate::engine::features::FeatureMatrix), CliError> {
+    let spec = args.spec(ModelSpec { algorithm: Algorithm::KMeans(KMeansParams::default()), k_range: None }, None)?;
     let resolver = SourceResolver::user_chosen(&cwd());
     let table = pipeline::build_customer_table(&spec, &resolver)?;
     let roles = pipeline::effective_roles(&table.frame, &spec.role_overrides);
     let role_map = roles.iter().map(|g| (g.column.clone(), g.role)).collect();
-    let (_, matrix) = spec
-        .recipe
-        .fit_transform(&table.frame, &role_map)
-        .map_err(PipelineError::from)?;
+    let (_, matrix) = spec.recipe.fit_transform(&table.frame, &role_map).map_err(PipelineError::from)?;
     Ok((spec, table, matrix))
 }
 
@@ -517,13 +551,7 @@ fn sweep_command(args: SweepArgs) -> Result<(), CliError> {
     warn_all(&table.warnings);
     warn_all(&matrix.warnings);
     let (lo, hi) = args.k;
-    let result = sweep(
-        matrix.values.view(),
-        lo,
-        hi,
-        &args.kmeans.params(lo),
-        &JobContext::inline(),
-    )?;
+    let result = sweep(matrix.values.view(), lo, hi, &args.kmeans.params(lo), &JobContext::inline())?;
     warn_all(&result.warnings);
     if args.json {
         return print_json(&serde_json::to_value(&result).map_err(|e| CliError(e.to_string()))?);
@@ -562,45 +590,26 @@ fn print_sweep_table(result: &crate::engine::cluster::sweep::SweepResult) {
 
 fn fit(args: FitArgs) -> Result<(), CliError> {
     let base_dir = match &args.project {
-        Some(p) => p
-            .parent()
-            .map(Path::to_path_buf)
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or_else(cwd),
+        Some(p) => p.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(cwd),
         None => cwd(),
     };
-    let model = ModelSpec {
-        algorithm: Algorithm::KMeans(args.kmeans.params(args.k)),
-        k_range: args.sweep,
-    };
+    let model = ModelSpec { algorithm: Algorithm::KMeans(args.kmeans.params(args.k)), k_range: args.sweep };
     let mut spec = args.data.spec(model, Some(&base_dir))?;
-    // The paths the user typed are relative to the working directory; the project stores them
-    // relative to its own folder.
-    let spec_for_run = PipelineSpec {
-        source: SourceSpec {
-            source: user_source(&args.data),
-            ..spec.source.clone()
-        },
-        ..spec.clone()
-    };
-    let result = pipeline::run(
-        &spec_for_run,
-        &SourceResolver::user_chosen(&cwd()),
-        &JobContext::inline(),
-    )?;
+    // Paths are stored relative to the project's folder (absolute when outside it), so they resolve
+    // against that folder; the user typed them, so they may lie anywhere.
+    let result = pipeline::run(&spec, &SourceResolver::user_chosen(&base_dir), &JobContext::inline())?;
     warn_all(&result.warnings);
     let id_column = spec.id_column().map(str::to_string);
     if let Some(out) = &args.out {
         let mut assignments = pipeline::assignments_frame(&result, id_column.as_deref())?;
         write_table(&mut assignments, out)?;
-        eprintln!(
-            "assignments of {} customers written to {}",
-            assignments.height(),
-            out.display()
-        );
+        eprintln!("assignments of {} customers written to {}", assignments.height(), out.display());
     }
     if let Some(path) = &args.project {
         spec.source.fingerprint = result.source_fingerprints.first().cloned();
+        if let Some(attributes) = &mut spec.attributes {
+            attributes.fingerprint = result.source_fingerprints.get(1).cloned();
+        }
         let mut project = Project::new(spec);
         project.results = Some(StoredResults::from_result(&result));
         project.segments = default_segment_notes(&result);
@@ -610,25 +619,13 @@ fn fit(args: FitArgs) -> Result<(), CliError> {
     if args.json {
         return print_json(&fit_json(&result));
     }
-    print_fit_summary(&result);
+    print_fit_summary(&result, &[]);
     Ok(())
-}
-
-/// The source as the user typed it (relative to the working directory), for running now.
-fn user_source(args: &DataArgs) -> DataSource {
-    match (&args.data, &args.transactions) {
-        (Some(p), _) | (None, Some(p)) => DataSource::File(p.to_string_lossy().into_owned()),
-        (None, None) => DataSource::DemoTransactions,
-    }
 }
 
 fn default_segment_notes(result: &PipelineResult) -> Vec<SegmentNote> {
     let mut notes: Vec<SegmentNote> = (0..result.fit.sizes.len())
-        .map(|s| SegmentNote {
-            segment: s,
-            name: format!("Segment {}", s + 1),
-            notes: String::new(),
-        })
+        .map(|s| SegmentNote { segment: s, name: format!("Segment {}", s + 1), notes: String::new() })
         .collect();
     if !result.matrix.fallback_rows.is_empty() {
         notes.push(SegmentNote {
@@ -663,31 +660,51 @@ fn fit_json(result: &PipelineResult) -> serde_json::Value {
         "centroids": result.centroid_model().centroids,
         "assignment_fingerprint": result.assignment_fingerprint,
         "sweep": result.sweep,
+        "multicollinearity": result.multicollinearity,
         "warnings": result.warnings,
     })
 }
 
-fn print_fit_summary(result: &PipelineResult) {
+fn print_fit_summary(result: &PipelineResult, names: &[SegmentNote]) {
     if let Some(s) = &result.sweep {
         print_sweep_table(s);
         println!();
     }
     let n = result.matrix.kept_rows.len();
     println!(
-        "k = {} on {} customers ({} features: {})",
+        "k = {} on {n} customers ({} features: {})",
         result.indices.k,
-        n,
         result.matrix.names.len(),
         result.matrix.names.join(", ")
     );
-    for (segment, size) in result.fit.sizes.iter().enumerate() {
-        println!(
-            "  segment {segment}: {size} customers ({:.1}%)",
-            100.0 * *size as f64 / n as f64
+    // Profiles in original units, over the numeric source columns of the recipe.
+    let columns: Vec<String> = result
+        .fitted_recipe
+        .features
+        .iter()
+        .filter_map(|f| match f {
+            crate::engine::features::recipe::FittedFeature::Numeric(n) => Some(n.column.clone()),
+            crate::engine::features::recipe::FittedFeature::Categorical(_) => None,
+        })
+        .collect();
+    let n_segments = result.fit.sizes.len() + usize::from(!result.matrix.fallback_rows.is_empty());
+    let profiles =
+        crate::engine::profile::profile_segments(&result.customers, &result.segment_per_customer, n_segments, &columns);
+    let header: String = columns.iter().map(|c| format!("  {c:>16}")).collect();
+    println!("{:>3}  {:<22} {:>7} {:>6}{header}   (means)", "#", "name", "size", "share");
+    for (segment, size) in
+        (0..n_segments).map(|s| (s, result.segment_per_customer.iter().filter(|&&x| x == Some(s)).count()))
+    {
+        let fallback = segment >= result.fit.sizes.len();
+        let name = names.iter().find(|s| s.segment == segment).map_or_else(
+            || if fallback { "Fallback".to_string() } else { format!("Segment {}", segment + 1) },
+            |s| s.name.clone(),
         );
-    }
-    if !result.matrix.fallback_rows.is_empty() {
-        println!("  fallback segment: {} customers", result.matrix.fallback_rows.len());
+        let means: String = match &profiles {
+            Ok(p) => p[segment].means.iter().map(|m| format!("  {m:>16.2}")).collect(),
+            Err(_) => String::new(),
+        };
+        println!("{segment:>3}  {name:<22} {size:>7} {:>5.1}%{means}", 100.0 * size as f64 / n.max(1) as f64);
     }
     let i = &result.indices;
     let fmt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.4}"));
@@ -706,9 +723,7 @@ fn evaluate_command(args: EvaluateArgs) -> Result<(), CliError> {
     warn_all(&table.warnings);
     warn_all(&matrix.warnings);
     let labels_column = data::column(&table.frame, &args.labels)?;
-    let as_text = labels_column
-        .cast(&polars::prelude::DataType::String)
-        .map_err(DataError::from)?;
+    let as_text = labels_column.cast(&polars::prelude::DataType::String).map_err(DataError::from)?;
     let texts = as_text.str().map_err(DataError::from)?;
     let numeric = labels_column.dtype().is_primitive_numeric();
     let mut rows = Vec::new();
@@ -724,10 +739,7 @@ fn evaluate_command(args: EvaluateArgs) -> Result<(), CliError> {
         }
     }
     if n_missing > 0 {
-        eprintln!(
-            "warning: {n_missing} row(s) without a label in '{}' were left out",
-            args.labels
-        );
+        eprintln!("warning: {n_missing} row(s) without a label in '{}' were left out", args.labels);
     }
     let mut levels: Vec<String> = values.clone();
     levels.sort_by(|a, b| match (numeric, a.parse::<f64>(), b.parse::<f64>()) {
@@ -735,10 +747,7 @@ fn evaluate_command(args: EvaluateArgs) -> Result<(), CliError> {
         _ => a.cmp(b),
     });
     levels.dedup();
-    let labels: Vec<usize> = values
-        .iter()
-        .map(|v| levels.iter().position(|l| l == v).unwrap_or(0))
-        .collect();
+    let labels: Vec<usize> = values.iter().map(|v| levels.iter().position(|l| l == v).unwrap_or(0)).collect();
     let x = matrix.values.select(ndarray::Axis(0), &rows);
     let indices = evaluate(x.view(), &labels, levels.len(), args.seed)?;
     let mut out = indices_json(&indices);
@@ -747,14 +756,52 @@ fn evaluate_command(args: EvaluateArgs) -> Result<(), CliError> {
     if args.json {
         return print_json(&out);
     }
-    println!(
-        "labeling '{}' on {} customers: {} segments {:?}",
-        args.labels,
-        rows.len(),
-        levels.len(),
-        levels
-    );
+    println!("labeling '{}' on {} customers: {} segments {:?}", args.labels, rows.len(), levels.len(), levels);
     println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+    Ok(())
+}
+
+fn quality(args: QualityArgs) -> Result<(), CliError> {
+    let table = read_table(&args.data, &args.read.options())?;
+    let roles = pipeline::effective_roles(&table.frame, &args.role);
+    let id =
+        args.id.clone().or_else(|| roles.iter().find(|r| r.role == ColumnRole::CustomerId).map(|r| r.column.clone()));
+    let report = crate::engine::data::quality::quality_report(&table.frame, id.as_deref(), args.as_of)?;
+    let mut warnings = table.warnings.clone();
+    warnings.extend(report.warnings.iter().cloned());
+    if args.json {
+        return print_json(&json!({
+            "n_rows": report.n_rows,
+            "dialect": table.dialect,
+            "roles": roles,
+            "columns": report.columns,
+            "duplicate_ids": report.duplicate_ids,
+            "warnings": warnings,
+        }));
+    }
+    println!("{} rows, {} columns: {}", report.n_rows, report.columns.len(), args.data.display());
+    println!("{:<24} {:<12} {:<12} {:>8} {:>9}  summary", "column", "type", "role", "missing", "distinct");
+    for (c, r) in report.columns.iter().zip(&roles) {
+        let summary = match (&c.numeric, &c.date_range) {
+            (Some(n), _) => format!(
+                "min {:.4} median {:.4} mean {:.4} max {:.4} skew {:.2} outliers {}",
+                n.min, n.median, n.mean, n.max, n.skew, n.n_outliers
+            ),
+            (None, Some((lo, hi))) => format!("{lo} to {hi}"),
+            _ => String::new(),
+        };
+        println!(
+            "{:<24} {:<12} {:<12} {:>7.1}% {:>9}  {summary}",
+            c.column,
+            c.dtype,
+            format!("{:?}", r.role),
+            100.0 * c.missing_share,
+            c.n_distinct
+        );
+    }
+    for w in &warnings {
+        println!("warning: {w}");
+    }
     Ok(())
 }
 
@@ -766,10 +813,7 @@ pub fn rerun_project(
     allow_outside: bool,
     accept_changed_data: bool,
 ) -> Result<(PipelineResult, Option<bool>), CliError> {
-    let resolver = SourceResolver {
-        base_dir: base_dir.to_path_buf(),
-        allow_outside,
-    };
+    let resolver = SourceResolver { base_dir: base_dir.to_path_buf(), allow_outside };
     let result = pipeline::run(&project.spec, &resolver, &JobContext::inline())?;
     // A changed data file is reported, never silently used.
     let sources = std::iter::once(&project.spec.source).chain(project.spec.attributes.as_ref());
@@ -790,10 +834,7 @@ pub fn rerun_project(
             .into());
         }
     }
-    let matches = project
-        .results
-        .as_ref()
-        .map(|r| r.assignment_fingerprint == result.assignment_fingerprint);
+    let matches = project.results.as_ref().map(|r| r.assignment_fingerprint == result.assignment_fingerprint);
     Ok((result, matches))
 }
 
@@ -802,25 +843,17 @@ fn run_project(args: RunArgs) -> Result<(), CliError> {
     if let Some(banner) = &opened.banner {
         eprintln!("note: {banner}");
     }
-    let base_dir = args
-        .project
-        .parent()
-        .map(Path::to_path_buf)
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(cwd);
-    let (result, matches) = rerun_project(
-        &opened.project,
-        &base_dir,
-        args.allow_outside_paths,
-        args.accept_changed_data,
-    )?;
+    let base_dir =
+        args.project.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(cwd);
+    let (result, matches) =
+        rerun_project(&opened.project, &base_dir, args.allow_outside_paths, args.accept_changed_data)?;
     warn_all(&result.warnings);
     if args.json {
         let mut out = fit_json(&result);
         out["verified"] = json!(matches);
         print_json(&out)?;
     } else {
-        print_fit_summary(&result);
+        print_fit_summary(&result, &opened.project.segments);
     }
     if args.verify {
         match matches {
@@ -829,11 +862,7 @@ fn run_project(args: RunArgs) -> Result<(), CliError> {
                 return Err(CliError(format!(
                     "verification failed: the re-run's assignment fingerprint {} differs from the stored {}",
                     result.assignment_fingerprint,
-                    opened
-                        .project
-                        .results
-                        .as_ref()
-                        .map_or("", |r| r.assignment_fingerprint.as_str())
+                    opened.project.results.as_ref().map_or("", |r| r.assignment_fingerprint.as_str())
                 )));
             }
             None => {
@@ -858,26 +887,12 @@ fn demo(args: DemoArgs) -> Result<(), CliError> {
         "Strata demo: CDNOW customers segmented on log-scaled, standardised recency, frequency and monetary value"
     );
     println!("(the window arrives with the GUI; this is the same pipeline, headless)\n");
-    print_fit_summary(&result);
+    print_fit_summary(&result, &opened.project.segments);
     if let Some(r) = &opened.project.results {
-        println!(
-            "segment names: {}",
-            opened
-                .project
-                .segments
-                .iter()
-                .map(|s| s.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
         println!(
             "stored fingerprint {} - {}",
             r.assignment_fingerprint,
-            if matches == Some(true) {
-                "reproduced"
-            } else {
-                "NOT reproduced"
-            }
+            if matches == Some(true) { "reproduced" } else { "NOT reproduced" }
         );
     }
     Ok(())

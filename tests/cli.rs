@@ -6,11 +6,7 @@ use std::process::{Command, Output};
 use strata::engine::data::{ReadOptions, read_table};
 
 fn strata(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_strata"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap()
+    Command::new(env!("CARGO_BIN_EXE_strata")).args(args).current_dir(dir).output().unwrap()
 }
 
 fn cdnow() -> PathBuf {
@@ -71,15 +67,7 @@ fn rfm_on_cdnow_gives_one_row_per_customer() {
     assert_eq!(row("recency_days"), "546");
     assert_eq!(row("frequency"), "1");
     assert_eq!(row("monetary_total"), "11.77");
-    let total: f64 = table
-        .frame
-        .column("frequency")
-        .unwrap()
-        .i64()
-        .unwrap()
-        .iter()
-        .map(|v| v.unwrap() as f64)
-        .sum();
+    let total: f64 = table.frame.column("frequency").unwrap().i64().unwrap().iter().map(|v| v.unwrap() as f64).sum();
     assert_eq!(total, 69_659.0);
 }
 
@@ -108,10 +96,7 @@ fn sweep_json_on_log_scaled_standardised_rfm_suggests_a_k() {
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stdout is only JSON");
     assert_eq!(json["n_rows"], 23_570);
     let runs = json["runs"].as_array().unwrap();
-    assert_eq!(
-        runs.iter().map(|r| r["k"].as_u64().unwrap()).collect::<Vec<_>>(),
-        (2..=10).collect::<Vec<_>>()
-    );
+    assert_eq!(runs.iter().map(|r| r["k"].as_u64().unwrap()).collect::<Vec<_>>(), (2..=10).collect::<Vec<_>>());
     for r in runs {
         for key in ["inertia", "silhouette", "calinski_harabasz", "davies_bouldin"] {
             assert!(r[key].as_f64().unwrap().is_finite(), "{key}");
@@ -120,10 +105,7 @@ fn sweep_json_on_log_scaled_standardised_rfm_suggests_a_k() {
         assert_eq!(sizes, 23_570);
     }
     // Inertia falls with k.
-    assert!(
-        runs.windows(2)
-            .all(|w| w[1]["inertia"].as_f64() < w[0]["inertia"].as_f64())
-    );
+    assert!(runs.windows(2).all(|w| w[1]["inertia"].as_f64() < w[0]["inertia"].as_f64()));
     let k = json["suggested_k"].as_u64().unwrap();
     assert!((2..=10).contains(&k));
     assert!(json["reason"].as_str().unwrap().starts_with(&format!("k = {k} has ")));
@@ -156,9 +138,7 @@ fn fit_with_project_then_run_verify_passes_and_changed_data_is_caught() {
         dir.path(),
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    let assignments = read_table(&dir.path().join("assignments.csv"), &ReadOptions::default())
-        .unwrap()
-        .frame;
+    let assignments = read_table(&dir.path().join("assignments.csv"), &ReadOptions::default()).unwrap().frame;
     assert_eq!(assignments.get_column_names(), ["customer_id", "segment"]);
     assert_eq!(assignments.height(), 23_570);
 
@@ -175,11 +155,7 @@ fn fit_with_project_then_run_verify_passes_and_changed_data_is_caught() {
     std::fs::write(&data, text).unwrap();
     let o = strata(&["run", project.to_str().unwrap(), "--verify"], elsewhere.path());
     assert!(!o.status.success());
-    assert!(
-        stderr(&o).contains("has changed since the project was saved"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("has changed since the project was saved"), "{}", stderr(&o));
     assert!(o.stdout.is_empty());
 }
 
@@ -189,27 +165,10 @@ fn evaluate_reports_a_legacy_labeling_under_the_sweep_keys() {
     let mut csv = String::from("id,x,y,legacy\n");
     for i in 0..60 {
         let group = i % 3;
-        csv.push_str(&format!(
-            "{i},{},{},{}\n",
-            group * 10 + i % 5,
-            i % 7,
-            ["gold", "silver", "bronze"][group]
-        ));
+        csv.push_str(&format!("{i},{},{},{}\n", group * 10 + i % 5, i % 7, ["gold", "silver", "bronze"][group]));
     }
     std::fs::write(dir.path().join("crm.csv"), csv).unwrap();
-    let o = strata(
-        &[
-            "evaluate",
-            "--data",
-            "crm.csv",
-            "--features",
-            "x,y",
-            "--labels",
-            "legacy",
-            "--json",
-        ],
-        dir.path(),
-    );
+    let o = strata(&["evaluate", "--data", "crm.csv", "--features", "x,y", "--labels", "legacy", "--json"], dir.path());
     assert!(o.status.success(), "{}", stderr(&o));
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(json["k"], 3);
@@ -225,36 +184,9 @@ fn errors_are_one_line_on_stderr_with_a_non_zero_exit_and_nothing_on_stdout() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("header_only.csv"), "id,x\n").unwrap();
     let cases: Vec<Vec<&str>> = vec![
-        vec![
-            "sweep",
-            "--data",
-            "missing.csv",
-            "--features",
-            "x",
-            "--k",
-            "2..4",
-            "--json",
-        ],
-        vec![
-            "sweep",
-            "--data",
-            "header_only.csv",
-            "--features",
-            "x",
-            "--k",
-            "2..4",
-            "--json",
-        ],
-        vec![
-            "evaluate",
-            "--data",
-            "header_only.csv",
-            "--features",
-            "x",
-            "--labels",
-            "nope",
-            "--json",
-        ],
+        vec!["sweep", "--data", "missing.csv", "--features", "x", "--k", "2..4", "--json"],
+        vec!["sweep", "--data", "header_only.csv", "--features", "x", "--k", "2..4", "--json"],
+        vec!["evaluate", "--data", "header_only.csv", "--features", "x", "--labels", "nope", "--json"],
     ];
     for args in cases {
         let o = strata(&args, dir.path());
@@ -280,16 +212,88 @@ fn the_demo_runs_headless_and_reproduces_its_project() {
 fn the_format_1_fixture_still_reproduces_its_stored_assignment() {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/projects/v1.strata");
     let before = std::fs::read(&fixture).unwrap();
-    let o = strata(
-        &["run", fixture.to_str().unwrap(), "--verify", "--json"],
-        Path::new(env!("CARGO_MANIFEST_DIR")),
-    );
+    let o = strata(&["run", fixture.to_str().unwrap(), "--verify", "--json"], Path::new(env!("CARGO_MANIFEST_DIR")));
     assert!(o.status.success(), "{}", stderr(&o));
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(json["verified"], true);
-    assert_eq!(
-        std::fs::read(&fixture).unwrap(),
-        before,
-        "running must not write the project"
+    assert_eq!(std::fs::read(&fixture).unwrap(), before, "running must not write the project");
+}
+
+#[test]
+fn fit_joins_attributes_encodes_categoricals_and_records_the_recipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut customers = String::from("id,visits,spend\n");
+    let mut attributes = String::from("id,region,contact\n");
+    for i in 0..40 {
+        customers.push_str(&format!("c{i},{},{}\n", 1 + i % 4, 10.0 * (1 + i % 9) as f64));
+        // Two customers have no attribute row.
+        if i < 38 {
+            attributes.push_str(&format!("c{i},{},c{i}@example.com\n", ["N", "S"][i % 2]));
+        }
+    }
+    std::fs::write(dir.path().join("customers.csv"), customers).unwrap();
+    std::fs::write(dir.path().join("attributes.csv"), attributes).unwrap();
+    let o = strata(
+        &[
+            "fit",
+            "--data",
+            "customers.csv",
+            "--id",
+            "id",
+            "--attributes",
+            "attributes.csv",
+            "--features",
+            "visits,spend,region",
+            "--categorical",
+            "region",
+            "--weight",
+            "spend=2",
+            "--clip",
+            "5,95",
+            "--missing",
+            "fallback",
+            "--k",
+            "3",
+            "--project",
+            "p.strata",
+            "--json",
+        ],
+        dir.path(),
     );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["features"], serde_json::json!(["visits", "spend", "region=N", "region=S"]));
+    // The two customers without attributes went to the fallback segment, not into the fit.
+    assert_eq!(json["n_fallback"], 2);
+    assert_eq!(json["n_rows"], 38);
+    assert!(stderr(&o).contains("2 customer(s) have no row in the attribute table"));
+    let project = strata::engine::project::open(&dir.path().join("p.strata")).unwrap().project;
+    let spend = &project.spec.recipe.features[1];
+    assert_eq!((spend.weight, spend.clip_percentiles), (2.0, Some((5.0, 95.0))));
+    assert!(project.spec.attributes.as_ref().unwrap().fingerprint.is_some());
+    assert_eq!(project.segments.last().unwrap().name, "Fallback");
+    let o = strata(&["run", "p.strata", "--verify"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    // The e-mail column is guessed sensitive: using it needs the explicit override.
+    let o = strata(
+        &["fit", "--data", "attributes.csv", "--features", "contact", "--categorical", "contact", "--k", "2"],
+        dir.path(),
+    );
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("marked sensitive"), "{}", stderr(&o));
+}
+
+#[test]
+fn quality_reports_roles_types_and_policy_warnings() {
+    let o = strata(&["quality", "--data", "assets/CDNOW_master.txt", "--json"], Path::new(env!("CARGO_MANIFEST_DIR")));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["n_rows"], 69_659);
+    assert_eq!(json["dialect"]["delimiter"], "Whitespace");
+    let roles: Vec<&str> = json["roles"].as_array().unwrap().iter().map(|r| r["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["CustomerId", "Date", "Numeric", "Amount"]);
+    assert_eq!(json["duplicate_ids"]["n_duplicated_ids"], 11_662);
+    let dollars = &json["columns"][3]["numeric"];
+    assert_eq!(dollars["max"], 1286.01);
 }

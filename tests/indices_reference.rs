@@ -31,10 +31,7 @@ fn load() -> (Array2<f64>, polars::prelude::DataFrame, serde_json::Value) {
 
 fn assert_close(ours: f64, theirs: f64, what: &str) {
     let relative = (ours - theirs).abs() / theirs.abs().max(f64::MIN_POSITIVE);
-    assert!(
-        relative <= 1e-9,
-        "{what}: ours {ours} vs scikit-learn {theirs} (relative {relative:e})"
-    );
+    assert!(relative <= 1e-9, "{what}: ours {ours} vs scikit-learn {theirs} (relative {relative:e})");
 }
 
 #[test]
@@ -43,48 +40,22 @@ fn indices_agree_with_scikit_learn_to_1e_9_relative() {
     let labelings = reference["labelings"].as_object().unwrap();
     assert_eq!(labelings.len(), 3);
     for (name, expected) in labelings {
-        let labels: Vec<usize> = frame
-            .column(name)
-            .unwrap()
-            .i64()
-            .unwrap()
-            .into_no_null_iter()
-            .map(|v| v as usize)
-            .collect();
+        let labels: Vec<usize> =
+            frame.column(name).unwrap().i64().unwrap().into_no_null_iter().map(|v| v as usize).collect();
         let k = expected["k"].as_u64().unwrap() as usize;
         let get = |key: &str| expected[key].as_f64().unwrap();
-        assert_close(
-            inertia(x.view(), &labels, k).unwrap(),
-            get("inertia"),
-            &format!("{name} inertia"),
-        );
-        assert_close(
-            calinski_harabasz(x.view(), &labels, k).unwrap(),
-            get("calinski_harabasz"),
-            &format!("{name} CH"),
-        );
-        assert_close(
-            davies_bouldin(x.view(), &labels, k).unwrap(),
-            get("davies_bouldin"),
-            &format!("{name} DB"),
-        );
+        assert_close(inertia(x.view(), &labels, k).unwrap(), get("inertia"), &format!("{name} inertia"));
+        assert_close(calinski_harabasz(x.view(), &labels, k).unwrap(), get("calinski_harabasz"), &format!("{name} CH"));
+        assert_close(davies_bouldin(x.view(), &labels, k).unwrap(), get("davies_bouldin"), &format!("{name} DB"));
         let all = evaluate(x.view(), &labels, k, 0).unwrap();
         let s = all.silhouette.unwrap();
         assert!(s.exact);
         assert_close(s.mean, get("silhouette"), &format!("{name} silhouette"));
         let samples = silhouette_samples(x.view(), &labels, k).unwrap();
-        for (i, theirs) in expected["silhouette_samples_first10"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .enumerate()
-        {
+        for (i, theirs) in expected["silhouette_samples_first10"].as_array().unwrap().iter().enumerate() {
             let theirs = theirs.as_f64().unwrap();
             // Per-sample values near zero are compared absolutely.
-            assert!(
-                (samples[i] - theirs).abs() <= 1e-9 * theirs.abs().max(1.0),
-                "{name} sample {i}"
-            );
+            assert!((samples[i] - theirs).abs() <= 1e-9 * theirs.abs().max(1.0), "{name} sample {i}");
         }
     }
 }
@@ -97,21 +68,12 @@ fn kmeans_inertia_is_no_worse_than_scikit_learn_by_more_than_half_a_percent() {
         let theirs = theirs.as_f64().unwrap();
         let mut inertias: Vec<f64> = (0..20)
             .map(|seed| {
-                fit(
-                    x.view(),
-                    &KMeansParams::new(k).n_init(10).seed(seed),
-                    &CancelToken::new(),
-                )
-                .unwrap()
-                .inertia
+                fit(x.view(), &KMeansParams::new(k).n_init(10).seed(seed), &CancelToken::new()).unwrap().inertia
             })
             .collect();
         inertias.sort_by(f64::total_cmp);
         let median = (inertias[9] + inertias[10]) / 2.0;
-        assert!(
-            median <= theirs * 1.005,
-            "k = {k}: our median {median} vs scikit-learn's {theirs}"
-        );
+        assert!(median <= theirs * 1.005, "k = {k}: our median {median} vs scikit-learn's {theirs}");
         let ours = fit(x.view(), &KMeansParams::new(k).n_init(10).seed(0), &CancelToken::new()).unwrap();
         // Segment means are the best centres for the final labels, so their inertia can only be lower.
         assert!(inertia(x.view(), &ours.labels, k).unwrap() <= ours.inertia * (1.0 + 1e-12));

@@ -25,9 +25,7 @@ fn sample_project(notes: &str) -> Project {
             read_options: ReadOptions::default(),
             fingerprint: None,
         },
-        table: TableKind::CustomerTable {
-            id_column: Some("id".into()),
-        },
+        table: TableKind::CustomerTable { id_column: Some("id".into()) },
         attributes: None,
         duplicate_ids: DuplicateIdRule::KeepFirst,
         role_overrides: vec![],
@@ -37,17 +35,10 @@ fn sample_project(notes: &str) -> Project {
             Scaling::Robust,
             MissingRule::ImputeMean,
         ),
-        model: ModelSpec {
-            algorithm: Algorithm::KMeans(KMeansParams::new(3).seed(9)),
-            k_range: Some((2, 6)),
-        },
+        model: ModelSpec { algorithm: Algorithm::KMeans(KMeansParams::new(3).seed(9)), k_range: Some((2, 6)) },
     };
     let mut project = Project::new(spec);
-    project.segments = vec![SegmentNote {
-        segment: 0,
-        name: "Loyal".into(),
-        notes: notes.into(),
-    }];
+    project.segments = vec![SegmentNote { segment: 0, name: "Loyal".into(), notes: notes.into() }];
     project
 }
 
@@ -66,10 +57,8 @@ fn save_then_open_round_trips_and_keeps_a_backup() {
     assert_eq!(project::open(&path).unwrap().project, second);
     assert_eq!(project::open(&backup_path(&path)).unwrap().project, first);
     // No temporary files are left behind.
-    let names: Vec<String> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let names: Vec<String> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     assert_eq!(names.len(), 2, "{names:?}");
 }
 
@@ -110,11 +99,7 @@ fn newer_files_open_read_only_or_are_refused_with_the_version_they_need() {
     std::fs::write(&path, with_header(&text, FORMAT_VERSION + 2, FORMAT_VERSION + 1)).unwrap();
     let err = project::open(&path).unwrap_err();
     assert!(matches!(err, ProjectError::TooNew { min_reader, .. } if min_reader == FORMAT_VERSION + 1));
-    assert!(
-        err.to_string()
-            .contains(&format!("needs Strata format version {}", FORMAT_VERSION + 1)),
-        "{err}"
-    );
+    assert!(err.to_string().contains(&format!("needs Strata format version {}", FORMAT_VERSION + 1)), "{err}");
 }
 
 #[test]
@@ -124,19 +109,10 @@ fn corrupt_and_hostile_files_are_refused_and_left_as_they_were() {
     let cases: Vec<(&str, Vec<u8>)> = vec![
         ("garbage.strata", b"\x00\x01not a project".to_vec()),
         ("empty.strata", Vec::new()),
-        (
-            "other.strata",
-            b"(header: (format: \"something-else\", format_version: 1, min_reader_version: 1))".to_vec(),
-        ),
-        (
-            "truncated.strata",
-            sample_project("x").to_ron().unwrap().as_bytes()[..200].to_vec(),
-        ),
+        ("other.strata", b"(header: (format: \"something-else\", format_version: 1, min_reader_version: 1))".to_vec()),
+        ("truncated.strata", sample_project("x").to_ron().unwrap().as_bytes()[..200].to_vec()),
         ("deep.strata", deep.into_bytes()),
-        (
-            "v0.strata",
-            with_header(&sample_project("x").to_ron().unwrap(), 0, 0).into_bytes(),
-        ),
+        ("v0.strata", with_header(&sample_project("x").to_ron().unwrap(), 0, 0).into_bytes()),
     ];
     for (name, bytes) in cases {
         let path = dir.path().join(name);

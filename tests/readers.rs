@@ -7,9 +7,7 @@ use proptest::prelude::*;
 use strata::engine::data::{Delimiter, ReadOptions, read_table, read_text, write_table};
 
 fn fixture(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/data")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/data").join(name)
 }
 
 #[test]
@@ -17,19 +15,13 @@ fn excel_first_sheet_with_types_and_missing_cells() {
     let table = read_table(&fixture("customers.xlsx"), &ReadOptions::default()).unwrap();
     let frame = &table.frame;
     assert_eq!(frame.shape(), (5, 5));
-    assert_eq!(
-        frame.get_column_names(),
-        ["customer_id", "region", "visits", "spend", "signup_date"]
-    );
+    assert_eq!(frame.get_column_names(), ["customer_id", "region", "visits", "spend", "signup_date"]);
     assert_eq!(frame.column("visits").unwrap().dtype(), &DataType::Int64);
     assert_eq!(frame.column("spend").unwrap().dtype(), &DataType::Float64);
     assert_eq!(frame.column("signup_date").unwrap().dtype(), &DataType::Date);
     assert_eq!(frame.column("region").unwrap().null_count(), 1);
     assert_eq!(frame.column("signup_date").unwrap().null_count(), 1);
-    assert_eq!(
-        frame.column("signup_date").unwrap().get(0).unwrap().to_string(),
-        "2024-01-15"
-    );
+    assert_eq!(frame.column("signup_date").unwrap().get(0).unwrap().to_string(), "2024-01-15");
     assert_eq!(frame.column("spend").unwrap().f64().unwrap().get(2), Some(980.25));
 }
 
@@ -43,14 +35,7 @@ fn parquet_round_trip_and_sample() {
     let back = read_table(&path, &ReadOptions::default()).unwrap().frame;
     assert_eq!(back.shape(), (3, 3));
     assert_eq!(back.column("n").unwrap().null_count(), 1);
-    let sample = read_table(
-        &path,
-        &ReadOptions {
-            sample_rows: Some(2),
-            ..ReadOptions::default()
-        },
-    )
-    .unwrap();
+    let sample = read_table(&path, &ReadOptions { sample_rows: Some(2), ..ReadOptions::default() }).unwrap();
     assert_eq!(sample.frame.height(), 2);
     assert!(sample.is_sample);
     // A corrupt Parquet file is an error, not a panic.
@@ -76,11 +61,8 @@ fn dialects_are_sniffed_and_can_be_overridden() {
     assert_eq!(no_header.frame.get_column_names(), ["column_1", "column_2"]);
     assert_eq!(no_header.frame.height(), 2);
     // Overrides win over sniffing.
-    let forced = ReadOptions {
-        delimiter: Some(Delimiter::Char('|')),
-        has_header: Some(true),
-        ..ReadOptions::default()
-    };
+    let forced =
+        ReadOptions { delimiter: Some(Delimiter::Char('|')), has_header: Some(true), ..ReadOptions::default() };
     let piped = read_text(b"a|b\n1|2\n", name, &forced).unwrap();
     assert_eq!(piped.frame.get_column_names(), ["a", "b"]);
     // A byte-order mark is not part of the first column's name.
@@ -91,10 +73,7 @@ fn dialects_are_sniffed_and_can_be_overridden() {
 #[test]
 fn unknown_extensions_are_refused_with_the_supported_list() {
     let err = read_table(Path::new("data.json"), &ReadOptions::default()).unwrap_err();
-    assert!(
-        err.to_string().contains(".csv, .tsv, .txt, .dat, .parquet and .xlsx"),
-        "{err}"
-    );
+    assert!(err.to_string().contains(".csv, .tsv, .txt, .dat, .parquet and .xlsx"), "{err}");
 }
 
 fn quote_field(field: &str) -> String {

@@ -48,9 +48,6 @@ pub struct JobContext<'a> {
 impl JobContext<'_> {
     /// A context that never cancels and reports nowhere.
     pub fn inline() -> JobContext<'static> {
-        JobContext {
-            cancel: CancelToken::new(),
-            progress: &NoProgress,
-        }
+        JobContext { cancel: CancelToken::new(), progress: &NoProgress }
     }
 }

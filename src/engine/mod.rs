@@ -9,6 +9,7 @@ pub mod features;
 pub mod jobs;
 pub mod metrics;
 pub mod pipeline;
+pub mod profile;
 pub mod project;
 pub mod rng;
 

@@ -139,10 +139,7 @@ pub struct SourceResolver {
 impl SourceResolver {
     /// A resolver for paths the user typed: anything may be read, relative to `base_dir`.
     pub fn user_chosen(base_dir: &Path) -> Self {
-        Self {
-            base_dir: base_dir.to_path_buf(),
-            allow_outside: true,
-        }
+        Self { base_dir: base_dir.to_path_buf(), allow_outside: true }
     }
 
     /// The full path of a stored source path, refusing escapes from the project folder.
@@ -153,9 +150,7 @@ impl SourceResolver {
                 .components()
                 .any(|c| matches!(c, std::path::Component::ParentDir | std::path::Component::Prefix(_)));
         if escapes && !self.allow_outside {
-            return Err(ProjectError::OutsideProject {
-                source_path: stored.to_string(),
-            });
+            return Err(ProjectError::OutsideProject { source_path: stored.to_string() });
         }
         Ok(self.base_dir.join(path))
     }
@@ -183,16 +178,10 @@ pub fn load_source(spec: &SourceSpec, resolver: &SourceResolver) -> Result<Loade
         }),
         DataSource::File(stored) => {
             let path = resolver.resolve(stored)?;
-            let bytes = std::fs::read(&path).map_err(|source| DataError::Io {
-                path: path.clone(),
-                source,
-            })?;
+            let bytes = std::fs::read(&path).map_err(|source| DataError::Io { path: path.clone(), source })?;
             let fingerprint = fingerprint_bytes(&bytes);
             drop(bytes);
-            Ok(LoadedSource {
-                table: read_table(&path, &spec.read_options)?,
-                fingerprint,
-            })
+            Ok(LoadedSource { table: read_table(&path, &spec.read_options)?, fingerprint })
         }
     }
 }
@@ -240,12 +229,7 @@ pub fn build_customer_table(spec: &PipelineSpec, resolver: &SourceResolver) -> R
         frame = joined;
         warnings.extend(join_warnings);
     }
-    Ok(CustomerTable {
-        frame,
-        as_of,
-        fingerprints,
-        warnings,
-    })
+    Ok(CustomerTable { frame, as_of, fingerprints, warnings })
 }
 
 fn apply_duplicate_rule(
@@ -291,12 +275,7 @@ fn apply_duplicate_rule(
                     }
                 })
                 .collect();
-            Ok(frame
-                .lazy()
-                .group_by_stable([col(id)])
-                .agg(aggregations)
-                .collect()
-                .map_err(DataError::from)?)
+            Ok(frame.lazy().group_by_stable([col(id)]).agg(aggregations).collect().map_err(DataError::from)?)
         }
     }
 }
@@ -348,9 +327,7 @@ pub struct PipelineResult {
 impl PipelineResult {
     /// The fitted model as nearest-centroid assignment for new customers.
     pub fn centroid_model(&self) -> CentroidModel {
-        CentroidModel {
-            centroids: self.fit.centroids.rows().into_iter().map(|r| r.to_vec()).collect(),
-        }
+        CentroidModel { centroids: self.fit.centroids.rows().into_iter().map(|r| r.to_vec()).collect() }
     }
 }
 
@@ -425,11 +402,7 @@ fn check_cancel(ctx: &JobContext) -> Result<(), PipelineError> {
 
 /// The assignment table: id (or row number) and `segment` (empty for dropped customers).
 pub fn assignments_frame(result: &PipelineResult, id_column: Option<&str>) -> Result<DataFrame, DataError> {
-    let segments: Vec<Option<u32>> = result
-        .segment_per_customer
-        .iter()
-        .map(|s| s.map(|v| v as u32))
-        .collect();
+    let segments: Vec<Option<u32>> = result.segment_per_customer.iter().map(|s| s.map(|v| v as u32)).collect();
     let segment = Column::new("segment".into(), segments);
     let first = match id_column {
         Some(id) => data::column(&result.customers, id)?.clone(),

@@ -37,25 +37,14 @@ pub fn count_distinct_rows(x: ArrayView2<f64>) -> usize {
 /// Checks that a fixed k is possible for this matrix.
 pub fn check_k(x: ArrayView2<f64>, k: usize) -> Result<(), ClusterError> {
     if k == 0 {
-        return Err(ClusterError::InvalidParameter {
-            name: "k",
-            problem: "must be at least 1".into(),
-        });
+        return Err(ClusterError::InvalidParameter { name: "k", problem: "must be at least 1".into() });
     }
     if k > x.nrows() {
-        return Err(ClusterError::KTooLarge {
-            k,
-            available: x.nrows(),
-            what: "rows",
-        });
+        return Err(ClusterError::KTooLarge { k, available: x.nrows(), what: "rows" });
     }
     let distinct = count_distinct_rows(x);
     if k > distinct {
-        return Err(ClusterError::KTooLarge {
-            k,
-            available: distinct,
-            what: "distinct rows",
-        });
+        return Err(ClusterError::KTooLarge { k, available: distinct, what: "distinct rows" });
     }
     Ok(())
 }
@@ -161,31 +150,14 @@ mod tests {
         let empty = ndarray::Array2::<f64>::zeros((0, 2));
         assert_eq!(validate_matrix(empty.view()), Err(ClusterError::EmptyInput));
         let bad = array![[1.0, 2.0], [f64::INFINITY, 0.0]];
-        assert_eq!(
-            validate_matrix(bad.view()),
-            Err(ClusterError::NonFinite { row: 1, column: 0 })
-        );
+        assert_eq!(validate_matrix(bad.view()), Err(ClusterError::NonFinite { row: 1, column: 0 }));
     }
 
     #[test]
     fn k_is_checked_against_rows_and_distinct_rows() {
         let x = array![[1.0], [1.0], [2.0]];
         assert!(check_k(x.view(), 2).is_ok());
-        assert_eq!(
-            check_k(x.view(), 3),
-            Err(ClusterError::KTooLarge {
-                k: 3,
-                available: 2,
-                what: "distinct rows"
-            })
-        );
-        assert_eq!(
-            check_k(x.view(), 4),
-            Err(ClusterError::KTooLarge {
-                k: 4,
-                available: 3,
-                what: "rows"
-            })
-        );
+        assert_eq!(check_k(x.view(), 3), Err(ClusterError::KTooLarge { k: 3, available: 2, what: "distinct rows" }));
+        assert_eq!(check_k(x.view(), 4), Err(ClusterError::KTooLarge { k: 4, available: 3, what: "rows" }));
     }
 }

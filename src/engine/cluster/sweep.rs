@@ -71,16 +71,10 @@ pub fn sweep(
     let limit = x.nrows().min(count_distinct_rows(x));
     let k_top = k_max.min(limit);
     if k_top < k_max {
-        warnings.push(format!(
-            "the k range was clamped to {k_min}..{k_top}: the data has only {limit} distinct rows"
-        ));
+        warnings.push(format!("the k range was clamped to {k_min}..{k_top}: the data has only {limit} distinct rows"));
     }
     if k_top < k_min {
-        return Err(ClusterError::KTooLarge {
-            k: k_min,
-            available: limit,
-            what: "distinct rows",
-        });
+        return Err(ClusterError::KTooLarge { k: k_min, available: limit, what: "distinct rows" });
     }
     let ks: Vec<usize> = (k_min..=k_top).collect();
     let done = AtomicUsize::new(0);
@@ -92,25 +86,13 @@ pub fn sweep(
             }
             let fitted = fit(x, &KMeansParams { k, ..params.clone() }, &ctx.cancel)?;
             let defined = k >= 2 && k < x.nrows();
-            let silhouette_detail = if defined {
-                Some(silhouette(x, &fitted.labels, k, params.seed)?)
-            } else {
-                None
-            };
+            let silhouette_detail = if defined { Some(silhouette(x, &fitted.labels, k, params.seed)?) } else { None };
             let run = SweepRun {
                 k,
                 inertia: fitted.inertia,
                 silhouette: silhouette_detail.as_ref().map(|s| s.mean),
-                calinski_harabasz: if defined {
-                    Some(calinski_harabasz(x, &fitted.labels, k)?)
-                } else {
-                    None
-                },
-                davies_bouldin: if defined {
-                    Some(davies_bouldin(x, &fitted.labels, k)?)
-                } else {
-                    None
-                },
+                calinski_harabasz: if defined { Some(calinski_harabasz(x, &fitted.labels, k)?) } else { None },
+                davies_bouldin: if defined { Some(davies_bouldin(x, &fitted.labels, k)?) } else { None },
                 sizes: fitted.sizes,
                 silhouette_detail,
                 n_iter: fitted.n_iter,
@@ -122,14 +104,7 @@ pub fn sweep(
         .collect::<Result<_, _>>()?;
     let knee_k = knee(&runs);
     let (suggested_k, reason) = suggest(&runs, knee_k);
-    Ok(SweepResult {
-        n_rows: x.nrows(),
-        runs,
-        knee_k,
-        suggested_k,
-        reason,
-        warnings,
-    })
+    Ok(SweepResult { n_rows: x.nrows(), runs, knee_k, suggested_k, reason, warnings })
 }
 
 /// The knee of the elbow curve: the k farthest from the straight line joining the first and last
@@ -161,15 +136,15 @@ fn best_by(
     value: impl Fn(&SweepRun) -> Option<f64>,
     higher_is_better: bool,
 ) -> Option<(usize, f64)> {
-    runs.iter()
-        .filter_map(|r| value(r).filter(|v| v.is_finite()).map(|v| (r.k, v)))
-        .fold(None, |best, (k, v)| match best {
+    runs.iter().filter_map(|r| value(r).filter(|v| v.is_finite()).map(|v| (r.k, v))).fold(None, |best, (k, v)| {
+        match best {
             None => Some((k, v)),
             Some((bk, bv)) => {
                 let better = if higher_is_better { v > bv } else { v < bv };
                 if better { Some((k, v)) } else { Some((bk, bv)) }
             }
-        })
+        }
+    })
 }
 
 /// The k most indices favour (silhouette highest, Calinski-Harabasz highest, Davies-Bouldin lowest,
@@ -192,10 +167,7 @@ pub fn suggest(runs: &[SweepRun], knee_k: Option<usize>) -> (Option<usize>, Stri
         votes.push((k, "the knee of the elbow curve".to_string()));
     }
     if votes.is_empty() {
-        return (
-            None,
-            "no k of at least 2 was evaluated, so no index can compare segmentations".to_string(),
-        );
+        return (None, "no k of at least 2 was evaluated, so no index can compare segmentations".to_string());
     }
     let mut candidates: Vec<usize> = votes.iter().map(|v| v.0).collect();
     candidates.sort_unstable();
@@ -208,17 +180,11 @@ pub fn suggest(runs: &[SweepRun], knee_k: Option<usize>) -> (Option<usize>, Stri
         _ => tied[0],
     };
     let agree: Vec<&str> = votes.iter().filter(|v| v.0 == chosen).map(|v| v.1.as_str()).collect();
-    let disagree: Vec<String> = votes
-        .iter()
-        .filter(|v| v.0 != chosen)
-        .map(|v| format!("{} is at k = {}", v.1, v.0))
-        .collect();
+    let disagree: Vec<String> =
+        votes.iter().filter(|v| v.0 != chosen).map(|v| format!("{} is at k = {}", v.1, v.0)).collect();
     let mut reason = format!("k = {chosen} has {}", join_words(&agree));
     if !disagree.is_empty() {
-        reason.push_str(&format!(
-            "; {}",
-            join_words(&disagree.iter().map(String::as_str).collect::<Vec<_>>())
-        ));
+        reason.push_str(&format!("; {}", join_words(&disagree.iter().map(String::as_str).collect::<Vec<_>>())));
     }
     reason.push('.');
     (Some(chosen), reason)
@@ -262,49 +228,28 @@ mod tests {
 
     #[test]
     fn suggestion_counts_votes_and_explains_disagreement() {
-        let runs = vec![
-            run(2, 100.0, 0.40, 500.0, 0.9),
-            run(3, 50.0, 0.55, 450.0, 0.7),
-            run(4, 45.0, 0.50, 700.0, 0.8),
-        ];
+        let runs =
+            vec![run(2, 100.0, 0.40, 500.0, 0.9), run(3, 50.0, 0.55, 450.0, 0.7), run(4, 45.0, 0.50, 700.0, 0.8)];
         let (k, reason) = suggest(&runs, Some(3));
         assert_eq!(k, Some(3));
-        assert!(
-            reason.starts_with("k = 3 has the highest silhouette (0.550)"),
-            "{reason}"
-        );
-        assert!(
-            reason.contains("the highest Calinski-Harabasz (700) is at k = 4"),
-            "{reason}"
-        );
+        assert!(reason.starts_with("k = 3 has the highest silhouette (0.550)"), "{reason}");
+        assert!(reason.contains("the highest Calinski-Harabasz (700) is at k = 4"), "{reason}");
     }
 
     #[test]
     fn sweep_clamps_the_range_and_can_be_cancelled() {
         let x = ndarray::array![[0.0], [0.1], [5.0], [5.1], [9.0]];
-        let ctx = JobContext {
-            cancel: CancelToken::new(),
-            progress: &NoProgress,
-        };
+        let ctx = JobContext { cancel: CancelToken::new(), progress: &NoProgress };
         let result = sweep(x.view(), 2, 10, &KMeansParams::default(), &ctx).unwrap();
         // Five distinct rows: k = 5 is still possible (every row its own segment), but the indices
         // that need k < n are not defined there.
         assert_eq!(result.runs.iter().map(|r| r.k).collect::<Vec<_>>(), vec![2, 3, 4, 5]);
-        assert_eq!(
-            result.warnings,
-            vec!["the k range was clamped to 2..5: the data has only 5 distinct rows"]
-        );
+        assert_eq!(result.warnings, vec!["the k range was clamped to 2..5: the data has only 5 distinct rows"]);
         assert_eq!(result.runs[3].silhouette, None);
         assert_eq!(result.runs[3].inertia, 0.0);
         let cancel = CancelToken::new();
         cancel.cancel();
-        let ctx = JobContext {
-            cancel,
-            progress: &NoProgress,
-        };
-        assert_eq!(
-            sweep(x.view(), 2, 3, &KMeansParams::default(), &ctx),
-            Err(ClusterError::Cancelled)
-        );
+        let ctx = JobContext { cancel, progress: &NoProgress };
+        assert_eq!(sweep(x.view(), 2, 3, &KMeansParams::default(), &ctx), Err(ClusterError::Cancelled));
     }
 }

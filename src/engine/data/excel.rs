@@ -35,17 +35,11 @@ fn cell_text(cell: &Data, error_cells: &mut usize) -> String {
 
 /// Reads the first worksheet of an .xlsx/.xlsm/.xls file.
 pub(super) fn read_excel(path: &Path, options: &ReadOptions) -> Result<LoadedTable, DataError> {
-    let parse = |message: String| DataError::Parse {
-        path: path.to_path_buf(),
-        format: "Excel",
-        message,
-    };
+    let parse = |message: String| DataError::Parse { path: path.to_path_buf(), format: "Excel", message };
     let mut workbook = open_workbook_auto(path).map_err(|e| parse(e.to_string()))?;
     let range = workbook
         .worksheet_range_at(0)
-        .ok_or_else(|| DataError::NoDataRows {
-            path: path.to_path_buf(),
-        })?
+        .ok_or_else(|| DataError::NoDataRows { path: path.to_path_buf() })?
         .map_err(|e| parse(e.to_string()))?;
     let mut error_cells = 0;
     let mut rows: Vec<Vec<String>> = range
@@ -54,9 +48,7 @@ pub(super) fn read_excel(path: &Path, options: &ReadOptions) -> Result<LoadedTab
         .filter(|row: &Vec<String>| row.iter().any(|s| !s.trim().is_empty()))
         .collect();
     if rows.is_empty() {
-        return Err(DataError::NoDataRows {
-            path: path.to_path_buf(),
-        });
+        return Err(DataError::NoDataRows { path: path.to_path_buf() });
     }
     let first = rows.remove(0);
     let has_header = options.has_header.unwrap_or_else(|| sniff_header(&first, &rows));
@@ -64,13 +56,7 @@ pub(super) fn read_excel(path: &Path, options: &ReadOptions) -> Result<LoadedTab
         first
             .iter()
             .enumerate()
-            .map(|(i, h)| {
-                if h.trim().is_empty() {
-                    format!("column_{}", i + 1)
-                } else {
-                    h.trim().to_string()
-                }
-            })
+            .map(|(i, h)| if h.trim().is_empty() { format!("column_{}", i + 1) } else { h.trim().to_string() })
             .collect()
     } else {
         rows.insert(0, first.clone());
@@ -80,9 +66,7 @@ pub(super) fn read_excel(path: &Path, options: &ReadOptions) -> Result<LoadedTab
         rows.truncate(n);
     }
     if rows.is_empty() {
-        return Err(DataError::NoDataRows {
-            path: path.to_path_buf(),
-        });
+        return Err(DataError::NoDataRows { path: path.to_path_buf() });
     }
     let width = headers.len();
     let mut columns = vec![Vec::with_capacity(rows.len()); width];
@@ -93,9 +77,7 @@ pub(super) fn read_excel(path: &Path, options: &ReadOptions) -> Result<LoadedTab
     }
     let (frame, mut warnings) = build_frame(RawTable { headers, columns })?;
     if error_cells > 0 {
-        warnings.push(format!(
-            "{error_cells} Excel error cell(s) (#DIV/0!, #N/A, ...) read as missing"
-        ));
+        warnings.push(format!("{error_cells} Excel error cell(s) (#DIV/0!, #N/A, ...) read as missing"));
     }
     Ok(LoadedTable {
         frame,

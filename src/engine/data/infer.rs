@@ -123,17 +123,13 @@ pub(super) fn build_frame(raw: RawTable) -> Result<(DataFrame, Vec<String>), Dat
         warnings.extend(column_warnings);
         let column = match kind {
             Inferred::Int => {
-                let v: Vec<Option<i64>> = values
-                    .iter()
-                    .map(|s| if is_missing(s) { None } else { s.trim().parse().ok() })
-                    .collect();
+                let v: Vec<Option<i64>> =
+                    values.iter().map(|s| if is_missing(s) { None } else { s.trim().parse().ok() }).collect();
                 Column::new(name.as_str().into(), v)
             }
             Inferred::Float => {
-                let v: Vec<Option<f64>> = values
-                    .iter()
-                    .map(|s| if is_missing(s) { None } else { parse_float(s) })
-                    .collect();
+                let v: Vec<Option<f64>> =
+                    values.iter().map(|s| if is_missing(s) { None } else { parse_float(s) }).collect();
                 let non_finite = v.iter().flatten().filter(|x| !x.is_finite()).count();
                 if non_finite > 0 {
                     warnings.push(format!(
@@ -145,21 +141,13 @@ pub(super) fn build_frame(raw: RawTable) -> Result<(DataFrame, Vec<String>), Dat
             Inferred::Date(format) => {
                 let v: Vec<Option<i32>> = values
                     .iter()
-                    .map(|s| {
-                        if is_missing(s) {
-                            None
-                        } else {
-                            parse_date(s, format).map(days_since_epoch)
-                        }
-                    })
+                    .map(|s| if is_missing(s) { None } else { parse_date(s, format).map(days_since_epoch) })
                     .collect();
                 Column::new(name.as_str().into(), v).cast(&DataType::Date)?
             }
             Inferred::Text => {
-                let v: Vec<Option<String>> = values
-                    .into_iter()
-                    .map(|s| if is_missing(&s) { None } else { Some(s) })
-                    .collect();
+                let v: Vec<Option<String>> =
+                    values.into_iter().map(|s| if is_missing(&s) { None } else { Some(s) }).collect();
                 Column::new(name.as_str().into(), v)
             }
         };
@@ -182,14 +170,8 @@ mod tests {
         assert_eq!(infer("x", &strings(&["1", "2", ""])).0, Inferred::Int);
         assert_eq!(infer("x", &strings(&["1", "2.5"])).0, Inferred::Float);
         assert_eq!(infer("x", &strings(&["1", "inf", "NaN"])).0, Inferred::Float);
-        assert_eq!(
-            infer("d", &strings(&["2024-01-31", "NA"])).0,
-            Inferred::Date(DateFormat::Iso)
-        );
-        assert_eq!(
-            infer("date", &strings(&["19970101"])).0,
-            Inferred::Date(DateFormat::Compact)
-        );
+        assert_eq!(infer("d", &strings(&["2024-01-31", "NA"])).0, Inferred::Date(DateFormat::Iso));
+        assert_eq!(infer("date", &strings(&["19970101"])).0, Inferred::Date(DateFormat::Compact));
         // Without a date-like name, 8-digit numbers stay numbers.
         assert_eq!(infer("order_no", &strings(&["19970101"])).0, Inferred::Int);
         assert_eq!(infer("c", &strings(&["red", "blue"])).0, Inferred::Text);
@@ -200,11 +182,7 @@ mod tests {
         let (kind, warnings) = infer("spend", &strings(&["1", "2", "3", "n.a.", "4", "?"]));
         assert_eq!(kind, Inferred::Text);
         assert_eq!(warnings.len(), 1);
-        assert!(
-            warnings[0].contains("'n.a.'") && warnings[0].contains("'?'"),
-            "{}",
-            warnings[0]
-        );
+        assert!(warnings[0].contains("'n.a.'") && warnings[0].contains("'?'"), "{}", warnings[0]);
     }
 
     #[test]

@@ -65,19 +65,12 @@ pub enum FileFormat {
 impl FileFormat {
     /// The format a path's extension names.
     pub fn from_path(path: &Path) -> Result<Self, DataError> {
-        let extension = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .unwrap_or("")
-            .to_ascii_lowercase();
+        let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
         match extension.as_str() {
             "csv" | "tsv" | "txt" | "dat" | "tab" | "psv" => Ok(Self::Text),
             "parquet" | "pq" => Ok(Self::Parquet),
             "xlsx" | "xlsm" | "xls" => Ok(Self::Excel),
-            _ => Err(DataError::UnknownFormat {
-                path: path.to_path_buf(),
-                extension,
-            }),
+            _ => Err(DataError::UnknownFormat { path: path.to_path_buf(), extension }),
         }
     }
 }
@@ -104,12 +97,7 @@ pub struct LoadedTable {
 /// Reads a data file of any supported format.
 pub fn read_table(path: &Path, options: &ReadOptions) -> Result<LoadedTable, DataError> {
     let format = FileFormat::from_path(path)?;
-    let size = std::fs::metadata(path)
-        .map_err(|source| DataError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?
-        .len();
+    let size = std::fs::metadata(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?.len();
     if options.sample_rows.is_none() {
         check_memory(path, size, format)?;
     }
@@ -133,10 +121,7 @@ const SAMPLE_BYTES: u64 = 16 * 1024 * 1024;
 
 fn read_bytes(path: &Path, limit: Option<u64>) -> Result<Vec<u8>, DataError> {
     use std::io::Read;
-    let io = |source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+    let io = |source| DataError::Io { path: path.to_path_buf(), source };
     let file = std::fs::File::open(path).map_err(io)?;
     let mut bytes = Vec::new();
     match limit {
@@ -198,24 +183,16 @@ pub fn available_memory_bytes() -> Option<u64> {
 }
 
 fn read_parquet(path: &Path, options: &ReadOptions) -> Result<LoadedTable, DataError> {
-    let parse = |e: PolarsError| DataError::Parse {
-        path: path.to_path_buf(),
-        format: "Parquet",
-        message: e.to_string(),
-    };
-    let file = std::fs::File::open(path).map_err(|source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let parse =
+        |e: PolarsError| DataError::Parse { path: path.to_path_buf(), format: "Parquet", message: e.to_string() };
+    let file = std::fs::File::open(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
     let mut reader = ParquetReader::new(file);
     if let Some(n) = options.sample_rows {
         reader = reader.with_slice(Some((0, n)));
     }
     let frame = reader.finish().map_err(parse)?;
     if frame.height() == 0 {
-        return Err(DataError::NoDataRows {
-            path: path.to_path_buf(),
-        });
+        return Err(DataError::NoDataRows { path: path.to_path_buf() });
     }
     let mut warnings = Vec::new();
     if options.sample_rows.is_some() {
@@ -234,10 +211,7 @@ fn read_parquet(path: &Path, options: &ReadOptions) -> Result<LoadedTable, DataE
 
 /// Writes a table as CSV or Parquet, chosen by the extension.
 pub fn write_table(frame: &mut DataFrame, path: &Path) -> Result<(), DataError> {
-    let io = |source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+    let io = |source| DataError::Io { path: path.to_path_buf(), source };
     let file = std::fs::File::create(path).map_err(io)?;
     match FileFormat::from_path(path)? {
         FileFormat::Parquet => {
@@ -258,18 +232,10 @@ pub fn write_table(frame: &mut DataFrame, path: &Path) -> Result<(), DataError> 
 
 /// The names of a frame's columns, comma-separated, for error messages.
 pub fn column_list(frame: &DataFrame) -> String {
-    frame
-        .get_column_names()
-        .iter()
-        .map(|n| n.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
+    frame.get_column_names().iter().map(|n| n.as_str()).collect::<Vec<_>>().join(", ")
 }
 
 /// A column by name, or an error that lists the columns that exist.
 pub fn column<'a>(frame: &'a DataFrame, name: &str) -> Result<&'a Column, DataError> {
-    frame.column(name).map_err(|_| DataError::MissingColumn {
-        column: name.to_string(),
-        available: column_list(frame),
-    })
+    frame.column(name).map_err(|_| DataError::MissingColumn { column: name.to_string(), available: column_list(frame) })
 }

@@ -170,13 +170,8 @@ pub fn quality_report(
                 }
             }
         } else if dtype == DataType::Date {
-            let days: Vec<i32> = column
-                .as_materialized_series()
-                .cast(&DataType::Int32)?
-                .i32()?
-                .iter()
-                .flatten()
-                .collect();
+            let days: Vec<i32> =
+                column.as_materialized_series().cast(&DataType::Int32)?.i32()?.iter().flatten().collect();
             if let (Some(&lo), Some(&hi)) = (days.iter().min(), days.iter().max()) {
                 date_range = Some((date_from_days(lo), date_from_days(hi)));
             }
@@ -199,23 +194,15 @@ pub fn quality_report(
         }
         let is_constant = !is_all_missing && n_distinct - usize::from(n_missing > 0) == 1;
         if is_all_missing {
-            warnings.push(format!(
-                "column '{name}' is entirely missing; it is excluded from features"
-            ));
+            warnings.push(format!("column '{name}' is entirely missing; it is excluded from features"));
         } else if is_constant {
-            warnings.push(format!(
-                "column '{name}' has a single value; it is excluded from features"
-            ));
+            warnings.push(format!("column '{name}' has a single value; it is excluded from features"));
         }
         columns.push(ColumnQuality {
             column: name,
             dtype: dtype.to_string(),
             n_missing,
-            missing_share: if n_rows == 0 {
-                0.0
-            } else {
-                n_missing as f64 / n_rows as f64
-            },
+            missing_share: if n_rows == 0 { 0.0 } else { n_missing as f64 / n_rows as f64 },
             n_distinct,
             numeric,
             date_range,
@@ -232,12 +219,7 @@ pub fn quality_report(
     if let Some(d) = &duplicate_ids {
         warnings.push(duplicate_warning(d));
     }
-    Ok(QualityReport {
-        n_rows,
-        columns,
-        duplicate_ids,
-        warnings,
-    })
+    Ok(QualityReport { n_rows, columns, duplicate_ids, warnings })
 }
 
 /// A sentence describing duplicate ids, with examples.
@@ -286,12 +268,7 @@ pub fn find_duplicate_ids(frame: &DataFrame, id_column: &str) -> Result<Option<D
             examples.push((id.unwrap_or("(missing)").to_string(), n));
         }
     }
-    Ok(Some(DuplicateIds {
-        column: id_column.to_string(),
-        n_duplicated_ids: counts.height(),
-        n_extra_rows,
-        examples,
-    }))
+    Ok(Some(DuplicateIds { column: id_column.to_string(), n_duplicated_ids: counts.height(), n_extra_rows, examples }))
 }
 
 #[cfg(test)]

@@ -77,9 +77,8 @@ const SENSITIVE_NAME_PARTS: &[&str] = &[
     "marital",
 ];
 
-const AMOUNT_NAME_PARTS: &[&str] = &[
-    "amount", "value", "price", "revenue", "spend", "sales", "total", "dollar", "paid", "cost", "monetary",
-];
+const AMOUNT_NAME_PARTS: &[&str] =
+    &["amount", "value", "price", "revenue", "spend", "sales", "total", "dollar", "paid", "cost", "monetary"];
 
 fn normalised(name: &str) -> String {
     name.to_ascii_lowercase().replace([' ', '-', '.'], "_")
@@ -107,11 +106,7 @@ pub fn guess_roles(frame: &DataFrame) -> Vec<RoleGuess> {
             let name = column.name().to_string();
             let dtype = column.dtype();
             let n_distinct = column.n_unique().unwrap_or(0);
-            let guess = |role, reason: &str| RoleGuess {
-                column: name.clone(),
-                role,
-                reason: reason.to_string(),
-            };
+            let guess = |role, reason: &str| RoleGuess { column: name.clone(), role, reason: reason.to_string() };
             if name_is_sensitive(&name) {
                 return guess(ColumnRole::Sensitive, "name suggests personal or protected data");
             }

@@ -35,9 +35,7 @@ impl std::str::FromStr for Delimiter {
                 let mut chars = s.chars();
                 match (chars.next(), chars.next()) {
                     (Some(c), None) => Ok(Delimiter::Char(c)),
-                    _ => Err(format!(
-                        "delimiter '{s}' is not one character; use a character, 'tab' or 'whitespace'"
-                    )),
+                    _ => Err(format!("delimiter '{s}' is not one character; use a character, 'tab' or 'whitespace'")),
                 }
             }
         }
@@ -60,11 +58,7 @@ const SNIFF_LINES: usize = 100;
 
 /// Guesses the delimiter from the first lines of text.
 pub fn sniff_delimiter(text: &str, quote: char) -> Delimiter {
-    let lines: Vec<&str> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .take(SNIFF_LINES)
-        .collect();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(SNIFF_LINES).collect();
     if lines.is_empty() {
         return Delimiter::Char(',');
     }
@@ -151,9 +145,7 @@ pub fn sniff_header(first: &[String], rest: &[Vec<String>]) -> bool {
         return false;
     }
     // All-text tables: a header row usually differs from every data row in each column.
-    rest.iter()
-        .take(SNIFF_LINES)
-        .all(|row| row.iter().zip(first).all(|(a, b)| a != b))
+    rest.iter().take(SNIFF_LINES).all(|row| row.iter().zip(first).all(|(a, b)| a != b))
 }
 
 #[cfg(test)]

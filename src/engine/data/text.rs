@@ -21,9 +21,8 @@ pub(super) fn read_text_bytes(bytes: &[u8], path: &Path, options: &ReadOptions) 
     let mut warnings = Vec::new();
     let (text, replaced_chars) = decode(bytes, path, options.encoding)?;
     match options.encoding {
-        TextEncoding::Lossy if replaced_chars > 0 => warnings.push(format!(
-            "{replaced_chars} invalid byte sequence(s) were replaced by '\u{FFFD}' while decoding"
-        )),
+        TextEncoding::Lossy if replaced_chars > 0 => warnings
+            .push(format!("{replaced_chars} invalid byte sequence(s) were replaced by '\u{FFFD}' while decoding")),
         TextEncoding::Windows1252 => warnings.push("decoded as Windows-1252".to_string()),
         _ => {}
     }
@@ -32,15 +31,11 @@ pub(super) fn read_text_bytes(bytes: &[u8], path: &Path, options: &ReadOptions) 
     let (mut records, unterminated_at) = tokenize(&text, delimiter, quote);
 
     if records.is_empty() {
-        return Err(DataError::NoDataRows {
-            path: path.to_path_buf(),
-        });
+        return Err(DataError::NoDataRows { path: path.to_path_buf() });
     }
     let first = records.remove(0);
     let rest_fields: Vec<Vec<String>> = records.iter().take(100).map(|r| r.fields.clone()).collect();
-    let has_header = options
-        .has_header
-        .unwrap_or_else(|| sniff_header(&first.fields, &rest_fields));
+    let has_header = options.has_header.unwrap_or_else(|| sniff_header(&first.fields, &rest_fields));
     let headers: Vec<String> = if has_header {
         unique_headers(&first.fields)
     } else {
@@ -52,17 +47,11 @@ pub(super) fn read_text_bytes(bytes: &[u8], path: &Path, options: &ReadOptions) 
         records.truncate(n);
     }
     if records.is_empty() {
-        return Err(DataError::NoDataRows {
-            path: path.to_path_buf(),
-        });
+        return Err(DataError::NoDataRows { path: path.to_path_buf() });
     }
 
     let width = headers.len();
-    let mut bad_lines: Vec<usize> = records
-        .iter()
-        .filter(|r| r.fields.len() != width)
-        .map(|r| r.line)
-        .collect();
+    let mut bad_lines: Vec<usize> = records.iter().filter(|r| r.fields.len() != width).map(|r| r.line).collect();
     let mut details = Vec::new();
     if !bad_lines.is_empty() {
         details.push(format!("expected {width} fields as in the header"));
@@ -86,18 +75,11 @@ pub(super) fn read_text_bytes(bytes: &[u8], path: &Path, options: &ReadOptions) 
             "{} malformed row(s) skipped at your request ({}), first at line(s) {}",
             bad_lines.len(),
             details.join("; "),
-            bad_lines
-                .iter()
-                .take(LINES_NAMED)
-                .map(|l| l.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+            bad_lines.iter().take(LINES_NAMED).map(|l| l.to_string()).collect::<Vec<_>>().join(", ")
         ));
         skipped_lines = bad_lines;
         if records.is_empty() {
-            return Err(DataError::NoDataRows {
-                path: path.to_path_buf(),
-            });
+            return Err(DataError::NoDataRows { path: path.to_path_buf() });
         }
     }
 
@@ -116,11 +98,7 @@ pub(super) fn read_text_bytes(bytes: &[u8], path: &Path, options: &ReadOptions) 
     Ok(LoadedTable {
         frame,
         path: path.to_path_buf(),
-        dialect: Some(Dialect {
-            delimiter,
-            quote,
-            has_header,
-        }),
+        dialect: Some(Dialect { delimiter, quote, has_header }),
         skipped_lines,
         replaced_chars,
         is_sample: options.sample_rows.is_some(),
@@ -134,10 +112,7 @@ fn decode(bytes: &[u8], path: &Path, encoding: TextEncoding) -> Result<(String, 
     match encoding {
         TextEncoding::Utf8 => match std::str::from_utf8(bytes) {
             Ok(text) => Ok((text.to_string(), 0)),
-            Err(e) => Err(DataError::NotUtf8 {
-                path: path.to_path_buf(),
-                offset: e.valid_up_to(),
-            }),
+            Err(e) => Err(DataError::NotUtf8 { path: path.to_path_buf(), offset: e.valid_up_to() }),
         },
         TextEncoding::Windows1252 => {
             let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
@@ -165,11 +140,7 @@ fn unique_headers(fields: &[String]) -> Vec<String> {
         .iter()
         .enumerate()
         .map(|(i, name)| {
-            let base = if name.trim().is_empty() {
-                format!("column_{}", i + 1)
-            } else {
-                name.trim().to_string()
-            };
+            let base = if name.trim().is_empty() { format!("column_{}", i + 1) } else { name.trim().to_string() };
             let mut candidate = base.clone();
             let mut n = 2;
             while !seen.insert(candidate.clone()) {
@@ -193,10 +164,7 @@ fn tokenize_whitespace(text: &str) -> Vec<Record> {
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| Record {
-            line: i + 1,
-            fields: l.split_whitespace().map(str::to_string).collect(),
-        })
+        .map(|(i, l)| Record { line: i + 1, fields: l.split_whitespace().map(str::to_string).collect() })
         .collect()
 }
 
@@ -243,10 +211,7 @@ fn tokenize_delimited(text: &str, delimiter: char, quote: char) -> (Vec<Record>,
             '\n' | '\r' => {
                 if record_has_content || !field.trim().is_empty() {
                     fields.push(std::mem::take(&mut field));
-                    records.push(Record {
-                        line: record_line,
-                        fields: std::mem::take(&mut fields),
-                    });
+                    records.push(Record { line: record_line, fields: std::mem::take(&mut fields) });
                 }
                 field.clear();
                 record_has_content = false;
@@ -263,10 +228,7 @@ fn tokenize_delimited(text: &str, delimiter: char, quote: char) -> (Vec<Record>,
     }
     if record_has_content || !field.trim().is_empty() {
         fields.push(field);
-        records.push(Record {
-            line: record_line,
-            fields,
-        });
+        records.push(Record { line: record_line, fields });
     }
     (records, None)
 }
@@ -276,11 +238,7 @@ mod tests {
     use super::*;
 
     fn fields(text: &str) -> Vec<Vec<String>> {
-        tokenize_delimited(text, ',', '"')
-            .0
-            .into_iter()
-            .map(|r| r.fields)
-            .collect()
+        tokenize_delimited(text, ',', '"').0.into_iter().map(|r| r.fields).collect()
     }
 
     #[test]
@@ -304,10 +262,7 @@ mod tests {
 
     #[test]
     fn crlf_and_blank_lines() {
-        assert_eq!(
-            fields("a,b\r\n1,2\r\n\r\n3,4"),
-            vec![vec!["a", "b"], vec!["1", "2"], vec!["3", "4"]]
-        );
+        assert_eq!(fields("a,b\r\n1,2\r\n\r\n3,4"), vec![vec!["a", "b"], vec!["1", "2"], vec!["3", "4"]]);
     }
 
     #[test]

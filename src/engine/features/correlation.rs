@@ -39,11 +39,7 @@ pub fn correlation_matrix(x: ArrayView2<f64>) -> Array2<f64> {
     for a in 0..d {
         for b in a..d {
             let denominator = (cov[[a, a]] * cov[[b, b]]).sqrt();
-            let value = if denominator > 0.0 {
-                (cov[[a, b]] / denominator).clamp(-1.0, 1.0)
-            } else {
-                f64::NAN
-            };
+            let value = if denominator > 0.0 { (cov[[a, b]] / denominator).clamp(-1.0, 1.0) } else { f64::NAN };
             r[[a, b]] = value;
             r[[b, a]] = value;
         }
@@ -113,11 +109,7 @@ pub fn multicollinearity(x: ArrayView2<f64>, names: &[String]) -> Multicollinear
         if *v >= VIF_WARNING {
             warnings.push(format!(
                 "feature '{name}' has a variance inflation factor of {}; the other features almost determine it",
-                if v.is_finite() {
-                    format!("{v:.1}")
-                } else {
-                    "infinity".to_string()
-                }
+                if v.is_finite() { format!("{v:.1}") } else { "infinity".to_string() }
             ));
         }
     }
@@ -137,13 +129,7 @@ mod tests {
     #[test]
     fn correlation_and_vif_match_hand_computation() {
         // x2 = x1 + small noise pattern; x3 independent-ish.
-        let x = array![
-            [1.0, 2.0, 5.0],
-            [2.0, 4.1, 3.0],
-            [3.0, 5.9, 4.0],
-            [4.0, 8.0, 1.0],
-            [5.0, 10.1, 2.0]
-        ];
+        let x = array![[1.0, 2.0, 5.0], [2.0, 4.1, 3.0], [3.0, 5.9, 4.0], [4.0, 8.0, 1.0], [5.0, 10.1, 2.0]];
         let names: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
         let m = multicollinearity(x.view(), &names);
         assert!((m.correlation[0][0] - 1.0).abs() < 1e-12);

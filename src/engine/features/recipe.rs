@@ -129,10 +129,7 @@ impl Default for FeatureSpec {
 impl FeatureSpec {
     /// A numeric feature with default settings.
     pub fn numeric(column: &str) -> Self {
-        Self {
-            column: column.to_string(),
-            ..Self::default()
-        }
+        Self { column: column.to_string(), ..Self::default() }
     }
 }
 
@@ -224,10 +221,7 @@ fn read_numeric(frame: &DataFrame, name: &str) -> Result<Vec<Option<f64>>, Featu
         });
     }
     // NaN and infinities are treated as missing: they are never passed to a fit.
-    Ok(numeric_values(column)?
-        .into_iter()
-        .map(|v| v.filter(|x| x.is_finite()))
-        .collect())
+    Ok(numeric_values(column)?.into_iter().map(|v| v.filter(|x| x.is_finite())).collect())
 }
 
 fn read_categorical(frame: &DataFrame, name: &str) -> Result<Vec<Option<String>>, FeatureError> {
@@ -305,9 +299,7 @@ impl FeatureRecipe {
             }
             if roles.get(&spec.column) == Some(&ColumnRole::Sensitive) {
                 if !spec.allow_sensitive {
-                    return Err(FeatureError::SensitiveFeature {
-                        column: spec.column.clone(),
-                    });
+                    return Err(FeatureError::SensitiveFeature { column: spec.column.clone() });
                 }
                 warnings.push(format!(
                     "sensitive column '{}' is used as a feature by explicit override (recorded in the project)",
@@ -331,9 +323,7 @@ impl FeatureRecipe {
             }
         }
         if fitted.is_empty() {
-            return Err(FeatureError::NoUsableFeature {
-                detail: format!("; {}", excluded.join("; ")),
-            });
+            return Err(FeatureError::NoUsableFeature { detail: format!("; {}", excluded.join("; ")) });
         }
         let fitted = FittedRecipe { features: fitted };
         let mut matrix = fitted.transform(frame)?;
@@ -362,18 +352,12 @@ fn fit_numeric(spec: &FeatureSpec, values: &[Option<f64>]) -> Result<FittedNumer
         }
         MissingRule::DropRows | MissingRule::FallbackSegment => None,
     };
-    let clip_bounds = spec.clip_percentiles.map(|(lo, hi)| {
-        (
-            quantile_sorted(&observed, lo / 100.0),
-            quantile_sorted(&observed, hi / 100.0),
-        )
-    });
+    let clip_bounds = spec
+        .clip_percentiles
+        .map(|(lo, hi)| (quantile_sorted(&observed, lo / 100.0), quantile_sorted(&observed, hi / 100.0)));
     // Parameters are learned on what the fit sees: imputed, clipped, logged values.
-    let mut prepared: Vec<f64> = values
-        .iter()
-        .filter_map(|v| v.or(impute_value))
-        .map(|x| prepare(x, clip_bounds, spec.log1p))
-        .collect();
+    let mut prepared: Vec<f64> =
+        values.iter().filter_map(|v| v.or(impute_value)).map(|x| prepare(x, clip_bounds, spec.log1p)).collect();
     prepared.sort_by(f64::total_cmp);
     let n = prepared.len() as f64;
     let (center, spread) = match spec.scaling {
@@ -384,21 +368,14 @@ fn fit_numeric(spec: &FeatureSpec, values: &[Option<f64>]) -> Result<FittedNumer
         }
         Scaling::Robust => {
             let median = quantile_sorted(&prepared, 0.5);
-            (
-                median,
-                quantile_sorted(&prepared, 0.75) - quantile_sorted(&prepared, 0.25),
-            )
+            (median, quantile_sorted(&prepared, 0.75) - quantile_sorted(&prepared, 0.25))
         }
         Scaling::MinMax => (prepared[0], prepared[prepared.len() - 1] - prepared[0]),
         Scaling::None => (0.0, 1.0),
     };
     // A spread of zero (for example an IQR of 0 in a mostly-constant column) is scaled by 1, never
     // divided by zero.
-    let scale = if spread > 0.0 && spread.is_finite() {
-        spread
-    } else {
-        1.0
-    };
+    let scale = if spread > 0.0 && spread.is_finite() { spread } else { 1.0 };
     Ok(FittedNumeric {
         column: spec.column.clone(),
         impute_value,
@@ -428,10 +405,7 @@ fn fit_categorical(spec: &FeatureSpec, values: &[Option<String>]) -> Result<Fitt
         return Err("every value is missing".into());
     }
     let has_missing = values.iter().any(Option::is_none);
-    let mode = counts
-        .iter()
-        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-        .map(|(k, _)| k.to_string());
+    let mode = counts.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(k, _)| k.to_string());
     let impute_level = match spec.missing {
         MissingRule::ImputeMedian | MissingRule::ImputeMean | MissingRule::ImputeMode => mode,
         MissingRule::ImputeConstant(_) => Some("(missing)".to_string()),
@@ -543,14 +517,7 @@ impl FittedRecipe {
                 values[[i, j]] = column[row];
             }
         }
-        Ok(FeatureMatrix {
-            values,
-            names,
-            kept_rows,
-            fallback_rows,
-            dropped_rows,
-            warnings,
-        })
+        Ok(FeatureMatrix { values, names, kept_rows, fallback_rows, dropped_rows, warnings })
     }
 }
 
@@ -577,9 +544,7 @@ mod tests {
     #[test]
     fn zscore_matches_population_standardisation() {
         let frame = df!("x" => [1.0, 2.0, 3.0, 4.0]).unwrap();
-        let recipe = FeatureRecipe {
-            features: vec![FeatureSpec::numeric("x")],
-        };
+        let recipe = FeatureRecipe { features: vec![FeatureSpec::numeric("x")] };
         let (_, m) = recipe.fit_transform(&frame, &no_roles()).unwrap();
         let sd = 1.25f64.sqrt();
         let expected = [-1.5 / sd, -0.5 / sd, 0.5 / sd, 1.5 / sd];
@@ -599,9 +564,7 @@ mod tests {
             weight: 2.0,
             ..FeatureSpec::default()
         };
-        let (fitted, m) = FeatureRecipe { features: vec![spec] }
-            .fit_transform(&frame, &no_roles())
-            .unwrap();
+        let (fitted, m) = FeatureRecipe { features: vec![spec] }.fit_transform(&frame, &no_roles()).unwrap();
         // Clipped at the 75th percentile (7), logged: ln(8) is the max, 0 the min.
         let got: Vec<f64> = m.values.column(0).to_vec();
         let max = 8f64.ln();
@@ -614,14 +577,8 @@ mod tests {
         let again = fitted.transform(&new).unwrap();
         assert!((again.values[[1, 0]] - 2.0).abs() < 1e-12);
 
-        let robust = FeatureSpec {
-            column: "x".into(),
-            scaling: Scaling::Robust,
-            ..FeatureSpec::default()
-        };
-        let (_, r) = FeatureRecipe { features: vec![robust] }
-            .fit_transform(&frame, &no_roles())
-            .unwrap();
+        let robust = FeatureSpec { column: "x".into(), scaling: Scaling::Robust, ..FeatureSpec::default() };
+        let (_, r) = FeatureRecipe { features: vec![robust] }.fit_transform(&frame, &no_roles()).unwrap();
         // median 3, IQR 7 - 1 = 6
         assert!((r.values[[4, 0]] - (1000.0 - 3.0) / 6.0).abs() < 1e-12);
     }
@@ -631,27 +588,17 @@ mod tests {
         let frame = df!("x" => [Some(1.0), None, Some(3.0), Some(f64::NAN)], "y" => [1.0, 2.0, 3.0, 4.0]).unwrap();
         let with = |missing| FeatureRecipe {
             features: vec![
-                FeatureSpec {
-                    missing,
-                    scaling: Scaling::None,
-                    ..FeatureSpec::numeric("x")
-                },
+                FeatureSpec { missing, scaling: Scaling::None, ..FeatureSpec::numeric("x") },
                 FeatureSpec::numeric("y"),
             ],
         };
-        let (_, m) = with(MissingRule::ImputeMedian)
-            .fit_transform(&frame, &no_roles())
-            .unwrap();
+        let (_, m) = with(MissingRule::ImputeMedian).fit_transform(&frame, &no_roles()).unwrap();
         assert_eq!(m.values.column(0).to_vec(), vec![1.0, 2.0, 3.0, 2.0]);
-        let (_, m) = with(MissingRule::ImputeConstant(-1.0))
-            .fit_transform(&frame, &no_roles())
-            .unwrap();
+        let (_, m) = with(MissingRule::ImputeConstant(-1.0)).fit_transform(&frame, &no_roles()).unwrap();
         assert_eq!(m.values.column(0).to_vec(), vec![1.0, -1.0, 3.0, -1.0]);
         let (_, m) = with(MissingRule::DropRows).fit_transform(&frame, &no_roles()).unwrap();
         assert_eq!((m.kept_rows.clone(), m.dropped_rows.clone()), (vec![0, 2], vec![1, 3]));
-        let (_, m) = with(MissingRule::FallbackSegment)
-            .fit_transform(&frame, &no_roles())
-            .unwrap();
+        let (_, m) = with(MissingRule::FallbackSegment).fit_transform(&frame, &no_roles()).unwrap();
         assert_eq!(m.fallback_rows, vec![1, 3]);
         assert!(m.values.iter().all(|v| v.is_finite()));
     }
@@ -660,11 +607,7 @@ mod tests {
     fn constant_and_all_missing_columns_are_excluded_with_warnings() {
         let frame = df!("c" => [5.0, 5.0, 5.0], "m" => [None::<f64>, None, None], "x" => [1.0, 2.0, 4.0]).unwrap();
         let recipe = FeatureRecipe {
-            features: vec![
-                FeatureSpec::numeric("c"),
-                FeatureSpec::numeric("m"),
-                FeatureSpec::numeric("x"),
-            ],
+            features: vec![FeatureSpec::numeric("c"), FeatureSpec::numeric("m"), FeatureSpec::numeric("x")],
         };
         let (fitted, m) = recipe.fit_transform(&frame, &no_roles()).unwrap();
         assert_eq!(fitted.output_names(), vec!["x"]);
@@ -675,13 +618,8 @@ mod tests {
     #[test]
     fn no_usable_feature_and_no_rows_left_are_errors() {
         let frame = df!("c" => [5.0, 5.0], "x" => [None::<f64>, Some(1.0)], "y" => [1.0, 2.0]).unwrap();
-        let only_constant = FeatureRecipe {
-            features: vec![FeatureSpec::numeric("c")],
-        };
-        assert!(matches!(
-            only_constant.fit_transform(&frame, &no_roles()),
-            Err(FeatureError::NoUsableFeature { .. })
-        ));
+        let only_constant = FeatureRecipe { features: vec![FeatureSpec::numeric("c")] };
+        assert!(matches!(only_constant.fit_transform(&frame, &no_roles()), Err(FeatureError::NoUsableFeature { .. })));
         assert!(matches!(
             FeatureRecipe::default().fit_transform(&frame, &no_roles()),
             Err(FeatureError::NoUsableFeature { .. })
@@ -689,13 +627,8 @@ mod tests {
         let frame =
             df!("x" => [None::<f64>, None, Some(1.0), Some(2.0)], "y" => [None::<f64>, Some(1.0), None, Some(3.0)])
                 .unwrap();
-        let drop = |c: &str| FeatureSpec {
-            missing: MissingRule::DropRows,
-            ..FeatureSpec::numeric(c)
-        };
-        let fitted = FeatureRecipe {
-            features: vec![drop("x"), drop("y")],
-        };
+        let drop = |c: &str| FeatureSpec { missing: MissingRule::DropRows, ..FeatureSpec::numeric(c) };
+        let fitted = FeatureRecipe { features: vec![drop("x"), drop("y")] };
         let (f, m) = fitted.fit_transform(&frame, &no_roles()).unwrap();
         assert_eq!(m.kept_rows, vec![3]);
         let all_missing = df!("x" => [None::<f64>], "y" => [Some(1.0)]).unwrap();
@@ -706,19 +639,10 @@ mod tests {
     fn sensitive_columns_need_an_explicit_override() {
         let frame = df!("age" => [20.0, 30.0, 40.0]).unwrap();
         let roles = HashMap::from([("age".to_string(), ColumnRole::Sensitive)]);
-        let plain = FeatureRecipe {
-            features: vec![FeatureSpec::numeric("age")],
-        };
-        assert!(matches!(
-            plain.fit_transform(&frame, &roles),
-            Err(FeatureError::SensitiveFeature { .. })
-        ));
-        let allowed = FeatureRecipe {
-            features: vec![FeatureSpec {
-                allow_sensitive: true,
-                ..FeatureSpec::numeric("age")
-            }],
-        };
+        let plain = FeatureRecipe { features: vec![FeatureSpec::numeric("age")] };
+        assert!(matches!(plain.fit_transform(&frame, &roles), Err(FeatureError::SensitiveFeature { .. })));
+        let allowed =
+            FeatureRecipe { features: vec![FeatureSpec { allow_sensitive: true, ..FeatureSpec::numeric("age") }] };
         let (_, m) = allowed.fit_transform(&frame, &roles).unwrap();
         assert!(m.warnings.iter().any(|w| w.contains("explicit override")));
     }
@@ -732,9 +656,7 @@ mod tests {
             missing: MissingRule::ImputeConstant(0.0),
             ..FeatureSpec::default()
         };
-        let (fitted, m) = FeatureRecipe { features: vec![spec] }
-            .fit_transform(&frame, &no_roles())
-            .unwrap();
+        let (fitted, m) = FeatureRecipe { features: vec![spec] }.fit_transform(&frame, &no_roles()).unwrap();
         assert_eq!(fitted.output_names(), vec!["region=N", "region=S", "region=(missing)"]);
         assert_eq!(m.values.row(2).to_vec(), vec![0.0, 0.0, 1.0]);
         assert_eq!(m.values.row(3).to_vec(), vec![1.0, 0.0, 0.0]);

@@ -54,15 +54,8 @@ pub struct RfmResult {
 }
 
 /// The columns the aggregation produces besides the id, in order.
-pub const RFM_COLUMNS: [&str; 7] = [
-    "recency_days",
-    "frequency",
-    "monetary_total",
-    "monetary_mean",
-    "tenure_days",
-    "first_purchase",
-    "last_purchase",
-];
+pub const RFM_COLUMNS: [&str; 7] =
+    ["recency_days", "frequency", "monetary_total", "monetary_mean", "tenure_days", "first_purchase", "last_purchase"];
 
 /// Dates of a column as days since 1970-01-01: Date columns as they are, integers as YYYYMMDD, texts as
 /// ISO dates or YYYYMMDD.
@@ -81,12 +74,7 @@ fn date_days(column: &Column) -> Result<Vec<Option<i32>>, DataError> {
             .map(days_from_date)
     };
     match column.dtype() {
-        DataType::Date => Ok(column
-            .as_materialized_series()
-            .cast(&DataType::Int32)?
-            .i32()?
-            .iter()
-            .collect()),
+        DataType::Date => Ok(column.as_materialized_series().cast(&DataType::Int32)?.i32()?.iter().collect()),
         DataType::Datetime(_, _) => {
             let as_date = column.as_materialized_series().cast(&DataType::Date)?;
             Ok(as_date.cast(&DataType::Int32)?.i32()?.iter().collect())
@@ -110,10 +98,7 @@ fn date_days(column: &Column) -> Result<Vec<Option<i32>>, DataError> {
                 Some(s) => parse_text(s).map(Some).ok_or_else(|| bad(s)),
             })
             .collect(),
-        other => Err(DataError::BadColumn {
-            column: name,
-            problem: format!("has type {other}, not dates"),
-        }),
+        other => Err(DataError::BadColumn { column: name, problem: format!("has type {other}, not dates") }),
     }
 }
 
@@ -133,10 +118,7 @@ pub fn aggregate_transactions(log: &DataFrame, spec: &TransactionColumns) -> Res
     if !amount_column.dtype().is_primitive_numeric() {
         return Err(DataError::BadColumn {
             column: spec.amount.clone(),
-            problem: format!(
-                "has type {} and cannot be summed as money; pick a numeric column",
-                amount_column.dtype()
-            ),
+            problem: format!("has type {} and cannot be summed as money; pick a numeric column", amount_column.dtype()),
         });
     }
     let amounts = data::quality::numeric_values(amount_column)?;
@@ -162,13 +144,8 @@ pub fn aggregate_transactions(log: &DataFrame, spec: &TransactionColumns) -> Res
         .flatten()
         .max()
         .copied()
-        .ok_or_else(|| DataError::BadColumn {
-            column: spec.date.clone(),
-            problem: "has no dates".into(),
-        })?;
-    let as_of = spec
-        .as_of
-        .unwrap_or_else(|| epoch() + chrono::Duration::days(max_day as i64 + 1));
+        .ok_or_else(|| DataError::BadColumn { column: spec.date.clone(), problem: "has no dates".into() })?;
+    let as_of = spec.as_of.unwrap_or_else(|| epoch() + chrono::Duration::days(max_day as i64 + 1));
     let as_of_days = days_from_date(as_of);
 
     let n_rows = log.height();
@@ -201,9 +178,7 @@ pub fn aggregate_transactions(log: &DataFrame, spec: &TransactionColumns) -> Res
         ));
     }
     if n_after_as_of > 0 {
-        warnings.push(format!(
-            "{n_after_as_of} transaction(s) after the as-of date {as_of} were ignored"
-        ));
+        warnings.push(format!("{n_after_as_of} transaction(s) after the as-of date {as_of} were ignored"));
     }
     if n_implausibly_old > 0 {
         warnings.push(format!(
@@ -297,20 +272,10 @@ pub fn join_attributes(
     let joined = customers
         .clone()
         .lazy()
-        .join(
-            attributes,
-            [col(id_column)],
-            [col(id_column)],
-            JoinArgs::new(JoinType::Left),
-        )
+        .join(attributes, [col(id_column)], [col(id_column)], JoinArgs::new(JoinType::Left))
         .collect()?;
     let mut warnings = Vec::new();
-    let extra: Vec<String> = joined
-        .get_column_names()
-        .iter()
-        .skip(customers.width())
-        .map(|s| s.to_string())
-        .collect();
+    let extra: Vec<String> = joined.get_column_names().iter().skip(customers.width()).map(|s| s.to_string()).collect();
     if let Some(first) = extra.first() {
         let unmatched = joined.column(first)?.null_count();
         if unmatched > 0 {

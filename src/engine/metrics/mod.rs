@@ -32,11 +32,7 @@ pub struct Indices {
 fn check_labels(x: ArrayView2<f64>, labels: &[usize], k: usize) -> Result<(), ClusterError> {
     validate_matrix(x)?;
     if labels.len() != x.nrows() {
-        return Err(ClusterError::BadLabels(format!(
-            "{} labels for {} rows",
-            labels.len(),
-            x.nrows()
-        )));
+        return Err(ClusterError::BadLabels(format!("{} labels for {} rows", labels.len(), x.nrows())));
     }
     if let Some(&bad) = labels.iter().find(|&&l| l >= k) {
         return Err(ClusterError::BadLabels(format!("label {bad} is not below k = {k}")));
@@ -72,12 +68,7 @@ pub fn inertia(x: ArrayView2<f64>, labels: &[usize], k: usize) -> Result<f64, Cl
     Ok(x.rows()
         .into_iter()
         .zip(labels)
-        .map(|(row, &l)| {
-            row.iter()
-                .zip(means.row(l))
-                .map(|(a, b)| (a - b) * (a - b))
-                .sum::<f64>()
-        })
+        .map(|(row, &l)| row.iter().zip(means.row(l)).map(|(a, b)| (a - b) * (a - b)).sum::<f64>())
         .sum())
 }
 
@@ -86,23 +77,13 @@ pub fn calinski_harabasz(x: ArrayView2<f64>, labels: &[usize], k: usize) -> Resu
     check_labels(x, labels, k)?;
     let n = x.nrows();
     if k < 2 || k >= n {
-        return Err(ClusterError::BadLabels(format!(
-            "Calinski-Harabasz needs 2 <= k < n (k = {k}, n = {n})"
-        )));
+        return Err(ClusterError::BadLabels(format!("Calinski-Harabasz needs 2 <= k < n (k = {k}, n = {n})")));
     }
     let means = segment_means(x, labels, k);
     let overall: Vec<f64> = (0..x.ncols()).map(|j| x.column(j).sum() / n as f64).collect();
     let sizes = segment_sizes(labels, k);
     let between: f64 = (0..k)
-        .map(|c| {
-            sizes[c] as f64
-                * means
-                    .row(c)
-                    .iter()
-                    .zip(&overall)
-                    .map(|(a, b)| (a - b) * (a - b))
-                    .sum::<f64>()
-        })
+        .map(|c| sizes[c] as f64 * means.row(c).iter().zip(&overall).map(|(a, b)| (a - b) * (a - b)).sum::<f64>())
         .sum();
     let within = inertia(x, labels, k)?;
     // scikit-learn returns 1.0 when every row sits on its segment mean.
@@ -117,20 +98,13 @@ pub fn davies_bouldin(x: ArrayView2<f64>, labels: &[usize], k: usize) -> Result<
     check_labels(x, labels, k)?;
     let n = x.nrows();
     if k < 2 || k >= n {
-        return Err(ClusterError::BadLabels(format!(
-            "Davies-Bouldin needs 2 <= k < n (k = {k}, n = {n})"
-        )));
+        return Err(ClusterError::BadLabels(format!("Davies-Bouldin needs 2 <= k < n (k = {k}, n = {n})")));
     }
     let means = segment_means(x, labels, k);
     let sizes = segment_sizes(labels, k);
     let mut spread = vec![0.0; k];
     for (row, &l) in x.rows().into_iter().zip(labels) {
-        spread[l] += row
-            .iter()
-            .zip(means.row(l))
-            .map(|(a, b)| (a - b) * (a - b))
-            .sum::<f64>()
-            .sqrt();
+        spread[l] += row.iter().zip(means.row(l)).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().sqrt();
     }
     for c in 0..k {
         spread[c] /= sizes[c] as f64;
@@ -145,13 +119,7 @@ pub fn davies_bouldin(x: ArrayView2<f64>, labels: &[usize], k: usize) -> Result<
             if i == j {
                 continue;
             }
-            let distance = means
-                .row(i)
-                .iter()
-                .zip(means.row(j))
-                .map(|(a, b)| (a - b) * (a - b))
-                .sum::<f64>()
-                .sqrt();
+            let distance = means.row(i).iter().zip(means.row(j)).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().sqrt();
             // Coincident centroids count as infinitely far apart, as in scikit-learn.
             if distance > 0.0 {
                 worst = worst.max((spread[i] + spread[j]) / distance);
@@ -170,21 +138,9 @@ pub fn evaluate(x: ArrayView2<f64>, labels: &[usize], k: usize, seed: u64) -> Re
     Ok(Indices {
         k,
         inertia: inertia(x, labels, k)?,
-        silhouette: if defined {
-            Some(silhouette(x, labels, k, seed)?)
-        } else {
-            None
-        },
-        calinski_harabasz: if defined {
-            Some(calinski_harabasz(x, labels, k)?)
-        } else {
-            None
-        },
-        davies_bouldin: if defined {
-            Some(davies_bouldin(x, labels, k)?)
-        } else {
-            None
-        },
+        silhouette: if defined { Some(silhouette(x, labels, k, seed)?) } else { None },
+        calinski_harabasz: if defined { Some(calinski_harabasz(x, labels, k)?) } else { None },
+        davies_bouldin: if defined { Some(davies_bouldin(x, labels, k)?) } else { None },
         sizes: segment_sizes(labels, k),
     })
 }
@@ -213,23 +169,11 @@ mod tests {
     #[test]
     fn bad_labels_are_errors() {
         let x = array![[0.0], [1.0], [2.0]];
-        assert!(matches!(
-            evaluate(x.view(), &[0, 1], 2, 0),
-            Err(ClusterError::BadLabels(_))
-        ));
-        assert!(matches!(
-            evaluate(x.view(), &[0, 2, 0], 2, 0),
-            Err(ClusterError::BadLabels(_))
-        ));
-        assert!(matches!(
-            evaluate(x.view(), &[0, 0, 0], 2, 0),
-            Err(ClusterError::BadLabels(_))
-        ));
+        assert!(matches!(evaluate(x.view(), &[0, 1], 2, 0), Err(ClusterError::BadLabels(_))));
+        assert!(matches!(evaluate(x.view(), &[0, 2, 0], 2, 0), Err(ClusterError::BadLabels(_))));
+        assert!(matches!(evaluate(x.view(), &[0, 0, 0], 2, 0), Err(ClusterError::BadLabels(_))));
         // One segment: inertia is defined, the rest are not.
         let one = evaluate(x.view(), &[0, 0, 0], 1, 0).unwrap();
-        assert_eq!(
-            (one.silhouette, one.calinski_harabasz, one.davies_bouldin),
-            (None, None, None)
-        );
+        assert_eq!((one.silhouette, one.calinski_harabasz, one.davies_bouldin), (None, None, None));
     }
 }

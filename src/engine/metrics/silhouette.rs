@@ -34,9 +34,7 @@ pub fn silhouette_samples(x: ArrayView2<f64>, labels: &[usize], k: usize) -> Res
         return Err(ClusterError::BadLabels(format!("{} labels for {n} rows", labels.len())));
     }
     if !(2..n).contains(&k) {
-        return Err(ClusterError::BadLabels(format!(
-            "silhouette needs 2 <= k <= n - 1 (k = {k}, n = {n})"
-        )));
+        return Err(ClusterError::BadLabels(format!("silhouette needs 2 <= k <= n - 1 (k = {k}, n = {n})")));
     }
     let d = x.ncols();
     let sizes = segment_sizes(labels, k);
@@ -65,13 +63,7 @@ pub fn silhouette_samples(x: ArrayView2<f64>, labels: &[usize], k: usize) -> Res
                 let block = &sorted[starts[c] * d..starts[c + 1] * d];
                 let total: f64 = block
                     .chunks_exact(d)
-                    .map(|other| {
-                        row.iter()
-                            .zip(other)
-                            .map(|(u, v)| (u - v) * (u - v))
-                            .sum::<f64>()
-                            .sqrt()
-                    })
+                    .map(|other| row.iter().zip(other).map(|(u, v)| (u - v) * (u - v)).sum::<f64>().sqrt())
                     .sum();
                 if c == own {
                     a = total / (sizes[c] - 1) as f64;
@@ -121,10 +113,7 @@ pub fn silhouette_with_limit(
     let mut present: Vec<usize> = sample_labels_raw.clone();
     present.sort_unstable();
     present.dedup();
-    let sample_labels: Vec<usize> = sample_labels_raw
-        .iter()
-        .map(|l| present.binary_search(l).unwrap_or(0))
-        .collect();
+    let sample_labels: Vec<usize> = sample_labels_raw.iter().map(|l| present.binary_search(l).unwrap_or(0)).collect();
     let s = silhouette_samples(sample_x.view(), &sample_labels, present.len())?;
     let m = s.len() as f64;
     let mean = s.iter().sum::<f64>() / m;
@@ -162,12 +151,7 @@ mod tests {
         let (lo, hi) = sampled.ci95.unwrap();
         assert!(lo < sampled.mean && sampled.mean < hi);
         // The sample mean is close to the exact one (the interval is about +-0.01 wide here).
-        assert!(
-            (sampled.mean - exact.mean).abs() < 0.05,
-            "{} vs {}",
-            sampled.mean,
-            exact.mean
-        );
+        assert!((sampled.mean - exact.mean).abs() < 0.05, "{} vs {}", sampled.mean, exact.mean);
         // Same seed, same sample.
         assert_eq!(sampled, silhouette_with_limit(x.view(), &labels, 3, 1, 1000).unwrap());
     }

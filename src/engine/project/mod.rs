@@ -44,11 +44,7 @@ pub struct Header {
 impl Header {
     /// The header this build writes.
     pub fn current() -> Self {
-        Self {
-            format: FORMAT_NAME.to_string(),
-            format_version: FORMAT_VERSION,
-            min_reader_version: 1,
-        }
+        Self { format: FORMAT_NAME.to_string(), format_version: FORMAT_VERSION, min_reader_version: 1 }
     }
 }
 
@@ -149,13 +145,7 @@ pub struct Project {
 impl Project {
     /// A new project for a spec, without results.
     pub fn new(spec: PipelineSpec) -> Self {
-        Self {
-            header: Header::current(),
-            producer: Producer::current(),
-            spec,
-            results: None,
-            segments: Vec::new(),
-        }
+        Self { header: Header::current(), producer: Producer::current(), spec, results: None, segments: Vec::new() }
     }
 
     /// The project as RON text, stamped with this build's header and producer.
@@ -163,12 +153,8 @@ impl Project {
         let mut stamped = self.clone();
         stamped.header = Header::current();
         stamped.producer = Producer::current();
-        ron::ser::to_string_pretty(&stamped, ron::ser::PrettyConfig::new().struct_names(false)).map_err(|e| {
-            ProjectError::Corrupt {
-                path: PathBuf::new(),
-                message: format!("could not serialise: {e}"),
-            }
-        })
+        ron::ser::to_string_pretty(&stamped, ron::ser::PrettyConfig::new().struct_names(false))
+            .map_err(|e| ProjectError::Corrupt { path: PathBuf::new(), message: format!("could not serialise: {e}") })
     }
 
     /// Saves atomically (the previous file kept as `.bak`).
@@ -207,55 +193,30 @@ fn ron_options() -> ron::Options {
 
 /// Opens a project file; never writes anything.
 pub fn open(path: &Path) -> Result<OpenedProject, ProjectError> {
-    let io = |source| ProjectError::Io {
-        action: "reading",
-        path: path.to_path_buf(),
-        source,
-    };
+    let io = |source| ProjectError::Io { action: "reading", path: path.to_path_buf(), source };
     let size = std::fs::metadata(path).map_err(io)?.len();
-    let corrupt = |message: String| ProjectError::Corrupt {
-        path: path.to_path_buf(),
-        message,
-    };
+    let corrupt = |message: String| ProjectError::Corrupt { path: path.to_path_buf(), message };
     if size > MAX_PROJECT_BYTES {
-        return Err(corrupt(format!(
-            "{size} bytes is larger than any project file should be"
-        )));
+        return Err(corrupt(format!("{size} bytes is larger than any project file should be")));
     }
     let bytes = std::fs::read(path).map_err(io)?;
     let text = std::str::from_utf8(&bytes).map_err(|e| corrupt(format!("not UTF-8 text: {e}")))?;
     parse(text).map_err(|e| match e {
         ProjectError::Corrupt { message, .. } => corrupt(message),
-        ProjectError::TooNew {
-            format_version,
-            min_reader,
-            supported,
-            ..
-        } => ProjectError::TooNew {
-            path: path.to_path_buf(),
-            format_version,
-            min_reader,
-            supported,
-        },
+        ProjectError::TooNew { format_version, min_reader, supported, .. } => {
+            ProjectError::TooNew { path: path.to_path_buf(), format_version, min_reader, supported }
+        }
         other => other,
     })
 }
 
 /// Parses project text (the path in errors is filled in by [`open`]).
 pub fn parse(text: &str) -> Result<OpenedProject, ProjectError> {
-    let corrupt = |message: String| ProjectError::Corrupt {
-        path: PathBuf::new(),
-        message,
-    };
-    let header = ron_options()
-        .from_str::<HeaderOnly>(text)
-        .map_err(|e| corrupt(format!("no readable header: {e}")))?
-        .header;
+    let corrupt = |message: String| ProjectError::Corrupt { path: PathBuf::new(), message };
+    let header =
+        ron_options().from_str::<HeaderOnly>(text).map_err(|e| corrupt(format!("no readable header: {e}")))?.header;
     if header.format != FORMAT_NAME {
-        return Err(corrupt(format!(
-            "the format is '{}', not '{FORMAT_NAME}'",
-            header.format
-        )));
+        return Err(corrupt(format!("the format is '{}', not '{FORMAT_NAME}'", header.format)));
     }
     if header.format_version > FORMAT_VERSION {
         if header.min_reader_version > FORMAT_VERSION {
@@ -269,10 +230,7 @@ pub fn parse(text: &str) -> Result<OpenedProject, ProjectError> {
         // Newer, but declared readable by us: fields we do not know are ignored; saving over it would
         // lose them, so it opens read-only.
         let project = ron_options().from_str::<Project>(text).map_err(|e| {
-            corrupt(format!(
-                "written by a newer Strata (format {}) and not readable here: {e}",
-                header.format_version
-            ))
+            corrupt(format!("written by a newer Strata (format {}) and not readable here: {e}", header.format_version))
         })?;
         return Ok(OpenedProject {
             project,
@@ -300,9 +258,7 @@ fn migrate(text: &str, version: u32) -> Result<Project, String> {
     match version {
         // Format 1 is current: its body is the engine's types. A format 2 will parse format 1 with a
         // frozen `v1::Project` here and convert it with a `From<v1::Project>` step.
-        1 => ron_options()
-            .from_str::<Project>(text)
-            .map_err(|e| format!("damaged format 1 body: {e}")),
+        1 => ron_options().from_str::<Project>(text).map_err(|e| format!("damaged format 1 body: {e}")),
         other => Err(format!(
             "format version {other} is not one Strata ever wrote (readable: {OLDEST_READABLE_VERSION} to {FORMAT_VERSION})"
         )),

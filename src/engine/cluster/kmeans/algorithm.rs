@@ -54,12 +54,7 @@ fn assign(x: &[f64], d: usize, centers: &[f64], k: usize, labels: &mut [usize], 
         .zip(labels.par_chunks_mut(CHUNK_ROWS))
         .zip(min_dist.par_chunks_mut(CHUNK_ROWS))
         .map(|((rows, labels), dists)| {
-            let mut part = Assignment {
-                sums: vec![0.0; k * d],
-                counts: vec![0; k],
-                inertia: 0.0,
-                changed: 0,
-            };
+            let mut part = Assignment { sums: vec![0.0; k * d], counts: vec![0; k], inertia: 0.0, changed: 0 };
             for ((row, label), dist) in rows.chunks_exact(d).zip(labels.iter_mut()).zip(dists.iter_mut()) {
                 let mut best = (f64::INFINITY, 0);
                 for (c, center) in centers.chunks_exact(d).enumerate() {
@@ -82,12 +77,7 @@ fn assign(x: &[f64], d: usize, centers: &[f64], k: usize, labels: &mut [usize], 
             part
         })
         .collect();
-    let mut total = Assignment {
-        sums: vec![0.0; k * d],
-        counts: vec![0; k],
-        inertia: 0.0,
-        changed: 0,
-    };
+    let mut total = Assignment { sums: vec![0.0; k * d], counts: vec![0; k], inertia: 0.0, changed: 0 };
     for p in partials {
         for (t, s) in total.sums.iter_mut().zip(&p.sums) {
             *t += s;
@@ -188,15 +178,18 @@ fn lloyd(
             break;
         }
     }
-    // A last E-step so labels and inertia belong to the final centres.
-    let a = assign(x, d, &centers, k, &mut labels, &mut min_dist);
-    Ok(SingleRun {
-        labels,
-        centers,
-        inertia: a.inertia,
-        n_iter,
-        converged,
-    })
+    // A last E-step so labels and inertia belong to the final centres. Should a segment come out
+    // empty, its centre moves onto a far row (which then belongs to it) and rows are assigned again;
+    // k <= distinct rows guarantees such rows exist.
+    let mut a = assign(x, d, &centers, k, &mut labels, &mut min_dist);
+    for _ in 0..k {
+        if a.counts.iter().all(|&c| c > 0) {
+            break;
+        }
+        relocate_empty(x, d, &a.counts, &min_dist, &mut centers);
+        a = assign(x, d, &centers, k, &mut labels, &mut min_dist);
+    }
+    Ok(SingleRun { labels, centers, inertia: a.inertia, n_iter, converged })
 }
 
 /// Moves each empty segment's centre onto one of the rows farthest from their own centre.
@@ -246,16 +239,11 @@ pub fn fit(x: ArrayView2<f64>, params: &KMeansParams, cancel: &CancelToken) -> R
             best = Some(run);
         }
     }
-    let best = best.ok_or(ClusterError::InvalidParameter {
-        name: "n_init",
-        problem: "must be at least 1".into(),
-    })?;
+    let best = best.ok_or(ClusterError::InvalidParameter { name: "n_init", problem: "must be at least 1".into() })?;
 
     let raw_sizes = segment_sizes(&best.labels, k);
-    let raw_centroids = Array2::from_shape_vec((k, d), best.centers).map_err(|e| ClusterError::InvalidParameter {
-        name: "k",
-        problem: e.to_string(),
-    })?;
+    let raw_centroids = Array2::from_shape_vec((k, d), best.centers)
+        .map_err(|e| ClusterError::InvalidParameter { name: "k", problem: e.to_string() })?;
     let old_to_new = canonical_order(&raw_sizes, raw_centroids.view());
     let labels: Vec<usize> = best.labels.iter().map(|&l| old_to_new[l]).collect();
     let mut centroids = Array2::zeros((k, d));
@@ -263,14 +251,7 @@ pub fn fit(x: ArrayView2<f64>, params: &KMeansParams, cancel: &CancelToken) -> R
         centroids.row_mut(new).assign(&raw_centroids.row(old));
     }
     let sizes = segment_sizes(&labels, k);
-    Ok(KMeansFit {
-        labels,
-        centroids,
-        inertia: best.inertia,
-        sizes,
-        n_iter: best.n_iter,
-        converged: best.converged,
-    })
+    Ok(KMeansFit { labels, centroids, inertia: best.inertia, sizes, n_iter: best.n_iter, converged: best.converged })
 }
 
 #[cfg(test)]
@@ -327,20 +308,11 @@ mod tests {
     fn bad_inputs_are_errors_not_panics() {
         let cancel = CancelToken::new();
         let empty = Array2::<f64>::zeros((0, 2));
-        assert_eq!(
-            fit(empty.view(), &KMeansParams::new(2), &cancel),
-            Err(ClusterError::EmptyInput)
-        );
+        assert_eq!(fit(empty.view(), &KMeansParams::new(2), &cancel), Err(ClusterError::EmptyInput));
         let inf = ndarray::array![[1.0, f64::INFINITY], [0.0, 0.0]];
-        assert!(matches!(
-            fit(inf.view(), &KMeansParams::new(1), &cancel),
-            Err(ClusterError::NonFinite { .. })
-        ));
+        assert!(matches!(fit(inf.view(), &KMeansParams::new(1), &cancel), Err(ClusterError::NonFinite { .. })));
         let small = ndarray::array![[1.0], [2.0]];
-        assert!(matches!(
-            fit(small.view(), &KMeansParams::new(3), &cancel),
-            Err(ClusterError::KTooLarge { .. })
-        ));
+        assert!(matches!(fit(small.view(), &KMeansParams::new(3), &cancel), Err(ClusterError::KTooLarge { .. })));
         assert!(matches!(
             fit(small.view(), &KMeansParams::new(0), &cancel),
             Err(ClusterError::InvalidParameter { .. })
@@ -348,18 +320,12 @@ mod tests {
         let dupes = ndarray::array![[1.0], [1.0], [1.0]];
         assert!(matches!(
             fit(dupes.view(), &KMeansParams::new(2), &cancel),
-            Err(ClusterError::KTooLarge {
-                what: "distinct rows",
-                ..
-            })
+            Err(ClusterError::KTooLarge { what: "distinct rows", .. })
         ));
         let cancelled = CancelToken::new();
         cancelled.cancel();
         let (x, _) = blobs(3);
-        assert_eq!(
-            fit(x.view(), &KMeansParams::new(2), &cancelled),
-            Err(ClusterError::Cancelled)
-        );
+        assert_eq!(fit(x.view(), &KMeansParams::new(2), &cancelled), Err(ClusterError::Cancelled));
     }
 
     #[test]

@@ -23,13 +23,7 @@ pub struct KMeansParams {
 
 impl Default for KMeansParams {
     fn default() -> Self {
-        Self {
-            k: 4,
-            n_init: 5,
-            max_iter: 300,
-            tolerance: 1e-4,
-            seed: 42,
-        }
+        Self { k: 4, n_init: 5, max_iter: 300, tolerance: 1e-4, seed: 42 }
     }
 }
 
@@ -65,12 +59,7 @@ impl KMeansParams {
 
     /// Checks every setting; fitting calls this first.
     pub fn check(&self) -> Result<(), ClusterError> {
-        let invalid = |name, problem: &str| {
-            Err(ClusterError::InvalidParameter {
-                name,
-                problem: problem.to_string(),
-            })
-        };
+        let invalid = |name, problem: &str| Err(ClusterError::InvalidParameter { name, problem: problem.to_string() });
         if self.k == 0 {
             return invalid("k", "must be at least 1");
         }
