@@ -69,6 +69,9 @@ pub struct ReadArgs {
     /// Skip malformed rows (ragged, unterminated quote) instead of refusing the file; reported.
     #[arg(long)]
     pub skip_bad_rows: bool,
+    /// Read only the first N rows: a preview of a file too large to load whole (recorded).
+    #[arg(long)]
+    pub sample_rows: Option<usize>,
 }
 
 impl ReadArgs {
@@ -79,7 +82,7 @@ impl ReadArgs {
             has_header: self.header,
             encoding: self.encoding,
             skip_bad_rows: self.skip_bad_rows,
-            sample_rows: None,
+            sample_rows: self.sample_rows,
         }
     }
 }
@@ -511,7 +514,8 @@ fn cwd() -> PathBuf {
 }
 
 fn rfm(args: RfmArgs) -> Result<(), CliError> {
-    let table = read_table(&args.transactions, &args.read.options())?;
+    let needed = [args.customer_id.clone(), args.date.clone(), args.amount.clone()];
+    let table = data::read_table_columns(&args.transactions, &args.read.options(), Some(&needed))?;
     warn_all(&table.warnings);
     let columns = TransactionColumns {
         customer_id: args.customer_id,

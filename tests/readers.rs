@@ -128,3 +128,24 @@ proptest! {
         let _ = read_text(&bytes, Path::new("fuzz.csv"), &lossy);
     }
 }
+
+#[test]
+fn only_the_needed_columns_are_read_where_the_format_allows() {
+    let dir = tempfile::tempdir().unwrap();
+    let keep = ["id".to_string(), "amount".to_string()];
+    let path = dir.path().join("log.parquet");
+    let mut frame = df!("id" => [1i64, 2], "note" => ["x", "y"], "amount" => [1.5, 2.5]).unwrap();
+    write_table(&mut frame, &path).unwrap();
+    let projected = strata::engine::data::read_table_columns(&path, &ReadOptions::default(), Some(&keep)).unwrap();
+    assert_eq!(projected.frame.get_column_names(), ["id", "amount"]);
+    let text = strata::engine::data::read_text_columns(
+        b"id,note,amount\n1,x,1.5\n2,y,oops\n",
+        Path::new("log.csv"),
+        &ReadOptions::default(),
+        Some(&keep),
+    )
+    .unwrap();
+    assert_eq!(text.frame.get_column_names(), ["id", "amount"]);
+    // Columns not read raise no warnings either.
+    assert!(text.warnings.iter().all(|w| !w.contains("'note'")));
+}

@@ -15,7 +15,7 @@ use crate::engine::cluster::sweep::{SweepResult, sweep};
 use crate::engine::cluster::{CentroidModel, assignment_fingerprint};
 use crate::engine::data::quality::{QualityReport, duplicate_warning, find_duplicate_ids, quality_report};
 use crate::engine::data::roles::{ColumnRole, RoleGuess, guess_roles};
-use crate::engine::data::{self, LoadedTable, ReadOptions, read_table, read_text};
+use crate::engine::data::{self, LoadedTable, ReadOptions, read_table_columns, read_text_columns};
 use crate::engine::error::{DataError, PipelineError, ProjectError};
 use crate::engine::features::correlation::{Multicollinearity, multicollinearity};
 use crate::engine::features::{
@@ -169,11 +169,20 @@ pub struct LoadedSource {
     pub fingerprint: String,
 }
 
-/// Reads a source; the fingerprint is of the exact bytes parsed.
-pub fn load_source(spec: &SourceSpec, resolver: &SourceResolver) -> Result<LoadedSource, PipelineError> {
+/// Reads a source (only `columns`, where given); the fingerprint is of the file's bytes.
+pub fn load_source(
+    spec: &SourceSpec,
+    resolver: &SourceResolver,
+    columns: Option<&[String]>,
+) -> Result<LoadedSource, PipelineError> {
     match &spec.source {
         DataSource::DemoTransactions => Ok(LoadedSource {
-            table: read_text(DEMO_TRANSACTIONS, Path::new(DEMO_TRANSACTIONS_NAME), &spec.read_options)?,
+            table: read_text_columns(
+                DEMO_TRANSACTIONS,
+                Path::new(DEMO_TRANSACTIONS_NAME),
+                &spec.read_options,
+                columns,
+            )?,
             fingerprint: fingerprint_bytes(DEMO_TRANSACTIONS),
         }),
         DataSource::File(stored) => {
@@ -181,7 +190,7 @@ pub fn load_source(spec: &SourceSpec, resolver: &SourceResolver) -> Result<Loade
             let bytes = std::fs::read(&path).map_err(|source| DataError::Io { path: path.clone(), source })?;
             let fingerprint = fingerprint_bytes(&bytes);
             drop(bytes);
-            Ok(LoadedSource { table: read_table(&path, &spec.read_options)?, fingerprint })
+            Ok(LoadedSource { table: read_table_columns(&path, &spec.read_options, columns)?, fingerprint })
         }
     }
 }
@@ -200,7 +209,12 @@ pub struct CustomerTable {
 
 /// Stage 1: sources to one row per customer.
 pub fn build_customer_table(spec: &PipelineSpec, resolver: &SourceResolver) -> Result<CustomerTable, PipelineError> {
-    let main = load_source(&spec.source, resolver)?;
+    // A transaction log needs three columns: the others are not typed (text) or not read (Parquet).
+    let needed = match &spec.table {
+        TableKind::TransactionLog(t) => Some(vec![t.customer_id.clone(), t.date.clone(), t.amount.clone()]),
+        TableKind::CustomerTable { .. } => None,
+    };
+    let main = load_source(&spec.source, resolver, needed.as_deref())?;
     let mut warnings = main.table.warnings.clone();
     let mut fingerprints = vec![main.fingerprint];
     let (mut frame, as_of) = match &spec.table {
@@ -222,7 +236,7 @@ pub fn build_customer_table(spec: &PipelineSpec, resolver: &SourceResolver) -> R
             column: "(customer id)".into(),
             problem: "is needed to join an attribute table; set the customer id column".into(),
         })?;
-        let loaded = load_source(attributes, resolver)?;
+        let loaded = load_source(attributes, resolver, None)?;
         warnings.extend(loaded.table.warnings.iter().cloned());
         fingerprints.push(loaded.fingerprint);
         let (joined, join_warnings) = join_attributes(&frame, &loaded.table.frame, id)?;

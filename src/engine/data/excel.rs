@@ -34,7 +34,11 @@ fn cell_text(cell: &Data, error_cells: &mut usize) -> String {
 }
 
 /// Reads the first worksheet of an .xlsx/.xlsm/.xls file.
-pub(super) fn read_excel(path: &Path, options: &ReadOptions) -> Result<LoadedTable, DataError> {
+pub(super) fn read_excel(
+    path: &Path,
+    options: &ReadOptions,
+    keep_columns: Option<&[String]>,
+) -> Result<LoadedTable, DataError> {
     let parse = |message: String| DataError::Parse { path: path.to_path_buf(), format: "Excel", message };
     let mut workbook = open_workbook_auto(path).map_err(|e| parse(e.to_string()))?;
     let range = workbook
@@ -75,7 +79,7 @@ pub(super) fn read_excel(path: &Path, options: &ReadOptions) -> Result<LoadedTab
             column.push(row.get(i).cloned().unwrap_or_default());
         }
     }
-    let (frame, mut warnings) = build_frame(RawTable { headers, columns })?;
+    let (frame, mut warnings) = build_frame(RawTable { headers, columns }.project(keep_columns))?;
     if error_cells > 0 {
         warnings.push(format!("{error_cells} Excel error cell(s) (#DIV/0!, #N/A, ...) read as missing"));
     }

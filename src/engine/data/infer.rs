@@ -14,6 +14,21 @@ pub(super) struct RawTable {
     pub columns: Vec<Vec<String>>,
 }
 
+impl RawTable {
+    /// Keeps only the named columns (all for `None`); names not present are left for the caller's
+    /// own "missing column" error.
+    pub fn project(mut self, keep: Option<&[String]>) -> Self {
+        if let Some(keep) = keep {
+            let mask: Vec<bool> = self.headers.iter().map(|h| keep.contains(h)).collect();
+            let mut mask_iter = mask.iter();
+            self.headers.retain(|_| *mask_iter.next().unwrap_or(&false));
+            let mut mask_iter = mask.iter();
+            self.columns.retain(|_| *mask_iter.next().unwrap_or(&false));
+        }
+        self
+    }
+}
+
 /// The type a column of texts is read as.
 #[derive(Debug, PartialEq)]
 enum Inferred {

@@ -96,6 +96,16 @@ pub struct LoadedTable {
 
 /// Reads a data file of any supported format.
 pub fn read_table(path: &Path, options: &ReadOptions) -> Result<LoadedTable, DataError> {
+    read_table_columns(path, options, None)
+}
+
+/// Reads only the named columns where the format allows (Parquet reads nothing else from disk; text
+/// and Excel skip typing the others), or every column for `None`.
+pub fn read_table_columns(
+    path: &Path,
+    options: &ReadOptions,
+    columns: Option<&[String]>,
+) -> Result<LoadedTable, DataError> {
     let format = FileFormat::from_path(path)?;
     let size = std::fs::metadata(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?.len();
     if options.sample_rows.is_none() {
@@ -104,16 +114,26 @@ pub fn read_table(path: &Path, options: &ReadOptions) -> Result<LoadedTable, Dat
     match format {
         FileFormat::Text => {
             let bytes = read_bytes(path, options.sample_rows.map(|_| SAMPLE_BYTES))?;
-            text::read_text_bytes(&bytes, path, options)
+            text::read_text_bytes(&bytes, path, options, columns)
         }
-        FileFormat::Parquet => read_parquet(path, options),
-        FileFormat::Excel => excel::read_excel(path, options),
+        FileFormat::Parquet => read_parquet(path, options, columns),
+        FileFormat::Excel => excel::read_excel(path, options, columns),
     }
 }
 
 /// Reads text data already in memory (the built-in demo, tests); `name` stands in for the path.
 pub fn read_text(bytes: &[u8], name: &Path, options: &ReadOptions) -> Result<LoadedTable, DataError> {
-    text::read_text_bytes(bytes, name, options)
+    text::read_text_bytes(bytes, name, options, None)
+}
+
+/// As [`read_text`], typing only the named columns.
+pub fn read_text_columns(
+    bytes: &[u8],
+    name: &Path,
+    options: &ReadOptions,
+    columns: Option<&[String]>,
+) -> Result<LoadedTable, DataError> {
+    text::read_text_bytes(bytes, name, options, columns)
 }
 
 /// How much of a text file a sample reads.
@@ -182,13 +202,16 @@ pub fn available_memory_bytes() -> Option<u64> {
     Some(kib * 1024)
 }
 
-fn read_parquet(path: &Path, options: &ReadOptions) -> Result<LoadedTable, DataError> {
+fn read_parquet(path: &Path, options: &ReadOptions, columns: Option<&[String]>) -> Result<LoadedTable, DataError> {
     let parse =
         |e: PolarsError| DataError::Parse { path: path.to_path_buf(), format: "Parquet", message: e.to_string() };
     let file = std::fs::File::open(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
     let mut reader = ParquetReader::new(file);
     if let Some(n) = options.sample_rows {
         reader = reader.with_slice(Some((0, n)));
+    }
+    if let Some(columns) = columns {
+        reader = reader.with_columns(Some(columns.to_vec()));
     }
     let frame = reader.finish().map_err(parse)?;
     if frame.height() == 0 {

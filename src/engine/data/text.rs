@@ -17,7 +17,12 @@ struct Record {
 }
 
 /// Decodes, sniffs, tokenizes and types a text file held in memory.
-pub(super) fn read_text_bytes(bytes: &[u8], path: &Path, options: &ReadOptions) -> Result<LoadedTable, DataError> {
+pub(super) fn read_text_bytes(
+    bytes: &[u8],
+    path: &Path,
+    options: &ReadOptions,
+    keep_columns: Option<&[String]>,
+) -> Result<LoadedTable, DataError> {
     let mut warnings = Vec::new();
     let (text, replaced_chars) = decode(bytes, path, options.encoding)?;
     match options.encoding {
@@ -89,7 +94,7 @@ pub(super) fn read_text_bytes(bytes: &[u8], path: &Path, options: &ReadOptions) 
             column.push(value);
         }
     }
-    let raw = RawTable { headers, columns };
+    let raw = RawTable { headers, columns }.project(keep_columns);
     let (frame, type_warnings) = build_frame(raw)?;
     warnings.extend(type_warnings);
     if options.sample_rows.is_some() {
