@@ -60,6 +60,9 @@ pub struct ReadArgs {
     /// Field delimiter (a character, 'tab' or 'whitespace'); sniffed when not given.
     #[arg(long)]
     pub delimiter: Option<Delimiter>,
+    /// Quote character; sniffed when not given.
+    #[arg(long)]
+    pub quote: Option<char>,
     /// Whether the first row is a header; sniffed when not given.
     #[arg(long)]
     pub header: Option<bool>,
@@ -78,7 +81,7 @@ impl ReadArgs {
     fn options(&self) -> ReadOptions {
         ReadOptions {
             delimiter: self.delimiter,
-            quote: None,
+            quote: self.quote,
             has_header: self.header,
             encoding: self.encoding,
             skip_bad_rows: self.skip_bad_rows,
@@ -760,8 +763,22 @@ fn evaluate_command(args: EvaluateArgs) -> Result<(), CliError> {
     if args.json {
         return print_json(&out);
     }
-    println!("labeling '{}' on {} customers: {} segments {:?}", args.labels, rows.len(), levels.len(), levels);
-    println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+    println!(
+        "labeling '{}' on {} customers, {} segments: {}",
+        args.labels,
+        rows.len(),
+        levels.len(),
+        levels.join(", ")
+    );
+    let fmt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.4}"));
+    println!(
+        "inertia {:.2}, silhouette {}, Calinski-Harabasz {}, Davies-Bouldin {}, sizes {:?}",
+        indices.inertia,
+        fmt(indices.silhouette.as_ref().map(|s| s.mean)),
+        fmt(indices.calinski_harabasz),
+        fmt(indices.davies_bouldin),
+        indices.sizes
+    );
     Ok(())
 }
 
