@@ -83,13 +83,5 @@ pub(super) fn read_excel(
     if error_cells > 0 {
         warnings.push(format!("{error_cells} Excel error cell(s) (#DIV/0!, #N/A, ...) read as missing"));
     }
-    Ok(LoadedTable {
-        frame,
-        path: path.to_path_buf(),
-        dialect: None,
-        skipped_lines: Vec::new(),
-        replaced_chars: 0,
-        is_sample: options.sample_rows.is_some(),
-        warnings,
-    })
+    Ok(LoadedTable::binary(frame, path, options, warnings))
 }

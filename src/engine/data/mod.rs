@@ -94,6 +94,21 @@ pub struct LoadedTable {
     pub warnings: Vec<String>,
 }
 
+impl LoadedTable {
+    /// A table from a binary format (Parquet, Excel): no dialect, nothing skipped or decoded.
+    fn binary(frame: DataFrame, path: &Path, options: &ReadOptions, warnings: Vec<String>) -> Self {
+        Self {
+            frame,
+            path: path.to_path_buf(),
+            dialect: None,
+            skipped_lines: Vec::new(),
+            replaced_chars: 0,
+            is_sample: options.sample_rows.is_some(),
+            warnings,
+        }
+    }
+}
+
 /// Reads a data file of any supported format.
 pub fn read_table(path: &Path, options: &ReadOptions) -> Result<LoadedTable, DataError> {
     read_table_columns(path, options, None)
@@ -221,15 +236,7 @@ fn read_parquet(path: &Path, options: &ReadOptions, columns: Option<&[String]>) 
     if options.sample_rows.is_some() {
         warnings.push(format!("only the first {} rows were read (sample)", frame.height()));
     }
-    Ok(LoadedTable {
-        frame,
-        path: path.to_path_buf(),
-        dialect: None,
-        skipped_lines: Vec::new(),
-        replaced_chars: 0,
-        is_sample: options.sample_rows.is_some(),
-        warnings,
-    })
+    Ok(LoadedTable::binary(frame, path, options, warnings))
 }
 
 /// Writes a table as CSV or Parquet, chosen by the extension.

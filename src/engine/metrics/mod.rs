@@ -43,6 +43,16 @@ fn check_labels(x: ArrayView2<f64>, labels: &[usize], k: usize) -> Result<(), Cl
     Ok(())
 }
 
+/// Checks labels for an index that compares segments (2 <= k < n, as scikit-learn); returns n.
+fn check_comparable(x: ArrayView2<f64>, labels: &[usize], k: usize, index: &str) -> Result<usize, ClusterError> {
+    check_labels(x, labels, k)?;
+    let n = x.nrows();
+    if k < 2 || k >= n {
+        return Err(ClusterError::BadLabels(format!("{index} needs 2 <= k < n (k = {k}, n = {n})")));
+    }
+    Ok(n)
+}
+
 /// Segment means (k x d).
 pub fn segment_means(x: ArrayView2<f64>, labels: &[usize], k: usize) -> Array2<f64> {
     let d = x.ncols();
@@ -74,11 +84,7 @@ pub fn inertia(x: ArrayView2<f64>, labels: &[usize], k: usize) -> Result<f64, Cl
 
 /// Calinski-Harabasz: between-segment over within-segment dispersion, each per degree of freedom.
 pub fn calinski_harabasz(x: ArrayView2<f64>, labels: &[usize], k: usize) -> Result<f64, ClusterError> {
-    check_labels(x, labels, k)?;
-    let n = x.nrows();
-    if k < 2 || k >= n {
-        return Err(ClusterError::BadLabels(format!("Calinski-Harabasz needs 2 <= k < n (k = {k}, n = {n})")));
-    }
+    let n = check_comparable(x, labels, k, "Calinski-Harabasz")?;
     let means = segment_means(x, labels, k);
     let overall: Vec<f64> = (0..x.ncols()).map(|j| x.column(j).sum() / n as f64).collect();
     let sizes = segment_sizes(labels, k);
@@ -95,11 +101,7 @@ pub fn calinski_harabasz(x: ArrayView2<f64>, labels: &[usize], k: usize) -> Resu
 
 /// Davies-Bouldin: the mean over segments of the worst ratio of summed spreads to centroid distance.
 pub fn davies_bouldin(x: ArrayView2<f64>, labels: &[usize], k: usize) -> Result<f64, ClusterError> {
-    check_labels(x, labels, k)?;
-    let n = x.nrows();
-    if k < 2 || k >= n {
-        return Err(ClusterError::BadLabels(format!("Davies-Bouldin needs 2 <= k < n (k = {k}, n = {n})")));
-    }
+    check_comparable(x, labels, k, "Davies-Bouldin")?;
     let means = segment_means(x, labels, k);
     let sizes = segment_sizes(labels, k);
     let mut spread = vec![0.0; k];
