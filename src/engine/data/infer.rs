@@ -78,7 +78,12 @@ fn parse_date(s: &str, format: DateFormat) -> Option<NaiveDate> {
 /// Whether a column name suggests dates, so that 8-digit numbers such as 19970101 are read as dates.
 pub(crate) fn name_suggests_date(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    n.contains("date") || n.ends_with("_day") || n == "day" || n.contains("time") || n.ends_with("_at")
+    n.contains("date")
+        || n.ends_with("_day")
+        || n == "day"
+        || n.ends_with("_time")
+        || n.contains("timestamp")
+        || n.ends_with("_at")
 }
 
 fn infer(name: &str, values: &[String]) -> (Inferred, Vec<String>) {

@@ -455,6 +455,16 @@ impl FittedRecipe {
                     if n_missing > 0 {
                         warnings.push(missing_warning(&f.column, n_missing, f.missing));
                     }
+                    if f.log1p {
+                        let lowest = f.clip_bounds.map_or(f64::NEG_INFINITY, |(lo, _)| lo);
+                        let n_negative = values.iter().flatten().filter(|x| x.max(lowest) < 0.0).count();
+                        if n_negative > 0 {
+                            warnings.push(format!(
+                                "feature '{}': {n_negative} negative value(s) log-transformed as -log1p(|x|), keeping their sign",
+                                f.column
+                            ));
+                        }
+                    }
                     let mut out = Vec::with_capacity(n_rows);
                     for (row, v) in values.iter().enumerate() {
                         let x = match v.or(f.impute_value) {
@@ -551,6 +561,15 @@ mod tests {
         for (a, b) in m.values.column(0).iter().zip(expected) {
             assert!((a - b).abs() < 1e-12);
         }
+    }
+
+    #[test]
+    fn log_of_negative_values_keeps_the_sign_and_says_so() {
+        let frame = df!("refunds" => [-9.0, 0.0, 9.0]).unwrap();
+        let spec = FeatureSpec { log1p: true, scaling: Scaling::None, ..FeatureSpec::numeric("refunds") };
+        let (_, m) = FeatureRecipe { features: vec![spec] }.fit_transform(&frame, &no_roles()).unwrap();
+        assert_eq!(m.values.column(0).to_vec(), vec![-(10f64.ln()), 0.0, 10f64.ln()]);
+        assert!(m.warnings.iter().any(|w| w.contains("1 negative value(s) log-transformed")), "{:?}", m.warnings);
     }
 
     #[test]
