@@ -3,5 +3,7 @@
 //! `engine` computes and never touches the window; the GUI (behind the `gui` feature) and the
 //! headless CLI both drive it.
 
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod engine;
