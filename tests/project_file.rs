@@ -183,3 +183,29 @@ fn kill_during_save_leaves_the_old_or_the_new_file() {
     // The kills landed at different moments: more than one version was seen.
     assert!(seen.len() >= 2, "{seen:?}");
 }
+
+mod hostile {
+    use proptest::prelude::*;
+    use strata::engine::project;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Arbitrary text never makes the loader panic.
+        #[test]
+        fn arbitrary_text_is_refused_or_read_never_a_panic(text in "\\PC{0,300}") {
+            let _ = project::parse(&text);
+        }
+
+        /// A valid project with one byte changed is either read or refused cleanly.
+        #[test]
+        fn mutated_projects_never_panic(position in 0usize..4000, byte in any::<u8>()) {
+            let mut bytes = super::sample_project("notes").to_ron().unwrap().into_bytes();
+            let position = position % bytes.len();
+            bytes[position] = byte;
+            if let Ok(text) = std::str::from_utf8(&bytes) {
+                let _ = project::parse(text);
+            }
+        }
+    }
+}
