@@ -23,13 +23,17 @@ pub fn validate_matrix(x: ArrayView2<f64>) -> Result<(), ClusterError> {
     Ok(())
 }
 
-/// Distinct rows of a matrix (exact comparison of the bits), which bounds how many non-empty segments
-/// a centroid method can make.
-pub fn count_distinct_rows(x: ArrayView2<f64>) -> usize {
-    let mut seen: HashSet<Vec<u64>> = HashSet::with_capacity(x.nrows());
+/// Distinct rows of a matrix (exact comparison of the bits), counted up to `cap`: which bounds how
+/// many non-empty segments a centroid method can make. Stopping at the cap keeps the check cheap for
+/// the usual k much smaller than n.
+pub fn count_distinct_rows(x: ArrayView2<f64>, cap: usize) -> usize {
+    let mut seen: HashSet<Vec<u64>> = HashSet::with_capacity(cap.min(x.nrows()));
     for row in x.rows() {
         // +0.0 and -0.0 are the same point.
         seen.insert(row.iter().map(|v| if *v == 0.0 { 0 } else { v.to_bits() }).collect());
+        if seen.len() >= cap {
+            break;
+        }
     }
     seen.len()
 }
@@ -42,7 +46,7 @@ pub fn check_k(x: ArrayView2<f64>, k: usize) -> Result<(), ClusterError> {
     if k > x.nrows() {
         return Err(ClusterError::KTooLarge { k, available: x.nrows(), what: "rows" });
     }
-    let distinct = count_distinct_rows(x);
+    let distinct = count_distinct_rows(x, k);
     if k > distinct {
         return Err(ClusterError::KTooLarge { k, available: distinct, what: "distinct rows" });
     }

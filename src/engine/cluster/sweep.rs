@@ -68,7 +68,7 @@ pub fn sweep(
     params.check()?;
     super::validate_matrix(x)?;
     let mut warnings = Vec::new();
-    let limit = x.nrows().min(count_distinct_rows(x));
+    let limit = x.nrows().min(count_distinct_rows(x, k_max));
     let k_top = k_max.min(limit);
     if k_top < k_max {
         warnings.push(format!("the k range was clamped to {k_min}..{k_top}: the data has only {limit} distinct rows"));
