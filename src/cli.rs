@@ -460,26 +460,18 @@ pub struct DemoArgs {
 #[error("{0}")]
 pub struct CliError(String);
 
-impl From<PipelineError> for CliError {
-    fn from(e: PipelineError) -> Self {
-        CliError(e.to_string())
-    }
+/// Every engine error reaches the user as its message, once.
+macro_rules! cli_error_from {
+    ($($error:ty),*) => {
+        $(impl From<$error> for CliError {
+            fn from(e: $error) -> Self {
+                CliError(e.to_string())
+            }
+        })*
+    };
 }
-impl From<DataError> for CliError {
-    fn from(e: DataError) -> Self {
-        CliError(e.to_string())
-    }
-}
-impl From<ClusterError> for CliError {
-    fn from(e: ClusterError) -> Self {
-        CliError(e.to_string())
-    }
-}
-impl From<ProjectError> for CliError {
-    fn from(e: ProjectError) -> Self {
-        CliError(e.to_string())
-    }
-}
+cli_error_from!(PipelineError, DataError, ClusterError, ProjectError);
+
 impl From<String> for CliError {
     fn from(e: String) -> Self {
         CliError(e)
@@ -543,18 +535,18 @@ fn rfm(args: RfmArgs) -> Result<(), CliError> {
 /// Loads the customer table and builds the feature matrix for sweep and evaluate.
 fn features_for(
     args: &DataArgs,
-) -> Result<(PipelineSpec, pipeline::CustomerTable, crate::engine::features::FeatureMatrix), CliError> {
+) -> Result<(pipeline::CustomerTable, crate::engine::features::FeatureMatrix), CliError> {
     let spec = args.spec(ModelSpec { algorithm: Algorithm::KMeans(KMeansParams::default()), k_range: None }, None)?;
     let resolver = SourceResolver::user_chosen(&cwd());
     let table = pipeline::build_customer_table(&spec, &resolver)?;
     let roles = pipeline::effective_roles(&table.frame, &spec.role_overrides);
     let role_map = roles.iter().map(|g| (g.column.clone(), g.role)).collect();
     let (_, matrix) = spec.recipe.fit_transform(&table.frame, &role_map).map_err(PipelineError::from)?;
-    Ok((spec, table, matrix))
+    Ok((table, matrix))
 }
 
 fn sweep_command(args: SweepArgs) -> Result<(), CliError> {
-    let (_, table, matrix) = features_for(&args.data)?;
+    let (table, matrix) = features_for(&args.data)?;
     warn_all(&table.warnings);
     warn_all(&matrix.warnings);
     let (lo, hi) = args.k;
@@ -726,7 +718,7 @@ fn print_fit_summary(result: &PipelineResult, names: &[SegmentNote]) {
 }
 
 fn evaluate_command(args: EvaluateArgs) -> Result<(), CliError> {
-    let (_, table, matrix) = features_for(&args.data)?;
+    let (table, matrix) = features_for(&args.data)?;
     warn_all(&table.warnings);
     warn_all(&matrix.warnings);
     let labels_column = data::column(&table.frame, &args.labels)?;
