@@ -504,6 +504,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
+/// The folder a project's data paths are relative to: the project file's own folder.
+fn project_dir(project: &Path) -> PathBuf {
+    project.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(cwd)
+}
+
 fn cwd() -> PathBuf {
     std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))
 }
@@ -588,10 +593,7 @@ fn print_sweep_table(result: &crate::engine::cluster::sweep::SweepResult) {
 }
 
 fn fit(args: FitArgs) -> Result<(), CliError> {
-    let base_dir = match &args.project {
-        Some(p) => p.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(cwd),
-        None => cwd(),
-    };
+    let base_dir = args.project.as_deref().map_or_else(cwd, project_dir);
     let model = ModelSpec { algorithm: Algorithm::KMeans(args.kmeans.params(args.k)), k_range: args.sweep };
     let mut spec = args.data.spec(model, Some(&base_dir))?;
     // Paths are stored relative to the project's folder (absolute when outside it), so they resolve
@@ -856,8 +858,7 @@ fn run_project(args: RunArgs) -> Result<(), CliError> {
     if let Some(banner) = &opened.banner {
         eprintln!("note: {banner}");
     }
-    let base_dir =
-        args.project.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(cwd);
+    let base_dir = project_dir(&args.project);
     let (result, matches) =
         rerun_project(&opened.project, &base_dir, args.allow_outside_paths, args.accept_changed_data)?;
     warn_all(&result.warnings);

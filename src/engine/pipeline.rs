@@ -22,7 +22,7 @@ use crate::engine::features::{
     FeatureMatrix, FeatureRecipe, FittedRecipe, TransactionColumns, aggregate_transactions, join_attributes,
 };
 use crate::engine::jobs::JobContext;
-use crate::engine::metrics::{Indices, evaluate};
+use crate::engine::metrics::{Indices, evaluate_with_silhouette};
 use crate::engine::{DEMO_TRANSACTIONS, DEMO_TRANSACTIONS_NAME};
 
 /// Where a table comes from.
@@ -187,9 +187,10 @@ pub fn load_source(
         }),
         DataSource::File(stored) => {
             let path = resolver.resolve(stored)?;
-            let bytes = std::fs::read(&path).map_err(|source| DataError::Io { path: path.clone(), source })?;
-            let fingerprint = fingerprint_bytes(&bytes);
-            drop(bytes);
+            // Hashed as a stream: the file is never held in memory beside the table parsed from it.
+            let io = |source| DataError::Io { path: path.clone(), source };
+            let file = std::fs::File::open(&path).map_err(io)?;
+            let fingerprint = blake3::Hasher::new().update_reader(file).map_err(io)?.finalize().to_hex().to_string();
             Ok(LoadedSource { table: read_table_columns(&path, &spec.read_options, columns)?, fingerprint })
         }
     }
@@ -378,7 +379,13 @@ pub fn run(spec: &PipelineSpec, resolver: &SourceResolver, ctx: &JobContext) -> 
     };
     ctx.progress.report("fit", 0.0);
     let fit = kmeans::fit(matrix.values.view(), params, &ctx.cancel)?;
-    let indices = evaluate(matrix.values.view(), &fit.labels, params.k, params.seed)?;
+    // The sweep fitted this k with the same parameters, and fits are deterministic, so its
+    // silhouette belongs to these very labels: reuse it rather than pay O(n²) twice.
+    let known_silhouette = sweep
+        .as_ref()
+        .and_then(|s| s.runs.iter().find(|r| r.k == params.k && r.sizes == fit.sizes))
+        .and_then(|r| r.silhouette_detail.clone());
+    let indices = evaluate_with_silhouette(matrix.values.view(), &fit.labels, params.k, params.seed, known_silhouette)?;
 
     let mut segment_per_customer = vec![None; table.frame.height()];
     for (&row, &label) in matrix.kept_rows.iter().zip(&fit.labels) {

@@ -134,13 +134,30 @@ pub fn davies_bouldin(x: ArrayView2<f64>, labels: &[usize], k: usize) -> Result<
 
 /// All indices of a labeling with labels 0..k.
 pub fn evaluate(x: ArrayView2<f64>, labels: &[usize], k: usize, seed: u64) -> Result<Indices, ClusterError> {
+    evaluate_with_silhouette(x, labels, k, seed, None)
+}
+
+/// As [`evaluate`], taking a silhouette already computed for exactly these labels (by a sweep), since
+/// it is the one index that costs O(n²).
+pub fn evaluate_with_silhouette(
+    x: ArrayView2<f64>,
+    labels: &[usize],
+    k: usize,
+    seed: u64,
+    known_silhouette: Option<SilhouetteResult>,
+) -> Result<Indices, ClusterError> {
     check_labels(x, labels, k)?;
     let n = x.nrows();
     let defined = k >= 2 && k < n;
+    let silhouette = match (defined, known_silhouette) {
+        (false, _) => None,
+        (true, Some(known)) => Some(known),
+        (true, None) => Some(silhouette(x, labels, k, seed)?),
+    };
     Ok(Indices {
         k,
         inertia: inertia(x, labels, k)?,
-        silhouette: if defined { Some(silhouette(x, labels, k, seed)?) } else { None },
+        silhouette,
         calinski_harabasz: if defined { Some(calinski_harabasz(x, labels, k)?) } else { None },
         davies_bouldin: if defined { Some(davies_bouldin(x, labels, k)?) } else { None },
         sizes: segment_sizes(labels, k),
