@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 
 use crate::engine::cluster::kmeans::KMeansParams;
-use crate::engine::cluster::sweep::sweep;
+use crate::engine::cluster::sweep::sweep_with_silhouette_rows;
 use crate::engine::data::roles::ColumnRole;
 use crate::engine::data::{self, Delimiter, ReadOptions, TextEncoding, read_table, write_table};
 use crate::engine::error::{ClusterError, DataError, PipelineError, ProjectError};
@@ -52,6 +52,62 @@ pub enum Command {
     Run(RunArgs),
     /// Run the built-in demo project headless and print its sweep and segments.
     Demo(DemoArgs),
+    /// Benchmark building blocks for bench/run: generate data, time one case (prints JSON).
+    Bench(BenchArgs),
+}
+
+/// Arguments of `strata bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: BenchCommand,
+}
+
+/// `strata bench` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Write deterministic customer tables and transaction logs (CSV and Parquet) into a folder.
+    Gen {
+        /// Folder to write into (existing files of the same size and seed are kept).
+        #[arg(long)]
+        out: PathBuf,
+        /// Customer-table sizes, comma-separated (for example 100000,1000000).
+        #[arg(long, value_delimiter = ',')]
+        customers: Vec<usize>,
+        /// Transaction-log sizes, comma-separated (for example 1000000,10000000).
+        #[arg(long, value_delimiter = ',')]
+        transactions: Vec<usize>,
+        /// Seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Time one case on one file and print a JSON report.
+    Case {
+        /// load-csv, load-parquet, rfm, lloyd, kmeans, sweep or silhouette.
+        case: String,
+        /// Input file.
+        #[arg(long)]
+        input: PathBuf,
+        /// Number of segments (lloyd, kmeans).
+        #[arg(long, default_value_t = 8)]
+        k: usize,
+        /// k range of the sweep, for example 2..12.
+        #[arg(long, value_parser = parse_k_range, default_value = "2..12")]
+        k_range: (usize, usize),
+        /// Seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Use only the first N rows of the customer table.
+        #[arg(long)]
+        rows: Option<usize>,
+        /// Silhouette: exact up to this many rows, on a seeded sample of this size above.
+        #[arg(long, default_value_t = crate::engine::metrics::SILHOUETTE_EXACT_MAX_ROWS)]
+        silhouette_rows: usize,
+        /// Lloyd iterations to time (the median is reported).
+        #[arg(long, default_value_t = 10)]
+        iterations: usize,
+    },
 }
 
 /// How to read a data file.
@@ -357,6 +413,9 @@ pub struct SweepArgs {
     /// k-means options.
     #[command(flatten)]
     pub kmeans: KMeansArgs,
+    /// Silhouette: exact up to this many customers, on a seeded sample of this size above.
+    #[arg(long, default_value_t = crate::engine::metrics::SILHOUETTE_EXACT_MAX_ROWS)]
+    pub silhouette_rows: usize,
     /// Print JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -500,7 +559,35 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Quality(args)) => quality(args),
         Some(Command::Run(args)) => run_project(args),
         Some(Command::Demo(args)) => demo(args),
+        Some(Command::Bench(args)) => bench(args),
         None => demo(DemoArgs::default()),
+    }
+}
+
+fn bench(args: BenchArgs) -> Result<(), CliError> {
+    let failed = |e: crate::bench::BenchError| CliError(e.to_string());
+    match args.command {
+        BenchCommand::Gen { out, customers, transactions, seed } => {
+            let written = crate::bench::generate(&out, &customers, &transactions, seed).map_err(failed)?;
+            for path in written {
+                eprintln!("wrote {}", path.display());
+            }
+            Ok(())
+        }
+        BenchCommand::Case { case, input, k, k_range, seed, rows, silhouette_rows, iterations } => {
+            let options = crate::bench::CaseOptions {
+                k,
+                k_min: k_range.0,
+                k_max: k_range.1,
+                seed,
+                rows,
+                silhouette_rows,
+                iterations,
+            };
+            let report = crate::bench::run_case(&case, &input, &options).map_err(failed)?;
+            println!("{report}");
+            Ok(())
+        }
     }
 }
 
@@ -555,7 +642,14 @@ fn sweep_command(args: SweepArgs) -> Result<(), CliError> {
     warn_all(&table.warnings);
     warn_all(&matrix.warnings);
     let (lo, hi) = args.k;
-    let result = sweep(matrix.values.view(), lo, hi, &args.kmeans.params(lo), &JobContext::inline())?;
+    let result = sweep_with_silhouette_rows(
+        matrix.values.view(),
+        lo,
+        hi,
+        &args.kmeans.params(lo),
+        args.silhouette_rows,
+        &JobContext::inline(),
+    )?;
     warn_all(&result.warnings);
     if args.json {
         return print_json(&serde_json::to_value(&result).map_err(|e| CliError(e.to_string()))?);

@@ -7,6 +7,7 @@ pub mod data;
 pub mod error;
 pub mod features;
 pub mod jobs;
+pub mod kernels;
 pub mod metrics;
 pub mod pipeline;
 pub mod profile;

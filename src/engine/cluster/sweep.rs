@@ -11,7 +11,9 @@ use super::count_distinct_rows;
 use super::kmeans::{KMeansParams, fit};
 use crate::engine::error::ClusterError;
 use crate::engine::jobs::JobContext;
-use crate::engine::metrics::{SilhouetteResult, calinski_harabasz, davies_bouldin, silhouette};
+use crate::engine::metrics::{
+    SILHOUETTE_EXACT_MAX_ROWS, SilhouetteResult, calinski_harabasz, davies_bouldin, silhouette_with_limit,
+};
 
 /// The indices of one k, under the keys of the CLI's JSON.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -51,7 +53,8 @@ pub struct SweepResult {
     pub warnings: Vec<String>,
 }
 
-/// Runs k-means for every k in `k_min..=k_max` with the other settings of `params`.
+/// Runs k-means for every k in `k_min..=k_max` with the other settings of `params`; silhouettes are
+/// exact up to `SILHOUETTE_EXACT_MAX_ROWS` rows and sampled above.
 pub fn sweep(
     x: ArrayView2<f64>,
     k_min: usize,
@@ -59,6 +62,25 @@ pub fn sweep(
     params: &KMeansParams,
     ctx: &JobContext,
 ) -> Result<SweepResult, ClusterError> {
+    sweep_with_silhouette_rows(x, k_min, k_max, params, SILHOUETTE_EXACT_MAX_ROWS, ctx)
+}
+
+/// As [`sweep`], with silhouettes exact up to `silhouette_rows` rows and on a seeded sample of that
+/// many rows above it.
+pub fn sweep_with_silhouette_rows(
+    x: ArrayView2<f64>,
+    k_min: usize,
+    k_max: usize,
+    params: &KMeansParams,
+    silhouette_rows: usize,
+    ctx: &JobContext,
+) -> Result<SweepResult, ClusterError> {
+    if silhouette_rows < 2 {
+        return Err(ClusterError::InvalidParameter {
+            name: "silhouette rows",
+            problem: format!("{silhouette_rows} is too few; the silhouette needs at least 2 rows"),
+        });
+    }
     if k_min == 0 || k_min > k_max {
         return Err(ClusterError::InvalidParameter {
             name: "k range",
@@ -86,7 +108,11 @@ pub fn sweep(
             }
             let fitted = fit(x, &KMeansParams { k, ..params.clone() }, &ctx.cancel)?;
             let defined = k >= 2 && k < x.nrows();
-            let silhouette_detail = if defined { Some(silhouette(x, &fitted.labels, k, params.seed)?) } else { None };
+            let silhouette_detail = if defined {
+                Some(silhouette_with_limit(x, &fitted.labels, k, params.seed, silhouette_rows)?)
+            } else {
+                None
+            };
             let run = SweepRun {
                 k,
                 inertia: fitted.inertia,

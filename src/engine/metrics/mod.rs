@@ -6,7 +6,9 @@ mod silhouette;
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-pub use silhouette::{SILHOUETTE_EXACT_MAX_ROWS, SilhouetteResult, silhouette, silhouette_samples};
+pub use silhouette::{
+    SILHOUETTE_EXACT_MAX_ROWS, SilhouetteResult, silhouette, silhouette_samples, silhouette_with_limit,
+};
 
 use crate::engine::cluster::{segment_sizes, validate_matrix};
 use crate::engine::error::ClusterError;

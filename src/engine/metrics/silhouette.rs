@@ -9,7 +9,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::cluster::segment_sizes;
 use crate::engine::error::ClusterError;
+use crate::engine::kernels::{self, Isa, LANES, Packed};
 use crate::engine::rng::SeededRng;
+
+/// Rows whose distance sums one task computes together.
+const ROW_TILE: usize = 32;
+/// Rows of a segment read per pass over a row tile (128 KiB at 8 features: stays in L2).
+const COLUMN_TILE: usize = 256 * LANES;
 
 /// Up to this many rows the silhouette is exact; above it, computed on a seeded sample of this size.
 pub const SILHOUETTE_EXACT_MAX_ROWS: usize = 50_000;
@@ -49,30 +55,49 @@ pub fn silhouette_samples(x: ArrayView2<f64>, labels: &[usize], k: usize) -> Res
     for c in 0..k {
         starts[c + 1] = starts[c] + sizes[c];
     }
-    let by_sorted: Vec<f64> = (0..n)
-        .into_par_iter()
-        .map(|p| {
-            let row = &sorted[p * d..(p + 1) * d];
-            let own = labels[order[p]];
-            if sizes[own] <= 1 {
-                return 0.0;
-            }
-            let mut a = 0.0;
-            let mut b = f64::INFINITY;
-            for c in 0..k {
-                let block = &sorted[starts[c] * d..starts[c + 1] * d];
-                let total: f64 = block
-                    .chunks_exact(d)
-                    .map(|other| row.iter().zip(other).map(|(u, v)| (u - v) * (u - v)).sum::<f64>().sqrt())
-                    .sum();
-                if c == own {
-                    a = total / (sizes[c] - 1) as f64;
-                } else if sizes[c] > 0 {
-                    b = b.min(total / sizes[c] as f64);
+    // Each segment packed on its own, so its rows are whole blocks read with vector loads.
+    let packed: Vec<Packed> = (0..k).map(|c| Packed::new(&sorted[starts[c] * d..starts[c + 1] * d], d)).collect();
+    let isa = Isa::detect();
+    let (order_ref, sizes_ref) = (&order, &sizes);
+    // Tiles of rows (the parallel unit) against tiles of each segment small enough to stay in the
+    // core's cache; the tile sizes are fixed, so the summation order never depends on the threads.
+    let by_sorted: Vec<f64> = sorted
+        .par_chunks(ROW_TILE * d)
+        .enumerate()
+        .flat_map_iter(|(t, tile)| {
+            let first = t * ROW_TILE;
+            let len = tile.len() / d;
+            let mut per_segment = vec![0.0; len * k];
+            let mut totals = vec![0.0; len];
+            for (c, group) in packed.iter().enumerate() {
+                totals.iter_mut().for_each(|v| *v = 0.0);
+                for start in (0..group.rows).step_by(COLUMN_TILE) {
+                    let count = COLUMN_TILE.min(group.rows - start);
+                    kernels::distance_sums(isa, tile, d, group.rows_slice(start, count), count, &mut totals);
+                }
+                for r in 0..len {
+                    per_segment[r * k + c] = totals[r];
                 }
             }
-            let denominator = a.max(b);
-            if denominator > 0.0 { (b - a) / denominator } else { 0.0 }
+            (0..len).map(move |r| {
+                let (order, sizes) = (order_ref, sizes_ref);
+                let own = labels[order[first + r]];
+                if sizes[own] <= 1 {
+                    return 0.0;
+                }
+                let mut a = 0.0;
+                let mut b = f64::INFINITY;
+                for c in 0..k {
+                    let total = per_segment[r * k + c];
+                    if c == own {
+                        a = total / (sizes[c] - 1) as f64;
+                    } else if sizes[c] > 0 {
+                        b = b.min(total / sizes[c] as f64);
+                    }
+                }
+                let denominator = a.max(b);
+                if denominator > 0.0 { (b - a) / denominator } else { 0.0 }
+            })
         })
         .collect();
     let mut out = vec![0.0; n];

@@ -8,6 +8,7 @@ use super::KMeansParams;
 use crate::engine::cluster::{canonical_order, check_k, segment_sizes, validate_matrix};
 use crate::engine::error::ClusterError;
 use crate::engine::jobs::CancelToken;
+use crate::engine::kernels::{self, AssignPartial, Isa, Packed};
 use crate::engine::rng::SeededRng;
 
 /// Rows per parallel chunk: fixed, so the reduction order never depends on the thread count.
@@ -30,54 +31,29 @@ pub struct KMeansFit {
     pub converged: bool,
 }
 
-fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
-}
-
 /// Sums `f(row)` over rows in a fixed chunk order (parallel inside chunks, ordered between them).
 fn ordered_sum(values: &[f64]) -> f64 {
     let partials: Vec<f64> = values.par_chunks(CHUNK_ROWS).map(|c| c.iter().sum::<f64>()).collect();
     partials.iter().sum()
 }
 
-struct Assignment {
-    sums: Vec<f64>,
-    counts: Vec<usize>,
-    inertia: f64,
-    changed: usize,
-}
-
-/// E-step: nearest centre for every row, with per-segment sums for the M-step.
-fn assign(x: &[f64], d: usize, centers: &[f64], k: usize, labels: &mut [usize], min_dist: &mut [f64]) -> Assignment {
-    let partials: Vec<Assignment> = x
+/// E-step: nearest centre for every row, with per-segment sums for the M-step; chunks in parallel,
+/// their partial sums reduced in chunk order.
+fn assign(x: &Packed, centers: &[f64], k: usize, labels: &mut [usize], min_dist: &mut [f64]) -> AssignPartial {
+    let (d, isa) = (x.d, Isa::detect());
+    let empty = || AssignPartial { sums: vec![0.0; k * d], counts: vec![0; k], inertia: 0.0, changed: 0 };
+    let partials: Vec<AssignPartial> = x
+        .data
         .par_chunks(CHUNK_ROWS * d)
         .zip(labels.par_chunks_mut(CHUNK_ROWS))
         .zip(min_dist.par_chunks_mut(CHUNK_ROWS))
-        .map(|((rows, labels), dists)| {
-            let mut part = Assignment { sums: vec![0.0; k * d], counts: vec![0; k], inertia: 0.0, changed: 0 };
-            for ((row, label), dist) in rows.chunks_exact(d).zip(labels.iter_mut()).zip(dists.iter_mut()) {
-                let mut best = (f64::INFINITY, 0);
-                for (c, center) in centers.chunks_exact(d).enumerate() {
-                    let dd = squared_distance(row, center);
-                    if dd < best.0 {
-                        best = (dd, c);
-                    }
-                }
-                if *label != best.1 {
-                    part.changed += 1;
-                    *label = best.1;
-                }
-                *dist = best.0;
-                part.inertia += best.0;
-                part.counts[best.1] += 1;
-                for (s, v) in part.sums[best.1 * d..(best.1 + 1) * d].iter_mut().zip(row) {
-                    *s += v;
-                }
-            }
+        .map(|((block, labels), dists)| {
+            let mut part = empty();
+            kernels::assign_chunk(isa, block, labels.len(), d, centers, labels, dists, &mut part);
             part
         })
         .collect();
-    let mut total = Assignment { sums: vec![0.0; k * d], counts: vec![0; k], inertia: 0.0, changed: 0 };
+    let mut total = empty();
     for p in partials {
         for (t, s) in total.sums.iter_mut().zip(&p.sums) {
             *t += s;
@@ -91,14 +67,24 @@ fn assign(x: &[f64], d: usize, centers: &[f64], k: usize, labels: &mut [usize], 
     total
 }
 
+/// `min(old, squared distance to center)` for every row.
+fn floored_distances(x: &Packed, center: &[f64], old: &[f64]) -> Vec<f64> {
+    let (d, isa) = (x.d, Isa::detect());
+    let mut out = vec![0.0; x.rows];
+    out.par_chunks_mut(CHUNK_ROWS)
+        .zip(old.par_chunks(CHUNK_ROWS))
+        .zip(x.data.par_chunks(CHUNK_ROWS * d))
+        .for_each(|((out, old), block)| kernels::min_distance_chunk(isa, block, d, center, old, out));
+    out
+}
+
 /// Greedy k-means++ (as scikit-learn): each new centre is the best of 2 + ln(k) D²-sampled candidates.
-fn kmeans_plus_plus(x: &[f64], n: usize, d: usize, k: usize, rng: &mut SeededRng) -> Vec<f64> {
+fn kmeans_plus_plus(x: &[f64], packed: &Packed, k: usize, rng: &mut SeededRng) -> Vec<f64> {
+    let (n, d) = (packed.rows, packed.d);
     let mut centers = Vec::with_capacity(k * d);
     let first = rng.below(n);
     centers.extend_from_slice(&x[first * d..(first + 1) * d]);
-    let distances_to =
-        |center: &[f64]| -> Vec<f64> { x.par_chunks(d).map(|row| squared_distance(row, center)).collect() };
-    let mut closest = distances_to(&x[first * d..(first + 1) * d]);
+    let mut closest = floored_distances(packed, &x[first * d..(first + 1) * d], &vec![f64::INFINITY; n]);
     let mut potential = ordered_sum(&closest);
     let n_trials = 2 + (k as f64).ln().floor() as usize;
     for _ in 1..k {
@@ -113,12 +99,7 @@ fn kmeans_plus_plus(x: &[f64], n: usize, d: usize, k: usize, rng: &mut SeededRng
             let target = rng.next_f64() * potential;
             // First row whose cumulative weight exceeds the target: rows at distance 0 are never picked.
             let candidate = cumulative.partition_point(|&c| c <= target).min(n - 1);
-            let center = &x[candidate * d..(candidate + 1) * d];
-            let updated: Vec<f64> = x
-                .par_chunks(d)
-                .zip(closest.par_iter())
-                .map(|(row, &old)| old.min(squared_distance(row, center)))
-                .collect();
+            let updated = floored_distances(packed, &x[candidate * d..(candidate + 1) * d], &closest);
             let candidate_potential = ordered_sum(&updated);
             if best.as_ref().is_none_or(|b| candidate_potential < b.0) {
                 best = Some((candidate_potential, candidate, updated));
@@ -141,17 +122,17 @@ struct SingleRun {
     converged: bool,
 }
 
-/// One initialisation: k-means++ then Lloyd iterations on the row-major `x` with `d` columns.
+/// One initialisation: k-means++ then Lloyd iterations on the row-major `x` (also packed).
 fn lloyd(
     x: &[f64],
-    d: usize,
+    packed: &Packed,
     params: &KMeansParams,
     tol: f64,
     rng: &mut SeededRng,
     cancel: &CancelToken,
 ) -> Result<SingleRun, ClusterError> {
-    let (n, k) = (x.len() / d, params.k);
-    let mut centers = kmeans_plus_plus(x, n, d, k, rng);
+    let (n, d, k) = (packed.rows, packed.d, params.k);
+    let mut centers = kmeans_plus_plus(x, packed, k, rng);
     let mut labels = vec![usize::MAX; n];
     let mut min_dist = vec![0.0; n];
     let mut n_iter = 0;
@@ -161,16 +142,8 @@ fn lloyd(
             return Err(ClusterError::Cancelled);
         }
         n_iter += 1;
-        let a = assign(x, d, &centers, k, &mut labels, &mut min_dist);
-        let mut new_centers = vec![0.0; k * d];
-        for c in 0..k {
-            if a.counts[c] > 0 {
-                for j in 0..d {
-                    new_centers[c * d + j] = a.sums[c * d + j] / a.counts[c] as f64;
-                }
-            }
-        }
-        relocate_empty(x, d, &a.counts, &min_dist, &mut new_centers);
+        let a = assign(packed, &centers, k, &mut labels, &mut min_dist);
+        let new_centers = update_centers(x, d, &a, &min_dist);
         let shift: f64 = centers.iter().zip(&new_centers).map(|(a, b)| (a - b) * (a - b)).sum();
         centers = new_centers;
         if a.changed == 0 || shift <= tol {
@@ -181,15 +154,57 @@ fn lloyd(
     // A last E-step so labels and inertia belong to the final centres. Should a segment come out
     // empty, its centre moves onto a far row (which then belongs to it) and rows are assigned again;
     // k <= distinct rows guarantees such rows exist.
-    let mut a = assign(x, d, &centers, k, &mut labels, &mut min_dist);
+    let mut a = assign(packed, &centers, k, &mut labels, &mut min_dist);
     for _ in 0..k {
         if a.counts.iter().all(|&c| c > 0) {
             break;
         }
         relocate_empty(x, d, &a.counts, &min_dist, &mut centers);
-        a = assign(x, d, &centers, k, &mut labels, &mut min_dist);
+        a = assign(packed, &centers, k, &mut labels, &mut min_dist);
     }
     Ok(SingleRun { labels, centers, inertia: a.inertia, n_iter, converged })
+}
+
+/// M-step: each centre moves to the mean of its rows; an empty segment's centre to a far row.
+fn update_centers(x: &[f64], d: usize, a: &AssignPartial, min_dist: &[f64]) -> Vec<f64> {
+    let k = a.counts.len();
+    let mut new_centers = vec![0.0; k * d];
+    for c in 0..k {
+        if a.counts[c] > 0 {
+            for j in 0..d {
+                new_centers[c * d + j] = a.sums[c * d + j] / a.counts[c] as f64;
+            }
+        }
+    }
+    relocate_empty(x, d, &a.counts, min_dist, &mut new_centers);
+    new_centers
+}
+
+/// A matrix prepared for repeated Lloyd iterations (the benchmark's unit of work).
+pub struct LloydState {
+    x: Vec<f64>,
+    packed: Packed,
+    labels: Vec<usize>,
+    min_dist: Vec<f64>,
+}
+
+impl LloydState {
+    /// Copies and packs a finite matrix.
+    pub fn new(x: ArrayView2<f64>) -> Result<LloydState, ClusterError> {
+        validate_matrix(x)?;
+        let flat: Vec<f64> = x.iter().copied().collect();
+        let packed = Packed::new(&flat, x.ncols());
+        let n = x.nrows();
+        Ok(LloydState { x: flat, packed, labels: vec![usize::MAX; n], min_dist: vec![0.0; n] })
+    }
+
+    /// One Lloyd iteration from `centers` (k x d, row-major): assigns every row and returns the new
+    /// centres and the inertia of the assignment.
+    pub fn iterate(&mut self, centers: &[f64]) -> (Vec<f64>, f64) {
+        let k = centers.len() / self.packed.d;
+        let a = assign(&self.packed, centers, k, &mut self.labels, &mut self.min_dist);
+        (update_centers(&self.x, self.packed.d, &a, &self.min_dist), a.inertia)
+    }
 }
 
 /// Moves each empty segment's centre onto one of the rows farthest from their own centre.
@@ -230,11 +245,12 @@ pub fn fit(x: ArrayView2<f64>, params: &KMeansParams, cancel: &CancelToken) -> R
         .sum::<f64>()
         / d as f64;
     let tol = params.tolerance * mean_variance;
+    let packed = Packed::new(flat, d);
 
     let mut best: Option<SingleRun> = None;
     for init in 0..params.n_init {
         let mut rng = SeededRng::derived(params.seed, init as u64);
-        let run = lloyd(flat, d, params, tol, &mut rng, cancel)?;
+        let run = lloyd(flat, &packed, params, tol, &mut rng, cancel)?;
         if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
             best = Some(run);
         }

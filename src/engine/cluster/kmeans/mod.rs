@@ -5,5 +5,5 @@
 mod algorithm;
 mod hyperparams;
 
-pub use algorithm::{KMeansFit, fit};
+pub use algorithm::{KMeansFit, LloydState, fit};
 pub use hyperparams::KMeansParams;

@@ -1,0 +1,454 @@
+//! `strata bench`: deterministic benchmark data and one timed case per process, for `bench/run`,
+//! which runs each case beside its Python peer (`bench/peers.py`) and tabulates the ratios.
+//!
+//! A case prints one JSON object: the seconds of the timed operation only (inputs are loaded before
+//! the clock starts, except in the load cases), the process's resident memory before it, the peak
+//! during it, and a result summary the suite compares with the peer's (so a faster wrong answer
+//! shows).
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use ndarray::Array2;
+use polars::prelude::*;
+use serde_json::{Value, json};
+
+use crate::engine::cluster::kmeans::{KMeansParams, LloydState, fit};
+use crate::engine::cluster::sweep::sweep_with_silhouette_rows;
+use crate::engine::data::{self, ReadOptions, read_table, write_table};
+use crate::engine::error::DataError;
+use crate::engine::features::{NegativeAmounts, TransactionColumns, aggregate_transactions};
+use crate::engine::jobs::{CancelToken, JobContext};
+use crate::engine::kernels::Isa;
+use crate::engine::metrics::{calinski_harabasz, davies_bouldin, silhouette_with_limit};
+use crate::engine::rng::SeededRng;
+
+/// The eight customer features of the generated customer tables, in order.
+pub const CUSTOMER_FEATURES: [&str; 8] = [
+    "recency_days",
+    "frequency",
+    "monetary_total",
+    "monetary_mean",
+    "tenure_days",
+    "items_per_order",
+    "discount_share",
+    "web_share",
+];
+
+/// The as-of date of the generated transaction logs (the day after the last possible purchase).
+pub const TRANSACTIONS_AS_OF: &str = "1998-07-01";
+
+/// Anything a benchmark can fail on.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// Reading, writing or shaping data.
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// polars.
+    #[error(transparent)]
+    Polars(#[from] PolarsError),
+    /// Clustering or metrics.
+    #[error(transparent)]
+    Cluster(#[from] crate::engine::error::ClusterError),
+    /// The case's arguments.
+    #[error("{0}")]
+    Usage(String),
+}
+
+fn normal(rng: &mut SeededRng) -> f64 {
+    // Box-Muller; 1 - u keeps the logarithm finite.
+    let u = 1.0 - rng.next_f64();
+    let v = rng.next_f64();
+    (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+}
+
+fn exponential(rng: &mut SeededRng, mean: f64) -> f64 {
+    -(1.0 - rng.next_f64()).ln() * mean
+}
+
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+/// A customer table of `n` rows: six latent segments of unequal size, each with its own skewed
+/// (exponential, geometric, log-normal) feature distributions, like real customer data, so k-means
+/// needs tens of iterations rather than the three that well-separated blobs take. The latent
+/// segment is the `segment` column.
+pub fn customer_table(n: usize, seed: u64) -> Result<DataFrame, BenchError> {
+    // Share, mean recency, mean extra orders, log order value, mean extra tenure, items, discount
+    // exponent, web share.
+    const SEGMENTS: [(f64, f64, f64, f64, f64, f64, f64, f64); 6] = [
+        (0.34, 420.0, 0.4, 3.0, 200.0, 0.6, 3.0, 0.30),
+        (0.24, 300.0, 1.5, 3.6, 400.0, 1.2, 1.5, 0.55),
+        (0.16, 120.0, 4.0, 3.4, 500.0, 2.0, 0.8, 0.70),
+        (0.12, 40.0, 2.0, 4.3, 150.0, 1.0, 2.5, 0.85),
+        (0.09, 60.0, 12.0, 4.0, 700.0, 3.0, 1.2, 0.45),
+        (0.05, 25.0, 30.0, 4.8, 900.0, 5.0, 0.5, 0.60),
+    ];
+    let mut rng = SeededRng::new(seed);
+    let mut columns: Vec<Vec<f64>> = vec![Vec::with_capacity(n); CUSTOMER_FEATURES.len()];
+    let mut segment = Vec::with_capacity(n);
+    let cumulative: Vec<f64> = SEGMENTS
+        .iter()
+        .scan(0.0, |acc, s| {
+            *acc += s.0;
+            Some(*acc)
+        })
+        .collect();
+    for _ in 0..n {
+        let u = rng.next_f64() * cumulative[cumulative.len() - 1];
+        let s = cumulative.iter().position(|&c| u < c).unwrap_or(SEGMENTS.len() - 1);
+        let (_, recency, orders, log_value, tenure, items, discount, web) = SEGMENTS[s];
+        let recency_days = exponential(&mut rng, recency).min(1500.0).floor();
+        let frequency = 1.0 + exponential(&mut rng, orders).floor();
+        let monetary_mean = round2((log_value + 0.6 * normal(&mut rng)).exp());
+        let monetary_total = round2(monetary_mean * frequency * (0.2 * normal(&mut rng)).exp());
+        let tenure_days = recency_days + exponential(&mut rng, tenure).floor();
+        let items_per_order = round2(1.0 + exponential(&mut rng, items));
+        let discount_share = round2(rng.next_f64().powf(discount));
+        let web_share = round2((web + 0.2 * normal(&mut rng)).clamp(0.0, 1.0));
+        for (column, value) in columns.iter_mut().zip([
+            recency_days,
+            frequency,
+            monetary_total,
+            monetary_mean,
+            tenure_days,
+            items_per_order,
+            discount_share,
+            web_share,
+        ]) {
+            column.push(value);
+        }
+        segment.push(s as i64);
+    }
+    let mut frame_columns = vec![Column::new("customer_id".into(), (1..=n as i64).collect::<Vec<_>>())];
+    for (name, values) in CUSTOMER_FEATURES.iter().zip(columns) {
+        frame_columns.push(Column::new((*name).into(), values));
+    }
+    frame_columns.push(Column::new("segment".into(), segment));
+    Ok(DataFrame::new_infer_height(frame_columns)?)
+}
+
+/// A transaction log of `n` rows (`customer_id`, `date`, `amount`) for n / 10 customers, in date
+/// order as a shop records it: a few customers buy very often, most rarely (the id of each purchase
+/// is drawn with density falling like a power law), amounts are log-normal with 0.5% returns.
+pub fn transaction_log(n: usize, seed: u64) -> Result<DataFrame, BenchError> {
+    let mut rng = SeededRng::new(seed);
+    let customers = (n / 10).max(1);
+    let start = NaiveDate::from_ymd_opt(1996, 1, 1).unwrap_or_default();
+    let end = NaiveDate::parse_from_str(TRANSACTIONS_AS_OF, "%Y-%m-%d").unwrap_or_default();
+    let span = (end - start).num_days();
+    let epoch_offset = (start - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()).num_days();
+    let mut days: Vec<i32> = (0..n).map(|_| (epoch_offset + rng.below(span as usize) as i64) as i32).collect();
+    days.sort_unstable();
+    let ids: Vec<i64> = (0..n).map(|_| 1 + (customers as f64 * rng.next_f64().powi(3)) as i64).collect();
+    let amounts: Vec<f64> = (0..n)
+        .map(|_| {
+            let value = round2((3.0 + 0.8 * normal(&mut rng)).exp());
+            if rng.next_f64() < 0.005 { -value } else { value }
+        })
+        .collect();
+    let date = Column::new("date".into(), days).cast(&DataType::Date)?;
+    Ok(DataFrame::new_infer_height(vec![
+        Column::new("customer_id".into(), ids),
+        date,
+        Column::new("amount".into(), amounts),
+    ])?)
+}
+
+/// Writes `customers_{n}.{csv,parquet}` and `transactions_{n}.{csv,parquet}` into `dir`, skipping
+/// files that exist (the data depend only on the size and the seed, which the names carry).
+pub fn generate(
+    dir: &Path,
+    customers: &[usize],
+    transactions: &[usize],
+    seed: u64,
+) -> Result<Vec<PathBuf>, BenchError> {
+    std::fs::create_dir_all(dir).map_err(|source| DataError::Io { path: dir.to_path_buf(), source })?;
+    let mut written = Vec::new();
+    let mut emit = |stem: String, make: &dyn Fn() -> Result<DataFrame, BenchError>| -> Result<(), BenchError> {
+        let targets: Vec<PathBuf> = ["csv", "parquet"].iter().map(|ext| dir.join(format!("{stem}.{ext}"))).collect();
+        if targets.iter().all(|t| t.exists()) {
+            return Ok(());
+        }
+        let mut frame = make()?;
+        for target in targets {
+            // Written under a temporary name first, so an interrupted run leaves no half file.
+            let partial = target
+                .with_extension(format!("partial.{}", target.extension().and_then(|e| e.to_str()).unwrap_or_default()));
+            write_table(&mut frame, &partial)?;
+            std::fs::rename(&partial, &target).map_err(|source| DataError::Io { path: target.clone(), source })?;
+            written.push(target);
+        }
+        Ok(())
+    };
+    for &n in customers {
+        emit(format!("customers_{n}_s{seed}"), &|| customer_table(n, seed))?;
+    }
+    for &n in transactions {
+        emit(format!("transactions_{n}_s{seed}"), &|| transaction_log(n, seed))?;
+    }
+    Ok(written)
+}
+
+/// Resident memory now and the peak since the last reset, in bytes (Linux; zeros elsewhere).
+fn memory() -> (u64, u64) {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else { return (0, 0) };
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+            .map_or(0, |kb| kb * 1024)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// Resets the peak-memory mark, so the peak read after a case is the case's own.
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Times `op` and reports memory around it.
+fn timed<T>(op: impl FnOnce() -> Result<T, BenchError>) -> Result<(T, Value), BenchError> {
+    reset_peak();
+    let (before, _) = memory();
+    let started = Instant::now();
+    let out = op()?;
+    let seconds = started.elapsed().as_secs_f64();
+    let (_, peak) = memory();
+    let mb = |b: u64| b as f64 / 1_048_576.0;
+    Ok((out, json!({"seconds": seconds, "rss_before_mb": mb(before), "peak_mb": mb(peak.max(before))})))
+}
+
+/// Loads the feature columns of a generated customer table as a z-scored matrix (population standard
+/// deviation, as scikit-learn's StandardScaler), and its latent segment.
+pub fn customer_matrix(path: &Path, rows: Option<usize>) -> Result<(Array2<f64>, Vec<usize>), BenchError> {
+    let mut wanted: Vec<String> = CUSTOMER_FEATURES.iter().map(|s| s.to_string()).collect();
+    wanted.push("segment".into());
+    let table = data::read_table_columns(path, &ReadOptions::default(), Some(&wanted))?;
+    let n = rows.unwrap_or(usize::MAX).min(table.frame.height());
+    let d = CUSTOMER_FEATURES.len();
+    let mut x = Array2::zeros((n, d));
+    for (j, name) in CUSTOMER_FEATURES.iter().enumerate() {
+        let values = data::quality::numeric_values(data::column(&table.frame, name)?)?;
+        let column: Vec<f64> = values.iter().take(n).map(|v| v.unwrap_or(f64::NAN)).collect();
+        let mean = column.iter().sum::<f64>() / n as f64;
+        let sd = (column.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64).sqrt();
+        for (i, v) in column.iter().enumerate() {
+            x[[i, j]] = if sd > 0.0 { (v - mean) / sd } else { 0.0 };
+        }
+    }
+    let segment = data::quality::numeric_values(data::column(&table.frame, "segment")?)?
+        .iter()
+        .take(n)
+        .map(|v| v.unwrap_or(0.0) as usize)
+        .collect();
+    Ok((x, segment))
+}
+
+/// The settings of one case.
+#[derive(Clone, Debug)]
+pub struct CaseOptions {
+    /// Number of segments.
+    pub k: usize,
+    /// Smallest k of a sweep.
+    pub k_min: usize,
+    /// Largest k of a sweep.
+    pub k_max: usize,
+    /// Seed.
+    pub seed: u64,
+    /// Use only the first N rows.
+    pub rows: Option<usize>,
+    /// Silhouette rows: exact up to this many, sampled above.
+    pub silhouette_rows: usize,
+    /// Lloyd iterations to time.
+    pub iterations: usize,
+}
+
+/// The cases `run_case` knows, with what each times.
+pub const CASES: [(&str, &str); 7] = [
+    ("load-csv", "read a CSV file into a typed table"),
+    ("load-parquet", "read a Parquet file into a table"),
+    ("rfm", "aggregate a loaded transaction log to recency, frequency, monetary value per customer"),
+    ("lloyd", "one Lloyd iteration (median of several) from fixed starting centres"),
+    ("kmeans", "a full k-means fit: greedy k-means++, one initialisation, tolerance 1e-4, 300 iterations at most"),
+    ("sweep", "k-means for every k in a range with inertia, silhouette, Calinski-Harabasz and Davies-Bouldin"),
+    ("silhouette", "mean silhouette of the latent segments (exact up to --silhouette-rows, sampled above)"),
+];
+
+/// Runs one case on one file and returns its JSON report.
+pub fn run_case(case: &str, input: &Path, options: &CaseOptions) -> Result<Value, BenchError> {
+    let (result, timing) = match case {
+        "load-csv" | "load-parquet" => {
+            let (table, timing) = timed(|| Ok(read_table(input, &ReadOptions::default())?))?;
+            (json!({"rows": table.frame.height(), "columns": table.frame.width()}), timing)
+        }
+        "rfm" => {
+            let table = read_table(input, &ReadOptions::default())?;
+            let columns = TransactionColumns {
+                customer_id: "customer_id".into(),
+                date: "date".into(),
+                amount: "amount".into(),
+                as_of: NaiveDate::parse_from_str(TRANSACTIONS_AS_OF, "%Y-%m-%d").ok(),
+                negative_amounts: NegativeAmounts::Allow,
+            };
+            let (rfm, timing) = timed(|| Ok(aggregate_transactions(&table.frame, &columns)?))?;
+            let sum = |name: &str| -> Result<f64, BenchError> {
+                Ok(data::quality::numeric_values(data::column(&rfm.customers, name)?)?.iter().flatten().sum())
+            };
+            let result = json!({
+                "customers": rfm.customers.height(),
+                "frequency_sum": sum("frequency")?,
+                "monetary_total_sum": sum("monetary_total")?,
+                "recency_days_sum": sum("recency_days")?,
+            });
+            (result, timing)
+        }
+        "lloyd" => {
+            let (x, _) = customer_matrix(input, options.rows)?;
+            let (n, d) = x.dim();
+            let k = options.k;
+            // Starting centres: rows i * n / k, which any implementation can pick alike.
+            let mut centers: Vec<f64> = (0..k).flat_map(|c| x.row(c * n / k).to_vec()).collect();
+            let mut state = LloydState::new(x.view())?;
+            // One iteration unmeasured (first touch of the memory), then the timed ones.
+            let (next, _) = state.iterate(&centers);
+            centers = next;
+            let mut seconds = Vec::new();
+            let mut inertia = 0.0;
+            let (_, timing) = timed(|| {
+                for _ in 0..options.iterations.max(1) {
+                    let started = Instant::now();
+                    let (next, i) = state.iterate(&centers);
+                    seconds.push(started.elapsed().as_secs_f64());
+                    centers = next;
+                    inertia = i;
+                }
+                Ok(())
+            })?;
+            let mut timing = timing;
+            seconds.sort_by(f64::total_cmp);
+            timing["seconds"] = json!(seconds[seconds.len() / 2]);
+            let result = json!({"rows": n, "columns": d, "k": k, "iterations": seconds.len() + 1,
+                "inertia_last": inertia});
+            (result, timing)
+        }
+        "kmeans" => {
+            let (x, _) = customer_matrix(input, options.rows)?;
+            let params = KMeansParams::new(options.k).seed(options.seed).n_init(1);
+            let (fitted, timing) = timed(|| Ok(fit(x.view(), &params, &CancelToken::new())?))?;
+            (json!({"rows": x.nrows(), "k": options.k, "inertia": fitted.inertia, "n_iter": fitted.n_iter}), timing)
+        }
+        "sweep" => {
+            let (x, _) = customer_matrix(input, options.rows)?;
+            let params = KMeansParams::new(options.k_min).seed(options.seed).n_init(1);
+            let (result, timing) = timed(|| {
+                Ok(sweep_with_silhouette_rows(
+                    x.view(),
+                    options.k_min,
+                    options.k_max,
+                    &params,
+                    options.silhouette_rows,
+                    &JobContext::inline(),
+                )?)
+            })?;
+            let runs: Vec<Value> = result
+                .runs
+                .iter()
+                .map(|r| {
+                    json!({"k": r.k, "inertia": r.inertia, "silhouette": r.silhouette,
+                        "calinski_harabasz": r.calinski_harabasz, "davies_bouldin": r.davies_bouldin,
+                        "n_iter": r.n_iter})
+                })
+                .collect();
+            (json!({"rows": x.nrows(), "runs": runs}), timing)
+        }
+        "silhouette" => {
+            let (x, labels) = customer_matrix(input, options.rows)?;
+            let k = labels.iter().max().map_or(0, |m| m + 1);
+            let (s, timing) =
+                timed(|| Ok(silhouette_with_limit(x.view(), &labels, k, options.seed, options.silhouette_rows)?))?;
+            // The other two indices on the same labels, for the record (untimed).
+            let ch = calinski_harabasz(x.view(), &labels, k)?;
+            let db = davies_bouldin(x.view(), &labels, k)?;
+            let result = json!({"rows": x.nrows(), "silhouette": s.mean, "exact": s.exact,
+                "sample_size": s.sample_size, "calinski_harabasz": ch, "davies_bouldin": db});
+            (result, timing)
+        }
+        other => {
+            let known: Vec<&str> = CASES.iter().map(|c| c.0).collect();
+            return Err(BenchError::Usage(format!("unknown case '{other}'; the cases are {}", known.join(", "))));
+        }
+    };
+    let mut report = json!({
+        "case": case,
+        "tool": "strata",
+        "input": input.display().to_string(),
+        "threads": rayon::current_num_threads(),
+        "isa": Isa::detect().name(),
+        "result": result,
+    });
+    if let (Some(report), Some(timing)) = (report.as_object_mut(), timing.as_object()) {
+        for (key, value) in timing {
+            report.insert(key.clone(), value.clone());
+        }
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_data_are_deterministic_skewed_and_complete() {
+        let a = customer_table(2000, 7).unwrap();
+        let b = customer_table(2000, 7).unwrap();
+        assert!(a.equals(&b));
+        assert!(!a.equals(&customer_table(2000, 8).unwrap()));
+        assert_eq!(a.width(), 10);
+        let total = data::quality::numeric_values(a.column("monetary_total").unwrap()).unwrap();
+        let mut v: Vec<f64> = total.iter().flatten().copied().collect();
+        v.sort_by(f64::total_cmp);
+        let (median, mean) = (v[v.len() / 2], v.iter().sum::<f64>() / v.len() as f64);
+        assert!(mean > 1.5 * median, "monetary value should be right-skewed: mean {mean}, median {median}");
+        let log = transaction_log(5000, 3).unwrap();
+        assert_eq!(log.height(), 5000);
+        assert_eq!(log.column("date").unwrap().dtype(), &DataType::Date);
+        assert!(log.equals(&transaction_log(5000, 3).unwrap()));
+    }
+
+    #[test]
+    fn every_case_runs_on_generated_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let written = generate(dir.path(), &[600], &[3000], 1).unwrap();
+        assert_eq!(written.len(), 4);
+        // A second call finds the files and writes nothing.
+        assert!(generate(dir.path(), &[600], &[3000], 1).unwrap().is_empty());
+        let customers = dir.path().join("customers_600_s1.parquet");
+        let log = dir.path().join("transactions_3000_s1.parquet");
+        let options =
+            CaseOptions { k: 4, k_min: 2, k_max: 4, seed: 1, rows: None, silhouette_rows: 300, iterations: 3 };
+        for (case, input) in [
+            ("load-csv", dir.path().join("customers_600_s1.csv")),
+            ("load-parquet", customers.clone()),
+            ("rfm", log.clone()),
+            ("lloyd", customers.clone()),
+            ("kmeans", customers.clone()),
+            ("sweep", customers.clone()),
+            ("silhouette", customers.clone()),
+        ] {
+            let report = run_case(case, &input, &options).unwrap();
+            assert!(report["seconds"].as_f64().unwrap() >= 0.0, "{case}");
+            assert!(report["result"].is_object(), "{case}");
+        }
+        let rfm = run_case("rfm", &log, &options).unwrap();
+        assert_eq!(rfm["result"]["frequency_sum"].as_f64().unwrap(), 3000.0);
+        let sweep = run_case("sweep", &customers, &options).unwrap();
+        assert_eq!(sweep["result"]["runs"].as_array().unwrap().len(), 3);
+        assert!(run_case("nonsense", &customers, &options).is_err());
+    }
+}

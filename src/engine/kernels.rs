@@ -1,0 +1,373 @@
+//! Numeric inner loops, written once over eight virtual lanes and compiled for each instruction set
+//! the CPU may have (AVX-512, AVX2, plain x86-64 or another architecture), chosen at run time.
+//!
+//! Every variant performs the same floating-point operations in the same order on each lane and
+//! reduces lanes in one fixed order, so results are bit-identical whichever variant runs; Rust never
+//! contracts `a * b + c` into a fused multiply-add on its own, so where a kernel fuses, it says so
+//! with `mul_add` and all variants fuse alike.
+//!
+//! Rows are packed eight at a time, column by column (`block[j * LANES + lane]`), so one vector load
+//! reads one column of eight rows.
+
+use std::sync::OnceLock;
+
+/// Rows per packed block (one AVX-512 register of f64, two AVX2 registers).
+pub const LANES: usize = 8;
+
+/// An instruction set a kernel can be compiled for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Isa {
+    /// AVX-512F.
+    Avx512,
+    /// AVX2 with FMA.
+    Avx2,
+    /// Whatever the build targets (SSE2 on x86-64).
+    Baseline,
+}
+
+impl Isa {
+    /// The best variant this CPU runs (detected once). `STRATA_SIMD=baseline|avx2|avx512` lowers it,
+    /// to compare variants; asking for more than the CPU has falls back to what it has.
+    pub fn detect() -> Isa {
+        static DETECTED: OnceLock<Isa> = OnceLock::new();
+        *DETECTED.get_or_init(|| {
+            let available = Isa::available();
+            let wanted = std::env::var("STRATA_SIMD").ok().and_then(|v| match v.to_ascii_lowercase().as_str() {
+                "avx512" => Some(Isa::Avx512),
+                "avx2" => Some(Isa::Avx2),
+                "baseline" | "scalar" => Some(Isa::Baseline),
+                _ => None,
+            });
+            match wanted {
+                Some(w) if available.contains(&w) => w,
+                _ => available[0],
+            }
+        })
+    }
+
+    /// Every variant this CPU can run, best first (the baseline always).
+    pub fn available() -> Vec<Isa> {
+        let mut out = Vec::new();
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                out.push(Isa::Avx512);
+            }
+            if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+                out.push(Isa::Avx2);
+            }
+        }
+        out.push(Isa::Baseline);
+        out
+    }
+
+    /// A short name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Isa::Avx512 => "avx512",
+            Isa::Avx2 => "avx2",
+            Isa::Baseline => "baseline",
+        }
+    }
+}
+
+/// Generates a dispatcher `$name(isa, args..)` over `$generic`, compiled once per instruction set.
+macro_rules! dispatch {
+    ($(#[$doc:meta])* $vis:vis fn $name:ident => $generic:ident ( $($arg:ident : $ty:ty),* ) $(-> $ret:ty)?) => {
+        $(#[$doc])*
+        $vis fn $name(isa: Isa, $($arg: $ty),*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f")]
+                fn avx512($($arg: $ty),*) $(-> $ret)? { $generic($($arg),*) }
+                #[target_feature(enable = "avx2,fma")]
+                fn avx2($($arg: $ty),*) $(-> $ret)? { $generic($($arg),*) }
+                match isa {
+                    // SAFETY: `Isa::available` offers these variants only when the CPU has the
+                    // features they are compiled for.
+                    Isa::Avx512 => return unsafe { avx512($($arg),*) },
+                    Isa::Avx2 => return unsafe { avx2($($arg),*) },
+                    Isa::Baseline => {}
+                }
+            }
+            let _ = isa;
+            $generic($($arg),*)
+        }
+    };
+}
+
+/// Rows in `LANES`-row blocks, column by column; the last block is padded with zeros.
+#[derive(Clone, Debug)]
+pub struct Packed {
+    /// Packed values: block `b`, column `j`, lane `l` at `b * LANES * d + j * LANES + l`.
+    pub data: Vec<f64>,
+    /// Real rows.
+    pub rows: usize,
+    /// Columns.
+    pub d: usize,
+}
+
+impl Packed {
+    /// Packs a row-major `rows x d` slice.
+    pub fn new(x: &[f64], d: usize) -> Packed {
+        use rayon::prelude::*;
+        let rows = if d == 0 { 0 } else { x.len() / d };
+        let blocks = rows.div_ceil(LANES);
+        let mut data = vec![0.0; blocks * LANES * d];
+        if d > 0 {
+            data.par_chunks_mut(LANES * d).zip(x.par_chunks(LANES * d)).for_each(|(block, src)| {
+                for (l, row) in src.chunks_exact(d).enumerate() {
+                    for (j, &v) in row.iter().enumerate() {
+                        block[j * LANES + l] = v;
+                    }
+                }
+            });
+        }
+        Packed { data, rows, d }
+    }
+
+    /// The packed values of rows `start..start + len` (`start` a multiple of `LANES`).
+    pub fn rows_slice(&self, start: usize, len: usize) -> &[f64] {
+        debug_assert_eq!(start % LANES, 0);
+        let from = start / LANES * LANES * self.d;
+        let to = ((start + len).div_ceil(LANES) * LANES * self.d).min(self.data.len());
+        &self.data[from..to]
+    }
+}
+
+/// Per-chunk results of a k-means assignment step.
+#[derive(Clone, Debug)]
+pub struct AssignPartial {
+    /// k x d sums of the rows assigned to each centre.
+    pub sums: Vec<f64>,
+    /// Rows per centre.
+    pub counts: Vec<usize>,
+    /// Sum of the squared distances to the nearest centre, added row by row in row order.
+    pub inertia: f64,
+    /// Rows whose label changed.
+    pub changed: usize,
+}
+
+/// Nearest centre of each row of a packed chunk, as `sum_j (x_j - c_j)^2` with a separate multiply
+/// and add per term, in column order, ties to the lower centre: exactly what a scalar loop computes.
+/// Labels, distances, counts, sums and inertia are updated row by row in row order.
+#[inline(always)]
+fn assign_chunk_generic(
+    packed: &[f64],
+    rows: usize,
+    d: usize,
+    centers: &[f64],
+    labels: &mut [usize],
+    dists: &mut [f64],
+    part: &mut AssignPartial,
+) {
+    for (b, block) in packed.chunks_exact(LANES * d).enumerate() {
+        let mut best = [f64::INFINITY; LANES];
+        let mut best_c = [0u64; LANES];
+        for (c, center) in centers.chunks_exact(d).enumerate() {
+            let mut acc = [0.0f64; LANES];
+            for (j, &cj) in center.iter().enumerate() {
+                let xs: &[f64; LANES] = block[j * LANES..(j + 1) * LANES].try_into().expect("block column");
+                for l in 0..LANES {
+                    let diff = xs[l] - cj;
+                    acc[l] += diff * diff;
+                }
+            }
+            for l in 0..LANES {
+                if acc[l] < best[l] {
+                    best[l] = acc[l];
+                    best_c[l] = c as u64;
+                }
+            }
+        }
+        let first = b * LANES;
+        for l in 0..LANES.min(rows.saturating_sub(first)) {
+            let (row, c) = (first + l, best_c[l] as usize);
+            if labels[row] != c {
+                part.changed += 1;
+                labels[row] = c;
+            }
+            dists[row] = best[l];
+            part.inertia += best[l];
+            part.counts[c] += 1;
+            for (j, s) in part.sums[c * d..(c + 1) * d].iter_mut().enumerate() {
+                *s += block[j * LANES + l];
+            }
+        }
+    }
+}
+
+dispatch! {
+    /// k-means E-step over one packed chunk of `rows` rows (see `assign_chunk_generic`).
+    pub fn assign_chunk => assign_chunk_generic(
+        packed: &[f64], rows: usize, d: usize, centers: &[f64], labels: &mut [usize], dists: &mut [f64],
+        part: &mut AssignPartial
+    )
+}
+
+/// `out[i] = min(old[i], |x_i - center|^2)` over a packed chunk, with the arithmetic of
+/// `assign_chunk_generic`.
+#[inline(always)]
+fn min_distance_chunk_generic(packed: &[f64], d: usize, center: &[f64], old: &[f64], out: &mut [f64]) {
+    for (b, block) in packed.chunks_exact(LANES * d).enumerate() {
+        let mut acc = [0.0f64; LANES];
+        for (j, &cj) in center.iter().enumerate() {
+            let xs: &[f64; LANES] = block[j * LANES..(j + 1) * LANES].try_into().expect("block column");
+            for l in 0..LANES {
+                let diff = xs[l] - cj;
+                acc[l] += diff * diff;
+            }
+        }
+        let first = b * LANES;
+        for l in 0..LANES.min(out.len().saturating_sub(first)) {
+            out[first + l] = old[first + l].min(acc[l]);
+        }
+    }
+}
+
+dispatch! {
+    /// Squared distances of a packed chunk's rows to one centre, floored by `old` (k-means++).
+    pub fn min_distance_chunk => min_distance_chunk_generic(
+        packed: &[f64], d: usize, center: &[f64], old: &[f64], out: &mut [f64]
+    )
+}
+
+/// For each of `rows` (row-major, `d` columns), the sum of its Euclidean distances to the `count`
+/// packed rows in `blocks`, added into `totals[r]`. Squared distances use `mul_add`; each lane sums
+/// its square roots in block order and the lanes are reduced pairwise in a fixed tree.
+#[inline(always)]
+fn distance_sums_generic(rows: &[f64], d: usize, blocks: &[f64], count: usize, totals: &mut [f64]) {
+    let full = count / LANES;
+    let tail = count % LANES;
+    for (r, row) in rows.chunks_exact(d).enumerate() {
+        let mut sums = [0.0f64; LANES];
+        for block in blocks.chunks_exact(LANES * d).take(full) {
+            let mut acc = [0.0f64; LANES];
+            for (j, &v) in row.iter().enumerate() {
+                let xs: &[f64; LANES] = block[j * LANES..(j + 1) * LANES].try_into().expect("block column");
+                for l in 0..LANES {
+                    let diff = xs[l] - v;
+                    acc[l] = diff.mul_add(diff, acc[l]);
+                }
+            }
+            for l in 0..LANES {
+                sums[l] += acc[l].sqrt();
+            }
+        }
+        if tail > 0 {
+            let block = &blocks[full * LANES * d..(full + 1) * LANES * d];
+            let mut acc = [0.0f64; LANES];
+            for (j, &v) in row.iter().enumerate() {
+                let xs: &[f64; LANES] = block[j * LANES..(j + 1) * LANES].try_into().expect("block column");
+                for l in 0..LANES {
+                    let diff = xs[l] - v;
+                    acc[l] = diff.mul_add(diff, acc[l]);
+                }
+            }
+            for l in 0..tail {
+                sums[l] += acc[l].sqrt();
+            }
+        }
+        totals[r] += ((sums[0] + sums[1]) + (sums[2] + sums[3])) + ((sums[4] + sums[5]) + (sums[6] + sums[7]));
+    }
+}
+
+dispatch! {
+    /// Sums of Euclidean distances from each row to a packed group (silhouette).
+    pub fn distance_sums => distance_sums_generic(
+        rows: &[f64], d: usize, blocks: &[f64], count: usize, totals: &mut [f64]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::rng::SeededRng;
+
+    fn random(n: usize, d: usize, seed: u64) -> Vec<f64> {
+        let mut rng = SeededRng::new(seed);
+        (0..n * d).map(|_| (rng.next_f64() - 0.3).powi(3) * 100.0).collect()
+    }
+
+    #[test]
+    fn packing_keeps_every_value_in_its_lane() {
+        let x = random(19, 3, 1);
+        let p = Packed::new(&x, 3);
+        assert_eq!(p.data.len(), 3 * LANES * 3);
+        for i in 0..19 {
+            for j in 0..3 {
+                assert_eq!(p.data[i / LANES * LANES * 3 + j * LANES + i % LANES], x[i * 3 + j]);
+            }
+        }
+    }
+
+    #[test]
+    fn assignment_matches_a_scalar_loop_bit_for_bit_on_every_variant() {
+        let (n, d, k) = (1003, 5, 7);
+        let x = random(n, d, 2);
+        let centers = random(k, d, 3);
+        let p = Packed::new(&x, d);
+        for isa in Isa::available() {
+            let mut labels = vec![usize::MAX; n];
+            let mut dists = vec![0.0; n];
+            let mut part = AssignPartial { sums: vec![0.0; k * d], counts: vec![0; k], inertia: 0.0, changed: 0 };
+            assign_chunk(isa, &p.data, n, d, &centers, &mut labels, &mut dists, &mut part);
+            let mut inertia = 0.0;
+            let mut sums = vec![0.0; k * d];
+            for i in 0..n {
+                let row = &x[i * d..(i + 1) * d];
+                let mut best = (f64::INFINITY, 0);
+                for c in 0..k {
+                    let dd: f64 = row.iter().zip(&centers[c * d..(c + 1) * d]).map(|(a, b)| (a - b) * (a - b)).sum();
+                    if dd < best.0 {
+                        best = (dd, c);
+                    }
+                }
+                assert_eq!(labels[i], best.1, "{isa:?} row {i}");
+                assert_eq!(dists[i].to_bits(), best.0.to_bits(), "{isa:?} row {i}");
+                inertia += best.0;
+                for j in 0..d {
+                    sums[best.1 * d + j] += row[j];
+                }
+            }
+            assert_eq!(part.inertia.to_bits(), inertia.to_bits(), "{isa:?}");
+            assert_eq!(part.sums, sums, "{isa:?}");
+            assert_eq!(part.changed, n);
+            let mut floored = vec![0.0; n];
+            let old = vec![f64::INFINITY; n];
+            min_distance_chunk(isa, &p.data, d, &centers[..d], &old, &mut floored);
+            for i in 0..n {
+                let dd: f64 = x[i * d..(i + 1) * d].iter().zip(&centers[..d]).map(|(a, b)| (a - b) * (a - b)).sum();
+                assert_eq!(floored[i].to_bits(), dd.to_bits());
+            }
+        }
+    }
+
+    #[test]
+    fn distance_sums_agree_with_direct_sums_and_across_variants() {
+        let (n, d) = (45, 4);
+        let x = random(n, d, 4);
+        let rows = random(6, d, 5);
+        let p = Packed::new(&x, d);
+        let mut results = Vec::new();
+        for isa in Isa::available() {
+            let mut totals = vec![0.0; 6];
+            distance_sums(isa, &rows, d, &p.data, n, &mut totals);
+            for (r, total) in totals.iter().enumerate() {
+                let direct: f64 = (0..n)
+                    .map(|i| {
+                        x[i * d..(i + 1) * d]
+                            .iter()
+                            .zip(&rows[r * d..(r + 1) * d])
+                            .map(|(a, b)| (a - b) * (a - b))
+                            .sum::<f64>()
+                            .sqrt()
+                    })
+                    .sum();
+                assert!((total - direct).abs() <= 1e-12 * direct, "{isa:?}: {total} vs {direct}");
+            }
+            results.push(totals.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+        }
+        assert!(results.windows(2).all(|w| w[0] == w[1]), "variants differ");
+    }
+}
