@@ -71,20 +71,54 @@ fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
 
+/// The distributions of one latent segment of the generated customers.
+struct LatentSegment {
+    /// Share of customers.
+    share: f64,
+    /// Mean days since the last purchase (exponential).
+    recency: f64,
+    /// Mean orders beyond the first (exponential, floored).
+    orders: f64,
+    /// Mean log order value (log-normal, sd 0.6).
+    log_value: f64,
+    /// Mean days of tenure before the last purchase (exponential).
+    tenure: f64,
+    /// Mean items per order beyond one (exponential).
+    items: f64,
+    /// Exponent of the discount share (uniform to this power).
+    discount: f64,
+    /// Mean share of web orders (normal, sd 0.2, clamped).
+    web: f64,
+}
+
+impl LatentSegment {
+    #[allow(clippy::too_many_arguments)]
+    const fn new(
+        share: f64,
+        recency: f64,
+        orders: f64,
+        log_value: f64,
+        tenure: f64,
+        items: f64,
+        discount: f64,
+        web: f64,
+    ) -> Self {
+        Self { share, recency, orders, log_value, tenure, items, discount, web }
+    }
+}
+
 /// A customer table of `n` rows: six latent segments of unequal size, each with its own skewed
 /// (exponential, geometric, log-normal) feature distributions, like real customer data, so k-means
 /// needs tens of iterations rather than the three that well-separated blobs take. The latent
 /// segment is the `segment` column.
 pub fn customer_table(n: usize, seed: u64) -> Result<DataFrame, BenchError> {
-    // Share, mean recency, mean extra orders, log order value, mean extra tenure, items, discount
-    // exponent, web share.
-    const SEGMENTS: [(f64, f64, f64, f64, f64, f64, f64, f64); 6] = [
-        (0.34, 420.0, 0.4, 3.0, 200.0, 0.6, 3.0, 0.30),
-        (0.24, 300.0, 1.5, 3.6, 400.0, 1.2, 1.5, 0.55),
-        (0.16, 120.0, 4.0, 3.4, 500.0, 2.0, 0.8, 0.70),
-        (0.12, 40.0, 2.0, 4.3, 150.0, 1.0, 2.5, 0.85),
-        (0.09, 60.0, 12.0, 4.0, 700.0, 3.0, 1.2, 0.45),
-        (0.05, 25.0, 30.0, 4.8, 900.0, 5.0, 0.5, 0.60),
+    const SEGMENTS: [LatentSegment; 6] = [
+        LatentSegment::new(0.34, 420.0, 0.4, 3.0, 200.0, 0.6, 3.0, 0.30),
+        LatentSegment::new(0.24, 300.0, 1.5, 3.6, 400.0, 1.2, 1.5, 0.55),
+        LatentSegment::new(0.16, 120.0, 4.0, 3.4, 500.0, 2.0, 0.8, 0.70),
+        LatentSegment::new(0.12, 40.0, 2.0, 4.3, 150.0, 1.0, 2.5, 0.85),
+        LatentSegment::new(0.09, 60.0, 12.0, 4.0, 700.0, 3.0, 1.2, 0.45),
+        LatentSegment::new(0.05, 25.0, 30.0, 4.8, 900.0, 5.0, 0.5, 0.60),
     ];
     let mut rng = SeededRng::new(seed);
     let mut columns: Vec<Vec<f64>> = vec![Vec::with_capacity(n); CUSTOMER_FEATURES.len()];
@@ -92,14 +126,14 @@ pub fn customer_table(n: usize, seed: u64) -> Result<DataFrame, BenchError> {
     let cumulative: Vec<f64> = SEGMENTS
         .iter()
         .scan(0.0, |acc, s| {
-            *acc += s.0;
+            *acc += s.share;
             Some(*acc)
         })
         .collect();
     for _ in 0..n {
         let u = rng.next_f64() * cumulative[cumulative.len() - 1];
         let s = cumulative.iter().position(|&c| u < c).unwrap_or(SEGMENTS.len() - 1);
-        let (_, recency, orders, log_value, tenure, items, discount, web) = SEGMENTS[s];
+        let LatentSegment { recency, orders, log_value, tenure, items, discount, web, .. } = SEGMENTS[s];
         let recency_days = exponential(&mut rng, recency).min(1500.0).floor();
         let frequency = 1.0 + exponential(&mut rng, orders).floor();
         let monetary_mean = round2((log_value + 0.6 * normal(&mut rng)).exp());
@@ -266,6 +300,8 @@ pub struct CaseOptions {
     pub silhouette_rows: usize,
     /// Lloyd iterations to time.
     pub iterations: usize,
+    /// k-means initialisations (kmeans, sweep).
+    pub n_init: usize,
 }
 
 /// The cases `run_case` knows, with what each times.
@@ -274,7 +310,10 @@ pub const CASES: [(&str, &str); 7] = [
     ("load-parquet", "read a Parquet file into a table"),
     ("rfm", "aggregate a loaded transaction log to recency, frequency, monetary value per customer"),
     ("lloyd", "one Lloyd iteration (median of several) from fixed starting centres"),
-    ("kmeans", "a full k-means fit: greedy k-means++, one initialisation, tolerance 1e-4, 300 iterations at most"),
+    (
+        "kmeans",
+        "a full k-means fit: greedy k-means++, --n-init initialisations, tolerance 1e-4, 300 iterations at most",
+    ),
     ("sweep", "k-means for every k in a range with inertia, silhouette, Calinski-Harabasz and Davies-Bouldin"),
     ("silhouette", "mean silhouette of the latent segments (exact up to --silhouette-rows, sampled above)"),
 ];
@@ -338,13 +377,13 @@ pub fn run_case(case: &str, input: &Path, options: &CaseOptions) -> Result<Value
         }
         "kmeans" => {
             let (x, _) = customer_matrix(input, options.rows)?;
-            let params = KMeansParams::new(options.k).seed(options.seed).n_init(1);
+            let params = KMeansParams::new(options.k).seed(options.seed).n_init(options.n_init);
             let (fitted, timing) = timed(|| Ok(fit(x.view(), &params, &CancelToken::new())?))?;
             (json!({"rows": x.nrows(), "k": options.k, "inertia": fitted.inertia, "n_iter": fitted.n_iter}), timing)
         }
         "sweep" => {
             let (x, _) = customer_matrix(input, options.rows)?;
-            let params = KMeansParams::new(options.k_min).seed(options.seed).n_init(1);
+            let params = KMeansParams::new(options.k_min).seed(options.seed).n_init(options.n_init);
             let (result, timing) = timed(|| {
                 Ok(sweep_with_silhouette_rows(
                     x.view(),
@@ -430,8 +469,16 @@ mod tests {
         assert!(generate(dir.path(), &[600], &[3000], 1).unwrap().is_empty());
         let customers = dir.path().join("customers_600_s1.parquet");
         let log = dir.path().join("transactions_3000_s1.parquet");
-        let options =
-            CaseOptions { k: 4, k_min: 2, k_max: 4, seed: 1, rows: None, silhouette_rows: 300, iterations: 3 };
+        let options = CaseOptions {
+            k: 4,
+            k_min: 2,
+            k_max: 4,
+            seed: 1,
+            rows: None,
+            silhouette_rows: 300,
+            iterations: 3,
+            n_init: 2,
+        };
         for (case, input) in [
             ("load-csv", dir.path().join("customers_600_s1.csv")),
             ("load-parquet", customers.clone()),

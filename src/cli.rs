@@ -107,6 +107,9 @@ pub enum BenchCommand {
         /// Lloyd iterations to time (the median is reported).
         #[arg(long, default_value_t = 10)]
         iterations: usize,
+        /// k-means initialisations (kmeans, sweep).
+        #[arg(long, default_value_t = 1)]
+        n_init: usize,
     },
 }
 
@@ -574,7 +577,7 @@ fn bench(args: BenchArgs) -> Result<(), CliError> {
             }
             Ok(())
         }
-        BenchCommand::Case { case, input, k, k_range, seed, rows, silhouette_rows, iterations } => {
+        BenchCommand::Case { case, input, k, k_range, seed, rows, silhouette_rows, iterations, n_init } => {
             let options = crate::bench::CaseOptions {
                 k,
                 k_min: k_range.0,
@@ -583,6 +586,7 @@ fn bench(args: BenchArgs) -> Result<(), CliError> {
                 rows,
                 silhouette_rows,
                 iterations,
+                n_init,
             };
             let report = crate::bench::run_case(&case, &input, &options).map_err(failed)?;
             println!("{report}");

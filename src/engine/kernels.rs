@@ -75,6 +75,7 @@ impl Isa {
 macro_rules! dispatch {
     ($(#[$doc:meta])* $vis:vis fn $name:ident => $generic:ident ( $($arg:ident : $ty:ty),* ) $(-> $ret:ty)?) => {
         $(#[$doc])*
+        #[allow(clippy::too_many_arguments)]
         $vis fn $name(isa: Isa, $($arg: $ty),*) $(-> $ret)? {
             #[cfg(target_arch = "x86_64")]
             {
@@ -111,7 +112,7 @@ impl Packed {
     /// Packs a row-major `rows x d` slice.
     pub fn new(x: &[f64], d: usize) -> Packed {
         use rayon::prelude::*;
-        let rows = if d == 0 { 0 } else { x.len() / d };
+        let rows = x.len().checked_div(d).unwrap_or(0);
         let blocks = rows.div_ceil(LANES);
         let mut data = vec![0.0; blocks * LANES * d];
         if d > 0 {
@@ -148,6 +149,27 @@ pub struct AssignPartial {
     pub changed: usize,
 }
 
+/// Centres whose distances the k-means kernel computes together.
+const CENTRE_GROUP: usize = 4;
+
+/// Squared distances of a packed block's rows to `G` consecutive centres (row-major in `centers`):
+/// per lane, `sum_j (x_j - c_j)^2` with a separate multiply and add, in column order.
+#[inline(always)]
+fn group_distances<const G: usize>(block: &[f64], centers: &[f64], d: usize) -> [[f64; LANES]; G] {
+    let mut acc = [[0.0f64; LANES]; G];
+    for j in 0..d {
+        let xs: &[f64; LANES] = block[j * LANES..(j + 1) * LANES].try_into().expect("block column");
+        for (q, acc) in acc.iter_mut().enumerate() {
+            let cj = centers[q * d + j];
+            for l in 0..LANES {
+                let diff = xs[l] - cj;
+                acc[l] += diff * diff;
+            }
+        }
+    }
+    acc
+}
+
 /// Nearest centre of each row of a packed chunk, as `sum_j (x_j - c_j)^2` with a separate multiply
 /// and add per term, in column order, ties to the lower centre: exactly what a scalar loop computes.
 /// Labels, distances, counts, sums and inertia are updated row by row in row order.
@@ -161,24 +183,35 @@ fn assign_chunk_generic(
     dists: &mut [f64],
     part: &mut AssignPartial,
 ) {
+    let k = centers.len() / d;
     for (b, block) in packed.chunks_exact(LANES * d).enumerate() {
         let mut best = [f64::INFINITY; LANES];
         let mut best_c = [0u64; LANES];
-        for (c, center) in centers.chunks_exact(d).enumerate() {
-            let mut acc = [0.0f64; LANES];
-            for (j, &cj) in center.iter().enumerate() {
-                let xs: &[f64; LANES] = block[j * LANES..(j + 1) * LANES].try_into().expect("block column");
+        // Four centres at a time: four independent add chains keep the vector units busy, where one
+        // chain would wait on each add's latency. Each lane still adds its terms in column order and
+        // the centres are compared in ascending order, so the result is the scalar loop's.
+        let mut c = 0;
+        while c + CENTRE_GROUP <= k {
+            let acc = group_distances::<CENTRE_GROUP>(block, &centers[c * d..(c + CENTRE_GROUP) * d], d);
+            for (q, acc) in acc.iter().enumerate() {
                 for l in 0..LANES {
-                    let diff = xs[l] - cj;
-                    acc[l] += diff * diff;
+                    if acc[l] < best[l] {
+                        best[l] = acc[l];
+                        best_c[l] = (c + q) as u64;
+                    }
                 }
             }
+            c += CENTRE_GROUP;
+        }
+        while c < k {
+            let [acc] = group_distances::<1>(block, &centers[c * d..(c + 1) * d], d);
             for l in 0..LANES {
                 if acc[l] < best[l] {
                     best[l] = acc[l];
                     best_c[l] = c as u64;
                 }
             }
+            c += 1;
         }
         let first = b * LANES;
         for l in 0..LANES.min(rows.saturating_sub(first)) {

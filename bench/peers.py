@@ -1,0 +1,277 @@
+#!/usr/bin/env python3
+"""The Python peers of Strata's benchmark cases (`strata bench case`): the same files, the same work,
+and a JSON report of the same shape on stdout, so bench/suite.py can put them side by side.
+
+usage: peers.py CASE --tool {pandas,polars,sklearn} --input FILE [--k N] [--k-range A..B] [--seed N]
+                [--rows N] [--silhouette-rows N] [--iterations N]
+"""
+
+import argparse
+import datetime
+import json
+import os
+import sys
+import time
+
+CUSTOMER_FEATURES = [
+    "recency_days",
+    "frequency",
+    "monetary_total",
+    "monetary_mean",
+    "tenure_days",
+    "items_per_order",
+    "discount_share",
+    "web_share",
+]
+AS_OF = datetime.date(1998, 7, 1)
+
+
+def memory():
+    """Resident memory now and the peak since the last reset, in bytes (Linux)."""
+    now = peak = 0
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    now = int(line.split()[1]) * 1024
+                elif line.startswith("VmHWM:"):
+                    peak = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return now, peak
+
+
+def timed(op):
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+    before, _ = memory()
+    started = time.perf_counter()
+    out = op()
+    seconds = time.perf_counter() - started
+    _, peak = memory()
+    mb = 1024 * 1024
+    return out, {"seconds": seconds, "rss_before_mb": before / mb, "peak_mb": max(peak, before) / mb}
+
+
+def customer_matrix(path, rows):
+    """The eight features z-scored with the population standard deviation, and the latent segment."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path, columns=CUSTOMER_FEATURES + ["segment"])
+    n = table.num_rows if rows is None else min(rows, table.num_rows)
+    x = np.empty((n, len(CUSTOMER_FEATURES)), dtype=np.float64)
+    for j, name in enumerate(CUSTOMER_FEATURES):
+        column = table.column(name).to_numpy().astype(np.float64)[:n]
+        mean = column.mean()
+        sd = np.sqrt(((column - mean) ** 2).mean())
+        x[:, j] = (column - mean) / sd if sd > 0 else 0.0
+    segment = table.column("segment").to_numpy()[:n].astype(np.int64)
+    return np.ascontiguousarray(x), segment
+
+
+def has_date_column(path):
+    with open(path) as f:
+        return "date" in f.readline().strip().split(",")
+
+
+def load(case, tool, path):
+    if tool == "pandas":
+        import pandas as pd
+
+        if case == "load-csv":
+            dates = ["date"] if has_date_column(path) else None
+            op = lambda: pd.read_csv(path, parse_dates=dates)
+        else:
+            op = lambda: pd.read_parquet(path)
+    elif tool == "polars":
+        import polars as pl
+
+        if case == "load-csv":
+            op = lambda: pl.read_csv(path, try_parse_dates=True)
+        else:
+            op = lambda: pl.read_parquet(path)
+    else:
+        raise SystemExit(f"{case} has no peer {tool}")
+    frame, timing = timed(op)
+    return {"rows": len(frame), "columns": len(frame.columns)}, timing
+
+
+def rfm(tool, path):
+    """The same query as Strata's aggregation: drop incomplete rows and rows after the as-of date,
+    then per customer the last and first date, the count, the total; recency, mean, tenure; by id."""
+    if tool == "pandas":
+        import pandas as pd
+
+        log = pd.read_parquet(path)
+        # pyarrow hands dates to pandas as Python objects; a pandas user converts them once.
+        log["date"] = pd.to_datetime(log["date"])
+        as_of = pd.Timestamp(AS_OF)
+
+        def op():
+            df = log.dropna()
+            df = df[df["date"] <= as_of]
+            g = df.groupby("customer_id").agg(
+                last=("date", "max"), first=("date", "min"), frequency=("amount", "size"),
+                monetary_total=("amount", "sum"),
+            )
+            g["recency_days"] = (as_of - g["last"]).dt.days
+            g["monetary_mean"] = g["monetary_total"] / g["frequency"]
+            g["tenure_days"] = (as_of - g["first"]).dt.days
+            return g.reset_index()
+
+    elif tool == "polars":
+        import polars as pl
+
+        log = pl.read_parquet(path)
+
+        def op():
+            return (
+                log.lazy()
+                .drop_nulls()
+                .filter(pl.col("date") <= AS_OF)
+                .group_by("customer_id")
+                .agg(
+                    pl.col("date").max().alias("last_purchase"),
+                    pl.col("date").min().alias("first_purchase"),
+                    pl.len().alias("frequency"),
+                    pl.col("amount").sum().alias("monetary_total"),
+                )
+                .with_columns(
+                    (pl.lit(AS_OF) - pl.col("last_purchase")).dt.total_days().alias("recency_days"),
+                    (pl.col("monetary_total") / pl.col("frequency")).alias("monetary_mean"),
+                    (pl.lit(AS_OF) - pl.col("first_purchase")).dt.total_days().alias("tenure_days"),
+                )
+                .sort("customer_id")
+                .collect()
+            )
+
+    else:
+        raise SystemExit(f"rfm has no peer {tool}")
+    out, timing = timed(op)
+    result = {
+        "customers": len(out),
+        "frequency_sum": float(out["frequency"].sum()),
+        "monetary_total_sum": float(out["monetary_total"].sum()),
+        "recency_days_sum": float(out["recency_days"].sum()),
+    }
+    return result, timing
+
+
+def sklearn_case(case, args):
+    import numpy as np
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+
+    x, segment = customer_matrix(args.input, args.rows)
+    n, d = x.shape
+    if case == "lloyd":
+        from sklearn.cluster._k_means_lloyd import lloyd_iter_chunked_dense
+        from sklearn.cluster._k_means_common import _inertia_dense
+        from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+
+        k = args.k
+        threads = _openmp_effective_n_threads()
+        weights = np.ones(n, dtype=np.float64)
+        centers = np.ascontiguousarray(x[[c * n // k for c in range(k)]])
+        centers_new = np.zeros_like(centers)
+        in_clusters = np.zeros(k, dtype=np.float64)
+        labels = np.full(n, -1, dtype=np.int32)
+        shift = np.zeros(k, dtype=np.float64)
+
+        def step():
+            nonlocal centers, centers_new
+            lloyd_iter_chunked_dense(x, weights, centers, centers_new, in_clusters, labels, shift, threads)
+            centers, centers_new = centers_new, centers
+
+        step()  # first touch, unmeasured, as Strata's
+        seconds = []
+
+        def op():
+            for _ in range(max(args.iterations, 1)):
+                started = time.perf_counter()
+                step()
+                seconds.append(time.perf_counter() - started)
+
+        _, timing = timed(op)
+        # The labels belong to the centres before the last update: the inertia Strata reports.
+        inertia = float(_inertia_dense(x, weights, centers_new, labels, threads))
+        timing["seconds"] = sorted(seconds)[len(seconds) // 2]
+        return {"rows": n, "columns": d, "k": k, "iterations": len(seconds) + 1, "inertia_last": inertia}, timing
+    if case == "kmeans":
+        model = KMeans(n_clusters=args.k, init="k-means++", n_init=args.n_init, tol=1e-4, max_iter=300,
+                       random_state=args.seed, algorithm="lloyd")
+        fitted, timing = timed(lambda: model.fit(x))
+        return {"rows": n, "k": args.k, "inertia": float(fitted.inertia_), "n_iter": int(fitted.n_iter_)}, timing
+    if case == "sweep":
+        lo, hi = args.k_range
+
+        def op():
+            runs = []
+            for k in range(lo, hi + 1):
+                model = KMeans(n_clusters=k, init="k-means++", n_init=args.n_init, tol=1e-4, max_iter=300,
+                               random_state=args.seed, algorithm="lloyd").fit(x)
+                labels = model.labels_
+                sample = args.silhouette_rows if n > args.silhouette_rows else None
+                runs.append({
+                    "k": k,
+                    "inertia": float(model.inertia_),
+                    "silhouette": float(silhouette_score(x, labels, sample_size=sample, random_state=args.seed)),
+                    "calinski_harabasz": float(calinski_harabasz_score(x, labels)),
+                    "davies_bouldin": float(davies_bouldin_score(x, labels)),
+                    "n_iter": int(model.n_iter_),
+                })
+            return runs
+
+        runs, timing = timed(op)
+        return {"rows": n, "runs": runs}, timing
+    if case == "silhouette":
+        exact = n <= args.silhouette_rows
+        sample = None if exact else args.silhouette_rows
+        value, timing = timed(lambda: silhouette_score(x, segment, sample_size=sample, random_state=args.seed))
+        result = {"rows": n, "silhouette": float(value), "exact": exact, "sample_size": n if exact else sample,
+                  "calinski_harabasz": float(calinski_harabasz_score(x, segment)),
+                  "davies_bouldin": float(davies_bouldin_score(x, segment))}
+        return result, timing
+    raise SystemExit(f"{case} has no peer sklearn")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("case")
+    parser.add_argument("--tool", required=True, choices=["pandas", "polars", "sklearn"])
+    parser.add_argument("--input", required=True)
+    parser.add_argument("--k", type=int, default=8)
+    parser.add_argument("--k-range", default="2..12")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rows", type=int)
+    parser.add_argument("--silhouette-rows", type=int, default=50_000)
+    parser.add_argument("--iterations", type=int, default=10)
+    parser.add_argument("--n-init", type=int, default=1)
+    args = parser.parse_args()
+    lo, hi = args.k_range.split("..")
+    args.k_range = (int(lo), int(hi))
+    if args.case in ("load-csv", "load-parquet"):
+        result, timing = load(args.case, args.tool, args.input)
+    elif args.case == "rfm":
+        result, timing = rfm(args.tool, args.input)
+    elif args.tool == "sklearn":
+        result, timing = sklearn_case(args.case, args)
+    else:
+        raise SystemExit(f"{args.case} has no peer {args.tool}")
+    import threadpoolctl
+
+    report = {"case": args.case, "tool": args.tool, "input": args.input, "result": result,
+              "threads": os.cpu_count(), "threadpools": [
+                  {"api": p["internal_api"], "threads": p["num_threads"]} for p in threadpoolctl.threadpool_info()
+              ]}
+    report.update(timing)
+    json.dump(report, sys.stdout)
+    print()
+
+
+if __name__ == "__main__":
+    main()
