@@ -149,6 +149,37 @@ pub struct AssignPartial {
     pub changed: usize,
 }
 
+/// Nearest centre of each lane, ties to the lower centre.
+#[inline(always)]
+fn nearest(block: &[f64], centers: &[f64], d: usize, k: usize, best: &mut [f64; LANES], best_c: &mut [u64; LANES]) {
+    // Four centres at a time: four independent add chains keep the vector units busy, where one
+    // chain would wait on each add's latency. Each lane still adds its terms in column order and
+    // the centres are compared in ascending order, so the result is the scalar loop's.
+    let mut c = 0;
+    while c + CENTRE_GROUP <= k {
+        let acc = group_distances::<CENTRE_GROUP>(block, &centers[c * d..(c + CENTRE_GROUP) * d], d);
+        for (q, acc) in acc.iter().enumerate() {
+            for l in 0..LANES {
+                if acc[l] < best[l] {
+                    best[l] = acc[l];
+                    best_c[l] = (c + q) as u64;
+                }
+            }
+        }
+        c += CENTRE_GROUP;
+    }
+    while c < k {
+        let [acc] = group_distances::<1>(block, &centers[c * d..(c + 1) * d], d);
+        for l in 0..LANES {
+            if acc[l] < best[l] {
+                best[l] = acc[l];
+                best_c[l] = c as u64;
+            }
+        }
+        c += 1;
+    }
+}
+
 /// Centres whose distances the k-means kernel computes together.
 const CENTRE_GROUP: usize = 4;
 
@@ -172,68 +203,104 @@ fn group_distances<const G: usize>(block: &[f64], centers: &[f64], d: usize) -> 
 
 /// Nearest centre of each row of a packed chunk, as `sum_j (x_j - c_j)^2` with a separate multiply
 /// and add per term, in column order, ties to the lower centre: exactly what a scalar loop computes.
-/// Labels, distances, counts, sums and inertia are updated row by row in row order.
+/// Labels and counts are updated row by row; distances and the inertia (summed in row order) only
+/// when `dists` is not empty; the sums per segment in row order (see `add_rows_by_label`).
 #[inline(always)]
 fn assign_chunk_generic(
     packed: &[f64],
     rows: usize,
     d: usize,
     centers: &[f64],
-    labels: &mut [usize],
+    labels: &mut [u32],
     dists: &mut [f64],
     part: &mut AssignPartial,
 ) {
     let k = centers.len() / d;
+    let with_dists = !dists.is_empty();
     for (b, block) in packed.chunks_exact(LANES * d).enumerate() {
         let mut best = [f64::INFINITY; LANES];
         let mut best_c = [0u64; LANES];
-        // Four centres at a time: four independent add chains keep the vector units busy, where one
-        // chain would wait on each add's latency. Each lane still adds its terms in column order and
-        // the centres are compared in ascending order, so the result is the scalar loop's.
-        let mut c = 0;
-        while c + CENTRE_GROUP <= k {
-            let acc = group_distances::<CENTRE_GROUP>(block, &centers[c * d..(c + CENTRE_GROUP) * d], d);
-            for (q, acc) in acc.iter().enumerate() {
-                for l in 0..LANES {
-                    if acc[l] < best[l] {
-                        best[l] = acc[l];
-                        best_c[l] = (c + q) as u64;
-                    }
-                }
-            }
-            c += CENTRE_GROUP;
-        }
-        while c < k {
-            let [acc] = group_distances::<1>(block, &centers[c * d..(c + 1) * d], d);
-            for l in 0..LANES {
-                if acc[l] < best[l] {
-                    best[l] = acc[l];
-                    best_c[l] = c as u64;
-                }
-            }
-            c += 1;
-        }
+        nearest(block, centers, d, k, &mut best, &mut best_c);
         let first = b * LANES;
         for l in 0..LANES.min(rows.saturating_sub(first)) {
             let (row, c) = (first + l, best_c[l] as usize);
-            if labels[row] != c {
+            if labels[row] != c as u32 {
                 part.changed += 1;
-                labels[row] = c;
+                labels[row] = c as u32;
             }
-            dists[row] = best[l];
-            part.inertia += best[l];
+            if with_dists {
+                dists[row] = best[l];
+                part.inertia += best[l];
+            }
             part.counts[c] += 1;
-            for (j, s) in part.sums[c * d..(c + 1) * d].iter_mut().enumerate() {
-                *s += block[j * LANES + l];
-            }
+        }
+    }
+    add_rows_by_label(packed, rows, d, &labels[..rows], &part.counts, &mut part.sums);
+}
+
+/// `sums[c] += row` for every row, in row order within each segment (the order a row-by-row loop
+/// adds them). Adding row by row into `sums` in memory chains every add behind the previous store
+/// of the same cell; instead the rows are grouped by segment (stably) and each segment's sum is
+/// carried in registers.
+#[inline(always)]
+fn add_rows_by_label(packed: &[f64], rows: usize, d: usize, labels: &[u32], counts: &[usize], sums: &mut [f64]) {
+    let mut next: Vec<usize> = Vec::with_capacity(counts.len());
+    let mut start = 0;
+    for &c in counts {
+        next.push(start);
+        start += c;
+    }
+    let mut order = vec![0u32; rows];
+    for (row, &c) in labels.iter().enumerate() {
+        order[next[c as usize]] = row as u32;
+        next[c as usize] += 1;
+    }
+    let mut from = 0;
+    for (c, &count) in counts.iter().enumerate() {
+        let members = &order[from..from + count];
+        from += count;
+        let sum = &mut sums[c * d..(c + 1) * d];
+        macro_rules! fixed {
+            ($($n:literal)*) => {
+                match d {
+                    $($n => add_rows_fixed::<$n>(packed, members, sum.try_into().expect("d columns")),)*
+                    _ => add_rows_any(packed, d, members, sum),
+                }
+            };
+        }
+        fixed!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+    }
+}
+
+#[inline(always)]
+fn add_rows_fixed<const D: usize>(packed: &[f64], members: &[u32], sum: &mut [f64; D]) {
+    let mut acc = *sum;
+    for &row in members {
+        let row = row as usize;
+        let base = row / LANES * LANES * D + row % LANES;
+        for (j, a) in acc.iter_mut().enumerate() {
+            *a += packed[base + j * LANES];
+        }
+    }
+    *sum = acc;
+}
+
+#[inline(always)]
+fn add_rows_any(packed: &[f64], d: usize, members: &[u32], sum: &mut [f64]) {
+    for &row in members {
+        let row = row as usize;
+        let base = row / LANES * LANES * d + row % LANES;
+        for (j, a) in sum.iter_mut().enumerate() {
+            *a += packed[base + j * LANES];
         }
     }
 }
 
 dispatch! {
-    /// k-means E-step over one packed chunk of `rows` rows (see `assign_chunk_generic`).
+    /// k-means E-step over one packed chunk of `rows` rows (see `assign_chunk_generic`); `dists`
+    /// receives each row's squared distance to its centre, unless it is empty.
     pub fn assign_chunk => assign_chunk_generic(
-        packed: &[f64], rows: usize, d: usize, centers: &[f64], labels: &mut [usize], dists: &mut [f64],
+        packed: &[f64], rows: usize, d: usize, centers: &[f64], labels: &mut [u32], dists: &mut [f64],
         part: &mut AssignPartial
     )
 }
@@ -341,7 +408,7 @@ mod tests {
         let centers = random(k, d, 3);
         let p = Packed::new(&x, d);
         for isa in Isa::available() {
-            let mut labels = vec![usize::MAX; n];
+            let mut labels = vec![u32::MAX; n];
             let mut dists = vec![0.0; n];
             let mut part = AssignPartial { sums: vec![0.0; k * d], counts: vec![0; k], inertia: 0.0, changed: 0 };
             assign_chunk(isa, &p.data, n, d, &centers, &mut labels, &mut dists, &mut part);
@@ -356,7 +423,7 @@ mod tests {
                         best = (dd, c);
                     }
                 }
-                assert_eq!(labels[i], best.1, "{isa:?} row {i}");
+                assert_eq!(labels[i] as usize, best.1, "{isa:?} row {i}");
                 assert_eq!(dists[i].to_bits(), best.0.to_bits(), "{isa:?} row {i}");
                 inertia += best.0;
                 for j in 0..d {
@@ -366,6 +433,12 @@ mod tests {
             assert_eq!(part.inertia.to_bits(), inertia.to_bits(), "{isa:?}");
             assert_eq!(part.sums, sums, "{isa:?}");
             assert_eq!(part.changed, n);
+            // Without distances (the Lloyd loop's mode): the same labels, counts and sums.
+            let mut fast_labels = vec![u32::MAX; n];
+            let mut fast = AssignPartial { sums: vec![0.0; k * d], counts: vec![0; k], inertia: 0.0, changed: 0 };
+            assign_chunk(isa, &p.data, n, d, &centers, &mut fast_labels, &mut [], &mut fast);
+            assert_eq!(fast_labels, labels, "{isa:?}");
+            assert_eq!((fast.sums, fast.counts), (part.sums.clone(), part.counts.clone()), "{isa:?}");
             let mut floored = vec![0.0; n];
             let old = vec![f64::INFINITY; n];
             min_distance_chunk(isa, &p.data, d, &centers[..d], &old, &mut floored);

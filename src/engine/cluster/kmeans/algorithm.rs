@@ -39,20 +39,33 @@ fn ordered_sum(values: &[f64]) -> f64 {
 
 /// E-step: nearest centre for every row, with per-segment sums for the M-step; chunks in parallel,
 /// their partial sums reduced in chunk order.
-fn assign(x: &Packed, centers: &[f64], k: usize, labels: &mut [usize], min_dist: &mut [f64]) -> AssignPartial {
+///
+/// With `min_dist`, every row's squared distance to its centre is written and the inertia summed; the
+/// Lloyd loop needs neither until the end (or a segment comes out empty), and skipping them saves
+/// memory traffic every iteration (the inertia is then 0).
+fn assign(x: &Packed, centers: &[f64], k: usize, labels: &mut [u32], min_dist: Option<&mut [f64]>) -> AssignPartial {
     let (d, isa) = (x.d, Isa::detect());
     let empty = || AssignPartial { sums: vec![0.0; k * d], counts: vec![0; k], inertia: 0.0, changed: 0 };
-    let partials: Vec<AssignPartial> = x
-        .data
-        .par_chunks(CHUNK_ROWS * d)
-        .zip(labels.par_chunks_mut(CHUNK_ROWS))
-        .zip(min_dist.par_chunks_mut(CHUNK_ROWS))
-        .map(|((block, labels), dists)| {
-            let mut part = empty();
-            kernels::assign_chunk(isa, block, labels.len(), d, centers, labels, dists, &mut part);
-            part
-        })
-        .collect();
+    let chunk = |block: &[f64], labels: &mut [u32], dists: &mut [f64]| {
+        let mut part = empty();
+        kernels::assign_chunk(isa, block, labels.len(), d, centers, labels, dists, &mut part);
+        part
+    };
+    let partials: Vec<AssignPartial> = match min_dist {
+        Some(min_dist) => x
+            .data
+            .par_chunks(CHUNK_ROWS * d)
+            .zip(labels.par_chunks_mut(CHUNK_ROWS))
+            .zip(min_dist.par_chunks_mut(CHUNK_ROWS))
+            .map(|((block, labels), dists)| chunk(block, labels, dists))
+            .collect(),
+        None => x
+            .data
+            .par_chunks(CHUNK_ROWS * d)
+            .zip(labels.par_chunks_mut(CHUNK_ROWS))
+            .map(|(block, labels)| chunk(block, labels, &mut []))
+            .collect(),
+    };
     let mut total = empty();
     for p in partials {
         for (t, s) in total.sums.iter_mut().zip(&p.sums) {
@@ -133,7 +146,7 @@ fn lloyd(
 ) -> Result<SingleRun, ClusterError> {
     let (n, d, k) = (packed.rows, packed.d, params.k);
     let mut centers = kmeans_plus_plus(x, packed, k, rng);
-    let mut labels = vec![usize::MAX; n];
+    let mut labels = vec![u32::MAX; n];
     let mut min_dist = vec![0.0; n];
     let mut n_iter = 0;
     let mut converged = false;
@@ -142,7 +155,11 @@ fn lloyd(
             return Err(ClusterError::Cancelled);
         }
         n_iter += 1;
-        let a = assign(packed, &centers, k, &mut labels, &mut min_dist);
+        let a = assign(packed, &centers, k, &mut labels, None);
+        if a.counts.contains(&0) {
+            // The distances an empty segment's relocation needs: same centres, same assignment.
+            assign(packed, &centers, k, &mut labels, Some(&mut min_dist));
+        }
         let new_centers = update_centers(x, d, &a, &min_dist);
         let shift: f64 = centers.iter().zip(&new_centers).map(|(a, b)| (a - b) * (a - b)).sum();
         centers = new_centers;
@@ -154,14 +171,15 @@ fn lloyd(
     // A last E-step so labels and inertia belong to the final centres. Should a segment come out
     // empty, its centre moves onto a far row (which then belongs to it) and rows are assigned again;
     // k <= distinct rows guarantees such rows exist.
-    let mut a = assign(packed, &centers, k, &mut labels, &mut min_dist);
+    let mut a = assign(packed, &centers, k, &mut labels, Some(&mut min_dist));
     for _ in 0..k {
         if a.counts.iter().all(|&c| c > 0) {
             break;
         }
         relocate_empty(x, d, &a.counts, &min_dist, &mut centers);
-        a = assign(packed, &centers, k, &mut labels, &mut min_dist);
+        a = assign(packed, &centers, k, &mut labels, Some(&mut min_dist));
     }
+    let labels = labels.into_iter().map(|l| l as usize).collect();
     Ok(SingleRun { labels, centers, inertia: a.inertia, n_iter, converged })
 }
 
@@ -184,7 +202,7 @@ fn update_centers(x: &[f64], d: usize, a: &AssignPartial, min_dist: &[f64]) -> V
 pub struct LloydState {
     x: Vec<f64>,
     packed: Packed,
-    labels: Vec<usize>,
+    labels: Vec<u32>,
     min_dist: Vec<f64>,
 }
 
@@ -195,15 +213,24 @@ impl LloydState {
         let flat: Vec<f64> = x.iter().copied().collect();
         let packed = Packed::new(&flat, x.ncols());
         let n = x.nrows();
-        Ok(LloydState { x: flat, packed, labels: vec![usize::MAX; n], min_dist: vec![0.0; n] })
+        Ok(LloydState { x: flat, packed, labels: vec![u32::MAX; n], min_dist: vec![0.0; n] })
     }
 
     /// One Lloyd iteration from `centers` (k x d, row-major): assigns every row and returns the new
-    /// centres and the inertia of the assignment.
-    pub fn iterate(&mut self, centers: &[f64]) -> (Vec<f64>, f64) {
+    /// centres.
+    pub fn iterate(&mut self, centers: &[f64]) -> Vec<f64> {
         let k = centers.len() / self.packed.d;
-        let a = assign(&self.packed, centers, k, &mut self.labels, &mut self.min_dist);
-        (update_centers(&self.x, self.packed.d, &a, &self.min_dist), a.inertia)
+        let a = assign(&self.packed, centers, k, &mut self.labels, None);
+        if a.counts.contains(&0) {
+            assign(&self.packed, centers, k, &mut self.labels, Some(&mut self.min_dist));
+        }
+        update_centers(&self.x, self.packed.d, &a, &self.min_dist)
+    }
+
+    /// The inertia of assigning every row to its nearest centre.
+    pub fn inertia(&mut self, centers: &[f64]) -> f64 {
+        let k = centers.len() / self.packed.d;
+        assign(&self.packed, centers, k, &mut self.labels, Some(&mut self.min_dist)).inertia
     }
 }
 
