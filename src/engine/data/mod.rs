@@ -158,7 +158,9 @@ fn read_bytes(path: &Path, limit: Option<u64>) -> Result<Vec<u8>, DataError> {
     use std::io::Read;
     let io = |source| DataError::Io { path: path.to_path_buf(), source };
     let file = std::fs::File::open(path).map_err(io)?;
-    let mut bytes = Vec::new();
+    // Sized from the file's length, so reading never regrows (and recopies) the buffer.
+    let size = file.metadata().map_or(0, |m| m.len());
+    let mut bytes = Vec::with_capacity(limit.map_or(size, |l| l.min(size)) as usize + 1);
     match limit {
         Some(limit) => {
             file.take(limit).read_to_end(&mut bytes).map_err(io)?;
