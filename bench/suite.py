@@ -138,8 +138,9 @@ def main():
             peer_mb = statistics.median(r["peak_mb"] - r["rss_before_mb"] for r in reports)
             if case == "sweep":
                 a, b = sweep_inertia(ours), sweep_inertia(reports)
-                worst = max((a[k] / b[k] - 1, k) for k in a if k in b)
-                agreement = f"inertia per k at most {100 * worst[0]:+.2f}% vs peer (k = {worst[1]})"
+                gaps = sorted((100 * (a[k] / b[k] - 1), k) for k in a if k in b)
+                agreement = (f"median inertia per k from {gaps[0][0]:+.2f}% (k = {gaps[0][1]}) to "
+                             f"{gaps[-1][0]:+.2f}% (k = {gaps[-1][1]}) of the peer's")
             elif case == "kmeans":
                 a = statistics.median(r["result"]["inertia"] for r in ours)
                 b = statistics.median(r["result"]["inertia"] for r in reports)
@@ -148,11 +149,16 @@ def main():
                 agreement = f"median inertia {100 * (a / b - 1):+.2f}% vs peer ({iters[0]:.0f} vs {iters[1]:.0f} iterations)"
             else:
                 agreement = check(case, ours[-1], reports[-1])
-            row = {"case": case, "file": file, "peer": peer, "strata_s": strata_s, "peer_s": peer_s,
+            shown = file + (f" (first {options['rows']:,} rows)" if "rows" in options else "")
+            if case == "silhouette" and "rows" not in options:
+                shown += f" (sample of {options['silhouette-rows']:,})"
+            if case == "sweep":
+                shown += f" (k {options['k-range']}, n_init {options['n-init']}, silhouette on {options['silhouette-rows']:,})"
+            row = {"case": case, "file": shown, "peer": peer, "strata_s": strata_s, "peer_s": peer_s,
                    "ratio": peer_s / strata_s if strata_s > 0 else float("inf"),
                    "strata_mb": strata_mb, "peer_mb": peer_mb, "agreement": agreement}
             rows.append(row)
-            print(f"{case:13} {file:34} {peer:8} strata {strata_s:9.4f} s  {peer} {peer_s:9.4f} s  "
+            print(f"{case:13} {shown:34} {peer:8} strata {strata_s:9.4f} s  {peer} {peer_s:9.4f} s  "
                   f"{row['ratio']:6.1f}x  mem {strata_mb:7.1f} / {peer_mb:7.1f} MB  {agreement}",
                   file=sys.stderr, flush=True)
 

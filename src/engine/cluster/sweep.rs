@@ -243,6 +243,28 @@ mod tests {
     }
 
     #[test]
+    fn a_sweep_is_identical_on_one_two_and_three_threads_exact_and_sampled() {
+        // Skewed data (cubes of uniforms), so k-means takes many iterations, with more rows than
+        // the silhouette sample, so the sampled path and the parallel kernels are all exercised.
+        let mut rng = crate::engine::rng::SeededRng::new(9);
+        let n = 9_000;
+        let values: Vec<f64> = (0..n * 3).map(|_| rng.next_f64().powi(3) * 10.0).collect();
+        let x = ndarray::Array2::from_shape_vec((n, 3), values).unwrap();
+        let params = KMeansParams::new(2).seed(4).n_init(2);
+        let on = |threads: usize, silhouette_rows: usize| {
+            rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| {
+                sweep_with_silhouette_rows(x.view(), 2, 6, &params, silhouette_rows, &JobContext::inline()).unwrap()
+            })
+        };
+        for silhouette_rows in [n, 2_000] {
+            let one = on(1, silhouette_rows);
+            assert_eq!(one, on(2, silhouette_rows));
+            assert_eq!(one, on(3, silhouette_rows));
+            assert_eq!(one.runs[0].silhouette_detail.as_ref().unwrap().exact, silhouette_rows == n);
+        }
+    }
+
+    #[test]
     fn knee_of_a_clear_elbow() {
         let runs: Vec<SweepRun> = [100.0, 40.0, 12.0, 10.0, 9.0, 8.5]
             .iter()
