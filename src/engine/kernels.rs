@@ -432,14 +432,7 @@ mod avx512 {
 #[inline(always)]
 fn min_distance_chunk_generic(packed: &[f64], d: usize, center: &[f64], old: &[f64], out: &mut [f64]) {
     for (b, block) in packed.chunks_exact(LANES * d).enumerate() {
-        let mut acc = [0.0f64; LANES];
-        for (j, &cj) in center.iter().enumerate() {
-            let xs: &[f64; LANES] = block[j * LANES..(j + 1) * LANES].try_into().expect("block column");
-            for l in 0..LANES {
-                let diff = xs[l] - cj;
-                acc[l] += diff * diff;
-            }
-        }
+        let [acc] = group_distances::<1>(block, center, d);
         let first = b * LANES;
         for l in 0..LANES.min(out.len().saturating_sub(first)) {
             out[first + l] = old[first + l].min(acc[l]);
@@ -464,34 +457,33 @@ fn distance_sums_generic(rows: &[f64], d: usize, blocks: &[f64], count: usize, t
     for (r, row) in rows.chunks_exact(d).enumerate() {
         let mut sums = [0.0f64; LANES];
         for block in blocks.chunks_exact(LANES * d).take(full) {
-            let mut acc = [0.0f64; LANES];
-            for (j, &v) in row.iter().enumerate() {
-                let xs: &[f64; LANES] = block[j * LANES..(j + 1) * LANES].try_into().expect("block column");
-                for l in 0..LANES {
-                    let diff = xs[l] - v;
-                    acc[l] = diff.mul_add(diff, acc[l]);
-                }
-            }
+            let acc = fused_squared_distances(block, row);
             for l in 0..LANES {
                 sums[l] += acc[l].sqrt();
             }
         }
         if tail > 0 {
-            let block = &blocks[full * LANES * d..(full + 1) * LANES * d];
-            let mut acc = [0.0f64; LANES];
-            for (j, &v) in row.iter().enumerate() {
-                let xs: &[f64; LANES] = block[j * LANES..(j + 1) * LANES].try_into().expect("block column");
-                for l in 0..LANES {
-                    let diff = xs[l] - v;
-                    acc[l] = diff.mul_add(diff, acc[l]);
-                }
-            }
+            let acc = fused_squared_distances(&blocks[full * LANES * d..(full + 1) * LANES * d], row);
             for l in 0..tail {
                 sums[l] += acc[l].sqrt();
             }
         }
         totals[r] += ((sums[0] + sums[1]) + (sums[2] + sums[3])) + ((sums[4] + sums[5]) + (sums[6] + sums[7]));
     }
+}
+
+/// Squared distances of a packed block's rows to `row`, each term fused (`mul_add`), in column order.
+#[inline(always)]
+fn fused_squared_distances(block: &[f64], row: &[f64]) -> [f64; LANES] {
+    let mut acc = [0.0f64; LANES];
+    for (j, &v) in row.iter().enumerate() {
+        let xs: &[f64; LANES] = block[j * LANES..(j + 1) * LANES].try_into().expect("block column");
+        for l in 0..LANES {
+            let diff = xs[l] - v;
+            acc[l] = diff.mul_add(diff, acc[l]);
+        }
+    }
+    acc
 }
 
 dispatch! {
