@@ -1,5 +1,5 @@
-//! `strata bench`: deterministic benchmark data and one timed case per process, for `bench/run`,
-//! which runs each case beside its Python peer (`bench/peers.py`) and tabulates the ratios.
+//! `strata bench`: deterministic benchmark data and one timed case per process, for `benches/run`,
+//! which runs each case beside its Python peer (`benches/peers.py`) and tabulates the ratios.
 //!
 //! A case prints one JSON object: the seconds of the timed operation only (inputs are loaded before
 //! the clock starts, except in the load cases), the process's resident memory before it, the peak

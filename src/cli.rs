@@ -52,7 +52,7 @@ pub enum Command {
     Run(RunArgs),
     /// Run the built-in demo project headless and print its sweep and segments.
     Demo(DemoArgs),
-    /// Benchmark building blocks for bench/run: generate data, time one case (prints JSON).
+    /// Benchmark building blocks for benches/run: generate data, time one case (prints JSON).
     Bench(BenchArgs),
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs Strata's benchmark cases beside their Python peers on the same generated files: each case in
 a fresh process, Strata and each peer alternating, several times; prints medians, ratios, peak
-memory and whether the answers agree. Started by bench/run, which makes the environment."""
+memory and whether the answers agree. Started by benches/run, which makes the environment."""
 
 import argparse
 import json

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The Python peers of Strata's benchmark cases (`strata bench case`): the same files, the same work,
-and a JSON report of the same shape on stdout, so bench/suite.py can put them side by side.
+and a JSON report of the same shape on stdout, so benches/suite.py can put them side by side.
 
 usage: peers.py CASE --tool {pandas,polars,sklearn} --input FILE [--k N] [--k-range A..B] [--seed N]
                 [--rows N] [--silhouette-rows N] [--iterations N]
