@@ -197,6 +197,7 @@ pub fn load_source(
 }
 
 /// The customer table and what happened building it.
+#[derive(Clone)]
 pub struct CustomerTable {
     /// One row per customer.
     pub frame: DataFrame,
@@ -352,10 +353,111 @@ pub fn fingerprint_segments(segments: &[Option<usize>]) -> String {
     assignment_fingerprint(&encoded)
 }
 
+/// The fingerprint of a source's bytes, read as a stream (what `load_source` reports).
+fn source_fingerprint(spec: &SourceSpec, resolver: &SourceResolver) -> Result<String, PipelineError> {
+    match &spec.source {
+        DataSource::DemoTransactions => Ok(fingerprint_bytes(DEMO_TRANSACTIONS)),
+        DataSource::File(stored) => {
+            let path = resolver.resolve(stored)?;
+            let io = |source| DataError::Io { path: path.clone(), source };
+            let file = std::fs::File::open(&path).map_err(io)?;
+            Ok(blake3::Hasher::new().update_reader(file).map_err(io)?.finalize().to_hex().to_string())
+        }
+    }
+}
+
+/// The results of the slow stages of the last run, each under a key of everything it depends on
+/// (the sources' bytes, the spec's parts), so a run that changes only k reads no file and sweeps
+/// nothing again, and one that changes only the recipe reads no file. Shared with jobs through `Arc`.
+#[derive(Default)]
+pub struct StageCache {
+    table: std::sync::Mutex<Option<(String, CustomerTable)>>,
+    sweep: std::sync::Mutex<Option<(String, SweepResult)>>,
+    hits: std::sync::Mutex<StageHits>,
+}
+
+/// How often each cached stage was reused.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StageHits {
+    /// Customer tables reused.
+    pub table: usize,
+    /// Sweeps reused.
+    pub sweep: usize,
+}
+
+impl StageCache {
+    /// Reuse counts so far.
+    pub fn hits(&self) -> StageHits {
+        self.hits.lock().map(|h| *h).unwrap_or_default()
+    }
+
+    fn table(
+        &self,
+        key: &str,
+        build: impl FnOnce() -> Result<CustomerTable, PipelineError>,
+    ) -> Result<CustomerTable, PipelineError> {
+        if let Ok(slot) = self.table.lock()
+            && let Some((cached_key, table)) = slot.as_ref()
+            && cached_key == key
+        {
+            if let Ok(mut hits) = self.hits.lock() {
+                hits.table += 1;
+            }
+            return Ok(table.clone());
+        }
+        let table = build()?;
+        if let Ok(mut slot) = self.table.lock() {
+            *slot = Some((key.to_string(), table.clone()));
+        }
+        Ok(table)
+    }
+
+    fn sweep(
+        &self,
+        key: &str,
+        run: impl FnOnce() -> Result<SweepResult, PipelineError>,
+    ) -> Result<SweepResult, PipelineError> {
+        if let Ok(slot) = self.sweep.lock()
+            && let Some((cached_key, result)) = slot.as_ref()
+            && cached_key == key
+        {
+            if let Ok(mut hits) = self.hits.lock() {
+                hits.sweep += 1;
+            }
+            return Ok(result.clone());
+        }
+        let result = run()?;
+        if let Ok(mut slot) = self.sweep.lock() {
+            *slot = Some((key.to_string(), result.clone()));
+        }
+        Ok(result)
+    }
+}
+
+/// A cache key: the JSON of everything a stage depends on (deterministic for these types).
+fn stage_key(parts: impl Serialize) -> String {
+    serde_json::to_string(&parts).unwrap_or_default()
+}
+
 /// Runs the whole pipeline: customer table, recipe, optional sweep, fit at k.
 pub fn run(spec: &PipelineSpec, resolver: &SourceResolver, ctx: &JobContext) -> Result<PipelineResult, PipelineError> {
+    run_cached(spec, resolver, ctx, &StageCache::default())
+}
+
+/// As [`run`], reusing and refreshing the stages kept in `cache`.
+pub fn run_cached(
+    spec: &PipelineSpec,
+    resolver: &SourceResolver,
+    ctx: &JobContext,
+    cache: &StageCache,
+) -> Result<PipelineResult, PipelineError> {
     ctx.progress.report("load", 0.0);
-    let table = build_customer_table(spec, resolver)?;
+    let mut fingerprints = vec![source_fingerprint(&spec.source, resolver)?];
+    if let Some(attributes) = &spec.attributes {
+        fingerprints.push(source_fingerprint(attributes, resolver)?);
+    }
+    let table_key = stage_key((&fingerprints, &spec.source, &spec.table, &spec.attributes, &spec.duplicate_ids));
+    let table = cache.table(&table_key, || build_customer_table(spec, resolver))?;
     let mut warnings = table.warnings;
     check_cancel(ctx)?;
     ctx.progress.report("features", 0.0);
@@ -371,7 +473,10 @@ pub fn run(spec: &PipelineSpec, resolver: &SourceResolver, ctx: &JobContext) -> 
     let params = spec.kmeans_params();
     let sweep = match spec.model.k_range {
         Some((lo, hi)) => {
-            let result = sweep(matrix.values.view(), lo, hi, params, ctx)?;
+            // Everything the sweep depends on; k itself only picks the fit below.
+            let sweep_params = KMeansParams { k: lo, ..params.clone() };
+            let key = stage_key((&table_key, &spec.role_overrides, &spec.recipe, (lo, hi), &sweep_params));
+            let result = cache.sweep(&key, || Ok(sweep(matrix.values.view(), lo, hi, params, ctx)?))?;
             warnings.extend(result.warnings.iter().cloned());
             Some(result)
         }
@@ -430,4 +535,45 @@ pub fn assignments_frame(result: &PipelineResult, id_column: Option<&str>) -> Re
         None => Column::new("row".into(), (1..=result.customers.height() as u64).collect::<Vec<_>>()),
     };
     Ok(DataFrame::new_infer_height(vec![first, segment])?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::features::Scaling;
+
+    fn demo_spec() -> PipelineSpec {
+        let mut spec = crate::engine::project::parse(crate::cli::DEMO_PROJECT).unwrap().project.spec;
+        spec.model.k_range = Some((2, 4));
+        spec
+    }
+
+    #[test]
+    fn changing_k_reuses_the_table_and_the_sweep_and_gives_what_a_fresh_run_gives() {
+        let (cache, resolver, ctx) =
+            (StageCache::default(), SourceResolver::user_chosen(Path::new(".")), JobContext::inline());
+        let spec = demo_spec();
+        let first = run_cached(&spec, &resolver, &ctx, &cache).unwrap();
+        assert_eq!(cache.hits(), StageHits::default());
+
+        let mut other_k = spec.clone();
+        let Algorithm::KMeans(params) = &mut other_k.model.algorithm;
+        params.k = 3;
+        let cached = run_cached(&other_k, &resolver, &ctx, &cache).unwrap();
+        assert_eq!(cache.hits(), StageHits { table: 1, sweep: 1 });
+        assert_eq!(cached.sweep, first.sweep);
+        let fresh = run(&other_k, &resolver, &ctx).unwrap();
+        assert_eq!(cached.assignment_fingerprint, fresh.assignment_fingerprint);
+        assert_eq!(cached.sweep, fresh.sweep);
+        assert_eq!(cached.fit.sizes.len(), 3);
+
+        // Another scaling: the table is reused, the sweep is not.
+        let mut other_recipe = other_k.clone();
+        for feature in &mut other_recipe.recipe.features {
+            feature.scaling = Scaling::Robust;
+        }
+        let rescaled = run_cached(&other_recipe, &resolver, &ctx, &cache).unwrap();
+        assert_eq!(cache.hits(), StageHits { table: 2, sweep: 1 });
+        assert_ne!(rescaled.sweep, first.sweep);
+    }
 }
