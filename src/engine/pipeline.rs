@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::NaiveDate;
 use polars::prelude::*;
@@ -371,9 +372,8 @@ fn source_fingerprint(spec: &SourceSpec, resolver: &SourceResolver) -> Result<St
 /// nothing again, and one that changes only the recipe reads no file. Shared with jobs through `Arc`.
 #[derive(Default)]
 pub struct StageCache {
-    table: std::sync::Mutex<Option<(String, CustomerTable)>>,
-    sweep: std::sync::Mutex<Option<(String, SweepResult)>>,
-    hits: std::sync::Mutex<StageHits>,
+    table: CachedStage<CustomerTable>,
+    sweep: CachedStage<SweepResult>,
 }
 
 /// How often each cached stage was reused.
@@ -388,49 +388,37 @@ pub struct StageHits {
 impl StageCache {
     /// Reuse counts so far.
     pub fn hits(&self) -> StageHits {
-        self.hits.lock().map(|h| *h).unwrap_or_default()
+        StageHits { table: self.table.hits.load(Ordering::Relaxed), sweep: self.sweep.hits.load(Ordering::Relaxed) }
     }
+}
 
-    fn table(
-        &self,
-        key: &str,
-        build: impl FnOnce() -> Result<CustomerTable, PipelineError>,
-    ) -> Result<CustomerTable, PipelineError> {
-        if let Ok(slot) = self.table.lock()
-            && let Some((cached_key, table)) = slot.as_ref()
+/// One stage's last result under its key, and how often it was reused.
+struct CachedStage<T> {
+    entry: std::sync::Mutex<Option<(String, T)>>,
+    hits: AtomicUsize,
+}
+
+impl<T> Default for CachedStage<T> {
+    fn default() -> Self {
+        Self { entry: std::sync::Mutex::new(None), hits: AtomicUsize::new(0) }
+    }
+}
+
+impl<T: Clone> CachedStage<T> {
+    /// The kept result when `key` matches, otherwise `build`'s, which is then kept.
+    fn get_or_build(&self, key: &str, build: impl FnOnce() -> Result<T, PipelineError>) -> Result<T, PipelineError> {
+        if let Ok(entry) = self.entry.lock()
+            && let Some((cached_key, value)) = entry.as_ref()
             && cached_key == key
         {
-            if let Ok(mut hits) = self.hits.lock() {
-                hits.table += 1;
-            }
-            return Ok(table.clone());
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(value.clone());
         }
-        let table = build()?;
-        if let Ok(mut slot) = self.table.lock() {
-            *slot = Some((key.to_string(), table.clone()));
+        let value = build()?;
+        if let Ok(mut entry) = self.entry.lock() {
+            *entry = Some((key.to_string(), value.clone()));
         }
-        Ok(table)
-    }
-
-    fn sweep(
-        &self,
-        key: &str,
-        run: impl FnOnce() -> Result<SweepResult, PipelineError>,
-    ) -> Result<SweepResult, PipelineError> {
-        if let Ok(slot) = self.sweep.lock()
-            && let Some((cached_key, result)) = slot.as_ref()
-            && cached_key == key
-        {
-            if let Ok(mut hits) = self.hits.lock() {
-                hits.sweep += 1;
-            }
-            return Ok(result.clone());
-        }
-        let result = run()?;
-        if let Ok(mut slot) = self.sweep.lock() {
-            *slot = Some((key.to_string(), result.clone()));
-        }
-        Ok(result)
+        Ok(value)
     }
 }
 
@@ -457,7 +445,7 @@ pub fn run_cached(
         fingerprints.push(source_fingerprint(attributes, resolver)?);
     }
     let table_key = stage_key((&fingerprints, &spec.source, &spec.table, &spec.attributes, &spec.duplicate_ids));
-    let table = cache.table(&table_key, || build_customer_table(spec, resolver))?;
+    let table = cache.table.get_or_build(&table_key, || build_customer_table(spec, resolver))?;
     let mut warnings = table.warnings;
     check_cancel(ctx)?;
     ctx.progress.report("features", 0.0);
@@ -476,7 +464,7 @@ pub fn run_cached(
             // Everything the sweep depends on; k itself only picks the fit below.
             let sweep_params = KMeansParams { k: lo, ..params.clone() };
             let key = stage_key((&table_key, &spec.role_overrides, &spec.recipe, (lo, hi), &sweep_params));
-            let result = cache.sweep(&key, || Ok(sweep(matrix.values.view(), lo, hi, params, ctx)?))?;
+            let result = cache.sweep.get_or_build(&key, || Ok(sweep(matrix.values.view(), lo, hi, params, ctx)?))?;
             warnings.extend(result.warnings.iter().cloned());
             Some(result)
         }
