@@ -170,29 +170,30 @@ pub struct LoadedSource {
     pub fingerprint: String,
 }
 
-/// Reads a source (only `columns`, where given); the fingerprint is of the file's bytes.
-pub fn load_source(
+/// Reads a source's table (only `columns`, where given).
+fn read_source(
     spec: &SourceSpec,
     resolver: &SourceResolver,
     columns: Option<&[String]>,
-) -> Result<LoadedSource, PipelineError> {
+) -> Result<LoadedTable, PipelineError> {
+    Ok(match &spec.source {
+        DataSource::DemoTransactions => {
+            read_text_columns(DEMO_TRANSACTIONS, Path::new(DEMO_TRANSACTIONS_NAME), &spec.read_options, columns)?
+        }
+        DataSource::File(stored) => read_table_columns(&resolver.resolve(stored)?, &spec.read_options, columns)?,
+    })
+}
+
+/// The fingerprint of a source's bytes, hashed as a stream: a file is never held in memory beside
+/// the table parsed from it.
+fn source_fingerprint(spec: &SourceSpec, resolver: &SourceResolver) -> Result<String, PipelineError> {
     match &spec.source {
-        DataSource::DemoTransactions => Ok(LoadedSource {
-            table: read_text_columns(
-                DEMO_TRANSACTIONS,
-                Path::new(DEMO_TRANSACTIONS_NAME),
-                &spec.read_options,
-                columns,
-            )?,
-            fingerprint: fingerprint_bytes(DEMO_TRANSACTIONS),
-        }),
+        DataSource::DemoTransactions => Ok(fingerprint_bytes(DEMO_TRANSACTIONS)),
         DataSource::File(stored) => {
             let path = resolver.resolve(stored)?;
-            // Hashed as a stream: the file is never held in memory beside the table parsed from it.
             let io = |source| DataError::Io { path: path.clone(), source };
             let file = std::fs::File::open(&path).map_err(io)?;
-            let fingerprint = blake3::Hasher::new().update_reader(file).map_err(io)?.finalize().to_hex().to_string();
-            Ok(LoadedSource { table: read_table_columns(&path, &spec.read_options, columns)?, fingerprint })
+            Ok(blake3::Hasher::new().update_reader(file).map_err(io)?.finalize().to_hex().to_string())
         }
     }
 }
@@ -212,12 +213,29 @@ pub struct CustomerTable {
 
 /// Stage 1: sources to one row per customer.
 pub fn build_customer_table(spec: &PipelineSpec, resolver: &SourceResolver) -> Result<CustomerTable, PipelineError> {
+    build_customer_table_with(spec, resolver, None)
+}
+
+/// Stage 1 with the sources' fingerprints already known (main, then attributes), so they are not
+/// hashed again; `None` hashes them here.
+fn build_customer_table_with(
+    spec: &PipelineSpec,
+    resolver: &SourceResolver,
+    known_fingerprints: Option<&[String]>,
+) -> Result<CustomerTable, PipelineError> {
+    let fingerprint_of = |source: &SourceSpec, index: usize| match known_fingerprints.and_then(|k| k.get(index)) {
+        Some(known) => Ok(known.clone()),
+        None => source_fingerprint(source, resolver),
+    };
     // A transaction log needs three columns: the others are not typed (text) or not read (Parquet).
     let needed = match &spec.table {
         TableKind::TransactionLog(t) => Some(vec![t.customer_id.clone(), t.date.clone(), t.amount.clone()]),
         TableKind::CustomerTable { .. } => None,
     };
-    let main = load_source(&spec.source, resolver, needed.as_deref())?;
+    let main = LoadedSource {
+        fingerprint: fingerprint_of(&spec.source, 0)?,
+        table: read_source(&spec.source, resolver, needed.as_deref())?,
+    };
     let mut warnings = main.table.warnings.clone();
     let mut fingerprints = vec![main.fingerprint];
     let (mut frame, as_of) = match &spec.table {
@@ -239,7 +257,10 @@ pub fn build_customer_table(spec: &PipelineSpec, resolver: &SourceResolver) -> R
             column: "(customer id)".into(),
             problem: "is needed to join an attribute table; set the customer id column".into(),
         })?;
-        let loaded = load_source(attributes, resolver, None)?;
+        let loaded = LoadedSource {
+            fingerprint: fingerprint_of(attributes, 1)?,
+            table: read_source(attributes, resolver, None)?,
+        };
         warnings.extend(loaded.table.warnings.iter().cloned());
         fingerprints.push(loaded.fingerprint);
         let (joined, join_warnings) = join_attributes(&frame, &loaded.table.frame, id)?;
@@ -354,19 +375,6 @@ pub fn fingerprint_segments(segments: &[Option<usize>]) -> String {
     assignment_fingerprint(&encoded)
 }
 
-/// The fingerprint of a source's bytes, read as a stream (what `load_source` reports).
-fn source_fingerprint(spec: &SourceSpec, resolver: &SourceResolver) -> Result<String, PipelineError> {
-    match &spec.source {
-        DataSource::DemoTransactions => Ok(fingerprint_bytes(DEMO_TRANSACTIONS)),
-        DataSource::File(stored) => {
-            let path = resolver.resolve(stored)?;
-            let io = |source| DataError::Io { path: path.clone(), source };
-            let file = std::fs::File::open(&path).map_err(io)?;
-            Ok(blake3::Hasher::new().update_reader(file).map_err(io)?.finalize().to_hex().to_string())
-        }
-    }
-}
-
 /// The results of the slow stages of the last run, each under a key of everything it depends on
 /// (the sources' bytes, the spec's parts), so a run that changes only k reads no file and sweeps
 /// nothing again, and one that changes only the recipe reads no file. Shared with jobs through `Arc`.
@@ -445,7 +453,8 @@ pub fn run_cached(
         fingerprints.push(source_fingerprint(attributes, resolver)?);
     }
     let table_key = stage_key((&fingerprints, &spec.source, &spec.table, &spec.attributes, &spec.duplicate_ids));
-    let table = cache.table.get_or_build(&table_key, || build_customer_table(spec, resolver))?;
+    let table =
+        cache.table.get_or_build(&table_key, || build_customer_table_with(spec, resolver, Some(&fingerprints)))?;
     let mut warnings = table.warnings;
     check_cancel(ctx)?;
     ctx.progress.report("features", 0.0);
