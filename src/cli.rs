@@ -26,13 +26,16 @@ use crate::engine::project::{self, Project, SegmentNote, StoredResults};
 /// The built-in demo project (CDNOW, segmented on log-scaled, standardised RFM).
 pub const DEMO_PROJECT: &str = include_str!("../projects/cdnow-demo.strata");
 
-/// Strata: customer segmentation. Without a command, opens the built-in demo project.
+/// Strata: customer segmentation. Without a command, opens the window on the built-in demo project
+/// (or on PROJECT).
 #[derive(Debug, Parser)]
-#[command(name = "strata", version, about)]
+#[command(name = "strata", version, about, args_conflicts_with_subcommands = true)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// A project file to open in the window.
+    pub project: Option<PathBuf>,
 }
 
 /// The subcommands.
@@ -110,6 +113,22 @@ pub enum BenchCommand {
         /// k-means initialisations (kmeans, sweep).
         #[arg(long, default_value_t = 1)]
         n_init: usize,
+    },
+    /// The CPU time of one frame of each screen with a customer table loaded (prints JSON).
+    #[cfg(feature = "gui")]
+    Frame {
+        /// Customer table to open (as a user would, through the Data screen's open path).
+        #[arg(long)]
+        input: PathBuf,
+        /// Number of segments.
+        #[arg(long, default_value_t = 8)]
+        k: usize,
+        /// k range of the sweep shown on the Model screen.
+        #[arg(long, value_parser = parse_k_range, default_value = "2..8")]
+        k_range: (usize, usize),
+        /// Frames timed per screen (after three unmeasured ones).
+        #[arg(long, default_value_t = 30)]
+        frames: usize,
     },
 }
 
@@ -563,7 +582,25 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Run(args)) => run_project(args),
         Some(Command::Demo(args)) => demo(args),
         Some(Command::Bench(args)) => bench(args),
+        None => open_window(cli.project),
+    }
+}
+
+#[cfg(feature = "gui")]
+fn open_window(project: Option<PathBuf>) -> Result<(), CliError> {
+    let start = project.map_or(crate::app::StartProject::Demo, crate::app::StartProject::File);
+    crate::app::run_window(start).map_err(CliError)
+}
+
+/// Built without the window: the demo runs headless, and a project is re-run as `strata run` does.
+#[cfg(not(feature = "gui"))]
+fn open_window(project: Option<PathBuf>) -> Result<(), CliError> {
+    match project {
         None => demo(DemoArgs::default()),
+        Some(project) => Err(CliError(format!(
+            "this strata was built without the window (the gui feature); re-run the project with `strata run {}`",
+            project.display()
+        ))),
     }
 }
 
@@ -589,6 +626,12 @@ fn bench(args: BenchArgs) -> Result<(), CliError> {
                 n_init,
             };
             let report = crate::bench::run_case(&case, &input, &options).map_err(failed)?;
+            println!("{report}");
+            Ok(())
+        }
+        #[cfg(feature = "gui")]
+        BenchCommand::Frame { input, k, k_range, frames } => {
+            let report = crate::app::frame_bench::measure(&input, k, k_range, frames).map_err(CliError)?;
             println!("{report}");
             Ok(())
         }

@@ -5,6 +5,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "gui")]
+pub mod app;
 pub mod bench;
 pub mod cli;
 pub mod engine;

@@ -171,7 +171,7 @@ pub struct LoadedSource {
 }
 
 /// Reads a source's table (only `columns`, where given).
-fn read_source(
+pub fn read_source(
     spec: &SourceSpec,
     resolver: &SourceResolver,
     columns: Option<&[String]>,

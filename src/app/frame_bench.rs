@@ -1,0 +1,98 @@
+//! The CPU time of one frame of each screen with a large customer table loaded: the app is built
+//! headless on an egui context, the data goes through the same open-data path a user takes, and each
+//! screen is drawn and tessellated repeatedly (what a frame costs before the GPU).
+
+use std::path::Path;
+
+use eframe::egui;
+use serde_json::{Value, json};
+
+use super::{AppOptions, Command, Prefs, Screen, ScriptedDialogs, StartProject, StrataApp};
+use crate::engine::pipeline::PipelineSpec;
+
+/// Thread CPU time in seconds (wall time where the platform has no per-thread clock).
+fn thread_cpu_secs() -> f64 {
+    #[cfg(target_os = "linux")]
+    {
+        let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: `t` is a valid, writable timespec and the clock id is a constant libc defines.
+        if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) } == 0 {
+            return t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9;
+        }
+    }
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed().as_secs_f64()
+}
+
+/// Opens `data` (a customer table) in a headless app, fits `k` segments over the sweep `k_range`,
+/// then times `frames` frames of each screen; returns the JSON report.
+pub fn measure(data: &Path, k: usize, k_range: (usize, usize), frames: usize) -> Result<Value, String> {
+    let ctx = egui::Context::default();
+    let options = AppOptions::scripted(StartProject::Empty, ScriptedDialogs::new());
+    let prefs = Prefs { auto_run: false, ..Prefs::default() };
+    let mut app = StrataApp::with_context(&ctx, options, prefs);
+    let size = egui::vec2(1600.0, 1000.0);
+    let mut time = 0.0;
+    let mut frame = |app: &mut StrataApp| {
+        time += 1.0 / 60.0;
+        let input = egui::RawInput {
+            screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, size)),
+            time: Some(time),
+            ..Default::default()
+        };
+        let start = thread_cpu_secs();
+        let output = ctx.run_ui(input, |ui| {
+            app.apply_pending(ui.ctx());
+            app.draw(ui);
+        });
+        let _meshes = ctx.tessellate(output.shapes, output.pixels_per_point);
+        thread_cpu_secs() - start
+    };
+    let setup_start = std::time::Instant::now();
+    app.push(Command::OpenData(data.to_path_buf()));
+    frame(&mut app);
+    let Some(doc) = &app.doc else {
+        return Err(app.last_error.unwrap_or_else(|| "the data did not open".into()));
+    };
+    let mut spec: PipelineSpec = doc.project.spec.clone();
+    let crate::engine::pipeline::Algorithm::KMeans(params) = &mut spec.model.algorithm;
+    params.k = k;
+    params.n_init = 1;
+    spec.model.k_range = Some(k_range);
+    app.push(Command::EditSpec { spec: Box::new(spec), what: "benchmark settings".into() });
+    app.push(Command::Run);
+    frame(&mut app);
+    let Some(out) = app.output.clone() else {
+        return Err(app.last_error.unwrap_or_else(|| "the run gave no result".into()));
+    };
+    let customers = out.result.customers.height();
+    let setup_secs = setup_start.elapsed().as_secs_f64();
+    let mut screens = Vec::new();
+    for screen in Screen::ALL {
+        app.push(Command::Show(screen));
+        // Warm-up frames: the first draw of a screen lays out fonts and makes textures.
+        for _ in 0..3 {
+            frame(&mut app);
+        }
+        let mut ms: Vec<f64> = (0..frames.max(1)).map(|_| frame(&mut app) * 1e3).collect();
+        ms.sort_by(f64::total_cmp);
+        let median = ms[ms.len() / 2];
+        let p90 = ms[(ms.len() * 9 / 10).min(ms.len() - 1)];
+        screens.push(json!({
+            "screen": screen.label(),
+            "cpu_ms_median": median,
+            "cpu_ms_p90": p90,
+            "cpu_ms_max": ms[ms.len() - 1],
+            "frames": ms.len(),
+        }));
+    }
+    Ok(json!({
+        "case": "gui-frame",
+        "customers": customers,
+        "features": out.result.matrix.names.len(),
+        "k": k,
+        "window": [size.x, size.y],
+        "setup_secs": setup_secs,
+        "screens": screens,
+    }))
+}

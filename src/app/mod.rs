@@ -1,0 +1,1214 @@
+//! The workbench window (egui only): panels draw and push [`Command`]s, [`StrataApp::logic`] applies
+//! them and drains job events, the job runner does the work, and results are immutable snapshots.
+
+pub mod dialogs;
+pub mod frame_bench;
+pub mod prefs;
+mod screens;
+mod widgets;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender};
+
+use eframe::egui;
+use polars::prelude::DataFrame;
+
+use crate::engine::data::quality::{QualityReport, numeric_values, quality_report};
+use crate::engine::data::roles::{ColumnRole, RoleGuess, guess_roles};
+use crate::engine::error::PipelineError;
+use crate::engine::features::{FeatureRecipe, FeatureSpec, TransactionColumns};
+use crate::engine::jobs::{JobEvent, JobRunner, RunMode};
+use crate::engine::pipeline::{
+    self, Algorithm, DataSource, ModelSpec, PipelineResult, PipelineSpec, SourceResolver, SourceSpec, StageCache,
+    TableKind,
+};
+use crate::engine::profile::summary::{Histogram, ResultSummary};
+use crate::engine::project::{self, Project, SegmentNote, StoredResults};
+
+pub use dialogs::{DialogAnswer, DialogPurpose, DialogReply, FileDialogs, NativeDialogs, ScriptedDialogs};
+pub use prefs::{Prefs, ThemeChoice};
+
+/// The built-in demo project's display name.
+pub const DEMO_TITLE: &str = "CDNOW demo";
+
+/// The screens of the workflow, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Screen {
+    /// Sources, preview, roles, quality.
+    Data,
+    /// Feature choice and recipe, distributions, correlations.
+    Features,
+    /// Algorithm, k range, sweep charts, runs.
+    Model,
+    /// Segment cards, profiles, silhouettes, projection.
+    Segments,
+}
+
+impl Screen {
+    /// All screens in workflow order.
+    pub const ALL: [Screen; 4] = [Screen::Data, Screen::Features, Screen::Model, Screen::Segments];
+
+    /// The tab label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Screen::Data => "Data",
+            Screen::Features => "Features",
+            Screen::Model => "Model",
+            Screen::Segments => "Segments",
+        }
+    }
+}
+
+/// What the window opens first.
+#[derive(Clone, Debug)]
+pub enum StartProject {
+    /// The built-in demo project.
+    Demo,
+    /// A project file.
+    File(PathBuf),
+    /// Nothing (New).
+    Empty,
+}
+
+/// How the window is put together: real dialogs and threads, or scripted ones for tests.
+pub struct AppOptions {
+    /// What to open first.
+    pub start: StartProject,
+    /// Jobs on threads (the window) or inline (tests).
+    pub run_mode: RunMode,
+    /// The file dialogs.
+    pub dialogs: Box<dyn FileDialogs>,
+    /// Whether to read and write preferences through eframe's storage.
+    pub use_storage: bool,
+}
+
+impl AppOptions {
+    /// The real window: threads, native dialogs, remembered preferences.
+    pub fn window(start: StartProject) -> Self {
+        Self { start, run_mode: RunMode::Threads, dialogs: Box::new(NativeDialogs), use_storage: true }
+    }
+
+    /// A test window: jobs run inline, dialogs answer from a script, nothing is remembered.
+    pub fn scripted(start: StartProject, dialogs: ScriptedDialogs) -> Self {
+        Self { start, run_mode: RunMode::Inline, dialogs: Box::new(dialogs), use_storage: false }
+    }
+}
+
+/// The undoable part of a project: the spec and the segments' names and notes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DocState {
+    /// The pipeline spec.
+    pub spec: PipelineSpec,
+    /// Names and notes.
+    pub segments: Vec<SegmentNote>,
+}
+
+/// Everything a button, menu entry or shortcut can ask for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Close the project and start empty (asks first when there are unsaved changes).
+    NewProject,
+    /// Ask for a project file to open.
+    OpenProjectDialog,
+    /// Open this project file.
+    OpenProject(PathBuf),
+    /// Open the built-in demo project.
+    OpenDemo,
+    /// Save to the project's file (Save As when it has none).
+    Save,
+    /// Ask where to save.
+    SaveAsDialog,
+    /// Save to this file.
+    SaveAs(PathBuf),
+    /// Ask for a data file.
+    OpenDataDialog,
+    /// Start a project from this data file.
+    OpenData(PathBuf),
+    /// Ask where the project's missing data file is.
+    LocateSourceDialog,
+    /// The project's data file is here.
+    LocateSource(PathBuf),
+    /// Replace the spec (one undo step; consecutive edits with the same `what` merge into one).
+    EditSpec {
+        /// The new spec.
+        spec: Box<PipelineSpec>,
+        /// What changed, for merging and for the undo menu.
+        what: String,
+    },
+    /// Rename a segment.
+    RenameSegment {
+        /// Segment number.
+        segment: usize,
+        /// New name.
+        name: String,
+    },
+    /// Change a segment's notes.
+    EditSegmentNotes {
+        /// Segment number.
+        segment: usize,
+        /// New notes.
+        notes: String,
+    },
+    /// Undo the last edit.
+    Undo,
+    /// Redo the last undone edit.
+    Redo,
+    /// Run the pipeline on the current spec.
+    Run,
+    /// Cancel the running job.
+    CancelRun,
+    /// Use the solution with this k everywhere (an edit of the spec, then a run).
+    SelectK(usize),
+    /// Show a screen.
+    Show(Screen),
+    /// Light, dark or follow the system.
+    SetTheme(ThemeChoice),
+    /// Zoom of the whole interface (projectors).
+    SetUiScale(f32),
+    /// Whether edits start a run by themselves.
+    SetAutoRun(bool),
+    /// Show or hide a kept run's curves on the Model charts.
+    ToggleRunOverlay(u64),
+    /// Close the window (asks first when there are unsaved changes).
+    Quit,
+    /// The answer to the unsaved-changes question.
+    ResolvePrompt(PromptChoice),
+}
+
+/// Answers to "save your changes?".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PromptChoice {
+    /// Save, then go on.
+    Save,
+    /// Go on without saving.
+    Discard,
+    /// Stay.
+    Cancel,
+}
+
+/// What waits for the unsaved-changes question.
+#[derive(Clone, Debug, PartialEq)]
+enum Pending {
+    New,
+    OpenDialog,
+    Open(PathBuf),
+    OpenDemo,
+    OpenData(PathBuf),
+    Quit,
+}
+
+/// A project open in the window.
+pub struct Document {
+    /// The project: spec, segment names, stored results.
+    pub project: Project,
+    /// Its file, once saved or when opened from one.
+    pub path: Option<PathBuf>,
+    /// Whether this is the built-in demo.
+    pub is_demo: bool,
+    /// Folder that relative data paths are resolved against.
+    pub base_dir: PathBuf,
+    /// Whether data paths outside `base_dir` may be read (the user picked them).
+    pub allow_outside: bool,
+    /// A banner from opening (migrated, written by a newer version).
+    pub banner: Option<String>,
+    /// Written by a newer Strata: Save As only.
+    pub read_only: bool,
+    /// The data file is not where the project expects it.
+    pub missing_source: Option<String>,
+    /// The data differs from the data the project was made with.
+    pub fingerprint_warning: Option<String>,
+    /// Whether the stored assignment was reproduced by the first run (None before it or without one).
+    pub reproduced: Option<bool>,
+    /// Made from a data file: roles and features are guessed when its preview arrives.
+    needs_setup: bool,
+    saved: Option<DocState>,
+    undo: Vec<(DocState, String)>,
+    redo: Vec<(DocState, String)>,
+    merge_key: Option<String>,
+    first_run_checked: bool,
+}
+
+impl Document {
+    fn new(project: Project, path: Option<PathBuf>, base_dir: PathBuf, is_demo: bool) -> Self {
+        let saved = (path.is_some() || is_demo)
+            .then(|| DocState { spec: project.spec.clone(), segments: project.segments.clone() });
+        Self {
+            project,
+            path,
+            is_demo,
+            base_dir,
+            allow_outside: is_demo,
+            banner: None,
+            read_only: false,
+            missing_source: None,
+            fingerprint_warning: None,
+            reproduced: None,
+            needs_setup: false,
+            saved,
+            undo: Vec::new(),
+            redo: Vec::new(),
+            merge_key: None,
+            first_run_checked: false,
+        }
+    }
+
+    /// The undoable state now.
+    pub fn state(&self) -> DocState {
+        DocState { spec: self.project.spec.clone(), segments: self.project.segments.clone() }
+    }
+
+    /// Whether there are changes not saved to a file.
+    pub fn is_dirty(&self) -> bool {
+        self.saved.as_ref() != Some(&self.state())
+    }
+
+    /// The name shown in the title bar.
+    pub fn title(&self) -> String {
+        match (&self.path, self.is_demo) {
+            (Some(p), _) => p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned()),
+            (None, true) => DEMO_TITLE.to_string(),
+            (None, false) => "Untitled".to_string(),
+        }
+    }
+
+    /// What an undo would revert, if anything.
+    pub fn undo_label(&self) -> Option<&str> {
+        self.undo.last().map(|(_, what)| what.as_str())
+    }
+
+    /// What a redo would re-apply, if anything.
+    pub fn redo_label(&self) -> Option<&str> {
+        self.redo.last().map(|(_, what)| what.as_str())
+    }
+
+    fn resolver(&self) -> SourceResolver {
+        SourceResolver { base_dir: self.base_dir.clone(), allow_outside: self.allow_outside }
+    }
+
+    /// Records the state before an edit; consecutive edits with the same key are one step.
+    fn record(&mut self, what: &str) {
+        if self.merge_key.as_deref() != Some(what) {
+            self.undo.push((self.state(), what.to_string()));
+            self.merge_key = Some(what.to_string());
+        }
+        self.redo.clear();
+    }
+
+    fn restore(&mut self, state: DocState) {
+        self.project.spec = state.spec;
+        self.project.segments = state.segments;
+        self.merge_key = None;
+    }
+}
+
+/// A customer table or transaction log as read, with its quality report (Data screen).
+pub struct SourcePreview {
+    /// Which source.
+    pub source: SourceSpec,
+    /// The rows as read.
+    pub frame: DataFrame,
+    /// Guessed roles.
+    pub roles: Vec<RoleGuess>,
+    /// Quality per column.
+    pub quality: QualityReport,
+    /// Histogram per column (numeric columns).
+    pub histograms: Vec<Option<Histogram>>,
+    /// Reader warnings.
+    pub warnings: Vec<String>,
+}
+
+/// A finished run: the result, its summary for the screens, and the spec it ran.
+pub struct RunOutput {
+    /// The spec that produced it.
+    pub spec: PipelineSpec,
+    /// The folder its data paths were resolved against.
+    pub base_dir: PathBuf,
+    /// The pipeline's result.
+    pub result: PipelineResult,
+    /// Profiles, histograms, projection, silhouettes.
+    pub summary: ResultSummary,
+}
+
+/// A sweep kept for comparison on the Model charts.
+pub struct KeptRun {
+    /// Its number in this session.
+    pub id: u64,
+    /// The legend's name for it.
+    pub label: String,
+    /// The output it comes from.
+    pub output: Arc<RunOutput>,
+    /// Whether its curves are drawn.
+    pub visible: bool,
+}
+
+/// A short message in the corner.
+pub struct Toast {
+    /// The text.
+    pub text: String,
+    /// Whether it reports an error.
+    pub is_error: bool,
+    /// When it appeared (egui time, seconds).
+    pub shown_at: Option<f64>,
+}
+
+/// The application.
+pub struct StrataApp {
+    /// Remembered between runs.
+    pub prefs: Prefs,
+    /// The open project, if any.
+    pub doc: Option<Document>,
+    /// The screen shown.
+    pub screen: Screen,
+    /// The latest finished run.
+    pub output: Option<Arc<RunOutput>>,
+    /// The latest source preview.
+    pub preview: Option<Arc<SourcePreview>>,
+    /// Sweeps kept for comparison.
+    pub runs: Vec<KeptRun>,
+    /// The running job's stage and fraction done.
+    pub progress: Option<(String, f64)>,
+    /// The last error, for the status bar.
+    pub last_error: Option<String>,
+    /// Messages in the corner.
+    pub toasts: Vec<Toast>,
+    commands: Vec<Command>,
+    runner: JobRunner<RunOutput>,
+    preview_runner: JobRunner<SourcePreview>,
+    cache: Arc<StageCache>,
+    dialogs: Box<dyn FileDialogs>,
+    dialog_sender: Sender<DialogAnswer>,
+    dialog_receiver: Receiver<DialogAnswer>,
+    wake: Arc<dyn Fn() + Send + Sync>,
+    pending: Option<Pending>,
+    after_save: Option<Pending>,
+    allow_close: bool,
+    use_storage: bool,
+    next_run_id: u64,
+    applied_prefs: Option<(ThemeChoice, f32)>,
+    shown_title: String,
+    /// Draw state of the screens (selections, scroll positions) that is not part of the project.
+    pub view: screens::ViewState,
+}
+
+impl RunOutput {
+    /// Whether this output is the analysis `spec` describes (paths resolved against `base_dir`).
+    pub fn is_for(&self, spec: &PipelineSpec, base_dir: &Path) -> bool {
+        analysis_key(&self.spec, &self.base_dir) == analysis_key(spec, base_dir)
+    }
+}
+
+impl StrataApp {
+    /// The app as eframe creates it; `storage` holds remembered preferences.
+    pub fn new(cc: &eframe::CreationContext<'_>, options: AppOptions) -> Self {
+        let prefs = if options.use_storage {
+            cc.storage.and_then(|s| eframe::get_value::<Prefs>(s, eframe::APP_KEY)).unwrap_or_default()
+        } else {
+            Prefs::default()
+        };
+        Self::with_context(&cc.egui_ctx, options, prefs)
+    }
+
+    /// The app on a given egui context (benchmarks draw frames without a window).
+    pub fn with_context(ctx: &egui::Context, options: AppOptions, prefs: Prefs) -> Self {
+        let repaint = ctx.clone();
+        let wake: Arc<dyn Fn() + Send + Sync> = Arc::new(move || repaint.request_repaint());
+        let (wake_run, wake_preview) = (wake.clone(), wake.clone());
+        let (dialog_sender, dialog_receiver) = std::sync::mpsc::channel();
+        let mut app = Self {
+            prefs,
+            doc: None,
+            screen: Screen::Segments,
+            output: None,
+            preview: None,
+            runs: Vec::new(),
+            progress: None,
+            last_error: None,
+            toasts: Vec::new(),
+            commands: Vec::new(),
+            runner: JobRunner::new(options.run_mode).with_waker(move || wake_run()),
+            preview_runner: JobRunner::new(options.run_mode).with_waker(move || wake_preview()),
+            cache: Arc::new(StageCache::default()),
+            dialogs: options.dialogs,
+            dialog_sender,
+            dialog_receiver,
+            wake,
+            pending: None,
+            after_save: None,
+            allow_close: false,
+            use_storage: options.use_storage,
+            next_run_id: 0,
+            applied_prefs: None,
+            shown_title: String::new(),
+            view: screens::ViewState::default(),
+        };
+        match options.start {
+            StartProject::Demo => app.open_demo(),
+            StartProject::File(path) => app.open_project(&path),
+            StartProject::Empty => app.screen = Screen::Data,
+        }
+        app
+    }
+
+    /// Queues a command for the next [`Self::logic`].
+    pub fn push(&mut self, command: Command) {
+        self.commands.push(command);
+    }
+
+    /// Applies queued commands and drains job and dialog events (no drawing).
+    pub fn apply_pending(&mut self, ctx: &egui::Context) {
+        self.apply_prefs(ctx);
+        while let Ok((purpose, path)) = self.dialog_receiver.try_recv() {
+            if let Some(path) = path {
+                let command = match purpose {
+                    DialogPurpose::OpenProject => Command::OpenProject(path),
+                    DialogPurpose::SaveProjectAs => Command::SaveAs(path),
+                    DialogPurpose::OpenData => Command::OpenData(path),
+                    DialogPurpose::LocateSource => Command::LocateSource(path),
+                };
+                self.commands.push(command);
+            } else if purpose == DialogPurpose::SaveProjectAs {
+                self.after_save = None;
+            }
+        }
+        // Commands may queue more commands (a dialog answered inline); bounded so a loop cannot hang.
+        for _ in 0..16 {
+            if self.commands.is_empty() {
+                break;
+            }
+            for command in std::mem::take(&mut self.commands) {
+                self.apply(ctx, command);
+            }
+            self.drain_jobs();
+        }
+        self.drain_jobs();
+        let now = ctx.input(|i| i.time);
+        for toast in &mut self.toasts {
+            toast.shown_at.get_or_insert(now);
+        }
+        self.toasts.retain(|t| now - t.shown_at.unwrap_or(now) < if t.is_error { 10.0 } else { 5.0 });
+        if !self.toasts.is_empty() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(500));
+        }
+        let title = match &self.doc {
+            Some(doc) => format!("{}{} - Strata", doc.title(), if doc.is_dirty() { " *" } else { "" }),
+            None => "Strata".to_string(),
+        };
+        if title != self.shown_title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.shown_title = title;
+        }
+    }
+
+    /// The name of the running job, if any.
+    pub fn runner_name(&self) -> Option<&str> {
+        self.runner.running().map(|(_, name)| name)
+    }
+
+    /// The title the window shows (with `*` when there are unsaved changes).
+    pub fn window_title(&self) -> &str {
+        &self.shown_title
+    }
+
+    fn apply_prefs(&mut self, ctx: &egui::Context) {
+        let wanted = (self.prefs.theme, self.prefs.ui_scale);
+        if self.applied_prefs != Some(wanted) {
+            ctx.set_theme(match self.prefs.theme {
+                ThemeChoice::Light => egui::ThemePreference::Light,
+                ThemeChoice::Dark => egui::ThemePreference::Dark,
+                ThemeChoice::System => egui::ThemePreference::System,
+            });
+            ctx.set_zoom_factor(self.prefs.ui_scale.clamp(0.5, 3.0));
+            self.applied_prefs = Some(wanted);
+        }
+    }
+
+    fn error(&mut self, message: impl Into<String>) {
+        let message = message.into();
+        self.last_error = Some(message.clone());
+        self.toasts.push(Toast { text: message, is_error: true, shown_at: None });
+    }
+
+    fn info(&mut self, message: impl Into<String>) {
+        self.toasts.push(Toast { text: message.into(), is_error: false, shown_at: None });
+    }
+
+    fn ask(&mut self, purpose: DialogPurpose) {
+        let start_dir = self
+            .doc
+            .as_ref()
+            .and_then(|d| d.path.as_ref().map(|_| d.base_dir.clone()))
+            .or_else(|| self.prefs.recent_projects.first().and_then(|p| p.parent().map(Path::to_path_buf)));
+        let file_name = self.doc.as_ref().map(|d| {
+            let title = d.title();
+            if title.ends_with(".strata") {
+                title
+            } else {
+                format!("{}.strata", title.replace(' ', "-").to_lowercase())
+            }
+        });
+        let reply = DialogReply::new(purpose, self.dialog_sender.clone(), self.wake.clone());
+        self.dialogs.ask(purpose, start_dir, file_name, reply);
+    }
+
+    /// Runs `pending` now, or asks first when the project has unsaved changes.
+    fn guard(&mut self, pending: Pending) {
+        if self.doc.as_ref().is_some_and(Document::is_dirty) {
+            self.pending = Some(pending);
+        } else {
+            self.proceed(pending);
+        }
+    }
+
+    fn proceed(&mut self, pending: Pending) {
+        match pending {
+            Pending::New => self.close_document(),
+            Pending::OpenDialog => self.ask(DialogPurpose::OpenProject),
+            Pending::Open(path) => self.open_project(&path),
+            Pending::OpenDemo => self.open_demo(),
+            Pending::OpenData(path) => self.open_data(&path),
+            Pending::Quit => {
+                self.allow_close = true;
+                self.commands.push(Command::Quit);
+            }
+        }
+    }
+
+    /// Whether the unsaved-changes question is showing.
+    pub fn is_prompting(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    fn apply(&mut self, ctx: &egui::Context, command: Command) {
+        match command {
+            Command::NewProject => self.guard(Pending::New),
+            Command::OpenProjectDialog => self.guard(Pending::OpenDialog),
+            Command::OpenProject(path) => self.guard(Pending::Open(path)),
+            Command::OpenDemo => self.guard(Pending::OpenDemo),
+            Command::OpenDataDialog => self.ask(DialogPurpose::OpenData),
+            Command::OpenData(path) => self.guard(Pending::OpenData(path)),
+            Command::Save => match self.doc.as_ref().and_then(|d| (!d.read_only).then_some(d.path.clone()).flatten()) {
+                Some(path) => self.save_to(&path),
+                None if self.doc.is_some() => self.ask(DialogPurpose::SaveProjectAs),
+                None => {}
+            },
+            Command::SaveAsDialog => {
+                if self.doc.is_some() {
+                    self.ask(DialogPurpose::SaveProjectAs);
+                }
+            }
+            Command::SaveAs(path) => self.save_to(&path),
+            Command::LocateSourceDialog => self.ask(DialogPurpose::LocateSource),
+            Command::LocateSource(path) => self.locate_source(&path),
+            Command::EditSpec { spec, what } => self.edit(&what, |state| state.spec = *spec),
+            Command::RenameSegment { segment, name } => {
+                self.edit(&format!("rename segment {}", segment + 1), |state| note_mut(state, segment).name = name)
+            }
+            Command::EditSegmentNotes { segment, notes } => {
+                self.edit(&format!("notes of segment {}", segment + 1), |state| note_mut(state, segment).notes = notes)
+            }
+            Command::Undo => self.undo_redo(true),
+            Command::Redo => self.undo_redo(false),
+            Command::Run => self.start_run(),
+            Command::CancelRun => {
+                self.runner.cancel();
+                self.progress = None;
+                self.info("Run cancelled");
+            }
+            Command::SelectK(k) => {
+                if let Some(doc) = &self.doc {
+                    let mut spec = doc.project.spec.clone();
+                    let Algorithm::KMeans(params) = &mut spec.model.algorithm;
+                    if params.k != k {
+                        params.k = k;
+                        self.apply(ctx, Command::EditSpec { spec: Box::new(spec), what: format!("choose k = {k}") });
+                        if !self.prefs.auto_run {
+                            self.start_run();
+                        }
+                    }
+                }
+            }
+            Command::Show(screen) => self.screen = screen,
+            Command::SetTheme(theme) => self.prefs.theme = theme,
+            Command::SetUiScale(scale) => self.prefs.ui_scale = scale.clamp(0.5, 3.0),
+            Command::SetAutoRun(on) => self.prefs.auto_run = on,
+            Command::ToggleRunOverlay(id) => {
+                if let Some(run) = self.runs.iter_mut().find(|r| r.id == id) {
+                    run.visible = !run.visible;
+                }
+            }
+            Command::Quit => {
+                if self.allow_close || !self.doc.as_ref().is_some_and(Document::is_dirty) {
+                    self.allow_close = true;
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                } else {
+                    self.pending = Some(Pending::Quit);
+                }
+            }
+            Command::ResolvePrompt(choice) => {
+                let Some(pending) = self.pending.take() else { return };
+                match choice {
+                    PromptChoice::Cancel => {}
+                    PromptChoice::Discard => self.proceed(pending),
+                    PromptChoice::Save => {
+                        self.after_save = Some(pending);
+                        self.apply(ctx, Command::Save);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Applies an undoable edit, then runs when the spec changed and runs are automatic.
+    fn edit(&mut self, what: &str, change: impl FnOnce(&mut DocState)) {
+        let Some(doc) = &mut self.doc else { return };
+        let mut state = doc.state();
+        change(&mut state);
+        if state == doc.state() {
+            return;
+        }
+        let spec_changed = state.spec != doc.project.spec;
+        doc.record(what);
+        doc.restore(state);
+        doc.merge_key = Some(what.to_string());
+        if spec_changed && self.prefs.auto_run {
+            self.start_run();
+        }
+        if spec_changed {
+            self.maybe_refresh_preview();
+        }
+    }
+
+    fn undo_redo(&mut self, is_undo: bool) {
+        let Some(doc) = &mut self.doc else { return };
+        let (from, to) = if is_undo { (&mut doc.undo, &mut doc.redo) } else { (&mut doc.redo, &mut doc.undo) };
+        let Some((state, what)) = from.pop() else { return };
+        let current = DocState { spec: doc.project.spec.clone(), segments: doc.project.segments.clone() };
+        to.push((current, what));
+        let spec_changed = state.spec != doc.project.spec;
+        doc.restore(state);
+        if spec_changed && self.prefs.auto_run {
+            self.start_run();
+        }
+        if spec_changed {
+            self.maybe_refresh_preview();
+        }
+    }
+
+    fn open_demo(&mut self) {
+        match project::parse(crate::cli::DEMO_PROJECT) {
+            Ok(opened) => {
+                let base_dir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+                self.set_document(Document::new(opened.project, None, base_dir, true));
+            }
+            Err(e) => self.error(format!("The built-in demo project could not be read (a bug): {e}")),
+        }
+    }
+
+    fn open_project(&mut self, path: &Path) {
+        match project::open(path) {
+            Ok(opened) => {
+                let base_dir = path
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or_else(|| PathBuf::from("."));
+                let mut doc = Document::new(opened.project, Some(path.to_path_buf()), base_dir, false);
+                doc.banner = opened.banner;
+                doc.read_only = opened.read_only;
+                self.prefs.remember_project(path);
+                self.set_document(doc);
+            }
+            Err(e) => self.error(e.to_string()),
+        }
+    }
+
+    fn close_document(&mut self) {
+        self.runner.cancel();
+        self.preview_runner.cancel();
+        self.doc = None;
+        self.output = None;
+        self.runs.clear();
+        self.preview = None;
+        self.progress = None;
+        self.screen = Screen::Data;
+    }
+
+    fn set_document(&mut self, mut doc: Document) {
+        self.close_document();
+        doc.missing_source = missing_source(&doc);
+        let has_results = doc.project.results.is_some();
+        let missing = doc.missing_source.is_some();
+        self.doc = Some(doc);
+        self.screen = if has_results && !missing { Screen::Segments } else { Screen::Data };
+        self.maybe_refresh_preview();
+        if !missing {
+            self.start_run();
+        }
+    }
+
+    fn open_data(&mut self, path: &Path) {
+        let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+        let spec = PipelineSpec {
+            source: SourceSpec {
+                source: DataSource::File(path.display().to_string()),
+                read_options: Default::default(),
+                fingerprint: None,
+            },
+            table: TableKind::CustomerTable { id_column: None },
+            attributes: None,
+            duplicate_ids: Default::default(),
+            role_overrides: Vec::new(),
+            recipe: FeatureRecipe { features: Vec::new() },
+            model: ModelSpec { algorithm: Algorithm::KMeans(Default::default()), k_range: Some((2, 10)) },
+        };
+        let mut doc = Document::new(Project::new(spec), None, base_dir, false);
+        doc.allow_outside = true;
+        doc.needs_setup = true;
+        self.prefs.remember_data(path);
+        self.close_document();
+        self.doc = Some(doc);
+        self.screen = Screen::Data;
+        self.maybe_refresh_preview();
+    }
+
+    fn locate_source(&mut self, path: &Path) {
+        let Some(doc) = &mut self.doc else { return };
+        doc.allow_outside = true;
+        let mut spec = doc.project.spec.clone();
+        spec.source.source = DataSource::File(relative_to(path, &doc.base_dir));
+        self.edit("locate the data file", |state| state.spec = spec);
+        if let Some(doc) = &mut self.doc {
+            doc.missing_source = missing_source(doc);
+        }
+        if !self.prefs.auto_run {
+            self.start_run();
+        }
+        self.maybe_refresh_preview();
+    }
+
+    fn save_to(&mut self, path: &Path) {
+        let output = self.output.clone();
+        let Some(doc) = &mut self.doc else { return };
+        let mut project = doc.project.clone();
+        // Results and fingerprints are stored only when they belong to the spec being saved.
+        match output.as_deref() {
+            Some(out) if out.is_for(&project.spec, &doc.base_dir) => {
+                project.spec.source.fingerprint = out.result.source_fingerprints.first().cloned();
+                if let Some(attributes) = &mut project.spec.attributes {
+                    attributes.fingerprint = out.result.source_fingerprints.get(1).cloned();
+                }
+                project.results = Some(StoredResults::from_result(&out.result));
+            }
+            _ => project.results = None,
+        }
+        // Data paths are stored relative to the new file's folder where they can be.
+        let new_base = path
+            .parent()
+            .map(Path::to_path_buf)
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_else(|| PathBuf::from("."));
+        if let DataSource::File(stored) = &project.spec.source.source {
+            let absolute = doc.base_dir.join(stored);
+            project.spec.source.source = DataSource::File(relative_to(&absolute, &new_base));
+        }
+        match project.save(path) {
+            Ok(()) => {
+                doc.project = project;
+                doc.path = Some(path.to_path_buf());
+                doc.base_dir = new_base;
+                doc.is_demo = false;
+                doc.read_only = false;
+                doc.saved = Some(doc.state());
+                doc.merge_key = None;
+                self.prefs.remember_project(path);
+                self.info(format!("Saved to {}", path.display()));
+                if let Some(next) = self.after_save.take() {
+                    self.proceed(next);
+                }
+            }
+            Err(e) => {
+                self.after_save = None;
+                self.error(e.to_string());
+            }
+        }
+    }
+
+    fn start_run(&mut self) {
+        let Some(doc) = &self.doc else { return };
+        if doc.needs_setup {
+            return;
+        }
+        if doc.project.spec.recipe.features.is_empty() {
+            self.error("Pick at least one feature on the Features screen, then run.");
+            return;
+        }
+        let spec = doc.project.spec.clone();
+        let resolver = doc.resolver();
+        let base_dir = doc.base_dir.clone();
+        let cache = self.cache.clone();
+        self.last_error = None;
+        self.progress = Some(("starting".to_string(), 0.0));
+        self.runner.start("run", move |ctx| -> Result<RunOutput, PipelineError> {
+            let result = pipeline::run_cached(&spec, &resolver, ctx, &cache)?;
+            ctx.progress.report("summary", 0.0);
+            let summary = ResultSummary::compute(&result, spec.kmeans_params().seed)?;
+            Ok(RunOutput { spec, base_dir, result, summary })
+        });
+    }
+
+    /// Reads the main source again when it changed (or nothing was read yet).
+    fn maybe_refresh_preview(&mut self) {
+        let Some(doc) = &self.doc else { return };
+        let source = doc.project.spec.source.clone();
+        if self
+            .preview
+            .as_ref()
+            .is_some_and(|p| p.source.source == source.source && p.source.read_options == source.read_options)
+            || doc.missing_source.is_some()
+        {
+            return;
+        }
+        let resolver = doc.resolver();
+        self.preview_runner.start("preview", move |_ctx| -> Result<SourcePreview, PipelineError> {
+            let table = pipeline::read_source(&source, &resolver, None)?;
+            let roles = guess_roles(&table.frame);
+            let quality = quality_report(&table.frame, None, None)?;
+            let histograms = table
+                .frame
+                .columns()
+                .iter()
+                .map(|c| {
+                    if c.dtype().is_primitive_numeric() {
+                        numeric_values(c).ok().and_then(|v| {
+                            let values: Vec<f64> = v.into_iter().flatten().collect();
+                            Histogram::of(&values, 24)
+                        })
+                    } else {
+                        None
+                    }
+                })
+                .collect();
+            Ok(SourcePreview { source, frame: table.frame, roles, quality, histograms, warnings: table.warnings })
+        });
+    }
+
+    fn drain_jobs(&mut self) {
+        for event in self.preview_runner.poll() {
+            match event {
+                JobEvent::Finished { result, .. } => {
+                    let setup = self.doc.as_ref().is_some_and(|d| d.needs_setup);
+                    if setup {
+                        self.set_up_from_preview(&result);
+                    }
+                    self.preview = Some(result);
+                }
+                JobEvent::Failed { error, .. } => {
+                    if let Some(doc) = &mut self.doc {
+                        doc.needs_setup = false;
+                    }
+                    self.error(error);
+                }
+                JobEvent::Progress { .. } | JobEvent::Cancelled { .. } => {}
+            }
+        }
+        for event in self.runner.poll() {
+            match event {
+                JobEvent::Progress { stage, fraction_done, .. } => self.progress = Some((stage, fraction_done)),
+                JobEvent::Finished { result, .. } => {
+                    self.progress = None;
+                    self.finish_run(result);
+                }
+                JobEvent::Failed { error, .. } => {
+                    self.progress = None;
+                    self.error(error);
+                }
+                JobEvent::Cancelled { .. } => self.progress = None,
+            }
+        }
+    }
+
+    fn finish_run(&mut self, output: Arc<RunOutput>) {
+        if let Some(doc) = &mut self.doc {
+            let result = &output.result;
+            // Fill in names for segments that have none yet (the fallback segment is named so).
+            let k = result.fit.sizes.len();
+            let has_fallback = !result.matrix.fallback_rows.is_empty();
+            for segment in 0..k + usize::from(has_fallback) {
+                if !doc.project.segments.iter().any(|n| n.segment == segment) {
+                    let name = if segment == k {
+                        "Fallback (missing data)".to_string()
+                    } else {
+                        format!("Segment {}", segment + 1)
+                    };
+                    doc.project.segments.push(SegmentNote { segment, name, notes: String::new() });
+                    if let Some(saved) = &mut doc.saved {
+                        saved.segments = doc.project.segments.clone();
+                    }
+                }
+            }
+            doc.project.segments.sort_by_key(|n| n.segment);
+            let stored = std::iter::once(&doc.project.spec.source).chain(doc.project.spec.attributes.as_ref());
+            doc.fingerprint_warning = stored.zip(&result.source_fingerprints).find_map(|(spec, actual)| {
+                let expected = spec.fingerprint.as_ref()?;
+                (expected != actual).then(|| {
+                    format!(
+                        "The data differs from the data this project was made with (fingerprint {} stored, {} now): \
+                         the results shown are from the data as it is now.",
+                        &expected[..expected.len().min(12)],
+                        &actual[..actual.len().min(12)]
+                    )
+                })
+            });
+            if !doc.first_run_checked {
+                doc.first_run_checked = true;
+                doc.reproduced = doc
+                    .project
+                    .results
+                    .as_ref()
+                    .filter(|_| output.is_for(&doc.project.spec, &doc.base_dir))
+                    .map(|r| r.assignment_fingerprint == result.assignment_fingerprint);
+            }
+        }
+        if output.result.sweep.is_some() {
+            self.keep_run(output.clone());
+        }
+        self.output = Some(output);
+    }
+
+    fn keep_run(&mut self, output: Arc<RunOutput>) {
+        let sweep_key = |spec: &PipelineSpec| {
+            let mut s = spec.clone();
+            let Algorithm::KMeans(p) = &mut s.model.algorithm;
+            p.k = 0;
+            s
+        };
+        let key = sweep_key(&output.spec);
+        if let Some(existing) = self.runs.iter_mut().find(|r| sweep_key(&r.output.spec) == key) {
+            existing.output = output;
+            return;
+        }
+        self.next_run_id += 1;
+        let label = format!("Run {}: {}", self.next_run_id, describe_spec(&output.spec));
+        self.runs.push(KeptRun { id: self.next_run_id, label, output, visible: true });
+        while self.runs.len() > 12 {
+            self.runs.remove(0);
+        }
+    }
+
+    fn set_up_from_preview(&mut self, preview: &SourcePreview) {
+        let Some(doc) = &mut self.doc else { return };
+        doc.needs_setup = false;
+        let spec = &mut doc.project.spec;
+        let role_of = |role: ColumnRole| preview.roles.iter().find(|r| r.role == role).map(|r| r.column.clone());
+        let id = role_of(ColumnRole::CustomerId);
+        let date = role_of(ColumnRole::Date);
+        let amount = role_of(ColumnRole::Amount);
+        let repeats = id
+            .as_ref()
+            .and_then(|id| preview.quality.columns.iter().find(|c| &c.column == id))
+            .is_some_and(|c| c.n_distinct < preview.quality.n_rows);
+        match (id, date, amount) {
+            (Some(id), Some(date), Some(amount)) if repeats => {
+                spec.table = TableKind::TransactionLog(TransactionColumns {
+                    customer_id: id,
+                    date,
+                    amount,
+                    as_of: None,
+                    negative_amounts: crate::engine::features::NegativeAmounts::Allow,
+                });
+                spec.recipe = FeatureRecipe {
+                    features: ["recency_days", "frequency", "monetary_total"]
+                        .iter()
+                        .map(|c| FeatureSpec { log1p: true, ..FeatureSpec::numeric(c) })
+                        .collect(),
+                };
+            }
+            (id, _, _) => {
+                spec.table = TableKind::CustomerTable { id_column: id };
+                spec.recipe = FeatureRecipe {
+                    features: preview
+                        .roles
+                        .iter()
+                        .filter(|r| matches!(r.role, ColumnRole::Numeric | ColumnRole::Amount))
+                        .map(|r| FeatureSpec::numeric(&r.column))
+                        .collect(),
+                };
+            }
+        }
+        let message = match &spec.table {
+            TableKind::TransactionLog(t) => format!(
+                "Read as a transaction log (customer {}, date {}, amount {}); segmenting on recency, frequency and monetary value.",
+                t.customer_id, t.date, t.amount
+            ),
+            TableKind::CustomerTable { .. } => {
+                format!("Read as a customer table; {} numeric columns chosen as features.", spec.recipe.features.len())
+            }
+        };
+        self.info(message);
+        self.start_run();
+    }
+
+    /// Saves preferences (eframe calls this on exit and now and then).
+    pub fn save_prefs(&self, storage: &mut dyn eframe::Storage) {
+        if self.use_storage {
+            eframe::set_value(storage, eframe::APP_KEY, &self.prefs);
+        }
+    }
+
+    fn shortcuts(&mut self, ctx: &egui::Context) {
+        use egui::{Key, KeyboardShortcut, Modifiers};
+        let shift_cmd = Modifiers::COMMAND | Modifiers::SHIFT;
+        let table = [
+            (KeyboardShortcut::new(shift_cmd, Key::S), Command::SaveAsDialog),
+            (KeyboardShortcut::new(shift_cmd, Key::Z), Command::Redo),
+            (KeyboardShortcut::new(Modifiers::COMMAND, Key::Y), Command::Redo),
+            (KeyboardShortcut::new(Modifiers::COMMAND, Key::N), Command::NewProject),
+            (KeyboardShortcut::new(Modifiers::COMMAND, Key::O), Command::OpenProjectDialog),
+            (KeyboardShortcut::new(Modifiers::COMMAND, Key::S), Command::Save),
+            (KeyboardShortcut::new(Modifiers::COMMAND, Key::Z), Command::Undo),
+            (KeyboardShortcut::new(Modifiers::NONE, Key::F5), Command::Run),
+            (KeyboardShortcut::new(Modifiers::COMMAND, Key::Num1), Command::Show(Screen::Data)),
+            (KeyboardShortcut::new(Modifiers::COMMAND, Key::Num2), Command::Show(Screen::Features)),
+            (KeyboardShortcut::new(Modifiers::COMMAND, Key::Num3), Command::Show(Screen::Model)),
+            (KeyboardShortcut::new(Modifiers::COMMAND, Key::Num4), Command::Show(Screen::Segments)),
+        ];
+        // A text field keeps its own Ctrl+Z.
+        let editing_text = ctx.memory(|m| m.focused().is_some()) && ctx.egui_wants_keyboard_input();
+        for (shortcut, command) in table {
+            if editing_text && matches!(command, Command::Undo | Command::Redo) {
+                continue;
+            }
+            if ctx.input_mut(|i| i.consume_shortcut(&shortcut)) {
+                self.commands.push(command);
+            }
+        }
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect()
+        });
+        for path in dropped {
+            let is_project = path.extension().is_some_and(|e| e == "strata");
+            self.commands.push(if is_project { Command::OpenProject(path) } else { Command::OpenData(path) });
+        }
+        if ctx.input(|i| i.viewport().close_requested())
+            && !self.allow_close
+            && self.doc.as_ref().is_some_and(Document::is_dirty)
+        {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.pending = Some(Pending::Quit);
+        }
+    }
+
+    /// Draws the whole window into `ui`.
+    pub fn draw(&mut self, ui: &mut egui::Ui) {
+        screens::window_ui(ui, self);
+    }
+}
+
+impl eframe::App for StrataApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        // One drag or one spell of typing is one undo step: merging ends when the pointer is up and
+        // no text field has the keyboard.
+        let settled = !ctx.input(|i| i.pointer.any_down()) && ctx.memory(|m| m.focused().is_none());
+        if settled && let Some(doc) = &mut self.doc {
+            doc.merge_key = None;
+        }
+        self.shortcuts(ctx);
+        self.apply_pending(ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.draw(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.save_prefs(storage);
+    }
+}
+
+fn note_mut(state: &mut DocState, segment: usize) -> &mut SegmentNote {
+    if let Some(i) = state.segments.iter().position(|n| n.segment == segment) {
+        return &mut state.segments[i];
+    }
+    state.segments.push(SegmentNote { segment, name: format!("Segment {}", segment + 1), notes: String::new() });
+    state.segments.sort_by_key(|n| n.segment);
+    let i = state.segments.iter().position(|n| n.segment == segment).unwrap_or(0);
+    &mut state.segments[i]
+}
+
+/// Why the project's data cannot be read where it is expected, if it cannot.
+fn missing_source(doc: &Document) -> Option<String> {
+    let DataSource::File(stored) = &doc.project.spec.source.source else { return None };
+    match doc.resolver().resolve(stored) {
+        Ok(path) if path.is_file() => None,
+        Ok(path) => Some(format!(
+            "This project expects its data at {} (stored as \"{stored}\"), and there is no file there. Point to it with Locate.",
+            path.display()
+        )),
+        Err(e) => Some(format!("{e} Point to the file with Locate to read it anyway.")),
+    }
+}
+
+/// `path` relative to `base` when it lies inside it, otherwise absolute.
+fn relative_to(path: &Path, base: &Path) -> String {
+    let absolute = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let (path_abs, base_abs) = (absolute(path), absolute(base));
+    match path_abs.strip_prefix(&base_abs) {
+        Ok(rel) if !rel.as_os_str().is_empty() => rel.display().to_string(),
+        _ => path_abs.display().to_string(),
+    }
+}
+
+/// One line naming what a run did (features, transforms, algorithm), for legends.
+pub fn describe_spec(spec: &PipelineSpec) -> String {
+    let features: Vec<String> = spec
+        .recipe
+        .features
+        .iter()
+        .map(|f| {
+            let mut name = f.column.clone();
+            if f.log1p {
+                name = format!("log {name}");
+            }
+            if (f.weight - 1.0).abs() > 1e-12 {
+                name = format!("{name} x{}", f.weight);
+            }
+            name
+        })
+        .collect();
+    let scaling = spec.recipe.features.first().map(|f| format!("{:?}", f.scaling)).unwrap_or_default();
+    let Algorithm::KMeans(p) = &spec.model.algorithm;
+    format!("k-means, {} ({scaling}), seed {}", features.join(", "), p.seed)
+}
+
+/// The spec with what does not change the analysis left out: fingerprints (filled in on save) and
+/// how a data path is written (relative to whichever folder the project was in).
+fn analysis_key(spec: &PipelineSpec, base_dir: &Path) -> PipelineSpec {
+    let mut key = spec.clone();
+    let sources = std::iter::once(&mut key.source).chain(key.attributes.as_mut());
+    for source in sources {
+        source.fingerprint = None;
+        if let DataSource::File(stored) = &source.source {
+            source.source = DataSource::File(base_dir.join(stored).display().to_string());
+        }
+    }
+    key
+}
+
+/// Opens the window on `start`.
+pub fn run_window(start: StartProject) -> Result<(), String> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Strata")
+            .with_inner_size([1400.0, 900.0])
+            .with_drag_and_drop(true),
+        renderer: eframe::Renderer::Glow,
+        ..Default::default()
+    };
+    eframe::run_native(
+        "strata",
+        options,
+        Box::new(move |cc| Ok(Box::new(StrataApp::new(cc, AppOptions::window(start))))),
+    )
+    .map_err(|e| format!("could not open the window: {e}"))
+}

@@ -1,0 +1,413 @@
+//! Data: where the data comes from and what it holds. The file as read or the customer table (with
+//! virtual scrolling), transaction-log columns and as-of date, column roles, and a quality report per
+//! column with a small histogram and the input policy's warnings where they apply.
+
+use eframe::egui::{self, RichText, Ui};
+use egui_extras::{Column as TableColumn, TableBuilder};
+use polars::prelude::{Column, DataFrame};
+
+use crate::app::widgets::{format_count, format_number, mini_histogram_ui};
+use crate::app::{Command, StrataApp};
+use crate::engine::data::quality::QualityReport;
+use crate::engine::data::roles::{ColumnRole, RoleGuess};
+use crate::engine::features::TransactionColumns;
+use crate::engine::pipeline::{DataSource, PipelineSpec, TableKind};
+use crate::engine::profile::summary::Histogram;
+
+const ROLES: [(ColumnRole, &str); 7] = [
+    (ColumnRole::CustomerId, "customer id"),
+    (ColumnRole::Numeric, "numeric feature"),
+    (ColumnRole::Categorical, "categorical feature"),
+    (ColumnRole::Date, "date"),
+    (ColumnRole::Amount, "amount"),
+    (ColumnRole::Sensitive, "sensitive"),
+    (ColumnRole::Ignored, "ignored"),
+];
+
+fn role_label(role: ColumnRole) -> &'static str {
+    ROLES.iter().find(|(r, _)| *r == role).map_or("?", |(_, l)| l)
+}
+
+/// Draws the Data screen.
+pub fn data_ui(ui: &mut Ui, app: &mut StrataApp) {
+    egui::Panel::left("data-settings").resizable(true).default_size(300.0).show(ui, |ui| {
+        egui::ScrollArea::vertical().show(ui, |ui| source_ui(ui, app));
+    });
+    egui::Panel::bottom("data-quality").resizable(true).default_size(320.0).show(ui, |ui| quality_ui(ui, app));
+    egui::CentralPanel::default().show(ui, |ui| table_ui(ui, app));
+}
+
+fn source_ui(ui: &mut Ui, app: &mut StrataApp) {
+    let Some(doc) = &app.doc else { return };
+    let spec = doc.project.spec.clone();
+    ui.heading("Source");
+    match &spec.source.source {
+        DataSource::DemoTransactions => {
+            ui.label("The built-in CDNOW transaction log (69,659 purchases by 23,570 customers, 1997-1998).");
+        }
+        DataSource::File(path) => {
+            ui.label(RichText::new(path).monospace()).on_hover_text(doc.base_dir.join(path).display().to_string());
+        }
+    }
+    ui.horizontal(|ui| {
+        if ui.button("Open data file...").on_hover_text("Or drop a file onto the window").clicked() {
+            app.push(Command::OpenDataDialog);
+        }
+        if matches!(spec.source.source, DataSource::File(_))
+            && ui.button("Locate...").on_hover_text("Point to the file when it moved").clicked()
+        {
+            app.push(Command::LocateSourceDialog);
+        }
+    });
+    if let Some(preview) = &app.preview {
+        ui.label(format!("{} rows, {} columns read", format_count(preview.frame.height()), preview.frame.width()));
+        for w in &preview.warnings {
+            ui.label(RichText::new(w).color(ui.visuals().warn_fg_color));
+        }
+    }
+    ui.separator();
+    ui.heading("What the file holds");
+    let columns: Vec<String> = app
+        .preview
+        .as_ref()
+        .map(|p| p.frame.get_column_names().iter().map(|s| s.to_string()).collect())
+        .unwrap_or_default();
+    let is_log = matches!(spec.table, TableKind::TransactionLog(_));
+    let mut new_spec = spec.clone();
+    ui.horizontal(|ui| {
+        if ui.radio(!is_log, "One row per customer").clicked() && is_log {
+            let id = match &spec.table {
+                TableKind::TransactionLog(t) => Some(t.customer_id.clone()),
+                TableKind::CustomerTable { id_column } => id_column.clone(),
+            };
+            new_spec.table = TableKind::CustomerTable { id_column: id };
+        }
+        if ui.radio(is_log, "Transaction log").clicked() && !is_log {
+            let pick = |role: ColumnRole| {
+                app.preview.as_ref().and_then(|p| p.roles.iter().find(|r| r.role == role).map(|r| r.column.clone()))
+            };
+            // Guessed roles first; otherwise the first columns, for the user to correct below.
+            let nth = |i: usize| columns.get(i).or(columns.first()).cloned();
+            let id = spec.id_column().map(str::to_string).or_else(|| pick(ColumnRole::CustomerId)).or_else(|| nth(0));
+            let date = pick(ColumnRole::Date).or_else(|| nth(1));
+            let amount = pick(ColumnRole::Amount).or_else(|| pick(ColumnRole::Numeric)).or_else(|| nth(2));
+            if let (Some(customer_id), Some(date), Some(amount)) = (id, date, amount) {
+                new_spec.table = TableKind::TransactionLog(TransactionColumns {
+                    customer_id,
+                    date,
+                    amount,
+                    as_of: None,
+                    negative_amounts: crate::engine::features::NegativeAmounts::Allow,
+                });
+            }
+        }
+    });
+    match &mut new_spec.table {
+        TableKind::TransactionLog(t) => {
+            column_choice_ui(ui, "Customer id column", &mut t.customer_id, &columns);
+            column_choice_ui(ui, "Date column", &mut t.date, &columns);
+            column_choice_ui(ui, "Amount column", &mut t.amount, &columns);
+            as_of_ui(ui, app, t);
+            let mut allow = matches!(t.negative_amounts, crate::engine::features::NegativeAmounts::Allow);
+            if ui
+                .checkbox(&mut allow, "Negative amounts are returns")
+                .on_hover_text("Otherwise they are refused")
+                .changed()
+            {
+                t.negative_amounts = if allow {
+                    crate::engine::features::NegativeAmounts::Allow
+                } else {
+                    crate::engine::features::NegativeAmounts::Forbid
+                };
+            }
+        }
+        TableKind::CustomerTable { id_column } => {
+            let mut id = id_column.clone().unwrap_or_default();
+            let mut with_none = vec![String::new()];
+            with_none.extend(columns.iter().cloned());
+            column_choice_ui(ui, "Customer id column", &mut id, &with_none);
+            *id_column = (!id.is_empty()).then_some(id);
+            egui::ComboBox::from_label("Repeated ids").selected_text(format!("{:?}", new_spec.duplicate_ids)).show_ui(
+                ui,
+                |ui| {
+                    use crate::engine::pipeline::DuplicateIdRule::*;
+                    for rule in [Refuse, KeepFirst, Aggregate] {
+                        ui.selectable_value(&mut new_spec.duplicate_ids, rule, format!("{rule:?}"));
+                    }
+                },
+            );
+        }
+    }
+    if new_spec != spec {
+        app.push(Command::EditSpec { spec: Box::new(new_spec), what: "data settings".into() });
+    }
+    if let Some(out) = &app.output {
+        ui.separator();
+        ui.label(format!("Customer table: {} customers", format_count(out.result.customers.height())));
+        if let Some(as_of) = out.result.as_of {
+            ui.label(format!("As of {as_of}"));
+        }
+    }
+}
+
+fn column_choice_ui(ui: &mut Ui, label: &str, value: &mut String, columns: &[String]) {
+    egui::ComboBox::from_label(label).selected_text(if value.is_empty() { "(none)" } else { value.as_str() }).show_ui(
+        ui,
+        |ui| {
+            for c in columns {
+                let shown = if c.is_empty() { "(none)" } else { c.as_str() };
+                ui.selectable_value(value, c.clone(), shown);
+            }
+        },
+    );
+}
+
+fn as_of_ui(ui: &mut Ui, app: &mut StrataApp, t: &mut TransactionColumns) {
+    let text = app.view.as_of_text.get_or_insert_with(|| t.as_of.map(|d| d.to_string()).unwrap_or_default());
+    ui.horizontal(|ui| {
+        let label = ui.label("As-of date");
+        let response = ui
+            .add(egui::TextEdit::singleline(text).hint_text("day after the last purchase").desired_width(120.0))
+            .labelled_by(label.id);
+        if response.lost_focus() {
+            let trimmed = text.trim();
+            if trimmed.is_empty() {
+                t.as_of = None;
+            } else if let Ok(date) = chrono::NaiveDate::parse_from_str(trimmed, "%Y-%m-%d") {
+                t.as_of = Some(date);
+            } else {
+                app.last_error = Some(format!("\"{trimmed}\" is not a date; write it as YYYY-MM-DD."));
+            }
+        }
+    });
+}
+
+fn table_ui(ui: &mut Ui, app: &mut StrataApp) {
+    ui.horizontal(|ui| {
+        let raw = app.preview.as_ref().map(|p| p.frame.height());
+        let customers = app.output.as_ref().map(|o| o.result.customers.height());
+        if ui
+            .selectable_label(
+                !app.view.show_customer_table,
+                format!("File as read ({} rows)", raw.map(format_count).unwrap_or("-".into())),
+            )
+            .clicked()
+        {
+            app.view.show_customer_table = false;
+        }
+        if ui
+            .selectable_label(
+                app.view.show_customer_table,
+                format!("Customer table ({} customers)", customers.map(format_count).unwrap_or("-".into())),
+            )
+            .clicked()
+        {
+            app.view.show_customer_table = true;
+        }
+    });
+    let frame = if app.view.show_customer_table {
+        app.output.as_ref().map(|o| o.result.customers.clone())
+    } else {
+        app.preview.as_ref().map(|p| p.frame.clone())
+    };
+    match frame {
+        Some(frame) => frame_table_ui(ui, &frame),
+        None => {
+            ui.label("Reading...");
+        }
+    }
+}
+
+/// A table of any height: only the visible rows are formatted each frame.
+fn frame_table_ui(ui: &mut Ui, frame: &DataFrame) {
+    let columns: Vec<&Column> = frame.columns().iter().take(60).collect();
+    egui::ScrollArea::horizontal().show(ui, |ui| {
+        TableBuilder::new(ui)
+            .id_salt("data-table")
+            .striped(true)
+            .resizable(true)
+            .column(TableColumn::auto().at_least(50.0))
+            .columns(TableColumn::initial(110.0).at_least(40.0).clip(true), columns.len())
+            .header(22.0, |mut header| {
+                header.col(|ui| {
+                    ui.strong("row");
+                });
+                for c in &columns {
+                    header.col(|ui| {
+                        ui.strong(c.name().as_str());
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(20.0, frame.height(), |mut row| {
+                    let i = row.index();
+                    row.col(|ui| {
+                        ui.label(RichText::new(format!("{}", i + 1)).weak());
+                    });
+                    for c in &columns {
+                        row.col(|ui| {
+                            let text = match c.get(i) {
+                                Ok(polars::prelude::AnyValue::Null) => String::new(),
+                                Ok(polars::prelude::AnyValue::String(s)) => s.to_string(),
+                                Ok(polars::prelude::AnyValue::Float64(v)) => format_number(v),
+                                Ok(v) => v.to_string(),
+                                Err(_) => String::new(),
+                            };
+                            ui.label(text);
+                        });
+                    }
+                });
+            });
+    });
+}
+
+fn quality_ui(ui: &mut Ui, app: &mut StrataApp) {
+    let use_customers = app.view.show_customer_table && app.output.is_some();
+    let (quality, roles, histograms): (QualityReport, Vec<RoleGuess>, Vec<Option<Histogram>>) = if use_customers {
+        let Some(out) = &app.output else { return };
+        let hist = out
+            .result
+            .quality
+            .columns
+            .iter()
+            .map(|c| {
+                let i = out.summary.columns.iter().position(|f| f == &c.column)?;
+                out.summary.before.get(i).cloned().flatten()
+            })
+            .collect();
+        (out.result.quality.clone(), out.result.roles.clone(), hist)
+    } else if let Some(p) = &app.preview {
+        (p.quality.clone(), p.roles.clone(), p.histograms.clone())
+    } else {
+        return;
+    };
+    ui.horizontal(|ui| {
+        ui.heading("Quality");
+        ui.label(format!("{} rows, {} columns", format_count(quality.n_rows), quality.columns.len()));
+        if let Some(d) = &quality.duplicate_ids {
+            ui.label(
+                RichText::new(format!("{} ids repeat ({} extra rows)", d.n_duplicated_ids, d.n_extra_rows))
+                    .color(ui.visuals().warn_fg_color),
+            );
+        }
+    });
+    if !use_customers && matches!(app.doc.as_ref().map(|d| &d.project.spec.table), Some(TableKind::TransactionLog(_))) {
+        ui.label(RichText::new("Roles apply to the customer table: switch to it above to change them.").weak());
+    }
+    let spec: Option<PipelineSpec> = app.doc.as_ref().map(|d| d.project.spec.clone());
+    let mut new_overrides = spec.as_ref().map(|s| s.role_overrides.clone()).unwrap_or_default();
+    egui::ScrollArea::vertical().id_salt("quality-scroll").show(ui, |ui| {
+        egui::Grid::new("quality-grid").striped(true).num_columns(9).spacing([12.0, 4.0]).show(ui, |ui| {
+            for h in ["column", "type", "role", "missing", "distinct", "min", "median", "max", "distribution"] {
+                ui.strong(h);
+            }
+            ui.end_row();
+            for (i, c) in quality.columns.iter().enumerate() {
+                let name_label = ui.label(&c.column);
+                ui.label(&c.dtype);
+                let guess = roles.iter().find(|r| r.column == c.column);
+                let current = guess.map(|g| g.role).unwrap_or(ColumnRole::Ignored);
+                if use_customers {
+                    let mut chosen = current;
+                    egui::ComboBox::from_id_salt(("role", i))
+                        .selected_text(role_label(current))
+                        .show_ui(ui, |ui| {
+                            for (role, label) in ROLES {
+                                ui.selectable_value(&mut chosen, role, label);
+                            }
+                        })
+                        .response
+                        .labelled_by(name_label.id)
+                        .on_hover_text(guess.map(|g| g.reason.clone()).unwrap_or_default());
+                    if chosen != current {
+                        new_overrides.retain(|(col, _)| col != &c.column);
+                        new_overrides.push((c.column.clone(), chosen));
+                    }
+                } else {
+                    ui.label(role_label(current)).on_hover_text(guess.map(|g| g.reason.clone()).unwrap_or_default());
+                }
+                let missing = format!("{:.1}%", c.missing_share * 100.0);
+                if c.missing_share > 0.0 {
+                    ui.label(RichText::new(missing).color(ui.visuals().warn_fg_color));
+                } else {
+                    ui.label(missing);
+                }
+                ui.label(format_count(c.n_distinct));
+                match (&c.numeric, &c.date_range) {
+                    (Some(n), _) => {
+                        ui.label(format_number(n.min));
+                        ui.label(format_number(n.median));
+                        ui.label(format_number(n.max));
+                    }
+                    (None, Some((lo, hi))) => {
+                        ui.label(lo.to_string());
+                        ui.label("");
+                        ui.label(hi.to_string());
+                    }
+                    _ => {
+                        ui.label("");
+                        ui.label("");
+                        ui.label("");
+                    }
+                }
+                match histograms.get(i).and_then(|h| h.as_ref()) {
+                    Some(h) => {
+                        mini_histogram_ui(ui, h, egui::vec2(120.0, 22.0), ui.visuals().selection.bg_fill);
+                    }
+                    None => {
+                        ui.label("");
+                    }
+                }
+                ui.end_row();
+                let notes: Vec<&String> = quality.warnings.iter().filter(|w| mentions(w, &c.column)).collect();
+                let mut flags = Vec::new();
+                if c.is_constant {
+                    flags.push("constant: carries no information".to_string());
+                }
+                if let Some(n) = &c.numeric {
+                    if n.n_negative > 0 {
+                        flags.push(format!("{} negative values", format_count(n.n_negative)));
+                    }
+                    if n.n_outliers > 0 {
+                        flags.push(format!("{} outliers", format_count(n.n_outliers)));
+                    }
+                    if n.skew.abs() > 2.0 {
+                        flags.push(format!("skewed ({:.1}): consider log", n.skew));
+                    }
+                }
+                if c.n_future_dates > 0 {
+                    flags.push(format!("{} dates in the future", c.n_future_dates));
+                }
+                if !notes.is_empty() || !flags.is_empty() {
+                    ui.label("");
+                    let text = notes
+                        .iter()
+                        .map(|s| s.as_str())
+                        .chain(flags.iter().map(String::as_str))
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    ui.label(RichText::new(text).small().color(ui.visuals().warn_fg_color));
+                    ui.end_row();
+                }
+            }
+        });
+        let general: Vec<&String> =
+            quality.warnings.iter().filter(|w| !quality.columns.iter().any(|c| mentions(w, &c.column))).collect();
+        for w in general {
+            ui.label(RichText::new(w).color(ui.visuals().warn_fg_color));
+        }
+    });
+    if let Some(mut spec) = spec
+        && new_overrides != spec.role_overrides
+    {
+        spec.role_overrides = new_overrides;
+        app.push(Command::EditSpec { spec: Box::new(spec), what: "column roles".into() });
+    }
+}
+
+/// Whether a warning sentence is about `column` (warnings quote column names).
+fn mentions(warning: &str, column: &str) -> bool {
+    warning.contains(&format!("'{column}'"))
+        || warning.contains(&format!("\"{column}\""))
+        || warning.contains(&format!("`{column}`"))
+}

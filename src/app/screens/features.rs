@@ -1,0 +1,303 @@
+//! Features: which columns the model sees and how each is prepared (missing values, clipping, log,
+//! scaling, weight), with distributions before and after and the correlation heatmap with
+//! multicollinearity warnings.
+
+use eframe::egui::{self, RichText, Ui};
+use egui_plot::{Bar, BarChart, Plot};
+
+use crate::app::widgets::{format_number, heat_colour};
+use crate::app::{Command, StrataApp};
+use crate::engine::data::roles::ColumnRole;
+use crate::engine::features::{FeatureSpec, MissingRule, Scaling};
+use crate::engine::profile::summary::Histogram;
+
+/// Draws the Features screen.
+pub fn features_ui(ui: &mut Ui, app: &mut StrataApp) {
+    let Some(doc) = &app.doc else { return };
+    let spec = doc.project.spec.clone();
+    let mut new_spec = spec.clone();
+    let candidates: Vec<(String, ColumnRole)> = match &app.output {
+        Some(out) => out
+            .result
+            .roles
+            .iter()
+            .filter(|r| r.role.is_feature_candidate() || spec.recipe.features.iter().any(|f| f.column == r.column))
+            .map(|r| (r.column.clone(), r.role))
+            .collect(),
+        None => spec.recipe.features.iter().map(|f| (f.column.clone(), ColumnRole::Numeric)).collect(),
+    };
+    egui::Panel::left("feature-list").resizable(true).default_size(240.0).show(ui, |ui| {
+        ui.heading("Features");
+        ui.label(RichText::new("Tick the columns the segmentation uses; click a name to set its recipe.").weak());
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            for (column, role) in &candidates {
+                let position = new_spec.recipe.features.iter().position(|f| &f.column == column);
+                let mut used = position.is_some();
+                ui.horizontal(|ui| {
+                    if ui.checkbox(&mut used, column.as_str()).changed() {
+                        match position {
+                            Some(i) if !used => {
+                                new_spec.recipe.features.remove(i);
+                            }
+                            None if used => {
+                                let mut feature = FeatureSpec::numeric(column);
+                                if *role == ColumnRole::Categorical {
+                                    feature.kind = crate::engine::features::FeatureKind::Categorical;
+                                }
+                                // New features follow the scaling the others use.
+                                if let Some(first) = new_spec.recipe.features.first() {
+                                    feature.scaling = first.scaling;
+                                }
+                                new_spec.recipe.features.push(feature);
+                            }
+                            _ => {}
+                        }
+                    }
+                    let selected = app.view.selected_feature.as_deref() == Some(column.as_str());
+                    if ui.selectable_label(selected, "recipe").on_hover_text(format!("Recipe of {column}")).clicked() {
+                        app.view.selected_feature = Some(column.clone());
+                    }
+                });
+            }
+        });
+    });
+    egui::Panel::bottom("correlations").resizable(true).default_size(300.0).show(ui, |ui| correlation_ui(ui, app));
+    egui::CentralPanel::default().show(ui, |ui| {
+        let selected = app
+            .view
+            .selected_feature
+            .clone()
+            .filter(|s| new_spec.recipe.features.iter().any(|f| &f.column == s))
+            .or_else(|| new_spec.recipe.features.first().map(|f| f.column.clone()));
+        let Some(column) = selected else {
+            ui.label("No feature chosen yet.");
+            return;
+        };
+        if let Some(feature) = new_spec.recipe.features.iter_mut().find(|f| f.column == column) {
+            recipe_ui(ui, feature);
+        }
+        if ui.button("Use this scaling for every feature").clicked()
+            && let Some(scaling) = new_spec.recipe.features.iter().find(|f| f.column == column).map(|f| f.scaling)
+        {
+            new_spec.recipe.features.iter_mut().for_each(|f| f.scaling = scaling);
+        }
+        ui.separator();
+        distributions_ui(ui, app, &column);
+    });
+    if new_spec != spec {
+        let what = describe_change(&spec.recipe.features, &new_spec.recipe.features);
+        app.push(Command::EditSpec { spec: Box::new(new_spec), what });
+    }
+}
+
+/// Names an edit of the feature list for the undo menu (and so that one drag is one undo step).
+fn describe_change(old: &[FeatureSpec], new: &[FeatureSpec]) -> String {
+    if let Some(added) = new.iter().find(|f| !old.iter().any(|o| o.column == f.column)) {
+        return format!("use {}", added.column);
+    }
+    if let Some(dropped) = old.iter().find(|f| !new.iter().any(|n| n.column == f.column)) {
+        return format!("drop {}", dropped.column);
+    }
+    let changed: Vec<&str> = new.iter().filter(|f| !old.iter().any(|o| o == *f)).map(|f| f.column.as_str()).collect();
+    match changed.as_slice() {
+        [one] => format!("recipe of {one}"),
+        _ => "recipe of every feature".to_string(),
+    }
+}
+
+fn recipe_ui(ui: &mut Ui, feature: &mut FeatureSpec) {
+    ui.heading(format!("Recipe of {}", feature.column));
+    egui::Grid::new("recipe").num_columns(2).spacing([16.0, 6.0]).show(ui, |ui| {
+        let label = ui.label("Missing values");
+        egui::ComboBox::from_id_salt("missing")
+            .selected_text(missing_label(&feature.missing))
+            .show_ui(ui, |ui| {
+                for rule in [
+                    MissingRule::ImputeMedian,
+                    MissingRule::ImputeMean,
+                    MissingRule::ImputeMode,
+                    MissingRule::ImputeConstant(0.0),
+                    MissingRule::DropRows,
+                    MissingRule::FallbackSegment,
+                ] {
+                    let label = missing_label(&rule);
+                    ui.selectable_value(&mut feature.missing, rule, label);
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        ui.end_row();
+        if let MissingRule::ImputeConstant(value) = &mut feature.missing {
+            let label = ui.label("Constant");
+            ui.add(egui::DragValue::new(value).speed(0.1)).labelled_by(label.id);
+            ui.end_row();
+        }
+        ui.label("Clip to percentiles");
+        let mut clip = feature.clip_percentiles.is_some();
+        ui.horizontal(|ui| {
+            if ui.checkbox(&mut clip, "clip").changed() {
+                feature.clip_percentiles = clip.then_some((1.0, 99.0));
+            }
+            if let Some((lo, hi)) = &mut feature.clip_percentiles {
+                ui.add(egui::DragValue::new(lo).range(0.0..=50.0).speed(0.5).suffix(" %").prefix("from "))
+                    .on_hover_text("Lower percentile");
+                ui.add(egui::DragValue::new(hi).range(50.0..=100.0).speed(0.5).suffix(" %").prefix("to "))
+                    .on_hover_text("Upper percentile");
+            }
+        });
+        ui.end_row();
+        ui.label("Log transform");
+        ui.checkbox(&mut feature.log1p, "log(1 + x)").on_hover_text("For skewed amounts and counts");
+        ui.end_row();
+        let label = ui.label("Scaling");
+        egui::ComboBox::from_id_salt("scaling")
+            .selected_text(scaling_label(feature.scaling))
+            .show_ui(ui, |ui| {
+                for s in [Scaling::ZScore, Scaling::Robust, Scaling::MinMax, Scaling::None] {
+                    ui.selectable_value(&mut feature.scaling, s, scaling_label(s));
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        ui.end_row();
+        let label = ui.label("Weight");
+        ui.add(egui::DragValue::new(&mut feature.weight).range(0.0..=10.0).speed(0.05))
+            .labelled_by(label.id)
+            .on_hover_text("Multiplies the scaled feature: 2 counts it twice as much in distances");
+        ui.end_row();
+    });
+}
+
+fn missing_label(rule: &MissingRule) -> String {
+    match rule {
+        MissingRule::ImputeMedian => "fill with the median".into(),
+        MissingRule::ImputeMean => "fill with the mean".into(),
+        MissingRule::ImputeMode => "fill with the most common value".into(),
+        MissingRule::ImputeConstant(_) => "fill with a constant".into(),
+        MissingRule::DropRows => "leave the customer out".into(),
+        MissingRule::FallbackSegment => "put the customer in the fallback segment".into(),
+    }
+}
+
+fn scaling_label(s: Scaling) -> &'static str {
+    match s {
+        Scaling::ZScore => "z-score (mean 0, sd 1)",
+        Scaling::Robust => "robust (median, IQR)",
+        Scaling::MinMax => "min-max (0 to 1)",
+        Scaling::None => "none",
+    }
+}
+
+fn distributions_ui(ui: &mut Ui, app: &StrataApp, column: &str) {
+    let Some(out) = &app.output else {
+        ui.label("Run to see the distributions.");
+        return;
+    };
+    let Some(i) = out.summary.columns.iter().position(|c| c == column) else {
+        ui.label("Run to see this feature's distribution.");
+        return;
+    };
+    let after_index = out.result.matrix.names.iter().position(|n| n == column);
+    let width = (ui.available_width() / 2.0 - 8.0).max(150.0);
+    let height = (ui.available_height() - 30.0).clamp(120.0, 260.0);
+    ui.horizontal(|ui| {
+        ui.vertical(|ui| {
+            ui.label(format!("Before: {column} as in the customer table"));
+            histogram_plot_ui(ui, "before", out.summary.before.get(i).and_then(|h| h.as_ref()), width, height);
+        });
+        ui.vertical(|ui| {
+            ui.label("After the recipe: what the model sees");
+            let h = after_index.and_then(|j| out.summary.after.get(j)).and_then(|h| h.as_ref());
+            histogram_plot_ui(ui, "after", h, width, height);
+        });
+    });
+}
+
+fn histogram_plot_ui(ui: &mut Ui, id: &str, histogram: Option<&Histogram>, width: f32, height: f32) {
+    let Some(h) = histogram else {
+        ui.label("No values");
+        return;
+    };
+    let bar_width = (h.hi - h.lo) / h.counts.len().max(1) as f64;
+    let bars: Vec<Bar> = h
+        .counts
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| Bar::new(h.lo + (i as f64 + 0.5) * bar_width, c as f64).width(bar_width * 0.95))
+        .collect();
+    let colour = ui.visuals().selection.bg_fill;
+    Plot::new(id).width(width).height(height).allow_scroll(false).allow_zoom(false).allow_drag(false).show(
+        ui,
+        |plot| {
+            plot.bar_chart(BarChart::new(id, bars).color(colour));
+        },
+    );
+    if h.n_above > 0 {
+        ui.label(
+            RichText::new(format!(
+                "{} values above {} (up to {}) are in the last bar",
+                h.n_above,
+                format_number(h.hi),
+                format_number(h.max)
+            ))
+            .small()
+            .weak(),
+        );
+    }
+}
+
+fn correlation_ui(ui: &mut Ui, app: &StrataApp) {
+    ui.heading("Correlations");
+    let Some(out) = &app.output else {
+        ui.label("Run to see correlations.");
+        return;
+    };
+    let m = &out.result.multicollinearity;
+    for w in &m.warnings {
+        ui.label(RichText::new(w).color(ui.visuals().warn_fg_color));
+    }
+    let d = m.names.len();
+    if d == 0 {
+        return;
+    }
+    egui::ScrollArea::both().show(ui, |ui| {
+        egui::Grid::new("correlation-grid").spacing([2.0, 2.0]).show(ui, |ui| {
+            ui.label("");
+            for name in &m.names {
+                ui.label(RichText::new(short(name)).small()).on_hover_text(name);
+            }
+            ui.strong("VIF");
+            ui.end_row();
+            for (i, name) in m.names.iter().enumerate() {
+                ui.label(short(name)).on_hover_text(name);
+                for j in 0..d {
+                    let r = m.correlation[i][j];
+                    let (rect, response) = ui.allocate_exact_size(egui::vec2(64.0, 24.0), egui::Sense::hover());
+                    ui.painter().rect_filled(rect, 2.0, heat_colour(r));
+                    ui.painter().text(
+                        rect.center(),
+                        egui::Align2::CENTER_CENTER,
+                        format!("{r:.2}"),
+                        egui::FontId::proportional(13.0),
+                        ui.visuals().text_color(),
+                    );
+                    response.on_hover_text(format!("{} and {}: r = {r:.3}", m.names[i], m.names[j]));
+                }
+                let vif = m.vif.get(i).copied().unwrap_or(f64::NAN);
+                let text = if vif.is_infinite() { "inf".to_string() } else { format!("{vif:.1}") };
+                let colour = if vif > 5.0 { ui.visuals().warn_fg_color } else { ui.visuals().text_color() };
+                ui.label(RichText::new(text).color(colour))
+                    .on_hover_text("Variance inflation factor: above 5, this feature is largely a mix of the others");
+                ui.end_row();
+            }
+        });
+    });
+}
+
+fn short(name: &str) -> String {
+    if name.chars().count() > 14 {
+        format!("{}...", name.chars().take(12).collect::<String>())
+    } else {
+        name.to_string()
+    }
+}

@@ -1,0 +1,308 @@
+//! The window's frame (menus, screen tabs, status bar, toasts, the unsaved-changes question) and
+//! one module per screen. Everything here draws and pushes commands; nothing computes.
+
+mod data;
+mod features;
+mod model;
+mod segments;
+
+use eframe::egui::{self, Color32, RichText, Ui};
+
+use super::{Command, PromptChoice, Screen, StrataApp, ThemeChoice};
+
+/// What the screens remember between frames that is not part of the project.
+#[derive(Default)]
+pub struct ViewState {
+    /// Data screen: show the customer table rather than the file as read.
+    pub show_customer_table: bool,
+    /// Data screen: the column whose quality details are open.
+    pub selected_column: Option<String>,
+    /// Features screen: the feature whose recipe is open.
+    pub selected_feature: Option<String>,
+    /// Segments screen: the density image of the projection, made once per result.
+    pub density_texture: Option<(usize, egui::TextureHandle)>,
+    /// Model screen: which index chart is large, if any.
+    pub as_of_text: Option<String>,
+}
+
+/// Draws the whole window.
+pub fn window_ui(ui: &mut Ui, app: &mut StrataApp) {
+    egui::Panel::top("menu").show(ui, |ui| menu_ui(ui, app));
+    egui::Panel::top("tabs").show(ui, |ui| tabs_ui(ui, app));
+    egui::Panel::bottom("status").show(ui, |ui| status_ui(ui, app));
+    egui::CentralPanel::default().show(ui, |ui| {
+        banners_ui(ui, app);
+        if app.doc.is_none() {
+            empty_ui(ui, app);
+            return;
+        }
+        match app.screen {
+            Screen::Data => data::data_ui(ui, app),
+            Screen::Features => features::features_ui(ui, app),
+            Screen::Model => model::model_ui(ui, app),
+            Screen::Segments => segments::segments_ui(ui, app),
+        }
+    });
+    prompt_ui(ui.ctx(), app);
+    toasts_ui(ui.ctx(), app);
+}
+
+fn menu_ui(ui: &mut Ui, app: &mut StrataApp) {
+    egui::MenuBar::new().ui(ui, |ui| {
+        ui.menu_button("File", |ui| {
+            if ui.button("New").on_hover_text("Ctrl+N").clicked() {
+                app.push(Command::NewProject);
+            }
+            if ui.button("Open project...").on_hover_text("Ctrl+O").clicked() {
+                app.push(Command::OpenProjectDialog);
+            }
+            if ui.button("Open data file...").clicked() {
+                app.push(Command::OpenDataDialog);
+            }
+            if ui.button("Open the demo project").clicked() {
+                app.push(Command::OpenDemo);
+            }
+            ui.menu_button("Recent", |ui| {
+                if app.prefs.recent_projects.is_empty() && app.prefs.recent_data.is_empty() {
+                    ui.label("Nothing yet");
+                }
+                for path in app.prefs.recent_projects.clone() {
+                    if ui.button(path.display().to_string()).clicked() {
+                        app.push(Command::OpenProject(path));
+                    }
+                }
+                if !app.prefs.recent_data.is_empty() {
+                    ui.separator();
+                }
+                for path in app.prefs.recent_data.clone() {
+                    if ui.button(format!("Data: {}", path.display())).clicked() {
+                        app.push(Command::OpenData(path));
+                    }
+                }
+            });
+            ui.separator();
+            let has_doc = app.doc.is_some();
+            if ui.add_enabled(has_doc, egui::Button::new("Save")).on_hover_text("Ctrl+S").clicked() {
+                app.push(Command::Save);
+            }
+            if ui.add_enabled(has_doc, egui::Button::new("Save as...")).on_hover_text("Ctrl+Shift+S").clicked() {
+                app.push(Command::SaveAsDialog);
+            }
+            ui.separator();
+            if ui.button("Quit").clicked() {
+                app.push(Command::Quit);
+            }
+        });
+        ui.menu_button("Edit", |ui| {
+            let undo = app.doc.as_ref().and_then(|d| d.undo_label().map(str::to_string));
+            let redo = app.doc.as_ref().and_then(|d| d.redo_label().map(str::to_string));
+            let undo_text = undo.as_ref().map_or("Undo".to_string(), |w| format!("Undo {w}"));
+            if ui.add_enabled(undo.is_some(), egui::Button::new(undo_text)).on_hover_text("Ctrl+Z").clicked() {
+                app.push(Command::Undo);
+            }
+            let redo_text = redo.as_ref().map_or("Redo".to_string(), |w| format!("Redo {w}"));
+            if ui.add_enabled(redo.is_some(), egui::Button::new(redo_text)).on_hover_text("Ctrl+Shift+Z").clicked() {
+                app.push(Command::Redo);
+            }
+        });
+        ui.menu_button("View", |ui| {
+            ui.label("Theme");
+            for (theme, label) in
+                [(ThemeChoice::Light, "Light"), (ThemeChoice::Dark, "Dark"), (ThemeChoice::System, "As the system")]
+            {
+                if ui.radio(app.prefs.theme == theme, label).clicked() {
+                    app.push(Command::SetTheme(theme));
+                }
+            }
+            ui.separator();
+            ui.label("Interface scale (projectors: 1.5 or more)");
+            for scale in [1.0f32, 1.25, 1.5, 2.0] {
+                if ui.radio((app.prefs.ui_scale - scale).abs() < 1e-3, format!("{:.0}%", scale * 100.0)).clicked() {
+                    app.push(Command::SetUiScale(scale));
+                }
+            }
+            ui.separator();
+            let mut auto = app.prefs.auto_run;
+            if ui.checkbox(&mut auto, "Run after every change").changed() {
+                app.push(Command::SetAutoRun(auto));
+            }
+        });
+    });
+}
+
+fn tabs_ui(ui: &mut Ui, app: &mut StrataApp) {
+    ui.horizontal(|ui| {
+        for (i, screen) in Screen::ALL.into_iter().enumerate() {
+            let text = RichText::new(format!("{}  {}", i + 1, screen.label())).size(16.0);
+            let response = ui.selectable_label(app.screen == screen, text).on_hover_text(format!("Ctrl+{}", i + 1));
+            if response.clicked() {
+                app.push(Command::Show(screen));
+            }
+        }
+        ui.separator();
+        let has_doc = app.doc.is_some();
+        if app.progress.is_some() {
+            if ui.button("Cancel").on_hover_text("Stop the running job").clicked() {
+                app.push(Command::CancelRun);
+            }
+        } else if ui
+            .add_enabled(has_doc, egui::Button::new("Run"))
+            .on_hover_text("Run the pipeline on the current settings (F5)")
+            .clicked()
+        {
+            app.push(Command::Run);
+        }
+        if let Some((stage, fraction)) = &app.progress {
+            ui.add(
+                egui::ProgressBar::new(*fraction as f32).desired_width(180.0).text(format!("{stage}...")).animate(true),
+            );
+        }
+        let stale = match (&app.doc, &app.output) {
+            (Some(doc), Some(out)) => !out.is_for(&doc.project.spec, &doc.base_dir),
+            _ => false,
+        };
+        if stale && app.progress.is_none() {
+            ui.label(RichText::new("Settings changed since the last run").color(ui.visuals().warn_fg_color));
+        }
+    });
+}
+
+fn status_ui(ui: &mut Ui, app: &mut StrataApp) {
+    ui.horizontal(|ui| {
+        match (&app.progress, app.runner_name()) {
+            (Some((stage, fraction)), Some(name)) => {
+                ui.spinner();
+                ui.label(format!("{name}: {stage} ({:.0}%)", fraction * 100.0));
+            }
+            _ => {
+                ui.label("Ready");
+            }
+        }
+        ui.separator();
+        if let Some(out) = &app.output {
+            let r = &out.result;
+            ui.label(format!(
+                "{} customers, {} segmented, k = {}",
+                super::widgets::format_count(r.customers.height()),
+                super::widgets::format_count(r.matrix.kept_rows.len()),
+                r.fit.sizes.len()
+            ));
+            let warnings = &r.warnings;
+            if !warnings.is_empty() {
+                ui.separator();
+                ui.label(RichText::new(format!("{} warnings", warnings.len())).color(ui.visuals().warn_fg_color))
+                    .on_hover_ui(|ui| {
+                        for w in warnings {
+                            ui.label(w);
+                        }
+                    });
+            }
+        }
+        if let Some(error) = &app.last_error {
+            ui.separator();
+            ui.label(RichText::new(error).color(ui.visuals().error_fg_color)).on_hover_text(error);
+        }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if let Some(doc) = &app.doc {
+                let dirty = if doc.is_dirty() { "unsaved changes" } else { "saved" };
+                ui.label(format!("{} ({dirty})", doc.title()));
+            }
+        });
+    });
+}
+
+fn banners_ui(ui: &mut Ui, app: &mut StrataApp) {
+    let Some(doc) = &app.doc else { return };
+    let mut messages: Vec<(String, bool)> = Vec::new();
+    if let Some(b) = &doc.banner {
+        messages.push((b.clone(), false));
+    }
+    if let Some(w) = &doc.fingerprint_warning {
+        messages.push((w.clone(), true));
+    }
+    if let Some(m) = &doc.missing_source {
+        messages.push((m.clone(), true));
+    }
+    match doc.reproduced {
+        Some(true) => {
+            messages.push(("Re-run on open: the stored segment assignment was reproduced exactly.".to_string(), false))
+        }
+        Some(false) => messages
+            .push(("Re-run on open: the assignment differs from the one stored in the project.".to_string(), true)),
+        None => {}
+    }
+    let missing = doc.missing_source.is_some();
+    for (text, is_warning) in messages {
+        let colour = if is_warning { ui.visuals().warn_fg_color } else { ui.visuals().text_color() };
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new(text).color(colour));
+        });
+    }
+    if missing && ui.button("Locate the data file...").clicked() {
+        app.push(Command::LocateSourceDialog);
+    }
+}
+
+fn empty_ui(ui: &mut Ui, app: &mut StrataApp) {
+    ui.vertical_centered(|ui| {
+        ui.add_space(80.0);
+        ui.heading("No project open");
+        ui.label("Open customer data or a transaction log (CSV, text, Parquet, Excel), a project, or the demo.");
+        ui.label("You can also drop a file onto the window.");
+        ui.add_space(12.0);
+        if ui.button("Open data file...").clicked() {
+            app.push(Command::OpenDataDialog);
+        }
+        if ui.button("Open project...").clicked() {
+            app.push(Command::OpenProjectDialog);
+        }
+        if ui.button("Open the demo project").clicked() {
+            app.push(Command::OpenDemo);
+        }
+    });
+}
+
+fn prompt_ui(ctx: &egui::Context, app: &mut StrataApp) {
+    if !app.is_prompting() {
+        return;
+    }
+    let title = app.doc.as_ref().map(|d| d.title()).unwrap_or_default();
+    egui::Modal::new(egui::Id::unique("unsaved-changes")).show(ctx, |ui| {
+        ui.heading("Unsaved changes");
+        ui.label(format!("{title} has changes that are not saved. Save them first?"));
+        ui.add_space(8.0);
+        ui.horizontal(|ui| {
+            if ui.button("Save").clicked() {
+                app.push(Command::ResolvePrompt(PromptChoice::Save));
+            }
+            if ui.button("Discard changes").clicked() {
+                app.push(Command::ResolvePrompt(PromptChoice::Discard));
+            }
+            if ui.button("Keep editing").clicked() {
+                app.push(Command::ResolvePrompt(PromptChoice::Cancel));
+            }
+        });
+    });
+}
+
+fn toasts_ui(ctx: &egui::Context, app: &mut StrataApp) {
+    if app.toasts.is_empty() {
+        return;
+    }
+    egui::Area::new(egui::Id::unique("toasts")).anchor(egui::Align2::RIGHT_BOTTOM, [-12.0, -40.0]).show(ctx, |ui| {
+        let mut dismissed = None;
+        for (i, toast) in app.toasts.iter().enumerate().rev().take(4) {
+            let fill = if toast.is_error { Color32::from_rgb(120, 30, 30) } else { Color32::from_rgb(40, 60, 90) };
+            let response = egui::Frame::popup(ui.style()).fill(fill).show(ui, |ui| {
+                ui.set_max_width(420.0);
+                ui.label(RichText::new(&toast.text).color(Color32::WHITE));
+            });
+            if response.response.interact(egui::Sense::click()).clicked() {
+                dismissed = Some(i);
+            }
+        }
+        if let Some(i) = dismissed {
+            app.toasts.remove(i);
+        }
+    });
+}

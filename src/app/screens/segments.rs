@@ -1,0 +1,293 @@
+//! Segments: a card per segment (size, share, means and medians in original units, how far each
+//! feature sits from the population, colour, editable name and notes), the profile table with heat
+//! colouring, the per-member silhouette plot and the 2-D PCA projection, drawn as a density image of
+//! every customer with a sample of points on top.
+
+use eframe::egui::{self, Color32, RichText, Ui};
+use egui_plot::{HLine, Line, Plot, PlotImage, PlotPoint, PlotPoints, Points};
+
+use crate::app::widgets::{format_count, format_number, heat_colour, segment_colour, swatch_ui};
+use crate::app::{Command, RunOutput, StrataApp};
+use crate::engine::profile::summary::ScatterView;
+
+/// Draws the Segments screen.
+pub fn segments_ui(ui: &mut Ui, app: &mut StrataApp) {
+    let Some(out) = app.output.clone() else {
+        ui.label(if app.progress.is_some() { "Running..." } else { "Run to see the segments." });
+        return;
+    };
+    egui::Panel::left("segment-cards").resizable(true).default_size(380.0).show(ui, |ui| {
+        egui::ScrollArea::vertical().show(ui, |ui| cards_ui(ui, app, &out));
+    });
+    egui::Panel::top("profile-table").resizable(true).default_size(220.0).show(ui, |ui| {
+        egui::ScrollArea::both().show(ui, |ui| profile_table_ui(ui, app, &out));
+    });
+    egui::CentralPanel::default().show(ui, |ui| {
+        let width = ((ui.available_width() - 16.0) / 2.0).max(200.0);
+        let height = (ui.available_height() - 50.0).max(160.0);
+        ui.horizontal(|ui| {
+            ui.vertical(|ui| {
+                ui.set_max_width(width);
+                scatter_ui(ui, app, &out, width, height);
+            });
+            ui.vertical(|ui| {
+                ui.set_max_width(width);
+                silhouette_ui(ui, app, &out, width, height);
+            });
+        });
+    });
+}
+
+fn segment_name(app: &StrataApp, segment: usize) -> String {
+    app.doc
+        .as_ref()
+        .and_then(|d| d.project.segments.iter().find(|n| n.segment == segment))
+        .map_or_else(|| format!("Segment {}", segment + 1), |n| n.name.clone())
+}
+
+fn cards_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
+    let k = out.result.fit.sizes.len();
+    let summary = &out.summary;
+    ui.heading(format!("{} segments", summary.profiles.len()));
+    for profile in &summary.profiles {
+        let s = profile.segment;
+        let colour = segment_colour(s, k);
+        egui::Frame::group(ui.style()).stroke(egui::Stroke::new(2.0, colour)).show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.horizontal(|ui| {
+                swatch_ui(ui, colour);
+                let label = ui.label(format!("Segment {} name", s + 1));
+                let mut name = segment_name(app, s);
+                let response = ui
+                    .add(egui::TextEdit::singleline(&mut name).id_salt(("segment-name", s)).desired_width(180.0))
+                    .labelled_by(label.id);
+                if response.changed() {
+                    app.push(Command::RenameSegment { segment: s, name });
+                }
+            });
+            ui.label(format!(
+                "{} customers, {:.1}% of those segmented",
+                format_count(profile.size),
+                profile.share * 100.0
+            ));
+            // The most distinctive features first: how many population SDs the mean sits away.
+            let distances = summary.distance_sd.get(s).cloned().unwrap_or_default();
+            let mut order: Vec<usize> = (0..summary.columns.len()).collect();
+            order.sort_by(|&a, &b| {
+                distances
+                    .get(b)
+                    .map(|v| v.abs())
+                    .unwrap_or(0.0)
+                    .total_cmp(&distances.get(a).map(|v| v.abs()).unwrap_or(0.0))
+            });
+            egui::Grid::new(("card", s)).num_columns(4).spacing([10.0, 2.0]).show(ui, |ui| {
+                ui.label(RichText::new("feature").small().weak());
+                ui.label(RichText::new("mean").small().weak());
+                ui.label(RichText::new("median").small().weak());
+                ui.label(RichText::new("vs all").small().weak());
+                ui.end_row();
+                for &j in &order {
+                    let d = distances.get(j).copied().unwrap_or(0.0);
+                    ui.label(&summary.columns[j]);
+                    ui.label(format_number(profile.means[j]));
+                    ui.label(format_number(profile.medians[j]));
+                    let arrow = if d > 0.0 { "above" } else { "below" };
+                    let text =
+                        RichText::new(format!("{:.2} sd {arrow}", d.abs())).background_color(heat_colour(d / 2.0));
+                    ui.label(text).on_hover_text(format!(
+                        "Population mean {}, sd {}",
+                        format_number(summary.population_means[j]),
+                        format_number(summary.population_sds[j])
+                    ));
+                    ui.end_row();
+                }
+            });
+            let label = ui.label(format!("Segment {} notes", s + 1));
+            let mut notes = app
+                .doc
+                .as_ref()
+                .and_then(|d| d.project.segments.iter().find(|n| n.segment == s))
+                .map(|n| n.notes.clone())
+                .unwrap_or_default();
+            let response = ui
+                .add(
+                    egui::TextEdit::multiline(&mut notes)
+                        .id_salt(("segment-notes", s))
+                        .desired_rows(2)
+                        .desired_width(f32::INFINITY)
+                        .hint_text("Who they are, what to do"),
+                )
+                .labelled_by(label.id);
+            if response.changed() {
+                app.push(Command::EditSegmentNotes { segment: s, notes });
+            }
+        });
+        ui.add_space(6.0);
+    }
+}
+
+fn profile_table_ui(ui: &mut Ui, app: &StrataApp, out: &RunOutput) {
+    let summary = &out.summary;
+    let k = out.result.fit.sizes.len();
+    ui.horizontal(|ui| {
+        ui.heading("Profiles");
+        ui.label(
+            RichText::new(
+                "Mean per feature in original units; colour: distance from the population mean (red above, blue below)",
+            )
+            .weak(),
+        );
+    });
+    egui::Grid::new("profile-grid").striped(true).spacing([14.0, 4.0]).show(ui, |ui| {
+        ui.strong("segment");
+        ui.strong("size");
+        ui.strong("share");
+        for c in &summary.columns {
+            ui.strong(c);
+        }
+        ui.end_row();
+        for p in &summary.profiles {
+            ui.horizontal(|ui| {
+                swatch_ui(ui, segment_colour(p.segment, k));
+                ui.label(segment_name(app, p.segment));
+            });
+            ui.label(format_count(p.size));
+            ui.label(format!("{:.1}%", p.share * 100.0));
+            for (j, mean) in p.means.iter().enumerate() {
+                let d = summary.distance_sd.get(p.segment).and_then(|v| v.get(j)).copied().unwrap_or(0.0);
+                ui.label(RichText::new(format_number(*mean)).background_color(heat_colour(d / 2.0)))
+                    .on_hover_text(format!("median {}; {d:+.2} sd from the population", format_number(p.medians[j])));
+            }
+            ui.end_row();
+        }
+        ui.label(RichText::new("everyone").italics());
+        ui.label(format_count(out.result.matrix.kept_rows.len() + out.result.matrix.fallback_rows.len()));
+        ui.label("100%");
+        for m in &summary.population_means {
+            ui.label(RichText::new(format_number(*m)).italics());
+        }
+        ui.end_row();
+    });
+}
+
+fn scatter_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput, width: f32, height: f32) {
+    let Some(scatter) = &out.summary.scatter else {
+        ui.label("Too few customers to project.");
+        return;
+    };
+    let k = out.result.fit.sizes.len();
+    ui.label(RichText::new("Projection on the first two principal components").strong());
+    let sampled = scatter.points.len() < scatter.n_rows;
+    ui.label(
+        RichText::new(if sampled {
+            format!(
+                "Shading: all {} customers (density, coloured by the commonest segment); dots: {} sampled customers. PC1 {:.0}%, PC2 {:.0}% of the variance.",
+                format_count(scatter.n_rows),
+                format_count(scatter.points.len()),
+                scatter.explained[0] * 100.0,
+                scatter.explained[1] * 100.0
+            )
+        } else {
+            format!(
+                "All {} customers, with their density shaded. PC1 {:.0}%, PC2 {:.0}% of the variance.",
+                format_count(scatter.n_rows),
+                scatter.explained[0] * 100.0,
+                scatter.explained[1] * 100.0
+            )
+        })
+        .small()
+        .weak(),
+    );
+    let key = std::ptr::from_ref(out) as usize;
+    if app.view.density_texture.as_ref().is_none_or(|(k, _)| *k != key) {
+        let image = density_image(scatter, k);
+        let texture = ui.ctx().load_texture("density", image, egui::TextureOptions::LINEAR);
+        app.view.density_texture = Some((key, texture));
+    }
+    let texture = app.view.density_texture.as_ref().map(|(_, t)| t.id());
+    Plot::new("projection").width(width).height(height).data_aspect(1.0).x_axis_label("PC1").y_axis_label("PC2").show(
+        ui,
+        |plot| {
+            let d = &scatter.density;
+            if let Some(texture) = texture {
+                let centre = PlotPoint::new((d.x_range.0 + d.x_range.1) / 2.0, (d.y_range.0 + d.y_range.1) / 2.0);
+                let size = egui::vec2((d.x_range.1 - d.x_range.0) as f32, (d.y_range.1 - d.y_range.0) as f32);
+                plot.image(PlotImage::new("density", texture, centre, size));
+            }
+            let mut per_segment: Vec<Vec<[f64; 2]>> = vec![Vec::new(); k.max(1)];
+            for &(x, y, s) in &scatter.points {
+                if let Some(v) = per_segment.get_mut(s as usize) {
+                    v.push([x as f64, y as f64]);
+                }
+            }
+            for (s, points) in per_segment.into_iter().enumerate() {
+                let name = segment_name(app, s);
+                plot.points(Points::new(name, PlotPoints::from(points)).color(segment_colour(s, k)).radius(1.5));
+            }
+        },
+    );
+}
+
+/// The density grid as an image: each cell in its commonest segment's colour, opacity by log count.
+fn density_image(scatter: &ScatterView, k: usize) -> egui::ColorImage {
+    let d = &scatter.density;
+    let max = d.counts.iter().copied().max().unwrap_or(0).max(1) as f32;
+    let pixels = d
+        .counts
+        .iter()
+        .zip(&d.dominant)
+        .map(|(&count, &segment)| {
+            if count == 0 {
+                return Color32::TRANSPARENT;
+            }
+            let c = segment_colour(segment as usize, k);
+            let alpha = 0.15 + 0.75 * ((1.0 + count as f32).ln() / (1.0 + max).ln());
+            Color32::from_rgba_unmultiplied(c.r(), c.g(), c.b(), (alpha * 255.0) as u8)
+        })
+        .collect();
+    egui::ColorImage::new([d.width, d.height], pixels)
+}
+
+fn silhouette_ui(ui: &mut Ui, app: &StrataApp, out: &RunOutput, width: f32, height: f32) {
+    ui.label(RichText::new("Silhouette of each member").strong());
+    let Some(s) = &out.summary.silhouettes else {
+        ui.label("Needs at least two segments.");
+        return;
+    };
+    let k = out.result.fit.sizes.len();
+    let mean = out.result.indices.silhouette.as_ref().map(|r| r.mean);
+    ui.label(
+        RichText::new(if s.sampled {
+            format!(
+                "{} sampled customers (distances within the sample), best to worst within each segment",
+                format_count(s.n_rows)
+            )
+        } else {
+            "Every customer, best to worst within each segment; below 0: closer to another segment".to_string()
+        })
+        .small()
+        .weak(),
+    );
+    Plot::new("member-silhouettes")
+        .width(width)
+        .height(height)
+        .y_axis_label("silhouette")
+        .show_axes([false, true])
+        .include_y(0.0)
+        .show(ui, |plot| {
+            let mut x = 0usize;
+            for (segment, values) in s.per_segment.iter().enumerate() {
+                let points: Vec<[f64; 2]> = values.iter().enumerate().map(|(i, v)| [(x + i) as f64, *v]).collect();
+                x += values.len() + values.len() / 30 + 10;
+                plot.line(
+                    Line::new(segment_name(app, segment), PlotPoints::from(points))
+                        .color(segment_colour(segment, k))
+                        .fill(0.0)
+                        .fill_alpha(0.55),
+                );
+            }
+            if let Some(m) = mean {
+                plot.hline(HLine::new(format!("mean {m:.3}"), m).color(Color32::GRAY));
+            }
+        });
+}

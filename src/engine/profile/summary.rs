@@ -1,0 +1,463 @@
+//! Everything the Segments and Features screens show about one result, computed once off the UI
+//! thread: profiles with distances from the population, histograms before and after the recipe,
+//! a 2-D PCA projection drawn as a density grid with a sample of points, and per-member silhouettes.
+
+use ndarray::{Array2, ArrayView2};
+use rayon::prelude::*;
+
+use crate::engine::data::quality::{numeric_values, quantile_sorted};
+use crate::engine::error::PipelineError;
+use crate::engine::metrics::silhouette_samples;
+use crate::engine::pipeline::PipelineResult;
+use crate::engine::profile::{SegmentProfile, profile_segments};
+use crate::engine::rng::SeededRng;
+
+/// Bars of a histogram over `lo..hi`; values above `hi` are counted in the last bar.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Histogram {
+    /// Left edge of the first bar.
+    pub lo: f64,
+    /// Right edge of the last bar.
+    pub hi: f64,
+    /// Values per bar.
+    pub counts: Vec<u32>,
+    /// Values above `hi` (the 99.5th percentile), folded into the last bar.
+    pub n_above: usize,
+    /// The largest value.
+    pub max: f64,
+}
+
+impl Histogram {
+    /// A histogram of the finite `values` in `n_bins` bars from the minimum to the 99.5th
+    /// percentile, so one extreme customer does not squash every other bar into one.
+    pub fn of(values: &[f64], n_bins: usize) -> Option<Self> {
+        let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+        if sorted.is_empty() || n_bins == 0 {
+            return None;
+        }
+        sorted.sort_unstable_by(f64::total_cmp);
+        let lo = sorted[0];
+        let max = sorted[sorted.len() - 1];
+        let mut hi = quantile_sorted(&sorted, 0.995);
+        if hi <= lo {
+            hi = if max > lo { max } else { lo + 1.0 };
+        }
+        let width = (hi - lo) / n_bins as f64;
+        let mut counts = vec![0u32; n_bins];
+        let mut n_above = 0;
+        for &v in &sorted {
+            if v > hi {
+                n_above += 1;
+            }
+            let bin = (((v - lo) / width) as usize).min(n_bins - 1);
+            counts[bin] += 1;
+        }
+        Some(Self { lo, hi, counts, n_above, max })
+    }
+}
+
+/// Two principal components of the feature matrix.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Projection {
+    /// Share of the total variance each component explains.
+    pub explained: [f64; 2],
+    /// Per row of the matrix, its two coordinates.
+    pub coords: Vec<[f32; 2]>,
+}
+
+/// How many customers fall in each cell of a grid over the projection, and which segment has most
+/// of them there: drawn once as an image, so a million customers cost one texture per frame.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DensityGrid {
+    /// Cells across.
+    pub width: usize,
+    /// Cells down.
+    pub height: usize,
+    /// Range of the first component covered.
+    pub x_range: (f64, f64),
+    /// Range of the second component covered.
+    pub y_range: (f64, f64),
+    /// Customers per cell, row-major from the top (largest y) down.
+    pub counts: Vec<u32>,
+    /// The segment with most customers in each cell.
+    pub dominant: Vec<u16>,
+}
+
+/// The scatter of the segments in the plane of the first two principal components.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScatterView {
+    /// The projection's explained variance.
+    pub explained: [f64; 2],
+    /// All customers as a density grid.
+    pub density: DensityGrid,
+    /// Points drawn on top: (x, y, segment), a seeded sample when there are many.
+    pub points: Vec<(f32, f32, u16)>,
+    /// Customers projected.
+    pub n_rows: usize,
+}
+
+/// Per-member silhouettes, sorted from best to worst within each segment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MemberSilhouettes {
+    /// Per segment, its members' silhouettes in descending order.
+    pub per_segment: Vec<Vec<f64>>,
+    /// Customers the values are for (all, or a seeded sample).
+    pub n_rows: usize,
+    /// Whether these are a sample (distances within the sample, as scikit-learn's `sample_size`).
+    pub sampled: bool,
+}
+
+/// Everything the screens show about one result beyond the result itself.
+#[derive(Clone, Debug)]
+pub struct ResultSummary {
+    /// The numeric feature columns profiled, in original units.
+    pub columns: Vec<String>,
+    /// Profiles of the fitted segments (plus the fallback segment, last, when it has customers).
+    pub profiles: Vec<SegmentProfile>,
+    /// Population mean of each column.
+    pub population_means: Vec<f64>,
+    /// Population standard deviation of each column.
+    pub population_sds: Vec<f64>,
+    /// Per column: how many population standard deviations each segment's mean sits from the
+    /// population mean, `[segment][column]`.
+    pub distance_sd: Vec<Vec<f64>>,
+    /// Histogram of each feature column before the recipe (customer table values).
+    pub before: Vec<Option<Histogram>>,
+    /// Histogram of each matrix column after the recipe (what the model saw).
+    pub after: Vec<Option<Histogram>>,
+    /// The PCA scatter.
+    pub scatter: Option<ScatterView>,
+    /// Per-member silhouettes.
+    pub silhouettes: Option<MemberSilhouettes>,
+}
+
+/// Points drawn over the density image at most.
+pub const SCATTER_POINTS: usize = 4_000;
+/// Rows whose silhouettes are shown at most (exact below this).
+pub const MEMBER_SILHOUETTE_ROWS: usize = 6_000;
+/// Density grid cells per side.
+pub const DENSITY_CELLS: usize = 200;
+const HISTOGRAM_BARS: usize = 30;
+
+impl ResultSummary {
+    /// Computes the summary of `result` (seconds at a million customers; call it off the UI thread).
+    pub fn compute(result: &PipelineResult, seed: u64) -> Result<Self, PipelineError> {
+        let columns: Vec<String> = result
+            .fitted_recipe
+            .features
+            .iter()
+            .filter_map(|f| match f {
+                crate::engine::features::recipe::FittedFeature::Numeric(n) => Some(n.column.clone()),
+                crate::engine::features::recipe::FittedFeature::Categorical(_) => None,
+            })
+            .collect();
+        let k = result.fit.sizes.len();
+        let has_fallback = !result.matrix.fallback_rows.is_empty();
+        let n_segments = k + usize::from(has_fallback);
+        let profiles = profile_segments(&result.customers, &result.segment_per_customer, n_segments, &columns)?;
+
+        let mut raw_columns = Vec::with_capacity(columns.len());
+        for name in &columns {
+            let values = numeric_values(crate::engine::data::column(&result.customers, name)?)?;
+            raw_columns.push(values.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect::<Vec<f64>>());
+        }
+        let (population_means, population_sds): (Vec<f64>, Vec<f64>) = raw_columns
+            .iter()
+            .map(|values| {
+                let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+                let n = finite.len().max(1) as f64;
+                let mean = finite.iter().sum::<f64>() / n;
+                let var = finite.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1.0).max(1.0);
+                (mean, var.sqrt())
+            })
+            .unzip();
+        let distance_sd = profiles
+            .iter()
+            .map(|p| {
+                p.means
+                    .iter()
+                    .zip(population_means.iter().zip(&population_sds))
+                    .map(|(m, (pm, sd))| if *sd > 0.0 { (m - pm) / sd } else { 0.0 })
+                    .collect()
+            })
+            .collect();
+        let before = raw_columns.par_iter().map(|v| Histogram::of(v, HISTOGRAM_BARS)).collect();
+        let matrix = result.matrix.values.view();
+        let after = (0..matrix.ncols())
+            .into_par_iter()
+            .map(|j| Histogram::of(&matrix.column(j).to_vec(), HISTOGRAM_BARS))
+            .collect();
+
+        let labels: Vec<u16> = result.fit.labels.iter().map(|&l| l as u16).collect();
+        let scatter = (matrix.nrows() >= 2).then(|| scatter_view(matrix, &labels, k, seed));
+        let silhouettes = member_silhouettes(matrix, &result.fit.labels, k, seed)?;
+        Ok(Self {
+            columns,
+            profiles,
+            population_means,
+            population_sds,
+            distance_sd,
+            before,
+            after,
+            scatter,
+            silhouettes,
+        })
+    }
+}
+
+/// The first two principal components of `x` (rows are observations).
+pub fn pca_2d(x: ArrayView2<f64>) -> Projection {
+    let (n, d) = x.dim();
+    if n == 0 || d == 0 {
+        return Projection { explained: [0.0, 0.0], coords: Vec::new() };
+    }
+    let means: Vec<f64> = (0..d).map(|j| x.column(j).sum() / n as f64).collect();
+    // Covariance in parallel row blocks, summed in block order (deterministic for any thread count).
+    let block_rows = 16_384;
+    let partials: Vec<Array2<f64>> = (0..n.div_ceil(block_rows))
+        .into_par_iter()
+        .map(|b| {
+            let mut c = Array2::<f64>::zeros((d, d));
+            for row in x.rows().into_iter().skip(b * block_rows).take(block_rows) {
+                for i in 0..d {
+                    let a = row[i] - means[i];
+                    for j in i..d {
+                        c[[i, j]] += a * (row[j] - means[j]);
+                    }
+                }
+            }
+            c
+        })
+        .collect();
+    let mut cov = Array2::<f64>::zeros((d, d));
+    for p in &partials {
+        cov += p;
+    }
+    for i in 0..d {
+        for j in 0..i {
+            cov[[i, j]] = cov[[j, i]];
+        }
+    }
+    cov /= (n as f64 - 1.0).max(1.0);
+    let (values, vectors) = symmetric_eigen(cov);
+    let mut order: Vec<usize> = (0..d).collect();
+    order.sort_by(|&a, &b| values[b].total_cmp(&values[a]));
+    let total: f64 = values.iter().map(|v| v.max(0.0)).sum();
+    let component = |rank: usize| -> Vec<f64> {
+        let Some(&c) = order.get(rank) else { return vec![0.0; d] };
+        let mut v: Vec<f64> = (0..d).map(|i| vectors[[i, c]]).collect();
+        // A fixed sign, so the picture does not flip between runs.
+        let largest = v.iter().copied().fold(0.0f64, |m, x| if x.abs() > m.abs() { x } else { m });
+        if largest < 0.0 {
+            v.iter_mut().for_each(|x| *x = -*x);
+        }
+        v
+    };
+    let (c1, c2) = (component(0), component(1));
+    let explained =
+        |rank: usize| order.get(rank).map_or(0.0, |&c| if total > 0.0 { values[c].max(0.0) / total } else { 0.0 });
+    let coords = x
+        .rows()
+        .into_iter()
+        .map(|row| {
+            let (mut a, mut b) = (0.0, 0.0);
+            for i in 0..d {
+                let centred = row[i] - means[i];
+                a += centred * c1[i];
+                b += centred * c2[i];
+            }
+            [a as f32, b as f32]
+        })
+        .collect();
+    Projection { explained: [explained(0), explained(1)], coords }
+}
+
+/// Eigenvalues and eigenvectors (columns) of a small symmetric matrix, by cyclic Jacobi rotations.
+fn symmetric_eigen(mut a: Array2<f64>) -> (Vec<f64>, Array2<f64>) {
+    let d = a.nrows();
+    let mut v = Array2::<f64>::eye(d);
+    for _sweep in 0..100 {
+        let off: f64 = (0..d)
+            .flat_map(|i| (0..d).filter(move |&j| j != i).map(move |j| (i, j)))
+            .map(|(i, j)| a[[i, j]].powi(2))
+            .sum();
+        if off < 1e-22 {
+            break;
+        }
+        for p in 0..d {
+            for q in p + 1..d {
+                if a[[p, q]].abs() < 1e-300 {
+                    continue;
+                }
+                let theta = (a[[q, q]] - a[[p, p]]) / (2.0 * a[[p, q]]);
+                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
+                let t = if theta == 0.0 { 1.0 } else { t };
+                let c = 1.0 / (t * t + 1.0).sqrt();
+                let s = t * c;
+                for k in 0..d {
+                    let (akp, akq) = (a[[k, p]], a[[k, q]]);
+                    a[[k, p]] = c * akp - s * akq;
+                    a[[k, q]] = s * akp + c * akq;
+                }
+                for k in 0..d {
+                    let (apk, aqk) = (a[[p, k]], a[[q, k]]);
+                    a[[p, k]] = c * apk - s * aqk;
+                    a[[q, k]] = s * apk + c * aqk;
+                }
+                for k in 0..d {
+                    let (vkp, vkq) = (v[[k, p]], v[[k, q]]);
+                    v[[k, p]] = c * vkp - s * vkq;
+                    v[[k, q]] = s * vkp + c * vkq;
+                }
+            }
+        }
+    }
+    ((0..d).map(|i| a[[i, i]]).collect(), v)
+}
+
+/// The projection as a density grid over the central 99.8% of each axis, plus a seeded sample of
+/// points.
+fn scatter_view(x: ArrayView2<f64>, labels: &[u16], k: usize, seed: u64) -> ScatterView {
+    let projection = pca_2d(x);
+    let coords = &projection.coords;
+    let range = |axis: usize| {
+        let mut v: Vec<f64> = coords.iter().map(|c| c[axis] as f64).filter(|v| v.is_finite()).collect();
+        v.sort_unstable_by(f64::total_cmp);
+        let (lo, hi) = (quantile_sorted(&v, 0.001), quantile_sorted(&v, 0.999));
+        let pad = ((hi - lo) * 0.02).max(1e-9);
+        (lo - pad, hi + pad)
+    };
+    let (x_range, y_range) = (range(0), range(1));
+    let (w, h) = (DENSITY_CELLS, DENSITY_CELLS);
+    let k = k.max(1);
+    let mut per_segment = vec![0u32; w * h * k];
+    for (c, &label) in coords.iter().zip(labels) {
+        let fx = (c[0] as f64 - x_range.0) / (x_range.1 - x_range.0);
+        let fy = (y_range.1 - c[1] as f64) / (y_range.1 - y_range.0);
+        if !(0.0..1.0).contains(&fx) || !(0.0..1.0).contains(&fy) {
+            continue;
+        }
+        let cell = (fy * h as f64) as usize * w + (fx * w as f64) as usize;
+        per_segment[cell * k + (label as usize).min(k - 1)] += 1;
+    }
+    let mut counts = vec![0u32; w * h];
+    let mut dominant = vec![0u16; w * h];
+    for cell in 0..w * h {
+        let slice = &per_segment[cell * k..(cell + 1) * k];
+        counts[cell] = slice.iter().sum();
+        dominant[cell] =
+            slice.iter().enumerate().max_by_key(|(s, n)| (**n, std::cmp::Reverse(*s))).map_or(0, |(s, _)| s as u16);
+    }
+    let rows = if coords.len() > SCATTER_POINTS {
+        let mut picked = SeededRng::derived(seed, 0x5ca7).sample_indices(coords.len(), SCATTER_POINTS);
+        picked.sort_unstable();
+        picked
+    } else {
+        (0..coords.len()).collect()
+    };
+    let points = rows.into_iter().map(|r| (coords[r][0], coords[r][1], labels[r])).collect();
+    ScatterView {
+        explained: projection.explained,
+        density: DensityGrid { width: w, height: h, x_range, y_range, counts, dominant },
+        points,
+        n_rows: coords.len(),
+    }
+}
+
+/// Silhouettes of every member, or of a seeded sample above [`MEMBER_SILHOUETTE_ROWS`].
+fn member_silhouettes(
+    x: ArrayView2<f64>,
+    labels: &[usize],
+    k: usize,
+    seed: u64,
+) -> Result<Option<MemberSilhouettes>, PipelineError> {
+    if k < 2 || x.nrows() < 3 {
+        return Ok(None);
+    }
+    let sampled = x.nrows() > MEMBER_SILHOUETTE_ROWS;
+    let rows: Vec<usize> = if sampled {
+        let mut r = SeededRng::derived(seed, 0x5117).sample_indices(x.nrows(), MEMBER_SILHOUETTE_ROWS);
+        r.sort_unstable();
+        r
+    } else {
+        (0..x.nrows()).collect()
+    };
+    let sub = x.select(ndarray::Axis(0), &rows);
+    let sub_labels: Vec<usize> = rows.iter().map(|&r| labels[r]).collect();
+    let present = {
+        let mut seen = vec![false; k];
+        sub_labels.iter().for_each(|&l| seen[l] = true);
+        seen.iter().filter(|s| **s).count()
+    };
+    if present < 2 {
+        return Ok(None);
+    }
+    let values = silhouette_samples(sub.view(), &sub_labels, k)?;
+    let mut per_segment = vec![Vec::new(); k];
+    for (&l, v) in sub_labels.iter().zip(values) {
+        per_segment[l].push(v);
+    }
+    per_segment.iter_mut().for_each(|s| s.sort_unstable_by(|a: &f64, b| b.total_cmp(a)));
+    Ok(Some(MemberSilhouettes { per_segment, n_rows: rows.len(), sampled }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn pca_finds_the_direction_of_most_variance() {
+        // Points along y = 2x with a little noise across: the first component explains nearly all.
+        let x = array![[0.0, 0.0], [1.0, 2.1], [2.0, 3.9], [3.0, 6.0], [4.0, 8.1], [5.0, 9.9]];
+        let p = pca_2d(x.view());
+        assert!(p.explained[0] > 0.99, "{:?}", p.explained);
+        assert!((p.explained[0] + p.explained[1] - 1.0).abs() < 1e-9);
+        // Coordinates along the first component grow with x (fixed sign) and are centred.
+        assert!(p.coords.windows(2).all(|w| w[1][0] > w[0][0]));
+        let mean: f32 = p.coords.iter().map(|c| c[0]).sum::<f32>() / 6.0;
+        assert!(mean.abs() < 1e-5);
+    }
+
+    #[test]
+    fn jacobi_matches_a_known_decomposition() {
+        let (values, vectors) = symmetric_eigen(array![[2.0, 1.0], [1.0, 2.0]]);
+        let mut sorted = values.clone();
+        sorted.sort_by(f64::total_cmp);
+        assert!((sorted[0] - 1.0).abs() < 1e-12 && (sorted[1] - 3.0).abs() < 1e-12);
+        let big = if values[0] > values[1] { 0 } else { 1 };
+        assert!((vectors[[0, big]].abs() - std::f64::consts::FRAC_1_SQRT_2).abs() < 1e-12);
+    }
+
+    #[test]
+    fn histogram_folds_the_extreme_tail_into_the_last_bar() {
+        let mut values: Vec<f64> = (0..1000).map(|i| i as f64 / 10.0).collect();
+        values.push(1e9);
+        values.push(f64::NAN);
+        let h = Histogram::of(&values, 10).unwrap();
+        assert_eq!(h.counts.iter().sum::<u32>(), 1001);
+        assert_eq!(h.max, 1e9);
+        assert!(h.hi < 100.0 && h.n_above >= 1);
+        assert_eq!(Histogram::of(&[f64::NAN], 10), None);
+        let constant = Histogram::of(&[3.0, 3.0], 4).unwrap();
+        assert_eq!(constant.counts, vec![2, 0, 0, 0]);
+    }
+
+    #[test]
+    fn density_grid_counts_every_customer_inside_its_range_once() {
+        let x = Array2::from_shape_fn((500, 3), |(i, j)| {
+            ((i * 7 + j * 13) % 17) as f64 + if i % 2 == 0 { 40.0 } else { 0.0 }
+        });
+        let labels: Vec<u16> = (0..500).map(|i| (i % 2) as u16).collect();
+        let view = scatter_view(x.view(), &labels, 2, 1);
+        let counted: u32 = view.density.counts.iter().sum();
+        assert!((490..=500).contains(&counted), "{counted}");
+        assert_eq!(view.points.len(), 500);
+        // Two well separated groups: each occupied cell belongs to one of them.
+        for (c, d) in view.density.counts.iter().zip(&view.density.dominant) {
+            if *c > 0 {
+                assert!(*d < 2);
+            }
+        }
+    }
+}

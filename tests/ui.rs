@@ -1,0 +1,296 @@
+//! The window, driven as a person would: egui_kittest finds widgets by label, clicks and types;
+//! jobs run inline and file dialogs answer from a script.
+
+use std::path::Path;
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use strata::app::{AppOptions, Command, Screen, ScriptedDialogs, StartProject, StrataApp};
+
+fn harness(start: StartProject, dialogs: &ScriptedDialogs) -> Harness<'static, StrataApp> {
+    let dialogs = dialogs.clone();
+    let mut harness = Harness::builder()
+        .with_size([1400.0, 900.0])
+        .build_eframe(move |cc| StrataApp::new(cc, AppOptions::scripted(start, dialogs)));
+    harness.run();
+    harness
+}
+
+fn demo() -> (Harness<'static, StrataApp>, ScriptedDialogs) {
+    let dialogs = ScriptedDialogs::new();
+    (harness(StartProject::Demo, &dialogs), dialogs)
+}
+
+fn k_of(app: &StrataApp) -> usize {
+    app.output.as_ref().map(|o| o.result.fit.sizes.len()).unwrap_or(0)
+}
+
+fn segment_name(app: &StrataApp, segment: usize) -> String {
+    app.doc.as_ref().unwrap().project.segments.iter().find(|n| n.segment == segment).unwrap().name.clone()
+}
+
+fn tab(harness: &Harness<'_, StrataApp>, screen: Screen) {
+    let number = Screen::ALL.iter().position(|s| *s == screen).unwrap() + 1;
+    harness.get_by_label(&format!("{number}  {}", screen.label())).click();
+}
+
+#[test]
+fn the_demo_opens_segmented_with_its_stored_assignment_reproduced() {
+    let (harness, _) = demo();
+    let app = harness.state();
+    assert_eq!(app.screen, Screen::Segments);
+    assert_eq!(k_of(app), 5);
+    assert_eq!(app.doc.as_ref().unwrap().reproduced, Some(true));
+    harness.get_by_label_contains("stored segment assignment was reproduced");
+    harness.get_by_label("Segment 1 name");
+    assert!(harness.query_all_by_label_contains("23,570 customers").count() >= 1);
+    assert!(!app.doc.as_ref().unwrap().is_dirty());
+}
+
+#[test]
+fn change_features_sweep_pick_k_rename_save_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, dialogs) = demo();
+
+    // Features: drop recency; the auto-run refits on frequency and monetary value only.
+    tab(&harness, Screen::Features);
+    harness.run();
+    harness.get_by_role_and_label(Role::CheckBox, "recency_days").click();
+    harness.run();
+    let app = harness.state();
+    assert_eq!(app.output.as_ref().unwrap().result.matrix.names, vec!["frequency", "monetary_total"]);
+    assert!(app.doc.as_ref().unwrap().is_dirty());
+
+    // Model: the sweep's charts and buttons; pick k = 3.
+    tab(&harness, Screen::Model);
+    harness.run();
+    harness.get_by_label("Elbow (inertia)");
+    harness.get_by_label("Silhouette");
+    harness.get_by_label_contains("Suggested k =");
+    assert_eq!(harness.state().runs.len(), 2, "the demo's run and this one are both kept");
+    harness.get_by_label("k = 3").click();
+    harness.run();
+    assert_eq!(k_of(harness.state()), 3);
+
+    // Segments: rename the first segment.
+    tab(&harness, Screen::Segments);
+    harness.run();
+    let name = harness.get_by_role_and_label(Role::TextInput, "Segment 1 name");
+    name.focus();
+    name.type_text(" loyal");
+    harness.run();
+    let renamed = segment_name(harness.state(), 0);
+    assert!(renamed.contains("loyal"), "{renamed}");
+
+    // Save: the demo has no file yet, so Save asks where.
+    let path = dir.path().join("mine.strata");
+    dialogs.answer(&path);
+    harness.state_mut().push(Command::Save);
+    harness.run();
+    assert!(path.is_file());
+    assert!(!harness.state().doc.as_ref().unwrap().is_dirty());
+    assert!(harness.state().window_title().starts_with("mine.strata"));
+
+    // Reopen in a fresh window: the rename, the features and k are there, and reproduce.
+    let reopened = harness_for(&path);
+    let app = reopened.state();
+    assert_eq!(segment_name(app, 0), renamed);
+    assert_eq!(app.doc.as_ref().unwrap().project.spec.kmeans_params().k, 3);
+    assert_eq!(k_of(app), 3);
+    assert_eq!(app.doc.as_ref().unwrap().reproduced, Some(true));
+    assert_eq!(
+        reopened.get_by_role_and_label(Role::TextInput, "Segment 1 name").value().as_deref(),
+        Some(renamed.as_str())
+    );
+}
+
+fn harness_for(path: &Path) -> Harness<'static, StrataApp> {
+    harness(StartProject::File(path.to_path_buf()), &ScriptedDialogs::new())
+}
+
+#[test]
+fn undo_and_redo_every_edit_with_the_shortcuts() {
+    let (mut harness, _) = demo();
+    tab(&harness, Screen::Model);
+    harness.run();
+    harness.get_by_label("k = 4").click();
+    harness.run();
+    assert_eq!(k_of(harness.state()), 4);
+    let before = segment_name(harness.state(), 1);
+    harness.state_mut().push(Command::RenameSegment { segment: 1, name: "Big spenders".into() });
+    harness.run();
+
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    harness.run();
+    assert_eq!(segment_name(harness.state(), 1), before);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    harness.run();
+    assert_eq!(k_of(harness.state()), 5, "undoing k re-runs at the old k");
+    assert!(!harness.state().doc.as_ref().unwrap().is_dirty());
+
+    harness.key_press_modifiers(egui::Modifiers::COMMAND | egui::Modifiers::SHIFT, egui::Key::Z);
+    harness.run();
+    assert_eq!(k_of(harness.state()), 4);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND | egui::Modifiers::SHIFT, egui::Key::Z);
+    harness.run();
+    assert_eq!(segment_name(harness.state(), 1), "Big spenders");
+
+    // The Edit menu names what an undo would revert.
+    harness.get_by_label("Edit").click();
+    harness.run();
+    harness.get_by_label("Undo rename segment 2");
+}
+
+#[test]
+fn a_file_that_cannot_be_read_shows_its_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.parquet");
+    std::fs::write(&broken, b"this is not parquet").unwrap();
+    let dialogs = ScriptedDialogs::new();
+    let mut harness = harness(StartProject::Empty, &dialogs);
+    harness.get_by_label("No project open");
+    dialogs.answer(&broken);
+    harness.get_by_label("Open data file...").click();
+    harness.run();
+    let error = harness.state().last_error.clone().expect("an error is shown");
+    assert!(error.contains("broken.parquet"), "{error}");
+    // In the status bar and as a toast.
+    assert!(harness.query_all_by_label(&error).count() >= 2, "{error}");
+}
+
+#[test]
+fn a_customer_table_opens_with_its_numeric_columns_as_features() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("customers.csv");
+    let mut text = String::from("customer_id,visits,spend,region\n");
+    for i in 0..300 {
+        let group = i % 3;
+        text.push_str(&format!(
+            "{i},{},{},{}\n",
+            2 + group * 10 + i % 2,
+            50 + group * 400 + i % 7,
+            ["north", "south"][i % 2]
+        ));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let dialogs = ScriptedDialogs::new();
+    let mut harness = harness(StartProject::Empty, &dialogs);
+    harness.state_mut().push(Command::OpenData(csv));
+    harness.run();
+    let app = harness.state();
+    let features: Vec<&str> =
+        app.doc.as_ref().unwrap().project.spec.recipe.features.iter().map(|f| f.column.as_str()).collect();
+    assert_eq!(features, vec!["visits", "spend"]);
+    assert!(app.output.is_some(), "{:?}", app.last_error);
+    harness.get_by_label_contains("Read as a customer table");
+    assert!(harness.query_all_by_label("customer_id").count() >= 1);
+}
+
+#[test]
+fn unsaved_work_is_not_lost_without_asking() {
+    let (mut harness, _) = demo();
+    harness.state_mut().push(Command::RenameSegment { segment: 0, name: "Keep me".into() });
+    harness.run();
+    assert!(harness.state().window_title().contains('*'));
+    harness.state_mut().push(Command::NewProject);
+    harness.run();
+    harness.get_by_label("Unsaved changes");
+    harness.get_by_label("Keep editing").click();
+    harness.run();
+    assert_eq!(segment_name(harness.state(), 0), "Keep me");
+
+    harness.state_mut().push(Command::NewProject);
+    harness.run();
+    harness.get_by_label("Discard changes").click();
+    harness.run();
+    assert!(harness.state().doc.is_none());
+}
+
+#[test]
+fn a_shared_project_whose_data_moved_can_be_pointed_at_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("elsewhere.csv");
+    let mut text = String::from("id,a,b\n");
+    for i in 0..120 {
+        text.push_str(&format!("{i},{},{}\n", (i % 4) * 10 + i % 3, (i % 4) * 5));
+    }
+    std::fs::write(&data, &text).unwrap();
+    // A project made against the same file under another name, in the same folder.
+    let original = dir.path().join("original.csv");
+    std::fs::write(&original, &text).unwrap();
+    let project_path = dir.path().join("shared.strata");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(["fit", "--data", "original.csv", "--features", "a,b", "--k", "3", "--project", "shared.strata"])
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::remove_file(&original).unwrap();
+
+    let dialogs = ScriptedDialogs::new();
+    let mut harness = harness(StartProject::File(project_path), &dialogs);
+    assert_eq!(harness.state().screen, Screen::Data);
+    harness.get_by_label_contains("expects its data at");
+    assert!(harness.state().output.is_none());
+    dialogs.answer(&data);
+    harness.get_by_label("Locate the data file...").click();
+    harness.run();
+    let app = harness.state();
+    assert!(app.doc.as_ref().unwrap().missing_source.is_none());
+    assert_eq!(k_of(app), 3);
+    assert!(app.doc.as_ref().unwrap().fingerprint_warning.is_none(), "same bytes, same fingerprint");
+}
+
+#[test]
+fn a_changed_data_file_is_reported_not_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("customers.csv");
+    let write = |extra: usize| {
+        let mut text = String::from("id,a,b\n");
+        for i in 0..120 + extra {
+            text.push_str(&format!("{i},{},{}\n", (i % 4) * 10 + i % 3, (i % 4) * 5));
+        }
+        std::fs::write(&data, text).unwrap();
+    };
+    write(0);
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(["fit", "--data", "customers.csv", "--features", "a,b", "--k", "3", "--project", "p.strata"])
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    write(5);
+    let harness = harness_for(&dir.path().join("p.strata"));
+    let warning = harness.state().doc.as_ref().unwrap().fingerprint_warning.clone().expect("a warning");
+    assert!(warning.contains("differs from the data this project was made with"), "{warning}");
+    harness.get_by_label_contains("differs from the data this project was made with");
+}
+
+#[test]
+fn theme_and_scale_are_preferences_not_project_edits() {
+    let (mut harness, _) = demo();
+    harness.get_by_label("View").click();
+    harness.run();
+    harness.get_by_label("Dark").click();
+    harness.run();
+    assert_eq!(harness.state().prefs.theme, strata::app::ThemeChoice::Dark);
+    harness.state_mut().push(Command::SetUiScale(1.5));
+    harness.run();
+    assert_eq!(harness.state().prefs.ui_scale, 1.5);
+    assert!(!harness.state().doc.as_ref().unwrap().is_dirty());
+}
+
+/// Snapshot images of the Model and Segments screens on the demo, rendered by wgpu on Mesa's
+/// software rasterizer (lavapipe); regenerate with `UPDATE_SNAPSHOTS=1`.
+#[test]
+fn snapshots_of_the_model_and_segments_screens() {
+    let (mut harness, _) = demo();
+    harness.remove_cursor();
+    harness.run();
+    harness.snapshot("segments");
+    tab(&harness, Screen::Model);
+    harness.remove_cursor();
+    harness.run();
+    harness.snapshot("model");
+}
