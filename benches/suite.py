@@ -162,6 +162,8 @@ def main():
                   f"{row['ratio']:6.1f}x  mem {strata_mb:7.1f} / {peer_mb:7.1f} MB  {agreement}",
                   file=sys.stderr, flush=True)
 
+    frame_lines = frame_section(args, customers[-1], 30 if args.size == "full" else 5)
+
     machine = describe_machine(ours_isa=everything[0]["strata"][0].get("isa") if everything else "?")
     lines = [
         f"Measured {time.strftime('%Y-%m-%d')} on {machine}; median of {repeats} alternating run(s) per tool, each "
@@ -174,7 +176,7 @@ def main():
     for r in rows:
         lines.append(f"| {r['case']} | {r['file']} | {r['peer']} | {fmt_s(r['strata_s'])} | {fmt_s(r['peer_s'])} | "
                      f"{r['ratio']:.1f}x | {r['strata_mb']:.0f} | {r['peer_mb']:.0f} | {r['agreement']} |")
-    table = "\n".join(lines)
+    table = "\n".join(lines + frame_lines)
     print(table)
     if args.markdown:
         with open(args.markdown, "w") as f:
@@ -183,6 +185,30 @@ def main():
         with open(args.json, "w") as f:
             json.dump({"machine": machine, "repeats": repeats, "rows": rows, "reports": everything}, f, indent=1)
     print(f"suite finished in {time.time() - started:.0f} s", file=sys.stderr)
+
+
+# The features of the generated customer tables (strata's bench::CUSTOMER_FEATURES).
+FEATURES = "recency_days,frequency,monetary_total,monetary_mean,tenure_days,items_per_order,discount_share,web_share"
+
+
+def frame_section(args, rows, frames):
+    """The CPU time of one frame of each screen with the large customer table loaded (no peer)."""
+    if subprocess.run([args.strata, "bench", "frame", "--help"], capture_output=True).returncode != 0:
+        print("frame: this strata has no window (built without the gui feature); skipped", file=sys.stderr)
+        return []
+    path = os.path.join(args.data, f"customers_{rows}_s42.parquet")
+    report = run_json([args.strata, "bench", "frame", "--input", path, "--features", FEATURES,
+                       "--k", "8", "--k-range", "2..8", "--frames", str(frames)])
+    lines = ["", f"Window frames with {report['customers']:,} customers loaded (k = {report['k']}, "
+             f"{report['features']} features, window {report['window'][0]:.0f} x {report['window'][1]:.0f}): "
+             "CPU time of one frame (layout and tessellation, before the GPU), "
+             f"{report['screens'][0]['frames']} frames per screen after 3 unmeasured ones.", "",
+             "| screen | median | 90th percentile | max |", "|---|---:|---:|---:|"]
+    for s in report["screens"]:
+        lines.append(f"| {s['screen']} | {s['cpu_ms_median']:.2f} ms | {s['cpu_ms_p90']:.2f} ms | {s['cpu_ms_max']:.2f} ms |")
+        print(f"frame {s['screen']:10} {s['cpu_ms_median']:7.2f} ms median, {s['cpu_ms_max']:7.2f} ms max",
+              file=sys.stderr, flush=True)
+    return lines
 
 
 def fmt_s(seconds):

@@ -120,6 +120,9 @@ pub enum BenchCommand {
         /// Customer table to open (as a user would, through the Data screen's open path).
         #[arg(long)]
         input: PathBuf,
+        /// Feature columns, comma-separated (default: the numeric columns the window picks).
+        #[arg(long, value_delimiter = ',')]
+        features: Vec<String>,
         /// Number of segments.
         #[arg(long, default_value_t = 8)]
         k: usize,
@@ -630,8 +633,9 @@ fn bench(args: BenchArgs) -> Result<(), CliError> {
             Ok(())
         }
         #[cfg(feature = "gui")]
-        BenchCommand::Frame { input, k, k_range, frames } => {
-            let report = crate::app::frame_bench::measure(&input, k, k_range, frames).map_err(CliError)?;
+        BenchCommand::Frame { input, features, k, k_range, frames } => {
+            let features = (!features.is_empty()).then_some(features.as_slice());
+            let report = crate::app::frame_bench::measure(&input, features, k, k_range, frames).map_err(CliError)?;
             println!("{report}");
             Ok(())
         }

@@ -159,8 +159,21 @@ fn a_file_that_cannot_be_read_shows_its_error() {
     assert!(harness.query_all_by_label(&error).count() >= 2, "{error}");
 }
 
+#[derive(Debug)]
+struct Dropped(std::path::PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
 #[test]
-fn a_customer_table_opens_with_its_numeric_columns_as_features() {
+fn a_customer_table_dropped_on_the_window_opens_with_its_numeric_columns_as_features() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("customers.csv");
     let mut text = String::from("customer_id,visits,spend,region\n");
@@ -176,7 +189,8 @@ fn a_customer_table_opens_with_its_numeric_columns_as_features() {
     std::fs::write(&csv, text).unwrap();
     let dialogs = ScriptedDialogs::new();
     let mut harness = harness(StartProject::Empty, &dialogs);
-    harness.state_mut().push(Command::OpenData(csv));
+    // Dropped onto the window, as a user would.
+    harness.input_mut().dropped_files.push(std::sync::Arc::new(Dropped(csv)));
     harness.run();
     let app = harness.state();
     let features: Vec<&str> =
@@ -293,4 +307,41 @@ fn snapshots_of_the_model_and_segments_screens() {
     harness.remove_cursor();
     harness.run();
     harness.snapshot("model");
+}
+
+/// With real threads: the window keeps drawing while the run works, and Cancel stops it (its
+/// late result never shows).
+#[test]
+fn a_running_job_can_be_cancelled_and_its_result_never_arrives() {
+    let options = AppOptions {
+        run_mode: strata::engine::jobs::RunMode::Threads,
+        ..AppOptions::scripted(StartProject::Demo, ScriptedDialogs::new())
+    };
+    let mut harness = Harness::builder().with_size([1400.0, 900.0]).build_eframe(move |cc| StrataApp::new(cc, options));
+    harness.step();
+    assert_eq!(harness.state().runner_name(), Some("run"));
+    assert!(harness.state().progress.is_some());
+    // The status bar names the job while the run goes on in the background.
+    harness.step();
+    assert!(harness.query_all_by_label_contains("run:").count() >= 1);
+    harness.get_by_label("Cancel").click();
+    harness.step();
+    harness.step();
+    assert!(harness.state().progress.is_none());
+    assert_eq!(harness.state().runner_name(), None);
+    // Long enough for the cancelled run to have stopped (or finished) in the background.
+    for _ in 0..40 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        harness.step();
+    }
+    assert!(harness.state().output.is_none());
+    harness.get_by_label("Run").click();
+    for _ in 0..300 {
+        if harness.state().output.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        harness.step();
+    }
+    assert_eq!(k_of(harness.state()), 5);
 }

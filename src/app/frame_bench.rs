@@ -8,6 +8,7 @@ use eframe::egui;
 use serde_json::{Value, json};
 
 use super::{AppOptions, Command, Prefs, Screen, ScriptedDialogs, StartProject, StrataApp};
+use crate::engine::features::FeatureSpec;
 use crate::engine::pipeline::PipelineSpec;
 
 /// Thread CPU time in seconds (wall time where the platform has no per-thread clock).
@@ -24,9 +25,16 @@ fn thread_cpu_secs() -> f64 {
     START.get_or_init(std::time::Instant::now).elapsed().as_secs_f64()
 }
 
-/// Opens `data` (a customer table) in a headless app, fits `k` segments over the sweep `k_range`,
-/// then times `frames` frames of each screen; returns the JSON report.
-pub fn measure(data: &Path, k: usize, k_range: (usize, usize), frames: usize) -> Result<Value, String> {
+/// Opens `data` (a customer table) in a headless app, segments it on `features` (default: the
+/// numeric columns the app picks) with `k` segments over the sweep `k_range`, then times `frames`
+/// frames of each screen; returns the JSON report.
+pub fn measure(
+    data: &Path,
+    features: Option<&[String]>,
+    k: usize,
+    k_range: (usize, usize),
+    frames: usize,
+) -> Result<Value, String> {
     let ctx = egui::Context::default();
     let options = AppOptions::scripted(StartProject::Empty, ScriptedDialogs::new());
     let prefs = Prefs { auto_run: false, ..Prefs::default() };
@@ -55,6 +63,9 @@ pub fn measure(data: &Path, k: usize, k_range: (usize, usize), frames: usize) ->
         return Err(app.last_error.unwrap_or_else(|| "the data did not open".into()));
     };
     let mut spec: PipelineSpec = doc.project.spec.clone();
+    if let Some(features) = features {
+        spec.recipe.features = features.iter().map(|c| FeatureSpec::numeric(c)).collect();
+    }
     let crate::engine::pipeline::Algorithm::KMeans(params) = &mut spec.model.algorithm;
     params.k = k;
     params.n_init = 1;

@@ -523,7 +523,8 @@ impl StrataApp {
         }
     }
 
-    fn error(&mut self, message: impl Into<String>) {
+    /// Shows an error in the status bar and as a toast.
+    pub fn report_error(&mut self, message: impl Into<String>) {
         let message = message.into();
         self.last_error = Some(message.clone());
         self.toasts.push(Toast { text: message, is_error: true, shown_at: None });
@@ -701,7 +702,7 @@ impl StrataApp {
                 let base_dir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
                 self.set_document(Document::new(opened.project, None, base_dir, true));
             }
-            Err(e) => self.error(format!("The built-in demo project could not be read (a bug): {e}")),
+            Err(e) => self.report_error(format!("The built-in demo project could not be read (a bug): {e}")),
         }
     }
 
@@ -719,7 +720,7 @@ impl StrataApp {
                 self.prefs.remember_project(path);
                 self.set_document(doc);
             }
-            Err(e) => self.error(e.to_string()),
+            Err(e) => self.report_error(e.to_string()),
         }
     }
 
@@ -729,6 +730,7 @@ impl StrataApp {
         self.doc = None;
         self.output = None;
         self.runs.clear();
+        self.view = screens::ViewState::default();
         self.preview = None;
         self.progress = None;
         self.screen = Screen::Data;
@@ -829,7 +831,7 @@ impl StrataApp {
             }
             Err(e) => {
                 self.after_save = None;
-                self.error(e.to_string());
+                self.report_error(e.to_string());
             }
         }
     }
@@ -840,7 +842,7 @@ impl StrataApp {
             return;
         }
         if doc.project.spec.recipe.features.is_empty() {
-            self.error("Pick at least one feature on the Features screen, then run.");
+            self.report_error("Pick at least one feature on the Features screen, then run.");
             return;
         }
         let spec = doc.project.spec.clone();
@@ -907,21 +909,24 @@ impl StrataApp {
                     if let Some(doc) = &mut self.doc {
                         doc.needs_setup = false;
                     }
-                    self.error(error);
+                    self.report_error(error);
                 }
                 JobEvent::Progress { .. } | JobEvent::Cancelled { .. } => {}
             }
         }
         for event in self.runner.poll() {
             match event {
-                JobEvent::Progress { stage, fraction_done, .. } => self.progress = Some((stage, fraction_done)),
+                JobEvent::Progress { stage, fraction_done, .. } => {
+                    let overall = overall_progress(&stage, fraction_done);
+                    self.progress = Some((stage, overall));
+                }
                 JobEvent::Finished { result, .. } => {
                     self.progress = None;
                     self.finish_run(result);
                 }
                 JobEvent::Failed { error, .. } => {
                     self.progress = None;
-                    self.error(error);
+                    self.report_error(error);
                 }
                 JobEvent::Cancelled { .. } => self.progress = None,
             }
@@ -1124,6 +1129,19 @@ impl eframe::App for StrataApp {
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         self.save_prefs(storage);
     }
+}
+
+/// A stage's fraction as a fraction of the whole run (the sweep is most of it).
+fn overall_progress(stage: &str, fraction_done: f64) -> f64 {
+    let (start, width) = match stage {
+        "load" => (0.0, 0.1),
+        "features" => (0.1, 0.05),
+        "sweep" => (0.15, 0.7),
+        "fit" => (0.85, 0.1),
+        "summary" => (0.95, 0.05),
+        _ => (1.0, 0.0),
+    };
+    (start + width * fraction_done.clamp(0.0, 1.0)).clamp(0.0, 1.0)
 }
 
 fn note_mut(state: &mut DocState, segment: usize) -> &mut SegmentNote {

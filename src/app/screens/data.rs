@@ -163,20 +163,33 @@ fn column_choice_ui(ui: &mut Ui, label: &str, value: &mut String, columns: &[Str
 }
 
 fn as_of_ui(ui: &mut Ui, app: &mut StrataApp, t: &mut TransactionColumns) {
-    let text = app.view.as_of_text.get_or_insert_with(|| t.as_of.map(|d| d.to_string()).unwrap_or_default());
+    let id = egui::Id::unique("as-of-date");
+    // While the field has the keyboard it keeps what is typed; otherwise it shows the spec (undo).
+    if !ui.memory(|m| m.has_focus(id)) {
+        app.view.as_of_text = t.as_of.map(|d| d.to_string()).unwrap_or_default();
+    }
     ui.horizontal(|ui| {
         let label = ui.label("As-of date");
         let response = ui
-            .add(egui::TextEdit::singleline(text).hint_text("day after the last purchase").desired_width(120.0))
-            .labelled_by(label.id);
+            .add(
+                egui::TextEdit::singleline(&mut app.view.as_of_text)
+                    .id(id)
+                    .hint_text("day after the last purchase")
+                    .desired_width(120.0),
+            )
+            .labelled_by(label.id)
+            .on_hover_text(
+                "Recency is counted back from this date (YYYY-MM-DD); empty: the day after the last purchase",
+            );
         if response.lost_focus() {
-            let trimmed = text.trim();
+            let trimmed = app.view.as_of_text.trim();
             if trimmed.is_empty() {
                 t.as_of = None;
             } else if let Ok(date) = chrono::NaiveDate::parse_from_str(trimmed, "%Y-%m-%d") {
                 t.as_of = Some(date);
             } else {
-                app.last_error = Some(format!("\"{trimmed}\" is not a date; write it as YYYY-MM-DD."));
+                let message = format!("\"{trimmed}\" is not a date; write the as-of date as YYYY-MM-DD.");
+                app.report_error(message);
             }
         }
     });
@@ -249,7 +262,6 @@ fn frame_table_ui(ui: &mut Ui, frame: &DataFrame) {
                             let text = match c.get(i) {
                                 Ok(polars::prelude::AnyValue::Null) => String::new(),
                                 Ok(polars::prelude::AnyValue::String(s)) => s.to_string(),
-                                Ok(polars::prelude::AnyValue::Float64(v)) => format_number(v),
                                 Ok(v) => v.to_string(),
                                 Err(_) => String::new(),
                             };

@@ -199,7 +199,7 @@ fn distributions_ui(ui: &mut Ui, app: &StrataApp, column: &str) {
     };
     let after_index = out.result.matrix.names.iter().position(|n| n == column);
     let width = (ui.available_width() / 2.0 - 8.0).max(150.0);
-    let height = (ui.available_height() - 30.0).clamp(120.0, 260.0);
+    let height = (ui.available_height() - 40.0).clamp(120.0, 420.0);
     ui.horizontal(|ui| {
         ui.vertical(|ui| {
             ui.label(format!("Before: {column} as in the customer table"));
@@ -225,7 +225,7 @@ fn histogram_plot_ui(ui: &mut Ui, id: &str, histogram: Option<&Histogram>, width
         .enumerate()
         .map(|(i, &c)| Bar::new(h.lo + (i as f64 + 0.5) * bar_width, c as f64).width(bar_width * 0.95))
         .collect();
-    let colour = ui.visuals().selection.bg_fill;
+    let colour = crate::app::widgets::segment_colour(0, 1);
     Plot::new(id).width(width).height(height).allow_scroll(false).allow_zoom(false).allow_drag(false).show(
         ui,
         |plot| {

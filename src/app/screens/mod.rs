@@ -21,8 +21,8 @@ pub struct ViewState {
     pub selected_feature: Option<String>,
     /// Segments screen: the density image of the projection, made once per result.
     pub density_texture: Option<(usize, egui::TextureHandle)>,
-    /// Model screen: which index chart is large, if any.
-    pub as_of_text: Option<String>,
+    /// Data screen: the as-of date as typed, until the field loses focus.
+    pub as_of_text: String,
 }
 
 /// Draws the whole window.
