@@ -49,12 +49,23 @@ pub fn measure(
             ..Default::default()
         };
         let start = thread_cpu_secs();
-        let output = ctx.run_ui(input, |ui| {
+        let mut output = ctx.run_ui(input, |ui| {
             app.apply_pending(ui.ctx());
             app.draw(ui);
         });
-        let _meshes = ctx.tessellate(output.shapes, output.pixels_per_point);
-        thread_cpu_secs() - start
+        let meshes = ctx.tessellate(std::mem::take(&mut output.shapes), output.pixels_per_point);
+        let seconds = thread_cpu_secs() - start;
+        // Vertices drawn: evidence that the screen really drew its content.
+        let vertices: usize = meshes
+            .iter()
+            .map(|m| match &m.primitive {
+                egui::epaint::Primitive::Mesh(mesh) => mesh.vertices.len(),
+                egui::epaint::Primitive::Callback(_) => 0,
+            })
+            .sum();
+        // No renderer takes the texture uploads here; they are dropped on purpose.
+        output.textures_delta.clear();
+        (seconds, vertices)
     };
     let setup_start = std::time::Instant::now();
     app.push(Command::OpenData(data.to_path_buf()));
@@ -85,7 +96,9 @@ pub fn measure(
         for _ in 0..3 {
             frame(&mut app);
         }
-        let mut ms: Vec<f64> = (0..frames.max(1)).map(|_| frame(&mut app) * 1e3).collect();
+        let timed: Vec<(f64, usize)> = (0..frames.max(1)).map(|_| frame(&mut app)).collect();
+        let drawn = timed.last().map_or(0, |t| t.1);
+        let mut ms: Vec<f64> = timed.iter().map(|t| t.0 * 1e3).collect();
         ms.sort_by(f64::total_cmp);
         let median = ms[ms.len() / 2];
         let p90 = ms[(ms.len() * 9 / 10).min(ms.len() - 1)];
@@ -95,6 +108,7 @@ pub fn measure(
             "cpu_ms_p90": p90,
             "cpu_ms_max": ms[ms.len() - 1],
             "frames": ms.len(),
+            "vertices": drawn,
         }));
     }
     Ok(json!({

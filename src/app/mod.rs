@@ -1051,7 +1051,9 @@ impl StrataApp {
             }
         };
         self.info(message);
-        self.start_run();
+        if self.prefs.auto_run {
+            self.start_run();
+        }
     }
 
     /// Saves preferences (eframe calls this on exit and now and then).

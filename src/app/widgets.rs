@@ -87,8 +87,6 @@ pub fn format_number(v: f64) -> String {
         format!("{:.3e}", v)
     } else if v.fract() == 0.0 {
         format!("{v:.0}")
-    } else if a >= 1e6 {
-        format!("{:.3e}", v)
     } else if a >= 1000.0 {
         format!("{:.0}", v)
     } else if a >= 10.0 {
