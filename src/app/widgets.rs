@@ -85,10 +85,8 @@ pub fn format_number(v: f64) -> String {
         "0".to_string()
     } else if a >= 1e6 {
         format!("{:.3e}", v)
-    } else if v.fract() == 0.0 {
+    } else if v.fract() == 0.0 || a >= 1000.0 {
         format!("{v:.0}")
-    } else if a >= 1000.0 {
-        format!("{:.0}", v)
     } else if a >= 10.0 {
         format!("{:.1}", v)
     } else if a >= 0.01 {
