@@ -69,13 +69,22 @@ fn change_features_sweep_pick_k_rename_save_reopen() {
     harness.get_by_label("Silhouette");
     harness.get_by_label_contains("Suggested k =");
     assert_eq!(harness.state().runs.len(), 2, "the demo's run and this one are both kept");
+    // Both runs' curves are drawn, and the legend names each.
+    assert!(harness.query_all_by_label_contains("Run 1: k-means, log recency_days").count() >= 2);
+    assert!(harness.query_all_by_label_contains("Run 2: k-means, log frequency").count() >= 2);
+    // Run again by hand: same settings, so the cached table and sweep are reused.
+    harness.get_all_by_label("Run").next().unwrap().click();
+    harness.run();
+    assert_eq!(harness.state().runs.len(), 2);
     harness.get_by_label("k = 3").click();
     harness.run();
     assert_eq!(k_of(harness.state()), 3);
 
-    // Segments: rename the first segment.
+    // Segments: three cards now; rename the first segment.
     tab(&harness, Screen::Segments);
     harness.run();
+    harness.get_by_label("Segment 3 name");
+    assert!(harness.query_by_label("Segment 4 name").is_none());
     let name = harness.get_by_role_and_label(Role::TextInput, "Segment 1 name");
     name.focus();
     name.type_text(" loyal");
