@@ -354,3 +354,55 @@ fn a_running_job_can_be_cancelled_and_its_result_never_arrives() {
     }
     assert_eq!(k_of(harness.state()), 5);
 }
+
+/// Preferences go to eframe's storage (a file in the user's data folder) and come back on the next
+/// start, apart from any project.
+#[test]
+fn preferences_are_remembered_between_runs() {
+    #[derive(Default)]
+    struct Memory(std::collections::HashMap<String, String>);
+    impl eframe::Storage for Memory {
+        fn get_string(&self, key: &str) -> Option<String> {
+            self.0.get(key).cloned()
+        }
+        fn set_string(&mut self, key: &str, value: String) {
+            self.0.insert(key.to_string(), value);
+        }
+        fn remove_string(&mut self, key: &str) {
+            self.0.remove(key);
+        }
+        fn flush(&mut self) {}
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kept.strata");
+    let dialogs = ScriptedDialogs::new();
+    let options = AppOptions { use_storage: true, ..AppOptions::scripted(StartProject::Demo, dialogs.clone()) };
+    let mut harness = Harness::builder().with_size([1400.0, 900.0]).build_eframe(move |cc| StrataApp::new(cc, options));
+    harness.run();
+    harness.state_mut().push(Command::SetTheme(strata::app::ThemeChoice::Dark));
+    harness.state_mut().push(Command::SetUiScale(1.5));
+    dialogs.answer(&path);
+    harness.state_mut().push(Command::SaveAsDialog);
+    harness.run();
+    let mut storage = Memory::default();
+    harness.state().save_prefs(&mut storage);
+
+    let remembered: strata::app::Prefs = eframe::get_value(&storage, eframe::APP_KEY).expect("stored");
+    assert_eq!(remembered.theme, strata::app::ThemeChoice::Dark);
+    assert_eq!(remembered.ui_scale, 1.5);
+    assert_eq!(remembered.recent_projects, vec![std::fs::canonicalize(&path).unwrap()]);
+    // A new window starts with them, and shows them.
+    let ctx = egui::Context::default();
+    let options = AppOptions::scripted(StartProject::Empty, ScriptedDialogs::new());
+    let mut next = StrataApp::with_context(&ctx, options, remembered);
+    // Zoom takes effect from the frame after it is set.
+    for _ in 0..2 {
+        let mut output = ctx.run_ui(egui::RawInput::default(), |ui| {
+            next.apply_pending(ui.ctx());
+            next.draw(ui);
+        });
+        output.textures_delta.clear();
+    }
+    assert_eq!(ctx.theme(), egui::Theme::Dark);
+    assert_eq!(ctx.zoom_factor(), 1.5);
+}
