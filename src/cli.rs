@@ -824,16 +824,8 @@ fn print_fit_summary(result: &PipelineResult, names: &[SegmentNote]) {
         result.matrix.names.join(", ")
     );
     // Profiles in original units, over the numeric source columns of the recipe.
-    let columns: Vec<String> = result
-        .fitted_recipe
-        .features
-        .iter()
-        .filter_map(|f| match f {
-            crate::engine::features::recipe::FittedFeature::Numeric(n) => Some(n.column.clone()),
-            crate::engine::features::recipe::FittedFeature::Categorical(_) => None,
-        })
-        .collect();
-    let n_segments = result.fit.sizes.len() + usize::from(!result.matrix.fallback_rows.is_empty());
+    let columns = result.fitted_recipe.numeric_columns();
+    let n_segments = result.n_segments();
     let profiles =
         crate::engine::profile::profile_segments(&result.customers, &result.segment_per_customer, n_segments, &columns);
     let header: String = columns.iter().map(|c| format!("  {c:>16}")).collect();

@@ -230,25 +230,36 @@ fn unsaved_work_is_not_lost_without_asking() {
     assert!(harness.state().doc.is_none());
 }
 
+/// A small customer table (id, a, b) of four groups.
+fn four_groups_csv(rows: usize) -> String {
+    let mut text = String::from("id,a,b\n");
+    for i in 0..rows {
+        text.push_str(&format!("{i},{},{}\n", (i % 4) * 10 + i % 3, (i % 4) * 5));
+    }
+    text
+}
+
+/// Makes a project with the CLI, as a colleague would: k = 3 on columns a and b of `data`.
+fn fit_project(dir: &Path, data: &str, project: &str) -> std::path::PathBuf {
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(["fit", "--data", data, "--features", "a,b", "--k", "3", "--project", project])
+        .current_dir(dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    dir.join(project)
+}
+
 #[test]
 fn a_shared_project_whose_data_moved_can_be_pointed_at_it() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("elsewhere.csv");
-    let mut text = String::from("id,a,b\n");
-    for i in 0..120 {
-        text.push_str(&format!("{i},{},{}\n", (i % 4) * 10 + i % 3, (i % 4) * 5));
-    }
+    let text = four_groups_csv(120);
     std::fs::write(&data, &text).unwrap();
     // A project made against the same file under another name, in the same folder.
     let original = dir.path().join("original.csv");
     std::fs::write(&original, &text).unwrap();
-    let project_path = dir.path().join("shared.strata");
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_strata"))
-        .args(["fit", "--data", "original.csv", "--features", "a,b", "--k", "3", "--project", "shared.strata"])
-        .current_dir(dir.path())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let project_path = fit_project(dir.path(), "original.csv", "shared.strata");
     std::fs::remove_file(&original).unwrap();
 
     let dialogs = ScriptedDialogs::new();
@@ -269,22 +280,11 @@ fn a_shared_project_whose_data_moved_can_be_pointed_at_it() {
 fn a_changed_data_file_is_reported_not_ignored() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("customers.csv");
-    let write = |extra: usize| {
-        let mut text = String::from("id,a,b\n");
-        for i in 0..120 + extra {
-            text.push_str(&format!("{i},{},{}\n", (i % 4) * 10 + i % 3, (i % 4) * 5));
-        }
-        std::fs::write(&data, text).unwrap();
-    };
+    let write = |extra: usize| std::fs::write(&data, four_groups_csv(120 + extra)).unwrap();
     write(0);
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_strata"))
-        .args(["fit", "--data", "customers.csv", "--features", "a,b", "--k", "3", "--project", "p.strata"])
-        .current_dir(dir.path())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let project_path = fit_project(dir.path(), "customers.csv", "p.strata");
     write(5);
-    let harness = harness_for(&dir.path().join("p.strata"));
+    let harness = harness_for(&project_path);
     let warning = harness.state().doc.as_ref().unwrap().fingerprint_warning.clone().expect("a warning");
     assert!(warning.contains("differs from the data this project was made with"), "{warning}");
     harness.get_by_label_contains("differs from the data this project was made with");

@@ -938,8 +938,7 @@ impl StrataApp {
             let result = &output.result;
             // Fill in names for segments that have none yet (the fallback segment is named so).
             let k = result.fit.sizes.len();
-            let has_fallback = !result.matrix.fallback_rows.is_empty();
-            for segment in 0..k + usize::from(has_fallback) {
+            for segment in 0..result.n_segments() {
                 if !doc.project.segments.iter().any(|n| n.segment == segment) {
                     let name = if segment == k {
                         "Fallback (missing data)".to_string()

@@ -363,6 +363,11 @@ pub struct PipelineResult {
 }
 
 impl PipelineResult {
+    /// Segments customers can be in: the fitted ones, plus the fallback segment when it has anyone.
+    pub fn n_segments(&self) -> usize {
+        self.fit.sizes.len() + usize::from(!self.matrix.fallback_rows.is_empty())
+    }
+
     /// The fitted model as nearest-centroid assignment for new customers.
     pub fn centroid_model(&self) -> CentroidModel {
         CentroidModel { centroids: self.fit.centroids.rows().into_iter().map(|r| r.to_vec()).collect() }

@@ -428,6 +428,17 @@ fn fit_categorical(spec: &FeatureSpec, values: &[Option<String>]) -> Result<Fitt
 }
 
 impl FittedRecipe {
+    /// The numeric source columns, in recipe order (what segment profiles describe in original units).
+    pub fn numeric_columns(&self) -> Vec<String> {
+        self.features
+            .iter()
+            .filter_map(|f| match f {
+                FittedFeature::Numeric(n) => Some(n.column.clone()),
+                FittedFeature::Categorical(_) => None,
+            })
+            .collect()
+    }
+
     /// Names of the matrix columns this recipe produces.
     pub fn output_names(&self) -> Vec<String> {
         self.features

@@ -142,18 +142,9 @@ const HISTOGRAM_BARS: usize = 30;
 impl ResultSummary {
     /// Computes the summary of `result` (seconds at a million customers; call it off the UI thread).
     pub fn compute(result: &PipelineResult, seed: u64) -> Result<Self, PipelineError> {
-        let columns: Vec<String> = result
-            .fitted_recipe
-            .features
-            .iter()
-            .filter_map(|f| match f {
-                crate::engine::features::recipe::FittedFeature::Numeric(n) => Some(n.column.clone()),
-                crate::engine::features::recipe::FittedFeature::Categorical(_) => None,
-            })
-            .collect();
+        let columns = result.fitted_recipe.numeric_columns();
         let k = result.fit.sizes.len();
-        let has_fallback = !result.matrix.fallback_rows.is_empty();
-        let n_segments = k + usize::from(has_fallback);
+        let n_segments = result.n_segments();
         let profiles = profile_segments(&result.customers, &result.segment_per_customer, n_segments, &columns)?;
 
         let mut raw_columns = Vec::with_capacity(columns.len());
