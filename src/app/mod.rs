@@ -457,7 +457,6 @@ impl StrataApp {
 
     /// Applies queued commands and drains job and dialog events (no drawing).
     pub fn apply_pending(&mut self, ctx: &egui::Context) {
-        self.apply_prefs(ctx);
         while let Ok((purpose, path)) = self.dialog_receiver.try_recv() {
             if let Some(path) = path {
                 let command = match purpose {
@@ -1107,6 +1106,8 @@ impl StrataApp {
 
     /// Draws the whole window into `ui`.
     pub fn draw(&mut self, ui: &mut egui::Ui) {
+        // Inside the pass: eframe calls `logic` outside it, where theme and zoom changes do not stick.
+        self.apply_prefs(ui.ctx());
         screens::window_ui(ui, self);
     }
 }

@@ -31,7 +31,7 @@ const RUN_COLOURS: [egui::Color32; 6] = [
 
 /// Draws the Model screen.
 pub fn model_ui(ui: &mut Ui, app: &mut StrataApp) {
-    egui::Panel::left("model-settings").resizable(true).default_size(260.0).show(ui, |ui| {
+    egui::Panel::left("model-settings").resizable(true).default_size(280.0).max_size(420.0).show(ui, |ui| {
         egui::ScrollArea::vertical().show(ui, |ui| settings_ui(ui, app));
     });
     egui::CentralPanel::default().show(ui, |ui| charts_ui(ui, app));
@@ -107,11 +107,14 @@ fn runs_list_ui(ui: &mut Ui, app: &mut StrataApp) {
     let mut toggles = Vec::new();
     for (i, run) in app.runs.iter().enumerate() {
         let mut visible = run.visible;
-        ui.horizontal(|ui| {
+        ui.horizontal_top(|ui| {
             crate::app::widgets::swatch_ui(ui, RUN_COLOURS[i % RUN_COLOURS.len()]);
-            if ui.checkbox(&mut visible, run.label.as_str()).changed() {
-                toggles.push(run.id);
-            }
+            // In a vertical layout the long label wraps instead of running off the panel.
+            ui.vertical(|ui| {
+                if ui.checkbox(&mut visible, run.label.as_str()).changed() {
+                    toggles.push(run.id);
+                }
+            });
         });
     }
     for id in toggles {
