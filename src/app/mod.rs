@@ -958,8 +958,8 @@ impl StrataApp {
                     format!(
                         "The data differs from the data this project was made with (fingerprint {} stored, {} now): \
                          the results shown are from the data as it is now.",
-                        &expected[..expected.len().min(12)],
-                        &actual[..actual.len().min(12)]
+                        expected.chars().take(12).collect::<String>(),
+                        actual.chars().take(12).collect::<String>()
                     )
                 })
             });
