@@ -49,6 +49,9 @@ pub enum Command {
     Fit(FitArgs),
     /// Report the indices of an existing labeling (for example a legacy segment column).
     Evaluate(EvaluateArgs),
+    /// Compare two segmentations of the same customers: cross-tabulation, adjusted Rand index and
+    /// adjusted mutual information.
+    Compare(CompareArgs),
     /// Report column types, guessed roles and data quality of a table, with the input policy's warnings.
     Quality(QualityArgs),
     /// Re-run a project headless; with --verify, fail unless it reproduces the stored assignment.
@@ -489,6 +492,27 @@ pub struct EvaluateArgs {
     pub json: bool,
 }
 
+/// Arguments of `strata compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// A table holding both label columns (for example a legacy segment and a new one).
+    #[arg(long, conflicts_with = "assignments")]
+    pub data: Option<PathBuf>,
+    /// A label column of --data; give it twice.
+    #[arg(long)]
+    pub labels: Vec<String>,
+    /// An assignment file as `strata fit --out` writes it (an id column, then `segment`); give it
+    /// twice. Customers are matched by the id.
+    #[arg(long)]
+    pub assignments: Vec<PathBuf>,
+    /// How to read the files.
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Arguments of `strata quality`.
 #[derive(Debug, Args)]
 pub struct QualityArgs {
@@ -569,9 +593,13 @@ fn warn_all(warnings: &[String]) {
 }
 
 fn print_json(value: &serde_json::Value) -> Result<(), CliError> {
+    use std::io::Write;
     let text = serde_json::to_string_pretty(value).map_err(|e| CliError(format!("could not write JSON: {e}")))?;
-    println!("{text}");
-    Ok(())
+    // A reader that stops early (`| head`) is not an error of ours.
+    match writeln!(std::io::stdout().lock(), "{text}") {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError(format!("could not write JSON: {e}"))),
+        _ => Ok(()),
+    }
 }
 
 /// Runs a parsed command line.
@@ -581,6 +609,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Sweep(args)) => sweep_command(args),
         Some(Command::Fit(args)) => fit(args),
         Some(Command::Evaluate(args)) => evaluate_command(args),
+        Some(Command::Compare(args)) => compare_command(args),
         Some(Command::Quality(args)) => quality(args),
         Some(Command::Run(args)) => run_project(args),
         Some(Command::Demo(args)) => demo(args),
@@ -854,6 +883,91 @@ fn print_fit_summary(result: &PipelineResult, names: &[SegmentNote]) {
         fmt(i.davies_bouldin)
     );
     println!("assignment fingerprint {}", result.assignment_fingerprint);
+}
+
+/// A column's values as text (`None` where missing).
+fn column_texts(frame: &polars::prelude::DataFrame, name: &str) -> Result<Vec<Option<String>>, CliError> {
+    let column = data::column(frame, name)?;
+    let as_text = column.cast(&polars::prelude::DataType::String).map_err(DataError::from)?;
+    let texts = as_text.str().map_err(DataError::from)?;
+    Ok(texts.iter().map(|v| v.map(str::to_string)).collect())
+}
+
+fn compare_command(args: CompareArgs) -> Result<(), CliError> {
+    let usage = "compare needs --data FILE with --labels A --labels B, or --assignments A --assignments B";
+    // Two labelings of the same customers, as pairs; customers without both are left out.
+    let (names, pairs, n_left_out): ([String; 2], Vec<(String, String)>, usize) = match &args.data {
+        Some(path) => {
+            let [a, b] = <[String; 2]>::try_from(args.labels.clone()).map_err(|_| CliError(usage.to_string()))?;
+            let table = read_table(path, &args.read.options())?;
+            warn_all(&table.warnings);
+            let (first, second) = (column_texts(&table.frame, &a)?, column_texts(&table.frame, &b)?);
+            let pairs: Vec<(String, String)> =
+                first.into_iter().zip(second).filter_map(|(x, y)| Some((x?, y?))).collect();
+            let left_out = table.frame.height() - pairs.len();
+            ([a, b], pairs, left_out)
+        }
+        None => {
+            let [a, b] = <[PathBuf; 2]>::try_from(args.assignments.clone()).map_err(|_| CliError(usage.to_string()))?;
+            if !args.labels.is_empty() {
+                return Err(CliError(usage.to_string()));
+            }
+            let read = |path: &Path| -> Result<Vec<(String, Option<String>)>, CliError> {
+                let table = read_table(path, &args.read.options())?;
+                warn_all(&table.warnings);
+                let columns = table.frame.get_column_names();
+                let (Some(id), Some(label)) = (
+                    columns.first().map(|c| c.to_string()),
+                    columns.iter().find(|c| c.as_str() == "segment").or(columns.get(1)).map(|c| c.to_string()),
+                ) else {
+                    return Err(CliError(format!(
+                        "an assignment file needs an id column and a segment column: {}",
+                        path.display()
+                    )));
+                };
+                let ids = column_texts(&table.frame, &id)?;
+                let labels = column_texts(&table.frame, &label)?;
+                Ok(ids.into_iter().zip(labels).filter_map(|(id, l)| Some((id?, l))).collect())
+            };
+            let (first, second) = (read(&a)?, read(&b)?);
+            let by_id: std::collections::HashMap<String, Option<String>> = second.into_iter().collect();
+            let pairs: Vec<(String, String)> =
+                first.iter().filter_map(|(id, x)| Some((x.clone()?, by_id.get(id)?.clone()?))).collect();
+            let left_out = first.len().max(by_id.len()) - pairs.len();
+            ([a.display().to_string(), b.display().to_string()], pairs, left_out)
+        }
+    };
+    if n_left_out > 0 {
+        eprintln!("warning: {n_left_out} customer(s) without both labels were left out");
+    }
+    let (a, b): (Vec<String>, Vec<String>) = pairs.into_iter().unzip();
+    let table = crate::engine::metrics::agreement::Crosstab::of(&a, &b)?;
+    let (ari, ami) = (table.adjusted_rand_index(), table.adjusted_mutual_information());
+    if args.json {
+        return print_json(&json!({
+            "ari": ari,
+            "ami": ami,
+            "crosstab": {
+                "rows": names[0],
+                "columns": names[1],
+                "row_labels": table.row_labels,
+                "column_labels": table.column_labels,
+                "counts": table.counts,
+            },
+            "n_customers": table.n(),
+            "n_left_out": n_left_out,
+        }));
+    }
+    println!("{} against {} on {} customers", names[0], names[1], table.n());
+    println!("adjusted Rand index {ari:.4}, adjusted mutual information {ami:.4}");
+    let width = table.column_labels.iter().map(|l| l.len()).max().unwrap_or(0).max(6) + 2;
+    let header: String = table.column_labels.iter().map(|l| format!("{l:>width$}")).collect();
+    println!("{:>16}{header}", "");
+    for (label, row) in table.row_labels.iter().zip(&table.counts) {
+        let cells: String = row.iter().map(|c| format!("{c:>width$}")).collect();
+        println!("{label:>16}{cells}");
+    }
+    Ok(())
 }
 
 fn evaluate_command(args: EvaluateArgs) -> Result<(), CliError> {

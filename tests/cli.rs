@@ -297,3 +297,56 @@ fn quality_reports_roles_types_and_policy_warnings() {
     let dollars = &json["columns"][3]["numeric"];
     assert_eq!(dollars["max"], 1286.01);
 }
+
+#[test]
+fn compare_two_label_columns_and_two_assignment_files() {
+    let dir = tempfile::tempdir().unwrap();
+    // A legacy segment and a new one that splits its segment "b" in two; one customer unlabelled.
+    let mut text = String::from("id,legacy,new,x\n");
+    for i in 0..60 {
+        let (legacy, new) = match i % 3 {
+            0 => ("a", "1"),
+            1 => ("b", "2"),
+            _ => ("b", "3"),
+        };
+        text.push_str(&format!("{i},{legacy},{new},{}\n", (i % 3) * 10 + i % 2));
+    }
+    text.push_str("60,,1,0\n");
+    std::fs::write(dir.path().join("labels.csv"), text).unwrap();
+    let o = strata(&["compare", "--data", "labels.csv", "--labels", "legacy", "--labels", "new", "--json"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["crosstab"]["row_labels"], serde_json::json!(["a", "b"]));
+    assert_eq!(v["crosstab"]["column_labels"], serde_json::json!(["1", "2", "3"]));
+    assert_eq!(v["crosstab"]["counts"], serde_json::json!([[20, 0, 0], [0, 20, 20]]));
+    assert_eq!(v["n_customers"], 60);
+    assert_eq!(v["n_left_out"], 1);
+    let (ari, ami) = (v["ari"].as_f64().unwrap(), v["ami"].as_f64().unwrap());
+    assert!(ari > 0.5 && ari < 1.0 && ami > 0.5 && ami < 1.0, "{ari} {ami}");
+    assert!(stderr(&o).contains("1 customer(s) without both labels"));
+
+    // Two fits written by `fit --out`, matched by id: the same k and seed agree fully.
+    for (k, out) in [("3", "a.csv"), ("3", "b.csv"), ("2", "c.csv")] {
+        let o = strata(
+            &["fit", "--data", "labels.csv", "--features", "x", "--id", "id", "--k", k, "--out", out],
+            dir.path(),
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let o = strata(&["compare", "--assignments", "a.csv", "--assignments", "b.csv", "--json"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["ari"], 1.0);
+    assert_eq!(v["n_customers"], 61);
+    let o = strata(&["compare", "--assignments", "a.csv", "--assignments", "c.csv"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("adjusted Rand index"));
+
+    // Wrong use is one line on stderr and a non-zero exit.
+    let o = strata(&["compare", "--data", "labels.csv", "--labels", "legacy"], dir.path());
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--labels A --labels B"), "{}", stderr(&o));
+    let o = strata(&["compare", "--data", "labels.csv", "--labels", "legacy", "--labels", "nope"], dir.path());
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("nope"), "{}", stderr(&o));
+}

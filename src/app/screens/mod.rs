@@ -15,8 +15,6 @@ use super::{Command, PromptChoice, Screen, StrataApp, ThemeChoice};
 pub struct ViewState {
     /// Data screen: show the customer table rather than the file as read.
     pub show_customer_table: bool,
-    /// Data screen: the column whose quality details are open.
-    pub selected_column: Option<String>,
     /// Features screen: the feature whose recipe is open.
     pub selected_feature: Option<String>,
     /// Segments screen: the density image of the projection, made once per result.

@@ -1,6 +1,7 @@
 //! Cluster validity indices, each as scikit-learn defines it: inertia, silhouette (exact, or on a
 //! seeded sample with a confidence interval), Calinski-Harabasz and Davies-Bouldin.
 
+pub mod agreement;
 mod silhouette;
 
 use ndarray::{Array2, ArrayView2};
