@@ -406,3 +406,44 @@ fn preferences_are_remembered_between_runs() {
     assert_eq!(ctx.theme(), egui::Theme::Dark);
     assert_eq!(ctx.zoom_factor(), 1.5);
 }
+
+#[test]
+fn a_transaction_log_opens_as_one_and_its_as_of_date_can_be_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("orders.csv");
+    let mut text = String::from("customer_id,order_date,amount\n");
+    for i in 0..400usize {
+        let customer = i % 90;
+        let day = 1 + (i * 7 + customer) % 28;
+        let month = 1 + (i / 40) % 12;
+        text.push_str(&format!("{customer},2024-{month:02}-{day:02},{}.50\n", 5 + (customer % 7) * 20 + i % 3));
+    }
+    std::fs::write(&log, text).unwrap();
+    let dialogs = ScriptedDialogs::new();
+    let mut harness = harness(StartProject::Empty, &dialogs);
+    harness.state_mut().push(Command::OpenData(log));
+    harness.run();
+    let app = harness.state();
+    assert!(app.output.is_some(), "{:?}", app.last_error);
+    let spec = &app.doc.as_ref().unwrap().project.spec;
+    let strata::engine::pipeline::TableKind::TransactionLog(columns) = &spec.table else { panic!("{:?}", spec.table) };
+    assert_eq!(
+        (columns.customer_id.as_str(), columns.date.as_str(), columns.amount.as_str()),
+        ("customer_id", "order_date", "amount")
+    );
+    assert_eq!(app.output.as_ref().unwrap().result.customers.height(), 90);
+    harness.get_by_label_contains("Read as a transaction log");
+
+    // The Data screen: set the as-of date; recency is counted back from it.
+    tab(&harness, Screen::Data);
+    harness.run();
+    let field = harness.get_by_role_and_label(Role::TextInput, "As-of date");
+    field.focus();
+    field.type_text("2025-06-30");
+    harness.run();
+    harness.key_press(egui::Key::Enter);
+    harness.run();
+    let app = harness.state();
+    assert_eq!(app.output.as_ref().unwrap().result.as_of, chrono::NaiveDate::from_ymd_opt(2025, 6, 30));
+    harness.get_by_label("As of 2025-06-30");
+}
