@@ -1151,7 +1151,7 @@ fn demo(args: DemoArgs) -> Result<(), CliError> {
     println!(
         "Strata demo: CDNOW customers segmented on log-scaled, standardised recency, frequency and monetary value"
     );
-    println!("(the window arrives with the GUI; this is the same pipeline, headless)\n");
+    println!("(the same pipeline the window runs on its demo project, headless; `strata` alone opens the window)\n");
     print_fit_summary(&result, &opened.project.segments);
     if let Some(r) = &opened.project.results {
         println!(
