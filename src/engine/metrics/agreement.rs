@@ -19,6 +19,9 @@ pub struct Crosstab {
     pub counts: Vec<Vec<u64>>,
 }
 
+/// Cross-tabulations larger than this are refused (a column of ids compared by mistake).
+const MAX_CELLS: usize = 4_000_000;
+
 /// The distinct labels in natural order, and each label's position among them.
 fn label_index(labels: &[String]) -> (Vec<String>, BTreeMap<&str, usize>) {
     let mut distinct: Vec<&str> = labels.iter().map(String::as_str).collect();
@@ -53,6 +56,13 @@ impl Crosstab {
         }
         let (row_labels, rows) = label_index(a);
         let (column_labels, columns) = label_index(b);
+        if row_labels.len().saturating_mul(column_labels.len()) > MAX_CELLS {
+            return Err(ClusterError::BadLabels(format!(
+                "{} labels against {}: too many to cross-tabulate; these look like ids, not segments",
+                row_labels.len(),
+                column_labels.len()
+            )));
+        }
         let mut counts = vec![vec![0u64; column_labels.len()]; row_labels.len()];
         for (x, y) in a.iter().zip(b) {
             counts[rows[x.as_str()]][columns[y.as_str()]] += 1;
@@ -238,8 +248,11 @@ mod tests {
     }
 
     #[test]
-    fn lengths_must_match_and_something_must_be_counted() {
+    fn lengths_must_match_something_must_be_counted_and_ids_are_not_segments() {
         assert!(Crosstab::of(&labels(&["a"]), &labels(&[])).is_err());
         assert!(Crosstab::of(&[], &[]).is_err());
+        let ids: Vec<String> = (0..3000).map(|i| i.to_string()).collect();
+        let message = Crosstab::of(&ids, &ids).unwrap_err().to_string();
+        assert!(message.contains("look like ids"), "{message}");
     }
 }
