@@ -275,24 +275,26 @@ fn frame_table_ui(ui: &mut Ui, frame: &DataFrame) {
 
 fn quality_ui(ui: &mut Ui, app: &mut StrataApp) {
     let use_customers = app.view.show_customer_table && app.output.is_some();
-    let (quality, roles, histograms): (QualityReport, Vec<RoleGuess>, Vec<Option<Histogram>>) = if use_customers {
-        let Some(out) = &app.output else { return };
-        let hist = out
-            .result
-            .quality
-            .columns
-            .iter()
-            .map(|c| {
-                let i = out.summary.columns.iter().position(|f| f == &c.column)?;
-                out.summary.before.get(i).cloned().flatten()
-            })
-            .collect();
-        (out.result.quality.clone(), out.result.roles.clone(), hist)
-    } else if let Some(p) = &app.preview {
-        (p.quality.clone(), p.roles.clone(), p.histograms.clone())
-    } else {
-        return;
-    };
+    // Borrowed from the shared results (no copies per frame).
+    let (output, preview) = (app.output.clone(), app.preview.clone());
+    let (quality, roles, histograms): (&QualityReport, &[RoleGuess], Vec<Option<&Histogram>>) =
+        match (use_customers, output.as_deref(), preview.as_deref()) {
+            (true, Some(out), _) => {
+                let hist = out
+                    .result
+                    .quality
+                    .columns
+                    .iter()
+                    .map(|c| {
+                        let i = out.summary.columns.iter().position(|f| f == &c.column)?;
+                        out.summary.before.get(i)?.as_ref()
+                    })
+                    .collect();
+                (&out.result.quality, &out.result.roles, hist)
+            }
+            (false, _, Some(p)) => (&p.quality, &p.roles, p.histograms.iter().map(Option::as_ref).collect()),
+            _ => return,
+        };
     ui.horizontal(|ui| {
         ui.heading("Quality");
         ui.label(format!("{} rows, {} columns", format_count(quality.n_rows), quality.columns.len()));
@@ -362,7 +364,7 @@ fn quality_ui(ui: &mut Ui, app: &mut StrataApp) {
                         ui.label("");
                     }
                 }
-                match histograms.get(i).and_then(|h| h.as_ref()) {
+                match histograms.get(i).copied().flatten() {
                     Some(h) => {
                         mini_histogram_ui(ui, h, egui::vec2(120.0, 22.0), ui.visuals().selection.bg_fill);
                     }
