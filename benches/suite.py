@@ -187,8 +187,10 @@ def main():
     print(f"suite finished in {time.time() - started:.0f} s", file=sys.stderr)
 
 
-# The features of the generated customer tables (strata's bench::CUSTOMER_FEATURES).
-FEATURES = "recency_days,frequency,monetary_total,monetary_mean,tenure_days,items_per_order,discount_share,web_share"
+# The features of the generated customer tables, as peers.py names them.
+from peers import CUSTOMER_FEATURES  # noqa: E402  (peers.py sits beside this file)
+
+FEATURES = ",".join(CUSTOMER_FEATURES)
 
 
 def frame_section(args, rows, frames):
