@@ -92,7 +92,7 @@ fn floored_distances(x: &Packed, center: &[f64], old: &[f64]) -> Vec<f64> {
 }
 
 /// Greedy k-means++ (as scikit-learn): each new centre is the best of 2 + ln(k) D²-sampled candidates.
-fn kmeans_plus_plus(x: &[f64], packed: &Packed, k: usize, rng: &mut SeededRng) -> Vec<f64> {
+pub(super) fn kmeans_plus_plus(x: &[f64], packed: &Packed, k: usize, rng: &mut SeededRng) -> Vec<f64> {
     let (n, d) = (packed.rows, packed.d);
     let mut centers = Vec::with_capacity(k * d);
     let first = rng.below(n);
@@ -254,7 +254,6 @@ pub fn fit(x: ArrayView2<f64>, params: &KMeansParams, cancel: &CancelToken) -> R
     validate_matrix(x)?;
     check_k(x, params.k)?;
     let (n, d) = x.dim();
-    let k = params.k;
     let owned;
     let flat: &[f64] = match x.as_slice() {
         Some(s) => s,
@@ -283,18 +282,31 @@ pub fn fit(x: ArrayView2<f64>, params: &KMeansParams, cancel: &CancelToken) -> R
         }
     }
     let best = best.ok_or(ClusterError::InvalidParameter { name: "n_init", problem: "must be at least 1".into() })?;
+    canonical_fit(best.labels, best.centers, d, best.inertia, best.n_iter, best.converged)
+}
 
-    let raw_sizes = segment_sizes(&best.labels, k);
-    let raw_centroids = Array2::from_shape_vec((k, d), best.centers)
+/// A fit with its segments renumbered canonically (by size, ties by centroid), from raw labels and
+/// row-major centres.
+pub(super) fn canonical_fit(
+    raw_labels: Vec<usize>,
+    raw_centers: Vec<f64>,
+    d: usize,
+    inertia: f64,
+    n_iter: usize,
+    converged: bool,
+) -> Result<KMeansFit, ClusterError> {
+    let k = raw_centers.len() / d.max(1);
+    let raw_sizes = segment_sizes(&raw_labels, k);
+    let raw_centroids = Array2::from_shape_vec((k, d), raw_centers)
         .map_err(|e| ClusterError::InvalidParameter { name: "k", problem: e.to_string() })?;
     let old_to_new = canonical_order(&raw_sizes, raw_centroids.view());
-    let labels: Vec<usize> = best.labels.iter().map(|&l| old_to_new[l]).collect();
+    let labels: Vec<usize> = raw_labels.iter().map(|&l| old_to_new[l]).collect();
     let mut centroids = Array2::zeros((k, d));
     for (old, &new) in old_to_new.iter().enumerate() {
         centroids.row_mut(new).assign(&raw_centroids.row(old));
     }
     let sizes = segment_sizes(&labels, k);
-    Ok(KMeansFit { labels, centroids, inertia: best.inertia, sizes, n_iter: best.n_iter, converged: best.converged })
+    Ok(KMeansFit { labels, centroids, inertia, sizes, n_iter, converged })
 }
 
 #[cfg(test)]

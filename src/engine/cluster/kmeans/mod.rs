@@ -4,6 +4,8 @@
 
 mod algorithm;
 mod hyperparams;
+mod minibatch;
 
 pub use algorithm::{KMeansFit, LloydState, fit};
 pub use hyperparams::KMeansParams;
+pub use minibatch::{MiniBatchParams, fit_minibatch};
