@@ -163,7 +163,7 @@ def rfm(tool, path):
 
 def sklearn_case(case, args):
     import numpy as np
-    from sklearn.cluster import KMeans
+    from sklearn.cluster import KMeans, MiniBatchKMeans
     from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
     x, segment = customer_matrix(args.input, args.rows)
@@ -206,6 +206,11 @@ def sklearn_case(case, args):
                        random_state=args.seed, algorithm="lloyd")
         fitted, timing = timed(lambda: model.fit(x))
         return {"rows": n, "k": args.k, "inertia": float(fitted.inertia_), "n_iter": int(fitted.n_iter_)}, timing
+    if case == "minibatch":
+        model = MiniBatchKMeans(n_clusters=args.k, init="k-means++", n_init=args.n_init, batch_size=1024,
+                                max_iter=100, max_no_improvement=10, tol=0.0, random_state=args.seed)
+        fitted, timing = timed(lambda: model.fit(x))
+        return {"rows": n, "k": args.k, "inertia": float(fitted.inertia_), "n_iter": int(fitted.n_steps_)}, timing
     if case == "sweep":
         lo, hi = args.k_range
 

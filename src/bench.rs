@@ -14,7 +14,7 @@ use ndarray::Array2;
 use polars::prelude::*;
 use serde_json::{Value, json};
 
-use crate::engine::cluster::kmeans::{KMeansParams, LloydState, fit};
+use crate::engine::cluster::kmeans::{KMeansParams, LloydState, MiniBatchParams, fit, fit_minibatch};
 use crate::engine::cluster::sweep::sweep_with_silhouette_rows;
 use crate::engine::data::{self, ReadOptions, read_table, write_table};
 use crate::engine::error::DataError;
@@ -305,7 +305,7 @@ pub struct CaseOptions {
 }
 
 /// The cases `run_case` knows, with what each times.
-pub const CASES: [(&str, &str); 7] = [
+pub const CASES: [(&str, &str); 8] = [
     ("load-csv", "read a CSV file into a typed table"),
     ("load-parquet", "read a Parquet file into a table"),
     ("rfm", "aggregate a loaded transaction log to recency, frequency, monetary value per customer"),
@@ -314,6 +314,7 @@ pub const CASES: [(&str, &str); 7] = [
         "kmeans",
         "a full k-means fit: greedy k-means++, --n-init initialisations, tolerance 1e-4, 300 iterations at most",
     ),
+    ("minibatch", "mini-batch k-means: batches of 1,024, --n-init k-means++ starts on a sample, early stop"),
     ("sweep", "k-means for every k in a range with inertia, silhouette, Calinski-Harabasz and Davies-Bouldin"),
     ("silhouette", "mean silhouette of the latent segments (exact up to --silhouette-rows, sampled above)"),
 ];
@@ -379,6 +380,13 @@ pub fn run_case(case: &str, input: &Path, options: &CaseOptions) -> Result<Value
             let (x, _) = customer_matrix(input, options.rows)?;
             let params = KMeansParams::new(options.k).seed(options.seed).n_init(options.n_init);
             let (fitted, timing) = timed(|| Ok(fit(x.view(), &params, &CancelToken::new())?))?;
+            (json!({"rows": x.nrows(), "k": options.k, "inertia": fitted.inertia, "n_iter": fitted.n_iter}), timing)
+        }
+        "minibatch" => {
+            let (x, _) = customer_matrix(input, options.rows)?;
+            let params =
+                MiniBatchParams { k: options.k, n_init: options.n_init, seed: options.seed, ..Default::default() };
+            let (fitted, timing) = timed(|| Ok(fit_minibatch(x.view(), &params, &CancelToken::new())?))?;
             (json!({"rows": x.nrows(), "k": options.k, "inertia": fitted.inertia, "n_iter": fitted.n_iter}), timing)
         }
         "sweep" => {
