@@ -90,12 +90,12 @@ pub enum BenchCommand {
     },
     /// Time one case on one file and print a JSON report.
     Case {
-        /// load-csv, load-parquet, rfm, lloyd, kmeans, sweep or silhouette.
+        /// load-csv, load-parquet, rfm, lloyd, kmeans, minibatch, sweep or silhouette.
         case: String,
         /// Input file.
         #[arg(long)]
         input: PathBuf,
-        /// Number of segments (lloyd, kmeans).
+        /// Number of segments (lloyd, kmeans, minibatch).
         #[arg(long, default_value_t = 8)]
         k: usize,
         /// k range of the sweep, for example 2..12.
@@ -113,7 +113,7 @@ pub enum BenchCommand {
         /// Lloyd iterations to time (the median is reported).
         #[arg(long, default_value_t = 10)]
         iterations: usize,
-        /// k-means initialisations (kmeans, sweep).
+        /// k-means initialisations (kmeans, minibatch, sweep).
         #[arg(long, default_value_t = 1)]
         n_init: usize,
     },
