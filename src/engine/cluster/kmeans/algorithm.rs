@@ -254,14 +254,9 @@ pub fn fit(x: ArrayView2<f64>, params: &KMeansParams, cancel: &CancelToken) -> R
     validate_matrix(x)?;
     check_k(x, params.k)?;
     let (n, d) = x.dim();
-    let owned;
-    let flat: &[f64] = match x.as_slice() {
-        Some(s) => s,
-        None => {
-            owned = x.iter().copied().collect::<Vec<f64>>();
-            &owned
-        }
-    };
+    // Row-major rows, borrowed when the matrix already is (a copy only for other layouts).
+    let standard = x.as_standard_layout();
+    let flat: &[f64] = standard.as_slice().unwrap_or_default();
     let mean_variance = (0..d)
         .map(|j| {
             let column = x.column(j);

@@ -99,14 +99,9 @@ pub fn fit_minibatch(
     check_k(x, params.k)?;
     let (n, d) = x.dim();
     let k = params.k;
-    let owned;
-    let flat: &[f64] = match x.as_slice() {
-        Some(s) => s,
-        None => {
-            owned = x.iter().copied().collect::<Vec<f64>>();
-            &owned
-        }
-    };
+    // Row-major rows, borrowed when the matrix already is (a copy only for other layouts).
+    let standard = x.as_standard_layout();
+    let flat: &[f64] = standard.as_slice().unwrap_or_default();
     let row = |r: usize| &flat[r * d..(r + 1) * d];
 
     // Initialisation on a sample of 3 batches (at least 3k rows), as scikit-learn does.
