@@ -391,7 +391,9 @@ pub fn run_case(case: &str, input: &Path, options: &CaseOptions) -> Result<Value
         }
         "sweep" => {
             let (x, _) = customer_matrix(input, options.rows)?;
-            let params = KMeansParams::new(options.k_min).seed(options.seed).n_init(options.n_init);
+            let params = crate::engine::cluster::Algorithm::KMeans(
+                KMeansParams::new(options.k_min).seed(options.seed).n_init(options.n_init),
+            );
             let (result, timing) = timed(|| {
                 Ok(sweep_with_silhouette_rows(
                     x.view(),

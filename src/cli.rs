@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 
-use crate::engine::cluster::kmeans::KMeansParams;
 use crate::engine::cluster::sweep::sweep_with_silhouette_rows;
 use crate::engine::data::roles::ColumnRole;
 use crate::engine::data::{self, Delimiter, ReadOptions, TextEncoding, read_table, write_table};
@@ -406,26 +405,103 @@ fn relative_path(path: &Path, base: &Path) -> Option<String> {
     Some(rel.to_string_lossy().replace('\\', "/"))
 }
 
-/// k-means options shared by sweep and fit.
+/// Which method segments, with its settings; shared by sweep and fit. Settings a method does not
+/// have are refused rather than ignored.
 #[derive(Debug, Args, Clone)]
-pub struct KMeansArgs {
+pub struct ModelArgs {
+    /// Segmentation method.
+    #[arg(long, default_value = "kmeans", value_parser = clap::builder::PossibleValuesParser::new(Algorithm::NAMES))]
+    pub algorithm: String,
     /// Seed of every random choice.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// k-means++ initialisations per k (the best inertia is kept).
-    #[arg(long, default_value_t = 5)]
-    pub n_init: usize,
-    /// Iteration cap per initialisation.
-    #[arg(long, default_value_t = 300)]
-    pub max_iter: usize,
-    /// Convergence tolerance (relative to the mean feature variance).
-    #[arg(long, default_value_t = 1e-4)]
-    pub tolerance: f64,
+    /// Initialisations per k, the best kept (default: 5 for kmeans, 3 for minibatch-kmeans, 1 for gmm).
+    #[arg(long)]
+    pub n_init: Option<usize>,
+    /// Iteration cap per initialisation (default: 300 for kmeans, 100 for gmm).
+    #[arg(long)]
+    pub max_iter: Option<usize>,
+    /// Convergence tolerance (default: 1e-4 of the mean feature variance for kmeans; 1e-3 change of
+    /// the mean log-likelihood for gmm).
+    #[arg(long)]
+    pub tolerance: Option<f64>,
+    /// Customers per batch (minibatch-kmeans).
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Covariance of each component (gmm): full, diag or spherical.
+    #[arg(long, value_parser = ["full", "diag", "spherical"])]
+    pub covariance: Option<String>,
+    /// Added to every variance (gmm; default 1e-6).
+    #[arg(long)]
+    pub reg_covar: Option<f64>,
+    /// Recency, frequency and monetary columns of the customer table (rfm; default
+    /// recency_days,frequency,monetary_total).
+    #[arg(long, value_delimiter = ',', num_args = 3)]
+    pub rfm_columns: Option<Vec<String>>,
 }
 
-impl KMeansArgs {
-    fn params(&self, k: usize) -> KMeansParams {
-        KMeansParams { k, n_init: self.n_init, max_iter: self.max_iter, tolerance: self.tolerance, seed: self.seed }
+impl ModelArgs {
+    /// The method at `k` (ignored by rfm), with every setting given.
+    fn algorithm(&self, k: usize) -> Result<Algorithm, CliError> {
+        let mut algorithm = Algorithm::by_name(&self.algorithm)
+            .ok_or_else(|| CliError(format!("unknown algorithm '{}'", self.algorithm)))?;
+        algorithm.set_k(k);
+        algorithm.set_seed(self.seed);
+        let label = algorithm.label();
+        let refuse =
+            |option: &str| Err(CliError(format!("--{option} is not a setting of {} ({label})", self.algorithm)));
+        match &mut algorithm {
+            Algorithm::KMeans(p) => {
+                p.n_init = self.n_init.unwrap_or(p.n_init);
+                p.max_iter = self.max_iter.unwrap_or(p.max_iter);
+                p.tolerance = self.tolerance.unwrap_or(p.tolerance);
+            }
+            Algorithm::MiniBatchKMeans(p) => {
+                p.n_init = self.n_init.unwrap_or(p.n_init);
+                p.batch_size = self.batch_size.unwrap_or(p.batch_size);
+                if self.max_iter.is_some() || self.tolerance.is_some() {
+                    return refuse(if self.max_iter.is_some() { "max-iter" } else { "tolerance" });
+                }
+            }
+            Algorithm::Gmm(p) => {
+                p.n_init = self.n_init.unwrap_or(p.n_init);
+                p.max_iter = self.max_iter.unwrap_or(p.max_iter);
+                p.tolerance = self.tolerance.unwrap_or(p.tolerance);
+                p.reg_covar = self.reg_covar.unwrap_or(p.reg_covar);
+                if let Some(name) = &self.covariance {
+                    p.covariance = crate::engine::cluster::gmm::CovarianceType::ALL
+                        .into_iter()
+                        .find(|c| c.name() == name)
+                        .unwrap_or_default();
+                }
+            }
+            Algorithm::Rfm(p) => {
+                if let Some([r, f, m]) = self.rfm_columns.as_deref() {
+                    (p.recency, p.frequency, p.monetary) = (r.clone(), f.clone(), m.clone());
+                }
+                for (given, name) in [
+                    (self.n_init.is_some(), "n-init"),
+                    (self.max_iter.is_some(), "max-iter"),
+                    (self.tolerance.is_some(), "tolerance"),
+                ] {
+                    if given {
+                        return refuse(name);
+                    }
+                }
+            }
+        }
+        let other_options = [
+            (self.batch_size.is_some(), "batch-size", "minibatch-kmeans"),
+            (self.covariance.is_some(), "covariance", "gmm"),
+            (self.reg_covar.is_some(), "reg-covar", "gmm"),
+            (self.rfm_columns.is_some(), "rfm-columns", "rfm"),
+        ];
+        if let Some((_, option, _)) = other_options.iter().find(|(given, _, owner)| *given && *owner != self.algorithm)
+        {
+            return refuse(option);
+        }
+        algorithm.check()?;
+        Ok(algorithm)
     }
 }
 
@@ -438,9 +514,9 @@ pub struct SweepArgs {
     /// k range, for example 2..10 (inclusive).
     #[arg(long, value_parser = parse_k_range)]
     pub k: (usize, usize),
-    /// k-means options.
+    /// The method and its settings.
     #[command(flatten)]
-    pub kmeans: KMeansArgs,
+    pub model: ModelArgs,
     /// Silhouette: exact up to this many customers, on a seeded sample of this size above.
     #[arg(long, default_value_t = crate::engine::metrics::SILHOUETTE_EXACT_MAX_ROWS)]
     pub silhouette_rows: usize,
@@ -455,15 +531,15 @@ pub struct FitArgs {
     /// Data and features.
     #[command(flatten)]
     pub data: DataArgs,
-    /// Number of segments.
+    /// Number of segments (not for rfm, whose rules name them).
     #[arg(long)]
-    pub k: usize,
+    pub k: Option<usize>,
     /// Also sweep this k range and store it in the project (for example 2..10).
     #[arg(long, value_parser = parse_k_range)]
     pub sweep: Option<(usize, usize)>,
-    /// k-means options.
+    /// The method and its settings.
     #[command(flatten)]
-    pub kmeans: KMeansArgs,
+    pub model: ModelArgs,
     /// Write the assignments (id and `segment`) to this .csv or .parquet file.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -708,7 +784,7 @@ fn rfm(args: RfmArgs) -> Result<(), CliError> {
 fn features_for(
     args: &DataArgs,
 ) -> Result<(pipeline::CustomerTable, crate::engine::features::FeatureMatrix), CliError> {
-    let spec = args.spec(ModelSpec { algorithm: Algorithm::KMeans(KMeansParams::default()), k_range: None }, None)?;
+    let spec = args.spec(ModelSpec { algorithm: Algorithm::KMeans(Default::default()), k_range: None }, None)?;
     let resolver = SourceResolver::user_chosen(&cwd());
     let table = pipeline::build_customer_table(&spec, &resolver)?;
     let roles = pipeline::effective_roles(&table.frame, &spec.role_overrides);
@@ -726,7 +802,7 @@ fn sweep_command(args: SweepArgs) -> Result<(), CliError> {
         matrix.values.view(),
         lo,
         hi,
-        &args.kmeans.params(lo),
+        &args.model.algorithm(lo)?,
         args.silhouette_rows,
         &JobContext::inline(),
     )?;
@@ -747,8 +823,12 @@ fn print_sweep_table(result: &crate::engine::cluster::sweep::SweepResult) {
     );
     for r in &result.runs {
         let mark = if Some(r.k) == result.suggested_k { "*" } else { " " };
+        let criteria = match (r.bic, r.aic) {
+            (Some(bic), Some(aic)) => format!("  BIC {bic:.1}  AIC {aic:.1}"),
+            _ => String::new(),
+        };
         println!(
-            "{:>2}{mark}  {:>14.2}  {:>10}  {:>17}  {:>14}  {:?}",
+            "{:>2}{mark}  {:>14.2}  {:>10}  {:>17}  {:>14}  {:?}{criteria}",
             r.k,
             r.inertia,
             fmt(r.silhouette, 4),
@@ -768,7 +848,16 @@ fn print_sweep_table(result: &crate::engine::cluster::sweep::SweepResult) {
 
 fn fit(args: FitArgs) -> Result<(), CliError> {
     let base_dir = args.project.as_deref().map_or_else(cwd, project_dir);
-    let model = ModelSpec { algorithm: Algorithm::KMeans(args.kmeans.params(args.k)), k_range: args.sweep };
+    let algorithm = match (args.k, args.model.algorithm.as_str()) {
+        (_, "rfm") if args.sweep.is_some() => {
+            return Err(CliError("rfm names its own segments; there is no k range to --sweep".into()));
+        }
+        (Some(_), "rfm") => return Err(CliError("rfm names its own segments; leave out --k".into())),
+        (None, "rfm") => args.model.algorithm(0)?,
+        (Some(k), _) => args.model.algorithm(k)?,
+        (None, name) => return Err(CliError(format!("{name} needs --k, the number of segments"))),
+    };
+    let model = ModelSpec { algorithm, k_range: args.sweep };
     let mut spec = args.data.spec(model, Some(&base_dir))?;
     // Paths are stored relative to the project's folder (absolute when outside it), so they resolve
     // against that folder; the user typed them, so they may lie anywhere.
@@ -799,17 +888,17 @@ fn fit(args: FitArgs) -> Result<(), CliError> {
 }
 
 fn default_segment_notes(result: &PipelineResult) -> Vec<SegmentNote> {
-    let mut notes: Vec<SegmentNote> = (0..result.fit.sizes.len())
-        .map(|s| SegmentNote { segment: s, name: format!("Segment {}", s + 1), notes: String::new() })
-        .collect();
-    if !result.matrix.fallback_rows.is_empty() {
-        notes.push(SegmentNote {
-            segment: result.fit.sizes.len(),
-            name: "Fallback".to_string(),
-            notes: "customers with missing data, kept out of the fit".to_string(),
-        });
-    }
-    notes
+    (0..result.n_segments())
+        .map(|s| SegmentNote {
+            segment: s,
+            name: result.default_segment_name(s),
+            notes: if s == result.fit.k() {
+                "customers with missing data, kept out of the fit".to_string()
+            } else {
+                String::new()
+            },
+        })
+        .collect()
 }
 
 fn indices_json(indices: &Indices) -> serde_json::Value {
@@ -831,7 +920,13 @@ fn fit_json(result: &PipelineResult) -> serde_json::Value {
         "n_fallback": result.matrix.fallback_rows.len(),
         "n_dropped": result.matrix.dropped_rows.len(),
         "features": result.matrix.names,
+        "algorithm": result.fit.method,
+        "segment_names": (0..result.n_segments()).map(|s| result.default_segment_name(s)).collect::<Vec<_>>(),
         "indices": indices_json(&result.indices),
+        "mixture": result.fit.mixture.as_ref().map(|m| json!({
+            "mean_log_likelihood": m.mean_log_likelihood, "bic": m.bic, "aic": m.aic,
+        })),
+        "assigns_new_customers_by": result.fit.model.describe(),
         "centroids": result.centroid_model().centroids,
         "assignment_fingerprint": result.assignment_fingerprint,
         "sweep": result.sweep,
@@ -847,11 +942,22 @@ fn print_fit_summary(result: &PipelineResult, names: &[SegmentNote]) {
     }
     let n = result.matrix.kept_rows.len();
     println!(
-        "k = {} on {n} customers ({} features: {})",
+        "{}, k = {} on {n} customers ({} features: {})",
+        crate::engine::cluster::Algorithm::label_of(result.fit.method),
         result.indices.k,
         result.matrix.names.len(),
         result.matrix.names.join(", ")
     );
+    if let Some(m) = &result.fit.mixture {
+        println!(
+            "mean log-likelihood {:.4}, BIC {:.1}, AIC {:.1} ({} EM iterations{})",
+            m.mean_log_likelihood,
+            m.bic,
+            m.aic,
+            result.fit.n_iter,
+            if result.fit.converged { "" } else { ", not converged" }
+        );
+    }
     // Profiles in original units, over the numeric source columns of the recipe.
     let columns = result.fitted_recipe.numeric_columns();
     let n_segments = result.n_segments();
@@ -862,11 +968,10 @@ fn print_fit_summary(result: &PipelineResult, names: &[SegmentNote]) {
     for (segment, size) in
         (0..n_segments).map(|s| (s, result.segment_per_customer.iter().filter(|&&x| x == Some(s)).count()))
     {
-        let fallback = segment >= result.fit.sizes.len();
-        let name = names.iter().find(|s| s.segment == segment).map_or_else(
-            || if fallback { "Fallback".to_string() } else { format!("Segment {}", segment + 1) },
-            |s| s.name.clone(),
-        );
+        let name = names
+            .iter()
+            .find(|s| s.segment == segment)
+            .map_or_else(|| result.default_segment_name(segment), |s| s.name.clone());
         let means: String = match &profiles {
             Ok(p) => p[segment].means.iter().map(|m| format!("  {m:>16.2}")).collect(),
             Err(_) => String::new(),

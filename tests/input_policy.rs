@@ -295,7 +295,7 @@ fn k_too_large_is_an_error_for_a_fixed_k_and_clamped_with_a_warning_for_a_range(
     assert_eq!(err, ClusterError::KTooLarge { k: 5, available: 4, what: "rows" });
     let err = fit(x.view(), &KMeansParams::new(4), &CancelToken::new()).unwrap_err();
     assert_eq!(err, ClusterError::KTooLarge { k: 4, available: 3, what: "distinct rows" });
-    let result = sweep(x.view(), 2, 8, &KMeansParams::default(), &JobContext::inline()).unwrap();
+    let result = sweep(x.view(), 2, 8, &Algorithm::KMeans(KMeansParams::default()), &JobContext::inline()).unwrap();
     assert_eq!(result.runs.last().unwrap().k, 3);
     assert!(result.warnings[0].contains("clamped to 2..3"));
 }

@@ -105,7 +105,7 @@ fn change_features_sweep_pick_k_rename_save_reopen() {
     let reopened = harness_for(&path);
     let app = reopened.state();
     assert_eq!(segment_name(app, 0), renamed);
-    assert_eq!(app.doc.as_ref().unwrap().project.spec.kmeans_params().k, 3);
+    assert_eq!(app.doc.as_ref().unwrap().project.spec.model.algorithm.k(), Some(3));
     assert_eq!(k_of(app), 3);
     assert_eq!(app.doc.as_ref().unwrap().reproduced, Some(true));
     assert_eq!(

@@ -77,9 +77,9 @@ pub fn measure(
     if let Some(features) = features {
         spec.recipe.features = features.iter().map(|c| FeatureSpec::numeric(c)).collect();
     }
-    let crate::engine::pipeline::Algorithm::KMeans(params) = &mut spec.model.algorithm;
-    params.k = k;
-    params.n_init = 1;
+    let mut params = crate::engine::cluster::kmeans::KMeansParams::new(k).n_init(1);
+    params.seed = spec.model.algorithm.seed();
+    spec.model.algorithm = crate::engine::pipeline::Algorithm::KMeans(params);
     spec.model.k_range = Some(k_range);
     app.push(Command::EditSpec { spec: Box::new(spec), what: "benchmark settings".into() });
     app.push(Command::Run);

@@ -618,9 +618,8 @@ impl StrataApp {
             Command::SelectK(k) => {
                 if let Some(doc) = &self.doc {
                     let mut spec = doc.project.spec.clone();
-                    let Algorithm::KMeans(params) = &mut spec.model.algorithm;
-                    if params.k != k {
-                        params.k = k;
+                    if spec.model.algorithm.k().is_some_and(|current| current != k) {
+                        spec.model.algorithm.set_k(k);
                         self.apply(ctx, Command::EditSpec { spec: Box::new(spec), what: format!("choose k = {k}") });
                         if !self.prefs.auto_run {
                             self.start_run();
@@ -853,7 +852,7 @@ impl StrataApp {
         self.runner.start("run", move |ctx| -> Result<RunOutput, PipelineError> {
             let result = pipeline::run_cached(&spec, &resolver, ctx, &cache)?;
             ctx.progress.report("summary", 0.0);
-            let summary = ResultSummary::compute(&result, spec.kmeans_params().seed)?;
+            let summary = ResultSummary::compute(&result, spec.model.algorithm.seed())?;
             Ok(RunOutput { spec, base_dir, result, summary })
         });
     }
@@ -936,13 +935,13 @@ impl StrataApp {
         if let Some(doc) = &mut self.doc {
             let result = &output.result;
             // Fill in names for segments that have none yet (the fallback segment is named so).
-            let k = result.fit.sizes.len();
+            let k = result.fit.k();
             for segment in 0..result.n_segments() {
                 if !doc.project.segments.iter().any(|n| n.segment == segment) {
                     let name = if segment == k {
                         "Fallback (missing data)".to_string()
                     } else {
-                        format!("Segment {}", segment + 1)
+                        result.default_segment_name(segment)
                     };
                     doc.project.segments.push(SegmentNote { segment, name, notes: String::new() });
                     if let Some(saved) = &mut doc.saved {
@@ -982,8 +981,7 @@ impl StrataApp {
     fn keep_run(&mut self, output: Arc<RunOutput>) {
         let sweep_key = |spec: &PipelineSpec| {
             let mut s = spec.clone();
-            let Algorithm::KMeans(p) = &mut s.model.algorithm;
-            p.k = 0;
+            s.model.algorithm.set_k(0);
             s
         };
         let key = sweep_key(&output.spec);
@@ -1197,8 +1195,8 @@ pub fn describe_spec(spec: &PipelineSpec) -> String {
         })
         .collect();
     let scaling = spec.recipe.features.first().map(|f| format!("{:?}", f.scaling)).unwrap_or_default();
-    let Algorithm::KMeans(p) = &spec.model.algorithm;
-    format!("k-means, {} ({scaling}), seed {}", features.join(", "), p.seed)
+    let algorithm = &spec.model.algorithm;
+    format!("{}, {} ({scaling}), seed {}", algorithm.label(), features.join(", "), algorithm.seed())
 }
 
 /// The spec with what does not change the analysis left out: fingerprints (filled in on save) and

@@ -171,6 +171,9 @@ pub enum ClusterError {
     /// A labeling does not fit the data it is evaluated on.
     #[error("labels: {0}")]
     BadLabels(String),
+    /// The algorithm could not finish on this data (with what to change).
+    #[error("{0}")]
+    Failed(String),
     /// The user cancelled the job.
     #[error("cancelled")]
     Cancelled,

@@ -11,9 +11,10 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::cluster::kmeans::{self, KMeansFit, KMeansParams};
+pub use crate::engine::cluster::Algorithm;
+use crate::engine::cluster::rfm_rules::{RfmParams, fit_rfm};
 use crate::engine::cluster::sweep::{SweepResult, sweep};
-use crate::engine::cluster::{CentroidModel, assignment_fingerprint};
+use crate::engine::cluster::{CentroidModel, FittedModel, Segmentation, assignment_fingerprint};
 use crate::engine::data::quality::{QualityReport, duplicate_warning, find_duplicate_ids, quality_report};
 use crate::engine::data::roles::{ColumnRole, RoleGuess, guess_roles};
 use crate::engine::data::{self, LoadedTable, ReadOptions, read_table_columns, read_text_columns};
@@ -72,13 +73,6 @@ pub enum DuplicateIdRule {
     Aggregate,
 }
 
-/// The segmentation method.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum Algorithm {
-    /// k-means with k-means++ initialisation.
-    KMeans(KMeansParams),
-}
-
 /// Model settings: the algorithm with its chosen k, and an optional k range to sweep.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelSpec {
@@ -112,13 +106,6 @@ pub struct PipelineSpec {
 }
 
 impl PipelineSpec {
-    /// The k-means parameters of the spec.
-    pub fn kmeans_params(&self) -> &KMeansParams {
-        match &self.model.algorithm {
-            Algorithm::KMeans(p) => p,
-        }
-    }
-
     /// The id column of the customer table, if known.
     pub fn id_column(&self) -> Option<&str> {
         match &self.table {
@@ -348,8 +335,8 @@ pub struct PipelineResult {
     pub multicollinearity: Multicollinearity,
     /// The sweep, when the spec has a k range.
     pub sweep: Option<SweepResult>,
-    /// The fit at the spec's k.
-    pub fit: KMeansFit,
+    /// The fit at the spec's k (or the rules' segments).
+    pub fit: Segmentation,
     /// Indices of that fit.
     pub indices: Indices,
     /// Segment per customer row: fitted segment, `k` for the fallback segment, `None` when dropped.
@@ -368,7 +355,17 @@ impl PipelineResult {
         self.fit.sizes.len() + usize::from(!self.matrix.fallback_rows.is_empty())
     }
 
-    /// The fitted model as nearest-centroid assignment for new customers.
+    /// The name a segment has before the user names it: the method's (rules name their segments),
+    /// otherwise "Segment N"; the fallback segment is "Fallback".
+    pub fn default_segment_name(&self, segment: usize) -> String {
+        match self.fit.names.get(segment) {
+            Some(name) => name.clone(),
+            None if segment == self.fit.k() => "Fallback".to_string(),
+            None => format!("Segment {}", segment + 1),
+        }
+    }
+
+    /// The segments' member means in the feature space, as nearest-centroid assignment.
     pub fn centroid_model(&self) -> CentroidModel {
         CentroidModel { centroids: self.fit.centroids.rows().into_iter().map(|r| r.to_vec()).collect() }
     }
@@ -472,34 +469,45 @@ pub fn run_cached(
     warnings.extend(multicollinearity.warnings.iter().cloned());
     check_cancel(ctx)?;
 
-    let params = spec.kmeans_params();
+    let algorithm = &spec.model.algorithm;
     let sweep = match spec.model.k_range {
-        Some((lo, hi)) => {
+        Some((lo, hi)) if algorithm.sweeps() => {
             // Everything the sweep depends on; k itself only picks the fit below.
-            let sweep_params = KMeansParams { k: lo, ..params.clone() };
-            let key = stage_key((&table_key, &spec.role_overrides, &spec.recipe, (lo, hi), &sweep_params));
-            let result = cache.sweep.get_or_build(&key, || Ok(sweep(matrix.values.view(), lo, hi, params, ctx)?))?;
+            let sweep_algorithm = algorithm.with_k(lo);
+            let key = stage_key((&table_key, &spec.role_overrides, &spec.recipe, (lo, hi), &sweep_algorithm));
+            let result = cache.sweep.get_or_build(&key, || Ok(sweep(matrix.values.view(), lo, hi, algorithm, ctx)?))?;
             warnings.extend(result.warnings.iter().cloned());
             Some(result)
         }
-        None => None,
+        _ => None,
     };
     ctx.progress.report("fit", 0.0);
-    let fit = kmeans::fit(matrix.values.view(), params, &ctx.cancel)?;
+    let fit = match algorithm {
+        Algorithm::Rfm(params) => {
+            let fitted = rfm_segmentation(&table.frame, &matrix, params)?;
+            if !fitted.1.is_empty() {
+                warnings.push(format!("no customer matched the RFM rules {}", fitted.1.join(", ")));
+            }
+            fitted.0
+        }
+        _ => algorithm.fit_matrix(matrix.values.view(), &ctx.cancel)?,
+    };
+    check_cancel(ctx)?;
+    let k = fit.k();
     // The sweep fitted this k with the same parameters, and fits are deterministic, so its
     // silhouette belongs to these very labels: reuse it rather than pay O(n²) twice.
     let known_silhouette = sweep
         .as_ref()
-        .and_then(|s| s.runs.iter().find(|r| r.k == params.k && r.sizes == fit.sizes))
+        .and_then(|s| s.runs.iter().find(|r| r.k == k && r.sizes == fit.sizes))
         .and_then(|r| r.silhouette_detail.clone());
-    let indices = evaluate_with_silhouette(matrix.values.view(), &fit.labels, params.k, params.seed, known_silhouette)?;
+    let indices = evaluate_with_silhouette(matrix.values.view(), &fit.labels, k, algorithm.seed(), known_silhouette)?;
 
     let mut segment_per_customer = vec![None; table.frame.height()];
     for (&row, &label) in matrix.kept_rows.iter().zip(&fit.labels) {
         segment_per_customer[row] = Some(label);
     }
     for &row in &matrix.fallback_rows {
-        segment_per_customer[row] = Some(params.k);
+        segment_per_customer[row] = Some(k);
     }
     let assignment_fingerprint = fingerprint_segments(&segment_per_customer);
     ctx.progress.report("done", 1.0);
@@ -521,6 +529,57 @@ pub fn run_cached(
     })
 }
 
+/// RFM rules over the customers the recipe kept, scored on the customer table's own recency,
+/// frequency and monetary columns; also the names of rules nobody matched.
+fn rfm_segmentation(
+    frame: &DataFrame,
+    matrix: &FeatureMatrix,
+    params: &RfmParams,
+) -> Result<(Segmentation, Vec<String>), PipelineError> {
+    let values = |name: &str| -> Result<Vec<f64>, PipelineError> {
+        let column = data::column(frame, name).map_err(|_| {
+            PipelineError::Cluster(crate::engine::error::ClusterError::InvalidParameter {
+                name: "RFM column",
+                problem: format!(
+                    "the customer table has no column '{name}'; choose the recency, frequency and monetary columns"
+                ),
+            })
+        })?;
+        let cast = column.cast(&DataType::Float64).map_err(DataError::from)?;
+        let all = cast.f64().map_err(DataError::from)?;
+        let mut out = Vec::with_capacity(matrix.kept_rows.len());
+        let mut missing = 0;
+        for &row in &matrix.kept_rows {
+            match all.get(row) {
+                Some(v) if v.is_finite() => out.push(v),
+                _ => {
+                    missing += 1;
+                    out.push(f64::NAN);
+                }
+            }
+        }
+        if missing > 0 {
+            return Err(PipelineError::Cluster(crate::engine::error::ClusterError::InvalidParameter {
+                name: "RFM column",
+                problem: format!(
+                    "'{name}' has no usable value for {missing} of the customers being segmented; add it to the \
+                     features with the fallback missing rule so they go to the fallback segment"
+                ),
+            }));
+        }
+        Ok(out)
+    };
+    let (r, f, m) = (values(&params.recency)?, values(&params.frequency)?, values(&params.monetary)?);
+    let fitted = fit_rfm(&r, &f, &m, params)?;
+    let k = fitted.model.segment_names.len();
+    let names = fitted.model.segment_names.clone();
+    let mut segmentation =
+        Segmentation::from_labels(matrix.values.view(), fitted.labels, k, names, FittedModel::Rfm(fitted.model))?;
+    segmentation.rfm_scores = Some(fitted.scores);
+    segmentation.method = "rfm";
+    Ok((segmentation, fitted.empty_rules))
+}
+
 fn check_cancel(ctx: &JobContext) -> Result<(), PipelineError> {
     if ctx.cancel.is_cancelled() {
         return Err(crate::engine::error::ClusterError::Cancelled.into());
@@ -528,7 +587,9 @@ fn check_cancel(ctx: &JobContext) -> Result<(), PipelineError> {
     Ok(())
 }
 
-/// The assignment table: id (or row number) and `segment` (empty for dropped customers).
+/// The assignment table: id (or row number) and `segment` (empty for dropped customers), then what
+/// the method adds: `segment_name` when it names its segments, `probability` (of the assigned
+/// segment) for mixtures, `r_score`, `f_score` and `m_score` for RFM rules.
 pub fn assignments_frame(result: &PipelineResult, id_column: Option<&str>) -> Result<DataFrame, DataError> {
     let segments: Vec<Option<u32>> = result.segment_per_customer.iter().map(|s| s.map(|v| v as u32)).collect();
     let segment = Column::new("segment".into(), segments);
@@ -536,7 +597,32 @@ pub fn assignments_frame(result: &PipelineResult, id_column: Option<&str>) -> Re
         Some(id) => data::column(&result.customers, id)?.clone(),
         None => Column::new("row".into(), (1..=result.customers.height() as u64).collect::<Vec<_>>()),
     };
-    Ok(DataFrame::new_infer_height(vec![first, segment])?)
+    let mut columns = vec![first, segment];
+    if !result.fit.names.is_empty() {
+        let names: Vec<Option<String>> =
+            result.segment_per_customer.iter().map(|s| s.map(|s| result.default_segment_name(s))).collect();
+        columns.push(Column::new("segment_name".into(), names));
+    }
+    // Per fitted row, mapped back to customer rows.
+    let per_customer = |value: &dyn Fn(usize) -> f64| {
+        let mut out = vec![None; result.customers.height()];
+        for (i, &row) in result.matrix.kept_rows.iter().enumerate() {
+            out[row] = Some(value(i));
+        }
+        out
+    };
+    if let Some(mixture) = &result.fit.mixture {
+        let p = per_customer(&|i| f64::from(mixture.probabilities[[i, result.fit.labels[i]]]));
+        columns.push(Column::new("probability".into(), p));
+    }
+    if let Some(scores) = &result.fit.rfm_scores {
+        for (j, name) in ["r_score", "f_score", "m_score"].into_iter().enumerate() {
+            let values: Vec<Option<u32>> =
+                per_customer(&|i| f64::from(scores[i][j])).into_iter().map(|v| v.map(|v| v as u32)).collect();
+            columns.push(Column::new(name.into(), values));
+        }
+    }
+    Ok(DataFrame::new_infer_height(columns)?)
 }
 
 #[cfg(test)]
@@ -559,8 +645,7 @@ mod tests {
         assert_eq!(cache.hits(), StageHits::default());
 
         let mut other_k = spec.clone();
-        let Algorithm::KMeans(params) = &mut other_k.model.algorithm;
-        params.k = 3;
+        other_k.model.algorithm.set_k(3);
         let cached = run_cached(&other_k, &resolver, &ctx, &cache).unwrap();
         assert_eq!(cache.hits(), StageHits { table: 1, sweep: 1 });
         assert_eq!(cached.sweep, first.sweep);

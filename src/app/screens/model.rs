@@ -7,6 +7,8 @@ use eframe::egui::{self, RichText, Ui};
 use egui_plot::{AxisHints, Corner, GridMark, Legend, Line, LineStyle, MarkerShape, Plot, PlotPoints, Points, VLine};
 
 use crate::app::{Command, KeptRun, StrataApp};
+use crate::engine::cluster::gmm::CovarianceType;
+use crate::engine::cluster::rfm_rules::{RfmRule, standard_rules};
 use crate::engine::cluster::sweep::SweepRun;
 use crate::engine::pipeline::Algorithm;
 
@@ -42,28 +44,115 @@ fn settings_ui(ui: &mut Ui, app: &mut StrataApp) {
     let spec = doc.project.spec.clone();
     let mut new_spec = spec.clone();
     ui.heading("Model");
-    egui::ComboBox::from_label("Algorithm").selected_text("k-means (k-means++)").show_ui(ui, |ui| {
-        let _ = ui.selectable_label(true, "k-means (k-means++)");
+    let current = spec.model.algorithm.name();
+    let mut chosen = current;
+    egui::ComboBox::from_label("Algorithm").selected_text(Algorithm::label_of(current)).show_ui(ui, |ui| {
+        for name in Algorithm::NAMES {
+            ui.selectable_value(&mut chosen, name, Algorithm::label_of(name));
+        }
     });
-    let Algorithm::KMeans(params) = &mut new_spec.model.algorithm;
+    if chosen != current
+        && let Some(next) = Algorithm::switched_to(chosen, &spec.model.algorithm)
+    {
+        new_spec.model.algorithm = next;
+    }
+    ui.label(RichText::new(algorithm_hint(new_spec.model.algorithm.name())).weak());
+    let numeric_columns: Vec<String> = app
+        .output
+        .as_ref()
+        .map(|o| {
+            o.result
+                .customers
+                .columns()
+                .iter()
+                .filter(|c| c.dtype().is_primitive_numeric())
+                .map(|c| c.name().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
     egui::Grid::new("model-params").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
-        let label = ui.label("Segments (k)");
-        ui.add(egui::DragValue::new(&mut params.k).range(1..=100)).labelled_by(label.id);
-        ui.end_row();
-        let label = ui.label("Seed");
-        ui.add(egui::DragValue::new(&mut params.seed))
-            .labelled_by(label.id)
-            .on_hover_text("Same seed, same segments, on any machine");
-        ui.end_row();
-        let label = ui.label("Initialisations");
-        ui.add(egui::DragValue::new(&mut params.n_init).range(1..=100))
-            .labelled_by(label.id)
-            .on_hover_text("k-means++ starts; the tightest is kept");
-        ui.end_row();
-        let label = ui.label("Iteration cap");
-        ui.add(egui::DragValue::new(&mut params.max_iter).range(1..=10_000)).labelled_by(label.id);
-        ui.end_row();
+        let k_and_seed = |ui: &mut Ui, k: &mut usize, seed: &mut u64| {
+            let label = ui.label("Segments (k)");
+            ui.add(egui::DragValue::new(k).range(1..=100)).labelled_by(label.id);
+            ui.end_row();
+            let label = ui.label("Seed");
+            ui.add(egui::DragValue::new(seed))
+                .labelled_by(label.id)
+                .on_hover_text("Same seed, same segments, on any machine");
+            ui.end_row();
+        };
+        match &mut new_spec.model.algorithm {
+            Algorithm::KMeans(params) => {
+                k_and_seed(ui, &mut params.k, &mut params.seed);
+                let label = ui.label("Initialisations");
+                ui.add(egui::DragValue::new(&mut params.n_init).range(1..=100))
+                    .labelled_by(label.id)
+                    .on_hover_text("k-means++ starts; the tightest is kept");
+                ui.end_row();
+                let label = ui.label("Iteration cap");
+                ui.add(egui::DragValue::new(&mut params.max_iter).range(1..=10_000)).labelled_by(label.id);
+                ui.end_row();
+            }
+            Algorithm::MiniBatchKMeans(params) => {
+                k_and_seed(ui, &mut params.k, &mut params.seed);
+                let label = ui.label("Batch size");
+                ui.add(egui::DragValue::new(&mut params.batch_size).range(64..=65_536))
+                    .labelled_by(label.id)
+                    .on_hover_text("Customers per update; larger is steadier and slower");
+                ui.end_row();
+                let label = ui.label("Initialisations");
+                ui.add(egui::DragValue::new(&mut params.n_init).range(1..=100)).labelled_by(label.id);
+                ui.end_row();
+            }
+            Algorithm::Gmm(params) => {
+                k_and_seed(ui, &mut params.k, &mut params.seed);
+                ui.label("Covariance");
+                egui::ComboBox::from_id_salt("gmm-covariance").selected_text(params.covariance.name()).show_ui(
+                    ui,
+                    |ui| {
+                        for c in CovarianceType::ALL {
+                            ui.selectable_value(&mut params.covariance, c, c.name());
+                        }
+                    },
+                );
+                ui.end_row();
+                let label = ui.label("Initialisations");
+                ui.add(egui::DragValue::new(&mut params.n_init).range(1..=20))
+                    .labelled_by(label.id)
+                    .on_hover_text("Each from its own k-means run; the most likely is kept");
+                ui.end_row();
+                let label = ui.label("Iteration cap");
+                ui.add(egui::DragValue::new(&mut params.max_iter).range(1..=10_000)).labelled_by(label.id);
+                ui.end_row();
+            }
+            Algorithm::Rfm(params) => {
+                for (what, column) in [
+                    ("Recency column", &mut params.recency),
+                    ("Frequency column", &mut params.frequency),
+                    ("Monetary column", &mut params.monetary),
+                ] {
+                    ui.label(what);
+                    egui::ComboBox::from_id_salt(what).selected_text(column.as_str()).show_ui(ui, |ui| {
+                        for name in &numeric_columns {
+                            ui.selectable_value(column, name.clone(), name.as_str());
+                        }
+                    });
+                    ui.end_row();
+                }
+            }
+        }
     });
+    if let Algorithm::Rfm(params) = &mut new_spec.model.algorithm {
+        rfm_rules_ui(ui, &mut params.rules);
+    }
+    if !new_spec.model.algorithm.sweeps() {
+        if new_spec != spec {
+            let what = format!("{} settings", new_spec.model.algorithm.label());
+            app.push(Command::EditSpec { spec: Box::new(new_spec), what });
+        }
+        run_controls_ui(ui, app);
+        return;
+    }
     ui.separator();
     let mut sweep = new_spec.model.k_range.is_some();
     ui.checkbox(&mut sweep, "Compare a range of k");
@@ -82,6 +171,82 @@ fn settings_ui(ui: &mut Ui, app: &mut StrataApp) {
     if new_spec != spec {
         app.push(Command::EditSpec { spec: Box::new(new_spec), what: "model settings".into() });
     }
+    run_controls_ui(ui, app);
+}
+
+/// One line on what the method is for.
+fn algorithm_hint(name: &str) -> &'static str {
+    match name {
+        "kmeans" => "Compact, similar-sized segments; the usual first choice.",
+        "minibatch-kmeans" => "k-means on random batches: for millions of customers, slightly looser.",
+        "gmm" => "Soft membership: each customer's probability per segment; BIC and AIC choose k.",
+        "rfm" => "Named segments from recency, frequency and monetary scores 1-5 and editable rules.",
+        _ => "",
+    }
+}
+
+/// The RFM rules: tried top to bottom, the first match names the customer.
+fn rfm_rules_ui(ui: &mut Ui, rules: &mut Vec<RfmRule>) {
+    ui.separator();
+    ui.label(RichText::new("Rules").strong())
+        .on_hover_text("Tried top to bottom; the first rule whose three score ranges all match names the customer");
+    let mut remove = None;
+    let mut raise = None;
+    egui::Grid::new("rfm-rules").num_columns(5).spacing([4.0, 4.0]).striped(true).show(ui, |ui| {
+        ui.label("Segment");
+        ui.label("R");
+        ui.label("F");
+        ui.label("M");
+        ui.label("");
+        ui.end_row();
+        for (i, rule) in rules.iter_mut().enumerate() {
+            ui.add(egui::TextEdit::singleline(&mut rule.name).desired_width(110.0))
+                .on_hover_text(format!("Rule {} name", i + 1));
+            for range in [&mut rule.recency, &mut rule.frequency, &mut rule.monetary] {
+                ui.horizontal(|ui| {
+                    ui.spacing_mut().item_spacing.x = 1.0;
+                    ui.add(egui::DragValue::new(&mut range.0).range(1..=5));
+                    ui.label("-");
+                    ui.add(egui::DragValue::new(&mut range.1).range(1..=5));
+                });
+                if range.0 > range.1 {
+                    std::mem::swap(&mut range.0, &mut range.1);
+                }
+            }
+            ui.horizontal(|ui| {
+                if i > 0 && ui.small_button("^").on_hover_text("Try this rule earlier").clicked() {
+                    raise = Some(i);
+                }
+                if ui.small_button("x").on_hover_text("Remove this rule").clicked() {
+                    remove = Some(i);
+                }
+            });
+            ui.end_row();
+        }
+    });
+    if let Some(i) = raise {
+        rules.swap(i - 1, i);
+    }
+    if let Some(i) = remove {
+        rules.remove(i);
+    }
+    ui.horizontal(|ui| {
+        if ui.button("Add rule").clicked() {
+            let name = (1..).map(|n| format!("New segment {n}")).find(|n| rules.iter().all(|r| &r.name != n));
+            rules.push(RfmRule {
+                name: name.unwrap_or_default(),
+                recency: (1, 5),
+                frequency: (1, 5),
+                monetary: (1, 5),
+            });
+        }
+        if ui.button("Standard rules").on_hover_text("Replace the rules with the standard eleven segments").clicked() {
+            *rules = standard_rules();
+        }
+    });
+}
+
+fn run_controls_ui(ui: &mut Ui, app: &mut StrataApp) {
     ui.separator();
     ui.horizontal(|ui| {
         if app.progress.is_some() {
@@ -123,7 +288,7 @@ fn runs_list_ui(ui: &mut Ui, app: &mut StrataApp) {
 }
 
 fn charts_ui(ui: &mut Ui, app: &mut StrataApp) {
-    let current_k = app.doc.as_ref().map(|d| d.project.spec.kmeans_params().k);
+    let current_k = app.doc.as_ref().and_then(|d| d.project.spec.model.algorithm.k());
     let Some(out) = app.output.clone() else {
         ui.label("Run to see the indices for each k.");
         return;

@@ -1,7 +1,12 @@
 //! Clustering algorithms, one folder per family, and what every segmentation has in common.
 
+pub mod gmm;
 pub mod kmeans;
+pub mod method;
+pub mod rfm_rules;
 pub mod sweep;
+
+pub use method::{Algorithm, FittedModel, Mixture, Segmentation};
 
 use std::collections::HashSet;
 

@@ -7,8 +7,7 @@ use ndarray::ArrayView2;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::count_distinct_rows;
-use super::kmeans::{KMeansParams, fit};
+use super::{Algorithm, count_distinct_rows};
 use crate::engine::error::ClusterError;
 use crate::engine::jobs::JobContext;
 use crate::engine::metrics::{
@@ -32,8 +31,14 @@ pub struct SweepRun {
     pub sizes: Vec<usize>,
     /// How the silhouette was computed (exact, or sample size and 95% interval).
     pub silhouette_detail: Option<SilhouetteResult>,
-    /// Lloyd iterations of the kept initialisation.
+    /// Iterations of the kept initialisation (Lloyd or EM).
     pub n_iter: usize,
+    /// Bayesian information criterion, for mixtures (lower is better).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bic: Option<f64>,
+    /// Akaike information criterion, for mixtures (lower is better).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aic: Option<f64>,
 }
 
 /// A whole sweep.
@@ -53,16 +58,16 @@ pub struct SweepResult {
     pub warnings: Vec<String>,
 }
 
-/// Runs k-means for every k in `k_min..=k_max` with the other settings of `params`; silhouettes are
-/// exact up to `SILHOUETTE_EXACT_MAX_ROWS` rows and sampled above.
+/// Fits `algorithm` for every k in `k_min..=k_max` with its other settings; silhouettes are exact up
+/// to `SILHOUETTE_EXACT_MAX_ROWS` rows and sampled above.
 pub fn sweep(
     x: ArrayView2<f64>,
     k_min: usize,
     k_max: usize,
-    params: &KMeansParams,
+    algorithm: &Algorithm,
     ctx: &JobContext,
 ) -> Result<SweepResult, ClusterError> {
-    sweep_with_silhouette_rows(x, k_min, k_max, params, SILHOUETTE_EXACT_MAX_ROWS, ctx)
+    sweep_with_silhouette_rows(x, k_min, k_max, algorithm, SILHOUETTE_EXACT_MAX_ROWS, ctx)
 }
 
 /// As [`sweep`], with silhouettes exact up to `silhouette_rows` rows and on a seeded sample of that
@@ -71,7 +76,7 @@ pub fn sweep_with_silhouette_rows(
     x: ArrayView2<f64>,
     k_min: usize,
     k_max: usize,
-    params: &KMeansParams,
+    algorithm: &Algorithm,
     silhouette_rows: usize,
     ctx: &JobContext,
 ) -> Result<SweepResult, ClusterError> {
@@ -87,7 +92,13 @@ pub fn sweep_with_silhouette_rows(
             problem: format!("{k_min}..{k_max} must be a non-empty range starting at 1 or more"),
         });
     }
-    params.check()?;
+    if !algorithm.sweeps() {
+        return Err(ClusterError::InvalidParameter {
+            name: "k range",
+            problem: format!("{} finds its own segments; there is no k to sweep", algorithm.label()),
+        });
+    }
+    algorithm.with_k(k_min).check()?;
     super::validate_matrix(x)?;
     let mut warnings = Vec::new();
     let limit = x.nrows().min(count_distinct_rows(x, k_max));
@@ -106,10 +117,10 @@ pub fn sweep_with_silhouette_rows(
             if ctx.cancel.is_cancelled() {
                 return Err(ClusterError::Cancelled);
             }
-            let fitted = fit(x, &KMeansParams { k, ..params.clone() }, &ctx.cancel)?;
+            let fitted = algorithm.with_k(k).fit_matrix(x, &ctx.cancel)?;
             let defined = k >= 2 && k < x.nrows();
             let silhouette_detail = if defined {
-                Some(silhouette_with_limit(x, &fitted.labels, k, params.seed, silhouette_rows)?)
+                Some(silhouette_with_limit(x, &fitted.labels, k, algorithm.seed(), silhouette_rows)?)
             } else {
                 None
             };
@@ -119,9 +130,11 @@ pub fn sweep_with_silhouette_rows(
                 silhouette: silhouette_detail.as_ref().map(|s| s.mean),
                 calinski_harabasz: if defined { Some(calinski_harabasz(x, &fitted.labels, k)?) } else { None },
                 davies_bouldin: if defined { Some(davies_bouldin(x, &fitted.labels, k)?) } else { None },
-                sizes: fitted.sizes,
                 silhouette_detail,
                 n_iter: fitted.n_iter,
+                bic: fitted.mixture.as_ref().map(|m| m.bic),
+                aic: fitted.mixture.as_ref().map(|m| m.aic),
+                sizes: fitted.sizes,
             };
             let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
             ctx.progress.report("sweep", finished as f64 / ks.len() as f64);
@@ -174,11 +187,12 @@ fn best_by(
 }
 
 /// The k most indices favour (silhouette highest, Calinski-Harabasz highest, Davies-Bouldin lowest,
-/// the elbow's knee), ties going to the silhouette's choice, then the smaller k; with the reason.
+/// the elbow's knee, and BIC lowest for mixtures), ties going to the silhouette's choice, then the smaller k; with the reason.
 pub fn suggest(runs: &[SweepRun], knee_k: Option<usize>) -> (Option<usize>, String) {
     let silhouette = best_by(runs, |r| r.silhouette, true);
     let ch = best_by(runs, |r| r.calinski_harabasz, true);
     let db = best_by(runs, |r| r.davies_bouldin, false);
+    let bic = best_by(runs, |r| r.bic, false);
     let mut votes: Vec<(usize, String)> = Vec::new();
     if let Some((k, v)) = silhouette {
         votes.push((k, format!("the highest silhouette ({v:.3})")));
@@ -191,6 +205,9 @@ pub fn suggest(runs: &[SweepRun], knee_k: Option<usize>) -> (Option<usize>, Stri
     }
     if let Some(k) = knee_k {
         votes.push((k, "the knee of the elbow curve".to_string()));
+    }
+    if let Some((k, v)) = bic {
+        votes.push((k, format!("the lowest BIC ({v:.0})")));
     }
     if votes.is_empty() {
         return (None, "no k of at least 2 was evaluated, so no index can compare segmentations".to_string());
@@ -239,6 +256,8 @@ mod tests {
             sizes: vec![],
             silhouette_detail: None,
             n_iter: 1,
+            bic: None,
+            aic: None,
         }
     }
 
@@ -250,7 +269,7 @@ mod tests {
         let n = 9_000;
         let values: Vec<f64> = (0..n * 3).map(|_| rng.next_f64().powi(3) * 10.0).collect();
         let x = ndarray::Array2::from_shape_vec((n, 3), values).unwrap();
-        let params = KMeansParams::new(2).seed(4).n_init(2);
+        let params = Algorithm::KMeans(crate::engine::cluster::kmeans::KMeansParams::new(2).seed(4).n_init(2));
         let on = |threads: usize, silhouette_rows: usize| {
             rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| {
                 sweep_with_silhouette_rows(x.view(), 2, 6, &params, silhouette_rows, &JobContext::inline()).unwrap()
@@ -288,7 +307,7 @@ mod tests {
     fn sweep_clamps_the_range_and_can_be_cancelled() {
         let x = ndarray::array![[0.0], [0.1], [5.0], [5.1], [9.0]];
         let ctx = JobContext { cancel: CancelToken::new(), progress: &NoProgress };
-        let result = sweep(x.view(), 2, 10, &KMeansParams::default(), &ctx).unwrap();
+        let result = sweep(x.view(), 2, 10, &Algorithm::KMeans(Default::default()), &ctx).unwrap();
         // Five distinct rows: k = 5 is still possible (every row its own segment), but the indices
         // that need k < n are not defined there.
         assert_eq!(result.runs.iter().map(|r| r.k).collect::<Vec<_>>(), vec![2, 3, 4, 5]);
@@ -298,6 +317,6 @@ mod tests {
         let cancel = CancelToken::new();
         cancel.cancel();
         let ctx = JobContext { cancel, progress: &NoProgress };
-        assert_eq!(sweep(x.view(), 2, 3, &KMeansParams::default(), &ctx), Err(ClusterError::Cancelled));
+        assert_eq!(sweep(x.view(), 2, 3, &Algorithm::KMeans(Default::default()), &ctx), Err(ClusterError::Cancelled));
     }
 }

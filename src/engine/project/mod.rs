@@ -1,10 +1,17 @@
 //! The versioned project file (`.strata`, RON): header first, then the spec, results and segment notes.
 //!
 //! Format versions: the header's `format_version` says which shape the body has, and
-//! `min_reader_version` which Strata can still read it. Version 1 is the current one and its body is
-//! the engine's own serde types. The fixture `tests/fixtures/projects/v1.strata` must keep opening:
-//! when a change to an engine type would break it, copy the old types into a frozen `v1` module,
-//! bump `FORMAT_VERSION`, and add a migration step from 1 to 2 in `migrate`.
+//! `min_reader_version` which Strata can still read it. The body is the engine's own serde types.
+//!
+//! - Version 1: k-means only.
+//! - Version 2 (current): more methods (`MiniBatchKMeans`, `Gmm`, `Rfm` besides `KMeans` in the
+//!   model's algorithm) and `bic`/`aic` in sweep runs. It only adds to version 1, so a version 1 body
+//!   reads as version 2 unchanged; and a version 2 file that still uses k-means says
+//!   `min_reader_version: 1`, so a Strata that knows only version 1 opens it (read-only).
+//!
+//! The fixture `tests/fixtures/projects/v1.strata` must keep opening: when a change to an engine type
+//! would break it, copy the old types into a frozen module, bump `FORMAT_VERSION`, and add a
+//! migration step in `migrate`.
 
 mod atomic;
 
@@ -24,7 +31,7 @@ use crate::engine::pipeline::{PipelineResult, PipelineSpec};
 /// The format name every project file's header carries.
 pub const FORMAT_NAME: &str = "strata-project";
 /// The format version this build writes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// The oldest format version this build opens (older ones are migrated step by step).
 pub const OLDEST_READABLE_VERSION: u32 = 1;
 /// Project files larger than this are refused before parsing.
@@ -42,10 +49,22 @@ pub struct Header {
 }
 
 impl Header {
-    /// The header this build writes.
-    pub fn current() -> Self {
-        Self { format: FORMAT_NAME.to_string(), format_version: FORMAT_VERSION, min_reader_version: 1 }
+    /// The header this build writes for a project that needs format `min_reader_version` to read.
+    pub fn current(min_reader_version: u32) -> Self {
+        Self { format: FORMAT_NAME.to_string(), format_version: FORMAT_VERSION, min_reader_version }
     }
+}
+
+/// The oldest format whose reader understands everything in `project`.
+fn min_reader_version(project: &Project) -> u32 {
+    use crate::engine::cluster::Algorithm;
+    let new_in_2 = !matches!(project.spec.model.algorithm, Algorithm::KMeans(_))
+        || project
+            .results
+            .as_ref()
+            .and_then(|r| r.sweep.as_ref())
+            .is_some_and(|s| s.runs.iter().any(|r| r.bic.is_some()));
+    if new_in_2 { 2 } else { 1 }
 }
 
 /// Which software wrote the file.
@@ -145,13 +164,13 @@ pub struct Project {
 impl Project {
     /// A new project for a spec, without results.
     pub fn new(spec: PipelineSpec) -> Self {
-        Self { header: Header::current(), producer: Producer::current(), spec, results: None, segments: Vec::new() }
+        Self { header: Header::current(1), producer: Producer::current(), spec, results: None, segments: Vec::new() }
     }
 
     /// The project as RON text, stamped with this build's header and producer.
     pub fn to_ron(&self) -> Result<String, ProjectError> {
         let mut stamped = self.clone();
-        stamped.header = Header::current();
+        stamped.header = Header::current(min_reader_version(self));
         stamped.producer = Producer::current();
         ron::ser::to_string_pretty(&stamped, ron::ser::PrettyConfig::new().struct_names(false))
             .map_err(|e| ProjectError::Corrupt { path: PathBuf::new(), message: format!("could not serialise: {e}") })
@@ -256,9 +275,8 @@ pub fn parse(text: &str) -> Result<OpenedProject, ProjectError> {
 /// Reads a body of format `version` and migrates it step by step to the current format.
 fn migrate(text: &str, version: u32) -> Result<Project, String> {
     match version {
-        // Format 1 is current: its body is the engine's types. A format 2 will parse format 1 with a
-        // frozen `v1::Project` here and convert it with a `From<v1::Project>` step.
-        1 => ron_options().from_str::<Project>(text).map_err(|e| format!("damaged format 1 body: {e}")),
+        // Format 2 only added to format 1, so both bodies are the engine's current types.
+        1 | 2 => ron_options().from_str::<Project>(text).map_err(|e| format!("damaged format {version} body: {e}")),
         other => Err(format!(
             "format version {other} is not one Strata ever wrote (readable: {OLDEST_READABLE_VERSION} to {FORMAT_VERSION})"
         )),

@@ -1,0 +1,335 @@
+//! The segmentation methods behind one enum, and the [`Segmentation`] every one of them produces:
+//! labels in canonical order, member means in the feature space the model saw, the sizes, and a
+//! fitted model that assigns new customers the same way.
+
+use ndarray::{Array2, ArrayView2};
+
+use serde::{Deserialize, Serialize};
+
+use super::gmm::{GmmModel, GmmParams, fit_gmm};
+use super::kmeans::{KMeansFit, KMeansParams, MiniBatchParams, fit, fit_minibatch};
+use super::rfm_rules::{RfmModel, RfmParams};
+use super::{CentroidModel, segment_sizes};
+use crate::engine::error::ClusterError;
+use crate::engine::jobs::CancelToken;
+
+/// The segmentation method and its settings, as stored in the project.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Algorithm {
+    /// k-means with k-means++ initialisation.
+    KMeans(KMeansParams),
+    /// Mini-batch k-means, for data too large for full k-means.
+    MiniBatchKMeans(MiniBatchParams),
+    /// A Gaussian mixture: soft membership, BIC and AIC.
+    Gmm(GmmParams),
+    /// Named segments from quantile scores of recency, frequency and monetary value.
+    Rfm(RfmParams),
+}
+
+impl Algorithm {
+    /// Every method's command-line name (`--algorithm`), in menu order.
+    pub const NAMES: [&'static str; 4] = ["kmeans", "minibatch-kmeans", "gmm", "rfm"];
+
+    /// The method with default settings, by its command-line name.
+    pub fn by_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "kmeans" => Algorithm::KMeans(KMeansParams::default()),
+            "minibatch-kmeans" => Algorithm::MiniBatchKMeans(MiniBatchParams::default()),
+            "gmm" => Algorithm::Gmm(GmmParams::default()),
+            "rfm" => Algorithm::Rfm(RfmParams::default()),
+            _ => return None,
+        })
+    }
+
+    /// The command-line name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Algorithm::KMeans(_) => "kmeans",
+            Algorithm::MiniBatchKMeans(_) => "minibatch-kmeans",
+            Algorithm::Gmm(_) => "gmm",
+            Algorithm::Rfm(_) => "rfm",
+        }
+    }
+
+    /// The name people read.
+    pub fn label(&self) -> &'static str {
+        Self::label_of(self.name())
+    }
+
+    /// The name people read, by command-line name.
+    pub fn label_of(name: &str) -> &'static str {
+        match name {
+            "kmeans" => "k-means",
+            "minibatch-kmeans" => "Mini-batch k-means",
+            "gmm" => "Gaussian mixture",
+            "rfm" => "RFM rules",
+            _ => "unknown method",
+        }
+    }
+
+    /// The number of segments asked for; `None` for methods that find it themselves (rules).
+    pub fn k(&self) -> Option<usize> {
+        match self {
+            Algorithm::KMeans(p) => Some(p.k),
+            Algorithm::MiniBatchKMeans(p) => Some(p.k),
+            Algorithm::Gmm(p) => Some(p.k),
+            Algorithm::Rfm(_) => None,
+        }
+    }
+
+    /// Sets k (methods without a k ignore it).
+    pub fn set_k(&mut self, k: usize) {
+        match self {
+            Algorithm::KMeans(p) => p.k = k,
+            Algorithm::MiniBatchKMeans(p) => p.k = k,
+            Algorithm::Gmm(p) => p.k = k,
+            Algorithm::Rfm(_) => {}
+        }
+    }
+
+    /// The same method at another k.
+    pub fn with_k(&self, k: usize) -> Self {
+        let mut other = self.clone();
+        other.set_k(k);
+        other
+    }
+
+    /// The seed of every random choice (0 for methods without randomness).
+    pub fn seed(&self) -> u64 {
+        match self {
+            Algorithm::KMeans(p) => p.seed,
+            Algorithm::MiniBatchKMeans(p) => p.seed,
+            Algorithm::Gmm(p) => p.seed,
+            Algorithm::Rfm(_) => 0,
+        }
+    }
+
+    /// Sets the seed (methods without randomness ignore it).
+    pub fn set_seed(&mut self, seed: u64) {
+        match self {
+            Algorithm::KMeans(p) => p.seed = seed,
+            Algorithm::MiniBatchKMeans(p) => p.seed = seed,
+            Algorithm::Gmm(p) => p.seed = seed,
+            Algorithm::Rfm(_) => {}
+        }
+    }
+
+    /// Checks the settings; fitting checks them too.
+    pub fn check(&self) -> Result<(), ClusterError> {
+        match self {
+            Algorithm::KMeans(p) => p.check(),
+            Algorithm::MiniBatchKMeans(p) => p.check(),
+            Algorithm::Gmm(p) => p.check(),
+            Algorithm::Rfm(p) => p.check(),
+        }
+    }
+
+    /// Whether a k range can be swept (methods with a k).
+    pub fn sweeps(&self) -> bool {
+        self.k().is_some()
+    }
+
+    /// Whether the method segments the feature matrix (rules read the customer table instead).
+    pub fn uses_feature_matrix(&self) -> bool {
+        !matches!(self, Algorithm::Rfm(_))
+    }
+
+    /// The same method with the settings of `other` where both have them (k, seed), for switching
+    /// methods in the window without losing the user's choices.
+    pub fn switched_to(name: &str, from: &Algorithm) -> Option<Self> {
+        let mut next = Self::by_name(name)?;
+        if let Some(k) = from.k() {
+            next.set_k(k);
+        }
+        if !matches!(from, Algorithm::Rfm(_)) {
+            next.set_seed(from.seed());
+        }
+        Some(next)
+    }
+
+    /// Fits a method that segments the feature matrix.
+    pub fn fit_matrix(&self, x: ArrayView2<f64>, cancel: &CancelToken) -> Result<Segmentation, ClusterError> {
+        let mut fitted = self.fit_matrix_unnamed(x, cancel)?;
+        fitted.method = self.name();
+        Ok(fitted)
+    }
+
+    fn fit_matrix_unnamed(&self, x: ArrayView2<f64>, cancel: &CancelToken) -> Result<Segmentation, ClusterError> {
+        match self {
+            Algorithm::KMeans(p) => Ok(Segmentation::from_kmeans(fit(x, p, cancel)?)),
+            Algorithm::MiniBatchKMeans(p) => Ok(Segmentation::from_kmeans(fit_minibatch(x, p, cancel)?)),
+            Algorithm::Gmm(p) => {
+                let g = fit_gmm(x, p, cancel)?;
+                let mut s = Segmentation::from_labels(x, g.labels, p.k, Vec::new(), FittedModel::Gmm(g.model))?;
+                s.n_iter = g.n_iter;
+                s.converged = g.converged;
+                s.mixture = Some(Mixture {
+                    probabilities: g.probabilities,
+                    mean_log_likelihood: g.mean_log_likelihood,
+                    bic: g.bic,
+                    aic: g.aic,
+                });
+                Ok(s)
+            }
+            Algorithm::Rfm(_) => Err(ClusterError::InvalidParameter {
+                name: "algorithm",
+                problem: "RFM rules score the customer table's recency, frequency and monetary columns, not \
+                          the feature matrix"
+                    .into(),
+            }),
+        }
+    }
+}
+
+/// What a mixture adds to a segmentation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mixture {
+    /// Rows x k probability of each segment.
+    pub probabilities: Array2<f32>,
+    /// Mean log-likelihood per customer.
+    pub mean_log_likelihood: f64,
+    /// Bayesian information criterion (lower is better).
+    pub bic: f64,
+    /// Akaike information criterion (lower is better).
+    pub aic: f64,
+}
+
+/// How a fitted segmentation assigns new customers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum FittedModel {
+    /// The nearest centroid (k-means, mini-batch k-means).
+    Centroids(CentroidModel),
+    /// The highest posterior probability.
+    Gmm(GmmModel),
+    /// The score cut points and the rules.
+    Rfm(RfmModel),
+}
+
+impl FittedModel {
+    /// How new customers are assigned, in words.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            FittedModel::Centroids(_) => "nearest centroid",
+            FittedModel::Gmm(_) => "highest posterior probability",
+            FittedModel::Rfm(_) => "quantile scores against the fitted customers, then the rules",
+        }
+    }
+}
+
+/// A fitted segmentation, whatever the method.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Segmentation {
+    /// The command-line name of the method that made it.
+    pub method: &'static str,
+    /// Segment of each row.
+    pub labels: Vec<usize>,
+    /// k x d member means in the feature space the model saw (k-means' centroids).
+    pub centroids: Array2<f64>,
+    /// Sum of squared distances of rows to their segment's mean.
+    pub inertia: f64,
+    /// Rows per segment.
+    pub sizes: Vec<usize>,
+    /// Iterations of the kept run (0 for rules).
+    pub n_iter: usize,
+    /// Whether it converged before its cap (rules always do).
+    pub converged: bool,
+    /// Names the method gives its segments (rules); empty when segments are numbered.
+    pub names: Vec<String>,
+    /// Probabilities and likelihood criteria, for mixtures.
+    pub mixture: Option<Mixture>,
+    /// Assignment of new customers.
+    pub model: FittedModel,
+    /// Per customer (recency, frequency, monetary) scores, for RFM rules.
+    pub rfm_scores: Option<Vec<[u8; 3]>>,
+}
+
+impl Segmentation {
+    /// A k-means fit as a segmentation (its centroids are the member means).
+    pub fn from_kmeans(fit: KMeansFit) -> Self {
+        let model = FittedModel::Centroids(CentroidModel {
+            centroids: fit.centroids.rows().into_iter().map(|r| r.to_vec()).collect(),
+        });
+        Self {
+            method: "kmeans",
+            labels: fit.labels,
+            centroids: fit.centroids,
+            inertia: fit.inertia,
+            sizes: fit.sizes,
+            n_iter: fit.n_iter,
+            converged: fit.converged,
+            names: Vec::new(),
+            mixture: None,
+            model,
+            rfm_scores: None,
+        }
+    }
+
+    /// A segmentation from labels (each below k, every segment non-empty): member means and inertia
+    /// computed on `x`.
+    pub fn from_labels(
+        x: ArrayView2<f64>,
+        labels: Vec<usize>,
+        k: usize,
+        names: Vec<String>,
+        model: FittedModel,
+    ) -> Result<Self, ClusterError> {
+        // Checks the labels (one per row, below k, no empty segment) as it sums.
+        let inertia = crate::engine::metrics::inertia(x, &labels, k)?;
+        let centroids = crate::engine::metrics::segment_means(x, &labels, k);
+        let sizes = segment_sizes(&labels, k);
+        Ok(Self {
+            method: "",
+            labels,
+            centroids,
+            inertia,
+            sizes,
+            n_iter: 0,
+            converged: true,
+            names,
+            mixture: None,
+            model,
+            rfm_scores: None,
+        })
+    }
+
+    /// Number of segments.
+    pub fn k(&self) -> usize {
+        self.sizes.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_round_trips_and_switching_keeps_k_and_seed() {
+        for name in Algorithm::NAMES {
+            let algorithm = Algorithm::by_name(name).unwrap();
+            assert_eq!(algorithm.name(), name);
+            assert_ne!(algorithm.label(), "unknown method");
+        }
+        assert_eq!(Algorithm::by_name("kmedoids"), None);
+        let mut from = Algorithm::KMeans(KMeansParams::new(7));
+        from.set_seed(3);
+        let to = Algorithm::switched_to("gmm", &from).unwrap();
+        assert_eq!((to.k(), to.seed()), (Some(7), 3));
+        assert_eq!(Algorithm::switched_to("rfm", &from).unwrap().k(), None);
+    }
+
+    #[test]
+    fn member_means_and_inertia_from_labels() {
+        let x = ndarray::array![[0.0, 0.0], [2.0, 0.0], [10.0, 10.0]];
+        let s = Segmentation::from_labels(
+            x.view(),
+            vec![0, 0, 1],
+            2,
+            vec![],
+            FittedModel::Centroids(CentroidModel { centroids: vec![] }),
+        )
+        .unwrap();
+        assert_eq!(s.centroids, ndarray::array![[1.0, 0.0], [10.0, 10.0]]);
+        assert_eq!(s.inertia, 2.0);
+        assert_eq!(s.sizes, vec![2, 1]);
+    }
+}
