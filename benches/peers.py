@@ -211,6 +211,14 @@ def sklearn_case(case, args):
                                 max_iter=100, max_no_improvement=10, tol=0.0, random_state=args.seed)
         fitted, timing = timed(lambda: model.fit(x))
         return {"rows": n, "k": args.k, "inertia": float(fitted.inertia_), "n_iter": int(fitted.n_steps_)}, timing
+    if case == "gmm":
+        from sklearn.mixture import GaussianMixture
+
+        model = GaussianMixture(n_components=args.k, covariance_type="full", tol=1e-3, reg_covar=1e-6,
+                                max_iter=100, n_init=args.n_init, init_params="kmeans", random_state=args.seed)
+        fitted, timing = timed(lambda: model.fit(x))
+        return {"rows": n, "k": args.k, "mean_log_likelihood": float(fitted.score(x)), "bic": float(fitted.bic(x)),
+                "n_iter": int(fitted.n_iter_), "converged": bool(fitted.converged_)}, timing
     if case == "sweep":
         lo, hi = args.k_range
 

@@ -42,6 +42,9 @@ def plan(size):
         ("kmeans", c(large, "parquet"), {"k": 8}, ml),
         # scikit-learn's MiniBatchKMeans settings on both sides: batches of 1,024, 3 starts, early stop.
         ("minibatch", c(large, "parquet"), {"k": 8, "n-init": 3}, ml),
+        # scikit-learn's GaussianMixture defaults on both sides: full covariance, one k-means start,
+        # tolerance 1e-3, at most 100 EM iterations.
+        ("gmm", c(small, "parquet"), {"k": 8}, ml),
         # Three initialisations per k, so that the inertia comparison is not one seed's luck.
         ("sweep", c(large, "parquet"), {"k-range": "2..12", "n-init": 3, "silhouette-rows": sweep_rows}, ml),
     ]
@@ -149,6 +152,13 @@ def main():
                 iters = (statistics.median(r["result"]["n_iter"] for r in ours),
                          statistics.median(r["result"]["n_iter"] for r in reports))
                 agreement = f"median inertia {100 * (a / b - 1):+.2f}% vs peer ({iters[0]:.0f} vs {iters[1]:.0f} iterations)"
+            elif case == "gmm":
+                a = statistics.median(r["result"]["mean_log_likelihood"] for r in ours)
+                b = statistics.median(r["result"]["mean_log_likelihood"] for r in reports)
+                iters = (statistics.median(r["result"]["n_iter"] for r in ours),
+                         statistics.median(r["result"]["n_iter"] for r in reports))
+                agreement = (f"mean log-likelihood {a:.4f} vs {b:.4f} ({iters[0]:.0f} vs {iters[1]:.0f} "
+                             f"EM iterations)")
             else:
                 agreement = check(case, ours[-1], reports[-1])
             shown = file + (f" (first {options['rows']:,} rows)" if "rows" in options else "")

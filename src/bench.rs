@@ -14,6 +14,7 @@ use ndarray::Array2;
 use polars::prelude::*;
 use serde_json::{Value, json};
 
+use crate::engine::cluster::gmm::{GmmParams, fit_gmm};
 use crate::engine::cluster::kmeans::{KMeansParams, LloydState, MiniBatchParams, fit, fit_minibatch};
 use crate::engine::cluster::sweep::sweep_with_silhouette_rows;
 use crate::engine::data::{self, ReadOptions, read_table, write_table};
@@ -305,7 +306,7 @@ pub struct CaseOptions {
 }
 
 /// The cases `run_case` knows, with what each times.
-pub const CASES: [(&str, &str); 8] = [
+pub const CASES: [(&str, &str); 9] = [
     ("load-csv", "read a CSV file into a typed table"),
     ("load-parquet", "read a Parquet file into a table"),
     ("rfm", "aggregate a loaded transaction log to recency, frequency, monetary value per customer"),
@@ -315,6 +316,11 @@ pub const CASES: [(&str, &str); 8] = [
         "a full k-means fit: greedy k-means++, --n-init initialisations, tolerance 1e-4, 300 iterations at most",
     ),
     ("minibatch", "mini-batch k-means: batches of 1,024, --n-init k-means++ starts on a sample, early stop"),
+    (
+        "gmm",
+        "a Gaussian mixture, full covariance: one k-means start, tolerance 1e-3 on the mean log-likelihood, 100 EM \
+         iterations at most",
+    ),
     ("sweep", "k-means for every k in a range with inertia, silhouette, Calinski-Harabasz and Davies-Bouldin"),
     ("silhouette", "mean silhouette of the latent segments (exact up to --silhouette-rows, sampled above)"),
 ];
@@ -388,6 +394,14 @@ pub fn run_case(case: &str, input: &Path, options: &CaseOptions) -> Result<Value
                 MiniBatchParams { k: options.k, n_init: options.n_init, seed: options.seed, ..Default::default() };
             let (fitted, timing) = timed(|| Ok(fit_minibatch(x.view(), &params, &CancelToken::new())?))?;
             (json!({"rows": x.nrows(), "k": options.k, "inertia": fitted.inertia, "n_iter": fitted.n_iter}), timing)
+        }
+        "gmm" => {
+            let (x, _) = customer_matrix(input, options.rows)?;
+            let params = GmmParams { k: options.k, n_init: options.n_init, seed: options.seed, ..Default::default() };
+            let (fitted, timing) = timed(|| Ok(fit_gmm(x.view(), &params, &CancelToken::new())?))?;
+            let result = json!({"rows": x.nrows(), "k": options.k, "mean_log_likelihood": fitted.mean_log_likelihood,
+                "bic": fitted.bic, "n_iter": fitted.n_iter, "converged": fitted.converged});
+            (result, timing)
         }
         "sweep" => {
             let (x, _) = customer_matrix(input, options.rows)?;
