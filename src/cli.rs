@@ -578,7 +578,8 @@ pub struct CompareArgs {
     #[arg(long)]
     pub labels: Vec<String>,
     /// An assignment file as `strata fit --out` writes it (an id column, then `segment`); give it
-    /// twice. Customers are matched by the id.
+    /// twice. Customers are matched by the id; segments are read from `segment_name` when the file
+    /// has one (RFM rules), from `segment` otherwise.
     #[arg(long)]
     pub assignments: Vec<PathBuf>,
     /// How to read the files.
@@ -1023,7 +1024,13 @@ fn compare_command(args: CompareArgs) -> Result<(), CliError> {
                 let columns = table.frame.get_column_names();
                 let (Some(id), Some(label)) = (
                     columns.first().map(|c| c.to_string()),
-                    columns.iter().find(|c| c.as_str() == "segment").or(columns.get(1)).map(|c| c.to_string()),
+                    // Named segments (RFM rules) by name, others by number.
+                    columns
+                        .iter()
+                        .find(|c| c.as_str() == "segment_name")
+                        .or_else(|| columns.iter().find(|c| c.as_str() == "segment"))
+                        .or(columns.get(1))
+                        .map(|c| c.to_string()),
                 ) else {
                     return Err(CliError(format!(
                         "an assignment file needs an id column and a segment column: {}",
@@ -1067,10 +1074,11 @@ fn compare_command(args: CompareArgs) -> Result<(), CliError> {
     println!("adjusted Rand index {ari:.4}, adjusted mutual information {ami:.4}");
     let width = table.column_labels.iter().map(|l| l.len()).max().unwrap_or(0).max(6) + 2;
     let header: String = table.column_labels.iter().map(|l| format!("{l:>width$}")).collect();
-    println!("{:>16}{header}", "");
+    let first = table.row_labels.iter().map(|l| l.len()).max().unwrap_or(0).max(6) + 2;
+    println!("{:>first$}{header}", "");
     for (label, row) in table.row_labels.iter().zip(&table.counts) {
         let cells: String = row.iter().map(|c| format!("{c:>width$}")).collect();
-        println!("{label:>16}{cells}");
+        println!("{label:>first$}{cells}");
     }
     Ok(())
 }

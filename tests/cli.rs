@@ -209,14 +209,18 @@ fn the_demo_runs_headless_and_reproduces_its_project() {
 }
 
 #[test]
-fn the_format_1_fixture_still_reproduces_its_stored_assignment() {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/projects/v1.strata");
-    let before = std::fs::read(&fixture).unwrap();
-    let o = strata(&["run", fixture.to_str().unwrap(), "--verify", "--json"], Path::new(env!("CARGO_MANIFEST_DIR")));
-    assert!(o.status.success(), "{}", stderr(&o));
-    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(json["verified"], true);
-    assert_eq!(std::fs::read(&fixture).unwrap(), before, "running must not write the project");
+fn every_format_fixture_still_reproduces_its_stored_assignment() {
+    // Format 1: k-means; format 2: a Gaussian mixture with a swept k range.
+    for name in ["v1.strata", "v2.strata"] {
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/projects").join(name);
+        let before = std::fs::read(&fixture).unwrap();
+        let o =
+            strata(&["run", fixture.to_str().unwrap(), "--verify", "--json"], Path::new(env!("CARGO_MANIFEST_DIR")));
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(json["verified"], true, "{name}");
+        assert_eq!(std::fs::read(&fixture).unwrap(), before, "running must not write the project");
+    }
 }
 
 #[test]
@@ -349,4 +353,93 @@ fn compare_two_label_columns_and_two_assignment_files() {
     let o = strata(&["compare", "--data", "labels.csv", "--labels", "legacy", "--labels", "nope"], dir.path());
     assert!(!o.status.success());
     assert!(stderr(&o).contains("nope"), "{}", stderr(&o));
+}
+
+fn json_of(o: &Output) -> serde_json::Value {
+    assert!(o.status.success(), "{}", stderr(o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+#[test]
+fn every_algorithm_is_chosen_with_its_own_settings_and_others_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let data = rfm_customers(d);
+    let data = data.to_str().unwrap();
+    let base = ["--data", data, "--id", "customer_id", "--features", RFM, "--log1p", RFM];
+
+    // A Gaussian mixture: BIC and AIC per k in the sweep, probabilities in the assignments.
+    let sweep: Vec<&str> = [&["sweep"][..], &base, &["--k", "2..4", "--algorithm", "gmm", "--json"]].concat();
+    let swept = json_of(&strata(&sweep, d));
+    let runs = swept["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 3);
+    assert!(runs.iter().all(|r| r["bic"].is_f64() && r["aic"].is_f64()), "{swept}");
+    assert!(swept["reason"].as_str().unwrap().contains("BIC"), "{swept}");
+    let out = d.join("gmm.csv");
+    let fit: Vec<&str> = [
+        &["fit"][..],
+        &base,
+        &["--k", "3", "--algorithm", "gmm", "--covariance", "diag", "--json", "--out", out.to_str().unwrap()],
+    ]
+    .concat();
+    let fitted = json_of(&strata(&fit, d));
+    assert_eq!(fitted["algorithm"], "gmm");
+    assert!(fitted["mixture"]["bic"].is_f64());
+    let table = read_table(&out, &ReadOptions::default()).unwrap();
+    let probability = table.frame.column("probability").unwrap().f64().unwrap().to_vec();
+    assert!(probability.into_iter().all(|p| p.is_some_and(|p| (1.0 / 3.0..=1.0).contains(&p))));
+
+    // Mini-batch k-means takes a batch size.
+    let fit: Vec<&str> =
+        [&["fit"][..], &base, &["--k", "4", "--algorithm", "minibatch-kmeans", "--batch-size", "512", "--json"]]
+            .concat();
+    assert_eq!(json_of(&strata(&fit, d))["indices"]["k"], 4);
+
+    // Settings of another method, and rules without a k, are refused with the reason.
+    for (extra, message) in [
+        (&["--k", "3", "--covariance", "full"][..], "--covariance is not a setting of kmeans"),
+        (&["--k", "3", "--algorithm", "rfm"][..], "leave out --k"),
+        (&["--algorithm", "gmm"][..], "gmm needs --k"),
+        (&["--k", "3", "--algorithm", "minibatch-kmeans", "--max-iter", "5"][..], "--max-iter is not a setting"),
+    ] {
+        let args: Vec<&str> = [&["fit"][..], &base, extra].concat();
+        let o = strata(&args, d);
+        assert!(!o.status.success());
+        assert!(stderr(&o).contains(message), "{extra:?}: {}", stderr(&o));
+    }
+    let args: Vec<&str> = [&["sweep"][..], &base, &["--k", "2..4", "--algorithm", "rfm"]].concat();
+    let o = strata(&args, d);
+    assert!(!o.status.success() && stderr(&o).contains("no k to sweep"), "{}", stderr(&o));
+}
+
+#[test]
+fn rfm_named_segments_compared_with_kmeans_on_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (rfm, kmeans) = (d.join("rfm.csv"), d.join("kmeans.csv"));
+    let o = strata(
+        &["fit", "--demo", "--features", RFM, "--algorithm", "rfm", "--json", "--out", rfm.to_str().unwrap()],
+        d,
+    );
+    let fitted = json_of(&o);
+    assert_eq!(fitted["algorithm"], "rfm");
+    let names: Vec<&str> = fitted["segment_names"].as_array().unwrap().iter().map(|n| n.as_str().unwrap()).collect();
+    assert_eq!(names[0], "Champions");
+    assert!(names.contains(&"Lost"), "{names:?}");
+    let table = read_table(&rfm, &ReadOptions::default()).unwrap();
+    let columns: Vec<String> = table.frame.get_column_names().iter().map(|s| s.to_string()).collect();
+    assert_eq!(columns, ["customer_id", "segment", "segment_name", "r_score", "f_score", "m_score"]);
+    let o =
+        strata(&["fit", "--demo", "--features", RFM, "--log1p", RFM, "--k", "5", "--out", kmeans.to_str().unwrap()], d);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let compared = json_of(&strata(
+        &["compare", "--assignments", rfm.to_str().unwrap(), "--assignments", kmeans.to_str().unwrap(), "--json"],
+        d,
+    ));
+    assert_eq!(compared["n_customers"], 23_570);
+    let rows: Vec<&str> =
+        compared["crosstab"]["row_labels"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
+    assert!(rows.contains(&"Champions"), "{rows:?}");
+    let (ari, ami) = (compared["ari"].as_f64().unwrap(), compared["ami"].as_f64().unwrap());
+    assert!(ari > 0.05 && ari < 0.95 && ami > 0.05 && ami < 0.95, "ari {ari}, ami {ami}");
 }
