@@ -447,3 +447,93 @@ fn a_transaction_log_opens_as_one_and_its_as_of_date_can_be_set() {
     assert_eq!(app.output.as_ref().unwrap().result.as_of, chrono::NaiveDate::from_ymd_opt(2025, 6, 30));
     harness.get_by_label("As of 2025-06-30");
 }
+
+fn choose_algorithm(harness: &mut Harness<'static, StrataApp>, label: &str) {
+    harness.get_by_role_and_label(Role::ComboBox, "Algorithm").click();
+    harness.run();
+    harness.get_by_label(label).click();
+    harness.run();
+}
+
+#[test]
+fn each_method_is_chosen_on_the_model_screen_with_its_own_views_and_two_are_compared() {
+    let (mut harness, _) = demo();
+    let demo_name = segment_name(harness.state(), 0);
+    tab(&harness, Screen::Model);
+    harness.run();
+
+    // A Gaussian mixture: the sweep gains BIC and AIC charts; the fit, its membership certainty.
+    choose_algorithm(&mut harness, "Gaussian mixture");
+    let app = harness.state();
+    let result = &app.output.as_ref().unwrap().result;
+    assert_eq!(result.fit.method, "gmm");
+    assert!(result.fit.mixture.is_some());
+    assert!(result.sweep.as_ref().unwrap().runs.iter().all(|r| r.bic.is_some()));
+    harness.get_by_label("BIC");
+    harness.get_by_label("AIC");
+    harness.get_by_label("Membership certainty");
+    harness.get_by_role_and_label(Role::ComboBox, "Covariance");
+    harness.get_by_label_contains("have a probability below 0.8");
+
+    // Mini-batch k-means takes a batch size.
+    choose_algorithm(&mut harness, "Mini-batch k-means");
+    assert_eq!(harness.state().output.as_ref().unwrap().result.fit.method, "minibatch-kmeans");
+    harness.get_by_label("Batch size");
+
+    // RFM rules: named segments, the rules beside them, the score grid; the names reach the cards.
+    choose_algorithm(&mut harness, "RFM rules");
+    let app = harness.state();
+    let result = &app.output.as_ref().unwrap().result;
+    assert_eq!(result.fit.method, "rfm");
+    assert_eq!(result.fit.names[0], "Champions");
+    assert_eq!(segment_name(app, 0), "Champions", "default names follow the method's");
+    harness.get_by_label("RFM segments");
+    harness.get_by_label("Customers by recency and frequency score");
+    assert!(harness.query_by_label("Elbow (inertia)").is_none(), "rules have no k to sweep");
+    // A rule added at the end matches nobody (the standard ones cover every score): it says so.
+    harness.get_by_label("Add rule").click();
+    harness.run();
+    let app = harness.state();
+    assert!(app.output.as_ref().unwrap().result.warnings.iter().any(|w| w.contains("New segment 1")));
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    harness.run();
+    let crate_rules = |app: &StrataApp| match &app.doc.as_ref().unwrap().project.spec.model.algorithm {
+        strata::engine::pipeline::Algorithm::Rfm(p) => p.rules.len(),
+        _ => 0,
+    };
+    assert_eq!(crate_rules(harness.state()), 11, "undo removes the added rule");
+    tab(&harness, Screen::Segments);
+    harness.run();
+    assert_eq!(harness.get_by_role_and_label(Role::TextInput, "Segment 1 name").value().as_deref(), Some("Champions"));
+
+    // Compare: the demo's k-means against the RFM segments; ARI, AMI, the cross-tabulation.
+    tab(&harness, Screen::Compare);
+    harness.run();
+    let labels: Vec<String> = harness.state().segmentations.iter().map(|s| s.label.clone()).collect();
+    assert_eq!(labels.len(), 4, "{labels:?}");
+    harness.get_by_role_and_label(Role::ComboBox, "Rows").click();
+    harness.run();
+    harness.get_by_label("#1 k-means, k = 5").click();
+    harness.run();
+    harness.get_by_label_contains("Adjusted Rand index");
+    harness.get_by_label_contains("Adjusted mutual information");
+    harness.get_by_label("Who goes where");
+    assert!(harness.query_all_by_label("Champions").count() >= 1);
+    let comparison = match harness.state().view.compare.result.as_ref().unwrap() {
+        Ok(c) => c.clone(),
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(comparison.crosstab.n(), 23_570);
+    assert!(comparison.ari > 0.05 && comparison.ari < 0.95, "{}", comparison.ari);
+    assert_eq!(comparison.row_names.len(), 5);
+    assert_eq!(comparison.column_names[0], "Champions");
+    harness.remove_cursor();
+    harness.run();
+    harness.snapshot("compare");
+
+    // Back to k-means: the names the demo gave its k-means segments come back.
+    tab(&harness, Screen::Model);
+    harness.run();
+    choose_algorithm(&mut harness, "k-means");
+    assert_eq!(segment_name(harness.state(), 0), demo_name);
+}

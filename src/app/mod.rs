@@ -43,11 +43,13 @@ pub enum Screen {
     Model,
     /// Segment cards, profiles, silhouettes, projection.
     Segments,
+    /// Two segmentations side by side: cross-tabulation, ARI, AMI, alluvial view.
+    Compare,
 }
 
 impl Screen {
     /// All screens in workflow order.
-    pub const ALL: [Screen; 4] = [Screen::Data, Screen::Features, Screen::Model, Screen::Segments];
+    pub const ALL: [Screen; 5] = [Screen::Data, Screen::Features, Screen::Model, Screen::Segments, Screen::Compare];
 
     /// The tab label.
     pub fn label(self) -> &'static str {
@@ -56,6 +58,7 @@ impl Screen {
             Screen::Features => "Features",
             Screen::Model => "Model",
             Screen::Segments => "Segments",
+            Screen::Compare => "Compare",
         }
     }
 }
@@ -227,6 +230,9 @@ pub struct Document {
     redo: Vec<(DocState, String)>,
     merge_key: Option<String>,
     first_run_checked: bool,
+    /// Segment names and notes of the other methods used this session, so switching methods and
+    /// back brings the names back (each method numbers its segments its own way).
+    names_by_method: std::collections::HashMap<&'static str, Vec<SegmentNote>>,
 }
 
 impl Document {
@@ -250,6 +256,7 @@ impl Document {
             redo: Vec::new(),
             merge_key: None,
             first_run_checked: false,
+            names_by_method: Default::default(),
         }
     }
 
@@ -330,6 +337,30 @@ pub struct RunOutput {
     pub summary: ResultSummary,
 }
 
+/// A segmentation kept for the Compare screen: who is in which segment, and under what names.
+pub struct KeptSegmentation {
+    /// Its number in this session.
+    pub id: u64,
+    /// What made it, in a few words.
+    pub label: String,
+    /// The whole spec, for the tooltip.
+    pub description: String,
+    /// Which customers it segments (sources' fingerprints, as-of date, count): only segmentations
+    /// of the same customers can be compared.
+    pub customers_key: String,
+    /// Segment per customer row (`None` when dropped).
+    pub segments: Arc<Vec<Option<usize>>>,
+    /// Segment names when it was made.
+    pub names: Vec<String>,
+    /// Its assignment fingerprint (one entry per distinct segmentation).
+    pub fingerprint: String,
+}
+
+/// Which customers a result segments, as a key.
+pub fn customers_key(result: &crate::engine::pipeline::PipelineResult) -> String {
+    format!("{:?} {:?} {}", result.source_fingerprints, result.as_of, result.customers.height())
+}
+
 /// A sweep kept for comparison on the Model charts.
 pub struct KeptRun {
     /// Its number in this session.
@@ -366,6 +397,8 @@ pub struct StrataApp {
     pub preview: Option<Arc<SourcePreview>>,
     /// Sweeps kept for comparison.
     pub runs: Vec<KeptRun>,
+    /// Every segmentation made this session, for the Compare screen.
+    pub segmentations: Vec<KeptSegmentation>,
     /// The running job's stage and fraction done.
     pub progress: Option<(String, f64)>,
     /// The last error, for the status bar.
@@ -422,6 +455,7 @@ impl StrataApp {
             output: None,
             preview: None,
             runs: Vec::new(),
+            segmentations: Vec::new(),
             progress: None,
             last_error: None,
             toasts: Vec::new(),
@@ -934,22 +968,56 @@ impl StrataApp {
     fn finish_run(&mut self, output: Arc<RunOutput>) {
         if let Some(doc) = &mut self.doc {
             let result = &output.result;
-            // Fill in names for segments that have none yet (the fallback segment is named so).
+            // Fill in names for segments that have none yet (the fallback segment is named so), and
+            // replace names the user never changed (the previous result's defaults) by this result's:
+            // rules name their segments, and a renumbered segment should not keep another's name.
             let k = result.fit.k();
+            let mut previous = self.output.as_ref().map(|o| &o.result);
+            let mut renamed = false;
+            // Names the run sets by itself leave a saved project saved (but not a project with
+            // renames of the user's own that are not saved yet).
+            let names_were_saved = doc.saved.as_ref().is_some_and(|s| s.segments == doc.project.segments);
+            // Another method: its segments are not the previous method's; put those names aside
+            // and bring back this method's from earlier in the session, if any.
+            if let Some(p) = previous
+                && p.fit.method != result.fit.method
+            {
+                let restored = doc.names_by_method.remove(result.fit.method).unwrap_or_default();
+                let put_aside = std::mem::replace(&mut doc.project.segments, restored);
+                doc.names_by_method.insert(p.fit.method, put_aside);
+                previous = None;
+                renamed = true;
+            }
             for segment in 0..result.n_segments() {
-                if !doc.project.segments.iter().any(|n| n.segment == segment) {
-                    let name = if segment == k {
-                        "Fallback (missing data)".to_string()
-                    } else {
-                        result.default_segment_name(segment)
-                    };
-                    doc.project.segments.push(SegmentNote { segment, name, notes: String::new() });
-                    if let Some(saved) = &mut doc.saved {
-                        saved.segments = doc.project.segments.clone();
+                let name = if segment == k {
+                    "Fallback (missing data)".to_string()
+                } else {
+                    result.default_segment_name(segment)
+                };
+                match doc.project.segments.iter_mut().find(|n| n.segment == segment) {
+                    None => {
+                        doc.project.segments.push(SegmentNote { segment, name, notes: String::new() });
+                        renamed = true;
+                    }
+                    Some(note) => {
+                        let untouched = note.notes.is_empty()
+                            && (note.name == format!("Segment {}", segment + 1)
+                                || note.name == "Fallback (missing data)"
+                                || previous.is_some_and(|p| p.default_segment_name(segment) == note.name));
+                        if untouched && note.name != name {
+                            note.name = name;
+                            renamed = true;
+                        }
                     }
                 }
             }
             doc.project.segments.sort_by_key(|n| n.segment);
+            if renamed
+                && names_were_saved
+                && let Some(saved) = &mut doc.saved
+            {
+                saved.segments = doc.project.segments.clone();
+            }
             let stored = std::iter::once(&doc.project.spec.source).chain(doc.project.spec.attributes.as_ref());
             doc.fingerprint_warning = stored.zip(&result.source_fingerprints).find_map(|(spec, actual)| {
                 let expected = spec.fingerprint.as_ref()?;
@@ -975,7 +1043,38 @@ impl StrataApp {
         if output.result.sweep.is_some() {
             self.keep_run(output.clone());
         }
+        self.keep_segmentation(&output);
         self.output = Some(output);
+    }
+
+    fn keep_segmentation(&mut self, output: &RunOutput) {
+        let result = &output.result;
+        if self.segmentations.iter().any(|s| s.fingerprint == result.assignment_fingerprint) {
+            return;
+        }
+        let id = self.segmentations.last().map_or(1, |s| s.id + 1);
+        let algorithm = &output.spec.model.algorithm;
+        let label = match algorithm.k() {
+            Some(k) => format!("#{id} {}, k = {k}", algorithm.label()),
+            None => format!("#{id} {}, {} segments", algorithm.label(), result.fit.k()),
+        };
+        let names = (0..result.n_segments())
+            .map(|s| {
+                self.doc
+                    .as_ref()
+                    .and_then(|d| d.project.segments.iter().find(|n| n.segment == s))
+                    .map_or_else(|| result.default_segment_name(s), |n| n.name.clone())
+            })
+            .collect();
+        self.segmentations.push(KeptSegmentation {
+            id,
+            label,
+            description: describe_spec(&output.spec),
+            customers_key: customers_key(result),
+            segments: Arc::new(result.segment_per_customer.clone()),
+            names,
+            fingerprint: result.assignment_fingerprint.clone(),
+        });
     }
 
     fn keep_run(&mut self, output: Arc<RunOutput>) {
@@ -1075,6 +1174,7 @@ impl StrataApp {
             (KeyboardShortcut::new(Modifiers::COMMAND, Key::Num2), Command::Show(Screen::Features)),
             (KeyboardShortcut::new(Modifiers::COMMAND, Key::Num3), Command::Show(Screen::Model)),
             (KeyboardShortcut::new(Modifiers::COMMAND, Key::Num4), Command::Show(Screen::Segments)),
+            (KeyboardShortcut::new(Modifiers::COMMAND, Key::Num5), Command::Show(Screen::Compare)),
         ];
         // A text field keeps its own Ctrl+Z.
         let editing_text = ctx.memory(|m| m.focused().is_some()) && ctx.egui_wants_keyboard_input();

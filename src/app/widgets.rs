@@ -115,6 +115,12 @@ pub fn swatch_ui(ui: &mut Ui, colour: Color32) {
     ui.painter().rect_filled(rect, 3.0, colour);
 }
 
+/// Gives a widget without a visible label of its own (a cell of a table) the name a screen reader
+/// reads, and that tests find it by.
+pub fn accessible_name(response: &egui::Response, name: &str) {
+    response.ctx.accesskit_node_builder(response.id, |node| node.set_label(name));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

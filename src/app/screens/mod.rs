@@ -1,6 +1,7 @@
 //! The window's frame (menus, screen tabs, status bar, toasts, the unsaved-changes question) and
 //! one module per screen. Everything here draws and pushes commands; nothing computes.
 
+mod compare;
 mod data;
 mod features;
 mod model;
@@ -21,6 +22,8 @@ pub struct ViewState {
     pub density_texture: Option<(usize, egui::TextureHandle)>,
     /// Data screen: the as-of date as typed, until the field loses focus.
     pub as_of_text: String,
+    /// Compare screen: the two segmentations chosen, and their comparison once computed.
+    pub compare: compare::CompareState,
 }
 
 /// Draws the whole window.
@@ -39,6 +42,7 @@ pub fn window_ui(ui: &mut Ui, app: &mut StrataApp) {
             Screen::Features => features::features_ui(ui, app),
             Screen::Model => model::model_ui(ui, app),
             Screen::Segments => segments::segments_ui(ui, app),
+            Screen::Compare => compare::compare_ui(ui, app),
         }
     });
     prompt_ui(ui.ctx(), app);
@@ -188,12 +192,19 @@ fn status_ui(ui: &mut Ui, app: &mut StrataApp) {
             let warnings = &r.warnings;
             if !warnings.is_empty() {
                 ui.separator();
-                ui.label(RichText::new(format!("{} warnings", warnings.len())).color(ui.visuals().warn_fg_color))
-                    .on_hover_ui(|ui| {
-                        for w in warnings {
-                            ui.label(w);
-                        }
-                    });
+                ui.label(
+                    RichText::new(if warnings.len() == 1 {
+                        "1 warning".to_string()
+                    } else {
+                        format!("{} warnings", warnings.len())
+                    })
+                    .color(ui.visuals().warn_fg_color),
+                )
+                .on_hover_ui(|ui| {
+                    for w in warnings {
+                        ui.label(w);
+                    }
+                });
             }
         }
         if let Some(error) = &app.last_error {

@@ -15,11 +15,13 @@ use crate::engine::pipeline::Algorithm;
 /// The four indices: title, how to read it, and the value of a run.
 type Index = (&'static str, &'static str, fn(&SweepRun) -> Option<f64>);
 
-const INDICES: [Index; 4] = [
+const INDICES: [Index; 6] = [
     ("Elbow (inertia)", "lower is tighter; look for the bend", |r| Some(r.inertia)),
     ("Silhouette", "higher is better (-1 to 1)", |r| r.silhouette),
     ("Calinski-Harabasz", "higher is better", |r| r.calinski_harabasz),
     ("Davies-Bouldin", "lower is better", |r| r.davies_bouldin),
+    ("BIC", "lower is better: fit penalised by the number of parameters and customers", |r| r.bic),
+    ("AIC", "lower is better: fit penalised by the number of parameters", |r| r.aic),
 ];
 
 const RUN_COLOURS: [egui::Color32; 6] = [
@@ -106,15 +108,17 @@ fn settings_ui(ui: &mut Ui, app: &mut StrataApp) {
             }
             Algorithm::Gmm(params) => {
                 k_and_seed(ui, &mut params.k, &mut params.seed);
-                ui.label("Covariance");
-                egui::ComboBox::from_id_salt("gmm-covariance").selected_text(params.covariance.name()).show_ui(
-                    ui,
-                    |ui| {
+                let label = ui.label("Covariance");
+                egui::ComboBox::from_id_salt("gmm-covariance")
+                    .selected_text(params.covariance.name())
+                    .show_ui(ui, |ui| {
                         for c in CovarianceType::ALL {
                             ui.selectable_value(&mut params.covariance, c, c.name());
                         }
-                    },
-                );
+                    })
+                    .response
+                    .labelled_by(label.id)
+                    .on_hover_text("full: any ellipsoid; diag: axis-aligned; spherical: spheres");
                 ui.end_row();
                 let label = ui.label("Initialisations");
                 ui.add(egui::DragValue::new(&mut params.n_init).range(1..=20))
@@ -131,19 +135,23 @@ fn settings_ui(ui: &mut Ui, app: &mut StrataApp) {
                     ("Frequency column", &mut params.frequency),
                     ("Monetary column", &mut params.monetary),
                 ] {
-                    ui.label(what);
-                    egui::ComboBox::from_id_salt(what).selected_text(column.as_str()).show_ui(ui, |ui| {
-                        for name in &numeric_columns {
-                            ui.selectable_value(column, name.clone(), name.as_str());
-                        }
-                    });
+                    let label = ui.label(what);
+                    egui::ComboBox::from_id_salt(what)
+                        .selected_text(column.as_str())
+                        .show_ui(ui, |ui| {
+                            for name in &numeric_columns {
+                                ui.selectable_value(column, name.clone(), name.as_str());
+                            }
+                        })
+                        .response
+                        .labelled_by(label.id);
                     ui.end_row();
                 }
             }
         }
     });
-    if let Algorithm::Rfm(params) = &mut new_spec.model.algorithm {
-        rfm_rules_ui(ui, &mut params.rules);
+    if matches!(new_spec.model.algorithm, Algorithm::Rfm(_)) {
+        ui.label(RichText::new("The rules are edited beside their segments, on the right.").weak());
     }
     if !new_spec.model.algorithm.sweeps() {
         if new_spec != spec {
@@ -183,67 +191,6 @@ fn algorithm_hint(name: &str) -> &'static str {
         "rfm" => "Named segments from recency, frequency and monetary scores 1-5 and editable rules.",
         _ => "",
     }
-}
-
-/// The RFM rules: tried top to bottom, the first match names the customer.
-fn rfm_rules_ui(ui: &mut Ui, rules: &mut Vec<RfmRule>) {
-    ui.separator();
-    ui.label(RichText::new("Rules").strong())
-        .on_hover_text("Tried top to bottom; the first rule whose three score ranges all match names the customer");
-    let mut remove = None;
-    let mut raise = None;
-    egui::Grid::new("rfm-rules").num_columns(5).spacing([4.0, 4.0]).striped(true).show(ui, |ui| {
-        ui.label("Segment");
-        ui.label("R");
-        ui.label("F");
-        ui.label("M");
-        ui.label("");
-        ui.end_row();
-        for (i, rule) in rules.iter_mut().enumerate() {
-            ui.add(egui::TextEdit::singleline(&mut rule.name).desired_width(110.0))
-                .on_hover_text(format!("Rule {} name", i + 1));
-            for range in [&mut rule.recency, &mut rule.frequency, &mut rule.monetary] {
-                ui.horizontal(|ui| {
-                    ui.spacing_mut().item_spacing.x = 1.0;
-                    ui.add(egui::DragValue::new(&mut range.0).range(1..=5));
-                    ui.label("-");
-                    ui.add(egui::DragValue::new(&mut range.1).range(1..=5));
-                });
-                if range.0 > range.1 {
-                    std::mem::swap(&mut range.0, &mut range.1);
-                }
-            }
-            ui.horizontal(|ui| {
-                if i > 0 && ui.small_button("^").on_hover_text("Try this rule earlier").clicked() {
-                    raise = Some(i);
-                }
-                if ui.small_button("x").on_hover_text("Remove this rule").clicked() {
-                    remove = Some(i);
-                }
-            });
-            ui.end_row();
-        }
-    });
-    if let Some(i) = raise {
-        rules.swap(i - 1, i);
-    }
-    if let Some(i) = remove {
-        rules.remove(i);
-    }
-    ui.horizontal(|ui| {
-        if ui.button("Add rule").clicked() {
-            let name = (1..).map(|n| format!("New segment {n}")).find(|n| rules.iter().all(|r| &r.name != n));
-            rules.push(RfmRule {
-                name: name.unwrap_or_default(),
-                recency: (1, 5),
-                frequency: (1, 5),
-                monetary: (1, 5),
-            });
-        }
-        if ui.button("Standard rules").on_hover_text("Replace the rules with the standard eleven segments").clicked() {
-            *rules = standard_rules();
-        }
-    });
 }
 
 fn run_controls_ui(ui: &mut Ui, app: &mut StrataApp) {
@@ -293,10 +240,20 @@ fn charts_ui(ui: &mut Ui, app: &mut StrataApp) {
         ui.label("Run to see the indices for each k.");
         return;
     };
+    if out.result.fit.rfm_scores.is_some() {
+        egui::ScrollArea::vertical().show(ui, |ui| rfm_view_ui(ui, app, &out));
+        return;
+    }
+    if let Some(mixture) = &out.result.fit.mixture {
+        certainty_ui(ui, mixture);
+    }
     let Some(sweep) = &out.result.sweep else {
         ui.label("Tick \"Compare a range of k\" and run to see the indices for each k.");
         return;
     };
+    // The likelihood criteria exist for mixtures only.
+    let shown: Vec<&Index> =
+        INDICES.iter().filter(|(_, _, value)| sweep.runs.iter().any(|r| value(r).is_some())).collect();
     if let Some(k) = sweep.suggested_k {
         ui.label(RichText::new(format!("Suggested k = {k}")).heading());
     }
@@ -319,14 +276,15 @@ fn charts_ui(ui: &mut Ui, app: &mut StrataApp) {
     let link = egui::Id::unique("k-axis");
     let chosen_colour = ui.visuals().selection.bg_fill;
     let width = ((ui.available_width() - 24.0) / 2.0).max(200.0);
-    let height = ((ui.available_height() - 80.0) / 2.0).clamp(150.0, 420.0);
+    let rows = shown.len().div_ceil(2) as f32;
+    let height = ((ui.available_height() - 40.0 * rows) / rows).clamp(120.0, 420.0);
     let mut clicked_k = None;
-    for row in INDICES.chunks(2) {
+    for row in shown.chunks(2) {
         ui.horizontal(|ui| {
-            for (title, hint, value) in row {
+            for &&(title, hint, value) in row {
                 ui.vertical(|ui| {
-                    ui.label(RichText::new(*title).strong()).on_hover_text(*hint);
-                    let mut plot = Plot::new(*title)
+                    ui.label(RichText::new(title).strong()).on_hover_text(hint);
+                    let mut plot = Plot::new(title)
                         .width(width)
                         .height(height)
                         .link_axis(link, [true, false])
@@ -422,4 +380,233 @@ fn run_tooltip(run: &SweepRun) -> String {
         f(run.davies_bouldin),
         run.sizes
     )
+}
+
+/// How sure a mixture is of each customer: the distribution of the probability of the segment each
+/// customer is in, and the share below 0.8.
+fn certainty_ui(ui: &mut Ui, mixture: &crate::engine::cluster::Mixture) {
+    const BINS: usize = 10;
+    let k = mixture.probabilities.ncols().max(1);
+    let floor = 1.0 / k as f32;
+    let mut counts = [0usize; BINS];
+    let mut unsure = 0usize;
+    for row in mixture.probabilities.rows() {
+        let top = row.iter().copied().fold(0.0f32, f32::max);
+        if top < 0.8 {
+            unsure += 1;
+        }
+        let bin = (((top - floor) / (1.0 - floor).max(1e-6)) * BINS as f32).floor() as usize;
+        counts[bin.min(BINS - 1)] += 1;
+    }
+    let n = mixture.probabilities.nrows().max(1);
+    ui.label(RichText::new("Membership certainty").strong()).on_hover_text(
+        "Each customer's probability of the segment they are in. Near 1: clearly in it; near 1/k: between segments.",
+    );
+    ui.label(format!(
+        "{:.1}% of customers have a probability below 0.8 for their segment; mean log-likelihood {:.3}, BIC {:.0}, AIC {:.0}.",
+        100.0 * unsure as f64 / n as f64,
+        mixture.mean_log_likelihood,
+        mixture.bic,
+        mixture.aic
+    ));
+    let bars: Vec<egui_plot::Bar> = counts
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            let centre = floor + (1.0 - floor) * (i as f32 + 0.5) / BINS as f32;
+            egui_plot::Bar::new(f64::from(centre), c as f64).width(f64::from((1.0 - floor) / BINS as f32) * 0.9)
+        })
+        .collect();
+    Plot::new("certainty")
+        .height(110.0)
+        .allow_scroll(false)
+        .allow_zoom(false)
+        .allow_drag(false)
+        .allow_boxed_zoom(false)
+        .custom_x_axes(vec![AxisHints::new_x().label("probability of the assigned segment")])
+        .show(ui, |plot| plot.bar_chart(egui_plot::BarChart::new("customers", bars)));
+}
+
+/// RFM rules and their result: one row per rule (editable: name, score ranges, order) with its
+/// customers, share and mean scores; then the recency by frequency score grid coloured by the segment
+/// most customers in each cell are in.
+fn rfm_view_ui(ui: &mut Ui, app: &mut StrataApp, out: &crate::app::RunOutput) {
+    let result = &out.result;
+    let Some(scores) = &result.fit.rfm_scores else { return };
+    let Some(spec) = app.doc.as_ref().map(|d| d.project.spec.clone()) else { return };
+    let Algorithm::Rfm(params) = &spec.model.algorithm else {
+        ui.label("Running...");
+        return;
+    };
+    let k = result.fit.k();
+    let n = scores.len().max(1);
+    ui.heading("RFM segments");
+    ui.label(
+        "Recency, frequency and monetary value are each scored 1-5 by quantile (5: bought most recently, most \
+         orders, most spent; equal values share a score). The rules are tried top to bottom: the first whose \
+         three ranges all match names the customer.",
+    );
+    let mut sums = vec![[0usize; 3]; k];
+    for (&label, score) in result.fit.labels.iter().zip(scores) {
+        for j in 0..3 {
+            sums[label][j] += usize::from(score[j]);
+        }
+    }
+    let segment_of = |name: &str| result.fit.names.iter().position(|n| n == name);
+    let mut rules = params.rules.clone();
+    let mut remove = None;
+    let mut raise = None;
+    egui::Grid::new("rfm-rules").num_columns(9).striped(true).spacing([10.0, 4.0]).show(ui, |ui| {
+        for title in ["", "Segment", "Recency", "Frequency", "Monetary", "Customers", "Share", "Mean R / F / M", ""] {
+            ui.label(RichText::new(title).strong());
+        }
+        ui.end_row();
+        for (i, rule) in rules.iter_mut().enumerate() {
+            let segment = segment_of(&rule.name);
+            match segment {
+                Some(s) => crate::app::widgets::swatch_ui(ui, crate::app::widgets::segment_colour(s, k)),
+                None => {
+                    ui.label("");
+                }
+            }
+            // A fixed size: inside a grid a text field would otherwise shrink to last frame's column.
+            let name = ui.add_sized([150.0, 20.0], egui::TextEdit::singleline(&mut rule.name));
+            crate::app::widgets::accessible_name(&name, &format!("Rule {} name", i + 1));
+            for (what, range) in
+                [("recency", &mut rule.recency), ("frequency", &mut rule.frequency), ("monetary", &mut rule.monetary)]
+            {
+                ui.horizontal(|ui| {
+                    ui.spacing_mut().item_spacing.x = 2.0;
+                    let from = ui.add(egui::DragValue::new(&mut range.0).range(1..=5));
+                    crate::app::widgets::accessible_name(&from, &format!("Rule {} {what} from", i + 1));
+                    ui.label("to");
+                    let to = ui.add(egui::DragValue::new(&mut range.1).range(1..=5));
+                    crate::app::widgets::accessible_name(&to, &format!("Rule {} {what} to", i + 1));
+                });
+                if range.0 > range.1 {
+                    std::mem::swap(&mut range.0, &mut range.1);
+                }
+            }
+            match segment {
+                Some(s) => {
+                    let size = result.fit.sizes[s];
+                    ui.label(crate::app::widgets::format_count(size));
+                    ui.label(format!("{:.1}%", 100.0 * size as f64 / n as f64));
+                    let mean = |j: usize| sums[s][j] as f64 / size.max(1) as f64;
+                    ui.label(format!("{:.1} / {:.1} / {:.1}", mean(0), mean(1), mean(2)));
+                }
+                None => {
+                    ui.label(RichText::new("0").weak())
+                        .on_hover_text("Nobody matched this rule (or every match was taken by a rule above it)");
+                    ui.label("");
+                    ui.label("");
+                }
+            }
+            ui.horizontal(|ui| {
+                if i > 0 && ui.small_button("Up").on_hover_text("Try this rule earlier").clicked() {
+                    raise = Some(i);
+                }
+                if ui.small_button("Remove").clicked() {
+                    remove = Some(i);
+                }
+            });
+            ui.end_row();
+        }
+        if let Some(s) = segment_of(crate::engine::cluster::rfm_rules::UNMATCHED) {
+            crate::app::widgets::swatch_ui(ui, crate::app::widgets::segment_colour(s, k));
+            ui.label(crate::engine::cluster::rfm_rules::UNMATCHED).on_hover_text("Customers no rule matched");
+            for _ in 0..3 {
+                ui.label("");
+            }
+            let size = result.fit.sizes[s];
+            ui.label(crate::app::widgets::format_count(size));
+            ui.label(format!("{:.1}%", 100.0 * size as f64 / n as f64));
+            ui.end_row();
+        }
+    });
+    if let Some(i) = raise {
+        rules.swap(i - 1, i);
+    }
+    if let Some(i) = remove {
+        rules.remove(i);
+    }
+    ui.horizontal(|ui| {
+        if ui.button("Add rule").clicked() {
+            let name = (1..).map(|n| format!("New segment {n}")).find(|n| rules.iter().all(|r| &r.name != n));
+            rules.push(RfmRule {
+                name: name.unwrap_or_default(),
+                recency: (1, 5),
+                frequency: (1, 5),
+                monetary: (1, 5),
+            });
+        }
+        if ui.button("Standard rules").on_hover_text("Replace the rules with the standard eleven segments").clicked() {
+            rules = standard_rules();
+        }
+    });
+    if rules != params.rules {
+        let mut new_spec = spec.clone();
+        if let Algorithm::Rfm(p) = &mut new_spec.model.algorithm {
+            p.rules = rules;
+        }
+        app.push(crate::app::Command::EditSpec { spec: Box::new(new_spec), what: "RFM rules".into() });
+    }
+    ui.add_space(12.0);
+    ui.label(RichText::new("Customers by recency and frequency score").strong());
+    // counts[r][f][segment]
+    let mut cells = vec![vec![0usize; k]; 25];
+    for (&label, score) in result.fit.labels.iter().zip(scores) {
+        cells[usize::from(score[0] - 1) * 5 + usize::from(score[1] - 1)][label] += 1;
+    }
+    let cell = 64.0;
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(cell * 5.0 + 40.0, cell * 5.0 + 36.0), egui::Sense::hover());
+    let painter = ui.painter_at(rect);
+    let origin = rect.min + egui::vec2(40.0, 0.0);
+    let text_colour = ui.visuals().text_color();
+    let max = cells.iter().map(|c| c.iter().sum::<usize>()).max().unwrap_or(1).max(1);
+    for r in 0..5 {
+        for f in 0..5 {
+            let counts = &cells[r * 5 + f];
+            let total: usize = counts.iter().sum();
+            // Recency along x (5 on the right), frequency up the y axis (5 at the top).
+            let min = origin + egui::vec2(r as f32 * cell, (4 - f) as f32 * cell);
+            let area = egui::Rect::from_min_size(min, egui::vec2(cell - 2.0, cell - 2.0));
+            if total == 0 {
+                painter.rect_stroke(area, 2.0, (1.0, ui.visuals().weak_text_color()), egui::StrokeKind::Inside);
+                continue;
+            }
+            let top = counts.iter().enumerate().max_by_key(|(_, c)| **c).map_or(0, |(s, _)| s);
+            let strength = 0.35 + 0.65 * (total as f32 / max as f32).sqrt();
+            painter.rect_filled(area, 2.0, crate::app::widgets::segment_colour(top, k).gamma_multiply(strength));
+            painter.text(
+                area.center(),
+                egui::Align2::CENTER_CENTER,
+                crate::app::widgets::format_count(total),
+                egui::FontId::proportional(12.0),
+                egui::Color32::BLACK,
+            );
+        }
+        painter.text(
+            origin + egui::vec2((r as f32 + 0.5) * cell, 5.0 * cell + 4.0),
+            egui::Align2::CENTER_TOP,
+            format!("R {}", r + 1),
+            egui::FontId::proportional(12.0),
+            text_colour,
+        );
+    }
+    for f in 0..5 {
+        painter.text(
+            rect.min + egui::vec2(2.0, (4.5 - f as f32) * cell),
+            egui::Align2::LEFT_CENTER,
+            format!("F {}", f + 1),
+            egui::FontId::proportional(12.0),
+            text_colour,
+        );
+    }
+    ui.label(
+        RichText::new(
+            "Each cell is coloured by the segment most of its customers are in (monetary scores differ within a cell).",
+        )
+        .weak(),
+    );
 }

@@ -1,0 +1,360 @@
+//! Compare: any two segmentations of the same customers side by side (runs of this session, or a
+//! label column of the data such as a legacy segment): adjusted Rand index, adjusted mutual
+//! information, the cross-tabulation, and an alluvial view of who goes where.
+
+use std::sync::Arc;
+
+use eframe::egui::{self, Color32, RichText, Ui};
+
+use crate::app::StrataApp;
+use crate::app::widgets::{format_count, segment_colour};
+use crate::engine::metrics::agreement::Crosstab;
+
+/// One side of a comparison.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// A kept segmentation, by id.
+    Run(u64),
+    /// A column of the current customer table.
+    Column(String),
+}
+
+/// A computed comparison.
+pub struct Comparison {
+    /// Which two.
+    pub sides: (Side, Side),
+    /// Rows: the first's segments; columns: the second's; with their display names.
+    pub crosstab: Crosstab,
+    /// Names of the rows and columns.
+    pub row_names: Vec<String>,
+    /// Names of the columns.
+    pub column_names: Vec<String>,
+    /// Adjusted Rand index.
+    pub ari: f64,
+    /// Adjusted mutual information.
+    pub ami: f64,
+    /// Customers without both labels.
+    pub left_out: usize,
+}
+
+/// What the screen remembers.
+#[derive(Default)]
+pub struct CompareState {
+    /// First segmentation.
+    pub a: Option<Side>,
+    /// Second segmentation.
+    pub b: Option<Side>,
+    /// The comparison of `a` and `b`, or why there is none.
+    pub result: Option<Result<Arc<Comparison>, String>>,
+}
+
+/// Label columns of the customer table that could be segmentations: text, whole numbers or
+/// booleans with 2 to 60 distinct values (ids and amounts are not).
+fn label_columns(app: &StrataApp) -> Vec<String> {
+    let Some(out) = &app.output else { return Vec::new() };
+    let id = out.spec.id_column();
+    out.result
+        .customers
+        .columns()
+        .iter()
+        .filter(|c| Some(c.name().as_str()) != id)
+        .filter(|c| c.dtype().is_string() || c.dtype().is_integer() || c.dtype().is_bool())
+        .filter(|c| c.n_unique().is_ok_and(|n| (2..=60).contains(&n)))
+        .map(|c| c.name().to_string())
+        .collect()
+}
+
+fn side_label(app: &StrataApp, side: &Side) -> String {
+    match side {
+        Side::Run(id) => {
+            app.segmentations.iter().find(|s| s.id == *id).map_or_else(|| format!("#{id} (gone)"), |s| s.label.clone())
+        }
+        Side::Column(name) => format!("column {name}"),
+    }
+}
+
+/// One side resolved: per customer the label (as text for the cross-tabulation), the names of the
+/// segments in display order, and which customers it describes.
+struct Labels {
+    per_customer: Vec<Option<String>>,
+    names: Vec<String>,
+    customers_key: String,
+}
+
+fn side_labels(app: &StrataApp, side: &Side) -> Result<Labels, String> {
+    match side {
+        Side::Run(id) => {
+            let kept = app.segmentations.iter().find(|s| s.id == *id).ok_or("that run is no longer kept")?;
+            Ok(Labels {
+                per_customer: kept.segments.iter().map(|s| s.map(|s| s.to_string())).collect(),
+                names: kept.names.clone(),
+                customers_key: kept.customers_key.clone(),
+            })
+        }
+        Side::Column(name) => {
+            let out = app.output.as_ref().ok_or("no data is loaded")?;
+            let column = out.result.customers.column(name).map_err(|e| e.to_string())?;
+            let text = column.cast(&polars::prelude::DataType::String).map_err(|e| e.to_string())?;
+            let values: Vec<Option<String>> =
+                text.str().map_err(|e| e.to_string())?.iter().map(|v| v.map(str::to_string)).collect();
+            Ok(Labels {
+                per_customer: values,
+                names: Vec::new(),
+                customers_key: crate::app::customers_key(&out.result),
+            })
+        }
+    }
+}
+
+/// Computes the comparison of two sides.
+fn compare(app: &StrataApp, a: &Side, b: &Side) -> Result<Comparison, String> {
+    let Labels { per_customer: la, names: names_a, customers_key: key_a } = side_labels(app, a)?;
+    let Labels { per_customer: lb, names: names_b, customers_key: key_b } = side_labels(app, b)?;
+    if key_a != key_b || la.len() != lb.len() {
+        return Err("These two segment different customer tables (other data, as-of date or rows); compare \
+                    segmentations of the same customers."
+            .to_string());
+    }
+    let total = la.len();
+    let (x, y): (Vec<String>, Vec<String>) = la.into_iter().zip(lb).filter_map(|(x, y)| Some((x?, y?))).unzip();
+    let crosstab = Crosstab::of(&x, &y).map_err(|e| e.to_string())?;
+    let display = |labels: &[String], names: &[String]| -> Vec<String> {
+        labels
+            .iter()
+            .map(|l| l.parse::<usize>().ok().and_then(|s| names.get(s)).cloned().unwrap_or_else(|| l.clone()))
+            .collect()
+    };
+    Ok(Comparison {
+        sides: (a.clone(), b.clone()),
+        row_names: display(&crosstab.row_labels, &names_a),
+        column_names: display(&crosstab.column_labels, &names_b),
+        ari: crosstab.adjusted_rand_index(),
+        ami: crosstab.adjusted_mutual_information(),
+        left_out: total.saturating_sub(x.len()),
+        crosstab,
+    })
+}
+
+/// Draws the Compare screen.
+pub fn compare_ui(ui: &mut Ui, app: &mut StrataApp) {
+    let columns = label_columns(app);
+    let mut options: Vec<(Side, String)> =
+        app.segmentations.iter().map(|s| (Side::Run(s.id), s.label.clone())).collect();
+    options.extend(columns.into_iter().map(|c| (Side::Column(c.clone()), format!("column {c}"))));
+    ui.heading("Compare two segmentations");
+    if options.len() < 2 {
+        ui.label(
+            "Every segmentation you run is kept here for this session, with any label column of the data (a legacy \
+             segment, say). Run a second one (another method, k or recipe) to compare it with the first.",
+        );
+        return;
+    }
+    // Defaults: the latest two.
+    let state = &mut app.view.compare;
+    if state.a.is_none() || state.b.is_none() {
+        let n = options.len();
+        state.a = Some(options[n - 2].0.clone());
+        state.b = Some(options[n - 1].0.clone());
+    }
+    let mut a = state.a.clone();
+    let mut b = state.b.clone();
+    ui.horizontal(|ui| {
+        for (title, side) in [("Rows", &mut a), ("Columns", &mut b)] {
+            let shown = side.as_ref().map_or(String::new(), |s| side_label(app, s));
+            egui::ComboBox::from_label(title).selected_text(shown).width(260.0).show_ui(ui, |ui| {
+                for (option, label) in &options {
+                    let tooltip = match option {
+                        Side::Run(id) => app.segmentations.iter().find(|s| s.id == *id).map(|s| s.description.clone()),
+                        Side::Column(_) => Some("a column of the customer table".to_string()),
+                    };
+                    let response = ui.selectable_value(side, Some(option.clone()), label.as_str());
+                    if let Some(t) = tooltip {
+                        response.on_hover_text(t);
+                    }
+                }
+            });
+            ui.add_space(16.0);
+        }
+        if ui.button("Swap").clicked() {
+            std::mem::swap(&mut a, &mut b);
+        }
+    });
+    let (Some(a), Some(b)) = (a, b) else { return };
+    let stale = app.view.compare.result.as_ref().is_none_or(|r| match r {
+        Ok(c) => c.sides != (a.clone(), b.clone()),
+        Err(_) => app.view.compare.a.as_ref() != Some(&a) || app.view.compare.b.as_ref() != Some(&b),
+    });
+    if stale {
+        let computed = compare(app, &a, &b).map(Arc::new);
+        app.view.compare.result = Some(computed);
+    }
+    app.view.compare.a = Some(a);
+    app.view.compare.b = Some(b);
+    let comparison = match &app.view.compare.result {
+        Some(Ok(c)) => c.clone(),
+        Some(Err(message)) => {
+            ui.colored_label(ui.visuals().warn_fg_color, message);
+            return;
+        }
+        None => return,
+    };
+    ui.add_space(6.0);
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(format!("Adjusted Rand index {:.3}", comparison.ari)).heading()).on_hover_text(
+            "Agreement on which pairs of customers are together: 1 = the same segmentation, 0 = no more than chance",
+        );
+        ui.add_space(24.0);
+        ui.label(RichText::new(format!("Adjusted mutual information {:.3}", comparison.ami)).heading()).on_hover_text(
+            "Information shared by the two segmentations, corrected for chance: 1 = the same, 0 = independent",
+        );
+    });
+    let mut note = format!("{} customers in both", format_count(comparison.crosstab.n() as usize));
+    if comparison.left_out > 0 {
+        note.push_str(&format!("; {} without both labels left out", format_count(comparison.left_out)));
+    }
+    ui.label(RichText::new(note).weak());
+    ui.add_space(6.0);
+    let height = ui.available_height();
+    ui.horizontal_top(|ui| {
+        let table_width = (ui.available_width() * 0.45).max(320.0);
+        ui.allocate_ui(egui::vec2(table_width, height), |ui| {
+            ui.label(RichText::new("Cross-tabulation").strong())
+                .on_hover_text("Customers per pair of segments; the shading is the share of the row");
+            egui::ScrollArea::both().id_salt("crosstab").show(ui, |ui| crosstab_ui(ui, &comparison));
+        });
+        ui.separator();
+        ui.vertical(|ui| {
+            ui.label(RichText::new("Who goes where").strong())
+                .on_hover_text("Left: the rows' segments; right: the columns'; each band is the customers in both");
+            alluvial_ui(ui, &comparison);
+        });
+    });
+}
+
+fn crosstab_ui(ui: &mut Ui, c: &Comparison) {
+    let k_rows = c.row_names.len();
+    let k_columns = c.column_names.len();
+    egui::Grid::new("crosstab-grid").striped(false).spacing([10.0, 4.0]).show(ui, |ui| {
+        ui.label("");
+        for name in &c.column_names {
+            ui.label(RichText::new(name).strong());
+        }
+        ui.label(RichText::new("Total").strong());
+        ui.end_row();
+        for (i, name) in c.row_names.iter().enumerate() {
+            ui.horizontal(|ui| {
+                crate::app::widgets::swatch_ui(ui, segment_colour(i, k_rows.max(1)));
+                ui.label(RichText::new(name).strong());
+            });
+            let row_total: u64 = c.crosstab.counts[i].iter().sum();
+            for j in 0..k_columns {
+                let count = c.crosstab.counts[i][j];
+                let share = count as f32 / row_total.max(1) as f32;
+                let fill = ui.visuals().selection.bg_fill.gamma_multiply(share);
+                egui::Frame::new().fill(fill).inner_margin(egui::Margin::symmetric(4, 1)).show(ui, |ui| {
+                    ui.label(format_count(count as usize)).on_hover_text(format!(
+                        "{:.1}% of {} are in {}",
+                        100.0 * share,
+                        name,
+                        c.column_names[j]
+                    ));
+                });
+            }
+            ui.label(format_count(row_total as usize));
+            ui.end_row();
+        }
+        ui.label(RichText::new("Total").strong());
+        for j in 0..k_columns {
+            let total: u64 = c.crosstab.counts.iter().map(|r| r[j]).sum();
+            ui.label(format_count(total as usize));
+        }
+        ui.label(format_count(c.crosstab.n() as usize));
+        ui.end_row();
+    });
+}
+
+/// Two stacks of bars joined by bands, one per non-empty cell of the cross-tabulation.
+fn alluvial_ui(ui: &mut Ui, c: &Comparison) {
+    let size = egui::vec2(ui.available_width().max(300.0), (ui.available_height() - 8.0).clamp(240.0, 900.0));
+    let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
+    let painter = ui.painter_at(rect);
+    let n = c.crosstab.n().max(1) as f32;
+    let (k_rows, k_columns) = (c.row_names.len(), c.column_names.len());
+    let gap = 6.0;
+    let label_width = (rect.width() * 0.22).min(180.0);
+    let bar = 14.0;
+    let (left_x, right_x) = (rect.left() + label_width, rect.right() - label_width - bar);
+    let usable = |k: usize| (rect.height() - gap * (k.saturating_sub(1)) as f32).max(10.0);
+    let scale_left = usable(k_rows) / n;
+    let scale_right = usable(k_columns) / n;
+    let text = ui.visuals().text_color();
+    let font = egui::FontId::proportional(12.0);
+    // Bar tops.
+    let mut left_top = Vec::with_capacity(k_rows);
+    let mut y = rect.top();
+    for i in 0..k_rows {
+        left_top.push(y);
+        let h = c.crosstab.counts[i].iter().sum::<u64>() as f32 * scale_left;
+        let area = egui::Rect::from_min_size(egui::pos2(left_x, y), egui::vec2(bar, h.max(1.0)));
+        painter.rect_filled(area, 1.0, segment_colour(i, k_rows.max(1)));
+        painter.text(
+            egui::pos2(left_x - 6.0, y + h / 2.0),
+            egui::Align2::RIGHT_CENTER,
+            &c.row_names[i],
+            font.clone(),
+            text,
+        );
+        y += h + gap;
+    }
+    let mut right_top = Vec::with_capacity(k_columns);
+    let mut y = rect.top();
+    for j in 0..k_columns {
+        right_top.push(y);
+        let h = c.crosstab.counts.iter().map(|r| r[j]).sum::<u64>() as f32 * scale_right;
+        let area = egui::Rect::from_min_size(egui::pos2(right_x, y), egui::vec2(bar, h.max(1.0)));
+        painter.rect_filled(area, 1.0, Color32::from_gray(120));
+        painter.text(
+            egui::pos2(right_x + bar + 6.0, y + h / 2.0),
+            egui::Align2::LEFT_CENTER,
+            &c.column_names[j],
+            font.clone(),
+            text,
+        );
+        y += h + gap;
+    }
+    // Bands: each row's slices in column order on the left, each column's in row order on the right.
+    let mut left_offset = vec![0.0f32; k_rows];
+    let mut right_offset = vec![0.0f32; k_columns];
+    let mut mesh = egui::Mesh::default();
+    for i in 0..k_rows {
+        for j in 0..k_columns {
+            let count = c.crosstab.counts[i][j] as f32;
+            if count == 0.0 {
+                continue;
+            }
+            let (hl, hr) = (count * scale_left, count * scale_right);
+            let (l0, r0) = (left_top[i] + left_offset[i], right_top[j] + right_offset[j]);
+            left_offset[i] += hl;
+            right_offset[j] += hr;
+            let colour = segment_colour(i, k_rows.max(1)).gamma_multiply(0.45);
+            let (x0, x1) = (left_x + bar, right_x);
+            const STEPS: usize = 24;
+            let base = mesh.vertices.len() as u32;
+            for step in 0..=STEPS {
+                let t = step as f32 / STEPS as f32;
+                let s = t * t * (3.0 - 2.0 * t);
+                let x = x0 + (x1 - x0) * t;
+                let top = l0 + (r0 - l0) * s;
+                let bottom = (l0 + hl) + ((r0 + hr) - (l0 + hl)) * s;
+                mesh.colored_vertex(egui::pos2(x, top), colour);
+                mesh.colored_vertex(egui::pos2(x, bottom.max(top + 0.5)), colour);
+            }
+            for step in 0..STEPS as u32 {
+                let v = base + 2 * step;
+                mesh.add_triangle(v, v + 1, v + 2);
+                mesh.add_triangle(v + 1, v + 3, v + 2);
+            }
+        }
+    }
+    painter.add(egui::Shape::mesh(mesh));
+}
