@@ -2,7 +2,7 @@
 """The Python peers of Strata's benchmark cases (`strata bench case`): the same files, the same work,
 and a JSON report of the same shape on stdout, so benches/suite.py can put them side by side.
 
-usage: peers.py CASE --tool {pandas,polars,sklearn} --input FILE [--k N] [--k-range A..B] [--seed N]
+usage: peers.py CASE --tool {pandas,polars,sklearn,scipy} --input FILE [--k N] [--k-range A..B] [--seed N]
                 [--rows N] [--silhouette-rows N] [--iterations N]
 """
 
@@ -219,6 +219,14 @@ def sklearn_case(case, args):
         fitted, timing = timed(lambda: model.fit(x))
         return {"rows": n, "k": args.k, "mean_log_likelihood": float(fitted.score(x)), "bic": float(fitted.bic(x)),
                 "n_iter": int(fitted.n_iter_), "converged": bool(fitted.converged_)}, timing
+    if case == "ward":
+        from scipy.cluster.hierarchy import fcluster, linkage
+
+        z, timing = timed(lambda: linkage(x, method="ward"))
+        labels = fcluster(z, t=args.k, criterion="maxclust")
+        sizes = sorted(np.bincount(labels)[1:].tolist(), reverse=True)
+        return {"rows": n, "merges": len(z), "top_heights": [float(h) for h in z[::-1, 2][:10]],
+                "sizes_at_k": sizes}, timing
     if case == "sweep":
         lo, hi = args.k_range
 
@@ -255,7 +263,7 @@ def sklearn_case(case, args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("case")
-    parser.add_argument("--tool", required=True, choices=["pandas", "polars", "sklearn"])
+    parser.add_argument("--tool", required=True, choices=["pandas", "polars", "sklearn", "scipy"])
     parser.add_argument("--input", required=True)
     parser.add_argument("--k", type=int, default=8)
     parser.add_argument("--k-range", default="2..12")
@@ -271,7 +279,8 @@ def main():
         result, timing = load(args.case, args.tool, args.input)
     elif args.case == "rfm":
         result, timing = rfm(args.tool, args.input)
-    elif args.tool == "sklearn":
+    elif args.tool in ("sklearn", "scipy"):
+        # scipy's linkage is reached through the same matrix loading as scikit-learn's cases.
         result, timing = sklearn_case(args.case, args)
     else:
         raise SystemExit(f"{args.case} has no peer {args.tool}")

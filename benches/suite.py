@@ -24,6 +24,7 @@ SIZES = {
 
 def plan(size):
     customers, logs, exact_rows, sampled_rows, sweep_rows, _ = SIZES[size]
+    ward_rows = 20_000 if size == "full" else 1_000
     small, large = customers
     log_small, log_large = logs
     c = lambda n, ext: f"customers_{n}_s42.{ext}"
@@ -45,6 +46,8 @@ def plan(size):
         # scikit-learn's GaussianMixture defaults on both sides: full covariance, one k-means start,
         # tolerance 1e-3, at most 100 EM iterations.
         ("gmm", c(small, "parquet"), {"k": 8}, ml),
+        # The whole tree, exact, on the first rows (O(n²) memory: 1.6 GB at 20,000).
+        ("ward", c(small, "parquet"), {"k": 8, "rows": ward_rows}, ["scipy"]),
         # Three initialisations per k, so that the inertia comparison is not one seed's luck.
         ("sweep", c(large, "parquet"), {"k-range": "2..12", "n-init": 3, "silhouette-rows": sweep_rows}, ml),
     ]
@@ -152,6 +155,11 @@ def main():
                 iters = (statistics.median(r["result"]["n_iter"] for r in ours),
                          statistics.median(r["result"]["n_iter"] for r in reports))
                 agreement = f"median inertia {100 * (a / b - 1):+.2f}% vs peer ({iters[0]:.0f} vs {iters[1]:.0f} iterations)"
+            elif case == "ward":
+                a, b = ours[-1]["result"], reports[-1]["result"]
+                gap = max(relative_gap(x, y) for x, y in zip(a["top_heights"], b["top_heights"]))
+                same = "same" if a["sizes_at_k"] == b["sizes_at_k"] else f"{a['sizes_at_k']} vs {b['sizes_at_k']}"
+                agreement = f"top 10 merge heights equal to {gap:.0e}; {same} segment sizes at k = 8"
             elif case == "gmm":
                 a = statistics.median(r["result"]["mean_log_likelihood"] for r in ours)
                 b = statistics.median(r["result"]["mean_log_likelihood"] for r in reports)

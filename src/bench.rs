@@ -15,6 +15,7 @@ use polars::prelude::*;
 use serde_json::{Value, json};
 
 use crate::engine::cluster::gmm::{GmmParams, fit_gmm};
+use crate::engine::cluster::hierarchical::{Dendrogram, HierarchicalParams};
 use crate::engine::cluster::kmeans::{KMeansParams, LloydState, MiniBatchParams, fit, fit_minibatch};
 use crate::engine::cluster::sweep::sweep_with_silhouette_rows;
 use crate::engine::data::{self, ReadOptions, read_table, write_table};
@@ -306,7 +307,7 @@ pub struct CaseOptions {
 }
 
 /// The cases `run_case` knows, with what each times.
-pub const CASES: [(&str, &str); 9] = [
+pub const CASES: [(&str, &str); 10] = [
     ("load-csv", "read a CSV file into a typed table"),
     ("load-parquet", "read a Parquet file into a table"),
     ("rfm", "aggregate a loaded transaction log to recency, frequency, monetary value per customer"),
@@ -321,6 +322,7 @@ pub const CASES: [(&str, &str); 9] = [
         "a Gaussian mixture, full covariance: one k-means start, tolerance 1e-3 on the mean log-likelihood, 100 EM \
          iterations at most",
     ),
+    ("ward", "Ward's hierarchical clustering, the whole tree (use --rows: it is O(n²) in memory)"),
     ("sweep", "k-means for every k in a range with inertia, silhouette, Calinski-Harabasz and Davies-Bouldin"),
     ("silhouette", "mean silhouette of the latent segments (exact up to --silhouette-rows, sampled above)"),
 ];
@@ -402,6 +404,19 @@ pub fn run_case(case: &str, input: &Path, options: &CaseOptions) -> Result<Value
             let result = json!({"rows": x.nrows(), "k": options.k, "mean_log_likelihood": fitted.mean_log_likelihood,
                 "bic": fitted.bic, "n_iter": fitted.n_iter, "converged": fitted.converged});
             (result, timing)
+        }
+        "ward" => {
+            let (x, _) = customer_matrix(input, options.rows)?;
+            // Exact at any size: the benchmark builds the whole tree on every row.
+            let params = HierarchicalParams {
+                max_exact_rows: x.nrows().max(2),
+                micro_clusters: 2,
+                ..HierarchicalParams::new(options.k)
+            };
+            let (tree, timing) = timed(|| Ok(Dendrogram::build(x.view(), &params, &CancelToken::new())?))?;
+            let top: Vec<f64> = tree.merges.iter().rev().take(10).map(|m| m.height).collect();
+            let sizes = crate::engine::cluster::segment_sizes(&tree.cut(options.k), options.k);
+            (json!({"rows": x.nrows(), "merges": tree.merges.len(), "top_heights": top, "sizes_at_k": sizes}), timing)
         }
         "sweep" => {
             let (x, _) = customer_matrix(input, options.rows)?;

@@ -434,6 +434,16 @@ pub struct ModelArgs {
     /// Added to every variance (gmm; default 1e-6).
     #[arg(long)]
     pub reg_covar: Option<f64>,
+    /// Linkage (hierarchical): ward, average or complete.
+    #[arg(long, value_parser = ["ward", "average", "complete"])]
+    pub linkage: Option<String>,
+    /// Customers clustered exactly (hierarchical; default 20000); above it, the tree is built on
+    /// k-means micro-clusters.
+    #[arg(long)]
+    pub max_exact_rows: Option<usize>,
+    /// Micro-clusters above --max-exact-rows (hierarchical; default 2000).
+    #[arg(long)]
+    pub micro_clusters: Option<usize>,
     /// Recency, frequency and monetary columns of the customer table (rfm; default
     /// recency_days,frequency,monetary_total).
     #[arg(long, value_delimiter = ',', num_args = 3)]
@@ -475,6 +485,25 @@ impl ModelArgs {
                         .unwrap_or_default();
                 }
             }
+            Algorithm::Hierarchical(p) => {
+                if let Some(name) = &self.linkage {
+                    p.linkage = crate::engine::cluster::hierarchical::Linkage::ALL
+                        .into_iter()
+                        .find(|l| l.name() == name)
+                        .unwrap_or_default();
+                }
+                p.max_exact_rows = self.max_exact_rows.unwrap_or(p.max_exact_rows);
+                p.micro_clusters = self.micro_clusters.unwrap_or(p.micro_clusters).min(p.max_exact_rows);
+                for (given, name) in [
+                    (self.n_init.is_some(), "n-init"),
+                    (self.max_iter.is_some(), "max-iter"),
+                    (self.tolerance.is_some(), "tolerance"),
+                ] {
+                    if given {
+                        return refuse(name);
+                    }
+                }
+            }
             Algorithm::Rfm(p) => {
                 if let Some([r, f, m]) = self.rfm_columns.as_deref() {
                     (p.recency, p.frequency, p.monetary) = (r.clone(), f.clone(), m.clone());
@@ -495,6 +524,9 @@ impl ModelArgs {
             (self.covariance.is_some(), "covariance", "gmm"),
             (self.reg_covar.is_some(), "reg-covar", "gmm"),
             (self.rfm_columns.is_some(), "rfm-columns", "rfm"),
+            (self.linkage.is_some(), "linkage", "hierarchical"),
+            (self.max_exact_rows.is_some(), "max-exact-rows", "hierarchical"),
+            (self.micro_clusters.is_some(), "micro-clusters", "hierarchical"),
         ];
         if let Some((_, option, _)) = other_options.iter().find(|(given, _, owner)| *given && *owner != self.algorithm)
         {

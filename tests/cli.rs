@@ -395,9 +395,19 @@ fn every_algorithm_is_chosen_with_its_own_settings_and_others_are_refused() {
             .concat();
     assert_eq!(json_of(&strata(&fit, d))["indices"]["k"], 4);
 
+    // Hierarchical: a linkage; the sweep builds one tree and cuts it at every k.
+    let fit: Vec<&str> =
+        [&["fit"][..], &base, &["--k", "3", "--algorithm", "hierarchical", "--linkage", "average", "--json"]].concat();
+    let fitted = json_of(&strata(&fit, d));
+    assert_eq!(fitted["algorithm"], "hierarchical");
+    assert!(fitted["assigns_new_customers_by"].as_str().unwrap().starts_with("nearest segment mean"));
+    let sweep: Vec<&str> = [&["sweep"][..], &base, &["--k", "2..5", "--algorithm", "hierarchical", "--json"]].concat();
+    assert_eq!(json_of(&strata(&sweep, d))["runs"].as_array().unwrap().len(), 4);
+
     // Settings of another method, and rules without a k, are refused with the reason.
     for (extra, message) in [
         (&["--k", "3", "--covariance", "full"][..], "--covariance is not a setting of kmeans"),
+        (&["--k", "3", "--algorithm", "gmm", "--linkage", "ward"][..], "--linkage is not a setting of gmm"),
         (&["--k", "3", "--algorithm", "rfm"][..], "leave out --k"),
         (&["--algorithm", "gmm"][..], "gmm needs --k"),
         (&["--k", "3", "--algorithm", "minibatch-kmeans", "--max-iter", "5"][..], "--max-iter is not a setting"),

@@ -480,6 +480,16 @@ fn each_method_is_chosen_on_the_model_screen_with_its_own_views_and_two_are_comp
     assert_eq!(harness.state().output.as_ref().unwrap().result.fit.method, "minibatch-kmeans");
     harness.get_by_label("Batch size");
 
+    // Hierarchical: the dendrogram with its cut; the demo's 23,570 customers are above the exact
+    // limit, so the tree is over micro-clusters, and the screen says so.
+    choose_algorithm(&mut harness, "Hierarchical");
+    let result = &harness.state().output.as_ref().unwrap().result;
+    assert_eq!(result.fit.method, "hierarchical");
+    assert_eq!(result.fit.tree.as_ref().unwrap().n_leaves, 2_000);
+    harness.get_by_label("Dendrogram");
+    harness.get_by_label_contains("k-means micro-clusters of the 23,570 customers");
+    harness.get_by_role_and_label(Role::ComboBox, "Linkage");
+
     // RFM rules: named segments, the rules beside them, the score grid; the names reach the cards.
     choose_algorithm(&mut harness, "RFM rules");
     let app = harness.state();
@@ -510,7 +520,7 @@ fn each_method_is_chosen_on_the_model_screen_with_its_own_views_and_two_are_comp
     tab(&harness, Screen::Compare);
     harness.run();
     let labels: Vec<String> = harness.state().segmentations.iter().map(|s| s.label.clone()).collect();
-    assert_eq!(labels.len(), 4, "{labels:?}");
+    assert_eq!(labels.len(), 5, "{labels:?}");
     harness.get_by_role_and_label(Role::ComboBox, "Rows").click();
     harness.run();
     harness.get_by_label("#1 k-means, k = 5").click();

@@ -8,6 +8,7 @@ use egui_plot::{AxisHints, Corner, GridMark, Legend, Line, LineStyle, MarkerShap
 
 use crate::app::{Command, KeptRun, StrataApp};
 use crate::engine::cluster::gmm::CovarianceType;
+use crate::engine::cluster::hierarchical::Linkage;
 use crate::engine::cluster::rfm_rules::{RfmRule, standard_rules};
 use crate::engine::cluster::sweep::SweepRun;
 use crate::engine::pipeline::Algorithm;
@@ -129,6 +130,33 @@ fn settings_ui(ui: &mut Ui, app: &mut StrataApp) {
                 ui.add(egui::DragValue::new(&mut params.max_iter).range(1..=10_000)).labelled_by(label.id);
                 ui.end_row();
             }
+            Algorithm::Hierarchical(params) => {
+                k_and_seed(ui, &mut params.k, &mut params.seed);
+                let label = ui.label("Linkage");
+                egui::ComboBox::from_id_salt("linkage")
+                    .selected_text(params.linkage.name())
+                    .show_ui(ui, |ui| {
+                        for l in Linkage::ALL {
+                            ui.selectable_value(&mut params.linkage, l, l.name());
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id)
+                    .on_hover_text("ward: compact groups of similar size; average, complete: by member distances");
+                ui.end_row();
+                let label = ui.label("Exact up to");
+                ui.add(egui::DragValue::new(&mut params.max_exact_rows).range(100..=40_000).suffix(" customers"))
+                    .labelled_by(label.id)
+                    .on_hover_text(
+                        "The exact tree needs memory and time growing with the square of the customers (1.6 GB at \
+                         20,000); above this, it is built on k-means micro-clusters",
+                    );
+                ui.end_row();
+                let label = ui.label("Micro-clusters");
+                let most = params.max_exact_rows.max(2);
+                ui.add(egui::DragValue::new(&mut params.micro_clusters).range(2..=most)).labelled_by(label.id);
+                ui.end_row();
+            }
             Algorithm::Rfm(params) => {
                 for (what, column) in [
                     ("Recency column", &mut params.recency),
@@ -189,6 +217,7 @@ fn algorithm_hint(name: &str) -> &'static str {
         "minibatch-kmeans" => "k-means on random batches: for millions of customers, slightly looser.",
         "gmm" => "Soft membership: each customer's probability per segment; BIC and AIC choose k.",
         "rfm" => "Named segments from recency, frequency and monetary scores 1-5 and editable rules.",
+        "hierarchical" => "A tree of merges: cut it at any k or height; the dendrogram shows where groups join.",
         _ => "",
     }
 }
@@ -246,6 +275,11 @@ fn charts_ui(ui: &mut Ui, app: &mut StrataApp) {
     }
     if let Some(mixture) = &out.result.fit.mixture {
         certainty_ui(ui, mixture);
+    }
+    if let Some(tree) = &out.result.fit.tree
+        && let Some(k) = dendrogram_ui(ui, tree, out.result.fit.k(), out.result.matrix.kept_rows.len())
+    {
+        app.push(Command::SelectK(k));
     }
     let Some(sweep) = &out.result.sweep else {
         ui.label("Tick \"Compare a range of k\" and run to see the indices for each k.");
@@ -609,4 +643,77 @@ fn rfm_view_ui(ui: &mut Ui, app: &mut StrataApp, out: &crate::app::RunOutput) {
         )
         .weak(),
     );
+}
+
+/// The top of the tree (its last 29 merges over 30 groups) with the cut at the k in use; clicking
+/// at a height cuts there. Returns the k clicked.
+fn dendrogram_ui(
+    ui: &mut Ui,
+    tree: &crate::engine::cluster::hierarchical::Dendrogram,
+    k: usize,
+    customers: usize,
+) -> Option<usize> {
+    const GROUPS: usize = 30;
+    ui.label(RichText::new("Dendrogram").strong()).on_hover_text(
+        "How groups merge, bottom up: the higher the join, the more different the groups. Click at a height to cut \
+         the tree there.",
+    );
+    if tree.leaf_of_row.is_some() {
+        ui.label(
+            RichText::new(format!(
+                "Built on {} k-means micro-clusters of the {} customers (above the exact limit); each leaf below \
+                 is a group of them.",
+                crate::app::widgets::format_count(tree.n_leaves),
+                crate::app::widgets::format_count(customers)
+            ))
+            .weak(),
+        );
+    }
+    let top = tree.top(GROUPS);
+    let n = tree.n_leaves;
+    let cut = (k >= 2 && k < n).then(|| {
+        let below = tree.merges[n - k - 1].height;
+        let above = tree.merges[n - k].height;
+        (below + above) / 2.0
+    });
+    let colour = ui.visuals().text_color();
+    let weak = ui.visuals().weak_text_color();
+    let chosen = ui.visuals().selection.bg_fill;
+    let response = Plot::new("dendrogram")
+        .height(200.0)
+        .allow_scroll(false)
+        .allow_zoom(false)
+        .allow_drag(false)
+        .allow_boxed_zoom(false)
+        .show_x(false)
+        .show_axes([false, true])
+        .show_grid([false, true])
+        .custom_y_axes(vec![AxisHints::new_y().label("height")])
+        .show(ui, |plot| {
+            for (i, segment) in top.segments.iter().enumerate() {
+                plot.line(Line::new(format!("merge {i}"), PlotPoints::from(segment.to_vec())).color(colour).width(1.5));
+            }
+            for (x, size) in &top.leaves {
+                plot.text(
+                    egui_plot::Text::new(
+                        "size",
+                        egui_plot::PlotPoint::new(*x, 0.0),
+                        crate::app::widgets::format_count(*size),
+                    )
+                    .anchor(egui::Align2::CENTER_TOP)
+                    .color(weak),
+                );
+            }
+            if let Some(h) = cut {
+                plot.hline(egui_plot::HLine::new(format!("cut at k = {k}"), h).color(chosen).width(2.0));
+            }
+            plot.pointer_coordinate()
+        });
+    if response.response.clicked()
+        && let Some(point) = response.inner
+        && point.y > 0.0
+    {
+        return Some(tree.k_at_height(point.y).min(n));
+    }
+    None
 }

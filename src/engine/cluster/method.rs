@@ -7,6 +7,7 @@ use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use super::gmm::{GmmModel, GmmParams, fit_gmm};
+use super::hierarchical::{Dendrogram, HierarchicalParams, labels_at};
 use super::kmeans::{KMeansFit, KMeansParams, MiniBatchParams, fit, fit_minibatch};
 use super::rfm_rules::{RfmModel, RfmParams};
 use super::{CentroidModel, segment_sizes};
@@ -24,11 +25,13 @@ pub enum Algorithm {
     Gmm(GmmParams),
     /// Named segments from quantile scores of recency, frequency and monetary value.
     Rfm(RfmParams),
+    /// Agglomerative hierarchical clustering (Ward, average or complete linkage).
+    Hierarchical(HierarchicalParams),
 }
 
 impl Algorithm {
     /// Every method's command-line name (`--algorithm`), in menu order.
-    pub const NAMES: [&'static str; 4] = ["kmeans", "minibatch-kmeans", "gmm", "rfm"];
+    pub const NAMES: [&'static str; 5] = ["kmeans", "minibatch-kmeans", "gmm", "hierarchical", "rfm"];
 
     /// The method with default settings, by its command-line name.
     pub fn by_name(name: &str) -> Option<Self> {
@@ -37,6 +40,7 @@ impl Algorithm {
             "minibatch-kmeans" => Algorithm::MiniBatchKMeans(MiniBatchParams::default()),
             "gmm" => Algorithm::Gmm(GmmParams::default()),
             "rfm" => Algorithm::Rfm(RfmParams::default()),
+            "hierarchical" => Algorithm::Hierarchical(HierarchicalParams::default()),
             _ => return None,
         })
     }
@@ -48,6 +52,7 @@ impl Algorithm {
             Algorithm::MiniBatchKMeans(_) => "minibatch-kmeans",
             Algorithm::Gmm(_) => "gmm",
             Algorithm::Rfm(_) => "rfm",
+            Algorithm::Hierarchical(_) => "hierarchical",
         }
     }
 
@@ -63,6 +68,7 @@ impl Algorithm {
             "minibatch-kmeans" => "Mini-batch k-means",
             "gmm" => "Gaussian mixture",
             "rfm" => "RFM rules",
+            "hierarchical" => "Hierarchical",
             _ => "unknown method",
         }
     }
@@ -73,6 +79,7 @@ impl Algorithm {
             Algorithm::KMeans(p) => Some(p.k),
             Algorithm::MiniBatchKMeans(p) => Some(p.k),
             Algorithm::Gmm(p) => Some(p.k),
+            Algorithm::Hierarchical(p) => Some(p.k),
             Algorithm::Rfm(_) => None,
         }
     }
@@ -83,6 +90,7 @@ impl Algorithm {
             Algorithm::KMeans(p) => p.k = k,
             Algorithm::MiniBatchKMeans(p) => p.k = k,
             Algorithm::Gmm(p) => p.k = k,
+            Algorithm::Hierarchical(p) => p.k = k,
             Algorithm::Rfm(_) => {}
         }
     }
@@ -100,6 +108,7 @@ impl Algorithm {
             Algorithm::KMeans(p) => p.seed,
             Algorithm::MiniBatchKMeans(p) => p.seed,
             Algorithm::Gmm(p) => p.seed,
+            Algorithm::Hierarchical(p) => p.seed,
             Algorithm::Rfm(_) => 0,
         }
     }
@@ -110,6 +119,7 @@ impl Algorithm {
             Algorithm::KMeans(p) => p.seed = seed,
             Algorithm::MiniBatchKMeans(p) => p.seed = seed,
             Algorithm::Gmm(p) => p.seed = seed,
+            Algorithm::Hierarchical(p) => p.seed = seed,
             Algorithm::Rfm(_) => {}
         }
     }
@@ -120,6 +130,7 @@ impl Algorithm {
             Algorithm::KMeans(p) => p.check(),
             Algorithm::MiniBatchKMeans(p) => p.check(),
             Algorithm::Gmm(p) => p.check(),
+            Algorithm::Hierarchical(p) => p.check(),
             Algorithm::Rfm(p) => p.check(),
         }
     }
@@ -171,6 +182,10 @@ impl Algorithm {
                 });
                 Ok(s)
             }
+            Algorithm::Hierarchical(p) => {
+                let tree = std::sync::Arc::new(Dendrogram::build(x, p, cancel)?);
+                Segmentation::from_tree(&tree, x, p.k)
+            }
             Algorithm::Rfm(_) => Err(ClusterError::InvalidParameter {
                 name: "algorithm",
                 problem: "RFM rules score the customer table's recency, frequency and monetary columns, not \
@@ -199,6 +214,9 @@ pub struct Mixture {
 pub enum FittedModel {
     /// The nearest centroid (k-means, mini-batch k-means).
     Centroids(CentroidModel),
+    /// The nearest segment mean, for methods that have no rule of their own for new customers
+    /// (hierarchical clustering).
+    SegmentMeans(CentroidModel),
     /// The highest posterior probability.
     Gmm(GmmModel),
     /// The score cut points and the rules.
@@ -210,6 +228,10 @@ impl FittedModel {
     pub fn describe(&self) -> &'static str {
         match self {
             FittedModel::Centroids(_) => "nearest centroid",
+            FittedModel::SegmentMeans(_) => {
+                "nearest segment mean (the method itself cannot place new customers, so they join the segment whose \
+                 mean is closest)"
+            }
             FittedModel::Gmm(_) => "highest posterior probability",
             FittedModel::Rfm(_) => "quantile scores against the fitted customers, then the rules",
         }
@@ -241,6 +263,8 @@ pub struct Segmentation {
     pub model: FittedModel,
     /// Per customer (recency, frequency, monetary) scores, for RFM rules.
     pub rfm_scores: Option<Vec<[u8; 3]>>,
+    /// The tree, for hierarchical clustering.
+    pub tree: Option<std::sync::Arc<Dendrogram>>,
 }
 
 impl Segmentation {
@@ -261,7 +285,21 @@ impl Segmentation {
             mixture: None,
             model,
             rfm_scores: None,
+            tree: None,
         }
+    }
+
+    /// A tree cut at k: its segments, their means as the model for new customers.
+    pub fn from_tree(tree: &std::sync::Arc<Dendrogram>, x: ArrayView2<f64>, k: usize) -> Result<Self, ClusterError> {
+        let labels = labels_at(tree, x, k)?;
+        let placeholder = FittedModel::SegmentMeans(CentroidModel { centroids: Vec::new() });
+        let mut s = Self::from_labels(x, labels, k, Vec::new(), placeholder)?;
+        s.model = FittedModel::SegmentMeans(CentroidModel {
+            centroids: s.centroids.rows().into_iter().map(|r| r.to_vec()).collect(),
+        });
+        s.tree = Some(tree.clone());
+        s.method = "hierarchical";
+        Ok(s)
     }
 
     /// A segmentation from labels (each below k, every segment non-empty): member means and inertia
@@ -289,6 +327,7 @@ impl Segmentation {
             mixture: None,
             model,
             rfm_scores: None,
+            tree: None,
         })
     }
 

@@ -1,6 +1,7 @@
 //! Clustering algorithms, one folder per family, and what every segmentation has in common.
 
 pub mod gmm;
+pub mod hierarchical;
 pub mod kmeans;
 pub mod method;
 pub mod rfm_rules;

@@ -110,6 +110,13 @@ pub fn sweep_with_silhouette_rows(
         return Err(ClusterError::KTooLarge { k: k_min, available: limit, what: "distinct rows" });
     }
     let ks: Vec<usize> = (k_min..=k_top).collect();
+    // One tree gives every k.
+    let tree = match algorithm {
+        Algorithm::Hierarchical(p) => {
+            Some(std::sync::Arc::new(super::hierarchical::Dendrogram::build(x, p, &ctx.cancel)?))
+        }
+        _ => None,
+    };
     let done = AtomicUsize::new(0);
     let runs: Vec<SweepRun> = ks
         .par_iter()
@@ -117,7 +124,10 @@ pub fn sweep_with_silhouette_rows(
             if ctx.cancel.is_cancelled() {
                 return Err(ClusterError::Cancelled);
             }
-            let fitted = algorithm.with_k(k).fit_matrix(x, &ctx.cancel)?;
+            let fitted = match &tree {
+                Some(tree) => super::Segmentation::from_tree(tree, x, k)?,
+                None => algorithm.with_k(k).fit_matrix(x, &ctx.cancel)?,
+            };
             let defined = k >= 2 && k < x.nrows();
             let silhouette_detail = if defined {
                 Some(silhouette_with_limit(x, &fitted.labels, k, algorithm.seed(), silhouette_rows)?)
