@@ -219,6 +219,15 @@ def sklearn_case(case, args):
         fitted, timing = timed(lambda: model.fit(x))
         return {"rows": n, "k": args.k, "mean_log_likelihood": float(fitted.score(x)), "bic": float(fitted.bic(x)),
                 "n_iter": int(fitted.n_iter_), "converged": bool(fitted.converged_)}, timing
+    if case == "dbscan":
+        from sklearn.cluster import DBSCAN
+
+        model = DBSCAN(eps=args.eps, min_samples=5)
+        fitted, timing = timed(lambda: model.fit(x))
+        labels = fitted.labels_
+        counts = sorted(np.bincount(labels[labels >= 0]).tolist(), reverse=True) if (labels >= 0).any() else []
+        return {"rows": n, "eps": args.eps, "clusters": len(counts), "noise": int((labels < 0).sum()),
+                "core": int(len(fitted.core_sample_indices_)), "largest": counts[:5]}, timing
     if case == "ward":
         from scipy.cluster.hierarchy import fcluster, linkage
 
@@ -272,6 +281,7 @@ def main():
     parser.add_argument("--silhouette-rows", type=int, default=50_000)
     parser.add_argument("--iterations", type=int, default=10)
     parser.add_argument("--n-init", type=int, default=1)
+    parser.add_argument("--eps", type=float, default=0.5)
     args = parser.parse_args()
     lo, hi = args.k_range.split("..")
     args.k_range = (int(lo), int(hi))

@@ -46,6 +46,9 @@ def plan(size):
         # scikit-learn's GaussianMixture defaults on both sides: full covariance, one k-means start,
         # tolerance 1e-3, at most 100 EM iterations.
         ("gmm", c(small, "parquet"), {"k": 8}, ml),
+        # scikit-learn's default radius on both sides (Strata's own default reads it from the
+        # k-distance curve).
+        ("dbscan", c(small, "parquet"), {"eps": 0.5}, ml),
         # The whole tree, exact, on the first rows (O(n²) memory: 1.6 GB at 20,000).
         ("ward", c(small, "parquet"), {"k": 8, "rows": ward_rows}, ["scipy"]),
         # Three initialisations per k, so that the inertia comparison is not one seed's luck.
@@ -155,6 +158,10 @@ def main():
                 iters = (statistics.median(r["result"]["n_iter"] for r in ours),
                          statistics.median(r["result"]["n_iter"] for r in reports))
                 agreement = f"median inertia {100 * (a / b - 1):+.2f}% vs peer ({iters[0]:.0f} vs {iters[1]:.0f} iterations)"
+            elif case == "dbscan":
+                a, b = ours[-1]["result"], reports[-1]["result"]
+                agreement = (f"core {a['core']:,} vs {b['core']:,}, noise {a['noise']:,} vs {b['noise']:,}, "
+                             f"{a['clusters']} vs {b['clusters']} groups")
             elif case == "ward":
                 a, b = ours[-1]["result"], reports[-1]["result"]
                 gap = max(relative_gap(x, y) for x, y in zip(a["top_heights"], b["top_heights"]))

@@ -14,6 +14,7 @@ use ndarray::Array2;
 use polars::prelude::*;
 use serde_json::{Value, json};
 
+use crate::engine::cluster::dbscan::{DbscanParams, fit_dbscan};
 use crate::engine::cluster::gmm::{GmmParams, fit_gmm};
 use crate::engine::cluster::hierarchical::{Dendrogram, HierarchicalParams};
 use crate::engine::cluster::kmeans::{KMeansParams, LloydState, MiniBatchParams, fit, fit_minibatch};
@@ -288,6 +289,8 @@ pub fn customer_matrix(path: &Path, rows: Option<usize>) -> Result<(Array2<f64>,
 /// The settings of one case.
 #[derive(Clone, Debug)]
 pub struct CaseOptions {
+    /// DBSCAN's radius.
+    pub eps: Option<f64>,
     /// Number of segments.
     pub k: usize,
     /// Smallest k of a sweep.
@@ -307,7 +310,7 @@ pub struct CaseOptions {
 }
 
 /// The cases `run_case` knows, with what each times.
-pub const CASES: [(&str, &str); 10] = [
+pub const CASES: [(&str, &str); 11] = [
     ("load-csv", "read a CSV file into a typed table"),
     ("load-parquet", "read a Parquet file into a table"),
     ("rfm", "aggregate a loaded transaction log to recency, frequency, monetary value per customer"),
@@ -322,6 +325,7 @@ pub const CASES: [(&str, &str); 10] = [
         "a Gaussian mixture, full covariance: one k-means start, tolerance 1e-3 on the mean log-likelihood, 100 EM \
          iterations at most",
     ),
+    ("dbscan", "DBSCAN with min_samples 5 and --eps (the k-distance curve's knee without it)"),
     ("ward", "Ward's hierarchical clustering, the whole tree (use --rows: it is O(n²) in memory)"),
     ("sweep", "k-means for every k in a range with inertia, silhouette, Calinski-Harabasz and Davies-Bouldin"),
     ("silhouette", "mean silhouette of the latent segments (exact up to --silhouette-rows, sampled above)"),
@@ -403,6 +407,20 @@ pub fn run_case(case: &str, input: &Path, options: &CaseOptions) -> Result<Value
             let (fitted, timing) = timed(|| Ok(fit_gmm(x.view(), &params, &CancelToken::new())?))?;
             let result = json!({"rows": x.nrows(), "k": options.k, "mean_log_likelihood": fitted.mean_log_likelihood,
                 "bic": fitted.bic, "n_iter": fitted.n_iter, "converged": fitted.converged});
+            (result, timing)
+        }
+        "dbscan" => {
+            let (x, _) = customer_matrix(input, options.rows)?;
+            let params = DbscanParams { eps: options.eps, min_samples: 5, seed: options.seed };
+            let (fit, timing) = timed(|| Ok(fit_dbscan(x.view(), &params, &CancelToken::new())?))?;
+            let mut sizes = vec![0usize; fit.n_clusters];
+            for label in fit.labels.iter().flatten() {
+                sizes[*label] += 1;
+            }
+            let noise = fit.labels.iter().filter(|l| l.is_none()).count();
+            let core = fit.core.iter().filter(|&&c| c).count();
+            let result = json!({"rows": x.nrows(), "eps": fit.eps, "clusters": fit.n_clusters, "noise": noise,
+                "core": core, "largest": sizes.iter().take(5).collect::<Vec<_>>()});
             (result, timing)
         }
         "ward" => {
@@ -509,6 +527,7 @@ mod tests {
         let customers = dir.path().join("customers_600_s1.parquet");
         let log = dir.path().join("transactions_3000_s1.parquet");
         let options = CaseOptions {
+            eps: None,
             k: 4,
             k_min: 2,
             k_max: 4,
@@ -526,6 +545,10 @@ mod tests {
             ("kmeans", customers.clone()),
             ("sweep", customers.clone()),
             ("silhouette", customers.clone()),
+            ("minibatch", customers.clone()),
+            ("gmm", customers.clone()),
+            ("ward", customers.clone()),
+            ("dbscan", customers.clone()),
         ] {
             let report = run_case(case, &input, &options).unwrap();
             assert!(report["seconds"].as_f64().unwrap() >= 0.0, "{case}");

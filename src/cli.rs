@@ -115,6 +115,9 @@ pub enum BenchCommand {
         /// k-means initialisations (kmeans, minibatch, sweep).
         #[arg(long, default_value_t = 1)]
         n_init: usize,
+        /// DBSCAN's radius (dbscan; default: the knee of the k-distance curve).
+        #[arg(long)]
+        eps: Option<f64>,
     },
     /// The CPU time of one frame of each screen with a customer table loaded (prints JSON).
     #[cfg(feature = "gui")]
@@ -444,6 +447,12 @@ pub struct ModelArgs {
     /// Micro-clusters above --max-exact-rows (hierarchical; default 2000).
     #[arg(long)]
     pub micro_clusters: Option<usize>,
+    /// Neighbourhood radius (dbscan; default: the knee of the k-distance curve).
+    #[arg(long)]
+    pub eps: Option<f64>,
+    /// Customers within eps, itself included, that make a core customer (dbscan; default 5).
+    #[arg(long)]
+    pub min_samples: Option<usize>,
     /// Recency, frequency and monetary columns of the customer table (rfm; default
     /// recency_days,frequency,monetary_total).
     #[arg(long, value_delimiter = ',', num_args = 3)]
@@ -504,6 +513,19 @@ impl ModelArgs {
                     }
                 }
             }
+            Algorithm::Dbscan(p) => {
+                p.eps = self.eps.or(p.eps);
+                p.min_samples = self.min_samples.unwrap_or(p.min_samples);
+                for (given, name) in [
+                    (self.n_init.is_some(), "n-init"),
+                    (self.max_iter.is_some(), "max-iter"),
+                    (self.tolerance.is_some(), "tolerance"),
+                ] {
+                    if given {
+                        return refuse(name);
+                    }
+                }
+            }
             Algorithm::Rfm(p) => {
                 if let Some([r, f, m]) = self.rfm_columns.as_deref() {
                     (p.recency, p.frequency, p.monetary) = (r.clone(), f.clone(), m.clone());
@@ -527,6 +549,8 @@ impl ModelArgs {
             (self.linkage.is_some(), "linkage", "hierarchical"),
             (self.max_exact_rows.is_some(), "max-exact-rows", "hierarchical"),
             (self.micro_clusters.is_some(), "micro-clusters", "hierarchical"),
+            (self.eps.is_some(), "eps", "dbscan"),
+            (self.min_samples.is_some(), "min-samples", "dbscan"),
         ];
         if let Some((_, option, _)) = other_options.iter().find(|(given, _, owner)| *given && *owner != self.algorithm)
         {
@@ -563,7 +587,7 @@ pub struct FitArgs {
     /// Data and features.
     #[command(flatten)]
     pub data: DataArgs,
-    /// Number of segments (not for rfm, whose rules name them).
+    /// Number of segments (not for rfm and dbscan, which find their own).
     #[arg(long)]
     pub k: Option<usize>,
     /// Also sweep this k range and store it in the project (for example 2..10).
@@ -755,8 +779,9 @@ fn bench(args: BenchArgs) -> Result<(), CliError> {
             }
             Ok(())
         }
-        BenchCommand::Case { case, input, k, k_range, seed, rows, silhouette_rows, iterations, n_init } => {
+        BenchCommand::Case { case, input, k, k_range, seed, rows, silhouette_rows, iterations, n_init, eps } => {
             let options = crate::bench::CaseOptions {
+                eps,
                 k,
                 k_min: k_range.0,
                 k_max: k_range.1,
@@ -881,14 +906,16 @@ fn print_sweep_table(result: &crate::engine::cluster::sweep::SweepResult) {
 
 fn fit(args: FitArgs) -> Result<(), CliError> {
     let base_dir = args.project.as_deref().map_or_else(cwd, project_dir);
-    let algorithm = match (args.k, args.model.algorithm.as_str()) {
-        (_, "rfm") if args.sweep.is_some() => {
-            return Err(CliError("rfm names its own segments; there is no k range to --sweep".into()));
+    let name = args.model.algorithm.as_str();
+    let finds_its_own = Algorithm::by_name(name).is_some_and(|a| a.k().is_none());
+    let algorithm = match (args.k, finds_its_own) {
+        (_, true) if args.sweep.is_some() => {
+            return Err(CliError(format!("{name} finds its own segments; there is no k range to --sweep")));
         }
-        (Some(_), "rfm") => return Err(CliError("rfm names its own segments; leave out --k".into())),
-        (None, "rfm") => args.model.algorithm(0)?,
-        (Some(k), _) => args.model.algorithm(k)?,
-        (None, name) => return Err(CliError(format!("{name} needs --k, the number of segments"))),
+        (Some(_), true) => return Err(CliError(format!("{name} finds its own segments; leave out --k"))),
+        (None, true) => args.model.algorithm(0)?,
+        (Some(k), false) => args.model.algorithm(k)?,
+        (None, false) => return Err(CliError(format!("{name} needs --k, the number of segments"))),
     };
     let model = ModelSpec { algorithm, k_range: args.sweep };
     let mut spec = args.data.spec(model, Some(&base_dir))?;

@@ -404,10 +404,26 @@ fn every_algorithm_is_chosen_with_its_own_settings_and_others_are_refused() {
     let sweep: Vec<&str> = [&["sweep"][..], &base, &["--k", "2..5", "--algorithm", "hierarchical", "--json"]].concat();
     assert_eq!(json_of(&strata(&sweep, d))["runs"].as_array().unwrap().len(), 4);
 
+    // DBSCAN finds its own groups; noise is its own segment, named.
+    let out = d.join("dbscan.csv");
+    let fit: Vec<&str> = [
+        &["fit"][..],
+        &base,
+        &["--algorithm", "dbscan", "--eps", "0.2", "--min-samples", "10", "--json", "--out", out.to_str().unwrap()],
+    ]
+    .concat();
+    let fitted = json_of(&strata(&fit, d));
+    assert_eq!(fitted["algorithm"], "dbscan");
+    let names = fitted["segment_names"].as_array().unwrap();
+    assert_eq!(names.last().unwrap(), "Noise", "{names:?}");
+    let table = read_table(&out, &ReadOptions::default()).unwrap();
+    assert!(table.frame.column("segment_name").is_ok());
+
     // Settings of another method, and rules without a k, are refused with the reason.
     for (extra, message) in [
         (&["--k", "3", "--covariance", "full"][..], "--covariance is not a setting of kmeans"),
         (&["--k", "3", "--algorithm", "gmm", "--linkage", "ward"][..], "--linkage is not a setting of gmm"),
+        (&["--k", "3", "--algorithm", "dbscan"][..], "dbscan finds its own segments; leave out --k"),
         (&["--k", "3", "--algorithm", "rfm"][..], "leave out --k"),
         (&["--algorithm", "gmm"][..], "gmm needs --k"),
         (&["--k", "3", "--algorithm", "minibatch-kmeans", "--max-iter", "5"][..], "--max-iter is not a setting"),

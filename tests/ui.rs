@@ -490,6 +490,17 @@ fn each_method_is_chosen_on_the_model_screen_with_its_own_views_and_two_are_comp
     harness.get_by_label_contains("k-means micro-clusters of the 23,570 customers");
     harness.get_by_role_and_label(Role::ComboBox, "Linkage");
 
+    // DBSCAN: no k; groups and noise, the k-distance curve with the radius read from its knee.
+    choose_algorithm(&mut harness, "DBSCAN");
+    let result = &harness.state().output.as_ref().unwrap().result;
+    assert_eq!(result.fit.method, "dbscan");
+    let density = result.fit.density.as_ref().unwrap();
+    assert!(density.eps_from_curve && density.eps > 0.0);
+    assert_eq!(density.k_distance.distances.len(), 20_000, "the curve is drawn on a sample");
+    harness.get_by_label("k-distance curve");
+    harness.get_by_label_contains("dense group");
+    assert!(harness.query_by_label("Segments (k)").is_none());
+
     // RFM rules: named segments, the rules beside them, the score grid; the names reach the cards.
     choose_algorithm(&mut harness, "RFM rules");
     let app = harness.state();
@@ -520,7 +531,7 @@ fn each_method_is_chosen_on_the_model_screen_with_its_own_views_and_two_are_comp
     tab(&harness, Screen::Compare);
     harness.run();
     let labels: Vec<String> = harness.state().segmentations.iter().map(|s| s.label.clone()).collect();
-    assert_eq!(labels.len(), 5, "{labels:?}");
+    assert_eq!(labels.len(), 6, "{labels:?}");
     harness.get_by_role_and_label(Role::ComboBox, "Rows").click();
     harness.run();
     harness.get_by_label("#1 k-means, k = 5").click();

@@ -157,6 +157,28 @@ fn settings_ui(ui: &mut Ui, app: &mut StrataApp) {
                 ui.add(egui::DragValue::new(&mut params.micro_clusters).range(2..=most)).labelled_by(label.id);
                 ui.end_row();
             }
+            Algorithm::Dbscan(params) => {
+                let mut from_curve = params.eps.is_none();
+                let label = ui.label("Radius (eps)");
+                ui.horizontal(|ui| {
+                    ui.checkbox(&mut from_curve, "from the curve")
+                        .on_hover_text("Read eps from the knee of the k-distance curve");
+                    if !from_curve {
+                        let mut eps = params.eps.unwrap_or(0.5);
+                        ui.add(egui::DragValue::new(&mut eps).range(1e-6..=1e6).speed(0.01).max_decimals(4))
+                            .labelled_by(label.id);
+                        params.eps = Some(eps);
+                    } else {
+                        params.eps = None;
+                    }
+                });
+                ui.end_row();
+                let label = ui.label("Core: neighbours");
+                ui.add(egui::DragValue::new(&mut params.min_samples).range(1..=1_000))
+                    .labelled_by(label.id)
+                    .on_hover_text("Customers within eps, itself included, that make a customer core");
+                ui.end_row();
+            }
             Algorithm::Rfm(params) => {
                 for (what, column) in [
                     ("Recency column", &mut params.recency),
@@ -218,6 +240,9 @@ fn algorithm_hint(name: &str) -> &'static str {
         "gmm" => "Soft membership: each customer's probability per segment; BIC and AIC choose k.",
         "rfm" => "Named segments from recency, frequency and monetary scores 1-5 and editable rules.",
         "hierarchical" => "A tree of merges: cut it at any k or height; the dendrogram shows where groups join.",
+        "dbscan" => {
+            "Dense groups of any shape, and noise: customers like no others. Finds the number of groups itself."
+        }
         _ => "",
     }
 }
@@ -271,6 +296,21 @@ fn charts_ui(ui: &mut Ui, app: &mut StrataApp) {
     };
     if out.result.fit.rfm_scores.is_some() {
         egui::ScrollArea::vertical().show(ui, |ui| rfm_view_ui(ui, app, &out));
+        return;
+    }
+    if let Some(density) = &out.result.fit.density {
+        if let Some(eps) = k_distance_ui(ui, density, &out.result.fit.sizes)
+            && let Some(doc) = &app.doc
+        {
+            let mut spec = doc.project.spec.clone();
+            if let Algorithm::Dbscan(p) = &mut spec.model.algorithm {
+                p.eps = Some(eps);
+                app.push(Command::EditSpec { spec: Box::new(spec), what: "DBSCAN radius".into() });
+                if !app.prefs.auto_run {
+                    app.push(Command::Run);
+                }
+            }
+        }
         return;
     }
     if let Some(mixture) = &out.result.fit.mixture {
@@ -714,6 +754,71 @@ fn dendrogram_ui(
         && point.y > 0.0
     {
         return Some(tree.k_at_height(point.y).min(n));
+    }
+    None
+}
+
+/// DBSCAN's result: groups and noise, and the k-distance curve with the radius used; clicking on
+/// the curve sets the radius there. Returns the radius clicked.
+fn k_distance_ui(ui: &mut Ui, density: &crate::engine::cluster::method::Density, sizes: &[usize]) -> Option<f64> {
+    let groups = sizes.len() - usize::from(density.n_noise > 0);
+    ui.heading("DBSCAN");
+    let total: usize = sizes.iter().sum();
+    ui.label(format!(
+        "{groups} dense group{} and {} noise customer{} ({:.1}%); {} core customers. Radius eps = {:.4}{}, core: at \
+         least {} customers within it.",
+        if groups == 1 { "" } else { "s" },
+        crate::app::widgets::format_count(density.n_noise),
+        if density.n_noise == 1 { "" } else { "s" },
+        100.0 * density.n_noise as f64 / total.max(1) as f64,
+        crate::app::widgets::format_count(density.n_core),
+        density.eps,
+        if density.eps_from_curve { " (the knee of the k-distance curve)" } else { "" },
+        density.min_samples
+    ));
+    ui.add_space(6.0);
+    ui.label(RichText::new("k-distance curve").strong()).on_hover_text(
+        "Each customer's distance to its k-th nearest neighbour (k = the core's neighbours), largest first. Below \
+         the knee, customers sit in dense regions; click to set eps at that distance.",
+    );
+    let kd = &density.k_distance;
+    if kd.distances.len() < kd.n_rows {
+        ui.label(
+            RichText::new(format!(
+                "Drawn on a sample of {} of the {} customers.",
+                crate::app::widgets::format_count(kd.distances.len()),
+                crate::app::widgets::format_count(kd.n_rows)
+            ))
+            .weak(),
+        );
+    }
+    let step = (kd.distances.len() / 2_000).max(1);
+    let points: Vec<[f64; 2]> = kd
+        .distances
+        .iter()
+        .enumerate()
+        .step_by(step)
+        .map(|(i, d)| [i as f64 / kd.distances.len() as f64, *d])
+        .collect();
+    let chosen = ui.visuals().selection.bg_fill;
+    let response = Plot::new("k-distance")
+        .height((ui.available_height() - 40.0).clamp(200.0, 480.0))
+        .allow_scroll(false)
+        .allow_zoom(false)
+        .allow_drag(false)
+        .allow_boxed_zoom(false)
+        .custom_x_axes(vec![AxisHints::new_x().label("share of customers, by distance")])
+        .custom_y_axes(vec![AxisHints::new_y().label("distance to the k-th neighbour")])
+        .show(ui, |plot| {
+            plot.line(Line::new("k-distance", PlotPoints::from(points)).width(2.0));
+            plot.hline(egui_plot::HLine::new("eps", density.eps).color(chosen).width(2.0));
+            plot.pointer_coordinate()
+        });
+    if response.response.clicked()
+        && let Some(point) = response.inner
+        && point.y > 0.0
+    {
+        return Some(point.y);
     }
     None
 }

@@ -6,6 +6,7 @@ use ndarray::{Array2, ArrayView2};
 
 use serde::{Deserialize, Serialize};
 
+use super::dbscan::{DbscanModel, DbscanParams, KDistance, fit_dbscan};
 use super::gmm::{GmmModel, GmmParams, fit_gmm};
 use super::hierarchical::{Dendrogram, HierarchicalParams, labels_at};
 use super::kmeans::{KMeansFit, KMeansParams, MiniBatchParams, fit, fit_minibatch};
@@ -27,11 +28,13 @@ pub enum Algorithm {
     Rfm(RfmParams),
     /// Agglomerative hierarchical clustering (Ward, average or complete linkage).
     Hierarchical(HierarchicalParams),
+    /// Density-based groups and noise (DBSCAN).
+    Dbscan(DbscanParams),
 }
 
 impl Algorithm {
     /// Every method's command-line name (`--algorithm`), in menu order.
-    pub const NAMES: [&'static str; 5] = ["kmeans", "minibatch-kmeans", "gmm", "hierarchical", "rfm"];
+    pub const NAMES: [&'static str; 6] = ["kmeans", "minibatch-kmeans", "gmm", "hierarchical", "dbscan", "rfm"];
 
     /// The method with default settings, by its command-line name.
     pub fn by_name(name: &str) -> Option<Self> {
@@ -41,6 +44,7 @@ impl Algorithm {
             "gmm" => Algorithm::Gmm(GmmParams::default()),
             "rfm" => Algorithm::Rfm(RfmParams::default()),
             "hierarchical" => Algorithm::Hierarchical(HierarchicalParams::default()),
+            "dbscan" => Algorithm::Dbscan(DbscanParams::default()),
             _ => return None,
         })
     }
@@ -53,6 +57,7 @@ impl Algorithm {
             Algorithm::Gmm(_) => "gmm",
             Algorithm::Rfm(_) => "rfm",
             Algorithm::Hierarchical(_) => "hierarchical",
+            Algorithm::Dbscan(_) => "dbscan",
         }
     }
 
@@ -69,6 +74,7 @@ impl Algorithm {
             "gmm" => "Gaussian mixture",
             "rfm" => "RFM rules",
             "hierarchical" => "Hierarchical",
+            "dbscan" => "DBSCAN",
             _ => "unknown method",
         }
     }
@@ -80,7 +86,7 @@ impl Algorithm {
             Algorithm::MiniBatchKMeans(p) => Some(p.k),
             Algorithm::Gmm(p) => Some(p.k),
             Algorithm::Hierarchical(p) => Some(p.k),
-            Algorithm::Rfm(_) => None,
+            Algorithm::Rfm(_) | Algorithm::Dbscan(_) => None,
         }
     }
 
@@ -91,7 +97,7 @@ impl Algorithm {
             Algorithm::MiniBatchKMeans(p) => p.k = k,
             Algorithm::Gmm(p) => p.k = k,
             Algorithm::Hierarchical(p) => p.k = k,
-            Algorithm::Rfm(_) => {}
+            Algorithm::Rfm(_) | Algorithm::Dbscan(_) => {}
         }
     }
 
@@ -109,6 +115,7 @@ impl Algorithm {
             Algorithm::MiniBatchKMeans(p) => p.seed,
             Algorithm::Gmm(p) => p.seed,
             Algorithm::Hierarchical(p) => p.seed,
+            Algorithm::Dbscan(p) => p.seed,
             Algorithm::Rfm(_) => 0,
         }
     }
@@ -120,6 +127,7 @@ impl Algorithm {
             Algorithm::MiniBatchKMeans(p) => p.seed = seed,
             Algorithm::Gmm(p) => p.seed = seed,
             Algorithm::Hierarchical(p) => p.seed = seed,
+            Algorithm::Dbscan(p) => p.seed = seed,
             Algorithm::Rfm(_) => {}
         }
     }
@@ -131,6 +139,7 @@ impl Algorithm {
             Algorithm::MiniBatchKMeans(p) => p.check(),
             Algorithm::Gmm(p) => p.check(),
             Algorithm::Hierarchical(p) => p.check(),
+            Algorithm::Dbscan(p) => p.check(),
             Algorithm::Rfm(p) => p.check(),
         }
     }
@@ -186,6 +195,38 @@ impl Algorithm {
                 let tree = std::sync::Arc::new(Dendrogram::build(x, p, cancel)?);
                 Segmentation::from_tree(&tree, x, p.k)
             }
+            Algorithm::Dbscan(p) => {
+                let fit = fit_dbscan(x, p, cancel)?;
+                let n_noise = fit.labels.iter().filter(|l| l.is_none()).count();
+                let noise = fit.n_clusters;
+                let labels: Vec<usize> = fit.labels.iter().map(|l| l.unwrap_or(noise)).collect();
+                let k = fit.n_clusters + usize::from(n_noise > 0);
+                let mut names: Vec<String> = (1..=fit.n_clusters).map(|g| format!("Group {g}")).collect();
+                if n_noise > 0 {
+                    names.push(NOISE.to_string());
+                }
+                let d = x.ncols();
+                let standard = x.as_standard_layout();
+                let flat: &[f64] = standard.as_slice().unwrap_or_default();
+                let core_rows: Vec<usize> = (0..x.nrows()).filter(|&r| fit.core[r]).collect();
+                let model = DbscanModel {
+                    eps: fit.eps,
+                    d,
+                    core_points: core_rows.iter().flat_map(|&r| flat[r * d..(r + 1) * d].iter().copied()).collect(),
+                    core_labels: core_rows.iter().map(|&r| labels[r]).collect(),
+                    noise_segment: noise,
+                };
+                let mut s = Segmentation::from_labels(x, labels, k, names, FittedModel::Dbscan(model))?;
+                s.density = Some(Density {
+                    eps: fit.eps,
+                    eps_from_curve: fit.eps_from_curve,
+                    min_samples: p.min_samples,
+                    n_noise,
+                    n_core: core_rows.len(),
+                    k_distance: fit.k_distance,
+                });
+                Ok(s)
+            }
             Algorithm::Rfm(_) => Err(ClusterError::InvalidParameter {
                 name: "algorithm",
                 problem: "RFM rules score the customer table's recency, frequency and monetary columns, not \
@@ -209,6 +250,26 @@ pub struct Mixture {
     pub aic: f64,
 }
 
+/// The name of DBSCAN's segment of customers in no dense region.
+pub const NOISE: &str = "Noise";
+
+/// What DBSCAN adds to a segmentation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Density {
+    /// The radius used.
+    pub eps: f64,
+    /// Whether it was read from the k-distance curve.
+    pub eps_from_curve: bool,
+    /// Customers within eps that make a core customer.
+    pub min_samples: usize,
+    /// Customers in no dense region.
+    pub n_noise: usize,
+    /// Core customers.
+    pub n_core: usize,
+    /// The k-distance curve.
+    pub k_distance: KDistance,
+}
+
 /// How a fitted segmentation assigns new customers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum FittedModel {
@@ -221,6 +282,8 @@ pub enum FittedModel {
     Gmm(GmmModel),
     /// The score cut points and the rules.
     Rfm(RfmModel),
+    /// The nearest core customer within eps, else noise.
+    Dbscan(DbscanModel),
 }
 
 impl FittedModel {
@@ -234,6 +297,7 @@ impl FittedModel {
             }
             FittedModel::Gmm(_) => "highest posterior probability",
             FittedModel::Rfm(_) => "quantile scores against the fitted customers, then the rules",
+            FittedModel::Dbscan(_) => "the group of the nearest core customer within eps, otherwise noise",
         }
     }
 }
@@ -265,6 +329,8 @@ pub struct Segmentation {
     pub rfm_scores: Option<Vec<[u8; 3]>>,
     /// The tree, for hierarchical clustering.
     pub tree: Option<std::sync::Arc<Dendrogram>>,
+    /// Radius, noise and the k-distance curve, for DBSCAN.
+    pub density: Option<Density>,
 }
 
 impl Segmentation {
@@ -286,6 +352,7 @@ impl Segmentation {
             model,
             rfm_scores: None,
             tree: None,
+            density: None,
         }
     }
 
@@ -328,6 +395,7 @@ impl Segmentation {
             model,
             rfm_scores: None,
             tree: None,
+            density: None,
         })
     }
 

@@ -1,5 +1,6 @@
 //! Clustering algorithms, one folder per family, and what every segmentation has in common.
 
+pub mod dbscan;
 pub mod gmm;
 pub mod hierarchical;
 pub mod kmeans;
