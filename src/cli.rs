@@ -55,6 +55,8 @@ pub enum Command {
     Quality(QualityArgs),
     /// Re-run a project headless; with --verify, fail unless it reproduces the stored assignment.
     Run(RunArgs),
+    /// Assign new customers to a project's segments, the way its method assigns them.
+    Predict(PredictArgs),
     /// Run the built-in demo project headless and print its sweep and segments.
     Demo(DemoArgs),
     /// Benchmark building blocks for benches/run: generate data, time one case (prints JSON).
@@ -576,9 +578,20 @@ pub struct SweepArgs {
     /// Silhouette: exact up to this many customers, on a seeded sample of this size above.
     #[arg(long, default_value_t = crate::engine::metrics::SILHOUETTE_EXACT_MAX_ROWS)]
     pub silhouette_rows: usize,
+    /// Business feasibility: mark the k whose smallest segment holds less than this share of the
+    /// customers (0.05 = 5%).
+    #[arg(long, value_parser = parse_share)]
+    pub min_segment_share: Option<f64>,
     /// Print JSON on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+fn parse_share(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if (0.0..1.0).contains(&v) => Ok(v),
+        _ => Err(format!("'{text}' is not a share between 0 and 1 (0.05 is 5%)")),
+    }
 }
 
 /// Arguments of `strata fit`.
@@ -593,6 +606,10 @@ pub struct FitArgs {
     /// Also sweep this k range and store it in the project (for example 2..10).
     #[arg(long, value_parser = parse_k_range)]
     pub sweep: Option<(usize, usize)>,
+    /// Business feasibility, stored in the project: the smallest share of customers a segment
+    /// should have (0.05 = 5%).
+    #[arg(long, value_parser = parse_share)]
+    pub min_segment_share: Option<f64>,
     /// The method and its settings.
     #[command(flatten)]
     pub model: ModelArgs,
@@ -688,6 +705,35 @@ pub struct RunArgs {
     pub json: bool,
 }
 
+/// Arguments of `strata predict`.
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// The project whose segmentation assigns (it is re-run first, as `strata run` does).
+    pub project: PathBuf,
+    /// The new customers: a table of the same kind as the project's (a customer table with the
+    /// columns its recipe reads, or a transaction log with its columns).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// As-of date when the new data is a transaction log (default: its last purchase).
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// How to read the new data.
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// Write the assignments (id, `segment`, `segment_name`, and `probability` for mixtures) here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Read the project's data files outside its folder (only for projects you trust).
+    #[arg(long)]
+    pub allow_outside_paths: bool,
+    /// Re-run even when the project's data fingerprint differs from the stored one.
+    #[arg(long)]
+    pub accept_changed_data: bool,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Arguments of `strata demo`.
 #[derive(Debug, Args, Default)]
 pub struct DemoArgs {
@@ -745,6 +791,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Compare(args)) => compare_command(args),
         Some(Command::Quality(args)) => quality(args),
         Some(Command::Run(args)) => run_project(args),
+        Some(Command::Predict(args)) => predict_command(args),
         Some(Command::Demo(args)) => demo(args),
         Some(Command::Bench(args)) => bench(args),
         None => open_window(cli.project),
@@ -842,7 +889,10 @@ fn rfm(args: RfmArgs) -> Result<(), CliError> {
 fn features_for(
     args: &DataArgs,
 ) -> Result<(pipeline::CustomerTable, crate::engine::features::FeatureMatrix), CliError> {
-    let spec = args.spec(ModelSpec { algorithm: Algorithm::KMeans(Default::default()), k_range: None }, None)?;
+    let spec = args.spec(
+        ModelSpec { algorithm: Algorithm::KMeans(Default::default()), k_range: None, min_segment_share: None },
+        None,
+    )?;
     let resolver = SourceResolver::user_chosen(&cwd());
     let table = pipeline::build_customer_table(&spec, &resolver)?;
     let roles = pipeline::effective_roles(&table.frame, &spec.role_overrides);
@@ -866,9 +916,34 @@ fn sweep_command(args: SweepArgs) -> Result<(), CliError> {
     )?;
     warn_all(&result.warnings);
     if args.json {
-        return print_json(&serde_json::to_value(&result).map_err(|e| CliError(e.to_string()))?);
+        let mut value = serde_json::to_value(&result).map_err(|e| CliError(e.to_string()))?;
+        if let Some(runs) = value["runs"].as_array_mut() {
+            for (run, stored) in runs.iter_mut().zip(&result.runs) {
+                run["smallest_share"] = json!(crate::engine::cluster::sweep::smallest_share(stored));
+            }
+        }
+        if let Some(share) = args.min_segment_share {
+            let (feasible, note) = crate::engine::cluster::sweep::feasibility(&result, share);
+            value["feasibility"] = json!({"min_segment_share": share, "feasible_k": feasible, "note": note});
+        }
+        return print_json(&value);
     }
     print_sweep_table(&result);
+    if let Some(share) = args.min_segment_share {
+        let (feasible, note) = crate::engine::cluster::sweep::feasibility(&result, share);
+        println!(
+            "feasible (every segment at least {:.1}% of the customers): {}",
+            100.0 * share,
+            if feasible.is_empty() {
+                "no k".to_string()
+            } else {
+                feasible.iter().map(|k| format!("k = {k}")).collect::<Vec<_>>().join(", ")
+            }
+        );
+        if let Some(note) = note {
+            println!("{note}");
+        }
+    }
     Ok(())
 }
 
@@ -917,7 +992,7 @@ fn fit(args: FitArgs) -> Result<(), CliError> {
         (Some(k), false) => args.model.algorithm(k)?,
         (None, false) => return Err(CliError(format!("{name} needs --k, the number of segments"))),
     };
-    let model = ModelSpec { algorithm, k_range: args.sweep };
+    let model = ModelSpec { algorithm, k_range: args.sweep, min_segment_share: args.min_segment_share };
     let mut spec = args.data.spec(model, Some(&base_dir))?;
     // Paths are stored relative to the project's folder (absolute when outside it), so they resolve
     // against that folder; the user typed them, so they may lie anywhere.
@@ -1308,6 +1383,74 @@ fn run_project(args: RunArgs) -> Result<(), CliError> {
                 ));
             }
         }
+    }
+    Ok(())
+}
+
+fn predict_command(args: PredictArgs) -> Result<(), CliError> {
+    let opened = project::open(&args.project)?;
+    let base_dir = project_dir(&args.project);
+    let (result, _) = rerun_project(&opened.project, &base_dir, args.allow_outside_paths, args.accept_changed_data)?;
+    // The new data, read as the project's own: same kind of table, same columns.
+    let mut spec = opened.project.spec.clone();
+    spec.source = SourceSpec {
+        source: DataSource::File(std::path::absolute(&args.data).unwrap_or(args.data.clone()).display().to_string()),
+        read_options: args.read.options(),
+        fingerprint: None,
+    };
+    if let TableKind::TransactionLog(columns) = &mut spec.table {
+        columns.as_of = args.as_of;
+    } else if args.as_of.is_some() {
+        return Err(CliError("--as-of is for transaction logs; the project segments a customer table".into()));
+    }
+    let table = pipeline::build_customer_table(&spec, &SourceResolver::user_chosen(&cwd()))?;
+    warn_all(&table.warnings);
+    let prediction = pipeline::predict_customers(&result, &table.frame)?;
+    warn_all(&prediction.warnings);
+    let name_of = |s: usize| {
+        opened
+            .project
+            .segments
+            .iter()
+            .find(|n| n.segment == s)
+            .map_or_else(|| result.default_segment_name(s), |n| n.name.clone())
+    };
+    let n_segments = result.n_segments();
+    let mut counts = vec![0usize; n_segments];
+    for s in prediction.segments.iter().flatten() {
+        counts[*s] += 1;
+    }
+    let unassigned = prediction.segments.iter().filter(|s| s.is_none()).count();
+    if let Some(out) = &args.out {
+        use polars::prelude::{Column, DataFrame};
+        let id = match spec.id_column() {
+            Some(id) => data::column(&table.frame, id)?.clone(),
+            None => Column::new("row".into(), (1..=table.frame.height() as u64).collect::<Vec<_>>()),
+        };
+        let segment: Vec<Option<u32>> = prediction.segments.iter().map(|s| s.map(|s| s as u32)).collect();
+        let names: Vec<Option<String>> = prediction.segments.iter().map(|s| s.map(name_of)).collect();
+        let mut columns = vec![id, Column::new("segment".into(), segment), Column::new("segment_name".into(), names)];
+        if let Some(p) = &prediction.probability {
+            columns.push(Column::new("probability".into(), p.clone()));
+        }
+        let mut frame = DataFrame::new_infer_height(columns).map_err(DataError::from)?;
+        write_table(&mut frame, out)?;
+        eprintln!("assignments of {} new customers written to {}", frame.height(), out.display());
+    }
+    if args.json {
+        return print_json(&json!({
+            "n_customers": prediction.segments.len(),
+            "n_unassigned": unassigned,
+            "assigned_by": prediction.method,
+            "segments": (0..n_segments).map(|s| json!({"segment": s, "name": name_of(s), "size": counts[s]})).collect::<Vec<_>>(),
+        }));
+    }
+    println!("{} new customers assigned by {}", prediction.segments.len(), prediction.method);
+    for (s, count) in counts.iter().enumerate() {
+        println!("{s:>3}  {:<24} {count:>8}", name_of(s));
+    }
+    if unassigned > 0 {
+        println!("     {:<24} {unassigned:>8}", "(not assigned)");
     }
     Ok(())
 }

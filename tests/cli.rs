@@ -395,6 +395,19 @@ fn every_algorithm_is_chosen_with_its_own_settings_and_others_are_refused() {
             .concat();
     assert_eq!(json_of(&strata(&fit, d))["indices"]["k"], 4);
 
+    // The business floor: the k whose smallest segment is under 20% are marked, with a note.
+    let sweep: Vec<&str> = [&["sweep"][..], &base, &["--k", "2..6", "--min-segment-share", "0.2", "--json"]].concat();
+    let swept = json_of(&strata(&sweep, d));
+    let feasible: Vec<u64> =
+        swept["feasibility"]["feasible_k"].as_array().unwrap().iter().map(|k| k.as_u64().unwrap()).collect();
+    for run in swept["runs"].as_array().unwrap() {
+        let ok = run["smallest_share"].as_f64().unwrap() >= 0.2;
+        assert_eq!(ok, feasible.contains(&run["k"].as_u64().unwrap()), "{run}");
+    }
+    assert!(feasible.len() < 5, "some k has a segment under 20%: {swept}");
+    let o = strata(&[&["sweep"][..], &base, &["--k", "2..4", "--min-segment-share", "5"]].concat(), d);
+    assert!(!o.status.success() && stderr(&o).contains("not a share between 0 and 1"), "{}", stderr(&o));
+
     // Hierarchical: a linkage; the sweep builds one tree and cuts it at every k.
     let fit: Vec<&str> =
         [&["fit"][..], &base, &["--k", "3", "--algorithm", "hierarchical", "--linkage", "average", "--json"]].concat();
@@ -468,4 +481,63 @@ fn rfm_named_segments_compared_with_kmeans_on_the_demo() {
     assert!(rows.contains(&"Champions"), "{rows:?}");
     let (ari, ami) = (compared["ari"].as_f64().unwrap(), compared["ami"].as_f64().unwrap());
     assert!(ari > 0.05 && ari < 0.95 && ami > 0.05 && ami < 0.95, "ari {ari}, ami {ami}");
+}
+
+#[test]
+fn predict_assigns_new_customers_as_each_method_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let data = rfm_customers(d);
+    let data = data.to_str().unwrap();
+    let segments = |path: &Path| -> Vec<Option<u32>> {
+        let table = read_table(path, &ReadOptions::default()).unwrap();
+        let column = table.frame.column("segment").unwrap().cast(&polars::prelude::DataType::UInt32).unwrap();
+        column.u32().unwrap().iter().collect()
+    };
+    for (method, extra) in [
+        ("kmeans", &["--k", "4"][..]),
+        ("gmm", &["--k", "3"][..]),
+        ("dbscan", &["--eps", "0.3"][..]),
+        ("rfm", &[][..]),
+        ("hierarchical", &["--k", "4"][..]),
+    ] {
+        let (project, fitted, predicted) =
+            (d.join(format!("{method}.strata")), d.join(format!("{method}.csv")), d.join(format!("{method}-new.csv")));
+        let fit: Vec<&str> =
+            [
+                &[
+                    "fit",
+                    "--data",
+                    data,
+                    "--id",
+                    "customer_id",
+                    "--features",
+                    RFM,
+                    "--log1p",
+                    RFM,
+                    "--algorithm",
+                    method,
+                ][..],
+                extra,
+                &["--project", project.to_str().unwrap(), "--out", fitted.to_str().unwrap()],
+            ]
+            .concat();
+        let o = strata(&fit, d);
+        assert!(o.status.success(), "{method}: {}", stderr(&o));
+        // The same customers as "new" ones: every method places them where the fit did (the tree
+        // has no rule for new customers, so nearest segment means place most of them there).
+        let o = strata(
+            &["predict", project.to_str().unwrap(), "--data", data, "--out", predicted.to_str().unwrap(), "--json"],
+            d,
+        );
+        let report = json_of(&o);
+        assert_eq!(report["n_customers"], 23_570, "{method}");
+        let (a, b) = (segments(&fitted), segments(&predicted));
+        let same = a.iter().zip(&b).filter(|(x, y)| x == y).count();
+        if method == "hierarchical" {
+            assert!(same as f64 > 0.8 * a.len() as f64, "{method}: {same} of {}", a.len());
+        } else {
+            assert_eq!(same, a.len(), "{method}: {}", report["assigned_by"]);
+        }
+    }
 }

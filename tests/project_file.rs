@@ -35,7 +35,11 @@ fn sample_project(notes: &str) -> Project {
             Scaling::Robust,
             MissingRule::ImputeMean,
         ),
-        model: ModelSpec { algorithm: Algorithm::KMeans(KMeansParams::new(3).seed(9)), k_range: Some((2, 6)) },
+        model: ModelSpec {
+            algorithm: Algorithm::KMeans(KMeansParams::new(3).seed(9)),
+            k_range: Some((2, 6)),
+            min_segment_share: None,
+        },
     };
     let mut project = Project::new(spec);
     project.segments = vec![SegmentNote { segment: 0, name: "Loyal".into(), notes: notes.into() }];

@@ -462,6 +462,24 @@ fn each_method_is_chosen_on_the_model_screen_with_its_own_views_and_two_are_comp
     tab(&harness, Screen::Model);
     harness.run();
 
+    // The k-choice table: every index per k, which indices favour each k, and a business floor
+    // of 10% per segment that marks the k with smaller segments.
+    harness.get_by_label("Every index per k").click();
+    harness.run();
+    harness.get_by_label("Favoured by");
+    harness.get_by_label("Where the indices disagree");
+    harness.get_by_label("Smallest segment at least").click();
+    harness.run();
+    assert_eq!(harness.state().doc.as_ref().unwrap().project.spec.model.min_segment_share, Some(0.05));
+    harness.get_by_label("Feasible");
+    assert_eq!(harness.state().runs.len(), 1, "the floor marks the view; it is not another sweep");
+    assert!(harness.query_all_by_label("no: too small").count() >= 1, "k = 10 has a segment under 5%");
+    harness.remove_cursor();
+    harness.run();
+    harness.snapshot("k_choice");
+    harness.get_by_label("Charts").click();
+    harness.run();
+
     // A Gaussian mixture: the sweep gains BIC and AIC charts; the fit, its membership certainty.
     choose_algorithm(&mut harness, "Gaussian mixture");
     let app = harness.state();

@@ -794,7 +794,11 @@ impl StrataApp {
             duplicate_ids: Default::default(),
             role_overrides: Vec::new(),
             recipe: FeatureRecipe { features: Vec::new() },
-            model: ModelSpec { algorithm: Algorithm::KMeans(Default::default()), k_range: Some((2, 10)) },
+            model: ModelSpec {
+                algorithm: Algorithm::KMeans(Default::default()),
+                k_range: Some((2, 10)),
+                min_segment_share: None,
+            },
         };
         let mut doc = Document::new(Project::new(spec), None, base_dir, false);
         doc.allow_outside = true;
@@ -1081,6 +1085,8 @@ impl StrataApp {
         let sweep_key = |spec: &PipelineSpec| {
             let mut s = spec.clone();
             s.model.algorithm.set_k(0);
+            // The business floor only marks the view; the sweep is the same.
+            s.model.min_segment_share = None;
             s
         };
         let key = sweep_key(&output.spec);

@@ -24,6 +24,8 @@ pub struct ViewState {
     pub as_of_text: String,
     /// Compare screen: the two segmentations chosen, and their comparison once computed.
     pub compare: compare::CompareState,
+    /// Model screen: the k-choice table instead of the charts.
+    pub k_table: bool,
 }
 
 /// Draws the whole window.

@@ -196,29 +196,33 @@ fn best_by(
     })
 }
 
-/// The k most indices favour (silhouette highest, Calinski-Harabasz highest, Davies-Bouldin lowest,
-/// the elbow's knee, and BIC lowest for mixtures), ties going to the silhouette's choice, then the smaller k; with the reason.
-pub fn suggest(runs: &[SweepRun], knee_k: Option<usize>) -> (Option<usize>, String) {
-    let silhouette = best_by(runs, |r| r.silhouette, true);
-    let ch = best_by(runs, |r| r.calinski_harabasz, true);
-    let db = best_by(runs, |r| r.davies_bouldin, false);
-    let bic = best_by(runs, |r| r.bic, false);
-    let mut votes: Vec<(usize, String)> = Vec::new();
-    if let Some((k, v)) = silhouette {
-        votes.push((k, format!("the highest silhouette ({v:.3})")));
+/// Each index's favourite k, with what it says: (k, index, the value in words). Silhouette and
+/// Calinski-Harabasz highest, Davies-Bouldin and BIC lowest, and the elbow's knee.
+pub fn index_votes(runs: &[SweepRun], knee_k: Option<usize>) -> Vec<(usize, &'static str, String)> {
+    let mut votes = Vec::new();
+    if let Some((k, v)) = best_by(runs, |r| r.silhouette, true) {
+        votes.push((k, "silhouette", format!("the highest silhouette ({v:.3})")));
     }
-    if let Some((k, v)) = db {
-        votes.push((k, format!("the lowest Davies-Bouldin ({v:.3})")));
+    if let Some((k, v)) = best_by(runs, |r| r.davies_bouldin, false) {
+        votes.push((k, "Davies-Bouldin", format!("the lowest Davies-Bouldin ({v:.3})")));
     }
-    if let Some((k, v)) = ch {
-        votes.push((k, format!("the highest Calinski-Harabasz ({v:.0})")));
+    if let Some((k, v)) = best_by(runs, |r| r.calinski_harabasz, true) {
+        votes.push((k, "Calinski-Harabasz", format!("the highest Calinski-Harabasz ({v:.0})")));
     }
     if let Some(k) = knee_k {
-        votes.push((k, "the knee of the elbow curve".to_string()));
+        votes.push((k, "elbow", "the knee of the elbow curve".to_string()));
     }
-    if let Some((k, v)) = bic {
-        votes.push((k, format!("the lowest BIC ({v:.0})")));
+    if let Some((k, v)) = best_by(runs, |r| r.bic, false) {
+        votes.push((k, "BIC", format!("the lowest BIC ({v:.0})")));
     }
+    votes
+}
+
+/// The k most indices favour (silhouette highest, Calinski-Harabasz highest, Davies-Bouldin lowest,
+/// the elbow's knee, and BIC lowest for mixtures), ties going to the silhouette's choice, then the
+/// smaller k; with the reason.
+pub fn suggest(runs: &[SweepRun], knee_k: Option<usize>) -> (Option<usize>, String) {
+    let votes = index_votes(runs, knee_k);
     if votes.is_empty() {
         return (None, "no k of at least 2 was evaluated, so no index can compare segmentations".to_string());
     }
@@ -228,19 +232,69 @@ pub fn suggest(runs: &[SweepRun], knee_k: Option<usize>) -> (Option<usize>, Stri
     let count = |k: usize| votes.iter().filter(|v| v.0 == k).count();
     let top = candidates.iter().map(|&k| count(k)).max().unwrap_or(0);
     let tied: Vec<usize> = candidates.into_iter().filter(|&k| count(k) == top).collect();
+    let silhouette = votes.iter().find(|v| v.1 == "silhouette").map(|v| v.0);
     let chosen = match silhouette {
-        Some((k, _)) if tied.contains(&k) => k,
+        Some(k) if tied.contains(&k) => k,
         _ => tied[0],
     };
-    let agree: Vec<&str> = votes.iter().filter(|v| v.0 == chosen).map(|v| v.1.as_str()).collect();
+    let agree: Vec<&str> = votes.iter().filter(|v| v.0 == chosen).map(|v| v.2.as_str()).collect();
     let disagree: Vec<String> =
-        votes.iter().filter(|v| v.0 != chosen).map(|v| format!("{} is at k = {}", v.1, v.0)).collect();
+        votes.iter().filter(|v| v.0 != chosen).map(|v| format!("{} is at k = {}", v.2, v.0)).collect();
     let mut reason = format!("k = {chosen} has {}", join_words(&agree));
     if !disagree.is_empty() {
         reason.push_str(&format!("; {}", join_words(&disagree.iter().map(String::as_str).collect::<Vec<_>>())));
     }
     reason.push('.');
     (Some(chosen), reason)
+}
+
+/// Why an index may favour another k than the others, in one phrase (for the k-choice view).
+pub fn index_tendency(index: &str) -> &'static str {
+    match index {
+        "silhouette" => "favours few, well-separated segments; often k = 2 on data without clear groups",
+        "Davies-Bouldin" => "favours compact segments far from each other; like the silhouette, often small k",
+        "Calinski-Harabasz" => "grows with the number of customers; on large data it often favours more segments",
+        "elbow" => "marks diminishing returns in tightness, not separation; a judgment, not a test",
+        "BIC" => "balances likelihood and parameters; with many customers it allows many components",
+        _ => "",
+    }
+}
+
+/// The share of the segmented customers in a run's smallest segment.
+pub fn smallest_share(run: &SweepRun) -> f64 {
+    let total: usize = run.sizes.iter().sum();
+    run.sizes.iter().copied().min().map_or(0.0, |s| s as f64 / total.max(1) as f64)
+}
+
+/// Business feasibility: the k whose every segment holds at least `min_share` of the customers, and
+/// a sentence when the suggested k is not one of them (with the best-supported feasible k).
+pub fn feasibility(result: &SweepResult, min_share: f64) -> (Vec<usize>, Option<String>) {
+    let feasible: Vec<usize> = result.runs.iter().filter(|r| smallest_share(r) >= min_share).map(|r| r.k).collect();
+    let suggested = result.suggested_k.and_then(|k| result.runs.iter().find(|r| r.k == k));
+    let note = match suggested {
+        Some(run) if !feasible.contains(&run.k) => {
+            let votes = index_votes(&result.runs, result.knee_k);
+            let best = feasible
+                .iter()
+                .copied()
+                .max_by_key(|&k| (votes.iter().filter(|v| v.0 == k).count(), std::cmp::Reverse(k)));
+            Some(match best {
+                Some(k) => format!(
+                    "k = {} has a segment of only {:.1}% of the customers, below the {:.1}% set; k = {k} is the feasible \
+                     k most indices support.",
+                    run.k,
+                    100.0 * smallest_share(run),
+                    100.0 * min_share
+                ),
+                None => format!(
+                    "no k in the range keeps every segment at {:.1}% of the customers or more.",
+                    100.0 * min_share
+                ),
+            })
+        }
+        _ => None,
+    };
+    (feasible, note)
 }
 
 fn join_words(parts: &[&str]) -> String {
@@ -309,6 +363,23 @@ mod tests {
             vec![run(2, 100.0, 0.40, 500.0, 0.9), run(3, 50.0, 0.55, 450.0, 0.7), run(4, 45.0, 0.50, 700.0, 0.8)];
         let (k, reason) = suggest(&runs, Some(3));
         assert_eq!(k, Some(3));
+        // A business floor of 30% per segment: k = 3's smallest segment is below it.
+        let mut sized = runs.clone();
+        sized[0].sizes = vec![60, 40];
+        sized[1].sizes = vec![50, 30, 20];
+        sized[2].sizes = vec![30, 25, 25, 20];
+        let result = SweepResult {
+            n_rows: 100,
+            runs: sized,
+            knee_k: Some(3),
+            suggested_k: k,
+            reason: reason.clone(),
+            warnings: vec![],
+        };
+        let (feasible, note) = feasibility(&result, 0.3);
+        assert_eq!(feasible, vec![2]);
+        assert!(note.unwrap().starts_with("k = 3 has a segment of only 20.0%"));
+        assert_eq!(feasibility(&result, 0.1).1, None);
         assert!(reason.starts_with("k = 3 has the highest silhouette (0.550)"), "{reason}");
         assert!(reason.contains("the highest Calinski-Harabasz (700) is at k = 4"), "{reason}");
     }
