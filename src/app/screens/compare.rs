@@ -46,6 +46,8 @@ pub struct CompareState {
     pub b: Option<Side>,
     /// The comparison of `a` and `b`, or why there is none.
     pub result: Option<Result<Arc<Comparison>, String>>,
+    /// The label columns of the customer table, found once per result (its assignment fingerprint).
+    columns: Option<(String, Vec<String>)>,
 }
 
 /// Label columns of the customer table that could be segmentations: text, whole numbers or
@@ -137,7 +139,15 @@ fn compare(app: &StrataApp, a: &Side, b: &Side) -> Result<Comparison, String> {
 
 /// Draws the Compare screen.
 pub fn compare_ui(ui: &mut Ui, app: &mut StrataApp) {
-    let columns = label_columns(app);
+    let key = app.output.as_ref().map(|o| o.result.assignment_fingerprint.clone()).unwrap_or_default();
+    let columns = match &app.view.compare.columns {
+        Some((cached, columns)) if *cached == key => columns.clone(),
+        _ => {
+            let columns = label_columns(app);
+            app.view.compare.columns = Some((key, columns.clone()));
+            columns
+        }
+    };
     let mut options: Vec<(Side, String)> =
         app.segmentations.iter().map(|s| (Side::Run(s.id), s.label.clone())).collect();
     options.extend(columns.into_iter().map(|c| (Side::Column(c.clone()), format!("column {c}"))));
