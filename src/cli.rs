@@ -455,9 +455,15 @@ pub struct ModelArgs {
     /// Customers within eps, itself included, that make a core customer (dbscan; default 5).
     #[arg(long)]
     pub min_samples: Option<usize>,
-    /// Recency, frequency and monetary columns of the customer table (rfm; default
+    /// Segments k-means finds inside each value tier (hybrid; default 2).
+    #[arg(long)]
+    pub k_per_tier: Option<usize>,
+    /// Total RFM scores (3-15) where the mid and the high value tiers start (hybrid; default 8,12).
+    #[arg(long, value_delimiter = ',')]
+    pub tier_edges: Option<Vec<u8>>,
+    /// Recency, frequency and monetary columns of the customer table (rfm, hybrid; default
     /// recency_days,frequency,monetary_total).
-    #[arg(long, value_delimiter = ',', num_args = 3)]
+    #[arg(long, value_delimiter = ',')]
     pub rfm_columns: Option<Vec<String>>,
 }
 
@@ -468,6 +474,12 @@ impl ModelArgs {
             .ok_or_else(|| CliError(format!("unknown algorithm '{}'", self.algorithm)))?;
         algorithm.set_k(k);
         algorithm.set_seed(self.seed);
+        if self.rfm_columns.as_ref().is_some_and(|c| c.len() != 3) {
+            return Err(CliError("--rfm-columns takes three columns: recency,frequency,monetary".into()));
+        }
+        if self.tier_edges.as_ref().is_some_and(|e| e.len() != 2) {
+            return Err(CliError("--tier-edges takes two total scores: MID,HIGH (for example 8,12)".into()));
+        }
         let label = algorithm.label();
         let refuse =
             |option: &str| Err(CliError(format!("--{option} is not a setting of {} ({label})", self.algorithm)));
@@ -528,6 +540,24 @@ impl ModelArgs {
                     }
                 }
             }
+            Algorithm::Hybrid(p) => {
+                if let Some([r, f, m]) = self.rfm_columns.as_deref() {
+                    (p.recency, p.frequency, p.monetary) = (r.clone(), f.clone(), m.clone());
+                }
+                p.k_per_tier = self.k_per_tier.unwrap_or(p.k_per_tier);
+                if let Some([mid, top]) = self.tier_edges.as_deref() {
+                    p.tier_edges = (*mid, *top);
+                }
+                for (given, name) in [
+                    (self.n_init.is_some(), "n-init"),
+                    (self.max_iter.is_some(), "max-iter"),
+                    (self.tolerance.is_some(), "tolerance"),
+                ] {
+                    if given {
+                        return refuse(name);
+                    }
+                }
+            }
             Algorithm::Rfm(p) => {
                 if let Some([r, f, m]) = self.rfm_columns.as_deref() {
                     (p.recency, p.frequency, p.monetary) = (r.clone(), f.clone(), m.clone());
@@ -547,7 +577,8 @@ impl ModelArgs {
             (self.batch_size.is_some(), "batch-size", "minibatch-kmeans"),
             (self.covariance.is_some(), "covariance", "gmm"),
             (self.reg_covar.is_some(), "reg-covar", "gmm"),
-            (self.rfm_columns.is_some(), "rfm-columns", "rfm"),
+            (self.k_per_tier.is_some(), "k-per-tier", "hybrid"),
+            (self.tier_edges.is_some(), "tier-edges", "hybrid"),
             (self.linkage.is_some(), "linkage", "hierarchical"),
             (self.max_exact_rows.is_some(), "max-exact-rows", "hierarchical"),
             (self.micro_clusters.is_some(), "micro-clusters", "hierarchical"),
@@ -557,6 +588,9 @@ impl ModelArgs {
         if let Some((_, option, _)) = other_options.iter().find(|(given, _, owner)| *given && *owner != self.algorithm)
         {
             return refuse(option);
+        }
+        if self.rfm_columns.is_some() && algorithm.rfm_columns().is_none() {
+            return refuse("rfm-columns");
         }
         algorithm.check()?;
         Ok(algorithm)

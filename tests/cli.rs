@@ -432,11 +432,20 @@ fn every_algorithm_is_chosen_with_its_own_settings_and_others_are_refused() {
     let table = read_table(&out, &ReadOptions::default()).unwrap();
     assert!(table.frame.column("segment_name").is_ok());
 
+    // The hybrid: value tiers by total RFM score, k-means inside each.
+    let fit: Vec<&str> =
+        [&["fit"][..], &base, &["--algorithm", "hybrid", "--k-per-tier", "2", "--tier-edges", "7,12", "--json"]]
+            .concat();
+    let fitted = json_of(&strata(&fit, d));
+    let names: Vec<&str> = fitted["segment_names"].as_array().unwrap().iter().map(|n| n.as_str().unwrap()).collect();
+    assert_eq!(names, ["High value 1", "High value 2", "Mid value 1", "Mid value 2", "Low value 1", "Low value 2"]);
+
     // Settings of another method, and rules without a k, are refused with the reason.
     for (extra, message) in [
         (&["--k", "3", "--covariance", "full"][..], "--covariance is not a setting of kmeans"),
         (&["--k", "3", "--algorithm", "gmm", "--linkage", "ward"][..], "--linkage is not a setting of gmm"),
         (&["--k", "3", "--algorithm", "dbscan"][..], "dbscan finds its own segments; leave out --k"),
+        (&["--k", "3", "--rfm-columns", "a,b,c"][..], "--rfm-columns is not a setting of kmeans"),
         (&["--k", "3", "--algorithm", "rfm"][..], "leave out --k"),
         (&["--algorithm", "gmm"][..], "gmm needs --k"),
         (&["--k", "3", "--algorithm", "minibatch-kmeans", "--max-iter", "5"][..], "--max-iter is not a setting"),
@@ -499,6 +508,7 @@ fn predict_assigns_new_customers_as_each_method_does() {
         ("gmm", &["--k", "3"][..]),
         ("dbscan", &["--eps", "0.3"][..]),
         ("rfm", &[][..]),
+        ("hybrid", &["--k-per-tier", "2"][..]),
         ("hierarchical", &["--k", "4"][..]),
     ] {
         let (project, fitted, predicted) =

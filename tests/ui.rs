@@ -519,6 +519,14 @@ fn each_method_is_chosen_on_the_model_screen_with_its_own_views_and_two_are_comp
     harness.get_by_label_contains("dense group");
     assert!(harness.query_by_label("Segments (k)").is_none());
 
+    // The hybrid: value tiers with k-means segments inside each.
+    choose_algorithm(&mut harness, "RFM tiers + k-means");
+    let result = &harness.state().output.as_ref().unwrap().result;
+    assert_eq!(result.fit.method, "hybrid");
+    assert_eq!(result.fit.names[0], "High value 1");
+    harness.get_by_label("Value tiers and the segments inside them");
+    harness.get_by_label("Segments per tier");
+
     // RFM rules: named segments, the rules beside them, the score grid; the names reach the cards.
     choose_algorithm(&mut harness, "RFM rules");
     let app = harness.state();
@@ -549,7 +557,7 @@ fn each_method_is_chosen_on_the_model_screen_with_its_own_views_and_two_are_comp
     tab(&harness, Screen::Compare);
     harness.run();
     let labels: Vec<String> = harness.state().segmentations.iter().map(|s| s.label.clone()).collect();
-    assert_eq!(labels.len(), 6, "{labels:?}");
+    assert_eq!(labels.len(), 7, "{labels:?}");
     harness.get_by_role_and_label(Role::ComboBox, "Rows").click();
     harness.run();
     harness.get_by_label("#1 k-means, k = 5").click();

@@ -12,6 +12,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 pub use crate::engine::cluster::Algorithm;
+use crate::engine::cluster::hybrid::{HybridParams, fit_hybrid};
 use crate::engine::cluster::rfm_rules::{RfmParams, fit_rfm};
 use crate::engine::cluster::sweep::{SweepResult, sweep};
 use crate::engine::cluster::{CentroidModel, FittedModel, Segmentation, assignment_fingerprint};
@@ -494,6 +495,7 @@ pub fn run_cached(
             }
             fitted.0
         }
+        Algorithm::Hybrid(params) => hybrid_segmentation(&table.frame, &matrix, params, &ctx.cancel)?,
         _ => algorithm.fit_matrix(matrix.values.view(), &ctx.cancel)?,
     };
     check_cancel(ctx)?;
@@ -533,6 +535,33 @@ pub fn run_cached(
     })
 }
 
+/// The recency, frequency and monetary columns of the customers the recipe kept, as numbers;
+/// refused with advice when a column is missing or a kept customer has no value.
+fn rfm_values(frame: &DataFrame, matrix: &FeatureMatrix, columns: [&str; 3]) -> Result<[Vec<f64>; 3], PipelineError> {
+    let invalid = |problem: String| {
+        PipelineError::Cluster(crate::engine::error::ClusterError::InvalidParameter { name: "RFM column", problem })
+    };
+    let values = |name: &str| -> Result<Vec<f64>, PipelineError> {
+        let column = data::column(frame, name).map_err(|_| {
+            invalid(format!(
+                "the customer table has no column '{name}'; choose the recency, frequency and monetary columns"
+            ))
+        })?;
+        let cast = column.cast(&DataType::Float64).map_err(DataError::from)?;
+        let all = cast.f64().map_err(DataError::from)?;
+        let out: Vec<f64> = matrix.kept_rows.iter().map(|&row| all.get(row).unwrap_or(f64::NAN)).collect();
+        let missing = out.iter().filter(|v| !v.is_finite()).count();
+        if missing > 0 {
+            return Err(invalid(format!(
+                "'{name}' has no usable value for {missing} of the customers being segmented; add it to the \
+                 features with the fallback missing rule so they go to the fallback segment"
+            )));
+        }
+        Ok(out)
+    };
+    Ok([values(columns[0])?, values(columns[1])?, values(columns[2])?])
+}
+
 /// RFM rules over the customers the recipe kept, scored on the customer table's own recency,
 /// frequency and monetary columns; also the names of rules nobody matched.
 fn rfm_segmentation(
@@ -540,40 +569,7 @@ fn rfm_segmentation(
     matrix: &FeatureMatrix,
     params: &RfmParams,
 ) -> Result<(Segmentation, Vec<String>), PipelineError> {
-    let values = |name: &str| -> Result<Vec<f64>, PipelineError> {
-        let column = data::column(frame, name).map_err(|_| {
-            PipelineError::Cluster(crate::engine::error::ClusterError::InvalidParameter {
-                name: "RFM column",
-                problem: format!(
-                    "the customer table has no column '{name}'; choose the recency, frequency and monetary columns"
-                ),
-            })
-        })?;
-        let cast = column.cast(&DataType::Float64).map_err(DataError::from)?;
-        let all = cast.f64().map_err(DataError::from)?;
-        let mut out = Vec::with_capacity(matrix.kept_rows.len());
-        let mut missing = 0;
-        for &row in &matrix.kept_rows {
-            match all.get(row) {
-                Some(v) if v.is_finite() => out.push(v),
-                _ => {
-                    missing += 1;
-                    out.push(f64::NAN);
-                }
-            }
-        }
-        if missing > 0 {
-            return Err(PipelineError::Cluster(crate::engine::error::ClusterError::InvalidParameter {
-                name: "RFM column",
-                problem: format!(
-                    "'{name}' has no usable value for {missing} of the customers being segmented; add it to the \
-                     features with the fallback missing rule so they go to the fallback segment"
-                ),
-            }));
-        }
-        Ok(out)
-    };
-    let (r, f, m) = (values(&params.recency)?, values(&params.frequency)?, values(&params.monetary)?);
+    let [r, f, m] = rfm_values(frame, matrix, [&params.recency, &params.frequency, &params.monetary])?;
     let fitted = fit_rfm(&r, &f, &m, params)?;
     let k = fitted.model.segment_names.len();
     let names = fitted.model.segment_names.clone();
@@ -582,6 +578,28 @@ fn rfm_segmentation(
     segmentation.rfm_scores = Some(fitted.scores);
     segmentation.method = "rfm";
     Ok((segmentation, fitted.empty_rules))
+}
+
+/// RFM value tiers with k-means inside each, on the customers the recipe kept.
+fn hybrid_segmentation(
+    frame: &DataFrame,
+    matrix: &FeatureMatrix,
+    params: &HybridParams,
+    cancel: &crate::engine::jobs::CancelToken,
+) -> Result<Segmentation, PipelineError> {
+    let [r, f, m] = rfm_values(frame, matrix, [&params.recency, &params.frequency, &params.monetary])?;
+    let fitted = fit_hybrid(matrix.values.view(), [&r, &f, &m], params, cancel)?;
+    let k = fitted.names.len();
+    let mut segmentation = Segmentation::from_labels(
+        matrix.values.view(),
+        fitted.labels,
+        k,
+        fitted.names,
+        FittedModel::Hybrid(fitted.model),
+    )?;
+    segmentation.rfm_scores = Some(fitted.scores);
+    segmentation.method = "hybrid";
+    Ok(segmentation)
 }
 
 /// New customers assigned to a fitted segmentation.
@@ -630,12 +648,7 @@ pub fn predict_customers(result: &PipelineResult, frame: &DataFrame) -> Result<P
                 labels
             }
             FittedModel::Rfm(m) => {
-                let column = |name: &str| -> Result<Vec<Option<f64>>, PipelineError> {
-                    let cast = data::column(frame, name)?.cast(&DataType::Float64).map_err(DataError::from)?;
-                    Ok(cast.f64().map_err(DataError::from)?.iter().collect())
-                };
-                let (r, f, mo) =
-                    (column(&m.params.recency)?, column(&m.params.frequency)?, column(&m.params.monetary)?);
+                let [r, f, mo] = rfm_columns(frame, [&m.params.recency, &m.params.frequency, &m.params.monetary])?;
                 matrix
                     .kept_rows
                     .iter()
@@ -647,6 +660,19 @@ pub fn predict_customers(result: &PipelineResult, frame: &DataFrame) -> Result<P
                     })
                     .collect()
             }
+            FittedModel::Hybrid(m) => {
+                let [r, f, mo] = rfm_columns(frame, [&m.params.recency, &m.params.frequency, &m.params.monetary])?;
+                let mut out = Vec::with_capacity(matrix.kept_rows.len());
+                for (i, &row) in matrix.kept_rows.iter().enumerate() {
+                    out.push(match (r[row], f[row], mo[row]) {
+                        (Some(r), Some(f), Some(mo)) if r.is_finite() && f.is_finite() && mo.is_finite() => {
+                            m.segment_of(r, f, mo, x.slice(ndarray::s![i..i + 1, ..]))?
+                        }
+                        _ => None,
+                    });
+                }
+                out
+            }
         };
         for (&row, segment) in matrix.kept_rows.iter().zip(assigned) {
             segments[row] = segment;
@@ -656,6 +682,15 @@ pub fn predict_customers(result: &PipelineResult, frame: &DataFrame) -> Result<P
         segments[row] = Some(k);
     }
     Ok(Prediction { segments, probability, method: result.fit.model.describe(), warnings: matrix.warnings })
+}
+
+/// Three numeric columns of a table, whole (for scoring new customers).
+fn rfm_columns(frame: &DataFrame, names: [&str; 3]) -> Result<[Vec<Option<f64>>; 3], PipelineError> {
+    let column = |name: &str| -> Result<Vec<Option<f64>>, PipelineError> {
+        let cast = data::column(frame, name)?.cast(&DataType::Float64).map_err(DataError::from)?;
+        Ok(cast.f64().map_err(DataError::from)?.iter().collect())
+    };
+    Ok([column(names[0])?, column(names[1])?, column(names[2])?])
 }
 
 fn check_cancel(ctx: &JobContext) -> Result<(), PipelineError> {

@@ -179,6 +179,40 @@ fn settings_ui(ui: &mut Ui, app: &mut StrataApp) {
                     .on_hover_text("Customers within eps, itself included, that make a customer core");
                 ui.end_row();
             }
+            Algorithm::Hybrid(params) => {
+                for (what, column) in [
+                    ("Recency column", &mut params.recency),
+                    ("Frequency column", &mut params.frequency),
+                    ("Monetary column", &mut params.monetary),
+                ] {
+                    let label = ui.label(what);
+                    egui::ComboBox::from_id_salt(what)
+                        .selected_text(column.as_str())
+                        .show_ui(ui, |ui| {
+                            for name in &numeric_columns {
+                                ui.selectable_value(column, name.clone(), name.as_str());
+                            }
+                        })
+                        .response
+                        .labelled_by(label.id);
+                    ui.end_row();
+                }
+                let label = ui.label("Mid tier from");
+                ui.add(egui::DragValue::new(&mut params.tier_edges.0).range(4..=14))
+                    .labelled_by(label.id)
+                    .on_hover_text("Total RFM score (R + F + M, 3-15) from which a customer is mid value");
+                ui.end_row();
+                let label = ui.label("High tier from");
+                ui.add(egui::DragValue::new(&mut params.tier_edges.1).range(5..=15)).labelled_by(label.id);
+                ui.end_row();
+                params.tier_edges.1 = params.tier_edges.1.max(params.tier_edges.0 + 1);
+                let label = ui.label("Segments per tier");
+                ui.add(egui::DragValue::new(&mut params.k_per_tier).range(1..=20)).labelled_by(label.id);
+                ui.end_row();
+                let label = ui.label("Seed");
+                ui.add(egui::DragValue::new(&mut params.seed)).labelled_by(label.id);
+                ui.end_row();
+            }
             Algorithm::Rfm(params) => {
                 for (what, column) in [
                     ("Recency column", &mut params.recency),
@@ -243,6 +277,7 @@ fn algorithm_hint(name: &str) -> &'static str {
         "dbscan" => {
             "Dense groups of any shape, and noise: customers like no others. Finds the number of groups itself."
         }
+        "hybrid" => "Value tiers by total RFM score, then k-means inside each tier: the business keeps its tiers.",
         _ => "",
     }
 }
@@ -294,6 +329,10 @@ fn charts_ui(ui: &mut Ui, app: &mut StrataApp) {
         ui.label("Run to see the indices for each k.");
         return;
     };
+    if out.result.fit.method == "hybrid" {
+        egui::ScrollArea::vertical().show(ui, |ui| hybrid_view_ui(ui, app, &out));
+        return;
+    }
     if out.result.fit.rfm_scores.is_some() {
         egui::ScrollArea::vertical().show(ui, |ui| rfm_view_ui(ui, app, &out));
         return;
@@ -955,4 +994,48 @@ fn k_choice_table(
         }
     }
     clicked
+}
+
+/// The hybrid's result: each value tier with the segments k-means found inside it.
+fn hybrid_view_ui(ui: &mut Ui, app: &StrataApp, out: &crate::app::RunOutput) {
+    let result = &out.result;
+    let Some(scores) = &result.fit.rfm_scores else { return };
+    let k = result.fit.k();
+    let n = scores.len().max(1);
+    ui.heading("Value tiers and the segments inside them");
+    ui.label(
+        "Each customer's recency, frequency and monetary scores (1-5 by quantile) are added up (3-15) to place \
+         them in a value tier; k-means then finds segments inside each tier on the features of the recipe.",
+    );
+    let mut totals = vec![0usize; k];
+    for (&label, s) in result.fit.labels.iter().zip(scores) {
+        totals[label] += usize::from(s[0] + s[1] + s[2]);
+    }
+    let name_of = |s: usize| {
+        app.doc
+            .as_ref()
+            .and_then(|d| d.project.segments.iter().find(|n| n.segment == s))
+            .map_or_else(|| result.default_segment_name(s), |n| n.name.clone())
+    };
+    let features = &result.matrix.names;
+    egui::Grid::new("hybrid-tiers").striped(true).spacing([14.0, 4.0]).show(ui, |ui| {
+        for title in ["", "Segment", "Customers", "Share", "Mean RFM total"] {
+            ui.label(RichText::new(title).strong());
+        }
+        for f in features {
+            ui.label(RichText::new(format!("{f} (mean)")).strong()).on_hover_text("In the model's feature space");
+        }
+        ui.end_row();
+        for (s, (&size, &total)) in result.fit.sizes.iter().zip(&totals).enumerate() {
+            crate::app::widgets::swatch_ui(ui, crate::app::widgets::segment_colour(s, k));
+            ui.label(name_of(s));
+            ui.label(crate::app::widgets::format_count(size));
+            ui.label(format!("{:.1}%", 100.0 * size as f64 / n as f64));
+            ui.label(format!("{:.1}", total as f64 / size.max(1) as f64));
+            for j in 0..features.len() {
+                ui.label(format!("{:+.2}", result.fit.centroids[[s, j]]));
+            }
+            ui.end_row();
+        }
+    });
 }

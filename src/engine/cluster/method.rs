@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::dbscan::{DbscanModel, DbscanParams, KDistance, fit_dbscan};
 use super::gmm::{GmmModel, GmmParams, fit_gmm};
 use super::hierarchical::{Dendrogram, HierarchicalParams, labels_at};
+use super::hybrid::{HybridModel, HybridParams};
 use super::kmeans::{KMeansFit, KMeansParams, MiniBatchParams, fit, fit_minibatch};
 use super::rfm_rules::{RfmModel, RfmParams};
 use super::{CentroidModel, segment_sizes};
@@ -30,11 +31,14 @@ pub enum Algorithm {
     Hierarchical(HierarchicalParams),
     /// Density-based groups and noise (DBSCAN).
     Dbscan(DbscanParams),
+    /// RFM value tiers, with k-means segments inside each.
+    Hybrid(HybridParams),
 }
 
 impl Algorithm {
     /// Every method's command-line name (`--algorithm`), in menu order.
-    pub const NAMES: [&'static str; 6] = ["kmeans", "minibatch-kmeans", "gmm", "hierarchical", "dbscan", "rfm"];
+    pub const NAMES: [&'static str; 7] =
+        ["kmeans", "minibatch-kmeans", "gmm", "hierarchical", "dbscan", "rfm", "hybrid"];
 
     /// The method with default settings, by its command-line name.
     pub fn by_name(name: &str) -> Option<Self> {
@@ -45,6 +49,7 @@ impl Algorithm {
             "rfm" => Algorithm::Rfm(RfmParams::default()),
             "hierarchical" => Algorithm::Hierarchical(HierarchicalParams::default()),
             "dbscan" => Algorithm::Dbscan(DbscanParams::default()),
+            "hybrid" => Algorithm::Hybrid(HybridParams::default()),
             _ => return None,
         })
     }
@@ -58,6 +63,7 @@ impl Algorithm {
             Algorithm::Rfm(_) => "rfm",
             Algorithm::Hierarchical(_) => "hierarchical",
             Algorithm::Dbscan(_) => "dbscan",
+            Algorithm::Hybrid(_) => "hybrid",
         }
     }
 
@@ -75,6 +81,7 @@ impl Algorithm {
             "rfm" => "RFM rules",
             "hierarchical" => "Hierarchical",
             "dbscan" => "DBSCAN",
+            "hybrid" => "RFM tiers + k-means",
             _ => "unknown method",
         }
     }
@@ -86,7 +93,7 @@ impl Algorithm {
             Algorithm::MiniBatchKMeans(p) => Some(p.k),
             Algorithm::Gmm(p) => Some(p.k),
             Algorithm::Hierarchical(p) => Some(p.k),
-            Algorithm::Rfm(_) | Algorithm::Dbscan(_) => None,
+            Algorithm::Rfm(_) | Algorithm::Dbscan(_) | Algorithm::Hybrid(_) => None,
         }
     }
 
@@ -97,7 +104,7 @@ impl Algorithm {
             Algorithm::MiniBatchKMeans(p) => p.k = k,
             Algorithm::Gmm(p) => p.k = k,
             Algorithm::Hierarchical(p) => p.k = k,
-            Algorithm::Rfm(_) | Algorithm::Dbscan(_) => {}
+            Algorithm::Rfm(_) | Algorithm::Dbscan(_) | Algorithm::Hybrid(_) => {}
         }
     }
 
@@ -116,6 +123,7 @@ impl Algorithm {
             Algorithm::Gmm(p) => p.seed,
             Algorithm::Hierarchical(p) => p.seed,
             Algorithm::Dbscan(p) => p.seed,
+            Algorithm::Hybrid(p) => p.seed,
             Algorithm::Rfm(_) => 0,
         }
     }
@@ -128,6 +136,7 @@ impl Algorithm {
             Algorithm::Gmm(p) => p.seed = seed,
             Algorithm::Hierarchical(p) => p.seed = seed,
             Algorithm::Dbscan(p) => p.seed = seed,
+            Algorithm::Hybrid(p) => p.seed = seed,
             Algorithm::Rfm(_) => {}
         }
     }
@@ -140,6 +149,7 @@ impl Algorithm {
             Algorithm::Gmm(p) => p.check(),
             Algorithm::Hierarchical(p) => p.check(),
             Algorithm::Dbscan(p) => p.check(),
+            Algorithm::Hybrid(p) => p.check(),
             Algorithm::Rfm(p) => p.check(),
         }
     }
@@ -152,6 +162,15 @@ impl Algorithm {
     /// Whether the method segments the feature matrix (rules read the customer table instead).
     pub fn uses_feature_matrix(&self) -> bool {
         !matches!(self, Algorithm::Rfm(_))
+    }
+
+    /// The recency, frequency and monetary columns the method reads from the customer table.
+    pub fn rfm_columns(&self) -> Option<[&str; 3]> {
+        match self {
+            Algorithm::Rfm(p) => Some([&p.recency, &p.frequency, &p.monetary]),
+            Algorithm::Hybrid(p) => Some([&p.recency, &p.frequency, &p.monetary]),
+            _ => None,
+        }
     }
 
     /// The same method with the settings of `other` where both have them (k, seed), for switching
@@ -227,10 +246,10 @@ impl Algorithm {
                 });
                 Ok(s)
             }
-            Algorithm::Rfm(_) => Err(ClusterError::InvalidParameter {
+            Algorithm::Rfm(_) | Algorithm::Hybrid(_) => Err(ClusterError::InvalidParameter {
                 name: "algorithm",
-                problem: "RFM rules score the customer table's recency, frequency and monetary columns, not \
-                          the feature matrix"
+                problem: "RFM scores need the customer table's recency, frequency and monetary columns; the \
+                          pipeline reads them"
                     .into(),
             }),
         }
@@ -284,6 +303,8 @@ pub enum FittedModel {
     Rfm(RfmModel),
     /// The nearest core customer within eps, else noise.
     Dbscan(DbscanModel),
+    /// The RFM tier by score, then the nearest centroid of that tier.
+    Hybrid(HybridModel),
 }
 
 impl FittedModel {
@@ -298,6 +319,7 @@ impl FittedModel {
             FittedModel::Gmm(_) => "highest posterior probability",
             FittedModel::Rfm(_) => "quantile scores against the fitted customers, then the rules",
             FittedModel::Dbscan(_) => "the group of the nearest core customer within eps, otherwise noise",
+            FittedModel::Hybrid(_) => "the value tier of the RFM scores, then the nearest centroid in that tier",
         }
     }
 }

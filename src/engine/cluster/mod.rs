@@ -3,6 +3,7 @@
 pub mod dbscan;
 pub mod gmm;
 pub mod hierarchical;
+pub mod hybrid;
 pub mod kmeans;
 pub mod method;
 pub mod rfm_rules;

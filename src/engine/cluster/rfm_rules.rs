@@ -140,7 +140,7 @@ pub struct ScoreEdges {
 
 impl ScoreEdges {
     /// Cut points of `values`.
-    fn of(values: &[f64], lower_is_better: bool) -> Self {
+    pub fn of(values: &[f64], lower_is_better: bool) -> Self {
         let mut sorted: Vec<f64> = values.iter().map(|&v| if lower_is_better { -v } else { v }).collect();
         sorted.sort_by(f64::total_cmp);
         let n = sorted.len();
