@@ -455,6 +455,12 @@ pub struct ModelArgs {
     /// Customers within eps, itself included, that make a core customer (dbscan; default 5).
     #[arg(long)]
     pub min_samples: Option<usize>,
+    /// Map grid, rows x columns (som; default 10x10).
+    #[arg(long, value_parser = parse_grid)]
+    pub grid: Option<(usize, usize)>,
+    /// Training passes (som; default 20).
+    #[arg(long)]
+    pub epochs: Option<usize>,
     /// Segments k-means finds inside each value tier (hybrid; default 2).
     #[arg(long)]
     pub k_per_tier: Option<usize>,
@@ -540,6 +546,21 @@ impl ModelArgs {
                     }
                 }
             }
+            Algorithm::Som(p) => {
+                if let Some((rows, cols)) = self.grid {
+                    (p.rows, p.cols) = (rows, cols);
+                }
+                p.epochs = self.epochs.unwrap_or(p.epochs);
+                for (given, name) in [
+                    (self.n_init.is_some(), "n-init"),
+                    (self.max_iter.is_some(), "max-iter"),
+                    (self.tolerance.is_some(), "tolerance"),
+                ] {
+                    if given {
+                        return refuse(name);
+                    }
+                }
+            }
             Algorithm::Hybrid(p) => {
                 if let Some([r, f, m]) = self.rfm_columns.as_deref() {
                     (p.recency, p.frequency, p.monetary) = (r.clone(), f.clone(), m.clone());
@@ -578,6 +599,8 @@ impl ModelArgs {
             (self.covariance.is_some(), "covariance", "gmm"),
             (self.reg_covar.is_some(), "reg-covar", "gmm"),
             (self.k_per_tier.is_some(), "k-per-tier", "hybrid"),
+            (self.grid.is_some(), "grid", "som"),
+            (self.epochs.is_some(), "epochs", "som"),
             (self.tier_edges.is_some(), "tier-edges", "hybrid"),
             (self.linkage.is_some(), "linkage", "hierarchical"),
             (self.max_exact_rows.is_some(), "max-exact-rows", "hierarchical"),
@@ -619,6 +642,11 @@ pub struct SweepArgs {
     /// Print JSON on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+fn parse_grid(text: &str) -> Result<(usize, usize), String> {
+    let parsed = text.split_once('x').and_then(|(r, c)| Some((r.trim().parse().ok()?, c.trim().parse().ok()?)));
+    parsed.ok_or_else(|| format!("'{text}' is not a grid like 10x10"))
 }
 
 fn parse_share(text: &str) -> Result<f64, String> {

@@ -446,6 +446,7 @@ fn every_algorithm_is_chosen_with_its_own_settings_and_others_are_refused() {
         (&["--k", "3", "--algorithm", "gmm", "--linkage", "ward"][..], "--linkage is not a setting of gmm"),
         (&["--k", "3", "--algorithm", "dbscan"][..], "dbscan finds its own segments; leave out --k"),
         (&["--k", "3", "--rfm-columns", "a,b,c"][..], "--rfm-columns is not a setting of kmeans"),
+        (&["--k", "3", "--algorithm", "gmm", "--grid", "5x5"][..], "--grid is not a setting of gmm"),
         (&["--k", "3", "--algorithm", "rfm"][..], "leave out --k"),
         (&["--algorithm", "gmm"][..], "gmm needs --k"),
         (&["--k", "3", "--algorithm", "minibatch-kmeans", "--max-iter", "5"][..], "--max-iter is not a setting"),
@@ -509,6 +510,7 @@ fn predict_assigns_new_customers_as_each_method_does() {
         ("dbscan", &["--eps", "0.3"][..]),
         ("rfm", &[][..]),
         ("hybrid", &["--k-per-tier", "2"][..]),
+        ("som", &["--k", "4", "--grid", "6x6", "--epochs", "10"][..]),
         ("hierarchical", &["--k", "4"][..]),
     ] {
         let (project, fitted, predicted) =

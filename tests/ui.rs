@@ -519,6 +519,14 @@ fn each_method_is_chosen_on_the_model_screen_with_its_own_views_and_two_are_comp
     harness.get_by_label_contains("dense group");
     assert!(harness.query_by_label("Segments (k)").is_none());
 
+    // A self-organising map: the U-matrix and the nodes by segment above the sweep's charts.
+    choose_algorithm(&mut harness, "Self-organising map");
+    let result = &harness.state().output.as_ref().unwrap().result;
+    assert_eq!(result.fit.method, "som");
+    assert_eq!(result.fit.som.as_ref().unwrap().hits.iter().sum::<usize>(), 23_570);
+    assert!(harness.query_all_by_label("Self-organising map").count() >= 1, "the map view");
+    harness.get_by_label("Map rows");
+
     // The hybrid: value tiers with k-means segments inside each.
     choose_algorithm(&mut harness, "RFM tiers + k-means");
     let result = &harness.state().output.as_ref().unwrap().result;
@@ -557,7 +565,7 @@ fn each_method_is_chosen_on_the_model_screen_with_its_own_views_and_two_are_comp
     tab(&harness, Screen::Compare);
     harness.run();
     let labels: Vec<String> = harness.state().segmentations.iter().map(|s| s.label.clone()).collect();
-    assert_eq!(labels.len(), 7, "{labels:?}");
+    assert_eq!(labels.len(), 8, "{labels:?}");
     harness.get_by_role_and_label(Role::ComboBox, "Rows").click();
     harness.run();
     harness.get_by_label("#1 k-means, k = 5").click();

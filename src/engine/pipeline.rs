@@ -628,6 +628,7 @@ pub fn predict_customers(result: &PipelineResult, frame: &DataFrame) -> Result<P
         let assigned: Vec<Option<usize>> = match &result.fit.model {
             FittedModel::Centroids(m) | FittedModel::SegmentMeans(m) => m.predict(x)?.into_iter().map(Some).collect(),
             FittedModel::Dbscan(m) => m.predict(x)?.into_iter().map(Some).collect(),
+            FittedModel::Som(m) => m.predict(x)?.into_iter().map(Some).collect(),
             FittedModel::Gmm(m) => {
                 let p = m.predict_proba(x)?;
                 let mut top = vec![None; frame.height()];

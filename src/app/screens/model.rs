@@ -157,6 +157,20 @@ fn settings_ui(ui: &mut Ui, app: &mut StrataApp) {
                 ui.add(egui::DragValue::new(&mut params.micro_clusters).range(2..=most)).labelled_by(label.id);
                 ui.end_row();
             }
+            Algorithm::Som(params) => {
+                k_and_seed(ui, &mut params.k, &mut params.seed);
+                let label = ui.label("Map rows");
+                ui.add(egui::DragValue::new(&mut params.rows).range(2..=60)).labelled_by(label.id);
+                ui.end_row();
+                let label = ui.label("Map columns");
+                ui.add(egui::DragValue::new(&mut params.cols).range(2..=60)).labelled_by(label.id);
+                ui.end_row();
+                let label = ui.label("Epochs");
+                ui.add(egui::DragValue::new(&mut params.epochs).range(1..=500))
+                    .labelled_by(label.id)
+                    .on_hover_text("Training passes; the neighbourhood shrinks from half the map to half a node");
+                ui.end_row();
+            }
             Algorithm::Dbscan(params) => {
                 let mut from_curve = params.eps.is_none();
                 let label = ui.label("Radius (eps)");
@@ -278,6 +292,7 @@ fn algorithm_hint(name: &str) -> &'static str {
             "Dense groups of any shape, and noise: customers like no others. Finds the number of groups itself."
         }
         "hybrid" => "Value tiers by total RFM score, then k-means inside each tier: the business keeps its tiers.",
+        "som" => "A grid of nodes fitted to the customers, clustered into segments; the U-matrix shows the borders.",
         _ => "",
     }
 }
@@ -354,6 +369,9 @@ fn charts_ui(ui: &mut Ui, app: &mut StrataApp) {
     }
     if let Some(mixture) = &out.result.fit.mixture {
         certainty_ui(ui, mixture);
+    }
+    if let Some(map) = &out.result.fit.som {
+        som_ui(ui, map, &out.result.fit);
     }
     if let Some(tree) = &out.result.fit.tree
         && let Some(k) = dendrogram_ui(ui, tree, out.result.fit.k(), out.result.matrix.kept_rows.len())
@@ -1038,4 +1056,41 @@ fn hybrid_view_ui(ui: &mut Ui, app: &StrataApp, out: &crate::app::RunOutput) {
             ui.end_row();
         }
     });
+}
+
+/// The map: the U-matrix (dark where neighbouring nodes are far apart: borders) and the nodes
+/// coloured by segment, each with its customers.
+fn som_ui(ui: &mut Ui, map: &crate::engine::cluster::som::SomMap, fit: &crate::engine::cluster::Segmentation) {
+    let k = fit.k();
+    let crate::engine::cluster::FittedModel::Som(model) = &fit.model else { return };
+    ui.label(RichText::new("Self-organising map").strong()).on_hover_text(
+        "Left: the U-matrix, each node's mean distance to its neighbours (dark: a border between groups). Right: \
+         the nodes by segment. The numbers are customers per node.",
+    );
+    let (rows, cols) = (map.rows, map.cols);
+    let cell = ((ui.available_width() / 2.0 - 24.0) / cols as f32).min(190.0 / rows as f32).clamp(6.0, 30.0);
+    let size = egui::vec2(cell * cols as f32 * 2.0 + 24.0, cell * rows as f32);
+    let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
+    let painter = ui.painter_at(rect);
+    let max_u = map.u_matrix.iter().copied().fold(0.0f64, f64::max).max(1e-12);
+    let right = rect.min + egui::vec2(cell * cols as f32 + 24.0, 0.0);
+    for node in 0..rows * cols {
+        let (r, c) = (node / cols, node % cols);
+        let offset = egui::vec2(c as f32 * cell, r as f32 * cell);
+        let u = (map.u_matrix[node] / max_u) as f32;
+        let grey = (235.0 - 200.0 * u) as u8;
+        let left_cell = egui::Rect::from_min_size(rect.min + offset, egui::vec2(cell - 1.0, cell - 1.0));
+        painter.rect_filled(left_cell, 1.0, egui::Color32::from_gray(grey));
+        let colour = crate::app::widgets::segment_colour(model.node_segments[node], k);
+        let hits = map.hits[node];
+        let right_cell = egui::Rect::from_min_size(right + offset, egui::vec2(cell - 1.0, cell - 1.0));
+        painter.rect_filled(right_cell, 1.0, if hits == 0 { colour.gamma_multiply(0.3) } else { colour });
+        if cell >= 18.0 && hits > 0 {
+            let text = if hits >= 1000 { format!("{}k", hits / 1000) } else { hits.to_string() };
+            let font = egui::FontId::proportional(9.0);
+            painter.text(right_cell.center(), egui::Align2::CENTER_CENTER, &text, font.clone(), egui::Color32::BLACK);
+            let ink = if grey < 120 { egui::Color32::WHITE } else { egui::Color32::BLACK };
+            painter.text(left_cell.center(), egui::Align2::CENTER_CENTER, text, font, ink);
+        }
+    }
 }

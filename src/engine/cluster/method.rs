@@ -12,6 +12,7 @@ use super::hierarchical::{Dendrogram, HierarchicalParams, labels_at};
 use super::hybrid::{HybridModel, HybridParams};
 use super::kmeans::{KMeansFit, KMeansParams, MiniBatchParams, fit, fit_minibatch};
 use super::rfm_rules::{RfmModel, RfmParams};
+use super::som::{SomMap, SomModel, SomParams};
 use super::{CentroidModel, segment_sizes};
 use crate::engine::error::ClusterError;
 use crate::engine::jobs::CancelToken;
@@ -33,12 +34,14 @@ pub enum Algorithm {
     Dbscan(DbscanParams),
     /// RFM value tiers, with k-means segments inside each.
     Hybrid(HybridParams),
+    /// A self-organising map whose nodes are clustered into segments.
+    Som(SomParams),
 }
 
 impl Algorithm {
     /// Every method's command-line name (`--algorithm`), in menu order.
-    pub const NAMES: [&'static str; 7] =
-        ["kmeans", "minibatch-kmeans", "gmm", "hierarchical", "dbscan", "rfm", "hybrid"];
+    pub const NAMES: [&'static str; 8] =
+        ["kmeans", "minibatch-kmeans", "gmm", "hierarchical", "dbscan", "som", "rfm", "hybrid"];
 
     /// The method with default settings, by its command-line name.
     pub fn by_name(name: &str) -> Option<Self> {
@@ -50,6 +53,7 @@ impl Algorithm {
             "hierarchical" => Algorithm::Hierarchical(HierarchicalParams::default()),
             "dbscan" => Algorithm::Dbscan(DbscanParams::default()),
             "hybrid" => Algorithm::Hybrid(HybridParams::default()),
+            "som" => Algorithm::Som(SomParams::default()),
             _ => return None,
         })
     }
@@ -64,6 +68,7 @@ impl Algorithm {
             Algorithm::Hierarchical(_) => "hierarchical",
             Algorithm::Dbscan(_) => "dbscan",
             Algorithm::Hybrid(_) => "hybrid",
+            Algorithm::Som(_) => "som",
         }
     }
 
@@ -82,6 +87,7 @@ impl Algorithm {
             "hierarchical" => "Hierarchical",
             "dbscan" => "DBSCAN",
             "hybrid" => "RFM tiers + k-means",
+            "som" => "Self-organising map",
             _ => "unknown method",
         }
     }
@@ -93,6 +99,7 @@ impl Algorithm {
             Algorithm::MiniBatchKMeans(p) => Some(p.k),
             Algorithm::Gmm(p) => Some(p.k),
             Algorithm::Hierarchical(p) => Some(p.k),
+            Algorithm::Som(p) => Some(p.k),
             Algorithm::Rfm(_) | Algorithm::Dbscan(_) | Algorithm::Hybrid(_) => None,
         }
     }
@@ -104,6 +111,7 @@ impl Algorithm {
             Algorithm::MiniBatchKMeans(p) => p.k = k,
             Algorithm::Gmm(p) => p.k = k,
             Algorithm::Hierarchical(p) => p.k = k,
+            Algorithm::Som(p) => p.k = k,
             Algorithm::Rfm(_) | Algorithm::Dbscan(_) | Algorithm::Hybrid(_) => {}
         }
     }
@@ -124,6 +132,7 @@ impl Algorithm {
             Algorithm::Hierarchical(p) => p.seed,
             Algorithm::Dbscan(p) => p.seed,
             Algorithm::Hybrid(p) => p.seed,
+            Algorithm::Som(p) => p.seed,
             Algorithm::Rfm(_) => 0,
         }
     }
@@ -137,6 +146,7 @@ impl Algorithm {
             Algorithm::Hierarchical(p) => p.seed = seed,
             Algorithm::Dbscan(p) => p.seed = seed,
             Algorithm::Hybrid(p) => p.seed = seed,
+            Algorithm::Som(p) => p.seed = seed,
             Algorithm::Rfm(_) => {}
         }
     }
@@ -150,6 +160,7 @@ impl Algorithm {
             Algorithm::Hierarchical(p) => p.check(),
             Algorithm::Dbscan(p) => p.check(),
             Algorithm::Hybrid(p) => p.check(),
+            Algorithm::Som(p) => p.check(),
             Algorithm::Rfm(p) => p.check(),
         }
     }
@@ -213,6 +224,10 @@ impl Algorithm {
             Algorithm::Hierarchical(p) => {
                 let tree = std::sync::Arc::new(Dendrogram::build(x, p, cancel)?);
                 Segmentation::from_tree(&tree, x, p.k)
+            }
+            Algorithm::Som(p) => {
+                let map = std::sync::Arc::new(SomMap::train(x, p, cancel)?);
+                Segmentation::from_som(&map, x, p.k)
             }
             Algorithm::Dbscan(p) => {
                 let fit = fit_dbscan(x, p, cancel)?;
@@ -305,6 +320,8 @@ pub enum FittedModel {
     Dbscan(DbscanModel),
     /// The RFM tier by score, then the nearest centroid of that tier.
     Hybrid(HybridModel),
+    /// The best-matching node's segment.
+    Som(SomModel),
 }
 
 impl FittedModel {
@@ -320,6 +337,7 @@ impl FittedModel {
             FittedModel::Rfm(_) => "quantile scores against the fitted customers, then the rules",
             FittedModel::Dbscan(_) => "the group of the nearest core customer within eps, otherwise noise",
             FittedModel::Hybrid(_) => "the value tier of the RFM scores, then the nearest centroid in that tier",
+            FittedModel::Som(_) => "the segment of the best-matching node of the map",
         }
     }
 }
@@ -353,6 +371,8 @@ pub struct Segmentation {
     pub tree: Option<std::sync::Arc<Dendrogram>>,
     /// Radius, noise and the k-distance curve, for DBSCAN.
     pub density: Option<Density>,
+    /// The trained map, for self-organising maps.
+    pub som: Option<std::sync::Arc<SomMap>>,
 }
 
 impl Segmentation {
@@ -375,6 +395,7 @@ impl Segmentation {
             rfm_scores: None,
             tree: None,
             density: None,
+            som: None,
         }
     }
 
@@ -418,7 +439,23 @@ impl Segmentation {
             rfm_scores: None,
             tree: None,
             density: None,
+            som: None,
         })
+    }
+
+    /// A trained map's nodes clustered into k segments; new customers go by best-matching node.
+    pub fn from_som(map: &std::sync::Arc<SomMap>, x: ArrayView2<f64>, k: usize) -> Result<Self, ClusterError> {
+        let node_segments = map.node_segments(k)?;
+        let labels: Vec<usize> = map.bmu.iter().map(|&b| node_segments[b]).collect();
+        let model = FittedModel::Som(SomModel {
+            weights: map.weights.iter().copied().collect(),
+            d: map.weights.ncols(),
+            node_segments,
+        });
+        let mut s = Self::from_labels(x, labels, k, Vec::new(), model)?;
+        s.som = Some(map.clone());
+        s.method = "som";
+        Ok(s)
     }
 
     /// Number of segments.

@@ -7,6 +7,7 @@ pub mod hybrid;
 pub mod kmeans;
 pub mod method;
 pub mod rfm_rules;
+pub mod som;
 pub mod sweep;
 
 pub use method::{Algorithm, FittedModel, Mixture, Segmentation};

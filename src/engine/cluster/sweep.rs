@@ -117,6 +117,11 @@ pub fn sweep_with_silhouette_rows(
         }
         _ => None,
     };
+    // One trained map gives every k, too.
+    let map = match algorithm {
+        Algorithm::Som(p) => Some(std::sync::Arc::new(super::som::SomMap::train(x, p, &ctx.cancel)?)),
+        _ => None,
+    };
     let done = AtomicUsize::new(0);
     let runs: Vec<SweepRun> = ks
         .par_iter()
@@ -124,9 +129,10 @@ pub fn sweep_with_silhouette_rows(
             if ctx.cancel.is_cancelled() {
                 return Err(ClusterError::Cancelled);
             }
-            let fitted = match &tree {
-                Some(tree) => super::Segmentation::from_tree(tree, x, k)?,
-                None => algorithm.with_k(k).fit_matrix(x, &ctx.cancel)?,
+            let fitted = match (&tree, &map) {
+                (Some(tree), _) => super::Segmentation::from_tree(tree, x, k)?,
+                (_, Some(map)) => super::Segmentation::from_som(map, x, k)?,
+                _ => algorithm.with_k(k).fit_matrix(x, &ctx.cancel)?,
             };
             let defined = k >= 2 && k < x.nrows();
             let silhouette_detail = if defined {
