@@ -455,6 +455,10 @@ pub struct ModelArgs {
     /// Customers within eps, itself included, that make a core customer (dbscan; default 5).
     #[arg(long)]
     pub min_samples: Option<usize>,
+    /// Weight of one differing category against squared numeric distance (kprototypes; default:
+    /// half the mean standard deviation of the numeric features).
+    #[arg(long)]
+    pub gamma: Option<f64>,
     /// Map grid, rows x columns (som; default 10x10).
     #[arg(long, value_parser = parse_grid)]
     pub grid: Option<(usize, usize)>,
@@ -546,6 +550,14 @@ impl ModelArgs {
                     }
                 }
             }
+            Algorithm::KPrototypes(p) => {
+                p.n_init = self.n_init.unwrap_or(p.n_init);
+                p.max_iter = self.max_iter.unwrap_or(p.max_iter);
+                p.gamma = self.gamma.or(p.gamma);
+                if self.tolerance.is_some() {
+                    return refuse("tolerance");
+                }
+            }
             Algorithm::Som(p) => {
                 if let Some((rows, cols)) = self.grid {
                     (p.rows, p.cols) = (rows, cols);
@@ -600,6 +612,7 @@ impl ModelArgs {
             (self.reg_covar.is_some(), "reg-covar", "gmm"),
             (self.k_per_tier.is_some(), "k-per-tier", "hybrid"),
             (self.grid.is_some(), "grid", "som"),
+            (self.gamma.is_some(), "gamma", "kprototypes"),
             (self.epochs.is_some(), "epochs", "som"),
             (self.tier_edges.is_some(), "tier-edges", "hybrid"),
             (self.linkage.is_some(), "linkage", "hierarchical"),

@@ -511,6 +511,7 @@ fn predict_assigns_new_customers_as_each_method_does() {
         ("rfm", &[][..]),
         ("hybrid", &["--k-per-tier", "2"][..]),
         ("som", &["--k", "4", "--grid", "6x6", "--epochs", "10"][..]),
+        ("kprototypes", &["--k", "4"][..]),
         ("hierarchical", &["--k", "4"][..]),
     ] {
         let (project, fitted, predicted) =
@@ -551,5 +552,54 @@ fn predict_assigns_new_customers_as_each_method_does() {
         } else {
             assert_eq!(same, a.len(), "{method}: {}", report["assigned_by"]);
         }
+    }
+}
+
+#[test]
+fn kprototypes_segments_mixed_numeric_and_categorical_customers() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Four planted groups: two channels x two spend levels.
+    let mut csv = String::from("customer_id,spend,channel\n");
+    for i in 0..400 {
+        let (web, big) = (i % 2 == 0, (i / 2) % 2 == 0);
+        let spend = if big { 500.0 } else { 20.0 } + f64::from(i % 7);
+        csv.push_str(&format!("{i},{spend},{}\n", if web { "web" } else { "store" }));
+    }
+    std::fs::write(d.join("mixed.csv"), csv).unwrap();
+    let out = d.join("kp.csv");
+    let o = strata(
+        &[
+            "fit",
+            "--data",
+            "mixed.csv",
+            "--id",
+            "customer_id",
+            "--features",
+            "spend,channel",
+            "--categorical",
+            "channel",
+            "--algorithm",
+            "kprototypes",
+            "--k",
+            "4",
+            "--gamma",
+            "5",
+            "--json",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        d,
+    );
+    let fitted = json_of(&o);
+    assert_eq!(fitted["algorithm"], "kprototypes");
+    assert_eq!(fitted["indices"]["sizes"], serde_json::json!([100, 100, 100, 100]), "{fitted}");
+    let table = read_table(&out, &ReadOptions::default()).unwrap();
+    let segment = table.frame.column("segment").unwrap().cast(&polars::prelude::DataType::UInt32).unwrap();
+    let segment: Vec<Option<u32>> = segment.u32().unwrap().iter().collect();
+    // Each segment is one channel and one spend level.
+    for s in 0..4u32 {
+        let members: Vec<usize> = (0..400).filter(|&i| segment[i] == Some(s)).collect();
+        assert!(members.iter().all(|&i| i % 2 == members[0] % 2 && (i / 2) % 2 == (members[0] / 2) % 2));
     }
 }

@@ -527,6 +527,13 @@ fn each_method_is_chosen_on_the_model_screen_with_its_own_views_and_two_are_comp
     assert!(harness.query_all_by_label("Self-organising map").count() >= 1, "the map view");
     harness.get_by_label("Map rows");
 
+    // k-prototypes: the demo's features are all numeric, so it says it works as k-means here.
+    choose_algorithm(&mut harness, "k-prototypes");
+    let result = &harness.state().output.as_ref().unwrap().result;
+    assert_eq!(result.fit.method, "kprototypes");
+    assert!(result.warnings.iter().any(|w| w.contains("no categorical feature")));
+    harness.get_by_label("Category weight");
+
     // The hybrid: value tiers with k-means segments inside each.
     choose_algorithm(&mut harness, "RFM tiers + k-means");
     let result = &harness.state().output.as_ref().unwrap().result;
@@ -565,7 +572,7 @@ fn each_method_is_chosen_on_the_model_screen_with_its_own_views_and_two_are_comp
     tab(&harness, Screen::Compare);
     harness.run();
     let labels: Vec<String> = harness.state().segmentations.iter().map(|s| s.label.clone()).collect();
-    assert_eq!(labels.len(), 8, "{labels:?}");
+    assert_eq!(labels.len(), 9, "{labels:?}");
     harness.get_by_role_and_label(Role::ComboBox, "Rows").click();
     harness.run();
     harness.get_by_label("#1 k-means, k = 5").click();

@@ -474,7 +474,20 @@ pub fn run_cached(
     warnings.extend(multicollinearity.warnings.iter().cloned());
     check_cancel(ctx)?;
 
-    let algorithm = &spec.model.algorithm;
+    // k-prototypes reads which matrix columns are one-hot categories from the recipe.
+    let mut algorithm = spec.model.algorithm.clone();
+    if let Algorithm::KPrototypes(p) = &mut algorithm {
+        let layout = column_layout(&fitted_recipe);
+        if layout.categorical.is_empty() {
+            warnings.push(
+                "k-prototypes: the recipe has no categorical feature, so it works as k-means here; mark \
+                 categorical columns as categorical features to use them"
+                    .to_string(),
+            );
+        }
+        p.layout = Some(layout);
+    }
+    let algorithm = &algorithm;
     let sweep = match spec.model.k_range {
         Some((lo, hi)) if algorithm.sweeps() => {
             // Everything the sweep depends on; k itself only picks the fit below.
@@ -629,6 +642,7 @@ pub fn predict_customers(result: &PipelineResult, frame: &DataFrame) -> Result<P
             FittedModel::Centroids(m) | FittedModel::SegmentMeans(m) => m.predict(x)?.into_iter().map(Some).collect(),
             FittedModel::Dbscan(m) => m.predict(x)?.into_iter().map(Some).collect(),
             FittedModel::Som(m) => m.predict(x)?.into_iter().map(Some).collect(),
+            FittedModel::KPrototypes(m) => m.predict(x)?.into_iter().map(Some).collect(),
             FittedModel::Gmm(m) => {
                 let p = m.predict_proba(x)?;
                 let mut top = vec![None; frame.height()];
@@ -683,6 +697,25 @@ pub fn predict_customers(result: &PipelineResult, frame: &DataFrame) -> Result<P
         segments[row] = Some(k);
     }
     Ok(Prediction { segments, probability, method: result.fit.model.describe(), warnings: matrix.warnings })
+}
+
+/// Which matrix columns are numeric and which are the one-hot levels of each categorical feature.
+fn column_layout(recipe: &FittedRecipe) -> crate::engine::cluster::kprototypes::ColumnLayout {
+    let mut layout = crate::engine::cluster::kprototypes::ColumnLayout::default();
+    let mut next = 0;
+    for feature in &recipe.features {
+        match feature {
+            crate::engine::features::recipe::FittedFeature::Numeric(_) => {
+                layout.numeric.push(next);
+                next += 1;
+            }
+            crate::engine::features::recipe::FittedFeature::Categorical(c) => {
+                layout.categorical.push((next..next + c.levels.len()).collect());
+                next += c.levels.len();
+            }
+        }
+    }
+    layout
 }
 
 /// Three numeric columns of a table, whole (for scoring new customers).

@@ -157,6 +157,26 @@ fn settings_ui(ui: &mut Ui, app: &mut StrataApp) {
                 ui.add(egui::DragValue::new(&mut params.micro_clusters).range(2..=most)).labelled_by(label.id);
                 ui.end_row();
             }
+            Algorithm::KPrototypes(params) => {
+                k_and_seed(ui, &mut params.k, &mut params.seed);
+                let mut automatic = params.gamma.is_none();
+                let label = ui.label("Category weight");
+                ui.horizontal(|ui| {
+                    ui.checkbox(&mut automatic, "automatic")
+                        .on_hover_text("Half the mean standard deviation of the numeric features (Huang's suggestion)");
+                    if automatic {
+                        params.gamma = None;
+                    } else {
+                        let mut gamma = params.gamma.unwrap_or(0.5);
+                        ui.add(egui::DragValue::new(&mut gamma).range(0.0..=1e6).speed(0.01)).labelled_by(label.id);
+                        params.gamma = Some(gamma);
+                    }
+                });
+                ui.end_row();
+                let label = ui.label("Initialisations");
+                ui.add(egui::DragValue::new(&mut params.n_init).range(1..=100)).labelled_by(label.id);
+                ui.end_row();
+            }
             Algorithm::Som(params) => {
                 k_and_seed(ui, &mut params.k, &mut params.seed);
                 let label = ui.label("Map rows");
@@ -293,6 +313,9 @@ fn algorithm_hint(name: &str) -> &'static str {
         }
         "hybrid" => "Value tiers by total RFM score, then k-means inside each tier: the business keeps its tiers.",
         "som" => "A grid of nodes fitted to the customers, clustered into segments; the U-matrix shows the borders.",
+        "kprototypes" => {
+            "Mixed numeric and categorical features: means for numbers, the most common category for the rest."
+        }
         _ => "",
     }
 }

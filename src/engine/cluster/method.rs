@@ -11,6 +11,7 @@ use super::gmm::{GmmModel, GmmParams, fit_gmm};
 use super::hierarchical::{Dendrogram, HierarchicalParams, labels_at};
 use super::hybrid::{HybridModel, HybridParams};
 use super::kmeans::{KMeansFit, KMeansParams, MiniBatchParams, fit, fit_minibatch};
+use super::kprototypes::{ColumnLayout, KPrototypesModel, KPrototypesParams, fit_kprototypes};
 use super::rfm_rules::{RfmModel, RfmParams};
 use super::som::{SomMap, SomModel, SomParams};
 use super::{CentroidModel, segment_sizes};
@@ -36,12 +37,14 @@ pub enum Algorithm {
     Hybrid(HybridParams),
     /// A self-organising map whose nodes are clustered into segments.
     Som(SomParams),
+    /// k-prototypes: numeric means and categorical modes.
+    KPrototypes(KPrototypesParams),
 }
 
 impl Algorithm {
     /// Every method's command-line name (`--algorithm`), in menu order.
-    pub const NAMES: [&'static str; 8] =
-        ["kmeans", "minibatch-kmeans", "gmm", "hierarchical", "dbscan", "som", "rfm", "hybrid"];
+    pub const NAMES: [&'static str; 9] =
+        ["kmeans", "minibatch-kmeans", "gmm", "hierarchical", "dbscan", "kprototypes", "som", "rfm", "hybrid"];
 
     /// The method with default settings, by its command-line name.
     pub fn by_name(name: &str) -> Option<Self> {
@@ -54,6 +57,7 @@ impl Algorithm {
             "dbscan" => Algorithm::Dbscan(DbscanParams::default()),
             "hybrid" => Algorithm::Hybrid(HybridParams::default()),
             "som" => Algorithm::Som(SomParams::default()),
+            "kprototypes" => Algorithm::KPrototypes(KPrototypesParams::default()),
             _ => return None,
         })
     }
@@ -69,6 +73,7 @@ impl Algorithm {
             Algorithm::Dbscan(_) => "dbscan",
             Algorithm::Hybrid(_) => "hybrid",
             Algorithm::Som(_) => "som",
+            Algorithm::KPrototypes(_) => "kprototypes",
         }
     }
 
@@ -88,6 +93,7 @@ impl Algorithm {
             "dbscan" => "DBSCAN",
             "hybrid" => "RFM tiers + k-means",
             "som" => "Self-organising map",
+            "kprototypes" => "k-prototypes",
             _ => "unknown method",
         }
     }
@@ -100,6 +106,7 @@ impl Algorithm {
             Algorithm::Gmm(p) => Some(p.k),
             Algorithm::Hierarchical(p) => Some(p.k),
             Algorithm::Som(p) => Some(p.k),
+            Algorithm::KPrototypes(p) => Some(p.k),
             Algorithm::Rfm(_) | Algorithm::Dbscan(_) | Algorithm::Hybrid(_) => None,
         }
     }
@@ -112,6 +119,7 @@ impl Algorithm {
             Algorithm::Gmm(p) => p.k = k,
             Algorithm::Hierarchical(p) => p.k = k,
             Algorithm::Som(p) => p.k = k,
+            Algorithm::KPrototypes(p) => p.k = k,
             Algorithm::Rfm(_) | Algorithm::Dbscan(_) | Algorithm::Hybrid(_) => {}
         }
     }
@@ -133,6 +141,7 @@ impl Algorithm {
             Algorithm::Dbscan(p) => p.seed,
             Algorithm::Hybrid(p) => p.seed,
             Algorithm::Som(p) => p.seed,
+            Algorithm::KPrototypes(p) => p.seed,
             Algorithm::Rfm(_) => 0,
         }
     }
@@ -147,6 +156,7 @@ impl Algorithm {
             Algorithm::Dbscan(p) => p.seed = seed,
             Algorithm::Hybrid(p) => p.seed = seed,
             Algorithm::Som(p) => p.seed = seed,
+            Algorithm::KPrototypes(p) => p.seed = seed,
             Algorithm::Rfm(_) => {}
         }
     }
@@ -161,6 +171,7 @@ impl Algorithm {
             Algorithm::Dbscan(p) => p.check(),
             Algorithm::Hybrid(p) => p.check(),
             Algorithm::Som(p) => p.check(),
+            Algorithm::KPrototypes(p) => p.check(),
             Algorithm::Rfm(p) => p.check(),
         }
     }
@@ -224,6 +235,17 @@ impl Algorithm {
             Algorithm::Hierarchical(p) => {
                 let tree = std::sync::Arc::new(Dendrogram::build(x, p, cancel)?);
                 Segmentation::from_tree(&tree, x, p.k)
+            }
+            Algorithm::KPrototypes(p) => {
+                // Without a layout from the recipe every column is numeric (k-means with modes of nothing).
+                let all_numeric = ColumnLayout { numeric: (0..x.ncols()).collect(), categorical: Vec::new() };
+                let layout = p.layout.as_ref().unwrap_or(&all_numeric);
+                let fit = fit_kprototypes(x, layout, p, cancel)?;
+                let mut s =
+                    Segmentation::from_labels(x, fit.labels, p.k, Vec::new(), FittedModel::KPrototypes(fit.model))?;
+                s.n_iter = fit.n_iter;
+                s.converged = fit.converged;
+                Ok(s)
             }
             Algorithm::Som(p) => {
                 let map = std::sync::Arc::new(SomMap::train(x, p, cancel)?);
@@ -322,6 +344,8 @@ pub enum FittedModel {
     Hybrid(HybridModel),
     /// The best-matching node's segment.
     Som(SomModel),
+    /// The nearest prototype (numeric distance plus gamma per differing category).
+    KPrototypes(KPrototypesModel),
 }
 
 impl FittedModel {
@@ -338,6 +362,7 @@ impl FittedModel {
             FittedModel::Dbscan(_) => "the group of the nearest core customer within eps, otherwise noise",
             FittedModel::Hybrid(_) => "the value tier of the RFM scores, then the nearest centroid in that tier",
             FittedModel::Som(_) => "the segment of the best-matching node of the map",
+            FittedModel::KPrototypes(_) => "the nearest prototype (numeric distance plus gamma per differing category)",
         }
     }
 }

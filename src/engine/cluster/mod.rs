@@ -5,6 +5,7 @@ pub mod gmm;
 pub mod hierarchical;
 pub mod hybrid;
 pub mod kmeans;
+pub mod kprototypes;
 pub mod method;
 pub mod rfm_rules;
 pub mod som;
