@@ -2,7 +2,7 @@
 """The Python peers of Strata's benchmark cases (`strata bench case`): the same files, the same work,
 and a JSON report of the same shape on stdout, so benches/suite.py can put them side by side.
 
-usage: peers.py CASE --tool {pandas,polars,sklearn,scipy} --input FILE [--k N] [--k-range A..B] [--seed N]
+usage: peers.py CASE --tool {pandas,polars,sklearn,scipy,kmodes,minisom} --input FILE [--k N] [--k-range A..B] [--seed N]
                 [--rows N] [--silhouette-rows N] [--iterations N]
 """
 
@@ -228,6 +228,24 @@ def sklearn_case(case, args):
         counts = sorted(np.bincount(labels[labels >= 0]).tolist(), reverse=True) if (labels >= 0).any() else []
         return {"rows": n, "eps": args.eps, "clusters": len(counts), "noise": int((labels < 0).sum()),
                 "core": int(len(fitted.core_sample_indices_)), "largest": counts[:5]}, timing
+    if case == "kprototypes":
+        from kmodes.kprototypes import KPrototypes
+
+        web = x[:, 7] > 0.0
+        mixed = np.empty((n, 8), dtype=object)
+        mixed[:, :7] = x[:, :7]
+        mixed[:, 7] = np.where(web, "web", "store")
+        model = KPrototypes(n_clusters=args.k, gamma=0.5, n_init=args.n_init, max_iter=100, init="Cao",
+                            random_state=args.seed, n_jobs=1)
+        fitted, timing = timed(lambda: model.fit(mixed, categorical=[7]))
+        return {"rows": n, "k": args.k, "cost": float(fitted.cost_), "n_iter": int(fitted.n_iter_)}, timing
+    if case == "som":
+        from minisom import MiniSom
+
+        som = MiniSom(10, 10, d, sigma=5.0, learning_rate=0.5, random_seed=args.seed)
+        som.random_weights_init(x)
+        _, timing = timed(lambda: som.train(x, args.iterations * n, random_order=False))
+        return {"rows": n, "epochs": args.iterations, "quantization_error": float(som.quantization_error(x))}, timing
     if case == "ward":
         from scipy.cluster.hierarchy import fcluster, linkage
 
@@ -272,7 +290,7 @@ def sklearn_case(case, args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("case")
-    parser.add_argument("--tool", required=True, choices=["pandas", "polars", "sklearn", "scipy"])
+    parser.add_argument("--tool", required=True, choices=["pandas", "polars", "sklearn", "scipy", "kmodes", "minisom"])
     parser.add_argument("--input", required=True)
     parser.add_argument("--k", type=int, default=8)
     parser.add_argument("--k-range", default="2..12")
@@ -289,7 +307,7 @@ def main():
         result, timing = load(args.case, args.tool, args.input)
     elif args.case == "rfm":
         result, timing = rfm(args.tool, args.input)
-    elif args.tool in ("sklearn", "scipy"):
+    elif args.tool in ("sklearn", "scipy", "kmodes", "minisom"):
         # scipy's linkage is reached through the same matrix loading as scikit-learn's cases.
         result, timing = sklearn_case(args.case, args)
     else:

@@ -49,6 +49,10 @@ def plan(size):
         # scikit-learn's default radius on both sides (Strata's own default reads it from the
         # k-distance curve).
         ("dbscan", c(small, "parquet"), {"eps": 0.5}, ml),
+        # One start each, gamma 0.5, on 20,000 rows (kmodes is pure Python and NumPy).
+        ("kprototypes", c(small, "parquet"), {"k": 8, "rows": ward_rows}, ["kmodes"]),
+        # Ten epochs over 20,000 rows on a 10 x 10 map (MiniSom updates one customer at a time).
+        ("som", c(small, "parquet"), {"k": 8, "rows": ward_rows, "iterations": 10}, ["minisom"]),
         # The whole tree, exact, on the first rows (O(n²) memory: 1.6 GB at 20,000).
         ("ward", c(small, "parquet"), {"k": 8, "rows": ward_rows}, ["scipy"]),
         # Three initialisations per k, so that the inertia comparison is not one seed's luck.
@@ -158,6 +162,14 @@ def main():
                 iters = (statistics.median(r["result"]["n_iter"] for r in ours),
                          statistics.median(r["result"]["n_iter"] for r in reports))
                 agreement = f"median inertia {100 * (a / b - 1):+.2f}% vs peer ({iters[0]:.0f} vs {iters[1]:.0f} iterations)"
+            elif case == "kprototypes":
+                a = statistics.median(r["result"]["cost"] for r in ours)
+                b = statistics.median(r["result"]["cost"] for r in reports)
+                agreement = f"median cost {100 * (a / b - 1):+.2f}% vs peer"
+            elif case == "som":
+                a = statistics.median(r["result"]["quantization_error"] for r in ours)
+                b = statistics.median(r["result"]["quantization_error"] for r in reports)
+                agreement = f"quantization error {a:.4f} vs {b:.4f} (batch SOM vs online)"
             elif case == "dbscan":
                 a, b = ours[-1]["result"], reports[-1]["result"]
                 agreement = (f"core {a['core']:,} vs {b['core']:,}, noise {a['noise']:,} vs {b['noise']:,}, "

@@ -18,6 +18,8 @@ use crate::engine::cluster::dbscan::{DbscanParams, fit_dbscan};
 use crate::engine::cluster::gmm::{GmmParams, fit_gmm};
 use crate::engine::cluster::hierarchical::{Dendrogram, HierarchicalParams};
 use crate::engine::cluster::kmeans::{KMeansParams, LloydState, MiniBatchParams, fit, fit_minibatch};
+use crate::engine::cluster::kprototypes::{ColumnLayout, KPrototypesParams, fit_kprototypes};
+use crate::engine::cluster::som::{SomMap, SomParams};
 use crate::engine::cluster::sweep::sweep_with_silhouette_rows;
 use crate::engine::data::{self, ReadOptions, read_table, write_table};
 use crate::engine::error::DataError;
@@ -310,7 +312,7 @@ pub struct CaseOptions {
 }
 
 /// The cases `run_case` knows, with what each times.
-pub const CASES: [(&str, &str); 11] = [
+pub const CASES: [(&str, &str); 13] = [
     ("load-csv", "read a CSV file into a typed table"),
     ("load-parquet", "read a Parquet file into a table"),
     ("rfm", "aggregate a loaded transaction log to recency, frequency, monetary value per customer"),
@@ -326,6 +328,11 @@ pub const CASES: [(&str, &str); 11] = [
          iterations at most",
     ),
     ("dbscan", "DBSCAN with min_samples 5 and --eps (the k-distance curve's knee without it)"),
+    (
+        "kprototypes",
+        "k-prototypes on 7 numeric features and one 2-level category (web_share above its mean), gamma 0.5, one start",
+    ),
+    ("som", "a 10 x 10 self-organising map, --iterations epochs (use --rows: the peer is slow)"),
     ("ward", "Ward's hierarchical clustering, the whole tree (use --rows: it is O(n²) in memory)"),
     ("sweep", "k-means for every k in a range with inertia, silhouette, Calinski-Harabasz and Davies-Bouldin"),
     ("silhouette", "mean silhouette of the latent segments (exact up to --silhouette-rows, sampled above)"),
@@ -422,6 +429,41 @@ pub fn run_case(case: &str, input: &Path, options: &CaseOptions) -> Result<Value
             let result = json!({"rows": x.nrows(), "eps": fit.eps, "clusters": fit.n_clusters, "noise": noise,
                 "core": core, "largest": sizes.iter().take(5).collect::<Vec<_>>()});
             (result, timing)
+        }
+        "kprototypes" => {
+            let (x, _) = customer_matrix(input, options.rows)?;
+            // web_share (column 7) as a category: above or below its mean; the other seven numeric.
+            let web = 7;
+            let mixed = ndarray::Array2::from_shape_fn((x.nrows(), 9), |(i, j)| match j {
+                0..7 => x[[i, j]],
+                7 => f64::from(u8::from(x[[i, web]] > 0.0)),
+                _ => f64::from(u8::from(x[[i, web]] <= 0.0)),
+            });
+            let layout = ColumnLayout { numeric: (0..7).collect(), categorical: vec![vec![7, 8]] };
+            let params = KPrototypesParams {
+                k: options.k,
+                gamma: Some(0.5),
+                n_init: options.n_init,
+                seed: options.seed,
+                ..Default::default()
+            };
+            let (fit, timing) = timed(|| Ok(fit_kprototypes(mixed.view(), &layout, &params, &CancelToken::new())?))?;
+            (json!({"rows": x.nrows(), "k": options.k, "cost": fit.cost, "n_iter": fit.n_iter}), timing)
+        }
+        "som" => {
+            let (x, _) = customer_matrix(input, options.rows)?;
+            let params = SomParams { k: options.k, rows: 10, cols: 10, epochs: options.iterations, seed: options.seed };
+            let (map, timing) = timed(|| Ok(SomMap::train(x.view(), &params, &CancelToken::new())?))?;
+            let error: f64 = map
+                .bmu
+                .iter()
+                .enumerate()
+                .map(|(i, &b)| {
+                    x.row(i).iter().zip(map.weights.row(b)).map(|(a, w)| (a - w) * (a - w)).sum::<f64>().sqrt()
+                })
+                .sum::<f64>()
+                / x.nrows() as f64;
+            (json!({"rows": x.nrows(), "epochs": options.iterations, "quantization_error": error}), timing)
         }
         "ward" => {
             let (x, _) = customer_matrix(input, options.rows)?;
@@ -549,6 +591,8 @@ mod tests {
             ("gmm", customers.clone()),
             ("ward", customers.clone()),
             ("dbscan", customers.clone()),
+            ("kprototypes", customers.clone()),
+            ("som", customers.clone()),
         ] {
             let report = run_case(case, &input, &options).unwrap();
             assert!(report["seconds"].as_f64().unwrap() >= 0.0, "{case}");
