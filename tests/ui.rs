@@ -599,3 +599,46 @@ fn each_method_is_chosen_on_the_model_screen_with_its_own_views_and_two_are_comp
     choose_algorithm(&mut harness, "k-means");
     assert_eq!(segment_name(harness.state(), 0), demo_name);
 }
+
+#[test]
+fn a_legacy_segment_column_is_compared_with_the_new_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("customers.csv");
+    // Three planted groups, and the segment an old system gave each customer (right for most).
+    let mut text = String::from("customer_id,visits,spend,legacy_segment\n");
+    for i in 0..300 {
+        let group = i % 3;
+        let legacy = if i % 10 == 0 { "unknown" } else { ["bronze", "silver", "gold"][group] };
+        text.push_str(&format!("{i},{},{},{legacy}\n", 2 + group * 10 + i % 2, 50 + group * 400 + i % 7));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let dialogs = ScriptedDialogs::new();
+    let mut harness = harness(StartProject::Empty, &dialogs);
+    harness.input_mut().dropped_files.push(std::sync::Arc::new(Dropped(csv)));
+    harness.run();
+    tab(&harness, Screen::Model);
+    harness.run();
+    harness.state_mut().push(Command::SelectK(3));
+    harness.run();
+    assert_eq!(k_of(harness.state()), 3);
+    tab(&harness, Screen::Compare);
+    harness.run();
+    // The run and the data's label column are the two choices, so they are compared at once.
+    harness.get_by_role_and_label(Role::ComboBox, "Rows").click();
+    harness.run();
+    harness.get_by_label("column legacy_segment").click();
+    harness.run();
+    harness.get_by_role_and_label(Role::ComboBox, "Columns").click();
+    harness.run();
+    harness.get_all_by_label_contains("k-means, k = 3").last().unwrap().click();
+    harness.run();
+    let comparison = match harness.state().view.compare.result.as_ref().unwrap() {
+        Ok(c) => c.clone(),
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(comparison.row_names, vec!["bronze", "gold", "silver", "unknown"]);
+    assert_eq!(comparison.crosstab.n(), 300);
+    assert!(comparison.ari > 0.8 && comparison.ari < 1.0, "{}", comparison.ari);
+    harness.get_by_label_contains("Adjusted Rand index");
+    assert!(harness.query_all_by_label("gold").count() >= 1);
+}

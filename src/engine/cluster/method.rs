@@ -492,6 +492,7 @@ impl Segmentation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ndarray::Array2;
 
     #[test]
     fn every_name_round_trips_and_switching_keeps_k_and_seed() {
@@ -506,6 +507,32 @@ mod tests {
         let to = Algorithm::switched_to("gmm", &from).unwrap();
         assert_eq!((to.k(), to.seed()), (Some(7), 3));
         assert_eq!(Algorithm::switched_to("rfm", &from).unwrap().k(), None);
+    }
+
+    #[test]
+    fn every_method_refuses_the_input_policy_bad_matrices_without_panicking() {
+        let cancel = CancelToken::new();
+        let empty = Array2::<f64>::zeros((0, 2));
+        let nan = ndarray::array![[1.0, 2.0], [f64::NAN, 0.0], [3.0, 1.0]];
+        let infinite = ndarray::array![[1.0, f64::INFINITY], [0.0, 0.0]];
+        let two_distinct = ndarray::array![[1.0, 1.0], [1.0, 1.0], [2.0, 2.0], [2.0, 2.0]];
+        for name in Algorithm::NAMES {
+            let algorithm = Algorithm::by_name(name).unwrap();
+            if !algorithm.uses_feature_matrix() || algorithm.rfm_columns().is_some() {
+                continue; // rules and the hybrid read the customer table; tested with the pipeline
+            }
+            assert!(algorithm.fit_matrix(empty.view(), &cancel).is_err(), "{name}: empty");
+            assert!(
+                matches!(algorithm.fit_matrix(nan.view(), &cancel), Err(ClusterError::NonFinite { row: 1, column: 0 })),
+                "{name}: NaN"
+            );
+            assert!(algorithm.fit_matrix(infinite.view(), &cancel).is_err(), "{name}: infinity");
+            if algorithm.k().is_some() {
+                // More segments than distinct customers.
+                assert!(algorithm.with_k(3).fit_matrix(two_distinct.view(), &cancel).is_err(), "{name}: k > distinct");
+                assert!(algorithm.with_k(0).check().is_err(), "{name}: k = 0");
+            }
+        }
     }
 
     #[test]
