@@ -502,9 +502,6 @@ impl ModelArgs {
             Algorithm::MiniBatchKMeans(p) => {
                 p.n_init = self.n_init.unwrap_or(p.n_init);
                 p.batch_size = self.batch_size.unwrap_or(p.batch_size);
-                if self.max_iter.is_some() || self.tolerance.is_some() {
-                    return refuse(if self.max_iter.is_some() { "max-iter" } else { "tolerance" });
-                }
             }
             Algorithm::Gmm(p) => {
                 p.n_init = self.n_init.unwrap_or(p.n_init);
@@ -527,51 +524,21 @@ impl ModelArgs {
                 }
                 p.max_exact_rows = self.max_exact_rows.unwrap_or(p.max_exact_rows);
                 p.micro_clusters = self.micro_clusters.unwrap_or(p.micro_clusters).min(p.max_exact_rows);
-                for (given, name) in [
-                    (self.n_init.is_some(), "n-init"),
-                    (self.max_iter.is_some(), "max-iter"),
-                    (self.tolerance.is_some(), "tolerance"),
-                ] {
-                    if given {
-                        return refuse(name);
-                    }
-                }
             }
             Algorithm::Dbscan(p) => {
                 p.eps = self.eps.or(p.eps);
                 p.min_samples = self.min_samples.unwrap_or(p.min_samples);
-                for (given, name) in [
-                    (self.n_init.is_some(), "n-init"),
-                    (self.max_iter.is_some(), "max-iter"),
-                    (self.tolerance.is_some(), "tolerance"),
-                ] {
-                    if given {
-                        return refuse(name);
-                    }
-                }
             }
             Algorithm::KPrototypes(p) => {
                 p.n_init = self.n_init.unwrap_or(p.n_init);
                 p.max_iter = self.max_iter.unwrap_or(p.max_iter);
                 p.gamma = self.gamma.or(p.gamma);
-                if self.tolerance.is_some() {
-                    return refuse("tolerance");
-                }
             }
             Algorithm::Som(p) => {
                 if let Some((rows, cols)) = self.grid {
                     (p.rows, p.cols) = (rows, cols);
                 }
                 p.epochs = self.epochs.unwrap_or(p.epochs);
-                for (given, name) in [
-                    (self.n_init.is_some(), "n-init"),
-                    (self.max_iter.is_some(), "max-iter"),
-                    (self.tolerance.is_some(), "tolerance"),
-                ] {
-                    if given {
-                        return refuse(name);
-                    }
-                }
             }
             Algorithm::Hybrid(p) => {
                 if let Some([r, f, m]) = self.rfm_columns.as_deref() {
@@ -581,52 +548,37 @@ impl ModelArgs {
                 if let Some([mid, top]) = self.tier_edges.as_deref() {
                     p.tier_edges = (*mid, *top);
                 }
-                for (given, name) in [
-                    (self.n_init.is_some(), "n-init"),
-                    (self.max_iter.is_some(), "max-iter"),
-                    (self.tolerance.is_some(), "tolerance"),
-                ] {
-                    if given {
-                        return refuse(name);
-                    }
-                }
             }
             Algorithm::Rfm(p) => {
                 if let Some([r, f, m]) = self.rfm_columns.as_deref() {
                     (p.recency, p.frequency, p.monetary) = (r.clone(), f.clone(), m.clone());
                 }
-                for (given, name) in [
-                    (self.n_init.is_some(), "n-init"),
-                    (self.max_iter.is_some(), "max-iter"),
-                    (self.tolerance.is_some(), "tolerance"),
-                ] {
-                    if given {
-                        return refuse(name);
-                    }
-                }
             }
         }
-        let other_options = [
-            (self.batch_size.is_some(), "batch-size", "minibatch-kmeans"),
-            (self.covariance.is_some(), "covariance", "gmm"),
-            (self.reg_covar.is_some(), "reg-covar", "gmm"),
-            (self.k_per_tier.is_some(), "k-per-tier", "hybrid"),
-            (self.grid.is_some(), "grid", "som"),
-            (self.gamma.is_some(), "gamma", "kprototypes"),
-            (self.epochs.is_some(), "epochs", "som"),
-            (self.tier_edges.is_some(), "tier-edges", "hybrid"),
-            (self.linkage.is_some(), "linkage", "hierarchical"),
-            (self.max_exact_rows.is_some(), "max-exact-rows", "hierarchical"),
-            (self.micro_clusters.is_some(), "micro-clusters", "hierarchical"),
-            (self.eps.is_some(), "eps", "dbscan"),
-            (self.min_samples.is_some(), "min-samples", "dbscan"),
+        // Each option and the methods that have it; given to another method, it is refused.
+        let owners: [(bool, &str, &[&str]); 17] = [
+            (self.n_init.is_some(), "n-init", &["kmeans", "minibatch-kmeans", "gmm", "kprototypes"]),
+            (self.max_iter.is_some(), "max-iter", &["kmeans", "gmm", "kprototypes"]),
+            (self.tolerance.is_some(), "tolerance", &["kmeans", "gmm"]),
+            (self.batch_size.is_some(), "batch-size", &["minibatch-kmeans"]),
+            (self.covariance.is_some(), "covariance", &["gmm"]),
+            (self.reg_covar.is_some(), "reg-covar", &["gmm"]),
+            (self.linkage.is_some(), "linkage", &["hierarchical"]),
+            (self.max_exact_rows.is_some(), "max-exact-rows", &["hierarchical"]),
+            (self.micro_clusters.is_some(), "micro-clusters", &["hierarchical"]),
+            (self.eps.is_some(), "eps", &["dbscan"]),
+            (self.min_samples.is_some(), "min-samples", &["dbscan"]),
+            (self.gamma.is_some(), "gamma", &["kprototypes"]),
+            (self.grid.is_some(), "grid", &["som"]),
+            (self.epochs.is_some(), "epochs", &["som"]),
+            (self.k_per_tier.is_some(), "k-per-tier", &["hybrid"]),
+            (self.tier_edges.is_some(), "tier-edges", &["hybrid"]),
+            (self.rfm_columns.is_some(), "rfm-columns", &["rfm", "hybrid"]),
         ];
-        if let Some((_, option, _)) = other_options.iter().find(|(given, _, owner)| *given && *owner != self.algorithm)
+        if let Some((_, option, _)) =
+            owners.iter().find(|(given, _, methods)| *given && !methods.contains(&self.algorithm.as_str()))
         {
             return refuse(option);
-        }
-        if self.rfm_columns.is_some() && algorithm.rfm_columns().is_none() {
-            return refuse("rfm-columns");
         }
         algorithm.check()?;
         Ok(algorithm)

@@ -214,23 +214,11 @@ fn settings_ui(ui: &mut Ui, app: &mut StrataApp) {
                 ui.end_row();
             }
             Algorithm::Hybrid(params) => {
-                for (what, column) in [
-                    ("Recency column", &mut params.recency),
-                    ("Frequency column", &mut params.frequency),
-                    ("Monetary column", &mut params.monetary),
-                ] {
-                    let label = ui.label(what);
-                    egui::ComboBox::from_id_salt(what)
-                        .selected_text(column.as_str())
-                        .show_ui(ui, |ui| {
-                            for name in &numeric_columns {
-                                ui.selectable_value(column, name.clone(), name.as_str());
-                            }
-                        })
-                        .response
-                        .labelled_by(label.id);
-                    ui.end_row();
-                }
+                rfm_column_pickers(
+                    ui,
+                    [&mut params.recency, &mut params.frequency, &mut params.monetary],
+                    &numeric_columns,
+                );
                 let label = ui.label("Mid tier from");
                 ui.add(egui::DragValue::new(&mut params.tier_edges.0).range(4..=14))
                     .labelled_by(label.id)
@@ -248,23 +236,11 @@ fn settings_ui(ui: &mut Ui, app: &mut StrataApp) {
                 ui.end_row();
             }
             Algorithm::Rfm(params) => {
-                for (what, column) in [
-                    ("Recency column", &mut params.recency),
-                    ("Frequency column", &mut params.frequency),
-                    ("Monetary column", &mut params.monetary),
-                ] {
-                    let label = ui.label(what);
-                    egui::ComboBox::from_id_salt(what)
-                        .selected_text(column.as_str())
-                        .show_ui(ui, |ui| {
-                            for name in &numeric_columns {
-                                ui.selectable_value(column, name.clone(), name.as_str());
-                            }
-                        })
-                        .response
-                        .labelled_by(label.id);
-                    ui.end_row();
-                }
+                rfm_column_pickers(
+                    ui,
+                    [&mut params.recency, &mut params.frequency, &mut params.monetary],
+                    &numeric_columns,
+                );
             }
         }
     });
@@ -298,6 +274,24 @@ fn settings_ui(ui: &mut Ui, app: &mut StrataApp) {
         app.push(Command::EditSpec { spec: Box::new(new_spec), what: "model settings".into() });
     }
     run_controls_ui(ui, app);
+}
+
+/// The recency, frequency and monetary columns, each picked from the customer table's numeric
+/// columns (grid rows).
+fn rfm_column_pickers(ui: &mut Ui, columns: [&mut String; 3], numeric_columns: &[String]) {
+    for (what, column) in ["Recency column", "Frequency column", "Monetary column"].into_iter().zip(columns) {
+        let label = ui.label(what);
+        egui::ComboBox::from_id_salt(what)
+            .selected_text(column.as_str())
+            .show_ui(ui, |ui| {
+                for name in numeric_columns {
+                    ui.selectable_value(column, name.clone(), name.as_str());
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        ui.end_row();
+    }
 }
 
 /// One line on what the method is for.

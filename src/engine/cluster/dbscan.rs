@@ -15,7 +15,7 @@ use ndarray::ArrayView2;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::validate_matrix;
+use super::{check_new_data, validate_matrix};
 use crate::engine::error::ClusterError;
 use crate::engine::jobs::CancelToken;
 use crate::engine::rng::SeededRng;
@@ -315,14 +315,7 @@ pub struct DbscanModel {
 impl DbscanModel {
     /// The segment of each row of `x` (noise as `noise_segment`).
     pub fn predict(&self, x: ArrayView2<f64>) -> Result<Vec<usize>, ClusterError> {
-        validate_matrix(x)?;
-        if x.ncols() != self.d {
-            return Err(ClusterError::BadLabels(format!(
-                "the data has {} features but the model was fitted on {}",
-                x.ncols(),
-                self.d
-            )));
-        }
+        check_new_data(x, self.d)?;
         let tree = KdTree::new(&self.core_points, self.d);
         Ok(x.rows()
             .into_iter()

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::kmeans::{self, KMeansParams};
-use super::{canonical_order, check_k, segment_sizes, validate_matrix};
+use super::{canonical_order, check_k, check_new_data, segment_sizes, validate_matrix};
 use crate::engine::error::ClusterError;
 use crate::engine::jobs::CancelToken;
 use crate::engine::rng::SeededRng;
@@ -562,14 +562,8 @@ impl GmmModel {
 
     /// Probability of each segment for each row of `x` (new customers in the fitted feature space).
     pub fn predict_proba(&self, x: ArrayView2<f64>) -> Result<Array2<f64>, ClusterError> {
-        validate_matrix(x)?;
         let d = self.means.first().map_or(0, Vec::len);
-        if x.ncols() != d {
-            return Err(ClusterError::BadLabels(format!(
-                "the data has {} features but the model was fitted on {d}",
-                x.ncols()
-            )));
-        }
+        check_new_data(x, d)?;
         let standard = x.as_standard_layout();
         let flat: &[f64] = standard.as_slice().unwrap_or_default();
         let k = self.weights.len();

@@ -33,6 +33,18 @@ pub fn validate_matrix(x: ArrayView2<f64>) -> Result<(), ClusterError> {
     Ok(())
 }
 
+/// Checks new customers against a fitted model: a valid matrix with the `d` features it was fitted on.
+pub fn check_new_data(x: ArrayView2<f64>, d: usize) -> Result<(), ClusterError> {
+    validate_matrix(x)?;
+    if x.ncols() != d {
+        return Err(ClusterError::BadLabels(format!(
+            "the data has {} features but the model was fitted on {d}",
+            x.ncols()
+        )));
+    }
+    Ok(())
+}
+
 /// Distinct rows of a matrix (exact comparison of the bits), counted up to `cap`: which bounds how
 /// many non-empty segments a centroid method can make. Stopping at the cap keeps the check cheap for
 /// the usual k much smaller than n.
@@ -124,14 +136,8 @@ pub struct CentroidModel {
 impl CentroidModel {
     /// The nearest centroid for each row of `x` (new customers are assigned the same way).
     pub fn predict(&self, x: ArrayView2<f64>) -> Result<Vec<usize>, ClusterError> {
-        validate_matrix(x)?;
         let d = self.centroids.first().map_or(0, Vec::len);
-        if x.ncols() != d {
-            return Err(ClusterError::BadLabels(format!(
-                "the data has {} features but the model was fitted on {d}",
-                x.ncols()
-            )));
-        }
+        check_new_data(x, d)?;
         Ok(x.rows()
             .into_iter()
             .map(|row| {

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::hierarchical::{Dendrogram, HierarchicalParams, Linkage};
-use super::validate_matrix;
+use super::{check_new_data, validate_matrix};
 use crate::engine::error::ClusterError;
 use crate::engine::jobs::CancelToken;
 use crate::engine::rng::SeededRng;
@@ -284,14 +284,7 @@ pub struct SomModel {
 impl SomModel {
     /// The segment of each row of `x`.
     pub fn predict(&self, x: ArrayView2<f64>) -> Result<Vec<usize>, ClusterError> {
-        validate_matrix(x)?;
-        if x.ncols() != self.d {
-            return Err(ClusterError::BadLabels(format!(
-                "the data has {} features but the model was fitted on {}",
-                x.ncols(),
-                self.d
-            )));
-        }
+        check_new_data(x, self.d)?;
         Ok(x.rows()
             .into_iter()
             .map(|row| self.node_segments[best_node(&row.to_vec(), &self.weights, self.d)])
