@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::engine::cluster::Algorithm;
 use crate::engine::cluster::hybrid::{HybridParams, fit_hybrid};
 use crate::engine::cluster::rfm_rules::{RfmParams, fit_rfm};
-use crate::engine::cluster::sweep::{SweepResult, sweep};
+use crate::engine::cluster::sweep::{SharedModel, SweepResult, sweep};
 use crate::engine::cluster::{CentroidModel, FittedModel, Segmentation, assignment_fingerprint};
 use crate::engine::data::quality::{QualityReport, duplicate_warning, find_duplicate_ids, quality_report};
 use crate::engine::data::roles::{ColumnRole, RoleGuess, guess_roles};
@@ -500,15 +500,22 @@ pub fn run_cached(
         _ => None,
     };
     ctx.progress.report("fit", 0.0);
-    let fit = match algorithm {
-        Algorithm::Rfm(params) => {
+    // The sweep built the tree or the map once for every k: the fit at k cuts it rather than
+    // building it again.
+    let shared = sweep.as_ref().and_then(|s| s.shared_model.clone());
+    let fit = match (algorithm, shared) {
+        (Algorithm::Rfm(params), _) => {
             let fitted = rfm_segmentation(&table.frame, &matrix, params)?;
             if !fitted.1.is_empty() {
                 warnings.push(format!("no customer matched the RFM rules {}", fitted.1.join(", ")));
             }
             fitted.0
         }
-        Algorithm::Hybrid(params) => hybrid_segmentation(&table.frame, &matrix, params, &ctx.cancel)?,
+        (Algorithm::Hybrid(params), _) => hybrid_segmentation(&table.frame, &matrix, params, &ctx.cancel)?,
+        (Algorithm::Hierarchical(p), Some(SharedModel::Tree(tree))) => {
+            Segmentation::from_tree(&tree, matrix.values.view(), p.k)?
+        }
+        (Algorithm::Som(p), Some(SharedModel::Map(map))) => Segmentation::from_som(&map, matrix.values.view(), p.k)?,
         _ => algorithm.fit_matrix(matrix.values.view(), &ctx.cancel)?,
     };
     check_cancel(ctx)?;
@@ -781,6 +788,28 @@ mod tests {
         let mut spec = crate::engine::project::parse(crate::cli::DEMO_PROJECT).unwrap().project.spec;
         spec.model.k_range = Some((2, 4));
         spec
+    }
+
+    #[test]
+    fn a_hierarchical_or_som_fit_cuts_the_tree_or_map_its_sweep_built() {
+        let resolver = SourceResolver::user_chosen(Path::new("."));
+        let mut spec = demo_spec();
+        spec.model.algorithm = Algorithm::by_name("hierarchical").unwrap().with_k(3);
+        let result = run(&spec, &resolver, &JobContext::inline()).unwrap();
+        let Some(SharedModel::Tree(swept)) = result.sweep.as_ref().unwrap().shared_model.clone() else {
+            panic!("the sweep keeps its tree")
+        };
+        assert!(std::sync::Arc::ptr_eq(&swept, result.fit.tree.as_ref().unwrap()), "one tree, not two");
+        // And cutting it gives what building it afresh gives.
+        let fresh = spec.model.algorithm.fit_matrix(result.matrix.values.view(), &Default::default()).unwrap();
+        assert_eq!(fresh.labels, result.fit.labels);
+
+        spec.model.algorithm = Algorithm::by_name("som").unwrap().with_k(3);
+        let result = run(&spec, &resolver, &JobContext::inline()).unwrap();
+        let Some(SharedModel::Map(swept)) = result.sweep.as_ref().unwrap().shared_model.clone() else {
+            panic!("the sweep keeps its map")
+        };
+        assert!(std::sync::Arc::ptr_eq(&swept, result.fit.som.as_ref().unwrap()), "one map, not two");
     }
 
     #[test]

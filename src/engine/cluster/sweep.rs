@@ -56,6 +56,19 @@ pub struct SweepResult {
     pub reason: String,
     /// What was changed (a clamped range, ...).
     pub warnings: Vec<String>,
+    /// The tree (hierarchical) or the map (self-organising map) the sweep cut at every k, so the fit
+    /// at the chosen k cuts it too instead of building it again; not stored.
+    #[serde(skip)]
+    pub shared_model: Option<SharedModel>,
+}
+
+/// What one sweep builds once for every k.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SharedModel {
+    /// Hierarchical clustering's tree.
+    Tree(std::sync::Arc<super::hierarchical::Dendrogram>),
+    /// A self-organising map.
+    Map(std::sync::Arc<super::som::SomMap>),
 }
 
 /// Fits `algorithm` for every k in `k_min..=k_max` with its other settings; silhouettes are exact up
@@ -159,7 +172,8 @@ pub fn sweep_with_silhouette_rows(
         .collect::<Result<_, _>>()?;
     let knee_k = knee(&runs);
     let (suggested_k, reason) = suggest(&runs, knee_k);
-    Ok(SweepResult { n_rows: x.nrows(), runs, knee_k, suggested_k, reason, warnings })
+    let shared_model = tree.map(SharedModel::Tree).or(map.map(SharedModel::Map));
+    Ok(SweepResult { n_rows: x.nrows(), runs, knee_k, suggested_k, reason, warnings, shared_model })
 }
 
 /// The knee of the elbow curve: the k farthest from the straight line joining the first and last
@@ -381,6 +395,7 @@ mod tests {
             suggested_k: k,
             reason: reason.clone(),
             warnings: vec![],
+            shared_model: None,
         };
         let (feasible, note) = feasibility(&result, 0.3);
         assert_eq!(feasible, vec![2]);
