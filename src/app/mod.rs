@@ -1051,6 +1051,14 @@ impl StrataApp {
         self.output = Some(output);
     }
 
+    /// A segment's name: the one the user gave it, else the one `result` gives it.
+    pub fn segment_name_in(&self, result: &crate::engine::pipeline::PipelineResult, segment: usize) -> String {
+        self.doc
+            .as_ref()
+            .and_then(|d| d.project.segments.iter().find(|n| n.segment == segment))
+            .map_or_else(|| result.default_segment_name(segment), |n| n.name.clone())
+    }
+
     fn keep_segmentation(&mut self, output: &RunOutput) {
         let result = &output.result;
         if self.segmentations.iter().any(|s| s.fingerprint == result.assignment_fingerprint) {
@@ -1062,14 +1070,7 @@ impl StrataApp {
             Some(k) => format!("#{id} {}, k = {k}", algorithm.label()),
             None => format!("#{id} {}, {} segments", algorithm.label(), result.fit.k()),
         };
-        let names = (0..result.n_segments())
-            .map(|s| {
-                self.doc
-                    .as_ref()
-                    .and_then(|d| d.project.segments.iter().find(|n| n.segment == s))
-                    .map_or_else(|| result.default_segment_name(s), |n| n.name.clone())
-            })
-            .collect();
+        let names = (0..result.n_segments()).map(|s| self.segment_name_in(result, s)).collect();
         self.segmentations.push(KeptSegmentation {
             id,
             label,

@@ -1046,12 +1046,7 @@ fn hybrid_view_ui(ui: &mut Ui, app: &StrataApp, out: &crate::app::RunOutput) {
     for (&label, s) in result.fit.labels.iter().zip(scores) {
         totals[label] += usize::from(s[0] + s[1] + s[2]);
     }
-    let name_of = |s: usize| {
-        app.doc
-            .as_ref()
-            .and_then(|d| d.project.segments.iter().find(|n| n.segment == s))
-            .map_or_else(|| result.default_segment_name(s), |n| n.name.clone())
-    };
+    let name_of = |s: usize| app.segment_name_in(result, s);
     let features = &result.matrix.names;
     egui::Grid::new("hybrid-tiers").striped(true).spacing([14.0, 4.0]).show(ui, |ui| {
         for title in ["", "Segment", "Customers", "Share", "Mean RFM total"] {

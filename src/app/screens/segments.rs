@@ -39,10 +39,10 @@ pub fn segments_ui(ui: &mut Ui, app: &mut StrataApp) {
 }
 
 fn segment_name(app: &StrataApp, segment: usize) -> String {
-    app.doc
-        .as_ref()
-        .and_then(|d| d.project.segments.iter().find(|n| n.segment == segment))
-        .map_or_else(|| format!("Segment {}", segment + 1), |n| n.name.clone())
+    match &app.output {
+        Some(out) => app.segment_name_in(&out.result, segment),
+        None => format!("Segment {}", segment + 1),
+    }
 }
 
 fn cards_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
