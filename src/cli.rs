@@ -808,6 +808,10 @@ pub struct RunArgs {
     /// Fail unless the re-run reproduces the stored assignment fingerprint.
     #[arg(long)]
     pub verify: bool,
+    /// Write the assignments here: id, `segment`, `segment_name` (the project's names), and with
+    /// business rules `model_segment` and `changed_by`, as `fit --out` writes them.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
     /// Read data files outside the project's folder (only for projects you trust).
     #[arg(long)]
     pub allow_outside_paths: bool,
@@ -1175,6 +1179,7 @@ fn default_segment_notes(result: &PipelineResult) -> Vec<SegmentNote> {
             } else {
                 String::new()
             },
+            ..Default::default()
         })
         .collect()
 }
@@ -1211,6 +1216,49 @@ fn fit_json(result: &PipelineResult) -> serde_json::Value {
         "multicollinearity": result.multicollinearity,
         "warnings": result.warnings,
     })
+}
+
+/// What the business rules and overrides did, for `strata run --json`.
+fn rules_json(result: &PipelineResult, rules: &crate::engine::rules::BusinessRules) -> Option<serde_json::Value> {
+    let outcome = result.rules.as_ref()?;
+    Some(json!({
+        "customers_changed": outcome.n_changed(),
+        "rule_segments": outcome.rule_segments,
+        "rules": rules.rules.iter().zip(&outcome.rules).map(|(rule, effect)| json!({
+            "rule": rule.text, "why": rule.why, "resolved": effect.resolved,
+            "matched": effect.matched, "changed": effect.changed, "error": effect.error,
+        })).collect::<Vec<_>>(),
+        "overrides": rules.overrides.iter().zip(&outcome.overrides).map(|(o, effect)| json!({
+            "customer": o.customer, "segment": o.segment, "why": o.why,
+            "changed": effect.changed, "error": effect.error,
+        })).collect::<Vec<_>>(),
+    }))
+}
+
+/// What the business rules and overrides did, as text.
+fn print_rules(result: &PipelineResult, rules: &crate::engine::rules::BusinessRules) {
+    let Some(outcome) = &result.rules else { return };
+    println!("\nbusiness rules and overrides moved {} customers from the model's segments", outcome.n_changed());
+    for (i, (rule, effect)) in rules.rules.iter().zip(&outcome.rules).enumerate() {
+        match &effect.error {
+            Some(error) => println!("  rule {}: {}  -- not applied: {error}", i + 1, rule.text),
+            None => println!(
+                "  rule {}: {}  -- matched {}, moved {}",
+                i + 1,
+                effect.resolved,
+                effect.matched,
+                effect.changed
+            ),
+        }
+    }
+    for (o, effect) in rules.overrides.iter().zip(&outcome.overrides) {
+        let what = match &effect.error {
+            Some(error) => format!("not applied: {error}"),
+            None if effect.changed => "moved".to_string(),
+            None => "already there".to_string(),
+        };
+        println!("  override: customer {} to '{}' ({}) -- {what}", o.customer, o.segment, o.why);
+    }
 }
 
 fn print_fit_summary(result: &PipelineResult, names: &[SegmentNote]) {
@@ -1742,7 +1790,9 @@ pub fn rerun_project(
     accept_changed_data: bool,
 ) -> Result<(PipelineResult, Option<bool>), CliError> {
     let resolver = SourceResolver { base_dir: base_dir.to_path_buf(), allow_outside };
-    let result = pipeline::run(&project.spec, &resolver, &JobContext::inline())?;
+    let mut result = pipeline::run(&project.spec, &resolver, &JobContext::inline())?;
+    let id_column = pipeline::override_id_column(&project.spec, &result).map(str::to_string);
+    pipeline::apply_business_rules(&mut result, &project.rules, &project.segments, id_column.as_deref());
     // A changed data file is reported, never silently used.
     let sources = std::iter::once(&project.spec.source).chain(project.spec.attributes.as_ref());
     for (spec, actual) in sources.zip(&result.source_fingerprints) {
@@ -1775,12 +1825,33 @@ fn run_project(args: RunArgs) -> Result<(), CliError> {
     let (result, matches) =
         rerun_project(&opened.project, &base_dir, args.allow_outside_paths, args.accept_changed_data)?;
     warn_all(&result.warnings);
+    if let Some(path) = &args.out {
+        let id_column = pipeline::override_id_column(&opened.project.spec, &result).map(str::to_string);
+        let mut assignments = pipeline::assignments_frame(&result, id_column.as_deref())?;
+        let name_of = |s: usize| {
+            opened
+                .project
+                .segments
+                .iter()
+                .find(|n| n.segment == s)
+                .map_or_else(|| result.default_segment_name(s), |n| n.name.clone())
+        };
+        let names: Vec<Option<String>> = result.segment_per_customer.iter().map(|s| s.map(name_of)).collect();
+        assignments.with_column(polars::prelude::Column::new("segment_name".into(), names)).map_err(DataError::from)?;
+        write_table(&mut assignments, path)?;
+        eprintln!("assignments of {} customers written to {}", assignments.height(), path.display());
+    }
     if args.json {
         let mut out = fit_json(&result);
         out["verified"] = json!(matches);
+        if let Some(rules) = rules_json(&result, &opened.project.rules) {
+            out["business_rules"] = rules;
+        }
+        out["audit"] = json!(opened.project.audit);
         print_json(&out)?;
     } else {
         print_fit_summary(&result, &opened.project.segments);
+        print_rules(&result, &opened.project.rules);
     }
     if args.verify {
         match matches {
@@ -1822,6 +1893,12 @@ fn predict_command(args: PredictArgs) -> Result<(), CliError> {
     warn_all(&table.warnings);
     let prediction = pipeline::predict_customers(&result, &table.frame)?;
     warn_all(&prediction.warnings);
+    if !opened.project.rules.is_empty() {
+        eprintln!(
+            "note: new customers are assigned by the model; the project's business rules and overrides apply to \
+             its own customers (`strata run`), not to these"
+        );
+    }
     let name_of = |s: usize| {
         opened
             .project

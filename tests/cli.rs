@@ -210,8 +210,9 @@ fn the_demo_runs_headless_and_reproduces_its_project() {
 
 #[test]
 fn every_format_fixture_still_reproduces_its_stored_assignment() {
-    // Format 1: k-means; format 2: a Gaussian mixture with a swept k range; format 3: OPTICS.
-    for name in ["v1.strata", "v2.strata", "v3.strata"] {
+    // Format 1: k-means; format 2: a Gaussian mixture with a swept k range; format 3: OPTICS;
+    // format 4: business rules, an override, a low-priority segment and the audit log.
+    for name in ["v1.strata", "v2.strata", "v3.strata", "v4.strata"] {
         let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/projects").join(name);
         let before = std::fs::read(&fixture).unwrap();
         let o =
@@ -791,4 +792,42 @@ fn stability_flags_the_segments_that_do_not_come_back() {
         let o = strata(&args, d);
         assert!(!o.status.success() && stderr(&o).contains(message), "{extra:?}: {}", stderr(&o));
     }
+}
+
+#[test]
+fn run_applies_the_projects_business_rules_and_writes_who_they_moved() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/projects");
+    for name in ["v4.strata", "customers.csv"] {
+        std::fs::copy(fixtures.join(name), dir.path().join(name)).unwrap();
+    }
+    let o = strata(&["run", "v4.strata", "--json", "--out", "assigned.csv"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json = json_of(&o);
+    let rules = &json["business_rules"];
+    assert_eq!(rules["rules"][0]["matched"], 232, "{rules}");
+    assert_eq!(rules["rules"][1]["resolved"], "when monetary_total > p90 (264.93) then not low priority");
+    assert_eq!(rules["rules"][1]["changed"], 26);
+    assert_eq!(rules["overrides"][0]["changed"], false, "customer 2 is in Segment 1 already");
+    assert_eq!(rules["customers_changed"], 258);
+    assert_eq!(rules["rule_segments"], serde_json::json!(["Too new to tell"]));
+    assert_eq!(json["audit"][0]["who"], "fixture");
+    assert_eq!(json["audit"][1]["customers"], 26);
+
+    // The assignments: the rules' segments with the project's names, the model's beside them.
+    let table = read_table(&dir.path().join("assigned.csv"), &ReadOptions::default()).unwrap().frame;
+    let column = |name: &str| -> Vec<String> {
+        let c = table.column(name).unwrap().cast(&polars::prelude::DataType::String).unwrap();
+        c.str().unwrap().iter().map(|v| v.unwrap_or("").to_string()).collect()
+    };
+    let (segment, model, name, by) =
+        (column("segment"), column("model_segment"), column("segment_name"), column("changed_by"));
+    let frequency = column("customer_id").len();
+    assert_eq!(frequency, 500);
+    let moved = (0..500).filter(|&i| segment[i] != model[i]).count();
+    assert_eq!(moved, 258);
+    assert!((0..500).all(|i| (segment[i] == model[i]) == by[i].is_empty()));
+    assert_eq!((0..500).filter(|&i| name[i] == "Too new to tell").count(), 232);
+    assert_eq!((0..500).filter(|&i| by[i] == "rule 2").count(), 26);
+    assert!((0..500).all(|i| by[i] != "rule 2" || name[i] != "Occasional"), "out of the low-priority segment");
 }

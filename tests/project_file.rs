@@ -43,7 +43,8 @@ fn sample_project(notes: &str) -> Project {
         },
     };
     let mut project = Project::new(spec);
-    project.segments = vec![SegmentNote { segment: 0, name: "Loyal".into(), notes: notes.into() }];
+    project.segments =
+        vec![SegmentNote { segment: 0, name: "Loyal".into(), notes: notes.into(), ..Default::default() }];
     project
 }
 

@@ -901,3 +901,154 @@ fn names_follow_their_customers_when_the_model_is_refitted() {
     let app = harness.state();
     assert_eq!((0..3).map(|s| segment_name(app, s)).collect::<Vec<_>>(), ["Big", "Middle", "Small"]);
 }
+
+fn result(app: &StrataApp) -> &strata::engine::pipeline::PipelineResult {
+    &app.output.as_ref().unwrap().result
+}
+
+/// 600 customers in three groups of 300 (two halves), 200 and 100, with ids `c0`..`c599`.
+fn three_groups_csv(dir: &Path) -> std::path::PathBuf {
+    let csv = dir.join("customers.csv");
+    let mut text = String::from("customer_id,visits,spend\n");
+    for i in 0..600 {
+        let (x, y) = match i {
+            0..150 => (0.0, 0.0),
+            150..300 => (3.0, 0.0),
+            300..500 => (40.0, 40.0),
+            _ => (80.0, 0.0),
+        };
+        text.push_str(&format!("c{i},{},{}\n", x + (i % 7) as f64 * 0.05, y + (i % 5) as f64 * 0.05));
+    }
+    std::fs::write(&csv, text).unwrap();
+    csv
+}
+
+#[test]
+fn business_rules_and_overrides_are_applied_logged_and_survive_save_and_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = three_groups_csv(dir.path());
+    let dialogs = ScriptedDialogs::new();
+    let mut harness = harness(StartProject::Empty, &dialogs);
+    harness.input_mut().dropped_files.push(std::sync::Arc::new(Dropped(csv)));
+    harness.run();
+    harness.state_mut().push(Command::SelectK(3));
+    harness.run();
+    for (s, name) in ["Big", "Middle", "Small"].iter().enumerate() {
+        harness.state_mut().push(Command::RenameSegment { segment: s, name: name.to_string() });
+        harness.run();
+    }
+    harness.state_mut().push(Command::SetAuditName("Ana Analyst".into()));
+    tab(&harness, Screen::Rules);
+    harness.run();
+    harness.get_by_label_contains("No rules or overrides");
+
+    // A rule typed as a person would; a broken one says what is wrong and cannot be added.
+    let field = harness.get_by_label("New rule");
+    field.focus();
+    field.type_text("when spend > then segment x");
+    harness.run();
+    harness.get_by_label_contains("expected a number");
+    assert!(egui_kittest::kittest::NodeT::accesskit_node(&harness.get_by_label("Add rule")).is_disabled());
+    harness.state_mut().view.rules.rule.clear();
+    harness.run();
+    let field = harness.get_by_label("New rule");
+    field.focus();
+    field.type_text("when spend > 30 then segment 'High spend'");
+    let why = harness.get_by_label("why");
+    why.focus();
+    why.type_text("campaign list");
+    harness.run();
+    harness.get_by_label("Add rule").click();
+    harness.run();
+    let outcome = result(harness.state()).rules.clone().unwrap();
+    assert_eq!((outcome.rules[0].matched, outcome.rules[0].changed), (200, 200));
+    assert_eq!(result(harness.state()).n_segments(), 4);
+    assert_eq!(result(harness.state()).default_segment_name(3), "High spend");
+    harness.get_by_label_contains("move 200 of 600 customers");
+    let audit = |app: &StrataApp| app.doc.as_ref().unwrap().project.audit.clone();
+    let entry = audit(harness.state()).last().cloned().unwrap();
+    assert_eq!(entry.who, "Ana Analyst");
+    assert_eq!(entry.what, "add rule 1: when spend > 30 then segment \"High spend\"");
+    assert_eq!(entry.why, "campaign list");
+    assert_eq!(entry.customers, Some(200));
+
+    // Small is marked low priority, and customers far out on visits are kept out of it: they go to
+    // the nearest segment that is not (Middle, by the model's means).
+    harness.get_by_label("3 Small").click();
+    harness.run();
+    assert_eq!(audit(harness.state()).last().unwrap().customers, Some(0), "marking alone moves nobody");
+    let field = harness.get_by_label("New rule");
+    field.focus();
+    field.type_text("when visits > 79 then not low priority");
+    harness.run();
+    harness.get_by_label("Add rule").click();
+    harness.run();
+    let outcome = result(harness.state()).rules.clone().unwrap();
+    assert_eq!(outcome.rules[1].changed, 100);
+    assert_eq!(audit(harness.state()).last().unwrap().customers, Some(100));
+    let middle = (0..3).find(|&s| segment_name(harness.state(), s) == "Middle").unwrap();
+    assert_eq!(outcome.moved_in[middle], 100);
+
+    // An override: customer c0 to Small, with a reason.
+    harness.state_mut().view.rules.segment = "Small".into();
+    let customer = harness.get_by_label("Customer (customer_id)");
+    customer.focus();
+    customer.type_text("c0");
+    let because = harness.get_by_label("because");
+    because.focus();
+    because.type_text("key account, agreed with sales");
+    harness.run();
+    harness.get_by_label("Add override").click();
+    harness.run();
+    let small = (0..3).find(|&s| segment_name(harness.state(), s) == "Small").unwrap();
+    assert_eq!(result(harness.state()).segment_per_customer[0], Some(small));
+    assert_eq!(result(harness.state()).rules.as_ref().unwrap().changed_by[0].as_deref(), Some("override"));
+    harness.get_by_label("moved");
+    let entry = audit(harness.state()).last().cloned().unwrap();
+    assert_eq!((entry.what.as_str(), entry.customers), ("override: customer c0 to 'Small'", Some(1)));
+    assert_eq!(harness.query_all_by_label("key account, agreed with sales").count(), 2, "in the table and the log");
+
+    // The segment cards say what the rules did.
+    tab(&harness, Screen::Segments);
+    harness.run();
+    harness.get_by_label("Made by the business rules (Rules screen)");
+    harness.get_by_label_contains("Business rules and overrides moved 100 in");
+
+    // Renaming a segment a rule or override names carries them along.
+    harness.state_mut().push(Command::RenameSegment { segment: small, name: "Long tail".into() });
+    harness.run();
+    let doc = harness.state().doc.as_ref().unwrap();
+    assert_eq!(doc.project.rules.overrides[0].segment, "Long tail");
+    assert_eq!(result(harness.state()).segment_per_customer[0], Some(small));
+
+    // Saved and reopened: rules, overrides, marks and the log are there, and the re-run reproduces
+    // the stored assignment (rules applied).
+    let path = dir.path().join("ruled.strata");
+    dialogs.answer(&path);
+    harness.state_mut().push(Command::SaveAsDialog);
+    harness.run();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("when spend > 30 then segment \\\"High spend\\\""), "readable in the file");
+    assert!(text.contains("min_reader_version: 4"));
+    let saved_log = audit(harness.state());
+    let fingerprint = result(harness.state()).assignment_fingerprint.clone();
+    let reopened = harness_for(&path);
+    let app = reopened.state();
+    let doc = app.doc.as_ref().unwrap();
+    assert_eq!(doc.project.rules, harness.state().doc.as_ref().unwrap().project.rules);
+    assert_eq!(doc.project.audit, saved_log);
+    assert!(doc.project.segments.iter().any(|n| n.name == "Long tail" && n.low_priority));
+    assert_eq!(doc.reproduced, Some(true));
+    assert_eq!(result(app).assignment_fingerprint, fingerprint);
+    assert!(!doc.is_dirty());
+
+    // Undo takes the override back, and that is logged too.
+    harness.state_mut().push(Command::Undo);
+    harness.run();
+    harness.state_mut().push(Command::Undo);
+    harness.run();
+    assert!(harness.state().doc.as_ref().unwrap().project.rules.overrides.is_empty());
+    let entry = audit(harness.state()).last().cloned().unwrap();
+    assert!(entry.what.starts_with("undo override: customer c0"), "{}", entry.what);
+    assert_eq!(entry.customers, Some(1));
+}

@@ -25,6 +25,7 @@ use crate::engine::pipeline::{
 };
 use crate::engine::profile::summary::{Histogram, ResultSummary};
 use crate::engine::project::{self, Project, SegmentNote, StoredResults};
+use crate::engine::rules::BusinessRules;
 
 pub use dialogs::{DialogAnswer, DialogPurpose, DialogReply, FileDialogs, NativeDialogs, ScriptedDialogs};
 pub use prefs::{Prefs, ThemeChoice};
@@ -45,11 +46,14 @@ pub enum Screen {
     Segments,
     /// Two segmentations side by side: cross-tabulation, ARI, AMI, alluvial view.
     Compare,
+    /// Business rules, low-priority segments, overrides and the audit log.
+    Rules,
 }
 
 impl Screen {
     /// All screens in workflow order.
-    pub const ALL: [Screen; 5] = [Screen::Data, Screen::Features, Screen::Model, Screen::Segments, Screen::Compare];
+    pub const ALL: [Screen; 6] =
+        [Screen::Data, Screen::Features, Screen::Model, Screen::Segments, Screen::Compare, Screen::Rules];
 
     /// The tab label.
     pub fn label(self) -> &'static str {
@@ -59,6 +63,7 @@ impl Screen {
             Screen::Model => "Model",
             Screen::Segments => "Segments",
             Screen::Compare => "Compare",
+            Screen::Rules => "Rules",
         }
     }
 }
@@ -98,13 +103,24 @@ impl AppOptions {
     }
 }
 
-/// The undoable part of a project: the spec and the segments' names and notes.
+/// The undoable part of a project: the spec, the segments' names and notes, the business rules.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DocState {
     /// The pipeline spec.
     pub spec: PipelineSpec,
     /// Names and notes.
     pub segments: Vec<SegmentNote>,
+    /// Business rules and overrides.
+    pub rules: BusinessRules,
+}
+
+/// What the business rules' outcome depends on besides the run: the rules and overrides, and the
+/// segments marked low priority.
+pub type RulesKey = (BusinessRules, Vec<usize>);
+
+/// The rules key of a state.
+pub fn rules_key(rules: &BusinessRules, notes: &[SegmentNote]) -> RulesKey {
+    (rules.clone(), notes.iter().filter(|n| n.low_priority).map(|n| n.segment).collect())
 }
 
 /// Everything a button, menu entry or shortcut can ask for.
@@ -150,6 +166,24 @@ pub enum Command {
         /// New name.
         name: String,
     },
+    /// Replace the business rules and overrides (one undo step, written to the audit log).
+    EditRules {
+        /// The new rules and overrides.
+        rules: BusinessRules,
+        /// What changed, in words, for the undo menu and the audit log.
+        what: String,
+        /// Why, as the user gave it.
+        why: String,
+    },
+    /// Mark a segment low priority or not (written to the audit log).
+    SetLowPriority {
+        /// Segment number.
+        segment: usize,
+        /// Marked or not.
+        low_priority: bool,
+    },
+    /// The name the audit log records changes under.
+    SetAuditName(String),
     /// Change a segment's notes.
     EditSegmentNotes {
         /// Segment number.
@@ -245,8 +279,11 @@ pub struct Document {
 
 impl Document {
     fn new(project: Project, path: Option<PathBuf>, base_dir: PathBuf, is_demo: bool) -> Self {
-        let saved = (path.is_some() || is_demo)
-            .then(|| DocState { spec: project.spec.clone(), segments: project.segments.clone() });
+        let saved = (path.is_some() || is_demo).then(|| DocState {
+            spec: project.spec.clone(),
+            segments: project.segments.clone(),
+            rules: project.rules.clone(),
+        });
         Self {
             project,
             path,
@@ -271,7 +308,16 @@ impl Document {
 
     /// The undoable state now.
     pub fn state(&self) -> DocState {
-        DocState { spec: self.project.spec.clone(), segments: self.project.segments.clone() }
+        DocState {
+            spec: self.project.spec.clone(),
+            segments: self.project.segments.clone(),
+            rules: self.project.rules.clone(),
+        }
+    }
+
+    /// What the business rules' outcome depends on now.
+    pub fn rules_key(&self) -> RulesKey {
+        rules_key(&self.project.rules, &self.project.segments)
     }
 
     /// Whether there are changes not saved to a file.
@@ -314,6 +360,7 @@ impl Document {
     fn restore(&mut self, state: DocState) {
         self.project.spec = state.spec;
         self.project.segments = state.segments;
+        self.project.rules = state.rules;
         self.merge_key = None;
     }
 }
@@ -340,8 +387,10 @@ pub struct RunOutput {
     pub spec: PipelineSpec,
     /// The folder its data paths were resolved against.
     pub base_dir: PathBuf,
-    /// The pipeline's result.
+    /// The pipeline's result, business rules applied.
     pub result: PipelineResult,
+    /// The rules, overrides and low-priority marks applied.
+    pub rules: RulesKey,
     /// Profiles, histograms, projection, silhouettes.
     pub summary: ResultSummary,
 }
@@ -394,14 +443,12 @@ fn carry_names(
                 .iter()
                 .enumerate()
                 .filter_map(|(i, id)| {
-                    position
-                        .get(id.as_str())
-                        .map(|&j| (previous.segment_per_customer[i], result.segment_per_customer[j]))
+                    position.get(id.as_str()).map(|&j| (previous.model_segments()[i], result.model_segments()[j]))
                 })
                 .unzip()
         }
         _ if customers_key(previous) == customers_key(result) => {
-            (previous.segment_per_customer.clone(), result.segment_per_customer.clone())
+            (previous.model_segments().to_vec(), result.model_segments().to_vec())
         }
         _ => return None,
     };
@@ -525,14 +572,18 @@ pub struct StrataApp {
     next_run_id: u64,
     applied_prefs: Option<(ThemeChoice, f32)>,
     shown_title: String,
+    /// The reason of the rules edit being applied, for the audit log.
+    audit_why: String,
     /// Draw state of the screens (selections, scroll positions) that is not part of the project.
     pub view: screens::ViewState,
 }
 
 impl RunOutput {
-    /// Whether this output is the analysis `spec` describes (paths resolved against `base_dir`).
-    pub fn is_for(&self, spec: &PipelineSpec, base_dir: &Path) -> bool {
-        analysis_key(&self.spec, &self.base_dir) == analysis_key(spec, base_dir)
+    /// Whether this output is the analysis `doc` describes now: its spec (paths resolved against its
+    /// folder), its business rules and low-priority marks.
+    pub fn is_for(&self, doc: &Document) -> bool {
+        analysis_key(&self.spec, &self.base_dir) == analysis_key(&doc.project.spec, &doc.base_dir)
+            && self.rules == doc.rules_key()
     }
 }
 
@@ -579,6 +630,7 @@ impl StrataApp {
             next_run_id: 0,
             applied_prefs: None,
             shown_title: String::new(),
+            audit_why: String::new(),
             view: screens::ViewState::default(),
         };
         match options.start {
@@ -747,8 +799,33 @@ impl StrataApp {
             Command::ExportBorderline(path) => self.export_borderline(&path),
             Command::EditSpec { spec, what } => self.edit(&what, |state| state.spec = *spec),
             Command::RenameSegment { segment, name } => {
-                self.edit(&format!("rename segment {}", segment + 1), |state| note_mut(state, segment).name = name)
+                // Rules and overrides that put customers in it by name follow the new name.
+                self.edit(&format!("rename segment {}", segment + 1), |state| {
+                    let old = note_mut(state, segment).name.clone();
+                    state.rules.rename_segment(&old, &name);
+                    note_mut(state, segment).name = name;
+                })
             }
+            Command::EditRules { rules, what, why } => {
+                self.audit_why = why;
+                self.edit(&what, |state| state.rules = rules);
+                self.audit_why.clear();
+            }
+            Command::SetLowPriority { segment, low_priority } => {
+                let name = self.doc.as_ref().map(|d| {
+                    d.project.segments.iter().find(|n| n.segment == segment).map_or_else(
+                        || format!("segment {}", segment + 1),
+                        |n| format!("segment {} '{}'", segment + 1, n.name),
+                    )
+                });
+                let what = format!(
+                    "{} {}",
+                    if low_priority { "mark low priority:" } else { "unmark low priority:" },
+                    name.unwrap_or_default()
+                );
+                self.edit(&what, |state| note_mut(state, segment).low_priority = low_priority);
+            }
+            Command::SetAuditName(name) => self.prefs.audit_name = name,
             Command::EditSegmentNotes { segment, notes } => {
                 self.edit(&format!("notes of segment {}", segment + 1), |state| note_mut(state, segment).notes = notes)
             }
@@ -811,11 +888,17 @@ impl StrataApp {
         if state == doc.state() {
             return;
         }
+        let before = doc.state();
         let spec_changed = state.spec != doc.project.spec;
+        let rules_changed = rules_key(&state.rules, &state.segments) != doc.rules_key();
         doc.record(what);
         doc.restore(state);
         doc.merge_key = Some(what.to_string());
-        if spec_changed && self.prefs.auto_run {
+        if rules_changed {
+            let why = self.audit_why.clone();
+            self.audit(&before, what, &why);
+        }
+        if (spec_changed || rules_changed) && self.prefs.auto_run {
             self.start_run();
         }
         if spec_changed {
@@ -825,20 +908,77 @@ impl StrataApp {
 
     fn undo_redo(&mut self, is_undo: bool) {
         let Some(doc) = &mut self.doc else { return };
+        let current = doc.state();
         let (from, to) = if is_undo { (&mut doc.undo, &mut doc.redo) } else { (&mut doc.redo, &mut doc.undo) };
         let Some((state, what)) = from.pop() else { return };
-        let current = DocState { spec: doc.project.spec.clone(), segments: doc.project.segments.clone() };
-        to.push((current, what));
+        to.push((current.clone(), what.clone()));
         let spec_changed = state.spec != doc.project.spec;
+        let rules_changed = rules_key(&state.rules, &state.segments) != doc.rules_key();
         doc.restore(state);
         // The restored notes are numbered by the run before that edit, not by the latest one.
         doc.notes_numbered_by = None;
-        if spec_changed && self.prefs.auto_run {
+        if rules_changed {
+            self.audit(&current, &format!("{} {what}", if is_undo { "undo" } else { "redo" }), "");
+        }
+        if (spec_changed || rules_changed) && self.prefs.auto_run {
             self.start_run();
         }
         if spec_changed {
             self.maybe_refresh_preview();
         }
+    }
+
+    /// Writes a change of the rules, overrides or low-priority marks to the audit log, with the
+    /// customers it moves (counted on the latest run when it is this project's; the state after the
+    /// change is the document's now).
+    fn audit(&mut self, before: &DocState, what: &str, why: &str) {
+        let output = self.output.clone();
+        let who = self.audit_name();
+        let Some(doc) = &mut self.doc else { return };
+        let customers = output.as_deref().filter(|o| o.spec == doc.project.spec).map(|o| {
+            let result = &o.result;
+            let id_column = pipeline::override_id_column(&doc.project.spec, result);
+            let keys = |rules: &BusinessRules, notes: &[SegmentNote]| -> Vec<Option<String>> {
+                let outcome = pipeline::business_rules_outcome(result, rules, notes, id_column);
+                let segments = outcome.as_ref().map_or(result.model_segments(), |o| &o.segments);
+                let base = result.n_model_segments();
+                // Segments the rules make are renumbered as rules change: compare them by name.
+                segments
+                    .iter()
+                    .map(|s| {
+                        s.map(|s| {
+                            match outcome
+                                .as_ref()
+                                .and_then(|o| s.checked_sub(base).and_then(|i| o.rule_segments.get(i)))
+                            {
+                                Some(name) => format!("rule segment {}", name.to_lowercase()),
+                                None => s.to_string(),
+                            }
+                        })
+                    })
+                    .collect()
+            };
+            crate::engine::rules::customers_moved(
+                &keys(&before.rules, &before.segments),
+                &keys(&doc.project.rules, &doc.project.segments),
+            )
+        });
+        doc.project.audit.push(crate::engine::rules::AuditEntry {
+            when: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            who,
+            what: what.to_string(),
+            why: why.to_string(),
+            customers,
+        });
+    }
+
+    /// The name changes are logged under: the one set in the window, else the login name.
+    pub fn audit_name(&self) -> String {
+        let set = self.prefs.audit_name.trim();
+        if !set.is_empty() {
+            return set.to_string();
+        }
+        std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".to_string())
     }
 
     fn open_demo(&mut self) {
@@ -948,7 +1088,7 @@ impl StrataApp {
         let mut project = doc.project.clone();
         // Results and fingerprints are stored only when they belong to the spec being saved.
         match output.as_deref() {
-            Some(out) if out.is_for(&project.spec, &doc.base_dir) => {
+            Some(out) if out.is_for(doc) => {
                 project.spec.source.fingerprint = out.result.source_fingerprints.first().cloned();
                 if let Some(attributes) = &mut project.spec.attributes {
                     attributes.fingerprint = out.result.source_fingerprints.get(1).cloned();
@@ -1000,16 +1140,20 @@ impl StrataApp {
             return;
         }
         let spec = doc.project.spec.clone();
+        let (rules, notes) = (doc.project.rules.clone(), doc.project.segments.clone());
+        let key = doc.rules_key();
         let resolver = doc.resolver();
         let base_dir = doc.base_dir.clone();
         let cache = self.cache.clone();
         self.last_error = None;
         self.progress = Some(("starting".to_string(), 0.0));
         self.runner.start("run", move |ctx| -> Result<RunOutput, PipelineError> {
-            let result = pipeline::run_cached(&spec, &resolver, ctx, &cache)?;
+            let mut result = pipeline::run_cached(&spec, &resolver, ctx, &cache)?;
+            let id_column = pipeline::override_id_column(&spec, &result).map(str::to_string);
+            pipeline::apply_business_rules(&mut result, &rules, &notes, id_column.as_deref());
             ctx.progress.report("summary", 0.0);
             let summary = ResultSummary::compute(&result, spec.model.algorithm.seed())?;
-            Ok(RunOutput { spec, base_dir, result, summary })
+            Ok(RunOutput { spec, base_dir, result, rules: key, summary })
         });
     }
 
@@ -1123,14 +1267,14 @@ impl StrataApp {
                 self.toasts.push(Toast { text: message, is_error: false, shown_at: None });
             }
             for segment in 0..result.n_segments() {
-                let name = if segment == k {
+                let name = if segment == k && result.n_model_segments() > k {
                     "Fallback (missing data)".to_string()
                 } else {
                     result.default_segment_name(segment)
                 };
                 match doc.project.segments.iter_mut().find(|n| n.segment == segment) {
                     None => {
-                        doc.project.segments.push(SegmentNote { segment, name, notes: String::new() });
+                        doc.project.segments.push(SegmentNote { segment, name, ..Default::default() });
                         renamed = true;
                     }
                     Some(note) => {
@@ -1172,7 +1316,7 @@ impl StrataApp {
                     .project
                     .results
                     .as_ref()
-                    .filter(|_| output.is_for(&doc.project.spec, &doc.base_dir))
+                    .filter(|_| output.is_for(doc))
                     .map(|r| r.assignment_fingerprint == result.assignment_fingerprint);
             }
         }
@@ -1392,6 +1536,7 @@ impl StrataApp {
             (KeyboardShortcut::new(Modifiers::COMMAND, Key::Num3), Command::Show(Screen::Model)),
             (KeyboardShortcut::new(Modifiers::COMMAND, Key::Num4), Command::Show(Screen::Segments)),
             (KeyboardShortcut::new(Modifiers::COMMAND, Key::Num5), Command::Show(Screen::Compare)),
+            (KeyboardShortcut::new(Modifiers::COMMAND, Key::Num6), Command::Show(Screen::Rules)),
         ];
         // A text field keeps its own Ctrl+Z.
         let editing_text = ctx.memory(|m| m.focused().is_some()) && ctx.egui_wants_keyboard_input();
@@ -1465,7 +1610,7 @@ fn note_mut(state: &mut DocState, segment: usize) -> &mut SegmentNote {
     if let Some(i) = state.segments.iter().position(|n| n.segment == segment) {
         return &mut state.segments[i];
     }
-    state.segments.push(SegmentNote { segment, name: format!("Segment {}", segment + 1), notes: String::new() });
+    state.segments.push(SegmentNote { segment, name: format!("Segment {}", segment + 1), ..Default::default() });
     state.segments.sort_by_key(|n| n.segment);
     let i = state.segments.iter().position(|n| n.segment == segment).unwrap_or(0);
     &mut state.segments[i]

@@ -31,6 +31,8 @@ pub struct Prefs {
     pub recent_data: Vec<PathBuf>,
     /// Whether every edit starts a run (latest wins), as Orange does.
     pub auto_run: bool,
+    /// The name the audit log records rule and override changes under (empty: the login name).
+    pub audit_name: String,
 }
 
 impl Default for Prefs {
@@ -41,6 +43,7 @@ impl Default for Prefs {
             recent_projects: Vec::new(),
             recent_data: Vec::new(),
             auto_run: true,
+            audit_name: String::new(),
         }
     }
 }

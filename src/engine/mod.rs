@@ -13,6 +13,7 @@ pub mod pipeline;
 pub mod profile;
 pub mod project;
 pub mod rng;
+pub mod rules;
 pub mod stats;
 
 /// The CDNOW transaction log that ships inside the binary as the demo data set.

@@ -357,19 +357,40 @@ pub struct PipelineResult {
     pub stability: Option<crate::engine::cluster::stability::Stability>,
     /// Bootstrap stability of every k of the sweep, when the spec asks for it.
     pub k_stability: Vec<crate::engine::cluster::stability::KStability>,
+    /// The business rules and overrides applied after the model (see [`apply_business_rules`]):
+    /// `segment_per_customer` is then their result and the model's is kept here.
+    pub rules: Option<crate::engine::rules::RulesOutcome>,
     /// Every warning of every stage.
     pub warnings: Vec<String>,
 }
 
 impl PipelineResult {
-    /// Segments customers can be in: the fitted ones, plus the fallback segment when it has anyone.
-    pub fn n_segments(&self) -> usize {
+    /// Segments the model can put customers in: the fitted ones, plus the fallback segment when it
+    /// has anyone.
+    pub fn n_model_segments(&self) -> usize {
         self.fit.sizes.len() + usize::from(!self.matrix.fallback_rows.is_empty())
     }
 
+    /// Segments customers can be in: the model's, then those the business rules made.
+    pub fn n_segments(&self) -> usize {
+        self.n_model_segments() + self.rules.as_ref().map_or(0, |r| r.rule_segments.len())
+    }
+
+    /// The model's segment per customer row, before any business rule or override.
+    pub fn model_segments(&self) -> &[Option<usize>] {
+        self.rules.as_ref().map_or(&self.segment_per_customer, |r| &r.model_segments)
+    }
+
     /// The name a segment has before the user names it: the method's (rules name their segments),
-    /// otherwise "Segment N"; the fallback segment is "Fallback".
+    /// otherwise "Segment N"; the fallback segment is "Fallback"; a segment a business rule made
+    /// has the rule's name.
     pub fn default_segment_name(&self, segment: usize) -> String {
+        let base = self.n_model_segments();
+        if segment >= base
+            && let Some(name) = self.rules.as_ref().and_then(|r| r.rule_segments.get(segment - base))
+        {
+            return name.clone();
+        }
         match self.fit.names.get(segment) {
             Some(name) => name.clone(),
             None if segment == self.fit.k() => "Fallback".to_string(),
@@ -377,10 +398,92 @@ impl PipelineResult {
         }
     }
 
+    /// Whether a segment was made by the business rules rather than the model.
+    pub fn is_rule_segment(&self, segment: usize) -> bool {
+        segment >= self.n_model_segments() && segment < self.n_segments()
+    }
+
     /// The segments' member means in the feature space, as nearest-centroid assignment.
     pub fn centroid_model(&self) -> CentroidModel {
         CentroidModel { centroids: self.fit.centroids.rows().into_iter().map(|r| r.to_vec()).collect() }
     }
+}
+
+/// What a project's business rules and overrides make of a run's model segments, with the names
+/// and low-priority marks of its segment notes (`None` when there are none to apply). Leaves the
+/// result as it is; [`apply_business_rules`] puts the outcome in.
+pub fn business_rules_outcome(
+    result: &PipelineResult,
+    rules: &crate::engine::rules::BusinessRules,
+    notes: &[crate::engine::project::SegmentNote],
+    id_column: Option<&str>,
+) -> Option<crate::engine::rules::RulesOutcome> {
+    use crate::engine::rules::{RuleContext, apply};
+    if rules.is_empty() {
+        return None;
+    }
+    let n_model = result.n_model_segments();
+    let note = |s: usize| notes.iter().find(|n| n.segment == s);
+    let names =
+        (0..n_model).map(|s| note(s).map_or_else(|| result.default_segment_name(s), |n| n.name.clone())).collect();
+    let low_priority = (0..n_model).map(|s| note(s).is_some_and(|n| n.low_priority)).collect();
+    // Where each customer sits in the model's space: its row of the matrix, and the fitted
+    // segments' means from nearest to farthest.
+    let mut matrix_row = vec![None; result.customers.height()];
+    for (i, &row) in result.matrix.kept_rows.iter().enumerate() {
+        matrix_row[row] = Some(i);
+    }
+    let (x, centroids) = (result.matrix.values.view(), result.fit.centroids.view());
+    let nearest = |row: usize| -> Option<Vec<usize>> {
+        let i = matrix_row.get(row).copied().flatten()?;
+        let point = x.row(i);
+        let mut order: Vec<(f64, usize)> = centroids
+            .rows()
+            .into_iter()
+            .enumerate()
+            .map(|(s, c)| (point.iter().zip(c).map(|(a, b)| (a - b) * (a - b)).sum::<f64>(), s))
+            .collect();
+        order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        Some(order.into_iter().map(|(_, s)| s).collect())
+    };
+    let ctx = RuleContext {
+        customers: &result.customers,
+        id_column,
+        segments: result.model_segments(),
+        names,
+        low_priority,
+        n_fitted: result.fit.k(),
+        nearest: &nearest,
+    };
+    Some(apply(rules, &ctx))
+}
+
+/// Applies a project's business rules and overrides to a run's segments (see
+/// [`business_rules_outcome`]); the fingerprint then covers their result. Applying again starts
+/// from the model's segments, so it can be called whenever the rules change.
+pub fn apply_business_rules(
+    result: &mut PipelineResult,
+    rules: &crate::engine::rules::BusinessRules,
+    notes: &[crate::engine::project::SegmentNote],
+    id_column: Option<&str>,
+) {
+    let outcome = business_rules_outcome(result, rules, notes, id_column);
+    if let Some(previous) = result.rules.take() {
+        result.segment_per_customer = previous.model_segments;
+        result.warnings.retain(|w| !previous.warnings.contains(w));
+    }
+    if let Some(outcome) = outcome {
+        result.warnings.extend(outcome.warnings.iter().cloned());
+        result.segment_per_customer = outcome.segments.clone();
+        result.rules = Some(outcome);
+    }
+    result.assignment_fingerprint = fingerprint_segments(&result.segment_per_customer);
+}
+
+/// The id column overrides name customers by: the spec's, else the column guessed to hold ids.
+pub fn override_id_column<'a>(spec: &'a PipelineSpec, result: &'a PipelineResult) -> Option<&'a str> {
+    spec.id_column()
+        .or_else(|| result.roles.iter().find(|g| g.role == ColumnRole::CustomerId).map(|g| g.column.as_str()))
 }
 
 /// Label per customer row encoded for the fingerprint: dropped rows get `u32::MAX`.
@@ -396,6 +499,18 @@ pub fn fingerprint_segments(segments: &[Option<usize>]) -> String {
 pub struct StageCache {
     table: CachedStage<CustomerTable>,
     sweep: CachedStage<SweepResult>,
+    model: CachedStage<ModelStage>,
+}
+
+/// The fit at k with its indices and stability: what a run that changes only the business rules
+/// (or nothing) reuses.
+#[derive(Clone)]
+struct ModelStage {
+    fit: Segmentation,
+    indices: Indices,
+    stability: Option<crate::engine::cluster::stability::Stability>,
+    k_stability: Vec<crate::engine::cluster::stability::KStability>,
+    warnings: Vec<String>,
 }
 
 /// How often each cached stage was reused.
@@ -405,12 +520,18 @@ pub struct StageHits {
     pub table: usize,
     /// Sweeps reused.
     pub sweep: usize,
+    /// Fits (with their indices and stability) reused.
+    pub model: usize,
 }
 
 impl StageCache {
     /// Reuse counts so far.
     pub fn hits(&self) -> StageHits {
-        StageHits { table: self.table.hits.load(Ordering::Relaxed), sweep: self.sweep.hits.load(Ordering::Relaxed) }
+        StageHits {
+            table: self.table.hits.load(Ordering::Relaxed),
+            sweep: self.sweep.hits.load(Ordering::Relaxed),
+            model: self.model.hits.load(Ordering::Relaxed),
+        }
     }
 }
 
@@ -504,35 +625,89 @@ pub fn run_cached(
         }
         _ => None,
     };
-    ctx.progress.report("fit", 0.0);
-    // The sweep built the tree or the map once for every k: the fit at k cuts it rather than
-    // building it again.
-    let shared = sweep.as_ref().and_then(|s| s.shared_model.clone());
-    let fit = match (algorithm, shared) {
-        (Algorithm::Rfm(params), _) => {
-            let fitted = rfm_segmentation(&table.frame, &matrix, params)?;
-            if !fitted.1.is_empty() {
-                warnings.push(format!("no customer matched the RFM rules {}", fitted.1.join(", ")));
+    // Everything the fit depends on; a run that changes only the business rules reuses it.
+    let model_key = stage_key((
+        &table_key,
+        &spec.role_overrides,
+        &spec.recipe,
+        spec.model.k_range,
+        algorithm,
+        &spec.model.stability,
+    ));
+    let model = cache.model.get_or_build(&model_key, || {
+        let mut model_warnings = Vec::new();
+        ctx.progress.report("fit", 0.0);
+        // The sweep built the tree or the map once for every k: the fit at k cuts it rather than
+        // building it again.
+        let shared = sweep.as_ref().and_then(|s| s.shared_model.clone());
+        let fit = match (algorithm, shared) {
+            (Algorithm::Rfm(params), _) => {
+                let fitted = rfm_segmentation(&table.frame, &matrix, params)?;
+                if !fitted.1.is_empty() {
+                    model_warnings.push(format!("no customer matched the RFM rules {}", fitted.1.join(", ")));
+                }
+                fitted.0
             }
-            fitted.0
-        }
-        (Algorithm::Hybrid(params), _) => hybrid_segmentation(&table.frame, &matrix, params, &ctx.cancel)?,
-        (Algorithm::Hierarchical(p), Some(SharedModel::Tree(tree))) => {
-            Segmentation::from_tree(&tree, matrix.values.view(), p.k)?
-        }
-        (Algorithm::Som(p), Some(SharedModel::Map(map))) => Segmentation::from_som(&map, matrix.values.view(), p.k)?,
-        _ => algorithm.fit_matrix(matrix.values.view(), &ctx.cancel)?,
-    };
-    check_cancel(ctx)?;
-    let k = fit.k();
-    // The sweep fitted this k with the same parameters, and fits are deterministic, so its
-    // silhouette belongs to these very labels: reuse it rather than pay O(n²) twice.
-    let known_silhouette = sweep
-        .as_ref()
-        .and_then(|s| s.runs.iter().find(|r| r.k == k && r.sizes == fit.sizes))
-        .and_then(|r| r.silhouette_detail.clone());
-    let indices = evaluate_with_silhouette(matrix.values.view(), &fit.labels, k, algorithm.seed(), known_silhouette)?;
+            (Algorithm::Hybrid(params), _) => hybrid_segmentation(&table.frame, &matrix, params, &ctx.cancel)?,
+            (Algorithm::Hierarchical(p), Some(SharedModel::Tree(tree))) => {
+                Segmentation::from_tree(&tree, matrix.values.view(), p.k)?
+            }
+            (Algorithm::Som(p), Some(SharedModel::Map(map))) => {
+                Segmentation::from_som(&map, matrix.values.view(), p.k)?
+            }
+            _ => algorithm.fit_matrix(matrix.values.view(), &ctx.cancel)?,
+        };
+        check_cancel(ctx)?;
+        let k = fit.k();
+        // The sweep fitted this k with the same parameters, and fits are deterministic, so its
+        // silhouette belongs to these very labels: reuse it rather than pay O(n²) twice.
+        let known_silhouette = sweep
+            .as_ref()
+            .and_then(|s| s.runs.iter().find(|r| r.k == k && r.sizes == fit.sizes))
+            .and_then(|r| r.silhouette_detail.clone());
+        let indices =
+            evaluate_with_silhouette(matrix.values.view(), &fit.labels, k, algorithm.seed(), known_silhouette)?;
 
+        // Stability, when asked for: re-fits on resamples, of the fit and of every k swept.
+        let (stability, k_stability) = match &spec.model.stability {
+            Some(params) if algorithm.uses_feature_matrix() && algorithm.rfm_columns().is_none() => {
+                use crate::engine::cluster::stability::{KStability, bootstrap_stability};
+                ctx.progress.report("stability", 0.0);
+                let x = matrix.values.view();
+                let own = bootstrap_stability(x, &fit.labels, algorithm, params, &ctx.cancel)?;
+                let mut per_k = Vec::new();
+                if let Some(sweep) = &sweep {
+                    let ks: Vec<usize> = sweep.runs.iter().map(|r| r.k).filter(|&k| k >= 2).collect();
+                    for (i, &sk) in ks.iter().enumerate() {
+                        check_cancel(ctx)?;
+                        ctx.progress.report("stability", i as f64 / ks.len() as f64);
+                        let at = algorithm.with_k(sk);
+                        let s = if sk == k && at == *algorithm {
+                            own.clone()
+                        } else {
+                            let labels = at.fit_matrix(x, &ctx.cancel)?.labels;
+                            bootstrap_stability(x, &labels, &at, params, &ctx.cancel)?
+                        };
+                        per_k.push(KStability::of(sk, &s));
+                    }
+                }
+                (Some(own), per_k)
+            }
+            Some(_) => {
+                model_warnings.push(format!(
+                    "{} scores customers by rules, so there is no re-fit to check for stability",
+                    algorithm.label()
+                ));
+                (None, Vec::new())
+            }
+            None => (None, Vec::new()),
+        };
+
+        Ok(ModelStage { fit, indices, stability, k_stability, warnings: model_warnings })
+    })?;
+    let ModelStage { fit, indices, stability, k_stability, warnings: model_warnings } = model;
+    warnings.extend(model_warnings);
+    let k = fit.k();
     let mut segment_per_customer = vec![None; table.frame.height()];
     for (&row, &label) in matrix.kept_rows.iter().zip(&fit.labels) {
         segment_per_customer[row] = Some(label);
@@ -541,40 +716,6 @@ pub fn run_cached(
         segment_per_customer[row] = Some(k);
     }
     let assignment_fingerprint = fingerprint_segments(&segment_per_customer);
-    // Stability, when asked for: re-fits on resamples, of the fit and of every k swept.
-    let (stability, k_stability) = match &spec.model.stability {
-        Some(params) if algorithm.uses_feature_matrix() && algorithm.rfm_columns().is_none() => {
-            use crate::engine::cluster::stability::{KStability, bootstrap_stability};
-            ctx.progress.report("stability", 0.0);
-            let x = matrix.values.view();
-            let own = bootstrap_stability(x, &fit.labels, algorithm, params, &ctx.cancel)?;
-            let mut per_k = Vec::new();
-            if let Some(sweep) = &sweep {
-                let ks: Vec<usize> = sweep.runs.iter().map(|r| r.k).filter(|&k| k >= 2).collect();
-                for (i, &sk) in ks.iter().enumerate() {
-                    check_cancel(ctx)?;
-                    ctx.progress.report("stability", i as f64 / ks.len() as f64);
-                    let at = algorithm.with_k(sk);
-                    let s = if sk == k && at == *algorithm {
-                        own.clone()
-                    } else {
-                        let labels = at.fit_matrix(x, &ctx.cancel)?.labels;
-                        bootstrap_stability(x, &labels, &at, params, &ctx.cancel)?
-                    };
-                    per_k.push(KStability::of(sk, &s));
-                }
-            }
-            (Some(own), per_k)
-        }
-        Some(_) => {
-            warnings.push(format!(
-                "{} scores customers by rules, so there is no re-fit to check for stability",
-                algorithm.label()
-            ));
-            (None, Vec::new())
-        }
-        None => (None, Vec::new()),
-    };
     ctx.progress.report("done", 1.0);
     Ok(PipelineResult {
         customers: table.frame,
@@ -592,6 +733,7 @@ pub fn run_cached(
         source_fingerprints: table.fingerprints,
         stability,
         k_stability,
+        rules: None,
         warnings,
     })
 }
@@ -794,8 +936,9 @@ fn check_cancel(ctx: &JobContext) -> Result<(), PipelineError> {
 }
 
 /// The assignment table: id (or row number) and `segment` (empty for dropped customers), then what
-/// the method adds: `segment_name` when it names its segments, `probability` (of the assigned
-/// segment) for mixtures, `r_score`, `f_score` and `m_score` for RFM rules.
+/// the method adds: `segment_name` when it names its segments (or business rules made some),
+/// `probability` (of the assigned segment) for mixtures, `r_score`, `f_score` and `m_score` for RFM
+/// rules; with business rules, `model_segment` (before them) and `changed_by` (`rule N`, `override`).
 pub fn assignments_frame(result: &PipelineResult, id_column: Option<&str>) -> Result<DataFrame, DataError> {
     let segments: Vec<Option<u32>> = result.segment_per_customer.iter().map(|s| s.map(|v| v as u32)).collect();
     let segment = Column::new("segment".into(), segments);
@@ -804,7 +947,7 @@ pub fn assignments_frame(result: &PipelineResult, id_column: Option<&str>) -> Re
         None => Column::new("row".into(), (1..=result.customers.height() as u64).collect::<Vec<_>>()),
     };
     let mut columns = vec![first, segment];
-    if !result.fit.names.is_empty() {
+    if !result.fit.names.is_empty() || result.rules.is_some() {
         let names: Vec<Option<String>> =
             result.segment_per_customer.iter().map(|s| s.map(|s| result.default_segment_name(s))).collect();
         columns.push(Column::new("segment_name".into(), names));
@@ -820,6 +963,11 @@ pub fn assignments_frame(result: &PipelineResult, id_column: Option<&str>) -> Re
     if let Some(mixture) = &result.fit.mixture {
         let p = per_customer(&|i| f64::from(mixture.probabilities[[i, result.fit.labels[i]]]));
         columns.push(Column::new("probability".into(), p));
+    }
+    if let Some(rules) = &result.rules {
+        let model: Vec<Option<u32>> = rules.model_segments.iter().map(|s| s.map(|v| v as u32)).collect();
+        columns.push(Column::new("model_segment".into(), model));
+        columns.push(Column::new("changed_by".into(), rules.changed_by.clone()));
     }
     if let Some(scores) = &result.fit.rfm_scores {
         for (j, name) in ["r_score", "f_score", "m_score"].into_iter().enumerate() {
@@ -875,7 +1023,7 @@ mod tests {
         let mut other_k = spec.clone();
         other_k.model.algorithm.set_k(3);
         let cached = run_cached(&other_k, &resolver, &ctx, &cache).unwrap();
-        assert_eq!(cache.hits(), StageHits { table: 1, sweep: 1 });
+        assert_eq!(cache.hits(), StageHits { table: 1, sweep: 1, model: 0 });
         assert_eq!(cached.sweep, first.sweep);
         let fresh = run(&other_k, &resolver, &ctx).unwrap();
         assert_eq!(cached.assignment_fingerprint, fresh.assignment_fingerprint);
@@ -888,7 +1036,59 @@ mod tests {
             feature.scaling = Scaling::Robust;
         }
         let rescaled = run_cached(&other_recipe, &resolver, &ctx, &cache).unwrap();
-        assert_eq!(cache.hits(), StageHits { table: 2, sweep: 1 });
+        assert_eq!(cache.hits(), StageHits { table: 2, sweep: 1, model: 0 });
         assert_ne!(rescaled.sweep, first.sweep);
+
+        // The same spec again (as after an edit of the business rules): nothing is fitted again.
+        let again = run_cached(&other_recipe, &resolver, &ctx, &cache).unwrap();
+        assert_eq!(cache.hits(), StageHits { table: 3, sweep: 2, model: 1 });
+        assert_eq!(again.assignment_fingerprint, rescaled.assignment_fingerprint);
+    }
+
+    #[test]
+    fn business_rules_move_customers_and_keep_the_models_segments() {
+        use crate::engine::rules::{BusinessRule, BusinessRules, Override};
+        let resolver = SourceResolver::user_chosen(Path::new("."));
+        let mut spec = demo_spec();
+        spec.model.k_range = None;
+        let mut result = run(&spec, &resolver, &JobContext::inline()).unwrap();
+        let model = result.segment_per_customer.clone();
+        let model_fingerprint = result.assignment_fingerprint.clone();
+        let k = result.fit.k();
+        let frequency =
+            crate::engine::data::quality::numeric_values(result.customers.column("frequency").unwrap()).unwrap();
+        let one_timers = frequency.iter().filter(|f| f.is_some_and(|f| f < 2.0)).count();
+        let first_id = result.customers.column("customer_id").unwrap().get(0).unwrap().to_string();
+        let rules = BusinessRules {
+            rules: vec![BusinessRule {
+                text: "when frequency < 2 then segment \"One-timers\"".into(),
+                why: "test".into(),
+            }],
+            overrides: vec![Override {
+                customer: first_id.trim_matches('"').to_string(),
+                segment: "Segment 1".into(),
+                why: "test".into(),
+            }],
+        };
+        let id = override_id_column(&spec, &result).map(str::to_string);
+        assert_eq!(id.as_deref(), Some("customer_id"));
+        apply_business_rules(&mut result, &rules, &[], id.as_deref());
+        let outcome = result.rules.as_ref().unwrap();
+        assert_eq!(outcome.rules[0].matched, one_timers);
+        assert_eq!(outcome.overrides[0].error, None);
+        assert_eq!(result.model_segments(), &model[..]);
+        assert_eq!(result.n_segments(), k + 1);
+        assert_eq!(result.default_segment_name(k), "One-timers");
+        assert_eq!(result.segment_per_customer[0], Some(0), "the override comes after the rule");
+        let in_rule_segment = result.segment_per_customer.iter().filter(|s| **s == Some(k)).count();
+        assert_eq!(in_rule_segment, one_timers - usize::from(frequency[0].is_some_and(|f| f < 2.0)));
+        assert_ne!(result.assignment_fingerprint, model_fingerprint);
+        let frame = assignments_frame(&result, Some("customer_id")).unwrap();
+        assert!(frame.column("model_segment").is_ok() && frame.column("changed_by").is_ok());
+        // No rules: the model's segments and fingerprint again.
+        apply_business_rules(&mut result, &BusinessRules::default(), &[], id.as_deref());
+        assert_eq!(result.segment_per_customer, model);
+        assert_eq!(result.assignment_fingerprint, model_fingerprint);
+        assert!(result.rules.is_none());
     }
 }

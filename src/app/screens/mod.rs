@@ -5,6 +5,7 @@ pub mod compare;
 mod data;
 mod features;
 mod model;
+mod rules;
 mod segments;
 
 use eframe::egui::{self, Color32, RichText, Ui};
@@ -26,6 +27,8 @@ pub struct ViewState {
     pub compare: compare::CompareState,
     /// Model screen: the k-choice table instead of the charts.
     pub k_table: bool,
+    /// Rules screen: the rule and override being written.
+    pub rules: rules::RulesState,
 }
 
 /// Draws the whole window.
@@ -45,6 +48,7 @@ pub fn window_ui(ui: &mut Ui, app: &mut StrataApp) {
             Screen::Model => model::model_ui(ui, app),
             Screen::Segments => segments::segments_ui(ui, app),
             Screen::Compare => compare::compare_ui(ui, app),
+            Screen::Rules => rules::rules_ui(ui, app),
         }
     });
     prompt_ui(ui.ctx(), app);
@@ -162,7 +166,7 @@ fn tabs_ui(ui: &mut Ui, app: &mut StrataApp) {
             );
         }
         let stale = match (&app.doc, &app.output) {
-            (Some(doc), Some(out)) => !out.is_for(&doc.project.spec, &doc.base_dir),
+            (Some(doc), Some(out)) => !out.is_for(doc),
             _ => false,
         };
         if stale && app.progress.is_none() {

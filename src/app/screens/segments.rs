@@ -108,6 +108,21 @@ fn cards_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
                 format_count(profile.size),
                 profile.share * 100.0
             ));
+            if let Some(rules) = &out.result.rules {
+                if out.result.is_rule_segment(s) {
+                    ui.label(RichText::new("Made by the business rules (Rules screen)").italics());
+                } else {
+                    let moved_in = rules.moved_in.get(s).copied().unwrap_or(0);
+                    let moved_out = rules.moved_out.get(s).copied().unwrap_or(0);
+                    if moved_in + moved_out > 0 {
+                        ui.label(format!(
+                            "Business rules and overrides moved {} in, {} out",
+                            format_count(moved_in),
+                            format_count(moved_out)
+                        ));
+                    }
+                }
+            }
             // The features that separate the segments most first (eta squared), then by how many
             // population SDs this segment's mean sits away.
             let distances = summary.distance_sd.get(s).cloned().unwrap_or_default();

@@ -8,9 +8,12 @@
 //!   model's algorithm) and `bic`/`aic` in sweep runs. It only adds to version 1, so a version 1 body
 //!   reads as version 2 unchanged; and a version 2 file that still uses k-means says
 //!   `min_reader_version: 1`, so a Strata that knows only version 1 opens it (read-only).
-//! - Version 3 (current): OPTICS (`Optics` in the model's algorithm) and `kept`, the segmentations
+//! - Version 3: OPTICS (`Optics` in the model's algorithm) and `kept`, the segmentations
 //!   kept for the Compare screen. Again only additions: older readers skip `kept`, and a file says
 //!   `min_reader_version: 3` only when it uses OPTICS.
+//! - Version 4 (current): business rules and overrides (`rules`), the audit log (`audit`) and
+//!   segments marked `low_priority`. Only additions; a file says `min_reader_version: 4` when it
+//!   has rules or overrides, since an older reader would show the model's segments without them.
 //!
 //! The fixture `tests/fixtures/projects/v1.strata` must keep opening: when a change to an engine type
 //! would break it, copy the old types into a frozen module, bump `FORMAT_VERSION`, and add a
@@ -30,11 +33,12 @@ use crate::engine::error::ProjectError;
 use crate::engine::features::FittedRecipe;
 use crate::engine::metrics::Indices;
 use crate::engine::pipeline::{PipelineResult, PipelineSpec};
+use crate::engine::rules::{AuditEntry, BusinessRules};
 
 /// The format name every project file's header carries.
 pub const FORMAT_NAME: &str = "strata-project";
 /// The format version this build writes.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 /// The oldest format version this build opens (older ones are migrated step by step).
 pub const OLDEST_READABLE_VERSION: u32 = 1;
 /// Project files larger than this are refused before parsing.
@@ -61,6 +65,10 @@ impl Header {
 /// The oldest format whose reader understands everything in `project`.
 fn min_reader_version(project: &Project) -> u32 {
     use crate::engine::cluster::Algorithm;
+    // An older reader would show the model's segments as if the rules did not exist.
+    if !project.rules.is_empty() {
+        return 4;
+    }
     if matches!(project.spec.model.algorithm, Algorithm::Optics(_)) {
         return 3;
     }
@@ -99,7 +107,7 @@ impl Producer {
 }
 
 /// A segment's name and notes, kept by segment number.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SegmentNote {
     /// Canonical segment number.
     pub segment: usize,
@@ -108,6 +116,9 @@ pub struct SegmentNote {
     /// Free notes.
     #[serde(default)]
     pub notes: String,
+    /// Marked low priority: business rules can keep customers out of it (format 4).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub low_priority: bool,
 }
 
 /// Results stored so the project shows without recomputing.
@@ -246,6 +257,12 @@ pub struct Project {
     /// Segmentations kept for comparison (format 3; older readers ignore them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kept: Vec<KeptSegmentation>,
+    /// Business rules and manual overrides applied after the model (format 4).
+    #[serde(default, skip_serializing_if = "BusinessRules::is_empty")]
+    pub rules: BusinessRules,
+    /// Who changed a rule or an override, when, what and why, with the customers it moved (format 4).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audit: Vec<AuditEntry>,
 }
 
 impl Project {
@@ -258,6 +275,8 @@ impl Project {
             results: None,
             segments: Vec::new(),
             kept: Vec::new(),
+            rules: BusinessRules::default(),
+            audit: Vec::new(),
         }
     }
 
@@ -369,8 +388,8 @@ pub fn parse(text: &str) -> Result<OpenedProject, ProjectError> {
 /// Reads a body of format `version` and migrates it step by step to the current format.
 fn migrate(text: &str, version: u32) -> Result<Project, String> {
     match version {
-        // Formats 2 and 3 only added to format 1, so every body is the engine's current types.
-        1..=3 => ron_options().from_str::<Project>(text).map_err(|e| format!("damaged format {version} body: {e}")),
+        // Formats 2 to 4 only added to format 1, so every body is the engine's current types.
+        1..=4 => ron_options().from_str::<Project>(text).map_err(|e| format!("damaged format {version} body: {e}")),
         other => Err(format!(
             "format version {other} is not one Strata ever wrote (readable: {OLDEST_READABLE_VERSION} to {FORMAT_VERSION})"
         )),
