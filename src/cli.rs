@@ -62,6 +62,9 @@ pub enum Command {
     /// Bootstrap stability of a segmentation: re-fit on resampled customers, per segment the mean
     /// Jaccard overlap and how often it dissolves, and the adjusted Rand index between re-fits.
     Stability(StabilityArgs),
+    /// Segments over time: cut a transaction log into windows by date, segment each, and report
+    /// segment sizes per window and how customers move between segments from one window to the next.
+    OverTime(OverTimeArgs),
     /// Re-run a project headless; with --verify, fail unless it reproduces the stored assignment.
     Run(RunArgs),
     /// Assign new customers to a project's segments, the way its method assigns them.
@@ -374,6 +377,7 @@ impl DataArgs {
                 amount: pick(&self.amount, "dollar_value", "--amount")?,
                 as_of: self.as_of,
                 negative_amounts: NegativeAmounts::Allow,
+                since: None,
             };
             (source, TableKind::TransactionLog(columns))
         };
@@ -777,6 +781,36 @@ pub struct StabilityArgs {
     pub json: bool,
 }
 
+/// Arguments of `strata over-time`.
+#[derive(Debug, Args)]
+pub struct OverTimeArgs {
+    /// Data and features, as for `fit` (a transaction log: --transactions or --demo).
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Number of segments in every window (not for dbscan and optics, which find their own).
+    #[arg(long)]
+    pub k: Option<usize>,
+    /// Length of a window and the step between windows, in months (3: quarters).
+    #[arg(long, default_value_t = 3)]
+    pub window_months: u32,
+    /// Number of windows, the last ending at --as-of (default: the day after the last transaction).
+    #[arg(long, default_value_t = 4)]
+    pub windows: usize,
+    /// Only the transactions inside each window, rather than all history up to its end.
+    #[arg(long)]
+    pub window_only: bool,
+    /// Fit every window on its own (segments matched from window to window by shared customers)
+    /// rather than assign every window with the model fitted on the last one.
+    #[arg(long)]
+    pub refit: bool,
+    /// The method and its settings.
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Arguments of `strata quality`.
 #[derive(Debug, Args)]
 pub struct QualityArgs {
@@ -911,6 +945,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Profile(args)) => profile_command(args),
         Some(Command::Explain(args)) => explain_command(args),
         Some(Command::Stability(args)) => stability_command(args),
+        Some(Command::OverTime(args)) => over_time_command(args),
         Some(Command::Run(args)) => run_project(args),
         Some(Command::Predict(args)) => predict_command(args),
         Some(Command::Demo(args)) => demo(args),
@@ -992,6 +1027,7 @@ fn rfm(args: RfmArgs) -> Result<(), CliError> {
         amount: args.amount,
         as_of: args.as_of,
         negative_amounts: if args.forbid_negative { NegativeAmounts::Forbid } else { NegativeAmounts::Allow },
+        since: None,
     };
     let mut result = aggregate_transactions(&table.frame, &columns)?;
     warn_all(&result.warnings);
@@ -1641,6 +1677,90 @@ fn explain_command(args: ExplainArgs) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+fn over_time_command(args: OverTimeArgs) -> Result<(), CliError> {
+    use crate::engine::over_time::{WindowParams, segments_over_time};
+    if args.k.is_none() && Algorithm::by_name(&args.model.algorithm).is_some_and(|a| a.k().is_some()) {
+        return Err(CliError(format!("{} needs --k", args.model.algorithm)));
+    }
+    let algorithm = algorithm_at(&args.model, args.k, false)?;
+    let model = ModelSpec { algorithm, k_range: None, min_segment_share: None, stability: None };
+    let spec = args.data.spec(model, None)?;
+    let params = WindowParams {
+        months: args.window_months,
+        windows: args.windows,
+        cumulative: !args.window_only,
+        end: args.data.as_of,
+        model: if args.refit {
+            crate::engine::over_time::WindowModel::Refit
+        } else {
+            crate::engine::over_time::WindowModel::Fixed
+        },
+    };
+    let out = segments_over_time(&spec, &SourceResolver::user_chosen(&cwd()), &params, &JobContext::inline())?;
+    warn_all(&out.warnings);
+    if args.json {
+        return print_json(&over_time_json(&out));
+    }
+    print_over_time(&out);
+    Ok(())
+}
+
+/// The JSON of `strata over-time` (and of a project's windows in `strata run --json`).
+fn over_time_json(out: &crate::engine::over_time::OverTime) -> serde_json::Value {
+    json!({
+        "window_months": out.params.months,
+        "cumulative": out.params.cumulative,
+        "model": match out.params.model {
+            crate::engine::over_time::WindowModel::Fixed => "fixed",
+            crate::engine::over_time::WindowModel::Refit => "refit",
+        },
+        "segments": out.names,
+        "windows": out.windows.iter().map(|w| json!({
+            "start": w.start.to_string(), "end": w.end.to_string(), "n_customers": w.n_customers,
+            "sizes": w.sizes, "silhouette": w.silhouette,
+        })).collect::<Vec<_>>(),
+        "transitions": out.transitions.iter().map(|t| json!({
+            "from": out.windows[t.from].end.to_string(), "to": out.windows[t.to].end.to_string(),
+            "matrix": t.counts, "stayed": if t.stayed.is_finite() { json!(t.stayed) } else { json!(null) },
+        })).collect::<Vec<_>>(),
+        "warnings": out.warnings,
+    })
+}
+
+fn print_over_time(out: &crate::engine::over_time::OverTime) {
+    let header: String = out.windows.iter().map(|w| format!(" {:>11}", w.end.to_string())).collect();
+    println!(
+        "segment sizes per window (as of each date; {} months each, {}):",
+        out.params.months,
+        if out.params.cumulative { "all history to date" } else { "transactions inside the window only" }
+    );
+    println!("{:<28}{header}", "segment");
+    for (s, name) in out.names.iter().enumerate() {
+        let sizes: String = out.windows.iter().map(|w| format!(" {:>11}", w.sizes[s])).collect();
+        println!("{name:<28}{sizes}");
+    }
+    let totals: String = out.windows.iter().map(|w| format!(" {:>11}", w.n_customers)).collect();
+    println!("{:<28}{totals}", "customers");
+    for t in &out.transitions {
+        println!(
+            "\nfrom {} to {}: {:.1}% of customers present in both kept their segment",
+            out.windows[t.from].end,
+            out.windows[t.to].end,
+            100.0 * t.stayed
+        );
+        let mut labels: Vec<String> = out.names.clone();
+        labels.push("(not present)".into());
+        let header: String = (0..labels.len())
+            .map(|j| format!(" {:>8}", if j < out.names.len() { format!("-> {}", j + 1) } else { "-> none".into() }))
+            .collect();
+        println!("{:<28}{header}", "");
+        for (i, row) in t.counts.iter().enumerate() {
+            let cells: String = row.iter().map(|c| format!(" {c:>8}")).collect();
+            println!("{:<28}{cells}", format!("{} {}", i + 1, labels[i]).chars().take(27).collect::<String>());
+        }
+    }
 }
 
 fn stability_command(args: StabilityArgs) -> Result<(), CliError> {

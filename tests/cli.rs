@@ -831,3 +831,63 @@ fn run_applies_the_projects_business_rules_and_writes_who_they_moved() {
     assert_eq!((0..500).filter(|&i| by[i] == "rule 2").count(), 26);
     assert!((0..500).all(|i| by[i] != "rule 2" || name[i] != "Occasional"), "out of the low-priority segment");
 }
+
+#[test]
+fn over_time_follows_the_demo_customers_through_quarterly_windows() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = |extra: &[&str]| {
+        let mut a =
+            vec!["over-time", "--demo", "--features", RFM, "--log1p", RFM, "--k", "4", "--windows", "3", "--json"];
+        a.extend_from_slice(extra);
+        a.into_iter().map(str::to_string).collect::<Vec<_>>()
+    };
+    let run = |extra: &[&str]| {
+        let a = args(extra);
+        let o = strata(&a.iter().map(String::as_str).collect::<Vec<_>>(), dir.path());
+        assert!(o.status.success(), "{}", stderr(&o));
+        json_of(&o)
+    };
+    let fixed = run(&[]);
+    assert_eq!(fixed["model"], "fixed");
+    assert_eq!(fixed["cumulative"], true);
+    let windows = fixed["windows"].as_array().unwrap();
+    assert_eq!(windows.len(), 3);
+    // CDNOW's log ends on 1998-06-30: the last window ends the day after, quarters before it.
+    let ends: Vec<&str> = windows.iter().map(|w| w["end"].as_str().unwrap()).collect();
+    assert_eq!(ends, ["1998-01-01", "1998-04-01", "1998-07-01"]);
+    assert_eq!(windows[0]["start"], "1997-10-02");
+    // Every customer bought in the first quarter of 1997, so with all history every window has all.
+    for w in windows {
+        assert_eq!(w["n_customers"], 23_570);
+        assert_eq!(w["sizes"].as_array().unwrap().iter().map(|s| s.as_u64().unwrap()).sum::<u64>(), 23_570);
+    }
+    for t in fixed["transitions"].as_array().unwrap() {
+        let matrix: Vec<Vec<u64>> = serde_json::from_value(t["matrix"].clone()).unwrap();
+        assert_eq!(matrix.len(), 5, "four segments and 'not present'");
+        assert_eq!(matrix.iter().flatten().sum::<u64>(), 23_570);
+        let diagonal: u64 = (0..4).map(|i| matrix[i][i]).sum();
+        let stayed = t["stayed"].as_f64().unwrap();
+        assert!((stayed - diagonal as f64 / 23_570.0).abs() < 1e-12);
+        assert!(stayed > 0.5 && stayed < 1.0, "{stayed}");
+    }
+
+    // Only the transactions inside each quarter: most customers are not present in most windows,
+    // and those who come back come from 'not present'.
+    let inside = run(&["--window-only"]);
+    let n: Vec<u64> =
+        inside["windows"].as_array().unwrap().iter().map(|w| w["n_customers"].as_u64().unwrap()).collect();
+    assert!(n.iter().all(|&n| n > 1_000 && n < 10_000), "{n:?}");
+    let first: Vec<Vec<u64>> = serde_json::from_value(inside["transitions"][0]["matrix"].clone()).unwrap();
+    assert!(first[4].iter().sum::<u64>() > 0 && first.iter().map(|r| r[4]).sum::<u64>() > 0);
+
+    // One fit per window, matched by shared customers.
+    let refit = run(&["--refit"]);
+    assert_eq!(refit["model"], "refit");
+    assert!(refit["segments"].as_array().unwrap().len() >= 4);
+
+    // A customer table has no dates to cut into windows.
+    let customers = rfm_customers(dir.path());
+    let o = strata(&["over-time", "--data", customers.to_str().unwrap(), "--features", RFM, "--k", "3"], dir.path());
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("need a transaction log"), "{}", stderr(&o));
+}

@@ -219,6 +219,7 @@ fn columns(negative: NegativeAmounts, as_of: Option<NaiveDate>) -> TransactionCo
         amount: "amount".into(),
         as_of,
         negative_amounts: negative,
+        since: None,
     }
 }
 

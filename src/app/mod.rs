@@ -1477,6 +1477,7 @@ impl StrataApp {
                     amount,
                     as_of: None,
                     negative_amounts: crate::engine::features::NegativeAmounts::Allow,
+                    since: None,
                 });
                 spec.recipe = FeatureRecipe {
                     features: ["recency_days", "frequency", "monetary_total"]

@@ -9,6 +9,7 @@ pub mod features;
 pub mod jobs;
 pub mod kernels;
 pub mod metrics;
+pub mod over_time;
 pub mod pipeline;
 pub mod profile;
 pub mod project;

@@ -98,6 +98,7 @@ fn source_ui(ui: &mut Ui, app: &mut StrataApp) {
                     amount,
                     as_of: None,
                     negative_amounts: crate::engine::features::NegativeAmounts::Allow,
+                    since: None,
                 });
             }
         }

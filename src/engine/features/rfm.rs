@@ -31,6 +31,9 @@ pub struct TransactionColumns {
     /// What to do with negative amounts.
     #[serde(default)]
     pub negative_amounts: NegativeAmounts,
+    /// Only transactions on or after this date count (a window of the log); `None`: all history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<NaiveDate>,
 }
 
 /// The customer table and what was changed on the way.
@@ -127,15 +130,34 @@ pub fn aggregate_transactions(log: &DataFrame, spec: &TransactionColumns) -> Res
     }
     let id_name = spec.customer_id.as_str();
     let amounts = amount_column.cast(&DataType::Float64)?.with_name("__amount".into());
-    let base = DataFrame::new_infer_height(vec![
+    let mut base = DataFrame::new_infer_height(vec![
         id.clone().with_name(id_name.into()),
         days.with_name("__day".into()).into(),
         amounts.clone(),
     ])?;
+    let mut amounts = amounts;
+    let mut warnings = Vec::new();
+    if let Some(since) = spec.since {
+        // A window of the log: earlier transactions do not count (missing dates go on to be
+        // reported as incomplete).
+        let since_days = days_from_date(since);
+        let keep: BooleanChunked = base
+            .column("__day")?
+            .as_materialized_series()
+            .i32()?
+            .iter()
+            .map(|d| Some(d.is_none_or(|d| d >= since_days)))
+            .collect();
+        let before = keep.iter().filter(|k| *k == Some(false)).count();
+        base = base.filter(&keep)?;
+        amounts = base.column("__amount")?.clone();
+        if before > 0 {
+            warnings.push(format!("{before} transaction(s) before {since}, the start of the window, were left out"));
+        }
+    }
 
     let n_negative_amounts =
         amounts.as_materialized_series().f64()?.iter().filter(|a| a.is_some_and(|a| a < 0.0)).count();
-    let mut warnings = Vec::new();
     if n_negative_amounts > 0 {
         if spec.negative_amounts == NegativeAmounts::Forbid {
             return Err(DataError::BadColumn {
@@ -478,6 +500,7 @@ mod tests {
             amount: "amount".into(),
             as_of: Some(epoch() + chrono::Duration::days(10_050)),
             negative_amounts: NegativeAmounts::Allow,
+            since: None,
         }
     }
 
