@@ -1945,6 +1945,29 @@ fn run_project(args: RunArgs) -> Result<(), CliError> {
     let (result, matches) =
         rerun_project(&opened.project, &base_dir, args.allow_outside_paths, args.accept_changed_data)?;
     warn_all(&result.warnings);
+    // The windows of the Over time screen, when the project has used it.
+    let over_time = match &opened.project.over_time {
+        Some(params) => {
+            let resolver = SourceResolver { base_dir: base_dir.clone(), allow_outside: args.allow_outside_paths };
+            match crate::engine::over_time::segments_over_time(
+                &opened.project.spec,
+                &resolver,
+                params,
+                &JobContext::inline(),
+            ) {
+                Ok(windows) => {
+                    warn_all(&windows.warnings);
+                    Some(windows)
+                }
+                // The segmentation itself stands; only the windows could not be made.
+                Err(e) => {
+                    eprintln!("warning: segments over time: {e}");
+                    None
+                }
+            }
+        }
+        None => None,
+    };
     if let Some(path) = &args.out {
         let id_column = pipeline::override_id_column(&opened.project.spec, &result).map(str::to_string);
         let mut assignments = pipeline::assignments_frame(&result, id_column.as_deref())?;
@@ -1968,10 +1991,17 @@ fn run_project(args: RunArgs) -> Result<(), CliError> {
             out["business_rules"] = rules;
         }
         out["audit"] = json!(opened.project.audit);
+        if let Some(windows) = &over_time {
+            out["over_time"] = over_time_json(windows);
+        }
         print_json(&out)?;
     } else {
         print_fit_summary(&result, &opened.project.segments);
         print_rules(&result, &opened.project.rules);
+        if let Some(windows) = &over_time {
+            println!();
+            print_over_time(windows);
+        }
     }
     if args.verify {
         match matches {

@@ -885,6 +885,17 @@ fn over_time_follows_the_demo_customers_through_quarterly_windows() {
     assert_eq!(refit["model"], "refit");
     assert!(refit["segments"].as_array().unwrap().len() >= 4);
 
+    // A project that used the Over time screen gets its windows from `strata run` too.
+    let demo = strata::engine::project::parse(strata::cli::DEMO_PROJECT).unwrap().project;
+    let mut with_windows = demo.clone();
+    with_windows.over_time = Some(strata::engine::over_time::WindowParams { windows: 3, ..Default::default() });
+    with_windows.spec.model.algorithm.set_k(4);
+    with_windows.results = None;
+    with_windows.save(&dir.path().join("windows.strata")).unwrap();
+    let o = strata(&["run", "windows.strata", "--json"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(json_of(&o)["over_time"]["windows"], fixed["windows"], "the same windows as over-time gives");
+
     // A customer table has no dates to cut into windows.
     let customers = rfm_customers(dir.path());
     let o = strata(&["over-time", "--data", customers.to_str().unwrap(), "--features", RFM, "--k", "3"], dir.path());

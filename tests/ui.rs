@@ -1052,3 +1052,53 @@ fn business_rules_and_overrides_are_applied_logged_and_survive_save_and_reopen()
     assert!(entry.what.starts_with("undo override: customer c0"), "{}", entry.what);
     assert_eq!(entry.customers, Some(1));
 }
+
+#[test]
+fn the_demo_customers_are_followed_through_quarterly_windows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, dialogs) = demo();
+    tab(&harness, Screen::OverTime);
+    harness.run();
+    harness.get_by_label_contains("Press 'Follow the customers'");
+    harness.get_by_label("Follow the customers").click();
+    harness.run();
+    let out = harness.state().over_time.clone().expect("the windows were segmented");
+    let ends: Vec<String> = out.result.windows.iter().map(|w| w.end.to_string()).collect();
+    assert_eq!(ends, ["1997-10-01", "1998-01-01", "1998-04-01", "1998-07-01"]);
+    // The last window is the project's own segmentation: same sizes as the run.
+    let run_sizes = harness.state().output.as_ref().unwrap().result.fit.sizes.clone();
+    assert_eq!(out.result.windows[3].sizes, run_sizes);
+    // Every customer is counted once per transition.
+    for t in &out.result.transitions {
+        assert_eq!(t.counts.iter().flatten().sum::<usize>(), 23_570);
+    }
+    harness.get_by_label("Segment sizes per window");
+    harness.get_by_label("Who moved where");
+    harness.get_by_label_contains("kept their segment");
+    harness.get_by_label("1998-07-01");
+    // The project's names label the segments (the demo names its five).
+    let first_name = segment_name(harness.state(), 0);
+    assert!(harness.query_all_by_label(&first_name).count() >= 2, "in the sizes table and the transition table");
+
+    // Only the windows' own transactions: a setting of the project, and the result is marked old
+    // until the customers are followed again.
+    harness.get_by_label("Only the window's own transactions").click();
+    harness.run();
+    harness.get_by_label_contains("Settings changed since these windows were segmented");
+    harness.get_by_label("Follow the customers").click();
+    harness.run();
+    let out = harness.state().over_time.clone().unwrap();
+    assert!(!out.result.params.cumulative);
+    assert!(out.result.windows.iter().all(|w| w.n_customers < 23_570));
+    assert!(harness.query_all_by_label("not present").count() >= 1);
+
+    // Saved and reopened: the windows are segmented again without being asked.
+    let path = dir.path().join("windows.strata");
+    dialogs.answer(&path);
+    harness.state_mut().push(Command::SaveAsDialog);
+    harness.run();
+    let reopened = harness_for(&path);
+    let app = reopened.state();
+    assert_eq!(app.doc.as_ref().unwrap().project.over_time.as_ref().map(|p| p.cumulative), Some(false));
+    assert!(app.over_time.as_ref().is_some_and(|o| !o.result.params.cumulative));
+}

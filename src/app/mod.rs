@@ -19,6 +19,7 @@ use crate::engine::data::roles::{ColumnRole, RoleGuess, guess_roles};
 use crate::engine::error::PipelineError;
 use crate::engine::features::{FeatureRecipe, FeatureSpec, TransactionColumns};
 use crate::engine::jobs::{JobEvent, JobRunner, RunMode};
+use crate::engine::over_time::WindowParams;
 use crate::engine::pipeline::{
     self, Algorithm, DataSource, ModelSpec, PipelineResult, PipelineSpec, SourceResolver, SourceSpec, StageCache,
     TableKind,
@@ -48,12 +49,21 @@ pub enum Screen {
     Compare,
     /// Business rules, low-priority segments, overrides and the audit log.
     Rules,
+    /// The transaction log cut into windows: segment sizes over time and who moves where.
+    OverTime,
 }
 
 impl Screen {
     /// All screens in workflow order.
-    pub const ALL: [Screen; 6] =
-        [Screen::Data, Screen::Features, Screen::Model, Screen::Segments, Screen::Compare, Screen::Rules];
+    pub const ALL: [Screen; 7] = [
+        Screen::Data,
+        Screen::Features,
+        Screen::Model,
+        Screen::Segments,
+        Screen::Compare,
+        Screen::Rules,
+        Screen::OverTime,
+    ];
 
     /// The tab label.
     pub fn label(self) -> &'static str {
@@ -64,6 +74,7 @@ impl Screen {
             Screen::Segments => "Segments",
             Screen::Compare => "Compare",
             Screen::Rules => "Rules",
+            Screen::OverTime => "Over time",
         }
     }
 }
@@ -112,6 +123,8 @@ pub struct DocState {
     pub segments: Vec<SegmentNote>,
     /// Business rules and overrides.
     pub rules: BusinessRules,
+    /// How the Over time screen cuts the log into windows.
+    pub over_time: Option<WindowParams>,
 }
 
 /// What the business rules' outcome depends on besides the run: the rules and overrides, and the
@@ -184,6 +197,10 @@ pub enum Command {
     },
     /// The name the audit log records changes under.
     SetAuditName(String),
+    /// How the Over time screen cuts the log into windows (stored in the project).
+    SetWindows(WindowParams),
+    /// Segment every window and follow the customers through them (a job).
+    FollowCustomers,
     /// Change a segment's notes.
     EditSegmentNotes {
         /// Segment number.
@@ -283,6 +300,7 @@ impl Document {
             spec: project.spec.clone(),
             segments: project.segments.clone(),
             rules: project.rules.clone(),
+            over_time: project.over_time.clone(),
         });
         Self {
             project,
@@ -312,6 +330,7 @@ impl Document {
             spec: self.project.spec.clone(),
             segments: self.project.segments.clone(),
             rules: self.project.rules.clone(),
+            over_time: self.project.over_time.clone(),
         }
     }
 
@@ -361,6 +380,7 @@ impl Document {
         self.project.spec = state.spec;
         self.project.segments = state.segments;
         self.project.rules = state.rules;
+        self.project.over_time = state.over_time;
         self.merge_key = None;
     }
 }
@@ -393,6 +413,26 @@ pub struct RunOutput {
     pub rules: RulesKey,
     /// Profiles, histograms, projection, silhouettes.
     pub summary: ResultSummary,
+}
+
+/// Segments over time as computed, with what they were computed for.
+pub struct OverTimeOutput {
+    /// The spec whose log was cut.
+    pub spec: PipelineSpec,
+    /// The folder its data paths were resolved against.
+    pub base_dir: PathBuf,
+    /// How it was cut.
+    pub params: WindowParams,
+    /// The windows, sizes and transitions.
+    pub result: crate::engine::over_time::OverTime,
+}
+
+impl OverTimeOutput {
+    /// Whether this is what `doc` asks for now.
+    pub fn is_for(&self, doc: &Document) -> bool {
+        analysis_key(&self.spec, &self.base_dir) == analysis_key(&doc.project.spec, &doc.base_dir)
+            && Some(&self.params) == doc.project.over_time.as_ref().or(Some(&WindowParams::default()))
+    }
 }
 
 /// A segmentation kept for the Compare screen: who is in which segment, and under what names.
@@ -549,6 +589,10 @@ pub struct StrataApp {
     pub preview: Option<Arc<SourcePreview>>,
     /// Sweeps kept for comparison.
     pub runs: Vec<KeptRun>,
+    /// The latest segments over time (Over time screen).
+    pub over_time: Option<Arc<OverTimeOutput>>,
+    /// Why the latest segments over time could not be computed.
+    pub over_time_error: Option<String>,
     /// Every segmentation made this session, for the Compare screen.
     pub segmentations: Vec<KeptSegmentation>,
     /// The running job's stage and fraction done.
@@ -560,6 +604,7 @@ pub struct StrataApp {
     commands: Vec<Command>,
     runner: JobRunner<RunOutput>,
     preview_runner: JobRunner<SourcePreview>,
+    over_time_runner: JobRunner<OverTimeOutput>,
     cache: Arc<StageCache>,
     dialogs: Box<dyn FileDialogs>,
     dialog_sender: Sender<DialogAnswer>,
@@ -574,6 +619,8 @@ pub struct StrataApp {
     shown_title: String,
     /// The reason of the rules edit being applied, for the audit log.
     audit_why: String,
+    /// How far the segments over time are.
+    over_time_fraction: f64,
     /// Draw state of the screens (selections, scroll positions) that is not part of the project.
     pub view: screens::ViewState,
 }
@@ -602,7 +649,7 @@ impl StrataApp {
     pub fn with_context(ctx: &egui::Context, options: AppOptions, prefs: Prefs) -> Self {
         let repaint = ctx.clone();
         let wake: Arc<dyn Fn() + Send + Sync> = Arc::new(move || repaint.request_repaint());
-        let (wake_run, wake_preview) = (wake.clone(), wake.clone());
+        let (wake_run, wake_preview, wake_windows) = (wake.clone(), wake.clone(), wake.clone());
         let (dialog_sender, dialog_receiver) = std::sync::mpsc::channel();
         let mut app = Self {
             prefs,
@@ -618,6 +665,9 @@ impl StrataApp {
             commands: Vec::new(),
             runner: JobRunner::new(options.run_mode).with_waker(move || wake_run()),
             preview_runner: JobRunner::new(options.run_mode).with_waker(move || wake_preview()),
+            over_time_runner: JobRunner::new(options.run_mode).with_waker(move || wake_windows()),
+            over_time: None,
+            over_time_error: None,
             cache: Arc::new(StageCache::default()),
             dialogs: options.dialogs,
             dialog_sender,
@@ -631,6 +681,7 @@ impl StrataApp {
             applied_prefs: None,
             shown_title: String::new(),
             audit_why: String::new(),
+            over_time_fraction: 0.0,
             view: screens::ViewState::default(),
         };
         match options.start {
@@ -826,6 +877,8 @@ impl StrataApp {
                 self.edit(&what, |state| note_mut(state, segment).low_priority = low_priority);
             }
             Command::SetAuditName(name) => self.prefs.audit_name = name,
+            Command::SetWindows(params) => self.edit("windows over time", |state| state.over_time = Some(params)),
+            Command::FollowCustomers => self.start_over_time(),
             Command::EditSegmentNotes { segment, notes } => {
                 self.edit(&format!("notes of segment {}", segment + 1), |state| note_mut(state, segment).notes = notes)
             }
@@ -1012,6 +1065,9 @@ impl StrataApp {
     fn close_document(&mut self) {
         self.runner.cancel();
         self.preview_runner.cancel();
+        self.over_time_runner.cancel();
+        self.over_time = None;
+        self.over_time_error = None;
         self.doc = None;
         self.output = None;
         self.runs.clear();
@@ -1193,7 +1249,40 @@ impl StrataApp {
         });
     }
 
+    /// Segments every window of the log over time, off the UI thread.
+    fn start_over_time(&mut self) {
+        let Some(doc) = &self.doc else { return };
+        let spec = doc.project.spec.clone();
+        let params = doc.project.over_time.clone().unwrap_or_default();
+        let resolver = doc.resolver();
+        let base_dir = doc.base_dir.clone();
+        self.over_time_error = None;
+        self.over_time_runner.start("over time", move |ctx| -> Result<OverTimeOutput, PipelineError> {
+            let result = crate::engine::over_time::segments_over_time(&spec, &resolver, &params, ctx)?;
+            Ok(OverTimeOutput { spec, base_dir, params, result })
+        });
+    }
+
+    /// Whether segments over time are being computed, and how far.
+    pub fn over_time_progress(&self) -> Option<f64> {
+        self.over_time_runner.running().map(|_| self.over_time_fraction)
+    }
+
     fn drain_jobs(&mut self) {
+        for event in self.over_time_runner.poll() {
+            match event {
+                JobEvent::Progress { fraction_done, .. } => self.over_time_fraction = fraction_done,
+                JobEvent::Finished { result, .. } => {
+                    self.over_time_fraction = 0.0;
+                    self.over_time = Some(result);
+                }
+                JobEvent::Failed { error, .. } => {
+                    self.over_time_fraction = 0.0;
+                    self.over_time_error = Some(error);
+                }
+                JobEvent::Cancelled { .. } => self.over_time_fraction = 0.0,
+            }
+        }
         for event in self.preview_runner.poll() {
             match event {
                 JobEvent::Finished { result, .. } => {
@@ -1319,6 +1408,15 @@ impl StrataApp {
                     .filter(|_| output.is_for(doc))
                     .map(|r| r.assignment_fingerprint == result.assignment_fingerprint);
             }
+        }
+        // A project that used the Over time screen shows it again without being asked.
+        if let Some(doc) = &self.doc
+            && doc.project.over_time.is_some()
+            && self.over_time_runner.running().is_none()
+            && !self.over_time.as_ref().is_some_and(|o| o.is_for(doc))
+            && matches!(doc.project.spec.table, TableKind::TransactionLog(_))
+        {
+            self.start_over_time();
         }
         if output.result.sweep.is_some() {
             self.keep_run(output.clone());
@@ -1538,6 +1636,7 @@ impl StrataApp {
             (KeyboardShortcut::new(Modifiers::COMMAND, Key::Num4), Command::Show(Screen::Segments)),
             (KeyboardShortcut::new(Modifiers::COMMAND, Key::Num5), Command::Show(Screen::Compare)),
             (KeyboardShortcut::new(Modifiers::COMMAND, Key::Num6), Command::Show(Screen::Rules)),
+            (KeyboardShortcut::new(Modifiers::COMMAND, Key::Num7), Command::Show(Screen::OverTime)),
         ];
         // A text field keeps its own Ctrl+Z.
         let editing_text = ctx.memory(|m| m.focused().is_some()) && ctx.egui_wants_keyboard_input();

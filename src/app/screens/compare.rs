@@ -246,35 +246,39 @@ pub fn compare_ui(ui: &mut Ui, app: &mut StrataApp) {
         ui.allocate_ui(egui::vec2(table_width, height), |ui| {
             ui.label(RichText::new("Cross-tabulation").strong())
                 .on_hover_text("Customers per pair of segments; the shading is the share of the row");
-            egui::ScrollArea::both().id_salt("crosstab").show(ui, |ui| crosstab_ui(ui, &comparison));
+            egui::ScrollArea::both().id_salt("crosstab").show(ui, |ui| {
+                crosstab_ui(ui, &comparison.crosstab.counts, &comparison.row_names, &comparison.column_names)
+            });
         });
         ui.separator();
         ui.vertical(|ui| {
             ui.label(RichText::new("Who goes where").strong())
                 .on_hover_text("Left: the rows' segments; right: the columns'; each band is the customers in both");
-            alluvial_ui(ui, &comparison);
+            let k_rows = comparison.row_names.len();
+            alluvial_ui(ui, &comparison.crosstab.counts, &comparison.row_names, &comparison.column_names, (k_rows, 0));
         });
     });
 }
 
-fn crosstab_ui(ui: &mut Ui, c: &Comparison) {
-    let k_rows = c.row_names.len();
-    let k_columns = c.column_names.len();
+/// A cross-tabulation with row and column totals, each cell shaded by its share of the row.
+pub(super) fn crosstab_ui(ui: &mut Ui, counts: &[Vec<u64>], row_names: &[String], column_names: &[String]) {
+    let k_rows = row_names.len();
+    let k_columns = column_names.len();
     egui::Grid::new("crosstab-grid").striped(false).spacing([10.0, 4.0]).show(ui, |ui| {
         ui.label("");
-        for name in &c.column_names {
+        for name in column_names {
             ui.label(RichText::new(name).strong());
         }
         ui.label(RichText::new("Total").strong());
         ui.end_row();
-        for (i, name) in c.row_names.iter().enumerate() {
+        for (i, name) in row_names.iter().enumerate() {
             ui.horizontal(|ui| {
-                crate::app::widgets::swatch_ui(ui, segment_colour(i, k_rows.max(1)));
+                crate::app::widgets::swatch_ui(ui, segment_colour(i, k_rows));
                 ui.label(RichText::new(name).strong());
             });
-            let row_total: u64 = c.crosstab.counts[i].iter().sum();
+            let row_total: u64 = counts[i].iter().sum();
             for j in 0..k_columns {
-                let count = c.crosstab.counts[i][j];
+                let count = counts[i][j];
                 let share = count as f32 / row_total.max(1) as f32;
                 let fill = ui.visuals().selection.bg_fill.gamma_multiply(share);
                 egui::Frame::new().fill(fill).inner_margin(egui::Margin::symmetric(4, 1)).show(ui, |ui| {
@@ -282,7 +286,7 @@ fn crosstab_ui(ui: &mut Ui, c: &Comparison) {
                         "{:.1}% of {} are in {}",
                         100.0 * share,
                         name,
-                        c.column_names[j]
+                        column_names[j]
                     ));
                 });
             }
@@ -291,21 +295,28 @@ fn crosstab_ui(ui: &mut Ui, c: &Comparison) {
         }
         ui.label(RichText::new("Total").strong());
         for j in 0..k_columns {
-            let total: u64 = c.crosstab.counts.iter().map(|r| r[j]).sum();
+            let total: u64 = counts.iter().map(|r| r[j]).sum();
             ui.label(format_count(total as usize));
         }
-        ui.label(format_count(c.crosstab.n() as usize));
+        ui.label(format_count(counts.iter().flatten().sum::<u64>() as usize));
         ui.end_row();
     });
 }
 
-/// Two stacks of bars joined by bands, one per non-empty cell of the cross-tabulation.
-fn alluvial_ui(ui: &mut Ui, c: &Comparison) {
+/// Two stacks of bars joined by bands, one per non-empty cell of the cross-tabulation; the first
+/// `coloured.0` rows and `coloured.1` columns are segments and take their colours (the rest grey).
+pub(super) fn alluvial_ui(
+    ui: &mut Ui,
+    counts: &[Vec<u64>],
+    row_names: &[String],
+    column_names: &[String],
+    coloured: (usize, usize),
+) {
     let size = egui::vec2(ui.available_width().max(300.0), (ui.available_height() - 8.0).clamp(240.0, 900.0));
     let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
     let painter = ui.painter_at(rect);
-    let n = c.crosstab.n().max(1) as f32;
-    let (k_rows, k_columns) = (c.row_names.len(), c.column_names.len());
+    let n = counts.iter().flatten().sum::<u64>().max(1) as f32;
+    let (k_rows, k_columns) = (row_names.len(), column_names.len());
     let gap = 6.0;
     let label_width = (rect.width() * 0.22).min(180.0);
     let bar = 14.0;
@@ -320,13 +331,13 @@ fn alluvial_ui(ui: &mut Ui, c: &Comparison) {
     let mut y = rect.top();
     for i in 0..k_rows {
         left_top.push(y);
-        let h = c.crosstab.counts[i].iter().sum::<u64>() as f32 * scale_left;
+        let h = counts[i].iter().sum::<u64>() as f32 * scale_left;
         let area = egui::Rect::from_min_size(egui::pos2(left_x, y), egui::vec2(bar, h.max(1.0)));
-        painter.rect_filled(area, 1.0, segment_colour(i, k_rows.max(1)));
+        painter.rect_filled(area, 1.0, segment_colour(i, coloured.0));
         painter.text(
             egui::pos2(left_x - 6.0, y + h / 2.0),
             egui::Align2::RIGHT_CENTER,
-            &c.row_names[i],
+            &row_names[i],
             font.clone(),
             text,
         );
@@ -336,13 +347,14 @@ fn alluvial_ui(ui: &mut Ui, c: &Comparison) {
     let mut y = rect.top();
     for j in 0..k_columns {
         right_top.push(y);
-        let h = c.crosstab.counts.iter().map(|r| r[j]).sum::<u64>() as f32 * scale_right;
+        let h = counts.iter().map(|r| r[j]).sum::<u64>() as f32 * scale_right;
         let area = egui::Rect::from_min_size(egui::pos2(right_x, y), egui::vec2(bar, h.max(1.0)));
-        painter.rect_filled(area, 1.0, Color32::from_gray(120));
+        let colour = if j < coloured.1 { segment_colour(j, coloured.1) } else { Color32::from_gray(120) };
+        painter.rect_filled(area, 1.0, colour);
         painter.text(
             egui::pos2(right_x + bar + 6.0, y + h / 2.0),
             egui::Align2::LEFT_CENTER,
-            &c.column_names[j],
+            &column_names[j],
             font.clone(),
             text,
         );
@@ -354,7 +366,7 @@ fn alluvial_ui(ui: &mut Ui, c: &Comparison) {
     let mut mesh = egui::Mesh::default();
     for i in 0..k_rows {
         for j in 0..k_columns {
-            let count = c.crosstab.counts[i][j] as f32;
+            let count = counts[i][j] as f32;
             if count == 0.0 {
                 continue;
             }
@@ -362,7 +374,7 @@ fn alluvial_ui(ui: &mut Ui, c: &Comparison) {
             let (l0, r0) = (left_top[i] + left_offset[i], right_top[j] + right_offset[j]);
             left_offset[i] += hl;
             right_offset[j] += hr;
-            let colour = segment_colour(i, k_rows.max(1)).gamma_multiply(0.45);
+            let colour = segment_colour(i, coloured.0).gamma_multiply(0.45);
             let (x0, x1) = (left_x + bar, right_x);
             const STEPS: usize = 24;
             let base = mesh.vertices.len() as u32;

@@ -5,6 +5,7 @@ pub mod compare;
 mod data;
 mod features;
 mod model;
+mod over_time;
 mod rules;
 mod segments;
 
@@ -29,6 +30,8 @@ pub struct ViewState {
     pub k_table: bool,
     /// Rules screen: the rule and override being written.
     pub rules: rules::RulesState,
+    /// Over time screen: the transition shown (its earlier window).
+    pub transition: Option<usize>,
 }
 
 /// Draws the whole window.
@@ -49,6 +52,7 @@ pub fn window_ui(ui: &mut Ui, app: &mut StrataApp) {
             Screen::Segments => segments::segments_ui(ui, app),
             Screen::Compare => compare::compare_ui(ui, app),
             Screen::Rules => rules::rules_ui(ui, app),
+            Screen::OverTime => over_time::over_time_ui(ui, app),
         }
     });
     prompt_ui(ui.ctx(), app);

@@ -11,8 +11,9 @@
 //! - Version 3: OPTICS (`Optics` in the model's algorithm) and `kept`, the segmentations
 //!   kept for the Compare screen. Again only additions: older readers skip `kept`, and a file says
 //!   `min_reader_version: 3` only when it uses OPTICS.
-//! - Version 4 (current): business rules and overrides (`rules`), the audit log (`audit`) and
-//!   segments marked `low_priority`. Only additions; a file says `min_reader_version: 4` when it
+//! - Version 4 (current): business rules and overrides (`rules`), the audit log (`audit`),
+//!   segments marked `low_priority`, the windows of the Over time screen (`over_time`) and a
+//!   transaction log's `since`. Only additions; a file says `min_reader_version: 4` when it
 //!   has rules or overrides, since an older reader would show the model's segments without them.
 //!
 //! The fixture `tests/fixtures/projects/v1.strata` must keep opening: when a change to an engine type
@@ -263,6 +264,9 @@ pub struct Project {
     /// Who changed a rule or an override, when, what and why, with the customers it moved (format 4).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub audit: Vec<AuditEntry>,
+    /// How the Over time screen cuts the transaction log into windows, once used (format 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub over_time: Option<crate::engine::over_time::WindowParams>,
 }
 
 impl Project {
@@ -277,6 +281,7 @@ impl Project {
             kept: Vec::new(),
             rules: BusinessRules::default(),
             audit: Vec::new(),
+            over_time: None,
         }
     }
 

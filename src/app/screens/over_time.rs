@@ -1,0 +1,208 @@
+//! Over time: the transaction log cut into windows by date, every window's customers segmented,
+//! segment sizes per window, and for a pair of consecutive windows who moved where (transition
+//! matrix and alluvial view).
+
+use eframe::egui::{self, RichText, Ui};
+use egui_plot::{Legend, Line, Plot, PlotPoints};
+
+use crate::app::widgets::{format_count, segment_colour};
+use crate::app::{Command, StrataApp};
+use crate::engine::over_time::{WindowModel, WindowParams};
+use crate::engine::pipeline::TableKind;
+
+/// Draws the Over time screen.
+pub fn over_time_ui(ui: &mut Ui, app: &mut StrataApp) {
+    let Some(doc) = &app.doc else { return };
+    if !matches!(doc.project.spec.table, TableKind::TransactionLog(_)) {
+        ui.heading("Segments over time");
+        ui.label(
+            "This needs a transaction log: its dates are cut into windows, and each window's customers are segmented. \
+             This project segments a customer table (choose a transaction log on the Data screen).",
+        );
+        return;
+    }
+    let params = doc.project.over_time.clone().unwrap_or_default();
+    let current = app.over_time.clone().filter(|o| o.is_for(doc));
+    let shown = app.over_time.clone();
+    ui.heading("Segments over time");
+    ui.label(
+        "The log is cut into windows ending at the as-of date; every window's customers get their features as of \
+         the window's end and a segment, and the customers are followed from one window to the next.",
+    );
+    settings_ui(ui, app, &params);
+    if let Some(error) = &app.over_time_error {
+        ui.colored_label(ui.visuals().error_fg_color, error);
+    }
+    let Some(out) = shown else {
+        ui.label(RichText::new("Press 'Follow the customers' to segment every window.").weak());
+        return;
+    };
+    if current.is_none() {
+        ui.label(
+            RichText::new("Settings changed since these windows were segmented; follow the customers again to update.")
+                .color(ui.visuals().warn_fg_color),
+        );
+    }
+    let result = &out.result;
+    // The last window's segments are the project's: its names apply to them.
+    let names: Vec<String> = result
+        .names
+        .iter()
+        .enumerate()
+        .map(|(s, default)| match (&app.output, s < result.n_last) {
+            (Some(o), true) if o.spec.model == out.spec.model && o.spec.recipe == out.spec.recipe => {
+                app.segment_name_in(&o.result, s)
+            }
+            _ => default.clone(),
+        })
+        .collect();
+    for warning in &result.warnings {
+        ui.label(RichText::new(warning).color(ui.visuals().warn_fg_color));
+    }
+    egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+        sizes_ui(ui, result, &names);
+        ui.add_space(8.0);
+        transition_ui(ui, app, result, &names);
+    });
+}
+
+fn settings_ui(ui: &mut Ui, app: &mut StrataApp, params: &WindowParams) {
+    let mut next = params.clone();
+    ui.horizontal_wrapped(|ui| {
+        let label = ui.label("Windows of");
+        ui.add(egui::DragValue::new(&mut next.months).range(1..=24).suffix(" months")).labelled_by(label.id);
+        let label = ui.label("how many");
+        ui.add(egui::DragValue::new(&mut next.windows).range(2..=24)).labelled_by(label.id);
+        ui.separator();
+        ui.radio_value(&mut next.cumulative, true, "All history up to each window's end")
+            .on_hover_text("Features as of each date, the way the project computes them");
+        ui.radio_value(&mut next.cumulative, false, "Only the window's own transactions")
+            .on_hover_text("A customer without a purchase in a window is not present in it");
+        ui.separator();
+        ui.radio_value(&mut next.model, WindowModel::Fixed, "One model (fitted on the last window)")
+            .on_hover_text("Segments mean the same in every window, so a move is a change of behaviour");
+        ui.radio_value(&mut next.model, WindowModel::Refit, "Refit every window")
+            .on_hover_text("As the analysis would have been run on each date; segments matched by shared customers");
+    });
+    if next != *params {
+        app.push(Command::SetWindows(next));
+    }
+    ui.horizontal(|ui| {
+        let running = app.over_time_progress();
+        if ui.add_enabled(running.is_none(), egui::Button::new("Follow the customers")).clicked() {
+            app.push(Command::FollowCustomers);
+        }
+        if let Some(fraction) = running {
+            ui.add(
+                egui::ProgressBar::new(fraction as f32)
+                    .desired_width(160.0)
+                    .text("segmenting windows...")
+                    .animate(true),
+            );
+        }
+    });
+}
+
+fn sizes_ui(ui: &mut Ui, result: &crate::engine::over_time::OverTime, names: &[String]) {
+    ui.label(RichText::new("Segment sizes per window").strong().size(16.0));
+    let ends: Vec<String> = result.windows.iter().map(|w| w.end.to_string()).collect();
+    egui::Grid::new("sizes-grid").striped(true).spacing([14.0, 3.0]).show(ui, |ui| {
+        ui.strong("segment");
+        for end in &ends {
+            ui.strong(end).on_hover_text("As of this date");
+        }
+        ui.end_row();
+        for (s, name) in names.iter().enumerate() {
+            ui.horizontal(|ui| {
+                crate::app::widgets::swatch_ui(ui, segment_colour(s, names.len()));
+                ui.label(name);
+            });
+            for w in &result.windows {
+                let share = w.sizes[s] as f64 / w.n_customers.max(1) as f64;
+                ui.label(format_count(w.sizes[s]))
+                    .on_hover_text(format!("{:.1}% of the window's customers", 100.0 * share));
+            }
+            ui.end_row();
+        }
+        ui.label(RichText::new("customers").italics());
+        for w in &result.windows {
+            ui.label(RichText::new(format_count(w.n_customers)).italics());
+        }
+        ui.end_row();
+    });
+    let plot_ends = ends.clone();
+    Plot::new("sizes-over-time")
+        .height(220.0)
+        .legend(Legend::default())
+        .x_axis_formatter(move |mark, _| {
+            let i = mark.value.round();
+            if (mark.value - i).abs() < 1e-6 && i >= 0.0 {
+                plot_ends.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .y_axis_label("customers")
+        .allow_scroll(false)
+        .show(ui, |plot| {
+            for (s, name) in names.iter().enumerate() {
+                let points: PlotPoints =
+                    result.windows.iter().enumerate().map(|(i, w)| [i as f64, w.sizes[s] as f64]).collect();
+                plot.line(Line::new(name.clone(), points).color(segment_colour(s, names.len())).width(2.0));
+            }
+        });
+}
+
+fn transition_ui(ui: &mut Ui, app: &mut StrataApp, result: &crate::engine::over_time::OverTime, names: &[String]) {
+    if result.transitions.is_empty() {
+        return;
+    }
+    let last = result.transitions.len() - 1;
+    let mut chosen = app.view.transition.filter(|&t| t <= last).unwrap_or(last);
+    ui.label(RichText::new("Who moved where").strong().size(16.0));
+    let label = |t: usize| {
+        let tr = &result.transitions[t];
+        format!("from {} to {}", result.windows[tr.from].end, result.windows[tr.to].end)
+    };
+    ui.horizontal(|ui| {
+        let combo = egui::ComboBox::from_id_salt("transition").selected_text(label(chosen)).show_ui(ui, |ui| {
+            for t in 0..=last {
+                ui.selectable_value(&mut chosen, t, label(t));
+            }
+        });
+        crate::app::widgets::accessible_name(&combo.response, "Transition shown");
+        let t = &result.transitions[chosen];
+        if t.stayed.is_finite() {
+            ui.label(format!("{:.1}% of the customers present in both windows kept their segment", 100.0 * t.stayed));
+        }
+    });
+    app.view.transition = Some(chosen);
+    let t = &result.transitions[chosen];
+    let mut rows: Vec<String> = names.to_vec();
+    rows.push("not present".to_string());
+    let counts: Vec<Vec<u64>> = t.counts.iter().map(|r| r.iter().map(|&c| c as u64).collect()).collect();
+    // Rows and columns nobody is in are left out of the views.
+    let keep_rows: Vec<usize> = (0..rows.len()).filter(|&i| counts[i].iter().sum::<u64>() > 0).collect();
+    let keep_columns: Vec<usize> = (0..rows.len()).filter(|&j| counts.iter().map(|r| r[j]).sum::<u64>() > 0).collect();
+    let sub: Vec<Vec<u64>> = keep_rows.iter().map(|&i| keep_columns.iter().map(|&j| counts[i][j]).collect()).collect();
+    let row_names: Vec<String> = keep_rows.iter().map(|&i| rows[i].clone()).collect();
+    let column_names: Vec<String> = keep_columns.iter().map(|&j| rows[j].clone()).collect();
+    ui.label(
+        RichText::new(format!(
+            "Rows: segment as of {}; columns: segment as of {}",
+            result.windows[t.from].end, result.windows[t.to].end
+        ))
+        .weak(),
+    );
+    egui::ScrollArea::horizontal().id_salt("transition-table").show(ui, |ui| {
+        super::compare::crosstab_ui(ui, &sub, &row_names, &column_names);
+    });
+    ui.add_space(6.0);
+    let coloured = (
+        keep_rows.iter().filter(|&&i| i < names.len()).count(),
+        keep_columns.iter().filter(|&&j| j < names.len()).count(),
+    );
+    ui.allocate_ui(egui::vec2(ui.available_width().min(900.0), 380.0), |ui| {
+        super::compare::alluvial_ui(ui, &sub, &row_names, &column_names, coloured);
+    });
+}
