@@ -1049,6 +1049,7 @@ fn customer_table(args: &DataArgs) -> Result<(PipelineSpec, pipeline::CustomerTa
         k_range: None,
         min_segment_share: None,
         stability: None,
+        explain_depth: None,
     };
     let spec = args.spec(model, None)?;
     let table = pipeline::build_customer_table(&spec, &SourceResolver::user_chosen(&cwd()))?;
@@ -1174,8 +1175,13 @@ fn algorithm_at(model: &ModelArgs, k: Option<usize>, sweeping: bool) -> Result<A
 fn fit(args: FitArgs) -> Result<(), CliError> {
     let base_dir = args.project.as_deref().map_or_else(cwd, project_dir);
     let algorithm = algorithm_at(&args.model, args.k, args.sweep.is_some())?;
-    let model =
-        ModelSpec { algorithm, k_range: args.sweep, min_segment_share: args.min_segment_share, stability: None };
+    let model = ModelSpec {
+        algorithm,
+        k_range: args.sweep,
+        min_segment_share: args.min_segment_share,
+        stability: None,
+        explain_depth: None,
+    };
     let mut spec = args.data.spec(model, Some(&base_dir))?;
     // Paths are stored relative to the project's folder (absolute when outside it), so they resolve
     // against that folder; the user typed them, so they may lie anywhere.
@@ -1685,7 +1691,7 @@ fn over_time_command(args: OverTimeArgs) -> Result<(), CliError> {
         return Err(CliError(format!("{} needs --k", args.model.algorithm)));
     }
     let algorithm = algorithm_at(&args.model, args.k, false)?;
-    let model = ModelSpec { algorithm, k_range: None, min_segment_share: None, stability: None };
+    let model = ModelSpec { algorithm, k_range: None, min_segment_share: None, stability: None, explain_depth: None };
     let spec = args.data.spec(model, None)?;
     let params = WindowParams {
         months: args.window_months,

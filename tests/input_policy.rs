@@ -169,6 +169,7 @@ fn customer_spec(path: &str, rule: DuplicateIdRule) -> PipelineSpec {
             k_range: None,
             min_segment_share: None,
             stability: None,
+            explain_depth: None,
         },
     }
 }

@@ -40,6 +40,7 @@ fn sample_project(notes: &str) -> Project {
             k_range: Some((2, 6)),
             min_segment_share: None,
             stability: None,
+            explain_depth: None,
         },
     };
     let mut project = Project::new(spec);

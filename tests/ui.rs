@@ -772,6 +772,22 @@ fn the_demo_explains_its_segments_shows_their_overlap_and_exports_the_borderline
     assert!(margins.windows(2).all(|w| w[0] <= w[1]) && margins.iter().all(|m| *m < 0.1));
     assert!(rows.iter().any(|r| r.contains("Low-spend, one-time")), "the names as they are now");
     harness.get_by_label_contains("borderline customers written to");
+
+    // A shallower tree: fewer conditions per rule, fewer customers explained; stored in the spec.
+    let fidelity = |app: &StrataApp| app.output.as_ref().unwrap().summary.explanation.as_ref().unwrap().fidelity;
+    let at_three = fidelity(harness.state());
+    let depth = harness.get_by_label("Tree depth");
+    depth.focus();
+    depth.type_text("1");
+    harness.key_press(egui::Key::Enter);
+    harness.run();
+    assert_eq!(harness.state().doc.as_ref().unwrap().project.spec.model.explain_depth, Some(1));
+    let app = harness.state();
+    assert_eq!(app.output.as_ref().unwrap().summary.explain_depth, 1);
+    assert!(fidelity(app) < at_three, "{} vs {at_three}", fidelity(app));
+    harness.get_by_label_contains("a decision tree of depth 1");
+    let rules = &app.output.as_ref().unwrap().summary.explanation.as_ref().unwrap().rules;
+    assert!(rules.iter().all(|r| !r.text.contains(" and ")), "one condition per rule");
 }
 
 #[test]

@@ -1110,6 +1110,7 @@ impl StrataApp {
                 k_range: Some((2, 10)),
                 min_segment_share: None,
                 stability: None,
+                explain_depth: None,
             },
         };
         let mut doc = Document::new(Project::new(spec), None, base_dir, false);
@@ -1208,7 +1209,11 @@ impl StrataApp {
             let id_column = pipeline::override_id_column(&spec, &result).map(str::to_string);
             pipeline::apply_business_rules(&mut result, &rules, &notes, id_column.as_deref());
             ctx.progress.report("summary", 0.0);
-            let summary = ResultSummary::compute(&result, spec.model.algorithm.seed())?;
+            let explain = crate::engine::profile::explain::ExplainParams {
+                max_depth: spec.model.explain_depth.unwrap_or(3),
+                ..Default::default()
+            };
+            let summary = ResultSummary::compute_with(&result, spec.model.algorithm.seed(), &explain)?;
             Ok(RunOutput { spec, base_dir, result, rules: key, summary })
         });
     }

@@ -411,6 +411,7 @@ mod tests {
                 k_range: None,
                 min_segment_share: None,
                 stability: None,
+                explain_depth: None,
             },
         }
     }

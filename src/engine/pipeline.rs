@@ -89,6 +89,9 @@ pub struct ModelSpec {
     /// Bootstrap stability, checked with every run when set (the fit, and every k of the sweep).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stability: Option<crate::engine::cluster::stability::StabilityParams>,
+    /// Depth of the decision tree that explains the segments on the Segments screen (default 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explain_depth: Option<usize>,
 }
 
 /// Everything that defines a segmentation; small, comparable and stored in the project.

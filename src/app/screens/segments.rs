@@ -54,7 +54,7 @@ fn cards_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
             ui.label(format!(
                 "Rules below: a decision tree of depth {} on the original features puts {:.0}% of customers in their \
                  own segment{}.",
-                crate::engine::profile::explain::ExplainParams::default().max_depth,
+                summary.explain_depth,
                 100.0 * e.fidelity,
                 if summary.explained_rows < out.result.customers.height() {
                     format!(" (trained on a sample of {})", format_count(summary.explained_rows))
@@ -67,6 +67,21 @@ fn cards_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
         Err(why) => {
             ui.label(RichText::new(format!("No rules: {why}")).weak());
         }
+    }
+    // Deeper trees explain more customers with longer rules; stored in the project.
+    if let Some(spec) = app.doc.as_ref().map(|d| d.project.spec.clone()) {
+        let mut depth = spec.model.explain_depth.unwrap_or(3);
+        ui.horizontal(|ui| {
+            let label = ui.label("Tree depth");
+            let response = ui.add(egui::DragValue::new(&mut depth).range(1..=6)).labelled_by(label.id).on_hover_text(
+                "At most this many conditions per rule (1 to 6); deeper trees fit better and read worse",
+            );
+            if response.changed() {
+                let mut spec = spec.clone();
+                spec.model.explain_depth = Some(depth);
+                app.push(Command::EditSpec { spec: Box::new(spec), what: "tree depth".to_string() });
+            }
+        });
     }
     // Effect size of each profiled feature (eta squared), to sort each card's features by.
     let effect = |name: &str| {

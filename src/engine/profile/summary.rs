@@ -144,6 +144,8 @@ pub struct ResultSummary {
     pub explanation: Result<Explanation, String>,
     /// Customers the tree was trained on (a sample above [`EXPLAIN_ROWS`]).
     pub explained_rows: usize,
+    /// The tree's depth.
+    pub explain_depth: usize,
     /// Second-best segments, margins and the overlap matrix (rows of the model's matrix).
     pub overlap: Option<Overlap>,
 }
@@ -165,6 +167,11 @@ const HISTOGRAM_BARS: usize = 30;
 impl ResultSummary {
     /// Computes the summary of `result` (seconds at a million customers; call it off the UI thread).
     pub fn compute(result: &PipelineResult, seed: u64) -> Result<Self, PipelineError> {
+        Self::compute_with(result, seed, &ExplainParams::default())
+    }
+
+    /// As [`Self::compute`], with the explaining tree's settings.
+    pub fn compute_with(result: &PipelineResult, seed: u64, explain: &ExplainParams) -> Result<Self, PipelineError> {
         let columns = result.fitted_recipe.numeric_columns();
         let k = result.fit.sizes.len();
         let n_segments = result.n_segments();
@@ -252,15 +259,9 @@ impl ResultSummary {
         } else {
             (result.customers.clone(), result.segment_per_customer.clone())
         };
-        let explanation = explain_segments(
-            &explain_frame,
-            &features,
-            &categorical,
-            &explain_segments_of,
-            n_segments,
-            &ExplainParams::default(),
-        )
-        .map_err(|e| e.to_string());
+        let explanation =
+            explain_segments(&explain_frame, &features, &categorical, &explain_segments_of, n_segments, explain)
+                .map_err(|e| e.to_string());
         // The matrix column of each numeric feature (categorical ones take one column per level).
         let mut numeric_matrix_columns = Vec::new();
         let mut next = 0;
@@ -314,6 +315,7 @@ impl ResultSummary {
             category_modes,
             explanation,
             explained_rows: explain_frame.height(),
+            explain_depth: explain.max_depth,
             overlap,
         })
     }
