@@ -1942,6 +1942,15 @@ pub fn rerun_project(
     Ok((result, matches))
 }
 
+/// A segment's name in a project: the one its notes give, else the run's default.
+fn segment_name(project: &Project, result: &PipelineResult, segment: usize) -> String {
+    project
+        .segments
+        .iter()
+        .find(|n| n.segment == segment)
+        .map_or_else(|| result.default_segment_name(segment), |n| n.name.clone())
+}
+
 fn run_project(args: RunArgs) -> Result<(), CliError> {
     let opened = project::open(&args.project)?;
     if let Some(banner) = &opened.banner {
@@ -1977,15 +1986,8 @@ fn run_project(args: RunArgs) -> Result<(), CliError> {
     if let Some(path) = &args.out {
         let id_column = pipeline::override_id_column(&opened.project.spec, &result).map(str::to_string);
         let mut assignments = pipeline::assignments_frame(&result, id_column.as_deref())?;
-        let name_of = |s: usize| {
-            opened
-                .project
-                .segments
-                .iter()
-                .find(|n| n.segment == s)
-                .map_or_else(|| result.default_segment_name(s), |n| n.name.clone())
-        };
-        let names: Vec<Option<String>> = result.segment_per_customer.iter().map(|s| s.map(name_of)).collect();
+        let names: Vec<Option<String>> =
+            result.segment_per_customer.iter().map(|s| s.map(|s| segment_name(&opened.project, &result, s))).collect();
         assignments.with_column(polars::prelude::Column::new("segment_name".into(), names)).map_err(DataError::from)?;
         write_table(&mut assignments, path)?;
         eprintln!("assignments of {} customers written to {}", assignments.height(), path.display());
@@ -2055,14 +2057,7 @@ fn predict_command(args: PredictArgs) -> Result<(), CliError> {
              its own customers (`strata run`), not to these"
         );
     }
-    let name_of = |s: usize| {
-        opened
-            .project
-            .segments
-            .iter()
-            .find(|n| n.segment == s)
-            .map_or_else(|| result.default_segment_name(s), |n| n.name.clone())
-    };
+    let name_of = |s: usize| segment_name(&opened.project, &result, s);
     let n_segments = result.n_segments();
     let mut counts = vec![0usize; n_segments];
     for s in prediction.segments.iter().flatten() {

@@ -825,20 +825,9 @@ fn stability_is_checked_when_asked_beside_the_indices_and_on_the_cards() {
 #[test]
 fn names_follow_their_customers_when_the_model_is_refitted() {
     let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("customers.csv");
     // Three groups of 300, 200 and 100 customers; the big one is two halves close together, so at
     // k = 4 it splits and the segments are renumbered by size.
-    let mut text = String::from("customer_id,visits,spend\n");
-    for i in 0..600 {
-        let (x, y) = match i {
-            0..150 => (0.0, 0.0),
-            150..300 => (3.0, 0.0),
-            300..500 => (40.0, 40.0),
-            _ => (80.0, 0.0),
-        };
-        text.push_str(&format!("c{i},{},{}\n", x + (i % 7) as f64 * 0.05, y + (i % 5) as f64 * 0.05));
-    }
-    std::fs::write(&csv, text).unwrap();
+    let csv = three_groups_csv(dir.path());
     let dialogs = ScriptedDialogs::new();
     let mut harness = harness(StartProject::Empty, &dialogs);
     harness.input_mut().dropped_files.push(std::sync::Arc::new(Dropped(csv)));
@@ -1036,6 +1025,13 @@ fn business_rules_and_overrides_are_applied_logged_and_survive_save_and_reopen()
     let doc = harness.state().doc.as_ref().unwrap();
     assert_eq!(doc.project.rules.overrides[0].segment, "Long tail");
     assert_eq!(result(harness.state()).segment_per_customer[0], Some(small));
+    // A spell of typing in the name field is one edit: one line in the log, not one per key.
+    let lines = audit(harness.state()).len();
+    assert_eq!(audit(harness.state()).last().unwrap().what, format!("rename segment {}", small + 1));
+    field_typed(&mut harness, &format!("Segment {} name", small + 1), "s");
+    field_typed(&mut harness, &format!("Segment {} name", small + 1), "!");
+    assert_eq!(audit(harness.state()).len(), lines + 1);
+    assert_eq!(harness.state().doc.as_ref().unwrap().project.rules.overrides[0].segment, "Long tails!");
 
     // Saved and reopened: rules, overrides, marks and the log are there, and the re-run reproduces
     // the stored assignment (rules applied).
@@ -1053,20 +1049,35 @@ fn business_rules_and_overrides_are_applied_logged_and_survive_save_and_reopen()
     let doc = app.doc.as_ref().unwrap();
     assert_eq!(doc.project.rules, harness.state().doc.as_ref().unwrap().project.rules);
     assert_eq!(doc.project.audit, saved_log);
-    assert!(doc.project.segments.iter().any(|n| n.name == "Long tail" && n.low_priority));
+    assert!(doc.project.segments.iter().any(|n| n.name == "Long tails!" && n.low_priority));
     assert_eq!(doc.reproduced, Some(true));
     assert_eq!(result(app).assignment_fingerprint, fingerprint);
     assert!(!doc.is_dirty());
 
-    // Undo takes the override back, and that is logged too.
-    harness.state_mut().push(Command::Undo);
-    harness.run();
-    harness.state_mut().push(Command::Undo);
-    harness.run();
+    // Undo takes the override back (after the two renames), and that is logged too.
+    for _ in 0..3 {
+        harness.state_mut().push(Command::Undo);
+        harness.run();
+    }
     assert!(harness.state().doc.as_ref().unwrap().project.rules.overrides.is_empty());
     let entry = audit(harness.state()).last().cloned().unwrap();
     assert!(entry.what.starts_with("undo override: customer c0"), "{}", entry.what);
     assert_eq!(entry.customers, Some(1));
+    // Undone and redone back to the saved rules, the log has grown: there is something to save.
+    for _ in 0..3 {
+        harness.state_mut().push(Command::Redo);
+        harness.run();
+    }
+    let doc = harness.state().doc.as_ref().unwrap();
+    assert_eq!(doc.project.rules, reopened.state().doc.as_ref().unwrap().project.rules);
+    assert!(doc.is_dirty(), "the undo and redo are in the log, not yet saved");
+}
+
+fn field_typed(harness: &mut Harness<'static, StrataApp>, label: &str, text: &str) {
+    let field = harness.get_by_label(label);
+    field.focus();
+    field.type_text(text);
+    harness.run();
 }
 
 #[test]

@@ -292,10 +292,13 @@ pub struct Document {
     /// them to the segments their customers went to; `None` after an undo or redo, which restores
     /// notes numbered by an earlier run.
     notes_numbered_by: Option<String>,
+    /// Lines of the audit log when the project was last opened or saved.
+    audit_saved: usize,
 }
 
 impl Document {
     fn new(project: Project, path: Option<PathBuf>, base_dir: PathBuf, is_demo: bool) -> Self {
+        let audit_saved = if path.is_some() || is_demo { project.audit.len() } else { usize::MAX };
         let saved = (path.is_some() || is_demo).then(|| DocState {
             spec: project.spec.clone(),
             segments: project.segments.clone(),
@@ -321,6 +324,7 @@ impl Document {
             first_run_checked: false,
             names_by_method: Default::default(),
             notes_numbered_by: None,
+            audit_saved,
         }
     }
 
@@ -339,9 +343,10 @@ impl Document {
         rules_key(&self.project.rules, &self.project.segments)
     }
 
-    /// Whether there are changes not saved to a file.
+    /// Whether there are changes not saved to a file (the audit log counts: an undo back to the
+    /// saved state is itself logged).
     pub fn is_dirty(&self) -> bool {
-        self.saved.as_ref() != Some(&self.state())
+        self.saved.as_ref() != Some(&self.state()) || self.project.audit.len() != self.audit_saved
     }
 
     /// The name shown in the title bar.
@@ -941,15 +946,21 @@ impl StrataApp {
         if state == doc.state() {
             return;
         }
-        let before = doc.state();
+        // Edits merged into one undo step (typing a name) are one line of the audit log, counted
+        // from the state before the first of them.
+        let merged = doc.merge_key.as_deref() == Some(what);
+        let before = match doc.undo.last() {
+            Some((state, _)) if merged => state.clone(),
+            _ => doc.state(),
+        };
         let spec_changed = state.spec != doc.project.spec;
         let rules_changed = rules_key(&state.rules, &state.segments) != doc.rules_key();
         doc.record(what);
         doc.restore(state);
         doc.merge_key = Some(what.to_string());
-        if rules_changed {
+        if rules_changed || (merged && doc.project.audit.last().is_some_and(|e| e.what == what)) {
             let why = self.audit_why.clone();
-            self.audit(&before, what, &why);
+            self.audit(&before, what, &why, merged);
         }
         if (spec_changed || rules_changed) && self.prefs.auto_run {
             self.start_run();
@@ -971,7 +982,7 @@ impl StrataApp {
         // The restored notes are numbered by the run before that edit, not by the latest one.
         doc.notes_numbered_by = None;
         if rules_changed {
-            self.audit(&current, &format!("{} {what}", if is_undo { "undo" } else { "redo" }), "");
+            self.audit(&current, &format!("{} {what}", if is_undo { "undo" } else { "redo" }), "", false);
         }
         if (spec_changed || rules_changed) && self.prefs.auto_run {
             self.start_run();
@@ -984,7 +995,7 @@ impl StrataApp {
     /// Writes a change of the rules, overrides or low-priority marks to the audit log, with the
     /// customers it moves (counted on the latest run when it is this project's; the state after the
     /// change is the document's now).
-    fn audit(&mut self, before: &DocState, what: &str, why: &str) {
+    fn audit(&mut self, before: &DocState, what: &str, why: &str, replaces_last: bool) {
         let output = self.output.clone();
         let who = self.audit_name();
         let Some(doc) = &mut self.doc else { return };
@@ -1016,6 +1027,9 @@ impl StrataApp {
                 &keys(&doc.project.rules, &doc.project.segments),
             )
         });
+        if replaces_last && doc.project.audit.last().is_some_and(|e| e.what == what) {
+            doc.project.audit.pop();
+        }
         doc.project.audit.push(crate::engine::rules::AuditEntry {
             when: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             who,
@@ -1173,6 +1187,7 @@ impl StrataApp {
                 doc.is_demo = false;
                 doc.read_only = false;
                 doc.saved = Some(doc.state());
+                doc.audit_saved = doc.project.audit.len();
                 doc.merge_key = None;
                 self.prefs.remember_project(path);
                 self.info(format!("Saved to {}", path.display()));
