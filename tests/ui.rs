@@ -737,7 +737,7 @@ fn the_demo_explains_its_segments_shows_their_overlap_and_exports_the_borderline
     let n_borderline = overlap.borderline_rows().len();
     assert!(n_borderline > 0);
     harness.get_by_label_contains("puts 88% of customers in their own segment");
-    assert!(harness.query_all_by_label_contains("Rule: ").count() >= 5, "a rule on every card");
+    assert!(harness.query_all_by_label_contains("Tree rule: ").count() >= 5, "a rule on every card");
     assert!(harness.query_all_by_label_contains("borderline (margin under 0.1)").count() == 5);
     harness.get_by_label("Overlap between segments");
     // Each card lists its features with the one that separates the segments most first: recency
@@ -1128,4 +1128,42 @@ fn the_demo_customers_are_followed_through_quarterly_windows() {
     let app = reopened.state();
     assert_eq!(app.doc.as_ref().unwrap().project.over_time.as_ref().map(|p| p.cumulative), Some(false));
     assert!(app.over_time.as_ref().is_some_and(|o| !o.result.params.cumulative));
+}
+
+#[test]
+fn customers_the_recipe_drops_get_a_segment_with_one_click() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("gaps.csv");
+    let mut text = String::from("customer_id,visits,spend\n");
+    for i in 0..120 {
+        let spend = if i % 10 == 0 { String::new() } else { format!("{}", (i % 3) * 50 + i % 7) };
+        text.push_str(&format!("c{i},{},{spend}\n", (i % 3) * 10));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let dialogs = ScriptedDialogs::new();
+    let mut harness = harness(StartProject::Empty, &dialogs);
+    harness.input_mut().dropped_files.push(std::sync::Arc::new(Dropped(csv)));
+    harness.run();
+    let mut spec = harness.state().doc.as_ref().unwrap().project.spec.clone();
+    for feature in &mut spec.recipe.features {
+        feature.missing = strata::engine::features::MissingRule::DropRows;
+    }
+    spec.model.algorithm.set_k(3);
+    harness.state_mut().push(Command::EditSpec { spec: Box::new(spec), what: "drop missing".into() });
+    harness.run();
+    let unsegmented = |app: &StrataApp| result(app).segment_per_customer.iter().filter(|s| s.is_none()).count();
+    assert_eq!(unsegmented(harness.state()), 12);
+    tab(&harness, Screen::Rules);
+    harness.run();
+    harness.get_by_label_contains("12 customers have no segment");
+    harness.get_by_label("Give them a segment").click();
+    harness.run();
+    let app = harness.state();
+    assert_eq!(unsegmented(app), 0);
+    let k = result(app).n_model_segments();
+    assert_eq!(result(app).default_segment_name(k), "Insufficient data");
+    assert_eq!(result(app).segment_per_customer.iter().filter(|s| **s == Some(k)).count(), 12);
+    let entry = app.doc.as_ref().unwrap().project.audit.last().unwrap();
+    assert_eq!(entry.customers, Some(12));
+    assert!(harness.query_all_by_label_contains("have no segment").next().is_none());
 }

@@ -23,11 +23,14 @@ pub struct RulesState {
     pub override_why: String,
 }
 
+/// The rule that leaves no customer without a segment.
+const NO_SEGMENT_RULE: &str = "when no segment then segment \"Insufficient data\"";
+
 /// Rules an analyst starts from, with what each does.
 const EXAMPLES: [(&str, &str); 4] = [
     ("when frequency < 2 then segment \"Too new to tell\"", "one purchase is too little to segment on"),
     ("when monetary_total > p90 then not low priority", "top spenders are never in a low-priority segment"),
-    ("when no segment then segment \"Insufficient data\"", "every customer gets a segment"),
+    (NO_SEGMENT_RULE, "every customer gets a segment"),
     ("when recency_days > 365 and frequency <= 2 then segment \"Lapsed\"", "gone for a year after one or two orders"),
 ];
 
@@ -60,6 +63,32 @@ pub fn rules_ui(ui: &mut Ui, app: &mut StrataApp) {
             }
             _ => {
                 ui.label(RichText::new("Run to see what the rules do.").weak());
+            }
+        }
+        // Customers the model left without a segment (dropped by the recipe's missing-value rule):
+        // one click gives them the fallback segment.
+        if let Some(out) = &output {
+            let without = out.result.segment_per_customer.iter().filter(|s| s.is_none()).count();
+            if without > 0 {
+                ui.horizontal(|ui| {
+                    ui.colored_label(
+                        ui.visuals().warn_fg_color,
+                        format!("{} customers have no segment (the recipe dropped them).", format_count(without)),
+                    );
+                    if ui.button("Give them a segment").on_hover_text(NO_SEGMENT_RULE).clicked() {
+                        let mut next = rules.clone();
+                        next.rules.push(BusinessRule {
+                            text: NO_SEGMENT_RULE.to_string(),
+                            why: "every customer gets a segment".to_string(),
+                        });
+                        edit(
+                            app,
+                            next.clone(),
+                            format!("add rule {}: {NO_SEGMENT_RULE}", next.rules.len()),
+                            "every customer gets a segment".to_string(),
+                        );
+                    }
+                });
             }
         }
         ui.horizontal(|ui| {

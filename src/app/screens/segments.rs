@@ -52,7 +52,7 @@ fn cards_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
     match &summary.explanation {
         Ok(e) => {
             ui.label(format!(
-                "Rules below: a decision tree of depth {} on the original features puts {:.0}% of customers in their \
+                "Tree rules below: a decision tree of depth {} on the original features puts {:.0}% of customers in their \
                  own segment{}.",
                 summary.explain_depth,
                 100.0 * e.fidelity,
@@ -206,7 +206,7 @@ fn cards_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
                     ui.label(RichText::new("No rule of this depth singles it out.").weak());
                 }
                 for r in mine.iter().take(2) {
-                    ui.label(format!("Rule: {}", r.text)).on_hover_text(format!(
+                    ui.label(format!("Tree rule: {}", r.text)).on_hover_text(format!(
                         "{} customers match; {:.0}% of them are in this segment, and they are {:.0}% of it",
                         format_count(r.customers),
                         100.0 * r.precision,
