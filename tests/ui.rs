@@ -993,6 +993,22 @@ fn business_rules_and_overrides_are_applied_logged_and_survive_save_and_reopen()
     assert_eq!(audit(harness.state()).last().unwrap().customers, Some(100));
     let middle = (0..3).find(|&s| segment_name(harness.state(), s) == "Middle").unwrap();
     assert_eq!(outcome.moved_in[middle], 100);
+    // A rule is edited in place: Edit puts it in the field, Replace writes it back where it was.
+    harness.get_by_label("Edit rule 2").click();
+    harness.run();
+    assert_eq!(harness.state().view.rules.rule, "when visits > 79 then not low priority");
+    harness.state_mut().view.rules.rule = "when visits >= 79 then not low priority".into();
+    harness.run();
+    harness.get_by_label("Replace rule 2").click();
+    harness.run();
+    let doc = harness.state().doc.as_ref().unwrap();
+    assert_eq!(doc.project.rules.rules[1].text, "when visits >= 79 then not low priority");
+    assert_eq!(doc.project.rules.rules.len(), 2);
+    assert_eq!(
+        doc.project.audit.last().unwrap().what,
+        "edit rule 2: when visits > 79 then not low priority -> when visits >= 79 then not low priority"
+    );
+    assert_eq!(doc.project.audit.last().unwrap().customers, Some(0), "the same 100 customers either way");
 
     // An override: customer c0 to Small, with a reason.
     harness.state_mut().view.rules.segment = "Small".into();

@@ -15,6 +15,8 @@ pub struct RulesState {
     pub rule: String,
     /// Why it exists.
     pub rule_why: String,
+    /// The rule being edited (its index), when the field holds an existing rule.
+    pub editing: Option<usize>,
     /// The customer to override.
     pub customer: String,
     /// The segment to put them in.
@@ -171,6 +173,13 @@ fn rules_table_ui(
                         next.rules.swap(i, i - 1);
                         edit(app, next, format!("move rule {} up: {}", i + 1, rule.text), String::new());
                     }
+                    let edit_button = ui.button("Edit").on_hover_text("Change it in the field below");
+                    crate::app::widgets::accessible_name(&edit_button, &format!("Edit rule {}", i + 1));
+                    if edit_button.clicked() {
+                        app.view.rules.rule = rule.text.clone();
+                        app.view.rules.rule_why = rule.why.clone();
+                        app.view.rules.editing = Some(i);
+                    }
                     let remove = ui.button("Remove");
                     if remove.clicked() {
                         let mut next = rules.clone();
@@ -200,20 +209,37 @@ fn rules_table_ui(
             .labelled_by(why.id)
             .on_hover_text("Why the rule exists; kept with it and in the audit log");
         let ok = matches!(parsed, Some(Ok(_)));
-        if ui.add_enabled(ok, egui::Button::new("Add rule")).clicked()
+        let editing = state.editing.filter(|&i| i < rules.rules.len());
+        let button = match editing {
+            Some(i) => format!("Replace rule {}", i + 1),
+            None => "Add rule".to_string(),
+        };
+        if ui.add_enabled(ok, egui::Button::new(button)).clicked()
             && let Some(Ok(rule)) = &parsed
         {
             let mut next = rules.clone();
             let text = rule.to_string();
-            next.rules.push(BusinessRule { text: text.clone(), why: state.rule_why.trim().to_string() });
             let why = state.rule_why.trim().to_string();
+            let new_rule = BusinessRule { text: text.clone(), why: why.clone() };
+            let what = match editing {
+                Some(i) => {
+                    next.rules[i] = new_rule;
+                    format!("edit rule {}: {} -> {text}", i + 1, rules.rules[i].text)
+                }
+                None => {
+                    next.rules.push(new_rule);
+                    format!("add rule {}: {text}", rules.rules.len() + 1)
+                }
+            };
             state.rule.clear();
             state.rule_why.clear();
-            command = Some(Command::EditRules {
-                rules: next,
-                what: format!("add rule {}: {text}", rules.rules.len() + 1),
-                why,
-            });
+            state.editing = None;
+            command = Some(Command::EditRules { rules: next, what, why });
+        }
+        if editing.is_some() && ui.button("Cancel").clicked() {
+            state.rule.clear();
+            state.rule_why.clear();
+            state.editing = None;
         }
     });
     if let Some(command) = command.take() {
