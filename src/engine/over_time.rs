@@ -181,7 +181,16 @@ pub fn segments_over_time(
         window_spec
     };
     let failed = |end: NaiveDate| {
-        move |e: PipelineError| invalid(format!("the window ending {end} could not be segmented: {e}"))
+        move |e: PipelineError| {
+            let text = e.to_string();
+            // A window before the log's first transaction: say how to keep the windows inside it.
+            let hint = if text.contains("no transactions on or before") {
+                "; fewer or shorter windows keep them inside the log"
+            } else {
+                ""
+            };
+            invalid(format!("the window ending {end} could not be segmented: {text}{hint}"))
+        }
     };
     // The windows' own stages report nowhere; this loop reports windows done.
     let quiet = JobContext { cancel: ctx.cancel.clone(), progress: &crate::engine::jobs::NoProgress };
@@ -468,5 +477,10 @@ mod tests {
         table.table = TableKind::CustomerTable { id_column: None };
         let error = segments_over_time(&table, &resolver, &params, &JobContext::inline()).unwrap_err();
         assert!(error.to_string().contains("need a transaction log"), "{error}");
+
+        // Windows reaching back before the log's first transaction say how to fit them in it.
+        let too_many = WindowParams { windows: 12, months: 2, ..params.clone() };
+        let error = segments_over_time(&spec(&path), &resolver, &too_many, &JobContext::inline()).unwrap_err();
+        assert!(error.to_string().contains("fewer or shorter windows"), "{error}");
     }
 }
