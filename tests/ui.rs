@@ -1169,6 +1169,7 @@ fn customers_the_recipe_drops_get_a_segment_with_one_click() {
     harness.run();
     let unsegmented = |app: &StrataApp| result(app).segment_per_customer.iter().filter(|s| s.is_none()).count();
     assert_eq!(unsegmented(harness.state()), 12);
+    assert_eq!(result(harness.state()).n_without_segment(), 12);
     tab(&harness, Screen::Rules);
     harness.run();
     harness.get_by_label_contains("12 customers have no segment");
@@ -1176,6 +1177,7 @@ fn customers_the_recipe_drops_get_a_segment_with_one_click() {
     harness.run();
     let app = harness.state();
     assert_eq!(unsegmented(app), 0);
+    assert_eq!(result(app).n_without_segment(), 0);
     let k = result(app).n_model_segments();
     assert_eq!(result(app).default_segment_name(k), "Insufficient data");
     assert_eq!(result(app).segment_per_customer.iter().filter(|s| **s == Some(k)).count(), 12);

@@ -401,6 +401,11 @@ impl PipelineResult {
         }
     }
 
+    /// Customers without a segment (dropped by the recipe, and given none by the rules).
+    pub fn n_without_segment(&self) -> usize {
+        self.rules.as_ref().map_or(self.matrix.dropped_rows.len(), |r| r.n_without_segment)
+    }
+
     /// Whether a segment was made by the business rules rather than the model.
     pub fn is_rule_segment(&self, segment: usize) -> bool {
         segment >= self.n_model_segments() && segment < self.n_segments()

@@ -490,6 +490,8 @@ pub struct RulesOutcome {
     pub overrides: Vec<OverrideEffect>,
     /// Per customer row, what last changed its segment: `rule N` (from 1) or `override`.
     pub changed_by: Vec<Option<String>>,
+    /// Customers still without a segment.
+    pub n_without_segment: usize,
     /// Per segment, customers the rules and overrides moved into it.
     pub moved_in: Vec<usize>,
     /// Per segment, customers they moved out of it.
@@ -779,6 +781,7 @@ pub fn apply(rules: &BusinessRules, ctx: &RuleContext<'_>) -> RulesOutcome {
         }
     }
     RulesOutcome {
+        n_without_segment: segments.iter().filter(|s| s.is_none()).count(),
         moved_in,
         moved_out,
         segments,
@@ -903,6 +906,7 @@ mod tests {
         assert_eq!(out.changed_by[2].as_deref(), Some("override"));
         assert_eq!(out.n_changed(), 5);
         assert_eq!(out.moved_in, vec![1, 0, 1, 1, 1, 1]);
+        assert_eq!(out.n_without_segment, 0, "d had none and got one");
         assert_eq!(out.moved_out, vec![0, 3, 1, 0, 0, 0]);
         assert_eq!(out.warnings.len(), 2);
     }

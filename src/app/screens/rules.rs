@@ -70,7 +70,7 @@ pub fn rules_ui(ui: &mut Ui, app: &mut StrataApp) {
         // Customers the model left without a segment (dropped by the recipe's missing-value rule):
         // one click gives them the fallback segment.
         if let Some(out) = &output {
-            let without = out.result.segment_per_customer.iter().filter(|s| s.is_none()).count();
+            let without = out.result.n_without_segment();
             if without > 0 {
                 ui.horizontal(|ui| {
                     ui.colored_label(
