@@ -217,7 +217,13 @@ pub fn segments_over_time(
             }
         }
         WindowModel::Fixed => {
-            let (last, model) = fit_window(last_window)?;
+            let (mut last, model) = fit_window(last_window)?;
+            // The model puts customers with missing features in the fallback segment (number k)
+            // even when the last window had none.
+            if last.names.len() == model.fit.k() {
+                last.names.push("Fallback".to_string());
+                last.n_segments += 1;
+            }
             for w in 0..last_window {
                 check(ctx, w, dates.len())?;
                 let table =
@@ -242,6 +248,7 @@ pub fn segments_over_time(
     let last = fitted.len() - 1;
     let mut names = fitted[last].names.clone();
     let n_last = names.len();
+    let mut unmatched = 0;
     let mut aligned: Vec<Vec<Option<usize>>> = vec![Vec::new(); fitted.len()];
     aligned[last] = fitted[last].segments.clone();
     for w in (0..last).rev() {
@@ -261,20 +268,35 @@ pub fn segments_over_time(
         let mut mapping = mapping;
         for (s, m) in mapping.iter_mut().enumerate() {
             if m.is_none() {
-                names.push(format!("{} (until {})", this.names[s], dates[w].1));
+                // A named segment (the fallback, an RFM rule's) keeps its name; a fitted one that
+                // matches nothing says until when it was seen.
+                if this.named_by_method {
+                    names.push(this.names[s].clone());
+                } else {
+                    names.push(format!("{} (until {})", this.names[s], dates[w].1));
+                    unmatched += 1;
+                }
                 *m = Some(names.len() - 1);
             }
         }
         aligned[w] = this.segments.iter().map(|s| s.and_then(|s| mapping[s])).collect();
     }
-    if names.len() > n_last {
+    if unmatched > 0 {
         warnings.push(format!(
-            "{} segment(s) of earlier windows match none of the next window's (less than {:.0}% of customers in common); \
+            "{unmatched} segment(s) of earlier windows match none of the next window's (less than {:.0}% of customers in common); \
              they keep numbers of their own",
-            names.len() - n_last,
             100.0 * MIN_JACCARD
         ));
     }
+    // A segment nobody is in, in any window, at the end of the list (the fallback segment when no
+    // window has missing data) is not shown.
+    while let Some(top) = names.len().checked_sub(1) {
+        if aligned.iter().flatten().any(|s| *s == Some(top)) {
+            break;
+        }
+        names.pop();
+    }
+    let n_last = n_last.min(names.len());
     let n = names.len();
     let windows: Vec<Window> = dates
         .iter()
@@ -471,6 +493,36 @@ mod tests {
         let out = segments_over_time(&spec(&path), &resolver, &cumulative, &JobContext::inline()).unwrap();
         assert!(out.windows.iter().all(|w| w.n_customers == 80));
         assert!(out.transitions.iter().all(|t| t.counts[2].iter().sum::<usize>() == 0));
+
+        // One model for all windows puts a customer with a missing attribute in the fallback
+        // segment, even when the last window has nobody there: c0 bought only in January.
+        let mut log = std::fs::read_to_string(&path).unwrap();
+        log.push_str("c0,2020-01-15,50\n");
+        let with_c0 = dir.path().join("log_c0.csv");
+        std::fs::write(&with_c0, log).unwrap();
+        let mut attributes = String::from("customer,tier\n");
+        for i in 0..40 {
+            attributes.push_str(&format!("a{i},{}\nb{i},{}\n", 1 + i % 3, 1 + i % 2));
+        }
+        attributes.push_str("c0,\n");
+        std::fs::write(dir.path().join("tiers.csv"), attributes).unwrap();
+        let mut tiered = spec(&with_c0);
+        tiered.attributes = Some(SourceSpec {
+            source: DataSource::File(dir.path().join("tiers.csv").display().to_string()),
+            read_options: Default::default(),
+            fingerprint: None,
+        });
+        tiered.recipe.features.push(crate::engine::features::FeatureSpec {
+            missing: crate::engine::features::MissingRule::FallbackSegment,
+            ..crate::engine::features::FeatureSpec::numeric("tier")
+        });
+        let out = segments_over_time(&tiered, &resolver, &fixed, &JobContext::inline()).unwrap();
+        assert_eq!(out.names.last().map(String::as_str), Some("Fallback"), "{:?}", out.names);
+        let fallback = out.names.len() - 1;
+        assert_eq!(out.windows[0].sizes[fallback], 1);
+        assert_eq!(out.windows[3].sizes[fallback], 0);
+        assert_eq!(out.transitions[0].counts[fallback][out.names.len()], 1, "c0 is gone by the next window");
+        assert!(out.warnings.is_empty(), "{:?}", out.warnings);
 
         // A customer table has no dates to cut.
         let mut table = spec(&path);
