@@ -1358,14 +1358,6 @@ fn print_fit_summary(result: &PipelineResult, names: &[SegmentNote]) {
     println!("assignment fingerprint {}", result.assignment_fingerprint);
 }
 
-/// A column's values as text (`None` where missing).
-fn column_texts(frame: &polars::prelude::DataFrame, name: &str) -> Result<Vec<Option<String>>, CliError> {
-    let column = data::column(frame, name)?;
-    let as_text = column.cast(&polars::prelude::DataType::String).map_err(DataError::from)?;
-    let texts = as_text.str().map_err(DataError::from)?;
-    Ok(texts.iter().map(|v| v.map(str::to_string)).collect())
-}
-
 fn compare_command(args: CompareArgs) -> Result<(), CliError> {
     let usage = "compare needs --data FILE with --labels A --labels B, or --assignments A --assignments B";
     // Two labelings of the same customers, as pairs; customers without both are left out.
@@ -1374,7 +1366,7 @@ fn compare_command(args: CompareArgs) -> Result<(), CliError> {
             let [a, b] = <[String; 2]>::try_from(args.labels.clone()).map_err(|_| CliError(usage.to_string()))?;
             let table = read_table(path, &args.read.options())?;
             warn_all(&table.warnings);
-            let (first, second) = (column_texts(&table.frame, &a)?, column_texts(&table.frame, &b)?);
+            let (first, second) = (data::column_texts(&table.frame, &a)?, data::column_texts(&table.frame, &b)?);
             let pairs: Vec<(String, String)> =
                 first.into_iter().zip(second).filter_map(|(x, y)| Some((x?, y?))).collect();
             let left_out = table.frame.height() - pairs.len();
@@ -1404,8 +1396,8 @@ fn compare_command(args: CompareArgs) -> Result<(), CliError> {
                         path.display()
                     )));
                 };
-                let ids = column_texts(&table.frame, &id)?;
-                let labels = column_texts(&table.frame, &label)?;
+                let ids = data::column_texts(&table.frame, &id)?;
+                let labels = data::column_texts(&table.frame, &label)?;
                 Ok(ids.into_iter().zip(labels).filter_map(|(id, l)| Some((id?, l))).collect())
             };
             let (first, second) = (read(&a)?, read(&b)?);
@@ -1517,7 +1509,7 @@ fn labelled_customers(args: &DataArgs, labels: &str) -> Result<Labelled, CliErro
     for feature in &args.features {
         data::column(&table.frame, feature)?;
     }
-    let texts = column_texts(&table.frame, labels)?;
+    let texts = data::column_texts(&table.frame, labels)?;
     let present: Vec<String> = texts.iter().flatten().cloned().collect();
     let (names, index) = crate::engine::metrics::agreement::label_index(&present);
     if names.len() > 1_000 {
@@ -1546,7 +1538,10 @@ fn profile_command(args: ProfileArgs) -> Result<(), CliError> {
     let mut modes = Vec::new();
     for s in &separations {
         if let FeatureSeparation::Categorical(c) = s {
-            modes.push((c.feature.clone(), segment_modes(&column_texts(frame, &c.feature)?, &segments, names.len())));
+            modes.push((
+                c.feature.clone(),
+                segment_modes(&data::column_texts(frame, &c.feature)?, &segments, names.len()),
+            ));
         }
     }
     let n_left_out = segments.iter().filter(|s| s.is_none()).count();

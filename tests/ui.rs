@@ -827,13 +827,7 @@ fn names_follow_their_customers_when_the_model_is_refitted() {
     let dir = tempfile::tempdir().unwrap();
     // Three groups of 300, 200 and 100 customers; the big one is two halves close together, so at
     // k = 4 it splits and the segments are renumbered by size.
-    let csv = three_groups_csv(dir.path());
-    let dialogs = ScriptedDialogs::new();
-    let mut harness = harness(StartProject::Empty, &dialogs);
-    harness.input_mut().dropped_files.push(std::sync::Arc::new(Dropped(csv)));
-    harness.run();
-    harness.state_mut().push(Command::SelectK(3));
-    harness.run();
+    let (mut harness, _) = three_groups_at_k3(dir.path());
     let sizes = |app: &StrataApp| app.output.as_ref().unwrap().result.fit.sizes.clone();
     assert_eq!(sizes(harness.state()), vec![300, 200, 100]);
     tab(&harness, Screen::Segments);
@@ -911,6 +905,18 @@ fn result(app: &StrataApp) -> &strata::engine::pipeline::PipelineResult {
     &app.output.as_ref().unwrap().result
 }
 
+/// The three groups' file dropped on an empty window and segmented at k = 3.
+fn three_groups_at_k3(dir: &Path) -> (Harness<'static, StrataApp>, ScriptedDialogs) {
+    let csv = three_groups_csv(dir);
+    let dialogs = ScriptedDialogs::new();
+    let mut harness = harness(StartProject::Empty, &dialogs);
+    harness.input_mut().dropped_files.push(std::sync::Arc::new(Dropped(csv)));
+    harness.run();
+    harness.state_mut().push(Command::SelectK(3));
+    harness.run();
+    (harness, dialogs)
+}
+
 /// 600 customers in three groups of 300 (two halves), 200 and 100, with ids `c0`..`c599`.
 fn three_groups_csv(dir: &Path) -> std::path::PathBuf {
     let csv = dir.join("customers.csv");
@@ -931,13 +937,7 @@ fn three_groups_csv(dir: &Path) -> std::path::PathBuf {
 #[test]
 fn business_rules_and_overrides_are_applied_logged_and_survive_save_and_reopen() {
     let dir = tempfile::tempdir().unwrap();
-    let csv = three_groups_csv(dir.path());
-    let dialogs = ScriptedDialogs::new();
-    let mut harness = harness(StartProject::Empty, &dialogs);
-    harness.input_mut().dropped_files.push(std::sync::Arc::new(Dropped(csv)));
-    harness.run();
-    harness.state_mut().push(Command::SelectK(3));
-    harness.run();
+    let (mut harness, dialogs) = three_groups_at_k3(dir.path());
     for (s, name) in ["Big", "Middle", "Small"].iter().enumerate() {
         harness.state_mut().push(Command::RenameSegment { segment: s, name: name.to_string() });
         harness.run();

@@ -359,15 +359,7 @@ fn check(ctx: &JobContext, w: usize, n: usize) -> Result<(), PipelineError> {
 }
 
 fn text_column(frame: &polars::prelude::DataFrame, name: &str) -> Result<Vec<String>, PipelineError> {
-    let column = crate::engine::data::column(frame, name)?
-        .cast(&polars::prelude::DataType::String)
-        .map_err(crate::engine::error::DataError::from)?;
-    Ok(column
-        .str()
-        .map_err(crate::engine::error::DataError::from)?
-        .iter()
-        .map(|v| v.unwrap_or_default().to_string())
-        .collect())
+    Ok(crate::engine::data::column_texts(frame, name)?.into_iter().map(Option::unwrap_or_default).collect())
 }
 
 #[cfg(test)]

@@ -519,9 +519,7 @@ fn column_values<'a>(frame: &DataFrame, name: &'a str) -> Result<Column_<'a>, St
     if column.dtype().is_primitive_numeric() || column.dtype().is_bool() {
         Ok(Column_::Numeric(numeric_values(column).map_err(|e| e.to_string())?))
     } else {
-        let text = column.cast(&DataType::String).map_err(|e| e.to_string())?;
-        let values = text.str().map_err(|e| e.to_string())?.iter().map(|v| v.map(str::to_string)).collect();
-        Ok(Column_::Text(values, name))
+        Ok(Column_::Text(crate::engine::data::column_texts(frame, name).map_err(|e| e.to_string())?, name))
     }
 }
 

@@ -267,6 +267,12 @@ pub fn column_list(frame: &DataFrame) -> String {
     frame.get_column_names().iter().map(|n| n.as_str()).collect::<Vec<_>>().join(", ")
 }
 
+/// A column's values as text (`None` where missing), whatever its type.
+pub fn column_texts(frame: &DataFrame, name: &str) -> Result<Vec<Option<String>>, DataError> {
+    let as_text = column(frame, name)?.cast(&DataType::String)?;
+    Ok(as_text.str()?.iter().map(|v| v.map(str::to_string)).collect())
+}
+
 /// A column by name, or an error that lists the columns that exist.
 pub fn column<'a>(frame: &'a DataFrame, name: &str) -> Result<&'a Column, DataError> {
     frame.column(name).map_err(|_| DataError::MissingColumn { column: name.to_string(), available: column_list(frame) })

@@ -9,7 +9,7 @@
 use linfa::prelude::*;
 use linfa_trees::{DecisionTree, SplitQuality, TreeNode};
 use ndarray::{Array1, Array2};
-use polars::prelude::{DataFrame, DataType};
+use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::data::quality::numeric_values;
@@ -156,13 +156,7 @@ pub fn explain_segments(
     for name in features {
         let column = crate::engine::data::column(frame, name)?;
         if categorical.contains(name) || !column.dtype().is_primitive_numeric() {
-            let text = column.cast(&DataType::String).map_err(crate::engine::error::DataError::from)?;
-            let texts: Vec<Option<String>> = text
-                .str()
-                .map_err(crate::engine::error::DataError::from)?
-                .iter()
-                .map(|v| v.map(str::to_string))
-                .collect();
+            let texts = crate::engine::data::column_texts(frame, name)?;
             let mut levels: Vec<String> = texts.iter().flatten().cloned().collect();
             levels.sort_unstable();
             levels.dedup();

@@ -236,15 +236,7 @@ impl ResultSummary {
         let separation = separation_of(&result.customers, &features, &categorical, &result.segment_per_customer)?;
         let mut category_modes = Vec::new();
         for name in &categorical {
-            let column = crate::engine::data::column(&result.customers, name)?
-                .cast(&polars::prelude::DataType::String)
-                .map_err(crate::engine::error::DataError::from)?;
-            let values: Vec<Option<String>> = column
-                .str()
-                .map_err(crate::engine::error::DataError::from)?
-                .iter()
-                .map(|v| v.map(str::to_string))
-                .collect();
+            let values = crate::engine::data::column_texts(&result.customers, name)?;
             category_modes.push((name.clone(), segment_modes(&values, &result.segment_per_customer, n_segments)));
         }
         let n_customers = result.customers.height();
