@@ -41,7 +41,9 @@ pub fn rules_ui(ui: &mut Ui, app: &mut StrataApp) {
     let Some(doc) = &app.doc else { return };
     let rules = doc.project.rules.clone();
     let output = app.output.clone().filter(|o| o.spec == doc.project.spec);
-    let outcome = output.as_ref().filter(|o| o.is_for(doc)).and_then(|o| o.result.rules.clone());
+    // Borrowed from the run (an Arc held here), not copied: at a million customers the outcome holds
+    // several per-customer vectors.
+    let outcome = output.as_deref().filter(|o| o.is_for(doc)).and_then(|o| o.result.rules.as_ref());
     let n_customers = output.as_ref().map(|o| o.result.customers.height());
     egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
         ui.heading("Business rules and overrides");
@@ -49,7 +51,7 @@ pub fn rules_ui(ui: &mut Ui, app: &mut StrataApp) {
             "Applied after the model, in order: a later rule can move a customer an earlier one placed; overrides \
              come last. The model's own segments are kept beside them (exports add model_segment and changed_by).",
         );
-        match (&outcome, n_customers) {
+        match (outcome, n_customers) {
             (Some(o), Some(n)) => {
                 ui.label(
                     RichText::new(format!(
@@ -103,11 +105,11 @@ pub fn rules_ui(ui: &mut Ui, app: &mut StrataApp) {
             }
         });
         ui.add_space(8.0);
-        rules_table_ui(ui, app, &rules, outcome.as_ref());
+        rules_table_ui(ui, app, &rules, outcome);
         ui.add_space(8.0);
         low_priority_ui(ui, app);
         ui.add_space(8.0);
-        overrides_ui(ui, app, &rules, outcome.as_ref());
+        overrides_ui(ui, app, &rules, outcome);
         ui.add_space(8.0);
         audit_ui(ui, app);
     });
