@@ -270,6 +270,9 @@ pub struct DataArgs {
     /// Id column of a customer table (written beside the segment).
     #[arg(long)]
     pub id: Option<String>,
+    /// The customer table has no id column: no column is guessed to be one and checked for repeats.
+    #[arg(long, conflicts_with = "id")]
+    pub no_id: bool,
     /// What to do with repeated ids in a customer table: refuse, keep-first or aggregate.
     #[arg(long, default_value = "refuse", value_parser = parse_duplicates)]
     pub duplicates: DuplicateIdRule,
@@ -359,7 +362,10 @@ impl DataArgs {
             }
         };
         let (source, table) = if let Some(path) = &self.data {
-            (DataSource::File(stored_path(path)), TableKind::CustomerTable { id_column: self.id.clone() })
+            (
+                DataSource::File(stored_path(path)),
+                TableKind::CustomerTable { id_column: self.id.clone(), no_id: self.no_id },
+            )
         } else {
             let source = match &self.transactions {
                 Some(path) => DataSource::File(stored_path(path)),
@@ -381,6 +387,15 @@ impl DataArgs {
             };
             (source, TableKind::TransactionLog(columns))
         };
+        if let Some((i, name)) = self.features.iter().enumerate().find(|(i, name)| self.features[..*i].contains(*name))
+        {
+            return Err(format!(
+                "--features lists {} twice (at {} and {}); list each column once",
+                crate::engine::error::quoted(name),
+                self.features.iter().position(|f| f == name).map_or(0, |p| p + 1),
+                i + 1
+            ));
+        }
         let mut recipe = FeatureRecipe::numeric(&self.features, &self.log1p, self.scale, self.missing);
         for feature in &mut recipe.features {
             feature.allow_sensitive = self.allow_sensitive.contains(&feature.column);
@@ -918,7 +933,7 @@ impl From<String> for CliError {
 }
 
 fn warn_all(warnings: &[String]) {
-    for w in warnings {
+    for w in crate::engine::warnings::summarise(warnings) {
         eprintln!("warning: {w}");
     }
 }
@@ -1909,7 +1924,7 @@ pub fn rerun_project(
     base_dir: &Path,
     allow_outside: bool,
     accept_changed_data: bool,
-) -> Result<(PipelineResult, Option<bool>), CliError> {
+) -> Result<(PipelineResult, Option<Vec<String>>), CliError> {
     let resolver = SourceResolver { base_dir: base_dir.to_path_buf(), allow_outside };
     let mut result = pipeline::run(&project.spec, &resolver, &JobContext::inline())?;
     let id_column = pipeline::override_id_column(&project.spec, &result).map(str::to_string);
@@ -1933,8 +1948,8 @@ pub fn rerun_project(
             .into());
         }
     }
-    let matches = project.results.as_ref().map(|r| r.assignment_fingerprint == result.assignment_fingerprint);
-    Ok((result, matches))
+    let differences = crate::engine::project::verify::verify_run(project, &result);
+    Ok((result, differences))
 }
 
 /// A segment's name in a project: the one its notes give, else the run's default.
@@ -1952,7 +1967,7 @@ fn run_project(args: RunArgs) -> Result<(), CliError> {
         eprintln!("note: {banner}");
     }
     let base_dir = project_dir(&args.project);
-    let (result, matches) =
+    let (result, differences) =
         rerun_project(&opened.project, &base_dir, args.allow_outside_paths, args.accept_changed_data)?;
     warn_all(&result.warnings);
     // The windows of the Over time screen, when the project has used it.
@@ -1989,7 +2004,10 @@ fn run_project(args: RunArgs) -> Result<(), CliError> {
     }
     if args.json {
         let mut out = fit_json(&result);
-        out["verified"] = json!(matches);
+        out["verified"] = json!(differences.as_ref().map(Vec::is_empty));
+        if let Some(d) = differences.as_ref().filter(|d| !d.is_empty()) {
+            out["differences"] = json!(d);
+        }
         if let Some(rules) = rules_json(&result, &opened.project.rules) {
             out["business_rules"] = rules;
         }
@@ -2007,13 +2025,20 @@ fn run_project(args: RunArgs) -> Result<(), CliError> {
         }
     }
     if args.verify {
-        match matches {
-            Some(true) => eprintln!("verified: the re-run reproduces the stored assignment"),
-            Some(false) => {
+        match &differences {
+            Some(d) if d.is_empty() => {
+                eprintln!(
+                    "verified: the re-run reproduces every stored result (assignment, sizes, centroids, indices, sweep)"
+                )
+            }
+            Some(d) => {
+                let shown: Vec<&str> = d.iter().take(10).map(String::as_str).collect();
+                let more = if d.len() > 10 { format!("; and {} more", d.len() - 10) } else { String::new() };
                 return Err(CliError(format!(
-                    "verification failed: the re-run's assignment fingerprint {} differs from the stored {}",
-                    result.assignment_fingerprint,
-                    opened.project.results.as_ref().map_or("", |r| r.assignment_fingerprint.as_str())
+                    "verification failed: {} stored {} not reproduced: {}{more}",
+                    d.len(),
+                    if d.len() == 1 { "result is" } else { "results are" },
+                    shown.join("; ")
                 )));
             }
             None => {
@@ -2095,10 +2120,13 @@ fn predict_command(args: PredictArgs) -> Result<(), CliError> {
 
 fn demo(args: DemoArgs) -> Result<(), CliError> {
     let opened = project::parse(DEMO_PROJECT)?;
-    let (result, matches) = rerun_project(&opened.project, &cwd(), false, false)?;
+    let (result, differences) = rerun_project(&opened.project, &cwd(), false, false)?;
     if args.json {
         let mut out = fit_json(&result);
-        out["verified"] = json!(matches);
+        out["verified"] = json!(differences.as_ref().map(Vec::is_empty));
+        if let Some(d) = differences.as_ref().filter(|d| !d.is_empty()) {
+            out["differences"] = json!(d);
+        }
         return print_json(&out);
     }
     println!(
@@ -2110,7 +2138,11 @@ fn demo(args: DemoArgs) -> Result<(), CliError> {
         println!(
             "stored fingerprint {} - {}",
             r.assignment_fingerprint,
-            if matches == Some(true) { "reproduced" } else { "NOT reproduced" }
+            match differences.as_deref() {
+                Some([]) => "reproduced".to_string(),
+                Some(d) => format!("NOT reproduced ({})", d.join("; ")),
+                None => "NOT reproduced".to_string(),
+            }
         );
     }
     Ok(())

@@ -100,17 +100,20 @@ pub struct AppOptions {
     pub dialogs: Box<dyn FileDialogs>,
     /// Whether to read and write preferences through eframe's storage.
     pub use_storage: bool,
+    /// Called at the start of every segmentation job with the job's name; tests use it to make a
+    /// job fail as a bug would (a panic) and check the window keeps the open project.
+    pub job_probe: Option<Arc<dyn Fn(&str) + Send + Sync>>,
 }
 
 impl AppOptions {
     /// The real window: threads, native dialogs, remembered preferences.
     pub fn window(start: StartProject) -> Self {
-        Self { start, run_mode: RunMode::Threads, dialogs: Box::new(NativeDialogs), use_storage: true }
+        Self { start, run_mode: RunMode::Threads, dialogs: Box::new(NativeDialogs), use_storage: true, job_probe: None }
     }
 
     /// A test window: jobs run inline, dialogs answer from a script, nothing is remembered.
     pub fn scripted(start: StartProject, dialogs: ScriptedDialogs) -> Self {
-        Self { start, run_mode: RunMode::Inline, dialogs: Box::new(dialogs), use_storage: false }
+        Self { start, run_mode: RunMode::Inline, dialogs: Box::new(dialogs), use_storage: false, job_probe: None }
     }
 }
 
@@ -276,8 +279,9 @@ pub struct Document {
     pub missing_source: Option<String>,
     /// The data differs from the data the project was made with.
     pub fingerprint_warning: Option<String>,
-    /// Whether the stored assignment was reproduced by the first run (None before it or without one).
-    pub reproduced: Option<bool>,
+    /// What the first run did not reproduce of the stored results, one line per figure (empty:
+    /// everything was; None before it or without stored results).
+    pub reproduced: Option<Vec<String>>,
     /// Made from a data file: roles and features are guessed when its preview arrives.
     needs_setup: bool,
     saved: Option<DocState>,
@@ -619,6 +623,7 @@ pub struct StrataApp {
     after_save: Option<Pending>,
     allow_close: bool,
     use_storage: bool,
+    job_probe: Option<Arc<dyn Fn(&str) + Send + Sync>>,
     next_run_id: u64,
     applied_prefs: Option<(ThemeChoice, f32)>,
     shown_title: String,
@@ -682,6 +687,7 @@ impl StrataApp {
             after_save: None,
             allow_close: false,
             use_storage: options.use_storage,
+            job_probe: options.job_probe,
             next_run_id: 0,
             applied_prefs: None,
             shown_title: String::new(),
@@ -1114,7 +1120,7 @@ impl StrataApp {
                 read_options: Default::default(),
                 fingerprint: None,
             },
-            table: TableKind::CustomerTable { id_column: None },
+            table: TableKind::CustomerTable { id_column: None, no_id: false },
             attributes: None,
             duplicate_ids: Default::default(),
             role_overrides: Vec::new(),
@@ -1219,7 +1225,11 @@ impl StrataApp {
         let cache = self.cache.clone();
         self.last_error = None;
         self.progress = Some(("starting".to_string(), 0.0));
+        let probe = self.job_probe.clone();
         self.runner.start("run", move |ctx| -> Result<RunOutput, PipelineError> {
+            if let Some(probe) = &probe {
+                probe("run");
+            }
             let mut result = pipeline::run_cached(&spec, &resolver, ctx, &cache)?;
             let id_column = pipeline::override_id_column(&spec, &result).map(str::to_string);
             pipeline::apply_business_rules(&mut result, &rules, &notes, id_column.as_deref());
@@ -1421,12 +1431,8 @@ impl StrataApp {
             });
             if !doc.first_run_checked {
                 doc.first_run_checked = true;
-                doc.reproduced = doc
-                    .project
-                    .results
-                    .as_ref()
-                    .filter(|_| output.is_for(doc))
-                    .map(|r| r.assignment_fingerprint == result.assignment_fingerprint);
+                doc.reproduced =
+                    output.is_for(doc).then(|| project::verify::verify_run(&doc.project, result)).flatten();
             }
         }
         // A project that used the Over time screen shows it again without being asked.
@@ -1605,7 +1611,7 @@ impl StrataApp {
                 };
             }
             (id, _, _) => {
-                spec.table = TableKind::CustomerTable { id_column: id };
+                spec.table = TableKind::CustomerTable { id_column: id, no_id: false };
                 spec.recipe = FeatureRecipe {
                     features: preview
                         .roles

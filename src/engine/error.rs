@@ -216,11 +216,15 @@ pub enum ProjectError {
     },
     /// A data source path points outside the project's folder.
     #[error(
-        "data source '{source_path}' lies outside the project's folder; it is not read unless you pick it yourself (--allow-outside-paths or the Locate button)"
+        "data source {} {}outside the project's folder; it is not read unless you pick it yourself (--allow-outside-paths or the Locate button)",
+        quoted(source_path),
+        leads_to.as_ref().map_or_else(|| "lies ".to_string(), |p| format!("leads to {} (through a link), ", quoted(&p.display().to_string())))
     )]
     OutsideProject {
         /// The path as stored.
         source_path: String,
+        /// Where the path leads once links are followed, when a link takes it out of the folder.
+        leads_to: Option<PathBuf>,
     },
     /// A data file differs from the one the project was built from.
     #[error(
@@ -256,4 +260,14 @@ pub enum PipelineError {
     /// The project file.
     #[error(transparent)]
     Project(#[from] ProjectError),
+}
+
+/// A value from a file, in single quotes and cut at about 200 characters, for an error or warning
+/// line: a hostile 1 MB column name must not make a 1 MB message.
+pub fn quoted(value: &str) -> String {
+    const MAX_CHARS: usize = 200;
+    match value.char_indices().nth(MAX_CHARS) {
+        None => format!("'{value}'"),
+        Some((cut, _)) => format!("'{}…' ({} more characters)", &value[..cut], value[cut..].chars().count()),
+    }
 }

@@ -16,6 +16,7 @@ pub mod project;
 pub mod rng;
 pub mod rules;
 pub mod stats;
+pub mod warnings;
 
 /// The CDNOW transaction log that ships inside the binary as the demo data set.
 pub const DEMO_TRANSACTIONS: &[u8] = include_bytes!("../../assets/CDNOW_master.txt");

@@ -55,8 +55,28 @@ pub struct WindowParams {
     /// the last transaction.
     pub end: Option<NaiveDate>,
     /// One model for all windows, or one per window.
-    #[serde(default)]
     pub model: WindowModel,
+}
+
+/// Months one window may span.
+pub const MAX_WINDOW_MONTHS: u32 = 120;
+/// Windows the log may be cut into (at least two, to see anyone move).
+pub const MAX_WINDOWS: usize = 60;
+
+impl WindowParams {
+    /// Checks the settings against their bounds; the message names the setting and the bound.
+    pub fn check(&self) -> Result<(), String> {
+        if self.months == 0 || self.months > MAX_WINDOW_MONTHS {
+            return Err(format!("months is {}: a window of 1 to {MAX_WINDOW_MONTHS} months", self.months));
+        }
+        if !(2..=MAX_WINDOWS).contains(&self.windows) {
+            return Err(format!(
+                "windows is {}; use 2 to {MAX_WINDOWS} (two are needed to see anyone move)",
+                self.windows
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for WindowParams {
@@ -119,12 +139,7 @@ fn invalid(problem: String) -> PipelineError {
 
 /// The windows' (start, end) dates, oldest first.
 pub fn window_dates(end: NaiveDate, params: &WindowParams) -> Result<Vec<(NaiveDate, NaiveDate)>, PipelineError> {
-    if params.months == 0 || params.months > 120 {
-        return Err(invalid(format!("a window of {} months; use 1 to 120", params.months)));
-    }
-    if !(2..=60).contains(&params.windows) {
-        return Err(invalid(format!("{} windows; use 2 to 60 (two are needed to see anyone move)", params.windows)));
-    }
+    params.check().map_err(invalid)?;
     let mut dates = Vec::with_capacity(params.windows);
     for i in (0..params.windows).rev() {
         let back = Months::new(params.months * i as u32);
@@ -518,7 +533,7 @@ mod tests {
 
         // A customer table has no dates to cut.
         let mut table = spec(&path);
-        table.table = TableKind::CustomerTable { id_column: None };
+        table.table = TableKind::CustomerTable { id_column: None, no_id: false };
         let error = segments_over_time(&table, &resolver, &params, &JobContext::inline()).unwrap_err();
         assert!(error.to_string().contains("need a transaction log"), "{error}");
 

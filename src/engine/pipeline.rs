@@ -43,10 +43,8 @@ pub struct SourceSpec {
     /// Where.
     pub source: DataSource,
     /// How to read it.
-    #[serde(default)]
     pub read_options: ReadOptions,
     /// blake3 of the file's bytes when the project was last run.
-    #[serde(default)]
     pub fingerprint: Option<String>,
 }
 
@@ -55,8 +53,12 @@ pub struct SourceSpec {
 pub enum TableKind {
     /// One row per customer (duplicates handled by the duplicate-id rule).
     CustomerTable {
-        /// The id column, if any.
+        /// The id column, if any; without one, a column guessed to be the id is still checked for
+        /// repeated ids.
         id_column: Option<String>,
+        /// The user said the table has no id column, so no column is guessed to be one.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        no_id: bool,
     },
     /// A transaction log aggregated to customers as of a date.
     TransactionLog(TransactionColumns),
@@ -80,7 +82,6 @@ pub struct ModelSpec {
     /// Algorithm and parameters (including k and seed).
     pub algorithm: Algorithm,
     /// k range to sweep, inclusive.
-    #[serde(default)]
     pub k_range: Option<(usize, usize)>,
     /// Business feasibility: the smallest share of customers a segment may have (0.05 = 5%); the
     /// k-choice view marks the k whose smallest segment is below it.
@@ -102,13 +103,10 @@ pub struct PipelineSpec {
     /// What it holds.
     pub table: TableKind,
     /// A customer attribute table joined by id.
-    #[serde(default)]
     pub attributes: Option<SourceSpec>,
     /// Duplicate-id rule for customer tables.
-    #[serde(default)]
     pub duplicate_ids: DuplicateIdRule,
     /// Roles the user set, overriding the guesses.
-    #[serde(default)]
     pub role_overrides: Vec<(String, ColumnRole)>,
     /// The feature recipe.
     pub recipe: FeatureRecipe,
@@ -120,7 +118,7 @@ impl PipelineSpec {
     /// The id column of the customer table, if known.
     pub fn id_column(&self) -> Option<&str> {
         match &self.table {
-            TableKind::CustomerTable { id_column } => id_column.as_deref(),
+            TableKind::CustomerTable { id_column, .. } => id_column.as_deref(),
             TableKind::TransactionLog(t) => Some(&t.customer_id),
         }
     }
@@ -141,17 +139,32 @@ impl SourceResolver {
         Self { base_dir: base_dir.to_path_buf(), allow_outside: true }
     }
 
-    /// The full path of a stored source path, refusing escapes from the project folder.
+    /// The full path of a stored source path, refusing escapes from the project folder: by its text
+    /// (absolute, `..`) and by where it leads once symbolic links are followed (a `customers.csv`
+    /// that links to a file elsewhere, or a linked subfolder).
     pub fn resolve(&self, stored: &str) -> Result<PathBuf, ProjectError> {
         let path = Path::new(stored);
+        let joined = self.base_dir.join(path);
+        if self.allow_outside {
+            return Ok(joined);
+        }
         let escapes = path.is_absolute()
             || path
                 .components()
                 .any(|c| matches!(c, std::path::Component::ParentDir | std::path::Component::Prefix(_)));
-        if escapes && !self.allow_outside {
-            return Err(ProjectError::OutsideProject { source_path: stored.to_string() });
+        if escapes {
+            return Err(ProjectError::OutsideProject { source_path: stored.to_string(), leads_to: None });
         }
-        Ok(self.base_dir.join(path))
+        let Ok(real) = std::fs::canonicalize(&joined) else {
+            // Nothing there (or a dangling link): reading it reports the missing file.
+            return Ok(joined);
+        };
+        let folder = std::fs::canonicalize(&self.base_dir).unwrap_or_else(|_| self.base_dir.clone());
+        if !real.starts_with(&folder) {
+            return Err(ProjectError::OutsideProject { source_path: stored.to_string(), leads_to: Some(real) });
+        }
+        // The resolved path is read, so a link swapped after this check still cannot lead out.
+        Ok(real)
     }
 }
 
@@ -242,10 +255,24 @@ fn build_customer_table_with(
             warnings.extend(rfm.warnings);
             (rfm.customers, Some(rfm.as_of))
         }
-        TableKind::CustomerTable { id_column } => {
+        TableKind::CustomerTable { id_column, no_id } => {
             let mut frame = main.table.frame;
-            if let Some(id) = id_column {
-                frame = apply_duplicate_rule(frame, id, spec.duplicate_ids, &mut warnings)?;
+            match id_column {
+                Some(id) => {
+                    frame = apply_duplicate_rule(frame, id, spec.duplicate_ids, IdOrigin::Named, &mut warnings)?
+                }
+                // Repeated ids are found whether or not the id was named: segmenting a customer's
+                // rows as several customers would silently change the result.
+                None if !no_id => {
+                    let guessed = effective_roles(&frame, &spec.role_overrides)
+                        .into_iter()
+                        .find(|g| g.role == ColumnRole::CustomerId)
+                        .map(|g| g.column);
+                    if let Some(id) = guessed {
+                        frame = apply_duplicate_rule(frame, &id, spec.duplicate_ids, IdOrigin::Guessed, &mut warnings)?;
+                    }
+                }
+                None => {}
             }
             (frame, None)
         }
@@ -268,10 +295,18 @@ fn build_customer_table_with(
     Ok(CustomerTable { frame, as_of, fingerprints, warnings })
 }
 
+/// Whether the user named the id column or it was guessed from its name and values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum IdOrigin {
+    Named,
+    Guessed,
+}
+
 fn apply_duplicate_rule(
     frame: DataFrame,
     id: &str,
     rule: DuplicateIdRule,
+    origin: IdOrigin,
     warnings: &mut Vec<String>,
 ) -> Result<DataFrame, PipelineError> {
     let Some(duplicates) = find_duplicate_ids(&frame, id)? else {
@@ -282,8 +317,14 @@ fn apply_duplicate_rule(
         DuplicateIdRule::Refuse => Err(DataError::BadColumn {
             column: id.to_string(),
             problem: format!(
-                "repeats customer ids: {}; choose keep-first or aggregate (--duplicates keep-first|aggregate)",
-                described.trim_start_matches(&format!("column '{id}': "))
+                "repeats customer ids: {}; choose keep-first or aggregate (--duplicates keep-first|aggregate){}",
+                described.trim_start_matches(&format!("column '{id}': ")),
+                match origin {
+                    IdOrigin::Named => "",
+                    IdOrigin::Guessed => {
+                        ", or, if it is not a customer id (it was guessed from its name and values), pass --no-id or give the id with --id"
+                    }
+                }
             ),
         }
         .into()),

@@ -98,10 +98,8 @@ pub struct AuditEntry {
     /// What changed, in words.
     pub what: String,
     /// Why, as the user gave it.
-    #[serde(default)]
     pub why: String,
     /// Customers whose segment the change moved (`None` when it could not be counted: no run yet).
-    #[serde(default)]
     pub customers: Option<usize>,
 }
 

@@ -78,9 +78,9 @@ fn source_ui(ui: &mut Ui, app: &mut StrataApp) {
         if ui.radio(!is_log, "One row per customer").clicked() && is_log {
             let id = match &spec.table {
                 TableKind::TransactionLog(t) => Some(t.customer_id.clone()),
-                TableKind::CustomerTable { id_column } => id_column.clone(),
+                TableKind::CustomerTable { id_column, .. } => id_column.clone(),
             };
-            new_spec.table = TableKind::CustomerTable { id_column: id };
+            new_spec.table = TableKind::CustomerTable { id_column: id, no_id: false };
         }
         if ui.radio(is_log, "Transaction log").clicked() && !is_log {
             let pick = |role: ColumnRole| {
@@ -122,12 +122,19 @@ fn source_ui(ui: &mut Ui, app: &mut StrataApp) {
                 };
             }
         }
-        TableKind::CustomerTable { id_column } => {
+        TableKind::CustomerTable { id_column, no_id } => {
             let mut id = id_column.clone().unwrap_or_default();
             let mut with_none = vec![String::new()];
             with_none.extend(columns.iter().cloned());
             column_choice_ui(ui, "Customer id column", &mut id, &with_none);
             *id_column = (!id.is_empty()).then_some(id);
+            if id_column.is_none() {
+                // Without a named id a column that looks like one is still checked for repeats.
+                ui.checkbox(no_id, "The table has no customer id column")
+                    .on_hover_text("Untick to have a column that looks like an id checked for repeated ids");
+            } else {
+                *no_id = false;
+            }
             egui::ComboBox::from_label("Repeated ids").selected_text(format!("{:?}", new_spec.duplicate_ids)).show_ui(
                 ui,
                 |ui| {

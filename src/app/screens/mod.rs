@@ -211,7 +211,7 @@ fn status_ui(ui: &mut Ui, app: &mut StrataApp) {
                     .color(ui.visuals().warn_fg_color),
                 )
                 .on_hover_ui(|ui| {
-                    for w in warnings {
+                    for w in crate::engine::warnings::summarise(warnings) {
                         ui.label(w);
                     }
                 });
@@ -242,12 +242,22 @@ fn banners_ui(ui: &mut Ui, app: &mut StrataApp) {
     if let Some(m) = &doc.missing_source {
         messages.push((m.clone(), true));
     }
-    match doc.reproduced {
-        Some(true) => {
-            messages.push(("Re-run on open: the stored segment assignment was reproduced exactly.".to_string(), false))
-        }
-        Some(false) => messages
-            .push(("Re-run on open: the assignment differs from the one stored in the project.".to_string(), true)),
+    match doc.reproduced.as_deref() {
+        Some([]) => messages.push((
+            "Re-run on open: every stored result (assignment, sizes, centroids, indices) was reproduced exactly."
+                .to_string(),
+            false,
+        )),
+        Some(differences) => messages.push((
+            format!(
+                "Re-run on open: {} of the stored results {} not reproduced: {}{}",
+                differences.len(),
+                if differences.len() == 1 { "was" } else { "were" },
+                differences.iter().take(3).cloned().collect::<Vec<_>>().join("; "),
+                if differences.len() > 3 { format!("; and {} more", differences.len() - 3) } else { String::new() }
+            ),
+            true,
+        )),
         None => {}
     }
     let missing = doc.missing_source.is_some();

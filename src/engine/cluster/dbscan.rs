@@ -22,7 +22,6 @@ use crate::engine::rng::SeededRng;
 
 /// DBSCAN settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DbscanParams {
     /// Neighbourhood radius in the feature space; `None`: read from the k-distance curve.
     pub eps: Option<f64>,

@@ -58,7 +58,6 @@ impl CovarianceType {
 
 /// Gaussian mixture settings; every field has a default (scikit-learn's).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct GmmParams {
     /// Number of components (segments).
     pub k: usize,

@@ -43,7 +43,6 @@ impl Linkage {
 
 /// Hierarchical clustering settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct HierarchicalParams {
     /// Number of segments (where the tree is cut).
     pub k: usize,

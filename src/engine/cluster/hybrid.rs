@@ -13,7 +13,6 @@ use crate::engine::jobs::CancelToken;
 
 /// Hybrid settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct HybridParams {
     /// Days since the last purchase (lower is better).
     pub recency: String,

@@ -15,7 +15,6 @@ use crate::engine::rng::SeededRng;
 
 /// k-prototypes settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct KPrototypesParams {
     /// Number of segments.
     pub k: usize,

@@ -27,7 +27,6 @@ use crate::engine::jobs::CancelToken;
 
 /// OPTICS settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct OpticsParams {
     /// Customers (itself included) that make a neighbourhood dense.
     pub min_samples: usize,

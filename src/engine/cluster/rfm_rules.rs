@@ -68,7 +68,6 @@ pub fn standard_rules() -> Vec<RfmRule> {
 
 /// RFM segmentation settings: the three columns of the customer table and the rules.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct RfmParams {
     /// Days since the last purchase (lower is better).
     pub recency: String,

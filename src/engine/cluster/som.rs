@@ -18,7 +18,6 @@ use crate::engine::rng::SeededRng;
 
 /// SOM settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct SomParams {
     /// Segments (the nodes are clustered into k groups).
     pub k: usize,

@@ -35,7 +35,6 @@ pub enum TextEncoding {
 
 /// What the user asked of the reader; everything sniffed can be overridden here.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ReadOptions {
     /// Delimiter override; `None` sniffs it.
     pub delimiter: Option<Delimiter>,

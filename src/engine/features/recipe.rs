@@ -91,7 +91,6 @@ pub enum FeatureKind {
 
 /// How one column becomes one (or, one-hot, several) feature matrix columns.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct FeatureSpec {
     /// Source column.
     pub column: String,

@@ -29,7 +29,6 @@ pub struct TransactionColumns {
     /// Features are computed as of this date; `None` means the day after the last transaction.
     pub as_of: Option<NaiveDate>,
     /// What to do with negative amounts.
-    #[serde(default)]
     pub negative_amounts: NegativeAmounts,
     /// Only transactions on or after this date count (a window of the log); `None`: all history.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -21,6 +21,8 @@
 //! migration step in `migrate`.
 
 mod atomic;
+pub mod validate;
+pub mod verify;
 
 use std::path::{Path, PathBuf};
 
@@ -30,7 +32,7 @@ use serde::{Deserialize, Serialize};
 pub use atomic::{backup_path, save_atomically};
 
 use crate::engine::cluster::sweep::SweepResult;
-use crate::engine::error::ProjectError;
+use crate::engine::error::{ProjectError, quoted};
 use crate::engine::features::FittedRecipe;
 use crate::engine::metrics::Indices;
 use crate::engine::pipeline::{PipelineResult, PipelineSpec};
@@ -115,7 +117,6 @@ pub struct SegmentNote {
     /// Business name.
     pub name: String,
     /// Free notes.
-    #[serde(default)]
     pub notes: String,
     /// Marked low priority: business rules can keep customers out of it (format 4).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -250,10 +251,8 @@ pub struct Project {
     /// The pipeline spec.
     pub spec: PipelineSpec,
     /// Results of the last run.
-    #[serde(default)]
     pub results: Option<StoredResults>,
     /// Segment names and notes.
-    #[serde(default)]
     pub segments: Vec<SegmentNote>,
     /// Segmentations kept for comparison (format 3; older readers ignore them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -328,58 +327,91 @@ fn ron_options() -> ron::Options {
     ron::Options::default()
 }
 
-/// Opens a project file; never writes anything.
+/// Opens a project file; never writes anything but the removal of temporary files an interrupted
+/// save of this project left beside it.
 pub fn open(path: &Path) -> Result<OpenedProject, ProjectError> {
     let io = |source| ProjectError::Io { action: "reading", path: path.to_path_buf(), source };
-    let size = std::fs::metadata(path).map_err(io)?.len();
     let corrupt = |message: String| ProjectError::Corrupt { path: path.to_path_buf(), message };
-    if size > MAX_PROJECT_BYTES {
-        return Err(corrupt(format!("{size} bytes is larger than any project file should be")));
+    // Refused before it is opened: a named pipe would block for ever, a device never end.
+    let metadata = std::fs::metadata(path).map_err(io)?;
+    if !metadata.is_file() {
+        return Err(corrupt("it is not a regular file (a folder, a pipe or a device)".to_string()));
     }
-    let bytes = std::fs::read(path).map_err(io)?;
+    if metadata.len() > MAX_PROJECT_BYTES {
+        return Err(corrupt(format!("{} bytes is larger than any project file should be", metadata.len())));
+    }
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    // Read no more than the bound even if the file grew after it was measured.
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_PROJECT_BYTES + 1), &mut bytes).map_err(io)?;
+    if bytes.len() as u64 > MAX_PROJECT_BYTES {
+        return Err(corrupt(format!("more than {MAX_PROJECT_BYTES} bytes, larger than any project file should be")));
+    }
     let text = std::str::from_utf8(&bytes).map_err(|e| corrupt(format!("not UTF-8 text: {e}")))?;
-    parse(text).map_err(|e| match e {
+    let opened = parse(text).map_err(|e| match e {
         ProjectError::Corrupt { message, .. } => corrupt(message),
         ProjectError::TooNew { format_version, min_reader, supported, .. } => {
             ProjectError::TooNew { path: path.to_path_buf(), format_version, min_reader, supported }
         }
         other => other,
-    })
+    })?;
+    atomic::remove_stale_temp_files(path);
+    Ok(opened)
 }
 
 /// Parses project text (the path in errors is filled in by [`open`]).
+///
+/// Strict: a key Strata does not know (a misspelt `kay`, a `rulez`) and a missing key are refused,
+/// naming the key and its line, never replaced by a default; every setting is checked against its
+/// bound and stored results against their own model ([`validate`]).
 pub fn parse(text: &str) -> Result<OpenedProject, ProjectError> {
     let corrupt = |message: String| ProjectError::Corrupt { path: PathBuf::new(), message };
-    let header =
-        ron_options().from_str::<HeaderOnly>(text).map_err(|e| corrupt(format!("no readable header: {e}")))?.header;
+    let header = ron_options()
+        .from_str::<HeaderOnly>(text)
+        .map_err(|e| corrupt(format!("no readable header: {}", describe_ron_error(&e))))?
+        .header;
     if header.format != FORMAT_NAME {
-        return Err(corrupt(format!("the format is '{}', not '{FORMAT_NAME}'", header.format)));
+        return Err(corrupt(format!("the format is {}, not '{FORMAT_NAME}'", quoted(&header.format))));
+    }
+    // Honoured whatever the format version says: a file that needs a newer reader is never read.
+    if header.min_reader_version > FORMAT_VERSION {
+        return Err(ProjectError::TooNew {
+            path: PathBuf::new(),
+            format_version: header.format_version,
+            min_reader: header.min_reader_version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    if header.min_reader_version > header.format_version || header.min_reader_version == 0 {
+        return Err(corrupt(format!(
+            "header: min_reader_version is {} for a format {} file; it must be from 1 to the format version",
+            header.min_reader_version, header.format_version
+        )));
     }
     if header.format_version > FORMAT_VERSION {
-        if header.min_reader_version > FORMAT_VERSION {
-            return Err(ProjectError::TooNew {
-                path: PathBuf::new(),
-                format_version: header.format_version,
-                min_reader: header.min_reader_version,
-                supported: FORMAT_VERSION,
-            });
-        }
-        // Newer, but declared readable by us: fields we do not know are ignored; saving over it would
-        // lose them, so it opens read-only.
-        let project = ron_options().from_str::<Project>(text).map_err(|e| {
+        // Newer, but declared readable by us: keys we do not know are what the newer format added
+        // for its own readers. Saving over it would lose them, so it opens read-only and says which.
+        let (project, unknown) = deserialize_body(text).map_err(|e| {
             corrupt(format!("written by a newer Strata (format {}) and not readable here: {e}", header.format_version))
         })?;
+        validate::check_bounds(&project).map_err(corrupt)?;
+        let ignored = if unknown.is_empty() {
+            String::new()
+        } else {
+            format!(" It holds {} this Strata does not show: {}.", plural(unknown.len(), "setting"), key_list(&unknown))
+        };
         return Ok(OpenedProject {
             project,
             read_only: true,
             migrated_from: None,
             banner: Some(format!(
-                "This project was written by a newer Strata (format {}). It is open read-only; use Save As to keep a copy in format {FORMAT_VERSION}.",
+                "This project was written by a newer Strata (format {}). It is open read-only; use Save As to keep a copy in format {FORMAT_VERSION}.{ignored}",
                 header.format_version
             )),
         });
     }
     let project = migrate(text, header.format_version).map_err(corrupt)?;
+    validate::check_bounds(&project).map_err(corrupt)?;
     let migrated_from = (header.format_version < FORMAT_VERSION).then_some(header.format_version);
     Ok(OpenedProject {
         banner: migrated_from
@@ -390,11 +422,110 @@ pub fn parse(text: &str) -> Result<OpenedProject, ProjectError> {
     })
 }
 
+/// An unknown key: its path in the project and the line it is on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct UnknownKey {
+    path: String,
+    line: Option<usize>,
+}
+
+/// Reads the body as this build's types, listing every key they do not have.
+fn deserialize_body(text: &str) -> Result<(Project, Vec<UnknownKey>), String> {
+    let mut deserializer =
+        ron::de::Deserializer::from_str_with_options(text, &ron_options()).map_err(|e| describe_ron_error(&e))?;
+    let mut unknown = Vec::new();
+    let project: Result<Project, _> =
+        serde_ignored::deserialize(&mut deserializer, |path| unknown.push(key_path(&path)));
+    let locate = |unknown: Vec<String>| -> Vec<UnknownKey> {
+        unknown.into_iter().map(|path| UnknownKey { line: line_of_key(text, &path), path }).collect()
+    };
+    let project = match project {
+        Ok(project) => project,
+        Err(e) => {
+            let error = describe_ron_error(&deserializer.span_error(e));
+            // A misspelt required key is reported as missing where its struct ends; the unknown
+            // key seen before it is the likely cause, so it is named too.
+            let unknown = locate(unknown);
+            return Err(if unknown.is_empty() {
+                error
+            } else {
+                format!("{error}; before it, a key Strata does not know: {} (misspelt?)", key_list(&unknown))
+            });
+        }
+    };
+    deserializer.end().map_err(|e| describe_ron_error(&deserializer.span_error(e)))?;
+    Ok((project, locate(unknown)))
+}
+
+/// A key's path as the project file reads: `spec.recipe.features[0].weight` (an `Option`'s or an
+/// enum variant's wrapping adds nothing).
+fn key_path(path: &serde_ignored::Path) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => format!("{}[{index}]", key_path(parent)),
+        Path::Map { parent, key } => match key_path(parent) {
+            p if p.is_empty() => key.clone(),
+            p => format!("{p}.{key}"),
+        },
+        Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => key_path(parent),
+    }
+}
+
+/// The line of the first `key:` of a key path's last part (RON keeps no positions for ignored keys).
+fn line_of_key(text: &str, path: &str) -> Option<usize> {
+    let key = path.rsplit('.').next()?;
+    text.lines()
+        .position(|line| line.trim_start().strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with(':')))
+        .map(|i| i + 1)
+}
+
+/// Up to five keys with their lines, for a message.
+fn key_list(keys: &[UnknownKey]) -> String {
+    let mut shown: Vec<String> = keys
+        .iter()
+        .take(5)
+        .map(|k| match k.line {
+            Some(line) => format!("{} (line {line})", quoted(&k.path)),
+            None => quoted(&k.path),
+        })
+        .collect();
+    if keys.len() > 5 {
+        shown.push(format!("and {} more", keys.len() - 5));
+    }
+    shown.join(", ")
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
+}
+
+/// A RON error as "line L, column C: what", its quoted parts cut short.
+fn describe_ron_error(error: &ron::error::SpannedError) -> String {
+    let what = error.code.to_string();
+    let what = if what.chars().count() > 300 { quoted(&what) } else { what };
+    format!("line {}, column {}: {what}", error.span.start.line, error.span.start.col)
+}
+
 /// Reads a body of format `version` and migrates it step by step to the current format.
+///
+/// Formats 2 to 4 only added to format 1, and every key they added is optional by design (written
+/// only when used: `kept`, `rules`, `audit`, `over_time`, `low_priority`, a log's `since`, a
+/// mixture's `bic`/`aic`); its absence means none. Every other key is required in every version.
 fn migrate(text: &str, version: u32) -> Result<Project, String> {
     match version {
-        // Formats 2 to 4 only added to format 1, so every body is the engine's current types.
-        1..=4 => ron_options().from_str::<Project>(text).map_err(|e| format!("damaged format {version} body: {e}")),
+        1..=4 => {
+            let (project, unknown) =
+                deserialize_body(text).map_err(|e| format!("damaged format {version} body: {e}"))?;
+            if !unknown.is_empty() {
+                return Err(format!(
+                    "{} that format {version} does not have: {} (misspelt? a key Strata does not know is never ignored)",
+                    if unknown.len() == 1 { "a key".to_string() } else { format!("{} keys", unknown.len()) },
+                    key_list(&unknown)
+                ));
+            }
+            Ok(project)
+        }
         other => Err(format!(
             "format version {other} is not one Strata ever wrote (readable: {OLDEST_READABLE_VERSION} to {FORMAT_VERSION})"
         )),

@@ -6,7 +6,6 @@ use crate::engine::error::ClusterError;
 
 /// k-means settings; every field has a sensible default.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct KMeansParams {
     /// Number of segments.
     pub k: usize,
