@@ -159,7 +159,7 @@ fn customer_spec(path: &str, rule: DuplicateIdRule) -> PipelineSpec {
             read_options: ReadOptions::default(),
             fingerprint: None,
         },
-        table: TableKind::CustomerTable { id_column: Some("id".into()) },
+        table: TableKind::CustomerTable { id_column: Some("id".into()), no_id: false },
         attributes: None,
         duplicate_ids: rule,
         role_overrides: vec![],

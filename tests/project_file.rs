@@ -25,7 +25,7 @@ fn sample_project(notes: &str) -> Project {
             read_options: ReadOptions::default(),
             fingerprint: None,
         },
-        table: TableKind::CustomerTable { id_column: Some("id".into()) },
+        table: TableKind::CustomerTable { id_column: Some("id".into()), no_id: false },
         attributes: None,
         duplicate_ids: DuplicateIdRule::KeepFirst,
         role_overrides: vec![],

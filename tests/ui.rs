@@ -41,8 +41,8 @@ fn the_demo_opens_segmented_with_its_stored_assignment_reproduced() {
     let app = harness.state();
     assert_eq!(app.screen, Screen::Segments);
     assert_eq!(k_of(app), 5);
-    assert_eq!(app.doc.as_ref().unwrap().reproduced, Some(true));
-    harness.get_by_label_contains("stored segment assignment was reproduced");
+    assert_eq!(app.doc.as_ref().unwrap().reproduced, Some(Vec::new()));
+    harness.get_by_label_contains("every stored result (assignment, sizes, centroids, indices) was reproduced");
     harness.get_by_label("Segment 1 name");
     assert!(harness.query_all_by_label_contains("23,570 customers").count() >= 1);
     assert!(!app.doc.as_ref().unwrap().is_dirty());
@@ -107,7 +107,7 @@ fn change_features_sweep_pick_k_rename_save_reopen() {
     assert_eq!(segment_name(app, 0), renamed);
     assert_eq!(app.doc.as_ref().unwrap().project.spec.model.algorithm.k(), Some(3));
     assert_eq!(k_of(app), 3);
-    assert_eq!(app.doc.as_ref().unwrap().reproduced, Some(true));
+    assert_eq!(app.doc.as_ref().unwrap().reproduced, Some(Vec::new()));
     assert_eq!(
         reopened.get_by_role_and_label(Role::TextInput, "Segment 1 name").value().as_deref(),
         Some(renamed.as_str())
@@ -1066,7 +1066,7 @@ fn business_rules_and_overrides_are_applied_logged_and_survive_save_and_reopen()
     assert_eq!(doc.project.rules, harness.state().doc.as_ref().unwrap().project.rules);
     assert_eq!(doc.project.audit, saved_log);
     assert!(doc.project.segments.iter().any(|n| n.name == "Long tails!" && n.low_priority));
-    assert_eq!(doc.reproduced, Some(true));
+    assert_eq!(doc.reproduced, Some(Vec::new()));
     assert_eq!(result(app).assignment_fingerprint, fingerprint);
     assert!(!doc.is_dirty());
 
@@ -1184,4 +1184,63 @@ fn customers_the_recipe_drops_get_a_segment_with_one_click() {
     let entry = app.doc.as_ref().unwrap().project.audit.last().unwrap();
     assert_eq!(entry.customers, Some(12));
     assert!(harness.query_all_by_label_contains("have no segment").next().is_none());
+}
+
+/// A shared project whose stored results contradict their own model is refused with the reason,
+/// and the project that was open stays open with its unsaved work.
+#[test]
+fn a_project_with_inconsistent_stored_results_is_refused_with_the_reason() {
+    let (mut harness, dialogs) = demo();
+    harness.state_mut().push(Command::RenameSegment { segment: 0, name: "Unsaved name".into() });
+    harness.run();
+    let hostile = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hostile/projects/centroid_nan.strata");
+    dialogs.answer(&hostile);
+    harness.state_mut().push(Command::OpenProjectDialog);
+    harness.run();
+    // Asked first, since the open project has unsaved work; the refused file then replaces nothing.
+    harness.get_by_label("Discard changes").click();
+    harness.run();
+    let error = harness.state().last_error.clone().expect("the refusal is shown");
+    assert!(error.contains("stored results contradict themselves") && error.contains("NaN"), "{error}");
+    assert!(harness.query_all_by_label(&error).count() >= 1, "{error}");
+    assert_eq!(segment_name(harness.state(), 0), "Unsaved name");
+    assert!(harness.state().window_title().contains('*'));
+}
+
+/// A bug inside a job (a panic) reaches the window as one error line; the open project, its
+/// unsaved edits and its last result stay.
+#[test]
+fn a_panic_inside_a_job_is_an_error_and_the_open_project_stays() {
+    let armed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let trigger = armed.clone();
+    let options = AppOptions {
+        job_probe: Some(std::sync::Arc::new(move |_job: &str| {
+            if trigger.load(std::sync::atomic::Ordering::SeqCst) {
+                panic!("injected fault in the run job");
+            }
+        })),
+        ..AppOptions::scripted(StartProject::Demo, ScriptedDialogs::new())
+    };
+    let mut harness = Harness::builder().with_size([1400.0, 900.0]).build_eframe(move |cc| StrataApp::new(cc, options));
+    harness.run();
+    let k_before = k_of(harness.state());
+    assert!(k_before > 0);
+    armed.store(true, std::sync::atomic::Ordering::SeqCst);
+    harness.state_mut().push(Command::RenameSegment { segment: 0, name: "Still here".into() });
+    harness.state_mut().push(Command::Run);
+    harness.run();
+    let error = harness.state().last_error.clone().expect("the panic is reported");
+    assert!(error.starts_with("internal error (a bug; please report it)"), "{error}");
+    assert!(error.contains("injected fault in the run job"), "{error}");
+    assert!(!error.contains('\n'), "{error}");
+    harness.get_by_label(&error);
+    let app = harness.state();
+    assert_eq!(segment_name(app, 0), "Still here");
+    assert_eq!(k_of(app), k_before, "the last result is kept");
+    assert!(app.progress.is_none());
+    // The window goes on working once the fault is gone.
+    armed.store(false, std::sync::atomic::Ordering::SeqCst);
+    harness.state_mut().push(Command::Run);
+    harness.run();
+    assert!(harness.state().last_error.is_none());
 }
