@@ -1200,6 +1200,9 @@ fn a_project_with_inconsistent_stored_results_is_refused_with_the_reason() {
     // Asked first, since the open project has unsaved work; the refused file then replaces nothing.
     harness.get_by_label("Discard changes").click();
     harness.run();
+    // The file picked is asked about again before it replaces the open project.
+    harness.get_by_label("Discard changes").click();
+    harness.run();
     let error = harness.state().last_error.clone().expect("the refusal is shown");
     assert!(error.contains("stored results contradict themselves") && error.contains("NaN"), "{error}");
     assert!(harness.query_all_by_label(&error).count() >= 1, "{error}");
@@ -1233,7 +1236,8 @@ fn a_panic_inside_a_job_is_an_error_and_the_open_project_stays() {
     assert!(error.starts_with("internal error (a bug; please report it)"), "{error}");
     assert!(error.contains("injected fault in the run job"), "{error}");
     assert!(!error.contains('\n'), "{error}");
-    harness.get_by_label(&error);
+    // In the status bar and as a toast.
+    assert!(harness.query_all_by_label(&error).count() >= 2, "{error}");
     let app = harness.state();
     assert_eq!(segment_name(app, 0), "Still here");
     assert_eq!(k_of(app), k_before, "the last result is kept");
