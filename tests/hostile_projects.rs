@@ -242,6 +242,9 @@ fn mutation() -> impl Strategy<Value = Mutation> {
 fn apply(text: &str, mutation: &Mutation) -> Vec<u8> {
     let mut bytes = text.as_bytes().to_vec();
     let lines: Vec<&str> = text.lines().collect();
+    if bytes.is_empty() || lines.is_empty() {
+        return bytes;
+    }
     match *mutation {
         Mutation::FlipByte(i, b) => {
             let i = i % bytes.len();
