@@ -154,7 +154,7 @@ fn has_leading_zero(s: &str) -> bool {
 }
 
 /// Up to three distinct present cells for which `pick` holds, quoted, for a warning.
-fn examples(values: &impl Cells, pick: impl Fn(&str) -> bool) -> String {
+fn example_cells(values: &impl Cells, pick: impl Fn(&str) -> bool) -> String {
     let mut found: Vec<&str> = Vec::new();
     for i in 0..values.len() {
         let s = values.cell(i).trim();
@@ -193,7 +193,7 @@ fn type_column(name: &str, values: &impl Cells) -> Result<(Column, Vec<ColumnNot
             let earliest = days_since_epoch(NaiveDate::from_ymd_opt(EARLIEST_PLAUSIBLE_YEAR, 1, 1).unwrap_or_default());
             let min_days = days.as_materialized_series().i32()?.iter().flatten().min();
             if min_days.is_some_and(|d| d < earliest) {
-                let odd = examples(values, |s| {
+                let odd = example_cells(values, |s| {
                     parse_date(s, format).is_some_and(|d| chrono::Datelike::year(&d) < EARLIEST_PLAUSIBLE_YEAR)
                 });
                 let line = format!(
@@ -218,7 +218,7 @@ fn type_column(name: &str, values: &impl Cells) -> Result<(Column, Vec<ColumnNot
         let line = format!(
             "column {} has numbers written with leading zeros (for example {}); kept as text exactly as written, as ids and codes are",
             quoted(name),
-            examples(values, has_leading_zero)
+            example_cells(values, has_leading_zero)
         );
         return Ok((
             text_column(name, values),

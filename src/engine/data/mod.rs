@@ -336,7 +336,8 @@ macro_rules! rlimit_bytes {
         if status != 0 || limit.rlim_cur == libc::RLIM_INFINITY {
             None
         } else {
-            u64::try_from(limit.rlim_cur).ok().filter(|&bytes| bytes < ABSURD_LIMIT_BYTES)
+            let bytes: u64 = limit.rlim_cur;
+            (bytes < ABSURD_LIMIT_BYTES).then_some(bytes)
         }
     }};
 }
