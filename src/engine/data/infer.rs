@@ -452,7 +452,7 @@ mod tests {
         assert_eq!(names, ["a", "column_2", "a_2"]);
         assert_eq!(warnings.len(), 2, "{warnings:?}");
         // Hundreds of duplicates: a few lines, then a count.
-        let (names, warnings) = unique_headers(&vec!["x".to_string(); 300]);
+        let (names, warnings) = unique_headers(&(0..300).map(|_| "x".to_string()).collect::<Vec<_>>());
         assert_eq!(names.iter().collect::<std::collections::HashSet<_>>().len(), 300);
         assert_eq!(warnings.len(), 6);
         assert!(warnings[5].starts_with("294 more columns"), "{}", warnings[5]);
