@@ -46,7 +46,7 @@ pub enum DataError {
     },
     /// The file would not fit in the memory available.
     #[error(
-        "the file needs about {needed_mib} MiB to load but only {available_mib} MiB of memory is available; load a sample or free memory: {path}"
+        "the file needs about {needed_mib} MiB to load but only {available_mib} MiB of memory is available (the smallest limit is {limit}); load a sample (--sample-rows N reads a preview of the first N rows), raise that limit or free memory: {path}"
     )]
     TooLarge {
         /// The file.
@@ -55,9 +55,23 @@ pub enum DataError {
         needed_mib: u64,
         /// Memory available now.
         available_mib: u64,
+        /// Which limit was the smallest, e.g. "the process's address-space limit (RLIMIT_AS)".
+        limit: &'static str,
+    },
+    /// The path leads to something that is not a regular file (a named pipe, a device, a folder).
+    #[error(
+        "the data source is {kind}, not a regular file, so it is not read (the path leads to {target}); give the path of a data file saved on disk: {path}"
+    )]
+    NotARegularFile {
+        /// The path as given.
+        path: PathBuf,
+        /// What it is, with its article: "a named pipe (FIFO)", "a character device", "a folder".
+        kind: &'static str,
+        /// Where the path leads once symbolic links are followed.
+        target: PathBuf,
     },
     /// The file extension is not one Strata reads.
-    #[error("unknown file type '{extension}'; Strata reads .csv, .tsv, .txt, .dat, .parquet and .xlsx: {path}")]
+    #[error("unknown file type {}; Strata reads .csv, .tsv, .txt, .dat, .parquet and .xlsx: {path}", quoted(extension))]
     UnknownFormat {
         /// The file.
         path: PathBuf,
@@ -75,7 +89,7 @@ pub enum DataError {
         message: String,
     },
     /// A column named by the user is not in the table.
-    #[error("column '{column}' is not in the data; columns are: {available}")]
+    #[error("column {} is not in the data; columns are: {available}", quoted(column))]
     MissingColumn {
         /// The column asked for.
         column: String,
@@ -83,7 +97,7 @@ pub enum DataError {
         available: String,
     },
     /// A column has the wrong type for the role asked of it.
-    #[error("column '{column}' {problem}")]
+    #[error("column {} {problem}", quoted(column))]
     BadColumn {
         /// The column.
         column: String,
@@ -95,9 +109,40 @@ pub enum DataError {
     Polars(String),
 }
 
+/// How many characters of a value taken from a file a message quotes.
+const QUOTED_CHARS: usize = 200;
+
+/// A value from a file (a cell, a column name) in single quotes for a message: cut at 200
+/// characters with how many more there were, and control characters escaped, so one hostile value
+/// cannot make a message huge or break it over lines.
+pub fn quoted(value: &str) -> String {
+    let mut out = String::with_capacity(value.len().min(QUOTED_CHARS * 4) + 2);
+    out.push('\'');
+    let mut chars = value.chars();
+    for c in chars.by_ref().take(QUOTED_CHARS) {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    let more = chars.count();
+    if more > 0 {
+        out.push_str(&format!("…' ({more} more characters)"));
+    } else {
+        out.push('\'');
+    }
+    out
+}
+
 impl From<polars::prelude::PolarsError> for DataError {
     fn from(e: polars::prelude::PolarsError) -> Self {
-        DataError::Polars(e.to_string())
+        // A polars message can embed a column name or a value from the file: keep it short.
+        let message = e.to_string();
+        DataError::Polars(match message.char_indices().nth(400) {
+            Some((at, _)) => format!("{}…", &message[..at]),
+            None => message,
+        })
     }
 }
 

@@ -3,7 +3,8 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use crate::engine::error::DataError;
+use super::{ColumnNote, grouped_warnings};
+use crate::engine::error::{DataError, quoted};
 
 /// Cell texts read as missing values.
 pub const MISSING_TOKENS: &[&str] = &["", "NA", "N/A", "na", "n/a", "NULL", "null", "None", "#N/A"];
@@ -72,6 +73,11 @@ pub(crate) fn parse_float(s: &str) -> Option<f64> {
     })
 }
 
+/// The earliest year a date is read as written; earlier years are two-digit years read literally
+/// (`03/05/03` as the year 3) or typos.
+pub(crate) const EARLIEST_PLAUSIBLE_YEAR: i32 = 1900;
+
+/// Parses a date in one format, whatever its year (the caller judges the year).
 fn parse_date(s: &str, format: DateFormat) -> Option<NaiveDate> {
     let t = s.trim();
     match format {
@@ -140,9 +146,39 @@ where
 /// Rows one parallel parsing task takes at least.
 const PARSE_BLOCK: usize = 1 << 15;
 
+/// Whether a cell is a number written with leading zeros (`007`, `00042`): an id or a code, not a
+/// quantity.
+fn has_leading_zero(s: &str) -> bool {
+    let t = s.trim().as_bytes();
+    t.len() >= 2 && t[0] == b'0' && t.iter().all(u8::is_ascii_digit)
+}
+
+/// Up to three distinct present cells for which `pick` holds, quoted, for a warning.
+fn example_cells(values: &impl Cells, pick: impl Fn(&str) -> bool) -> String {
+    let mut found: Vec<&str> = Vec::new();
+    for i in 0..values.len() {
+        let s = values.cell(i).trim();
+        if !is_missing(s) && pick(s) && !found.contains(&s) {
+            found.push(s);
+            if found.len() == 3 {
+                break;
+            }
+        }
+    }
+    found.iter().map(|s| quoted(s)).collect::<Vec<_>>().join(", ")
+}
+
+/// A column of texts as written, missing tokens as missing.
+fn text_column(name: &str, values: &impl Cells) -> Column {
+    let texts: Vec<Option<&str>> =
+        (0..values.len()).map(|i| values.cell(i)).map(|s| if is_missing(s) { None } else { Some(s) }).collect();
+    Column::new(name.into(), texts)
+}
+
 /// Types one column by every value and builds it, parsing each cell once per candidate type.
-fn type_column(name: &str, values: &impl Cells) -> Result<(Column, Vec<String>), DataError> {
+fn type_column(name: &str, values: &impl Cells) -> Result<(Column, Vec<ColumnNote>), DataError> {
     let column_name = || name.into();
+    let note = |kind: &'static str, line: String| ColumnNote { kind, column: name.to_string(), line };
     if (0..values.len()).all(|i| is_missing(values.cell(i))) {
         return Ok((Column::new(column_name(), vec![None::<f64>; values.len()]), Vec::new()));
     }
@@ -152,21 +188,59 @@ fn type_column(name: &str, values: &impl Cells) -> Result<(Column, Vec<String>),
     }
     for format in formats {
         if let Some(days) = parse_all(name, values, |s| parse_date(s, format).map(days_since_epoch)) {
+            // Every value is a date in this format; but a year before 1900 is a two-digit year read
+            // literally or a typo, and reading it as written would silently move it centuries.
+            let earliest = days_since_epoch(NaiveDate::from_ymd_opt(EARLIEST_PLAUSIBLE_YEAR, 1, 1).unwrap_or_default());
+            let min_days = days.as_materialized_series().i32()?.iter().flatten().min();
+            if min_days.is_some_and(|d| d < earliest) {
+                let odd = example_cells(values, |s| {
+                    parse_date(s, format).is_some_and(|d| chrono::Datelike::year(&d) < EARLIEST_PLAUSIBLE_YEAR)
+                });
+                let line = format!(
+                    "column {} looks like dates but some have a two-digit or implausibly old year (before {EARLIEST_PLAUSIBLE_YEAR}), for example {odd}; kept as text: dates with two-digit years are read only with an explicit format, so give the dates as YYYY-MM-DD",
+                    quoted(name)
+                );
+                return Ok((
+                    text_column(name, values),
+                    vec![note(
+                        "look like dates with two-digit or implausibly old years and are kept as text (give the dates as YYYY-MM-DD)",
+                        line,
+                    )],
+                ));
+            }
             return Ok((days.cast(&DataType::Date)?, Vec::new()));
         }
     }
-    if let Some(ints) = parse_all(name, values, |s| s.trim().parse::<i64>().ok()) {
+    // Numbers written with leading zeros are ids or codes: typed as numbers, `00042` would become 42
+    // and collide with a `42`, and ids would no longer join back to the file.
+    let leading_zero = (0..values.len()).any(|i| has_leading_zero(values.cell(i)));
+    if leading_zero && (0..values.len()).all(|i| is_missing(values.cell(i)) || parse_float(values.cell(i)).is_some()) {
+        let line = format!(
+            "column {} has numbers written with leading zeros (for example {}); kept as text exactly as written, as ids and codes are",
+            quoted(name),
+            example_cells(values, has_leading_zero)
+        );
+        return Ok((
+            text_column(name, values),
+            vec![note("have numbers written with leading zeros and are kept as text as written", line)],
+        ));
+    }
+    if !leading_zero && let Some(ints) = parse_all(name, values, |s| s.trim().parse::<i64>().ok()) {
         return Ok((ints, Vec::new()));
     }
-    if let Some(floats) = parse_all(name, values, parse_float) {
-        let mut warnings = Vec::new();
+    if !leading_zero && let Some(floats) = parse_all(name, values, parse_float) {
+        let mut notes = Vec::new();
         let non_finite = floats.as_materialized_series().f64()?.iter().flatten().filter(|x| !x.is_finite()).count();
         if non_finite > 0 {
-            warnings.push(format!(
-                "column '{name}' has {non_finite} NaN or infinite value(s); they are never passed to a fit (impute, drop rows or use the fallback segment)"
+            notes.push(note(
+                "have NaN or infinite values, which are never passed to a fit",
+                format!(
+                    "column {} has {non_finite} NaN or infinite value(s); they are never passed to a fit (impute, drop rows or use the fallback segment)",
+                    quoted(name)
+                ),
             ));
         }
-        return Ok((floats, warnings));
+        return Ok((floats, notes));
     }
     // Text. Count what blocks reading it as numbers, for the warning below.
     let (mut present, mut blocking) = (0usize, 0usize);
@@ -179,23 +253,25 @@ fn type_column(name: &str, values: &impl Cells) -> Result<(Column, Vec<String>),
         present += 1;
         if parse_float(s).is_none() {
             blocking += 1;
-            let quoted = format!("'{}'", s.trim());
-            if examples.len() < 5 && !examples.contains(&quoted) {
-                examples.push(quoted);
+            let example = quoted(s.trim());
+            if examples.len() < 5 && !examples.contains(&example) {
+                examples.push(example);
             }
         }
     }
-    let mut warnings = Vec::new();
+    let mut notes = Vec::new();
     // Mostly numbers with a few stray texts: keep as text, but say which values block numbers.
     if blocking * 2 <= present {
-        warnings.push(format!(
-            "column '{name}' is mostly numeric but {blocking} value(s) are not numbers (for example {}); kept as text",
-            examples.join(", ")
+        notes.push(note(
+            "are mostly numeric but hold some values that are not numbers, and are kept as text",
+            format!(
+                "column {} is mostly numeric but {blocking} value(s) are not numbers (for example {}); kept as text",
+                quoted(name),
+                examples.join(", ")
+            ),
         ));
     }
-    let texts: Vec<Option<&str>> =
-        (0..values.len()).map(|i| values.cell(i)).map(|s| if is_missing(s) { None } else { Some(s) }).collect();
-    Ok((Column::new(column_name(), texts), warnings))
+    Ok((text_column(name, values), notes))
 }
 
 /// Days from 1970-01-01, polars' Date representation.
@@ -205,24 +281,93 @@ pub(crate) fn days_since_epoch(date: NaiveDate) -> i32 {
     date.num_days_from_ce() - 719_163
 }
 
-/// Types every column (in parallel) and builds the frame; returns warnings about mixed columns and
-/// odd values, in column order.
-pub(super) fn build_frame<C: Cells>(raw: RawTable<C>) -> Result<(DataFrame, Vec<String>), DataError> {
+/// Types every column (in parallel) and builds the frame, keeping `text_columns` as the text written;
+/// returns warnings about mixed columns and odd values, in column order, grouped by kind on wide files.
+pub(super) fn build_frame<C: Cells>(
+    raw: RawTable<C>,
+    text_columns: &[String],
+) -> Result<(DataFrame, Vec<String>), DataError> {
     use rayon::prelude::*;
-    let typed: Vec<(Column, Vec<String>)> = raw
+    let typed: Vec<(Column, Vec<ColumnNote>)> = raw
         .headers
         .par_iter()
         .zip(raw.columns.par_iter())
-        .map(|(name, values)| type_column(name, values))
+        .map(|(name, values)| {
+            if text_columns.contains(name) {
+                Ok((text_column(name, values), Vec::new()))
+            } else {
+                type_column(name, values)
+            }
+        })
         .collect::<Result<_, _>>()?;
-    let mut warnings = Vec::new();
+    let mut notes = Vec::new();
     let mut columns = Vec::with_capacity(typed.len());
-    for (column, column_warnings) in typed {
-        warnings.extend(column_warnings);
+    for (column, column_notes) in typed {
+        notes.extend(column_notes);
         columns.push(column);
     }
     let frame = DataFrame::new_infer_height(columns)?;
-    Ok((frame, warnings))
+    Ok((frame, grouped_warnings(notes)))
+}
+
+/// Header names made unique and non-empty, as later stages address columns by name, with a warning
+/// for each renamed duplicate (naming both columns) and for columns without a name. A generated name
+/// never takes a name that a later header really has (`a,a,a_2` reads as `a`, `a_3`, `a_2`).
+pub(super) fn unique_headers(fields: &[String]) -> (Vec<String>, Vec<String>) {
+    use std::collections::{HashMap, HashSet};
+    const NAMED: usize = 5;
+    let real: HashSet<&str> = fields.iter().map(|f| f.trim()).filter(|f| !f.is_empty()).collect();
+    let mut used: HashSet<String> = HashSet::new();
+    let mut first_position: HashMap<&str, usize> = HashMap::new();
+    let mut names = Vec::with_capacity(fields.len());
+    let mut duplicates: Vec<String> = Vec::new();
+    let mut n_duplicates = 0usize;
+    let mut unnamed: Vec<String> = Vec::new();
+    for (i, field) in fields.iter().enumerate() {
+        let name = field.trim();
+        let base = if name.is_empty() { format!("column_{}", i + 1) } else { name.to_string() };
+        let mut candidate = base.clone();
+        let mut n = 2usize;
+        // The name as written is the column's own if it is free; a generated one must also avoid
+        // names that real headers use later on.
+        while used.contains(&candidate) || (candidate != name && real.contains(candidate.as_str())) {
+            candidate = format!("{base}_{n}");
+            n += 1;
+        }
+        if name.is_empty() {
+            unnamed.push(candidate.clone());
+        } else if let Some(&first) = first_position.get(name) {
+            n_duplicates += 1;
+            if duplicates.len() < NAMED {
+                duplicates.push(format!(
+                    "columns {} and {} are both named {}; the second is read as {}",
+                    first + 1,
+                    i + 1,
+                    quoted(name),
+                    quoted(&candidate)
+                ));
+            }
+        } else {
+            first_position.insert(name, i);
+        }
+        used.insert(candidate.clone());
+        names.push(candidate);
+    }
+    let mut warnings = duplicates;
+    if n_duplicates > NAMED {
+        warnings.push(format!(
+            "{} more columns repeat an earlier column's name and were renamed the same way",
+            n_duplicates - NAMED
+        ));
+    }
+    if !unnamed.is_empty() {
+        warnings.push(format!(
+            "{} column(s) have no name in the header and are read as {}",
+            unnamed.len(),
+            super::quoted_list(&unnamed, 3)
+        ));
+    }
+    (names, warnings)
 }
 
 #[cfg(test)]
@@ -235,8 +380,8 @@ mod tests {
 
     /// The type a column of texts gets, and its warnings.
     fn infer(name: &str, values: &Vec<String>) -> (DataType, Vec<String>) {
-        let (column, warnings) = type_column(name, values).unwrap();
-        (column.dtype().clone(), warnings)
+        let (column, notes) = type_column(name, values).unwrap();
+        (column.dtype().clone(), notes.into_iter().map(|n| n.line).collect())
     }
 
     #[test]
@@ -263,6 +408,54 @@ mod tests {
         assert_eq!(kind, DataType::String);
         assert_eq!(warnings.len(), 1);
         assert!(warnings[0].contains("'n.a.'") && warnings[0].contains("'?'"), "{}", warnings[0]);
+    }
+
+    #[test]
+    fn leading_zeros_keep_a_column_as_text() {
+        let (kind, warnings) = infer("id", &strings(&["00001", "00002", "00010"]));
+        assert_eq!(kind, DataType::String);
+        assert!(warnings[0].contains("'00001', '00002', '00010'"), "{}", warnings[0]);
+        assert_eq!(infer("id", &strings(&["0042", "42"])).0, DataType::String);
+        // A lone zero, decimals below one and signs are numbers.
+        assert_eq!(infer("x", &strings(&["0", "1", "10"])).0, DataType::Int64);
+        assert_eq!(infer("x", &strings(&["0.5", "0.25", "-0"])).0, DataType::Float64);
+        assert!(has_leading_zero(" 007 ") && !has_leading_zero("0") && !has_leading_zero("0.5"));
+        assert!(!has_leading_zero("-01"));
+    }
+
+    #[test]
+    fn dates_before_1900_stay_text_with_examples() {
+        for values in [&["03/05/03", "04/11/21"][..], &["0024-01-05"], &["1899-12-31", "2024-01-01"]] {
+            let (kind, warnings) = infer("d", &strings(values));
+            assert_eq!(kind, DataType::String, "{values:?}");
+            assert!(warnings[0].contains(&quoted(values[0])) && warnings[0].contains("two-digit"), "{}", warnings[0]);
+        }
+        let (kind, warnings) = infer("date", &strings(&["00240105", "19970101"]));
+        assert_eq!(kind, DataType::String);
+        assert!(warnings[0].contains("'00240105'") && !warnings[0].contains("19970101"), "{}", warnings[0]);
+        // Examples are at most three.
+        let (_, warnings) = infer("d", &strings(&["01/01/01", "02/01/01", "03/01/01", "04/01/01"]));
+        assert!(!warnings[0].contains("04/01/01"), "{}", warnings[0]);
+        assert_eq!(infer("d", &strings(&["1900-01-01", "9999-12-31"])).0, DataType::Date);
+    }
+
+    #[test]
+    fn unique_headers_warn_and_avoid_real_names() {
+        let h = |names: &[&str]| unique_headers(&strings(names));
+        let (names, warnings) = h(&["id", "frequency", "x", "y", "frequency"]);
+        assert_eq!(names, ["id", "frequency", "x", "y", "frequency_2"]);
+        assert_eq!(warnings, ["columns 2 and 5 are both named 'frequency'; the second is read as 'frequency_2'"]);
+        assert_eq!(h(&["a", "a", "a_2"]).0, ["a", "a_3", "a_2"]);
+        assert_eq!(h(&["a", "a", "a", "a_2", "a_3"]).0, ["a", "a_4", "a_5", "a_2", "a_3"]);
+        assert_eq!(h(&["", "column_1"]).0, ["column_1_2", "column_1"]);
+        let (names, warnings) = h(&["a", "", " a "]);
+        assert_eq!(names, ["a", "column_2", "a_2"]);
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        // Hundreds of duplicates: a few lines, then a count.
+        let (names, warnings) = unique_headers(&(0..300).map(|_| "x".to_string()).collect::<Vec<_>>());
+        assert_eq!(names.iter().collect::<std::collections::HashSet<_>>().len(), 300);
+        assert_eq!(warnings.len(), 6);
+        assert!(warnings[5].starts_with("294 more columns"), "{}", warnings[5]);
     }
 
     #[test]

@@ -5,7 +5,8 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::infer::days_since_epoch;
-use crate::engine::error::DataError;
+use super::{ColumnNote, grouped_warnings};
+use crate::engine::error::{DataError, quoted};
 
 /// Quality figures for one column.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -141,10 +142,14 @@ pub fn quality_report(
     as_of: Option<NaiveDate>,
 ) -> Result<QualityReport, DataError> {
     let n_rows = frame.height();
-    let mut warnings = Vec::new();
+    // Per-column warnings are grouped by kind (a wide file has hundreds of all-missing columns); the
+    // per-column figures stay in `columns`, where the report shows them beside each column.
+    let mut notes = Vec::new();
     let mut columns = Vec::new();
     for column in frame.columns() {
         let name = column.name().to_string();
+        let q = quoted(&name);
+        let mut note = |kind: &'static str, line: String| notes.push(ColumnNote { kind, column: name.clone(), line });
         let n_missing = column.null_count();
         let n_distinct = column.n_unique()?;
         let is_all_missing = n_missing == n_rows;
@@ -157,16 +162,19 @@ pub fn quality_report(
             numeric = summarise(&numeric_values(column)?);
             if let Some(s) = &numeric {
                 if s.n_non_finite > 0 {
-                    warnings.push(format!(
-                        "column '{name}': {} NaN or infinite value(s); never passed to a fit",
-                        s.n_non_finite
-                    ));
+                    note(
+                        "have NaN or infinite values, which are never passed to a fit",
+                        format!("column {q}: {} NaN or infinite value(s); never passed to a fit", s.n_non_finite),
+                    );
                 }
                 if s.n_negative > 0 {
-                    warnings.push(format!(
-                        "column '{name}': {} negative value(s) (returns or refunds?); allowed unless a rule forbids them",
-                        s.n_negative
-                    ));
+                    note(
+                        "have negative values (returns or refunds?), allowed unless a rule forbids them",
+                        format!(
+                            "column {q}: {} negative value(s) (returns or refunds?); allowed unless a rule forbids them",
+                            s.n_negative
+                        ),
+                    );
                 }
             }
         } else if dtype == DataType::Date {
@@ -177,26 +185,39 @@ pub fn quality_report(
             }
             if let Some(as_of) = as_of {
                 let as_of_days = days_since_epoch(as_of);
-                let oldest_plausible = days_since_epoch(as_of - chrono::Duration::days(36_525));
+                let oldest_plausible =
+                    as_of.checked_sub_signed(chrono::Duration::days(36_525)).map_or(i32::MIN, days_since_epoch);
                 n_future_dates = days.iter().filter(|&&d| d > as_of_days).count();
                 n_implausibly_old_dates = days.iter().filter(|&&d| d < oldest_plausible).count();
                 if n_future_dates > 0 {
-                    warnings.push(format!(
-                        "column '{name}': {n_future_dates} date(s) after the as-of date {as_of}; they are ignored in features built as of that date"
-                    ));
+                    note(
+                        "have dates after the as-of date, ignored in features built as of that date",
+                        format!(
+                            "column {q}: {n_future_dates} date(s) after the as-of date {as_of}; they are ignored in features built as of that date"
+                        ),
+                    );
                 }
                 if n_implausibly_old_dates > 0 {
-                    warnings.push(format!(
-                        "column '{name}': {n_implausibly_old_dates} date(s) more than 100 years before the as-of date {as_of}; check the date format"
-                    ));
+                    note(
+                        "have dates more than 100 years before the as-of date (check the date format)",
+                        format!(
+                            "column {q}: {n_implausibly_old_dates} date(s) more than 100 years before the as-of date {as_of}; check the date format"
+                        ),
+                    );
                 }
             }
         }
         let is_constant = !is_all_missing && n_distinct - usize::from(n_missing > 0) == 1;
         if is_all_missing {
-            warnings.push(format!("column '{name}' is entirely missing; it is excluded from features"));
+            note(
+                "are entirely missing and are excluded from features",
+                format!("column {q} is entirely missing; it is excluded from features"),
+            );
         } else if is_constant {
-            warnings.push(format!("column '{name}' has a single value; it is excluded from features"));
+            note(
+                "have a single value and are excluded from features",
+                format!("column {q} has a single value; it is excluded from features"),
+            );
         }
         columns.push(ColumnQuality {
             column: name,
@@ -212,6 +233,7 @@ pub fn quality_report(
             is_all_missing,
         });
     }
+    let mut warnings = grouped_warnings(notes);
     let duplicate_ids = match id_column {
         Some(id) => find_duplicate_ids(frame, id)?,
         None => None,
@@ -224,10 +246,10 @@ pub fn quality_report(
 
 /// A sentence describing duplicate ids, with examples.
 pub fn duplicate_warning(d: &DuplicateIds) -> String {
-    let examples: Vec<String> = d.examples.iter().map(|(id, n)| format!("'{id}' x{n}")).collect();
+    let examples: Vec<String> = d.examples.iter().map(|(id, n)| format!("{} x{n}", quoted(id))).collect();
     format!(
-        "column '{}': {} id(s) occur on more than one row ({} extra rows; for example {})",
-        d.column,
+        "column {}: {} id(s) occur on more than one row ({} extra rows; for example {})",
+        quoted(&d.column),
         d.n_duplicated_ids,
         d.n_extra_rows,
         examples.join(", ")
@@ -235,7 +257,10 @@ pub fn duplicate_warning(d: &DuplicateIds) -> String {
 }
 
 fn date_from_days(days: i32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default() + chrono::Duration::days(days as i64)
+    // Any i32 of days from 1970 is within chrono's range (about ±262,000 years); checked anyway.
+    NaiveDate::from_ymd_opt(1970, 1, 1)
+        .and_then(|epoch| epoch.checked_add_signed(chrono::Duration::days(i64::from(days))))
+        .unwrap_or_default()
 }
 
 /// Ids occurring more than once, with counts and examples; `None` when every id is unique.

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::path::Path;
 
-use super::infer::{Cells, RawTable, build_frame};
+use super::infer::{Cells, RawTable, build_frame, unique_headers};
 use super::sniff::{Delimiter, Dialect, sniff_delimiter, sniff_header, sniff_quote};
 use super::{LoadedTable, ReadOptions, TextEncoding};
 use crate::engine::error::DataError;
@@ -103,6 +103,7 @@ pub(super) fn read_text_bytes(
     path: &Path,
     options: &ReadOptions,
     keep_columns: Option<&[String]>,
+    text_columns: &[String],
 ) -> Result<LoadedTable, DataError> {
     let mut warnings = Vec::new();
     let (text, replaced_chars) = decode(bytes, path, options.encoding)?;
@@ -125,7 +126,9 @@ pub(super) fn read_text_bytes(
     let rest_fields: Vec<Vec<String>> = records.iter().take(100).map(|r| owned_fields(&tokens, r)).collect();
     let has_header = options.has_header.unwrap_or_else(|| sniff_header(&first_fields, &rest_fields));
     let headers: Vec<String> = if has_header {
-        unique_headers(&first_fields)
+        let (headers, header_warnings) = unique_headers(&first_fields);
+        warnings.extend(header_warnings);
+        headers
     } else {
         records.insert(0, first);
         let width = records.first().map_or(0, |r| r.fields);
@@ -186,7 +189,7 @@ pub(super) fn read_text_bytes(
         .map(|column| Strided { text: tokens.text, owned: &tokens.owned, cells: table, width: width.max(1), column })
         .collect();
     let raw = RawTable { headers, columns }.project(keep_columns);
-    let (frame, type_warnings) = build_frame(raw)?;
+    let (frame, type_warnings) = build_frame(raw, text_columns)?;
     warnings.extend(type_warnings);
     if options.sample_rows.is_some() {
         warnings.push(format!("only the first {} rows were read (sample)", frame.height()));
@@ -227,25 +230,6 @@ fn decode<'b>(bytes: &'b [u8], path: &Path, encoding: TextEncoding) -> Result<(C
 /// replacements.
 fn count_replacement_chars(bytes: &[u8]) -> usize {
     bytes.windows(3).filter(|w| *w == "\u{FFFD}".as_bytes()).count()
-}
-
-/// Header names made unique and non-empty, as later stages address columns by name.
-fn unique_headers(fields: &[String]) -> Vec<String> {
-    let mut seen = std::collections::HashSet::new();
-    fields
-        .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let base = if name.trim().is_empty() { format!("column_{}", i + 1) } else { name.trim().to_string() };
-            let mut candidate = base.clone();
-            let mut n = 2;
-            while !seen.insert(candidate.clone()) {
-                candidate = format!("{base}_{n}");
-                n += 1;
-            }
-            candidate
-        })
-        .collect()
 }
 
 /// Splits text into records; returns them and the line of an unterminated quote, if any.
@@ -621,7 +605,7 @@ mod tests {
 
     #[test]
     fn duplicate_and_empty_headers_become_unique() {
-        let h = unique_headers(&["a".into(), "a".into(), "".into()]);
+        let (h, _) = unique_headers(&["a".into(), "a".into(), "".into()]);
         assert_eq!(h, vec!["a", "a_2", "column_3"]);
     }
 }
