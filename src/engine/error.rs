@@ -306,13 +306,3 @@ pub enum PipelineError {
     #[error(transparent)]
     Project(#[from] ProjectError),
 }
-
-/// A value from a file, in single quotes and cut at about 200 characters, for an error or warning
-/// line: a hostile 1 MB column name must not make a 1 MB message.
-pub fn quoted(value: &str) -> String {
-    const MAX_CHARS: usize = 200;
-    match value.char_indices().nth(MAX_CHARS) {
-        None => format!("'{value}'"),
-        Some((cut, _)) => format!("'{}…' ({} more characters)", &value[..cut], value[cut..].chars().count()),
-    }
-}

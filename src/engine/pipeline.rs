@@ -18,7 +18,7 @@ use crate::engine::cluster::sweep::{SharedModel, SweepResult, sweep};
 use crate::engine::cluster::{CentroidModel, FittedModel, Segmentation, assignment_fingerprint};
 use crate::engine::data::quality::{QualityReport, duplicate_warning, find_duplicate_ids, quality_report};
 use crate::engine::data::roles::{ColumnRole, RoleGuess, guess_roles};
-use crate::engine::data::{self, LoadedTable, ReadOptions, read_table_columns, read_text_columns};
+use crate::engine::data::{self, LoadedTable, ReadOptions};
 use crate::engine::error::{DataError, PipelineError, ProjectError};
 use crate::engine::features::correlation::{Multicollinearity, multicollinearity};
 use crate::engine::features::{
@@ -187,11 +187,28 @@ pub fn read_source(
     resolver: &SourceResolver,
     columns: Option<&[String]>,
 ) -> Result<LoadedTable, PipelineError> {
+    read_source_with(spec, resolver, columns, &[])
+}
+
+/// As [`read_source`], with `text_columns` (customer ids) kept as the text written, never typed as
+/// numbers: `00042` keeps its zeros and stays apart from `42`.
+pub fn read_source_with(
+    spec: &SourceSpec,
+    resolver: &SourceResolver,
+    columns: Option<&[String]>,
+    text_columns: &[String],
+) -> Result<LoadedTable, PipelineError> {
     Ok(match &spec.source {
-        DataSource::DemoTransactions => {
-            read_text_columns(DEMO_TRANSACTIONS, Path::new(DEMO_TRANSACTIONS_NAME), &spec.read_options, columns)?
+        DataSource::DemoTransactions => data::read_text_with(
+            DEMO_TRANSACTIONS,
+            Path::new(DEMO_TRANSACTIONS_NAME),
+            &spec.read_options,
+            columns,
+            text_columns,
+        )?,
+        DataSource::File(stored) => {
+            data::read_table_with(&resolver.resolve(stored)?, &spec.read_options, columns, text_columns)?
         }
-        DataSource::File(stored) => read_table_columns(&resolver.resolve(stored)?, &spec.read_options, columns)?,
     })
 }
 
@@ -203,7 +220,8 @@ fn source_fingerprint(spec: &SourceSpec, resolver: &SourceResolver) -> Result<St
         DataSource::File(stored) => {
             let path = resolver.resolve(stored)?;
             let io = |source| DataError::Io { path: path.clone(), source };
-            let file = std::fs::File::open(&path).map_err(io)?;
+            // A pipe or a device is refused before a byte is hashed (it would block or never end).
+            let file = data::open_data_file(&path)?;
             Ok(blake3::Hasher::new().update_reader(file).map_err(io)?.finalize().to_hex().to_string())
         }
     }
@@ -243,9 +261,10 @@ fn build_customer_table_with(
         TableKind::TransactionLog(t) => Some(vec![t.customer_id.clone(), t.date.clone(), t.amount.clone()]),
         TableKind::CustomerTable { .. } => None,
     };
+    let ids: Vec<String> = spec.id_column().map(str::to_string).into_iter().collect();
     let main = LoadedSource {
         fingerprint: fingerprint_of(&spec.source, 0)?,
-        table: read_source(&spec.source, resolver, needed.as_deref())?,
+        table: read_source_with(&spec.source, resolver, needed.as_deref(), &ids)?,
     };
     let mut warnings = main.table.warnings.clone();
     let mut fingerprints = vec![main.fingerprint];
@@ -284,7 +303,7 @@ fn build_customer_table_with(
         })?;
         let loaded = LoadedSource {
             fingerprint: fingerprint_of(attributes, 1)?,
-            table: read_source(attributes, resolver, None)?,
+            table: read_source_with(attributes, resolver, None, &ids)?,
         };
         warnings.extend(loaded.table.warnings.iter().cloned());
         fingerprints.push(loaded.fingerprint);
