@@ -23,7 +23,7 @@ use strata::engine::cluster::sweep::{sweep, sweep_with_silhouette_rows};
 use strata::engine::cluster::{Algorithm, Segmentation};
 use strata::engine::error::{ClusterError, FeatureError};
 use strata::engine::features::recipe::{FittedFeature, MAX_FEATURE_WEIGHT, MAX_LEVELS};
-use strata::engine::features::{FeatureKind, FeatureRecipe, FeatureSpec, FittedRecipe, Scaling};
+use strata::engine::features::{FeatureKind, FeatureRecipe, FeatureSpec, Scaling};
 use strata::engine::jobs::{CancelToken, JobContext};
 
 const HUGE: usize = 1_000_000_000_000;

@@ -429,7 +429,10 @@ mod tests {
         assert!(matches!(run_guarded(|| Err::<(), _>("no rows")), Err(GuardedError::Failed("no rows"))));
         let line = line!() + 1;
         let outcome = run_guarded(|| -> Result<(), String> { panic!("index {} out of range", 7) });
-        let Err(GuardedError::Panicked(report)) = outcome else { panic!("expected a panic report, got {outcome:?}") };
+        let report = match outcome {
+            Err(GuardedError::Panicked(report)) => report,
+            other => panic!("expected a panic report, got {other:?}"),
+        };
         assert_eq!(report.message, "index 7 out of range");
         assert_eq!(report.location.as_deref(), Some(format!("{}:{line}", file!()).as_str()));
         assert_eq!(

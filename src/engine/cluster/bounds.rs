@@ -98,7 +98,7 @@ pub(crate) fn real_in(
     if value > max {
         return Err(ClusterError::OutOfBounds {
             name,
-            value: value.to_string(),
+            value: format!("{value:e}"),
             limit: format!("at most {max:e} is allowed"),
         });
     }
