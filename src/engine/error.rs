@@ -174,6 +174,14 @@ pub enum FeatureError {
         /// What is wrong.
         problem: String,
     },
+    /// A transform (log, clipping, scaling, weight) produced values too large to segment with.
+    #[error("feature '{column}': {problem}; clip or log it")]
+    Overflow {
+        /// The feature.
+        column: String,
+        /// What overflowed, and from which values.
+        problem: String,
+    },
     /// The table could not be read for features.
     #[error(transparent)]
     Data(#[from] DataError),
@@ -212,6 +220,36 @@ pub enum ClusterError {
         name: &'static str,
         /// What is wrong.
         problem: String,
+    },
+    /// A setting is beyond its documented bound (see `cluster::bounds`).
+    #[error("{name} is {value}; {limit}")]
+    OutOfBounds {
+        /// The setting's key.
+        name: &'static str,
+        /// Its value, as given.
+        value: String,
+        /// The bound, as a sentence fragment ("at most 1000 initialisations are allowed").
+        limit: String,
+    },
+    /// A fit produced values that are not finite (an overflow inside the computation).
+    #[error("{what} came out not finite ({detail}); scale, clip or log the features with the largest values")]
+    NotFiniteResult {
+        /// What was computed ("the centroids").
+        what: &'static str,
+        /// Where, and what it was.
+        detail: String,
+    },
+    /// A feature-matrix value so large that squared distances overflow.
+    #[error(
+        "row {row}, feature {column}: value {value:e} is too large to compute distances with (its square overflows); scale, clip or log the feature"
+    )]
+    TooLargeValue {
+        /// Row index in the feature matrix.
+        row: usize,
+        /// Column index in the feature matrix.
+        column: usize,
+        /// The value.
+        value: f64,
     },
     /// A labeling does not fit the data it is evaluated on.
     #[error("labels: {0}")]

@@ -1,8 +1,121 @@
 //! Cancellation and progress shared by the pipeline, the window and the CLI, and the job runner: named
 //! threads, progress events, cancel, latest wins.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Once};
+
+/// The exit code of a command that panicked: EX_SOFTWARE (70, "internal software error") from BSD's
+/// sysexits, distinct from the 1 of an ordinary error.
+pub const PANIC_EXIT_CODE: u8 = 70;
+
+/// What the panic hook recorded about the last panic.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PanicReport {
+    /// The panic's message.
+    pub message: String,
+    /// `file:line` where it happened, when known.
+    pub location: Option<String>,
+    /// The backtrace, when `RUST_BACKTRACE` (or `RUST_LIB_BACKTRACE`) asks for one.
+    pub backtrace: Option<String>,
+}
+
+impl PanicReport {
+    /// The one line shown for it: "internal error (a bug; please report it): MESSAGE at FILE:LINE".
+    pub fn line(&self) -> String {
+        match &self.location {
+            Some(location) => format!("internal error (a bug; please report it): {} at {location}", self.message),
+            None => format!("internal error (a bug; please report it): {}", self.message),
+        }
+    }
+}
+
+/// The last panic the hook saw.
+static LAST_PANIC: Mutex<Option<PanicReport>> = Mutex::new(None);
+/// How many guarded scopes (commands, jobs) are running: while any is, the hook only records,
+/// because the scope reports the panic itself, in one line.
+static GUARDED: AtomicUsize = AtomicUsize::new(0);
+static INSTALL: Once = Once::new();
+
+/// The text of a panic payload (`panic!` with a literal or with arguments).
+fn payload_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
+}
+
+/// Installs (once) the panic hook that records each panic's message, location and, when
+/// `RUST_BACKTRACE` is set, backtrace, instead of printing Rust's multi-line default. Outside a
+/// guarded scope ([`run_guarded`], a job) it still hands the panic to the previous hook, so nothing
+/// is lost where nobody would report it.
+pub fn install_panic_hook() {
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let backtrace = std::backtrace::Backtrace::capture();
+            let report = PanicReport {
+                message: payload_text(info.payload()),
+                location: info.location().map(|l| format!("{}:{}", l.file(), l.line())),
+                backtrace: (backtrace.status() == std::backtrace::BacktraceStatus::Captured)
+                    .then(|| backtrace.to_string()),
+            };
+            *LAST_PANIC.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(report);
+            if GUARDED.load(Ordering::SeqCst) == 0 {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Where the last panic the hook recorded happened (`file:line`), if the hook is installed and saw one.
+pub fn last_panic_location() -> Option<String> {
+    LAST_PANIC.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).as_ref().and_then(|r| r.location.clone())
+}
+
+/// The report of a caught panic: what the hook recorded for it when the messages agree (a panic in a
+/// rayon worker reaches the caller's thread with the same payload), else the payload alone.
+fn report_of(payload: &(dyn std::any::Any + Send)) -> PanicReport {
+    let message = payload_text(payload);
+    let recorded = LAST_PANIC.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+    match recorded {
+        Some(report) if report.message == message => report,
+        _ => PanicReport { message, location: None, backtrace: None },
+    }
+}
+
+/// Runs `f` with the hook in recording mode and turns a panic into a value.
+fn catch_guarded<R>(f: impl FnOnce() -> R) -> Result<R, PanicReport> {
+    /// Leaves the guarded scope however `f` ends.
+    struct Guard;
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            GUARDED.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+    GUARDED.fetch_add(1, Ordering::SeqCst);
+    let _guard = Guard;
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| report_of(payload.as_ref()))
+}
+
+/// How a guarded command ended when it did not succeed.
+#[derive(Debug)]
+pub enum GuardedError<E> {
+    /// It returned an error (for the user).
+    Failed(E),
+    /// It panicked (a bug): the message, location and backtrace the hook recorded.
+    Panicked(PanicReport),
+}
+
+/// The panic boundary of a command: runs `f`, returning its error, or a [`PanicReport`] when it
+/// panicked (install the hook with [`install_panic_hook`] first to get the location).
+pub fn run_guarded<T, E>(f: impl FnOnce() -> Result<T, E>) -> Result<T, GuardedError<E>> {
+    match catch_guarded(f) {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => Err(GuardedError::Failed(error)),
+        Err(report) => Err(GuardedError::Panicked(report)),
+    }
+}
 
 /// A flag a newer job or the user sets to stop a running one at its next check.
 #[derive(Clone, Debug, Default)]
@@ -154,19 +267,12 @@ impl<T: Send + Sync + 'static> JobRunner<T> {
         let progress = ChannelProgress { job: id, sender: self.sender.clone(), wake: self.wake.clone() };
         let work = move || {
             let ctx = JobContext { cancel: cancel.clone(), progress: &progress };
-            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&ctx)));
+            let outcome = catch_guarded(|| job(&ctx));
             let event = match outcome {
                 _ if cancel.is_cancelled() => JobEvent::Cancelled { job: id },
                 Ok(Ok(result)) => JobEvent::Finished { job: id, result: Arc::new(result) },
                 Ok(Err(error)) => JobEvent::Failed { job: id, error: error.to_string() },
-                Err(panic) => {
-                    let what = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| s.to_string())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "unknown panic".to_string());
-                    JobEvent::Failed { job: id, error: format!("internal error (a bug; please report it): {what}") }
-                }
+                Err(report) => JobEvent::Failed { job: id, error: report.line() },
             };
             let _ = progress.sender.send(event);
             (progress.wake)();
@@ -289,6 +395,51 @@ mod tests {
         assert!(threaded.running().is_none());
         std::thread::sleep(Duration::from_millis(20));
         assert!(threaded.poll().is_empty(), "a cancelled job's events are dropped");
+    }
+
+    #[test]
+    fn a_panicking_job_fails_with_the_internal_error_line_and_its_location() {
+        install_panic_hook();
+        let mut runner = JobRunner::<u32>::new(RunMode::Inline);
+        let line = line!() + 1;
+        runner.start("fit", |_| -> Result<u32, String> { panic!("k-means lost its centres") });
+        let events = runner.poll();
+        let expected =
+            format!("internal error (a bug; please report it): k-means lost its centres at {}:{line}", file!());
+        assert!(matches!(&events[..], [JobEvent::Failed { error, .. }] if *error == expected), "{events:?}");
+        // A panic inside a rayon worker reaches the job with the location the hook recorded there.
+        let mut threaded = JobRunner::<u32>::new(RunMode::Threads);
+        threaded.start("sweep", |_| -> Result<u32, String> {
+            use rayon::prelude::*;
+            Ok((0..4u32).into_par_iter().map(|i| if i == 3 { panic!("worker {i} failed") } else { i }).sum())
+        });
+        let events = drain(&mut threaded);
+        assert!(
+            matches!(&events[..], [JobEvent::Failed { error, .. }]
+                if error.starts_with("internal error (a bug; please report it): worker 3 failed at ")
+                    && error.contains(file!())),
+            "{events:?}"
+        );
+    }
+
+    #[test]
+    fn the_panic_boundary_turns_a_panic_into_one_line_and_keeps_errors_apart() {
+        install_panic_hook();
+        assert_eq!(run_guarded(|| Ok::<_, String>(3)).ok(), Some(3));
+        assert!(matches!(run_guarded(|| Err::<(), _>("no rows")), Err(GuardedError::Failed("no rows"))));
+        let line = line!() + 1;
+        let outcome = run_guarded(|| -> Result<(), String> { panic!("index {} out of range", 7) });
+        let report = match outcome {
+            Err(GuardedError::Panicked(report)) => report,
+            other => panic!("expected a panic report, got {other:?}"),
+        };
+        assert_eq!(report.message, "index 7 out of range");
+        assert_eq!(report.location.as_deref(), Some(format!("{}:{line}", file!()).as_str()));
+        assert_eq!(
+            report.line(),
+            format!("internal error (a bug; please report it): index 7 out of range at {}:{line}", file!())
+        );
+        assert!(!report.line().contains('\n'), "one line");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use ndarray::ArrayView2;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{check_new_data, validate_matrix};
+use super::{bounds, check_new_data, validate_matrix};
 use crate::engine::error::ClusterError;
 use crate::engine::jobs::CancelToken;
 use crate::engine::rng::SeededRng;
@@ -38,15 +38,11 @@ impl Default for DbscanParams {
 }
 
 impl DbscanParams {
-    /// Checks the settings.
+    /// Checks every setting against its bound in [`bounds`]; fitting calls this first.
     pub fn check(&self) -> Result<(), ClusterError> {
-        if self.min_samples == 0 {
-            return Err(ClusterError::InvalidParameter { name: "min_samples", problem: "must be at least 1".into() });
-        }
-        if let Some(eps) = self.eps
-            && !(eps.is_finite() && eps > 0.0)
-        {
-            return Err(ClusterError::InvalidParameter { name: "eps", problem: "must be a positive number".into() });
+        bounds::count_in("min_samples", self.min_samples, 1, bounds::MAX_MIN_SAMPLES, "customers")?;
+        if let Some(eps) = self.eps {
+            bounds::real_in("eps", eps, 0.0, true, bounds::MAX_EPS)?;
         }
         Ok(())
     }

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::kmeans::{self, KMeansParams};
-use super::{canonical_order, check_k, check_new_data, segment_sizes, validate_matrix};
+use super::{bounds, canonical_order, check_k, check_new_data, segment_sizes, validate_matrix};
 use crate::engine::error::ClusterError;
 use crate::engine::jobs::CancelToken;
 use crate::engine::rng::SeededRng;
@@ -95,21 +95,13 @@ impl GmmParams {
         Self { k, ..Self::default() }
     }
 
-    /// Checks every setting; fitting calls this first.
+    /// Checks every setting against its bound in [`bounds`]; fitting calls this first.
     pub fn check(&self) -> Result<(), ClusterError> {
-        let invalid = |name, problem: &str| Err(ClusterError::InvalidParameter { name, problem: problem.to_string() });
-        for (name, value) in [("k", self.k), ("max_iter", self.max_iter), ("n_init", self.n_init)] {
-            if value == 0 {
-                return invalid(name, "must be at least 1");
-            }
-        }
-        if !(self.tolerance.is_finite() && self.tolerance >= 0.0) {
-            return invalid("tolerance", "must be a finite number of at least 0");
-        }
-        if !(self.reg_covar.is_finite() && self.reg_covar >= 0.0) {
-            return invalid("reg_covar", "must be a finite number of at least 0");
-        }
-        Ok(())
+        bounds::count_in("k", self.k, 1, bounds::MAX_K, "components")?;
+        bounds::count_in("max_iter", self.max_iter, 1, bounds::MAX_ITER, "iterations")?;
+        bounds::count_in("n_init", self.n_init, 1, bounds::MAX_N_INIT, "initialisations")?;
+        bounds::real_in("tolerance", self.tolerance, 0.0, false, bounds::MAX_TOLERANCE)?;
+        bounds::real_in("reg_covar", self.reg_covar, 0.0, false, bounds::MAX_REG_COVAR)
     }
 }
 
@@ -489,6 +481,9 @@ pub fn fit_gmm(x: ArrayView2<f64>, params: &GmmParams, cancel: &CancelToken) -> 
     check_k(x, params.k)?;
     let (n, d) = x.dim();
     let k = params.k;
+    // The covariance factors (k × d × d) and the responsibilities (customers × k), before allocating.
+    bounds::product_within("k × features × features", &[k, d, d], bounds::MAX_MODEL_VALUES, "covariance values")?;
+    bounds::product_within("customers × k", &[n, k], bounds::MAX_MODEL_VALUES, "probabilities")?;
     let standard = x.as_standard_layout();
     let flat: &[f64] = standard.as_slice().unwrap_or_default();
     let mut best: Option<Run> = None;

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::kmeans::{self, KMeansParams};
-use super::{check_k, validate_matrix};
+use super::{bounds, check_k, validate_matrix};
 use crate::engine::error::ClusterError;
 use crate::engine::jobs::CancelToken;
 
@@ -68,17 +68,24 @@ impl HierarchicalParams {
         Self { k, ..Self::default() }
     }
 
-    /// Checks the settings.
+    /// Checks every setting against its bound in [`bounds`]; building the tree calls this first.
     pub fn check(&self) -> Result<(), ClusterError> {
-        let invalid = |name, problem: &str| Err(ClusterError::InvalidParameter { name, problem: problem.to_string() });
-        if self.k == 0 {
-            return invalid("k", "must be at least 1");
-        }
-        if self.max_exact_rows < 2 {
-            return invalid("max_exact_rows", "must be at least 2");
-        }
+        bounds::count_in("k", self.k, 1, bounds::MAX_K, "segments")?;
+        bounds::count_in(
+            "max_exact_rows",
+            self.max_exact_rows,
+            2,
+            bounds::MAX_EXACT_ROWS,
+            "customers clustered exactly",
+        )?;
         if !(2..=self.max_exact_rows).contains(&self.micro_clusters) {
-            return invalid("micro_clusters", "must be between 2 and max_exact_rows");
+            return Err(ClusterError::InvalidParameter {
+                name: "micro_clusters",
+                problem: format!(
+                    "is {}; it must be between 2 and max_exact_rows ({})",
+                    self.micro_clusters, self.max_exact_rows
+                ),
+            });
         }
         Ok(())
     }

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::kmeans::{self, KMeansParams};
 use super::rfm_rules::ScoreEdges;
-use super::{CentroidModel, count_distinct_rows};
+use super::rfm_rules::rfm_columns_chosen;
+use super::{CentroidModel, bounds, count_distinct_rows};
 use crate::engine::error::ClusterError;
 use crate::engine::jobs::CancelToken;
 
@@ -45,7 +46,7 @@ impl Default for HybridParams {
 pub const TIERS: [&str; 3] = ["Low value", "Mid value", "High value"];
 
 impl HybridParams {
-    /// Checks the settings.
+    /// Checks every setting: tier edges within the score range, k per tier within [`bounds::MAX_K`].
     pub fn check(&self) -> Result<(), ClusterError> {
         let (mid, top) = self.tier_edges;
         if !(4 <= mid && mid < top && top <= 15) {
@@ -54,10 +55,8 @@ impl HybridParams {
                 problem: format!("{mid} and {top} must rise within 4-15 (the total RFM score runs 3-15)"),
             });
         }
-        if self.k_per_tier == 0 {
-            return Err(ClusterError::InvalidParameter { name: "k per tier", problem: "must be at least 1".into() });
-        }
-        Ok(())
+        bounds::count_in("k_per_tier", self.k_per_tier, 1, bounds::MAX_K, "segments per tier")?;
+        rfm_columns_chosen([&self.recency, &self.frequency, &self.monetary])
     }
 
     /// The tier (0 low, 1 mid, 2 high) of a total score.
@@ -82,9 +81,10 @@ impl HybridModel {
     /// The segment of one new customer (`row` in the fitted feature space).
     pub fn segment_of(&self, r: f64, f: f64, m: f64, row: ArrayView2<f64>) -> Result<Option<usize>, ClusterError> {
         let total = self.edges[0].score(r) + self.edges[1].score(f) + self.edges[2].score(m);
-        match &self.tiers[self.params.tier_of(total)] {
-            Some((centroids, first)) => Ok(centroids.predict(row)?.first().map(|s| first + s)),
-            None => Ok(None),
+        // The model may come from a file: a missing tier is no segment, never an index out of bounds.
+        match self.tiers.get(self.params.tier_of(total)) {
+            Some(Some((centroids, first))) => Ok(centroids.predict(row)?.first().map(|s| first + s)),
+            _ => Ok(None),
         }
     }
 }

@@ -8,7 +8,7 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{count_distinct_rows, validate_matrix};
+use super::{bounds, count_distinct_rows, validate_matrix};
 use crate::engine::error::ClusterError;
 use crate::engine::jobs::CancelToken;
 use crate::engine::rng::SeededRng;
@@ -39,18 +39,13 @@ impl Default for KPrototypesParams {
 }
 
 impl KPrototypesParams {
-    /// Checks the settings.
+    /// Checks every setting against its bound in [`bounds`]; fitting calls this first.
     pub fn check(&self) -> Result<(), ClusterError> {
-        let invalid = |name, problem: &str| Err(ClusterError::InvalidParameter { name, problem: problem.to_string() });
-        for (name, value) in [("k", self.k), ("n_init", self.n_init), ("max_iter", self.max_iter)] {
-            if value == 0 {
-                return invalid(name, "must be at least 1");
-            }
-        }
-        if let Some(g) = self.gamma
-            && !(g.is_finite() && g >= 0.0)
-        {
-            return invalid("gamma", "must be a finite number of at least 0");
+        bounds::count_in("k", self.k, 1, bounds::MAX_K, "segments")?;
+        bounds::count_in("n_init", self.n_init, 1, bounds::MAX_N_INIT, "initialisations")?;
+        bounds::count_in("max_iter", self.max_iter, 1, bounds::MAX_ITER, "iterations")?;
+        if let Some(g) = self.gamma {
+            bounds::real_in("gamma", g, 0.0, false, bounds::MAX_GAMMA)?;
         }
         Ok(())
     }
@@ -66,6 +61,18 @@ pub struct ColumnLayout {
 }
 
 impl ColumnLayout {
+    /// Checks that every column the layout names exists in a matrix of `d` columns (a layout read
+    /// from a file may name any).
+    pub fn check(&self, d: usize) -> Result<(), ClusterError> {
+        let named = self.numeric.iter().chain(self.categorical.iter().flatten());
+        if let Some(&bad) = named.clone().find(|&&c| c >= d) {
+            return Err(ClusterError::BadLabels(format!(
+                "the k-prototypes layout names matrix column {bad} but the data has {d} features"
+            )));
+        }
+        Ok(())
+    }
+
     /// The numeric part and the category codes (the hot column's position in its group; the
     /// group's length when no column is hot, a missing category) of `x`.
     fn split(&self, x: ArrayView2<f64>) -> (Array2<f64>, Array2<u32>) {
@@ -125,6 +132,7 @@ impl KPrototypesModel {
     /// The segment of each row of `x` (a matrix with the fitted layout).
     pub fn predict(&self, x: ArrayView2<f64>) -> Result<Vec<usize>, ClusterError> {
         validate_matrix(x)?;
+        self.layout.check(x.ncols())?;
         let (num, codes) = self.layout.split(x);
         Ok((0..x.nrows())
             .map(|i| {
@@ -168,6 +176,7 @@ pub fn fit_kprototypes(
 ) -> Result<KPrototypesFit, ClusterError> {
     params.check()?;
     validate_matrix(x)?;
+    layout.check(x.ncols())?;
     let n = x.nrows();
     let k = params.k;
     let distinct = count_distinct_rows(x, k);

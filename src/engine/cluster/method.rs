@@ -15,7 +15,7 @@ use super::kprototypes::{ColumnLayout, KPrototypesModel, KPrototypesParams, fit_
 use super::optics::{OpticsModel, OpticsParams, ReachabilityPlot, fit_optics};
 use super::rfm_rules::{RfmModel, RfmParams};
 use super::som::{SomMap, SomModel, SomParams};
-use super::{CentroidModel, segment_sizes};
+use super::{CentroidModel, bounds, segment_sizes};
 use crate::engine::error::ClusterError;
 use crate::engine::jobs::CancelToken;
 
@@ -225,10 +225,24 @@ impl Algorithm {
         Some(next)
     }
 
-    /// Fits a method that segments the feature matrix.
+    /// Initialisations per fit (1 for methods that have no such setting), which multiply a sweep's work.
+    pub fn n_init(&self) -> usize {
+        match self {
+            Algorithm::KMeans(p) => p.n_init,
+            Algorithm::MiniBatchKMeans(p) => p.n_init,
+            Algorithm::Gmm(p) => p.n_init,
+            Algorithm::KPrototypes(p) => p.n_init,
+            _ => 1,
+        }
+    }
+
+    /// Fits a method that segments the feature matrix: settings checked before any work, and the
+    /// result checked for values an overflow made infinite or NaN before it is returned.
     pub fn fit_matrix(&self, x: ArrayView2<f64>, cancel: &CancelToken) -> Result<Segmentation, ClusterError> {
+        self.check()?;
         let mut fitted = self.fit_matrix_unnamed(x, cancel)?;
         fitted.method = self.name();
+        fitted.check_finite()?;
         Ok(fitted)
     }
 
@@ -466,6 +480,8 @@ impl Segmentation {
 
     /// A tree cut at k: its segments, their means as the model for new customers.
     pub fn from_tree(tree: &std::sync::Arc<Dendrogram>, x: ArrayView2<f64>, k: usize) -> Result<Self, ClusterError> {
+        // A shared tree skips the settings' check: k is checked here.
+        bounds::count_in("k", k, 1, bounds::MAX_K, "segments")?;
         let labels = labels_at(tree, x, k)?;
         let placeholder = FittedModel::SegmentMeans(CentroidModel { centroids: Vec::new() });
         let mut s = Self::from_labels(x, labels, k, Vec::new(), placeholder)?;
@@ -490,7 +506,7 @@ impl Segmentation {
         let inertia = crate::engine::metrics::inertia(x, &labels, k)?;
         let centroids = crate::engine::metrics::segment_means(x, &labels, k);
         let sizes = segment_sizes(&labels, k);
-        Ok(Self {
+        let segmentation = Self {
             method: "",
             labels,
             centroids,
@@ -506,11 +522,67 @@ impl Segmentation {
             density: None,
             som: None,
             reachability: None,
-        })
+        };
+        segmentation.check_finite()?;
+        Ok(segmentation)
+    }
+
+    /// Refuses a result an overflow inside the fit made infinite or NaN (a mean, a centroid, the
+    /// inertia, a probability, a mixture's parameters), so no NaN segmentation ever reports success.
+    pub fn check_finite(&self) -> Result<(), ClusterError> {
+        if let Some(i) = self.centroids.iter().position(|v| !v.is_finite()) {
+            let d = self.centroids.ncols().max(1);
+            return Err(ClusterError::NotFiniteResult {
+                what: "the segment means",
+                detail: format!("segment {}, feature {}", i / d, i % d),
+            });
+        }
+        if !self.inertia.is_finite() {
+            return Err(ClusterError::NotFiniteResult {
+                what: "the inertia",
+                detail: format!("{}: squared distances overflow", self.inertia),
+            });
+        }
+        let model_values: Vec<f64> = match &self.model {
+            FittedModel::Centroids(m) | FittedModel::SegmentMeans(m) => m.centroids.concat(),
+            FittedModel::Gmm(g) => g
+                .weights
+                .iter()
+                .chain(g.means.concat().iter())
+                .chain(g.precision_factors.concat().iter())
+                .copied()
+                .collect(),
+            FittedModel::Som(s) => s.weights.clone(),
+            FittedModel::Hybrid(h) => h.tiers.iter().flatten().flat_map(|(c, _)| c.centroids.concat()).collect(),
+            _ => Vec::new(),
+        };
+        if let Some(i) = model_values.iter().position(|v| !v.is_finite()) {
+            return Err(ClusterError::NotFiniteResult {
+                what: "the fitted model",
+                detail: format!("parameter {i} of {}", self.model.describe()),
+            });
+        }
+        if let Some(mixture) = &self.mixture {
+            if let Some(i) = mixture.probabilities.iter().position(|p| !p.is_finite()) {
+                let k = mixture.probabilities.ncols().max(1);
+                return Err(ClusterError::NotFiniteResult {
+                    what: "the segment probabilities",
+                    detail: format!("customer {}, segment {}", i / k, i % k),
+                });
+            }
+            if !(mixture.mean_log_likelihood.is_finite() && mixture.bic.is_finite() && mixture.aic.is_finite()) {
+                return Err(ClusterError::NotFiniteResult {
+                    what: "the likelihood",
+                    detail: format!("mean log-likelihood {}", mixture.mean_log_likelihood),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// A trained map's nodes clustered into k segments; new customers go by best-matching node.
     pub fn from_som(map: &std::sync::Arc<SomMap>, x: ArrayView2<f64>, k: usize) -> Result<Self, ClusterError> {
+        bounds::count_in("k", k, 1, bounds::MAX_K, "segments")?;
         let node_segments = map.node_segments(k)?;
         let labels: Vec<usize> = map.bmu.iter().map(|&b| node_segments[b]).collect();
         let model = FittedModel::Som(SomModel {

@@ -1,5 +1,6 @@
 //! Clustering algorithms, one folder per family, and what every segmentation has in common.
 
+pub mod bounds;
 pub mod dbscan;
 pub mod gmm;
 pub mod hierarchical;
@@ -22,7 +23,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::error::ClusterError;
 
-/// Checks a feature matrix before any algorithm sees it: rows present and every value finite.
+/// Checks a feature matrix before any algorithm sees it: rows present, every value finite and no
+/// larger in magnitude than [`bounds::MAX_ABS_VALUE`] (beyond it squared distances overflow, and a
+/// fit would come back NaN).
 pub fn validate_matrix(x: ArrayView2<f64>) -> Result<(), ClusterError> {
     if x.nrows() == 0 || x.ncols() == 0 {
         return Err(ClusterError::EmptyInput);
@@ -30,6 +33,9 @@ pub fn validate_matrix(x: ArrayView2<f64>) -> Result<(), ClusterError> {
     for (row, values) in x.rows().into_iter().enumerate() {
         if let Some(column) = values.iter().position(|v| !v.is_finite()) {
             return Err(ClusterError::NonFinite { row, column });
+        }
+        if let Some(column) = values.iter().position(|v| v.abs() > bounds::MAX_ABS_VALUE) {
+            return Err(ClusterError::TooLargeValue { row, column, value: values[column] });
         }
     }
     Ok(())

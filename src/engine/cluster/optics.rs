@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::dbscan::KdTree;
-use super::{check_new_data, validate_matrix};
+use super::{bounds, check_new_data, validate_matrix};
 use crate::engine::error::ClusterError;
 use crate::engine::jobs::CancelToken;
 
@@ -51,29 +51,23 @@ impl OpticsParams {
     /// Checks the settings.
     pub fn check(&self) -> Result<(), ClusterError> {
         let bad = |name, problem: &str| Err(ClusterError::InvalidParameter { name, problem: problem.into() });
-        if self.min_samples < 2 {
-            return bad("min_samples", "must be at least 2");
-        }
-        if let Some(eps) = self.max_eps
-            && !(eps.is_finite() && eps > 0.0)
-        {
-            return bad("max_eps", "must be a positive number");
+        bounds::count_in("min_samples", self.min_samples, 2, bounds::MAX_MIN_SAMPLES, "customers")?;
+        if let Some(eps) = self.max_eps {
+            bounds::real_in("max_eps", eps, 0.0, true, bounds::MAX_EPS)?;
         }
         if !(self.xi > 0.0 && self.xi < 1.0) {
             return bad("xi", "must be between 0 and 1");
         }
-        if let Some(eps) = self.eps
-            && !(eps.is_finite() && eps > 0.0)
-        {
-            return bad("eps", "must be a positive number");
+        if let Some(eps) = self.eps {
+            bounds::real_in("eps", eps, 0.0, true, bounds::MAX_EPS)?;
         }
         if let (Some(eps), Some(max_eps)) = (self.eps, self.max_eps)
             && eps > max_eps
         {
             return bad("eps", "must not be above max_eps (the order knows nothing farther)");
         }
-        if self.min_cluster_size.is_some_and(|m| m < 2) {
-            return bad("min_cluster_size", "must be at least 2");
+        if let Some(m) = self.min_cluster_size {
+            bounds::count_in("min_cluster_size", m, 2, bounds::MAX_MIN_CLUSTER_SIZE, "customers")?;
         }
         Ok(())
     }

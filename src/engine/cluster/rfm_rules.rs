@@ -9,6 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::bounds;
 use crate::engine::error::ClusterError;
 
 /// An inclusive range of scores, 1-5.
@@ -97,9 +98,18 @@ impl RfmParams {
         if self.rules.is_empty() {
             return invalid("there are no rules; add at least one named segment".into());
         }
+        bounds::count_in("RFM rules", self.rules.len(), 1, bounds::MAX_RFM_RULES, "rules")?;
         for (i, rule) in self.rules.iter().enumerate() {
             if rule.name.trim().is_empty() {
                 return invalid(format!("rule {} has no name", i + 1));
+            }
+            let chars = rule.name.chars().count();
+            if chars > bounds::MAX_RULE_NAME_CHARS {
+                return invalid(format!(
+                    "rule {} has a name of {chars} characters; at most {} are allowed",
+                    i + 1,
+                    bounds::MAX_RULE_NAME_CHARS
+                ));
             }
             if rule.name == UNMATCHED {
                 return invalid(format!("'{UNMATCHED}' is kept for customers no rule matches"));
@@ -118,14 +128,21 @@ impl RfmParams {
                 }
             }
         }
-        for (what, column) in [("recency", &self.recency), ("frequency", &self.frequency), ("monetary", &self.monetary)]
-        {
-            if column.trim().is_empty() {
-                return invalid(format!("no {what} column is chosen"));
-            }
-        }
-        Ok(())
+        rfm_columns_chosen([&self.recency, &self.frequency, &self.monetary])
     }
+}
+
+/// Checks that the recency, frequency and monetary columns are named.
+pub(crate) fn rfm_columns_chosen(columns: [&str; 3]) -> Result<(), ClusterError> {
+    for (what, column) in ["recency", "frequency", "monetary"].into_iter().zip(columns) {
+        if column.trim().is_empty() {
+            return Err(ClusterError::InvalidParameter {
+                name: "RFM rules",
+                problem: format!("no {what} column is chosen"),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Score cut points of one measure, so new customers are scored against the fitted customers.

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::hierarchical::{Dendrogram, HierarchicalParams, Linkage};
-use super::{check_new_data, validate_matrix};
+use super::{bounds, check_new_data, validate_matrix};
 use crate::engine::error::ClusterError;
 use crate::engine::jobs::CancelToken;
 use crate::engine::rng::SeededRng;
@@ -38,18 +38,14 @@ impl Default for SomParams {
 }
 
 impl SomParams {
-    /// Checks the settings.
+    /// Checks every setting against its bound in [`bounds`]; training calls this first. The grid's
+    /// size is multiplied with checked arithmetic, so no `rows × cols` wraps past the bound.
     pub fn check(&self) -> Result<(), ClusterError> {
-        let invalid = |name, problem: &str| Err(ClusterError::InvalidParameter { name, problem: problem.to_string() });
-        if self.k == 0 {
-            return invalid("k", "must be at least 1");
-        }
-        if self.rows == 0 || self.cols == 0 || self.rows * self.cols > 10_000 {
-            return invalid("grid", "needs 1 to 10,000 nodes");
-        }
-        if self.epochs == 0 {
-            return invalid("epochs", "must be at least 1");
-        }
+        bounds::count_in("k", self.k, 1, bounds::MAX_K, "segments")?;
+        bounds::count_in("rows", self.rows, 1, bounds::MAX_GRID_NODES, "grid rows")?;
+        bounds::count_in("cols", self.cols, 1, bounds::MAX_GRID_NODES, "grid columns")?;
+        bounds::product_within("rows × cols", &[self.rows, self.cols], bounds::MAX_GRID_NODES, "grid nodes")?;
+        bounds::count_in("epochs", self.epochs, 1, bounds::MAX_EPOCHS, "epochs")?;
         Ok(())
     }
 }
@@ -96,7 +92,8 @@ impl SomMap {
         validate_matrix(x)?;
         let (n, d) = x.dim();
         let (rows, cols) = (params.rows, params.cols);
-        let nodes = rows * cols;
+        let nodes = bounds::product_within("rows × cols", &[rows, cols], bounds::MAX_GRID_NODES, "grid nodes")?;
+        bounds::product_within("rows × cols × features", &[rows, cols, d], bounds::MAX_MODEL_VALUES, "map weights")?;
         let standard = x.as_standard_layout();
         let flat: &[f64] = standard.as_slice().unwrap_or_default();
         let mut rng = SeededRng::new(params.seed);

@@ -13,7 +13,7 @@ use ndarray::{Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::Algorithm;
+use super::{Algorithm, bounds};
 use crate::engine::error::ClusterError;
 use crate::engine::jobs::CancelToken;
 use crate::engine::metrics::agreement::Crosstab;
@@ -36,6 +36,19 @@ pub struct StabilityParams {
 impl Default for StabilityParams {
     fn default() -> Self {
         Self { bootstrap: 50, seed: 42 }
+    }
+}
+
+impl StabilityParams {
+    /// Checks the settings: 2 to [`bounds::MAX_BOOTSTRAP`] re-fits (any seed).
+    pub fn check(&self) -> Result<(), ClusterError> {
+        if self.bootstrap < 2 {
+            return Err(ClusterError::InvalidParameter {
+                name: "bootstrap",
+                problem: format!("is {}; it needs at least 2 re-fits to say anything", self.bootstrap),
+            });
+        }
+        bounds::count_in("bootstrap", self.bootstrap, 2, bounds::MAX_BOOTSTRAP, "re-fits")
     }
 }
 
@@ -114,12 +127,15 @@ pub fn bootstrap_stability(
     if labels.len() != n {
         return Err(ClusterError::BadLabels(format!("{} labels for {n} customers", labels.len())));
     }
-    if params.bootstrap < 2 {
-        return Err(ClusterError::InvalidParameter {
-            name: "bootstrap",
-            problem: "needs at least 2 re-fits to say anything".into(),
-        });
-    }
+    params.check()?;
+    algorithm.check()?;
+    // Every re-fit copies a resample of the customers: bounded before anything is allocated.
+    bounds::product_within(
+        "bootstrap × customers",
+        &[params.bootstrap, n],
+        bounds::MAX_BOOTSTRAP_ROWS,
+        "resampled customers",
+    )?;
     if !algorithm.uses_feature_matrix() || algorithm.rfm_columns().is_some() {
         return Err(ClusterError::InvalidParameter {
             name: "algorithm",
@@ -129,7 +145,11 @@ pub fn bootstrap_stability(
             ),
         });
     }
-    let k = labels.iter().max().map_or(0, |m| m + 1);
+    let k = labels.iter().max().map_or(0, |m| m.saturating_add(1));
+    if k > n {
+        // Segments 0..k, each non-empty, cannot number more than the customers.
+        return Err(ClusterError::BadLabels(format!("segment {} for {n} customers", k - 1)));
+    }
     let mut sizes = vec![0usize; k];
     for &l in labels {
         sizes[l] += 1;

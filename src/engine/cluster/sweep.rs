@@ -7,7 +7,7 @@ use ndarray::ArrayView2;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{Algorithm, count_distinct_rows};
+use super::{Algorithm, bounds, count_distinct_rows};
 use crate::engine::error::ClusterError;
 use crate::engine::jobs::JobContext;
 use crate::engine::metrics::{
@@ -111,7 +111,21 @@ pub fn sweep_with_silhouette_rows(
             problem: format!("{} finds its own segments; there is no k to sweep", algorithm.label()),
         });
     }
+    if silhouette_rows > bounds::MAX_SILHOUETTE_ROWS {
+        return Err(ClusterError::OutOfBounds {
+            name: "silhouette rows",
+            value: silhouette_rows.to_string(),
+            limit: format!("at most {} rows are allowed for an exact silhouette", bounds::MAX_SILHOUETTE_ROWS),
+        });
+    }
     algorithm.with_k(k_min).check()?;
+    algorithm.with_k(k_max).check()?;
+    bounds::product_within(
+        "k range × n_init",
+        &[k_max - k_min + 1, algorithm.n_init()],
+        bounds::MAX_SWEEP_FITS,
+        "fits per sweep",
+    )?;
     super::validate_matrix(x)?;
     let mut warnings = Vec::new();
     let limit = x.nrows().min(count_distinct_rows(x, k_max));

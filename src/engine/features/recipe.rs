@@ -8,9 +8,20 @@ use ndarray::Array2;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::engine::cluster::bounds::MAX_ABS_VALUE;
 use crate::engine::data::quality::{numeric_values, quantile_sorted};
 use crate::engine::data::roles::ColumnRole;
 use crate::engine::error::{DataError, FeatureError};
+
+/// Largest weight a feature may have (in magnitude): beyond it one feature is the whole distance,
+/// and scaled values times the weight soon overflow.
+pub const MAX_FEATURE_WEIGHT: f64 = 1e6;
+/// Most features in one recipe.
+pub const MAX_FEATURES: usize = 1_000;
+/// Most levels a categorical feature is one-hot encoded into (one matrix column each).
+pub const MAX_LEVELS: usize = 1_000;
+/// Most values of a feature matrix (customers × output columns): 2 GB of f64.
+pub const MAX_MATRIX_VALUES: usize = 250_000_000;
 
 /// What to do with a missing (or NaN/infinite) value.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -250,7 +261,64 @@ fn mode_f64(values: &[f64]) -> f64 {
     best.map_or(0.0, |(_, v)| v)
 }
 
+/// Why a feature cannot be fitted: excluded with a warning (constant, all missing), or a problem that
+/// stops the run (an overflow).
+enum Unusable {
+    Excluded(String),
+    Refused(FeatureError),
+}
+
+impl From<String> for Unusable {
+    fn from(reason: String) -> Self {
+        Unusable::Excluded(reason)
+    }
+}
+
+impl From<&str> for Unusable {
+    fn from(reason: &str) -> Self {
+        Unusable::Excluded(reason.to_string())
+    }
+}
+
+/// The largest magnitude among `values`, for messages.
+fn largest_magnitude(values: &[f64]) -> f64 {
+    values.iter().fold(0.0, |m: f64, v| m.max(v.abs()))
+}
+
 impl FeatureRecipe {
+    /// Checks every setting of the recipe: at most [`MAX_FEATURES`] features, weights finite and
+    /// within 0..=[`MAX_FEATURE_WEIGHT`], clip percentiles ordered within 0..=100, imputed constants
+    /// finite and no larger than the matrix allows; fitting calls this first.
+    pub fn check(&self) -> Result<(), FeatureError> {
+        if self.features.len() > MAX_FEATURES {
+            return Err(FeatureError::BadParameter {
+                column: self.features[MAX_FEATURES].column.clone(),
+                problem: format!("the recipe has {} features; at most {MAX_FEATURES} are allowed", self.features.len()),
+            });
+        }
+        for spec in &self.features {
+            let bad = |problem: String| Err(FeatureError::BadParameter { column: spec.column.clone(), problem });
+            if !(spec.weight.is_finite() && spec.weight >= 0.0) {
+                return bad(format!("weight {} must be a finite number of at least 0", spec.weight));
+            }
+            if spec.weight > MAX_FEATURE_WEIGHT {
+                return bad(format!("weight is {:e}; at most {MAX_FEATURE_WEIGHT:e} is allowed", spec.weight));
+            }
+            if let Some((lo, hi)) = spec.clip_percentiles
+                && !(0.0..=100.0).contains(&lo) | !(0.0..=100.0).contains(&hi) | (lo >= hi)
+            {
+                return bad(format!("clip percentiles {lo}..{hi} must satisfy 0 <= low < high <= 100"));
+            }
+            if let MissingRule::ImputeConstant(v) = spec.missing
+                && v.is_finite()
+                && v.abs() > MAX_ABS_VALUE
+            {
+                return bad(format!("the constant {v:e} used for missing values is larger than {MAX_ABS_VALUE:e}"));
+            }
+        }
+        Ok(())
+    }
+
     /// A recipe of numeric features with one scaling and the given columns log-transformed.
     pub fn numeric(columns: &[String], log1p: &[String], scaling: Scaling, missing: MissingRule) -> Self {
         Self {
@@ -278,24 +346,11 @@ impl FeatureRecipe {
         if self.features.is_empty() {
             return Err(FeatureError::NoUsableFeature { detail: String::new() });
         }
+        self.check()?;
         let mut warnings = Vec::new();
         let mut excluded = Vec::new();
         let mut fitted = Vec::new();
         for spec in &self.features {
-            if !(spec.weight.is_finite() && spec.weight >= 0.0) {
-                return Err(FeatureError::BadParameter {
-                    column: spec.column.clone(),
-                    problem: format!("weight {} must be a finite number of at least 0", spec.weight),
-                });
-            }
-            if let Some((lo, hi)) = spec.clip_percentiles
-                && !(0.0..=100.0).contains(&lo) | !(0.0..=100.0).contains(&hi) | (lo >= hi)
-            {
-                return Err(FeatureError::BadParameter {
-                    column: spec.column.clone(),
-                    problem: format!("clip percentiles {lo}..{hi} must satisfy 0 <= low < high <= 100"),
-                });
-            }
             if roles.get(&spec.column) == Some(&ColumnRole::Sensitive) {
                 if !spec.allow_sensitive {
                     return Err(FeatureError::SensitiveFeature { column: spec.column.clone() });
@@ -315,10 +370,11 @@ impl FeatureRecipe {
             };
             match fitted_feature {
                 Ok(f) => fitted.push(f),
-                Err(reason) => {
+                Err(Unusable::Excluded(reason)) => {
                     warnings.push(format!("feature '{}' excluded: {reason}", spec.column));
                     excluded.push(format!("'{}' {reason}", spec.column));
                 }
+                Err(Unusable::Refused(error)) => return Err(error),
             }
         }
         if fitted.is_empty() {
@@ -332,14 +388,14 @@ impl FeatureRecipe {
     }
 }
 
-fn fit_numeric(spec: &FeatureSpec, values: &[Option<f64>]) -> Result<FittedNumeric, String> {
+fn fit_numeric(spec: &FeatureSpec, values: &[Option<f64>]) -> Result<FittedNumeric, Unusable> {
     let mut observed: Vec<f64> = values.iter().flatten().copied().collect();
     if observed.is_empty() {
         return Err("every value is missing".into());
     }
     observed.sort_by(f64::total_cmp);
     if observed[0] == observed[observed.len() - 1] {
-        return Err(format!("every value is {} (constant)", observed[0]));
+        return Err(format!("every value is {} (constant)", observed[0]).into());
     }
     let impute_value = match spec.missing {
         MissingRule::ImputeMedian => Some(quantile_sorted(&observed, 0.5)),
@@ -347,7 +403,7 @@ fn fit_numeric(spec: &FeatureSpec, values: &[Option<f64>]) -> Result<FittedNumer
         MissingRule::ImputeMode => Some(mode_f64(&observed)),
         MissingRule::ImputeConstant(v) if v.is_finite() => Some(v),
         MissingRule::ImputeConstant(v) => {
-            return Err(format!("the constant {v} used for missing values is not finite"));
+            return Err(format!("the constant {v} used for missing values is not finite").into());
         }
         MissingRule::DropRows | MissingRule::FallbackSegment => None,
     };
@@ -372,9 +428,19 @@ fn fit_numeric(spec: &FeatureSpec, values: &[Option<f64>]) -> Result<FittedNumer
         Scaling::MinMax => (prepared[0], prepared[prepared.len() - 1] - prepared[0]),
         Scaling::None => (0.0, 1.0),
     };
+    // Sums and squares of huge values overflow: an infinite mean or spread would otherwise scale by 1
+    // and hand the fit infinities (and the user a NaN segmentation).
+    if !(center.is_finite() && spread.is_finite()) {
+        let largest = largest_magnitude(&prepared);
+        let what = if matches!(spec.scaling, Scaling::ZScore) { "squared" } else { "subtracted" };
+        return Err(Unusable::Refused(FeatureError::Overflow {
+            column: spec.column.clone(),
+            problem: format!("scaling produced infinite values (values up to {largest:.1e} overflow when {what})"),
+        }));
+    }
     // A spread of zero (for example an IQR of 0 in a mostly-constant column) is scaled by 1, never
     // divided by zero.
-    let scale = if spread > 0.0 && spread.is_finite() { spread } else { 1.0 };
+    let scale = if spread > 0.0 { spread } else { 1.0 };
     Ok(FittedNumeric {
         column: spec.column.clone(),
         impute_value,
@@ -395,13 +461,23 @@ fn prepare(x: f64, clip_bounds: Option<(f64, f64)>, log1p: bool) -> f64 {
     if log1p { signed_log1p(x) } else { x }
 }
 
-fn fit_categorical(spec: &FeatureSpec, values: &[Option<String>]) -> Result<FittedCategorical, String> {
+fn fit_categorical(spec: &FeatureSpec, values: &[Option<String>]) -> Result<FittedCategorical, Unusable> {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for v in values.iter().flatten() {
         *counts.entry(v.as_str()).or_default() += 1;
     }
     if counts.is_empty() {
         return Err("every value is missing".into());
+    }
+    if counts.len() > MAX_LEVELS {
+        return Err(Unusable::Refused(FeatureError::BadParameter {
+            column: spec.column.clone(),
+            problem: format!(
+                "has {} distinct values; at most {MAX_LEVELS} levels can be one-hot encoded (is it an id or a \
+                 free-text column?)",
+                counts.len()
+            ),
+        }));
     }
     let has_missing = values.iter().any(Option::is_none);
     let mode = counts.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(k, _)| k.to_string());
@@ -415,7 +491,7 @@ fn fit_categorical(spec: &FeatureSpec, values: &[Option<String>]) -> Result<Fitt
         levels.push("(missing)".to_string());
     }
     if levels.len() < 2 {
-        return Err(format!("every value is '{}' (constant)", levels[0]));
+        return Err(format!("every value is '{}' (constant)", levels[0]).into());
     }
     Ok(FittedCategorical {
         column: spec.column.clone(),
@@ -449,10 +525,71 @@ impl FittedRecipe {
             .collect()
     }
 
-    /// Applies the fitted parameters to a table (the one fitted on, or new customers).
+    /// Checks the learned parameters (a fitted recipe may come from a file): centres, scales,
+    /// weights, clip bounds and imputed values finite, scales not zero, clip bounds ordered, weights
+    /// within [`MAX_FEATURE_WEIGHT`], at most [`MAX_FEATURES`] features of at most [`MAX_LEVELS`] levels.
+    pub fn check(&self) -> Result<(), FeatureError> {
+        if self.features.len() > MAX_FEATURES {
+            return Err(FeatureError::BadParameter {
+                column: String::from("(recipe)"),
+                problem: format!("the recipe has {} features; at most {MAX_FEATURES} are allowed", self.features.len()),
+            });
+        }
+        let weight_ok = |w: f64| w.is_finite() && w.abs() <= MAX_FEATURE_WEIGHT;
+        for feature in &self.features {
+            let (column, problem) = match feature {
+                FittedFeature::Numeric(f) => {
+                    let problem = if !(f.center.is_finite() && f.scale.is_finite() && f.scale != 0.0) {
+                        Some(format!("its centre {} and scale {} must be finite, the scale not 0", f.center, f.scale))
+                    } else if !weight_ok(f.weight) {
+                        Some(format!("weight {:e} must be finite and at most {MAX_FEATURE_WEIGHT:e}", f.weight))
+                    } else if f.impute_value.is_some_and(|v| !v.is_finite()) {
+                        Some("the value imputed for missing values is not finite".to_string())
+                    } else if let Some((lo, hi)) = f.clip_bounds
+                        && !(lo.is_finite() && hi.is_finite() && lo <= hi)
+                    {
+                        Some(format!("clip bounds {lo}..{hi} must be finite and ordered"))
+                    } else {
+                        None
+                    };
+                    (&f.column, problem)
+                }
+                FittedFeature::Categorical(c) => {
+                    let problem = if !weight_ok(c.weight) {
+                        Some(format!("weight {:e} must be finite and at most {MAX_FEATURE_WEIGHT:e}", c.weight))
+                    } else if c.levels.len() > MAX_LEVELS {
+                        Some(format!("has {} levels; at most {MAX_LEVELS} are allowed", c.levels.len()))
+                    } else {
+                        None
+                    };
+                    (&c.column, problem)
+                }
+            };
+            if let Some(problem) = problem {
+                return Err(FeatureError::BadParameter { column: column.clone(), problem });
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies the fitted parameters to a table (the one fitted on, or new customers). Every output
+    /// value is checked where it is made: one that log, clipping, scaling or the weight made infinite,
+    /// or too large for squared distances ([`MAX_ABS_VALUE`]), is refused naming the feature.
     pub fn transform(&self, frame: &DataFrame) -> Result<FeatureMatrix, FeatureError> {
+        self.check()?;
         let n_rows = frame.height();
         let names = self.output_names();
+        // Checked before the columns are allocated: one-hot levels multiply the width.
+        if n_rows.checked_mul(names.len()).is_none_or(|cells| cells > MAX_MATRIX_VALUES) {
+            return Err(FeatureError::BadParameter {
+                column: String::from("(recipe)"),
+                problem: format!(
+                    "{n_rows} customers × {} matrix columns is more than {MAX_MATRIX_VALUES} values; use fewer \
+                     categorical levels or features, or a sample",
+                    names.len()
+                ),
+            });
+        }
         let mut columns: Vec<Vec<f64>> = Vec::with_capacity(names.len());
         // Per row: None = usable, Some(rule) = the first rule that takes it out of the fit.
         let mut removed: Vec<Option<MissingRule>> = vec![None; n_rows];
@@ -485,6 +622,9 @@ impl FittedRecipe {
                             }
                         };
                         out.push((prepare(x, f.clip_bounds, f.log1p) - f.center) / f.scale * f.weight);
+                    }
+                    if let Some(row) = out.iter().position(|v| !(v.is_finite() && v.abs() <= MAX_ABS_VALUE)) {
+                        return Err(overflow(f, values[row].or(f.impute_value).unwrap_or(0.0), &values));
                     }
                     columns.push(out);
                 }
@@ -539,6 +679,33 @@ impl FittedRecipe {
         }
         Ok(FeatureMatrix { values, names, kept_rows, fallback_rows, dropped_rows, warnings })
     }
+}
+
+/// The error for a numeric feature whose transform of `x` overflowed: which step did it, and from
+/// which values.
+fn overflow(f: &FittedNumeric, x: f64, values: &[Option<f64>]) -> FeatureError {
+    let largest = values.iter().flatten().fold(0.0, |m: f64, v| m.max(v.abs()));
+    let prepared = prepare(x, f.clip_bounds, f.log1p);
+    let scaled = (prepared - f.center) / f.scale;
+    let weighted = scaled * f.weight;
+    let (step, value) = if !scaled.is_finite() {
+        ("scaling", scaled)
+    } else if !weighted.is_finite() {
+        ("the weight", weighted)
+    } else if scaled.abs() > MAX_ABS_VALUE {
+        ("scaling", scaled)
+    } else {
+        ("the weight", weighted)
+    };
+    let problem = if value.is_finite() {
+        format!(
+            "{step} produced values up to {:.1e}, too large to segment with (their squares overflow above {MAX_ABS_VALUE:e}; the data has values up to {largest:.1e})",
+            value.abs()
+        )
+    } else {
+        format!("{step} produced infinite values (values up to {largest:.1e} overflow)")
+    };
+    FeatureError::Overflow { column: f.column.clone(), problem }
 }
 
 fn missing_warning(column: &str, n: usize, rule: MissingRule) -> String {

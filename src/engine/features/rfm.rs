@@ -239,6 +239,26 @@ pub fn aggregate_transactions(log: &DataFrame, spec: &TransactionColumns) -> Res
         ])
         .sort([id_name], SortMultipleOptions::default())
         .collect()?;
+    // Finite amounts can still sum past the largest number: caught here, where it happens, rather
+    // than read later as a missing value.
+    let totals = customers.column("monetary_total")?.as_materialized_series().f64()?.clone();
+    let n_overflowed = totals.iter().filter(|t| t.is_some_and(|t| !t.is_finite())).count();
+    if n_overflowed > 0 {
+        let largest = amounts
+            .as_materialized_series()
+            .f64()?
+            .iter()
+            .flatten()
+            .filter(|a| a.is_finite())
+            .fold(0.0, |m: f64, a| m.max(a.abs()));
+        return Err(DataError::BadColumn {
+            column: spec.amount.clone(),
+            problem: format!(
+                "sums to an infinite monetary_total for {n_overflowed} customer(s) (amounts up to {largest:.1e} overflow \
+                 when added); correct or clip the amounts"
+            ),
+        });
+    }
 
     Ok(RfmResult {
         customers,
@@ -520,5 +540,24 @@ mod tests {
         let totals = dense.customers.column("monetary_total").unwrap().f64().unwrap().to_vec();
         assert_eq!(totals, vec![Some(1.25), Some(3.0 + 0.1), Some(5.5 - 1.5)]);
         assert_eq!(dense.customers.column("id").unwrap().dtype(), &DataType::Int32);
+    }
+
+    #[test]
+    fn amounts_whose_sum_overflows_are_refused_not_read_as_missing() {
+        for ids_as_text in [false, true] {
+            let id = if ids_as_text {
+                Column::new("id".into(), ["a", "a", "b"])
+            } else {
+                Column::new("id".into(), [1i32, 1, 2])
+            };
+            let log = DataFrame::new_infer_height(vec![
+                id,
+                Column::new("day".into(), [10_000i32, 10_001, 10_002]).cast(&DataType::Date).unwrap(),
+                Column::new("amount".into(), [1.5e308, 1.5e308, 3.0]),
+            ])
+            .unwrap();
+            let err = aggregate_transactions(&log, &spec()).unwrap_err().to_string();
+            assert!(err.starts_with("column 'amount' sums to an infinite monetary_total for 1 customer(s)"), "{err}");
+        }
     }
 }

@@ -33,10 +33,14 @@ pub struct Indices {
 }
 
 /// Checks labels against the matrix: one per row, each below k, every segment non-empty.
-fn check_labels(x: ArrayView2<f64>, labels: &[usize], k: usize) -> Result<(), ClusterError> {
+pub(crate) fn check_labels(x: ArrayView2<f64>, labels: &[usize], k: usize) -> Result<(), ClusterError> {
     validate_matrix(x)?;
     if labels.len() != x.nrows() {
         return Err(ClusterError::BadLabels(format!("{} labels for {} rows", labels.len(), x.nrows())));
+    }
+    // Checked before the per-segment counts are allocated: k non-empty segments need k rows.
+    if k > x.nrows() {
+        return Err(ClusterError::KTooLarge { k, available: x.nrows(), what: "rows" });
     }
     if let Some(&bad) = labels.iter().find(|&&l| l >= k) {
         return Err(ClusterError::BadLabels(format!("label {bad} is not below k = {k}")));
@@ -57,12 +61,15 @@ fn check_comparable(x: ArrayView2<f64>, labels: &[usize], k: usize, index: &str)
     Ok(n)
 }
 
-/// Segment means (k x d).
+/// Segment means (k x d); rows labelled k or above belong to no segment and are left out.
 pub fn segment_means(x: ArrayView2<f64>, labels: &[usize], k: usize) -> Array2<f64> {
     let d = x.ncols();
     let mut sums = Array2::<f64>::zeros((k, d));
     let mut counts = vec![0usize; k];
     for (row, &l) in x.rows().into_iter().zip(labels) {
+        if l >= k {
+            continue;
+        }
         counts[l] += 1;
         let mut target = sums.row_mut(l);
         target += &row;
@@ -195,6 +202,11 @@ mod tests {
         assert!(matches!(evaluate(x.view(), &[0, 1], 2, 0), Err(ClusterError::BadLabels(_))));
         assert!(matches!(evaluate(x.view(), &[0, 2, 0], 2, 0), Err(ClusterError::BadLabels(_))));
         assert!(matches!(evaluate(x.view(), &[0, 0, 0], 2, 0), Err(ClusterError::BadLabels(_))));
+        // A k beyond the rows is refused before anything of size k is allocated.
+        assert!(matches!(evaluate(x.view(), &[0, 1, 2], usize::MAX, 0), Err(ClusterError::KTooLarge { .. })));
+        assert!(matches!(inertia(x.view(), &[0, 1, 2], 1 << 60), Err(ClusterError::KTooLarge { .. })));
+        assert!(silhouette_samples(x.view(), &[0, 5, 1], 2).is_err(), "a label above k is an error, not a panic");
+        assert_eq!(segment_means(x.view(), &[0, 9, 0], 1), array![[1.0]]);
         // One segment: inertia is defined, the rest are not.
         let one = evaluate(x.view(), &[0, 0, 0], 1, 0).unwrap();
         assert_eq!((one.silhouette, one.calinski_harabasz, one.davies_bouldin), (None, None, None));

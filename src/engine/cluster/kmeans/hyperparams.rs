@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::engine::cluster::bounds;
 use crate::engine::error::ClusterError;
 
 /// k-means settings; every field has a sensible default.
@@ -56,21 +57,11 @@ impl KMeansParams {
         self
     }
 
-    /// Checks every setting; fitting calls this first.
+    /// Checks every setting against its bound in [`bounds`]; fitting calls this first.
     pub fn check(&self) -> Result<(), ClusterError> {
-        let invalid = |name, problem: &str| Err(ClusterError::InvalidParameter { name, problem: problem.to_string() });
-        if self.k == 0 {
-            return invalid("k", "must be at least 1");
-        }
-        if self.n_init == 0 {
-            return invalid("n_init", "must be at least 1");
-        }
-        if self.max_iter == 0 {
-            return invalid("max_iter", "must be at least 1");
-        }
-        if !(self.tolerance.is_finite() && self.tolerance >= 0.0) {
-            return invalid("tolerance", "must be a finite number of at least 0");
-        }
-        Ok(())
+        bounds::count_in("k", self.k, 1, bounds::MAX_K, "segments")?;
+        bounds::count_in("n_init", self.n_init, 1, bounds::MAX_N_INIT, "initialisations")?;
+        bounds::count_in("max_iter", self.max_iter, 1, bounds::MAX_ITER, "iterations")?;
+        bounds::real_in("tolerance", self.tolerance, 0.0, false, bounds::MAX_TOLERANCE)
     }
 }

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use super::KMeansFit;
 use super::algorithm::{canonical_fit, kmeans_plus_plus};
-use crate::engine::cluster::{check_k, validate_matrix};
+use crate::engine::cluster::{bounds, check_k, validate_matrix};
 use crate::engine::error::ClusterError;
 use crate::engine::jobs::CancelToken;
 use crate::engine::kernels::Packed;
@@ -54,20 +54,19 @@ impl MiniBatchParams {
         self
     }
 
-    /// Checks every setting; fitting calls this first.
+    /// Checks every setting against its bound in [`bounds`]; fitting calls this first.
     pub fn check(&self) -> Result<(), ClusterError> {
-        let invalid = |name, problem: &str| Err(ClusterError::InvalidParameter { name, problem: problem.to_string() });
-        for (name, value) in [
-            ("k", self.k),
-            ("batch_size", self.batch_size),
-            ("max_epochs", self.max_epochs),
-            ("max_no_improvement", self.max_no_improvement),
-            ("n_init", self.n_init),
-        ] {
-            if value == 0 {
-                return invalid(name, "must be at least 1");
-            }
-        }
+        bounds::count_in("k", self.k, 1, bounds::MAX_K, "segments")?;
+        bounds::count_in("batch_size", self.batch_size, 1, bounds::MAX_BATCH_SIZE, "customers per batch")?;
+        bounds::count_in("max_epochs", self.max_epochs, 1, bounds::MAX_EPOCHS, "epochs")?;
+        bounds::count_in(
+            "max_no_improvement",
+            self.max_no_improvement,
+            1,
+            bounds::MAX_NO_IMPROVEMENT,
+            "batches without improvement",
+        )?;
+        bounds::count_in("n_init", self.n_init, 1, bounds::MAX_N_INIT, "initialisations")?;
         Ok(())
     }
 }
