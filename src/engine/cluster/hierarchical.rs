@@ -322,7 +322,7 @@ impl Dendrogram {
             return Ok(Self { n_leaves: n, merges, leaf_of_row: None });
         }
         let micro = params.micro_clusters.min(super::count_distinct_rows(x, params.micro_clusters));
-        let fit = kmeans::fit(x, &KMeansParams::new(micro).n_init(1).seed(params.seed), cancel)?;
+        let fit = kmeans::fit_micro_clusters(x, &KMeansParams::new(micro).n_init(1).seed(params.seed), cancel)?;
         let weights: Vec<f64> = fit.sizes.iter().map(|&s| s as f64).collect();
         let centres: Vec<f64> = fit.centroids.iter().copied().collect();
         let merges = build(&centres, d, &weights, params.linkage, cancel)?;

@@ -17,8 +17,6 @@ pub const MAX_NAME_CHARS: usize = 200;
 pub const MAX_TEXT_CHARS: usize = 16 * 1024 * 1024;
 /// Characters in a column name or a data path.
 pub const MAX_COLUMN_NAME_CHARS: usize = 1_000;
-/// Features in a recipe.
-pub const MAX_FEATURES: usize = 2_000;
 /// Segments a project may name (a model's, the fallback, and those the rules make).
 pub const MAX_SEGMENTS: usize = 2_000;
 /// Values of k one sweep may try.
@@ -114,7 +112,7 @@ fn check_spec(spec: &PipelineSpec) -> Result<(), String> {
     for (i, (column, _)) in spec.role_overrides.iter().enumerate() {
         check_chars(&format!("spec.role_overrides[{i}]"), column, MAX_COLUMN_NAME_CHARS)?;
     }
-    check_count("spec.recipe.features", spec.recipe.features.len(), MAX_FEATURES)?;
+    spec.recipe.check().map_err(|e| format!("spec.recipe: {e}"))?;
     let mut seen = std::collections::HashSet::new();
     for (i, feature) in spec.recipe.features.iter().enumerate() {
         let key = format!("spec.recipe.features[{i}]");
@@ -150,7 +148,7 @@ fn check_spec(spec: &PipelineSpec) -> Result<(), String> {
                 key("k_range")
             ));
         }
-        check_count(&key("k_range"), high, MAX_SEGMENTS)?;
+        check_count(&key("k_range"), high, crate::engine::cluster::bounds::MAX_K)?;
     }
     if let Some(share) = model.min_segment_share
         && !(share.is_finite() && (0.0..=1.0).contains(&share))
@@ -158,7 +156,7 @@ fn check_spec(spec: &PipelineSpec) -> Result<(), String> {
         return Err(format!("{} is {share}; a share runs from 0 to 1", key("min_segment_share")));
     }
     if let Some(stability) = &model.stability {
-        check_range(&key("stability.bootstrap"), stability.bootstrap, 1, 1_000)?; // MERGE: StabilityParams::check
+        stability.check().map_err(|e| format!("{}: {e}", key("stability")))?;
     }
     if let Some(depth) = model.explain_depth {
         check_range(&key("explain_depth"), depth, 1, MAX_EXPLAIN_DEPTH)?;
@@ -201,6 +199,7 @@ pub fn check_results(results: &StoredResults) -> Result<(), String> {
             results.n_rows_fitted, results.n_customers
         ));
     }
+    results.fitted_recipe.check().map_err(|e| format!("results.fitted_recipe: {e}"))?;
     let k = results.sizes.len();
     check_count("results.sizes", k, MAX_SEGMENTS)?;
     if results.centroids.len() != k {

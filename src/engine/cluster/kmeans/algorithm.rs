@@ -251,6 +251,24 @@ fn relocate_empty(x: &[f64], d: usize, counts: &[usize], min_dist: &[f64], cente
 /// of threads.
 pub fn fit(x: ArrayView2<f64>, params: &KMeansParams, cancel: &CancelToken) -> Result<KMeansFit, ClusterError> {
     params.check()?;
+    fit_checked(x, params, cancel)
+}
+
+/// k-means as a building block of another method (hierarchical clustering's micro-clusters): k
+/// may exceed the segments a user asks for, up to [`super::super::bounds::MAX_EXACT_ROWS`]; every
+/// other setting has its usual bound.
+pub fn fit_micro_clusters(
+    x: ArrayView2<f64>,
+    params: &KMeansParams,
+    cancel: &CancelToken,
+) -> Result<KMeansFit, ClusterError> {
+    use super::super::bounds;
+    bounds::count_in("micro_clusters", params.k, 1, bounds::MAX_EXACT_ROWS, "micro-clusters")?;
+    KMeansParams { k: 1, ..params.clone() }.check()?;
+    fit_checked(x, params, cancel)
+}
+
+fn fit_checked(x: ArrayView2<f64>, params: &KMeansParams, cancel: &CancelToken) -> Result<KMeansFit, ClusterError> {
     validate_matrix(x)?;
     check_k(x, params.k)?;
     let (n, d) = x.dim();

@@ -6,6 +6,6 @@ mod algorithm;
 mod hyperparams;
 mod minibatch;
 
-pub use algorithm::{KMeansFit, LloydState, fit};
+pub use algorithm::{KMeansFit, LloydState, fit, fit_micro_clusters};
 pub use hyperparams::KMeansParams;
 pub use minibatch::{MiniBatchParams, fit_minibatch};
