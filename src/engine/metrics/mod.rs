@@ -206,6 +206,9 @@ mod tests {
         assert!(matches!(evaluate(x.view(), &[0, 1, 2], usize::MAX, 0), Err(ClusterError::KTooLarge { .. })));
         assert!(matches!(inertia(x.view(), &[0, 1, 2], 1 << 60), Err(ClusterError::KTooLarge { .. })));
         assert!(silhouette_samples(x.view(), &[0, 5, 1], 2).is_err(), "a label above k is an error, not a panic");
+        // A sample that misses a segment still has silhouettes (the window draws them on a sample).
+        let four = array![[0.0], [0.1], [5.0], [5.1]];
+        assert_eq!(silhouette_samples(four.view(), &[0, 0, 2, 2], 3).unwrap().len(), 4);
         assert_eq!(segment_means(x.view(), &[0, 9, 0], 1), array![[1.0]]);
         // One segment: inertia is defined, the rest are not.
         let one = evaluate(x.view(), &[0, 0, 0], 1, 0).unwrap();
