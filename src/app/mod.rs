@@ -102,8 +102,11 @@ pub struct AppOptions {
     pub use_storage: bool,
     /// Called at the start of every segmentation job with the job's name; tests use it to make a
     /// job fail as a bug would (a panic) and check the window keeps the open project.
-    pub job_probe: Option<Arc<dyn Fn(&str) + Send + Sync>>,
+    pub job_probe: Option<JobProbe>,
 }
+
+/// A function called with a job's name when the job starts (see [`AppOptions::job_probe`]).
+pub type JobProbe = Arc<dyn Fn(&str) + Send + Sync>;
 
 impl AppOptions {
     /// The real window: threads, native dialogs, remembered preferences.
@@ -623,7 +626,7 @@ pub struct StrataApp {
     after_save: Option<Pending>,
     allow_close: bool,
     use_storage: bool,
-    job_probe: Option<Arc<dyn Fn(&str) + Send + Sync>>,
+    job_probe: Option<JobProbe>,
     next_run_id: u64,
     applied_prefs: Option<(ThemeChoice, f32)>,
     shown_title: String,
