@@ -103,8 +103,10 @@ fn whitespace_aligned_text_is_readable() {
     assert_eq!(table.frame.shape(), (69_659, 4));
     assert_eq!(table.frame.column("date").unwrap().dtype(), &DataType::Date);
     assert_eq!(table.frame.column("dollar_value").unwrap().dtype(), &DataType::Float64);
-    // Ids keep their leading zeros? They are numbers here: 00001 reads as 1.
-    assert_eq!(table.frame.column("customer_id").unwrap().dtype(), &DataType::Int64);
+    // Ids keep their leading zeros: 00001 is text as written, never the number 1.
+    let ids = table.frame.column("customer_id").unwrap();
+    assert_eq!(ids.dtype(), &DataType::String);
+    assert_eq!(ids.str().unwrap().get(0), Some("00001"));
 }
 
 #[test]

@@ -59,42 +59,9 @@ pub struct RfmResult {
 pub const RFM_COLUMNS: [&str; 7] =
     ["recency_days", "frequency", "monetary_total", "monetary_mean", "tenure_days", "first_purchase", "last_purchase"];
 
-/// The earliest date a transaction log may hold: earlier years are a two-digit year read as four
-/// (`03/05/03` as the year 3) or a placeholder (`0001-01-01`), never a purchase.
-pub const EARLIEST_DATE: (i32, u32, u32) = (1900, 1, 1);
-
-/// Dates of a column as days since 1970-01-01 (Date columns as they are, integers as YYYYMMDD,
-/// texts as ISO dates or YYYYMMDD). Dates read from text or numbers before [`EARLIEST_DATE`] are
-/// refused with examples: that is where `03/05/03` becomes the year 3. Typed dates (Parquet, Excel)
-/// are what their file says; implausibly old ones are counted and left out with a warning.
+/// Dates of a column as days since 1970-01-01: Date columns as they are, integers as YYYYMMDD, texts as
+/// ISO dates or YYYYMMDD.
 fn date_days(column: &Column) -> Result<Series, DataError> {
-    let days = date_days_unchecked(column)?;
-    if !(column.dtype().is_integer() || column.dtype() == &DataType::String) {
-        return Ok(days);
-    }
-    let earliest = NaiveDate::from_ymd_opt(EARLIEST_DATE.0, EARLIEST_DATE.1, EARLIEST_DATE.2).map_or(0, days_from_date);
-    let early: Vec<usize> =
-        days.i32()?.iter().enumerate().filter(|(_, d)| d.is_some_and(|d| d < earliest)).map(|(i, _)| i).collect();
-    if early.is_empty() {
-        return Ok(days);
-    }
-    let texts = column.as_materialized_series().cast(&DataType::String)?;
-    let texts = texts.str()?;
-    let examples: Vec<String> =
-        early.iter().take(3).map(|&i| crate::engine::error::quoted(texts.get(i).unwrap_or_default())).collect();
-    Err(DataError::BadColumn {
-        column: column.name().to_string(),
-        problem: format!(
-            "has {} dates before {}-01-01 ({}): a two-digit year read as a four-digit one, or a placeholder date; \
-             give the dates as YYYY-MM-DD with four-digit years",
-            early.len(),
-            EARLIEST_DATE.0,
-            examples.join(", ")
-        ),
-    })
-}
-
-fn date_days_unchecked(column: &Column) -> Result<Series, DataError> {
     let name = column.name().to_string();
     let bad = |example: &str| DataError::BadColumn {
         column: name.clone(),
@@ -503,26 +470,6 @@ pub fn join_attributes(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates_read_from_text_before_1900_are_refused_with_examples() {
-        let frame = df!(
-            "id" => ["a", "b", "c", "d"],
-            "date" => ["2003-05-03", "03/05/03", "0001-01-01", "1999/12/31"],
-            "amount" => [1.0, 2.0, 3.0, 4.0],
-        )
-        .unwrap();
-        let columns = TransactionColumns {
-            customer_id: "id".into(),
-            date: "date".into(),
-            amount: "amount".into(),
-            as_of: None,
-            negative_amounts: NegativeAmounts::Allow,
-            since: None,
-        };
-        let err = aggregate_transactions(&frame, &columns).err().unwrap().to_string();
-        assert!(err.contains("2 dates before 1900-01-01 ('03/05/03', '0001-01-01')"), "{err}");
-    }
 
     /// A log with every kind of row the aggregation counts: missing id, date and amount, a NaN
     /// amount, a return, a purchase after the as-of date and one implausibly old.
