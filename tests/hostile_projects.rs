@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use strata::engine::error::ProjectError;
-use strata::engine::pipeline::{self, SourceResolver};
+use strata::engine::pipeline::SourceResolver;
 use strata::engine::project;
 
 fn corpus() -> PathBuf {
@@ -207,7 +207,6 @@ fn a_stored_source_path_is_resolved_inside_the_folder() {
     assert_eq!(resolved, std::fs::canonicalize(dir.path().join("customers.csv")).unwrap());
     // A missing file resolves to its path, so reading it says it is missing.
     assert_eq!(resolver.resolve("missing.csv").unwrap(), dir.path().join("missing.csv"));
-    let _ = pipeline::fingerprint_bytes(b"");
 }
 
 /// One mutation of a valid project text: the kinds of damage an editor, a merge or a hostile hand
