@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 
+use crate::engine::DEMO_PROJECT;
 use crate::engine::cluster::sweep::sweep_with_silhouette_rows;
 use crate::engine::data::roles::ColumnRole;
 use crate::engine::data::{self, Delimiter, ReadOptions, TextEncoding, read_table, write_table};
@@ -21,9 +22,6 @@ use crate::engine::pipeline::{
     TableKind,
 };
 use crate::engine::project::{self, Project, SegmentNote, StoredResults};
-
-/// The built-in demo project (CDNOW, segmented on log-scaled, standardised RFM).
-pub const DEMO_PROJECT: &str = include_str!("../projects/cdnow-demo.strata");
 
 /// Strata: customer segmentation. Without a command, opens the window on the built-in demo project
 /// (or on PROJECT).

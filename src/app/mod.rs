@@ -1058,7 +1058,7 @@ impl StrataApp {
     }
 
     fn open_demo(&mut self) {
-        match project::parse(crate::cli::DEMO_PROJECT) {
+        match project::parse(crate::engine::DEMO_PROJECT) {
             Ok(opened) => {
                 let base_dir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
                 self.set_document(Document::new(opened.project, None, base_dir, true));

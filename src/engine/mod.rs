@@ -8,7 +8,9 @@ pub mod error;
 pub mod features;
 pub mod jobs;
 pub mod kernels;
+pub mod matrix;
 pub mod metrics;
+pub mod naming;
 pub mod over_time;
 pub mod pipeline;
 pub mod profile;
@@ -20,6 +22,9 @@ pub mod warnings;
 
 /// The CDNOW transaction log that ships inside the binary as the demo data set.
 pub const DEMO_TRANSACTIONS: &[u8] = include_bytes!("../../assets/CDNOW_master.txt");
+
+/// The built-in demo project: the window opens it on first start, `strata demo` runs it.
+pub const DEMO_PROJECT: &str = include_str!("../../projects/cdnow-demo.strata");
 
 /// The file name the demo data is known by inside a project file.
 pub const DEMO_TRANSACTIONS_NAME: &str = "CDNOW_master.txt";

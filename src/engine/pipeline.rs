@@ -483,7 +483,7 @@ impl PipelineResult {
 pub fn business_rules_outcome(
     result: &PipelineResult,
     rules: &crate::engine::rules::BusinessRules,
-    notes: &[crate::engine::project::SegmentNote],
+    notes: &[crate::engine::naming::SegmentNote],
     id_column: Option<&str>,
 ) -> Option<crate::engine::rules::RulesOutcome> {
     use crate::engine::rules::{RuleContext, apply};
@@ -532,7 +532,7 @@ pub fn business_rules_outcome(
 pub fn apply_business_rules(
     result: &mut PipelineResult,
     rules: &crate::engine::rules::BusinessRules,
-    notes: &[crate::engine::project::SegmentNote],
+    notes: &[crate::engine::naming::SegmentNote],
     id_column: Option<&str>,
 ) {
     let outcome = business_rules_outcome(result, rules, notes, id_column);
@@ -1053,7 +1053,7 @@ mod tests {
     use crate::engine::features::Scaling;
 
     fn demo_spec() -> PipelineSpec {
-        let mut spec = crate::engine::project::parse(crate::cli::DEMO_PROJECT).unwrap().project.spec;
+        let mut spec = crate::engine::project::parse(crate::engine::DEMO_PROJECT).unwrap().project.spec;
         spec.model.k_range = Some((2, 4));
         spec
     }

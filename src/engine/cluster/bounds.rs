@@ -52,9 +52,7 @@ pub const MAX_MODEL_VALUES: usize = 250_000_000;
 pub const MAX_SWEEP_FITS: usize = 100_000;
 /// Most rows an exact silhouette is computed on in a sweep (`silhouette rows`): it costs rows² distances.
 pub const MAX_SILHOUETTE_ROWS: usize = 200_000;
-/// Largest magnitude of a feature-matrix value: beyond it squared distances summed over customers
-/// overflow to infinity (and the fit would come back NaN).
-pub const MAX_ABS_VALUE: f64 = 1e100;
+pub use crate::engine::matrix::MAX_ABS_VALUE;
 
 /// A count setting that must be at least 1 and at most `max`; `what` names the unit in the message
 /// ("initialisations").

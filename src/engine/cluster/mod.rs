@@ -14,6 +14,7 @@ pub mod som;
 pub mod stability;
 pub mod sweep;
 
+pub use crate::engine::matrix::{segment_sizes, validate_matrix};
 pub use method::{Algorithm, FittedModel, Mixture, Segmentation};
 
 use std::collections::HashSet;
@@ -22,24 +23,6 @@ use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::error::ClusterError;
-
-/// Checks a feature matrix before any algorithm sees it: rows present, every value finite and no
-/// larger in magnitude than [`bounds::MAX_ABS_VALUE`] (beyond it squared distances overflow, and a
-/// fit would come back NaN).
-pub fn validate_matrix(x: ArrayView2<f64>) -> Result<(), ClusterError> {
-    if x.nrows() == 0 || x.ncols() == 0 {
-        return Err(ClusterError::EmptyInput);
-    }
-    for (row, values) in x.rows().into_iter().enumerate() {
-        if let Some(column) = values.iter().position(|v| !v.is_finite()) {
-            return Err(ClusterError::NonFinite { row, column });
-        }
-        if let Some(column) = values.iter().position(|v| v.abs() > bounds::MAX_ABS_VALUE) {
-            return Err(ClusterError::TooLargeValue { row, column, value: values[column] });
-        }
-    }
-    Ok(())
-}
 
 /// Checks new customers against a fitted model: a valid matrix with the `d` features it was fitted on.
 pub fn check_new_data(x: ArrayView2<f64>, d: usize) -> Result<(), ClusterError> {
@@ -121,17 +104,6 @@ pub fn assignment_fingerprint(labels: &[usize]) -> String {
         hasher.update(&(label as u32).to_le_bytes());
     }
     hasher.finalize().to_hex().to_string()
-}
-
-/// Sizes of segments 0..k.
-pub fn segment_sizes(labels: &[usize], k: usize) -> Vec<usize> {
-    let mut sizes = vec![0; k];
-    for &l in labels {
-        if l < k {
-            sizes[l] += 1;
-        }
-    }
-    sizes
 }
 
 /// A fitted segmentation from a centroid method.

@@ -12,8 +12,8 @@ pub use silhouette::{
     SILHOUETTE_EXACT_MAX_ROWS, SilhouetteResult, silhouette, silhouette_samples, silhouette_with_limit,
 };
 
-use crate::engine::cluster::{segment_sizes, validate_matrix};
 use crate::engine::error::ClusterError;
+use crate::engine::matrix::{segment_sizes, validate_matrix};
 
 /// Every index of one labeling, under the keys the CLI's JSON uses.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

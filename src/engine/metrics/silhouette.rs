@@ -7,9 +7,9 @@ use ndarray::ArrayView2;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::cluster::segment_sizes;
 use crate::engine::error::ClusterError;
 use crate::engine::kernels::{self, Isa, LANES, Packed};
+use crate::engine::matrix::segment_sizes;
 use crate::engine::rng::SeededRng;
 
 /// Rows whose distance sums one task computes together.

@@ -29,6 +29,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+pub use crate::engine::naming::SegmentNote;
 pub use atomic::{backup_path, save_atomically};
 
 use crate::engine::cluster::sweep::SweepResult;
@@ -107,20 +108,6 @@ impl Producer {
             rayon: env!("STRATA_RAYON_VERSION").to_string(),
         }
     }
-}
-
-/// A segment's name and notes, kept by segment number.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SegmentNote {
-    /// Canonical segment number.
-    pub segment: usize,
-    /// Business name.
-    pub name: String,
-    /// Free notes.
-    pub notes: String,
-    /// Marked low priority: business rules can keep customers out of it (format 4).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub low_priority: bool,
 }
 
 /// Results stored so the project shows without recomputing.
