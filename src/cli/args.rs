@@ -1,0 +1,642 @@
+//! The arguments of every command: how to read data, which features, and each command's own.
+
+use super::*;
+
+/// Arguments of `strata bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: BenchCommand,
+}
+
+/// `strata bench` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Write deterministic customer tables and transaction logs (CSV and Parquet) into a folder.
+    Gen {
+        /// Folder to write into (existing files of the same size and seed are kept).
+        #[arg(long)]
+        out: PathBuf,
+        /// Customer-table sizes, comma-separated (for example 100000,1000000).
+        #[arg(long, value_delimiter = ',')]
+        customers: Vec<usize>,
+        /// Transaction-log sizes, comma-separated (for example 1000000,10000000).
+        #[arg(long, value_delimiter = ',')]
+        transactions: Vec<usize>,
+        /// Seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Time one case on one file and print a JSON report.
+    Case {
+        /// load-csv, load-parquet, rfm, lloyd, kmeans, minibatch, sweep or silhouette.
+        case: String,
+        /// Input file.
+        #[arg(long)]
+        input: PathBuf,
+        /// Number of segments (lloyd, kmeans, minibatch).
+        #[arg(long, default_value_t = 8)]
+        k: usize,
+        /// k range of the sweep, for example 2..12.
+        #[arg(long, value_parser = parse_k_range, default_value = "2..12")]
+        k_range: (usize, usize),
+        /// Seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Use only the first N rows of the customer table.
+        #[arg(long)]
+        rows: Option<usize>,
+        /// Silhouette: exact up to this many rows, on a seeded sample of this size above.
+        #[arg(long, default_value_t = crate::engine::metrics::SILHOUETTE_EXACT_MAX_ROWS)]
+        silhouette_rows: usize,
+        /// Lloyd iterations to time (the median is reported).
+        #[arg(long, default_value_t = 10)]
+        iterations: usize,
+        /// k-means initialisations (kmeans, minibatch, sweep).
+        #[arg(long, default_value_t = 1)]
+        n_init: usize,
+        /// DBSCAN's radius (dbscan; default: the knee of the k-distance curve).
+        #[arg(long)]
+        eps: Option<f64>,
+    },
+    /// The CPU time of one frame of each screen with a customer table loaded (prints JSON).
+    #[cfg(feature = "gui")]
+    Frame {
+        /// Customer table to open (as a user would, through the Data screen's open path).
+        #[arg(long)]
+        input: PathBuf,
+        /// Feature columns, comma-separated (default: the numeric columns the window picks).
+        #[arg(long, value_delimiter = ',')]
+        features: Vec<String>,
+        /// Number of segments.
+        #[arg(long, default_value_t = 8)]
+        k: usize,
+        /// k range of the sweep shown on the Model screen.
+        #[arg(long, value_parser = parse_k_range, default_value = "2..8")]
+        k_range: (usize, usize),
+        /// Frames timed per screen (after three unmeasured ones).
+        #[arg(long, default_value_t = 30)]
+        frames: usize,
+    },
+}
+
+/// How to read a data file.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ReadArgs {
+    /// Field delimiter (a character, 'tab' or 'whitespace'); sniffed when not given.
+    #[arg(long)]
+    pub delimiter: Option<Delimiter>,
+    /// Quote character; sniffed when not given.
+    #[arg(long)]
+    pub quote: Option<char>,
+    /// Whether the first row is a header; sniffed when not given.
+    #[arg(long)]
+    pub header: Option<bool>,
+    /// Text encoding for files that are not UTF-8: utf8, windows-1252 or lossy.
+    #[arg(long, default_value = "utf8", value_parser = parse_encoding)]
+    pub encoding: TextEncoding,
+    /// Skip malformed rows (ragged, unterminated quote) instead of refusing the file; reported.
+    #[arg(long)]
+    pub skip_bad_rows: bool,
+    /// Read only the first N rows: a preview of a file too large to load whole (recorded).
+    #[arg(long)]
+    pub sample_rows: Option<usize>,
+}
+
+impl ReadArgs {
+    pub(crate) fn options(&self) -> ReadOptions {
+        ReadOptions {
+            delimiter: self.delimiter,
+            quote: self.quote,
+            has_header: self.header,
+            encoding: self.encoding,
+            skip_bad_rows: self.skip_bad_rows,
+            sample_rows: self.sample_rows,
+        }
+    }
+}
+
+pub(crate) fn parse_encoding(s: &str) -> Result<TextEncoding, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "utf8" | "utf-8" => Ok(TextEncoding::Utf8),
+        "windows-1252" | "cp1252" | "latin1" | "latin-1" | "iso-8859-1" => Ok(TextEncoding::Windows1252),
+        "lossy" => Ok(TextEncoding::Lossy),
+        _ => Err(format!("unknown encoding '{s}'; use utf8, windows-1252 or lossy")),
+    }
+}
+
+pub(crate) fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("'{s}' is not a date in YYYY-MM-DD form"))
+}
+
+pub(crate) fn parse_k_range(s: &str) -> Result<(usize, usize), String> {
+    let (lo, hi) = s.split_once("..").ok_or_else(|| format!("'{s}' is not a k range like 2..10"))?;
+    let lo: usize = lo.trim().parse().map_err(|_| format!("'{lo}' in '{s}' is not a whole number"))?;
+    let hi: usize =
+        hi.trim().trim_start_matches('=').parse().map_err(|_| format!("'{hi}' in '{s}' is not a whole number"))?;
+    if lo < 1 || lo > hi {
+        return Err(format!("k range '{s}' must go from at least 1 up to a k no smaller than its start"));
+    }
+    Ok((lo, hi))
+}
+
+/// Arguments of `strata rfm`.
+#[derive(Debug, Args)]
+pub struct RfmArgs {
+    /// The transaction log.
+    #[arg(long)]
+    pub transactions: PathBuf,
+    /// Customer id column.
+    #[arg(long)]
+    pub customer_id: String,
+    /// Transaction date column.
+    #[arg(long)]
+    pub date: String,
+    /// Transaction amount column.
+    #[arg(long)]
+    pub amount: String,
+    /// Compute features as of this date (YYYY-MM-DD); default: the day after the last transaction.
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Refuse negative amounts instead of keeping them.
+    #[arg(long)]
+    pub forbid_negative: bool,
+    /// Output file (.csv or .parquet).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Reader options.
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+/// Where the customer table comes from and how features are made: shared by sweep, fit, evaluate.
+#[derive(Debug, Args, Clone)]
+pub struct DataArgs {
+    /// A customer table (one row per customer).
+    #[arg(long, conflicts_with_all = ["transactions", "demo"])]
+    pub data: Option<PathBuf>,
+    /// A transaction log, aggregated to customers first (needs --customer-id, --date, --amount).
+    #[arg(long, conflicts_with = "demo", requires_all = ["customer_id", "date", "amount"])]
+    pub transactions: Option<PathBuf>,
+    /// Use the built-in CDNOW transaction log.
+    #[arg(long)]
+    pub demo: bool,
+    /// Customer id column of a transaction log.
+    #[arg(long)]
+    pub customer_id: Option<String>,
+    /// Date column of a transaction log.
+    #[arg(long)]
+    pub date: Option<String>,
+    /// Amount column of a transaction log.
+    #[arg(long)]
+    pub amount: Option<String>,
+    /// As-of date for a transaction log (YYYY-MM-DD).
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Id column of a customer table (written beside the segment).
+    #[arg(long)]
+    pub id: Option<String>,
+    /// The customer table has no id column: no column is guessed to be one and checked for repeats.
+    #[arg(long, conflicts_with = "id")]
+    pub no_id: bool,
+    /// What to do with repeated ids in a customer table: refuse, keep-first or aggregate.
+    #[arg(long, default_value = "refuse", value_parser = parse_duplicates)]
+    pub duplicates: DuplicateIdRule,
+    /// Feature columns, comma-separated.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub features: Vec<String>,
+    /// Features to transform with log1p, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub log1p: Vec<String>,
+    /// Scaling of every feature.
+    #[arg(long, default_value = "zscore")]
+    pub scale: Scaling,
+    /// Missing values: median, mean, mode, constant:VALUE, drop or fallback.
+    #[arg(long, default_value = "median")]
+    pub missing: MissingRule,
+    /// Sensitive columns you explicitly allow as features (recorded).
+    #[arg(long, value_delimiter = ',')]
+    pub allow_sensitive: Vec<String>,
+    /// Features that are categorical (one-hot encoded), comma-separated; a subset of --features.
+    #[arg(long, value_delimiter = ',')]
+    pub categorical: Vec<String>,
+    /// Clip every numeric feature to these percentiles of its values, for example 1,99.
+    #[arg(long, value_parser = parse_clip)]
+    pub clip: Option<(f64, f64)>,
+    /// Feature weights as COL=WEIGHT, comma-separated (default 1).
+    #[arg(long, value_delimiter = ',', value_parser = parse_weight)]
+    pub weight: Vec<(String, f64)>,
+    /// Column roles overriding the guesses, as COL=ROLE (id, numeric, categorical, date, amount,
+    /// sensitive, ignored), comma-separated.
+    #[arg(long, value_delimiter = ',', value_parser = parse_role)]
+    pub role: Vec<(String, ColumnRole)>,
+    /// A customer attribute table joined onto the customers by id.
+    #[arg(long)]
+    pub attributes: Option<PathBuf>,
+    /// Reader options.
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+pub(crate) fn parse_clip(s: &str) -> Result<(f64, f64), String> {
+    let (lo, hi) = s.split_once(',').ok_or_else(|| format!("'{s}' is not two percentiles like 1,99"))?;
+    let parse = |v: &str| v.trim().parse::<f64>().map_err(|_| format!("'{v}' in '{s}' is not a number"));
+    Ok((parse(lo)?, parse(hi)?))
+}
+
+pub(crate) fn parse_weight(s: &str) -> Result<(String, f64), String> {
+    let (column, weight) = s.split_once('=').ok_or_else(|| format!("'{s}' is not COL=WEIGHT"))?;
+    let weight = weight.trim().parse().map_err(|_| format!("weight '{weight}' for '{column}' is not a number"))?;
+    Ok((column.trim().to_string(), weight))
+}
+
+pub(crate) fn parse_role(s: &str) -> Result<(String, ColumnRole), String> {
+    let (column, role) = s.split_once('=').ok_or_else(|| format!("'{s}' is not COL=ROLE"))?;
+    let role = match role.trim() {
+        "id" | "customer-id" => ColumnRole::CustomerId,
+        "numeric" => ColumnRole::Numeric,
+        "categorical" => ColumnRole::Categorical,
+        "date" => ColumnRole::Date,
+        "amount" => ColumnRole::Amount,
+        "sensitive" => ColumnRole::Sensitive,
+        "ignored" => ColumnRole::Ignored,
+        other => {
+            return Err(format!(
+                "unknown role '{other}'; use id, numeric, categorical, date, amount, sensitive or ignored"
+            ));
+        }
+    };
+    Ok((column.trim().to_string(), role))
+}
+
+pub(crate) fn parse_duplicates(s: &str) -> Result<DuplicateIdRule, String> {
+    match s {
+        "refuse" => Ok(DuplicateIdRule::Refuse),
+        "keep-first" => Ok(DuplicateIdRule::KeepFirst),
+        "aggregate" => Ok(DuplicateIdRule::Aggregate),
+        _ => Err(format!("unknown duplicate rule '{s}'; use refuse, keep-first or aggregate")),
+    }
+}
+
+impl DataArgs {
+    /// The spec's source, table kind and recipe, paths stored relative to `base_dir` where possible.
+    pub(crate) fn spec(&self, model: ModelSpec, base_dir: Option<&Path>) -> Result<PipelineSpec, String> {
+        let stored_path = |p: &Path| -> String {
+            match base_dir.and_then(|b| relative_path(p, b)) {
+                Some(rel) => rel,
+                None => std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()).to_string_lossy().into_owned(),
+            }
+        };
+        let (source, table) = if let Some(path) = &self.data {
+            (
+                DataSource::File(stored_path(path)),
+                TableKind::CustomerTable { id_column: self.id.clone(), no_id: self.no_id },
+            )
+        } else {
+            let source = match &self.transactions {
+                Some(path) => DataSource::File(stored_path(path)),
+                None if self.demo => DataSource::DemoTransactions,
+                None => return Err("give --data, --transactions or --demo".to_string()),
+            };
+            let pick = |v: &Option<String>, default: &str, flag: &str| match (v, self.demo) {
+                (Some(v), _) => Ok(v.clone()),
+                (None, true) => Ok(default.to_string()),
+                (None, false) => Err(format!("--transactions needs {flag}")),
+            };
+            let columns = TransactionColumns {
+                customer_id: pick(&self.customer_id, "customer_id", "--customer-id")?,
+                date: pick(&self.date, "date", "--date")?,
+                amount: pick(&self.amount, "dollar_value", "--amount")?,
+                as_of: self.as_of,
+                negative_amounts: NegativeAmounts::Allow,
+                since: None,
+            };
+            (source, TableKind::TransactionLog(columns))
+        };
+        if let Some((i, name)) = self.features.iter().enumerate().find(|(i, name)| self.features[..*i].contains(*name))
+        {
+            return Err(format!(
+                "--features lists {} twice (at {} and {}); list each column once",
+                crate::engine::error::quoted(name),
+                self.features.iter().position(|f| f == name).map_or(0, |p| p + 1),
+                i + 1
+            ));
+        }
+        let mut recipe = FeatureRecipe::numeric(&self.features, &self.log1p, self.scale, self.missing);
+        for feature in &mut recipe.features {
+            feature.allow_sensitive = self.allow_sensitive.contains(&feature.column);
+            if self.categorical.contains(&feature.column) {
+                feature.kind = FeatureKind::Categorical;
+            } else {
+                feature.clip_percentiles = self.clip;
+            }
+            if let Some((_, w)) = self.weight.iter().find(|(c, _)| *c == feature.column) {
+                feature.weight = *w;
+            }
+        }
+        let weighted = self.weight.iter().map(|(c, _)| c);
+        for name in self.log1p.iter().chain(&self.allow_sensitive).chain(&self.categorical).chain(weighted) {
+            if !self.features.contains(name) {
+                return Err(format!("'{name}' is not among --features ({})", self.features.join(",")));
+            }
+        }
+        Ok(PipelineSpec {
+            source: SourceSpec { source, read_options: self.read.options(), fingerprint: None },
+            table,
+            attributes: self.attributes.as_ref().map(|path| SourceSpec {
+                source: DataSource::File(stored_path(path)),
+                read_options: ReadOptions::default(),
+                fingerprint: None,
+            }),
+            duplicate_ids: self.duplicates,
+            role_overrides: self.role.clone(),
+            recipe,
+            model,
+        })
+    }
+}
+
+/// `path` relative to `base` when it lies inside it.
+pub(crate) fn relative_path(path: &Path, base: &Path) -> Option<String> {
+    let path = std::path::absolute(path).ok()?;
+    let base = std::path::absolute(base).ok()?;
+    let rel = path.strip_prefix(&base).ok()?;
+    Some(rel.to_string_lossy().replace('\\', "/"))
+}
+
+/// Arguments of `strata sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Data and features.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// k range, for example 2..10 (inclusive).
+    #[arg(long, value_parser = parse_k_range)]
+    pub k: (usize, usize),
+    /// The method and its settings.
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Silhouette: exact up to this many customers, on a seeded sample of this size above.
+    #[arg(long, default_value_t = crate::engine::metrics::SILHOUETTE_EXACT_MAX_ROWS)]
+    pub silhouette_rows: usize,
+    /// Business feasibility: mark the k whose smallest segment holds less than this share of the
+    /// customers (0.05 = 5%).
+    #[arg(long, value_parser = parse_share)]
+    pub min_segment_share: Option<f64>,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub(crate) fn parse_grid(text: &str) -> Result<(usize, usize), String> {
+    let parsed = text.split_once('x').and_then(|(r, c)| Some((r.trim().parse().ok()?, c.trim().parse().ok()?)));
+    parsed.ok_or_else(|| format!("'{text}' is not a grid like 10x10"))
+}
+
+pub(crate) fn parse_share(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if (0.0..1.0).contains(&v) => Ok(v),
+        _ => Err(format!("'{text}' is not a share between 0 and 1 (0.05 is 5%)")),
+    }
+}
+
+/// Arguments of `strata fit`.
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// Data and features.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Number of segments (not for dbscan, optics, rfm and hybrid, which find their own).
+    #[arg(long)]
+    pub k: Option<usize>,
+    /// Also sweep this k range and store it in the project (for example 2..10).
+    #[arg(long, value_parser = parse_k_range)]
+    pub sweep: Option<(usize, usize)>,
+    /// Business feasibility, stored in the project: the smallest share of customers a segment
+    /// should have (0.05 = 5%).
+    #[arg(long, value_parser = parse_share)]
+    pub min_segment_share: Option<f64>,
+    /// The method and its settings.
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Write the assignments (id and `segment`) to this .csv or .parquet file.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Write a project file here.
+    #[arg(long)]
+    pub project: Option<PathBuf>,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `strata evaluate`.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Data and features.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The column holding the existing segment labels.
+    #[arg(long)]
+    pub labels: String,
+    /// Seed of the silhouette sample (used above 50,000 rows).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `strata compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// A table holding both label columns (for example a legacy segment and a new one).
+    #[arg(long, conflicts_with = "assignments")]
+    pub data: Option<PathBuf>,
+    /// A label column of --data; give it twice.
+    #[arg(long)]
+    pub labels: Vec<String>,
+    /// An assignment file as `strata fit --out` writes it (an id column, then `segment`); give it
+    /// twice. Customers are matched by the id; segments are read from `segment_name` when the file
+    /// has one (RFM rules), from `segment` otherwise.
+    #[arg(long)]
+    pub assignments: Vec<PathBuf>,
+    /// How to read the files.
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `strata profile`.
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    /// Data and features (the features are profiled as they are in the data: the recipe options
+    /// are not applied). A segment column from `strata fit --out` can be joined with --attributes.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The column holding the segment of each customer.
+    #[arg(long)]
+    pub labels: String,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `strata explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Data and features (as they are in the data; the recipe options are not applied).
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The column holding the segment of each customer.
+    #[arg(long)]
+    pub labels: String,
+    /// Deepest split: a rule has at most this many conditions (1 to 10).
+    #[arg(long, default_value_t = 3)]
+    pub max_depth: usize,
+    /// Smallest leaf, as a share of the customers.
+    #[arg(long, default_value_t = 0.01, value_parser = parse_share)]
+    pub min_leaf_share: f64,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `strata stability`.
+#[derive(Debug, Args)]
+pub struct StabilityArgs {
+    /// Data and features, as for `fit`.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Number of segments (not for dbscan and optics, which find their own).
+    #[arg(long)]
+    pub k: Option<usize>,
+    /// Also the stability of every k in this range (for example 2..10), for choosing k.
+    #[arg(long, value_parser = parse_k_range)]
+    pub k_range: Option<(usize, usize)>,
+    /// Re-fits on resampled customers.
+    #[arg(long, default_value_t = 50)]
+    pub bootstrap: usize,
+    /// The method and its settings (--seed also seeds the resamples).
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `strata over-time`.
+#[derive(Debug, Args)]
+pub struct OverTimeArgs {
+    /// Data and features, as for `fit` (a transaction log: --transactions or --demo).
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Number of segments in every window (not for dbscan and optics, which find their own).
+    #[arg(long)]
+    pub k: Option<usize>,
+    /// Length of a window and the step between windows, in months (3: quarters).
+    #[arg(long, default_value_t = 3)]
+    pub window_months: u32,
+    /// Number of windows, the last ending at --as-of (default: the day after the last transaction).
+    #[arg(long, default_value_t = 4)]
+    pub windows: usize,
+    /// Only the transactions inside each window, rather than all history up to its end.
+    #[arg(long)]
+    pub window_only: bool,
+    /// Fit every window on its own (segments matched from window to window by shared customers)
+    /// rather than assign every window with the model fitted on the last one.
+    #[arg(long)]
+    pub refit: bool,
+    /// The method and its settings.
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `strata quality`.
+#[derive(Debug, Args)]
+pub struct QualityArgs {
+    /// The table.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Id column, checked for duplicates.
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Judge dates against this date (YYYY-MM-DD); default: no date check.
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Column roles overriding the guesses, as COL=ROLE, comma-separated.
+    #[arg(long, value_delimiter = ',', value_parser = parse_role)]
+    pub role: Vec<(String, ColumnRole)>,
+    /// Reader options.
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `strata run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The project file.
+    pub project: PathBuf,
+    /// Fail unless the re-run reproduces the stored assignment fingerprint.
+    #[arg(long)]
+    pub verify: bool,
+    /// Write the assignments here: id, `segment`, `segment_name` (the project's names), and with
+    /// business rules `model_segment` and `changed_by`, as `fit --out` writes them.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Read data files outside the project's folder (only for projects you trust).
+    #[arg(long)]
+    pub allow_outside_paths: bool,
+    /// Run even when a data file's fingerprint differs from the stored one.
+    #[arg(long)]
+    pub accept_changed_data: bool,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `strata predict`.
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// The project whose segmentation assigns (it is re-run first, as `strata run` does).
+    pub project: PathBuf,
+    /// The new customers: a table of the same kind as the project's (a customer table with the
+    /// columns its recipe reads, or a transaction log with its columns).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// As-of date when the new data is a transaction log (default: its last purchase).
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// How to read the new data.
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// Write the assignments (id, `segment`, `segment_name`, and `probability` for mixtures) here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Read the project's data files outside its folder (only for projects you trust).
+    #[arg(long)]
+    pub allow_outside_paths: bool,
+    /// Re-run even when the project's data fingerprint differs from the stored one.
+    #[arg(long)]
+    pub accept_changed_data: bool,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `strata demo`.
+#[derive(Debug, Args, Default)]
+pub struct DemoArgs {
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,180 @@
+//! The headless `strata` command line: argument parsing and one function per subcommand, all calling
+//! the engine. Errors are one line on stderr and a non-zero exit; with `--json`, stdout holds only the
+//! JSON document.
+
+// The commands share the imports below through `use super::*`.
+mod args;
+mod bench;
+mod describe;
+mod model_args;
+mod output;
+mod run;
+mod segment;
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+
+use crate::engine::cluster::sweep::sweep_with_silhouette_rows;
+use crate::engine::data::roles::ColumnRole;
+use crate::engine::data::{self, Delimiter, ReadOptions, TextEncoding, read_table, write_table};
+use crate::engine::error::{ClusterError, DataError, PipelineError, ProjectError};
+use crate::engine::features::{
+    FeatureKind, FeatureRecipe, MissingRule, NegativeAmounts, Scaling, TransactionColumns, aggregate_transactions,
+};
+use crate::engine::jobs::JobContext;
+use crate::engine::metrics::{Indices, evaluate};
+use crate::engine::pipeline::{
+    self, Algorithm, DataSource, DuplicateIdRule, ModelSpec, PipelineResult, PipelineSpec, SourceResolver, SourceSpec,
+    TableKind,
+};
+use crate::engine::project::{self, Project, SegmentNote, StoredResults};
+
+pub use crate::engine::DEMO_PROJECT;
+pub use args::*;
+pub use model_args::ModelArgs;
+
+use bench::*;
+use describe::*;
+use output::*;
+use run::*;
+use segment::*;
+
+/// Strata: customer segmentation. Without a command, opens the window on the built-in demo project
+/// (or on PROJECT).
+#[derive(Debug, Parser)]
+#[command(name = "strata", version, about, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// A project file to open in the window.
+    pub project: Option<PathBuf>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Aggregate a transaction log to one row per customer (recency, frequency, monetary value).
+    Rfm(RfmArgs),
+    /// Segment for every k in a range and report every index per k, with a suggested k.
+    Sweep(SweepArgs),
+    /// Segment at one k; write assignments and optionally a project file.
+    Fit(FitArgs),
+    /// Report the indices of an existing labeling (for example a legacy segment column).
+    Evaluate(EvaluateArgs),
+    /// Compare two segmentations of the same customers: cross-tabulation, adjusted Rand index and
+    /// adjusted mutual information.
+    Compare(CompareArgs),
+    /// Report column types, guessed roles and data quality of a table, with the input policy's warnings.
+    Quality(QualityArgs),
+    /// Describe existing segments: size, mean and median per feature, and how strongly each feature
+    /// separates them (ANOVA, Kruskal-Wallis, chi-square, with effect sizes).
+    Profile(ProfileArgs),
+    /// Explain existing segments as readable rules: a shallow decision tree on the original
+    /// features, with its fidelity.
+    Explain(ExplainArgs),
+    /// Bootstrap stability of a segmentation: re-fit on resampled customers, per segment the mean
+    /// Jaccard overlap and how often it dissolves, and the adjusted Rand index between re-fits.
+    Stability(StabilityArgs),
+    /// Segments over time: cut a transaction log into windows by date, segment each, and report
+    /// segment sizes per window and how customers move between segments from one window to the next.
+    OverTime(OverTimeArgs),
+    /// Re-run a project headless; with --verify, fail unless it reproduces the stored assignment.
+    Run(RunArgs),
+    /// Assign new customers to a project's segments, the way its method assigns them.
+    Predict(PredictArgs),
+    /// Run the built-in demo project headless and print its sweep and segments.
+    Demo(DemoArgs),
+    /// Benchmark building blocks for benches/run: generate data, time one case (prints JSON).
+    Bench(BenchArgs),
+}
+
+/// A CLI failure: already a sentence for the user.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct CliError(String);
+
+/// Every engine error reaches the user as its message, once.
+macro_rules! cli_error_from {
+    ($($error:ty),*) => {
+        $(impl From<$error> for CliError {
+            fn from(e: $error) -> Self {
+                CliError(e.to_string())
+            }
+        })*
+    };
+}
+cli_error_from!(PipelineError, DataError, ClusterError, ProjectError);
+
+impl From<String> for CliError {
+    fn from(e: String) -> Self {
+        CliError(e)
+    }
+}
+
+fn warn_all(warnings: &[String]) {
+    for w in crate::engine::warnings::summarise(warnings) {
+        eprintln!("warning: {w}");
+    }
+}
+
+fn print_json(value: &serde_json::Value) -> Result<(), CliError> {
+    use std::io::Write;
+    let text = serde_json::to_string_pretty(value).map_err(|e| CliError(format!("could not write JSON: {e}")))?;
+    // A reader that stops early (`| head`) is not an error of ours.
+    match writeln!(std::io::stdout().lock(), "{text}") {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError(format!("could not write JSON: {e}"))),
+        _ => Ok(()),
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Some(Command::Rfm(args)) => rfm(args),
+        Some(Command::Sweep(args)) => sweep_command(args),
+        Some(Command::Fit(args)) => fit(args),
+        Some(Command::Evaluate(args)) => evaluate_command(args),
+        Some(Command::Compare(args)) => compare_command(args),
+        Some(Command::Quality(args)) => quality(args),
+        Some(Command::Profile(args)) => profile_command(args),
+        Some(Command::Explain(args)) => explain_command(args),
+        Some(Command::Stability(args)) => stability_command(args),
+        Some(Command::OverTime(args)) => over_time_command(args),
+        Some(Command::Run(args)) => run_project(args),
+        Some(Command::Predict(args)) => predict_command(args),
+        Some(Command::Demo(args)) => demo(args),
+        Some(Command::Bench(args)) => bench(args),
+        None => open_window(cli.project),
+    }
+}
+
+#[cfg(feature = "gui")]
+fn open_window(project: Option<PathBuf>) -> Result<(), CliError> {
+    let start = project.map_or(crate::app::StartProject::Demo, crate::app::StartProject::File);
+    crate::app::run_window(start).map_err(CliError)
+}
+
+/// Built without the window: the demo runs headless, and a project is re-run as `strata run` does.
+#[cfg(not(feature = "gui"))]
+fn open_window(project: Option<PathBuf>) -> Result<(), CliError> {
+    match project {
+        None => demo(DemoArgs::default()),
+        Some(project) => Err(CliError(format!(
+            "this strata was built without the window (the gui feature); re-run the project with `strata run {}`",
+            project.display()
+        ))),
+    }
+}
+
+
+/// The folder a project's data paths are relative to: the project file's own folder.
+pub(crate) fn project_dir(project: &Path) -> PathBuf {
+    project.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(cwd)
+}
+
+pub(crate) fn cwd() -> PathBuf {
+    std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))
+}

@@ -1,0 +1,390 @@
+//! The commands that segment: `rfm`, `sweep`, `fit`, `stability` and `over-time`.
+
+use super::*;
+
+pub(crate) fn rfm(args: RfmArgs) -> Result<(), CliError> {
+    let needed = [args.customer_id.clone(), args.date.clone(), args.amount.clone()];
+    let table = data::read_table_columns(&args.transactions, &args.read.options(), Some(&needed))?;
+    warn_all(&table.warnings);
+    let columns = TransactionColumns {
+        customer_id: args.customer_id,
+        date: args.date,
+        amount: args.amount,
+        as_of: args.as_of,
+        negative_amounts: if args.forbid_negative { NegativeAmounts::Forbid } else { NegativeAmounts::Allow },
+        since: None,
+    };
+    let mut result = aggregate_transactions(&table.frame, &columns)?;
+    warn_all(&result.warnings);
+    write_table(&mut result.customers, &args.out)?;
+    eprintln!(
+        "{} customers from {} transactions as of {}; written to {}",
+        result.customers.height(),
+        result.n_transactions_used,
+        result.as_of,
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// The customer table of `args` (read, joined, aggregated as `fit` does), and the spec it came from.
+pub(crate) fn customer_table(args: &DataArgs) -> Result<(PipelineSpec, pipeline::CustomerTable), CliError> {
+    let model = ModelSpec {
+        algorithm: Algorithm::KMeans(Default::default()),
+        k_range: None,
+        min_segment_share: None,
+        stability: None,
+        explain_depth: None,
+    };
+    let spec = args.spec(model, None)?;
+    let table = pipeline::build_customer_table(&spec, &SourceResolver::user_chosen(&cwd()))?;
+    Ok((spec, table))
+}
+
+/// The customer table, the fitted recipe and the feature matrix, as `fit` builds them.
+pub(crate) fn features_with_recipe(
+    args: &DataArgs,
+) -> Result<
+    (pipeline::CustomerTable, crate::engine::features::FittedRecipe, crate::engine::features::FeatureMatrix),
+    CliError,
+> {
+    let (spec, table) = customer_table(args)?;
+    let roles = pipeline::effective_roles(&table.frame, &spec.role_overrides);
+    let role_map = roles.iter().map(|g| (g.column.clone(), g.role)).collect();
+    let (recipe, matrix) = spec.recipe.fit_transform(&table.frame, &role_map).map_err(PipelineError::from)?;
+    Ok((table, recipe, matrix))
+}
+
+/// Loads the customer table and builds the feature matrix for sweep and evaluate.
+pub(crate) fn features_for(
+    args: &DataArgs,
+) -> Result<(pipeline::CustomerTable, crate::engine::features::FeatureMatrix), CliError> {
+    let (table, _, matrix) = features_with_recipe(args)?;
+    Ok((table, matrix))
+}
+
+pub(crate) fn sweep_command(args: SweepArgs) -> Result<(), CliError> {
+    let (table, matrix) = features_for(&args.data)?;
+    warn_all(&table.warnings);
+    warn_all(&matrix.warnings);
+    let (lo, hi) = args.k;
+    let result = sweep_with_silhouette_rows(
+        matrix.values.view(),
+        lo,
+        hi,
+        &args.model.algorithm(lo)?,
+        args.silhouette_rows,
+        &JobContext::inline(),
+    )?;
+    warn_all(&result.warnings);
+    if args.json {
+        let mut value = serde_json::to_value(&result).map_err(|e| CliError(e.to_string()))?;
+        if let Some(runs) = value["runs"].as_array_mut() {
+            for (run, stored) in runs.iter_mut().zip(&result.runs) {
+                run["smallest_share"] = json!(crate::engine::cluster::sweep::smallest_share(stored));
+            }
+        }
+        if let Some(share) = args.min_segment_share {
+            let (feasible, note) = crate::engine::cluster::sweep::feasibility(&result, share);
+            value["feasibility"] = json!({"min_segment_share": share, "feasible_k": feasible, "note": note});
+        }
+        return print_json(&value);
+    }
+    print_sweep_table(&result);
+    if let Some(share) = args.min_segment_share {
+        let (feasible, note) = crate::engine::cluster::sweep::feasibility(&result, share);
+        println!(
+            "feasible (every segment at least {:.1}% of the customers): {}",
+            100.0 * share,
+            if feasible.is_empty() {
+                "no k".to_string()
+            } else {
+                feasible.iter().map(|k| format!("k = {k}")).collect::<Vec<_>>().join(", ")
+            }
+        );
+        if let Some(note) = note {
+            println!("{note}");
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn print_sweep_table(result: &crate::engine::cluster::sweep::SweepResult) {
+    let fmt = |v: Option<f64>, digits: usize| v.map_or("-".to_string(), |v| format!("{v:.digits$}"));
+    println!("{} customers segmented", result.n_rows);
+    println!(
+        "{:>3}  {:>14}  {:>10}  {:>17}  {:>14}  sizes",
+        "k", "inertia", "silhouette", "calinski_harabasz", "davies_bouldin"
+    );
+    for r in &result.runs {
+        let mark = if Some(r.k) == result.suggested_k { "*" } else { " " };
+        let criteria = match (r.bic, r.aic) {
+            (Some(bic), Some(aic)) => format!("  BIC {bic:.1}  AIC {aic:.1}"),
+            _ => String::new(),
+        };
+        println!(
+            "{:>2}{mark}  {:>14.2}  {:>10}  {:>17}  {:>14}  {:?}{criteria}",
+            r.k,
+            r.inertia,
+            fmt(r.silhouette, 4),
+            fmt(r.calinski_harabasz, 1),
+            fmt(r.davies_bouldin, 4),
+            r.sizes
+        );
+    }
+    if let Some(k) = result.knee_k {
+        println!("elbow knee: k = {k}");
+    }
+    match result.suggested_k {
+        Some(k) => println!("suggested k = {k}: {}", result.reason),
+        None => println!("no suggestion: {}", result.reason),
+    }
+}
+
+/// The method of `model` at `k`: refused when a method that finds its own segments is given a k
+/// (or a k range to sweep), or one that needs k is not.
+pub(crate) fn algorithm_at(model: &ModelArgs, k: Option<usize>, sweeping: bool) -> Result<Algorithm, CliError> {
+    let name = model.algorithm.as_str();
+    let finds_its_own = Algorithm::by_name(name).is_some_and(|a| a.k().is_none());
+    match (k, finds_its_own) {
+        (_, true) if sweeping => {
+            Err(CliError(format!("{name} finds its own segments; there is no k range to --sweep")))
+        }
+        (Some(_), true) => Err(CliError(format!("{name} finds its own segments; leave out --k"))),
+        (None, true) => model.algorithm(0),
+        (Some(k), false) => model.algorithm(k),
+        (None, false) => Err(CliError(format!("{name} needs --k, the number of segments"))),
+    }
+}
+
+pub(crate) fn fit(args: FitArgs) -> Result<(), CliError> {
+    let base_dir = args.project.as_deref().map_or_else(cwd, project_dir);
+    let algorithm = algorithm_at(&args.model, args.k, args.sweep.is_some())?;
+    let model = ModelSpec {
+        algorithm,
+        k_range: args.sweep,
+        min_segment_share: args.min_segment_share,
+        stability: None,
+        explain_depth: None,
+    };
+    let mut spec = args.data.spec(model, Some(&base_dir))?;
+    // Paths are stored relative to the project's folder (absolute when outside it), so they resolve
+    // against that folder; the user typed them, so they may lie anywhere.
+    let result = pipeline::run(&spec, &SourceResolver::user_chosen(&base_dir), &JobContext::inline())?;
+    warn_all(&result.warnings);
+    let id_column = spec.id_column().map(str::to_string);
+    if let Some(out) = &args.out {
+        let mut assignments = pipeline::assignments_frame(&result, id_column.as_deref())?;
+        write_table(&mut assignments, out)?;
+        eprintln!("assignments of {} customers written to {}", assignments.height(), out.display());
+    }
+    if let Some(path) = &args.project {
+        spec.source.fingerprint = result.source_fingerprints.first().cloned();
+        if let Some(attributes) = &mut spec.attributes {
+            attributes.fingerprint = result.source_fingerprints.get(1).cloned();
+        }
+        let mut project = Project::new(spec);
+        project.results = Some(StoredResults::from_result(&result));
+        project.segments = default_segment_notes(&result);
+        project.save(path)?;
+        eprintln!("project written to {}", path.display());
+    }
+    if args.json {
+        return print_json(&fit_json(&result));
+    }
+    print_fit_summary(&result, &[]);
+    Ok(())
+}
+
+pub(crate) fn default_segment_notes(result: &PipelineResult) -> Vec<SegmentNote> {
+    (0..result.n_segments())
+        .map(|s| SegmentNote {
+            segment: s,
+            name: result.default_segment_name(s),
+            notes: if s == result.fit.k() {
+                "customers with missing data, kept out of the fit".to_string()
+            } else {
+                String::new()
+            },
+            ..Default::default()
+        })
+        .collect()
+}
+
+pub(crate) fn over_time_command(args: OverTimeArgs) -> Result<(), CliError> {
+    use crate::engine::over_time::{WindowParams, segments_over_time};
+    if args.k.is_none() && Algorithm::by_name(&args.model.algorithm).is_some_and(|a| a.k().is_some()) {
+        return Err(CliError(format!("{} needs --k", args.model.algorithm)));
+    }
+    let algorithm = algorithm_at(&args.model, args.k, false)?;
+    let model = ModelSpec { algorithm, k_range: None, min_segment_share: None, stability: None, explain_depth: None };
+    let spec = args.data.spec(model, None)?;
+    let params = WindowParams {
+        months: args.window_months,
+        windows: args.windows,
+        cumulative: !args.window_only,
+        end: args.data.as_of,
+        model: if args.refit {
+            crate::engine::over_time::WindowModel::Refit
+        } else {
+            crate::engine::over_time::WindowModel::Fixed
+        },
+    };
+    let out = segments_over_time(&spec, &SourceResolver::user_chosen(&cwd()), &params, &JobContext::inline())?;
+    warn_all(&out.warnings);
+    if args.json {
+        return print_json(&over_time_json(&out));
+    }
+    print_over_time(&out);
+    Ok(())
+}
+
+/// The JSON of `strata over-time` (and of a project's windows in `strata run --json`).
+pub(crate) fn over_time_json(out: &crate::engine::over_time::OverTime) -> serde_json::Value {
+    json!({
+        "window_months": out.params.months,
+        "cumulative": out.params.cumulative,
+        "model": match out.params.model {
+            crate::engine::over_time::WindowModel::Fixed => "fixed",
+            crate::engine::over_time::WindowModel::Refit => "refit",
+        },
+        "segments": out.names,
+        "windows": out.windows.iter().map(|w| json!({
+            "start": w.start.to_string(), "end": w.end.to_string(), "n_customers": w.n_customers,
+            "sizes": w.sizes, "silhouette": w.silhouette,
+        })).collect::<Vec<_>>(),
+        "transitions": out.transitions.iter().map(|t| json!({
+            "from": out.windows[t.from].end.to_string(), "to": out.windows[t.to].end.to_string(),
+            "matrix": t.counts, "stayed": if t.stayed.is_finite() { json!(t.stayed) } else { json!(null) },
+        })).collect::<Vec<_>>(),
+        "warnings": out.warnings,
+    })
+}
+
+pub(crate) fn print_over_time(out: &crate::engine::over_time::OverTime) {
+    let header: String = out.windows.iter().map(|w| format!(" {:>11}", w.end.to_string())).collect();
+    println!(
+        "segment sizes per window (as of each date; {} months each, {}):",
+        out.params.months,
+        if out.params.cumulative { "all history to date" } else { "transactions inside the window only" }
+    );
+    println!("{:<28}{header}", "segment");
+    for (s, name) in out.names.iter().enumerate() {
+        let sizes: String = out.windows.iter().map(|w| format!(" {:>11}", w.sizes[s])).collect();
+        println!("{name:<28}{sizes}");
+    }
+    let totals: String = out.windows.iter().map(|w| format!(" {:>11}", w.n_customers)).collect();
+    println!("{:<28}{totals}", "customers");
+    for t in &out.transitions {
+        println!(
+            "\nfrom {} to {}: {:.1}% of customers present in both kept their segment",
+            out.windows[t.from].end,
+            out.windows[t.to].end,
+            100.0 * t.stayed
+        );
+        let mut labels: Vec<String> = out.names.clone();
+        labels.push("(not present)".into());
+        let header: String = (0..labels.len())
+            .map(|j| format!(" {:>8}", if j < out.names.len() { format!("-> {}", j + 1) } else { "-> none".into() }))
+            .collect();
+        println!("{:<28}{header}", "");
+        for (i, row) in t.counts.iter().enumerate() {
+            let cells: String = row.iter().map(|c| format!(" {c:>8}")).collect();
+            println!("{:<28}{cells}", format!("{} {}", i + 1, labels[i]).chars().take(27).collect::<String>());
+        }
+    }
+}
+
+pub(crate) fn stability_command(args: StabilityArgs) -> Result<(), CliError> {
+    use crate::engine::cluster::stability::{StabilityParams, bootstrap_stability};
+    if args.k.is_none()
+        && args.k_range.is_none()
+        && Algorithm::by_name(&args.model.algorithm).is_some_and(|a| a.k().is_some())
+    {
+        return Err(CliError(format!("{} needs --k (or --k-range)", args.model.algorithm)));
+    }
+    let (table, recipe, matrix) = features_with_recipe(&args.data)?;
+    warn_all(&table.warnings);
+    warn_all(&matrix.warnings);
+    let x = matrix.values.view();
+    let params = StabilityParams { bootstrap: args.bootstrap, seed: args.model.seed };
+    let cancel = crate::engine::jobs::CancelToken::new();
+    let at = |k: Option<usize>| -> Result<_, CliError> {
+        let algorithm = pipeline::for_recipe(&algorithm_at(&args.model, k, false)?, &recipe);
+        let fitted = algorithm.fit_matrix(x, &cancel)?;
+        let stability = bootstrap_stability(x, &fitted.labels, &algorithm, &params, &cancel)?;
+        Ok((fitted, stability))
+    };
+    let finds_its_own = Algorithm::by_name(&args.model.algorithm).is_some_and(|a| a.k().is_none());
+    let main = if args.k.is_some() || finds_its_own { Some(at(args.k)?) } else { None };
+    let mut per_k = Vec::new();
+    if let Some((lo, hi)) = args.k_range {
+        if finds_its_own {
+            return Err(CliError(format!("{} finds its own segments; there is no k range", args.model.algorithm)));
+        }
+        if lo < 2 || hi < lo {
+            return Err(CliError("--k-range needs 2 <= A <= B".into()));
+        }
+        for k in lo..=hi {
+            let (_, s) = at(Some(k))?;
+            let jaccards: Vec<f64> = s.segments.iter().map(|g| g.mean_jaccard).collect();
+            per_k.push(json!({
+                "k": k,
+                "ari_mean": s.ari_mean,
+                "ari_sd": s.ari_sd,
+                "mean_jaccard": jaccards.iter().sum::<f64>() / jaccards.len().max(1) as f64,
+                "min_jaccard": jaccards.iter().copied().fold(f64::INFINITY, f64::min),
+                "unstable_segments": s.segments.iter().filter(|g| g.unstable).count(),
+            }));
+        }
+    }
+    if args.json {
+        let mut out = json!({
+            "algorithm": args.model.algorithm,
+            "bootstrap": args.bootstrap,
+            "seed": args.model.seed,
+            "n_customers": x.nrows(),
+        });
+        if let Some((fitted, s)) = &main {
+            out["k"] = json!(fitted.k());
+            out["segments"] = serde_json::to_value(&s.segments).map_err(|e| CliError(e.to_string()))?;
+            out["ari_mean"] = json!(s.ari_mean);
+            out["ari_sd"] = json!(s.ari_sd);
+        }
+        if !per_k.is_empty() {
+            out["per_k"] = json!(per_k);
+        }
+        return print_json(&out);
+    }
+    if let Some((fitted, s)) = &main {
+        println!(
+            "{} at k = {}, {} re-fits on resampled customers: adjusted Rand index {:.3} (sd {:.3})",
+            Algorithm::label_of(&args.model.algorithm),
+            fitted.k(),
+            args.bootstrap,
+            s.ari_mean,
+            s.ari_sd
+        );
+        for g in &s.segments {
+            println!(
+                "  segment {:<3} {:>8} customers  mean Jaccard {:.3}  dissolved in {:.0}% of re-fits{}",
+                g.segment,
+                g.size,
+                g.mean_jaccard,
+                100.0 * g.dissolved_share,
+                if g.unstable { "  NOT STABLE" } else { "" }
+            );
+        }
+    }
+    for row in &per_k {
+        println!(
+            "k = {:<3} ARI {:.3}  mean Jaccard {:.3}  lowest {:.3}  {} not stable",
+            row["k"],
+            row["ari_mean"].as_f64().unwrap_or(f64::NAN),
+            row["mean_jaccard"].as_f64().unwrap_or(f64::NAN),
+            row["min_jaccard"].as_f64().unwrap_or(f64::NAN),
+            row["unstable_segments"]
+        );
+    }
+    Ok(())
+}
