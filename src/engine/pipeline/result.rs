@@ -1,0 +1,219 @@
+//! The result of a run, with the business rules applied to it and the assignments it writes.
+
+use super::*;
+
+/// Everything a run produces.
+pub struct PipelineResult {
+    /// The customer table.
+    pub customers: DataFrame,
+    /// As-of date for transaction logs.
+    pub as_of: Option<NaiveDate>,
+    /// Column roles used.
+    pub roles: Vec<RoleGuess>,
+    /// Quality report of the customer table.
+    pub quality: QualityReport,
+    /// Fitted transform parameters.
+    pub fitted_recipe: FittedRecipe,
+    /// The matrix the model saw.
+    pub matrix: FeatureMatrix,
+    /// Correlations and VIFs of the features.
+    pub multicollinearity: Multicollinearity,
+    /// The sweep, when the spec has a k range.
+    pub sweep: Option<SweepResult>,
+    /// The fit at the spec's k (or the rules' segments).
+    pub fit: Segmentation,
+    /// Indices of that fit.
+    pub indices: Indices,
+    /// Segment per customer row: fitted segment, `k` for the fallback segment, `None` when dropped.
+    pub segment_per_customer: Vec<Option<usize>>,
+    /// Fingerprint of `segment_per_customer`.
+    pub assignment_fingerprint: String,
+    /// Fingerprints of the sources read.
+    pub source_fingerprints: Vec<String>,
+    /// Bootstrap stability of the fit, when the spec asks for it and the method is fitted.
+    pub stability: Option<crate::engine::cluster::stability::Stability>,
+    /// Bootstrap stability of every k of the sweep, when the spec asks for it.
+    pub k_stability: Vec<crate::engine::cluster::stability::KStability>,
+    /// The business rules and overrides applied after the model (see [`apply_business_rules`]):
+    /// `segment_per_customer` is then their result and the model's is kept here.
+    pub rules: Option<crate::engine::rules::RulesOutcome>,
+    /// Every warning of every stage.
+    pub warnings: Vec<String>,
+}
+
+impl PipelineResult {
+    /// Segments the model can put customers in: the fitted ones, plus the fallback segment when it
+    /// has anyone.
+    pub fn n_model_segments(&self) -> usize {
+        self.fit.sizes.len() + usize::from(!self.matrix.fallback_rows.is_empty())
+    }
+
+    /// Segments customers can be in: the model's, then those the business rules made.
+    pub fn n_segments(&self) -> usize {
+        self.n_model_segments() + self.rules.as_ref().map_or(0, |r| r.rule_segments.len())
+    }
+
+    /// The model's segment per customer row, before any business rule or override.
+    pub fn model_segments(&self) -> &[Option<usize>] {
+        self.rules.as_ref().map_or(&self.segment_per_customer, |r| &r.model_segments)
+    }
+
+    /// The name a segment has before the user names it: the method's (rules name their segments),
+    /// otherwise "Segment N"; the fallback segment is "Fallback"; a segment a business rule made
+    /// has the rule's name.
+    pub fn default_segment_name(&self, segment: usize) -> String {
+        let base = self.n_model_segments();
+        if segment >= base
+            && let Some(name) = self.rules.as_ref().and_then(|r| r.rule_segments.get(segment - base))
+        {
+            return name.clone();
+        }
+        match self.fit.names.get(segment) {
+            Some(name) => name.clone(),
+            None if segment == self.fit.k() => "Fallback".to_string(),
+            None => format!("Segment {}", segment + 1),
+        }
+    }
+
+    /// Customers without a segment (dropped by the recipe, and given none by the rules).
+    pub fn n_without_segment(&self) -> usize {
+        self.rules.as_ref().map_or(self.matrix.dropped_rows.len(), |r| r.n_without_segment)
+    }
+
+    /// Whether a segment was made by the business rules rather than the model.
+    pub fn is_rule_segment(&self, segment: usize) -> bool {
+        segment >= self.n_model_segments() && segment < self.n_segments()
+    }
+
+    /// The segments' member means in the feature space, as nearest-centroid assignment.
+    pub fn centroid_model(&self) -> CentroidModel {
+        CentroidModel { centroids: self.fit.centroids.rows().into_iter().map(|r| r.to_vec()).collect() }
+    }
+}
+
+/// What a project's business rules and overrides make of a run's model segments, with the names
+/// and low-priority marks of its segment notes (`None` when there are none to apply). Leaves the
+/// result as it is; [`apply_business_rules`] puts the outcome in.
+pub fn business_rules_outcome(
+    result: &PipelineResult,
+    rules: &crate::engine::rules::BusinessRules,
+    notes: &[crate::engine::naming::SegmentNote],
+    id_column: Option<&str>,
+) -> Option<crate::engine::rules::RulesOutcome> {
+    use crate::engine::rules::{RuleContext, apply};
+    if rules.is_empty() {
+        return None;
+    }
+    let n_model = result.n_model_segments();
+    let note = |s: usize| notes.iter().find(|n| n.segment == s);
+    let names =
+        (0..n_model).map(|s| note(s).map_or_else(|| result.default_segment_name(s), |n| n.name.clone())).collect();
+    let low_priority = (0..n_model).map(|s| note(s).is_some_and(|n| n.low_priority)).collect();
+    // Where each customer sits in the model's space: its row of the matrix, and the fitted
+    // segments' means from nearest to farthest.
+    let mut matrix_row = vec![None; result.customers.height()];
+    for (i, &row) in result.matrix.kept_rows.iter().enumerate() {
+        matrix_row[row] = Some(i);
+    }
+    let (x, centroids) = (result.matrix.values.view(), result.fit.centroids.view());
+    let nearest = |row: usize| -> Option<Vec<usize>> {
+        let i = matrix_row.get(row).copied().flatten()?;
+        let point = x.row(i);
+        let mut order: Vec<(f64, usize)> = centroids
+            .rows()
+            .into_iter()
+            .enumerate()
+            .map(|(s, c)| (point.iter().zip(c).map(|(a, b)| (a - b) * (a - b)).sum::<f64>(), s))
+            .collect();
+        order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        Some(order.into_iter().map(|(_, s)| s).collect())
+    };
+    let ctx = RuleContext {
+        customers: &result.customers,
+        id_column,
+        segments: result.model_segments(),
+        names,
+        low_priority,
+        n_fitted: result.fit.k(),
+        nearest: &nearest,
+    };
+    Some(apply(rules, &ctx))
+}
+
+/// Applies a project's business rules and overrides to a run's segments (see
+/// [`business_rules_outcome`]); the fingerprint then covers their result. Applying again starts
+/// from the model's segments, so it can be called whenever the rules change.
+pub fn apply_business_rules(
+    result: &mut PipelineResult,
+    rules: &crate::engine::rules::BusinessRules,
+    notes: &[crate::engine::naming::SegmentNote],
+    id_column: Option<&str>,
+) {
+    let outcome = business_rules_outcome(result, rules, notes, id_column);
+    if let Some(previous) = result.rules.take() {
+        result.segment_per_customer = previous.model_segments;
+        result.warnings.retain(|w| !previous.warnings.contains(w));
+    }
+    if let Some(outcome) = outcome {
+        result.warnings.extend(outcome.warnings.iter().cloned());
+        result.segment_per_customer = outcome.segments.clone();
+        result.rules = Some(outcome);
+    }
+    result.assignment_fingerprint = fingerprint_segments(&result.segment_per_customer);
+}
+
+/// The id column overrides name customers by: the spec's, else the column guessed to hold ids.
+pub fn override_id_column<'a>(spec: &'a PipelineSpec, result: &'a PipelineResult) -> Option<&'a str> {
+    spec.id_column()
+        .or_else(|| result.roles.iter().find(|g| g.role == ColumnRole::CustomerId).map(|g| g.column.as_str()))
+}
+
+/// Label per customer row encoded for the fingerprint: dropped rows get `u32::MAX`.
+pub fn fingerprint_segments(segments: &[Option<usize>]) -> String {
+    let encoded: Vec<usize> = segments.iter().map(|s| s.unwrap_or(u32::MAX as usize)).collect();
+    assignment_fingerprint(&encoded)
+}
+
+/// The assignment table: id (or row number) and `segment` (empty for dropped customers), then what
+/// the method adds: `segment_name` when it names its segments (or business rules made some),
+/// `probability` (of the assigned segment) for mixtures, `r_score`, `f_score` and `m_score` for RFM
+/// rules; with business rules, `model_segment` (before them) and `changed_by` (`rule N`, `override`).
+pub fn assignments_frame(result: &PipelineResult, id_column: Option<&str>) -> Result<DataFrame, DataError> {
+    let segments: Vec<Option<u32>> = result.segment_per_customer.iter().map(|s| s.map(|v| v as u32)).collect();
+    let segment = Column::new("segment".into(), segments);
+    let first = match id_column {
+        Some(id) => data::column(&result.customers, id)?.clone(),
+        None => Column::new("row".into(), (1..=result.customers.height() as u64).collect::<Vec<_>>()),
+    };
+    let mut columns = vec![first, segment];
+    if !result.fit.names.is_empty() || result.rules.is_some() {
+        let names: Vec<Option<String>> =
+            result.segment_per_customer.iter().map(|s| s.map(|s| result.default_segment_name(s))).collect();
+        columns.push(Column::new("segment_name".into(), names));
+    }
+    // Per fitted row, mapped back to customer rows.
+    let per_customer = |value: &dyn Fn(usize) -> f64| {
+        let mut out = vec![None; result.customers.height()];
+        for (i, &row) in result.matrix.kept_rows.iter().enumerate() {
+            out[row] = Some(value(i));
+        }
+        out
+    };
+    if let Some(mixture) = &result.fit.mixture {
+        let p = per_customer(&|i| f64::from(mixture.probabilities[[i, result.fit.labels[i]]]));
+        columns.push(Column::new("probability".into(), p));
+    }
+    if let Some(rules) = &result.rules {
+        let model: Vec<Option<u32>> = rules.model_segments.iter().map(|s| s.map(|v| v as u32)).collect();
+        columns.push(Column::new("model_segment".into(), model));
+        columns.push(Column::new("changed_by".into(), rules.changed_by.clone()));
+    }
+    if let Some(scores) = &result.fit.rfm_scores {
+        for (j, name) in ["r_score", "f_score", "m_score"].into_iter().enumerate() {
+            let values: Vec<Option<u32>> =
+                per_customer(&|i| f64::from(scores[i][j])).into_iter().map(|v| v.map(|v| v as u32)).collect();
+            columns.push(Column::new(name.into(), values));
+        }
+    }
+    Ok(DataFrame::new_infer_height(columns)?)
+}

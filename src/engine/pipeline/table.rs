@@ -1,0 +1,165 @@
+//! The customer table: a customer table as read, or a transaction log aggregated to customers,
+//! with the attribute table joined and the duplicate-id rule applied.
+
+use super::*;
+
+/// The customer table and what happened building it.
+#[derive(Clone)]
+pub struct CustomerTable {
+    /// One row per customer.
+    pub frame: DataFrame,
+    /// As-of date, for transaction logs.
+    pub as_of: Option<NaiveDate>,
+    /// Fingerprints of the sources, in order (main, attributes).
+    pub fingerprints: Vec<String>,
+    /// Warnings so far.
+    pub warnings: Vec<String>,
+}
+
+/// Stage 1: sources to one row per customer.
+pub fn build_customer_table(spec: &PipelineSpec, resolver: &SourceResolver) -> Result<CustomerTable, PipelineError> {
+    build_customer_table_with(spec, resolver, None)
+}
+
+/// Stage 1 with the sources' fingerprints already known (main, then attributes), so they are not
+/// hashed again; `None` hashes them here.
+pub(crate) fn build_customer_table_with(
+    spec: &PipelineSpec,
+    resolver: &SourceResolver,
+    known_fingerprints: Option<&[String]>,
+) -> Result<CustomerTable, PipelineError> {
+    let fingerprint_of = |source: &SourceSpec, index: usize| match known_fingerprints.and_then(|k| k.get(index)) {
+        Some(known) => Ok(known.clone()),
+        None => source_fingerprint(source, resolver),
+    };
+    // A transaction log needs three columns: the others are not typed (text) or not read (Parquet).
+    let needed = match &spec.table {
+        TableKind::TransactionLog(t) => Some(vec![t.customer_id.clone(), t.date.clone(), t.amount.clone()]),
+        TableKind::CustomerTable { .. } => None,
+    };
+    let ids: Vec<String> = spec.id_column().map(str::to_string).into_iter().collect();
+    let main = LoadedSource {
+        fingerprint: fingerprint_of(&spec.source, 0)?,
+        table: read_source_with(&spec.source, resolver, needed.as_deref(), &ids)?,
+    };
+    let mut warnings = main.table.warnings.clone();
+    let mut fingerprints = vec![main.fingerprint];
+    let (mut frame, as_of) = match &spec.table {
+        TableKind::TransactionLog(columns) => {
+            let rfm = aggregate_transactions(&main.table.frame, columns)?;
+            warnings.extend(rfm.warnings);
+            (rfm.customers, Some(rfm.as_of))
+        }
+        TableKind::CustomerTable { id_column, no_id } => {
+            let mut frame = main.table.frame;
+            match id_column {
+                Some(id) => {
+                    frame = apply_duplicate_rule(frame, id, spec.duplicate_ids, IdOrigin::Named, &mut warnings)?
+                }
+                // Repeated ids are found whether or not the id was named: segmenting a customer's
+                // rows as several customers would silently change the result.
+                None if !no_id => {
+                    let guessed = effective_roles(&frame, &spec.role_overrides)
+                        .into_iter()
+                        .find(|g| g.role == ColumnRole::CustomerId)
+                        .map(|g| g.column);
+                    if let Some(id) = guessed {
+                        frame = apply_duplicate_rule(frame, &id, spec.duplicate_ids, IdOrigin::Guessed, &mut warnings)?;
+                    }
+                }
+                None => {}
+            }
+            (frame, None)
+        }
+    };
+    if let Some(attributes) = &spec.attributes {
+        let id = spec.id_column().ok_or_else(|| DataError::BadColumn {
+            column: "(customer id)".into(),
+            problem: "is needed to join an attribute table; set the customer id column".into(),
+        })?;
+        let loaded = LoadedSource {
+            fingerprint: fingerprint_of(attributes, 1)?,
+            table: read_source_with(attributes, resolver, None, &ids)?,
+        };
+        warnings.extend(loaded.table.warnings.iter().cloned());
+        fingerprints.push(loaded.fingerprint);
+        let (joined, join_warnings) = join_attributes(&frame, &loaded.table.frame, id)?;
+        frame = joined;
+        warnings.extend(join_warnings);
+    }
+    Ok(CustomerTable { frame, as_of, fingerprints, warnings })
+}
+
+/// Whether the user named the id column or it was guessed from its name and values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum IdOrigin {
+    Named,
+    Guessed,
+}
+
+pub(crate) fn apply_duplicate_rule(
+    frame: DataFrame,
+    id: &str,
+    rule: DuplicateIdRule,
+    origin: IdOrigin,
+    warnings: &mut Vec<String>,
+) -> Result<DataFrame, PipelineError> {
+    let Some(duplicates) = find_duplicate_ids(&frame, id)? else {
+        return Ok(frame);
+    };
+    let described = duplicate_warning(&duplicates);
+    match rule {
+        DuplicateIdRule::Refuse => Err(DataError::BadColumn {
+            column: id.to_string(),
+            problem: format!(
+                "repeats customer ids: {}; choose keep-first or aggregate (--duplicates keep-first|aggregate){}",
+                described.trim_start_matches(&format!("column '{id}': ")),
+                match origin {
+                    IdOrigin::Named => "",
+                    IdOrigin::Guessed => {
+                        ", or, if it is not a customer id (it was guessed from its name and values), pass --no-id or give the id with --id"
+                    }
+                }
+            ),
+        }
+        .into()),
+        DuplicateIdRule::KeepFirst => {
+            warnings.push(format!("{described}; kept the first row of each (your choice)"));
+            Ok(frame
+                .lazy()
+                .unique_stable(Some(cols([id])), UniqueKeepStrategy::First)
+                .collect()
+                .map_err(DataError::from)?)
+        }
+        DuplicateIdRule::Aggregate => {
+            warnings.push(format!(
+                "{described}; rows aggregated per id: numbers averaged, other columns from the first row (your choice)"
+            ));
+            let aggregations: Vec<Expr> = frame
+                .columns()
+                .iter()
+                .filter(|c| c.name().as_str() != id)
+                .map(|c| {
+                    if c.dtype().is_primitive_numeric() {
+                        col(c.name().clone()).mean()
+                    } else {
+                        col(c.name().clone()).first()
+                    }
+                })
+                .collect();
+            Ok(frame.lazy().group_by_stable([col(id)]).agg(aggregations).collect().map_err(DataError::from)?)
+        }
+    }
+}
+
+/// Roles after the user's overrides.
+pub fn effective_roles(frame: &DataFrame, overrides: &[(String, ColumnRole)]) -> Vec<RoleGuess> {
+    let mut roles = guess_roles(frame);
+    for guess in &mut roles {
+        if let Some((_, role)) = overrides.iter().find(|(c, _)| *c == guess.column) {
+            guess.role = *role;
+            guess.reason = "set by you".to_string();
+        }
+    }
+    roles
+}
