@@ -389,11 +389,6 @@ pub struct SweepArgs {
     pub json: bool,
 }
 
-pub(crate) fn parse_grid(text: &str) -> Result<(usize, usize), String> {
-    let parsed = text.split_once('x').and_then(|(r, c)| Some((r.trim().parse().ok()?, c.trim().parse().ok()?)));
-    parsed.ok_or_else(|| format!("'{text}' is not a grid like 10x10"))
-}
-
 pub(crate) fn parse_share(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(v) if (0.0..1.0).contains(&v) => Ok(v),

@@ -169,7 +169,6 @@ fn open_window(project: Option<PathBuf>) -> Result<(), CliError> {
     }
 }
 
-
 /// The folder a project's data paths are relative to: the project file's own folder.
 pub(crate) fn project_dir(project: &Path) -> PathBuf {
     project.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(cwd)

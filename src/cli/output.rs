@@ -37,7 +37,10 @@ pub(crate) fn fit_json(result: &PipelineResult) -> serde_json::Value {
 }
 
 /// What the business rules and overrides did, for `strata run --json`.
-pub(crate) fn rules_json(result: &PipelineResult, rules: &crate::engine::rules::BusinessRules) -> Option<serde_json::Value> {
+pub(crate) fn rules_json(
+    result: &PipelineResult,
+    rules: &crate::engine::rules::BusinessRules,
+) -> Option<serde_json::Value> {
     let outcome = result.rules.as_ref()?;
     Some(json!({
         "customers_changed": outcome.n_changed(),

@@ -16,6 +16,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{bounds, check_new_data, validate_matrix};
+use crate::engine::cluster::describe::{Kind, MethodInfo, MethodParams, Setting};
 use crate::engine::error::ClusterError;
 use crate::engine::jobs::CancelToken;
 use crate::engine::rng::SeededRng;
@@ -417,6 +418,48 @@ pub fn fit_dbscan(x: ArrayView2<f64>, params: &DbscanParams, cancel: &CancelToke
     let number: std::collections::HashMap<usize, usize> = groups.iter().enumerate().map(|(i, g)| (g.0, i)).collect();
     let labels = attached.iter().map(|a| a.map(|root| number[&root])).collect();
     Ok(DbscanFit { labels, n_clusters: groups.len(), eps, eps_from_curve, k_distance, core })
+}
+
+/// DBSCAN, described once for the CLI, the Model screen and the project file.
+pub const METHOD: MethodInfo = MethodInfo {
+    name: "dbscan",
+    label: "DBSCAN",
+    hint: "Dense groups of any shape, and noise: customers like no others. Finds the number of groups itself.",
+    has_k: false,
+    settings: &[
+        Setting::new(
+            "eps",
+            "Radius (eps)",
+            "Neighbourhood radius",
+            Kind::AutoNumber {
+                field: "eps",
+                auto: "from the curve",
+                auto_help: "Read eps from the knee of the k-distance curve",
+                default: 0.5,
+                min: 1e-6,
+                max: 1e6,
+                decimals: Some(4),
+            },
+        ),
+        Setting::new(
+            "min-samples",
+            "Core: neighbours",
+            "Customers within eps, itself included, that make a customer core",
+            Kind::Count { field: "min_samples", min: 1, max: 1_000, suffix: "", max_field: None },
+        ),
+    ],
+};
+
+impl MethodParams for DbscanParams {
+    fn seed(&self) -> u64 {
+        self.seed
+    }
+    fn set_seed(&mut self, seed: u64) {
+        self.seed = seed;
+    }
+    fn check(&self) -> Result<(), ClusterError> {
+        self.check()
+    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::kmeans::{self, KMeansParams};
 use super::{bounds, canonical_order, check_k, check_new_data, segment_sizes, validate_matrix};
+use crate::engine::cluster::describe::{Kind, MethodInfo, MethodParams, Setting};
 use crate::engine::error::ClusterError;
 use crate::engine::jobs::CancelToken;
 use crate::engine::rng::SeededRng;
@@ -573,6 +574,73 @@ impl GmmModel {
             .into_iter()
             .map(|r| r.iter().enumerate().fold((0, f64::NEG_INFINITY), |b, (c, &v)| if v > b.1 { (c, v) } else { b }).0)
             .collect())
+    }
+}
+
+/// The Gaussian mixture, described once for the CLI, the Model screen and the project file.
+pub const METHOD: MethodInfo = MethodInfo {
+    name: "gmm",
+    label: "Gaussian mixture",
+    hint: "Soft membership: each customer's probability per segment; BIC and AIC choose k.",
+    has_k: true,
+    settings: &[
+        Setting::new(
+            "covariance",
+            "Covariance",
+            "full: any ellipsoid; diag: axis-aligned; spherical: spheres",
+            Kind::Choice {
+                field: "covariance",
+                choices: &[("full", "Full"), ("diag", "Diag"), ("spherical", "Spherical")],
+                salt: "gmm-covariance",
+            },
+        ),
+        Setting::new(
+            "n-init",
+            "Initialisations",
+            "Each from its own k-means run; the most likely is kept",
+            Kind::Count { field: "n_init", min: 1, max: 20, suffix: "", max_field: None },
+        ),
+        Setting::new(
+            "max-iter",
+            "Iteration cap",
+            "Iterations per initialisation at most",
+            Kind::Count { field: "max_iter", min: 1, max: 10000, suffix: "", max_field: None },
+        ),
+        Setting::new(
+            "tolerance",
+            "Tolerance",
+            "Convergence: change of the mean log-likelihood",
+            Kind::Number { field: "tolerance", min: 0.0, max: 1.0, speed: 1e-4, decimals: None },
+        )
+        .cli_only(),
+        Setting::new(
+            "reg-covar",
+            "Variance floor",
+            "Added to every variance",
+            Kind::Number { field: "reg_covar", min: 0.0, max: 1.0, speed: 1e-7, decimals: None },
+        )
+        .cli_only(),
+    ],
+};
+
+impl MethodParams for GmmParams {
+    fn k(&self) -> Option<usize> {
+        Some(self.k)
+    }
+    fn set_k(&mut self, k: usize) {
+        self.k = k;
+    }
+    fn seed(&self) -> u64 {
+        self.seed
+    }
+    fn set_seed(&mut self, seed: u64) {
+        self.seed = seed;
+    }
+    fn n_init(&self) -> usize {
+        self.n_init
+    }
+    fn check(&self) -> Result<(), ClusterError> {
+        self.check()
     }
 }
 

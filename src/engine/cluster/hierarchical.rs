@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::kmeans::{self, KMeansParams};
 use super::{bounds, check_k, validate_matrix};
+use crate::engine::cluster::describe::{Kind, MethodInfo, MethodParams, Setting};
 use crate::engine::error::ClusterError;
 use crate::engine::jobs::CancelToken;
 
@@ -458,6 +459,63 @@ pub fn labels_at(tree: &Dendrogram, x: ArrayView2<f64>, k: usize) -> Result<Vec<
         return Err(ClusterError::KTooLarge { k, available: leaves, what: "micro-clusters" });
     }
     Ok(tree.cut(k))
+}
+
+/// Hierarchical clustering, described once for the CLI, the Model screen and the project file.
+pub const METHOD: MethodInfo = MethodInfo {
+    name: "hierarchical",
+    label: "Hierarchical",
+    hint: "A tree of merges: cut it at any k or height; the dendrogram shows where groups join.",
+    has_k: true,
+    settings: &[
+        Setting::new(
+            "linkage",
+            "Linkage",
+            "ward: compact groups of similar size; average, complete: by member distances",
+            Kind::Choice {
+                field: "linkage",
+                choices: &[("ward", "Ward"), ("average", "Average"), ("complete", "Complete")],
+                salt: "linkage",
+            },
+        ),
+        Setting::new(
+            "max-exact-rows",
+            "Exact up to",
+            "The exact tree needs memory and time growing with the square of the customers (1.6 GB at 20,000); \
+             above this, it is built on k-means micro-clusters",
+            Kind::Count { field: "max_exact_rows", min: 100, max: 40000, suffix: " customers", max_field: None },
+        ),
+        Setting::new(
+            "micro-clusters",
+            "Micro-clusters",
+            "Micro-clusters the tree is built on above the exact size",
+            Kind::Count {
+                field: "micro_clusters",
+                min: 2,
+                max: 1000000,
+                suffix: "",
+                max_field: Some("max_exact_rows"),
+            },
+        ),
+    ],
+};
+
+impl MethodParams for HierarchicalParams {
+    fn k(&self) -> Option<usize> {
+        Some(self.k)
+    }
+    fn set_k(&mut self, k: usize) {
+        self.k = k;
+    }
+    fn seed(&self) -> u64 {
+        self.seed
+    }
+    fn set_seed(&mut self, seed: u64) {
+        self.seed = seed;
+    }
+    fn check(&self) -> Result<(), ClusterError> {
+        self.check()
+    }
 }
 
 #[cfg(test)]

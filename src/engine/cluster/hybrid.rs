@@ -9,6 +9,7 @@ use super::kmeans::{self, KMeansParams};
 use super::rfm_rules::ScoreEdges;
 use super::rfm_rules::rfm_columns_chosen;
 use super::{CentroidModel, bounds, count_distinct_rows};
+use crate::engine::cluster::describe::{Kind, MethodInfo, MethodParams, Setting};
 use crate::engine::error::ClusterError;
 use crate::engine::jobs::CancelToken;
 
@@ -149,6 +150,61 @@ pub fn fit_hybrid(
             Some((CentroidModel { centroids: fit.centroids.rows().into_iter().map(|r| r.to_vec()).collect() }, first));
     }
     Ok(HybridFit { labels, names, scores, model: HybridModel { params: params.clone(), edges, tiers } })
+}
+
+/// RFM tiers with k-means inside, described once for the CLI, the Model screen and the project file.
+pub const METHOD: MethodInfo = MethodInfo {
+    name: "hybrid",
+    label: "RFM tiers + k-means",
+    hint: "Value tiers by total RFM score, then k-means inside each tier: the business keeps its tiers.",
+    has_k: false,
+    settings: &[
+        Setting::new(
+            "rfm-columns",
+            "RFM columns",
+            "Recency, frequency and monetary columns of the customer table",
+            Kind::Columns { fields: ["recency", "frequency", "monetary"] },
+        ),
+        Setting::new(
+            "tier-edges",
+            "Tier edges",
+            "Total RFM score (R + F + M, 3-15) from which a customer is mid value",
+            Kind::Pair {
+                field: "tier_edges",
+                labels: ["Mid tier from", "High tier from"],
+                ranges: [(4, 14), (5, 15)],
+                example: "8,12",
+            },
+        ),
+        Setting::new(
+            "k-per-tier",
+            "Segments per tier",
+            "Segments k-means finds inside each value tier",
+            Kind::Count { field: "k_per_tier", min: 1, max: 20, suffix: "", max_field: None },
+        ),
+        Setting::new(
+            "seed",
+            "Seed",
+            "Same seed, same segments, on any machine",
+            Kind::Count { field: "seed", min: 0, max: u64::MAX, suffix: "", max_field: None },
+        )
+        .window_only(),
+    ],
+};
+
+impl MethodParams for HybridParams {
+    fn seed(&self) -> u64 {
+        self.seed
+    }
+    fn set_seed(&mut self, seed: u64) {
+        self.seed = seed;
+    }
+    fn rfm_columns(&self) -> Option<[&str; 3]> {
+        Some([&self.recency, &self.frequency, &self.monetary])
+    }
+    fn check(&self) -> Result<(), ClusterError> {
+        self.check()
+    }
 }
 
 #[cfg(test)]

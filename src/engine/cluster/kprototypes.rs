@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{bounds, count_distinct_rows, validate_matrix};
+use crate::engine::cluster::describe::{Kind, MethodInfo, MethodParams, Setting};
 use crate::engine::error::ClusterError;
 use crate::engine::jobs::CancelToken;
 use crate::engine::rng::SeededRng;
@@ -339,6 +340,64 @@ pub fn fit_kprototypes(
         n_iter,
         converged,
     })
+}
+
+/// k-prototypes, described once for the CLI, the Model screen and the project file.
+pub const METHOD: MethodInfo = MethodInfo {
+    name: "kprototypes",
+    label: "k-prototypes",
+    hint: "Mixed numeric and categorical features: means for numbers, the most common category for the rest.",
+    has_k: true,
+    settings: &[
+        Setting::new(
+            "gamma",
+            "Category weight",
+            "Weight of one differing category against squared numeric distance",
+            Kind::AutoNumber {
+                field: "gamma",
+                auto: "automatic",
+                auto_help: "Half the mean standard deviation of the numeric features (Huang's suggestion)",
+                default: 0.5,
+                min: 0.0,
+                max: 1e6,
+                decimals: None,
+            },
+        ),
+        Setting::new(
+            "n-init",
+            "Initialisations",
+            "Initialisations, the best kept",
+            Kind::Count { field: "n_init", min: 1, max: 100, suffix: "", max_field: None },
+        ),
+        Setting::new(
+            "max-iter",
+            "Iteration cap",
+            "Iterations per initialisation at most",
+            Kind::Count { field: "max_iter", min: 1, max: 10000, suffix: "", max_field: None },
+        )
+        .cli_only(),
+    ],
+};
+
+impl MethodParams for KPrototypesParams {
+    fn k(&self) -> Option<usize> {
+        Some(self.k)
+    }
+    fn set_k(&mut self, k: usize) {
+        self.k = k;
+    }
+    fn seed(&self) -> u64 {
+        self.seed
+    }
+    fn set_seed(&mut self, seed: u64) {
+        self.seed = seed;
+    }
+    fn n_init(&self) -> usize {
+        self.n_init
+    }
+    fn check(&self) -> Result<(), ClusterError> {
+        self.check()
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use super::dbscan::{DbscanModel, DbscanParams, KDistance, fit_dbscan};
+use super::describe::{MethodInfo, MethodParams, Setting};
 use super::gmm::{GmmModel, GmmParams, fit_gmm};
 use super::hierarchical::{Dendrogram, HierarchicalParams, labels_at};
 use super::hybrid::{HybridModel, HybridParams};
@@ -19,125 +20,122 @@ use super::{CentroidModel, bounds, segment_sizes};
 use crate::engine::error::ClusterError;
 use crate::engine::jobs::CancelToken;
 
-/// The segmentation method and its settings, as stored in the project.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum Algorithm {
+/// Lists every method once: its variant of [`Algorithm`] (the name the project file stores), its
+/// parameters and its description. The enum, the menu order and the dispatch to each method's
+/// [`MethodParams`] are made from this list.
+macro_rules! methods {
+    ($($(#[$doc:meta])* $variant:ident($params:ty) => $info:path),* $(,)?) => {
+        /// The segmentation method and its settings, as stored in the project.
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        pub enum Algorithm {
+            $($(#[$doc])* $variant($params),)*
+        }
+
+        /// Every method's description, in menu order.
+        pub static METHODS: &[&MethodInfo] = &[$(&$info),*];
+
+        impl Algorithm {
+            /// Every method's command-line name (`--algorithm`), in menu order.
+            pub const NAMES: [&'static str; [$($info.name),*].len()] = [$($info.name),*];
+
+            /// The method with default settings, by its command-line name.
+            pub fn by_name(name: &str) -> Option<Self> {
+                $(if name == $info.name {
+                    return Some(Algorithm::$variant(<$params>::default()));
+                })*
+                None
+            }
+
+            /// The method's description.
+            pub fn info(&self) -> &'static MethodInfo {
+                match self {
+                    $(Algorithm::$variant(_) => &$info,)*
+                }
+            }
+
+            fn params(&self) -> &dyn MethodParams {
+                match self {
+                    $(Algorithm::$variant(p) => p,)*
+                }
+            }
+
+            fn params_mut(&mut self) -> &mut dyn MethodParams {
+                match self {
+                    $(Algorithm::$variant(p) => p,)*
+                }
+            }
+        }
+    };
+}
+
+methods! {
     /// k-means with k-means++ initialisation.
-    KMeans(KMeansParams),
+    KMeans(KMeansParams) => super::kmeans::METHOD,
     /// Mini-batch k-means, for data too large for full k-means.
-    MiniBatchKMeans(MiniBatchParams),
+    MiniBatchKMeans(MiniBatchParams) => super::kmeans::minibatch::METHOD,
     /// A Gaussian mixture: soft membership, BIC and AIC.
-    Gmm(GmmParams),
-    /// Named segments from quantile scores of recency, frequency and monetary value.
-    Rfm(RfmParams),
+    Gmm(GmmParams) => super::gmm::METHOD,
     /// Agglomerative hierarchical clustering (Ward, average or complete linkage).
-    Hierarchical(HierarchicalParams),
+    Hierarchical(HierarchicalParams) => super::hierarchical::METHOD,
     /// Density-based groups and noise (DBSCAN).
-    Dbscan(DbscanParams),
+    Dbscan(DbscanParams) => super::dbscan::METHOD,
     /// Density-based groups at every density (OPTICS), read from the reachability plot.
-    Optics(OpticsParams),
-    /// RFM value tiers, with k-means segments inside each.
-    Hybrid(HybridParams),
-    /// A self-organising map whose nodes are clustered into segments.
-    Som(SomParams),
+    Optics(OpticsParams) => super::optics::METHOD,
     /// k-prototypes: numeric means and categorical modes.
-    KPrototypes(KPrototypesParams),
+    KPrototypes(KPrototypesParams) => super::kprototypes::METHOD,
+    /// A self-organising map whose nodes are clustered into segments.
+    Som(SomParams) => super::som::METHOD,
+    /// Named segments from quantile scores of recency, frequency and monetary value.
+    Rfm(RfmParams) => super::rfm_rules::METHOD,
+    /// RFM value tiers, with k-means segments inside each.
+    Hybrid(HybridParams) => super::hybrid::METHOD,
+}
+
+/// A method's description by its command-line name.
+pub fn method_info(name: &str) -> Option<&'static MethodInfo> {
+    METHODS.iter().copied().find(|m| m.name == name)
+}
+
+/// Every command-line option some method has, each once: the option, its first description, and the
+/// methods that have it.
+pub fn method_options() -> Vec<(&'static str, &'static Setting, Vec<&'static str>)> {
+    let mut out: Vec<(&'static str, &'static Setting, Vec<&'static str>)> = Vec::new();
+    for m in METHODS {
+        for s in m.settings {
+            let Some(option) = s.option else { continue };
+            match out.iter_mut().find(|(o, _, _)| *o == option) {
+                Some((_, _, methods)) => methods.push(m.name),
+                None => out.push((option, s, vec![m.name])),
+            }
+        }
+    }
+    out
 }
 
 impl Algorithm {
-    /// Every method's command-line name (`--algorithm`), in menu order.
-    pub const NAMES: [&'static str; 10] = [
-        "kmeans",
-        "minibatch-kmeans",
-        "gmm",
-        "hierarchical",
-        "dbscan",
-        "optics",
-        "kprototypes",
-        "som",
-        "rfm",
-        "hybrid",
-    ];
-
-    /// The method with default settings, by its command-line name.
-    pub fn by_name(name: &str) -> Option<Self> {
-        Some(match name {
-            "kmeans" => Algorithm::KMeans(KMeansParams::default()),
-            "minibatch-kmeans" => Algorithm::MiniBatchKMeans(MiniBatchParams::default()),
-            "gmm" => Algorithm::Gmm(GmmParams::default()),
-            "rfm" => Algorithm::Rfm(RfmParams::default()),
-            "hierarchical" => Algorithm::Hierarchical(HierarchicalParams::default()),
-            "dbscan" => Algorithm::Dbscan(DbscanParams::default()),
-            "optics" => Algorithm::Optics(OpticsParams::default()),
-            "hybrid" => Algorithm::Hybrid(HybridParams::default()),
-            "som" => Algorithm::Som(SomParams::default()),
-            "kprototypes" => Algorithm::KPrototypes(KPrototypesParams::default()),
-            _ => return None,
-        })
-    }
-
     /// The command-line name.
     pub fn name(&self) -> &'static str {
-        match self {
-            Algorithm::KMeans(_) => "kmeans",
-            Algorithm::MiniBatchKMeans(_) => "minibatch-kmeans",
-            Algorithm::Gmm(_) => "gmm",
-            Algorithm::Rfm(_) => "rfm",
-            Algorithm::Hierarchical(_) => "hierarchical",
-            Algorithm::Dbscan(_) => "dbscan",
-            Algorithm::Optics(_) => "optics",
-            Algorithm::Hybrid(_) => "hybrid",
-            Algorithm::Som(_) => "som",
-            Algorithm::KPrototypes(_) => "kprototypes",
-        }
+        self.info().name
     }
 
     /// The name people read.
     pub fn label(&self) -> &'static str {
-        Self::label_of(self.name())
+        self.info().label
     }
 
     /// The name people read, by command-line name.
     pub fn label_of(name: &str) -> &'static str {
-        match name {
-            "kmeans" => "k-means",
-            "minibatch-kmeans" => "Mini-batch k-means",
-            "gmm" => "Gaussian mixture",
-            "rfm" => "RFM rules",
-            "hierarchical" => "Hierarchical",
-            "dbscan" => "DBSCAN",
-            "optics" => "OPTICS",
-            "hybrid" => "RFM tiers + k-means",
-            "som" => "Self-organising map",
-            "kprototypes" => "k-prototypes",
-            _ => "unknown method",
-        }
+        method_info(name).map_or("unknown method", |m| m.label)
     }
 
     /// The number of segments asked for; `None` for methods that find it themselves (rules).
     pub fn k(&self) -> Option<usize> {
-        match self {
-            Algorithm::KMeans(p) => Some(p.k),
-            Algorithm::MiniBatchKMeans(p) => Some(p.k),
-            Algorithm::Gmm(p) => Some(p.k),
-            Algorithm::Hierarchical(p) => Some(p.k),
-            Algorithm::Som(p) => Some(p.k),
-            Algorithm::KPrototypes(p) => Some(p.k),
-            Algorithm::Rfm(_) | Algorithm::Dbscan(_) | Algorithm::Optics(_) | Algorithm::Hybrid(_) => None,
-        }
+        self.params().k()
     }
 
     /// Sets k (methods without a k ignore it).
     pub fn set_k(&mut self, k: usize) {
-        match self {
-            Algorithm::KMeans(p) => p.k = k,
-            Algorithm::MiniBatchKMeans(p) => p.k = k,
-            Algorithm::Gmm(p) => p.k = k,
-            Algorithm::Hierarchical(p) => p.k = k,
-            Algorithm::Som(p) => p.k = k,
-            Algorithm::KPrototypes(p) => p.k = k,
-            Algorithm::Rfm(_) | Algorithm::Dbscan(_) | Algorithm::Optics(_) | Algorithm::Hybrid(_) => {}
-        }
+        self.params_mut().set_k(k);
     }
 
     /// The same method at another k.
@@ -149,48 +147,17 @@ impl Algorithm {
 
     /// The seed of every random choice (0 for methods without randomness).
     pub fn seed(&self) -> u64 {
-        match self {
-            Algorithm::KMeans(p) => p.seed,
-            Algorithm::MiniBatchKMeans(p) => p.seed,
-            Algorithm::Gmm(p) => p.seed,
-            Algorithm::Hierarchical(p) => p.seed,
-            Algorithm::Dbscan(p) => p.seed,
-            Algorithm::Hybrid(p) => p.seed,
-            Algorithm::Som(p) => p.seed,
-            Algorithm::KPrototypes(p) => p.seed,
-            Algorithm::Rfm(_) | Algorithm::Optics(_) => 0,
-        }
+        self.params().seed()
     }
 
     /// Sets the seed (methods without randomness ignore it).
     pub fn set_seed(&mut self, seed: u64) {
-        match self {
-            Algorithm::KMeans(p) => p.seed = seed,
-            Algorithm::MiniBatchKMeans(p) => p.seed = seed,
-            Algorithm::Gmm(p) => p.seed = seed,
-            Algorithm::Hierarchical(p) => p.seed = seed,
-            Algorithm::Dbscan(p) => p.seed = seed,
-            Algorithm::Hybrid(p) => p.seed = seed,
-            Algorithm::Som(p) => p.seed = seed,
-            Algorithm::KPrototypes(p) => p.seed = seed,
-            Algorithm::Rfm(_) | Algorithm::Optics(_) => {}
-        }
+        self.params_mut().set_seed(seed);
     }
 
     /// Checks the settings; fitting checks them too.
     pub fn check(&self) -> Result<(), ClusterError> {
-        match self {
-            Algorithm::KMeans(p) => p.check(),
-            Algorithm::MiniBatchKMeans(p) => p.check(),
-            Algorithm::Gmm(p) => p.check(),
-            Algorithm::Hierarchical(p) => p.check(),
-            Algorithm::Dbscan(p) => p.check(),
-            Algorithm::Optics(p) => p.check(),
-            Algorithm::Hybrid(p) => p.check(),
-            Algorithm::Som(p) => p.check(),
-            Algorithm::KPrototypes(p) => p.check(),
-            Algorithm::Rfm(p) => p.check(),
-        }
+        self.params().check()
     }
 
     /// Whether a k range can be swept (methods with a k).
@@ -205,11 +172,7 @@ impl Algorithm {
 
     /// The recency, frequency and monetary columns the method reads from the customer table.
     pub fn rfm_columns(&self) -> Option<[&str; 3]> {
-        match self {
-            Algorithm::Rfm(p) => Some([&p.recency, &p.frequency, &p.monetary]),
-            Algorithm::Hybrid(p) => Some([&p.recency, &p.frequency, &p.monetary]),
-            _ => None,
-        }
+        self.params().rfm_columns()
     }
 
     /// The same method with the settings of `other` where both have them (k, seed), for switching
@@ -227,13 +190,35 @@ impl Algorithm {
 
     /// Initialisations per fit (1 for methods that have no such setting), which multiply a sweep's work.
     pub fn n_init(&self) -> usize {
-        match self {
-            Algorithm::KMeans(p) => p.n_init,
-            Algorithm::MiniBatchKMeans(p) => p.n_init,
-            Algorithm::Gmm(p) => p.n_init,
-            Algorithm::KPrototypes(p) => p.n_init,
-            _ => 1,
+        self.params().n_init()
+    }
+
+    /// The parameters as their JSON object (the variant's content), to read and edit settings by
+    /// field name as the method's description names them.
+    pub fn params_json(&self) -> serde_json::Value {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(mut map)) => {
+                map.values_mut().next().map(serde_json::Value::take).unwrap_or_default()
+            }
+            _ => serde_json::Value::Null,
         }
+    }
+
+    /// The same method with its parameters replaced by `params` (as [`Self::params_json`] gives
+    /// them); what the serialized form skips (the recipe's column layout) is kept.
+    pub fn with_params(&self, params: serde_json::Value) -> Result<Self, ClusterError> {
+        let tag = match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(map)) => map.keys().next().cloned().unwrap_or_default(),
+            _ => String::new(),
+        };
+        let mut wrapped = serde_json::Map::new();
+        wrapped.insert(tag, params);
+        let mut next: Algorithm = serde_json::from_value(serde_json::Value::Object(wrapped))
+            .map_err(|e| ClusterError::InvalidParameter { name: "algorithm", problem: e.to_string() })?;
+        if let (Algorithm::KPrototypes(old), Algorithm::KPrototypes(new)) = (self, &mut next) {
+            new.layout = old.layout.clone();
+        }
+        Ok(next)
     }
 
     /// Fits a method that segments the feature matrix: settings checked before any work, and the
@@ -606,6 +591,84 @@ impl Segmentation {
 mod tests {
     use super::*;
     use ndarray::Array2;
+
+    #[test]
+    fn every_method_is_described_once_and_every_field_it_names_exists() {
+        use crate::engine::cluster::describe::{Kind, field};
+        let mut names: Vec<&str> = METHODS.iter().map(|m| m.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), METHODS.len());
+        assert_eq!(Algorithm::NAMES.len(), METHODS.len());
+        for m in METHODS {
+            let algorithm = Algorithm::by_name(m.name).unwrap();
+            assert_eq!(algorithm.name(), m.name);
+            assert_eq!(algorithm.k().is_some(), m.has_k, "{}", m.name);
+            let params = algorithm.params_json();
+            for s in m.settings {
+                let fields: Vec<&str> = match &s.kind {
+                    Kind::Count { field, .. }
+                    | Kind::Number { field, .. }
+                    | Kind::AutoCount { field, .. }
+                    | Kind::AutoNumber { field, .. }
+                    | Kind::SetNumber { field, .. }
+                    | Kind::Mode { field, .. }
+                    | Kind::Choice { field, .. }
+                    | Kind::Pair { field, .. } => vec![field],
+                    Kind::Grid { fields, .. } => fields.to_vec(),
+                    Kind::Columns { fields } => fields.to_vec(),
+                };
+                for f in fields {
+                    assert!(field(&params, f).is_some(), "{}: no field {f}", m.name);
+                }
+                if let Kind::Choice { field: f, choices, .. } = &s.kind {
+                    // Every stored name is one the parameters accept.
+                    for (_, stored) in *choices {
+                        let mut p = params.clone();
+                        p[*f] = (*stored).into();
+                        assert!(algorithm.with_params(p).is_ok(), "{}: {stored}", m.name);
+                    }
+                }
+            }
+            // Parameters round-trip through their JSON.
+            assert_eq!(algorithm.with_params(params).unwrap(), algorithm);
+        }
+    }
+
+    #[test]
+    fn options_are_set_from_text_and_bad_text_is_one_line_naming_the_option() {
+        use crate::engine::cluster::describe::set_from_text;
+        let setting = |method: &str, option: &str| {
+            method_info(method).unwrap().settings.iter().find(|s| s.option == Some(option)).unwrap()
+        };
+        let mut params = Algorithm::by_name("kmeans").unwrap().params_json();
+        set_from_text(&mut params, setting("kmeans", "n-init"), "7").unwrap();
+        assert_eq!(params["n_init"], 7);
+        assert_eq!(
+            set_from_text(&mut params, setting("kmeans", "n-init"), "seven").unwrap_err(),
+            "--n-init: 'seven' is not a whole number"
+        );
+        let gmm = Algorithm::by_name("gmm").unwrap();
+        let mut params = gmm.params_json();
+        set_from_text(&mut params, setting("gmm", "covariance"), "diag").unwrap();
+        assert!(matches!(gmm.with_params(params.clone()).unwrap(), Algorithm::Gmm(p) if p.covariance.name() == "diag"));
+        let refused = set_from_text(&mut params, setting("gmm", "covariance"), "round").unwrap_err();
+        assert!(refused.contains("full, diag, spherical"), "{refused}");
+        let mut params = Algorithm::by_name("som").unwrap().params_json();
+        set_from_text(&mut params, setting("som", "grid"), "6x7").unwrap();
+        assert_eq!((params["rows"].as_u64(), params["cols"].as_u64()), (Some(6), Some(7)));
+        assert!(set_from_text(&mut params, setting("som", "grid"), "6").is_err());
+        let mut params = Algorithm::by_name("hybrid").unwrap().params_json();
+        set_from_text(&mut params, setting("hybrid", "tier-edges"), "7,12").unwrap();
+        assert_eq!(params["tier_edges"], serde_json::json!([7, 12]));
+        let refused = set_from_text(&mut params, setting("hybrid", "rfm-columns"), "a,b").unwrap_err();
+        assert!(refused.contains("three columns"), "{refused}");
+        let mut params = Algorithm::by_name("hierarchical").unwrap().params_json();
+        set_from_text(&mut params, setting("hierarchical", "max-exact-rows"), "500").unwrap();
+        set_from_text(&mut params, setting("hierarchical", "micro-clusters"), "900").unwrap();
+        crate::engine::cluster::describe::apply_limits(&mut params, method_info("hierarchical").unwrap().settings);
+        assert_eq!(params["micro_clusters"], 500, "micro-clusters stay at most the exact size");
+    }
 
     #[test]
     fn every_name_round_trips_and_switching_keeps_k_and_seed() {

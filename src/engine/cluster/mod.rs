@@ -2,6 +2,7 @@
 
 pub mod bounds;
 pub mod dbscan;
+pub mod describe;
 pub mod gmm;
 pub mod hierarchical;
 pub mod hybrid;

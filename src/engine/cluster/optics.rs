@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::dbscan::KdTree;
 use super::{bounds, check_new_data, validate_matrix};
+use crate::engine::cluster::describe::{Kind, MethodInfo, MethodParams, Setting, Shown};
 use crate::engine::error::ClusterError;
 use crate::engine::jobs::CancelToken;
 
@@ -513,6 +514,83 @@ fn xi_clusters(
         }
     }
     clusters
+}
+
+/// OPTICS, described once for the CLI, the Model screen and the project file.
+pub const METHOD: MethodInfo = MethodInfo {
+    name: "optics",
+    label: "OPTICS",
+    hint: "DBSCAN at every density at once: the reachability plot shows groups as valleys, dense and sparse \
+           ones side by side.",
+    has_k: false,
+    settings: &[
+        Setting::new(
+            "min-samples",
+            "Core: neighbours",
+            "Customers, itself included, that make a neighbourhood dense",
+            Kind::Count { field: "min_samples", min: 2, max: 1_000, suffix: "", max_field: None },
+        ),
+        Setting::new(
+            "groups-from",
+            "Groups from",
+            "",
+            Kind::Mode {
+                field: "eps",
+                unset: ("steepness (xi)", "Valleys of the reachability plot between steep edges"),
+                set: ("a cut at height", "DBSCAN's groups at that radius, read from the same order", 0.5),
+            },
+        )
+        .window_only(),
+        Setting::new(
+            "xi",
+            "Steepness (xi)",
+            "How sharply reachability must drop and rise around a group",
+            Kind::Number { field: "xi", min: 0.001, max: 0.99, speed: 0.005, decimals: Some(3) },
+        )
+        .shown(Shown::Unset("eps")),
+        Setting::new(
+            "min-cluster-size",
+            "Smallest group",
+            "Smallest group, in customers",
+            Kind::AutoCount {
+                field: "min_cluster_size",
+                auto: "5% of customers",
+                auto_help: "",
+                default: 50,
+                min: 2,
+                max: 1_000_000,
+                suffix: " customers",
+            },
+        )
+        .shown(Shown::Unset("eps")),
+        Setting::new(
+            "eps",
+            "Cut height (eps)",
+            "Or click the reachability plot",
+            Kind::SetNumber { field: "eps", default: 0.5, min: 1e-6, max: 1e6, decimals: Some(4) },
+        )
+        .shown(Shown::Set("eps")),
+        Setting::new(
+            "max-eps",
+            "Largest radius",
+            "The largest radius OPTICS looks",
+            Kind::AutoNumber {
+                field: "max_eps",
+                auto: "any",
+                auto_help: "Every scale (each customer measured against every other; slower above 100,000 customers)",
+                default: 2.0,
+                min: 1e-6,
+                max: 1e6,
+                decimals: Some(4),
+            },
+        ),
+    ],
+};
+
+impl MethodParams for OpticsParams {
+    fn check(&self) -> Result<(), ClusterError> {
+        self.check()
+    }
 }
 
 #[cfg(test)]

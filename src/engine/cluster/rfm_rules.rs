@@ -10,6 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::bounds;
+use crate::engine::cluster::describe::{Kind, MethodInfo, MethodParams, Setting};
 use crate::engine::error::ClusterError;
 
 /// An inclusive range of scores, 1-5.
@@ -256,6 +257,29 @@ pub fn fit_rfm(
     let empty_rules = params.rules.iter().zip(&counts).filter(|(_, c)| **c == 0).map(|(r, _)| r.name.clone()).collect();
     let labels = raw.iter().map(|&r| rule_to_segment[r]).collect();
     Ok(RfmFit { labels, scores, model: RfmModel { params: params.clone(), edges, segment_names }, empty_rules })
+}
+
+/// RFM rules, described once for the CLI, the Model screen and the project file.
+pub const METHOD: MethodInfo = MethodInfo {
+    name: "rfm",
+    label: "RFM rules",
+    hint: "Named segments from recency, frequency and monetary scores 1-5 and editable rules.",
+    has_k: false,
+    settings: &[Setting::new(
+        "rfm-columns",
+        "RFM columns",
+        "Recency, frequency and monetary columns of the customer table",
+        Kind::Columns { fields: ["recency", "frequency", "monetary"] },
+    )],
+};
+
+impl MethodParams for RfmParams {
+    fn rfm_columns(&self) -> Option<[&str; 3]> {
+        Some([&self.recency, &self.frequency, &self.monetary])
+    }
+    fn check(&self) -> Result<(), ClusterError> {
+        self.check()
+    }
 }
 
 #[cfg(test)]

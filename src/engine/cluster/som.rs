@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::hierarchical::{Dendrogram, HierarchicalParams, Linkage};
 use super::{bounds, check_new_data, validate_matrix};
+use crate::engine::cluster::describe::{Kind, MethodInfo, MethodParams, Setting};
 use crate::engine::error::ClusterError;
 use crate::engine::jobs::CancelToken;
 use crate::engine::rng::SeededRng;
@@ -285,6 +286,46 @@ impl SomModel {
             .into_iter()
             .map(|row| self.node_segments[best_node(&row.to_vec(), &self.weights, self.d)])
             .collect())
+    }
+}
+
+/// The self-organising map, described once for the CLI, the Model screen and the project file.
+pub const METHOD: MethodInfo = MethodInfo {
+    name: "som",
+    label: "Self-organising map",
+    hint: "A grid of nodes fitted to the customers, clustered into segments; the U-matrix shows the borders.",
+    has_k: true,
+    settings: &[
+        Setting::new(
+            "grid",
+            "Map grid",
+            "Map grid, rows x columns",
+            Kind::Grid { fields: ["rows", "cols"], labels: ["Map rows", "Map columns"], min: 2, max: 60 },
+        ),
+        Setting::new(
+            "epochs",
+            "Epochs",
+            "Training passes; the neighbourhood shrinks from half the map to half a node",
+            Kind::Count { field: "epochs", min: 1, max: 500, suffix: "", max_field: None },
+        ),
+    ],
+};
+
+impl MethodParams for SomParams {
+    fn k(&self) -> Option<usize> {
+        Some(self.k)
+    }
+    fn set_k(&mut self, k: usize) {
+        self.k = k;
+    }
+    fn seed(&self) -> u64 {
+        self.seed
+    }
+    fn set_seed(&mut self, seed: u64) {
+        self.seed = seed;
+    }
+    fn check(&self) -> Result<(), ClusterError> {
+        self.check()
     }
 }
 

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::cluster::bounds;
+use crate::engine::cluster::describe::{Kind, MethodInfo, MethodParams, Setting};
 use crate::engine::error::ClusterError;
 
 /// k-means settings; every field has a sensible default.
@@ -63,5 +64,55 @@ impl KMeansParams {
         bounds::count_in("n_init", self.n_init, 1, bounds::MAX_N_INIT, "initialisations")?;
         bounds::count_in("max_iter", self.max_iter, 1, bounds::MAX_ITER, "iterations")?;
         bounds::real_in("tolerance", self.tolerance, 0.0, false, bounds::MAX_TOLERANCE)
+    }
+}
+
+/// k-means, described once for the CLI, the Model screen and the project file.
+pub const METHOD: MethodInfo = MethodInfo {
+    name: "kmeans",
+    label: "k-means",
+    hint: "Compact, similar-sized segments; the usual first choice.",
+    has_k: true,
+    settings: &[
+        Setting::new(
+            "n-init",
+            "Initialisations",
+            "k-means++ starts; the tightest is kept",
+            Kind::Count { field: "n_init", min: 1, max: 100, suffix: "", max_field: None },
+        ),
+        Setting::new(
+            "max-iter",
+            "Iteration cap",
+            "Iterations per initialisation at most",
+            Kind::Count { field: "max_iter", min: 1, max: 10000, suffix: "", max_field: None },
+        ),
+        Setting::new(
+            "tolerance",
+            "Tolerance",
+            "Convergence tolerance, relative to the mean feature variance",
+            Kind::Number { field: "tolerance", min: 0.0, max: 1.0, speed: 1e-5, decimals: None },
+        )
+        .cli_only(),
+    ],
+};
+
+impl MethodParams for KMeansParams {
+    fn k(&self) -> Option<usize> {
+        Some(self.k)
+    }
+    fn set_k(&mut self, k: usize) {
+        self.k = k;
+    }
+    fn seed(&self) -> u64 {
+        self.seed
+    }
+    fn set_seed(&mut self, seed: u64) {
+        self.seed = seed;
+    }
+    fn n_init(&self) -> usize {
+        self.n_init
+    }
+    fn check(&self) -> Result<(), ClusterError> {
+        self.check()
     }
 }

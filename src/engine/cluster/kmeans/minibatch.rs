@@ -7,6 +7,7 @@ use rayon::prelude::*;
 
 use super::KMeansFit;
 use super::algorithm::{canonical_fit, kmeans_plus_plus};
+use crate::engine::cluster::describe::{Kind, MethodInfo, MethodParams, Setting};
 use crate::engine::cluster::{bounds, check_k, validate_matrix};
 use crate::engine::error::ClusterError;
 use crate::engine::jobs::CancelToken;
@@ -185,6 +186,49 @@ pub fn fit_minibatch(
     let inertia = assigned.iter().map(|(_, i)| i).sum();
     let labels = assigned.into_iter().flat_map(|(l, _)| l).collect();
     canonical_fit(labels, centers, d, inertia, steps, converged)
+}
+
+/// Mini-batch k-means, described once for the CLI, the Model screen and the project file.
+pub const METHOD: MethodInfo = MethodInfo {
+    name: "minibatch-kmeans",
+    label: "Mini-batch k-means",
+    hint: "k-means on random batches: for millions of customers, slightly looser.",
+    has_k: true,
+    settings: &[
+        Setting::new(
+            "batch-size",
+            "Batch size",
+            "Customers per update; larger is steadier and slower",
+            Kind::Count { field: "batch_size", min: 64, max: 65536, suffix: "", max_field: None },
+        ),
+        Setting::new(
+            "n-init",
+            "Initialisations",
+            "Initialisations, the best kept",
+            Kind::Count { field: "n_init", min: 1, max: 100, suffix: "", max_field: None },
+        ),
+    ],
+};
+
+impl MethodParams for MiniBatchParams {
+    fn k(&self) -> Option<usize> {
+        Some(self.k)
+    }
+    fn set_k(&mut self, k: usize) {
+        self.k = k;
+    }
+    fn seed(&self) -> u64 {
+        self.seed
+    }
+    fn set_seed(&mut self, seed: u64) {
+        self.seed = seed;
+    }
+    fn n_init(&self) -> usize {
+        self.n_init
+    }
+    fn check(&self) -> Result<(), ClusterError> {
+        self.check()
+    }
 }
 
 #[cfg(test)]

@@ -4,8 +4,8 @@
 
 mod algorithm;
 mod hyperparams;
-mod minibatch;
+pub mod minibatch;
 
 pub use algorithm::{KMeansFit, LloydState, fit, fit_micro_clusters};
-pub use hyperparams::KMeansParams;
+pub use hyperparams::{KMeansParams, METHOD};
 pub use minibatch::{MiniBatchParams, fit_minibatch};
