@@ -3,8 +3,6 @@
 //! `engine` computes and never touches the window; the GUI (behind the `gui` feature) and the
 //! headless CLI both drive it.
 
-#![warn(missing_docs)]
-
 #[cfg(feature = "gui")]
 pub mod app;
 pub mod bench;

@@ -1,5 +1,8 @@
 //! The headless CLI end to end on the real CDNOW log, as a script would use it.
 
+// Tests may unwrap: a failed unwrap is a failed test with its line (helpers included).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

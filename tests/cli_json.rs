@@ -2,6 +2,9 @@
 //! was restructured (issue 16): scripts parse these, so a move of code must not change a byte.
 //! The cases are in `tests/fixtures/cli_json/cases.txt`; `UPDATE_GOLDEN=1` rewrites the files.
 
+// Tests may unwrap: a failed unwrap is a failed test with its line (helpers included).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 use std::process::Command;
 

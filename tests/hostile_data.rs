@@ -1,6 +1,9 @@
 //! Unusual or hostile data files: each is read with a given warning or refused with a given message,
 //! never a panic, a hang or a silent change of the data.
 
+// Tests may unwrap: a failed unwrap is a failed test with its line (helpers included).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

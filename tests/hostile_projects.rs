@@ -3,6 +3,9 @@
 //! manifest gives, links and special files never lead a project out of its folder, and a fuzzer
 //! of the parser finds no panic.
 
+// Tests may unwrap: a failed unwrap is a failed test with its line (helpers included).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -36,9 +39,10 @@ fn strata(args: &[&str]) -> (bool, String) {
 fn try_open_within(path: &Path, limit: Duration) -> Result<Result<project::OpenedProject, ProjectError>, String> {
     let (sender, receiver) = std::sync::mpsc::channel();
     let path = path.to_path_buf();
-    std::thread::spawn(move || {
+    let spawned = std::thread::Builder::new().name("open-hostile-project".into()).spawn(move || {
         let _ = sender.send(project::open(&path));
     });
+    spawned.map_err(|e| format!("could not start a thread: {e}"))?;
     receiver.recv_timeout(limit).map_err(|e| match e {
         std::sync::mpsc::RecvTimeoutError::Timeout => format!("opening did not return within {limit:?}"),
         std::sync::mpsc::RecvTimeoutError::Disconnected => "opening panicked".to_string(),

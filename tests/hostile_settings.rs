@@ -3,6 +3,9 @@
 //! allocation are checked before allocating, and values that overflow inside the recipe or the fit
 //! are refused naming the feature.
 
+// Tests may unwrap: a failed unwrap is a failed test with its line (helpers included).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::HashMap;
 use std::sync::mpsc;
 use std::time::Duration;

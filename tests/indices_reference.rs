@@ -1,6 +1,9 @@
 //! Every index against scikit-learn's values on the same data and labels, committed as fixtures by
 //! tests/fixtures/reference/gen_reference.py: agreement to 1e-9 relative.
 
+// Tests may unwrap: a failed unwrap is a failed test with its line (helpers included).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 
 use ndarray::Array2;

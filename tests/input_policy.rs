@@ -1,5 +1,8 @@
 //! One test per row of ../shared/INPUT_POLICY.md: what Strata does with bad input.
 
+// Tests may unwrap: a failed unwrap is a failed test with its line (helpers included).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,9 @@
 //! The project file: round trips, every released format version opens, newer and hostile files are
 //! handled as the input policy says, and saving is atomic even when the process is killed mid-save.
 
+// Tests may unwrap: a failed unwrap is a failed test with its line (helpers included).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;

@@ -1,6 +1,9 @@
 //! Property tests: indices are invariant to how segments are numbered and rows ordered, stay in their
 //! ranges, and k-means' labels are always the nearest centroid.
 
+// Tests may unwrap: a failed unwrap is a failed test with its line (helpers included).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use ndarray::Array2;
 use proptest::prelude::*;
 use strata::engine::cluster::CentroidModel;

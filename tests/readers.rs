@@ -1,5 +1,8 @@
 //! Readers on real files in real formats: CSV dialects, Parquet and Excel.
 
+// Tests may unwrap: a failed unwrap is a failed test with its line (helpers included).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 
 use polars::prelude::*;

@@ -1,6 +1,9 @@
 //! The window, driven as a person would: egui_kittest finds widgets by label, clicks and types;
 //! jobs run inline and file dialogs answer from a script.
 
+// Tests may unwrap: a failed unwrap is a failed test with its line (helpers included).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 
 use egui::accesskit::Role;

@@ -188,8 +188,9 @@ const CENTRE_GROUP: usize = 4;
 #[inline(always)]
 fn group_distances<const G: usize>(block: &[f64], centers: &[f64], d: usize) -> [[f64; LANES]; G] {
     let mut acc = [[0.0f64; LANES]; G];
-    for j in 0..d {
-        let xs: &[f64; LANES] = block[j * LANES..(j + 1) * LANES].try_into().expect("block column");
+    // The block is column-major in lanes: column j is chunk j.
+    let (columns, _) = block.as_chunks::<LANES>();
+    for (j, xs) in columns.iter().enumerate().take(d) {
         for (q, acc) in acc.iter_mut().enumerate() {
             let cj = centers[q * d + j];
             for l in 0..LANES {
@@ -476,8 +477,8 @@ fn distance_sums_generic(rows: &[f64], d: usize, blocks: &[f64], count: usize, t
 #[inline(always)]
 fn fused_squared_distances(block: &[f64], row: &[f64]) -> [f64; LANES] {
     let mut acc = [0.0f64; LANES];
-    for (j, &v) in row.iter().enumerate() {
-        let xs: &[f64; LANES] = block[j * LANES..(j + 1) * LANES].try_into().expect("block column");
+    let (columns, _) = block.as_chunks::<LANES>();
+    for (xs, &v) in columns.iter().zip(row) {
         for l in 0..LANES {
             let diff = xs[l] - v;
             acc[l] = diff.mul_add(diff, acc[l]);

@@ -590,7 +590,7 @@ pub const METHOD: MethodInfo = MethodInfo {
             "full: any ellipsoid; diag: axis-aligned; spherical: spheres",
             Kind::Choice {
                 field: "covariance",
-                choices: &[("full", "Full"), ("diag", "Diag"), ("spherical", "Spherical")],
+                choices: &[("full", "Full"), ("diag", "Diagonal"), ("spherical", "Spherical")],
                 salt: "gmm-covariance",
             },
         ),
