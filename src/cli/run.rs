@@ -2,8 +2,8 @@
 
 use super::*;
 
-/// Re-runs a project (used by `strata run`, the demo and tests); returns the result and whether the
-/// assignment matched the stored fingerprint.
+/// Re-runs a project (used by `strata run`, the demo and tests); returns the result and what it
+/// did not reproduce of the stored results.
 pub fn rerun_project(
     project: &Project,
     base_dir: &Path,
@@ -11,30 +11,7 @@ pub fn rerun_project(
     accept_changed_data: bool,
 ) -> Result<(PipelineResult, Option<Vec<String>>), CliError> {
     let resolver = SourceResolver { base_dir: base_dir.to_path_buf(), allow_outside };
-    let mut result = pipeline::run(&project.spec, &resolver, &JobContext::inline())?;
-    let id_column = pipeline::override_id_column(&project.spec, &result).map(str::to_string);
-    pipeline::apply_business_rules(&mut result, &project.rules, &project.segments, id_column.as_deref());
-    // A changed data file is reported, never silently used.
-    let sources = std::iter::once(&project.spec.source).chain(project.spec.attributes.as_ref());
-    for (spec, actual) in sources.zip(&result.source_fingerprints) {
-        if let Some(stored) = &spec.fingerprint
-            && stored != actual
-            && !accept_changed_data
-        {
-            let source_path = match &spec.source {
-                DataSource::File(path) => path.clone(),
-                DataSource::DemoTransactions => crate::engine::DEMO_TRANSACTIONS_NAME.to_string(),
-            };
-            return Err(ProjectError::FingerprintMismatch {
-                source_path,
-                stored: stored.chars().take(12).collect(),
-                actual: actual.chars().take(12).collect(),
-            }
-            .into());
-        }
-    }
-    let differences = crate::engine::project::verify::verify_run(project, &result);
-    Ok((result, differences))
+    Ok(project::verify::rerun(project, &resolver, accept_changed_data)?)
 }
 
 /// A segment's name in a project: the one its notes give, else the run's default.

@@ -7,7 +7,70 @@ use crate::engine::features::recipe::FittedFeature;
 use crate::engine::metrics::Indices;
 
 use super::{Project, SegmentNote, StoredResults};
-use crate::engine::pipeline::PipelineResult;
+use crate::engine::error::{PipelineError, ProjectError};
+use crate::engine::jobs::JobContext;
+use crate::engine::pipeline::{self, DataSource, PipelineResult, PipelineSpec, SourceResolver};
+
+/// A data source whose bytes differ from the ones the project was made with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangedSource {
+    /// The source as the project names it (its path, or the demo data's name).
+    pub source_path: String,
+    /// The fingerprint the project stores.
+    pub stored: String,
+    /// The fingerprint of the bytes read now.
+    pub actual: String,
+}
+
+impl ChangedSource {
+    /// The refusal a re-run gives unless the user accepts changed data.
+    pub fn to_error(&self) -> ProjectError {
+        ProjectError::FingerprintMismatch {
+            source_path: self.source_path.clone(),
+            stored: self.stored.chars().take(12).collect(),
+            actual: self.actual.chars().take(12).collect(),
+        }
+    }
+}
+
+/// The sources (the data, then the attribute table) whose fingerprint in `spec` differs from the
+/// one `result` read: the one check behind `strata run`'s refusal and the window's warning.
+pub fn changed_sources(spec: &PipelineSpec, result: &PipelineResult) -> Vec<ChangedSource> {
+    let sources = std::iter::once(&spec.source).chain(spec.attributes.as_ref());
+    sources
+        .zip(&result.source_fingerprints)
+        .filter_map(|(source, actual)| {
+            let stored = source.fingerprint.as_ref()?;
+            (stored != actual).then(|| ChangedSource {
+                source_path: match &source.source {
+                    DataSource::File(path) => path.clone(),
+                    DataSource::DemoTransactions => crate::engine::DEMO_TRANSACTIONS_NAME.to_string(),
+                },
+                stored: stored.clone(),
+                actual: actual.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Re-runs a project as it was saved (its spec, then its business rules), refusing data that
+/// changed since unless `accept_changed_data`; returns the result and what it did not reproduce of
+/// the stored results (see [`verify_run`]). Used by `strata run`, `strata predict` and the demo.
+pub fn rerun(
+    project: &Project,
+    resolver: &SourceResolver,
+    accept_changed_data: bool,
+) -> Result<(PipelineResult, Option<Vec<String>>), PipelineError> {
+    let mut result = pipeline::run(&project.spec, resolver, &JobContext::inline())?;
+    let id_column = pipeline::override_id_column(&project.spec, &result).map(str::to_string);
+    pipeline::apply_business_rules(&mut result, &project.rules, &project.segments, id_column.as_deref());
+    // A changed data file is reported, never silently used.
+    if !accept_changed_data && let Some(changed) = changed_sources(&project.spec, &result).first() {
+        return Err(changed.to_error().into());
+    }
+    let differences = verify_run(project, &result);
+    Ok((result, differences))
+}
 
 /// Every difference between a project's stored results and a re-run of it (business rules already
 /// applied, as when it was saved); `None` when the project stores no results to compare.
