@@ -104,6 +104,34 @@ pub enum DataError {
         /// What is wrong, as a sentence fragment.
         problem: String,
     },
+    /// A column of dates that every value fits both day-first and month-first: not guessed.
+    #[error(
+        "column {} is ambiguous: {} is {day_first} (day/month) or {month_first} (month/day); pass --date-format {day_first_format} or {month_first_format}",
+        quoted(column),
+        quoted(example)
+    )]
+    AmbiguousDates {
+        /// The column.
+        column: String,
+        /// A value that reads both ways.
+        example: String,
+        /// The value read day-first, e.g. "3 May".
+        day_first: String,
+        /// The value read month-first, e.g. "March 5".
+        month_first: String,
+        /// The format that reads it day-first, e.g. `%d/%m/%Y`.
+        day_first_format: String,
+        /// The format that reads it month-first, e.g. `%m/%d/%Y`.
+        month_first_format: String,
+    },
+    /// A reading option (date format, day offset, ...) that cannot be used.
+    #[error("the reading option {key} {problem}")]
+    BadOption {
+        /// The option's key, as in a project file.
+        key: String,
+        /// What is wrong, as a sentence fragment.
+        problem: String,
+    },
     /// Anything polars reported while computing on a table.
     #[error("data processing failed: {0}")]
     Polars(String),
