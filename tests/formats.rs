@@ -28,7 +28,12 @@ fn read(text: &str) -> LoadedTable {
 
 /// The same text as a whitespace-aligned file (commas become runs of spaces).
 fn whitespace(text: &str) -> LoadedTable {
-    let aligned: String = text.lines().map(|l| format!("{}\n", l.replace(',', "   "))).collect();
+    whitespace_from(text, ',')
+}
+
+/// The same text as a whitespace-aligned file, from fields separated by `separator`.
+fn whitespace_from(text: &str, separator: char) -> LoadedTable {
+    let aligned: String = text.lines().map(|l| format!("{}\n", l.replace(separator, "   "))).collect();
     let options = ReadOptions { delimiter: Some(Delimiter::Whitespace), ..ReadOptions::default() };
     read_text_formatted(aligned.as_bytes(), Path::new("t.txt"), &options, &ValueFormats::default(), None, &["id".into()])
         .unwrap()
@@ -222,7 +227,7 @@ fn every_number_style_reads_in_csv_and_whitespace_text() {
             read_text_formatted(text.as_bytes(), Path::new("t.csv"), &options, &ValueFormats::default(), None, &[]).unwrap();
         assert_eq!(floats(&table, "amount"), want.map(Some), "{a}");
         if !a.contains(' ') {
-            assert_eq!(floats(&whitespace(&text.replace(';', ",")), "amount"), want.map(Some), "{a} (whitespace)");
+            assert_eq!(floats(&whitespace_from(&text, ';'), "amount"), want.map(Some), "{a} (whitespace)");
         }
     }
     assert!(sentence(&read("id,rate\nx,12%\n"), "rate").contains("percentages divided by 100"));

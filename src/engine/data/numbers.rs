@@ -260,10 +260,12 @@ pub fn detect_numbers(column: &str, distinct: &[&str], mark: Option<DecimalMark>
     let not_numbers: Vec<&str> = distinct.iter().zip(&decorated).filter(|(_, d)| d.is_none()).map(|(s, _)| *s).collect();
     let example = distinct.iter().zip(&decorated).find(|(_, d)| d.is_some()).map_or("", |(s, _)| *s);
     if !not_numbers.is_empty() {
-        // Mostly numbers: say which values block them; otherwise it is plain text.
-        if not_numbers.len() * 2 <= distinct.len() {
+        // Mostly formatted numbers: say which values block them. Plain numbers with stray texts are
+        // the reader's usual "mostly numeric" case; anything else is plain text.
+        let all_plain = distinct.iter().zip(&decorated).all(|(s, d)| d.is_none() || s.parse::<f64>().is_ok());
+        if !all_plain && not_numbers.len() * 2 <= distinct.len() {
             return NumberOutcome::Conflict(format!(
-                "column {} holds numbers written like {} but {} distinct value(s) are not numbers (for example {}); kept as text",
+                "column {} is mostly numeric (written like {}) but {} distinct value(s) are not numbers (for example {}); kept as text",
                 quoted(column),
                 quoted(example),
                 not_numbers.len(),

@@ -98,7 +98,9 @@ fn date_days(column: &Column, formats: &ValueFormats, warnings: &mut Vec<String>
             let marked = formats.is_marked_date(&name) || formats.date_format.is_some();
             dates::detect_numeric_dates(&name, &distinct, marked, formats)
         } else {
-            dates::detect_text_dates(&name, &distinct, true, formats)?
+            // Old dates are judged here against the as-of date (the 100-year warning), not refused.
+            let judged_later = ValueFormats { allow_old_dates: true, ..formats.clone() };
+            dates::detect_text_dates(&name, &distinct, true, &judged_later)?
         };
         let (layout, parsed) = match detected {
             Ok(found) => found,
