@@ -18,7 +18,8 @@ fn every_command_prints_the_json_it_printed_before() {
     for line in cases.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
         let (name, args) = line.split_once('|').unwrap();
         let (name, args) = (name.trim(), args.trim());
-        let args: Vec<String> = args.split_whitespace().map(|a| a.replace("$TMP", tmp_text).replace("$ROOT", repo)).collect();
+        let args: Vec<String> =
+            args.split_whitespace().map(|a| a.replace("$TMP", tmp_text).replace("$ROOT", repo)).collect();
         let out = Command::new(env!("CARGO_BIN_EXE_strata")).args(&args).current_dir(tmp.path()).output().unwrap();
         assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
         // Paths under the run's folder are the one thing that differs from run to run.

@@ -35,8 +35,15 @@ fn whitespace(text: &str) -> LoadedTable {
 fn whitespace_from(text: &str, separator: char) -> LoadedTable {
     let aligned: String = text.lines().map(|l| format!("{}\n", l.replace(separator, "   "))).collect();
     let options = ReadOptions { delimiter: Some(Delimiter::Whitespace), ..ReadOptions::default() };
-    read_text_formatted(aligned.as_bytes(), Path::new("t.txt"), &options, &ValueFormats::default(), None, &["id".into()])
-        .unwrap()
+    read_text_formatted(
+        aligned.as_bytes(),
+        Path::new("t.txt"),
+        &options,
+        &ValueFormats::default(),
+        None,
+        &["id".into()],
+    )
+    .unwrap()
 }
 
 fn days(table: &LoadedTable, column: &str) -> Vec<Option<NaiveDate>> {
@@ -84,7 +91,11 @@ fn every_date_layout_reads_in_csv_and_whitespace_text() {
         let text = format!("id,order_date\nx,{a}\ny,{b}\n");
         assert_eq!(days(&read(&text), "order_date"), [date(2017, 8, 31), date(2017, 9, 1)], "{a}");
         if !a.contains(' ') {
-            assert_eq!(days(&whitespace(&text), "order_date"), [date(2017, 8, 31), date(2017, 9, 1)], "{a} (whitespace)");
+            assert_eq!(
+                days(&whitespace(&text), "order_date"),
+                [date(2017, 8, 31), date(2017, 9, 1)],
+                "{a} (whitespace)"
+            );
         }
     }
     // Named months with spaces and commas, quoted in CSV.
@@ -108,7 +119,10 @@ fn each_column_says_how_it_was_read() {
         sentence(&table, "created_at"),
         "column 'created_at' read as ISO 8601 date-times (2017-08-31T23:30:00+02:00), counted on the UTC day"
     );
-    assert!(matches!(table.frame.column("created_at").unwrap().dtype(), DataType::Datetime(TimeUnit::Milliseconds, None)));
+    assert!(matches!(
+        table.frame.column("created_at").unwrap().dtype(),
+        DataType::Datetime(TimeUnit::Milliseconds, None)
+    ));
 }
 
 #[test]
@@ -153,7 +167,10 @@ fn unparsed_values_are_counted_and_shown() {
     assert_eq!(read_days[12], date(2017, 8, 13));
     assert_eq!(read_days[28..], [None, None]);
     let line = table.warnings.iter().find(|w| w.contains("order_date")).unwrap();
-    assert!(line.contains("2 value(s) did not parse") && line.contains("'soon'") && line.contains("'31/02/2017'"), "{line}");
+    assert!(
+        line.contains("2 value(s) did not parse") && line.contains("'soon'") && line.contains("'31/02/2017'"),
+        "{line}"
+    );
     assert_eq!(table.readings[0].n_unparsed, 2);
 }
 
@@ -224,7 +241,8 @@ fn every_number_style_reads_in_csv_and_whitespace_text() {
         let text = format!("id;amount\nx;{a}\ny;{b}\n");
         let options = ReadOptions { delimiter: Some(Delimiter::Char(';')), ..ReadOptions::default() };
         let table =
-            read_text_formatted(text.as_bytes(), Path::new("t.csv"), &options, &ValueFormats::default(), None, &[]).unwrap();
+            read_text_formatted(text.as_bytes(), Path::new("t.csv"), &options, &ValueFormats::default(), None, &[])
+                .unwrap();
         assert_eq!(floats(&table, "amount"), want.map(Some), "{a}");
         if !a.contains(' ') {
             assert_eq!(floats(&whitespace_from(&text, ';'), "amount"), want.map(Some), "{a} (whitespace)");
@@ -259,7 +277,11 @@ fn disagreeing_numbers_are_kept_as_text_with_the_values_shown() {
     // Without a choice, and nothing else in the file to go by, `1,234` is not guessed.
     let table = read("id,amount\nx,\"1,234\"\ny,\"5,678\"\n");
     assert_eq!(table.frame.column("amount").unwrap().dtype(), &DataType::String);
-    assert!(table.warnings.iter().any(|w| w.contains("ambiguous") && w.contains("--decimal-comma")), "{:?}", table.warnings);
+    assert!(
+        table.warnings.iter().any(|w| w.contains("ambiguous") && w.contains("--decimal-comma")),
+        "{:?}",
+        table.warnings
+    );
     // Two currencies are not added up.
     let table = read("id,amount\nx,$10\ny,€12\n");
     assert_eq!(table.frame.column("amount").unwrap().dtype(), &DataType::String);
@@ -286,12 +308,16 @@ fn ids_and_plain_numbers_are_unchanged() {
 fn hostile_values_get_one_clear_line_and_no_panic() {
     let long = "9".repeat(10_000);
     let long_text = "x".repeat(10_000);
-    for cell in ["1e400", "--", "", "999999999999999999999999999999999999", &long, &long_text, "(", "$", "%", "1,2,3.4.5"] {
+    for cell in
+        ["1e400", "--", "", "999999999999999999999999999999999999", &long, &long_text, "(", "$", "%", "1,2,3.4.5"]
+    {
         for column in ["amount", "order_date", "event_epoch"] {
             let text = format!("id,{column}\na,\"{cell}\"\nb,12.50\nc,2017-08-31\n");
             let outcome = read_with(&text, &ValueFormats::default());
             match outcome {
-                Ok(table) => assert!(table.warnings.iter().all(|w| w.len() < 2048 && !w.contains('\n')), "{:?}", table.warnings),
+                Ok(table) => {
+                    assert!(table.warnings.iter().all(|w| w.len() < 2048 && !w.contains('\n')), "{:?}", table.warnings)
+                }
                 Err(e) => assert!(e.to_string().len() < 2048, "{e}"),
             }
         }
@@ -318,7 +344,8 @@ fn columns(id: &str, date: &str, amount: &str) -> TransactionColumns {
 }
 
 fn customer_table(file: &str, id: &str, date: &str, amount: &str, formats: &ValueFormats) -> DataFrame {
-    let table = read_table_formatted(&fixture(file), &ReadOptions::default(), formats, None, &[id.to_string()]).unwrap();
+    let table =
+        read_table_formatted(&fixture(file), &ReadOptions::default(), formats, None, &[id.to_string()]).unwrap();
     let result = aggregate_transactions_with(&table.frame, &columns(id, date, amount), formats).unwrap();
     let mut customers = result.customers;
     customers.rename(id, "customer_id".into()).unwrap();
@@ -422,7 +449,7 @@ proptest! {
                 let digits: Vec<char> = whole.chars().collect();
                 let mut out = String::new();
                 for (i, ch) in digits.iter().enumerate() {
-                    if i > 0 && (digits.len() - i) % 3 == 0 { out.push_str(sep); }
+                    if i > 0 && (digits.len() - i).is_multiple_of(3) { out.push_str(sep); }
                     out.push(*ch);
                 }
                 out

@@ -105,25 +105,8 @@ pub enum DataError {
         problem: String,
     },
     /// A column of dates that every value fits both day-first and month-first: not guessed.
-    #[error(
-        "column {} is ambiguous: {} is {day_first} (day/month) or {month_first} (month/day); pass --date-format {day_first_format} or {month_first_format}",
-        quoted(column),
-        quoted(example)
-    )]
-    AmbiguousDates {
-        /// The column.
-        column: String,
-        /// A value that reads both ways.
-        example: String,
-        /// The value read day-first, e.g. "3 May".
-        day_first: String,
-        /// The value read month-first, e.g. "March 5".
-        month_first: String,
-        /// The format that reads it day-first, e.g. `%d/%m/%Y`.
-        day_first_format: String,
-        /// The format that reads it month-first, e.g. `%m/%d/%Y`.
-        month_first_format: String,
-    },
+    #[error("{0}")]
+    AmbiguousDates(Box<DateAmbiguity>),
     /// A reading option (date format, day offset, ...) that cannot be used.
     #[error("the reading option {key} {problem}")]
     BadOption {
@@ -135,6 +118,38 @@ pub enum DataError {
     /// Anything polars reported while computing on a table.
     #[error("data processing failed: {0}")]
     Polars(String),
+}
+
+/// The two readings of an ambiguous date column, and the formats that pick one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DateAmbiguity {
+    /// The column.
+    pub column: String,
+    /// A value that reads both ways.
+    pub example: String,
+    /// The value read day-first, e.g. "3 May".
+    pub day_first: String,
+    /// The value read month-first, e.g. "March 5".
+    pub month_first: String,
+    /// The format that reads it day-first, e.g. `%d/%m/%Y`.
+    pub day_first_format: String,
+    /// The format that reads it month-first, e.g. `%m/%d/%Y`.
+    pub month_first_format: String,
+}
+
+impl std::fmt::Display for DateAmbiguity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "column {} is ambiguous: {} is {} (day/month) or {} (month/day); pass --date-format {} or {}",
+            quoted(&self.column),
+            quoted(&self.example),
+            self.day_first,
+            self.month_first,
+            self.day_first_format,
+            self.month_first_format
+        )
+    }
 }
 
 /// How many characters of a value taken from a file a message quotes.

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike};
 
 use super::formats::ValueFormats;
-use crate::engine::error::{DataError, quoted};
+use crate::engine::error::{DataError, DateAmbiguity, quoted};
 
 /// Milliseconds in a day.
 pub(crate) const MS_PER_DAY: i64 = 86_400_000;
@@ -295,8 +295,20 @@ fn parse_compact(s: &str) -> Option<Parsed> {
 
 /// A month's number from its English name or abbreviation (`Aug`, `AUG`, `August`, `Sept`).
 pub fn month_from_name(name: &str) -> Option<u32> {
-    const NAMES: [&str; 12] =
-        ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
+    const NAMES: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
     if name.len() < 3 || name.len() > 9 || !name.is_ascii() {
         return None;
     }
@@ -397,16 +409,18 @@ pub fn check_explicit_format(format: &str) -> Result<(), String> {
     }
     let items: Vec<Item<'_>> = StrftimeItems::new(format).collect();
     if items.iter().any(|i| matches!(i, Item::Error)) {
-        return Err(format!("{} has a code strftime does not know; use codes such as %d/%m/%Y or %Y-%m-%d %H:%M", quoted(format)));
+        return Err(format!(
+            "{} has a code strftime does not know; use codes such as %d/%m/%Y or %Y-%m-%d %H:%M",
+            quoted(format)
+        ));
     }
     let has = |codes: &[&str]| codes.iter().any(|c| format.contains(c));
-    if !has(&["%Y", "%y", "%G", "%C"]) || !has(&["%m", "%b", "%B", "%h"]) || !has(&["%d", "%e"]) {
-        if !has(&["%F", "%D", "%s"]) {
-            return Err(format!(
-                "{} does not name a year, a month and a day (such as %d/%m/%Y), or epoch_s, epoch_ms or excel",
-                quoted(format)
-            ));
-        }
+    let named = has(&["%Y", "%y", "%G", "%C"]) && has(&["%m", "%b", "%B", "%h"]) && has(&["%d", "%e"]);
+    if !named && !has(&["%F", "%D", "%s"]) {
+        return Err(format!(
+            "{} does not name a year, a month and a day (such as %d/%m/%Y), or epoch_s, epoch_ms or excel",
+            quoted(format)
+        ));
     }
     Ok(())
 }
@@ -422,7 +436,8 @@ fn parse_explicit(s: &str, format: &str) -> Option<Parsed> {
         });
     }
     if let Ok(dt) = NaiveDateTime::parse_from_str(s, format) {
-        let has_time = dt.time().num_seconds_from_midnight() != 0 || dt.time().nanosecond() != 0 || format.contains("%H");
+        let has_time =
+            dt.time().num_seconds_from_midnight() != 0 || dt.time().nanosecond() != 0 || format.contains("%H");
         return Some(Parsed { ms: dt.and_utc().timestamp_millis(), has_time, offset_minutes: None });
     }
     let date = NaiveDate::parse_from_str(s, format).ok()?;
@@ -492,6 +507,9 @@ fn parse_distinct(distinct: &[&str], layout: &DateLayout) -> Vec<Option<Parsed>>
     distinct.par_iter().with_min_len(4_096).map(|s| layout.parse(s)).collect()
 }
 
+/// A detected layout and the parse of each distinct value.
+pub type Detected = (DateLayout, Vec<Option<Parsed>>);
+
 /// Detects and reads dates in a column of texts (trimmed, distinct), or says why not. `date_named`
 /// is whether the column's name (or the user) marks it as dates. An ambiguous column is an error.
 pub fn detect_text_dates(
@@ -499,7 +517,7 @@ pub fn detect_text_dates(
     distinct: &[&str],
     date_named: bool,
     formats: &ValueFormats,
-) -> Result<Result<(DateLayout, Vec<Option<Parsed>>), NotDates>, DataError> {
+) -> Result<Result<Detected, NotDates>, DataError> {
     if distinct.is_empty() {
         return Ok(Err(NotDates::No));
     }
@@ -507,7 +525,8 @@ pub fn detect_text_dates(
         let layout = explicit_layout(format);
         let parsed = parse_distinct(distinct, &layout);
         let ok = parsed.iter().filter(|p| p.is_some()).count();
-        let numeric_layout = matches!(layout, DateLayout::EpochSeconds | DateLayout::EpochMillis | DateLayout::ExcelSerial);
+        let numeric_layout =
+            matches!(layout, DateLayout::EpochSeconds | DateLayout::EpochMillis | DateLayout::ExcelSerial);
         // An explicit format reads a column it mostly fits, or one named or marked as dates; epoch and
         // Excel numbers only the latter, as any number column would fit them.
         if ok > 0 && (date_named || (!numeric_layout && ok * 2 >= distinct.len())) {
@@ -537,15 +556,12 @@ pub fn detect_text_dates(
     }
     let winners: Vec<&(DateLayout, Vec<Option<Parsed>>, usize)> = results.iter().filter(|r| r.2 == best).collect();
     if let [first, second, ..] = winners.as_slice()
-        && let (DateLayout::Numeric { order: a, separator }, DateLayout::Numeric { order: b, .. }) = (&first.0, &second.0)
+        && let (DateLayout::Numeric { order: a, separator }, DateLayout::Numeric { order: b, .. }) =
+            (&first.0, &second.0)
         && *a == FieldOrder::DayFirst
         && *b == FieldOrder::MonthFirst
     {
-        let example = distinct
-            .iter()
-            .zip(&first.1)
-            .find(|(_, p)| p.is_some())
-            .map_or(distinct[0], |(s, _)| *s);
+        let example = distinct.iter().zip(&first.1).find(|(_, p)| p.is_some()).map_or(distinct[0], |(s, _)| *s);
         return Err(ambiguous(column, example, *separator));
     }
     let Some(winner) = results.into_iter().find(|r| r.2 == best) else { return Ok(Err(NotDates::No)) };
@@ -575,17 +591,19 @@ fn ambiguous(column: &str, example: &str, separator: u8) -> DataError {
         DateLayout::Numeric { order, separator }
             .parse(example)
             .and_then(|p| date_of(p.ms))
-            .map_or_else(String::new, |d| d.format(if order == FieldOrder::DayFirst { "%-d %B" } else { "%B %-d" }).to_string())
+            .map_or_else(String::new, |d| {
+                d.format(if order == FieldOrder::DayFirst { "%-d %B" } else { "%B %-d" }).to_string()
+            })
     };
     let s = separator as char;
-    DataError::AmbiguousDates {
+    DataError::AmbiguousDates(Box::new(DateAmbiguity {
         column: column.to_string(),
         example: example.to_string(),
         day_first: reading(FieldOrder::DayFirst),
         month_first: reading(FieldOrder::MonthFirst),
         day_first_format: format!("%d{s}%m{s}%Y"),
         month_first_format: format!("%m{s}%d{s}%Y"),
-    }
+    }))
 }
 
 /// A line for a column of dates with two-digit years (`31/08/17`, `31-AUG-17`), naming a format
@@ -642,8 +660,10 @@ pub fn detect_numeric_dates(
     let layout = match explicit {
         Some(layout) => layout,
         None => {
-            let values: Vec<f64> = distinct.iter().filter_map(|s| s.parse::<f64>().ok()).filter(|v| v.is_finite()).collect();
-            let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+            let values: Vec<f64> =
+                distinct.iter().filter_map(|s| s.parse::<f64>().ok()).filter(|v| v.is_finite()).collect();
+            let (lo, hi) =
+                values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
             if values.is_empty() {
                 return Err(NotDates::No);
             } else if lo >= 1e8 && hi < 1e11 {
@@ -693,7 +713,11 @@ pub fn to_rows(
         layout,
         n_unparsed,
         unparsed_examples: failed.iter().take(3).map(|&i| quoted(distinct[i])).collect(),
-        example: distinct.iter().zip(parsed).find(|(_, p)| p.is_some()).map_or_else(String::new, |(s, _)| s.to_string()),
+        example: distinct
+            .iter()
+            .zip(parsed)
+            .find(|(_, p)| p.is_some())
+            .map_or_else(String::new, |(s, _)| s.to_string()),
     }
 }
 
@@ -710,7 +734,11 @@ pub fn reading_sentence(column: &str, read: &DateColumn, day_offset: Option<&str
     } else {
         read.layout.describe()
     };
-    let mut sentence = format!("column {} read as {what} ({})", quoted(column), crate::engine::error::quoted(&read.example).trim_matches('\''));
+    let mut sentence = format!(
+        "column {} read as {what} ({})",
+        quoted(column),
+        crate::engine::error::quoted(&read.example).trim_matches('\'')
+    );
     if read.had_offsets {
         match day_offset {
             Some(offset) => sentence.push_str(&format!(", counted on the day at {offset}")),
@@ -792,7 +820,8 @@ mod tests {
             err,
             "column 'date' is ambiguous: '03/05/2017' is 3 May (day/month) or March 5 (month/day); pass --date-format %d/%m/%Y or %m/%d/%Y"
         );
-        let (layout, _) = detect_text_dates("date", &["03/05/2017", "31/05/2017", "30/06/2017"], true, &f).unwrap().unwrap();
+        let (layout, _) =
+            detect_text_dates("date", &["03/05/2017", "31/05/2017", "30/06/2017"], true, &f).unwrap().unwrap();
         assert_eq!(layout.format_code(), "%d/%m/%Y");
         let (layout, _) = detect_text_dates("date", &["03/05/2017", "06/30/2017"], true, &f).unwrap().unwrap();
         assert_eq!(layout.format_code(), "%m/%d/%Y");

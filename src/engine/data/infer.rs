@@ -233,8 +233,7 @@ fn stamps_column(name: &str, read: &DateColumn) -> Result<Column, DataError> {
         let ms: Vec<Option<i64>> = read.stamps.iter().map(|s| s.map(|s| s.ms)).collect();
         Ok(Column::new(name.into(), ms).cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?)
     } else {
-        let days: Vec<Option<i32>> =
-            read.stamps.iter().map(|s| s.and_then(|s| i32::try_from(s.days()).ok())).collect();
+        let days: Vec<Option<i32>> = read.stamps.iter().map(|s| s.and_then(|s| i32::try_from(s.days()).ok())).collect();
         Ok(Column::new(name.into(), days).cast(&DataType::Date)?)
     }
 }
@@ -251,7 +250,11 @@ fn dates_typed(name: &str, read: DateColumn, formats: &ValueFormats, plain: bool
             line: reading.sentence.clone(),
         });
     } else if !plain {
-        notes.push(ColumnNote { kind: "were read from formatted text", column: name.to_string(), line: reading.sentence.clone() });
+        notes.push(ColumnNote {
+            kind: "were read from formatted text",
+            column: name.to_string(),
+            line: reading.sentence.clone(),
+        });
     }
     Ok(Typed { reading: Some(reading), ..Typed::plain(column, notes) })
 }
@@ -339,7 +342,9 @@ pub(super) fn type_column_with(
             }
             let layout = match format {
                 DateFormat::Iso => dates::DateLayout::Numeric { order: dates::FieldOrder::YearFirst, separator: b'-' },
-                DateFormat::Slash => dates::DateLayout::Numeric { order: dates::FieldOrder::YearFirst, separator: b'/' },
+                DateFormat::Slash => {
+                    dates::DateLayout::Numeric { order: dates::FieldOrder::YearFirst, separator: b'/' }
+                }
                 DateFormat::Compact => dates::DateLayout::Compact,
             };
             let example = example_cells(values, |_| true);
@@ -357,18 +362,23 @@ pub(super) fn type_column_with(
     if formats.date_format.is_none()
         && let Some(read) = iso_date_times(values, day_offset)
     {
-        let earliest = i64::from(days_since_epoch(NaiveDate::from_ymd_opt(EARLIEST_PLAUSIBLE_YEAR, 1, 1).unwrap_or_default()));
+        let earliest =
+            i64::from(days_since_epoch(NaiveDate::from_ymd_opt(EARLIEST_PLAUSIBLE_YEAR, 1, 1).unwrap_or_default()));
         if formats.allow_old_dates || read.stamps.iter().flatten().all(|s| s.days() >= earliest) {
             return dates_typed(name, read, formats, false);
         }
     }
     // Numbers in a column named or marked as epoch (or Excel) dates.
     let explicit_numeric = formats.date_format.as_deref().is_some_and(|f| {
-        matches!(dates::explicit_layout(f), dates::DateLayout::EpochSeconds | dates::DateLayout::EpochMillis | dates::DateLayout::ExcelSerial)
+        matches!(
+            dates::explicit_layout(f),
+            dates::DateLayout::EpochSeconds | dates::DateLayout::EpochMillis | dates::DateLayout::ExcelSerial
+        )
     });
     let mut epoch_note = None;
     if (dates::name_suggests_epoch(name) || marked || (explicit_numeric && date_named))
-        && (0..values.len()).all(|i| is_missing(values.cell(i)) || values.cell(i).trim().parse::<f64>().is_ok_and(f64::is_finite))
+        && (0..values.len())
+            .all(|i| is_missing(values.cell(i)) || values.cell(i).trim().parse::<f64>().is_ok_and(f64::is_finite))
     {
         let (distinct, codes) = distinct_values(values);
         match dates::detect_numeric_dates(name, &distinct, marked || explicit_numeric, formats) {
@@ -377,7 +387,8 @@ pub(super) fn type_column_with(
                 return dates_typed(name, read, formats, false);
             }
             Err(NotDates::BadEpoch(line)) => {
-                epoch_note = Some(note("are marked as dates but hold numbers of no date unit, and are kept as numbers", line))
+                epoch_note =
+                    Some(note("are marked as dates but hold numbers of no date unit, and are kept as numbers", line))
             }
             Err(_) => {}
         }
@@ -401,8 +412,8 @@ pub(super) fn type_column_with(
         return Ok(Typed::plain(ints, notes));
     }
     // With a decimal comma chosen by the user, `1.234` is a thousand and more, not a plain float.
-    let users_comma = mark == MarkChoice::Users(DecimalMark::Comma)
-        && (0..values.len()).any(|i| values.cell(i).contains('.'));
+    let users_comma =
+        mark == MarkChoice::Users(DecimalMark::Comma) && (0..values.len()).any(|i| values.cell(i).contains('.'));
     if !leading_zero
         && !users_comma
         && let Some(floats) = parse_all(name, values, parse_float)
@@ -423,8 +434,7 @@ pub(super) fn type_column_with(
         if numbers::plain_points_certain(&distinct) {
             typed.evidence = Some(DecimalMark::Point);
         } else if numbers::plain_points_ambiguous(&distinct) {
-            typed.plain_ambiguous =
-                distinct.iter().find(|s| s.contains('.')).map(|s| s.to_string());
+            typed.plain_ambiguous = distinct.iter().find(|s| s.contains('.')).map(|s| s.to_string());
         }
         return Ok(typed);
     }
@@ -438,7 +448,10 @@ pub(super) fn type_column_with(
                 return dates_typed(name, read, formats, false);
             }
             Err(NotDates::TwoDigitYears(line)) => {
-                notes.push(note("look like dates with two-digit years and are kept as text (pass an explicit date format)", line));
+                notes.push(note(
+                    "look like dates with two-digit years and are kept as text (pass an explicit date format)",
+                    line,
+                ));
                 return Ok(Typed::plain(text_column(name, values), notes));
             }
             Err(NotDates::TooOld(line)) => {
@@ -612,7 +625,9 @@ pub(super) fn build_frame_with<C: Cells>(
             {
                 let mut again = type_column_with(name, &raw.columns[i], formats, MarkChoice::Files(mark))?;
                 if let Some(reading) = again.reading.as_mut() {
-                    reading.sentence.push_str(&format!(", as the file's other columns write numbers with {}", mark.describe()));
+                    reading
+                        .sentence
+                        .push_str(&format!(", as the file's other columns write numbers with {}", mark.describe()));
                     for n in &mut again.notes {
                         if n.line.starts_with("column") && n.kind == "were read from formatted text" {
                             n.line = reading.sentence.clone();
@@ -642,7 +657,11 @@ pub(super) fn build_frame_with<C: Cells>(
             );
             typed[i] = Typed::plain(
                 text_column(name, &raw.columns[i]),
-                vec![ColumnNote { kind: "hold numbers whose separators read two ways and are kept as text", column: name.clone(), line }],
+                vec![ColumnNote {
+                    kind: "hold numbers whose separators read two ways and are kept as text",
+                    column: name.clone(),
+                    line,
+                }],
             );
         }
     }

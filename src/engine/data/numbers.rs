@@ -251,13 +251,19 @@ pub enum NumberOutcome {
 
 /// Reads a column's distinct values (trimmed, present) as formatted numbers with `mark` (given by
 /// the user or the file), or detects the mark from the values.
-pub fn detect_numbers(column: &str, distinct: &[&str], mark: Option<DecimalMark>, mark_is_users: bool) -> NumberOutcome {
+pub fn detect_numbers(
+    column: &str,
+    distinct: &[&str],
+    mark: Option<DecimalMark>,
+    mark_is_users: bool,
+) -> NumberOutcome {
     const QUICK_LOOK: usize = 1_000;
     if distinct.is_empty() || !distinct.iter().take(QUICK_LOOK).any(|s| decorate(s).is_some()) {
         return NumberOutcome::No;
     }
     let decorated: Vec<Option<Decorated<'_>>> = distinct.iter().map(|s| decorate(s)).collect();
-    let not_numbers: Vec<&str> = distinct.iter().zip(&decorated).filter(|(_, d)| d.is_none()).map(|(s, _)| *s).collect();
+    let not_numbers: Vec<&str> =
+        distinct.iter().zip(&decorated).filter(|(_, d)| d.is_none()).map(|(s, _)| *s).collect();
     let example = distinct.iter().zip(&decorated).find(|(_, d)| d.is_some()).map_or("", |(s, _)| *s);
     if !not_numbers.is_empty() {
         // Mostly formatted numbers: say which values block them. Plain numbers with stray texts are
@@ -283,7 +289,20 @@ pub fn detect_numbers(column: &str, distinct: &[&str], mark: Option<DecimalMark>
             currencies.push(c);
         }
     }
-    let same_currency = |a: &str, b: &str| a == b || matches!((a, b), ("$", "USD") | ("USD", "$") | ("US$", "USD") | ("USD", "US$") | ("€", "EUR") | ("EUR", "€") | ("£", "GBP") | ("GBP", "£"));
+    let same_currency = |a: &str, b: &str| {
+        a == b
+            || matches!(
+                (a, b),
+                ("$", "USD")
+                    | ("USD", "$")
+                    | ("US$", "USD")
+                    | ("USD", "US$")
+                    | ("€", "EUR")
+                    | ("EUR", "€")
+                    | ("£", "GBP")
+                    | ("GBP", "£")
+            )
+    };
     if currencies.iter().any(|a| currencies.iter().any(|b| !same_currency(a, b))) {
         return NumberOutcome::Conflict(format!(
             "column {} holds amounts in more than one currency ({}); kept as text: convert them to one currency first",
@@ -306,7 +325,8 @@ pub fn detect_numbers(column: &str, distinct: &[&str], mark: Option<DecimalMark>
     let of = |kind: Evidence| -> Vec<&str> {
         distinct.iter().zip(&kinds).filter(|(_, k)| **k == kind).map(|(s, _)| *s).collect()
     };
-    let (point_only, comma_only, ambiguous) = (of(Evidence::PointOnly), of(Evidence::CommaOnly), of(Evidence::Ambiguous));
+    let (point_only, comma_only, ambiguous) =
+        (of(Evidence::PointOnly), of(Evidence::CommaOnly), of(Evidence::Ambiguous));
     let mark = match mark {
         Some(mark) if mark_is_users => {
             let against = if mark == DecimalMark::Comma { &point_only } else { &comma_only };
@@ -432,17 +452,21 @@ mod tests {
 
     #[test]
     fn disagreements_are_shown_not_guessed() {
-        let conflict = |values: &[&str], mark: Option<DecimalMark>| match detect_numbers("x", values, mark, mark.is_some()) {
-            NumberOutcome::Conflict(line) => line,
-            other => panic!("{values:?}: {other:?}"),
-        };
+        let conflict =
+            |values: &[&str], mark: Option<DecimalMark>| match detect_numbers("x", values, mark, mark.is_some()) {
+                NumberOutcome::Conflict(line) => line,
+                other => panic!("{values:?}: {other:?}"),
+            };
         let line = conflict(&["1,5", "1.5"], None);
         assert!(line.contains("'1.5'") && line.contains("'1,5'"), "{line}");
         let line = conflict(&["1.5", "2,25"], Some(DecimalMark::Comma));
         assert!(line.contains("'1.5'") && line.contains("decimal comma"), "{line}");
         assert!(conflict(&["$1", "€2"], None).contains("more than one currency"));
         assert!(conflict(&["12%", "0.5"], None).contains("factor of 100"));
-        assert_eq!(detect_numbers("x", &["1,234", "5,678"], None, false), NumberOutcome::NeedsMark { example: "1,234".into() });
+        assert_eq!(
+            detect_numbers("x", &["1,234", "5,678"], None, false),
+            NumberOutcome::NeedsMark { example: "1,234".into() }
+        );
         assert_eq!(detect_numbers("x", &["red", "blue"], None, false), NumberOutcome::No);
         assert_eq!(detect_numbers("x", &["1e400", "--", ""], None, false), NumberOutcome::No);
         assert!(decorate(&"9".repeat(10_000)).is_none());

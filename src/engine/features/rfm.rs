@@ -74,7 +74,10 @@ fn date_days(column: &Column, formats: &ValueFormats, warnings: &mut Vec<String>
         ),
     };
     let day_offset = formats.day_offset_minutes()?;
-    let from_texts = |texts: Vec<Option<String>>, warnings: &mut Vec<String>, numeric: bool| -> Result<Series, DataError> {
+    let from_texts = |texts: Vec<Option<String>>,
+                      warnings: &mut Vec<String>,
+                      numeric: bool|
+     -> Result<Series, DataError> {
         let mut index = std::collections::HashMap::new();
         let mut distinct: Vec<&str> = Vec::new();
         let codes: Vec<u32> = texts
@@ -104,8 +107,13 @@ fn date_days(column: &Column, formats: &ValueFormats, warnings: &mut Vec<String>
         };
         let (layout, parsed) = match detected {
             Ok(found) => found,
-            Err(dates::NotDates::TwoDigitYears(line) | dates::NotDates::TooOld(line) | dates::NotDates::BadEpoch(line)) => {
-                let problem = line.strip_prefix(&format!("column {} ", crate::engine::error::quoted(&name))).unwrap_or(&line).to_string();
+            Err(
+                dates::NotDates::TwoDigitYears(line) | dates::NotDates::TooOld(line) | dates::NotDates::BadEpoch(line),
+            ) => {
+                let problem = line
+                    .strip_prefix(&format!("column {} ", crate::engine::error::quoted(&name)))
+                    .unwrap_or(&line)
+                    .to_string();
                 return Err(DataError::BadColumn { column: name.clone(), problem });
             }
             Err(dates::NotDates::No) => {
@@ -127,9 +135,8 @@ fn date_days(column: &Column, formats: &ValueFormats, warnings: &mut Vec<String>
             Ok(as_date.cast(&DataType::Int32)?)
         }
         dtype if dtype.is_integer() => {
-            let epoch_like = dates::name_suggests_epoch(&name)
-                || formats.is_marked_date(&name)
-                || formats.date_format.is_some();
+            let epoch_like =
+                dates::name_suggests_epoch(&name) || formats.is_marked_date(&name) || formats.date_format.is_some();
             if epoch_like {
                 let values = column.as_materialized_series().cast(&DataType::Int64)?;
                 let texts: Vec<Option<String>> = values.i64()?.iter().map(|v| v.map(|v| v.to_string())).collect();
@@ -141,7 +148,9 @@ fn date_days(column: &Column, formats: &ValueFormats, warnings: &mut Vec<String>
                 .iter()
                 .map(|v| match v {
                     None => Ok(None),
-                    Some(v) => parse_compact(v).map(Some).ok_or_else(|| not_dates(&v.to_string(), " (whole numbers are read as YYYYMMDD)")),
+                    Some(v) => parse_compact(v)
+                        .map(Some)
+                        .ok_or_else(|| not_dates(&v.to_string(), " (whole numbers are read as YYYYMMDD)")),
                 })
                 .collect::<Result<_, _>>()?;
             Ok(Series::new(name.as_str().into(), days))
