@@ -674,7 +674,7 @@ pub fn detect_numeric_dates(
                 DateLayout::ExcelSerial
             } else {
                 return Err(NotDates::BadEpoch(format!(
-                    "column {} is marked as dates but its numbers (from {lo} to {hi}) are neither Unix epoch seconds (1e8 to 1e11) nor milliseconds (1e11 to 1e14){}; kept as numbers: pass --date-format epoch_s, epoch_ms or excel",
+                    "column {} is marked as dates but its numbers (from {lo} to {hi}) are neither Unix epoch seconds (1e8 to 1e11) nor milliseconds (1e11 to 1e14){} (pass --date-format epoch_s, epoch_ms or excel to choose the unit)",
                     quoted(column),
                     if marked { " nor Excel serial days (1 to 100000)" } else { "" }
                 )));

@@ -165,3 +165,39 @@ pub struct ColumnReading {
     /// Values that did not parse and were read as missing (0 when all parsed).
     pub n_unparsed: usize,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_are_fixed_and_bounded() {
+        for (text, minutes) in [("Z", 0), ("UTC", 0), ("+02:00", 120), ("+0200", 120), ("+02", 120), ("-05:30", -330)] {
+            assert_eq!(parse_offset(text), Some(minutes), "{text}");
+        }
+        for text in ["", "+2", "+25:00", "+02:60", "Europe/Berlin", "+02:00:00", "++02", "+0a:00", "+02;00"] {
+            assert_eq!(parse_offset(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn only_chosen_options_are_written_and_bounds_are_checked() {
+        assert_eq!(serde_json::to_string(&ValueFormats::default()).unwrap(), "{}");
+        let chosen = ValueFormats {
+            date_format: Some("%d/%m/%Y".into()),
+            decimal_comma: Some(true),
+            day_offset: Some("+02:00".into()),
+            allow_old_dates: true,
+            date_columns: vec!["when".into()],
+        };
+        let text = serde_json::to_string(&chosen).unwrap();
+        assert_eq!(serde_json::from_str::<ValueFormats>(&text).unwrap(), chosen);
+        assert!(chosen.check().is_ok());
+        let long =
+            ValueFormats { date_columns: vec!["x".repeat(MAX_COLUMN_NAME_CHARS + 1)], ..ValueFormats::default() };
+        let err = long.check().unwrap_err().to_string();
+        assert!(err.starts_with("the reading option date_columns names a column 'xxx") && err.len() < 400, "{err}");
+        let many = ValueFormats { date_columns: vec!["x".into(); MAX_DATE_COLUMNS + 1], ..ValueFormats::default() };
+        assert!(many.check().is_err());
+    }
+}

@@ -316,9 +316,20 @@ pub(super) fn type_column_with(
     if date_named {
         formats_list.push(DateFormat::Compact);
     }
-    // An explicit format goes first; without one, the common layouts are read row by row, fast.
-    let fast_formats = if formats.date_format.is_some() { Vec::new() } else { formats_list };
-    for format in fast_formats {
+    // An explicit format goes first where it fits (numbers as epoch or Excel dates are read below).
+    if let Some(format) = formats.date_format.as_deref()
+        && let layout @ dates::DateLayout::Explicit(_) = dates::explicit_layout(format)
+    {
+        let (distinct, codes) = distinct_values(values);
+        let parsed: Vec<Option<dates::Parsed>> = distinct.iter().map(|s| layout.parse(s)).collect();
+        let ok = parsed.iter().filter(|p| p.is_some()).count();
+        if ok > 0 && (date_named || ok * 2 >= distinct.len()) {
+            let read = dates::to_rows(&codes, &distinct, &parsed, layout, day_offset);
+            return dates_typed(name, read, formats, false);
+        }
+    }
+    // The common layouts are read row by row, fast.
+    for format in formats_list {
         if let Some(days) = parse_all(name, values, |s| parse_date(s, format).map(days_since_epoch)) {
             // Every value is a date in this format; but a year before 1900 is a two-digit year read
             // literally or a typo, and reading it as written would silently move it centuries.
@@ -359,9 +370,7 @@ pub(super) fn type_column_with(
             return Ok(Typed { reading: Some(reading), ..Typed::plain(days.cast(&DataType::Date)?, Vec::new()) });
         }
     }
-    if formats.date_format.is_none()
-        && let Some(read) = iso_date_times(values, day_offset)
-    {
+    if let Some(read) = iso_date_times(values, day_offset) {
         let earliest =
             i64::from(days_since_epoch(NaiveDate::from_ymd_opt(EARLIEST_PLAUSIBLE_YEAR, 1, 1).unwrap_or_default()));
         if formats.allow_old_dates || read.stamps.iter().flatten().all(|s| s.days() >= earliest) {
@@ -387,8 +396,10 @@ pub(super) fn type_column_with(
                 return dates_typed(name, read, formats, false);
             }
             Err(NotDates::BadEpoch(line)) => {
-                epoch_note =
-                    Some(note("are marked as dates but hold numbers of no date unit, and are kept as numbers", line))
+                epoch_note = Some(note(
+                    "are marked as dates but hold numbers of no date unit, and are kept as numbers",
+                    format!("{line}; kept as numbers"),
+                ))
             }
             Err(_) => {}
         }
@@ -429,13 +440,27 @@ pub(super) fn type_column_with(
             ));
         }
         let mut typed = Typed::plain(floats, notes);
-        // What plain numbers say about the file's decimal mark (for other columns' sake).
-        let (distinct, _) = distinct_values(values);
-        if numbers::plain_points_certain(&distinct) {
-            typed.evidence = Some(DecimalMark::Point);
-        } else if numbers::plain_points_ambiguous(&distinct) {
-            typed.plain_ambiguous = distinct.iter().find(|s| s.contains('.')).map(|s| s.to_string());
+        // What plain numbers say about the file's decimal mark (for other columns' sake): usually the
+        // first value with a point settles it.
+        let mut ambiguous_example = None;
+        for i in 0..values.len() {
+            let t = values.cell(i).trim().trim_start_matches(['-', '+']);
+            if !t.contains('.') {
+                continue;
+            }
+            match numbers::evidence(t) {
+                numbers::Evidence::PointOnly => {
+                    typed.evidence = Some(DecimalMark::Point);
+                    ambiguous_example = None;
+                    break;
+                }
+                numbers::Evidence::Ambiguous if ambiguous_example.is_none() => {
+                    ambiguous_example = Some(values.cell(i).trim().to_string())
+                }
+                _ => {}
+            }
         }
+        typed.plain_ambiguous = ambiguous_example;
         return Ok(typed);
     }
     // Formatted dates and numbers, judged on the distinct values.

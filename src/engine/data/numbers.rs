@@ -201,31 +201,6 @@ pub fn evidence(core: &str) -> Evidence {
     }
 }
 
-/// Whether plain numbers (already read with a decimal point) would read differently with a decimal
-/// comma in every value that has a point: each has one point followed by exactly three digits
-/// (`1.234`), so in a decimal-comma file they may be thousands.
-pub fn plain_points_ambiguous(distinct: &[&str]) -> bool {
-    let mut any_point = false;
-    for s in distinct {
-        let t = s.trim().trim_start_matches(['-', '+']);
-        if t.contains('.') {
-            any_point = true;
-            if evidence(t) != Evidence::Ambiguous {
-                return false;
-            }
-        }
-    }
-    any_point
-}
-
-/// Whether plain numbers show a decimal point for sure (`12.5`, `0.25`).
-pub fn plain_points_certain(distinct: &[&str]) -> bool {
-    distinct.iter().any(|s| {
-        let t = s.trim().trim_start_matches(['-', '+']);
-        t.contains('.') && evidence(t) == Evidence::PointOnly
-    })
-}
-
 /// How a column of formatted numbers was decided.
 #[derive(Clone, Debug, PartialEq)]
 pub enum NumberOutcome {

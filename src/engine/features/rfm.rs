@@ -633,4 +633,64 @@ mod tests {
             assert!(err.starts_with("column 'amount' sums to an infinite monetary_total for 1 customer(s)"), "{err}");
         }
     }
+
+    /// A two-row log with the given date column.
+    fn dated(date: Column) -> DataFrame {
+        let name = date.name().to_string();
+        let frame = DataFrame::new_infer_height(vec![
+            Column::new("id".into(), ["a", "b"]),
+            date,
+            Column::new("amount".into(), [1.0, 2.0]),
+        ])
+        .unwrap();
+        frame.select(["id", name.as_str(), "amount"]).unwrap()
+    }
+
+    fn spec_for(date: &str) -> TransactionColumns {
+        TransactionColumns { date: date.into(), as_of: NaiveDate::from_ymd_opt(2018, 1, 1), ..spec() }
+    }
+
+    fn last_purchases(result: &RfmResult) -> Vec<String> {
+        let column = result.customers.column("last_purchase").unwrap();
+        (0..column.len()).map(|i| column.get(i).unwrap().to_string()).collect()
+    }
+
+    #[test]
+    fn text_dates_in_a_log_are_detected_and_ambiguity_is_refused() {
+        let detect = ValueFormats::default();
+        let log = dated(Column::new("day".into(), ["31/08/2017", "01/09/2017"]));
+        let result = aggregate_transactions_with(&log, &spec_for("day"), &detect).unwrap();
+        assert_eq!(last_purchases(&result), ["2017-08-31", "2017-09-01"]);
+        let log = dated(Column::new("day".into(), ["03/05/2017", "04/06/2017"]));
+        let err = aggregate_transactions_with(&log, &spec_for("day"), &detect).unwrap_err().to_string();
+        assert!(err.starts_with("column 'day' is ambiguous: '03/05/2017' is 3 May (day/month)"), "{err}");
+        let month_first = ValueFormats { date_format: Some("%m/%d/%Y".into()), ..ValueFormats::default() };
+        let result = aggregate_transactions_with(&log, &spec_for("day"), &month_first).unwrap();
+        assert_eq!(last_purchases(&result), ["2017-03-05", "2017-04-06"]);
+        // Offsets: the UTC day, or the day at the chosen offset.
+        let log = dated(Column::new("day".into(), ["2017-08-31T23:30:00Z", "2017-09-01T00:30:00+02:00"]));
+        let result = aggregate_transactions_with(&log, &spec_for("day"), &detect).unwrap();
+        assert_eq!(last_purchases(&result), ["2017-08-31", "2017-08-31"]);
+        let east = ValueFormats { day_offset: Some("+02:00".into()), ..ValueFormats::default() };
+        let result = aggregate_transactions_with(&log, &spec_for("day"), &east).unwrap();
+        assert_eq!(last_purchases(&result), ["2017-09-01", "2017-09-01"]);
+        // Not dates at all: one line with the value.
+        let log = dated(Column::new("day".into(), ["soon", "later"]));
+        let err = aggregate_transactions_with(&log, &spec_for("day"), &detect).unwrap_err().to_string();
+        assert!(err.starts_with("column 'day' is not a date column (value 'soon')"), "{err}");
+    }
+
+    #[test]
+    fn whole_numbers_are_yyyymmdd_or_epoch_by_the_column_name() {
+        let detect = ValueFormats::default();
+        let log = dated(Column::new("day".into(), [20170831i64, 20170901]));
+        let result = aggregate_transactions_with(&log, &spec_for("day"), &detect).unwrap();
+        assert_eq!(last_purchases(&result), ["2017-08-31", "2017-09-01"]);
+        let log = dated(Column::new("event_epoch".into(), [1_504_188_000_000i64, 1_504_274_400_000]));
+        let result = aggregate_transactions_with(&log, &spec_for("event_epoch"), &detect).unwrap();
+        assert_eq!(last_purchases(&result), ["2017-08-31", "2017-09-01"]);
+        let log = dated(Column::new("event_epoch".into(), [5i64, 7]));
+        let err = aggregate_transactions_with(&log, &spec_for("event_epoch"), &detect).unwrap_err().to_string();
+        assert!(err.contains("neither Unix epoch seconds") && err.contains("epoch_ms"), "{err}");
+    }
 }
