@@ -104,9 +104,52 @@ pub enum DataError {
         /// What is wrong, as a sentence fragment.
         problem: String,
     },
+    /// A column of dates that every value fits both day-first and month-first: not guessed.
+    #[error("{0}")]
+    AmbiguousDates(Box<DateAmbiguity>),
+    /// A reading option (date format, day offset, ...) that cannot be used.
+    #[error("the reading option {key} {problem}")]
+    BadOption {
+        /// The option's key, as in a project file.
+        key: String,
+        /// What is wrong, as a sentence fragment.
+        problem: String,
+    },
     /// Anything polars reported while computing on a table.
     #[error("data processing failed: {0}")]
     Polars(String),
+}
+
+/// The two readings of an ambiguous date column, and the formats that pick one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DateAmbiguity {
+    /// The column.
+    pub column: String,
+    /// A value that reads both ways.
+    pub example: String,
+    /// The value read day-first, e.g. "3 May".
+    pub day_first: String,
+    /// The value read month-first, e.g. "March 5".
+    pub month_first: String,
+    /// The format that reads it day-first, e.g. `%d/%m/%Y`.
+    pub day_first_format: String,
+    /// The format that reads it month-first, e.g. `%m/%d/%Y`.
+    pub month_first_format: String,
+}
+
+impl std::fmt::Display for DateAmbiguity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "column {} is ambiguous: {} is {} (day/month) or {} (month/day); pass --date-format {} or {}",
+            quoted(&self.column),
+            quoted(&self.example),
+            self.day_first,
+            self.month_first,
+            self.day_first_format,
+            self.month_first_format
+        )
+    }
 }
 
 /// How many characters of a value taken from a file a message quotes.

@@ -6,7 +6,8 @@ use std::path::Path;
 use calamine::{Data, ExcelDateTime, ExcelDateTimeType, Reader, Sheets, Xls, Xlsx};
 use chrono::{Datelike, Duration, NaiveDate};
 
-use super::infer::{EARLIEST_PLAUSIBLE_YEAR, RawTable, build_frame, unique_headers};
+use super::formats::ValueFormats;
+use super::infer::{EARLIEST_PLAUSIBLE_YEAR, RawTable, build_frame_with, unique_headers};
 use super::sniff::sniff_header;
 use super::{LoadedTable, ReadOptions, open_data_file};
 use crate::engine::error::DataError;
@@ -105,6 +106,7 @@ fn open_workbook(path: &Path) -> Result<Sheets<BufReader<std::fs::File>>, DataEr
 pub(super) fn read_excel(
     path: &Path,
     options: &ReadOptions,
+    formats: &ValueFormats,
     keep_columns: Option<&[String]>,
     text_columns: &[String],
 ) -> Result<LoadedTable, DataError> {
@@ -154,7 +156,8 @@ pub(super) fn read_excel(
             column.push(row.get(i).cloned().unwrap_or_default());
         }
     }
-    let (frame, type_warnings) = build_frame(RawTable { headers, columns }.project(keep_columns), text_columns)?;
+    let (frame, type_warnings, readings) =
+        build_frame_with(RawTable { headers, columns }.project(keep_columns), text_columns, formats)?;
     warnings.extend(type_warnings);
     if problems.error_cells > 0 {
         warnings.push(format!("{} Excel error cell(s) (#DIV/0!, #N/A, ...) read as missing", problems.error_cells));
@@ -166,7 +169,9 @@ pub(super) fn read_excel(
             problems.bad_date_examples.join(", ")
         ));
     }
-    Ok(LoadedTable::binary(frame, path, options, warnings))
+    let mut table = LoadedTable::binary(frame, path, options, warnings);
+    table.readings = readings;
+    Ok(table)
 }
 
 #[cfg(test)]

@@ -3,6 +3,9 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 
+use super::dates::{self, DateColumn, NotDates};
+use super::formats::{ColumnReading, ReadingKind, ValueFormats};
+use super::numbers::{self, DecimalMark, NumberOutcome};
 use super::{ColumnNote, grouped_warnings};
 use crate::engine::error::{DataError, quoted};
 
@@ -175,24 +178,164 @@ fn text_column(name: &str, values: &impl Cells) -> Column {
     Column::new(name.into(), texts)
 }
 
+/// What typing one column gave: the column, its notes, how it was read, and what it says about the
+/// file's decimal mark.
+pub(super) struct Typed {
+    pub column: Column,
+    pub notes: Vec<ColumnNote>,
+    pub reading: Option<ColumnReading>,
+    /// The decimal mark the values show for sure, if any.
+    pub evidence: Option<DecimalMark>,
+    /// Formatted numbers whose separators read both ways: the file's mark decides (an example value).
+    pub needs_mark: Option<String>,
+    /// Plain numbers such as `1.234` that would be thousands in a decimal-comma file (an example).
+    pub plain_ambiguous: Option<String>,
+}
+
+impl Typed {
+    fn plain(column: Column, notes: Vec<ColumnNote>) -> Self {
+        Typed { column, notes, reading: None, evidence: None, needs_mark: None, plain_ambiguous: None }
+    }
+}
+
+/// The decimal mark to read with: the user's, the file's (from other columns), or none yet.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum MarkChoice {
+    /// Detect from the column alone.
+    Detect,
+    /// The user chose it.
+    Users(DecimalMark),
+    /// The file's other columns show it.
+    Files(DecimalMark),
+}
+
 /// Types one column by every value and builds it, parsing each cell once per candidate type.
+#[cfg(test)]
 fn type_column(name: &str, values: &impl Cells) -> Result<(Column, Vec<ColumnNote>), DataError> {
+    let typed = type_column_with(name, values, &ValueFormats::default(), MarkChoice::Detect)?;
+    Ok((typed.column, typed.notes))
+}
+
+/// A date column's reading, with the sentence.
+fn date_reading(name: &str, read: &DateColumn, formats: &ValueFormats) -> ColumnReading {
+    ColumnReading {
+        column: name.to_string(),
+        kind: if read.has_time { ReadingKind::DateTimes } else { ReadingKind::Dates },
+        format: read.layout.format_code(),
+        sentence: dates::reading_sentence(name, read, formats.day_offset.as_deref()),
+        n_unparsed: read.n_unparsed,
+    }
+}
+
+/// A polars column of dates (days) or, where any value has a time of day, date-times (milliseconds).
+fn stamps_column(name: &str, read: &DateColumn) -> Result<Column, DataError> {
+    if read.has_time {
+        let ms: Vec<Option<i64>> = read.stamps.iter().map(|s| s.map(|s| s.ms)).collect();
+        Ok(Column::new(name.into(), ms).cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?)
+    } else {
+        let days: Vec<Option<i32>> = read.stamps.iter().map(|s| s.and_then(|s| i32::try_from(s.days()).ok())).collect();
+        Ok(Column::new(name.into(), days).cast(&DataType::Date)?)
+    }
+}
+
+/// A column read from formatted dates: the column, its reading and, where values did not parse, a note.
+fn dates_typed(name: &str, read: DateColumn, formats: &ValueFormats, plain: bool) -> Result<Typed, DataError> {
+    let column = stamps_column(name, &read)?;
+    let reading = date_reading(name, &read, formats);
+    let mut notes = Vec::new();
+    if read.n_unparsed > 0 {
+        notes.push(ColumnNote {
+            kind: "have values that are not dates in the column's format and are read as missing",
+            column: name.to_string(),
+            line: reading.sentence.clone(),
+        });
+    } else if !plain {
+        notes.push(ColumnNote {
+            kind: "were read from formatted text",
+            column: name.to_string(),
+            line: reading.sentence.clone(),
+        });
+    }
+    Ok(Typed { reading: Some(reading), ..Typed::plain(column, notes) })
+}
+
+/// The distinct present values of a column (trimmed), in first-seen order, and each row's index
+/// into them (`u32::MAX` for missing).
+fn distinct_values(values: &impl Cells) -> (Vec<&str>, Vec<u32>) {
+    let mut index: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+    let mut distinct = Vec::new();
+    let codes = (0..values.len())
+        .map(|i| {
+            let s = values.cell(i);
+            if is_missing(s) {
+                return u32::MAX;
+            }
+            let t = s.trim();
+            *index.entry(t).or_insert_with(|| {
+                distinct.push(t);
+                (distinct.len() - 1) as u32
+            })
+        })
+        .collect();
+    (distinct, codes)
+}
+
+/// Whether any of the first present cells could be a formatted date or number, so that a column of
+/// names or categories is not hashed and parsed for nothing.
+fn worth_detecting(values: &impl Cells) -> bool {
+    const LOOK: usize = 1_000;
+    let layouts_hint = |s: &str| {
+        let b = s.as_bytes();
+        b.first().is_some_and(|c| c.is_ascii_digit())
+            || dates::month_from_name(s.split([' ', '-', '/', '.', ',']).next().unwrap_or("")).is_some()
+    };
+    (0..values.len())
+        .map(|i| values.cell(i).trim())
+        .filter(|s| !is_missing(s))
+        .take(LOOK)
+        .any(|s| layouts_hint(s) || numbers::decorate(s).is_some())
+}
+
+/// Types one column by every value and builds it: dates and date-times in the layouts systems write,
+/// numbers plain or formatted, else text; `mark` is the decimal mark to read formatted numbers with.
+pub(super) fn type_column_with(
+    name: &str,
+    values: &impl Cells,
+    formats: &ValueFormats,
+    mark: MarkChoice,
+) -> Result<Typed, DataError> {
     let column_name = || name.into();
     let note = |kind: &'static str, line: String| ColumnNote { kind, column: name.to_string(), line };
     if (0..values.len()).all(|i| is_missing(values.cell(i))) {
-        return Ok((Column::new(column_name(), vec![None::<f64>; values.len()]), Vec::new()));
+        return Ok(Typed::plain(Column::new(column_name(), vec![None::<f64>; values.len()]), Vec::new()));
     }
-    let mut formats = vec![DateFormat::Iso, DateFormat::Slash];
-    if name_suggests_date(name) {
-        formats.push(DateFormat::Compact);
+    let day_offset = formats.day_offset_minutes()?;
+    let marked = formats.is_marked_date(name);
+    let date_named = name_suggests_date(name) || marked;
+    let mut formats_list = vec![DateFormat::Iso, DateFormat::Slash];
+    if date_named {
+        formats_list.push(DateFormat::Compact);
     }
-    for format in formats {
+    // An explicit format goes first where it fits (numbers as epoch or Excel dates are read below).
+    if let Some(format) = formats.date_format.as_deref()
+        && let layout @ dates::DateLayout::Explicit(_) = dates::explicit_layout(format)
+    {
+        let (distinct, codes) = distinct_values(values);
+        let parsed: Vec<Option<dates::Parsed>> = distinct.iter().map(|s| layout.parse(s)).collect();
+        let ok = parsed.iter().filter(|p| p.is_some()).count();
+        if ok > 0 && (date_named || ok * 2 >= distinct.len()) {
+            let read = dates::to_rows(&codes, &distinct, &parsed, layout, day_offset);
+            return dates_typed(name, read, formats, false);
+        }
+    }
+    // The common layouts are read row by row, fast.
+    for format in formats_list {
         if let Some(days) = parse_all(name, values, |s| parse_date(s, format).map(days_since_epoch)) {
             // Every value is a date in this format; but a year before 1900 is a two-digit year read
             // literally or a typo, and reading it as written would silently move it centuries.
             let earliest = days_since_epoch(NaiveDate::from_ymd_opt(EARLIEST_PLAUSIBLE_YEAR, 1, 1).unwrap_or_default());
             let min_days = days.as_materialized_series().i32()?.iter().flatten().min();
-            if min_days.is_some_and(|d| d < earliest) {
+            if !formats.allow_old_dates && min_days.is_some_and(|d| d < earliest) {
                 let odd = example_cells(values, |s| {
                     parse_date(s, format).is_some_and(|d| chrono::Datelike::year(&d) < EARLIEST_PLAUSIBLE_YEAR)
                 });
@@ -200,7 +343,7 @@ fn type_column(name: &str, values: &impl Cells) -> Result<(Column, Vec<ColumnNot
                     "column {} looks like dates but some have a two-digit or implausibly old year (before {EARLIEST_PLAUSIBLE_YEAR}), for example {odd}; kept as text: dates with two-digit years are read only with an explicit format, so give the dates as YYYY-MM-DD",
                     quoted(name)
                 );
-                return Ok((
+                return Ok(Typed::plain(
                     text_column(name, values),
                     vec![note(
                         "look like dates with two-digit or implausibly old years and are kept as text (give the dates as YYYY-MM-DD)",
@@ -208,7 +351,57 @@ fn type_column(name: &str, values: &impl Cells) -> Result<(Column, Vec<ColumnNot
                     )],
                 ));
             }
-            return Ok((days.cast(&DataType::Date)?, Vec::new()));
+            let layout = match format {
+                DateFormat::Iso => dates::DateLayout::Numeric { order: dates::FieldOrder::YearFirst, separator: b'-' },
+                DateFormat::Slash => {
+                    dates::DateLayout::Numeric { order: dates::FieldOrder::YearFirst, separator: b'/' }
+                }
+                DateFormat::Compact => dates::DateLayout::Compact,
+            };
+            let example = example_cells(values, |_| true);
+            let example = example.split(", ").next().unwrap_or("").trim_matches('\'');
+            let reading = ColumnReading {
+                column: name.to_string(),
+                kind: ReadingKind::Dates,
+                format: layout.format_code(),
+                sentence: format!("column {} read as {} ({example})", quoted(name), layout.describe()),
+                n_unparsed: 0,
+            };
+            return Ok(Typed { reading: Some(reading), ..Typed::plain(days.cast(&DataType::Date)?, Vec::new()) });
+        }
+    }
+    if let Some(read) = iso_date_times(values, day_offset) {
+        let earliest =
+            i64::from(days_since_epoch(NaiveDate::from_ymd_opt(EARLIEST_PLAUSIBLE_YEAR, 1, 1).unwrap_or_default()));
+        if formats.allow_old_dates || read.stamps.iter().flatten().all(|s| s.days() >= earliest) {
+            return dates_typed(name, read, formats, false);
+        }
+    }
+    // Numbers in a column named or marked as epoch (or Excel) dates.
+    let explicit_numeric = formats.date_format.as_deref().is_some_and(|f| {
+        matches!(
+            dates::explicit_layout(f),
+            dates::DateLayout::EpochSeconds | dates::DateLayout::EpochMillis | dates::DateLayout::ExcelSerial
+        )
+    });
+    let mut epoch_note = None;
+    if (dates::name_suggests_epoch(name) || marked || (explicit_numeric && date_named))
+        && (0..values.len())
+            .all(|i| is_missing(values.cell(i)) || values.cell(i).trim().parse::<f64>().is_ok_and(f64::is_finite))
+    {
+        let (distinct, codes) = distinct_values(values);
+        match dates::detect_numeric_dates(name, &distinct, marked || explicit_numeric, formats) {
+            Ok((layout, parsed)) => {
+                let read = dates::to_rows(&codes, &distinct, &parsed, layout, day_offset);
+                return dates_typed(name, read, formats, false);
+            }
+            Err(NotDates::BadEpoch(line)) => {
+                epoch_note = Some(note(
+                    "are marked as dates but hold numbers of no date unit, and are kept as numbers",
+                    format!("{line}; kept as numbers"),
+                ))
+            }
+            Err(_) => {}
         }
     }
     // Numbers written with leading zeros are ids or codes: typed as numbers, `00042` would become 42
@@ -220,16 +413,22 @@ fn type_column(name: &str, values: &impl Cells) -> Result<(Column, Vec<ColumnNot
             quoted(name),
             example_cells(values, has_leading_zero)
         );
-        return Ok((
+        return Ok(Typed::plain(
             text_column(name, values),
             vec![note("have numbers written with leading zeros and are kept as text as written", line)],
         ));
     }
+    let mut notes: Vec<ColumnNote> = epoch_note.into_iter().collect();
     if !leading_zero && let Some(ints) = parse_all(name, values, |s| s.trim().parse::<i64>().ok()) {
-        return Ok((ints, Vec::new()));
+        return Ok(Typed::plain(ints, notes));
     }
-    if !leading_zero && let Some(floats) = parse_all(name, values, parse_float) {
-        let mut notes = Vec::new();
+    // With a decimal comma chosen by the user, `1.234` is a thousand and more, not a plain float.
+    let users_comma =
+        mark == MarkChoice::Users(DecimalMark::Comma) && (0..values.len()).any(|i| values.cell(i).contains('.'));
+    if !leading_zero
+        && !users_comma
+        && let Some(floats) = parse_all(name, values, parse_float)
+    {
         let non_finite = floats.as_materialized_series().f64()?.iter().flatten().filter(|x| !x.is_finite()).count();
         if non_finite > 0 {
             notes.push(note(
@@ -240,7 +439,99 @@ fn type_column(name: &str, values: &impl Cells) -> Result<(Column, Vec<ColumnNot
                 ),
             ));
         }
-        return Ok((floats, notes));
+        let mut typed = Typed::plain(floats, notes);
+        // What plain numbers say about the file's decimal mark (for other columns' sake): usually the
+        // first value with a point settles it.
+        let mut ambiguous_example = None;
+        for i in 0..values.len() {
+            let t = values.cell(i).trim().trim_start_matches(['-', '+']);
+            if !t.contains('.') {
+                continue;
+            }
+            match numbers::evidence(t) {
+                numbers::Evidence::PointOnly => {
+                    typed.evidence = Some(DecimalMark::Point);
+                    ambiguous_example = None;
+                    break;
+                }
+                numbers::Evidence::Ambiguous if ambiguous_example.is_none() => {
+                    ambiguous_example = Some(values.cell(i).trim().to_string())
+                }
+                _ => {}
+            }
+        }
+        typed.plain_ambiguous = ambiguous_example;
+        return Ok(typed);
+    }
+    // Formatted dates and numbers, judged on the distinct values.
+    let mut number_conflict = None;
+    if worth_detecting(values) {
+        let (distinct, codes) = distinct_values(values);
+        match dates::detect_text_dates(name, &distinct, date_named, formats)? {
+            Ok((layout, parsed)) => {
+                let read = dates::to_rows(&codes, &distinct, &parsed, layout, day_offset);
+                return dates_typed(name, read, formats, false);
+            }
+            Err(NotDates::TwoDigitYears(line)) => {
+                notes.push(note(
+                    "look like dates with two-digit years and are kept as text (pass an explicit date format)",
+                    line,
+                ));
+                return Ok(Typed::plain(text_column(name, values), notes));
+            }
+            Err(NotDates::TooOld(line)) => {
+                notes.push(note(
+                    "look like dates with two-digit or implausibly old years and are kept as text (give the dates as YYYY-MM-DD)",
+                    line,
+                ));
+                return Ok(Typed::plain(text_column(name, values), notes));
+            }
+            Err(_) => {}
+        }
+        let (choice, is_users) = match mark {
+            MarkChoice::Detect => (None, false),
+            MarkChoice::Users(m) => (Some(m), true),
+            MarkChoice::Files(m) => (Some(m), false),
+        };
+        match numbers::detect_numbers(name, &distinct, choice, is_users) {
+            NumberOutcome::Read { values: read, mark: used, style } => {
+                let per_row: Vec<Option<f64>> =
+                    codes.iter().map(|&c| if c == u32::MAX { None } else { read.get(c as usize).copied() }).collect();
+                let example = distinct.first().copied().unwrap_or("");
+                let sentence = format!(
+                    "column {} read as {style} ({} -> {})",
+                    quoted(name),
+                    quoted(example).trim_matches('\''),
+                    read.first().copied().unwrap_or(0.0)
+                );
+                notes.push(note("were read from formatted text", sentence.clone()));
+                let reading = ColumnReading {
+                    column: name.to_string(),
+                    kind: ReadingKind::Numbers,
+                    format: if used == DecimalMark::Comma { "decimal comma".into() } else { "decimal point".into() },
+                    sentence,
+                    n_unparsed: 0,
+                };
+                let evidence = (!matches!(mark, MarkChoice::Files(_))).then_some(used);
+                return Ok(Typed {
+                    column: Column::new(column_name(), per_row),
+                    notes,
+                    reading: Some(reading),
+                    evidence,
+                    needs_mark: None,
+                    plain_ambiguous: None,
+                });
+            }
+            NumberOutcome::NeedsMark { example } => {
+                return Ok(Typed { needs_mark: Some(example), ..Typed::plain(text_column(name, values), notes) });
+            }
+            NumberOutcome::Conflict(line) => number_conflict = Some(line),
+            NumberOutcome::No => {}
+        }
+    }
+    if let Some(line) = number_conflict {
+        notes.push(note("hold numbers whose formats disagree and are kept as text", line));
+        return Ok(Typed::plain(text_column(name, values), notes));
     }
     // Text. Count what blocks reading it as numbers, for the warning below.
     let (mut present, mut blocking) = (0usize, 0usize);
@@ -259,7 +550,6 @@ fn type_column(name: &str, values: &impl Cells) -> Result<(Column, Vec<ColumnNot
             }
         }
     }
-    let mut notes = Vec::new();
     // Mostly numbers with a few stray texts: keep as text, but say which values block numbers.
     if blocking * 2 <= present {
         notes.push(note(
@@ -271,7 +561,37 @@ fn type_column(name: &str, values: &impl Cells) -> Result<(Column, Vec<ColumnNot
             ),
         ));
     }
-    Ok((text_column(name, values), notes))
+    Ok(Typed::plain(text_column(name, values), notes))
+}
+
+/// ISO 8601 date-times in every present value (`2017-08-31 14:22`, `2017-09-01T10:00:00.5Z`,
+/// `...+02:00`), read row by row in parallel without hashing; `None` as soon as one is not.
+fn iso_date_times(values: &impl Cells, day_offset: i32) -> Option<DateColumn> {
+    use rayon::prelude::*;
+    let n = values.len();
+    let parsed: Vec<Option<dates::Parsed>> = (0..n)
+        .into_par_iter()
+        .with_min_len(PARSE_BLOCK)
+        .map(|i| {
+            let s = values.cell(i);
+            if is_missing(s) { Some(None) } else { dates::parse_iso(s.trim()).map(Some) }
+        })
+        .collect::<Option<_>>()?;
+    let stamps: Vec<Option<dates::Stamp>> =
+        parsed.par_iter().with_min_len(PARSE_BLOCK).map(|p| p.and_then(|p| p.at_offset(day_offset))).collect();
+    if stamps.iter().zip(&parsed).any(|(s, p)| s.is_none() && p.is_some()) {
+        return None;
+    }
+    let example = (0..n).map(|i| values.cell(i).trim()).find(|s| !is_missing(s)).unwrap_or("").to_string();
+    Some(DateColumn {
+        has_time: parsed.par_iter().any(|p| p.is_some_and(|p| p.has_time)),
+        had_offsets: parsed.par_iter().any(|p| p.is_some_and(|p| p.offset_minutes.is_some())),
+        stamps,
+        layout: dates::DateLayout::Numeric { order: dates::FieldOrder::YearFirst, separator: b'-' },
+        n_unparsed: 0,
+        unparsed_examples: Vec::new(),
+        example,
+    })
 }
 
 /// Days from 1970-01-01, polars' Date representation.
@@ -281,33 +601,105 @@ pub(crate) fn days_since_epoch(date: NaiveDate) -> i32 {
     date.num_days_from_ce() - 719_163
 }
 
-/// Types every column (in parallel) and builds the frame, keeping `text_columns` as the text written;
-/// returns warnings about mixed columns and odd values, in column order, grouped by kind on wide files.
-pub(super) fn build_frame<C: Cells>(
+/// Types every column (in parallel) and builds the frame, keeping `text_columns` as the text
+/// written and reading dates and numbers as `formats` asks; returns warnings about mixed columns and
+/// odd values (in column order, grouped by kind on wide files) and how each column
+/// that looked like dates or formatted numbers was read. The decimal mark of formatted numbers
+/// whose separators read both ways (`1,234`) comes from the user or from the file's other columns;
+/// plain numbers such as `1.234` in a file that writes decimal commas are kept as text, not read at
+/// a thousandth of their value.
+pub(super) fn build_frame_with<C: Cells>(
     raw: RawTable<C>,
     text_columns: &[String],
-) -> Result<(DataFrame, Vec<String>), DataError> {
+    formats: &ValueFormats,
+) -> Result<(DataFrame, Vec<String>, Vec<ColumnReading>), DataError> {
     use rayon::prelude::*;
-    let typed: Vec<(Column, Vec<ColumnNote>)> = raw
+    formats.check()?;
+    let users_mark = formats.decimal_comma.map(|comma| if comma { DecimalMark::Comma } else { DecimalMark::Point });
+    let first_choice = users_mark.map_or(MarkChoice::Detect, MarkChoice::Users);
+    let mut typed: Vec<Typed> = raw
         .headers
         .par_iter()
         .zip(raw.columns.par_iter())
         .map(|(name, values)| {
             if text_columns.contains(name) {
-                Ok((text_column(name, values), Vec::new()))
+                Ok(Typed::plain(text_column(name, values), Vec::new()))
             } else {
-                type_column(name, values)
+                type_column_with(name, values, formats, first_choice)
             }
         })
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<_, DataError>>()?;
+    // The file's decimal mark: the user's, or the one its columns show without contradiction.
+    let file_mark = users_mark.or_else(|| {
+        let shown = |m| typed.iter().any(|t| t.evidence == Some(m));
+        match (shown(DecimalMark::Point), shown(DecimalMark::Comma)) {
+            (false, true) => Some(DecimalMark::Comma),
+            (true, false) => Some(DecimalMark::Point),
+            _ => None,
+        }
+    });
+    for (i, name) in raw.headers.iter().enumerate() {
+        if let Some(example) = typed[i].needs_mark.clone() {
+            let note = |line: String| ColumnNote {
+                kind: "hold numbers whose separators read two ways and are kept as text",
+                column: name.clone(),
+                line,
+            };
+            if users_mark.is_none()
+                && let Some(mark) = file_mark
+            {
+                let mut again = type_column_with(name, &raw.columns[i], formats, MarkChoice::Files(mark))?;
+                if let Some(reading) = again.reading.as_mut() {
+                    reading
+                        .sentence
+                        .push_str(&format!(", as the file's other columns write numbers with {}", mark.describe()));
+                    for n in &mut again.notes {
+                        if n.line.starts_with("column") && n.kind == "were read from formatted text" {
+                            n.line = reading.sentence.clone();
+                        }
+                    }
+                }
+                typed[i] = again;
+            } else {
+                let value = example.replace([',', '.'], "");
+                typed[i].notes.push(note(format!(
+                    "column {} is ambiguous: {} is {value} (thousands separator) or {} (decimal mark); kept as text: pass --decimal-comma yes or no",
+                    quoted(name),
+                    quoted(&example),
+                    example.replacen(',', ".", 1)
+                )));
+            }
+        }
+        if file_mark == Some(DecimalMark::Comma)
+            && users_mark.is_none()
+            && let Some(example) = typed[i].plain_ambiguous.clone()
+        {
+            let line = format!(
+                "column {} has numbers such as {} that could be {} (thousands, as this file writes numbers with a decimal comma) or {example}; kept as text: pass --decimal-comma yes or no",
+                quoted(name),
+                quoted(&example),
+                example.replace('.', "")
+            );
+            typed[i] = Typed::plain(
+                text_column(name, &raw.columns[i]),
+                vec![ColumnNote {
+                    kind: "hold numbers whose separators read two ways and are kept as text",
+                    column: name.clone(),
+                    line,
+                }],
+            );
+        }
+    }
     let mut notes = Vec::new();
     let mut columns = Vec::with_capacity(typed.len());
-    for (column, column_notes) in typed {
-        notes.extend(column_notes);
-        columns.push(column);
+    let mut readings = Vec::new();
+    for t in typed {
+        notes.extend(t.notes);
+        readings.extend(t.reading);
+        columns.push(t.column);
     }
     let frame = DataFrame::new_infer_height(columns)?;
-    Ok((frame, grouped_warnings(notes)))
+    Ok((frame, grouped_warnings(notes), readings))
 }
 
 /// Header names made unique and non-empty, as later stages address columns by name, with a warning

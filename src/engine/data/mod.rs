@@ -4,8 +4,11 @@
 //! Every reader ends in a polars `DataFrame` plus the warnings the input policy asks for, so later
 //! stages never care which format the data came from.
 
+pub mod dates;
 mod excel;
+pub mod formats;
 mod infer;
+pub mod numbers;
 pub mod quality;
 pub mod roles;
 pub mod sniff;
@@ -18,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::error::{DataError, quoted};
 
+pub use formats::{ColumnReading, ReadingKind, ValueFormats};
 pub use infer::MISSING_TOKENS;
 pub use sniff::{Delimiter, Dialect};
 
@@ -91,6 +95,9 @@ pub struct LoadedTable {
     pub is_sample: bool,
     /// Human-readable warnings: what was changed and why.
     pub warnings: Vec<String>,
+    /// How each column that looked like dates or formatted numbers was read (text files and
+    /// Excel text cells), one sentence each, for the Data screen and the CLI.
+    pub readings: Vec<ColumnReading>,
 }
 
 impl LoadedTable {
@@ -104,6 +111,7 @@ impl LoadedTable {
             replaced_chars: 0,
             is_sample: options.sample_rows.is_some(),
             warnings,
+            readings: Vec::new(),
         }
     }
 }
@@ -131,6 +139,19 @@ pub fn read_table_with(
     columns: Option<&[String]>,
     text_columns: &[String],
 ) -> Result<LoadedTable, DataError> {
+    read_table_formatted(path, options, &ValueFormats::default(), columns, text_columns)
+}
+
+/// As [`read_table_with`], reading dates and numbers written as text as `formats` asks (an explicit
+/// date format, marked date columns, the decimal mark, the day offset, old dates).
+pub fn read_table_formatted(
+    path: &Path,
+    options: &ReadOptions,
+    formats: &ValueFormats,
+    columns: Option<&[String]>,
+    text_columns: &[String],
+) -> Result<LoadedTable, DataError> {
+    formats.check()?;
     let format = FileFormat::from_path(path)?;
     let size = file_size(path)?;
     if options.sample_rows.is_none() {
@@ -139,10 +160,10 @@ pub fn read_table_with(
     match format {
         FileFormat::Text => {
             let bytes = read_bytes(path, options.sample_rows.map(|_| SAMPLE_BYTES))?;
-            text::read_text_bytes(&bytes, path, options, columns, text_columns)
+            text::read_text_bytes(&bytes, path, options, formats, columns, text_columns)
         }
         FileFormat::Parquet => read_parquet(path, options, columns, text_columns),
-        FileFormat::Excel => excel::read_excel(path, options, columns, text_columns),
+        FileFormat::Excel => excel::read_excel(path, options, formats, columns, text_columns),
     }
 }
 
@@ -169,7 +190,20 @@ pub fn read_text_with(
     columns: Option<&[String]>,
     text_columns: &[String],
 ) -> Result<LoadedTable, DataError> {
-    text::read_text_bytes(bytes, name, options, columns, text_columns)
+    read_text_formatted(bytes, name, options, &ValueFormats::default(), columns, text_columns)
+}
+
+/// As [`read_text_with`], reading dates and numbers written as text as `formats` asks.
+pub fn read_text_formatted(
+    bytes: &[u8],
+    name: &Path,
+    options: &ReadOptions,
+    formats: &ValueFormats,
+    columns: Option<&[String]>,
+    text_columns: &[String],
+) -> Result<LoadedTable, DataError> {
+    formats.check()?;
+    text::read_text_bytes(bytes, name, options, formats, columns, text_columns)
 }
 
 /// Opens a data file for reading, refusing anything that is not a regular file (a named pipe would

@@ -3,7 +3,8 @@
 use std::borrow::Cow;
 use std::path::Path;
 
-use super::infer::{Cells, RawTable, build_frame, unique_headers};
+use super::formats::ValueFormats;
+use super::infer::{Cells, RawTable, build_frame_with, unique_headers};
 use super::sniff::{Delimiter, Dialect, sniff_delimiter, sniff_header, sniff_quote};
 use super::{LoadedTable, ReadOptions, TextEncoding};
 use crate::engine::error::DataError;
@@ -102,6 +103,7 @@ pub(super) fn read_text_bytes(
     bytes: &[u8],
     path: &Path,
     options: &ReadOptions,
+    formats: &ValueFormats,
     keep_columns: Option<&[String]>,
     text_columns: &[String],
 ) -> Result<LoadedTable, DataError> {
@@ -189,7 +191,7 @@ pub(super) fn read_text_bytes(
         .map(|column| Strided { text: tokens.text, owned: &tokens.owned, cells: table, width: width.max(1), column })
         .collect();
     let raw = RawTable { headers, columns }.project(keep_columns);
-    let (frame, type_warnings) = build_frame(raw, text_columns)?;
+    let (frame, type_warnings, readings) = build_frame_with(raw, text_columns, formats)?;
     warnings.extend(type_warnings);
     if options.sample_rows.is_some() {
         warnings.push(format!("only the first {} rows were read (sample)", frame.height()));
@@ -202,6 +204,7 @@ pub(super) fn read_text_bytes(
         replaced_chars,
         is_sample: options.sample_rows.is_some(),
         warnings,
+        readings,
     })
 }
 

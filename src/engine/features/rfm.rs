@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::data::{self, column_list};
+use crate::engine::data::{self, ValueFormats, column_list, dates};
 use crate::engine::error::DataError;
 
 /// Whether negative amounts (returns, refunds) are accepted.
@@ -59,21 +59,74 @@ pub struct RfmResult {
 pub const RFM_COLUMNS: [&str; 7] =
     ["recency_days", "frequency", "monetary_total", "monetary_mean", "tenure_days", "first_purchase", "last_purchase"];
 
-/// Dates of a column as days since 1970-01-01: Date columns as they are, integers as YYYYMMDD, texts as
-/// ISO dates or YYYYMMDD.
-fn date_days(column: &Column) -> Result<Series, DataError> {
+/// Dates of a column as days since 1970-01-01: Date columns as they are, date-times by their day,
+/// integers as YYYYMMDD (or Unix epoch seconds/milliseconds in a column named or marked so), texts in
+/// any layout the reader detects (ISO dates and date-times, day- or month-first, named months), read
+/// as `formats` asks. An ambiguous column is refused; values that do not parse are counted and read
+/// as missing (the row is then dropped as incomplete) with a warning, or refused when most do not.
+fn date_days(column: &Column, formats: &ValueFormats, warnings: &mut Vec<String>) -> Result<Series, DataError> {
     let name = column.name().to_string();
-    let bad = |example: &str| DataError::BadColumn {
+    let not_dates = |example: &str, why: &str| DataError::BadColumn {
         column: name.clone(),
-        problem: format!("is not a date column (value '{example}'); use YYYY-MM-DD or YYYYMMDD dates"),
+        problem: format!(
+            "is not a date column (value {}){why}; give dates such as YYYY-MM-DD, 2017-08-31 14:22:00, 31/08/2017 or pass --date-format",
+            crate::engine::error::quoted(example)
+        ),
     };
-    let parse_text = |s: &str| -> Option<i32> {
-        let t = s.trim();
-        NaiveDate::parse_from_str(t, "%Y-%m-%d")
-            .or_else(|_| NaiveDate::parse_from_str(t, "%Y%m%d"))
-            .or_else(|_| NaiveDate::parse_from_str(t, "%Y/%m/%d"))
-            .ok()
-            .map(days_from_date)
+    let day_offset = formats.day_offset_minutes()?;
+    let from_texts = |texts: Vec<Option<String>>,
+                      warnings: &mut Vec<String>,
+                      numeric: bool|
+     -> Result<Series, DataError> {
+        let mut index = std::collections::HashMap::new();
+        let mut distinct: Vec<&str> = Vec::new();
+        let codes: Vec<u32> = texts
+            .iter()
+            .map(|t| match t.as_deref().map(str::trim) {
+                None | Some("") => u32::MAX,
+                Some(t) => *index.entry(t).or_insert_with(|| {
+                    distinct.push(t);
+                    (distinct.len() - 1) as u32
+                }),
+            })
+            .collect();
+        let numeric_dates = numeric
+            && (dates::name_suggests_epoch(&name)
+                || formats.is_marked_date(&name)
+                || formats
+                    .date_format
+                    .as_deref()
+                    .is_some_and(|f| !matches!(dates::explicit_layout(f), dates::DateLayout::Explicit(_))));
+        let detected = if numeric_dates {
+            let marked = formats.is_marked_date(&name) || formats.date_format.is_some();
+            dates::detect_numeric_dates(&name, &distinct, marked, formats)
+        } else {
+            // Old dates are judged here against the as-of date (the 100-year warning), not refused.
+            let judged_later = ValueFormats { allow_old_dates: true, ..formats.clone() };
+            dates::detect_text_dates(&name, &distinct, true, &judged_later)?
+        };
+        let (layout, parsed) = match detected {
+            Ok(found) => found,
+            Err(
+                dates::NotDates::TwoDigitYears(line) | dates::NotDates::TooOld(line) | dates::NotDates::BadEpoch(line),
+            ) => {
+                let problem = line
+                    .strip_prefix(&format!("column {} ", crate::engine::error::quoted(&name)))
+                    .unwrap_or(&line)
+                    .to_string();
+                return Err(DataError::BadColumn { column: name.clone(), problem });
+            }
+            Err(dates::NotDates::No) => {
+                let example = distinct.first().copied().unwrap_or("");
+                return Err(not_dates(example, ""));
+            }
+        };
+        let read = dates::to_rows(&codes, &distinct, &parsed, layout, day_offset);
+        if read.n_unparsed > 0 {
+            warnings.push(dates::reading_sentence(&name, &read, formats.day_offset.as_deref()));
+        }
+        let days: Vec<Option<i32>> = read.stamps.iter().map(|s| s.and_then(|s| i32::try_from(s.days()).ok())).collect();
+        Ok(Series::new(name.as_str().into(), days))
     };
     match column.dtype() {
         DataType::Date => Ok(column.as_materialized_series().cast(&DataType::Int32)?),
@@ -82,30 +135,37 @@ fn date_days(column: &Column) -> Result<Series, DataError> {
             Ok(as_date.cast(&DataType::Int32)?)
         }
         dtype if dtype.is_integer() => {
+            let epoch_like =
+                dates::name_suggests_epoch(&name) || formats.is_marked_date(&name) || formats.date_format.is_some();
+            if epoch_like {
+                let values = column.as_materialized_series().cast(&DataType::Int64)?;
+                let texts: Vec<Option<String>> = values.i64()?.iter().map(|v| v.map(|v| v.to_string())).collect();
+                return from_texts(texts, warnings, true);
+            }
             let values = column.as_materialized_series().cast(&DataType::Int64)?;
             let days: Vec<Option<i32>> = values
                 .i64()?
                 .iter()
                 .map(|v| match v {
                     None => Ok(None),
-                    Some(v) => parse_text(&v.to_string()).map(Some).ok_or_else(|| bad(&v.to_string())),
+                    Some(v) => parse_compact(v)
+                        .map(Some)
+                        .ok_or_else(|| not_dates(&v.to_string(), " (whole numbers are read as YYYYMMDD)")),
                 })
                 .collect::<Result<_, _>>()?;
             Ok(Series::new(name.as_str().into(), days))
         }
         DataType::String => {
-            let days: Vec<Option<i32>> = column
-                .str()?
-                .iter()
-                .map(|v| match v {
-                    None => Ok(None),
-                    Some(s) => parse_text(s).map(Some).ok_or_else(|| bad(s)),
-                })
-                .collect::<Result<_, _>>()?;
-            Ok(Series::new(name.as_str().into(), days))
+            let texts: Vec<Option<String>> = column.str()?.iter().map(|v| v.map(str::to_string)).collect();
+            from_texts(texts, warnings, false)
         }
         other => Err(DataError::BadColumn { column: name, problem: format!("has type {other}, not dates") }),
     }
+}
+
+/// A whole number written as YYYYMMDD, as days since 1970-01-01.
+fn parse_compact(v: i64) -> Option<i32> {
+    NaiveDate::parse_from_str(&v.to_string(), "%Y%m%d").ok().map(days_from_date)
 }
 
 fn days_from_date(date: NaiveDate) -> i32 {
@@ -118,8 +178,21 @@ fn epoch() -> NaiveDate {
 
 /// Aggregates a transaction log to one row per customer as of a date.
 pub fn aggregate_transactions(log: &DataFrame, spec: &TransactionColumns) -> Result<RfmResult, DataError> {
+    aggregate_transactions_with(log, spec, &ValueFormats::default())
+}
+
+/// As [`aggregate_transactions`], reading a date column still held as text as `formats` asks
+/// (explicit format, day offset), and keeping transactions more than 100 years before the as-of
+/// date without a warning when `formats.allow_old_dates` is set.
+pub fn aggregate_transactions_with(
+    log: &DataFrame,
+    spec: &TransactionColumns,
+    formats: &ValueFormats,
+) -> Result<RfmResult, DataError> {
+    formats.check()?;
     let id = data::column(log, &spec.customer_id)?;
-    let days = date_days(data::column(log, &spec.date)?)?;
+    let mut warnings = Vec::new();
+    let days = date_days(data::column(log, &spec.date)?, formats, &mut warnings)?;
     let amount_column = data::column(log, &spec.amount)?;
     if !amount_column.dtype().is_primitive_numeric() {
         return Err(DataError::BadColumn {
@@ -135,7 +208,6 @@ pub fn aggregate_transactions(log: &DataFrame, spec: &TransactionColumns) -> Res
         amounts.clone(),
     ])?;
     let mut amounts = amounts;
-    let mut warnings = Vec::new();
     if let Some(since) = spec.since {
         // A window of the log: earlier transactions do not count (missing dates go on to be
         // reported as incomplete).
@@ -179,7 +251,8 @@ pub fn aggregate_transactions(log: &DataFrame, spec: &TransactionColumns) -> Res
         .ok_or_else(|| DataError::BadColumn { column: spec.date.clone(), problem: "has no dates".into() })?;
     let as_of = spec.as_of.unwrap_or_else(|| epoch() + chrono::Duration::days(max_day as i64 + 1));
     let as_of_days = days_from_date(as_of);
-    let oldest_plausible = as_of_days - 36_525;
+    // Dates this old are usually a misread format; the user may say they are right.
+    let oldest_plausible = if formats.allow_old_dates { i32::MIN } else { as_of_days - 36_525 };
 
     let (grouped, counts) = match aggregate_dense_ids(&base, id_name, as_of_days, oldest_plausible)? {
         Some((frame, counts)) => (frame.lazy(), counts),
@@ -559,5 +632,65 @@ mod tests {
             let err = aggregate_transactions(&log, &spec()).unwrap_err().to_string();
             assert!(err.starts_with("column 'amount' sums to an infinite monetary_total for 1 customer(s)"), "{err}");
         }
+    }
+
+    /// A two-row log with the given date column.
+    fn dated(date: Column) -> DataFrame {
+        let name = date.name().to_string();
+        let frame = DataFrame::new_infer_height(vec![
+            Column::new("id".into(), ["a", "b"]),
+            date,
+            Column::new("amount".into(), [1.0, 2.0]),
+        ])
+        .unwrap();
+        frame.select(["id", name.as_str(), "amount"]).unwrap()
+    }
+
+    fn spec_for(date: &str) -> TransactionColumns {
+        TransactionColumns { date: date.into(), as_of: NaiveDate::from_ymd_opt(2018, 1, 1), ..spec() }
+    }
+
+    fn last_purchases(result: &RfmResult) -> Vec<String> {
+        let column = result.customers.column("last_purchase").unwrap();
+        (0..column.len()).map(|i| column.get(i).unwrap().to_string()).collect()
+    }
+
+    #[test]
+    fn text_dates_in_a_log_are_detected_and_ambiguity_is_refused() {
+        let detect = ValueFormats::default();
+        let log = dated(Column::new("day".into(), ["31/08/2017", "01/09/2017"]));
+        let result = aggregate_transactions_with(&log, &spec_for("day"), &detect).unwrap();
+        assert_eq!(last_purchases(&result), ["2017-08-31", "2017-09-01"]);
+        let log = dated(Column::new("day".into(), ["03/05/2017", "04/06/2017"]));
+        let err = aggregate_transactions_with(&log, &spec_for("day"), &detect).unwrap_err().to_string();
+        assert!(err.starts_with("column 'day' is ambiguous: '03/05/2017' is 3 May (day/month)"), "{err}");
+        let month_first = ValueFormats { date_format: Some("%m/%d/%Y".into()), ..ValueFormats::default() };
+        let result = aggregate_transactions_with(&log, &spec_for("day"), &month_first).unwrap();
+        assert_eq!(last_purchases(&result), ["2017-03-05", "2017-04-06"]);
+        // Offsets: the UTC day, or the day at the chosen offset.
+        let log = dated(Column::new("day".into(), ["2017-08-31T23:30:00Z", "2017-09-01T00:30:00+02:00"]));
+        let result = aggregate_transactions_with(&log, &spec_for("day"), &detect).unwrap();
+        assert_eq!(last_purchases(&result), ["2017-08-31", "2017-08-31"]);
+        let east = ValueFormats { day_offset: Some("+02:00".into()), ..ValueFormats::default() };
+        let result = aggregate_transactions_with(&log, &spec_for("day"), &east).unwrap();
+        assert_eq!(last_purchases(&result), ["2017-09-01", "2017-09-01"]);
+        // Not dates at all: one line with the value.
+        let log = dated(Column::new("day".into(), ["soon", "later"]));
+        let err = aggregate_transactions_with(&log, &spec_for("day"), &detect).unwrap_err().to_string();
+        assert!(err.starts_with("column 'day' is not a date column (value 'soon')"), "{err}");
+    }
+
+    #[test]
+    fn whole_numbers_are_yyyymmdd_or_epoch_by_the_column_name() {
+        let detect = ValueFormats::default();
+        let log = dated(Column::new("day".into(), [20170831i64, 20170901]));
+        let result = aggregate_transactions_with(&log, &spec_for("day"), &detect).unwrap();
+        assert_eq!(last_purchases(&result), ["2017-08-31", "2017-09-01"]);
+        let log = dated(Column::new("event_epoch".into(), [1_504_188_000_000i64, 1_504_274_400_000]));
+        let result = aggregate_transactions_with(&log, &spec_for("event_epoch"), &detect).unwrap();
+        assert_eq!(last_purchases(&result), ["2017-08-31", "2017-09-01"]);
+        let log = dated(Column::new("event_epoch".into(), [5i64, 7]));
+        let err = aggregate_transactions_with(&log, &spec_for("event_epoch"), &detect).unwrap_err().to_string();
+        assert!(err.contains("neither Unix epoch seconds") && err.contains("epoch_ms"), "{err}");
     }
 }
