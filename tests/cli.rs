@@ -216,8 +216,9 @@ fn the_demo_runs_headless_and_reproduces_its_project() {
 #[test]
 fn every_format_fixture_still_reproduces_its_stored_assignment() {
     // Format 1: k-means; format 2: a Gaussian mixture with a swept k range; format 3: OPTICS;
-    // format 4: business rules, an override, a low-priority segment and the audit log.
-    for name in ["v1.strata", "v2.strata", "v3.strata", "v4.strata"] {
+    // format 4: business rules, an override, a low-priority segment and the audit log; format 5: a
+    // European export read with its date format and decimal commas.
+    for name in ["v1.strata", "v2.strata", "v3.strata", "v4.strata", "v5.strata"] {
         let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/projects").join(name);
         let before = std::fs::read(&fixture).unwrap();
         let o =

@@ -476,14 +476,39 @@ fn options() -> impl Strategy<Value = ReadOptions> {
         prop_oneof![Just(TextEncoding::Utf8), Just(TextEncoding::Lossy), Just(TextEncoding::Windows1252)],
         any::<bool>(),
         prop::option::of(0usize..5),
+        value_formats(),
     )
-        .prop_map(|(delimiter, quote, has_header, encoding, skip_bad_rows, sample_rows)| ReadOptions {
+        .prop_map(|(delimiter, quote, has_header, encoding, skip_bad_rows, sample_rows, formats)| ReadOptions {
             delimiter,
             quote,
             has_header,
             encoding,
             skip_bad_rows,
             sample_rows,
+            formats,
+        })
+}
+
+/// How dates and numbers are read, hostile choices included (formats that match nothing or
+/// everything, offsets out of range, columns that do not exist).
+fn value_formats() -> impl Strategy<Value = strata::engine::data::ValueFormats> {
+    (
+        prop::option::of(prop_oneof![
+            Just("%d/%m/%Y".to_string()),
+            Just("%m/%d/%y %H:%M".to_string()),
+            Just("epoch_ms".to_string()),
+            Just("excel".to_string()),
+            Just("%%%".to_string()),
+            Just(String::new()),
+            "[%a-zA-Z/ :.-]{0,12}",
+        ]),
+        prop::collection::vec("[a-z]{1,3}", 0..3),
+        prop::option::of(any::<bool>()),
+        prop::option::of(prop_oneof![Just("+02:00".to_string()), Just("-99:00".to_string()), Just("Z".to_string())]),
+        any::<bool>(),
+    )
+        .prop_map(|(date_format, date_columns, decimal_comma, day_offset, allow_old_dates)| {
+            strata::engine::data::ValueFormats { date_format, date_columns, decimal_comma, day_offset, allow_old_dates }
         })
 }
 

@@ -102,6 +102,25 @@ pub struct ReadArgs {
     /// Read only the first N rows: a preview of a file too large to load whole (recorded).
     #[arg(long)]
     pub sample_rows: Option<usize>,
+    /// How text dates are written, in strftime codes (%d/%m/%Y, %m/%d/%y %H:%M, %d-%b-%y), or
+    /// epoch_s, epoch_ms, excel; detected from all values when not given (an ambiguous column is
+    /// refused with both readings).
+    #[arg(long)]
+    pub date_format: Option<String>,
+    /// Columns to read as dates (comma-separated), for epoch numbers and Excel serial days whose
+    /// names do not say so.
+    #[arg(long, value_delimiter = ',')]
+    pub date_columns: Vec<String>,
+    /// Whether numbers use a decimal comma (1.234,50): yes or no; detected when not given.
+    #[arg(long, value_parser = parse_yes_no)]
+    pub decimal_comma: Option<bool>,
+    /// The fixed offset whose calendar day a date-time counts on (+02:00, -05:30, Z); default UTC.
+    #[arg(long)]
+    pub day_offset: Option<String>,
+    /// Read dates before 1900 as dates (otherwise such text stays text, as a two-digit year read
+    /// wrongly often gives them).
+    #[arg(long)]
+    pub allow_old_dates: bool,
 }
 
 impl ReadArgs {
@@ -113,7 +132,22 @@ impl ReadArgs {
             encoding: self.encoding,
             skip_bad_rows: self.skip_bad_rows,
             sample_rows: self.sample_rows,
+            formats: data::ValueFormats {
+                date_format: self.date_format.clone(),
+                date_columns: self.date_columns.clone(),
+                decimal_comma: self.decimal_comma,
+                day_offset: self.day_offset.clone(),
+                allow_old_dates: self.allow_old_dates,
+            },
         }
+    }
+}
+
+pub(crate) fn parse_yes_no(s: &str) -> Result<bool, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "yes" | "true" => Ok(true),
+        "no" | "false" => Ok(false),
+        _ => Err(format!("'{s}' is not yes or no")),
     }
 }
 

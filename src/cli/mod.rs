@@ -21,7 +21,7 @@ use crate::engine::data::roles::ColumnRole;
 use crate::engine::data::{self, Delimiter, ReadOptions, TextEncoding, read_table, write_table};
 use crate::engine::error::{ClusterError, DataError, PipelineError, ProjectError};
 use crate::engine::features::{
-    FeatureKind, FeatureRecipe, MissingRule, NegativeAmounts, Scaling, TransactionColumns, aggregate_transactions,
+    FeatureKind, FeatureRecipe, MissingRule, NegativeAmounts, Scaling, TransactionColumns, aggregate_transactions_with,
 };
 use crate::engine::jobs::JobContext;
 use crate::engine::metrics::{Indices, evaluate};

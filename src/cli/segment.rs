@@ -4,7 +4,9 @@ use super::*;
 
 pub(crate) fn rfm(args: RfmArgs) -> Result<(), CliError> {
     let needed = [args.customer_id.clone(), args.date.clone(), args.amount.clone()];
-    let table = data::read_table_columns(&args.transactions, &args.read.options(), Some(&needed))?;
+    let options = args.read.options();
+    options.formats.check()?;
+    let table = data::read_table_columns(&args.transactions, &options, Some(&needed))?;
     warn_all(&table.warnings);
     let columns = TransactionColumns {
         customer_id: args.customer_id,
@@ -14,7 +16,7 @@ pub(crate) fn rfm(args: RfmArgs) -> Result<(), CliError> {
         negative_amounts: if args.forbid_negative { NegativeAmounts::Forbid } else { NegativeAmounts::Allow },
         since: None,
     };
-    let mut result = aggregate_transactions(&table.frame, &columns)?;
+    let mut result = aggregate_transactions_with(&table.frame, &columns, &options.formats)?;
     warn_all(&result.warnings);
     write_table(&mut result.customers, &args.out)?;
     eprintln!(

@@ -52,6 +52,10 @@ pub struct ReadOptions {
     pub skip_bad_rows: bool,
     /// Read only the first rows, as a preview of a file too large to load whole.
     pub sample_rows: Option<usize>,
+    /// How dates and numbers written as text are read when detection is not enough (a date
+    /// format, decimal commas, the day offset); written only when set (format 5).
+    #[serde(default, skip_serializing_if = "ValueFormats::is_default")]
+    pub formats: ValueFormats,
 }
 
 /// The file formats Strata reads.
@@ -139,7 +143,7 @@ pub fn read_table_with(
     columns: Option<&[String]>,
     text_columns: &[String],
 ) -> Result<LoadedTable, DataError> {
-    read_table_formatted(path, options, &ValueFormats::default(), columns, text_columns)
+    read_table_formatted(path, options, &options.formats, columns, text_columns)
 }
 
 /// As [`read_table_with`], reading dates and numbers written as text as `formats` asks (an explicit
@@ -190,7 +194,7 @@ pub fn read_text_with(
     columns: Option<&[String]>,
     text_columns: &[String],
 ) -> Result<LoadedTable, DataError> {
-    read_text_formatted(bytes, name, options, &ValueFormats::default(), columns, text_columns)
+    read_text_formatted(bytes, name, options, &options.formats, columns, text_columns)
 }
 
 /// As [`read_text_with`], reading dates and numbers written as text as `formats` asks.

@@ -31,7 +31,7 @@ use crate::engine::data::{self, LoadedTable, ReadOptions};
 use crate::engine::error::{DataError, PipelineError, ProjectError};
 use crate::engine::features::correlation::{Multicollinearity, multicollinearity};
 use crate::engine::features::{
-    FeatureMatrix, FeatureRecipe, FittedRecipe, TransactionColumns, aggregate_transactions, join_attributes,
+    FeatureMatrix, FeatureRecipe, FittedRecipe, TransactionColumns, aggregate_transactions_with, join_attributes,
 };
 use crate::engine::jobs::JobContext;
 use crate::engine::metrics::{Indices, evaluate_with_silhouette};

@@ -46,7 +46,7 @@ pub(crate) fn build_customer_table_with(
     let mut fingerprints = vec![main.fingerprint];
     let (mut frame, as_of) = match &spec.table {
         TableKind::TransactionLog(columns) => {
-            let rfm = aggregate_transactions(&main.table.frame, columns)?;
+            let rfm = aggregate_transactions_with(&main.table.frame, columns, &spec.source.read_options.formats)?;
             warnings.extend(rfm.warnings);
             (rfm.customers, Some(rfm.as_of))
         }

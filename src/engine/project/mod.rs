@@ -11,10 +11,14 @@
 //! - Version 3: OPTICS (`Optics` in the model's algorithm) and `kept`, the segmentations
 //!   kept for the Compare screen. Again only additions: older readers skip `kept`, and a file says
 //!   `min_reader_version: 3` only when it uses OPTICS.
-//! - Version 4 (current): business rules and overrides (`rules`), the audit log (`audit`),
+//! - Version 4: business rules and overrides (`rules`), the audit log (`audit`),
 //!   segments marked `low_priority`, the windows of the Over time screen (`over_time`) and a
 //!   transaction log's `since`. Only additions; a file says `min_reader_version: 4` when it
 //!   has rules or overrides, since an older reader would show the model's segments without them.
+//! - Version 5 (current): how text dates and numbers are read (`read_options.formats`: a date
+//!   format, date columns, decimal commas, the day offset, old dates allowed). Only additions; a
+//!   file says `min_reader_version: 5` when a source sets them, since an older reader would read
+//!   the same file into other values.
 //!
 //! The fixture `tests/fixtures/projects/v1.strata` must keep opening: when a change to an engine type
 //! would break it, copy the old types into a frozen module, bump `FORMAT_VERSION`, and add a
@@ -42,7 +46,7 @@ use crate::engine::rules::{AuditEntry, BusinessRules};
 /// The format name every project file's header carries.
 pub const FORMAT_NAME: &str = "strata-project";
 /// The format version this build writes.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 /// The oldest format version this build opens (older ones are migrated step by step).
 pub const OLDEST_READABLE_VERSION: u32 = 1;
 /// Project files larger than this are refused before parsing.
@@ -69,6 +73,11 @@ impl Header {
 /// The oldest format whose reader understands everything in `project`.
 fn min_reader_version(project: &Project) -> u32 {
     use crate::engine::cluster::Algorithm;
+    // An older reader would read the same data file into other dates or numbers.
+    let sources = std::iter::once(&project.spec.source).chain(project.spec.attributes.as_ref());
+    if sources.into_iter().any(|s| !s.read_options.formats.is_default()) {
+        return 5;
+    }
     // An older reader would show the model's segments as if the rules did not exist.
     if !project.rules.is_empty() {
         return 4;

@@ -171,6 +171,7 @@ fn check_source(key: &str, source: &SourceSpec) -> Result<(), String> {
             return Err(format!("{key}.source is an empty path"));
         }
     }
+    source.read_options.formats.check().map_err(|e| format!("{key}.read_options.formats: {e}"))?;
     if let Some(rows) = source.read_options.sample_rows {
         check_range(&format!("{key}.read_options.sample_rows"), rows, 1, MAX_SAMPLE_ROWS)?;
     }
