@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::document::{DocState, rules_key};
-use super::{OverTimeOutput, RunOutput, SourcePreview, StrataApp, Toast};
+use super::{OverTimeOutput, RunCounts, RunOutput, SourcePreview, StrataApp, Toast};
 use crate::engine::data::quality::{numeric_values, quality_report};
 use crate::engine::data::roles::{ColumnRole, guess_roles};
 use crate::engine::error::PipelineError;
@@ -161,7 +161,9 @@ impl StrataApp {
                 ..Default::default()
             };
             let summary = ResultSummary::compute_with(&result, spec.model.algorithm.seed(), &explain)?;
-            Ok(RunOutput { spec, base_dir, result, rules: key, summary })
+            ctx.progress.report("summary", 0.9);
+            let counts = RunCounts::of(&spec, &result);
+            Ok(RunOutput { spec, base_dir, result, rules: key, summary, counts })
         });
     }
 

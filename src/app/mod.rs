@@ -31,7 +31,10 @@ pub use command::{Command, PromptChoice};
 pub use dialogs::{DialogAnswer, DialogPurpose, DialogReply, FileDialogs, NativeDialogs, ScriptedDialogs};
 pub use document::{DocState, Document, RulesKey, rules_key};
 pub use prefs::{Prefs, ThemeChoice};
-pub use session::{KeptRun, KeptSegmentation, OverTimeOutput, RunOutput, SourcePreview, customers_key, describe_spec};
+pub use session::{
+    KeptRun, KeptSegmentation, OverTimeOutput, RunCounts, RunOutput, ScoreTables, SourcePreview, customers_key,
+    describe_spec,
+};
 
 /// The built-in demo project's display name.
 pub const DEMO_TITLE: &str = "CDNOW demo";

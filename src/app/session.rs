@@ -44,6 +44,8 @@ pub struct RunOutput {
     pub rules: RulesKey,
     /// Profiles, histograms, projection, silhouettes.
     pub summary: ResultSummary,
+    /// Counts over every customer the screens show, made on the run's job.
+    pub counts: RunCounts,
 }
 
 impl RunOutput {
@@ -53,6 +55,79 @@ impl RunOutput {
         analysis_key(&self.spec, &self.base_dir) == analysis_key(&doc.project.spec, &doc.base_dir)
             && self.rules == doc.rules_key()
     }
+}
+
+/// What the RFM and hybrid views show of the customers' scores, counted once when the run finishes
+/// (on its job) instead of over every customer on every frame.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScoreTables {
+    /// Per segment: the sums of its customers' recency, frequency and monetary scores.
+    pub sums: Vec<[usize; 3]>,
+    /// Customers per recency x frequency score cell (index `(r - 1) * 5 + (f - 1)`), per segment.
+    pub cells: Vec<Vec<usize>>,
+}
+
+impl ScoreTables {
+    /// The tables of a fit with RFM scores (RFM rules, the hybrid); `None` for other methods.
+    pub fn of(result: &PipelineResult) -> Option<Self> {
+        let scores = result.fit.rfm_scores.as_ref()?;
+        let k = result.fit.k();
+        let mut sums = vec![[0usize; 3]; k];
+        let mut cells = vec![vec![0usize; k]; 25];
+        for (&label, score) in result.fit.labels.iter().zip(scores) {
+            let (Some(sum), Some(cell)) = (
+                sums.get_mut(label),
+                cells.get_mut(usize::from(score[0].clamp(1, 5) - 1) * 5 + usize::from(score[1].clamp(1, 5) - 1)),
+            ) else {
+                continue;
+            };
+            for j in 0..3 {
+                sum[j] += usize::from(score[j]);
+            }
+            if let Some(count) = cell.get_mut(label) {
+                *count += 1;
+            }
+        }
+        Some(Self { sums, cells })
+    }
+}
+
+/// Counts the Rules screen and the Compare screen would otherwise make over every customer while
+/// drawing, made once with the run.
+#[derive(Clone, Debug, Default)]
+pub struct RunCounts {
+    /// Customers the business rules and overrides moved from the model's segments.
+    pub rules_changed: usize,
+    /// Label columns of the customer table that could be segmentations (Compare offers them).
+    pub label_columns: Vec<String>,
+    /// The RFM and hybrid views' tables.
+    pub scores: Option<ScoreTables>,
+}
+
+impl RunCounts {
+    /// Counts `result` (made by `spec`).
+    pub fn of(spec: &PipelineSpec, result: &PipelineResult) -> Self {
+        Self {
+            rules_changed: result.rules.as_ref().map_or(0, |r| r.n_changed()),
+            label_columns: label_columns(spec, result),
+            scores: ScoreTables::of(result),
+        }
+    }
+}
+
+/// Label columns of the customer table that could be segmentations: text, whole numbers or
+/// booleans with 2 to 60 distinct values (ids and amounts are not).
+fn label_columns(spec: &PipelineSpec, result: &PipelineResult) -> Vec<String> {
+    let id = spec.id_column();
+    result
+        .customers
+        .columns()
+        .iter()
+        .filter(|c| Some(c.name().as_str()) != id)
+        .filter(|c| c.dtype().is_string() || c.dtype().is_integer() || c.dtype().is_bool())
+        .filter(|c| c.n_unique().is_ok_and(|n| (2..=60).contains(&n)))
+        .map(|c| c.name().to_string())
+        .collect()
 }
 
 /// Segments over time as computed, with what they were computed for.

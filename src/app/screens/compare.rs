@@ -46,24 +46,6 @@ pub struct CompareState {
     pub b: Option<Side>,
     /// The comparison of `a` and `b`, or why there is none.
     pub result: Option<Result<Arc<Comparison>, String>>,
-    /// The label columns of the customer table, found once per result (its assignment fingerprint).
-    columns: Option<(String, Vec<String>)>,
-}
-
-/// Label columns of the customer table that could be segmentations: text, whole numbers or
-/// booleans with 2 to 60 distinct values (ids and amounts are not).
-fn label_columns(app: &StrataApp) -> Vec<String> {
-    let Some(out) = &app.output else { return Vec::new() };
-    let id = out.spec.id_column();
-    out.result
-        .customers
-        .columns()
-        .iter()
-        .filter(|c| Some(c.name().as_str()) != id)
-        .filter(|c| c.dtype().is_string() || c.dtype().is_integer() || c.dtype().is_bool())
-        .filter(|c| c.n_unique().is_ok_and(|n| (2..=60).contains(&n)))
-        .map(|c| c.name().to_string())
-        .collect()
 }
 
 fn side_label(app: &StrataApp, side: &Side) -> String {
@@ -139,15 +121,8 @@ fn compare(app: &StrataApp, a: &Side, b: &Side) -> Result<Comparison, String> {
 
 /// Draws the Compare screen.
 pub fn compare_ui(ui: &mut Ui, app: &mut StrataApp) {
-    let key = app.output.as_ref().map(|o| o.result.assignment_fingerprint.clone()).unwrap_or_default();
-    let columns = match &app.view.compare.columns {
-        Some((cached, columns)) if *cached == key => columns.clone(),
-        _ => {
-            let columns = label_columns(app);
-            app.view.compare.columns = Some((key, columns.clone()));
-            columns
-        }
-    };
+    // Found with the run (on its job), not while drawing.
+    let columns = app.output.as_ref().map(|o| o.counts.label_columns.clone()).unwrap_or_default();
     let mut options: Vec<(Side, String)> = app.segmentations.iter().map(|s| (Side::Run(s.id), s.label())).collect();
     options.extend(columns.into_iter().map(|c| (Side::Column(c.clone()), format!("column {c}"))));
     ui.heading("Compare two segmentations");

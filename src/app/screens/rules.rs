@@ -43,7 +43,10 @@ pub fn rules_ui(ui: &mut Ui, app: &mut StrataApp) {
     let output = app.output.clone().filter(|o| o.spec == doc.project.spec);
     // Borrowed from the run (an Arc held here), not copied: at a million customers the outcome holds
     // several per-customer vectors.
-    let outcome = output.as_deref().filter(|o| o.is_for(doc)).and_then(|o| o.result.rules.as_ref());
+    let current = output.as_deref().filter(|o| o.is_for(doc));
+    let outcome = current.and_then(|o| o.result.rules.as_ref());
+    // Counted once with the run, not over every customer each frame.
+    let n_changed = current.map_or(0, |o| o.counts.rules_changed);
     let n_customers = output.as_ref().map(|o| o.result.customers.height());
     egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
         ui.heading("Business rules and overrides");
@@ -52,11 +55,11 @@ pub fn rules_ui(ui: &mut Ui, app: &mut StrataApp) {
              come last. The model's own segments are kept beside them (exports add model_segment and changed_by).",
         );
         match (outcome, n_customers) {
-            (Some(o), Some(n)) => {
+            (Some(_), Some(n)) => {
                 ui.label(
                     RichText::new(format!(
                         "Rules and overrides move {} of {} customers from the model's segments.",
-                        format_count(o.n_changed()),
+                        format_count(n_changed),
                         format_count(n)
                     ))
                     .strong(),
