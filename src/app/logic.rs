@@ -72,53 +72,72 @@ impl StrataApp {
     }
 
     /// Writes a change of the rules, overrides or low-priority marks to the audit log, with the
-    /// customers it moves (counted on the latest run when it is this project's; the state after the
-
-    /// Writes a change of the rules, overrides or low-priority marks to the audit log, with the
-    /// customers it moves (counted on the latest run when it is this project's; the state after the
-    /// change is the document's now).
+    /// customers it moves (counted on a job, on the latest run when it is this project's; the state
+    /// after the change is the document's now).
     pub(super) fn audit(&mut self, before: &DocState, what: &str, why: &str, replaces_last: bool) {
         let output = self.output.clone();
         let who = self.audit_name();
         let Some(doc) = &mut self.doc else { return };
-        let customers = output.as_deref().filter(|o| o.spec == doc.project.spec).map(|o| {
-            let result = &o.result;
-            let id_column = pipeline::override_id_column(&doc.project.spec, result);
-            let keys = |rules: &BusinessRules, notes: &[SegmentNote]| -> Vec<Option<String>> {
-                let outcome = pipeline::business_rules_outcome(result, rules, notes, id_column);
-                let segments = outcome.as_ref().map_or(result.model_segments(), |o| &o.segments);
-                let base = result.n_model_segments();
-                // Segments the rules make are renumbered as rules change: compare them by name.
-                segments
-                    .iter()
-                    .map(|s| {
-                        s.map(|s| {
-                            match outcome
-                                .as_ref()
-                                .and_then(|o| s.checked_sub(base).and_then(|i| o.rule_segments.get(i)))
-                            {
-                                Some(name) => format!("rule segment {}", name.to_lowercase()),
-                                None => s.to_string(),
-                            }
-                        })
-                    })
-                    .collect()
-            };
-            crate::engine::rules::customers_moved(
-                &keys(&before.rules, &before.segments),
-                &keys(&doc.project.rules, &doc.project.segments),
-            )
-        });
         if replaces_last && doc.project.audit.last().is_some_and(|e| e.what == what) {
             doc.project.audit.pop();
+            // Its count, if still being made, is for a line that is gone.
+            let gone = doc.project.audit.len();
+            self.audit_pending.retain(|p| p.line != gone);
         }
+        let line = doc.project.audit.len();
         doc.project.audit.push(crate::engine::rules::AuditEntry {
             when: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             who,
             what: what.to_string(),
             why: why.to_string(),
-            customers,
+            customers: None,
         });
+        let Some(output) = output.filter(|o| o.spec == doc.project.spec) else { return };
+        self.next_audit_serial += 1;
+        self.audit_pending.push(AuditCount {
+            serial: self.next_audit_serial,
+            line,
+            output,
+            before: (before.rules.clone(), before.segments.clone()),
+            after: (doc.project.rules.clone(), doc.project.segments.clone()),
+        });
+        self.start_audit_counts();
+    }
+
+    /// Counts every audit line still waiting, on one job: a newer job replaces an older one, so it
+    /// takes all of them, not only the newest.
+    fn start_audit_counts(&mut self) {
+        let requests: Vec<AuditCount> = self.audit_pending.clone();
+        self.audit_runner.start("audit count", move |ctx| -> Result<Vec<(u64, usize)>, String> {
+            let mut counts = Vec::with_capacity(requests.len());
+            for (i, request) in requests.iter().enumerate() {
+                if ctx.cancel.is_cancelled() {
+                    break;
+                }
+                ctx.progress.report("audit count", i as f64 / requests.len().max(1) as f64);
+                counts.push((request.serial, request.customers_moved()));
+            }
+            Ok(counts)
+        });
+    }
+
+    /// Whether the audit log's line `line` is still being counted.
+    pub fn is_audit_counting(&self, line: usize) -> bool {
+        self.audit_pending.iter().any(|p| p.line == line)
+    }
+
+    /// Writes the counts a job made into their audit lines.
+    fn finish_audit_counts(&mut self, counts: &[(u64, usize)]) {
+        for &(serial, customers) in counts {
+            let Some(i) = self.audit_pending.iter().position(|p| p.serial == serial) else { continue };
+            let request = self.audit_pending.remove(i);
+            if let Some(entry) = self.doc.as_mut().and_then(|d| d.project.audit.get_mut(request.line)) {
+                entry.customers = Some(customers);
+            }
+        }
+        if !self.audit_pending.is_empty() && self.audit_runner.running().is_none() {
+            self.start_audit_counts();
+        }
     }
 
     /// The name changes are logged under: the one set in the window, else the login name.
@@ -223,6 +242,33 @@ impl StrataApp {
     }
 
     pub(super) fn drain_jobs(&mut self) {
+        for event in self.audit_runner.poll() {
+            match event {
+                JobEvent::Finished { result, .. } => self.finish_audit_counts(&result),
+                JobEvent::Failed { error, .. } => {
+                    self.audit_pending.clear();
+                    self.report_error(format!("Could not count the customers the change moved: {error}"));
+                }
+                JobEvent::Progress { .. } | JobEvent::Cancelled { .. } => {}
+            }
+        }
+        for event in self.compare_runner.poll() {
+            let state = &mut self.view.compare;
+            match event {
+                JobEvent::Finished { result, .. } => {
+                    state.computing = None;
+                    state.computed_for = Some(result.sides.clone());
+                    state.result = Some(Ok(result));
+                }
+                JobEvent::Failed { error, .. } => {
+                    state.computed_for = state.computing.take();
+                    state.result = Some(Err(error));
+                }
+                JobEvent::Cancelled { .. } => state.computing = None,
+                JobEvent::Progress { .. } => {}
+            }
+        }
+        self.drain_file_jobs();
         for event in self.over_time_runner.poll() {
             match event {
                 JobEvent::Progress { fraction_done, .. } => self.over_time_fraction = fraction_done,
@@ -391,6 +437,51 @@ impl StrataApp {
         if self.prefs.auto_run {
             self.start_run();
         }
+    }
+}
+
+/// An audit log line waiting for the customers its change moved.
+#[derive(Clone)]
+pub(super) struct AuditCount {
+    /// Tells this request from a later one for the same line.
+    serial: u64,
+    /// Its line in the audit log.
+    pub(super) line: usize,
+    /// The run the customers are counted on.
+    output: Arc<RunOutput>,
+    /// Rules and notes before the change.
+    before: (BusinessRules, Vec<SegmentNote>),
+    /// Rules and notes after it.
+    after: (BusinessRules, Vec<SegmentNote>),
+}
+
+impl AuditCount {
+    /// Customers in another segment after the change than before (applies the rules twice over
+    /// every customer: a job's work).
+    fn customers_moved(&self) -> usize {
+        let result = &self.output.result;
+        let id_column = pipeline::override_id_column(&self.output.spec, result);
+        let keys = |rules: &BusinessRules, notes: &[SegmentNote]| -> Vec<Option<String>> {
+            let outcome = pipeline::business_rules_outcome(result, rules, notes, id_column);
+            let segments = outcome.as_ref().map_or(result.model_segments(), |o| &o.segments);
+            let base = result.n_model_segments();
+            // Segments the rules make are renumbered as rules change: compare them by name.
+            segments
+                .iter()
+                .map(|s| {
+                    s.map(|s| {
+                        match outcome.as_ref().and_then(|o| s.checked_sub(base).and_then(|i| o.rule_segments.get(i))) {
+                            Some(name) => format!("rule segment {}", name.to_lowercase()),
+                            None => s.to_string(),
+                        }
+                    })
+                })
+                .collect()
+        };
+        crate::engine::rules::customers_moved(
+            &keys(&self.before.0, &self.before.1),
+            &keys(&self.after.0, &self.after.1),
+        )
     }
 }
 

@@ -165,6 +165,19 @@ pub struct StrataApp {
     runner: JobRunner<RunOutput>,
     preview_runner: JobRunner<SourcePreview>,
     over_time_runner: JobRunner<OverTimeOutput>,
+    /// The Compare screen's cross-tabulation.
+    compare_runner: JobRunner<screens::compare::Comparison>,
+    /// Customers moved by each rules edit still being counted, for the audit log.
+    audit_runner: JobRunner<Vec<(u64, usize)>>,
+    /// The audit log lines waiting for their count.
+    audit_pending: Vec<logic::AuditCount>,
+    next_audit_serial: u64,
+    /// Reading a project file.
+    open_runner: JobRunner<files::Opened>,
+    /// Writing a project file.
+    save_runner: JobRunner<files::Saved>,
+    /// Writing the borderline customers.
+    export_runner: JobRunner<files::Exported>,
     cache: Arc<StageCache>,
     dialogs: Box<dyn FileDialogs>,
     dialog_sender: Sender<DialogAnswer>,
@@ -201,7 +214,10 @@ impl StrataApp {
     pub fn with_context(ctx: &egui::Context, options: AppOptions, prefs: Prefs) -> Self {
         let repaint = ctx.clone();
         let wake: Arc<dyn Fn() + Send + Sync> = Arc::new(move || repaint.request_repaint());
-        let (wake_run, wake_preview, wake_windows) = (wake.clone(), wake.clone(), wake.clone());
+        let waker = |wake: &Arc<dyn Fn() + Send + Sync>| {
+            let wake = wake.clone();
+            move || wake()
+        };
         let (dialog_sender, dialog_receiver) = std::sync::mpsc::channel();
         let mut app = Self {
             prefs,
@@ -215,9 +231,16 @@ impl StrataApp {
             last_error: None,
             toasts: Vec::new(),
             commands: Vec::new(),
-            runner: JobRunner::new(options.run_mode).with_waker(move || wake_run()),
-            preview_runner: JobRunner::new(options.run_mode).with_waker(move || wake_preview()),
-            over_time_runner: JobRunner::new(options.run_mode).with_waker(move || wake_windows()),
+            runner: JobRunner::new(options.run_mode).with_waker(waker(&wake)),
+            preview_runner: JobRunner::new(options.run_mode).with_waker(waker(&wake)),
+            over_time_runner: JobRunner::new(options.run_mode).with_waker(waker(&wake)),
+            compare_runner: JobRunner::new(options.run_mode).with_waker(waker(&wake)),
+            audit_runner: JobRunner::new(options.run_mode).with_waker(waker(&wake)),
+            audit_pending: Vec::new(),
+            next_audit_serial: 0,
+            open_runner: JobRunner::new(options.run_mode).with_waker(waker(&wake)),
+            save_runner: JobRunner::new(options.run_mode).with_waker(waker(&wake)),
+            export_runner: JobRunner::new(options.run_mode).with_waker(waker(&wake)),
             over_time: None,
             over_time_error: None,
             cache: Arc::new(StageCache::default()),

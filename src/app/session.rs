@@ -151,6 +151,7 @@ impl OverTimeOutput {
 }
 
 /// A segmentation kept for the Compare screen: who is in which segment, and under what names.
+#[derive(Clone)]
 pub struct KeptSegmentation {
     /// Its number in this session.
     pub id: u64,
@@ -170,6 +171,19 @@ pub struct KeptSegmentation {
 }
 
 impl KeptSegmentation {
+    /// It as the project stores it (encodes every customer's segment).
+    pub fn record(&self) -> project::KeptSegmentation {
+        project::KeptSegmentation {
+            label: self.title.clone(),
+            description: self.description.clone(),
+            customers_key: self.customers_key.clone(),
+            n_customers: self.segments.len(),
+            names: self.names.clone(),
+            fingerprint: self.fingerprint.clone(),
+            segments: project::encode_segments(&self.segments),
+        }
+    }
+
     /// Its number and what made it: "#2 Gaussian mixture, k = 5".
     pub fn label(&self) -> String {
         format!("#{} {}", self.id, self.title)
@@ -281,25 +295,11 @@ impl StrataApp {
         });
     }
 
-    /// The kept segmentations of the customers `result` segments, as the project stores them.
-    pub(super) fn kept_records(
-        &self,
-        result: Option<&crate::engine::pipeline::PipelineResult>,
-    ) -> Vec<project::KeptSegmentation> {
+    /// The kept segmentations of the customers `result` segments (shared, not copied: the save job
+    /// encodes them as the project stores them).
+    pub(super) fn kept_to_save(&self, result: Option<&PipelineResult>) -> Vec<KeptSegmentation> {
         let key = result.map(customers_key);
-        self.segmentations
-            .iter()
-            .filter(|s| key.as_ref().is_none_or(|k| *k == s.customers_key))
-            .map(|s| project::KeptSegmentation {
-                label: s.title.clone(),
-                description: s.description.clone(),
-                customers_key: s.customers_key.clone(),
-                n_customers: s.segments.len(),
-                names: s.names.clone(),
-                fingerprint: s.fingerprint.clone(),
-                segments: project::encode_segments(&s.segments),
-            })
-            .collect()
+        self.segmentations.iter().filter(|s| key.as_ref().is_none_or(|k| *k == s.customers_key)).cloned().collect()
     }
 
     /// Brings back the segmentations a project kept (those not kept already); a damaged one is
@@ -337,6 +337,9 @@ impl StrataApp {
             compare.a = None;
             compare.b = None;
             compare.result = None;
+            compare.computed_for = None;
+            compare.computing = None;
+            self.compare_runner.cancel();
         }
     }
 

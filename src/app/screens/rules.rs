@@ -412,12 +412,17 @@ fn audit_ui(ui: &mut Ui, app: &mut StrataApp) {
             ui.strong(header);
         }
         ui.end_row();
-        for entry in doc.project.audit.iter().rev() {
+        for (line, entry) in doc.project.audit.iter().enumerate().rev() {
             ui.label(entry.when.replace('T', " ").trim_end_matches('Z'));
             ui.label(&entry.who);
             ui.label(&entry.what);
             ui.label(&entry.why);
-            ui.label(entry.customers.map_or_else(|| "not counted (no run)".to_string(), format_count));
+            match entry.customers {
+                Some(n) => ui.label(format_count(n)),
+                // Counted on a job: the rules go over every customer twice.
+                None if app.is_audit_counting(line) => ui.label(RichText::new("counting...").weak()),
+                None => ui.label("not counted (no run)"),
+            };
             ui.end_row();
         }
     });
