@@ -51,6 +51,10 @@ impl StrataApp {
         self.audit_runner.cancel();
         self.audit_pending.clear();
         self.export_runner.cancel();
+        // A file still being read or written belongs to the document closed: its answer must not
+        // land on the next one.
+        self.open_runner.cancel();
+        self.save_runner.cancel();
         self.over_time = None;
         self.over_time_error = None;
         self.doc = None;

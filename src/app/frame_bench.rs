@@ -145,6 +145,11 @@ pub fn measure(
             "vertices": drawn,
         }));
     }
+    // Evidence that Compare drew its table: the customers its cross-tabulation counted.
+    let compared_customers = match &app.view.compare.result {
+        Some(Ok(comparison)) => comparison.crosstab.n(),
+        _ => 0,
+    };
     Ok(json!({
         "case": "gui-frame",
         "customers": customers,
@@ -154,6 +159,7 @@ pub fn measure(
         "business_rules": BENCH_RULES.len(),
         "customers_moved_by_rules": rules_moved,
         "kept_segmentations": kept_segmentations,
+        "compared_customers": compared_customers,
         "setup_secs": setup_secs,
         "screens": screens,
     }))
