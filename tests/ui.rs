@@ -1251,3 +1251,106 @@ fn a_panic_inside_a_job_is_an_error_and_the_open_project_stays() {
     harness.run();
     assert!(harness.state().last_error.is_none());
 }
+
+/// A window whose jobs run on their own threads, as in the real window (not inline).
+fn threaded(start: StartProject, dialogs: &ScriptedDialogs) -> Harness<'static, StrataApp> {
+    let dialogs = dialogs.clone();
+    let mut harness = Harness::builder().with_size([1400.0, 900.0]).build_eframe(move |cc| {
+        let options =
+            AppOptions { run_mode: strata::engine::jobs::RunMode::Threads, ..AppOptions::scripted(start, dialogs) };
+        StrataApp::new(cc, options)
+    });
+    harness.run_ok();
+    harness
+}
+
+/// Steps the window until `done` holds (jobs on threads finish in their own time), or fails after
+/// a minute.
+fn step_until(harness: &mut Harness<'static, StrataApp>, what: &str, done: impl Fn(&StrataApp) -> bool) {
+    let started = std::time::Instant::now();
+    while !done(harness.state()) {
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "waited a minute for {what}");
+        harness.step();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    harness.run_ok();
+}
+
+#[test]
+fn the_audit_count_and_the_comparison_arrive_from_their_jobs() {
+    let dialogs = ScriptedDialogs::new();
+    let mut harness = threaded(StartProject::Demo, &dialogs);
+    step_until(&mut harness, "the demo's run", |app| app.output.is_some() && app.progress.is_none());
+    assert_eq!(k_of(harness.state()), 5);
+
+    // A rule that moves customers: the audit line is written at once, its count when the job is done.
+    tab(&harness, Screen::Rules);
+    harness.run_ok();
+    let rules = strata::engine::rules::BusinessRules {
+        rules: vec![strata::engine::rules::BusinessRule {
+            text: "when frequency < 2 then segment \"Too new to tell\"".into(),
+            why: "one purchase is too little".into(),
+        }],
+        overrides: Vec::new(),
+    };
+    harness.state_mut().push(Command::EditRules { rules, what: "add rule 1".into(), why: "test".into() });
+    step_until(&mut harness, "the audit count", |app| {
+        app.doc.as_ref().unwrap().project.audit.last().is_some_and(|e| e.customers.is_some())
+    });
+    let moved = harness.state().doc.as_ref().unwrap().project.audit.last().unwrap().customers.unwrap();
+    assert!(moved > 1_000, "one-purchase customers of the demo: {moved}");
+    step_until(&mut harness, "the run with the rule", |app| {
+        app.progress.is_none() && app.output.as_ref().is_some_and(|o| o.result.rules.is_some())
+    });
+    let digits = moved.to_string();
+    let shown = match digits.len() {
+        4..=6 => format!("{},{}", &digits[..digits.len() - 3], &digits[digits.len() - 3..]),
+        _ => digits,
+    };
+    assert!(harness.query_all_by_label(&shown).count() >= 1, "the count {shown} is in the log");
+    assert!(harness.query_by_label("counting...").is_none());
+
+    // Two segmentations are kept (the model's and the one with the rule): Compare shows their table
+    // once its job is done.
+    assert!(harness.state().segmentations.len() >= 2);
+    tab(&harness, Screen::Compare);
+    step_until(&mut harness, "the comparison", |app| {
+        app.view.compare.result.is_some() && app.view.compare.computing.is_none()
+    });
+    let comparison = match harness.state().view.compare.result.as_ref().unwrap() {
+        Ok(c) => c.clone(),
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(comparison.crosstab.n(), 23_570);
+    harness.get_by_label("Cross-tabulation");
+    harness.get_by_label_contains("Adjusted Rand index");
+    assert!(harness.query_by_label("Comparing...").is_none());
+}
+
+#[test]
+fn a_project_opens_and_saves_on_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let dialogs = ScriptedDialogs::new();
+    let mut harness = threaded(StartProject::Demo, &dialogs);
+    step_until(&mut harness, "the demo's run", |app| app.output.is_some() && app.progress.is_none());
+    let path = dir.path().join("saved on a job.strata");
+    harness.state_mut().push(Command::SaveAs(path.clone()));
+    step_until(&mut harness, "the save", |app| app.doc.as_ref().unwrap().path.is_some());
+    assert!(path.is_file());
+    assert!(!harness.state().doc.as_ref().unwrap().is_dirty());
+    assert!(harness.state().window_title().starts_with("saved on a job.strata"));
+
+    let mut reopened = threaded(StartProject::File(path.clone()), &ScriptedDialogs::new());
+    step_until(&mut reopened, "the project to open and run", |app| {
+        app.doc.is_some() && app.output.is_some() && app.progress.is_none()
+    });
+    let app = reopened.state();
+    assert_eq!(app.doc.as_ref().unwrap().path.as_deref(), Some(path.as_path()));
+    assert_eq!(app.doc.as_ref().unwrap().reproduced, Some(Vec::new()));
+    // A file that is not a project: the error arrives from the job, and the open project stays.
+    let bad = dir.path().join("not a project.strata");
+    std::fs::write(&bad, "hello").unwrap();
+    reopened.state_mut().push(Command::OpenProject(bad));
+    step_until(&mut reopened, "the error", |app| app.last_error.is_some());
+    assert_eq!(reopened.state().doc.as_ref().unwrap().path.as_deref(), Some(path.as_path()));
+}

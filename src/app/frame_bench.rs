@@ -1,6 +1,8 @@
 //! The CPU time of one frame of each screen with a large customer table loaded: the app is built
 //! headless on an egui context, the data goes through the same open-data path a user takes, and each
-//! screen is drawn and tessellated repeatedly (what a frame costs before the GPU).
+//! screen is drawn and tessellated repeatedly (what a frame costs before the GPU). Business rules are
+//! loaded (one of them moves customers) and two segmentations are kept, so the Rules and Compare
+//! screens draw their full content.
 
 use std::path::Path;
 
@@ -10,6 +12,15 @@ use serde_json::{Value, json};
 use super::{AppOptions, Command, Prefs, Screen, ScriptedDialogs, StartProject, StrataApp};
 use crate::engine::features::FeatureSpec;
 use crate::engine::pipeline::PipelineSpec;
+use crate::engine::rules::{BusinessRule, BusinessRules};
+
+/// The business rules loaded for the benchmark (on the generated customers' columns); the second
+/// moves customers into a segment of its own.
+const BENCH_RULES: [(&str, &str); 3] = [
+    ("when monetary_total > p90 then not low priority", "top spenders are never low priority"),
+    ("when recency_days > p75 and frequency <= p25 then segment \"Lapsed\"", "gone quiet after few orders"),
+    ("when no segment then segment \"Insufficient data\"", "every customer gets a segment"),
+];
 
 /// Thread CPU time in seconds (wall time where the platform has no per-thread clock).
 fn thread_cpu_secs() -> f64 {
@@ -84,9 +95,32 @@ pub fn measure(
     app.push(Command::EditSpec { spec: Box::new(spec), what: "benchmark settings".into() });
     app.push(Command::Run);
     frame(&mut app);
-    let Some(out) = app.output.clone() else {
+    if app.output.is_none() {
         return Err(app.last_error.unwrap_or_else(|| "the run gave no result".into()));
+    }
+    // Business rules, a low-priority mark and a re-run: the Rules screen has its table, counts and
+    // audit log, and the segmentation with the rules applied is kept beside the model's (Compare).
+    let rules =
+        BENCH_RULES.iter().map(|(text, why)| BusinessRule { text: text.to_string(), why: why.to_string() }).collect();
+    app.push(Command::SetLowPriority { segment: 0, low_priority: true });
+    app.push(Command::EditRules {
+        rules: BusinessRules { rules, overrides: Vec::new() },
+        what: "benchmark rules".into(),
+        why: "frame benchmark".into(),
+    });
+    app.push(Command::Run);
+    frame(&mut app);
+    let Some(out) = app.output.clone() else {
+        return Err(app.last_error.unwrap_or_else(|| "the run with rules gave no result".into()));
     };
+    let rules_moved = out.counts.rules_changed;
+    if rules_moved == 0 {
+        return Err("the benchmark's business rules moved no customer".into());
+    }
+    let kept_segmentations = app.segmentations.len();
+    if kept_segmentations < 2 {
+        return Err(format!("{kept_segmentations} segmentation kept; the Compare screen needs two"));
+    }
     let customers = out.result.customers.height();
     let setup_secs = setup_start.elapsed().as_secs_f64();
     let mut screens = Vec::new();
@@ -111,12 +145,21 @@ pub fn measure(
             "vertices": drawn,
         }));
     }
+    // Evidence that Compare drew its table: the customers its cross-tabulation counted.
+    let compared_customers = match &app.view.compare.result {
+        Some(Ok(comparison)) => comparison.crosstab.n(),
+        _ => 0,
+    };
     Ok(json!({
         "case": "gui-frame",
         "customers": customers,
         "features": out.result.matrix.names.len(),
         "k": k,
         "window": [size.x, size.y],
+        "business_rules": BENCH_RULES.len(),
+        "customers_moved_by_rules": rules_moved,
+        "kept_segmentations": kept_segmentations,
+        "compared_customers": compared_customers,
         "setup_secs": setup_secs,
         "screens": screens,
     }))

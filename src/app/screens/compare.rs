@@ -8,6 +8,7 @@ use eframe::egui::{self, Color32, RichText, Ui};
 
 use crate::app::StrataApp;
 use crate::app::widgets::{format_count, segment_colour};
+use crate::engine::jobs::JobContext;
 use crate::engine::metrics::agreement::Crosstab;
 
 /// One side of a comparison.
@@ -44,26 +45,12 @@ pub struct CompareState {
     pub a: Option<Side>,
     /// Second segmentation.
     pub b: Option<Side>,
-    /// The comparison of `a` and `b`, or why there is none.
+    /// The latest comparison computed, or why there is none.
     pub result: Option<Result<Arc<Comparison>, String>>,
-    /// The label columns of the customer table, found once per result (its assignment fingerprint).
-    columns: Option<(String, Vec<String>)>,
-}
-
-/// Label columns of the customer table that could be segmentations: text, whole numbers or
-/// booleans with 2 to 60 distinct values (ids and amounts are not).
-fn label_columns(app: &StrataApp) -> Vec<String> {
-    let Some(out) = &app.output else { return Vec::new() };
-    let id = out.spec.id_column();
-    out.result
-        .customers
-        .columns()
-        .iter()
-        .filter(|c| Some(c.name().as_str()) != id)
-        .filter(|c| c.dtype().is_string() || c.dtype().is_integer() || c.dtype().is_bool())
-        .filter(|c| c.n_unique().is_ok_and(|n| (2..=60).contains(&n)))
-        .map(|c| c.name().to_string())
-        .collect()
+    /// The two sides `result` is for.
+    pub computed_for: Option<(Side, Side)>,
+    /// The two sides being compared on a job.
+    pub computing: Option<(Side, Side)>,
 }
 
 fn side_label(app: &StrataApp, side: &Side) -> String {
@@ -75,6 +62,15 @@ fn side_label(app: &StrataApp, side: &Side) -> String {
     }
 }
 
+/// One side as the comparison job takes it: shared, so taking it on the UI thread costs nothing
+/// however many customers there are.
+enum SideData {
+    /// A kept segmentation's segment per customer and its names.
+    Run { segments: Arc<Vec<Option<usize>>>, names: Vec<String>, customers_key: String },
+    /// A column of the customer table.
+    Column { column: polars::prelude::Column, customers_key: String },
+}
+
 /// One side resolved: per customer the label (as text for the cross-tabulation), the names of the
 /// segments in display order, and which customers it describes.
 struct Labels {
@@ -83,40 +79,55 @@ struct Labels {
     customers_key: String,
 }
 
-fn side_labels(app: &StrataApp, side: &Side) -> Result<Labels, String> {
+fn side_data(app: &StrataApp, side: &Side) -> Result<SideData, String> {
     match side {
         Side::Run(id) => {
             let kept = app.segmentations.iter().find(|s| s.id == *id).ok_or("that run is no longer kept")?;
-            Ok(Labels {
-                per_customer: kept.segments.iter().map(|s| s.map(|s| s.to_string())).collect(),
+            Ok(SideData::Run {
+                segments: kept.segments.clone(),
                 names: kept.names.clone(),
                 customers_key: kept.customers_key.clone(),
             })
         }
         Side::Column(name) => {
             let out = app.output.as_ref().ok_or("no data is loaded")?;
-            let column = out.result.customers.column(name).map_err(|e| e.to_string())?;
-            let text = column.cast(&polars::prelude::DataType::String).map_err(|e| e.to_string())?;
-            let values: Vec<Option<String>> =
-                text.str().map_err(|e| e.to_string())?.iter().map(|v| v.map(str::to_string)).collect();
-            Ok(Labels {
-                per_customer: values,
-                names: Vec::new(),
-                customers_key: crate::app::customers_key(&out.result),
-            })
+            let column = out.result.customers.column(name).map_err(|e| e.to_string())?.clone();
+            Ok(SideData::Column { column, customers_key: crate::app::customers_key(&out.result) })
         }
     }
 }
 
-/// Computes the comparison of two sides.
-fn compare(app: &StrataApp, a: &Side, b: &Side) -> Result<Comparison, String> {
-    let Labels { per_customer: la, names: names_a, customers_key: key_a } = side_labels(app, a)?;
-    let Labels { per_customer: lb, names: names_b, customers_key: key_b } = side_labels(app, b)?;
+/// The labels of a side, one per customer (on the job: this grows with the customers).
+fn side_labels(side: SideData) -> Result<Labels, String> {
+    match side {
+        SideData::Run { segments, names, customers_key } => Ok(Labels {
+            per_customer: segments.iter().map(|s| s.map(|s| s.to_string())).collect(),
+            names,
+            customers_key,
+        }),
+        SideData::Column { column, customers_key } => {
+            let text = column.cast(&polars::prelude::DataType::String).map_err(|e| e.to_string())?;
+            let values: Vec<Option<String>> =
+                text.str().map_err(|e| e.to_string())?.iter().map(|v| v.map(str::to_string)).collect();
+            Ok(Labels { per_customer: values, names: Vec::new(), customers_key })
+        }
+    }
+}
+
+/// Computes the comparison of two sides (the job's work).
+fn compare(sides: (Side, Side), a: SideData, b: SideData, ctx: &JobContext<'_>) -> Result<Comparison, String> {
+    ctx.progress.report("compare", 0.0);
+    let Labels { per_customer: la, names: names_a, customers_key: key_a } = side_labels(a)?;
+    let Labels { per_customer: lb, names: names_b, customers_key: key_b } = side_labels(b)?;
     if key_a != key_b || la.len() != lb.len() {
         return Err("These two segment different customer tables (other data, as-of date or rows); compare \
                     segmentations of the same customers."
             .to_string());
     }
+    if ctx.cancel.is_cancelled() {
+        return Err("cancelled".to_string());
+    }
+    ctx.progress.report("compare", 0.5);
     let total = la.len();
     let (x, y): (Vec<String>, Vec<String>) = la.into_iter().zip(lb).filter_map(|(x, y)| Some((x?, y?))).unzip();
     let crosstab = Crosstab::of(&x, &y).map_err(|e| e.to_string())?;
@@ -127,7 +138,7 @@ fn compare(app: &StrataApp, a: &Side, b: &Side) -> Result<Comparison, String> {
             .collect()
     };
     Ok(Comparison {
-        sides: (a.clone(), b.clone()),
+        sides,
         row_names: display(&crosstab.row_labels, &names_a),
         column_names: display(&crosstab.column_labels, &names_b),
         ari: crosstab.adjusted_rand_index(),
@@ -137,17 +148,32 @@ fn compare(app: &StrataApp, a: &Side, b: &Side) -> Result<Comparison, String> {
     })
 }
 
+impl StrataApp {
+    /// Starts comparing `a` with `b` on a job (the cross-tabulation goes over every customer); the
+    /// screen shows it when [`CompareState::result`] is for them.
+    pub(crate) fn start_compare(&mut self, a: Side, b: Side) {
+        let sides = (a.clone(), b.clone());
+        let inputs = side_data(self, &a).and_then(|a| Ok((a, side_data(self, &b)?)));
+        let state = &mut self.view.compare;
+        match inputs {
+            Ok((data_a, data_b)) => {
+                state.computing = Some(sides.clone());
+                self.compare_runner.start("compare", move |ctx| compare(sides, data_a, data_b, ctx));
+            }
+            Err(message) => {
+                self.compare_runner.cancel();
+                state.computing = None;
+                state.computed_for = Some(sides);
+                state.result = Some(Err(message));
+            }
+        }
+    }
+}
+
 /// Draws the Compare screen.
 pub fn compare_ui(ui: &mut Ui, app: &mut StrataApp) {
-    let key = app.output.as_ref().map(|o| o.result.assignment_fingerprint.clone()).unwrap_or_default();
-    let columns = match &app.view.compare.columns {
-        Some((cached, columns)) if *cached == key => columns.clone(),
-        _ => {
-            let columns = label_columns(app);
-            app.view.compare.columns = Some((key, columns.clone()));
-            columns
-        }
-    };
+    // Found with the run (on its job), not while drawing.
+    let columns = app.output.as_ref().map(|o| o.counts.label_columns.clone()).unwrap_or_default();
     let mut options: Vec<(Side, String)> = app.segmentations.iter().map(|s| (Side::Run(s.id), s.label())).collect();
     options.extend(columns.into_iter().map(|c| (Side::Column(c.clone()), format!("column {c}"))));
     ui.heading("Compare two segmentations");
@@ -206,16 +232,22 @@ pub fn compare_ui(ui: &mut Ui, app: &mut StrataApp) {
         return;
     }
     let (Some(a), Some(b)) = (a, b) else { return };
-    let stale = app.view.compare.result.as_ref().is_none_or(|r| match r {
-        Ok(c) => c.sides != (a.clone(), b.clone()),
-        Err(_) => app.view.compare.a.as_ref() != Some(&a) || app.view.compare.b.as_ref() != Some(&b),
-    });
-    if stale {
-        let computed = compare(app, &a, &b).map(Arc::new);
-        app.view.compare.result = Some(computed);
+    // Computed on a job (it goes over every customer), once per pair of sides.
+    let wanted = (a.clone(), b.clone());
+    let state = &app.view.compare;
+    let current = state.computed_for.as_ref() == Some(&wanted);
+    if !current && state.computing.as_ref() != Some(&wanted) {
+        app.start_compare(a.clone(), b.clone());
     }
     app.view.compare.a = Some(a);
     app.view.compare.b = Some(b);
+    if app.view.compare.computed_for.as_ref() != Some(&wanted) {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label("Comparing...");
+        });
+        return;
+    }
     let comparison = match &app.view.compare.result {
         Some(Ok(c)) => c.clone(),
         Some(Err(message)) => {

@@ -186,9 +186,20 @@ fn status_ui(ui: &mut Ui, app: &mut StrataApp) {
                 ui.spinner();
                 ui.label(format!("{name}: {stage} ({:.0}%)", fraction * 100.0));
             }
-            _ => {
-                ui.label("Ready");
-            }
+            _ => match app.file_busy() {
+                // Files are read and written on jobs; say so while they are.
+                Some(job) => {
+                    ui.spinner();
+                    ui.label(match job {
+                        "open" => "Opening the project...",
+                        "save" => "Saving...",
+                        _ => "Exporting...",
+                    });
+                }
+                None => {
+                    ui.label("Ready");
+                }
+            },
         }
         ui.separator();
         if let Some(out) = &app.output {

@@ -43,7 +43,10 @@ pub fn rules_ui(ui: &mut Ui, app: &mut StrataApp) {
     let output = app.output.clone().filter(|o| o.spec == doc.project.spec);
     // Borrowed from the run (an Arc held here), not copied: at a million customers the outcome holds
     // several per-customer vectors.
-    let outcome = output.as_deref().filter(|o| o.is_for(doc)).and_then(|o| o.result.rules.as_ref());
+    let current = output.as_deref().filter(|o| o.is_for(doc));
+    let outcome = current.and_then(|o| o.result.rules.as_ref());
+    // Counted once with the run, not over every customer each frame.
+    let n_changed = current.map_or(0, |o| o.counts.rules_changed);
     let n_customers = output.as_ref().map(|o| o.result.customers.height());
     egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
         ui.heading("Business rules and overrides");
@@ -52,11 +55,11 @@ pub fn rules_ui(ui: &mut Ui, app: &mut StrataApp) {
              come last. The model's own segments are kept beside them (exports add model_segment and changed_by).",
         );
         match (outcome, n_customers) {
-            (Some(o), Some(n)) => {
+            (Some(_), Some(n)) => {
                 ui.label(
                     RichText::new(format!(
                         "Rules and overrides move {} of {} customers from the model's segments.",
-                        format_count(o.n_changed()),
+                        format_count(n_changed),
                         format_count(n)
                     ))
                     .strong(),
@@ -409,12 +412,17 @@ fn audit_ui(ui: &mut Ui, app: &mut StrataApp) {
             ui.strong(header);
         }
         ui.end_row();
-        for entry in doc.project.audit.iter().rev() {
+        for (line, entry) in doc.project.audit.iter().enumerate().rev() {
             ui.label(entry.when.replace('T', " ").trim_end_matches('Z'));
             ui.label(&entry.who);
             ui.label(&entry.what);
             ui.label(&entry.why);
-            ui.label(entry.customers.map_or_else(|| "not counted (no run)".to_string(), format_count));
+            match entry.customers {
+                Some(n) => ui.label(format_count(n)),
+                // Counted on a job: the rules go over every customer twice.
+                None if app.is_audit_counting(line) => ui.label(RichText::new("counting...").weak()),
+                None => ui.label("not counted (no run)"),
+            };
             ui.end_row();
         }
     });

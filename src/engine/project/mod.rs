@@ -25,6 +25,7 @@
 //! migration step in `migrate`.
 
 mod atomic;
+pub mod paths;
 pub mod validate;
 pub mod verify;
 

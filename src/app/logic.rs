@@ -1,0 +1,499 @@
+//! What the app does between frames: undoable edits and the audit log, starting runs and the other
+//! jobs, and taking in what they send back.
+
+use std::sync::Arc;
+
+use super::document::{DocState, rules_key};
+use super::{OverTimeOutput, RunCounts, RunOutput, SourcePreview, StrataApp, Toast};
+use crate::engine::data::quality::{numeric_values, quality_report};
+use crate::engine::data::roles::{ColumnRole, guess_roles};
+use crate::engine::error::PipelineError;
+use crate::engine::features::{FeatureRecipe, FeatureSpec, TransactionColumns};
+use crate::engine::jobs::JobEvent;
+use crate::engine::naming::{self, Fitted, SegmentNote};
+use crate::engine::pipeline::{self, TableKind};
+use crate::engine::profile::summary::{Histogram, ResultSummary};
+use crate::engine::project;
+use crate::engine::rules::BusinessRules;
+
+impl StrataApp {
+    /// Applies an undoable edit, then runs when the spec changed and runs are automatic.
+    pub(super) fn edit(&mut self, what: &str, change: impl FnOnce(&mut DocState)) {
+        let Some(doc) = &mut self.doc else { return };
+        let mut state = doc.state();
+        change(&mut state);
+        if state == doc.state() {
+            return;
+        }
+        // Edits merged into one undo step (typing a name) are one line of the audit log, counted
+        // from the state before the first of them.
+        let merged = doc.merge_key.as_deref() == Some(what);
+        let before = match doc.undo.last() {
+            Some((state, _)) if merged => state.clone(),
+            _ => doc.state(),
+        };
+        let spec_changed = state.spec != doc.project.spec;
+        let rules_changed = rules_key(&state.rules, &state.segments) != doc.rules_key();
+        doc.record(what);
+        doc.restore(state);
+        doc.merge_key = Some(what.to_string());
+        if rules_changed || (merged && doc.project.audit.last().is_some_and(|e| e.what == what)) {
+            let why = self.audit_why.clone();
+            self.audit(&before, what, &why, merged);
+        }
+        if (spec_changed || rules_changed) && self.prefs.auto_run {
+            self.start_run();
+        }
+        if spec_changed {
+            self.maybe_refresh_preview();
+        }
+    }
+
+    pub(super) fn undo_redo(&mut self, is_undo: bool) {
+        let Some(doc) = &mut self.doc else { return };
+        let current = doc.state();
+        let (from, to) = if is_undo { (&mut doc.undo, &mut doc.redo) } else { (&mut doc.redo, &mut doc.undo) };
+        let Some((state, what)) = from.pop() else { return };
+        to.push((current.clone(), what.clone()));
+        let spec_changed = state.spec != doc.project.spec;
+        let rules_changed = rules_key(&state.rules, &state.segments) != doc.rules_key();
+        doc.restore(state);
+        // The restored notes are numbered by the run before that edit, not by the latest one.
+        doc.notes_numbered_by = None;
+        if rules_changed {
+            self.audit(&current, &format!("{} {what}", if is_undo { "undo" } else { "redo" }), "", false);
+        }
+        if (spec_changed || rules_changed) && self.prefs.auto_run {
+            self.start_run();
+        }
+        if spec_changed {
+            self.maybe_refresh_preview();
+        }
+    }
+
+    /// Writes a change of the rules, overrides or low-priority marks to the audit log, with the
+    /// customers it moves (counted on a job, on the latest run when it is this project's; the state
+    /// after the change is the document's now).
+    pub(super) fn audit(&mut self, before: &DocState, what: &str, why: &str, replaces_last: bool) {
+        let output = self.output.clone();
+        let who = self.audit_name();
+        let Some(doc) = &mut self.doc else { return };
+        if replaces_last && doc.project.audit.last().is_some_and(|e| e.what == what) {
+            doc.project.audit.pop();
+            // Its count, if still being made, is for a line that is gone.
+            let gone = doc.project.audit.len();
+            self.audit_pending.retain(|p| p.line != gone);
+        }
+        let line = doc.project.audit.len();
+        doc.project.audit.push(crate::engine::rules::AuditEntry {
+            when: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            who,
+            what: what.to_string(),
+            why: why.to_string(),
+            customers: None,
+        });
+        let Some(output) = output.filter(|o| o.spec == doc.project.spec) else { return };
+        self.next_audit_serial += 1;
+        self.audit_pending.push(AuditCount {
+            serial: self.next_audit_serial,
+            line,
+            output,
+            before: (before.rules.clone(), before.segments.clone()),
+            after: (doc.project.rules.clone(), doc.project.segments.clone()),
+        });
+        self.start_audit_counts();
+    }
+
+    /// Counts every audit line still waiting, on one job: a newer job replaces an older one, so it
+    /// takes all of them, not only the newest.
+    fn start_audit_counts(&mut self) {
+        let requests: Vec<AuditCount> = self.audit_pending.clone();
+        self.audit_runner.start("audit count", move |ctx| -> Result<Vec<(u64, usize)>, String> {
+            let mut counts = Vec::with_capacity(requests.len());
+            for (i, request) in requests.iter().enumerate() {
+                if ctx.cancel.is_cancelled() {
+                    break;
+                }
+                ctx.progress.report("audit count", i as f64 / requests.len().max(1) as f64);
+                counts.push((request.serial, request.customers_moved()));
+            }
+            Ok(counts)
+        });
+    }
+
+    /// Whether the audit log's line `line` is still being counted.
+    pub fn is_audit_counting(&self, line: usize) -> bool {
+        self.audit_pending.iter().any(|p| p.line == line)
+    }
+
+    /// Writes the counts a job made into their audit lines.
+    fn finish_audit_counts(&mut self, counts: &[(u64, usize)]) {
+        for &(serial, customers) in counts {
+            let Some(i) = self.audit_pending.iter().position(|p| p.serial == serial) else { continue };
+            let request = self.audit_pending.remove(i);
+            if let Some(entry) = self.doc.as_mut().and_then(|d| d.project.audit.get_mut(request.line)) {
+                entry.customers = Some(customers);
+            }
+        }
+        if !self.audit_pending.is_empty() && self.audit_runner.running().is_none() {
+            self.start_audit_counts();
+        }
+    }
+
+    /// The name changes are logged under: the one set in the window, else the login name.
+    pub fn audit_name(&self) -> String {
+        let set = self.prefs.audit_name.trim();
+        if !set.is_empty() {
+            return set.to_string();
+        }
+        std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".to_string())
+    }
+
+    pub(super) fn start_run(&mut self) {
+        let Some(doc) = &self.doc else { return };
+        if doc.needs_setup {
+            return;
+        }
+        if doc.project.spec.recipe.features.is_empty() {
+            self.report_error("Pick at least one feature on the Features screen, then run.");
+            return;
+        }
+        let spec = doc.project.spec.clone();
+        let (rules, notes) = (doc.project.rules.clone(), doc.project.segments.clone());
+        let key = doc.rules_key();
+        let resolver = doc.resolver();
+        let base_dir = doc.base_dir.clone();
+        let cache = self.cache.clone();
+        self.last_error = None;
+        self.progress = Some(("starting".to_string(), 0.0));
+        let probe = self.job_probe.clone();
+        self.runner.start("run", move |ctx| -> Result<RunOutput, PipelineError> {
+            if let Some(probe) = &probe {
+                probe("run");
+            }
+            let mut result = pipeline::run_cached(&spec, &resolver, ctx, &cache)?;
+            let id_column = pipeline::override_id_column(&spec, &result).map(str::to_string);
+            pipeline::apply_business_rules(&mut result, &rules, &notes, id_column.as_deref());
+            ctx.progress.report("summary", 0.0);
+            let explain = crate::engine::profile::explain::ExplainParams {
+                max_depth: spec.model.explain_depth.unwrap_or(3),
+                ..Default::default()
+            };
+            let summary = ResultSummary::compute_with(&result, spec.model.algorithm.seed(), &explain)?;
+            ctx.progress.report("summary", 0.9);
+            let counts = RunCounts::of(&spec, &result);
+            Ok(RunOutput { spec, base_dir, result, rules: key, summary, counts })
+        });
+    }
+
+    /// Reads the main source again when it changed (or nothing was read yet).
+    pub(super) fn maybe_refresh_preview(&mut self) {
+        let Some(doc) = &self.doc else { return };
+        let source = doc.project.spec.source.clone();
+        if self
+            .preview
+            .as_ref()
+            .is_some_and(|p| p.source.source == source.source && p.source.read_options == source.read_options)
+            || doc.missing_source.is_some()
+        {
+            return;
+        }
+        let resolver = doc.resolver();
+        self.preview_runner.start("preview", move |_ctx| -> Result<SourcePreview, PipelineError> {
+            let table = pipeline::read_source(&source, &resolver, None)?;
+            let roles = guess_roles(&table.frame);
+            let quality = quality_report(&table.frame, None, None)?;
+            let histograms = table
+                .frame
+                .columns()
+                .iter()
+                .map(|c| {
+                    if c.dtype().is_primitive_numeric() {
+                        numeric_values(c).ok().and_then(|v| {
+                            let values: Vec<f64> = v.into_iter().flatten().collect();
+                            Histogram::of(&values, 24)
+                        })
+                    } else {
+                        None
+                    }
+                })
+                .collect();
+            Ok(SourcePreview { source, frame: table.frame, roles, quality, histograms, warnings: table.warnings })
+        });
+    }
+
+    /// Segments every window of the log over time, off the UI thread.
+    pub(super) fn start_over_time(&mut self) {
+        let Some(doc) = &self.doc else { return };
+        let spec = doc.project.spec.clone();
+        let params = doc.project.over_time.clone().unwrap_or_default();
+        let resolver = doc.resolver();
+        let base_dir = doc.base_dir.clone();
+        self.over_time_error = None;
+        self.over_time_runner.start("over time", move |ctx| -> Result<OverTimeOutput, PipelineError> {
+            let result = crate::engine::over_time::segments_over_time(&spec, &resolver, &params, ctx)?;
+            Ok(OverTimeOutput { spec, base_dir, params, result })
+        });
+    }
+
+    /// Whether segments over time are being computed, and how far.
+    pub fn over_time_progress(&self) -> Option<f64> {
+        self.over_time_runner.running().map(|_| self.over_time_fraction)
+    }
+
+    pub(super) fn drain_jobs(&mut self) {
+        for event in self.audit_runner.poll() {
+            match event {
+                JobEvent::Finished { result, .. } => self.finish_audit_counts(&result),
+                JobEvent::Failed { error, .. } => {
+                    self.audit_pending.clear();
+                    self.report_error(format!("Could not count the customers the change moved: {error}"));
+                }
+                JobEvent::Progress { .. } | JobEvent::Cancelled { .. } => {}
+            }
+        }
+        for event in self.compare_runner.poll() {
+            let state = &mut self.view.compare;
+            match event {
+                JobEvent::Finished { result, .. } => {
+                    state.computing = None;
+                    state.computed_for = Some(result.sides.clone());
+                    state.result = Some(Ok(result));
+                }
+                JobEvent::Failed { error, .. } => {
+                    state.computed_for = state.computing.take();
+                    state.result = Some(Err(error));
+                }
+                JobEvent::Cancelled { .. } => state.computing = None,
+                JobEvent::Progress { .. } => {}
+            }
+        }
+        self.drain_file_jobs();
+        for event in self.over_time_runner.poll() {
+            match event {
+                JobEvent::Progress { fraction_done, .. } => self.over_time_fraction = fraction_done,
+                JobEvent::Finished { result, .. } => {
+                    self.over_time_fraction = 0.0;
+                    self.over_time = Some(result);
+                }
+                JobEvent::Failed { error, .. } => {
+                    self.over_time_fraction = 0.0;
+                    self.over_time_error = Some(error);
+                }
+                JobEvent::Cancelled { .. } => self.over_time_fraction = 0.0,
+            }
+        }
+        for event in self.preview_runner.poll() {
+            match event {
+                JobEvent::Finished { result, .. } => {
+                    let setup = self.doc.as_ref().is_some_and(|d| d.needs_setup);
+                    if setup {
+                        self.set_up_from_preview(&result);
+                    }
+                    self.preview = Some(result);
+                }
+                JobEvent::Failed { error, .. } => {
+                    if let Some(doc) = &mut self.doc {
+                        doc.needs_setup = false;
+                    }
+                    self.report_error(error);
+                }
+                JobEvent::Progress { .. } | JobEvent::Cancelled { .. } => {}
+            }
+        }
+        for event in self.runner.poll() {
+            match event {
+                JobEvent::Progress { stage, fraction_done, .. } => {
+                    let overall = overall_progress(&stage, fraction_done);
+                    self.progress = Some((stage, overall));
+                }
+                JobEvent::Finished { result, .. } => {
+                    self.progress = None;
+                    self.finish_run(result);
+                }
+                JobEvent::Failed { error, .. } => {
+                    self.progress = None;
+                    self.report_error(error);
+                }
+                JobEvent::Cancelled { .. } => self.progress = None,
+            }
+        }
+    }
+
+    pub(super) fn finish_run(&mut self, output: Arc<RunOutput>) {
+        if let Some(doc) = &mut self.doc {
+            let result = &output.result;
+            let previous = self.output.as_ref().map(|o| &o.result as &dyn Fitted);
+            // Names the run sets by itself leave a saved project saved (but not a project with
+            // renames of the user's own that are not saved yet).
+            let names_were_saved = doc.saved.as_ref().is_some_and(|s| s.segments == doc.project.segments);
+            let names = naming::names_after_run(
+                &mut doc.project.segments,
+                &mut doc.names_by_method,
+                previous,
+                doc.notes_numbered_by.as_deref(),
+                result,
+                output.spec.id_column(),
+            );
+            let renamed = names.renamed;
+            // The user's own names moved: that is a change to save (unlike names the run fills in).
+            let carried = names.carried.is_some();
+            if let Some(message) = names.carried {
+                self.toasts.push(Toast { text: message, is_error: false, shown_at: None });
+            }
+            doc.notes_numbered_by = Some(result.assignment_fingerprint.clone());
+            if renamed
+                && !carried
+                && names_were_saved
+                && let Some(saved) = &mut doc.saved
+            {
+                saved.segments = doc.project.segments.clone();
+            }
+            let stored = std::iter::once(&doc.project.spec.source).chain(doc.project.spec.attributes.as_ref());
+            doc.fingerprint_warning = stored.zip(&result.source_fingerprints).find_map(|(spec, actual)| {
+                let expected = spec.fingerprint.as_ref()?;
+                (expected != actual).then(|| {
+                    format!(
+                        "The data differs from the data this project was made with (fingerprint {} stored, {} now): \
+                         the results shown are from the data as it is now.",
+                        expected.chars().take(12).collect::<String>(),
+                        actual.chars().take(12).collect::<String>()
+                    )
+                })
+            });
+            if !doc.first_run_checked {
+                doc.first_run_checked = true;
+                doc.reproduced =
+                    output.is_for(doc).then(|| project::verify::verify_run(&doc.project, result)).flatten();
+            }
+        }
+        // A project that used the Over time screen shows it again without being asked.
+        if let Some(doc) = &self.doc
+            && doc.project.over_time.is_some()
+            && self.over_time_runner.running().is_none()
+            && !self.over_time.as_ref().is_some_and(|o| o.is_for(doc))
+            && matches!(doc.project.spec.table, TableKind::TransactionLog(_))
+        {
+            self.start_over_time();
+        }
+        if output.result.sweep.is_some() {
+            self.keep_run(output.clone());
+        }
+        self.keep_segmentation(&output);
+        self.output = Some(output);
+    }
+
+    pub(super) fn set_up_from_preview(&mut self, preview: &SourcePreview) {
+        let Some(doc) = &mut self.doc else { return };
+        doc.needs_setup = false;
+        let spec = &mut doc.project.spec;
+        let role_of = |role: ColumnRole| preview.roles.iter().find(|r| r.role == role).map(|r| r.column.clone());
+        let id = role_of(ColumnRole::CustomerId);
+        let date = role_of(ColumnRole::Date);
+        let amount = role_of(ColumnRole::Amount);
+        let repeats = id
+            .as_ref()
+            .and_then(|id| preview.quality.columns.iter().find(|c| &c.column == id))
+            .is_some_and(|c| c.n_distinct < preview.quality.n_rows);
+        match (id, date, amount) {
+            (Some(id), Some(date), Some(amount)) if repeats => {
+                spec.table = TableKind::TransactionLog(TransactionColumns {
+                    customer_id: id,
+                    date,
+                    amount,
+                    as_of: None,
+                    negative_amounts: crate::engine::features::NegativeAmounts::Allow,
+                    since: None,
+                });
+                spec.recipe = FeatureRecipe {
+                    features: ["recency_days", "frequency", "monetary_total"]
+                        .iter()
+                        .map(|c| FeatureSpec { log1p: true, ..FeatureSpec::numeric(c) })
+                        .collect(),
+                };
+            }
+            (id, _, _) => {
+                spec.table = TableKind::CustomerTable { id_column: id, no_id: false };
+                spec.recipe = FeatureRecipe {
+                    features: preview
+                        .roles
+                        .iter()
+                        .filter(|r| matches!(r.role, ColumnRole::Numeric | ColumnRole::Amount))
+                        .map(|r| FeatureSpec::numeric(&r.column))
+                        .collect(),
+                };
+            }
+        }
+        let message = match &spec.table {
+            TableKind::TransactionLog(t) => format!(
+                "Read as a transaction log (customer {}, date {}, amount {}); segmenting on recency, frequency and monetary value.",
+                t.customer_id, t.date, t.amount
+            ),
+            TableKind::CustomerTable { .. } => {
+                format!("Read as a customer table; {} numeric columns chosen as features.", spec.recipe.features.len())
+            }
+        };
+        self.info(message);
+        if self.prefs.auto_run {
+            self.start_run();
+        }
+    }
+}
+
+/// An audit log line waiting for the customers its change moved.
+#[derive(Clone)]
+pub(super) struct AuditCount {
+    /// Tells this request from a later one for the same line.
+    serial: u64,
+    /// Its line in the audit log.
+    pub(super) line: usize,
+    /// The run the customers are counted on.
+    output: Arc<RunOutput>,
+    /// Rules and notes before the change.
+    before: (BusinessRules, Vec<SegmentNote>),
+    /// Rules and notes after it.
+    after: (BusinessRules, Vec<SegmentNote>),
+}
+
+impl AuditCount {
+    /// Customers in another segment after the change than before (applies the rules twice over
+    /// every customer: a job's work).
+    fn customers_moved(&self) -> usize {
+        let result = &self.output.result;
+        let id_column = pipeline::override_id_column(&self.output.spec, result);
+        let keys = |rules: &BusinessRules, notes: &[SegmentNote]| -> Vec<Option<String>> {
+            let outcome = pipeline::business_rules_outcome(result, rules, notes, id_column);
+            let segments = outcome.as_ref().map_or(result.model_segments(), |o| &o.segments);
+            let base = result.n_model_segments();
+            // Segments the rules make are renumbered as rules change: compare them by name.
+            segments
+                .iter()
+                .map(|s| {
+                    s.map(|s| {
+                        match outcome.as_ref().and_then(|o| s.checked_sub(base).and_then(|i| o.rule_segments.get(i))) {
+                            Some(name) => format!("rule segment {}", name.to_lowercase()),
+                            None => s.to_string(),
+                        }
+                    })
+                })
+                .collect()
+        };
+        crate::engine::rules::customers_moved(
+            &keys(&self.before.0, &self.before.1),
+            &keys(&self.after.0, &self.after.1),
+        )
+    }
+}
+
+/// A stage's fraction as a fraction of the whole run (the sweep is most of it).
+fn overall_progress(stage: &str, fraction_done: f64) -> f64 {
+    let (start, width) = match stage {
+        "load" => (0.0, 0.1),
+        "features" => (0.1, 0.05),
+        "sweep" => (0.15, 0.7),
+        "fit" => (0.85, 0.1),
+        "summary" => (0.95, 0.05),
+        _ => (1.0, 0.0),
+    };
+    (start + width * fraction_done.clamp(0.0, 1.0)).clamp(0.0, 1.0)
+}
