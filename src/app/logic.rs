@@ -349,18 +349,15 @@ impl StrataApp {
             {
                 saved.segments = doc.project.segments.clone();
             }
-            let stored = std::iter::once(&doc.project.spec.source).chain(doc.project.spec.attributes.as_ref());
-            doc.fingerprint_warning = stored.zip(&result.source_fingerprints).find_map(|(spec, actual)| {
-                let expected = spec.fingerprint.as_ref()?;
-                (expected != actual).then(|| {
+            doc.fingerprint_warning =
+                project::verify::changed_sources(&doc.project.spec, result).first().map(|changed| {
                     format!(
                         "The data differs from the data this project was made with (fingerprint {} stored, {} now): \
                          the results shown are from the data as it is now.",
-                        expected.chars().take(12).collect::<String>(),
-                        actual.chars().take(12).collect::<String>()
+                        changed.stored.chars().take(12).collect::<String>(),
+                        changed.actual.chars().take(12).collect::<String>()
                     )
-                })
-            });
+                });
             if !doc.first_run_checked {
                 doc.first_run_checked = true;
                 doc.reproduced =

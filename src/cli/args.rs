@@ -317,9 +317,9 @@ impl DataArgs {
     /// The spec's source, table kind and recipe, paths stored relative to `base_dir` where possible.
     pub(crate) fn spec(&self, model: ModelSpec, base_dir: Option<&Path>) -> Result<PipelineSpec, String> {
         let stored_path = |p: &Path| -> String {
-            match base_dir.and_then(|b| relative_path(p, b)) {
-                Some(rel) => rel,
-                None => std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()).to_string_lossy().into_owned(),
+            match base_dir {
+                Some(base) => project::paths::relative_to(p, base),
+                None => project::paths::with_slashes(&std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())),
             }
         };
         let (source, table) = if let Some(path) = &self.data {
@@ -389,14 +389,6 @@ impl DataArgs {
             model,
         })
     }
-}
-
-/// `path` relative to `base` when it lies inside it.
-pub(crate) fn relative_path(path: &Path, base: &Path) -> Option<String> {
-    let path = std::path::absolute(path).ok()?;
-    let base = std::path::absolute(base).ok()?;
-    let rel = path.strip_prefix(&base).ok()?;
-    Some(rel.to_string_lossy().replace('\\', "/"))
 }
 
 /// Arguments of `strata sweep`.

@@ -6,4 +6,7 @@ pub mod recipe;
 pub mod rfm;
 
 pub use recipe::{FeatureKind, FeatureMatrix, FeatureRecipe, FeatureSpec, FittedRecipe, MissingRule, Scaling};
-pub use rfm::{NegativeAmounts, RfmResult, TransactionColumns, aggregate_transactions, aggregate_transactions_with, join_attributes};
+pub use rfm::{
+    NegativeAmounts, RfmResult, TransactionColumns, aggregate_transactions, aggregate_transactions_with,
+    join_attributes,
+};

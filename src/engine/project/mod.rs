@@ -511,7 +511,7 @@ fn describe_ron_error(error: &ron::error::SpannedError) -> String {
 /// mixture's `bic`/`aic`); its absence means none. Every other key is required in every version.
 fn migrate(text: &str, version: u32) -> Result<Project, String> {
     match version {
-        1..=4 => {
+        1..=5 => {
             let (project, unknown) =
                 deserialize_body(text).map_err(|e| format!("damaged format {version} body: {e}"))?;
             if !unknown.is_empty() {
@@ -519,6 +519,12 @@ fn migrate(text: &str, version: u32) -> Result<Project, String> {
                     "{} that format {version} does not have: {} (misspelt? a key Strata does not know is never ignored)",
                     if unknown.len() == 1 { "a key".to_string() } else { format!("{} keys", unknown.len()) },
                     key_list(&unknown)
+                ));
+            }
+            let sources = std::iter::once(&project.spec.source).chain(project.spec.attributes.as_ref());
+            if version < 5 && sources.into_iter().any(|s| !s.read_options.formats.is_default()) {
+                return Err(format!(
+                    "a key that format {version} does not have: read_options.formats (new in format 5)"
                 ));
             }
             Ok(project)

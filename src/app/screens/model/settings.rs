@@ -1,12 +1,14 @@
-//! The Model screen's settings panel: the method, its parameters, the k range and the seed, one
-//! branch per method (moved here unchanged; a registry-driven panel replaces it).
+//! The Model screen's settings panel: the method, its parameters, the k range and the seed. The
+//! method's rows are drawn from its description (`engine::cluster::describe`), so a new method
+//! brings its own panel.
 
 use eframe::egui::{self, RichText, Ui};
 
 use super::run_controls_ui;
 use crate::app::{Command, StrataApp};
-use crate::engine::cluster::gmm::CovarianceType;
-use crate::engine::cluster::hierarchical::Linkage;
+use serde_json::Value;
+
+use crate::engine::cluster::describe::{Kind, Setting, Shown, field, field_mut};
 use crate::engine::pipeline::Algorithm;
 
 pub(super) fn settings_ui(ui: &mut Ui, app: &mut StrataApp) {
@@ -28,7 +30,7 @@ pub(super) fn settings_ui(ui: &mut Ui, app: &mut StrataApp) {
     {
         new_spec.model.algorithm = next;
     }
-    ui.label(RichText::new(algorithm_hint(new_spec.model.algorithm.name())).weak());
+    ui.label(RichText::new(new_spec.model.algorithm.info().hint).weak());
     let numeric_columns: Vec<String> = app
         .output
         .as_ref()
@@ -43,239 +45,7 @@ pub(super) fn settings_ui(ui: &mut Ui, app: &mut StrataApp) {
         })
         .unwrap_or_default();
     egui::Grid::new("model-params").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
-        let k_and_seed = |ui: &mut Ui, k: &mut usize, seed: &mut u64| {
-            let label = ui.label("Segments (k)");
-            ui.add(egui::DragValue::new(k).range(1..=100)).labelled_by(label.id);
-            ui.end_row();
-            let label = ui.label("Seed");
-            ui.add(egui::DragValue::new(seed))
-                .labelled_by(label.id)
-                .on_hover_text("Same seed, same segments, on any machine");
-            ui.end_row();
-        };
-        match &mut new_spec.model.algorithm {
-            Algorithm::KMeans(params) => {
-                k_and_seed(ui, &mut params.k, &mut params.seed);
-                let label = ui.label("Initialisations");
-                ui.add(egui::DragValue::new(&mut params.n_init).range(1..=100))
-                    .labelled_by(label.id)
-                    .on_hover_text("k-means++ starts; the tightest is kept");
-                ui.end_row();
-                let label = ui.label("Iteration cap");
-                ui.add(egui::DragValue::new(&mut params.max_iter).range(1..=10_000)).labelled_by(label.id);
-                ui.end_row();
-            }
-            Algorithm::MiniBatchKMeans(params) => {
-                k_and_seed(ui, &mut params.k, &mut params.seed);
-                let label = ui.label("Batch size");
-                ui.add(egui::DragValue::new(&mut params.batch_size).range(64..=65_536))
-                    .labelled_by(label.id)
-                    .on_hover_text("Customers per update; larger is steadier and slower");
-                ui.end_row();
-                let label = ui.label("Initialisations");
-                ui.add(egui::DragValue::new(&mut params.n_init).range(1..=100)).labelled_by(label.id);
-                ui.end_row();
-            }
-            Algorithm::Gmm(params) => {
-                k_and_seed(ui, &mut params.k, &mut params.seed);
-                let label = ui.label("Covariance");
-                egui::ComboBox::from_id_salt("gmm-covariance")
-                    .selected_text(params.covariance.name())
-                    .show_ui(ui, |ui| {
-                        for c in CovarianceType::ALL {
-                            ui.selectable_value(&mut params.covariance, c, c.name());
-                        }
-                    })
-                    .response
-                    .labelled_by(label.id)
-                    .on_hover_text("full: any ellipsoid; diag: axis-aligned; spherical: spheres");
-                ui.end_row();
-                let label = ui.label("Initialisations");
-                ui.add(egui::DragValue::new(&mut params.n_init).range(1..=20))
-                    .labelled_by(label.id)
-                    .on_hover_text("Each from its own k-means run; the most likely is kept");
-                ui.end_row();
-                let label = ui.label("Iteration cap");
-                ui.add(egui::DragValue::new(&mut params.max_iter).range(1..=10_000)).labelled_by(label.id);
-                ui.end_row();
-            }
-            Algorithm::Hierarchical(params) => {
-                k_and_seed(ui, &mut params.k, &mut params.seed);
-                let label = ui.label("Linkage");
-                egui::ComboBox::from_id_salt("linkage")
-                    .selected_text(params.linkage.name())
-                    .show_ui(ui, |ui| {
-                        for l in Linkage::ALL {
-                            ui.selectable_value(&mut params.linkage, l, l.name());
-                        }
-                    })
-                    .response
-                    .labelled_by(label.id)
-                    .on_hover_text("ward: compact groups of similar size; average, complete: by member distances");
-                ui.end_row();
-                let label = ui.label("Exact up to");
-                ui.add(egui::DragValue::new(&mut params.max_exact_rows).range(100..=40_000).suffix(" customers"))
-                    .labelled_by(label.id)
-                    .on_hover_text(
-                        "The exact tree needs memory and time growing with the square of the customers (1.6 GB at \
-                         20,000); above this, it is built on k-means micro-clusters",
-                    );
-                ui.end_row();
-                let label = ui.label("Micro-clusters");
-                let most = params.max_exact_rows.max(2);
-                ui.add(egui::DragValue::new(&mut params.micro_clusters).range(2..=most)).labelled_by(label.id);
-                ui.end_row();
-            }
-            Algorithm::KPrototypes(params) => {
-                k_and_seed(ui, &mut params.k, &mut params.seed);
-                let mut automatic = params.gamma.is_none();
-                let label = ui.label("Category weight");
-                ui.horizontal(|ui| {
-                    ui.checkbox(&mut automatic, "automatic")
-                        .on_hover_text("Half the mean standard deviation of the numeric features (Huang's suggestion)");
-                    if automatic {
-                        params.gamma = None;
-                    } else {
-                        let mut gamma = params.gamma.unwrap_or(0.5);
-                        ui.add(egui::DragValue::new(&mut gamma).range(0.0..=1e6).speed(0.01)).labelled_by(label.id);
-                        params.gamma = Some(gamma);
-                    }
-                });
-                ui.end_row();
-                let label = ui.label("Initialisations");
-                ui.add(egui::DragValue::new(&mut params.n_init).range(1..=100)).labelled_by(label.id);
-                ui.end_row();
-            }
-            Algorithm::Som(params) => {
-                k_and_seed(ui, &mut params.k, &mut params.seed);
-                let label = ui.label("Map rows");
-                ui.add(egui::DragValue::new(&mut params.rows).range(2..=60)).labelled_by(label.id);
-                ui.end_row();
-                let label = ui.label("Map columns");
-                ui.add(egui::DragValue::new(&mut params.cols).range(2..=60)).labelled_by(label.id);
-                ui.end_row();
-                let label = ui.label("Epochs");
-                ui.add(egui::DragValue::new(&mut params.epochs).range(1..=500))
-                    .labelled_by(label.id)
-                    .on_hover_text("Training passes; the neighbourhood shrinks from half the map to half a node");
-                ui.end_row();
-            }
-            Algorithm::Optics(params) => {
-                let label = ui.label("Core: neighbours");
-                ui.add(egui::DragValue::new(&mut params.min_samples).range(2..=1_000))
-                    .labelled_by(label.id)
-                    .on_hover_text("Customers, itself included, that make a neighbourhood dense");
-                ui.end_row();
-                let label = ui.label("Groups from");
-                let mut by_xi = params.eps.is_none();
-                ui.horizontal(|ui| {
-                    ui.radio_value(&mut by_xi, true, "steepness (xi)")
-                        .on_hover_text("Valleys of the reachability plot between steep edges");
-                    ui.radio_value(&mut by_xi, false, "a cut at height")
-                        .on_hover_text("DBSCAN's groups at that radius, read from the same order");
-                })
-                .response
-                .labelled_by(label.id);
-                ui.end_row();
-                if by_xi {
-                    params.eps = None;
-                    let label = ui.label("Steepness (xi)");
-                    ui.add(egui::DragValue::new(&mut params.xi).range(0.001..=0.99).speed(0.005).max_decimals(3))
-                        .labelled_by(label.id)
-                        .on_hover_text("How sharply reachability must drop and rise around a group");
-                    ui.end_row();
-                    let label = ui.label("Smallest group");
-                    let mut automatic = params.min_cluster_size.is_none();
-                    ui.horizontal(|ui| {
-                        ui.checkbox(&mut automatic, "5% of customers");
-                        if automatic {
-                            params.min_cluster_size = None;
-                        } else {
-                            let mut size = params.min_cluster_size.unwrap_or(50);
-                            ui.add(egui::DragValue::new(&mut size).range(2..=1_000_000).suffix(" customers"))
-                                .labelled_by(label.id);
-                            params.min_cluster_size = Some(size);
-                        }
-                    });
-                    ui.end_row();
-                } else {
-                    let label = ui.label("Cut height (eps)");
-                    let mut eps = params.eps.unwrap_or(0.5);
-                    ui.add(egui::DragValue::new(&mut eps).range(1e-6..=1e6).speed(0.01).max_decimals(4))
-                        .labelled_by(label.id)
-                        .on_hover_text("Or click the reachability plot");
-                    params.eps = Some(eps);
-                    ui.end_row();
-                }
-                let label = ui.label("Largest radius");
-                let mut any = params.max_eps.is_none();
-                ui.horizontal(|ui| {
-                    ui.checkbox(&mut any, "any").on_hover_text(
-                        "Every scale (each customer measured against every other; slower above 100,000 customers)",
-                    );
-                    if any {
-                        params.max_eps = None;
-                    } else {
-                        let mut max_eps = params.max_eps.unwrap_or(2.0);
-                        ui.add(egui::DragValue::new(&mut max_eps).range(1e-6..=1e6).speed(0.01).max_decimals(4))
-                            .labelled_by(label.id);
-                        params.max_eps = Some(max_eps);
-                    }
-                });
-                ui.end_row();
-            }
-            Algorithm::Dbscan(params) => {
-                let mut from_curve = params.eps.is_none();
-                let label = ui.label("Radius (eps)");
-                ui.horizontal(|ui| {
-                    ui.checkbox(&mut from_curve, "from the curve")
-                        .on_hover_text("Read eps from the knee of the k-distance curve");
-                    if !from_curve {
-                        let mut eps = params.eps.unwrap_or(0.5);
-                        ui.add(egui::DragValue::new(&mut eps).range(1e-6..=1e6).speed(0.01).max_decimals(4))
-                            .labelled_by(label.id);
-                        params.eps = Some(eps);
-                    } else {
-                        params.eps = None;
-                    }
-                });
-                ui.end_row();
-                let label = ui.label("Core: neighbours");
-                ui.add(egui::DragValue::new(&mut params.min_samples).range(1..=1_000))
-                    .labelled_by(label.id)
-                    .on_hover_text("Customers within eps, itself included, that make a customer core");
-                ui.end_row();
-            }
-            Algorithm::Hybrid(params) => {
-                rfm_column_pickers(
-                    ui,
-                    [&mut params.recency, &mut params.frequency, &mut params.monetary],
-                    &numeric_columns,
-                );
-                let label = ui.label("Mid tier from");
-                ui.add(egui::DragValue::new(&mut params.tier_edges.0).range(4..=14))
-                    .labelled_by(label.id)
-                    .on_hover_text("Total RFM score (R + F + M, 3-15) from which a customer is mid value");
-                ui.end_row();
-                let label = ui.label("High tier from");
-                ui.add(egui::DragValue::new(&mut params.tier_edges.1).range(5..=15)).labelled_by(label.id);
-                ui.end_row();
-                params.tier_edges.1 = params.tier_edges.1.max(params.tier_edges.0 + 1);
-                let label = ui.label("Segments per tier");
-                ui.add(egui::DragValue::new(&mut params.k_per_tier).range(1..=20)).labelled_by(label.id);
-                ui.end_row();
-                let label = ui.label("Seed");
-                ui.add(egui::DragValue::new(&mut params.seed)).labelled_by(label.id);
-                ui.end_row();
-            }
-            Algorithm::Rfm(params) => {
-                rfm_column_pickers(
-                    ui,
-                    [&mut params.recency, &mut params.frequency, &mut params.monetary],
-                    &numeric_columns,
-                );
-            }
-        }
+        method_settings_ui(ui, &mut new_spec.model.algorithm, &numeric_columns);
     });
     if matches!(new_spec.model.algorithm, Algorithm::Rfm(_)) {
         ui.label(RichText::new("The rules are edited beside their segments, on the right.").weak());
@@ -349,26 +119,183 @@ fn rfm_column_pickers(ui: &mut Ui, columns: [&mut String; 3], numeric_columns: &
     }
 }
 
-/// One line on what the method is for.
-fn algorithm_hint(name: &str) -> &'static str {
-    match name {
-        "kmeans" => "Compact, similar-sized segments; the usual first choice.",
-        "minibatch-kmeans" => "k-means on random batches: for millions of customers, slightly looser.",
-        "gmm" => "Soft membership: each customer's probability per segment; BIC and AIC choose k.",
-        "rfm" => "Named segments from recency, frequency and monetary scores 1-5 and editable rules.",
-        "hierarchical" => "A tree of merges: cut it at any k or height; the dendrogram shows where groups join.",
-        "dbscan" => {
-            "Dense groups of any shape, and noise: customers like no others. Finds the number of groups itself."
+/// The settings of the chosen method, drawn from its description (grid rows): k and the seed first
+/// for methods with a k, then each setting the description lists, as it says to show it.
+fn method_settings_ui(ui: &mut Ui, algorithm: &mut Algorithm, numeric_columns: &[String]) {
+    let info = algorithm.info();
+    if info.has_k {
+        let (mut k, mut seed) = (algorithm.k().unwrap_or(1), algorithm.seed());
+        let label = ui.label("Segments (k)");
+        ui.add(egui::DragValue::new(&mut k).range(1..=100)).labelled_by(label.id);
+        ui.end_row();
+        let label = ui.label("Seed");
+        ui.add(egui::DragValue::new(&mut seed))
+            .labelled_by(label.id)
+            .on_hover_text("Same seed, same segments, on any machine");
+        ui.end_row();
+        algorithm.set_k(k);
+        algorithm.set_seed(seed);
+    }
+    let mut params = algorithm.params_json();
+    let before = params.clone();
+    for setting in info.settings {
+        let visible = match setting.shown {
+            Shown::Always => true,
+            Shown::Never => false,
+            Shown::Unset(f) => field(&params, f).is_none_or(Value::is_null),
+            Shown::Set(f) => field(&params, f).is_some_and(|v| !v.is_null()),
+        };
+        if visible {
+            setting_ui(ui, setting, &mut params, numeric_columns);
         }
-        "optics" => {
-            "DBSCAN at every density at once: the reachability plot shows groups as valleys, dense and sparse \
-             ones side by side."
+    }
+    if params != before
+        && let Ok(next) = algorithm.with_params(params)
+    {
+        *algorithm = next;
+    }
+}
+
+/// One setting's rows of the settings grid.
+fn setting_ui(ui: &mut Ui, setting: &Setting, params: &mut Value, numeric_columns: &[String]) {
+    let hover = |response: egui::Response| {
+        if setting.help.is_empty() { response } else { response.on_hover_text(setting.help) }
+    };
+    let count = |params: &Value, f: &str| field(params, f).and_then(Value::as_u64).unwrap_or(0);
+    let number = |params: &Value, f: &str| field(params, f).and_then(Value::as_f64);
+    let put = |params: &mut Value, f: &str, value: Value| {
+        if let Some(slot) = field_mut(params, f) {
+            *slot = value;
         }
-        "hybrid" => "Value tiers by total RFM score, then k-means inside each tier: the business keeps its tiers.",
-        "som" => "A grid of nodes fitted to the customers, clustered into segments; the U-matrix shows the borders.",
-        "kprototypes" => {
-            "Mixed numeric and categorical features: means for numbers, the most common category for the rest."
+    };
+    match &setting.kind {
+        Kind::Count { field: f, min, max, suffix, max_field } => {
+            let mut v = count(params, f);
+            let most = max_field.map_or(*max, |limit| count(params, limit).max(*min).min(*max));
+            let label = ui.label(setting.label);
+            hover(ui.add(egui::DragValue::new(&mut v).range(*min..=most).suffix(*suffix)).labelled_by(label.id));
+            put(params, f, v.into());
+            ui.end_row();
         }
-        _ => "",
+        Kind::Number { field: f, min, max, speed, decimals: d } => {
+            let mut v = number(params, f).unwrap_or(*min);
+            let label = ui.label(setting.label);
+            let drag = with_decimals(egui::DragValue::new(&mut v).range(*min..=*max).speed(*speed), *d);
+            hover(ui.add(drag).labelled_by(label.id));
+            put(params, f, v.into());
+            ui.end_row();
+        }
+        Kind::AutoCount { field: f, auto, auto_help, default, min, max, suffix } => {
+            let label = ui.label(setting.label);
+            let mut automatic = field(params, f).is_none_or(Value::is_null);
+            let mut value = field(params, f).and_then(Value::as_u64).unwrap_or(*default);
+            ui.horizontal(|ui| {
+                let check = ui.checkbox(&mut automatic, *auto);
+                if !auto_help.is_empty() {
+                    check.on_hover_text(*auto_help);
+                }
+                if !automatic {
+                    ui.add(egui::DragValue::new(&mut value).range(*min..=*max).suffix(*suffix)).labelled_by(label.id);
+                }
+            });
+            put(params, f, if automatic { Value::Null } else { value.into() });
+            ui.end_row();
+        }
+        Kind::AutoNumber { field: f, auto, auto_help, default, min, max, decimals: d } => {
+            let label = ui.label(setting.label);
+            let mut automatic = field(params, f).is_none_or(Value::is_null);
+            let mut value = number(params, f).unwrap_or(*default);
+            ui.horizontal(|ui| {
+                let check = ui.checkbox(&mut automatic, *auto);
+                if !auto_help.is_empty() {
+                    check.on_hover_text(*auto_help);
+                }
+                if !automatic {
+                    let drag = with_decimals(egui::DragValue::new(&mut value).range(*min..=*max).speed(0.01), *d);
+                    ui.add(drag).labelled_by(label.id);
+                }
+            });
+            put(params, f, if automatic { Value::Null } else { value.into() });
+            ui.end_row();
+        }
+        Kind::SetNumber { field: f, default, min, max, decimals: d } => {
+            let label = ui.label(setting.label);
+            let mut value = number(params, f).unwrap_or(*default);
+            let drag = with_decimals(egui::DragValue::new(&mut value).range(*min..=*max).speed(0.01), *d);
+            hover(ui.add(drag).labelled_by(label.id));
+            put(params, f, value.into());
+            ui.end_row();
+        }
+        Kind::Mode { field: f, unset, set } => {
+            let label = ui.label(setting.label);
+            let mut is_unset = field(params, f).is_none_or(Value::is_null);
+            ui.horizontal(|ui| {
+                ui.radio_value(&mut is_unset, true, unset.0).on_hover_text(unset.1);
+                ui.radio_value(&mut is_unset, false, set.0).on_hover_text(set.1);
+            })
+            .response
+            .labelled_by(label.id);
+            ui.end_row();
+            if is_unset {
+                put(params, f, Value::Null);
+            } else if field(params, f).is_none_or(Value::is_null) {
+                put(params, f, set.2.into());
+            }
+        }
+        Kind::Choice { field: f, choices, salt } => {
+            let label = ui.label(setting.label);
+            let mut stored = field(params, f).and_then(Value::as_str).unwrap_or_default().to_string();
+            let shown = choices.iter().find(|(_, s)| *s == stored).map_or("", |(name, _)| *name);
+            let combo = egui::ComboBox::from_id_salt(*salt).selected_text(shown).show_ui(ui, |ui| {
+                for (name, value) in *choices {
+                    ui.selectable_value(&mut stored, value.to_string(), *name);
+                }
+            });
+            hover(combo.response.labelled_by(label.id));
+            put(params, f, stored.into());
+            ui.end_row();
+        }
+        Kind::Grid { fields, labels, min, max } => {
+            for (f, text) in fields.iter().zip(labels) {
+                let mut v = count(params, f);
+                let label = ui.label(*text);
+                ui.add(egui::DragValue::new(&mut v).range(*min..=*max)).labelled_by(label.id);
+                put(params, f, v.into());
+                ui.end_row();
+            }
+        }
+        Kind::Pair { field: f, labels, ranges, .. } => {
+            let mut pair = [0u64; 2];
+            for (i, ((text, (min, max)), value)) in labels.iter().zip(ranges).zip(&mut pair).enumerate() {
+                let path = format!("{f}.{i}");
+                *value = count(params, &path);
+                let label = ui.label(*text);
+                let response = ui.add(egui::DragValue::new(value).range(*min..=*max)).labelled_by(label.id);
+                if i == 0 {
+                    hover(response);
+                }
+                ui.end_row();
+            }
+            // The second edge stays above the first.
+            pair[1] = pair[1].max(pair[0] + 1);
+            put(params, f, serde_json::json!(pair));
+        }
+        Kind::Columns { fields } => {
+            let mut columns: [String; 3] =
+                fields.map(|f| field(params, f).and_then(Value::as_str).unwrap_or_default().to_string());
+            let [r, f, m] = &mut columns;
+            rfm_column_pickers(ui, [r, f, m], numeric_columns);
+            for (name, column) in fields.iter().zip(columns) {
+                put(params, name, column.into());
+            }
+        }
+    }
+}
+
+/// A drag value showing at most `decimals` decimals, when given.
+fn with_decimals(drag: egui::DragValue<'_>, decimals: Option<usize>) -> egui::DragValue<'_> {
+    match decimals {
+        Some(d) => drag.max_decimals(d),
+        None => drag,
     }
 }
