@@ -67,7 +67,7 @@ impl ValueFormats {
                     format!("{} is longer than {MAX_DATE_FORMAT_CHARS} characters", quoted(format)),
                 ));
             }
-            super::dates::check_explicit_format(format).map_err(|problem| bad("date_format", problem))?;
+            check_explicit_format(format).map_err(|problem| bad("date_format", problem))?;
         }
         if self.date_columns.len() > MAX_DATE_COLUMNS {
             return Err(bad(
@@ -164,6 +164,41 @@ pub struct ColumnReading {
     pub sentence: String,
     /// Values that did not parse and were read as missing (0 when all parsed).
     pub n_unparsed: usize,
+}
+
+/// The date formats that are not strftime codes, by their canonical name: epoch seconds
+/// (`epoch_s`), epoch milliseconds (`epoch_ms`) and Excel serial days (`excel`).
+pub(crate) fn special_format(format: &str) -> Option<&'static str> {
+    match format.trim().to_ascii_lowercase().as_str() {
+        "epoch" | "epoch_s" | "%s" => Some("epoch_s"),
+        "epoch_ms" => Some("epoch_ms"),
+        "excel" => Some("excel"),
+        _ => None,
+    }
+}
+
+/// Refuses a format that could not read a date: unknown codes, or no year, month and day.
+pub fn check_explicit_format(format: &str) -> Result<(), String> {
+    use chrono::format::{Item, StrftimeItems};
+    if special_format(format).is_some() {
+        return Ok(());
+    }
+    let items: Vec<Item<'_>> = StrftimeItems::new(format).collect();
+    if items.iter().any(|i| matches!(i, Item::Error)) {
+        return Err(format!(
+            "{} has a code strftime does not know; use codes such as %d/%m/%Y or %Y-%m-%d %H:%M",
+            quoted(format)
+        ));
+    }
+    let has = |codes: &[&str]| codes.iter().any(|c| format.contains(c));
+    let named = has(&["%Y", "%y", "%G", "%C"]) && has(&["%m", "%b", "%B", "%h"]) && has(&["%d", "%e"]);
+    if !named && !has(&["%F", "%D", "%s"]) {
+        return Err(format!(
+            "{} does not name a year, a month and a day (such as %d/%m/%Y), or epoch_s, epoch_ms or excel",
+            quoted(format)
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,0 +1,94 @@
+//! Tests of the parent module.
+
+use super::*;
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+/// The type a column of texts gets, and its warnings.
+fn infer(name: &str, values: &Vec<String>) -> (DataType, Vec<String>) {
+    let (column, notes) = type_column(name, values).unwrap();
+    (column.dtype().clone(), notes.into_iter().map(|n| n.line).collect())
+}
+
+#[test]
+fn infers_numbers_dates_and_text() {
+    assert_eq!(infer("x", &strings(&["1", "2", ""])).0, DataType::Int64);
+    assert_eq!(infer("x", &strings(&["1", "2.5"])).0, DataType::Float64);
+    assert_eq!(infer("x", &strings(&["1", "inf", "NaN"])).0, DataType::Float64);
+    assert_eq!(infer("d", &strings(&["2024-01-31", "NA"])).0, DataType::Date);
+    assert_eq!(infer("d", &strings(&["2024/01/31", "NA"])).0, DataType::Date);
+    assert_eq!(infer("date", &strings(&["19970101"])).0, DataType::Date);
+    // Without a date-like name, 8-digit numbers stay numbers.
+    assert_eq!(infer("order_no", &strings(&["19970101"])).0, DataType::Int64);
+    assert_eq!(infer("c", &strings(&["red", "blue"])).0, DataType::String);
+    assert_eq!(infer("x", &strings(&["", "NA"])).0, DataType::Float64);
+    // Impossible dates are not dates, whichever parser looks at them.
+    assert_eq!(infer("d", &strings(&["2024-02-30"])).0, DataType::String);
+    assert_eq!(fast_iso_date("2024-02-29"), NaiveDate::from_ymd_opt(2024, 2, 29));
+    assert_eq!(fast_iso_date(" 2024-02-29"), None);
+}
+
+#[test]
+fn mixed_column_stays_text_and_names_blocking_values() {
+    let (kind, warnings) = infer("spend", &strings(&["1", "2", "3", "n.a.", "4", "?"]));
+    assert_eq!(kind, DataType::String);
+    assert_eq!(warnings.len(), 1);
+    assert!(warnings[0].contains("'n.a.'") && warnings[0].contains("'?'"), "{}", warnings[0]);
+}
+
+#[test]
+fn leading_zeros_keep_a_column_as_text() {
+    let (kind, warnings) = infer("id", &strings(&["00001", "00002", "00010"]));
+    assert_eq!(kind, DataType::String);
+    assert!(warnings[0].contains("'00001', '00002', '00010'"), "{}", warnings[0]);
+    assert_eq!(infer("id", &strings(&["0042", "42"])).0, DataType::String);
+    // A lone zero, decimals below one and signs are numbers.
+    assert_eq!(infer("x", &strings(&["0", "1", "10"])).0, DataType::Int64);
+    assert_eq!(infer("x", &strings(&["0.5", "0.25", "-0"])).0, DataType::Float64);
+    assert!(has_leading_zero(" 007 ") && !has_leading_zero("0") && !has_leading_zero("0.5"));
+    assert!(!has_leading_zero("-01"));
+}
+
+#[test]
+fn dates_before_1900_stay_text_with_examples() {
+    for values in [&["03/05/03", "04/11/21"][..], &["0024-01-05"], &["1899-12-31", "2024-01-01"]] {
+        let (kind, warnings) = infer("d", &strings(values));
+        assert_eq!(kind, DataType::String, "{values:?}");
+        assert!(warnings[0].contains(&quoted(values[0])) && warnings[0].contains("two-digit"), "{}", warnings[0]);
+    }
+    let (kind, warnings) = infer("date", &strings(&["00240105", "19970101"]));
+    assert_eq!(kind, DataType::String);
+    assert!(warnings[0].contains("'00240105'") && !warnings[0].contains("19970101"), "{}", warnings[0]);
+    // Examples are at most three.
+    let (_, warnings) = infer("d", &strings(&["01/01/01", "02/01/01", "03/01/01", "04/01/01"]));
+    assert!(!warnings[0].contains("04/01/01"), "{}", warnings[0]);
+    assert_eq!(infer("d", &strings(&["1900-01-01", "9999-12-31"])).0, DataType::Date);
+}
+
+#[test]
+fn unique_headers_warn_and_avoid_real_names() {
+    let h = |names: &[&str]| unique_headers(&strings(names));
+    let (names, warnings) = h(&["id", "frequency", "x", "y", "frequency"]);
+    assert_eq!(names, ["id", "frequency", "x", "y", "frequency_2"]);
+    assert_eq!(warnings, ["columns 2 and 5 are both named 'frequency'; the second is read as 'frequency_2'"]);
+    assert_eq!(h(&["a", "a", "a_2"]).0, ["a", "a_3", "a_2"]);
+    assert_eq!(h(&["a", "a", "a", "a_2", "a_3"]).0, ["a", "a_4", "a_5", "a_2", "a_3"]);
+    assert_eq!(h(&["", "column_1"]).0, ["column_1_2", "column_1"]);
+    let (names, warnings) = h(&["a", "", " a "]);
+    assert_eq!(names, ["a", "column_2", "a_2"]);
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    // Hundreds of duplicates: a few lines, then a count.
+    let (names, warnings) = unique_headers(&(0..300).map(|_| "x".to_string()).collect::<Vec<_>>());
+    assert_eq!(names.iter().collect::<std::collections::HashSet<_>>().len(), 300);
+    assert_eq!(warnings.len(), 6);
+    assert!(warnings[5].starts_with("294 more columns"), "{}", warnings[5]);
+}
+
+#[test]
+fn the_whole_column_is_read_not_a_prefix() {
+    let mut values = vec!["1".to_string(); 10_000];
+    values.push("2.5".into());
+    assert_eq!(infer("x", &values).0, DataType::Float64);
+}
