@@ -2,6 +2,9 @@
 //! explicit formats, ambiguity and conflicts, offsets, hostile values, and the same customer table
 //! from every export of one log.
 
+// Tests may unwrap: a failed unwrap is a failed test with its line (helpers included).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;

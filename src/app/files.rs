@@ -85,7 +85,7 @@ impl StrataApp {
         let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
         let spec = PipelineSpec {
             source: SourceSpec {
-                source: DataSource::File(path.display().to_string()),
+                source: DataSource::File(crate::engine::project::paths::with_slashes(path)),
                 read_options: Default::default(),
                 fingerprint: None,
             },

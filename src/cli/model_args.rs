@@ -37,16 +37,22 @@ impl Args for ModelArgs {
                     .value_parser(clap::value_parser!(u64))
                     .help("Seed of every random choice"),
             );
-        method_options().into_iter().fold(cmd, |cmd, (option, setting, methods)| {
+        method_options().into_iter().fold(cmd, |cmd, (option, setting, _)| {
             let mut arg = Arg::new(option)
                 .long(option)
                 .value_name(setting.value_name())
                 .action(ArgAction::Set)
-                .help(format!("{} ({})", setting.help, methods.join(", ")));
-            if let Kind::Choice { choices, .. } = setting.kind {
-                let names: Vec<&'static str> = choices.iter().map(|(cli, _)| *cli).collect();
-                arg = arg.value_parser(clap::builder::PossibleValuesParser::new(names));
-            }
+                .help(help_of(option));
+            arg = match setting.kind {
+                Kind::Choice { choices, .. } => {
+                    let names: Vec<&'static str> = choices.iter().map(|(cli, _)| *cli).collect();
+                    arg.value_parser(clap::builder::PossibleValuesParser::new(names))
+                }
+                // Malformed values are refused by the parser, before any data is read, as a usage error.
+                _ => arg.value_parser(clap::builder::ValueParser::new(move |text: &str| {
+                    set_from_text(&mut serde_json::json!({}), setting, text).map(|()| text.to_string())
+                })),
+            };
             cmd.arg(arg)
         })
     }
@@ -54,6 +60,21 @@ impl Args for ModelArgs {
     fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
         Self::augment_args(cmd)
     }
+}
+
+/// An option's help: each method's own text, with the methods it applies to.
+fn help_of(option: &str) -> String {
+    let mut helps: Vec<(&'static str, Vec<&'static str>)> = Vec::new();
+    for m in crate::engine::cluster::method::METHODS {
+        for s in m.settings.iter().filter(|s| s.option == Some(option)) {
+            match helps.iter_mut().find(|(help, _)| *help == s.help) {
+                Some((_, methods)) => methods.push(m.name),
+                None => helps.push((s.help, vec![m.name])),
+            }
+        }
+    }
+    let parts: Vec<String> = helps.iter().map(|(help, methods)| format!("{help} ({})", methods.join(", "))).collect();
+    parts.join("; ")
 }
 
 impl FromArgMatches for ModelArgs {

@@ -217,7 +217,10 @@ pub fn set_from_text(params: &mut Value, setting: &Setting, text: &str) -> Resul
             let [a, b] = parts.as_slice() else {
                 return Err(format!("--{option} takes two total scores: MID,HIGH (for example {example})"));
             };
-            let (a, b) = (count(a)?, count(b)?);
+            let small = |t: &str| {
+                count(t)?.try_into().map_err(|_| format!("--{option}: '{t}' is not a whole number from 0 to 255"))
+            };
+            let (a, b): (u8, u8) = (small(a)?, small(b)?);
             put(params, field, serde_json::json!([a, b]));
         }
         Kind::Columns { fields } => {

@@ -566,7 +566,7 @@ pub const METHOD: MethodInfo = MethodInfo {
         Setting::new(
             "eps",
             "Cut height (eps)",
-            "Or click the reachability plot",
+            "Cut the reachability plot at this height instead of the xi method (or click the plot)",
             Kind::SetNumber { field: "eps", default: 0.5, min: 1e-6, max: 1e6, decimals: Some(4) },
         )
         .shown(Shown::Set("eps")),

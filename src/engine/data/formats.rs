@@ -120,13 +120,13 @@ pub fn parse_offset(text: &str) -> Option<i32> {
         b'-' => (-1, &t[1..]),
         _ => return None,
     };
-    let digits: String = rest.chars().filter(|c| *c != ':').collect();
-    if !digits.bytes().all(|b| b.is_ascii_digit()) || !(rest.len() == 2 || rest.len() == 4 || rest.len() == 5) {
-        return None;
-    }
-    if rest.len() == 5 && rest.as_bytes()[2] != b':' {
-        return None;
-    }
+    // Exactly HH, HHMM or HH:MM: `+1:00` is no offset rather than ten hours.
+    let b = rest.as_bytes();
+    let digits: String = match b.len() {
+        2 | 4 if b.iter().all(u8::is_ascii_digit) => rest.to_string(),
+        5 if b[2] == b':' && b[..2].iter().chain(&b[3..]).all(u8::is_ascii_digit) => rest.replace(':', ""),
+        _ => return None,
+    };
     let hours: i32 = digits.get(0..2)?.parse().ok()?;
     let minutes: i32 = if digits.len() == 4 { digits.get(2..4)?.parse().ok()? } else { 0 };
     if minutes >= 60 {
@@ -212,6 +212,9 @@ mod tests {
         }
         for text in ["", "+2", "+25:00", "+02:60", "Europe/Berlin", "+02:00:00", "++02", "+0a:00", "+02;00"] {
             assert_eq!(parse_offset(text), None, "{text}");
+        }
+        for text in ["+1:00", "+1:30", "UTC+1:00", "+12:3", "+123", "+1", "+01:000"] {
+            assert_eq!(parse_offset(text), None, "{text} is not an offset");
         }
     }
 

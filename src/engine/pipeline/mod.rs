@@ -415,7 +415,7 @@ mod tests {
             [false; 4],
             "the bytes' own fingerprints key the stages"
         );
-        assert_eq!(changed(&|s| s.role_overrides.push(("x".into(), ColumnRole::Ignored))), [false, true, true, true]);
+        assert_eq!(changed(&|s| s.role_overrides.push(("x".into(), ColumnRole::Ignored))), [true; 4]);
         assert_eq!(changed(&|s| s.recipe.features[0].scaling = Scaling::Robust), [false, true, true, true]);
         assert_eq!(
             changed(&|s| s.model.algorithm.set_k(7)),

@@ -6,15 +6,18 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::engine::pipeline::{DataSource, PipelineSpec};
 
-/// `path` as a project stores it: relative to `base` when it lies inside it (links followed where
-/// the files exist), otherwise absolute; '/' between folders on every platform.
+/// `path` as a project stores it: relative to `base` when it lies inside it (as written, or else
+/// with links followed where the files exist), otherwise absolute; '/' between folders on every
+/// platform. A link inside the folder keeps its own name, as the user gave it.
 pub fn relative_to(path: &Path, base: &Path) -> String {
-    let absolute = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-    let (path_abs, base_abs) = (absolute(path), absolute(base));
-    match path_abs.strip_prefix(&base_abs) {
-        Ok(rel) if !rel.as_os_str().is_empty() => with_slashes(rel),
-        _ => with_slashes(&path_abs),
-    }
+    let lexical = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| lexical(p));
+    let (path_abs, base_abs) = (lexical(path), lexical(base));
+    let inside =
+        |p: &Path, b: &Path| p.strip_prefix(b).ok().filter(|rel| !rel.as_os_str().is_empty()).map(with_slashes);
+    inside(&path_abs, &base_abs)
+        .or_else(|| inside(&canonical(path), &canonical(base)))
+        .unwrap_or_else(|| with_slashes(&path_abs))
 }
 
 /// `path` written with '/' between its parts (a Windows drive or share prefix is kept as it is).
@@ -22,7 +25,18 @@ pub fn with_slashes(path: &Path) -> String {
     let mut text = String::new();
     for component in path.components() {
         match component {
-            Component::Prefix(prefix) => text.push_str(&prefix.as_os_str().to_string_lossy()),
+            // A verbatim prefix (`\\?\C:`, what canonicalize gives on Windows) is written as the
+            // plain one: Windows does not read '/' inside a verbatim path.
+            Component::Prefix(prefix) => match prefix.kind() {
+                std::path::Prefix::VerbatimDisk(drive) | std::path::Prefix::Disk(drive) => {
+                    text.push(char::from(drive));
+                    text.push(':');
+                }
+                std::path::Prefix::VerbatimUNC(server, share) | std::path::Prefix::UNC(server, share) => {
+                    text.push_str(&format!("//{}/{}", server.to_string_lossy(), share.to_string_lossy()));
+                }
+                _ => text.push_str(&prefix.as_os_str().to_string_lossy()),
+            },
             Component::RootDir => text.push('/'),
             other => {
                 if !text.is_empty() && !text.ends_with('/') {
@@ -112,6 +126,17 @@ mod tests {
         assert!(!rel.contains('\\'));
         // A file that does not exist (yet) is written as given, still with slashes.
         assert_eq!(relative_to(&dir.path().join("a/missing.csv"), &dir.path().join("a")), "missing.csv");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_inside_the_folder_keeps_its_own_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let target = elsewhere.path().join("orders.csv");
+        std::fs::write(&target, "id\n1\n").unwrap();
+        std::os::unix::fs::symlink(&target, dir.path().join("orders.csv")).unwrap();
+        assert_eq!(relative_to(&dir.path().join("orders.csv"), dir.path()), "orders.csv");
     }
 
     #[test]
