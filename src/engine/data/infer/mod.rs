@@ -338,7 +338,7 @@ pub(super) fn type_column_with(
                     parse_date(s, format).is_some_and(|d| chrono::Datelike::year(&d) < EARLIEST_PLAUSIBLE_YEAR)
                 });
                 let line = format!(
-                    "column {} looks like dates but some have a two-digit or implausibly old year (before {EARLIEST_PLAUSIBLE_YEAR}), for example {odd}; kept as text: dates with two-digit years are read only with an explicit format, so give the dates as YYYY-MM-DD",
+                    "column {} looks like dates but some have a two-digit or implausibly old year (before {EARLIEST_PLAUSIBLE_YEAR}), for example {odd}; kept as text: dates with two-digit years are read only with an explicit format (--date-format, for example %d/%m/%y) and years before 1900 only with --allow-old-dates; or give the dates as YYYY-MM-DD",
                     quoted(name)
                 );
                 return Ok(Typed::plain(
