@@ -10,6 +10,34 @@ use serde_json::Value;
 
 use crate::engine::error::ClusterError;
 
+/// [`MethodParams`] for parameters with the fields `k` and `seed` and a `check()` of their own;
+/// `n_init` adds the field of that name as the initialisations per fit.
+macro_rules! params_with_k {
+    ($params:ty $(, $n_init:ident)?) => {
+        impl $crate::engine::cluster::describe::MethodParams for $params {
+            fn k(&self) -> Option<usize> {
+                Some(self.k)
+            }
+            fn set_k(&mut self, k: usize) {
+                self.k = k;
+            }
+            fn seed(&self) -> u64 {
+                self.seed
+            }
+            fn set_seed(&mut self, seed: u64) {
+                self.seed = seed;
+            }
+            $(fn $n_init(&self) -> usize {
+                self.$n_init
+            })?
+            fn check(&self) -> Result<(), $crate::engine::error::ClusterError> {
+                self.check()
+            }
+        }
+    };
+}
+pub(crate) use params_with_k;
+
 /// A method: what the menu, the CLI and the project file know it by, and its settings.
 pub struct MethodInfo {
     /// The command-line name (`--algorithm`), also the menu key.

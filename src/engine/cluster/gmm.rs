@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::kmeans::{self, KMeansParams};
 use super::{bounds, canonical_order, check_k, check_new_data, segment_sizes, validate_matrix};
-use crate::engine::cluster::describe::{Kind, MethodInfo, MethodParams, Setting};
+use crate::engine::cluster::describe::{Kind, MethodInfo, Setting, params_with_k};
 use crate::engine::error::ClusterError;
 use crate::engine::jobs::CancelToken;
 use crate::engine::rng::SeededRng;
@@ -623,26 +623,7 @@ pub const METHOD: MethodInfo = MethodInfo {
     ],
 };
 
-impl MethodParams for GmmParams {
-    fn k(&self) -> Option<usize> {
-        Some(self.k)
-    }
-    fn set_k(&mut self, k: usize) {
-        self.k = k;
-    }
-    fn seed(&self) -> u64 {
-        self.seed
-    }
-    fn set_seed(&mut self, seed: u64) {
-        self.seed = seed;
-    }
-    fn n_init(&self) -> usize {
-        self.n_init
-    }
-    fn check(&self) -> Result<(), ClusterError> {
-        self.check()
-    }
-}
+params_with_k!(GmmParams, n_init);
 
 #[cfg(test)]
 mod tests {

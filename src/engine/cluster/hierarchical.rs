@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::kmeans::{self, KMeansParams};
 use super::{bounds, check_k, validate_matrix};
-use crate::engine::cluster::describe::{Kind, MethodInfo, MethodParams, Setting};
+use crate::engine::cluster::describe::{Kind, MethodInfo, Setting, params_with_k};
 use crate::engine::error::ClusterError;
 use crate::engine::jobs::CancelToken;
 
@@ -500,23 +500,7 @@ pub const METHOD: MethodInfo = MethodInfo {
     ],
 };
 
-impl MethodParams for HierarchicalParams {
-    fn k(&self) -> Option<usize> {
-        Some(self.k)
-    }
-    fn set_k(&mut self, k: usize) {
-        self.k = k;
-    }
-    fn seed(&self) -> u64 {
-        self.seed
-    }
-    fn set_seed(&mut self, seed: u64) {
-        self.seed = seed;
-    }
-    fn check(&self) -> Result<(), ClusterError> {
-        self.check()
-    }
-}
+params_with_k!(HierarchicalParams);
 
 #[cfg(test)]
 mod tests {

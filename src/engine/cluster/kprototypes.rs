@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{bounds, count_distinct_rows, validate_matrix};
-use crate::engine::cluster::describe::{Kind, MethodInfo, MethodParams, Setting};
+use crate::engine::cluster::describe::{Kind, MethodInfo, Setting, params_with_k};
 use crate::engine::error::ClusterError;
 use crate::engine::jobs::CancelToken;
 use crate::engine::rng::SeededRng;
@@ -379,26 +379,7 @@ pub const METHOD: MethodInfo = MethodInfo {
     ],
 };
 
-impl MethodParams for KPrototypesParams {
-    fn k(&self) -> Option<usize> {
-        Some(self.k)
-    }
-    fn set_k(&mut self, k: usize) {
-        self.k = k;
-    }
-    fn seed(&self) -> u64 {
-        self.seed
-    }
-    fn set_seed(&mut self, seed: u64) {
-        self.seed = seed;
-    }
-    fn n_init(&self) -> usize {
-        self.n_init
-    }
-    fn check(&self) -> Result<(), ClusterError> {
-        self.check()
-    }
-}
+params_with_k!(KPrototypesParams, n_init);
 
 #[cfg(test)]
 mod tests {

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::cluster::bounds;
-use crate::engine::cluster::describe::{Kind, MethodInfo, MethodParams, Setting};
+use crate::engine::cluster::describe::{Kind, MethodInfo, Setting, params_with_k};
 use crate::engine::error::ClusterError;
 
 /// k-means settings; every field has a sensible default.
@@ -96,23 +96,4 @@ pub const METHOD: MethodInfo = MethodInfo {
     ],
 };
 
-impl MethodParams for KMeansParams {
-    fn k(&self) -> Option<usize> {
-        Some(self.k)
-    }
-    fn set_k(&mut self, k: usize) {
-        self.k = k;
-    }
-    fn seed(&self) -> u64 {
-        self.seed
-    }
-    fn set_seed(&mut self, seed: u64) {
-        self.seed = seed;
-    }
-    fn n_init(&self) -> usize {
-        self.n_init
-    }
-    fn check(&self) -> Result<(), ClusterError> {
-        self.check()
-    }
-}
+params_with_k!(KMeansParams, n_init);

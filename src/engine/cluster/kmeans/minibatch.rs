@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use super::KMeansFit;
 use super::algorithm::{canonical_fit, kmeans_plus_plus};
-use crate::engine::cluster::describe::{Kind, MethodInfo, MethodParams, Setting};
+use crate::engine::cluster::describe::{Kind, MethodInfo, Setting, params_with_k};
 use crate::engine::cluster::{bounds, check_k, validate_matrix};
 use crate::engine::error::ClusterError;
 use crate::engine::jobs::CancelToken;
@@ -210,26 +210,7 @@ pub const METHOD: MethodInfo = MethodInfo {
     ],
 };
 
-impl MethodParams for MiniBatchParams {
-    fn k(&self) -> Option<usize> {
-        Some(self.k)
-    }
-    fn set_k(&mut self, k: usize) {
-        self.k = k;
-    }
-    fn seed(&self) -> u64 {
-        self.seed
-    }
-    fn set_seed(&mut self, seed: u64) {
-        self.seed = seed;
-    }
-    fn n_init(&self) -> usize {
-        self.n_init
-    }
-    fn check(&self) -> Result<(), ClusterError> {
-        self.check()
-    }
-}
+params_with_k!(MiniBatchParams, n_init);
 
 #[cfg(test)]
 mod tests {
