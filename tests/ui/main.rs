@@ -1354,3 +1354,5 @@ fn a_project_opens_and_saves_on_jobs() {
     step_until(&mut reopened, "the error", |app| app.last_error.is_some());
     assert_eq!(reopened.state().doc.as_ref().unwrap().path.as_deref(), Some(path.as_path()));
 }
+
+// Topics with many cases live in their own files (each `use super::*` for the helpers above).
