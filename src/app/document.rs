@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::DEMO_TITLE;
-use crate::engine::naming::{NamesByMethod, SegmentNote};
+use crate::engine::naming::{NamesChange, SegmentNote};
 use crate::engine::over_time::WindowParams;
 use crate::engine::pipeline::{DataSource, PipelineSpec, SourceResolver};
 use crate::engine::project::Project;
@@ -62,9 +62,12 @@ pub struct Document {
     pub(super) redo: Vec<(DocState, String)>,
     pub(super) merge_key: Option<String>,
     pub(super) first_run_checked: bool,
-    /// Segment names and notes of the other methods used this session, so switching methods and
-    /// back brings the names back (each method numbers its segments its own way).
-    pub(super) names_by_method: NamesByMethod,
+    /// Each method's last settings this session (k, seed, options), so switching to another method
+    /// and back returns to them (kept in the session, not in the project file).
+    pub(super) method_settings: std::collections::HashMap<&'static str, crate::engine::pipeline::Algorithm>,
+    /// What the latest change that re-assigned customers did to the names, shown as a list until
+    /// closed or until the next edit.
+    pub names_change: Option<NamesChangeShown>,
     /// The assignment the segment notes are numbered by (the latest run's), so a re-fit can carry
     /// them to the segments their customers went to; `None` after an undo or redo, which restores
     /// notes numbered by an earlier run.
@@ -99,7 +102,8 @@ impl Document {
             redo: Vec::new(),
             merge_key: None,
             first_run_checked: false,
-            names_by_method: Default::default(),
+            method_settings: Default::default(),
+            names_change: None,
             notes_numbered_by: None,
             audit_saved,
         }
@@ -165,6 +169,18 @@ impl Document {
         self.project.over_time = state.over_time;
         self.merge_key = None;
     }
+}
+
+/// The list shown after a change re-assigned customers: what happened to the names, and the edit
+/// that caused it (undone by the list's Undo, which restores the names as they were).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NamesChangeShown {
+    /// What happened to each name.
+    pub change: NamesChange,
+    /// The undo step that caused it (the label of the undo menu), if the change was an edit.
+    pub edit: Option<String>,
+    /// The undo history's length after that edit: Undo is offered while it is the latest step.
+    pub undo_depth: usize,
 }
 
 pub(super) fn note_mut(state: &mut DocState, segment: usize) -> &mut SegmentNote {

@@ -3,14 +3,16 @@
 
 use std::sync::Arc;
 
-use super::document::{DocState, rules_key};
-use super::{OverTimeOutput, RunCounts, RunOutput, SourcePreview, StrataApp, Toast};
+use eframe::egui;
+
+use super::document::{DocState, NamesChangeShown, rules_key};
+use super::{OverTimeOutput, RunCounts, RunOutput, SourcePreview, StrataApp};
 use crate::engine::data::quality::{numeric_values, quality_report};
 use crate::engine::data::roles::{ColumnRole, guess_roles};
 use crate::engine::error::PipelineError;
 use crate::engine::features::{FeatureRecipe, FeatureSpec, TransactionColumns};
 use crate::engine::jobs::JobEvent;
-use crate::engine::naming::{self, Fitted, SegmentNote};
+use crate::engine::naming::{self, Fitted, NamesChange, SegmentNote};
 use crate::engine::pipeline::{self, TableKind};
 use crate::engine::profile::summary::{Histogram, ResultSummary};
 use crate::engine::project;
@@ -22,6 +24,15 @@ impl StrataApp {
         let Some(doc) = &mut self.doc else { return };
         let mut state = doc.state();
         change(&mut state);
+        // Each method keeps its own last settings: switching away remembers them, switching back
+        // returns to them (k-means at k = 5, DBSCAN, k-means: k = 5 again).
+        let from = &doc.project.spec.model.algorithm;
+        if state.spec.model.algorithm.name() != from.name() {
+            doc.method_settings.insert(from.name(), from.clone());
+            if let Some(remembered) = doc.method_settings.get(state.spec.model.algorithm.name()) {
+                state.spec.model.algorithm = remembered.clone();
+            }
+        }
         if state == doc.state() {
             return;
         }
@@ -321,6 +332,7 @@ impl StrataApp {
     }
 
     pub(super) fn finish_run(&mut self, output: Arc<RunOutput>) {
+        let mut rules_again = false;
         if let Some(doc) = &mut self.doc {
             let result = &output.result;
             let previous = self.output.as_ref().map(|o| &o.result as &dyn Fitted);
@@ -329,7 +341,6 @@ impl StrataApp {
             let names_were_saved = doc.saved.as_ref().is_some_and(|s| s.segments == doc.project.segments);
             let names = naming::names_after_run(
                 &mut doc.project.segments,
-                &mut doc.names_by_method,
                 previous,
                 doc.notes_numbered_by.as_deref(),
                 result,
@@ -337,9 +348,20 @@ impl StrataApp {
             );
             let renamed = names.renamed;
             // The user's own names moved: that is a change to save (unlike names the run fills in).
-            let carried = names.carried.is_some();
-            if let Some(message) = names.carried {
-                self.toasts.push(Toast { text: message, is_error: false, shown_at: None });
+            let carried = names.carried.as_ref().is_some_and(NamesChange::touched_names);
+            if let Some(change) = names.carried {
+                // Rules put customers in segments by name: with names on other numbers now, they
+                // are applied again (the model's fit is cached, so this is quick).
+                rules_again = change.renumbered() && !doc.project.rules.is_empty();
+                let same_edit = doc.names_change.as_ref().is_some_and(|s| s.undo_depth == doc.undo.len());
+                let worth_showing = change.touched_names() && (change.renumbered() || !change.new_segments.is_empty());
+                if worth_showing && (change.renumbered() || !same_edit) {
+                    doc.names_change = Some(NamesChangeShown {
+                        change,
+                        edit: doc.undo_label().map(str::to_string),
+                        undo_depth: doc.undo.len(),
+                    });
+                }
             }
             doc.notes_numbered_by = Some(result.assignment_fingerprint.clone());
             if renamed
@@ -378,6 +400,60 @@ impl StrataApp {
         }
         self.keep_segmentation(&output);
         self.output = Some(output);
+        if rules_again {
+            self.start_run();
+        }
+    }
+
+    /// The list of what the latest change that re-assigned customers did to the names: what moved,
+    /// what was merged, what was left unnamed, with Undo (which undoes that change, restoring the
+    /// names and the settings as they were) while it is the latest edit.
+    pub(super) fn names_change_ui(&mut self, ctx: &egui::Context) {
+        let Some(doc) = &self.doc else { return };
+        let Some(shown) = doc.names_change.clone() else { return };
+        let undo_label =
+            shown.edit.as_deref().filter(|edit| doc.undo.len() == shown.undo_depth && doc.undo_label() == Some(*edit));
+        let (mut undo, mut close) = (false, false);
+        egui::Window::new("Names after the change")
+            .id(egui::Id::unique("names-after-the-change"))
+            .anchor(egui::Align2::RIGHT_BOTTOM, [-16.0, -48.0])
+            .collapsible(false)
+            .resizable(false)
+            .show(ctx, |ui| {
+                ui.label(
+                    egui::RichText::new(
+                        "Names and notes follow their customers: a name goes to the segment that holds at least \
+                         half of its customers, when they make at least a third of that segment.",
+                    )
+                    .weak(),
+                );
+                egui::ScrollArea::vertical().max_height(240.0).show(ui, |ui| {
+                    for line in shown.change.lines() {
+                        ui.label(line);
+                    }
+                });
+                ui.horizontal(|ui| {
+                    if let Some(edit) = undo_label
+                        && ui
+                            .button("Undo this change")
+                            .on_hover_text(format!("Undo \"{edit}\": the names and settings as they were before it"))
+                            .clicked()
+                    {
+                        undo = true;
+                    }
+                    if ui.button("Close").clicked() {
+                        close = true;
+                    }
+                });
+            });
+        if undo {
+            self.undo_redo(true);
+        }
+        if (undo || close)
+            && let Some(doc) = &mut self.doc
+        {
+            doc.names_change = None;
+        }
     }
 
     pub(super) fn set_up_from_preview(&mut self, preview: &SourcePreview) {

@@ -364,6 +364,7 @@ impl StrataApp {
         // Inside the pass: eframe calls `logic` outside it, where theme and zoom changes do not stick.
         self.apply_prefs(ui.ctx());
         screens::window_ui(ui, self);
+        self.names_change_ui(ui.ctx());
     }
 }
 

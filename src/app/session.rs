@@ -9,8 +9,8 @@ use polars::prelude::DataFrame;
 use super::document::analysis_key;
 use super::{Document, RulesKey, StrataApp, screens};
 use crate::engine::data::quality::QualityReport;
-use crate::engine::data::roles::{ColumnRole, RoleGuess};
-use crate::engine::naming::{self, Fitted};
+use crate::engine::data::roles::RoleGuess;
+use crate::engine::naming;
 use crate::engine::over_time::WindowParams;
 use crate::engine::pipeline::{PipelineResult, PipelineSpec, SourceSpec};
 use crate::engine::profile::summary::{Histogram, ResultSummary};
@@ -193,41 +193,6 @@ impl KeptSegmentation {
 /// Which customers a result segments, as a key.
 pub fn customers_key(result: &PipelineResult) -> String {
     naming::customers_key(&result.source_fingerprints, result.as_of, result.customers.height())
-}
-
-/// What names need of a result: the pipeline's result seen by [`crate::engine::naming`] (which sits
-/// below the pipeline).
-impl Fitted for PipelineResult {
-    fn method(&self) -> &'static str {
-        self.fit.method
-    }
-    fn assignment_fingerprint(&self) -> &str {
-        &self.assignment_fingerprint
-    }
-    fn model_segments(&self) -> &[Option<usize>] {
-        PipelineResult::model_segments(self)
-    }
-    fn k(&self) -> usize {
-        self.fit.k()
-    }
-    fn n_segments(&self) -> usize {
-        PipelineResult::n_segments(self)
-    }
-    fn n_model_segments(&self) -> usize {
-        PipelineResult::n_model_segments(self)
-    }
-    fn default_segment_name(&self, segment: usize) -> String {
-        PipelineResult::default_segment_name(self, segment)
-    }
-    fn guessed_id_column(&self) -> Option<&str> {
-        self.roles.iter().find(|g| g.role == ColumnRole::CustomerId).map(|g| g.column.as_str())
-    }
-    fn customer_ids(&self, column: &str) -> Option<Vec<String>> {
-        naming::customer_ids(&self.customers, column)
-    }
-    fn customers_key(&self) -> String {
-        customers_key(self)
-    }
 }
 
 /// A sweep kept for comparison on the Model charts.

@@ -623,6 +623,18 @@ pub struct RunArgs {
     /// Print JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Re-fit at this number of segments (the project's method, or --method's); names and notes
+    /// follow their customers as in the window.
+    #[arg(long)]
+    pub k: Option<usize>,
+    /// Re-fit with this method (`strata methods` lists them; its settings as the window sets them
+    /// when switching: k and seed kept); names and notes follow their customers.
+    #[arg(long)]
+    pub method: Option<String>,
+    /// Write the project back (atomically, the previous file kept as .bak) with the new settings,
+    /// results and the names as carried.
+    #[arg(long)]
+    pub save: bool,
 }
 
 /// Arguments of `strata predict`.

@@ -25,6 +25,7 @@ use crate::engine::features::{
 };
 use crate::engine::jobs::JobContext;
 use crate::engine::metrics::{Indices, evaluate};
+use crate::engine::naming;
 use crate::engine::pipeline::{
     self, Algorithm, DataSource, DuplicateIdRule, ModelSpec, PipelineResult, PipelineSpec, SourceResolver, SourceSpec,
     TableKind,

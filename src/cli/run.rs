@@ -23,15 +23,155 @@ pub(crate) fn segment_name(project: &Project, result: &PipelineResult, segment: 
         .map_or_else(|| result.default_segment_name(segment), |n| n.name.clone())
 }
 
+/// The assignment a project's names and notes are numbered by: its kept segmentation with the
+/// stored results' fingerprint (the window keeps every run it shows and saves them), seen as a fit.
+fn stored_assignment(project: &Project) -> Option<StoredAssignment> {
+    let stored = project.results.as_ref()?;
+    let kept = project.kept.iter().find(|k| k.fingerprint == stored.assignment_fingerprint)?;
+    let segments = project::decode_segments(&kept.segments, kept.n_customers, kept.names.len()).ok()?;
+    let k = stored.sizes.len();
+    let fallback = kept.names.get(k).is_some_and(|n| n == naming::FALLBACK_NAME || n == "Fallback");
+    Some(StoredAssignment {
+        method: project.spec.model.algorithm.name(),
+        fingerprint: stored.assignment_fingerprint.clone(),
+        segments,
+        k,
+        n_model: k + usize::from(fallback),
+        names: kept.names.clone(),
+        customers_key: kept.customers_key.clone(),
+    })
+}
+
+/// A stored assignment as names need it (see [`naming::Fitted`]); customers are matched by row, as
+/// the project's customers are the same when their key is.
+struct StoredAssignment {
+    method: &'static str,
+    fingerprint: String,
+    segments: Vec<Option<usize>>,
+    k: usize,
+    n_model: usize,
+    names: Vec<String>,
+    customers_key: String,
+}
+
+impl naming::Fitted for StoredAssignment {
+    fn method(&self) -> &'static str {
+        self.method
+    }
+    fn assignment_fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+    fn model_segments(&self) -> &[Option<usize>] {
+        &self.segments
+    }
+    fn k(&self) -> usize {
+        self.k
+    }
+    fn n_segments(&self) -> usize {
+        self.names.len().max(self.n_model)
+    }
+    fn n_model_segments(&self) -> usize {
+        self.n_model
+    }
+    fn default_segment_name(&self, segment: usize) -> String {
+        match segment {
+            s if s >= self.n_model => self.names.get(s).cloned().unwrap_or_default(),
+            s if s == self.k => naming::FALLBACK_NAME.to_string(),
+            s => format!("Segment {}", s + 1),
+        }
+    }
+    fn guessed_id_column(&self) -> Option<&str> {
+        None
+    }
+    fn customer_ids(&self, _column: &str) -> Option<Vec<String>> {
+        None
+    }
+    fn customers_key(&self) -> String {
+        self.customers_key.clone()
+    }
+}
+
+/// The project with `--method` and `--k` applied (a method switched to keeps k and seed, as in the
+/// window).
+fn with_run_settings(mut project: Project, args: &RunArgs) -> Result<Project, CliError> {
+    let algorithm = &mut project.spec.model.algorithm;
+    if let Some(name) = &args.method {
+        *algorithm = Algorithm::switched_to(name, algorithm)
+            .ok_or_else(|| CliError(format!("unknown method '{name}' (one of: {})", Algorithm::NAMES.join(", "))))?;
+    }
+    if let Some(k) = args.k {
+        if algorithm.k().is_none() {
+            return Err(CliError(format!(
+                "--k is not a setting of {} ({}), which finds its own number of segments",
+                algorithm.name(),
+                algorithm.label()
+            )));
+        }
+        algorithm.set_k(k);
+        // A stored k range must still hold the chosen k.
+        if let Some((lo, hi)) = project.spec.model.k_range {
+            project.spec.model.k_range = Some((lo.min(k), hi.max(k)));
+        }
+    }
+    algorithm.check()?;
+    Ok(project)
+}
+
 pub(crate) fn run_project(args: RunArgs) -> Result<(), CliError> {
     let opened = project::open(&args.project)?;
     if let Some(banner) = &opened.banner {
         eprintln!("note: {banner}");
     }
+    if args.save && opened.read_only {
+        return Err(CliError(
+            "--save: the project was written by a newer Strata; it can be read but not written back".into(),
+        ));
+    }
     let base_dir = project_dir(&args.project);
-    let (result, differences) =
+    // The assignment the names and notes are numbered by: the stored one, kept in the project; or,
+    // when --k or --method change the fit and none is kept, the project re-run as it is.
+    let stored_fingerprint = opened.project.results.as_ref().map(|r| r.assignment_fingerprint.clone());
+    let numbered_by: Option<Box<dyn naming::Fitted>> = match stored_assignment(&opened.project) {
+        Some(stored) => Some(Box::new(stored)),
+        None if args.k.is_some() || args.method.is_some() => {
+            let (as_saved, _) =
+                rerun_project(&opened.project, &base_dir, args.allow_outside_paths, args.accept_changed_data)?;
+            (stored_fingerprint.is_none() || stored_fingerprint.as_deref() == Some(&as_saved.assignment_fingerprint))
+                .then(|| Box::new(as_saved) as Box<dyn naming::Fitted>)
+        }
+        None => None,
+    };
+    let mut opened = opened;
+    opened.project = with_run_settings(opened.project, &args)?;
+    let (mut result, differences) =
         rerun_project(&opened.project, &base_dir, args.allow_outside_paths, args.accept_changed_data)?;
     warn_all(&result.warnings);
+    // Names and notes follow their customers when the assignment is not the stored one (another k
+    // or method, given here or edited into the file by hand), exactly as in the window.
+    let id_column = pipeline::override_id_column(&opened.project.spec, &result).map(str::to_string);
+    let project_rules = opened.project.rules.clone();
+    let names = pipeline::carry_names_to_rerun(
+        &mut opened.project.segments,
+        numbered_by.as_deref(),
+        numbered_by.as_deref().map(|n| n.assignment_fingerprint()),
+        &mut result,
+        &project_rules,
+        id_column.as_deref(),
+    );
+    if let Some(change) = names.carried.as_ref().filter(|c| c.touched_names()) {
+        eprintln!("names and notes followed their customers:");
+        for line in change.lines() {
+            eprintln!("  {line}");
+        }
+    } else if numbered_by.is_none()
+        && opened.project.results.as_ref().is_some_and(|r| r.assignment_fingerprint != result.assignment_fingerprint)
+        && opened.project.segments.iter().any(|n| !n.notes.is_empty())
+    {
+        eprintln!(
+            "warning: the assignment differs from the stored one and the project keeps no copy of it, so names \
+             and notes stay on their segment numbers (save the project from the window to keep it)"
+        );
+    }
     // The windows of the Over time screen, when the project has used it.
     let over_time = match &opened.project.over_time {
         Some(params) => {
@@ -56,7 +196,6 @@ pub(crate) fn run_project(args: RunArgs) -> Result<(), CliError> {
         None => None,
     };
     if let Some(path) = &args.out {
-        let id_column = pipeline::override_id_column(&opened.project.spec, &result).map(str::to_string);
         let mut assignments = pipeline::assignments_frame(&result, id_column.as_deref())?;
         let names: Vec<Option<String>> =
             result.segment_per_customer.iter().map(|s| s.map(|s| segment_name(&opened.project, &result, s))).collect();
@@ -86,6 +225,9 @@ pub(crate) fn run_project(args: RunArgs) -> Result<(), CliError> {
             print_over_time(windows);
         }
     }
+    if args.save {
+        save_rerun(&mut opened.project, &result, &args.project)?;
+    }
     if args.verify {
         match &differences {
             Some(d) if d.is_empty() => {
@@ -110,6 +252,39 @@ pub(crate) fn run_project(args: RunArgs) -> Result<(), CliError> {
             }
         }
     }
+    Ok(())
+}
+
+/// Writes a re-run project back atomically: its settings, results and names as carried, and the
+/// new assignment kept (so the next change carries names from it).
+fn save_rerun(project: &mut Project, result: &PipelineResult, path: &Path) -> Result<(), CliError> {
+    project.spec.source.fingerprint = result.source_fingerprints.first().cloned();
+    if let Some(attributes) = &mut project.spec.attributes {
+        attributes.fingerprint = result.source_fingerprints.get(1).cloned();
+    }
+    project.results = Some(StoredResults::from_result(result));
+    if !project.kept.iter().any(|k| k.fingerprint == result.assignment_fingerprint) {
+        let algorithm = &project.spec.model.algorithm;
+        let label = match algorithm.k() {
+            Some(k) => format!("{}, k = {k}", algorithm.label()),
+            None => format!("{}, {} segments", algorithm.label(), result.fit.k()),
+        };
+        project.kept.push(project::KeptSegmentation {
+            label,
+            description: format!("strata run --save, {}", algorithm.label()),
+            customers_key: naming::Fitted::customers_key(result),
+            n_customers: result.segment_per_customer.len(),
+            names: naming::segment_names(&project.segments, result),
+            fingerprint: result.assignment_fingerprint.clone(),
+            segments: project::encode_segments(&result.segment_per_customer),
+        });
+        let max = project::validate::MAX_KEPT;
+        if project.kept.len() > max {
+            project.kept.drain(..project.kept.len() - max);
+        }
+    }
+    project.save(path)?;
+    eprintln!("project written to {}", path.display());
     Ok(())
 }
 

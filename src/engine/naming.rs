@@ -17,10 +17,6 @@ pub struct SegmentNote {
     pub low_priority: bool,
 }
 
-/// Segment names and notes of the methods used earlier in a session, by method name: each method
-/// numbers its segments its own way, so switching methods and back brings its names back.
-pub type NamesByMethod = std::collections::HashMap<&'static str, Vec<SegmentNote>>;
-
 /// What names need to know of a fitted segmentation. The pipeline's result implements it (in the
 /// window, which sits above both); the functions here stay below the pipeline, which uses
 /// [`SegmentNote`].
@@ -83,130 +79,263 @@ fn is_default_note(note: &SegmentNote, previous: Option<&dyn Fitted>) -> bool {
             || previous.is_some_and(|p| p.default_segment_name(note.segment) == note.name))
 }
 
-/// Carries the notes numbered by `previous` to the segments of `result` their customers went to
-/// (customers matched by `id_column` when both tables have it, else by row when the tables have the
-/// same rows; segments matched by the Hungarian method on customers in common, at least 30%
-/// Jaccard). Names nobody changed are left for the new defaults. Returns what moved, in words, or
-/// `None` when the customers cannot be matched or nothing moved.
+/// When a name follows its customers: the new segment that holds the most of the named segment's
+/// customers gets the name when it holds at least half of them ([`MIN_SHARE_OF_NAMED`]: the
+/// majority of the customers the name was written for are there) and they are at least a third of
+/// it ([`MIN_SHARE_OF_NEW`]: the name describes a real part of the new group, not a handful lost in
+/// a larger one). Otherwise the name is left unnamed, and said so. Two names whose customers went
+/// to the same segment are both kept, as "A + B" (the larger share first), with both notes.
+pub const MIN_SHARE_OF_NAMED: f64 = 0.5;
+
+/// See [`MIN_SHARE_OF_NAMED`]: the share of the new segment the named customers must make.
+pub const MIN_SHARE_OF_NEW: f64 = 1.0 / 3.0;
+
+/// What a change that re-assigned customers did to the names and notes, for the list the window
+/// shows after it and for `strata run`. Segment numbers are 0-based here (shown from 1).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NamesChange {
+    /// Names that followed their customers to another segment number: name, from, to.
+    pub moved: Vec<(String, usize, usize)>,
+    /// Names whose customers stayed under the same number.
+    pub stayed: Vec<(String, usize)>,
+    /// Names whose customers went to one segment, kept together: the names, larger share first,
+    /// and the segment.
+    pub merged: Vec<(Vec<String>, usize)>,
+    /// Names no new segment matches well enough (see [`MIN_SHARE_OF_NAMED`]), with the largest
+    /// share of their customers any segment holds.
+    pub unnamed: Vec<(String, f64)>,
+    /// Segments that got no name of the user's.
+    pub new_segments: Vec<usize>,
+}
+
+impl NamesChange {
+    /// Whether any name of the user's was carried, merged or left unnamed.
+    pub fn touched_names(&self) -> bool {
+        !self.moved.is_empty() || !self.stayed.is_empty() || !self.merged.is_empty() || !self.unnamed.is_empty()
+    }
+
+    /// Whether a name now sits on another number than before (or was merged or dropped).
+    pub fn renumbered(&self) -> bool {
+        !self.moved.is_empty() || !self.merged.is_empty() || !self.unnamed.is_empty()
+    }
+
+    /// One line per name, in words: what moved, what was merged, what was left unnamed.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (name, from, to) in &self.moved {
+            out.push(format!("Moved: \"{name}\" from segment {} to segment {}", from + 1, to + 1));
+        }
+        for (names, to) in &self.merged {
+            let quoted: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+            out.push(format!(
+                "Merged: {} are mostly in segment {} now, named \"{}\"",
+                quoted.join(" and "),
+                to + 1,
+                names.join(" + ")
+            ));
+        }
+        for (name, share) in &self.unnamed {
+            out.push(format!(
+                "Left unnamed: \"{name}\" (no segment holds half of its customers; at most {:.0}% are together)",
+                share * 100.0
+            ));
+        }
+        for (name, at) in &self.stayed {
+            out.push(format!("Stayed: \"{name}\" on segment {}", at + 1));
+        }
+        if !self.new_segments.is_empty() && self.touched_names() {
+            let numbers: Vec<String> = self.new_segments.iter().map(|s| (s + 1).to_string()).collect();
+            let noun = if numbers.len() == 1 { "segment" } else { "segments" };
+            out.push(format!("New, not named yet: {noun} {}", numbers.join(", ")));
+        }
+        out
+    }
+}
+
+/// A segment per customer (`None`: without one).
+type Segments = Vec<Option<usize>>;
+
+/// Each customer's old and new model segment, customers matched by `id_column` when both fits have
+/// it, else by row when they segment the same customers; `None` when they cannot be matched.
+fn matched_customers(
+    previous: &dyn Fitted,
+    result: &dyn Fitted,
+    id_column: Option<&str>,
+) -> Option<(Segments, Segments)> {
+    let id_column = id_column.or(result.guessed_id_column());
+    let ids = |fit: &dyn Fitted| id_column.and_then(|c| fit.customer_ids(c));
+    match (ids(previous), ids(result)) {
+        (Some(old_ids), Some(new_ids))
+            if old_ids.len() == previous.model_segments().len() && new_ids.len() == result.model_segments().len() =>
+        {
+            let position: std::collections::HashMap<&str, usize> =
+                new_ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+            Some(
+                old_ids
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, id)| {
+                        position.get(id.as_str()).map(|&j| (previous.model_segments()[i], result.model_segments()[j]))
+                    })
+                    .unzip(),
+            )
+        }
+        _ if previous.customers_key() == result.customers_key()
+            && previous.model_segments().len() == result.model_segments().len() =>
+        {
+            Some((previous.model_segments().to_vec(), result.model_segments().to_vec()))
+        }
+        _ => None,
+    }
+}
+
+/// Carries the notes numbered by `previous` to the segments of `result` their customers went to:
+/// each name the user wrote goes to the model segment holding the most of its customers when the
+/// match is good ([`MIN_SHARE_OF_NAMED`]); names whose customers went to one segment are merged;
+/// the fallback segment's note stays the fallback's; a business rule's segment keeps the note
+/// written on the segment of that rule's name. Any method, any k: the customers decide. Names
+/// nobody changed are left for the new defaults. Returns what happened, or `None` (notes untouched)
+/// when the customers cannot be matched.
 pub fn carry_names(
     notes: &mut Vec<SegmentNote>,
     previous: &dyn Fitted,
     result: &dyn Fitted,
     id_column: Option<&str>,
-) -> Option<String> {
-    use crate::engine::metrics::matching::match_segments;
-    // Each customer's old and new segment, customers matched by the project's id column, else the
-    // column guessed to hold ids.
-    let id_column = id_column.or(result.guessed_id_column());
-    let ids = |fit: &dyn Fitted| id_column.and_then(|c| fit.customer_ids(c));
-    let (old, new): (Vec<Option<usize>>, Vec<Option<usize>>) = match (ids(previous), ids(result)) {
-        (Some(old_ids), Some(new_ids)) => {
-            let position: std::collections::HashMap<&str, usize> =
-                new_ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
-            old_ids
-                .iter()
-                .enumerate()
-                .filter_map(|(i, id)| {
-                    position.get(id.as_str()).map(|&j| (previous.model_segments()[i], result.model_segments()[j]))
-                })
-                .unzip()
-        }
-        _ if previous.customers_key() == result.customers_key() => {
-            (previous.model_segments().to_vec(), result.model_segments().to_vec())
-        }
-        _ => return None,
-    };
+) -> Option<NamesChange> {
+    let (old, new) = matched_customers(previous, result, id_column)?;
     let (k_old, k_new) = (previous.k(), result.k());
-    let matched = match_segments(&old, &new, k_old, k_new, 0.3);
-    let mut moved = Vec::new();
-    let mut lost = Vec::new();
+    let (n_old, n_new) = (previous.n_model_segments(), result.n_model_segments());
+    let old_fallback = (n_old > k_old).then_some(k_old);
+    let new_fallback = (n_new > k_new).then_some(k_new);
+    // Customers in common per old and new model segment.
+    let mut overlap = vec![vec![0usize; n_new]; n_old];
+    let mut old_size = vec![0usize; n_old];
+    let mut new_size = vec![0usize; n_new];
+    for (o, n) in old.iter().zip(&new) {
+        if let Some(o) = o.filter(|&o| o < n_old) {
+            old_size[o] += 1;
+            if let Some(n) = n.filter(|&n| n < n_new) {
+                overlap[o][n] += 1;
+            }
+        }
+        if let Some(n) = n.filter(|&n| n < n_new) {
+            new_size[n] += 1;
+        }
+    }
+    let rule_names: Vec<String> = (n_new..result.n_segments()).map(|s| result.default_segment_name(s)).collect();
+    let mut change = NamesChange::default();
+    // (new segment, share of the named customers, note) for every name that found a segment.
+    let mut landed: Vec<(usize, usize, SegmentNote)> = Vec::new();
     let mut carried = Vec::new();
     for note in notes.drain(..) {
-        if note.segment == k_old {
-            // The fallback segment stays the fallback segment.
-            carried.push(SegmentNote { segment: k_new, ..note });
+        if note.segment >= n_old {
+            // A business rule's segment: its note goes with the rule's name, wherever it is now.
+            if let Some(i) = rule_names.iter().position(|r| *r == note.name) {
+                carried.push(SegmentNote { segment: n_new + i, ..note });
+            }
+            continue;
+        }
+        if Some(note.segment) == old_fallback {
+            if let Some(f) = new_fallback {
+                carried.push(SegmentNote { segment: f, ..note });
+            }
             continue;
         }
         if is_default_note(&note, Some(previous)) {
             continue;
         }
-        match matched.get(note.segment).copied().flatten() {
-            Some(n) => {
-                if n != note.segment {
-                    moved.push(format!("'{}' from segment {} to {}", note.name, note.segment + 1, n + 1));
-                }
-                carried.push(SegmentNote { segment: n, ..note });
+        let row = &overlap[note.segment];
+        let best = (0..n_new).filter(|&t| Some(t) != new_fallback).max_by(|&a, &b| row[a].cmp(&row[b]).then(b.cmp(&a)));
+        let size = old_size[note.segment];
+        match best {
+            Some(t)
+                if row[t] > 0
+                    && row[t] as f64 >= MIN_SHARE_OF_NAMED * size as f64
+                    && row[t] as f64 >= MIN_SHARE_OF_NEW * new_size[t] as f64 =>
+            {
+                landed.push((t, row[t], note));
             }
-            None => lost.push(format!("'{}'", note.name)),
+            _ => {
+                let share = best.map_or(0.0, |t| row[t] as f64 / size.max(1) as f64);
+                change.unnamed.push((note.name, share));
+            }
         }
     }
+    landed.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+    let mut i = 0;
+    while i < landed.len() {
+        let target = landed[i].0;
+        let group: Vec<&(usize, usize, SegmentNote)> = landed[i..].iter().take_while(|l| l.0 == target).collect();
+        i += group.len();
+        let first = &group[0].2;
+        if group.len() == 1 {
+            if first.segment == target {
+                change.stayed.push((first.name.clone(), target));
+            } else {
+                change.moved.push((first.name.clone(), first.segment, target));
+            }
+            carried.push(SegmentNote { segment: target, ..first.clone() });
+            continue;
+        }
+        let names: Vec<String> = group.iter().map(|g| g.2.name.clone()).collect();
+        let notes_text: Vec<String> =
+            group.iter().filter(|g| !g.2.notes.is_empty()).map(|g| format!("{}: {}", g.2.name, g.2.notes)).collect();
+        change.merged.push((names.clone(), target));
+        carried.push(SegmentNote {
+            segment: target,
+            name: names.join(" + "),
+            notes: notes_text.join("\n\n"),
+            low_priority: first.low_priority,
+        });
+    }
+    change.new_segments =
+        (0..n_new).filter(|&t| Some(t) != new_fallback && !carried.iter().any(|n| n.segment == t)).collect();
+    carried.sort_by_key(|n| n.segment);
     *notes = carried;
-    let new_segments: Vec<String> =
-        (0..k_new).filter(|n| !matched.contains(&Some(*n))).map(|n| format!("{}", n + 1)).collect();
-    let mut parts = Vec::new();
-    if !moved.is_empty() {
-        parts.push(format!("Names followed their customers: {}.", moved.join(", ")));
-    }
-    if !lost.is_empty() {
-        parts.push(format!(
-            "No segment is like the one named {} any more; the name was dropped (Undo brings it back).",
-            lost.join(", ")
-        ));
-    }
-    if !new_segments.is_empty() && (!moved.is_empty() || !lost.is_empty()) {
-        parts.push(format!("New: segment {}.", new_segments.join(", ")));
-    }
-    (!parts.is_empty()).then(|| parts.join(" "))
+    Some(change)
 }
 
 /// What a run did to the names and notes.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NamesAfterRun {
-    /// Names were filled in or replaced by defaults, or another method's names were brought back.
+    /// Names were filled in or replaced by defaults.
     pub renamed: bool,
-    /// The user's names followed their customers to other segments: what moved, in words.
-    pub carried: Option<String>,
+    /// The user's names followed their customers: what moved, merged, was left unnamed.
+    pub carried: Option<NamesChange>,
 }
 
-/// Brings `notes` up to date with a new fit `result`, given the `previous` fit shown:
-/// - another method: the notes are put aside in `by_method` and that method's earlier ones come back;
-/// - the same method re-fitted, with the notes numbered by `previous` (`numbered_by` is its
-///   assignment fingerprint): names and notes follow their customers ([`carry_names`]);
-/// - then every segment without a note gets its default name (the fallback segment is named so),
-///   and names nobody changed (the previous fit's defaults) become this fit's defaults: rules name
-///   their segments, and a renumbered segment should not keep another's name.
+/// Brings `notes` up to date with a new fit `result`, given the `previous` fit shown (any method:
+/// names follow customers, not methods or numbers):
+/// - when the notes are numbered by `previous` (`numbered_by` is its assignment fingerprint) and
+///   the assignment changed, names and notes follow their customers ([`carry_names`]);
+/// - notes at numbers `result` does not have are dropped; a business rule's segment always has the
+///   rule's name, and only a note written on it (never one left at its number by another segment);
+/// - every segment without a note gets its default name (the fallback segment is named so), and
+///   names nobody changed (the previous fit's defaults) become this fit's defaults.
 pub fn names_after_run(
     notes: &mut Vec<SegmentNote>,
-    by_method: &mut NamesByMethod,
     previous: Option<&dyn Fitted>,
     numbered_by: Option<&str>,
     result: &dyn Fitted,
     id_column: Option<&str>,
 ) -> NamesAfterRun {
     let k = result.k();
-    let mut previous = previous;
     let mut after = NamesAfterRun::default();
-    if let Some(p) = previous
-        && p.method() != result.method()
-    {
-        let restored = by_method.remove(result.method()).unwrap_or_default();
-        let put_aside = std::mem::replace(notes, restored);
-        by_method.insert(p.method(), put_aside);
-        previous = None;
-        after.renamed = true;
-    }
     if let Some(p) = previous
         && p.assignment_fingerprint() != result.assignment_fingerprint()
         && numbered_by == Some(p.assignment_fingerprint())
     {
         after.carried = carry_names(notes, p, result, id_column);
     }
+    let n_model = result.n_model_segments();
+    let before = notes.len();
+    notes.retain(|n| {
+        n.segment < n_model || (n.segment < result.n_segments() && n.name == result.default_segment_name(n.segment))
+    });
+    after.renamed |= notes.len() != before;
     for segment in 0..result.n_segments() {
-        let name = if segment == k && result.n_model_segments() > k {
-            FALLBACK_NAME.to_string()
-        } else {
-            result.default_segment_name(segment)
-        };
+        let name =
+            if segment == k && n_model > k { FALLBACK_NAME.to_string() } else { result.default_segment_name(segment) };
         match notes.iter_mut().find(|n| n.segment == segment) {
             None => {
                 notes.push(SegmentNote { segment, name, ..Default::default() });
@@ -293,7 +422,7 @@ mod tests {
     fn a_first_run_names_every_segment_by_default() {
         let fit = Fake::new("kmeans", &[0, 1, 2, 1]);
         let mut notes = Vec::new();
-        let after = names_after_run(&mut notes, &mut NamesByMethod::new(), None, None, &fit, None);
+        let after = names_after_run(&mut notes, None, None, &fit, None);
         assert!(after.renamed);
         assert_eq!(after.carried, None);
         let names: Vec<&str> = notes.iter().map(|n| n.name.as_str()).collect();
@@ -308,21 +437,17 @@ mod tests {
         let after_fit = Fake::new("kmeans", &[2, 2, 1, 1, 0, 0]);
         let mut notes =
             vec![note(0, "Loyal"), note(1, "Segment 2"), SegmentNote { notes: "call".into(), ..note(2, "New") }];
-        let after = names_after_run(
-            &mut notes,
-            &mut NamesByMethod::new(),
-            Some(&before),
-            Some(&before.fingerprint),
-            &after_fit,
-            None,
-        );
+        let after = names_after_run(&mut notes, Some(&before), Some(&before.fingerprint), &after_fit, None);
         assert_eq!(segment_name(&notes, &after_fit, 2), "Loyal");
         assert_eq!(segment_name(&notes, &after_fit, 0), "New");
         assert_eq!(notes.iter().find(|n| n.segment == 0).map(|n| n.notes.as_str()), Some("call"));
         assert_eq!(segment_name(&notes, &after_fit, 1), "Segment 2", "a default name stays a default");
+        let change = after.carried.unwrap();
+        assert_eq!(change.moved, vec![("New".to_string(), 2, 0), ("Loyal".to_string(), 0, 2)]);
         assert_eq!(
-            after.carried.as_deref(),
-            Some("Names followed their customers: 'Loyal' from segment 1 to 3, 'New' from segment 3 to 1.")
+            change.lines()[1],
+            "Moved: \"Loyal\" from segment 1 to segment 3",
+            "the list says what moved, numbered from 1"
         );
     }
 
@@ -332,7 +457,7 @@ mod tests {
         let after_fit = Fake::new("kmeans", &[1, 1, 0, 0]);
         let mut notes = vec![note(0, "Loyal"), note(1, "Segment 2")];
         // After an undo the notes are numbered by an earlier run than `before`.
-        let after = names_after_run(&mut notes, &mut NamesByMethod::new(), Some(&before), None, &after_fit, None);
+        let after = names_after_run(&mut notes, Some(&before), None, &after_fit, None);
         assert_eq!(after.carried, None);
         assert_eq!(segment_name(&notes, &after_fit, 0), "Loyal");
     }
@@ -346,8 +471,8 @@ mod tests {
         after_fit.key = "other rows".into();
         let mut notes = vec![note(0, "Loyal"), note(1, "Lapsed")];
         let message = carry_names(&mut notes, &before, &after_fit, Some("id"));
-        assert_eq!(notes, vec![note(1, "Loyal"), note(0, "Lapsed")]);
-        assert!(message.is_some_and(|m| m.starts_with("Names followed their customers")));
+        assert_eq!(notes, vec![note(0, "Lapsed"), note(1, "Loyal")]);
+        assert_eq!(message.map(|m| m.moved.len()), Some(2));
         // Different customers and no ids: nothing can be matched, nothing moves.
         let mut stranger = Fake::new("kmeans", &[1, 1, 0, 0]);
         stranger.key = "other customers".into();
@@ -361,23 +486,140 @@ mod tests {
         let before = Fake::new("kmeans", &[0, 0, 0, 1, 1, 1]);
         let after_fit = Fake::new("kmeans", &[0, 0, 0, 0, 0, 0]);
         let mut notes = vec![note(0, "Big"), note(1, "Small")];
-        let message = carry_names(&mut notes, &before, &after_fit, None).unwrap_or_default();
+        let change = carry_names(&mut notes, &before, &after_fit, None).unwrap_or_default();
+        // Both named groups went to one segment: both names stay visible.
+        assert_eq!(notes, vec![note(0, "Big + Small")]);
+        assert_eq!(change.merged, vec![(vec!["Big".to_string(), "Small".to_string()], 0)]);
+        // A group scattered over segments it is a small part of is left unnamed, and listed.
+        let before = Fake::new("kmeans", &[0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 2, 2, 2]);
+        let after_fit = Fake::new("kmeans", &[0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 1, 2]);
+        let mut notes = vec![note(0, "Big"), note(2, "Few")];
+        let change = carry_names(&mut notes, &before, &after_fit, None).unwrap_or_default();
         assert_eq!(notes, vec![note(0, "Big")]);
-        assert!(message.contains("No segment is like the one named 'Small' any more"), "{message}");
+        assert_eq!(change.unnamed.len(), 1);
+        assert!(change.lines().iter().any(|l| l.starts_with("Left unnamed: \"Few\"")), "{:?}", change.lines());
     }
 
     #[test]
-    fn switching_methods_puts_names_aside_and_brings_them_back() {
-        let kmeans = Fake::new("kmeans", &[0, 1]);
-        let mut rfm = Fake::new("rfm", &[0, 1]);
+    fn switching_methods_carries_names_by_customers() {
+        let kmeans = Fake::new("kmeans", &[0, 0, 1, 1]);
+        let mut rfm = Fake::new("rfm", &[1, 1, 0, 0]);
         rfm.names = vec!["Champions".into(), "At risk".into()];
-        let mut by_method = NamesByMethod::new();
-        let mut notes = vec![note(0, "Loyal"), note(1, "Segment 2")];
-        let after = names_after_run(&mut notes, &mut by_method, Some(&kmeans), Some(&kmeans.fingerprint), &rfm, None);
-        assert!(after.renamed);
-        assert_eq!(segment_names(&notes, &rfm), ["Champions", "At risk"]);
-        names_after_run(&mut notes, &mut by_method, Some(&rfm), Some(&rfm.fingerprint), &kmeans, None);
+        let mut notes = vec![SegmentNote { notes: "call them".into(), ..note(0, "Loyal") }, note(1, "Segment 2")];
+        let after = names_after_run(&mut notes, Some(&kmeans), Some(&kmeans.fingerprint), &rfm, None);
+        assert_eq!(segment_names(&notes, &rfm), ["Champions", "Loyal"], "the user's name wins, on its customers");
+        assert_eq!(notes[1].notes, "call them");
+        assert_eq!(after.carried.map(|c| c.moved.len()), Some(1));
+        // And back: the method's own names were defaults, so k-means' defaults replace them.
+        names_after_run(&mut notes, Some(&rfm), Some(&rfm.fingerprint), &kmeans, None);
         assert_eq!(segment_names(&notes, &kmeans), ["Loyal", "Segment 2"]);
+    }
+
+    #[test]
+    fn the_match_must_hold_half_of_the_named_and_a_third_of_the_new_segment() {
+        // Named segment 0 has 4 customers; 2 go to a segment of 7: half of them, but under a third
+        // of it, so the name is not carried there.
+        let before = Fake::new("kmeans", &[0, 0, 0, 0, 1, 1, 1, 1, 1]);
+        let after_fit = Fake::new("kmeans", &[0, 0, 1, 1, 0, 0, 0, 0, 0]);
+        let mut notes = vec![note(0, "Small")];
+        let change = carry_names(&mut notes, &before, &after_fit, None).unwrap_or_default();
+        assert!(notes.is_empty());
+        assert_eq!(change.unnamed.len(), 1);
+        // The same customers in a segment of their own: carried.
+        let after_fit = Fake::new("kmeans", &[1, 1, 1, 0, 0, 0, 0, 0, 0]);
+        let mut notes = vec![note(0, "Small")];
+        carry_names(&mut notes, &before, &after_fit, None);
+        assert_eq!(notes, vec![note(1, "Small")]);
+    }
+
+    #[test]
+    fn orphan_notes_never_outlive_their_segment_nor_land_on_a_rule_segment() {
+        // Notes numbered by a run that is not the previous one (after an undo): not carried, but a
+        // number the fit does not have loses its note, and a rule's segment has the rule's name.
+        struct WithRule(Fake);
+        impl Fitted for WithRule {
+            fn method(&self) -> &'static str {
+                self.0.method()
+            }
+            fn assignment_fingerprint(&self) -> &str {
+                self.0.assignment_fingerprint()
+            }
+            fn model_segments(&self) -> &[Option<usize>] {
+                self.0.model_segments()
+            }
+            fn k(&self) -> usize {
+                2
+            }
+            fn n_segments(&self) -> usize {
+                3
+            }
+            fn n_model_segments(&self) -> usize {
+                2
+            }
+            fn default_segment_name(&self, segment: usize) -> String {
+                if segment == 2 { "VIP".into() } else { self.0.default_segment_name(segment) }
+            }
+            fn guessed_id_column(&self) -> Option<&str> {
+                None
+            }
+            fn customer_ids(&self, column: &str) -> Option<Vec<String>> {
+                self.0.customer_ids(column)
+            }
+            fn customers_key(&self) -> String {
+                self.0.customers_key()
+            }
+        }
+        let fit = WithRule(Fake::new("kmeans", &[0, 1, 0, 1]));
+        let mut notes = vec![
+            note(0, "Loyal"),
+            SegmentNote { notes: "protect".into(), ..note(2, "Best customers") },
+            note(4, "Gone"),
+        ];
+        names_after_run(&mut notes, None, None, &fit, None);
+        assert_eq!(segment_names(&notes, &fit), ["Loyal", "Segment 2", "VIP"]);
+        assert!(notes.iter().all(|n| n.notes.is_empty()), "no inherited note: {notes:?}");
+        // A note written on the rule's segment follows the rule when the model's k changes.
+        let mut notes = vec![note(0, "Loyal"), SegmentNote { notes: "by hand".into(), ..note(2, "VIP") }];
+        let three = Fake::new("kmeans", &[0, 1, 2, 2]);
+        struct ThreeAndRule(Fake);
+        impl Fitted for ThreeAndRule {
+            fn method(&self) -> &'static str {
+                self.0.method()
+            }
+            fn assignment_fingerprint(&self) -> &str {
+                self.0.assignment_fingerprint()
+            }
+            fn model_segments(&self) -> &[Option<usize>] {
+                self.0.model_segments()
+            }
+            fn k(&self) -> usize {
+                3
+            }
+            fn n_segments(&self) -> usize {
+                4
+            }
+            fn n_model_segments(&self) -> usize {
+                3
+            }
+            fn default_segment_name(&self, segment: usize) -> String {
+                if segment == 3 { "VIP".into() } else { self.0.default_segment_name(segment) }
+            }
+            fn guessed_id_column(&self) -> Option<&str> {
+                None
+            }
+            fn customer_ids(&self, column: &str) -> Option<Vec<String>> {
+                self.0.customer_ids(column)
+            }
+            fn customers_key(&self) -> String {
+                self.0.customers_key()
+            }
+        }
+        let refit = ThreeAndRule(three);
+        names_after_run(&mut notes, Some(&fit), Some(fit.assignment_fingerprint()), &refit, None);
+        assert_eq!(
+            notes.iter().find(|n| n.segment == 3).map(|n| (n.name.as_str(), n.notes.as_str())),
+            Some(("VIP", "by hand"))
+        );
     }
 
     #[test]
@@ -420,7 +662,7 @@ mod tests {
         }
         let fit = WithFallback(fit);
         let mut notes = Vec::new();
-        names_after_run(&mut notes, &mut NamesByMethod::new(), None, None, &fit, None);
+        names_after_run(&mut notes, None, None, &fit, None);
         assert_eq!(segment_name(&notes, &fit, 2), FALLBACK_NAME);
     }
 }

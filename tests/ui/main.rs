@@ -855,7 +855,8 @@ fn names_follow_their_customers_when_the_model_is_refitted() {
     let names: Vec<String> = (0..4).map(|s| segment_name(app, s)).collect();
     assert_eq!(names.iter().filter(|n| *n == "Big").count(), 1, "one half keeps the name: {names:?}");
     assert!(names.iter().any(|n| n.starts_with("Segment ")), "the other half is new: {names:?}");
-    harness.get_by_label_contains("Names followed their customers");
+    harness.get_by_label("Names after the change");
+    harness.get_by_label_contains("Moved: \"Middle\" from segment 2 to segment 1");
     // Who is in the segment called Big, by id.
     let big_ids = |app: &StrataApp| {
         let result = &app.output.as_ref().unwrap().result;
@@ -1356,3 +1357,4 @@ fn a_project_opens_and_saves_on_jobs() {
 }
 
 // Topics with many cases live in their own files (each `use super::*` for the helpers above).
+mod names;

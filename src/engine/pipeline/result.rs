@@ -217,3 +217,59 @@ pub fn assignments_frame(result: &PipelineResult, id_column: Option<&str>) -> Re
     }
     Ok(DataFrame::new_infer_height(columns)?)
 }
+
+/// What names need of a result: the pipeline's result seen by [`crate::engine::naming`] (which sits
+/// below the pipeline).
+impl crate::engine::naming::Fitted for PipelineResult {
+    fn method(&self) -> &'static str {
+        self.fit.method
+    }
+    fn assignment_fingerprint(&self) -> &str {
+        &self.assignment_fingerprint
+    }
+    fn model_segments(&self) -> &[Option<usize>] {
+        PipelineResult::model_segments(self)
+    }
+    fn k(&self) -> usize {
+        self.fit.k()
+    }
+    fn n_segments(&self) -> usize {
+        PipelineResult::n_segments(self)
+    }
+    fn n_model_segments(&self) -> usize {
+        PipelineResult::n_model_segments(self)
+    }
+    fn default_segment_name(&self, segment: usize) -> String {
+        PipelineResult::default_segment_name(self, segment)
+    }
+    fn guessed_id_column(&self) -> Option<&str> {
+        self.roles.iter().find(|g| g.role == ColumnRole::CustomerId).map(|g| g.column.as_str())
+    }
+    fn customer_ids(&self, column: &str) -> Option<Vec<String>> {
+        crate::engine::naming::customer_ids(&self.customers, column)
+    }
+    fn customers_key(&self) -> String {
+        crate::engine::naming::customers_key(&self.source_fingerprints, self.as_of, self.customers.height())
+    }
+}
+
+/// Brings `notes` up to date with a re-run `result` (business rules already applied with the old
+/// notes), carrying them from `previous` as the window does ([`crate::engine::naming::names_after_run`]);
+/// when names moved and the project has rules (which put customers in segments by name), the rules
+/// are applied again with the carried names, so they reach the segments the names now sit on.
+pub fn carry_names_to_rerun(
+    notes: &mut Vec<crate::engine::naming::SegmentNote>,
+    previous: Option<&dyn crate::engine::naming::Fitted>,
+    numbered_by: Option<&str>,
+    result: &mut PipelineResult,
+    rules: &crate::engine::rules::BusinessRules,
+    id_column: Option<&str>,
+) -> crate::engine::naming::NamesAfterRun {
+    use crate::engine::naming::names_after_run;
+    let after = names_after_run(notes, previous, numbered_by, result, id_column);
+    if !rules.is_empty() && after.carried.as_ref().is_some_and(|c| c.renumbered()) {
+        apply_business_rules(result, rules, notes, id_column);
+        names_after_run(notes, None, None, result, id_column);
+    }
+    after
+}
