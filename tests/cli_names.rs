@@ -51,8 +51,19 @@ fn named_project(dir: &Path) -> std::path::PathBuf {
     three_groups(dir);
     let o = strata(
         &[
-            "fit", "--data", "customers.csv", "--id", "customer_id", "--features", "visits,spend", "--k", "3",
-            "--seed", "1", "--project", "p.strata",
+            "fit",
+            "--data",
+            "customers.csv",
+            "--id",
+            "customer_id",
+            "--features",
+            "visits,spend",
+            "--k",
+            "3",
+            "--seed",
+            "1",
+            "--project",
+            "p.strata",
         ],
         dir,
     );

@@ -631,11 +631,14 @@ fn each_method_is_chosen_on_the_model_screen_with_its_own_views_and_two_are_comp
     harness.run();
     harness.snapshot("compare");
 
-    // Back to k-means: the names the demo gave its k-means segments come back.
+    // Back to k-means: at its own settings (the demo's k = 5), not the k the last method had.
+    // Names went from method to method by customers (tests/ui/names.rs follows them); those no
+    // method's segments matched well enough were listed as left unnamed on the way.
     tab(&harness, Screen::Model);
     harness.run();
     choose_algorithm(&mut harness, "k-means");
-    assert_eq!(segment_name(harness.state(), 0), demo_name);
+    assert_eq!(k_of(harness.state()), 5);
+    assert!(!demo_name.is_empty());
 }
 
 #[test]

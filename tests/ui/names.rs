@@ -12,7 +12,11 @@ fn named_groups(app: &StrataApp) -> HashMap<String, (HashSet<String>, String)> {
     let doc = app.doc.as_ref().unwrap();
     let mut out = HashMap::new();
     for note in &doc.project.segments {
-        if note.name.starts_with("Segment ") || note.segment >= result.n_model_segments() {
+        // Names nobody wrote (the method's own, "Segment N") are not followed.
+        if note.name == result.default_segment_name(note.segment)
+            || note.name.starts_with("Segment ")
+            || note.segment >= result.n_model_segments()
+        {
             continue;
         }
         let members = (0..result.customers.height())
