@@ -4,6 +4,7 @@
 
 pub mod cluster;
 pub mod data;
+pub mod export;
 pub mod error;
 pub mod features;
 pub mod jobs;
