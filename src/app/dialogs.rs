@@ -184,8 +184,12 @@ impl FileDialogs for NativeDialogs {
                 DialogPurpose::OpenProject | DialogPurpose::SaveProjectAs => {
                     dialog.add_filter("Strata project", &["strata"])
                 }
-                DialogPurpose::OpenData | DialogPurpose::LocateSource => dialog.add_filter("Data files", DATA_EXTENSIONS),
-                DialogPurpose::ExportBorderline => dialog.add_filter("CSV", &["csv"]).add_filter("Parquet", &["parquet"]),
+                DialogPurpose::OpenData | DialogPurpose::LocateSource => {
+                    dialog.add_filter("Data files", DATA_EXTENSIONS)
+                }
+                DialogPurpose::ExportBorderline => {
+                    dialog.add_filter("CSV", &["csv"]).add_filter("Parquet", &["parquet"])
+                }
                 DialogPurpose::Export(kind) => {
                     kind.formats().iter().fold(dialog, |d, (name, extension)| d.add_filter(*name, &[*extension]))
                 }

@@ -50,12 +50,8 @@ impl StrataApp {
 
     /// A dialog could not be shown: say so once and offer a path field instead.
     pub(super) fn dialog_failed(&mut self, purpose: DialogPurpose, reason: String, suggested: Option<String>) {
-        let start = self
-            .doc
-            .as_ref()
-            .map(|d| d.base_dir.clone())
-            .or_else(|| std::env::current_dir().ok())
-            .unwrap_or_default();
+        let start =
+            self.doc.as_ref().map(|d| d.base_dir.clone()).or_else(|| std::env::current_dir().ok()).unwrap_or_default();
         let text = match suggested {
             Some(name) if purpose.is_save() => start.join(name).display().to_string(),
             _ => format!("{}{}", start.display(), std::path::MAIN_SEPARATOR),
@@ -83,7 +79,8 @@ impl StrataApp {
             return;
         }
         let names: Vec<String> = (0..out.result.n_segments()).map(|s| self.segment_name_in(&out.result, s)).collect();
-        let id_column = self.doc.as_ref().and_then(|d| override_id_column(&d.project.spec, &out.result).map(str::to_string));
+        let id_column =
+            self.doc.as_ref().and_then(|d| override_id_column(&d.project.spec, &out.result).map(str::to_string));
         match kind {
             ExportKind::Chart(chart) => {
                 if self.view.chart_rect(chart).is_none() {
@@ -117,10 +114,13 @@ impl StrataApp {
                         }
                         _ => match &out.result.sweep {
                             Some(sweep) => (
-                                k_choice_frame(sweep, &out.result.k_stability).map(|f| (f, "k-choice table".to_string())),
+                                k_choice_frame(sweep, &out.result.k_stability)
+                                    .map(|f| (f, "k-choice table".to_string())),
                                 "the k-choice table",
                             ),
-                            None => return Err("Could not export the k-choice table: this run tried one k only.".into()),
+                            None => {
+                                return Err("Could not export the k-choice table: this run tried one k only.".into());
+                            }
                         },
                     };
                     let (mut frame, message) = frame.map_err(|e| format!("Could not export {what}: {e}"))?;
@@ -157,7 +157,8 @@ impl StrataApp {
             let cropped = crop(&image, rect, pixels_per_point)
                 .ok_or_else(|| "Could not export the chart: it is outside the window.".to_string())?;
             let bytes = encode_png(&cropped).map_err(|e| format!("Could not export the chart: {e}"))?;
-            std::fs::write(&path, bytes).map_err(|e| format!("Could not export the chart ({e}): {}", path.display()))?;
+            std::fs::write(&path, bytes)
+                .map_err(|e| format!("Could not export the chart ({e}): {}", path.display()))?;
             Ok(super::files::Exported { message: format!("Chart written to {}", path.display()) })
         });
     }

@@ -32,8 +32,8 @@ pub use command::{Command, PromptChoice};
 pub use dialogs::{
     ChartId, DialogAnswer, DialogPurpose, DialogReply, ExportKind, FileDialogs, NativeDialogs, ScriptedDialogs,
 };
-pub use exports::{PathPrompt, crop, encode_png};
 pub use document::{DocState, Document, RulesKey, rules_key};
+pub use exports::{PathPrompt, crop, encode_png};
 pub use prefs::{Prefs, ThemeChoice};
 pub use session::{
     KeptRun, KeptSegmentation, OverTimeOutput, RunCounts, RunOutput, ScoreTables, SourcePreview, customers_key,

@@ -19,9 +19,8 @@ pub fn assignments_as_shown(
     name: &dyn Fn(usize) -> String,
 ) -> Result<DataFrame, DataError> {
     let mut frame = assignments_frame(result, id_column)?;
-    let from_one = |segments: &[Option<usize>]| -> Vec<Option<u32>> {
-        segments.iter().map(|s| s.map(|v| v as u32 + 1)).collect()
-    };
+    let from_one =
+        |segments: &[Option<usize>]| -> Vec<Option<u32>> { segments.iter().map(|s| s.map(|v| v as u32 + 1)).collect() };
     frame.with_column(Column::new("segment".into(), from_one(&result.segment_per_customer)))?;
     if let Some(rules) = &result.rules {
         frame.with_column(Column::new("model_segment".into(), from_one(&rules.model_segments)))?;
@@ -106,10 +105,8 @@ pub fn k_choice_frame(sweep: &SweepResult, stability: &[KStability]) -> Result<D
             runs.iter().map(|r| at(r.k).map(|s| s.unstable_segments as u32)).collect::<Vec<_>>(),
         ));
     }
-    let favoured: Vec<String> = runs
-        .iter()
-        .map(|r| votes.iter().filter(|v| v.0 == r.k).map(|v| v.1).collect::<Vec<_>>().join(", "))
-        .collect();
+    let favoured: Vec<String> =
+        runs.iter().map(|r| votes.iter().filter(|v| v.0 == r.k).map(|v| v.1).collect::<Vec<_>>().join(", ")).collect();
     columns.push(Column::new("favoured_by".into(), favoured));
     columns.push(Column::new(
         "smallest_segment".into(),

@@ -4,8 +4,8 @@
 
 pub mod cluster;
 pub mod data;
-pub mod export;
 pub mod error;
+pub mod export;
 pub mod features;
 pub mod jobs;
 pub mod kernels;

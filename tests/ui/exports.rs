@@ -326,3 +326,19 @@ fn a_chart_is_exported_as_png_from_the_file_menu() {
     assert!((width - rect.width()).abs() <= 2.0 && (height - rect.height()).abs() <= 2.0, "{width}x{height} {rect:?}");
     harness.get_by_label_contains("Chart written to");
 }
+
+#[test]
+fn over_time_says_its_windows_do_not_apply_the_business_rules() {
+    let (mut harness, _) = demo();
+    tab(&harness, Screen::OverTime);
+    harness.run();
+    assert!(harness.query_by_label(strata::engine::over_time::RULES_NOT_APPLIED).is_none(), "no rules, no note");
+    let name = segment_name(harness.state(), 0);
+    let rules = strata::engine::rules::BusinessRules {
+        rules: Vec::new(),
+        overrides: vec![strata::engine::rules::Override { customer: "1".into(), segment: name, why: "test".into() }],
+    };
+    harness.state_mut().push(Command::EditRules { rules, what: "override customer 1".into(), why: "test".into() });
+    harness.run();
+    harness.get_by_label(strata::engine::over_time::RULES_NOT_APPLIED);
+}

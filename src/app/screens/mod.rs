@@ -187,17 +187,23 @@ fn export_menu_ui(ui: &mut Ui, app: &mut StrataApp) {
             ui.close();
         }
     }
-    let has_overlap = app.output.as_ref().is_some_and(|o| o.summary.overlap.as_ref().is_some_and(|v| v.n_borderline > 0));
+    let has_overlap =
+        app.output.as_ref().is_some_and(|o| o.summary.overlap.as_ref().is_some_and(|v| v.n_borderline > 0));
     if ui.add_enabled(has_overlap, egui::Button::new("Borderline customers (CSV, Parquet)...")).clicked() {
         app.push(Command::ExportBorderlineDialog);
         ui.close();
     }
     ui.separator();
     ui.label(RichText::new("Charts as PNG (or right-click a chart)").weak());
-    for chart in [ChartId::Projection, ChartId::Silhouettes, ChartId::Alluvial, ChartId::SizesOverTime, ChartId::MovesOverTime] {
+    for chart in
+        [ChartId::Projection, ChartId::Silhouettes, ChartId::Alluvial, ChartId::SizesOverTime, ChartId::MovesOverTime]
+    {
         let shown = app.view.chart_rect(chart).is_some();
         let label = format!("Chart: {}...", chart.label().replace('-', " "));
-        if ui.add_enabled(shown && has_output, egui::Button::new(label)).on_disabled_hover_text("Show the chart first").clicked()
+        if ui
+            .add_enabled(shown && has_output, egui::Button::new(label))
+            .on_disabled_hover_text("Show the chart first")
+            .clicked()
         {
             app.push(Command::ExportDialog(ExportKind::Chart(chart)));
             ui.close();

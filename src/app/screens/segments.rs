@@ -464,9 +464,13 @@ fn scatter_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput, width: f32, hei
         app.view.density_texture = Some((key, texture));
     }
     let texture = app.view.density_texture.as_ref().map(|(_, t)| t.id());
-    let shown = Plot::new("projection").width(width).height(height).data_aspect(1.0).x_axis_label("PC1").y_axis_label("PC2").show(
-        ui,
-        |plot| {
+    let shown = Plot::new("projection")
+        .width(width)
+        .height(height)
+        .data_aspect(1.0)
+        .x_axis_label("PC1")
+        .y_axis_label("PC2")
+        .show(ui, |plot| {
             let d = &scatter.density;
             if let Some(texture) = texture {
                 let centre = PlotPoint::new((d.x_range.0 + d.x_range.1) / 2.0, (d.y_range.0 + d.y_range.1) / 2.0);
@@ -483,8 +487,7 @@ fn scatter_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput, width: f32, hei
                 let name = segment_name(app, s);
                 plot.points(Points::new(name, PlotPoints::from(points)).color(segment_colour(s, k)).radius(1.5));
             }
-        },
-    );
+        });
     super::chart_export_menu(app, &shown.response, crate::app::ChartId::Projection);
 }
 
