@@ -229,10 +229,13 @@ fn no_dialog_available() -> Option<String> {
         .then(|| "no file dialog is available (no desktop session bus for the portal, and no zenity)".to_string())
 }
 
+/// One prepared answer: a path, a cancel (`None`), or a dialog that cannot be shown (`Err`).
+type ScriptedAnswer = Result<Option<PathBuf>, String>;
+
 /// Prepared answers, handed out in order (tests); a dialog with no answer left is cancelled.
 #[derive(Clone, Default)]
 pub struct ScriptedDialogs {
-    answers: Arc<Mutex<VecDeque<Result<Option<PathBuf>, String>>>>,
+    answers: Arc<Mutex<VecDeque<ScriptedAnswer>>>,
     asked: Arc<Mutex<Vec<DialogPurpose>>>,
 }
 
