@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use eframe::egui;
 
-use super::dialogs::{DialogPurpose, DialogReply};
+use super::dialogs::{DialogPurpose, DialogReply, ExportKind};
 use super::document::note_mut;
 use super::{Document, Screen, StrataApp, ThemeChoice};
 use crate::engine::over_time::WindowParams;
@@ -48,6 +48,10 @@ pub enum Command {
     ExportBorderlineDialog,
     /// Write the borderline customers (id, segment, second-best segment, margin) to this file.
     ExportBorderline(PathBuf),
+    /// Ask where to export a table or chart.
+    ExportDialog(ExportKind),
+    /// Write a table or chart to this file (the format follows the extension).
+    Export(ExportKind, PathBuf),
     /// Rename a segment.
     RenameSegment {
         /// Segment number.
@@ -139,8 +143,16 @@ impl StrataApp {
             .as_ref()
             .and_then(|d| d.path.as_ref().map(|_| d.base_dir.clone()))
             .or_else(|| self.prefs.recent_projects.first().and_then(|p| p.parent().map(Path::to_path_buf)));
-        let file_name = match purpose {
+        let file_name = self.suggested_file_name(purpose);
+        let reply = DialogReply::new(purpose, self.dialog_sender.clone(), self.wake.clone());
+        self.dialogs.ask(purpose, start_dir, file_name, reply);
+    }
+
+    /// The file name a save dialog suggests.
+    pub(super) fn suggested_file_name(&self, purpose: DialogPurpose) -> Option<String> {
+        match purpose {
             DialogPurpose::ExportBorderline => Some("borderline-customers.csv".to_string()),
+            DialogPurpose::Export(kind) => Some(kind.file_name()),
             _ => self.doc.as_ref().map(|d| {
                 let title = d.title();
                 if title.ends_with(".strata") {
@@ -149,9 +161,7 @@ impl StrataApp {
                     format!("{}.strata", title.replace(' ', "-").to_lowercase())
                 }
             }),
-        };
-        let reply = DialogReply::new(purpose, self.dialog_sender.clone(), self.wake.clone());
-        self.dialogs.ask(purpose, start_dir, file_name, reply);
+        }
     }
 
     /// Runs `pending` now, or asks first when the project has unsaved changes.
@@ -205,6 +215,12 @@ impl StrataApp {
             Command::LocateSource(path) => self.locate_source(&path),
             Command::ExportBorderlineDialog => self.ask(DialogPurpose::ExportBorderline),
             Command::ExportBorderline(path) => self.export_borderline(&path),
+            Command::ExportDialog(kind) => {
+                if self.output.is_some() {
+                    self.ask(DialogPurpose::Export(kind));
+                }
+            }
+            Command::Export(kind, path) => self.export(kind, &path),
             Command::EditSpec { spec, what } => self.edit(&what, |state| state.spec = *spec),
             Command::RenameSegment { segment, name } => {
                 // Rules and overrides that put customers in it by name follow the new name.

@@ -62,7 +62,11 @@ impl StrataApp {
         self.runs.clear();
         self.view = screens::ViewState::default();
         self.preview = None;
+        self.preview_error = None;
         self.progress = None;
+        // Kept segmentations belong to the project closed: another project's cannot be compared.
+        self.segmentations.clear();
+        self.next_run_id = 0;
         self.screen = Screen::Data;
     }
 
@@ -195,7 +199,8 @@ impl StrataApp {
         let names: Vec<String> = (0..out.result.n_segments()).map(|s| self.segment_name_in(&out.result, s)).collect();
         let path = path.to_path_buf();
         self.export_runner.start("export", move |_ctx| -> Result<Exported, String> {
-            let Some(overlap) = &out.summary.overlap else { return Err("there is no overlap to export".into()) };
+            let failed = |e: String| format!("Could not export the borderline customers: {e}");
+            let Some(overlap) = &out.summary.overlap else { return Err(failed("there is no overlap".into())) };
             let name = |s: usize| names.get(s).cloned().unwrap_or_else(|| out.result.default_segment_name(s));
             let n_customers =
                 crate::engine::profile::overlap::borderline_frame(&out.result, overlap, out.spec.id_column(), &name)
@@ -203,8 +208,14 @@ impl StrataApp {
                         crate::engine::data::write_table(&mut frame, &path)?;
                         Ok(frame.height())
                     })
-                    .map_err(|e| e.to_string())?;
-            Ok(Exported { path, n_customers })
+                    .map_err(|e| failed(e.to_string()))?;
+            Ok(Exported {
+                message: format!(
+                    "{} borderline customers written to {}",
+                    widgets::format_count(n_customers),
+                    path.display()
+                ),
+            })
         });
     }
 
@@ -229,14 +240,8 @@ impl StrataApp {
         }
         for event in self.export_runner.poll() {
             match event {
-                JobEvent::Finished { result, .. } => self.info(format!(
-                    "{} borderline customers written to {}",
-                    widgets::format_count(result.n_customers),
-                    result.path.display()
-                )),
-                JobEvent::Failed { error, .. } => {
-                    self.report_error(format!("Could not export the borderline customers: {error}"))
-                }
+                JobEvent::Finished { result, .. } => self.info(result.message.clone()),
+                JobEvent::Failed { error, .. } => self.report_error(error),
                 JobEvent::Progress { .. } | JobEvent::Cancelled { .. } => {}
             }
         }
@@ -268,8 +273,7 @@ pub(super) struct Saved {
     new_base: PathBuf,
 }
 
-/// Borderline customers written on a job.
+/// A table or chart written on a job: what was written where, in words.
 pub(super) struct Exported {
-    path: PathBuf,
-    n_customers: usize,
+    pub(super) message: String,
 }

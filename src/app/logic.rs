@@ -210,6 +210,7 @@ impl StrataApp {
             return;
         }
         let resolver = doc.resolver();
+        self.preview_error = None;
         self.preview_runner.start("preview", move |_ctx| -> Result<SourcePreview, PipelineError> {
             let table = pipeline::read_source(&source, &resolver, None)?;
             let roles = guess_roles(&table.frame);
@@ -304,10 +305,19 @@ impl StrataApp {
                     self.preview = Some(result);
                 }
                 JobEvent::Failed { error, .. } => {
-                    if let Some(doc) = &mut self.doc {
-                        doc.needs_setup = false;
+                    // A data file that cannot be read opens nothing: no empty, unsaved project left
+                    // behind waiting for a preview that will never come.
+                    let just_opened = self.doc.as_ref().is_some_and(|d| d.needs_setup && d.undo.is_empty());
+                    if just_opened {
+                        self.close_document();
+                        self.report_error(format!("Could not open the data file: {error}"));
+                    } else {
+                        if let Some(doc) = &mut self.doc {
+                            doc.needs_setup = false;
+                        }
+                        self.preview_error = Some(error.clone());
+                        self.report_error(error);
                     }
-                    self.report_error(error);
                 }
                 JobEvent::Progress { .. } | JobEvent::Cancelled { .. } => {}
             }
@@ -395,10 +405,17 @@ impl StrataApp {
         {
             self.start_over_time();
         }
+        // One run number for the sweep the Model screen keeps and the segmentation Compare keeps: a
+        // run that remade a kept segmentation is known by that segmentation's number.
+        let fingerprint = &output.result.assignment_fingerprint;
+        let known = self.segmentations.iter().find(|s| &s.fingerprint == fingerprint).map(|s| s.id);
+        let number = known.unwrap_or(self.next_run_id + 1);
         if output.result.sweep.is_some() {
-            self.keep_run(output.clone());
+            self.keep_run(output.clone(), number);
         }
-        self.keep_segmentation(&output);
+        if self.keep_segmentation(&output, number) {
+            self.next_run_id = number;
+        }
         self.output = Some(output);
         if rules_again {
             self.start_run();

@@ -9,6 +9,7 @@
 mod command;
 pub mod dialogs;
 mod document;
+mod exports;
 mod files;
 pub mod frame_bench;
 mod logic;
@@ -28,8 +29,11 @@ use crate::engine::pipeline::StageCache;
 
 use command::Pending;
 pub use command::{Command, PromptChoice};
-pub use dialogs::{DialogAnswer, DialogPurpose, DialogReply, FileDialogs, NativeDialogs, ScriptedDialogs};
+pub use dialogs::{
+    ChartId, DialogAnswer, DialogPurpose, DialogReply, ExportKind, FileDialogs, NativeDialogs, ScriptedDialogs,
+};
 pub use document::{DocState, Document, RulesKey, rules_key};
+pub use exports::{PathPrompt, crop, encode_png};
 pub use prefs::{Prefs, ThemeChoice};
 pub use session::{
     KeptRun, KeptSegmentation, OverTimeOutput, RunCounts, RunOutput, ScoreTables, SourcePreview, customers_key,
@@ -147,6 +151,8 @@ pub struct StrataApp {
     pub output: Option<Arc<RunOutput>>,
     /// The latest source preview.
     pub preview: Option<Arc<SourcePreview>>,
+    /// Why the source could not be read for the preview.
+    pub preview_error: Option<String>,
     /// Sweeps kept for comparison.
     pub runs: Vec<KeptRun>,
     /// The latest segments over time (Over time screen).
@@ -197,6 +203,14 @@ pub struct StrataApp {
     over_time_fraction: f64,
     /// Draw state of the screens (selections, scroll positions) that is not part of the project.
     pub view: screens::ViewState,
+    /// The path field shown when a file dialog could not be shown.
+    pub path_prompt: Option<PathPrompt>,
+    /// A chart export waiting for the window's screenshot.
+    pending_chart: Option<exports::PendingChart>,
+    /// Whether to ask the window for a screenshot (for a chart export) this frame.
+    wanted_screenshot: bool,
+    screenshot_sender: Sender<Arc<egui::ColorImage>>,
+    screenshot_receiver: Receiver<Arc<egui::ColorImage>>,
 }
 
 impl StrataApp {
@@ -219,12 +233,14 @@ impl StrataApp {
             move || wake()
         };
         let (dialog_sender, dialog_receiver) = std::sync::mpsc::channel();
+        let (screenshot_sender, screenshot_receiver) = std::sync::mpsc::channel();
         let mut app = Self {
             prefs,
             doc: None,
             screen: Screen::Segments,
             output: None,
             preview: None,
+            preview_error: None,
             runs: Vec::new(),
             segmentations: Vec::new(),
             progress: None,
@@ -259,6 +275,11 @@ impl StrataApp {
             audit_why: String::new(),
             over_time_fraction: 0.0,
             view: screens::ViewState::default(),
+            path_prompt: None,
+            pending_chart: None,
+            wanted_screenshot: false,
+            screenshot_sender,
+            screenshot_receiver,
         };
         match options.start {
             StartProject::Demo => app.open_demo(),
@@ -275,18 +296,18 @@ impl StrataApp {
 
     /// Applies queued commands and drains job and dialog events (no drawing).
     pub fn apply_pending(&mut self, ctx: &egui::Context) {
-        while let Ok((purpose, path)) = self.dialog_receiver.try_recv() {
-            if let Some(path) = path {
-                let command = match purpose {
-                    DialogPurpose::OpenProject => Command::OpenProject(path),
-                    DialogPurpose::SaveProjectAs => Command::SaveAs(path),
-                    DialogPurpose::OpenData => Command::OpenData(path),
-                    DialogPurpose::LocateSource => Command::LocateSource(path),
-                    DialogPurpose::ExportBorderline => Command::ExportBorderline(path),
-                };
-                self.commands.push(command);
-            } else if purpose == DialogPurpose::SaveProjectAs {
-                self.after_save = None;
+        while let Ok((purpose, answer)) = self.dialog_receiver.try_recv() {
+            match answer {
+                Ok(Some(path)) => self.answer_dialog(purpose, path),
+                Ok(None) => {
+                    if purpose == DialogPurpose::SaveProjectAs {
+                        self.after_save = None;
+                    }
+                }
+                Err(reason) => {
+                    let suggested = self.suggested_file_name(purpose);
+                    self.dialog_failed(purpose, reason, suggested);
+                }
             }
         }
         // Commands may queue more commands (a dialog answered inline); bounded so a loop cannot hang.
@@ -378,6 +399,7 @@ impl eframe::App for StrataApp {
         }
         self.shortcuts(ctx);
         self.apply_pending(ctx);
+        self.take_chart_screenshot(ctx);
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {

@@ -184,9 +184,10 @@ impl KeptSegmentation {
         }
     }
 
-    /// Its number and what made it: "#2 Gaussian mixture, k = 5".
+    /// Its run number and what made it: "Run 2: Gaussian mixture, k = 5" (the number the Model
+    /// screen gives the same run).
     pub fn label(&self) -> String {
-        format!("#{} {}", self.id, self.title)
+        format!("Run {}: {}", self.id, self.title)
     }
 }
 
@@ -236,12 +237,12 @@ impl StrataApp {
         naming::segment_name(notes, result, segment)
     }
 
-    pub(super) fn keep_segmentation(&mut self, output: &RunOutput) {
+    /// Keeps the segmentation `output` made under run number `id`; false when it is kept already.
+    pub(super) fn keep_segmentation(&mut self, output: &RunOutput, id: u64) -> bool {
         let result = &output.result;
         if self.segmentations.iter().any(|s| s.fingerprint == result.assignment_fingerprint) {
-            return;
+            return false;
         }
-        let id = self.segmentations.last().map_or(1, |s| s.id + 1);
         let algorithm = &output.spec.model.algorithm;
         let title = match algorithm.k() {
             Some(k) => format!("{}, k = {k}", algorithm.label()),
@@ -258,6 +259,7 @@ impl StrataApp {
             names,
             fingerprint: result.assignment_fingerprint.clone(),
         });
+        true
     }
 
     /// The kept segmentations of the customers `result` segments (shared, not copied: the save job
@@ -276,7 +278,9 @@ impl StrataApp {
             }
             match project::decode_segments(&record.segments, record.n_customers, record.names.len()) {
                 Ok(segments) => {
-                    let id = self.segmentations.last().map_or(1, |s| s.id + 1);
+                    // Numbered as the runs are: one numbering on every screen.
+                    self.next_run_id += 1;
+                    let id = self.next_run_id;
                     self.segmentations.push(KeptSegmentation {
                         id,
                         title: record.label.clone(),
@@ -308,7 +312,9 @@ impl StrataApp {
         }
     }
 
-    pub(super) fn keep_run(&mut self, output: Arc<RunOutput>) {
+    /// Keeps the sweep of `output` under run number `id` for the Model charts (replacing the same
+    /// sweep kept before).
+    pub(super) fn keep_run(&mut self, output: Arc<RunOutput>, id: u64) {
         let sweep_key = |spec: &PipelineSpec| {
             let mut s = spec.clone();
             s.model.algorithm.set_k(0);
@@ -318,12 +324,15 @@ impl StrataApp {
         };
         let key = sweep_key(&output.spec);
         if let Some(existing) = self.runs.iter_mut().find(|r| sweep_key(&r.output.spec) == key) {
+            // The same sweep, run again (at another k, say): it takes the new run's number, so the
+            // number on the Model screen is the one Compare gives the segmentation it made.
+            existing.label = format!("Run {id}: {}", describe_spec(&output.spec));
+            existing.id = id;
             existing.output = output;
             return;
         }
-        self.next_run_id += 1;
-        let label = format!("Run {}: {}", self.next_run_id, describe_spec(&output.spec));
-        self.runs.push(KeptRun { id: self.next_run_id, label, output, visible: true });
+        let label = format!("Run {id}: {}", describe_spec(&output.spec));
+        self.runs.push(KeptRun { id, label, output, visible: true });
         while self.runs.len() > 12 {
             self.runs.remove(0);
         }

@@ -215,6 +215,10 @@ pub(crate) fn run_project(args: RunArgs) -> Result<(), CliError> {
         out["audit"] = json!(opened.project.audit);
         if let Some(windows) = &over_time {
             out["over_time"] = over_time_json(windows);
+            if !opened.project.rules.is_empty() {
+                out["over_time"]["business_rules_applied"] = json!(false);
+                out["over_time"]["note"] = json!(crate::engine::over_time::RULES_NOT_APPLIED);
+            }
         }
         print_json(&out)?;
     } else {

@@ -5,6 +5,7 @@
 pub mod cluster;
 pub mod data;
 pub mod error;
+pub mod export;
 pub mod features;
 pub mod jobs;
 pub mod kernels;

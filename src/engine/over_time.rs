@@ -26,6 +26,11 @@ use crate::engine::jobs::JobContext;
 use crate::engine::metrics::matching::match_segments;
 use crate::engine::pipeline::{self, PipelineSpec, SourceResolver, TableKind};
 
+/// What the windows are when the project has business rules: the model's segments only. Said on
+/// the Over time screen and in `strata run --json` (`over_time.business_rules_applied: false`).
+pub const RULES_NOT_APPLIED: &str = "The windows show the model's segments only: this project's business rules and \
+     overrides are applied to the main result, not to the windows.";
+
 /// Jaccard overlap below which a segment is not taken to be the same as one in the next window.
 pub const MIN_JACCARD: f64 = 0.2;
 

@@ -613,7 +613,7 @@ fn each_method_is_chosen_on_the_model_screen_with_its_own_views_and_two_are_comp
     assert_eq!(labels.len(), 11, "{labels:?}");
     harness.get_by_role_and_label(Role::ComboBox, "Rows").click();
     harness.run();
-    harness.get_by_label("#1 k-means, k = 5").click();
+    harness.get_by_label("Run 1: k-means, k = 5").click();
     harness.run();
     harness.get_by_label_contains("Adjusted Rand index");
     harness.get_by_label_contains("Adjusted mutual information");
@@ -1361,3 +1361,4 @@ fn a_project_opens_and_saves_on_jobs() {
 
 // Topics with many cases live in their own files (each `use super::*` for the helpers above).
 mod names;
+mod exports;

@@ -56,7 +56,7 @@ pub struct CompareState {
 fn side_label(app: &StrataApp, side: &Side) -> String {
     match side {
         Side::Run(id) => {
-            app.segmentations.iter().find(|s| s.id == *id).map_or_else(|| format!("#{id} (gone)"), |s| s.label())
+            app.segmentations.iter().find(|s| s.id == *id).map_or_else(|| format!("Run {id} (gone)"), |s| s.label())
         }
         Side::Column(name) => format!("column {name}"),
     }
@@ -184,12 +184,13 @@ pub fn compare_ui(ui: &mut Ui, app: &mut StrataApp) {
         );
         return;
     }
-    // Defaults: the latest two.
+    // Defaults: the two most recent segmentations (a label column only when there is one run).
     let state = &mut app.view.compare;
     if state.a.is_none() || state.b.is_none() {
-        let n = options.len();
-        state.a = Some(options[n - 2].0.clone());
-        state.b = Some(options[n - 1].0.clone());
+        let n_runs = app.segmentations.len();
+        let (a, b) = if n_runs >= 2 { (n_runs - 2, n_runs - 1) } else { (0, 1) };
+        state.a = Some(options[a].0.clone());
+        state.b = Some(options[b].0.clone());
     }
     let mut a = state.a.clone();
     let mut b = state.b.clone();
@@ -287,7 +288,14 @@ pub fn compare_ui(ui: &mut Ui, app: &mut StrataApp) {
             ui.label(RichText::new("Who goes where").strong())
                 .on_hover_text("Left: the rows' segments; right: the columns'; each band is the customers in both");
             let k_rows = comparison.row_names.len();
-            alluvial_ui(ui, &comparison.crosstab.counts, &comparison.row_names, &comparison.column_names, (k_rows, 0));
+            let shown = alluvial_ui(
+                ui,
+                &comparison.crosstab.counts,
+                &comparison.row_names,
+                &comparison.column_names,
+                (k_rows, 0),
+            );
+            super::chart_export_menu(app, &shown, crate::app::ChartId::Alluvial);
         });
     });
 }
@@ -343,9 +351,9 @@ pub(super) fn alluvial_ui(
     row_names: &[String],
     column_names: &[String],
     coloured: (usize, usize),
-) {
+) -> egui::Response {
     let size = egui::vec2(ui.available_width().max(300.0), (ui.available_height() - 8.0).clamp(240.0, 900.0));
-    let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
+    let (rect, response) = ui.allocate_exact_size(size, egui::Sense::click());
     let painter = ui.painter_at(rect);
     let n = counts.iter().flatten().sum::<u64>().max(1) as f32;
     let (k_rows, k_columns) = (row_names.len(), column_names.len());
@@ -427,4 +435,5 @@ pub(super) fn alluvial_ui(
         }
     }
     painter.add(egui::Shape::mesh(mesh));
+    response
 }

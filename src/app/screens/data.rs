@@ -233,9 +233,17 @@ fn table_ui(ui: &mut Ui, app: &mut StrataApp) {
     };
     match frame {
         Some(frame) => frame_table_ui(ui, &frame),
-        None => {
-            ui.label("Reading...");
-        }
+        None => match (&app.preview_error, app.view.show_customer_table) {
+            (Some(error), false) => {
+                ui.colored_label(ui.visuals().error_fg_color, format!("The file could not be read: {error}"));
+            }
+            _ if app.doc.as_ref().is_some_and(|d| d.missing_source.is_some()) => {
+                ui.label("The data file is missing: locate it to read it.");
+            }
+            _ => {
+                ui.label("Reading...");
+            }
+        },
     }
 }
 

@@ -32,10 +32,37 @@ pub struct ViewState {
     pub rules: rules::RulesState,
     /// Over time screen: the transition shown (its earlier window).
     pub transition: Option<usize>,
+    /// Where each exportable chart was drawn (points) and in which pass, for cutting it out of a
+    /// screenshot.
+    pub chart_rects: std::collections::HashMap<crate::app::ChartId, (egui::Rect, u64)>,
+    /// The pass being drawn (egui's count).
+    pub pass: u64,
+    /// Whether the list of the run's warnings is open.
+    pub show_warnings: bool,
+}
+
+/// Offers "Export as PNG..." on a chart's context menu (right click) and remembers where the chart
+/// is, so the export can cut it out of the window's picture.
+pub(crate) fn chart_export_menu(app: &mut StrataApp, response: &egui::Response, chart: crate::app::ChartId) {
+    app.view.chart_rects.insert(chart, (response.rect, app.view.pass));
+    response.context_menu(|ui| {
+        if ui.button("Export as PNG...").clicked() {
+            app.push(Command::ExportDialog(crate::app::ExportKind::Chart(chart)));
+            ui.close();
+        }
+    });
+}
+
+impl ViewState {
+    /// Where `chart` is on the screen, if it was drawn in the last pass.
+    pub fn chart_rect(&self, chart: crate::app::ChartId) -> Option<egui::Rect> {
+        self.chart_rects.get(&chart).filter(|(_, pass)| pass + 1 >= self.pass).map(|(rect, _)| *rect)
+    }
 }
 
 /// Draws the whole window.
 pub fn window_ui(ui: &mut Ui, app: &mut StrataApp) {
+    app.view.pass = ui.ctx().cumulative_pass_nr();
     egui::Panel::top("menu").show(ui, |ui| menu_ui(ui, app));
     egui::Panel::top("tabs").show(ui, |ui| tabs_ui(ui, app));
     egui::Panel::bottom("status").show(ui, |ui| status_ui(ui, app));
@@ -56,6 +83,8 @@ pub fn window_ui(ui: &mut Ui, app: &mut StrataApp) {
         }
     });
     prompt_ui(ui.ctx(), app);
+    super::exports::path_prompt_ui(ui.ctx(), app);
+    warnings_ui(ui.ctx(), app);
     toasts_ui(ui.ctx(), app);
 }
 
@@ -100,6 +129,7 @@ fn menu_ui(ui: &mut Ui, app: &mut StrataApp) {
             if ui.add_enabled(has_doc, egui::Button::new("Save as...")).on_hover_text("Ctrl+Shift+S").clicked() {
                 app.push(Command::SaveAsDialog);
             }
+            ui.menu_button("Export", |ui| export_menu_ui(ui, app));
             ui.separator();
             if ui.button("Quit").clicked() {
                 app.push(Command::Quit);
@@ -140,6 +170,66 @@ fn menu_ui(ui: &mut Ui, app: &mut StrataApp) {
             }
         });
     });
+}
+
+fn export_menu_ui(ui: &mut Ui, app: &mut StrataApp) {
+    use crate::app::{ChartId, ExportKind};
+    let has_output = app.output.is_some();
+    let has_sweep = app.output.as_ref().is_some_and(|o| o.result.sweep.is_some());
+    let entries = [
+        ("Assignments (CSV, Parquet, Excel)...", ExportKind::Assignments, has_output),
+        ("Segment profiles (CSV, Excel)...", ExportKind::Profiles, has_output),
+        ("k-choice table (CSV, Excel)...", ExportKind::KChoice, has_sweep),
+    ];
+    for (label, kind, enabled) in entries {
+        if ui.add_enabled(enabled, egui::Button::new(label)).clicked() {
+            app.push(Command::ExportDialog(kind));
+            ui.close();
+        }
+    }
+    let has_overlap =
+        app.output.as_ref().is_some_and(|o| o.summary.overlap.as_ref().is_some_and(|v| v.n_borderline > 0));
+    if ui.add_enabled(has_overlap, egui::Button::new("Borderline customers (CSV, Parquet)...")).clicked() {
+        app.push(Command::ExportBorderlineDialog);
+        ui.close();
+    }
+    ui.separator();
+    ui.label(RichText::new("Charts as PNG (or right-click a chart)").weak());
+    for chart in
+        [ChartId::Projection, ChartId::Silhouettes, ChartId::Alluvial, ChartId::SizesOverTime, ChartId::MovesOverTime]
+    {
+        let shown = app.view.chart_rect(chart).is_some();
+        let label = format!("Chart: {}...", chart.label().replace('-', " "));
+        if ui
+            .add_enabled(shown && has_output, egui::Button::new(label))
+            .on_disabled_hover_text("Show the chart first")
+            .clicked()
+        {
+            app.push(Command::ExportDialog(ExportKind::Chart(chart)));
+            ui.close();
+        }
+    }
+}
+
+/// Every warning of the latest run, opened from the status bar.
+fn warnings_ui(ctx: &egui::Context, app: &mut StrataApp) {
+    if !app.view.show_warnings {
+        return;
+    }
+    let lines = app.output.as_ref().map(|o| crate::engine::warnings::summarise(&o.result.warnings)).unwrap_or_default();
+    let mut open = true;
+    egui::Window::new("Warnings of the run").open(&mut open).default_width(520.0).show(ctx, |ui| {
+        if lines.is_empty() {
+            ui.label("No warnings.");
+        }
+        egui::ScrollArea::vertical().max_height(420.0).show(ui, |ui| {
+            for line in &lines {
+                ui.label(line);
+                ui.separator();
+            }
+        });
+    });
+    app.view.show_warnings = open;
 }
 
 fn tabs_ui(ui: &mut Ui, app: &mut StrataApp) {
@@ -213,19 +303,29 @@ fn status_ui(ui: &mut Ui, app: &mut StrataApp) {
             let warnings = &r.warnings;
             if !warnings.is_empty() {
                 ui.separator();
-                ui.label(
-                    RichText::new(if warnings.len() == 1 {
-                        "1 warning".to_string()
-                    } else {
-                        format!("{} warnings", warnings.len())
-                    })
-                    .color(ui.visuals().warn_fg_color),
-                )
-                .on_hover_ui(|ui| {
-                    for w in crate::engine::warnings::summarise(warnings) {
-                        ui.label(w);
-                    }
-                });
+                let response = ui
+                    .add(
+                        egui::Label::new(
+                            RichText::new(if warnings.len() == 1 {
+                                "1 warning".to_string()
+                            } else {
+                                format!("{} warnings", warnings.len())
+                            })
+                            .color(ui.visuals().warn_fg_color)
+                            .underline(),
+                        )
+                        .sense(egui::Sense::click()),
+                    )
+                    .on_hover_cursor(egui::CursorIcon::PointingHand)
+                    .on_hover_ui(|ui| {
+                        for w in crate::engine::warnings::summarise(warnings).iter().take(8) {
+                            ui.label(w);
+                        }
+                        ui.label(RichText::new("Click to see them all").weak());
+                    });
+                if response.clicked() {
+                    app.view.show_warnings = !app.view.show_warnings;
+                }
             }
         }
         if let Some(error) = &app.last_error {

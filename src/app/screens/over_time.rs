@@ -29,6 +29,9 @@ pub fn over_time_ui(ui: &mut Ui, app: &mut StrataApp) {
         "The log is cut into windows ending at the as-of date; every window's customers get their features as of \
          the window's end and a segment, and the customers are followed from one window to the next.",
     );
+    if app.doc.as_ref().is_some_and(|d| !d.project.rules.is_empty()) {
+        ui.colored_label(ui.visuals().warn_fg_color, crate::engine::over_time::RULES_NOT_APPLIED);
+    }
     settings_ui(ui, app, &params);
     if let Some(error) = &app.over_time_error {
         ui.colored_label(ui.visuals().error_fg_color, error);
@@ -60,7 +63,8 @@ pub fn over_time_ui(ui: &mut Ui, app: &mut StrataApp) {
         ui.label(RichText::new(warning).color(ui.visuals().warn_fg_color));
     }
     egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
-        sizes_ui(ui, result, &names);
+        let shown = sizes_ui(ui, result, &names);
+        super::chart_export_menu(app, &shown, crate::app::ChartId::SizesOverTime);
         ui.add_space(8.0);
         transition_ui(ui, app, result, &names);
     });
@@ -103,7 +107,7 @@ fn settings_ui(ui: &mut Ui, app: &mut StrataApp, params: &WindowParams) {
     });
 }
 
-fn sizes_ui(ui: &mut Ui, result: &crate::engine::over_time::OverTime, names: &[String]) {
+fn sizes_ui(ui: &mut Ui, result: &crate::engine::over_time::OverTime, names: &[String]) -> egui::Response {
     ui.label(RichText::new("Segment sizes per window").strong().size(16.0));
     let ends: Vec<String> = result.windows.iter().map(|w| w.end.to_string()).collect();
     egui::Grid::new("sizes-grid").striped(true).spacing([14.0, 3.0]).show(ui, |ui| {
@@ -131,7 +135,7 @@ fn sizes_ui(ui: &mut Ui, result: &crate::engine::over_time::OverTime, names: &[S
         ui.end_row();
     });
     let plot_ends = ends.clone();
-    Plot::new("sizes-over-time")
+    let shown = Plot::new("sizes-over-time")
         .height(220.0)
         .legend(Legend::default())
         .x_axis_formatter(move |mark, _| {
@@ -151,6 +155,7 @@ fn sizes_ui(ui: &mut Ui, result: &crate::engine::over_time::OverTime, names: &[S
                 plot.line(Line::new(name.clone(), points).color(segment_colour(s, names.len())).width(2.0));
             }
         });
+    shown.response
 }
 
 fn transition_ui(ui: &mut Ui, app: &mut StrataApp, result: &crate::engine::over_time::OverTime, names: &[String]) {
@@ -203,6 +208,7 @@ fn transition_ui(ui: &mut Ui, app: &mut StrataApp, result: &crate::engine::over_
         keep_columns.iter().filter(|&&j| j < names.len()).count(),
     );
     ui.allocate_ui(egui::vec2(ui.available_width().min(900.0), 380.0), |ui| {
-        super::compare::alluvial_ui(ui, &sub, &row_names, &column_names, coloured);
+        let shown = super::compare::alluvial_ui(ui, &sub, &row_names, &column_names, coloured);
+        super::chart_export_menu(app, &shown, crate::app::ChartId::MovesOverTime);
     });
 }

@@ -20,6 +20,18 @@ pub fn segments_ui(ui: &mut Ui, app: &mut StrataApp) {
         egui::ScrollArea::vertical().show(ui, |ui| cards_ui(ui, app, &out));
     });
     egui::Panel::top("profile-table").resizable(true).default_size(220.0).show(ui, |ui| {
+        ui.horizontal(|ui| {
+            if ui.button("Export profiles...").on_hover_text("The profile table as CSV or Excel").clicked() {
+                app.push(Command::ExportDialog(crate::app::ExportKind::Profiles));
+            }
+            if ui
+                .button("Export assignments...")
+                .on_hover_text("Every customer's segment and name, as CSV, Parquet or Excel")
+                .clicked()
+            {
+                app.push(Command::ExportDialog(crate::app::ExportKind::Assignments));
+            }
+        });
         egui::ScrollArea::both().show(ui, |ui| profile_table_ui(ui, app, &out));
     });
     egui::CentralPanel::default().show(ui, |ui| {
@@ -452,9 +464,13 @@ fn scatter_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput, width: f32, hei
         app.view.density_texture = Some((key, texture));
     }
     let texture = app.view.density_texture.as_ref().map(|(_, t)| t.id());
-    Plot::new("projection").width(width).height(height).data_aspect(1.0).x_axis_label("PC1").y_axis_label("PC2").show(
-        ui,
-        |plot| {
+    let shown = Plot::new("projection")
+        .width(width)
+        .height(height)
+        .data_aspect(1.0)
+        .x_axis_label("PC1")
+        .y_axis_label("PC2")
+        .show(ui, |plot| {
             let d = &scatter.density;
             if let Some(texture) = texture {
                 let centre = PlotPoint::new((d.x_range.0 + d.x_range.1) / 2.0, (d.y_range.0 + d.y_range.1) / 2.0);
@@ -471,8 +487,8 @@ fn scatter_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput, width: f32, hei
                 let name = segment_name(app, s);
                 plot.points(Points::new(name, PlotPoints::from(points)).color(segment_colour(s, k)).radius(1.5));
             }
-        },
-    );
+        });
+    super::chart_export_menu(app, &shown.response, crate::app::ChartId::Projection);
 }
 
 /// The density grid as an image: each cell in its commonest segment's colour, opacity by log count.
@@ -495,7 +511,7 @@ fn density_image(scatter: &ScatterView, k: usize) -> egui::ColorImage {
     egui::ColorImage::new([d.width, d.height], pixels)
 }
 
-fn silhouette_ui(ui: &mut Ui, app: &StrataApp, out: &RunOutput, width: f32, height: f32) {
+fn silhouette_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput, width: f32, height: f32) {
     ui.label(RichText::new("Silhouette of each member").strong());
     let Some(s) = &out.summary.silhouettes else {
         ui.label("Needs at least two segments.");
@@ -515,7 +531,7 @@ fn silhouette_ui(ui: &mut Ui, app: &StrataApp, out: &RunOutput, width: f32, heig
         .small()
         .weak(),
     );
-    Plot::new("member-silhouettes")
+    let shown = Plot::new("member-silhouettes")
         .width(width)
         .height(height)
         .y_axis_label("silhouette")
@@ -537,4 +553,5 @@ fn silhouette_ui(ui: &mut Ui, app: &StrataApp, out: &RunOutput, width: f32, heig
                 plot.hline(HLine::new(format!("mean {m:.3}"), m).color(Color32::GRAY));
             }
         });
+    super::chart_export_menu(app, &shown.response, crate::app::ChartId::Silhouettes);
 }

@@ -13,6 +13,7 @@ pub mod quality;
 pub mod roles;
 pub mod sniff;
 mod text;
+pub mod xlsx;
 
 use std::path::{Path, PathBuf};
 
@@ -598,7 +599,7 @@ pub(crate) struct ColumnNote {
     pub line: String,
 }
 
-/// Writes a table as CSV or Parquet, chosen by the extension.
+/// Writes a table as CSV, Parquet or Excel (.xlsx), chosen by the extension.
 pub fn write_table(frame: &mut DataFrame, path: &Path) -> Result<(), DataError> {
     let io = |source| DataError::Io { path: path.to_path_buf(), source };
     let file = std::fs::File::create(path).map_err(io)?;
@@ -610,10 +611,17 @@ pub fn write_table(frame: &mut DataFrame, path: &Path) -> Result<(), DataError> 
             CsvWriter::new(file).include_header(true).finish(frame)?;
         }
         FileFormat::Excel => {
-            return Err(DataError::UnknownFormat {
-                path: path.to_path_buf(),
-                extension: "xlsx (writing); write .csv or .parquet".into(),
-            });
+            drop(file);
+            let is_xlsx = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+            if !is_xlsx {
+                let _ = std::fs::remove_file(path);
+                return Err(DataError::UnknownFormat {
+                    path: path.to_path_buf(),
+                    extension: "xls/xlsm/ods (writing); write .xlsx, .csv or .parquet".into(),
+                });
+            }
+            let sheet = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            xlsx::write_xlsx(frame, path, &sheet)?;
         }
     }
     Ok(())

@@ -106,7 +106,8 @@ pub fn overlap_by_probability(probabilities: ArrayView2<f32>, labels: &[usize]) 
     finish(labels, k, second, margin, "posterior margin (probability of the segment minus the next)")
 }
 
-/// The borderline customers of `result` as a table: id (or row), segment, the second-best segment,
+/// The borderline customers of `result` as a table: id (or row), segment, the second-best segment
+/// (both numbered from 1, as the window shows them),
 /// both names, and the margin; closest calls first.
 pub fn borderline_frame(
     result: &crate::engine::pipeline::PipelineResult,
@@ -123,14 +124,15 @@ pub fn borderline_frame(
         Some(id) => crate::engine::data::column(&result.customers, id)?.take(&index)?,
         None => Column::new("row".into(), customer_rows.iter().map(|&r| r as u64 + 1).collect::<Vec<_>>()),
     };
-    let segment: Vec<u32> = rows.iter().map(|&i| result.fit.labels[i] as u32).collect();
-    let second: Vec<Option<u32>> = rows.iter().map(|&i| overlap.second[i].map(|s| s as u32)).collect();
+    let segment: Vec<usize> = rows.iter().map(|&i| result.fit.labels[i]).collect();
+    let second: Vec<Option<usize>> = rows.iter().map(|&i| overlap.second[i]).collect();
+    // Numbered from 1, as every screen shows segments.
     let frame = DataFrame::new_infer_height(vec![
         id,
-        Column::new("segment".into(), &segment),
-        Column::new("segment_name".into(), segment.iter().map(|&s| name(s as usize)).collect::<Vec<_>>()),
-        Column::new("second_segment".into(), &second),
-        Column::new("second_name".into(), second.iter().map(|s| s.map(|s| name(s as usize))).collect::<Vec<_>>()),
+        Column::new("segment".into(), segment.iter().map(|&s| s as u32 + 1).collect::<Vec<_>>()),
+        Column::new("segment_name".into(), segment.iter().map(|&s| name(s)).collect::<Vec<_>>()),
+        Column::new("second_segment".into(), second.iter().map(|s| s.map(|s| s as u32 + 1)).collect::<Vec<_>>()),
+        Column::new("second_name".into(), second.iter().map(|s| s.map(name)).collect::<Vec<_>>()),
         Column::new("margin".into(), rows.iter().map(|&i| overlap.margin[i]).collect::<Vec<_>>()),
     ])?;
     Ok(frame)

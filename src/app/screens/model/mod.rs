@@ -188,6 +188,9 @@ fn charts_ui(ui: &mut Ui, app: &mut StrataApp) {
     ui.horizontal(|ui| {
         ui.selectable_value(&mut app.view.k_table, false, "Charts");
         ui.selectable_value(&mut app.view.k_table, true, "Every index per k");
+        if ui.button("Export table...").on_hover_text("The k-choice table as CSV or Excel").clicked() {
+            app.push(Command::ExportDialog(crate::app::ExportKind::KChoice));
+        }
         ui.separator();
         feasibility_ui(ui, app, min_share);
     });
