@@ -487,9 +487,11 @@ fn overall_progress(stage: &str, fraction_done: f64) -> f64 {
     let (start, width) = match stage {
         "load" => (0.0, 0.1),
         "features" => (0.1, 0.05),
-        "sweep" => (0.15, 0.7),
-        "fit" => (0.85, 0.1),
-        "summary" => (0.95, 0.05),
+        "sweep" => (0.15, 0.65),
+        "fit" => (0.8, 0.05),
+        // Re-fits on resamples: often the longest stage when asked for.
+        "stability" => (0.85, 0.12),
+        "summary" => (0.97, 0.03),
         _ => (1.0, 0.0),
     };
     (start + width * fraction_done.clamp(0.0, 1.0)).clamp(0.0, 1.0)

@@ -16,6 +16,7 @@ pub mod prefs;
 mod screens;
 mod session;
 mod widgets;
+pub mod words;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -197,6 +198,8 @@ pub struct StrataApp {
     over_time_fraction: f64,
     /// Draw state of the screens (selections, scroll positions) that is not part of the project.
     pub view: screens::ViewState,
+    /// What the Help menu has open (the guided tour outlives the project it opens).
+    pub help: screens::help::HelpState,
 }
 
 impl StrataApp {
@@ -259,6 +262,7 @@ impl StrataApp {
             audit_why: String::new(),
             over_time_fraction: 0.0,
             view: screens::ViewState::default(),
+            help: Default::default(),
         };
         match options.start {
             StartProject::Demo => app.open_demo(),
@@ -341,15 +345,15 @@ impl StrataApp {
         }
     }
 
-    /// Shows an error in the status bar and as a toast.
+    /// Shows an error in the status bar and as a toast, in the window's words.
     pub fn report_error(&mut self, message: impl Into<String>) {
-        let message = message.into();
+        let message = words::for_window(&message.into());
         self.last_error = Some(message.clone());
         self.toasts.push(Toast { text: message, is_error: true, shown_at: None });
     }
 
     pub(super) fn info(&mut self, message: impl Into<String>) {
-        self.toasts.push(Toast { text: message.into(), is_error: false, shown_at: None });
+        self.toasts.push(Toast { text: words::for_window(&message.into()), is_error: false, shown_at: None });
     }
 
     /// Saves preferences (eframe calls this on exit and now and then).

@@ -4,6 +4,7 @@
 pub mod compare;
 mod data;
 mod features;
+pub mod help;
 mod model;
 mod over_time;
 mod rules;
@@ -55,6 +56,7 @@ pub fn window_ui(ui: &mut Ui, app: &mut StrataApp) {
             Screen::OverTime => over_time::over_time_ui(ui, app),
         }
     });
+    help::help_windows_ui(ui.ctx(), app);
     prompt_ui(ui.ctx(), app);
     toasts_ui(ui.ctx(), app);
 }
@@ -139,6 +141,7 @@ fn menu_ui(ui: &mut Ui, app: &mut StrataApp) {
                 app.push(Command::SetAutoRun(auto));
             }
         });
+        ui.menu_button("Help", |ui| help::help_menu_ui(ui, app));
     });
 }
 
@@ -223,7 +226,7 @@ fn status_ui(ui: &mut Ui, app: &mut StrataApp) {
                 )
                 .on_hover_ui(|ui| {
                     for w in crate::engine::warnings::summarise(warnings) {
-                        ui.label(w);
+                        ui.label(crate::app::words::for_window(&w));
                     }
                 });
             }
