@@ -198,6 +198,11 @@ pub struct StrataApp {
     over_time_fraction: f64,
     /// Draw state of the screens (selections, scroll positions) that is not part of the project.
     pub view: screens::ViewState,
+    /// The spec of the run under way, if any.
+    running_spec: Option<crate::engine::pipeline::PipelineSpec>,
+    /// A rules-only change came while the fit for the same spec was running: run again (from the
+    /// cache) when it lands.
+    rerun_when_done: bool,
     /// What the Help menu has open (the guided tour outlives the project it opens).
     pub help: screens::help::HelpState,
 }
@@ -263,6 +268,8 @@ impl StrataApp {
             over_time_fraction: 0.0,
             view: screens::ViewState::default(),
             help: Default::default(),
+            running_spec: None,
+            rerun_when_done: false,
         };
         match options.start {
             StartProject::Demo => app.open_demo(),

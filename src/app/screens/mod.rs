@@ -179,6 +179,22 @@ fn tabs_ui(ui: &mut Ui, app: &mut StrataApp) {
         if stale && app.progress.is_none() {
             ui.label(RichText::new("Settings changed since the last run").color(ui.visuals().warn_fg_color));
         }
+        // A long run waits for Run, and says how long it will take.
+        if app.progress.is_none()
+            && let Some(estimate) = app.long_run()
+            && (stale || app.output.is_none())
+        {
+            ui.label(RichText::new(format!(
+                "Long run, waits for Run: {} ({})",
+                crate::engine::pipeline::estimate::duration_in_words(estimate.secs),
+                estimate.why
+            )))
+            .on_hover_text(
+                "Estimated from the customers and the method: 2.2e-8 x n² s per exact hierarchical fit, 1e-6 x n x k \
+                 s per fit of the other methods, times the fits (the fit, the sweep, and every re-fit of the stability \
+                 check). Runs this long do not start on every change.",
+            );
+        }
     });
 }
 
@@ -273,6 +289,22 @@ fn banners_ui(ui: &mut Ui, app: &mut StrataApp) {
             true,
         )),
         None => {}
+    }
+    // Results from before the latest change are marked until the new ones arrive.
+    if let Some(out) = &app.output
+        && !out.is_for(doc)
+    {
+        messages.push((
+            if app.progress.is_some() {
+                "Out of date: the results shown are from before your last change; they are replaced when the run \
+                 under way finishes."
+                    .to_string()
+            } else {
+                "Out of date: the results shown are from before your last change. Press Run (F5) to update them."
+                    .to_string()
+            },
+            true,
+        ));
     }
     let missing = doc.missing_source.is_some();
     for (text, is_warning) in messages {

@@ -5,6 +5,7 @@
 
 // The stages share the imports below through `use super::*`.
 mod cache;
+pub mod estimate;
 mod predict;
 mod result;
 mod source;
