@@ -128,23 +128,24 @@ fn positions_in_words(text: &str) -> String {
     let mut i = 0;
     while i < text.len() {
         let at_word_start = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
-        if at_word_start && bytes[i].is_ascii_digit() {
-            if let Some((line, column, end)) = span_at(&text[i..]) {
-                out.push_str(&format!("line {line}, column {column}"));
-                i += end;
-                // The parser's message after the span starts lower case in a sentence.
-                if text[i..].starts_with(": ") {
-                    out.push_str(": ");
-                    i += 2;
-                    if let Some(c) = text[i..].chars().next()
-                        && c.is_uppercase()
-                    {
-                        out.extend(c.to_lowercase());
-                        i += c.len_utf8();
-                    }
+        if at_word_start
+            && bytes[i].is_ascii_digit()
+            && let Some((line, column, end)) = span_at(&text[i..])
+        {
+            out.push_str(&format!("line {line}, column {column}"));
+            i += end;
+            // The parser's message after the span starts lower case in a sentence.
+            if text[i..].starts_with(": ") {
+                out.push_str(": ");
+                i += 2;
+                if let Some(c) = text[i..].chars().next()
+                    && c.is_uppercase()
+                {
+                    out.extend(c.to_lowercase());
+                    i += c.len_utf8();
                 }
-                continue;
             }
+            continue;
         }
         let c = text[i..].chars().next().unwrap_or(' ');
         out.push(c);
