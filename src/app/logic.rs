@@ -45,16 +45,19 @@ impl StrataApp {
         };
         let spec_changed = state.spec != doc.project.spec;
         let rules_changed = rules_key(&state.rules, &state.segments) != doc.rules_key();
+        // A file that could not be read (a wrong encoding) is set up once it reads.
+        let source_changed = state.spec.source != doc.project.spec.source;
         doc.record(what);
         doc.restore(state);
+        if source_changed && doc.project.spec.recipe.features.is_empty() {
+            doc.needs_setup = true;
+        }
         doc.merge_key = Some(what.to_string());
         if rules_changed || (merged && doc.project.audit.last().is_some_and(|e| e.what == what)) {
             let why = self.audit_why.clone();
             self.audit(&before, what, &why, merged);
         }
-        if (spec_changed || rules_changed) && self.prefs.auto_run {
-            self.start_run();
-        }
+        self.after_change(spec_changed, rules_changed);
         if spec_changed {
             self.maybe_refresh_preview();
         }
@@ -74,9 +77,7 @@ impl StrataApp {
         if rules_changed {
             self.audit(&current, &format!("{} {what}", if is_undo { "undo" } else { "redo" }), "", false);
         }
-        if (spec_changed || rules_changed) && self.prefs.auto_run {
-            self.start_run();
-        }
+        self.after_change(spec_changed, rules_changed);
         if spec_changed {
             self.maybe_refresh_preview();
         }
@@ -160,6 +161,54 @@ impl StrataApp {
         std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".to_string())
     }
 
+    /// What an edit or an undo starts: nothing when runs wait for Run; a rules-only change while
+    /// the fit for this very spec is under way waits for it (its fit stays good, and the rules are
+    /// applied again from the cache when it lands) instead of cancelling it; a long run (see
+    /// [`Self::long_run`]) waits for Run.
+    fn after_change(&mut self, spec_changed: bool, rules_changed: bool) {
+        if let Some(doc) = &mut self.doc
+            && (spec_changed || rules_changed)
+        {
+            // "Reproduced exactly" was said of the project as opened, not as edited.
+            doc.reproduced = None;
+        }
+        if !(spec_changed || rules_changed) || !self.prefs.auto_run {
+            return;
+        }
+        let running_this_spec = self.progress.is_some()
+            && self.running_spec.is_some()
+            && self.running_spec.as_ref() == self.doc.as_ref().map(|d| &d.project.spec);
+        if !spec_changed && running_this_spec {
+            self.rerun_when_done = true;
+            return;
+        }
+        if spec_changed && self.long_run().is_some() {
+            // Cancel what the change made stale; the screens say the results are out of date.
+            if self.progress.is_some() {
+                self.runner.cancel();
+                self.progress = None;
+                self.running_spec = None;
+            }
+            return;
+        }
+        self.start_run();
+    }
+
+    /// The estimate of the next run when it is long enough to wait for Run (hierarchical above
+    /// 10,000 customers, any stability check: `engine::pipeline::estimate`), counted on the
+    /// customers of the latest result, else of the stored results, else of the file as read.
+    pub fn long_run(&self) -> Option<crate::engine::pipeline::estimate::RunEstimate> {
+        let doc = self.doc.as_ref()?;
+        let n = self
+            .output
+            .as_ref()
+            .map(|o| o.result.customers.height())
+            .or_else(|| doc.project.results.as_ref().map(|r| r.n_customers))
+            .or_else(|| self.preview.as_ref().map(|p| p.frame.height()))?;
+        let estimate = crate::engine::pipeline::estimate::estimate_run(&doc.project.spec, n);
+        estimate.is_long.then_some(estimate)
+    }
+
     pub(super) fn start_run(&mut self) {
         let Some(doc) = &self.doc else { return };
         if doc.needs_setup {
@@ -170,6 +219,8 @@ impl StrataApp {
             return;
         }
         let spec = doc.project.spec.clone();
+        self.running_spec = Some(spec.clone());
+        self.rerun_when_done = false;
         let (rules, notes) = (doc.project.rules.clone(), doc.project.segments.clone());
         let key = doc.rules_key();
         let resolver = doc.resolver();
@@ -330,13 +381,22 @@ impl StrataApp {
                 }
                 JobEvent::Finished { result, .. } => {
                     self.progress = None;
+                    self.running_spec = None;
                     self.finish_run(result);
+                    if std::mem::take(&mut self.rerun_when_done) {
+                        self.start_run();
+                    }
                 }
                 JobEvent::Failed { error, .. } => {
                     self.progress = None;
+                    self.running_spec = None;
+                    self.rerun_when_done = false;
                     self.report_error(error);
                 }
-                JobEvent::Cancelled { .. } => self.progress = None,
+                JobEvent::Cancelled { .. } => {
+                    self.progress = None;
+                    self.running_spec = None;
+                }
             }
         }
     }
@@ -580,9 +640,11 @@ fn overall_progress(stage: &str, fraction_done: f64) -> f64 {
     let (start, width) = match stage {
         "load" => (0.0, 0.1),
         "features" => (0.1, 0.05),
-        "sweep" => (0.15, 0.7),
-        "fit" => (0.85, 0.1),
-        "summary" => (0.95, 0.05),
+        "sweep" => (0.15, 0.65),
+        "fit" => (0.8, 0.05),
+        // Re-fits on resamples: often the longest stage when asked for.
+        "stability" => (0.85, 0.12),
+        "summary" => (0.97, 0.03),
         _ => (1.0, 0.0),
     };
     (start + width * fraction_done.clamp(0.0, 1.0)).clamp(0.0, 1.0)

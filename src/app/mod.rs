@@ -17,6 +17,7 @@ pub mod prefs;
 mod screens;
 mod session;
 mod widgets;
+pub mod words;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -211,6 +212,13 @@ pub struct StrataApp {
     wanted_screenshot: bool,
     screenshot_sender: Sender<Arc<egui::ColorImage>>,
     screenshot_receiver: Receiver<Arc<egui::ColorImage>>,
+    /// The spec of the run under way, if any.
+    running_spec: Option<crate::engine::pipeline::PipelineSpec>,
+    /// A rules-only change came while the fit for the same spec was running: run again (from the
+    /// cache) when it lands.
+    rerun_when_done: bool,
+    /// What the Help menu has open (the guided tour outlives the project it opens).
+    pub help: screens::help::HelpState,
 }
 
 impl StrataApp {
@@ -280,6 +288,9 @@ impl StrataApp {
             wanted_screenshot: false,
             screenshot_sender,
             screenshot_receiver,
+            help: Default::default(),
+            running_spec: None,
+            rerun_when_done: false,
         };
         match options.start {
             StartProject::Demo => app.open_demo(),
@@ -362,15 +373,15 @@ impl StrataApp {
         }
     }
 
-    /// Shows an error in the status bar and as a toast.
+    /// Shows an error in the status bar and as a toast, in the window's words.
     pub fn report_error(&mut self, message: impl Into<String>) {
-        let message = message.into();
+        let message = words::for_window(&message.into());
         self.last_error = Some(message.clone());
         self.toasts.push(Toast { text: message, is_error: true, shown_at: None });
     }
 
     pub(super) fn info(&mut self, message: impl Into<String>) {
-        self.toasts.push(Toast { text: message.into(), is_error: false, shown_at: None });
+        self.toasts.push(Toast { text: words::for_window(&message.into()), is_error: false, shown_at: None });
     }
 
     /// Saves preferences (eframe calls this on exit and now and then).

@@ -225,7 +225,17 @@ pub fn describe_spec(spec: &PipelineSpec) -> String {
             name
         })
         .collect();
-    let scaling = spec.recipe.features.first().map(|f| format!("{:?}", f.scaling)).unwrap_or_default();
+    let scaling = spec
+        .recipe
+        .features
+        .first()
+        .map(|f| match f.scaling {
+            crate::engine::features::recipe::Scaling::ZScore => "z-score",
+            crate::engine::features::recipe::Scaling::Robust => "robust",
+            crate::engine::features::recipe::Scaling::MinMax => "min-max",
+            crate::engine::features::recipe::Scaling::None => "unscaled",
+        })
+        .unwrap_or_default();
     let algorithm = &spec.model.algorithm;
     format!("{}, {} ({scaling}), seed {}", algorithm.label(), features.join(", "), algorithm.seed())
 }

@@ -20,6 +20,7 @@ pub mod rng;
 pub mod rules;
 pub mod stats;
 pub mod warnings;
+pub mod words;
 
 /// The CDNOW transaction log that ships inside the binary as the demo data set.
 pub const DEMO_TRANSACTIONS: &[u8] = include_bytes!("../../assets/CDNOW_master.txt");

@@ -745,7 +745,7 @@ fn the_demo_explains_its_segments_shows_their_overlap_and_exports_the_borderline
     harness.get_by_label_contains("puts 88% of customers in their own segment");
     assert!(harness.query_all_by_label_contains("Tree rule: ").count() >= 5, "a rule on every card");
     assert!(harness.query_all_by_label_contains("borderline (margin under 0.1)").count() == 5);
-    harness.get_by_label("Overlap between segments");
+    harness.get_by_label("Next-closest segment (share of each row's customers)");
     // Each card lists its features with the one that separates the segments most first: recency
     // (eta squared 0.80) on the demo.
     let mut features: Vec<(String, f64)> =
@@ -1362,3 +1362,4 @@ fn a_project_opens_and_saves_on_jobs() {
 // Topics with many cases live in their own files (each `use super::*` for the helpers above).
 mod names;
 mod exports;
+mod words;

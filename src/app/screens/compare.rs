@@ -267,7 +267,7 @@ pub fn compare_ui(ui: &mut Ui, app: &mut StrataApp) {
             "Information shared by the two segmentations, corrected for chance: 1 = the same, 0 = independent",
         );
     });
-    let mut note = format!("{} customers in both", format_count(comparison.crosstab.n() as usize));
+    let mut note = format!("{} in both", crate::engine::words::count(comparison.crosstab.n() as usize, "customer"));
     if comparison.left_out > 0 {
         note.push_str(&format!("; {} without both labels left out", format_count(comparison.left_out)));
     }

@@ -24,6 +24,42 @@ const ROLES: [(ColumnRole, &str); 7] = [
     (ColumnRole::Ignored, "ignored"),
 ];
 
+/// How the file is read: its text encoding and whether malformed rows are skipped (the window's
+/// side of the reader's advice, which the command line gives as --encoding and --skip-bad-rows).
+fn reading_ui(ui: &mut Ui, app: &mut StrataApp, spec: &PipelineSpec) {
+    use crate::engine::data::TextEncoding;
+    let mut options = spec.source.read_options.clone();
+    ui.collapsing("Reading", |ui| {
+        let label = |e: TextEncoding| match e {
+            TextEncoding::Utf8 => "UTF-8",
+            TextEncoding::Windows1252 => "Windows-1252 / Latin-1",
+            TextEncoding::Lossy => "UTF-8, replacing bad bytes",
+        };
+        egui::ComboBox::from_label("Text encoding").selected_text(label(options.encoding)).show_ui(ui, |ui| {
+            for e in [TextEncoding::Utf8, TextEncoding::Windows1252, TextEncoding::Lossy] {
+                ui.selectable_value(&mut options.encoding, e, label(e));
+            }
+        });
+        ui.checkbox(&mut options.skip_bad_rows, "Skip malformed rows")
+            .on_hover_text("Rows with the wrong number of fields are left out and counted in a warning");
+    });
+    if options != spec.source.read_options {
+        let mut next = spec.clone();
+        next.source.read_options = options;
+        app.push(Command::EditSpec { spec: Box::new(next), what: "reading options".into() });
+    }
+}
+
+/// A repeated-ids rule as the window names it.
+fn duplicate_rule_label(rule: crate::engine::pipeline::DuplicateIdRule) -> &'static str {
+    use crate::engine::pipeline::DuplicateIdRule::*;
+    match rule {
+        Refuse => "stop and show them",
+        KeepFirst => "keep the first row",
+        Aggregate => "one row per id (numbers averaged)",
+    }
+}
+
 fn role_label(role: ColumnRole) -> &'static str {
     ROLES.iter().find(|(r, _)| *r == role).map_or("?", |(_, l)| l)
 }
@@ -59,10 +95,17 @@ fn source_ui(ui: &mut Ui, app: &mut StrataApp) {
             app.push(Command::LocateSourceDialog);
         }
     });
+    if matches!(spec.source.source, DataSource::File(_)) {
+        reading_ui(ui, app, &spec);
+    }
     if let Some(preview) = &app.preview {
-        ui.label(format!("{} rows, {} columns read", format_count(preview.frame.height()), preview.frame.width()));
+        ui.label(format!(
+            "{}, {} read",
+            crate::engine::words::count(preview.frame.height(), "row"),
+            crate::engine::words::count(preview.frame.width(), "column")
+        ));
         for w in &preview.warnings {
-            ui.label(RichText::new(w).color(ui.visuals().warn_fg_color));
+            ui.label(RichText::new(crate::app::words::for_window(w)).color(ui.visuals().warn_fg_color));
         }
     }
     ui.separator();
@@ -135,15 +178,14 @@ fn source_ui(ui: &mut Ui, app: &mut StrataApp) {
             } else {
                 *no_id = false;
             }
-            egui::ComboBox::from_label("Repeated ids").selected_text(format!("{:?}", new_spec.duplicate_ids)).show_ui(
-                ui,
-                |ui| {
+            egui::ComboBox::from_label("Repeated ids")
+                .selected_text(duplicate_rule_label(new_spec.duplicate_ids))
+                .show_ui(ui, |ui| {
                     use crate::engine::pipeline::DuplicateIdRule::*;
                     for rule in [Refuse, KeepFirst, Aggregate] {
-                        ui.selectable_value(&mut new_spec.duplicate_ids, rule, format!("{rule:?}"));
+                        ui.selectable_value(&mut new_spec.duplicate_ids, rule, duplicate_rule_label(rule));
                     }
-                },
-            );
+                });
         }
     }
     if new_spec != spec {
@@ -151,7 +193,7 @@ fn source_ui(ui: &mut Ui, app: &mut StrataApp) {
     }
     if let Some(out) = &app.output {
         ui.separator();
-        ui.label(format!("Customer table: {} customers", format_count(out.result.customers.height())));
+        ui.label(format!("Customer table: {}", crate::engine::words::count(out.result.customers.height(), "customer")));
         if let Some(as_of) = out.result.as_of {
             ui.label(format!("As of {as_of}"));
         }
@@ -313,11 +355,20 @@ fn quality_ui(ui: &mut Ui, app: &mut StrataApp) {
         };
     ui.horizontal(|ui| {
         ui.heading("Quality");
-        ui.label(format!("{} rows, {} columns", format_count(quality.n_rows), quality.columns.len()));
+        ui.label(format!(
+            "{}, {}",
+            crate::engine::words::count(quality.n_rows, "row"),
+            crate::engine::words::count(quality.columns.len(), "column")
+        ));
         if let Some(d) = &quality.duplicate_ids {
             ui.label(
-                RichText::new(format!("{} ids repeat ({} extra rows)", d.n_duplicated_ids, d.n_extra_rows))
-                    .color(ui.visuals().warn_fg_color),
+                RichText::new(format!(
+                    "{} {} ({} extra)",
+                    crate::engine::words::count(d.n_duplicated_ids, "id"),
+                    crate::engine::words::noun(d.n_duplicated_ids, "repeat"),
+                    crate::engine::words::count(d.n_extra_rows, "row")
+                ))
+                .color(ui.visuals().warn_fg_color),
             );
         }
     });
@@ -334,7 +385,7 @@ fn quality_ui(ui: &mut Ui, app: &mut StrataApp) {
             ui.end_row();
             for (i, c) in quality.columns.iter().enumerate() {
                 let name_label = ui.label(&c.column);
-                ui.label(&c.dtype);
+                ui.label(crate::app::words::type_in_words(&c.dtype)).on_hover_text(format!("Stored as {}", c.dtype));
                 let guess = roles.iter().find(|r| r.column == c.column);
                 let current = guess.map(|g| g.role).unwrap_or(ColumnRole::Ignored);
                 if use_customers {
@@ -396,17 +447,17 @@ fn quality_ui(ui: &mut Ui, app: &mut StrataApp) {
                 }
                 if let Some(n) = &c.numeric {
                     if n.n_negative > 0 {
-                        flags.push(format!("{} negative values", format_count(n.n_negative)));
+                        flags.push(format!("{} negative", crate::engine::words::count(n.n_negative, "value")));
                     }
                     if n.n_outliers > 0 {
-                        flags.push(format!("{} outliers", format_count(n.n_outliers)));
+                        flags.push(crate::engine::words::count(n.n_outliers, "outlier"));
                     }
                     if n.skew.abs() > 2.0 {
                         flags.push(format!("skewed ({:.1}): consider log", n.skew));
                     }
                 }
                 if c.n_future_dates > 0 {
-                    flags.push(format!("{} dates in the future", c.n_future_dates));
+                    flags.push(format!("{} in the future", crate::engine::words::count(c.n_future_dates, "date")));
                 }
                 if !notes.is_empty() || !flags.is_empty() {
                     ui.label("");
@@ -416,7 +467,9 @@ fn quality_ui(ui: &mut Ui, app: &mut StrataApp) {
                         .chain(flags.iter().map(String::as_str))
                         .collect::<Vec<_>>()
                         .join("; ");
-                    ui.label(RichText::new(text).small().color(ui.visuals().warn_fg_color));
+                    ui.label(
+                        RichText::new(crate::app::words::for_window(&text)).small().color(ui.visuals().warn_fg_color),
+                    );
                     ui.end_row();
                 }
             }
@@ -424,7 +477,7 @@ fn quality_ui(ui: &mut Ui, app: &mut StrataApp) {
         let general: Vec<&String> =
             quality.warnings.iter().filter(|w| !quality.columns.iter().any(|c| mentions(w, &c.column))).collect();
         for w in general {
-            ui.label(RichText::new(w).color(ui.visuals().warn_fg_color));
+            ui.label(RichText::new(crate::app::words::for_window(w)).color(ui.visuals().warn_fg_color));
         }
     });
     if let Some(mut spec) = spec

@@ -4,6 +4,7 @@
 pub mod compare;
 mod data;
 mod features;
+pub mod help;
 mod model;
 mod over_time;
 mod rules;
@@ -82,6 +83,7 @@ pub fn window_ui(ui: &mut Ui, app: &mut StrataApp) {
             Screen::OverTime => over_time::over_time_ui(ui, app),
         }
     });
+    help::help_windows_ui(ui.ctx(), app);
     prompt_ui(ui.ctx(), app);
     super::exports::path_prompt_ui(ui.ctx(), app);
     warnings_ui(ui.ctx(), app);
@@ -169,6 +171,7 @@ fn menu_ui(ui: &mut Ui, app: &mut StrataApp) {
                 app.push(Command::SetAutoRun(auto));
             }
         });
+        ui.menu_button("Help", |ui| help::help_menu_ui(ui, app));
     });
 }
 
@@ -224,7 +227,7 @@ fn warnings_ui(ctx: &egui::Context, app: &mut StrataApp) {
         }
         egui::ScrollArea::vertical().max_height(420.0).show(ui, |ui| {
             for line in &lines {
-                ui.label(line);
+                ui.label(crate::app::words::for_window(line));
                 ui.separator();
             }
         });
@@ -265,6 +268,22 @@ fn tabs_ui(ui: &mut Ui, app: &mut StrataApp) {
         };
         if stale && app.progress.is_none() {
             ui.label(RichText::new("Settings changed since the last run").color(ui.visuals().warn_fg_color));
+        }
+        // A long run waits for Run, and says how long it will take.
+        if app.progress.is_none()
+            && let Some(estimate) = app.long_run()
+            && (stale || app.output.is_none())
+        {
+            ui.label(RichText::new(format!(
+                "Long run, waits for Run: {} ({})",
+                crate::engine::pipeline::estimate::duration_in_words(estimate.secs),
+                estimate.why
+            )))
+            .on_hover_text(
+                "Estimated from the customers and the method: 2.2e-8 x n² s per exact hierarchical fit, 1e-6 x n x k \
+                 s per fit of the other methods, times the fits (the fit, the sweep, and every re-fit of the stability \
+                 check). Runs this long do not start on every change.",
+            );
         }
     });
 }
@@ -319,7 +338,7 @@ fn status_ui(ui: &mut Ui, app: &mut StrataApp) {
                     .on_hover_cursor(egui::CursorIcon::PointingHand)
                     .on_hover_ui(|ui| {
                         for w in crate::engine::warnings::summarise(warnings).iter().take(8) {
-                            ui.label(w);
+                            ui.label(crate::app::words::for_window(w));
                         }
                         ui.label(RichText::new("Click to see them all").weak());
                     });
@@ -370,6 +389,22 @@ fn banners_ui(ui: &mut Ui, app: &mut StrataApp) {
             true,
         )),
         None => {}
+    }
+    // Results from before the latest change are marked until the new ones arrive.
+    if let Some(out) = &app.output
+        && !out.is_for(doc)
+    {
+        messages.push((
+            if app.progress.is_some() {
+                "Out of date: the results shown are from before your last change; they are replaced when the run \
+                 under way finishes."
+                    .to_string()
+            } else {
+                "Out of date: the results shown are from before your last change. Press Run (F5) to update them."
+                    .to_string()
+            },
+            true,
+        ));
     }
     let missing = doc.missing_source.is_some();
     for (text, is_warning) in messages {

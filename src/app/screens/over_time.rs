@@ -34,7 +34,7 @@ pub fn over_time_ui(ui: &mut Ui, app: &mut StrataApp) {
     }
     settings_ui(ui, app, &params);
     if let Some(error) = &app.over_time_error {
-        ui.colored_label(ui.visuals().error_fg_color, error);
+        ui.colored_label(ui.visuals().error_fg_color, crate::app::words::for_window(error));
     }
     let Some(out) = shown else {
         ui.label(RichText::new("Press 'Follow the customers' to segment every window.").weak());
@@ -60,7 +60,7 @@ pub fn over_time_ui(ui: &mut Ui, app: &mut StrataApp) {
         })
         .collect();
     for warning in &result.warnings {
-        ui.label(RichText::new(warning).color(ui.visuals().warn_fg_color));
+        ui.label(RichText::new(crate::app::words::for_window(warning)).color(ui.visuals().warn_fg_color));
     }
     egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
         let shown = sizes_ui(ui, result, &names);

@@ -58,9 +58,9 @@ pub fn rules_ui(ui: &mut Ui, app: &mut StrataApp) {
             (Some(_), Some(n)) => {
                 ui.label(
                     RichText::new(format!(
-                        "Rules and overrides move {} of {} customers from the model's segments.",
+                        "Rules and overrides move {} of {} from the model's segments.",
                         format_count(n_changed),
-                        format_count(n)
+                        crate::engine::words::count(n, "customer")
                     ))
                     .strong(),
                 );
@@ -80,7 +80,12 @@ pub fn rules_ui(ui: &mut Ui, app: &mut StrataApp) {
                 ui.horizontal(|ui| {
                     ui.colored_label(
                         ui.visuals().warn_fg_color,
-                        format!("{} customers have no segment (the recipe dropped them).", format_count(without)),
+                        format!(
+                            "{} {} no segment (the recipe dropped {}).",
+                            crate::engine::words::count(without, "customer"),
+                            if without == 1 { "has" } else { "have" },
+                            if without == 1 { "it" } else { "them" }
+                        ),
                     );
                     if ui.button("Give them a segment").on_hover_text(NO_SEGMENT_RULE).clicked() {
                         let mut next = rules.clone();
@@ -251,7 +256,7 @@ fn rules_table_ui(
         app.push(command);
     }
     if let Some(Err(error)) = &parsed {
-        ui.colored_label(ui.visuals().error_fg_color, error);
+        ui.colored_label(ui.visuals().error_fg_color, crate::app::words::for_window(&error.to_string()));
     }
     ui.collapsing("Examples", |ui| {
         ui.label(

@@ -60,7 +60,7 @@ fn segment_name(app: &StrataApp, segment: usize) -> String {
 fn cards_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
     let k = out.result.fit.sizes.len();
     let summary = &out.summary;
-    ui.heading(format!("{} segments", summary.profiles.len()));
+    ui.heading(crate::engine::words::count(summary.profiles.len(), "segment"));
     match &summary.explanation {
         Ok(e) => {
             ui.label(format!(
@@ -77,7 +77,7 @@ fn cards_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
             .on_hover_text("Fidelity: the share of customers the rules put in the segment the model gave them");
         }
         Err(why) => {
-            ui.label(RichText::new(format!("No rules: {why}")).weak());
+            ui.label(RichText::new(crate::app::words::for_window(&format!("No rules: {why}"))).weak());
         }
     }
     // Deeper trees explain more customers with longer rules; stored in the project.
@@ -131,8 +131,8 @@ fn cards_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
                 }
             });
             ui.label(format!(
-                "{} customers, {:.1}% of those segmented",
-                format_count(profile.size),
+                "{}, {:.1}% of those segmented",
+                crate::engine::words::count(profile.size, "customer"),
                 profile.share * 100.0
             ));
             if let Some(rules) = &out.result.rules {
@@ -219,8 +219,9 @@ fn cards_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
                 }
                 for r in mine.iter().take(2) {
                     ui.label(format!("Tree rule: {}", r.text)).on_hover_text(format!(
-                        "{} customers match; {:.0}% of them are in this segment, and they are {:.0}% of it",
-                        format_count(r.customers),
+                        "{} {}; {:.0}% of them are in this segment, and they are {:.0}% of it",
+                        crate::engine::words::count(r.customers, "customer"),
+                        crate::engine::words::noun(r.customers, "match"),
                         100.0 * r.precision,
                         100.0 * r.coverage
                     ));
@@ -238,7 +239,11 @@ fn cards_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
                     crate::engine::profile::overlap::BORDERLINE_MARGIN
                 );
                 if let Some(o) = leans {
-                    text += &format!("; next closest: {} for {:.0}%", segment_name(app, o), 100.0 * row[o]);
+                    text += &format!(
+                        "; next-closest segment of {:.0}% of its customers: {}",
+                        100.0 * row[o],
+                        segment_name(app, o)
+                    );
                 }
                 ui.label(RichText::new(text).small()).on_hover_text(format!(
                     "Margin: the {}. Borderline customers could as well be in their next closest segment.",
@@ -249,9 +254,9 @@ fn cards_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
                 && let Some(g) = stability.segments.iter().find(|g| g.segment == s)
             {
                 let text = format!(
-                    "Stability: mean Jaccard {:.2} over {} re-fits, dissolved in {:.0}%",
+                    "Stability: mean Jaccard {:.2} over {}, dissolved in {:.0}%",
                     g.mean_jaccard,
-                    stability.bootstrap,
+                    crate::engine::words::count(stability.bootstrap, "re-fit"),
                     100.0 * g.dissolved_share
                 );
                 if g.unstable {
@@ -299,8 +304,8 @@ fn p_value(p: f64) -> String {
     if p == 0.0 { "< 1e-300".to_string() } else { format!("{p:.2e}") }
 }
 
-/// Why a segment may not be usable: too small for the business floor, or not distinct (members
-/// about as close to another segment, or no feature set apart).
+/// Why a segment may not be usable: too small for the business floor, blurred into another segment
+/// (low silhouette), or not distinct (`engine::profile::is_distinct`, on the numbers the card shows).
 fn segment_flags(
     summary: &crate::engine::profile::summary::ResultSummary,
     s: usize,
@@ -324,19 +329,14 @@ fn segment_flags(
         let mean = values.iter().sum::<f64>() / values.len() as f64;
         if mean < 0.1 {
             flags.push(format!(
-                "Not distinct: mean silhouette {mean:.2}, its members are about as close to another segment"
+                "Blurs into another segment: mean silhouette {mean:.2} (under 0.10), its members are about as close \
+                 to another segment"
             ));
         }
     }
-    if let Some(distances) = summary.model_distance_sd.get(s)
-        && !distances.is_empty()
-        && distances.iter().all(|d| d.abs() < 0.25)
-    {
-        flags.push(
-            "Not distinct: in the features the model saw, no mean sits a quarter of a standard deviation from \
-             everyone's"
-                .to_string(),
-        );
+    // The one rule for "distinct", judged on the distances this card shows.
+    if let Some(flag) = summary.distance_sd.get(s).and_then(|d| crate::engine::profile::not_distinct_flag(d)) {
+        flags.push(flag);
     }
     flags
 }
@@ -347,12 +347,13 @@ fn overlap_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
     let Some(overlap) = &out.summary.overlap else { return };
     let k = overlap.matrix.len();
     ui.add_space(8.0);
-    ui.label(RichText::new("Overlap between segments").strong()).on_hover_text(
-        "Each row: a segment's customers by their next closest segment. Large shares mark segments that blur into \
-         each other.",
+    ui.label(RichText::new("Next-closest segment (share of each row's customers)").strong()).on_hover_text(
+        "Each row: a segment's customers by the segment that would be their second choice; a row adds up to 100%, \
+         so with two segments it is always 100%. It says where customers would go, not how many are in doubt: the \
+         borderline share says that.",
     );
     egui::Grid::new("overlap-matrix").spacing([6.0, 2.0]).show(ui, |ui| {
-        ui.label(RichText::new("next closest:").small().weak());
+        ui.label(RichText::new("second choice:").small().weak());
         for o in 0..k {
             ui.label(RichText::new(format!("{}", o + 1)).small()).on_hover_text(segment_name(app, o));
         }

@@ -120,6 +120,20 @@ pub fn bootstrap_stability(
     params: &StabilityParams,
     cancel: &CancelToken,
 ) -> Result<Stability, ClusterError> {
+    bootstrap_stability_reporting(x, labels, algorithm, params, cancel, &|_| {})
+}
+
+/// [`bootstrap_stability`], calling `refit_done(n)` as each re-fit finishes (`n` of
+/// `params.bootstrap` done so far), so a job shows real progress through long re-fits.
+pub fn bootstrap_stability_reporting(
+    x: ArrayView2<f64>,
+    labels: &[usize],
+    algorithm: &Algorithm,
+    params: &StabilityParams,
+    cancel: &CancelToken,
+    refit_done: &(dyn Fn(usize) + Sync),
+) -> Result<Stability, ClusterError> {
+    let done = std::sync::atomic::AtomicUsize::new(0);
     let n = x.nrows();
     if n == 0 {
         return Err(ClusterError::EmptyInput);
@@ -167,6 +181,7 @@ pub fn bootstrap_stability(
             let mut refit = algorithm.clone();
             refit.set_seed(params.seed.wrapping_add(1 + b as u64));
             let fitted = refit.fit_matrix(sample.view(), cancel)?;
+            refit_done(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
             // Each distinct customer once (a customer drawn twice is one member of its segment):
             // its original segment and its segment in the re-fit.
             let mut seen = vec![false; n];

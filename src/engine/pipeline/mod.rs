@@ -5,6 +5,7 @@
 
 // The stages share the imports below through `use super::*`.
 mod cache;
+pub mod estimate;
 mod predict;
 mod result;
 mod source;
@@ -145,22 +146,33 @@ pub fn run_cached(
         // Stability, when asked for: re-fits on resamples, of the fit and of every k swept.
         let (stability, k_stability) = match &spec.model.stability {
             Some(params) if algorithm.uses_feature_matrix() && algorithm.rfm_columns().is_none() => {
-                use crate::engine::cluster::stability::{KStability, bootstrap_stability};
+                use crate::engine::cluster::stability::{KStability, bootstrap_stability_reporting};
                 ctx.progress.report("stability", 0.0);
                 let x = matrix.values.view();
-                let own = bootstrap_stability(x, &fit.labels, algorithm, params, &ctx.cancel)?;
+                let ks: Vec<usize> = sweep
+                    .as_ref()
+                    .map(|s| s.runs.iter().map(|r| r.k).filter(|&k| k >= 2).collect())
+                    .unwrap_or_default();
+                // Progress counts re-fits: the fit's own, then every k's (one set each).
+                let total = (params.bootstrap * (1 + ks.len())).max(1) as f64;
+                let report_from = |set: usize| {
+                    move |done: usize| {
+                        ctx.progress.report("stability", ((set * params.bootstrap + done) as f64 / total).min(1.0))
+                    }
+                };
+                let own =
+                    bootstrap_stability_reporting(x, &fit.labels, algorithm, params, &ctx.cancel, &report_from(0))?;
                 let mut per_k = Vec::new();
-                if let Some(sweep) = &sweep {
-                    let ks: Vec<usize> = sweep.runs.iter().map(|r| r.k).filter(|&k| k >= 2).collect();
+                if sweep.is_some() {
                     for (i, &sk) in ks.iter().enumerate() {
                         check_cancel(ctx)?;
-                        ctx.progress.report("stability", i as f64 / ks.len() as f64);
+                        ctx.progress.report("stability", ((1 + i) * params.bootstrap) as f64 / total);
                         let at = algorithm.with_k(sk);
                         let s = if sk == k && at == *algorithm {
                             own.clone()
                         } else {
                             let labels = at.fit_matrix(x, &ctx.cancel)?.labels;
-                            bootstrap_stability(x, &labels, &at, params, &ctx.cancel)?
+                            bootstrap_stability_reporting(x, &labels, &at, params, &ctx.cancel, &report_from(1 + i))?
                         };
                         per_k.push(KStability::of(sk, &s));
                     }

@@ -56,6 +56,31 @@ pub fn profile_segments(
         .collect())
 }
 
+/// How many population standard deviations a segment's mean must sit from everyone's, on at least
+/// one feature, for the segment to be distinct (a quarter of an SD: Cohen's "small" effect is 0.2).
+pub const DISTINCT_SD: f64 = 0.25;
+
+/// The one rule for "distinct": a segment is distinct when at least one of its feature means sits
+/// [`DISTINCT_SD`] or more population standard deviations from everyone's mean. `distance_sd` is
+/// the segment's row of [`summary::ResultSummary::distance_sd`], the very numbers its card and the
+/// profile table show ("1.52 sd above"), so a flag can never contradict them. A segment without any
+/// number (no numeric feature) is not judged, and counts as distinct.
+pub fn is_distinct(distance_sd: &[f64]) -> bool {
+    let finite: Vec<f64> = distance_sd.iter().copied().filter(|d| d.is_finite()).collect();
+    finite.is_empty() || finite.iter().any(|d| d.abs() >= DISTINCT_SD)
+}
+
+/// The card's flag for a segment that is not distinct (see [`is_distinct`]), or None.
+pub fn not_distinct_flag(distance_sd: &[f64]) -> Option<String> {
+    if is_distinct(distance_sd) {
+        return None;
+    }
+    let largest = distance_sd.iter().copied().filter(|d| d.is_finite()).map(f64::abs).fold(0.0, f64::max);
+    Some(format!(
+        "Not distinct: no feature's mean sits {DISTINCT_SD} sd or more from everyone's (the furthest is {largest:.2} sd)"
+    ))
+}
+
 /// A suggested name for a segment from its most distinctive features: `distance_sd[j]` is how many
 /// population standard deviations its mean of `columns[j]` sits from everyone's. The two features
 /// furthest away (at least half an SD) name it, in words for the usual RFM columns ("Lapsed,
@@ -107,6 +132,52 @@ mod tests {
         assert_eq!(suggest_name(&columns, &[0.1, 0.0, 0.2, -3.0]), "Low web share");
         assert_eq!(suggest_name(&columns, &[0.1, 0.2, -0.3, 0.4]), "Typical customers");
         assert_eq!(suggest_name(&columns, &[f64::NAN, 0.0, 0.0, 0.9]), "High web share");
+    }
+
+    /// The distances a card shows for a one-feature profile of `frame`'s column "x".
+    fn card_distances(x: &[f64], segments: &[Option<usize>], k: usize) -> Vec<Vec<f64>> {
+        let frame = df!("x" => x).unwrap();
+        let profiles = profile_segments(&frame, segments, k, &["x".into()]).unwrap();
+        let n = x.len() as f64;
+        let mean = x.iter().sum::<f64>() / n;
+        let sd = (x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1.0)).sqrt();
+        summary::distances_in_sd(&profiles, &[mean], &[sd])
+    }
+
+    #[test]
+    fn a_segment_whose_mean_sits_one_and_a_half_sd_away_is_distinct() {
+        // Two groups of 10 at 0 and 3: the population sd is about 1.54, so each mean sits about
+        // 0.97 sd away; the flag agrees with the number the card shows.
+        let x: Vec<f64> = (0..20).map(|i| if i < 10 { 0.0 } else { 3.0 }).collect();
+        let segments: Vec<Option<usize>> = (0..20).map(|i| Some(usize::from(i >= 10))).collect();
+        let d = card_distances(&x, &segments, 2);
+        assert!((d[0][0] + 0.974).abs() < 0.01, "{d:?}");
+        assert!(is_distinct(&d[0]) && is_distinct(&d[1]));
+        assert_eq!(not_distinct_flag(&d[0]), None);
+        // A segment 1.5 sd above everyone: four customers at 10 among 96 at 0.
+        let x: Vec<f64> = (0..100).map(|i| if i < 4 { 10.0 } else { 0.0 }).collect();
+        let segments: Vec<Option<usize>> = (0..100).map(|i| Some(usize::from(i < 4))).collect();
+        let d = card_distances(&x, &segments, 2);
+        assert!(d[1][0] > 1.5, "{d:?}");
+        assert_eq!(not_distinct_flag(&d[1]), None, "a mean {:.2} sd away is not flagged", d[1][0]);
+        // The issue's card: 1.52, 2.45 and 2.79 sd can never be "not distinct".
+        assert_eq!(not_distinct_flag(&[1.52, -2.45, 2.79]), None);
+    }
+
+    #[test]
+    fn a_segment_whose_means_all_sit_near_everyones_is_flagged() {
+        // Segment 1 is a random-looking half of the customers: its mean is everyone's.
+        let x: Vec<f64> = (0..40).map(|i| f64::from(i % 4)).collect();
+        let segments: Vec<Option<usize>> = (0..40).map(|i| Some(usize::from(i % 8 < 4))).collect();
+        let d = card_distances(&x, &segments, 2);
+        assert!(d[1][0].abs() < DISTINCT_SD, "{d:?}");
+        let flag = not_distinct_flag(&d[1]).expect("flagged");
+        assert!(flag.starts_with("Not distinct") && flag.contains("0.25 sd"), "{flag}");
+        // Just below and at the threshold; NaN (a feature without values) is not evidence either way.
+        assert!(!is_distinct(&[0.249, -0.1]));
+        assert!(is_distinct(&[0.25, 0.0]));
+        assert!(is_distinct(&[f64::NAN]));
+        assert!(!is_distinct(&[f64::NAN, 0.1]));
     }
 
     #[test]

@@ -164,6 +164,22 @@ pub const MEMBER_SILHOUETTE_ROWS: usize = 6_000;
 pub const DENSITY_CELLS: usize = 200;
 const HISTOGRAM_BARS: usize = 30;
 
+/// How many population standard deviations each segment's mean of each column sits from everyone's
+/// (`[segment][column]`; 0 for a constant column): what the cards and the profile table show, and
+/// what [`super::is_distinct`] judges.
+pub fn distances_in_sd(profiles: &[SegmentProfile], population_means: &[f64], population_sds: &[f64]) -> Vec<Vec<f64>> {
+    profiles
+        .iter()
+        .map(|p| {
+            p.means
+                .iter()
+                .zip(population_means.iter().zip(population_sds))
+                .map(|(m, (pm, sd))| if *sd > 0.0 { (m - pm) / sd } else { 0.0 })
+                .collect()
+        })
+        .collect()
+}
+
 impl ResultSummary {
     /// Computes the summary of `result` (seconds at a million customers; call it off the UI thread).
     pub fn compute(result: &PipelineResult, seed: u64) -> Result<Self, PipelineError> {
@@ -192,16 +208,7 @@ impl ResultSummary {
                 (mean, var.sqrt())
             })
             .unzip();
-        let distance_sd = profiles
-            .iter()
-            .map(|p| {
-                p.means
-                    .iter()
-                    .zip(population_means.iter().zip(&population_sds))
-                    .map(|(m, (pm, sd))| if *sd > 0.0 { (m - pm) / sd } else { 0.0 })
-                    .collect()
-            })
-            .collect();
+        let distance_sd = distances_in_sd(&profiles, &population_means, &population_sds);
         let before = raw_columns.par_iter().map(|v| Histogram::of(v, HISTOGRAM_BARS)).collect();
         let matrix = result.matrix.values.view();
         let after = (0..matrix.ncols())

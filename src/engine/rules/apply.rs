@@ -215,7 +215,10 @@ impl Applying<'_, '_> {
         }
         let error = (stuck > 0).then(|| {
             format!(
-                "{stuck} customers in a low-priority segment have no place in the model's space (no features), so they stayed"
+                "{} in a low-priority segment {} no place in the model's space (no features), so {} stayed",
+                crate::engine::words::count(stuck, "customer"),
+                crate::engine::words::noun(stuck, "has"),
+                if stuck == 1 { "it" } else { "they" }
             )
         });
         RuleEffect { matched, changed, resolved, error }
