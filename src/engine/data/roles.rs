@@ -92,7 +92,10 @@ pub fn name_is_sensitive(name: &str) -> bool {
 
 fn name_is_id(name: &str) -> bool {
     let n = normalised(name);
-    n == "id" || n.ends_with("_id") || n.ends_with("id") && n.len() <= 12 || n.contains("customer")
+    n == "id" || n.ends_with("_id") || n.ends_with("id") && n.len() <= 12
+        // "customer_type" or "customer_segment" describe a customer, they do not identify one.
+        || n == "customer"
+        || n.contains("customer") && super::guesses::name_is_id_like(name)
 }
 
 /// Guesses a role for every column.
