@@ -8,12 +8,13 @@
 //!   proposed; a categorical can be ticked by hand), and personal data.
 //! - The customer id of a transaction log has many distinct values ([`LOG_ID_MIN_DISTINCT`] or
 //!   more) and several rows each (on average at least [`LOG_ID_MIN_ROWS_EACH`]); the id of a
-//!   customer table is unique per row. Columns whose name says customer/client/user come first,
+//!   customer table is unique per row; without dates, an id-named column that repeats the same way
+//!   (a panel) is taken when no unique column is named like an id. Columns whose name says customer/client/user come first,
 //!   then those named like an id, then any other qualifying column.
 //! - Default features: the remaining numeric columns ordered by fewest missing values, then most
 //!   distinct values (counted up to [`DISTINCT_CAP`], so decimals do not outrank a count), then
 //!   file order; taken greedily, leaving out a column whose |r| with one already taken exceeds
-//!   [`REDUNDANT_R`]; at most [`MAX_SUGGESTED_FEATURES`].
+//!   [`REDUNDANT_R`]; at most [`MAX_SUGGESTED_FEATURES`]; listed in file order.
 
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -56,7 +57,7 @@ pub struct IdGuess {
 /// Everything guessed about a new table.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Suggestions {
-    /// The proposed features, in the order they were taken.
+    /// The proposed features, in file order.
     pub features: Vec<Guess>,
     /// Every other column, with why it is not proposed.
     pub left_out: Vec<Guess>,
@@ -101,18 +102,19 @@ fn all_integers(values: &[f64]) -> bool {
 /// Why a column is a row key, when it is one.
 pub fn row_key_reason(column: &Column, n_rows: usize) -> Option<String> {
     let n = normalised(column.name());
-    let named = matches!(
-        n.as_str(),
-        "" | "rownames" | "row_names" | "rowname" | "index" | "unnamed_0" | "unnamed__0" | "___1"
-    );
+    let named =
+        matches!(n.as_str(), "" | "rownames" | "row_names" | "rowname" | "index" | "unnamed_0" | "unnamed__0" | "___1");
     let values = numbers(column)?;
     if values.len() != n_rows || n_rows < 2 || !all_integers(&values) {
         return None;
     }
     let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-    let numbers_rows = (lo == 0.0 || lo == 1.0) && hi - lo == (n_rows - 1) as f64 && column.n_unique().ok() == Some(n_rows);
+    let numbers_rows =
+        (lo == 0.0 || lo == 1.0) && hi - lo == (n_rows - 1) as f64 && column.n_unique().ok() == Some(n_rows);
     match (named, numbers_rows) {
-        (_, true) => Some(format!("a row key: its values number the rows {lo}..{hi}, so it says nothing about a customer")),
+        (_, true) => {
+            Some(format!("a row key: its values number the rows {lo}..{hi}, so it says nothing about a customer"))
+        }
         // A name alone (integers, but not exactly 1..n: a filtered table) is enough for the names row
         // numbers get; an "x" (or "X") only when it numbers the rows, as it may be a real measure.
         (true, false) => Some(format!("a row key: '{}' is the name a table's row numbers get", column.name())),
@@ -259,11 +261,23 @@ pub fn suggest_id(frame: &DataFrame, roles: &[RoleGuess]) -> IdGuess {
                 column: Some(column),
                 repeats: false,
             },
-            _ => IdGuess {
-                column: None,
-                reason: format!("{no_log_id}; choose it on the Data screen"),
-                repeats: false,
-            },
+            _ => IdGuess { column: None, reason: format!("{no_log_id}; choose it on the Data screen"), repeats: false },
+        };
+    }
+    // Without dates, an id-named column that repeats (a panel: one row per customer and year)
+    // still names the customers, unless a unique id-named column does.
+    if unique.iter().all(|u| u.0 > 1)
+        && let Some((rank, column, n_distinct)) = best(&mut repeating)
+        && rank <= 1
+    {
+        let each = n_rows as f64 / n_distinct.max(1) as f64;
+        return IdGuess {
+            reason: format!(
+                "{} with {each:.1} rows each on average, and the name reads like an id: several rows per customer",
+                plural(n_distinct, "distinct value", "distinct values")
+            ),
+            column: Some(column),
+            repeats: true,
         };
     }
     match best(&mut unique) {
@@ -391,10 +405,8 @@ pub fn suggest(frame: &DataFrame, roles: &[RoleGuess]) -> Suggestions {
     let mut features: Vec<Guess> = Vec::new();
     let mut taken: Vec<usize> = Vec::new();
     for (i, (name, values, n_missing, _, _)) in candidates.iter().enumerate() {
-        let twin = taken
-            .iter()
-            .map(|&j| (j, correlation(values, &candidates[j].1)))
-            .find(|(_, r)| r.abs() > REDUNDANT_R);
+        let twin =
+            taken.iter().map(|&j| (j, correlation(values, &candidates[j].1))).find(|(_, r)| r.abs() > REDUNDANT_R);
         if let Some((j, r)) = twin {
             left_out.push(Guess {
                 column: name.clone(),
@@ -421,15 +433,16 @@ pub fn suggest(frame: &DataFrame, roles: &[RoleGuess]) -> Suggestions {
         features.push(Guess {
             column: name.clone(),
             reason: format!(
-                "numeric, {missing}, not within |r| > {REDUNDANT_R} of another proposed feature (proposal {} of at most \
-                 {MAX_SUGGESTED_FEATURES})",
+                "numeric, {missing}, and no |r| above {REDUNDANT_R} with another proposed feature (taken {} of at \
+                 most {MAX_SUGGESTED_FEATURES}, ranked by fewest missing, then most distinct values)",
                 features.len() + 1
             ),
         });
     }
-    // Left-out columns in file order, so a long list reads like the table.
+    // Both lists in file order, so the recipe and a long list read like the table.
     let order: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
     left_out.sort_by_key(|g| order.iter().position(|c| *c == g.column));
+    features.sort_by_key(|g| order.iter().position(|c| *c == g.column));
     Suggestions { features, left_out, id }
 }
 

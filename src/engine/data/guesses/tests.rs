@@ -195,3 +195,20 @@ fn customer_named_descriptions_are_not_ids() {
     assert_eq!(roles[0].role, ColumnRole::Categorical);
     assert_eq!(roles[1].role, ColumnRole::CustomerId);
 }
+
+#[test]
+fn a_panel_without_dates_takes_its_repeating_id_not_the_row_key() {
+    let n = 400;
+    let frame = df!(
+        "rownames" => (1..=n as i64).collect::<Vec<_>>(),
+        "id" => (0..n).map(|i| format!("player{:03}", i % 50)).collect::<Vec<_>>(),
+        "year" => (0..n).map(|i| 1990 + (i / 50) as i64).collect::<Vec<_>>(),
+        "games" => (0..n).map(|i| (i * 13 % 160) as f64).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let s = suggestions(&frame);
+    assert_eq!(s.id.column.as_deref(), Some("id"), "{:?}", s.id);
+    assert!(s.id.repeats);
+    assert!(s.id.reason.contains("50 distinct values with 8.0 rows each"), "{}", s.id.reason);
+    assert_eq!(proposed(&s), ["games"]);
+}
