@@ -102,8 +102,11 @@ fn all_integers(values: &[f64]) -> bool {
 /// Why a column is a row key, when it is one.
 pub fn row_key_reason(column: &Column, n_rows: usize) -> Option<String> {
     let n = normalised(column.name());
-    let named =
-        matches!(n.as_str(), "" | "rownames" | "row_names" | "rowname" | "index" | "unnamed_0" | "unnamed__0" | "___1");
+    // "column_1" is the name the reader gives an empty first header (R's write.csv row names).
+    let named = matches!(
+        n.as_str(),
+        "" | "rownames" | "row_names" | "rowname" | "index" | "unnamed_0" | "unnamed__0" | "___1" | "column_1"
+    );
     let values = numbers(column)?;
     if values.len() != n_rows || n_rows < 2 || !all_integers(&values) {
         return None;
@@ -162,13 +165,25 @@ fn name_says_customer(name: &str) -> bool {
         .any(|w| n.contains(w))
 }
 
+/// Whether "id" is glued to a word as an identifier ("CustomerID", "userId", "custid"), not the end
+/// of a word ("afraid", "paid", "humid").
+pub fn ends_in_glued_id(name: &str) -> bool {
+    let trimmed = name.trim();
+    let camel = trimmed.len() > 2
+        && (trimmed.ends_with("ID") || trimmed.ends_with("Id"))
+        && trimmed[..trimmed.len() - 2].chars().last().is_some_and(|c| c.is_ascii_alphanumeric());
+    let n = normalised(name);
+    let prefixes = ["customer", "cust", "user", "client", "member", "account", "person", "row", "u", "p", "c", "guest"];
+    camel || prefixes.iter().any(|p| n.strip_suffix("id") == Some(p))
+}
+
 /// Whether a name reads like an identifier (`id`, `customer_id`, `CustomerID`, `account_no`, `key`).
 pub fn name_is_id_like(name: &str) -> bool {
     let n = normalised(name);
     let t = tokens(name);
     let last = t.last().map(String::as_str).unwrap_or("");
     matches!(last, "id" | "key" | "code" | "no" | "nr" | "uuid" | "guid" | "ref")
-        || n.ends_with("id") && n.len() <= 12 && !n.ends_with("paid") && !n.ends_with("void")
+        || ends_in_glued_id(name)
         || n.ends_with("number") && t.len() <= 2 && !n.starts_with("number")
 }
 

@@ -212,3 +212,30 @@ fn a_panel_without_dates_takes_its_repeating_id_not_the_row_key() {
     assert!(s.id.reason.contains("50 distinct values with 8.0 rows each"), "{}", s.id.reason);
     assert_eq!(proposed(&s), ["games"]);
 }
+
+#[test]
+fn words_ending_in_id_are_not_ids_but_glued_ids_are() {
+    for word in ["afraid", "paid", "humid", "valid"] {
+        assert!(!name_is_id_like(word), "{word}");
+    }
+    for id in ["CustomerID", "userId", "custid", "customer_id", "account_no", "id"] {
+        assert!(name_is_id_like(id), "{id}");
+    }
+    let frame = df!("afraid" => [1i64, 2, 3], "CustomerID" => ["a", "b", "c"]).unwrap();
+    let roles = guess_roles(&frame);
+    assert_eq!(roles[0].role, ColumnRole::Numeric);
+    assert_eq!(roles[1].role, ColumnRole::CustomerId);
+}
+
+#[test]
+fn the_readers_name_for_an_empty_first_header_is_a_row_key() {
+    // R's write.csv: an empty first header over row names that skip (a filtered table).
+    let frame = df!(
+        "column_1" => [20040001i64, 20040002, 20040007, 20040009, 20040010],
+        "vocabulary" => [3.0, 7.0, 5.0, 6.0, 2.0],
+    )
+    .unwrap();
+    let s = suggestions(&frame);
+    assert!(s.reason_for("column_1").unwrap().contains("row key"), "{:?}", s.reason_for("column_1"));
+    assert_eq!(proposed(&s), ["vocabulary"]);
+}
