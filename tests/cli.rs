@@ -908,3 +908,44 @@ fn over_time_follows_the_demo_customers_through_quarterly_windows() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("need a transaction log"), "{}", stderr(&o));
 }
+
+#[test]
+fn quality_suggests_features_and_an_id_each_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    // A narrow R-style table: rownames 1..n, a year, two measures, a near-unique label.
+    let mut text = String::from("rownames,year,income,visits,label\n");
+    for i in 1..=80 {
+        text.push_str(&format!(
+            "{i},{},{}.5,{},shop {i} on the street\n",
+            1990 + i % 20,
+            20 + i * 37 % 101,
+            i * 7 % 13
+        ));
+    }
+    std::fs::write(dir.path().join("narrow.csv"), text).unwrap();
+    let o = strata(&["quality", "--data", "narrow.csv", "--json"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let features: Vec<&str> =
+        v["suggested_features"].as_array().unwrap().iter().map(|f| f["column"].as_str().unwrap()).collect();
+    assert_eq!(features, ["income", "visits"]);
+    assert!(v["suggested_features"][0]["reason"].as_str().unwrap().starts_with("numeric"));
+    assert_eq!(v["suggested_id"]["column"], "label");
+    assert!(v["suggested_id"]["reason"].as_str().unwrap().contains("one value per row"));
+    assert!(v.get("suggested_id_reason").is_none());
+
+    // A booking log whose only customer-named column is a 4-value type: no id, and why.
+    let mut text = String::from("customer_type,arrival_date,adr\n");
+    for i in 0..200 {
+        let kind = ["Transient", "Contract", "Group", "Transient-Party"][i % 4];
+        text.push_str(&format!("{kind},2024-01-{:02},{}.0\n", 1 + i % 28, 50 + i * 31 % 200));
+    }
+    std::fs::write(dir.path().join("bookings.csv"), text).unwrap();
+    let o = strata(&["quality", "--data", "bookings.csv", "--json"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["suggested_id"].is_null());
+    let why = v["suggested_id_reason"].as_str().unwrap();
+    assert!(why.contains("'customer_type' has 4 values"), "{why}");
+    assert_ne!(v["roles"][0]["role"], "CustomerId");
+}

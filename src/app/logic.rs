@@ -281,7 +281,16 @@ impl StrataApp {
                     }
                 })
                 .collect();
-            Ok(SourcePreview { source, frame: table.frame, roles, quality, histograms, warnings: table.warnings })
+            let suggestions = crate::engine::data::guesses::suggest(&table.frame, &roles);
+            Ok(SourcePreview {
+                source,
+                frame: table.frame,
+                roles,
+                quality,
+                histograms,
+                warnings: table.warnings,
+                suggestions,
+            })
         });
     }
 
@@ -538,13 +547,13 @@ impl StrataApp {
         doc.needs_setup = false;
         let spec = &mut doc.project.spec;
         let role_of = |role: ColumnRole| preview.roles.iter().find(|r| r.role == role).map(|r| r.column.clone());
-        let id = role_of(ColumnRole::CustomerId);
+        // The customer id is the engine's guess (a log's id has many values with several rows each),
+        // never merely the first column whose name mentions a customer.
+        let guesses = &preview.suggestions;
+        let id = guesses.id.column.clone();
         let date = role_of(ColumnRole::Date);
         let amount = role_of(ColumnRole::Amount);
-        let repeats = id
-            .as_ref()
-            .and_then(|id| preview.quality.columns.iter().find(|c| &c.column == id))
-            .is_some_and(|c| c.n_distinct < preview.quality.n_rows);
+        let repeats = guesses.id.repeats;
         match (id, date, amount) {
             (Some(id), Some(date), Some(amount)) if repeats => {
                 spec.table = TableKind::TransactionLog(TransactionColumns {
@@ -563,24 +572,34 @@ impl StrataApp {
                 };
             }
             (id, _, _) => {
-                spec.table = TableKind::CustomerTable { id_column: id, no_id: false };
+                // An id that repeats without a date and an amount (one row per customer and season,
+                // say): the rows are averaged per customer rather than refused.
+                if repeats {
+                    spec.duplicate_ids = crate::engine::pipeline::DuplicateIdRule::Aggregate;
+                }
+                spec.table = TableKind::CustomerTable { no_id: id.is_none(), id_column: id };
                 spec.recipe = FeatureRecipe {
-                    features: preview
-                        .roles
-                        .iter()
-                        .filter(|r| matches!(r.role, ColumnRole::Numeric | ColumnRole::Amount))
-                        .map(|r| FeatureSpec::numeric(&r.column))
-                        .collect(),
+                    features: guesses.features.iter().map(|g| FeatureSpec::numeric(&g.column)).collect(),
                 };
             }
         }
+        let n_columns = preview.frame.width();
         let message = match &spec.table {
             TableKind::TransactionLog(t) => format!(
                 "Read as a transaction log (customer {}, date {}, amount {}); segmenting on recency, frequency and monetary value.",
                 t.customer_id, t.date, t.amount
             ),
-            TableKind::CustomerTable { .. } => {
-                format!("Read as a customer table; {} numeric columns chosen as features.", spec.recipe.features.len())
+            TableKind::CustomerTable { id_column, .. } => {
+                let id = match id_column {
+                    Some(id) if repeats => format!(" Customer id {id}; its repeated rows are averaged per customer."),
+                    Some(id) => format!(" Customer id {id}."),
+                    None => format!(" No customer id: {}.", guesses.id.reason),
+                };
+                format!(
+                    "Read as a customer table; {} of {n_columns} columns proposed as features (hover one on the \
+                     Features screen for why; \"Select all\" there takes every column).{id}",
+                    spec.recipe.features.len()
+                )
             }
         };
         self.info(message);

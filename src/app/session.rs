@@ -30,6 +30,8 @@ pub struct SourcePreview {
     pub histograms: Vec<Option<Histogram>>,
     /// Reader warnings.
     pub warnings: Vec<String>,
+    /// The first guesses (customer id, default features), each with its reason.
+    pub suggestions: crate::engine::data::guesses::Suggestions,
 }
 
 /// A finished run: the result, its summary for the screens, and the spec it ran.

@@ -333,15 +333,24 @@ pub(crate) fn quality(args: QualityArgs) -> Result<(), CliError> {
     let report = crate::engine::data::quality::quality_report(&table.frame, id.as_deref(), args.as_of)?;
     let mut warnings = table.warnings.clone();
     warnings.extend(report.warnings.iter().cloned());
+    // What the window would propose for this table: the same engine guesses.
+    let suggestions = crate::engine::data::guesses::suggest(&table.frame, &roles);
+    let suggested_id = suggestions.id.column.as_ref().map(|c| json!({"column": c, "reason": suggestions.id.reason}));
     if args.json {
-        return print_json(&json!({
+        let mut document = json!({
             "n_rows": report.n_rows,
             "dialect": table.dialect,
             "roles": roles,
             "columns": report.columns,
             "duplicate_ids": report.duplicate_ids,
             "warnings": warnings,
-        }));
+            "suggested_features": suggestions.features,
+            "suggested_id": suggested_id,
+        });
+        if suggested_id.is_none() {
+            document["suggested_id_reason"] = json!(suggestions.id.reason);
+        }
+        return print_json(&document);
     }
     println!("{} rows, {} columns: {}", report.n_rows, report.columns.len(), args.data.display());
     println!("{:<24} {:<12} {:<12} {:>8} {:>9}  summary", "column", "type", "role", "missing", "distinct");
@@ -366,5 +375,10 @@ pub(crate) fn quality(args: QualityArgs) -> Result<(), CliError> {
     for w in &warnings {
         println!("warning: {w}");
     }
+    match &suggestions.id.column {
+        Some(c) => println!("suggested id: {c} ({})", suggestions.id.reason),
+        None => println!("suggested id: none ({})", suggestions.id.reason),
+    }
+    println!("suggested features: {}", suggestions.feature_columns().join(","));
     Ok(())
 }

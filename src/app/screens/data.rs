@@ -149,6 +149,7 @@ fn source_ui(ui: &mut Ui, app: &mut StrataApp) {
     match &mut new_spec.table {
         TableKind::TransactionLog(t) => {
             column_choice_ui(ui, "Customer id column", &mut t.customer_id, &columns);
+            id_guess_ui(ui, app, Some(&t.customer_id));
             column_choice_ui(ui, "Date column", &mut t.date, &columns);
             column_choice_ui(ui, "Amount column", &mut t.amount, &columns);
             as_of_ui(ui, app, t);
@@ -171,6 +172,7 @@ fn source_ui(ui: &mut Ui, app: &mut StrataApp) {
             with_none.extend(columns.iter().cloned());
             column_choice_ui(ui, "Customer id column", &mut id, &with_none);
             *id_column = (!id.is_empty()).then_some(id);
+            id_guess_ui(ui, app, id_column.as_deref());
             if id_column.is_none() {
                 // Without a named id a column that looks like one is still checked for repeats.
                 ui.checkbox(no_id, "The table has no customer id column")
@@ -493,4 +495,16 @@ fn mentions(warning: &str, column: &str) -> bool {
     warning.contains(&format!("'{column}'"))
         || warning.contains(&format!("\"{column}\""))
         || warning.contains(&format!("`{column}`"))
+}
+
+/// What the first guess of the customer id was and why, under the id chooser.
+fn id_guess_ui(ui: &mut Ui, app: &StrataApp, chosen: Option<&str>) {
+    let Some(guess) = app.preview.as_ref().map(|p| &p.suggestions.id) else { return };
+    let text = match (&guess.column, chosen) {
+        (Some(g), Some(c)) if g == c => "guessed".to_string(),
+        (Some(g), _) => format!("guessed: {g}"),
+        (None, None) => "no column guessed".to_string(),
+        (None, Some(_)) => "chosen by you; no column was guessed".to_string(),
+    };
+    ui.label(RichText::new(format!("({text})")).small().weak()).on_hover_text(&guess.reason);
 }

@@ -26,28 +26,82 @@ pub fn features_ui(ui: &mut Ui, app: &mut StrataApp) {
             .collect(),
         None => spec.recipe.features.iter().map(|f| (f.column.clone(), ColumnRole::Numeric)).collect(),
     };
-    egui::Panel::left("feature-list").resizable(true).default_size(240.0).show(ui, |ui| {
+    // The first guesses of this source (reasons for tooltips, the proposal to go back to).
+    let suggestions = app
+        .preview
+        .as_ref()
+        .filter(|p| p.source.source == spec.source.source)
+        .map(|p| p.suggestions.clone())
+        .filter(|_| matches!(spec.table, crate::engine::pipeline::TableKind::CustomerTable { .. }));
+    egui::Panel::left("feature-list").resizable(true).default_size(260.0).show(ui, |ui| {
         ui.heading("Features");
         ui.label(RichText::new("Tick the columns the segmentation uses; click a name to set its recipe.").weak());
-        egui::ScrollArea::vertical().show(ui, |ui| {
-            for (column, role) in &candidates {
+        ui.horizontal(|ui| {
+            let label = ui.label("Search");
+            ui.add(egui::TextEdit::singleline(&mut app.view.feature_search).hint_text("part of a column name"))
+                .labelled_by(label.id)
+                .on_hover_text("Show only the columns whose name contains this text");
+        });
+        let needle = app.view.feature_search.trim().to_lowercase();
+        let shown: Vec<&(String, ColumnRole)> =
+            candidates.iter().filter(|(c, _)| needle.is_empty() || c.to_lowercase().contains(&needle)).collect();
+        ui.horizontal_wrapped(|ui| {
+            if ui.button("Select all").on_hover_text("Tick every column listed below").clicked() {
+                for (column, role) in &shown {
+                    if !new_spec.recipe.features.iter().any(|f| &f.column == column) {
+                        new_spec.recipe.features.push(new_feature(column, *role, &new_spec.recipe.features));
+                    }
+                }
+            }
+            if ui.button("Select none").on_hover_text("Untick every column listed below").clicked() {
+                new_spec.recipe.features.retain(|f| !shown.iter().any(|(c, _)| *c == f.column));
+            }
+            if let Some(s) = &suggestions
+                && ui
+                    .button("Suggested")
+                    .on_hover_text(format!(
+                        "Back to the first guess: {} columns, at most {} chosen for low redundancy",
+                        s.features.len(),
+                        crate::engine::data::guesses::MAX_SUGGESTED_FEATURES
+                    ))
+                    .clicked()
+            {
+                let wanted = s.feature_columns();
+                new_spec.recipe.features.retain(|f| wanted.contains(&f.column));
+                for column in &wanted {
+                    if !new_spec.recipe.features.iter().any(|f| &f.column == column) {
+                        let role = candidates.iter().find(|(c, _)| c == column).map_or(ColumnRole::Numeric, |c| c.1);
+                        new_spec.recipe.features.push(new_feature(column, role, &new_spec.recipe.features));
+                    }
+                }
+            }
+        });
+        let n_used = candidates.iter().filter(|(c, _)| new_spec.recipe.features.iter().any(|f| &f.column == c)).count();
+        let shown_note =
+            if shown.len() < candidates.len() { format!(", {} shown", shown.len()) } else { String::new() };
+        ui.label(RichText::new(format!("{n_used} of {} columns used{shown_note}", candidates.len())).small());
+        egui::ScrollArea::vertical().id_salt("feature-list-scroll").show(ui, |ui| {
+            for (column, role) in shown {
                 let position = new_spec.recipe.features.iter().position(|f| &f.column == column);
                 let mut used = position.is_some();
                 ui.horizontal(|ui| {
-                    if ui.checkbox(&mut used, column.as_str()).changed() {
+                    let mut checkbox = ui.checkbox(&mut used, column.as_str());
+                    if let Some(reason) = suggestions.as_ref().and_then(|s| s.reason_for(column)) {
+                        let verdict =
+                            if suggestions.as_ref().is_some_and(|s| s.features.iter().any(|g| &g.column == column)) {
+                                "Proposed"
+                            } else {
+                                "Not proposed"
+                            };
+                        checkbox = checkbox.on_hover_text(format!("{verdict}: {reason}"));
+                    }
+                    if checkbox.changed() {
                         match position {
                             Some(i) if !used => {
                                 new_spec.recipe.features.remove(i);
                             }
                             None if used => {
-                                let mut feature = FeatureSpec::numeric(column);
-                                if *role == ColumnRole::Categorical {
-                                    feature.kind = crate::engine::features::FeatureKind::Categorical;
-                                }
-                                // New features follow the scaling the others use.
-                                if let Some(first) = new_spec.recipe.features.first() {
-                                    feature.scaling = first.scaling;
-                                }
+                                let feature = new_feature(column, *role, &new_spec.recipe.features);
                                 new_spec.recipe.features.push(feature);
                             }
                             _ => {}
@@ -61,7 +115,13 @@ pub fn features_ui(ui: &mut Ui, app: &mut StrataApp) {
             }
         });
     });
-    egui::Panel::bottom("correlations").resizable(true).default_size(300.0).show(ui, |ui| correlation_ui(ui, app));
+    // At most 45% of the height, so the recipe controls and the distributions always stay in view.
+    let max_height = (ui.available_height() * 0.45).max(120.0);
+    egui::Panel::bottom("correlations")
+        .resizable(true)
+        .default_size(300.0_f32.min(max_height))
+        .size_range(80.0..=max_height)
+        .show(ui, |ui| correlation_ui(ui, app));
     egui::CentralPanel::default().show(ui, |ui| {
         let selected = app
             .view
@@ -90,8 +150,26 @@ pub fn features_ui(ui: &mut Ui, app: &mut StrataApp) {
     }
 }
 
+/// A feature for `column` as ticked: categorical for a categorical column, with the scaling the
+/// others use.
+fn new_feature(column: &str, role: ColumnRole, others: &[FeatureSpec]) -> FeatureSpec {
+    let mut feature = FeatureSpec::numeric(column);
+    if role == ColumnRole::Categorical {
+        feature.kind = crate::engine::features::FeatureKind::Categorical;
+    }
+    if let Some(first) = others.first() {
+        feature.scaling = first.scaling;
+    }
+    feature
+}
+
 /// Names an edit of the feature list for the undo menu (and so that one drag is one undo step).
 fn describe_change(old: &[FeatureSpec], new: &[FeatureSpec]) -> String {
+    let n_added = new.iter().filter(|f| !old.iter().any(|o| o.column == f.column)).count();
+    let n_dropped = old.iter().filter(|f| !new.iter().any(|n| n.column == f.column)).count();
+    if n_added + n_dropped > 1 {
+        return format!("features ({n_added} added, {n_dropped} dropped)");
+    }
     if let Some(added) = new.iter().find(|f| !old.iter().any(|o| o.column == f.column)) {
         return format!("use {}", added.column);
     }
@@ -253,14 +331,12 @@ fn correlation_ui(ui: &mut Ui, app: &StrataApp) {
         return;
     };
     let m = &out.result.multicollinearity;
-    for w in &m.warnings {
-        ui.label(RichText::new(w).color(ui.visuals().warn_fg_color));
-    }
     let d = m.names.len();
     if d == 0 {
         return;
     }
-    egui::ScrollArea::both().show(ui, |ui| {
+    warnings_ui(ui, m);
+    egui::ScrollArea::both().id_salt("correlation-grid-scroll").show(ui, |ui| {
         egui::Grid::new("correlation-grid").spacing([2.0, 2.0]).show(ui, |ui| {
             ui.label("");
             for name in &m.names {
@@ -300,6 +376,69 @@ fn correlation_ui(ui: &mut Ui, app: &StrataApp) {
             }
         });
     });
+}
+
+/// The multicollinearity warnings grouped (pairs with a high |r|, features with a high VIF), each
+/// group collapsed to one line, in a scrolling area of bounded height so a wide table's dozens of
+/// warnings never push the heatmap (or anything else) out of view.
+fn warnings_ui(ui: &mut Ui, m: &crate::engine::features::correlation::Multicollinearity) {
+    use crate::engine::features::correlation::{CORRELATION_WARNING, VIF_WARNING};
+    // The levels of one categorical ("col=level") always sum to one: not compared with each other,
+    // as in the engine's warnings.
+    let group = |name: &str| name.split_once('=').map(|(c, _)| c.to_string());
+    let mut pairs: Vec<(usize, usize, f64)> = Vec::new();
+    for a in 0..m.names.len() {
+        for b in (a + 1)..m.names.len() {
+            let r = m.correlation.get(a).and_then(|row| row.get(b)).copied().unwrap_or(f64::NAN);
+            let same = group(&m.names[a]).is_some() && group(&m.names[a]) == group(&m.names[b]);
+            if !same && r.abs() >= CORRELATION_WARNING {
+                pairs.push((a, b, r));
+            }
+        }
+    }
+    pairs.sort_by(|x, y| y.2.abs().total_cmp(&x.2.abs()));
+    let high_vif: Vec<(usize, f64)> = m.vif.iter().copied().enumerate().filter(|(_, v)| *v >= VIF_WARNING).collect();
+    if pairs.is_empty() && high_vif.is_empty() {
+        ui.label(RichText::new("No pair of features is strongly correlated.").weak());
+        return;
+    }
+    let warn = ui.visuals().warn_fg_color;
+    egui::ScrollArea::vertical().id_salt("multicollinearity-warnings").max_height(ui.available_height() * 0.4).show(
+        ui,
+        |ui| {
+            if !pairs.is_empty() {
+                let title = if pairs.len() == 1 {
+                    format!(
+                        "1 pair with |r| \u{2265} {CORRELATION_WARNING}: together they weigh double in the distance"
+                    )
+                } else {
+                    format!(
+                        "{} pairs with |r| \u{2265} {CORRELATION_WARNING}: each pair weighs double in the distance",
+                        pairs.len()
+                    )
+                };
+                egui::CollapsingHeader::new(RichText::new(title).color(warn)).id_salt("pairs").show(ui, |ui| {
+                    for (a, b, r) in &pairs {
+                        ui.label(format!("{} and {}: r = {r:.2}", m.names[*a], m.names[*b]));
+                    }
+                });
+            }
+            if !high_vif.is_empty() {
+                let title = if high_vif.len() == 1 {
+                    format!("1 feature with a variance inflation factor \u{2265} {VIF_WARNING}")
+                } else {
+                    format!("{} features with a variance inflation factor \u{2265} {VIF_WARNING}", high_vif.len())
+                };
+                egui::CollapsingHeader::new(RichText::new(title).color(warn)).id_salt("vifs").show(ui, |ui| {
+                    ui.label(RichText::new("The other features almost determine each of these.").weak());
+                    for (i, v) in &high_vif {
+                        let v = if v.is_finite() { format!("{v:.1}") } else { "infinity".to_string() };
+                        ui.label(format!("{}: {v}", m.names[*i]));
+                    }
+                });
+            }
+        },
+    );
 }
 
 fn short(name: &str) -> String {

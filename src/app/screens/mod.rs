@@ -21,6 +21,8 @@ pub struct ViewState {
     pub show_customer_table: bool,
     /// Features screen: the feature whose recipe is open.
     pub selected_feature: Option<String>,
+    /// Features screen: the search typed over the column list.
+    pub feature_search: String,
     /// Segments screen: the density image of the projection, made once per result.
     pub density_texture: Option<(usize, egui::TextureHandle)>,
     /// Data screen: the as-of date as typed, until the field loses focus.

@@ -7,6 +7,7 @@
 pub mod dates;
 mod excel;
 pub mod formats;
+pub mod guesses;
 mod infer;
 pub mod numbers;
 pub mod quality;

@@ -92,7 +92,11 @@ pub fn name_is_sensitive(name: &str) -> bool {
 
 fn name_is_id(name: &str) -> bool {
     let n = normalised(name);
-    n == "id" || n.ends_with("_id") || n.ends_with("id") && n.len() <= 12 || n.contains("customer")
+    // A glued "id" ("CustomerID"), never the end of a word ("afraid", "paid").
+    n == "id" || n.ends_with("_id") || super::guesses::ends_in_glued_id(name)
+        // "customer_type" or "customer_segment" describe a customer, they do not identify one.
+        || n == "customer"
+        || n.contains("customer") && super::guesses::name_is_id_like(name)
 }
 
 /// Guesses a role for every column.
