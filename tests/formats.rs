@@ -401,6 +401,94 @@ fn the_strata_rfm_command_reads_every_export() {
     assert_eq!(outputs[0], outputs[2]);
 }
 
+#[test]
+fn every_export_gives_the_same_behavioural_features() {
+    use strata::engine::features::behaviour::{BehaviourSpec, behavioural_features};
+    let spec = BehaviourSpec { breakdown: Vec::new(), trend_days: Some(60), rhythm: true };
+    let as_of = NaiveDate::from_ymd_opt(2017, 12, 31).unwrap();
+    let features = |file: &str, id: &str, date: &str, amount: &str| {
+        let detect = ValueFormats::default();
+        let table =
+            read_table_formatted(&fixture(file), &ReadOptions::default(), &detect, None, &[id.to_string()]).unwrap();
+        let mut out =
+            behavioural_features(&table.frame, &columns(id, date, amount), &detect, as_of, &spec).unwrap().customers;
+        out.rename(id, "customer_id".into()).unwrap();
+        out
+    };
+    let clean = features("clean.csv", "customer_id", "order_date", "amount");
+    assert_eq!(clean.height(), 4);
+    assert!(clean.column("gap_mean_days").unwrap().null_count() < 4, "someone bought twice:\n{clean}");
+    for (file, id, date, amount) in [
+        ("shop_export.csv", "customer_id", "created_at", "total"),
+        ("european.csv", "Kunde", "Datum", "Betrag"),
+        ("us_spreadsheet.csv", "Customer", "Order Date", "Amount"),
+        ("event_log.csv", "user", "event_epoch", "value"),
+    ] {
+        let table = features(file, id, date, amount);
+        assert!(table.equals_missing(&clean), "{file}:\n{table}\nclean:\n{clean}");
+    }
+}
+
+#[test]
+fn the_strata_rfm_command_adds_behavioural_features_and_refuses_bad_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log.csv");
+    std::fs::write(
+        &log,
+        "id,date,amount,channel\n1,2024-01-01 09:00,100,Web\n1,2024-01-11T18:30:00Z,50,Web\n\
+         1,2024-01-31,-30,Shop\n2,2024-01-06,20,Shop\n",
+    )
+    .unwrap();
+    let strata = |extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_strata"))
+            .args(["rfm", "--transactions"])
+            .arg(&log)
+            .args(["--customer-id", "id", "--date", "date", "--amount", "amount", "--as-of", "2024-02-01", "--out"])
+            .arg(dir.path().join("out.csv"))
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let ok = strata(&["--features-from", "channel", "--trend-days", "14", "--behaviour"]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let text = std::fs::read_to_string(dir.path().join("out.csv")).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    for column in [
+        "recency_days",
+        "spend_share_channel_web",
+        "order_share_channel_shop",
+        "distinct_channel",
+        "first_channel",
+        "spend_last_14d",
+        "spend_previous_14d",
+        "spend_trend",
+        "gap_mean_days",
+        "gap_cv",
+        "return_share",
+        "return_value",
+        "weekend_share",
+    ] {
+        assert!(header.contains(&column), "{column} missing from {header:?}");
+    }
+    // Without the options the table is the RFM table it always was.
+    let plain = strata(&[]);
+    assert!(plain.status.success());
+    let text = std::fs::read_to_string(dir.path().join("out.csv")).unwrap();
+    assert_eq!(text.lines().next().unwrap().split(',').count(), 8);
+    for (extra, expected) in [
+        (&["--trend-days", "0"][..], "0 is not in 1..=3650"),
+        (&["--trend-days", "99999999999"][..], "99999999999"),
+        (&["--features-from", "nope"][..], "nope"),
+        (&["--features-from", "amount"][..], "cannot also be broken down by"),
+        (&["--features-from", "channel,channel"][..], "named twice"),
+    ] {
+        let out = strata(extra);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(expected), "{extra:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
 // ---- Round trips ------------------------------------------------------------------------------------
 
 /// Date formats written by hand (strftime) and whether they need an anchor value to decide

@@ -196,6 +196,18 @@ pub struct RfmArgs {
     /// Refuse negative amounts instead of keeping them.
     #[arg(long)]
     pub forbid_negative: bool,
+    /// Categorical columns of the log (channel, category, country): per value the share of spend and
+    /// of orders, the number of distinct values and the first order's value (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub features_from: Vec<String>,
+    /// Spend in the last N days against the N days before (spend_last_Nd, spend_previous_Nd,
+    /// spend_trend).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub trend_days: Option<u32>,
+    /// Purchase rhythm (gap_mean_days, gap_cv), returns (return_share, return_value) and
+    /// weekend_share.
+    #[arg(long, alias = "behavior")]
+    pub behaviour: bool,
     /// Output file (.csv or .parquet).
     #[arg(long)]
     pub out: PathBuf,

@@ -3,7 +3,14 @@
 use super::*;
 
 pub(crate) fn rfm(args: RfmArgs) -> Result<(), CliError> {
-    let needed = [args.customer_id.clone(), args.date.clone(), args.amount.clone()];
+    let behaviour = crate::engine::features::behaviour::BehaviourSpec {
+        breakdown: args.features_from.iter().map(|c| c.trim().to_string()).collect(),
+        trend_days: args.trend_days,
+        rhythm: args.behaviour,
+    };
+    behaviour.check()?;
+    let mut needed = vec![args.customer_id.clone(), args.date.clone(), args.amount.clone()];
+    needed.extend(behaviour.breakdown.iter().cloned());
     let options = args.read.options();
     options.formats.check()?;
     let table = data::read_table_columns(&args.transactions, &options, Some(&needed))?;
@@ -18,6 +25,21 @@ pub(crate) fn rfm(args: RfmArgs) -> Result<(), CliError> {
     };
     let mut result = aggregate_transactions_with(&table.frame, &columns, &options.formats)?;
     warn_all(&result.warnings);
+    if !behaviour.is_empty() {
+        let features = crate::engine::features::behaviour::behavioural_features(
+            &table.frame,
+            &columns,
+            &options.formats,
+            result.as_of,
+            &behaviour,
+        )?;
+        warn_all(&features.warnings);
+        result.customers = crate::engine::features::behaviour::join_features(
+            &result.customers,
+            &features.customers,
+            &columns.customer_id,
+        )?;
+    }
     write_table(&mut result.customers, &args.out)?;
     eprintln!(
         "{} customers from {} transactions as of {}; written to {}",

@@ -107,6 +107,9 @@ pub enum DataError {
     /// A column of dates that every value fits both day-first and month-first: not guessed.
     #[error("{0}")]
     AmbiguousDates(Box<DateAmbiguity>),
+    /// A behavioural feature setting that cannot be used (a column, a window).
+    #[error("behavioural features: {0}")]
+    BadBehaviour(String),
     /// A reading option (date format, day offset, ...) that cannot be used.
     #[error("the reading option {key} {problem}")]
     BadOption {

@@ -33,6 +33,10 @@ pub struct ColumnQuality {
     pub is_constant: bool,
     /// Every value is missing (excluded from features).
     pub is_all_missing: bool,
+    /// An earlier column holding exactly the same values, row for row (a copy adds nothing but
+    /// weight to a segmentation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identical_to: Option<String>,
 }
 
 /// Summary statistics of a numeric column over its finite values.
@@ -231,7 +235,20 @@ pub fn quality_report(
             n_implausibly_old_dates,
             is_constant,
             is_all_missing,
+            identical_to: None,
         });
+    }
+    for (copy, original) in identical_columns(frame, &columns)? {
+        notes.push(ColumnNote {
+            kind: "are copies of an earlier column",
+            column: columns[copy].column.clone(),
+            line: format!(
+                "column {} holds exactly the values of {}; using both counts that information twice",
+                quoted(&columns[copy].column),
+                quoted(&columns[original].column)
+            ),
+        });
+        columns[copy].identical_to = Some(columns[original].column.clone());
     }
     let mut warnings = grouped_warnings(notes);
     let duplicate_ids = match id_column {
@@ -242,6 +259,44 @@ pub fn quality_report(
         warnings.push(duplicate_warning(d));
     }
     Ok(QualityReport { n_rows, columns, duplicate_ids, warnings })
+}
+
+/// Column comparisons the copy check makes at most (a hostile file with thousands of look-alike
+/// columns cannot make it quadratic).
+const MAX_COPY_COMPARISONS: usize = 20_000;
+
+/// Pairs (copy, original) of columns holding the same values row for row, the original being the
+/// first such column. Only columns of the same type, missing count and distinct count are compared;
+/// constant and all-missing columns are reported as such, not as copies.
+fn identical_columns(frame: &DataFrame, columns: &[ColumnQuality]) -> Result<Vec<(usize, usize)>, DataError> {
+    let mut pairs = Vec::new();
+    let mut comparisons = 0;
+    for copy in 0..columns.len() {
+        let c = &columns[copy];
+        if c.is_constant || c.is_all_missing {
+            continue;
+        }
+        for original in 0..copy {
+            let o = &columns[original];
+            if o.identical_to.is_some()
+                || pairs.iter().any(|&(p, _)| p == original)
+                || (o.dtype.as_str(), o.n_missing, o.n_distinct) != (c.dtype.as_str(), c.n_missing, c.n_distinct)
+            {
+                continue;
+            }
+            comparisons += 1;
+            if comparisons > MAX_COPY_COMPARISONS {
+                return Ok(pairs);
+            }
+            let a = frame.column(&c.column)?.as_materialized_series();
+            let b = frame.column(&o.column)?.as_materialized_series();
+            if a.equals_missing(b) {
+                pairs.push((copy, original));
+                break;
+            }
+        }
+    }
+    Ok(pairs)
 }
 
 /// A sentence describing duplicate ids, with examples.
@@ -309,6 +364,43 @@ mod tests {
         // pandas: scipy.stats.skew([1, 2, 3, 4, 100], bias=False) = 2.232395911636458 (pandas agrees)
         assert!((s.skew - 2.232_395_911_636_458).abs() < 1e-9, "{}", s.skew);
         assert_eq!(s.n_outliers, 1);
+    }
+
+    #[test]
+    fn copies_of_a_column_are_found_and_named_after_the_first() {
+        let frame = df!(
+            "price1" => [1.0, 2.0, 3.0],
+            "price2" => [1.0, 2.0, 3.0],
+            "price3" => [1.0, 2.0, 3.0],
+            "other" => [1.0, 2.0, 4.0],
+            "type1" => ["a", "b", "a"],
+            "type2" => ["a", "b", "a"],
+            "same1" => [7, 7, 7],
+            "same2" => [7, 7, 7],
+        )
+        .unwrap();
+        let report = quality_report(&frame, None, None).unwrap();
+        let copies: Vec<(&str, Option<&str>)> =
+            report.columns.iter().map(|c| (c.column.as_str(), c.identical_to.as_deref())).collect();
+        assert_eq!(
+            copies,
+            [
+                ("price1", None),
+                ("price2", Some("price1")),
+                ("price3", Some("price1")),
+                ("other", None),
+                ("type1", None),
+                ("type2", Some("type1")),
+                ("same1", None),
+                ("same2", None),
+            ]
+        );
+        assert!(
+            report.warnings.iter().any(|w| w
+                == "column 'price2' holds exactly the values of 'price1'; using both counts that information twice"),
+            "{:?}",
+            report.warnings
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! From tables to features: transaction log to customer table (RFM and friends), the feature recipe,
 //! correlation and multicollinearity checks.
 
+pub mod behaviour;
 pub mod correlation;
 pub mod recipe;
 pub mod rfm;

@@ -64,7 +64,11 @@ pub const RFM_COLUMNS: [&str; 7] =
 /// any layout the reader detects (ISO dates and date-times, day- or month-first, named months), read
 /// as `formats` asks. An ambiguous column is refused; values that do not parse are counted and read
 /// as missing (the row is then dropped as incomplete) with a warning, or refused when most do not.
-fn date_days(column: &Column, formats: &ValueFormats, warnings: &mut Vec<String>) -> Result<Series, DataError> {
+pub(super) fn date_days(
+    column: &Column,
+    formats: &ValueFormats,
+    warnings: &mut Vec<String>,
+) -> Result<Series, DataError> {
     let name = column.name().to_string();
     let not_dates = |example: &str, why: &str| DataError::BadColumn {
         column: name.clone(),
@@ -168,7 +172,7 @@ fn parse_compact(v: i64) -> Option<i32> {
     NaiveDate::parse_from_str(&v.to_string(), "%Y%m%d").ok().map(days_from_date)
 }
 
-fn days_from_date(date: NaiveDate) -> i32 {
+pub(super) fn days_from_date(date: NaiveDate) -> i32 {
     (date - epoch()).num_days() as i32
 }
 
