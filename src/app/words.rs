@@ -209,12 +209,15 @@ fn plurals(text: &str) -> String {
         let word = &before[word_start..];
         // The count before the word ("3 row(s)") or, failing that, the list after it ("line(s) 3, 5").
         let head = before[..word_start].trim_end();
-        let count_before = head
-            .rsplit(' ')
-            .next()
-            .map(|t| t.replace(',', ""))
-            .and_then(|t| t.parse::<usize>().ok())
-            .filter(|_| before[..word_start].ends_with(' '));
+        // "3 row(s)", or one word between the count and the noun ("1 malformed row(s)").
+        let number = |t: &str| t.replace(',', "").parse::<usize>().ok();
+        let mut tokens = head.rsplit(' ');
+        let count_before = match (tokens.next(), tokens.next()) {
+            (Some(last), _) if number(last).is_some() => number(last),
+            (Some(last), Some(before_last)) if last.chars().all(char::is_alphabetic) => number(before_last),
+            _ => None,
+        }
+        .filter(|_| before[..word_start].ends_with(' '));
         let count = count_before.or_else(|| {
             let list: &str = after.trim_start().split([';', ')', '(']).next().unwrap_or("");
             let items = list.split(", ").take_while(|t| t.trim().parse::<usize>().is_ok()).count();

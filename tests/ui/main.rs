@@ -1363,7 +1363,7 @@ fn a_project_opens_and_saves_on_jobs() {
 }
 
 // Topics with many cases live in their own files (each `use super::*` for the helpers above).
-mod names;
 mod exports;
-mod words;
 mod guesses;
+mod names;
+mod words;
