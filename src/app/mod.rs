@@ -16,6 +16,7 @@ pub mod prefs;
 mod screens;
 mod session;
 mod widgets;
+pub use widgets::segment_colour;
 
 use std::path::PathBuf;
 use std::sync::Arc;

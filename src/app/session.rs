@@ -343,21 +343,42 @@ impl StrataApp {
         }
     }
 
+    /// Keeps a run's sweep for the k-choice charts. A run that sweeps the same thing as a kept one
+    /// (the spec differs only in k, the business floor, stability, the tree depth or the file's
+    /// fingerprint, or its curves are the same numbers) replaces it instead of adding a twin. The
+    /// new run is drawn beside the previous one; older runs stay kept but unticked.
     pub(super) fn keep_run(&mut self, output: Arc<RunOutput>) {
         let sweep_key = |spec: &PipelineSpec| {
             let mut s = spec.clone();
             s.model.algorithm.set_k(0);
-            // The business floor only marks the view; the sweep is the same.
+            // These only mark the view or check the fit; the sweep's curves are the same.
             s.model.min_segment_share = None;
+            s.model.stability = None;
+            s.model.explain_depth = None;
+            s.source.fingerprint = None;
+            if let Some(attributes) = &mut s.attributes {
+                attributes.fingerprint = None;
+            }
             s
         };
         let key = sweep_key(&output.spec);
-        if let Some(existing) = self.runs.iter_mut().find(|r| sweep_key(&r.output.spec) == key) {
+        let same_curves = |run: &KeptRun| match (&run.output.result.sweep, &output.result.sweep) {
+            (Some(a), Some(b)) => a.runs == b.runs,
+            _ => false,
+        };
+        if let Some(i) = self.runs.iter().position(|r| sweep_key(&r.output.spec) == key || same_curves(r)) {
+            let mut existing = self.runs.remove(i);
             existing.output = output;
+            existing.visible = true;
+            self.runs.push(existing);
             return;
         }
         self.next_run_id += 1;
         let label = format!("Run {}: {}", self.next_run_id, describe_spec(&output.spec));
+        let n = self.runs.len();
+        for (i, run) in self.runs.iter_mut().enumerate() {
+            run.visible = run.visible && i + 1 == n;
+        }
         self.runs.push(KeptRun { id: self.next_run_id, label, output, visible: true });
         while self.runs.len() > 12 {
             self.runs.remove(0);

@@ -1356,3 +1356,4 @@ fn a_project_opens_and_saves_on_jobs() {
 }
 
 // Topics with many cases live in their own files (each `use super::*` for the helpers above).
+mod charts;
