@@ -46,7 +46,7 @@ pub fn segment_colour(segment: usize, k: usize) -> Color32 {
         None => {
             let extra = segment - PALETTE.len();
             let hue = (0.07 + extra as f32 * 0.381_966) % 1.0;
-            let (saturation, value) = if extra % 2 == 0 { (0.75, 0.85) } else { (0.45, 0.95) };
+            let (saturation, value) = if extra.is_multiple_of(2) { (0.75, 0.85) } else { (0.45, 0.95) };
             Color32::from(egui::ecolor::Hsva::new(hue, saturation, value, 1.0))
         }
     }
