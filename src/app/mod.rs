@@ -18,6 +18,7 @@ mod screens;
 mod session;
 mod widgets;
 pub mod words;
+pub use widgets::segment_colour;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -324,26 +324,45 @@ impl StrataApp {
         }
     }
 
-    /// Keeps the sweep of `output` under run number `id` for the Model charts (replacing the same
-    /// sweep kept before).
+    /// Keeps the sweep of `output` under run number `id` for the k-choice charts. A run that sweeps
+    /// the same thing as a kept one (the spec differs only in k, the business floor, stability, the
+    /// tree depth or the file's fingerprint, or its curves are the same numbers) replaces it instead
+    /// of adding a twin, and takes the new number, so the number on the Model screen is the one
+    /// Compare gives the segmentation it made. The new run is drawn beside the previous one; older
+    /// runs stay kept but unticked.
     pub(super) fn keep_run(&mut self, output: Arc<RunOutput>, id: u64) {
         let sweep_key = |spec: &PipelineSpec| {
             let mut s = spec.clone();
             s.model.algorithm.set_k(0);
-            // The business floor only marks the view; the sweep is the same.
+            // These only mark the view or check the fit; the sweep's curves are the same.
             s.model.min_segment_share = None;
+            s.model.stability = None;
+            s.model.explain_depth = None;
+            s.source.fingerprint = None;
+            if let Some(attributes) = &mut s.attributes {
+                attributes.fingerprint = None;
+            }
             s
         };
         let key = sweep_key(&output.spec);
-        if let Some(existing) = self.runs.iter_mut().find(|r| sweep_key(&r.output.spec) == key) {
-            // The same sweep, run again (at another k, say): it takes the new run's number, so the
-            // number on the Model screen is the one Compare gives the segmentation it made.
+        let same_curves = |run: &KeptRun| match (&run.output.result.sweep, &output.result.sweep) {
+            (Some(a), Some(b)) => a.runs == b.runs,
+            _ => false,
+        };
+        if let Some(i) = self.runs.iter().position(|r| sweep_key(&r.output.spec) == key || same_curves(r)) {
+            let mut existing = self.runs.remove(i);
             existing.label = format!("Run {id}: {}", describe_spec(&output.spec));
             existing.id = id;
             existing.output = output;
+            existing.visible = true;
+            self.runs.push(existing);
             return;
         }
         let label = format!("Run {id}: {}", describe_spec(&output.spec));
+        let n = self.runs.len();
+        for (i, run) in self.runs.iter_mut().enumerate() {
+            run.visible = run.visible && i + 1 == n;
+        }
         self.runs.push(KeptRun { id, label, output, visible: true });
         while self.runs.len() > 12 {
             self.runs.remove(0);

@@ -4,29 +4,52 @@ use eframe::egui::{self, Color32, Sense, Stroke, Ui, Vec2};
 
 use crate::engine::profile::summary::Histogram;
 
-/// Segment colours: Okabe-Ito and Tableau hues, distinguishable for most colour-blind viewers and
-/// readable on a projector in both themes.
-const PALETTE: [Color32; 12] = [
+/// Segment colours, one list for every screen: first the seven Okabe-Ito hues and a violet (safe
+/// for the common kinds of colour blindness, saturated enough for a projector, none too dark for the
+/// dark theme), then sixteen Tableau-20 hues that differ from them in hue or lightness. Past these 24
+/// [`segment_colour`] steps round the hue circle, so 60 segments never repeat a colour.
+pub const PALETTE: [Color32; 24] = [
     Color32::from_rgb(0, 114, 178),
     Color32::from_rgb(230, 159, 0),
     Color32::from_rgb(0, 158, 115),
     Color32::from_rgb(204, 121, 167),
     Color32::from_rgb(213, 94, 0),
     Color32::from_rgb(86, 180, 233),
+    Color32::from_rgb(240, 228, 66),
     Color32::from_rgb(120, 94, 240),
-    Color32::from_rgb(140, 140, 140),
-    Color32::from_rgb(170, 130, 60),
-    Color32::from_rgb(60, 170, 60),
-    Color32::from_rgb(200, 60, 90),
-    Color32::from_rgb(40, 80, 120),
+    Color32::from_rgb(214, 39, 40),
+    Color32::from_rgb(140, 86, 75),
+    Color32::from_rgb(188, 189, 34),
+    Color32::from_rgb(23, 190, 207),
+    Color32::from_rgb(174, 199, 232),
+    Color32::from_rgb(255, 187, 120),
+    Color32::from_rgb(152, 223, 138),
+    Color32::from_rgb(255, 152, 150),
+    Color32::from_rgb(197, 176, 213),
+    Color32::from_rgb(196, 156, 148),
+    Color32::from_rgb(247, 182, 210),
+    Color32::from_rgb(219, 219, 141),
+    Color32::from_rgb(158, 218, 229),
+    Color32::from_rgb(148, 103, 189),
+    Color32::from_rgb(44, 160, 44),
+    Color32::from_rgb(227, 119, 194),
 ];
 
-/// The colour of segment `segment` (the fallback segment is grey).
+/// The colour of segment `segment` among `k` (the fallback segment, `segment >= k`, is grey): the
+/// palette, then hues a golden angle apart at alternating lightness.
 pub fn segment_colour(segment: usize, k: usize) -> Color32 {
     if segment >= k {
         return Color32::from_gray(150);
     }
-    PALETTE[segment % PALETTE.len()]
+    match PALETTE.get(segment) {
+        Some(colour) => *colour,
+        None => {
+            let extra = segment - PALETTE.len();
+            let hue = (0.07 + extra as f32 * 0.381_966) % 1.0;
+            let (saturation, value) = if extra.is_multiple_of(2) { (0.75, 0.85) } else { (0.45, 0.95) };
+            Color32::from(egui::ecolor::Hsva::new(hue, saturation, value, 1.0))
+        }
+    }
 }
 
 /// A diverging colour for a value in -1..1 (blue below, red above), for heat-coloured tables.
@@ -35,6 +58,23 @@ pub fn heat_colour(value: f64) -> Color32 {
     let alpha = (v.abs() * 160.0) as u8;
     let (r, g, b) = if v >= 0.0 { (214, 96, 77) } else { (67, 147, 195) };
     Color32::from_rgba_unmultiplied(r, g, b, alpha)
+}
+
+/// The background of a heat-coloured cell under text in `visuals`' theme: opaque, from the panel
+/// colour at 0 to a red (above) or blue (below) at +-1 that keeps the theme's text readable (deep
+/// hues under the dark theme's light text, pale ones under the light theme's dark text).
+pub fn heat_fill(visuals: &egui::Visuals, value: f64) -> Color32 {
+    let v = value.clamp(-1.0, 1.0) as f32;
+    let base = visuals.panel_fill;
+    let end = match (visuals.dark_mode, v >= 0.0) {
+        (true, true) => Color32::from_rgb(165, 40, 30),
+        (true, false) => Color32::from_rgb(25, 85, 160),
+        (false, true) => Color32::from_rgb(244, 150, 120),
+        (false, false) => Color32::from_rgb(130, 185, 225),
+    };
+    let t = v.abs();
+    let mix = |a: u8, b: u8| (f32::from(a) + (f32::from(b) - f32::from(a)) * t).round() as u8;
+    Color32::from_rgb(mix(base.r(), end.r()), mix(base.g(), end.g()), mix(base.b(), end.b()))
 }
 
 /// A small histogram drawn with the painter (no plot widget: dozens of these share one screen).

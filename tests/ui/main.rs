@@ -1363,6 +1363,7 @@ fn a_project_opens_and_saves_on_jobs() {
 }
 
 // Topics with many cases live in their own files (each `use super::*` for the helpers above).
+mod charts;
 mod exports;
 mod guesses;
 mod names;

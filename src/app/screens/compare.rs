@@ -306,15 +306,16 @@ pub(super) fn crosstab_ui(ui: &mut Ui, counts: &[Vec<u64>], row_names: &[String]
     let k_columns = column_names.len();
     egui::Grid::new("crosstab-grid").striped(false).spacing([10.0, 4.0]).show(ui, |ui| {
         ui.label("");
+        // Long names would widen every column: shortened here, whole in the tooltip.
         for name in column_names {
-            ui.label(RichText::new(name).strong());
+            ui.label(RichText::new(shortened(name, 14)).strong()).on_hover_text(name);
         }
         ui.label(RichText::new("Total").strong());
         ui.end_row();
         for (i, name) in row_names.iter().enumerate() {
             ui.horizontal(|ui| {
                 crate::app::widgets::swatch_ui(ui, segment_colour(i, k_rows));
-                ui.label(RichText::new(name).strong());
+                ui.label(RichText::new(shortened(name, 24)).strong()).on_hover_text(name);
             });
             let row_total: u64 = counts[i].iter().sum();
             for j in 0..k_columns {
@@ -357,49 +358,66 @@ pub(super) fn alluvial_ui(
     let painter = ui.painter_at(rect);
     let n = counts.iter().flatten().sum::<u64>().max(1) as f32;
     let (k_rows, k_columns) = (row_names.len(), column_names.len());
-    let gap = 6.0;
+    // With many segments the gaps shrink (at most a quarter of the height) so the bars never run
+    // past the bottom.
+    let gap_of = |k: usize| if k > 1 { (rect.height() * 0.25 / (k - 1) as f32).min(6.0) } else { 0.0 };
     let label_width = (rect.width() * 0.22).min(180.0);
     let bar = 14.0;
     let (left_x, right_x) = (rect.left() + label_width, rect.right() - label_width - bar);
-    let usable = |k: usize| (rect.height() - gap * (k.saturating_sub(1)) as f32).max(10.0);
+    let usable = |k: usize| (rect.height() - gap_of(k) * (k.saturating_sub(1)) as f32).max(10.0);
     let scale_left = usable(k_rows) / n;
     let scale_right = usable(k_columns) / n;
     let text = ui.visuals().text_color();
     let font = egui::FontId::proportional(12.0);
-    // Bar tops.
-    let mut left_top = Vec::with_capacity(k_rows);
-    let mut y = rect.top();
-    for i in 0..k_rows {
-        left_top.push(y);
-        let h = counts[i].iter().sum::<u64>() as f32 * scale_left;
-        let area = egui::Rect::from_min_size(egui::pos2(left_x, y), egui::vec2(bar, h.max(1.0)));
-        painter.rect_filled(area, 1.0, segment_colour(i, coloured.0));
-        painter.text(
-            egui::pos2(left_x - 6.0, y + h / 2.0),
-            egui::Align2::RIGHT_CENTER,
-            &row_names[i],
-            font.clone(),
-            text,
-        );
-        y += h + gap;
-    }
-    let mut right_top = Vec::with_capacity(k_columns);
-    let mut y = rect.top();
-    for j in 0..k_columns {
-        right_top.push(y);
-        let h = counts.iter().map(|r| r[j]).sum::<u64>() as f32 * scale_right;
-        let area = egui::Rect::from_min_size(egui::pos2(right_x, y), egui::vec2(bar, h.max(1.0)));
-        let colour = if j < coloured.1 { segment_colour(j, coloured.1) } else { Color32::from_gray(120) };
-        painter.rect_filled(area, 1.0, colour);
-        painter.text(
-            egui::pos2(right_x + bar + 6.0, y + h / 2.0),
-            egui::Align2::LEFT_CENTER,
-            &column_names[j],
-            font.clone(),
-            text,
-        );
-        y += h + gap;
-    }
+    let pointer = response.hover_pos();
+    let mut hovered: Option<(String, u64)> = None;
+    // A stack of bars with their names: a name is shortened to the label room, and left out where
+    // it would overlap the one above (the bar's tooltip names it).
+    let mut stack = |names: &[String],
+                     totals: &[u64],
+                     x: f32,
+                     scale: f32,
+                     gap: f32,
+                     left: bool,
+                     colour: &dyn Fn(usize) -> Color32| {
+        let mut tops = Vec::with_capacity(names.len());
+        let mut y = rect.top();
+        let mut free_from = f32::NEG_INFINITY;
+        for (i, name) in names.iter().enumerate() {
+            tops.push(y);
+            let h = totals[i] as f32 * scale;
+            let area = egui::Rect::from_min_size(egui::pos2(x, y), egui::vec2(bar, h.max(1.0)));
+            painter.rect_filled(area, 1.0, colour(i));
+            if pointer.is_some_and(|p| area.expand2(egui::vec2(4.0, gap / 2.0)).contains(p)) {
+                hovered = Some((name.clone(), totals[i]));
+            }
+            let label = fitted(&painter, name, &font, label_width - 10.0);
+            let galley = painter.layout_no_wrap(label, font.clone(), text);
+            let centre = y + h / 2.0;
+            if centre - galley.size().y / 2.0 >= free_from {
+                let anchor = if left {
+                    egui::pos2(x - 6.0 - galley.size().x, centre - galley.size().y / 2.0)
+                } else {
+                    egui::pos2(x + bar + 6.0, centre - galley.size().y / 2.0)
+                };
+                free_from = centre + galley.size().y / 2.0;
+                painter.galley(anchor, galley, text);
+            }
+            y += h + gap;
+        }
+        tops
+    };
+    let row_totals: Vec<u64> = counts.iter().map(|r| r.iter().sum()).collect();
+    let column_totals: Vec<u64> = (0..k_columns).map(|j| counts.iter().map(|r| r[j]).sum()).collect();
+    let left_top =
+        stack(row_names, &row_totals, left_x, scale_left, gap_of(k_rows), true, &|i| segment_colour(i, coloured.0));
+    let right_top = stack(column_names, &column_totals, right_x, scale_right, gap_of(k_columns), false, &|j| {
+        if j < coloured.1 { segment_colour(j, coloured.1) } else { Color32::from_gray(120) }
+    });
+    let response = match hovered {
+        Some((name, total)) => response.on_hover_text(format!("{name}: {}", format_count(total as usize))),
+        None => response,
+    };
     // Bands: each row's slices in column order on the left, each column's in row order on the right.
     let mut left_offset = vec![0.0f32; k_rows];
     let mut right_offset = vec![0.0f32; k_columns];
@@ -436,4 +454,31 @@ pub(super) fn alluvial_ui(
     }
     painter.add(egui::Shape::mesh(mesh));
     response
+}
+
+/// `name` cut to `max_chars` characters with an ellipsis.
+fn shortened(name: &str, max_chars: usize) -> String {
+    if name.chars().count() <= max_chars {
+        name.to_string()
+    } else {
+        format!("{}...", name.chars().take(max_chars.saturating_sub(3)).collect::<String>())
+    }
+}
+
+/// `name` shortened (with an ellipsis) until it fits `width` points in `font`.
+fn fitted(painter: &egui::Painter, name: &str, font: &egui::FontId, width: f32) -> String {
+    let fits = |text: &str| painter.layout_no_wrap(text.to_string(), font.clone(), Color32::WHITE).size().x <= width;
+    if fits(name) {
+        return name.to_string();
+    }
+    let chars: Vec<char> = name.chars().collect();
+    let mut keep = chars.len();
+    while keep > 1 {
+        keep -= 1;
+        let text = format!("{}...", chars[..keep].iter().collect::<String>());
+        if fits(&text) {
+            return text;
+        }
+    }
+    String::new()
 }

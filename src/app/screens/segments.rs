@@ -6,7 +6,7 @@
 use eframe::egui::{self, Color32, RichText, Ui};
 use egui_plot::{HLine, Line, Plot, PlotImage, PlotPoint, PlotPoints, Points};
 
-use crate::app::widgets::{format_count, format_number, heat_colour, segment_colour, swatch_ui};
+use crate::app::widgets::{format_count, format_number, heat_fill, segment_colour, swatch_ui};
 use crate::app::{Command, RunOutput, StrataApp};
 use crate::engine::profile::summary::ScatterView;
 
@@ -16,10 +16,32 @@ pub fn segments_ui(ui: &mut Ui, app: &mut StrataApp) {
         ui.label(if app.progress.is_some() { "Running..." } else { "Run to see the segments." });
         return;
     };
-    egui::Panel::left("segment-cards").resizable(true).default_size(380.0).show(ui, |ui| {
-        egui::ScrollArea::vertical().show(ui, |ui| cards_ui(ui, app, &out));
-    });
-    egui::Panel::top("profile-table").resizable(true).default_size(220.0).show(ui, |ui| {
+    // Nothing here depends on a size remembered for another k: the card column is resizable between
+    // bounds (its handle is drawn), and the profile table takes the height its rows need up to
+    // two fifths of the screen, scrolling visibly beyond, so the projection and silhouettes stay.
+    let full = ui.available_rect_before_wrap();
+    let card_width_max = (full.width() * 0.5).max(300.0);
+    egui::Panel::left("segment-cards")
+        .resizable(true)
+        .show_separator_line(true)
+        .default_size(380.0_f32.min(card_width_max))
+        .min_size(260.0)
+        .max_size(card_width_max)
+        .show(ui, |ui| {
+            // Solid bars: a floating bar is invisible until hovered, and the cards must show they scroll.
+            ui.spacing_mut().scroll = egui::style::ScrollStyle::solid();
+            egui::ScrollArea::vertical()
+                .id_salt("segment-cards-scroll")
+                .scroll_bar_visibility(egui::scroll_area::ScrollBarVisibility::AlwaysVisible)
+                .show(ui, |ui| cards_ui(ui, app, &out));
+        });
+    let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0 + ui.spacing().item_spacing.y;
+    let rows = out.summary.profiles.len() as f32 + 2.0;
+    // The export buttons, the heading, the rows and a scroll bar's room.
+    let buttons = ui.spacing().interact_size.y + ui.spacing().item_spacing.y;
+    let wanted = buttons + ui.text_style_height(&egui::TextStyle::Heading) + 24.0 + rows * row_height + 16.0;
+    let table_height = wanted.min((full.height() * 0.4).max(140.0));
+    egui::Panel::top("profile-table").resizable(false).exact_size(table_height).show(ui, |ui| {
         ui.horizontal(|ui| {
             if ui.button("Export profiles...").on_hover_text("The profile table as CSV or Excel").clicked() {
                 app.push(Command::ExportDialog(crate::app::ExportKind::Profiles));
@@ -32,19 +54,29 @@ pub fn segments_ui(ui: &mut Ui, app: &mut StrataApp) {
                 app.push(Command::ExportDialog(crate::app::ExportKind::Assignments));
             }
         });
-        egui::ScrollArea::both().show(ui, |ui| profile_table_ui(ui, app, &out));
+        ui.spacing_mut().scroll = egui::style::ScrollStyle::solid();
+        egui::ScrollArea::both()
+            .id_salt("profile-table-scroll")
+            .auto_shrink([false, false])
+            .scroll_bar_visibility(if wanted > table_height {
+                egui::scroll_area::ScrollBarVisibility::AlwaysVisible
+            } else {
+                egui::scroll_area::ScrollBarVisibility::VisibleWhenNeeded
+            })
+            .show(ui, |ui| profile_table_ui(ui, app, &out));
     });
     egui::CentralPanel::default().show(ui, |ui| {
-        let width = ((ui.available_width() - 16.0) / 2.0).max(200.0);
-        let height = (ui.available_height() - 50.0).max(160.0);
+        let width = ((ui.available_width() - 16.0) / 2.0).max(160.0);
+        // Each plot runs from under its title (one or two lines, by scale) to the panel's bottom.
+        let bottom = ui.available_rect_before_wrap().bottom();
         ui.horizontal(|ui| {
             ui.vertical(|ui| {
                 ui.set_max_width(width);
-                scatter_ui(ui, app, &out, width, height);
+                scatter_ui(ui, app, &out, width, bottom);
             });
             ui.vertical(|ui| {
                 ui.set_max_width(width);
-                silhouette_ui(ui, app, &out, width, height);
+                silhouette_ui(ui, app, &out, width, bottom);
             });
         });
     });
@@ -189,8 +221,8 @@ fn cards_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
                     ui.label(format_number(profile.means[j]));
                     ui.label(format_number(profile.medians[j]));
                     let arrow = if d > 0.0 { "above" } else { "below" };
-                    let text =
-                        RichText::new(format!("{:.2} sd {arrow}", d.abs())).background_color(heat_colour(d / 2.0));
+                    let text = RichText::new(format!("{:.2} sd {arrow}", d.abs()))
+                        .background_color(heat_fill(ui.visuals(), d / 2.0));
                     ui.label(text).on_hover_text(format!(
                         "Population mean {}, sd {}",
                         format_number(summary.population_means[j]),
@@ -352,6 +384,20 @@ fn overlap_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
          so with two segments it is always 100%. It says where customers would go, not how many are in doubt: the \
          borderline share says that.",
     );
+    // Many segments make a wide matrix: it scrolls sideways instead of widening the card column.
+    egui::ScrollArea::horizontal().id_salt("overlap-scroll").show(ui, |ui| overlap_grid_ui(ui, app, overlap, k));
+    let n = overlap.n_borderline;
+    ui.label(format!(
+        "{} borderline customers (margin under {}).",
+        format_count(n),
+        crate::engine::profile::overlap::BORDERLINE_MARGIN
+    ));
+    if ui.add_enabled(n > 0, egui::Button::new("Export borderline customers...")).clicked() {
+        app.push(Command::ExportBorderlineDialog);
+    }
+}
+
+fn overlap_grid_ui(ui: &mut Ui, app: &StrataApp, overlap: &crate::engine::profile::overlap::Overlap, k: usize) {
     egui::Grid::new("overlap-matrix").spacing([6.0, 2.0]).show(ui, |ui| {
         ui.label(RichText::new("second choice:").small().weak());
         for o in 0..k {
@@ -368,28 +414,21 @@ fn overlap_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
                     ui.label(RichText::new("-").small().weak());
                 } else {
                     ui.label(
-                        RichText::new(format!("{:.0}%", 100.0 * share)).small().background_color(heat_colour(*share)),
+                        RichText::new(format!("{:.0}%", 100.0 * share))
+                            .small()
+                            .background_color(heat_fill(ui.visuals(), *share)),
                     );
                 }
             }
             ui.end_row();
         }
     });
-    let n = overlap.n_borderline;
-    ui.label(format!(
-        "{} borderline customers (margin under {}).",
-        format_count(n),
-        crate::engine::profile::overlap::BORDERLINE_MARGIN
-    ));
-    if ui.add_enabled(n > 0, egui::Button::new("Export borderline customers...")).clicked() {
-        app.push(Command::ExportBorderlineDialog);
-    }
 }
 
 fn profile_table_ui(ui: &mut Ui, app: &StrataApp, out: &RunOutput) {
     let summary = &out.summary;
     let k = out.result.fit.sizes.len();
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.heading("Profiles");
         ui.label(
             RichText::new(
@@ -415,7 +454,7 @@ fn profile_table_ui(ui: &mut Ui, app: &StrataApp, out: &RunOutput) {
             ui.label(format!("{:.1}%", p.share * 100.0));
             for (j, mean) in p.means.iter().enumerate() {
                 let d = summary.distance_sd.get(p.segment).and_then(|v| v.get(j)).copied().unwrap_or(0.0);
-                ui.label(RichText::new(format_number(*mean)).background_color(heat_colour(d / 2.0)))
+                ui.label(RichText::new(format_number(*mean)).background_color(heat_fill(ui.visuals(), d / 2.0)))
                     .on_hover_text(format!("median {}; {d:+.2} sd from the population", format_number(p.medians[j])));
             }
             ui.end_row();
@@ -430,7 +469,7 @@ fn profile_table_ui(ui: &mut Ui, app: &StrataApp, out: &RunOutput) {
     });
 }
 
-fn scatter_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput, width: f32, height: f32) {
+fn scatter_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput, width: f32, bottom: f32) {
     let Some(scatter) = &out.summary.scatter else {
         ui.label("Too few customers to project.");
         return;
@@ -465,6 +504,7 @@ fn scatter_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput, width: f32, hei
         app.view.density_texture = Some((key, texture));
     }
     let texture = app.view.density_texture.as_ref().map(|(_, t)| t.id());
+    let height = (bottom - ui.cursor().top() - 6.0).max(100.0);
     let shown = Plot::new("projection")
         .width(width)
         .height(height)
@@ -512,7 +552,7 @@ fn density_image(scatter: &ScatterView, k: usize) -> egui::ColorImage {
     egui::ColorImage::new([d.width, d.height], pixels)
 }
 
-fn silhouette_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput, width: f32, height: f32) {
+fn silhouette_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput, width: f32, bottom: f32) {
     ui.label(RichText::new("Silhouette of each member").strong());
     let Some(s) = &out.summary.silhouettes else {
         ui.label("Needs at least two segments.");
@@ -532,6 +572,7 @@ fn silhouette_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput, width: f32, 
         .small()
         .weak(),
     );
+    let height = (bottom - ui.cursor().top() - 6.0).max(100.0);
     let shown = Plot::new("member-silhouettes")
         .width(width)
         .height(height)

@@ -5,6 +5,8 @@ use eframe::egui::{self, RichText, Ui};
 
 use crate::app::{Command, StrataApp};
 use crate::engine::cluster::sweep::SweepRun;
+use crate::engine::features::recipe::Scaling;
+use crate::engine::pipeline::{DataSource, PipelineSpec};
 
 /// The business floor: the smallest share of customers a segment may have.
 pub(super) fn feasibility_ui(ui: &mut Ui, app: &mut StrataApp, min_share: Option<f64>) {
@@ -51,6 +53,20 @@ pub(super) fn k_choice_table(
         columns.push(("BIC", "BIC", |r| r.bic, 1));
         columns.push(("AIC", "", |r| r.aic, 1));
     }
+    // The best value of a column is marked on every k that reaches it: the voted k's value for an
+    // index with a vote (the elbow's knee only), the lowest AIC; ties are all marked.
+    let is_best = |index: &str, value: &fn(&SweepRun) -> Option<f64>, run: &SweepRun| {
+        let Some(mine) = value(run) else { return false };
+        let reference = if index.is_empty() {
+            let lowest = sweep.runs.iter().filter_map(value).fold(f64::INFINITY, f64::min);
+            lowest.is_finite().then_some(lowest)
+        } else if index == "elbow" {
+            return best_of(index) == Some(run.k);
+        } else {
+            best_of(index).and_then(|k| sweep.runs.iter().find(|r| r.k == k)).and_then(value)
+        };
+        reference.is_some_and(|best| (mine - best).abs() <= 1e-9 * best.abs().max(1.0))
+    };
     let mut clicked = None;
     let highlight = ui.visuals().selection.bg_fill;
     let warn = ui.visuals().warn_fg_color;
@@ -87,11 +103,12 @@ pub(super) fn k_choice_table(
             if ui.selectable_label(current_k == Some(run.k), k_text).on_hover_text("Use this solution").clicked() {
                 clicked = Some(run.k);
             }
-            for (_, index, value, digits) in &columns {
+            for (title, index, value, digits) in &columns {
                 let text = value(run).map_or("-".to_string(), |v| format!("{v:.digits$}"));
-                if !index.is_empty() && best_of(index) == Some(run.k) {
+                if is_best(index, value, run) {
+                    let what = if index.is_empty() { *title } else { *index };
                     egui::Frame::new().fill(highlight).inner_margin(egui::Margin::symmetric(4, 0)).show(ui, |ui| {
-                        ui.label(RichText::new(text).strong()).on_hover_text(format!("the best {index}"));
+                        ui.label(RichText::new(text).strong()).on_hover_text(format!("the best {what}"));
                     });
                 } else {
                     ui.label(text);
@@ -150,4 +167,123 @@ pub(super) fn k_choice_table(
         }
     }
     clicked
+}
+
+/// What a kept run is made of, as (what, text) pairs: the method, its settings, seed, k range,
+/// features and their transforms, and the data file. A short label shows the texts that differ.
+fn facets(spec: &PipelineSpec) -> Vec<(String, String)> {
+    use crate::engine::cluster::describe::{Kind, field};
+    let algorithm = &spec.model.algorithm;
+    let method = algorithm.label();
+    let mut out = vec![("method".to_string(), method.to_string())];
+    let params = algorithm.params_json();
+    for setting in algorithm.info().settings {
+        let fields: Vec<&str> = match &setting.kind {
+            Kind::Count { field, .. }
+            | Kind::Number { field, .. }
+            | Kind::AutoCount { field, .. }
+            | Kind::AutoNumber { field, .. }
+            | Kind::SetNumber { field, .. }
+            | Kind::Mode { field, .. }
+            | Kind::Choice { field, .. }
+            | Kind::Pair { field, .. } => vec![field],
+            Kind::Grid { fields, .. } => fields.to_vec(),
+            Kind::Columns { fields } => fields.to_vec(),
+        };
+        let values: Vec<String> = fields
+            .iter()
+            .map(|f| match field(&params, f) {
+                None | Some(serde_json::Value::Null) => "auto".to_string(),
+                Some(serde_json::Value::String(s)) => s.to_lowercase(),
+                Some(serde_json::Value::Number(n)) => n.to_string(),
+                Some(serde_json::Value::Array(a)) => a.iter().map(ToString::to_string).collect::<Vec<_>>().join("-"),
+                Some(other) => other.to_string(),
+            })
+            .collect();
+        // Keyed by method: another method's settings are not a difference worth a label.
+        out.push((
+            format!("{method}/{}", setting.label),
+            format!("{} {}", setting.label.to_lowercase(), values.join("x")),
+        ));
+    }
+    if algorithm.info().has_k {
+        out.push(("seed".to_string(), format!("seed {}", algorithm.seed())));
+    }
+    if let Some((lo, hi)) = spec.model.k_range {
+        out.push(("k range".to_string(), format!("k {lo}-{hi}")));
+    }
+    let columns: Vec<&str> = spec.recipe.features.iter().map(|f| f.column.as_str()).collect();
+    out.push((
+        "features".to_string(),
+        if columns.len() <= 3 { columns.join(" + ") } else { format!("{} features", columns.len()) },
+    ));
+    let logged: Vec<&str> = spec.recipe.features.iter().filter(|f| f.log1p).map(|f| f.column.as_str()).collect();
+    out.push((
+        "log".to_string(),
+        match logged.len() {
+            0 => "no log".to_string(),
+            n if n == columns.len() => "log scaling".to_string(),
+            1..=2 => format!("log {}", logged.join(", ")),
+            n => format!("{n} logged"),
+        },
+    ));
+    let scalings: std::collections::BTreeSet<String> = spec
+        .recipe
+        .features
+        .iter()
+        .map(|f| match f.scaling {
+            Scaling::ZScore => "standardised",
+            Scaling::Robust => "robust scaling",
+            Scaling::MinMax => "min-max scaling",
+            Scaling::None => "unscaled",
+        })
+        .map(str::to_string)
+        .collect();
+    out.push(("scaling".to_string(), scalings.into_iter().collect::<Vec<_>>().join(" and ")));
+    let weighted: Vec<String> = spec
+        .recipe
+        .features
+        .iter()
+        .filter(|f| (f.weight - 1.0).abs() > 1e-12)
+        .map(|f| format!("{} x{}", f.column, f.weight))
+        .collect();
+    out.push((
+        "weights".to_string(),
+        if weighted.is_empty() { "equal weights".to_string() } else { weighted.join(", ") },
+    ));
+    let file = match &spec.source.source {
+        DataSource::File(path) => {
+            std::path::Path::new(path).file_name().map_or(path.clone(), |n| n.to_string_lossy().into_owned())
+        }
+        DataSource::DemoTransactions => "demo data".to_string(),
+    };
+    out.push(("data".to_string(), file));
+    out
+}
+
+/// Short legend labels for runs: the method, then only what differs between the runs (a setting,
+/// the seed, the features, a transform, the file), e.g. "GMM, seed 7" or "k-means, log scaling".
+/// Runs that differ in nothing named here get their run number.
+pub(super) fn short_labels(runs: &[(u64, &PipelineSpec)]) -> Vec<String> {
+    let all: Vec<Vec<(String, String)>> = runs.iter().map(|(_, spec)| facets(spec)).collect();
+    let differs = |key: &str| {
+        let texts: Vec<Option<&String>> =
+            all.iter().map(|f| f.iter().find(|(k, _)| k == key).map(|(_, t)| t)).filter(Option::is_some).collect();
+        texts.windows(2).any(|w| w[0] != w[1])
+    };
+    let mut labels: Vec<String> = all
+        .iter()
+        .map(|facets| {
+            let mut parts: Vec<&str> = vec![facets[0].1.as_str()];
+            parts.extend(facets.iter().skip(1).filter(|(k, _)| differs(k)).map(|(_, t)| t.as_str()));
+            parts.join(", ")
+        })
+        .collect();
+    let twins: Vec<bool> = labels.iter().map(|l| labels.iter().filter(|m| *m == l).count() > 1).collect();
+    for ((label, twin), (id, _)) in labels.iter_mut().zip(twins).zip(runs) {
+        if twin {
+            label.push_str(&format!(" (run {id})"));
+        }
+    }
+    labels
 }

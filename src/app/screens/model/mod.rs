@@ -14,7 +14,7 @@ use method_views::{
 use settings::settings_ui;
 
 use eframe::egui::{self, RichText, Ui};
-use egui_plot::{AxisHints, Corner, GridMark, Legend, Line, LineStyle, MarkerShape, Plot, PlotPoints, Points, VLine};
+use egui_plot::{AxisHints, GridMark, Line, LineStyle, MarkerShape, Plot, PlotPoints, Points, VLine};
 
 use crate::app::{Command, KeptRun, StrataApp};
 use crate::engine::cluster::sweep::SweepRun;
@@ -32,14 +32,23 @@ const INDICES: [Index; 6] = [
     ("AIC", "lower is better: fit penalised by the number of parameters", |r| r.aic),
 ];
 
-const RUN_COLOURS: [egui::Color32; 6] = [
-    egui::Color32::from_rgb(0, 114, 178),
-    egui::Color32::from_rgb(213, 94, 0),
-    egui::Color32::from_rgb(0, 158, 115),
-    egui::Color32::from_rgb(204, 121, 167),
-    egui::Color32::from_rgb(230, 159, 0),
-    egui::Color32::from_rgb(86, 180, 233),
-];
+/// A kept run's colour: by its number, so a run keeps its colour while others come and go.
+fn run_colour(id: u64) -> egui::Color32 {
+    let palette = &crate::app::widgets::PALETTE;
+    palette[(id.saturating_sub(1) as usize) % palette.len()]
+}
+
+/// The kept runs' short legend labels (what differs between them), in the order kept.
+fn run_labels(app: &StrataApp) -> Vec<String> {
+    let specs: Vec<(u64, &crate::engine::pipeline::PipelineSpec)> =
+        app.runs.iter().map(|r| (r.id, &r.output.spec)).collect();
+    k_choice::short_labels(&specs)
+}
+
+/// Whether `run` is the run whose result the screens show.
+fn is_current(app: &StrataApp, run: &KeptRun) -> bool {
+    app.output.as_ref().is_some_and(|o| std::sync::Arc::ptr_eq(o, &run.output))
+}
 
 /// Draws the Model screen.
 pub fn model_ui(ui: &mut Ui, app: &mut StrataApp) {
@@ -70,24 +79,39 @@ pub(super) fn run_controls_ui(ui: &mut Ui, app: &mut StrataApp) {
 fn runs_list_ui(ui: &mut Ui, app: &mut StrataApp) {
     ui.heading("Runs");
     if app.runs.is_empty() {
-        ui.label(RichText::new("Each run with a k range is kept here; tick runs to overlay their curves.").weak());
+        ui.label(RichText::new("Each run with a k range is kept here; tick runs to draw their curves.").weak());
+        return;
     }
+    ui.label(RichText::new("Tick the runs the charts draw (a re-run of the same settings replaces its entry).").weak());
+    let labels = run_labels(app);
     let mut toggles = Vec::new();
-    for (i, run) in app.runs.iter().enumerate() {
+    for (run, label) in app.runs.iter().zip(&labels).rev() {
         let mut visible = run.visible;
-        ui.horizontal_top(|ui| {
-            crate::app::widgets::swatch_ui(ui, RUN_COLOURS[i % RUN_COLOURS.len()]);
-            // In a vertical layout the long label wraps instead of running off the panel.
-            ui.vertical(|ui| {
-                if ui.checkbox(&mut visible, run.label.as_str()).changed() {
-                    toggles.push(run.id);
-                }
-            });
+        let current = is_current(app, run);
+        ui.horizontal(|ui| {
+            crate::app::widgets::swatch_ui(ui, run_colour(run.id));
+            let text =
+                if current { format!("Run {}: {label} (current)", run.id) } else { format!("Run {}: {label}", run.id) };
+            if ui.checkbox(&mut visible, text).on_hover_text(&run.label).changed() {
+                toggles.push(run.id);
+            }
         });
     }
     for id in toggles {
         app.push(Command::ToggleRunOverlay(id));
     }
+}
+
+/// The legend of the drawn runs, above the charts (never inside a plot, where it would hide curves).
+fn run_legend_ui(ui: &mut Ui, drawn: &[(egui::Color32, String)]) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new("Drawn:").weak());
+        for (colour, label) in drawn {
+            crate::app::widgets::swatch_ui(ui, *colour);
+            ui.label(label);
+            ui.add_space(8.0);
+        }
+    });
 }
 
 fn charts_ui(ui: &mut Ui, app: &mut StrataApp) {
@@ -204,20 +228,40 @@ fn charts_ui(ui: &mut Ui, app: &mut StrataApp) {
         }
         return;
     }
-    let visible: Vec<(usize, &KeptRun)> = app.runs.iter().enumerate().filter(|(_, r)| r.visible).collect();
-    let overlay = visible.len() > 1;
+    // The ticked runs (the current run alone when none is ticked), each with its colour and label.
+    let labels = run_labels(app);
+    let mut drawn: Vec<(egui::Color32, String, &[SweepRun])> = app
+        .runs
+        .iter()
+        .zip(&labels)
+        .filter(|(r, _)| r.visible)
+        .filter_map(|(r, label)| {
+            let runs = r.output.result.sweep.as_ref()?.runs.as_slice();
+            let label = if is_current(app, r) { format!("{label} (current)") } else { label.clone() };
+            Some((run_colour(r.id), label, runs))
+        })
+        .collect();
+    if drawn.is_empty() {
+        let colour = app.runs.iter().find(|r| is_current(app, r)).map_or(run_colour(1), |r| run_colour(r.id));
+        drawn.push((colour, "this run".to_string(), sweep.runs.as_slice()));
+    }
+    if drawn.len() > 1 {
+        let legend: Vec<(egui::Color32, String)> = drawn.iter().map(|(c, l, _)| (*c, l.clone())).collect();
+        run_legend_ui(ui, &legend);
+    }
     let link = egui::Id::unique("k-axis");
     let chosen_colour = ui.visuals().selection.bg_fill;
     let width = ((ui.available_width() - 24.0) / 2.0).max(200.0);
     let rows = shown.len().div_ceil(2) as f32;
-    let height = ((ui.available_height() - 40.0 * rows) / rows).clamp(120.0, 420.0);
+    // Room for each row's title and k axis, and for the note under the charts.
+    let height = ((ui.available_height() - 40.0 * rows - 24.0) / rows).clamp(120.0, 420.0);
     let mut clicked_k = None;
     for row in shown.chunks(2) {
         ui.horizontal(|ui| {
             for &&(title, hint, value) in row {
                 ui.vertical(|ui| {
                     ui.label(RichText::new(title).strong()).on_hover_text(hint);
-                    let mut plot = Plot::new(title)
+                    let plot = Plot::new(title)
                         .width(width)
                         .height(height)
                         .link_axis(link, [true, false])
@@ -233,24 +277,11 @@ fn charts_ui(ui: &mut Ui, app: &mut StrataApp) {
                             (lo..=hi).map(|k| GridMark { value: k as f64, step_size: 1.0 }).collect()
                         })
                         .show_crosshair(false);
-                    if overlay {
-                        plot = plot.legend(Legend::default().position(Corner::RightTop));
-                    }
                     let response = plot.show(ui, |plot| {
-                        let series: Vec<(usize, &[SweepRun], String)> = if overlay {
-                            visible
-                                .iter()
-                                .filter_map(|(i, r)| {
-                                    r.output.result.sweep.as_ref().map(|s| (*i, s.runs.as_slice(), r.label.clone()))
-                                })
-                                .collect()
-                        } else {
-                            vec![(0, sweep.runs.as_slice(), "this run".to_string())]
-                        };
-                        for (i, runs, name) in series {
+                        for (colour, name, runs) in &drawn {
+                            let (colour, name) = (*colour, name.clone());
                             let points: Vec<[f64; 2]> =
                                 runs.iter().filter_map(|r| value(r).map(|v| [r.k as f64, v])).collect();
-                            let colour = RUN_COLOURS[i % RUN_COLOURS.len()];
                             plot.line(
                                 Line::new(name.clone(), PlotPoints::from(points.clone())).color(colour).width(2.0),
                             );
