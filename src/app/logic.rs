@@ -367,13 +367,21 @@ impl StrataApp {
                 JobEvent::Failed { error, .. } => {
                     // A data file that cannot be read opens nothing: no empty, unsaved project left
                     // behind waiting for a preview that will never come.
+                    // But a file the Data screen's Reading section can read (another text encoding,
+                    // malformed rows to skip) stays open, unchanged and so not unsaved, with the error
+                    // beside that section; it sets itself up once it reads.
                     let just_opened = self.doc.as_ref().is_some_and(|d| d.needs_setup && d.undo.is_empty());
-                    if just_opened {
+                    let fixable = ["encoding", "malformed"].iter().any(|w| error.contains(w));
+                    if just_opened && !fixable {
                         self.close_document();
                         self.report_error(format!("Could not open the data file: {error}"));
                     } else {
                         if let Some(doc) = &mut self.doc {
-                            doc.needs_setup = false;
+                            if just_opened {
+                                doc.saved = Some(doc.state());
+                            } else {
+                                doc.needs_setup = false;
+                            }
                         }
                         self.preview_error = Some(error.clone());
                         self.report_error(error);

@@ -95,7 +95,7 @@ impl Screen {
 pub enum StartProject {
     /// The built-in demo project.
     Demo,
-    /// A project file.
+    /// A project file (`.strata`), or a data file to start a new project from.
     File(PathBuf),
     /// Nothing (New).
     Empty,
@@ -295,7 +295,10 @@ impl StrataApp {
         };
         match options.start {
             StartProject::Demo => app.open_demo(),
-            StartProject::File(path) => app.open_project(&path),
+            // `strata FILE` (or "Open with") takes a data file as the drop does: only a .strata file
+            // is read as a project.
+            StartProject::File(path) if path.extension().is_some_and(|e| e == "strata") => app.open_project(&path),
+            StartProject::File(path) => app.open_data(&path),
             StartProject::Empty => app.screen = Screen::Data,
         }
         app

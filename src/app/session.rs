@@ -349,8 +349,17 @@ impl StrataApp {
             (Some(a), Some(b)) => a.runs == b.runs,
             _ => false,
         };
-        if let Some(i) = self.runs.iter().position(|r| sweep_key(&r.output.spec) == key || same_curves(r)) {
-            let mut existing = self.runs.remove(i);
+        let replaced = self.runs.iter().position(|r| sweep_key(&r.output.spec) == key || same_curves(r));
+        let existing = replaced.map(|i| self.runs.remove(i));
+        // Another sweep can end on a segmentation already numbered (the same k and customers from
+        // another k range): two entries never share a number, or a colour.
+        let id = if self.runs.iter().any(|r| r.id == id) {
+            self.next_run_id += 1;
+            self.next_run_id
+        } else {
+            id
+        };
+        if let Some(mut existing) = existing {
             existing.label = format!("Run {id}: {}", describe_spec(&output.spec));
             existing.id = id;
             existing.output = output;

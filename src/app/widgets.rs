@@ -115,7 +115,9 @@ pub fn mini_histogram_ui(ui: &mut Ui, histogram: &Histogram, size: Vec2, colour:
     ))
 }
 
-/// A number with a sensible number of digits for a table cell.
+/// A number with a sensible number of digits for a table cell: thousands separated and no
+/// exponent between 0.0001 and a thousand million million, so a column of money reads 749,704
+/// beside 1,856,012 rather than 1.856e6; three significant digits below 10.
 pub fn format_number(v: f64) -> String {
     if !v.is_finite() {
         return "-".to_string();
@@ -123,16 +125,19 @@ pub fn format_number(v: f64) -> String {
     let a = v.abs();
     if a == 0.0 {
         "0".to_string()
-    } else if a >= 1e6 {
-        format!("{:.3e}", v)
-    } else if v.fract() == 0.0 || a >= 1000.0 {
+    } else if !(1e-4..1e15).contains(&a) {
+        format!("{v:.2e}")
+    } else if a >= 999.5 {
+        let digits = format_count(a.round() as usize);
+        if v < 0.0 { format!("-{digits}") } else { digits }
+    } else if v.fract() == 0.0 {
         format!("{v:.0}")
     } else if a >= 10.0 {
-        format!("{:.1}", v)
-    } else if a >= 0.01 {
-        format!("{:.3}", v)
+        format!("{v:.1}")
     } else {
-        format!("{:.2e}", v)
+        // Three significant digits: 0.500, 0.0739, 0.00739.
+        let decimals = (2 - a.log10().floor() as i32).max(0) as usize;
+        format!("{v:.decimals$}")
     }
 }
 
@@ -176,7 +181,13 @@ mod tests {
     #[test]
     fn numbers_keep_readable_digits() {
         assert_eq!(format_number(f64::NAN), "-");
-        assert_eq!(format_number(1234.5), "1234");
+        assert_eq!(format_number(1234.5), "1,235");
+        assert_eq!(format_number(1_856_012.0), "1,856,012");
+        assert_eq!(format_number(-749_704.2), "-749,704");
+        assert_eq!(format_number(0.00739), "0.00739");
+        assert_eq!(format_number(0.0739), "0.0739");
+        assert_eq!(format_number(1e-7), "1.00e-7");
+        assert_eq!(format_number(2e20), "2.00e20");
         assert_eq!(format_number(12.345), "12.3");
         assert_eq!(format_number(0.5), "0.500");
     }

@@ -181,18 +181,19 @@ fn kept_runs_have_short_labels_no_twins_and_a_picker_of_what_is_drawn() {
     // The newest run is drawn beside the previous one; the oldest stays kept, unticked.
     assert_eq!(app.runs.iter().map(|r| r.visible).collect::<Vec<_>>(), vec![false, true, true]);
     for label in [&first, &second, &third] {
-        harness.get_by_label(label);
+        harness.get_by_role_and_label(Role::CheckBox, label);
     }
-    // The legend above the charts names the drawn runs only, in their short form.
-    harness.get_by_label("k-means, seed 7, log scaling (current)");
-    assert!(harness.query_by_label(&format!("k-means, seed {seed}, no log")).is_none());
+    // The legend above the charts names the drawn runs only, numbered as in the picker.
+    harness.get_by_role_and_label(Role::Label, &third);
+    harness.get_by_role_and_label(Role::Label, &second);
+    assert_eq!(harness.query_all_by_label(&first).count(), 1, "the oldest run is only in the picker");
     // Ticking the oldest draws it too; unticking the current leaves two.
-    harness.get_by_label(&first).click();
+    harness.get_by_role_and_label(Role::CheckBox, &first).click();
     harness.run();
-    harness.get_by_label(&third).click();
+    harness.get_by_role_and_label(Role::CheckBox, &third).click();
     harness.run();
     let app = harness.state();
     assert_eq!(app.runs.iter().map(|r| r.visible).collect::<Vec<_>>(), vec![true, true, false]);
-    harness.get_by_label(&format!("k-means, seed {seed}, no log"));
-    assert!(harness.query_by_label("k-means, seed 7, log scaling (current)").is_none());
+    harness.get_by_role_and_label(Role::Label, &first);
+    assert!(harness.query_by_role_and_label(Role::Label, &third).is_none());
 }

@@ -279,7 +279,10 @@ fn table_ui(ui: &mut Ui, app: &mut StrataApp) {
         Some(frame) => frame_table_ui(ui, &frame),
         None => match (&app.preview_error, app.view.show_customer_table) {
             (Some(error), false) => {
-                ui.colored_label(ui.visuals().error_fg_color, format!("The file could not be read: {error}"));
+                ui.colored_label(
+                    ui.visuals().error_fg_color,
+                    format!("The file could not be read: {}", crate::app::words::for_window(error)),
+                );
             }
             _ if app.doc.as_ref().is_some_and(|d| d.missing_source.is_some()) => {
                 ui.label("The data file is missing: locate it to read it.");

@@ -237,7 +237,12 @@ fn charts_ui(ui: &mut Ui, app: &mut StrataApp) {
         .filter(|(r, _)| r.visible)
         .filter_map(|(r, label)| {
             let runs = r.output.result.sweep.as_ref()?.runs.as_slice();
-            let label = if is_current(app, r) { format!("{label} (current)") } else { label.clone() };
+            // Numbered as in the picker and on Compare.
+            let label = if is_current(app, r) {
+                format!("Run {}: {label} (current)", r.id)
+            } else {
+                format!("Run {}: {label}", r.id)
+            };
             Some((run_colour(r.id), label, runs))
         })
         .collect();
