@@ -394,13 +394,16 @@ fn correlation(a: &[Option<f64>], b: &[Option<f64>]) -> f64 {
     if d > 0.0 { sxy / d } else { 0.0 }
 }
 
+/// A column that may be proposed: name, values (first rows, as numbers), missing count, distinct
+/// count (capped), position in the file.
+type Candidate = (String, Vec<Option<f64>>, usize, usize, usize);
+
 /// Guesses the customer id and the default features of a table whose roles were guessed (or set).
 pub fn suggest(frame: &DataFrame, roles: &[RoleGuess]) -> Suggestions {
     let id = suggest_id(frame, roles);
     let n_rows = frame.height();
     let mut left_out = Vec::new();
-    // (column, values, n_missing, capped distinct, file position)
-    let mut candidates: Vec<(String, Vec<Option<f64>>, usize, usize, usize)> = Vec::new();
+    let mut candidates: Vec<Candidate> = Vec::new();
     for (position, column) in frame.columns().iter().enumerate() {
         let name = column.name().to_string();
         let role = roles.iter().find(|r| r.column == name).map(|r| r.role);

@@ -276,8 +276,7 @@ fn identical_columns(frame: &DataFrame, columns: &[ColumnQuality]) -> Result<Vec
         if c.is_constant || c.is_all_missing {
             continue;
         }
-        for original in 0..copy {
-            let o = &columns[original];
+        for (original, o) in columns.iter().enumerate().take(copy) {
             if o.identical_to.is_some()
                 || pairs.iter().any(|&(p, _)| p == original)
                 || (o.dtype.as_str(), o.n_missing, o.n_distinct) != (c.dtype.as_str(), c.n_missing, c.n_distinct)
