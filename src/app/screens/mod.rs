@@ -7,6 +7,7 @@ mod features;
 pub mod help;
 mod model;
 mod over_time;
+mod path_prompt;
 mod rules;
 mod segments;
 
@@ -87,7 +88,7 @@ pub fn window_ui(ui: &mut Ui, app: &mut StrataApp) {
     });
     help::help_windows_ui(ui.ctx(), app);
     prompt_ui(ui.ctx(), app);
-    super::exports::path_prompt_ui(ui.ctx(), app);
+    path_prompt::path_prompt_ui(ui.ctx(), app);
     warnings_ui(ui.ctx(), app);
     toasts_ui(ui.ctx(), app);
 }

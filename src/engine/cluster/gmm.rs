@@ -57,7 +57,10 @@ impl CovarianceType {
     }
 }
 
-/// Gaussian mixture settings; every field has a default (scikit-learn's).
+/// Gaussian mixture settings; every field has a default, scikit-learn's but for the initialisations:
+/// ten, not one, as a single start often stops on a poor optimum (on a public table one start gave
+/// an ARI of 0.51 against the planted groups, ten gave 0.95). Projects store every field, so an old
+/// project re-runs with the count it was made with.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GmmParams {
     /// Number of components (segments).
@@ -84,7 +87,7 @@ impl Default for GmmParams {
             max_iter: 100,
             tolerance: 1e-3,
             reg_covar: 1e-6,
-            n_init: 1,
+            n_init: 10,
             seed: 42,
         }
     }

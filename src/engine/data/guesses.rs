@@ -19,7 +19,7 @@
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::roles::{ColumnRole, RoleGuess};
+use super::roles::{ColumnRole, RoleGuess, name_is_id_like};
 
 /// At most this many default features.
 pub const MAX_SUGGESTED_FEATURES: usize = 12;
@@ -163,28 +163,6 @@ fn name_says_customer(name: &str) -> bool {
     ["customer", "client", "user", "member", "account", "guest", "buyer", "household", "shopper", "patient"]
         .iter()
         .any(|w| n.contains(w))
-}
-
-/// Whether "id" is glued to a word as an identifier ("CustomerID", "userId", "custid"), not the end
-/// of a word ("afraid", "paid", "humid").
-pub fn ends_in_glued_id(name: &str) -> bool {
-    let trimmed = name.trim();
-    let camel = trimmed.len() > 2
-        && (trimmed.ends_with("ID") || trimmed.ends_with("Id"))
-        && trimmed[..trimmed.len() - 2].chars().last().is_some_and(|c| c.is_ascii_alphanumeric());
-    let n = normalised(name);
-    let prefixes = ["customer", "cust", "user", "client", "member", "account", "person", "row", "u", "p", "c", "guest"];
-    camel || prefixes.iter().any(|p| n.strip_suffix("id") == Some(p))
-}
-
-/// Whether a name reads like an identifier (`id`, `customer_id`, `CustomerID`, `account_no`, `key`).
-pub fn name_is_id_like(name: &str) -> bool {
-    let n = normalised(name);
-    let t = tokens(name);
-    let last = t.last().map(String::as_str).unwrap_or("");
-    matches!(last, "id" | "key" | "code" | "no" | "nr" | "uuid" | "guid" | "ref")
-        || ends_in_glued_id(name)
-        || n.ends_with("number") && t.len() <= 2 && !n.starts_with("number")
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {

@@ -84,6 +84,38 @@ fn normalised(name: &str) -> String {
     name.to_ascii_lowercase().replace([' ', '-', '.'], "_")
 }
 
+/// A name as the id rules read it: trimmed, lower case, separators as `_`.
+fn id_key(name: &str) -> String {
+    name.trim().to_ascii_lowercase().replace([' ', '-', '.', ':'], "_")
+}
+
+/// The words of a name, split at its separators.
+fn id_tokens(name: &str) -> Vec<String> {
+    id_key(name).split('_').filter(|t| !t.is_empty()).map(str::to_string).collect()
+}
+
+/// Whether "id" is glued to a word as an identifier ("CustomerID", "userId", "custid"), not the end
+/// of a word ("afraid", "paid", "humid").
+pub fn ends_in_glued_id(name: &str) -> bool {
+    let trimmed = name.trim();
+    let camel = trimmed.len() > 2
+        && (trimmed.ends_with("ID") || trimmed.ends_with("Id"))
+        && trimmed[..trimmed.len() - 2].chars().last().is_some_and(|c| c.is_ascii_alphanumeric());
+    let n = id_key(name);
+    let prefixes = ["customer", "cust", "user", "client", "member", "account", "person", "row", "u", "p", "c", "guest"];
+    camel || prefixes.iter().any(|p| n.strip_suffix("id") == Some(p))
+}
+
+/// Whether a name reads like an identifier (`id`, `customer_id`, `CustomerID`, `account_no`, `key`).
+pub fn name_is_id_like(name: &str) -> bool {
+    let n = id_key(name);
+    let t = id_tokens(name);
+    let last = t.last().map(String::as_str).unwrap_or("");
+    matches!(last, "id" | "key" | "code" | "no" | "nr" | "uuid" | "guid" | "ref")
+        || ends_in_glued_id(name)
+        || n.ends_with("number") && t.len() <= 2 && !n.starts_with("number")
+}
+
 /// Whether a column name suggests personal or protected data.
 pub fn name_is_sensitive(name: &str) -> bool {
     let n = normalised(name);
@@ -93,10 +125,10 @@ pub fn name_is_sensitive(name: &str) -> bool {
 fn name_is_id(name: &str) -> bool {
     let n = normalised(name);
     // A glued "id" ("CustomerID"), never the end of a word ("afraid", "paid").
-    n == "id" || n.ends_with("_id") || super::guesses::ends_in_glued_id(name)
+    n == "id" || n.ends_with("_id") || ends_in_glued_id(name)
         // "customer_type" or "customer_segment" describe a customer, they do not identify one.
         || n == "customer"
-        || n.contains("customer") && super::guesses::name_is_id_like(name)
+        || n.contains("customer") && name_is_id_like(name)
 }
 
 /// Guesses a role for every column.
