@@ -141,17 +141,9 @@ pub fn format_number(v: f64) -> String {
     }
 }
 
-/// A count with thousands separators.
+/// A count with thousands separators (the engine's, so window and reports write counts alike).
 pub fn format_count(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crate::engine::words::thousands(n)
 }
 
 /// A coloured square, for legends and segment cards.
