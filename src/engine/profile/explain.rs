@@ -1,19 +1,24 @@
-//! Segments as rules people can read: a shallow decision tree (linfa-trees, Gini) trained to predict
+//! Segments as rules people can read: a shallow decision tree (CART, Gini; see [`super::tree`],
+//! which gives the same tree on every run) trained to predict
 //! each customer's segment from the original, untransformed features, read back as one rule per
 //! leaf ("recency_days under 45 and frequency above 4"), with its fidelity: the share of customers
 //! the tree puts in their own segment.
 //!
-//! Categorical features enter as one indicator per category ("channel is web"). linfa panics on
-//! some inputs (no rows, non-finite values, one class), so those are refused before it is called.
+//! Categorical features enter as one indicator per category ("channel is web"). Inputs with nothing
+//! to tell apart (no rows, one class) and customers with missing or non-finite values are refused
+//! or left out before the tree is grown.
 
-use linfa::prelude::*;
-use linfa_trees::{DecisionTree, SplitQuality, TreeNode};
 use ndarray::{Array1, Array2};
 use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
 
+use super::tree::{Node, TreeParams};
 use crate::engine::data::quality::numeric_values;
 use crate::engine::error::{ClusterError, PipelineError};
+
+/// The smallest decrease of the weighted Gini impurity worth a split (as linfa-trees' default, which
+/// the rules were read with before).
+const MIN_IMPURITY_DECREASE: f64 = 1e-5;
 
 /// Tree settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -186,7 +191,7 @@ pub fn explain_segments(
     if n == 0 {
         return Err(ClusterError::EmptyInput.into());
     }
-    let y: Array1<usize> = rows.iter().map(|&r| segments[r].unwrap_or(0)).collect();
+    let y: Vec<usize> = rows.iter().map(|&r| segments[r].unwrap_or(0)).collect();
     let mut present = vec![0usize; k];
     for &s in &y {
         present[s] += 1;
@@ -200,16 +205,14 @@ pub fn explain_segments(
         return Err(ClusterError::InvalidParameter { name: "features", problem: "none given".into() }.into());
     }
     let x = Array2::from_shape_fn((n, columns.len()), |(i, j)| values[j][rows[i]].unwrap_or(0.0));
-    let dataset = Dataset::new(x.clone(), y.clone());
-    let min_leaf = ((params.min_leaf_share * n as f64).floor() as f32).max(1.0);
-    let tree = DecisionTree::params()
-        .split_quality(SplitQuality::Gini)
-        .max_depth(Some(params.max_depth))
-        .min_weight_leaf(min_leaf)
-        .min_weight_split(2.0 * min_leaf)
-        .fit(&dataset)
-        .map_err(|e| ClusterError::Failed(format!("the decision tree could not be trained: {e}")))?;
-    let predicted: Array1<usize> = tree.predict(&x);
+    let min_leaf = ((params.min_leaf_share * n as f64).floor() as usize).max(1);
+    let tree = super::tree::fit(
+        x.view(),
+        &y,
+        k,
+        TreeParams { max_depth: params.max_depth, min_leaf, min_impurity_decrease: MIN_IMPURITY_DECREASE },
+    );
+    let predicted: Array1<usize> = (0..n).map(|i| tree.predict(x.view(), i)).collect();
     let correct = predicted.iter().zip(&y).filter(|(p, t)| p == t).count();
     let fidelity_by_segment = (0..k)
         .map(|s| {
@@ -220,7 +223,7 @@ pub fn explain_segments(
         .collect();
     // Each leaf's path, then who lands in it (customers routed down the tree by those conditions).
     let mut leaves = Vec::new();
-    collect_leaves(tree.root_node(), &mut Vec::new(), &mut leaves);
+    collect_leaves(&tree, &mut Vec::new(), &mut leaves);
     let mut rules: Vec<Rule> = leaves
         .into_iter()
         .map(|(path, segment)| {
@@ -248,18 +251,15 @@ type Path = Vec<(usize, f64, bool)>;
 
 /// Every leaf under `node`: its path (column, split value, went left = value below it) and its
 /// predicted segment.
-fn collect_leaves(node: &TreeNode<f64, usize>, path: &mut Path, out: &mut Vec<(Path, usize)>) {
-    if let Some(segment) = node.prediction() {
-        out.push((path.clone(), segment));
-        return;
-    }
-    let (column, value, _) = node.split();
-    let children = node.children();
-    for (child, left) in children.into_iter().zip([true, false]) {
-        if let Some(child) = child {
-            path.push((column, value, left));
-            collect_leaves(child, path, out);
-            path.pop();
+fn collect_leaves(node: &Node, path: &mut Path, out: &mut Vec<(Path, usize)>) {
+    match node {
+        Node::Leaf { class } => out.push((path.clone(), *class)),
+        Node::Split { column, threshold, left, right } => {
+            for (child, went_left) in [(left, true), (right, false)] {
+                path.push((*column, *threshold, went_left));
+                collect_leaves(child, path, out);
+                path.pop();
+            }
         }
     }
 }
@@ -434,7 +434,7 @@ mod tests {
     }
 
     #[test]
-    fn what_linfa_would_panic_on_is_refused() {
+    fn inputs_with_nothing_to_tell_apart_are_refused() {
         let (frame, segments) = planted();
         let features = names(&["recency_days"]);
         let one = vec![Some(0); 600];

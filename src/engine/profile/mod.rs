@@ -4,6 +4,7 @@ pub mod explain;
 pub mod overlap;
 pub mod separation;
 pub mod summary;
+mod tree;
 
 use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
