@@ -301,10 +301,13 @@ impl StrataApp {
         let params = doc.project.over_time.clone().unwrap_or_default();
         let resolver = doc.resolver();
         let base_dir = doc.base_dir.clone();
+        let (rules, notes) = (doc.project.rules.clone(), doc.project.segments.clone());
         self.over_time_error = None;
         self.over_time_runner.start("over time", move |ctx| -> Result<OverTimeOutput, PipelineError> {
-            let result = crate::engine::over_time::segments_over_time(&spec, &resolver, &params, ctx)?;
-            Ok(OverTimeOutput { spec, base_dir, params, result })
+            let with = crate::engine::over_time::WindowRules { rules: Some(&rules), notes: &notes };
+            let result = crate::engine::over_time::segments_over_time(&spec, &resolver, &params, with, ctx)?;
+            let rules = super::session::over_time_rules_key(&rules, &notes);
+            Ok(OverTimeOutput { spec, base_dir, params, rules, result })
         });
     }
 
@@ -426,13 +429,27 @@ impl StrataApp {
             // Names the run sets by itself leave a saved project saved (but not a project with
             // renames of the user's own that are not saved yet).
             let names_were_saved = doc.saved.as_ref().is_some_and(|s| s.segments == doc.project.segments);
-            let names = naming::names_after_run(
+            // The names as they stand on the segmentation shown until now, and those this one had
+            // when it was last shown (a return to a setting tried before).
+            let returning = match &doc.notes_numbered_by {
+                Some(shown) if *shown != result.assignment_fingerprint => {
+                    doc.names_memory.remember(shown, &doc.project.segments);
+                    doc.names_memory.recall(&result.assignment_fingerprint).map(<[SegmentNote]>::to_vec)
+                }
+                _ => None,
+            };
+            let mut names = naming::names_after_run(
                 &mut doc.project.segments,
                 previous,
                 doc.notes_numbered_by.as_deref(),
                 result,
                 output.spec.id_column(),
             );
+            if let Some(remembered) = returning {
+                let mut change = names.carried.take().unwrap_or_default();
+                names.renamed |= naming::restore_names(&mut doc.project.segments, &remembered, result, &mut change);
+                names.carried = Some(change).filter(NamesChange::touched_names);
+            }
             let renamed = names.renamed;
             // The user's own names moved: that is a change to save (unlike names the run fills in).
             let carried = names.carried.as_ref().is_some_and(NamesChange::touched_names);

@@ -140,6 +140,8 @@ pub struct OverTimeOutput {
     pub base_dir: PathBuf,
     /// How it was cut.
     pub params: WindowParams,
+    /// The business rules the windows took, with the names and marks of the notes they refer to.
+    pub rules: OverTimeRulesKey,
     /// The windows, sizes and transitions.
     pub result: crate::engine::over_time::OverTime,
 }
@@ -149,7 +151,20 @@ impl OverTimeOutput {
     pub fn is_for(&self, doc: &Document) -> bool {
         analysis_key(&self.spec, &self.base_dir) == analysis_key(&doc.project.spec, &doc.base_dir)
             && Some(&self.params) == doc.project.over_time.as_ref().or(Some(&WindowParams::default()))
+            && self.rules == over_time_rules_key(&doc.project.rules, &doc.project.segments)
     }
+}
+
+/// What of the rules and notes decides the windows' segments: the rules and overrides, and each
+/// note's segment, name and low-priority mark (a rule names its target segment).
+pub type OverTimeRulesKey = (crate::engine::rules::BusinessRules, Vec<(usize, String, bool)>);
+
+/// The [`OverTimeRulesKey`] of a project's rules and notes.
+pub fn over_time_rules_key(
+    rules: &crate::engine::rules::BusinessRules,
+    notes: &[crate::engine::naming::SegmentNote],
+) -> OverTimeRulesKey {
+    (rules.clone(), notes.iter().map(|n| (n.segment, n.name.clone(), n.low_priority)).collect())
 }
 
 /// A segmentation kept for the Compare screen: who is in which segment, and under what names.

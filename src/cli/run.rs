@@ -180,6 +180,10 @@ pub(crate) fn run_project(args: RunArgs) -> Result<(), CliError> {
                 &opened.project.spec,
                 &resolver,
                 params,
+                crate::engine::over_time::WindowRules {
+                    rules: Some(&opened.project.rules),
+                    notes: &opened.project.segments,
+                },
                 &JobContext::inline(),
             ) {
                 Ok(windows) => {
@@ -216,8 +220,8 @@ pub(crate) fn run_project(args: RunArgs) -> Result<(), CliError> {
         if let Some(windows) = &over_time {
             out["over_time"] = over_time_json(windows);
             if !opened.project.rules.is_empty() {
-                out["over_time"]["business_rules_applied"] = json!(false);
-                out["over_time"]["note"] = json!(crate::engine::over_time::RULES_NOT_APPLIED);
+                out["over_time"]["business_rules_applied"] = json!(true);
+                out["over_time"]["note"] = json!(crate::engine::over_time::RULES_APPLIED);
             }
         }
         print_json(&out)?;

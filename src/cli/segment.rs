@@ -254,7 +254,13 @@ pub(crate) fn over_time_command(args: OverTimeArgs) -> Result<(), CliError> {
             crate::engine::over_time::WindowModel::Fixed
         },
     };
-    let out = segments_over_time(&spec, &SourceResolver::user_chosen(&cwd()), &params, &JobContext::inline())?;
+    let out = segments_over_time(
+        &spec,
+        &SourceResolver::user_chosen(&cwd()),
+        &params,
+        Default::default(),
+        &JobContext::inline(),
+    )?;
     warn_all(&out.warnings);
     if args.json {
         return print_json(&over_time_json(&out));

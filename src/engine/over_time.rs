@@ -24,12 +24,24 @@ use serde::{Deserialize, Serialize};
 use crate::engine::error::{ClusterError, PipelineError};
 use crate::engine::jobs::JobContext;
 use crate::engine::metrics::matching::match_segments;
+use crate::engine::naming::SegmentNote;
 use crate::engine::pipeline::{self, PipelineSpec, SourceResolver, TableKind};
+use crate::engine::rules::{BusinessRules, RuleContext};
 
-/// What the windows are when the project has business rules: the model's segments only. Said on
-/// the Over time screen and in `strata run --json` (`over_time.business_rules_applied: false`).
-pub const RULES_NOT_APPLIED: &str = "The windows show the model's segments only: this project's business rules and \
-     overrides are applied to the main result, not to the windows.";
+/// How the windows take a project's business rules. Said on the Over time screen and in
+/// `strata run --json` (`over_time.business_rules_applied: true`, `over_time.note`).
+pub const RULES_APPLIED: &str = "Every window takes this project's business rules and overrides after its model \
+     segments, as the main result does; a percentile in a rule is taken over that window's customers.";
+
+/// The business rules and overrides every window takes, with the segment notes whose names and
+/// low-priority marks the rules refer to (numbered as the last window's segments).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WindowRules<'a> {
+    /// The rules and overrides.
+    pub rules: Option<&'a BusinessRules>,
+    /// The project's segment notes.
+    pub notes: &'a [SegmentNote],
+}
 
 /// Jaccard overlap below which a segment is not taken to be the same as one in the next window.
 pub const MIN_JACCARD: f64 = 0.2;
@@ -160,13 +172,16 @@ pub fn window_dates(end: NaiveDate, params: &WindowParams) -> Result<Vec<(NaiveD
     Ok(dates)
 }
 
-/// Segments every window of the spec's transaction log and follows the customers through them.
+/// Segments every window of the spec's transaction log, applies the business rules in `rules` to
+/// each window's customers, and follows the customers through the windows.
 pub fn segments_over_time(
     spec: &PipelineSpec,
     resolver: &SourceResolver,
     params: &WindowParams,
+    rules: WindowRules<'_>,
     ctx: &JobContext,
 ) -> Result<OverTime, PipelineError> {
+    let rules = rules.rules.filter(|r| !r.is_empty()).map(|r| (r, rules.notes));
     let TableKind::TransactionLog(columns) = &spec.table else {
         return Err(invalid(
             "segments over time need a transaction log (dates to cut into windows); this project segments a customer table"
@@ -189,6 +204,9 @@ pub fn segments_over_time(
         names: Vec<String>,
         named_by_method: bool,
         silhouette: Option<f64>,
+        /// For the business rules: the window's customers and, per customer, its fitted segments
+        /// from nearest to farthest (`None` when the project has no rules).
+        for_rules: Option<(polars::prelude::DataFrame, Vec<Option<Vec<usize>>>)>,
     }
     let window_spec = |&(start, window_end): &(NaiveDate, NaiveDate)| {
         let mut window_spec = spec.clone();
@@ -224,20 +242,30 @@ pub fn segments_over_time(
             names: (0..n_segments).map(|s| result.default_segment_name(s)).collect(),
             named_by_method: !result.fit.names.is_empty(),
             silhouette: result.indices.silhouette.as_ref().map(|s| s.mean),
+            for_rules: rules.is_some().then(|| {
+                let m = &result.matrix;
+                let nearest = nearest_orders(m.values.view(), &m.kept_rows, result.customers.height(), &result);
+                (result.customers.clone(), nearest)
+            }),
         };
         Ok((fitted, result))
     };
     let last_window = dates.len() - 1;
     let mut fitted: Vec<Fitted> = Vec::with_capacity(dates.len());
+    // How many segments the last window's model fitted (the ones the rules move customers between).
+    let mut last_k = 0;
     match params.model {
         WindowModel::Refit => {
             for w in 0..dates.len() {
                 check(ctx, w, dates.len())?;
-                fitted.push(fit_window(w)?.0);
+                let (window, result) = fit_window(w)?;
+                last_k = result.fit.k();
+                fitted.push(window);
             }
         }
         WindowModel::Fixed => {
             let (mut last, model) = fit_window(last_window)?;
+            last_k = model.fit.k();
             // The model puts customers with missing features in the fallback segment (number k)
             // even when the last window had none.
             if last.names.len() == model.fit.k() {
@@ -249,6 +277,15 @@ pub fn segments_over_time(
                 let table =
                     pipeline::build_customer_table(&window_spec(&dates[w]), resolver).map_err(failed(dates[w].1))?;
                 let prediction = pipeline::predict_customers(&model, &table.frame).map_err(failed(dates[w].1))?;
+                let for_rules = match rules {
+                    Some(_) => {
+                        let m =
+                            model.fitted_recipe.transform(&table.frame).map_err(|e| failed(dates[w].1)(e.into()))?;
+                        let nearest = nearest_orders(m.values.view(), &m.kept_rows, table.frame.height(), &model);
+                        Some((table.frame.clone(), nearest))
+                    }
+                    None => None,
+                };
                 fitted.push(Fitted {
                     ids: text_column(&table.frame, &columns.customer_id)?,
                     segments: prediction.segments,
@@ -256,6 +293,7 @@ pub fn segments_over_time(
                     names: last.names.clone(),
                     named_by_method: true,
                     silhouette: None,
+                    for_rules,
                 });
             }
             fitted.push(last);
@@ -271,6 +309,9 @@ pub fn segments_over_time(
     let mut unmatched = 0;
     let mut aligned: Vec<Vec<Option<usize>>> = vec![Vec::new(); fitted.len()];
     aligned[last] = fitted[last].segments.clone();
+    // Each window's segment numbers in the aligned numbering.
+    let mut mappings: Vec<Vec<Option<usize>>> = vec![Vec::new(); fitted.len()];
+    mappings[last] = (0..fitted[last].n_segments).map(Some).collect();
     for w in (0..last).rev() {
         let (this, next) = (&fitted[w], &fitted[w + 1]);
         let mapping: Vec<Option<usize>> = if this.named_by_method {
@@ -300,6 +341,7 @@ pub fn segments_over_time(
             }
         }
         aligned[w] = this.segments.iter().map(|s| s.and_then(|s| mapping[s])).collect();
+        mappings[w] = mapping;
     }
     if unmatched > 0 {
         warnings.push(format!(
@@ -307,6 +349,56 @@ pub fn segments_over_time(
              they keep numbers of their own",
             100.0 * MIN_JACCARD
         ));
+    }
+    if let Some((rules, notes)) = rules {
+        // The rules see the aligned numbering: the last window's fitted segments first, named as
+        // in the project (whose notes past them name its fallback and rule segments, numbered
+        // differently here); a rule's own segment takes the same number in every window.
+        let mut targets = names.clone();
+        let named = last_k.min(targets.len());
+        for note in notes.iter().filter(|n| n.segment < named) {
+            targets[note.segment] = note.name.clone();
+        }
+        let low_priority: Vec<bool> =
+            (0..targets.len()).map(|s| notes.iter().any(|n| n.segment == s && n.low_priority)).collect();
+        let mut rule_names: Vec<String> = Vec::new();
+        for (w, f) in fitted.iter().enumerate() {
+            let Some((customers, nearest)) = &f.for_rules else { continue };
+            let mapping = &mappings[w];
+            let nearest_aligned = |row: usize| -> Option<Vec<usize>> {
+                let order = nearest.get(row)?.as_ref()?;
+                Some(order.iter().filter_map(|&s| mapping.get(s).copied().flatten()).filter(|&s| s < last_k).collect())
+            };
+            let ctx = RuleContext {
+                customers,
+                id_column: Some(&columns.customer_id),
+                segments: &aligned[w],
+                names: targets.clone(),
+                low_priority: low_priority.clone(),
+                n_fitted: last_k,
+                nearest: &nearest_aligned,
+            };
+            let outcome = crate::engine::rules::apply(rules, &ctx);
+            // A rule's segment, numbered after every aligned one, by its name across windows.
+            let mut number_of = Vec::with_capacity(outcome.rule_segments.len());
+            for name in &outcome.rule_segments {
+                let at = match rule_names.iter().position(|n| n == name) {
+                    Some(at) => at,
+                    None => {
+                        rule_names.push(name.clone());
+                        rule_names.len() - 1
+                    }
+                };
+                number_of.push(targets.len() + at);
+            }
+            aligned[w] = outcome
+                .segments
+                .iter()
+                .map(|s| s.map(|s| if s < targets.len() { s } else { number_of[s - targets.len()] }))
+                .collect();
+            warnings.extend(outcome.warnings.iter().map(|x| format!("the window ending {}: {x}", dates[w].1)));
+        }
+        names.extend(rule_names);
     }
     // A segment nobody is in, in any window, at the end of the list (the fallback segment when no
     // window has missing data) is not shown.
@@ -368,6 +460,23 @@ pub fn segments_over_time(
         transitions,
         warnings,
     })
+}
+
+/// Per customer row of a window, the fitted segments of `result`'s model from nearest to farthest
+/// (by squared distance, ties to the lower number), for the rows in its matrix.
+fn nearest_orders(
+    values: ndarray::ArrayView2<f64>,
+    kept_rows: &[usize],
+    n_rows: usize,
+    result: &pipeline::PipelineResult,
+) -> Vec<Option<Vec<usize>>> {
+    let mut out = vec![None; n_rows];
+    for (point, &row) in values.rows().into_iter().zip(kept_rows) {
+        if let Some(slot) = out.get_mut(row) {
+            *slot = Some(pipeline::nearest_segments(point, result.fit.centroids.view()));
+        }
+    }
+    out
 }
 
 fn check(ctx: &JobContext, w: usize, n: usize) -> Result<(), PipelineError> {
@@ -471,10 +580,12 @@ mod tests {
             end: Some(NaiveDate::from_ymd_opt(2021, 1, 1).unwrap()),
             model: WindowModel::Refit,
         };
-        let out = segments_over_time(&spec(&path), &resolver, &params, &JobContext::inline()).unwrap();
+        let out = segments_over_time(&spec(&path), &resolver, &params, WindowRules::default(), &JobContext::inline())
+            .unwrap();
         // One model for every window (fitted on the last) tells the same story.
         let fixed = WindowParams { model: WindowModel::Fixed, ..params.clone() };
-        let same = segments_over_time(&spec(&path), &resolver, &fixed, &JobContext::inline()).unwrap();
+        let same =
+            segments_over_time(&spec(&path), &resolver, &fixed, WindowRules::default(), &JobContext::inline()).unwrap();
         assert_eq!(same.names, out.names);
         assert_eq!(
             same.transitions.iter().map(|t| t.counts.clone()).collect::<Vec<_>>(),
@@ -502,7 +613,9 @@ mod tests {
 
         // All history up to each end: every customer is present from the first window on.
         let cumulative = WindowParams { cumulative: true, ..params.clone() };
-        let out = segments_over_time(&spec(&path), &resolver, &cumulative, &JobContext::inline()).unwrap();
+        let out =
+            segments_over_time(&spec(&path), &resolver, &cumulative, WindowRules::default(), &JobContext::inline())
+                .unwrap();
         assert!(out.windows.iter().all(|w| w.n_customers == 80));
         assert!(out.transitions.iter().all(|t| t.counts[2].iter().sum::<usize>() == 0));
 
@@ -528,7 +641,8 @@ mod tests {
             missing: crate::engine::features::MissingRule::FallbackSegment,
             ..crate::engine::features::FeatureSpec::numeric("tier")
         });
-        let out = segments_over_time(&tiered, &resolver, &fixed, &JobContext::inline()).unwrap();
+        let out =
+            segments_over_time(&tiered, &resolver, &fixed, WindowRules::default(), &JobContext::inline()).unwrap();
         assert_eq!(out.names.last().map(String::as_str), Some("Fallback"), "{:?}", out.names);
         let fallback = out.names.len() - 1;
         assert_eq!(out.windows[0].sizes[fallback], 1);
@@ -536,15 +650,48 @@ mod tests {
         assert_eq!(out.transitions[0].counts[fallback][out.names.len()], 1, "c0 is gone by the next window");
         assert!(out.warnings.is_empty(), "{:?}", out.warnings);
 
+        // Business rules and overrides apply in every window: a rule's own segment holds the
+        // same customers under the same number throughout, and an override follows its customer.
+        let rules = BusinessRules {
+            rules: vec![crate::engine::rules::BusinessRule {
+                text: "when frequency >= 4 and monetary_total > p90 then segment \"Top spenders\"".into(),
+                why: String::new(),
+            }],
+            overrides: vec![crate::engine::rules::Override {
+                customer: "b0".into(),
+                segment: "Hand picked".into(),
+                why: "a test".into(),
+            }],
+        };
+        for model in [WindowModel::Fixed, WindowModel::Refit] {
+            let p = WindowParams { model, ..params.clone() };
+            let with = WindowRules { rules: Some(&rules), notes: &[] };
+            let out = segments_over_time(&spec(&path), &resolver, &p, with, &JobContext::inline()).unwrap();
+            let top = out.names.iter().position(|n| n == "Top spenders").expect("the rule's segment");
+            let picked = out.names.iter().position(|n| n == "Hand picked").expect("the override's segment");
+            for w in &out.windows {
+                // Each window's top 10% of spend (8 of its 80 customers, all frequent), and b0 alone.
+                assert_eq!(w.sizes[top], 8, "{model:?} {:?} {:?}", out.names, w.sizes);
+                assert_eq!(w.sizes[picked], 1, "{model:?} {:?}", w.sizes);
+                assert_eq!(w.sizes.iter().sum::<usize>(), 80);
+            }
+            // The rule-made segments are counted in the moves too.
+            assert_eq!(out.transitions[0].counts[picked][picked], 1, "{model:?}");
+            assert_eq!(out.transitions.len(), 3);
+        }
+
         // A customer table has no dates to cut.
         let mut table = spec(&path);
         table.table = TableKind::CustomerTable { id_column: None, no_id: false };
-        let error = segments_over_time(&table, &resolver, &params, &JobContext::inline()).unwrap_err();
+        let error =
+            segments_over_time(&table, &resolver, &params, WindowRules::default(), &JobContext::inline()).unwrap_err();
         assert!(error.to_string().contains("need a transaction log"), "{error}");
 
         // Windows reaching back before the log's first transaction say how to fit them in it.
         let too_many = WindowParams { windows: 12, months: 2, ..params.clone() };
-        let error = segments_over_time(&spec(&path), &resolver, &too_many, &JobContext::inline()).unwrap_err();
+        let error =
+            segments_over_time(&spec(&path), &resolver, &too_many, WindowRules::default(), &JobContext::inline())
+                .unwrap_err();
         assert!(error.to_string().contains("fewer or shorter windows"), "{error}");
     }
 }

@@ -328,17 +328,38 @@ fn a_chart_is_exported_as_png_from_the_file_menu() {
 }
 
 #[test]
-fn over_time_says_its_windows_do_not_apply_the_business_rules() {
+fn over_time_applies_the_business_rules_in_every_window() {
     let (mut harness, _) = demo();
     tab(&harness, Screen::OverTime);
     harness.run();
-    assert!(harness.query_by_label(strata::engine::over_time::RULES_NOT_APPLIED).is_none(), "no rules, no note");
-    let name = segment_name(harness.state(), 0);
+    assert!(harness.query_by_label(strata::engine::over_time::RULES_APPLIED).is_none(), "no rules, no note");
     let rules = strata::engine::rules::BusinessRules {
-        rules: Vec::new(),
-        overrides: vec![strata::engine::rules::Override { customer: "1".into(), segment: name, why: "test".into() }],
+        rules: vec![strata::engine::rules::BusinessRule {
+            text: "when monetary_total > p90 then segment \"Top tenth\"".into(),
+            why: "test".into(),
+        }],
+        overrides: Vec::new(),
     };
-    harness.state_mut().push(Command::EditRules { rules, what: "override customer 1".into(), why: "test".into() });
+    harness.state_mut().push(Command::EditRules { rules, what: "top tenth".into(), why: "test".into() });
     harness.run();
-    harness.get_by_label(strata::engine::over_time::RULES_NOT_APPLIED);
+    harness.get_by_label(strata::engine::over_time::RULES_APPLIED);
+    harness.get_by_label("Follow the customers").click();
+    // The windows are segmented on a job of their own; wait for the ones made with the rule.
+    let waited = std::time::Instant::now();
+    while !harness.state().over_time.as_ref().is_some_and(|o| o.is_for(harness.state().doc.as_ref().unwrap())) {
+        assert!(harness.state().over_time_error.is_none(), "{:?}", harness.state().over_time_error);
+        assert!(waited.elapsed().as_secs() < 300, "the windows with the rule never arrived");
+        harness.run_steps(5);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = harness.state().over_time.clone().expect("the windows arrived");
+    let top = out.result.names.iter().position(|n| n == "Top tenth");
+    let top = top.unwrap_or_else(|| panic!("no rule segment in {:?}: {:?}", out.result.names, out.result.warnings));
+    for window in &out.result.windows {
+        // About a tenth of each window's customers (the percentile is the window's own).
+        let share = window.sizes[top] as f64 / window.n_customers as f64;
+        assert!((0.05..=0.15).contains(&share), "{share} of {window:?}");
+    }
+    harness.run();
+    assert!(harness.query_all_by_label_contains("Top tenth").count() > 0, "the screen names the rule's segment");
 }

@@ -30,7 +30,7 @@ pub fn over_time_ui(ui: &mut Ui, app: &mut StrataApp) {
          the window's end and a segment, and the customers are followed from one window to the next.",
     );
     if app.doc.as_ref().is_some_and(|d| !d.project.rules.is_empty()) {
-        ui.colored_label(ui.visuals().warn_fg_color, crate::engine::over_time::RULES_NOT_APPLIED);
+        ui.label(crate::engine::over_time::RULES_APPLIED);
     }
     settings_ui(ui, app, &params);
     if let Some(error) = &app.over_time_error {

@@ -118,15 +118,7 @@ pub fn business_rules_outcome(
     let (x, centroids) = (result.matrix.values.view(), result.fit.centroids.view());
     let nearest = |row: usize| -> Option<Vec<usize>> {
         let i = matrix_row.get(row).copied().flatten()?;
-        let point = x.row(i);
-        let mut order: Vec<(f64, usize)> = centroids
-            .rows()
-            .into_iter()
-            .enumerate()
-            .map(|(s, c)| (point.iter().zip(c).map(|(a, b)| (a - b) * (a - b)).sum::<f64>(), s))
-            .collect();
-        order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        Some(order.into_iter().map(|(_, s)| s).collect())
+        Some(nearest_segments(x.row(i), centroids))
     };
     let ctx = RuleContext {
         customers: &result.customers,
@@ -138,6 +130,19 @@ pub fn business_rules_outcome(
         nearest: &nearest,
     };
     Some(apply(rules, &ctx))
+}
+
+/// The segments whose means (`centroids`, one per row) lie nearest to `point`, nearest first, by
+/// squared distance with ties to the lower number.
+pub fn nearest_segments(point: ndarray::ArrayView1<f64>, centroids: ndarray::ArrayView2<f64>) -> Vec<usize> {
+    let mut order: Vec<(f64, usize)> = centroids
+        .rows()
+        .into_iter()
+        .enumerate()
+        .map(|(s, c)| (point.iter().zip(c).map(|(a, b)| (a - b) * (a - b)).sum::<f64>(), s))
+        .collect();
+    order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    order.into_iter().map(|(_, s)| s).collect()
 }
 
 /// Applies a project's business rules and overrides to a run's segments (see
