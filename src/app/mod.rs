@@ -359,6 +359,12 @@ impl StrataApp {
         self.runner.running().map(|(_, name)| name)
     }
 
+    /// How far the running pipeline's current step is, when one of its inner loops (a tree's
+    /// merges, a mixture's initialisations) has said.
+    pub fn step_fraction(&self) -> Option<f64> {
+        self.runner.step_fraction().filter(|f| *f > 0.0)
+    }
+
     /// The title the window shows (with `*` when there are unsaved changes).
     pub fn window_title(&self) -> &str {
         &self.shown_title

@@ -117,9 +117,15 @@ pub fn run_guarded<T, E>(f: impl FnOnce() -> Result<T, E>) -> Result<T, GuardedE
     }
 }
 
-/// A flag a newer job or the user sets to stop a running one at its next check.
+/// A flag a newer job or the user sets to stop a running one at its next check, and how far the
+/// job's current step is: long inner loops (a hierarchical tree's merges, a mixture's
+/// initialisations) report it here between the stage reports, and the window reads it.
 #[derive(Clone, Debug, Default)]
-pub struct CancelToken(Arc<AtomicBool>);
+pub struct CancelToken {
+    cancelled: Arc<AtomicBool>,
+    /// The fraction of the current step done, as `f64` bits.
+    step: Arc<std::sync::atomic::AtomicU64>,
+}
 
 impl CancelToken {
     /// A token that is not cancelled.
@@ -129,12 +135,23 @@ impl CancelToken {
 
     /// Asks the job to stop.
     pub fn cancel(&self) {
-        self.0.store(true, Ordering::Relaxed);
+        self.cancelled.store(true, Ordering::Relaxed);
     }
 
     /// Whether stopping was asked for.
     pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
+        self.cancelled.load(Ordering::Relaxed)
+    }
+
+    /// Records that `fraction` (0..1) of the current step is done.
+    pub fn step_done(&self, fraction: f64) {
+        let fraction = if fraction.is_finite() { fraction.clamp(0.0, 1.0) } else { 0.0 };
+        self.step.store(fraction.to_bits(), Ordering::Relaxed);
+    }
+
+    /// The fraction of the current step done (0 until a loop reports).
+    pub fn step_fraction(&self) -> f64 {
+        f64::from_bits(self.step.load(Ordering::Relaxed))
     }
 }
 
@@ -217,10 +234,13 @@ struct ChannelProgress<T> {
     job: JobId,
     sender: std::sync::mpsc::Sender<JobEvent<T>>,
     wake: Waker,
+    /// The job's token: a new report starts a new step.
+    token: CancelToken,
 }
 
 impl<T: Send + Sync> Progress for ChannelProgress<T> {
     fn report(&self, stage: &str, fraction_done: f64) {
+        self.token.step_done(0.0);
         let _ = self.sender.send(JobEvent::Progress { job: self.job, stage: stage.to_string(), fraction_done });
         (self.wake)();
     }
@@ -264,7 +284,8 @@ impl<T: Send + Sync + 'static> JobRunner<T> {
         let id = JobId(self.next_id);
         let cancel = CancelToken::new();
         self.current = Some((id, cancel.clone(), name.to_string()));
-        let progress = ChannelProgress { job: id, sender: self.sender.clone(), wake: self.wake.clone() };
+        let progress =
+            ChannelProgress { job: id, sender: self.sender.clone(), wake: self.wake.clone(), token: cancel.clone() };
         let work = move || {
             let ctx = JobContext { cancel: cancel.clone(), progress: &progress };
             let outcome = catch_guarded(|| job(&ctx));
@@ -295,6 +316,11 @@ impl<T: Send + Sync + 'static> JobRunner<T> {
         if let Some((_, token, _)) = self.current.take() {
             token.cancel();
         }
+    }
+
+    /// How far the running job's current step is (see [`CancelToken::step_done`]).
+    pub fn step_fraction(&self) -> Option<f64> {
+        self.current.as_ref().map(|(_, token, _)| token.step_fraction())
     }
 
     /// The running job and its name.
@@ -340,6 +366,24 @@ mod tests {
         }
         events.extend(runner.poll());
         events
+    }
+
+    #[test]
+    fn a_step_reported_on_the_token_restarts_at_each_stage_report() {
+        let mut runner: JobRunner<f64> = JobRunner::new(RunMode::Inline);
+        runner.start("steps", |ctx| -> Result<f64, String> {
+            ctx.cancel.step_done(0.4);
+            let midway = ctx.cancel.step_fraction();
+            ctx.progress.report("next", 0.5);
+            ctx.cancel.step_done(f64::NAN);
+            Ok(midway + ctx.cancel.step_fraction())
+        });
+        let events = runner.poll();
+        let Some(JobEvent::Finished { result, .. }) = events.last() else { panic!("finished") };
+        assert_eq!(**result, 0.4, "0.4 midway, then 0 after the report and for a NaN");
+        let token = CancelToken::new();
+        token.step_done(7.0);
+        assert_eq!(token.step_fraction(), 1.0);
     }
 
     #[test]

@@ -261,9 +261,11 @@ fn tabs_ui(ui: &mut Ui, app: &mut StrataApp) {
             app.push(Command::Run);
         }
         if let Some((stage, fraction)) = &app.progress {
-            ui.add(
-                egui::ProgressBar::new(*fraction as f32).desired_width(180.0).text(format!("{stage}...")).animate(true),
-            );
+            let text = match app.step_fraction() {
+                Some(step) => format!("{stage}: {:.0}% of this step", step * 100.0),
+                None => format!("{stage}..."),
+            };
+            ui.add(egui::ProgressBar::new(*fraction as f32).desired_width(180.0).text(text).animate(true));
         }
         let stale = match (&app.doc, &app.output) {
             (Some(doc), Some(out)) => !out.is_for(doc),
@@ -296,7 +298,8 @@ fn status_ui(ui: &mut Ui, app: &mut StrataApp) {
         match (&app.progress, app.runner_name()) {
             (Some((stage, fraction)), Some(name)) => {
                 ui.spinner();
-                ui.label(format!("{name}: {stage} ({:.0}%)", fraction * 100.0));
+                let step = app.step_fraction().map(|s| format!(", {:.0}% of this step", s * 100.0)).unwrap_or_default();
+                ui.label(format!("{name}: {stage} ({:.0}%{step})", fraction * 100.0));
             }
             _ => match app.file_busy() {
                 // Files are read and written on jobs; say so while they are.

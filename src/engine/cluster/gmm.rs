@@ -462,6 +462,9 @@ fn em_run(
         if cancel.is_cancelled() {
             return Err(ClusterError::Cancelled);
         }
+        // This initialisation's share of the fit, by iterations (most stop well before the limit).
+        let n_init = params.n_init.max(1) as f64;
+        cancel.step_done((init as f64 + iteration as f64 / params.max_iter.max(1) as f64) / n_init);
         n_iter = iteration;
         let previous = lower_bound;
         let e = e_step(x, n, &comps, &mut resp);
@@ -493,6 +496,7 @@ pub fn fit_gmm(x: ArrayView2<f64>, params: &GmmParams, cancel: &CancelToken) -> 
     let mut best: Option<Run> = None;
     for init in 0..params.n_init {
         let run = em_run(flat, x, params, init, cancel)?;
+        cancel.step_done((init + 1) as f64 / params.n_init as f64);
         if best.as_ref().is_none_or(|b| run.lower_bound > b.lower_bound) {
             best = Some(run);
         }
@@ -712,6 +716,15 @@ mod tests {
         let one = on(1);
         assert_eq!(one, on(2));
         assert_eq!(one, on(3));
+    }
+
+    #[test]
+    fn each_initialisation_reports_its_share_of_the_fit() {
+        let x = Array2::from_shape_fn((300, 2), |(i, j)| ((i * 7 + j * 13) % 31) as f64 + (i % 3) as f64 * 40.0);
+        let token = CancelToken::new();
+        let params = GmmParams { n_init: 3, ..GmmParams::new(3) };
+        fit_gmm(x.view(), &params, &token).unwrap();
+        assert_eq!(token.step_fraction(), 1.0);
     }
 
     #[test]

@@ -123,7 +123,11 @@ fn condensed(n: usize, i: usize, j: usize) -> usize {
     n * i - i * (i + 1) / 2 + (j - i - 1)
 }
 
-/// Builds the tree over weighted points (`weights` are customers per point).
+/// The share of a tree's building reported done once its distances are computed.
+const DISTANCE_SHARE: f64 = 0.3;
+
+/// Builds the tree over weighted points (`weights` are customers per point); reports the share
+/// done on `cancel` ([`CancelToken::step_done`]) as it goes, 1 at the end.
 fn build(
     points: &[f64],
     d: usize,
@@ -167,6 +171,7 @@ fn build(
             };
         }
     });
+    cancel.step_done(DISTANCE_SHARE);
     let mut size: Vec<f64> = weights.to_vec();
     let mut active = vec![true; n];
     // The cluster id (leaf or n + merge) that each slot holds now.
@@ -175,8 +180,12 @@ fn build(
     let mut chain: Vec<usize> = Vec::with_capacity(n);
     let mut next_start = 0;
     for merge in 0..n - 1 {
-        if merge % 256 == 0 && cancel.is_cancelled() {
-            return Err(ClusterError::Cancelled);
+        if merge % 256 == 0 {
+            if cancel.is_cancelled() {
+                return Err(ClusterError::Cancelled);
+            }
+            // The distances are about a third of the work, the merges the rest.
+            cancel.step_done(DISTANCE_SHARE + (1.0 - DISTANCE_SHARE) * merge as f64 / (n - 1) as f64);
         }
         if chain.is_empty() {
             while !active[next_start] {
@@ -222,6 +231,7 @@ fn build(
         sizes[new_id[m] - n] = s;
         merges.push(Merge { a: a.min(b), b: a.max(b), height, size: s.round() as usize });
     }
+    cancel.step_done(1.0);
     Ok(merges)
 }
 
@@ -610,6 +620,15 @@ mod tests {
         assert_eq!(top.leaves.len(), 12);
         assert_eq!(top.leaves.iter().map(|l| l.1).sum::<usize>(), 200);
         assert_eq!(top.segments.len(), 3 * 11);
+    }
+
+    #[test]
+    fn the_build_reports_how_far_it_is_on_its_token() {
+        let x = Array2::from_shape_fn((600, 2), |(i, j)| ((i * 7 + j * 13) % 97) as f64);
+        let token = CancelToken::new();
+        assert_eq!(token.step_fraction(), 0.0);
+        Dendrogram::build(x.view(), &HierarchicalParams::new(3), &token).unwrap();
+        assert_eq!(token.step_fraction(), 1.0, "the whole step is done");
     }
 
     #[test]
