@@ -72,6 +72,9 @@ pub struct Document {
     /// them to the segments their customers went to; `None` after an undo or redo, which restores
     /// notes numbered by an earlier run.
     pub(super) notes_numbered_by: Option<String>,
+    /// The names and notes of every segmentation shown in this session, by assignment, so a
+    /// return to one gives its names back (kept in the session, not in the project file).
+    pub(super) names_memory: crate::engine::naming::NamesMemory,
     /// Lines of the audit log when the project was last opened or saved.
     pub(super) audit_saved: usize,
 }
@@ -105,6 +108,7 @@ impl Document {
             method_settings: Default::default(),
             names_change: None,
             notes_numbered_by: None,
+            names_memory: Default::default(),
             audit_saved,
         }
     }

@@ -106,17 +106,24 @@ pub struct NamesChange {
     pub unnamed: Vec<(String, f64)>,
     /// Segments that got no name of the user's.
     pub new_segments: Vec<usize>,
+    /// Names given back to the very segmentation they were written on, when it came back (a
+    /// return to a setting tried before): name and segment.
+    pub restored: Vec<(String, usize)>,
 }
 
 impl NamesChange {
     /// Whether any name of the user's was carried, merged or left unnamed.
     pub fn touched_names(&self) -> bool {
-        !self.moved.is_empty() || !self.stayed.is_empty() || !self.merged.is_empty() || !self.unnamed.is_empty()
+        !self.moved.is_empty()
+            || !self.stayed.is_empty()
+            || !self.merged.is_empty()
+            || !self.unnamed.is_empty()
+            || !self.restored.is_empty()
     }
 
     /// Whether a name now sits on another number than before (or was merged or dropped).
     pub fn renumbered(&self) -> bool {
-        !self.moved.is_empty() || !self.merged.is_empty() || !self.unnamed.is_empty()
+        !self.moved.is_empty() || !self.merged.is_empty() || !self.unnamed.is_empty() || !self.restored.is_empty()
     }
 
     /// One line per name, in words: what moved, what was merged, what was left unnamed.
@@ -142,6 +149,9 @@ impl NamesChange {
         }
         for (name, at) in &self.stayed {
             out.push(format!("Stayed: \"{name}\" on segment {}", at + 1));
+        }
+        for (name, at) in &self.restored {
+            out.push(format!("Restored: \"{name}\" on segment {}, as when these segments were last shown", at + 1));
         }
         if !self.new_segments.is_empty() && self.touched_names() {
             let numbers: Vec<String> = self.new_segments.iter().map(|s| (s + 1).to_string()).collect();
@@ -351,6 +361,76 @@ pub fn names_after_run(
     }
     notes.sort_by_key(|n| n.segment);
     after
+}
+
+/// Names and notes written on segmentations shown before, by assignment fingerprint, so that a
+/// return to one (k-means, then DBSCAN, then k-means again) gives its names back exactly, where
+/// carrying them through the segmentation in between would lose or merge some.
+#[derive(Clone, Debug, Default)]
+pub struct NamesMemory {
+    /// (assignment fingerprint, its notes), oldest first.
+    entries: Vec<(String, Vec<SegmentNote>)>,
+}
+
+/// Segmentations a [`NamesMemory`] keeps (the oldest is forgotten first).
+pub const NAMES_MEMORY_LEN: usize = 64;
+
+impl NamesMemory {
+    /// Remembers `notes` as the names of the segmentation with assignment `fingerprint`.
+    pub fn remember(&mut self, fingerprint: &str, notes: &[SegmentNote]) {
+        self.entries.retain(|(f, _)| f != fingerprint);
+        if self.entries.len() >= NAMES_MEMORY_LEN {
+            self.entries.remove(0);
+        }
+        self.entries.push((fingerprint.to_string(), notes.to_vec()));
+    }
+
+    /// The notes last remembered for the segmentation with assignment `fingerprint`.
+    pub fn recall(&self, fingerprint: &str) -> Option<&[SegmentNote]> {
+        self.entries.iter().rev().find(|(f, _)| f == fingerprint).map(|(_, n)| n.as_slice())
+    }
+}
+
+/// Gives `result` back names and notes it had when last shown (`remembered`), after
+/// [`names_after_run`] carried the previous segmentation's names to it. The names just carried win
+/// (they are the user's latest work), except that a merged name ("A + B") is split back where the
+/// segment was one of its parts; a segment the carry left without a name of the user's takes its
+/// remembered one when no other segment has that name now. What was given back is added to
+/// `change.restored` (and leaves `change.new_segments`); returns whether any note changed.
+pub fn restore_names(
+    notes: &mut Vec<SegmentNote>,
+    remembered: &[SegmentNote],
+    result: &dyn Fitted,
+    change: &mut NamesChange,
+) -> bool {
+    let n = result.n_segments();
+    let users = |note: &SegmentNote| note.name != result.default_segment_name(note.segment) || !note.notes.is_empty();
+    let candidates: Vec<&SegmentNote> = remembered.iter().filter(|r| r.segment < n && users(r)).collect();
+    let mut any = false;
+    // Merges split back first, so their parts are free for the segments they came from.
+    for split_pass in [true, false] {
+        for r in &candidates {
+            let current = notes.iter().find(|c| c.segment == r.segment);
+            let take = match current {
+                Some(c) if users(c) => split_pass && c.name != r.name && c.name.split(" + ").any(|part| part == r.name),
+                _ => !split_pass,
+            };
+            let taken_elsewhere = notes.iter().any(|c| c.segment != r.segment && users(c) && c.name == r.name);
+            if !take || taken_elsewhere {
+                continue;
+            }
+            match notes.iter_mut().find(|c| c.segment == r.segment) {
+                Some(c) => *c = (*r).clone(),
+                None => notes.push((*r).clone()),
+            }
+            change.restored.push((r.name.clone(), r.segment));
+            change.new_segments.retain(|&s| s != r.segment);
+            any = true;
+        }
+    }
+    notes.sort_by_key(|c| c.segment);
+    change.restored.sort_by_key(|(_, s)| *s);
+    any
 }
 
 #[cfg(test)]

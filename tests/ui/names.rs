@@ -101,8 +101,17 @@ fn names_and_notes_stay_on_their_customers_through_k_methods_and_rules_and_reach
     assert!(carried >= 3, "one new segment can take at most one name's majority away: {carried} of 4 carried");
     harness.get_by_label("Names after the change");
     let change = harness.state().doc.as_ref().unwrap().names_change.clone().unwrap();
-    assert!(!change.change.new_segments.is_empty(), "k = 5 has a segment no name went to");
-    harness.get_by_label_contains("New, not named yet: segment");
+    // k = 5 has a segment none of the k = 4 names went to: it is new, or it takes back the name it
+    // had when the demo's k = 5 was last shown.
+    match change.change.restored.first() {
+        Some((name, segment)) => {
+            harness.get_by_label_contains(&format!("Restored: \"{name}\" on segment {}", segment + 1));
+        }
+        None => {
+            assert!(!change.change.new_segments.is_empty(), "k = 5 has a segment no name went to");
+            harness.get_by_label_contains("New, not named yet: segment");
+        }
+    }
     // No note is left at a number without its name, and none sits on two cards.
     let doc_notes = harness.state().doc.as_ref().unwrap().project.segments.clone();
     let written: Vec<&str> = doc_notes.iter().map(|n| n.notes.as_str()).filter(|n| !n.is_empty()).collect();
@@ -189,4 +198,44 @@ fn names_and_notes_stay_on_their_customers_through_k_methods_and_rules_and_reach
         }
     }
     assert_eq!(vip_rows, moved);
+}
+
+#[test]
+fn a_return_to_a_segmentation_shown_before_gives_its_names_back_exactly() {
+    let (mut harness, _) = demo();
+    tab(&harness, Screen::Segments);
+    harness.run();
+    harness.state_mut().push(Command::SelectK(5));
+    harness.run();
+    let names = ["Dormant", "Occasional", "Loyal", "Champions", "New"];
+    for (s, name) in names.iter().enumerate() {
+        harness.state_mut().push(Command::RenameSegment { segment: s, name: name.to_string() });
+        harness.run();
+        harness.state_mut().push(Command::EditSegmentNotes { segment: s, notes: format!("note on {name}") });
+        harness.run();
+    }
+    let at_k5 = named_groups(harness.state());
+    let notes_at_k5 = harness.state().doc.as_ref().unwrap().project.segments.clone();
+    // To DBSCAN, whose few dense groups hold several of the names at once, and back.
+    tab(&harness, Screen::Model);
+    harness.run();
+    choose_algorithm(&mut harness, "DBSCAN");
+    assert_eq!(algorithm_name(harness.state()), "dbscan");
+    let at_dbscan = named_groups(harness.state());
+    assert_ne!(at_dbscan, at_k5, "DBSCAN's groups are not k-means'");
+    choose_algorithm(&mut harness, "k-means");
+    assert_eq!(algorithm_name(harness.state()), "kmeans");
+    // The same customers in the same segments as before: every name and note exactly as written.
+    assert_eq!(named_groups(harness.state()), at_k5);
+    assert_eq!(harness.state().doc.as_ref().unwrap().project.segments, notes_at_k5);
+    let change = harness.state().doc.as_ref().unwrap().names_change.clone().expect("the list says what happened");
+    // What DBSCAN merged or left unnamed is given back, and the list says so.
+    let (name, segment) = change.change.restored.first().cloned().expect("names given back");
+    assert_eq!(name, names[segment], "{:?}", change.change.lines());
+    harness.get_by_label_contains(&format!("Restored: \"{name}\" on segment {}", segment + 1));
+    // Undo on the list returns to DBSCAN with the names it had there.
+    harness.get_by_label("Undo this change").click();
+    harness.run();
+    assert_eq!(algorithm_name(harness.state()), "dbscan");
+    assert_eq!(named_groups(harness.state()), at_dbscan);
 }
