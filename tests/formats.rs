@@ -638,7 +638,8 @@ fn unparsed_dates_are_refused_dropped_or_kept_for_the_fallback_as_chosen() {
     let aligned: String = text.lines().map(|l| format!("{}\n", l.replace(',', "   "))).collect();
     let read_both = |formats: &ValueFormats| {
         let options = ReadOptions { delimiter: Some(Delimiter::Whitespace), ..ReadOptions::default() };
-        let spaced = read_text_formatted(aligned.as_bytes(), Path::new("t.txt"), &options, formats, None, &["id".into()]);
+        let spaced =
+            read_text_formatted(aligned.as_bytes(), Path::new("t.txt"), &options, formats, None, &["id".into()]);
         [read_with(&text, formats), spaced]
     };
     // Refused by default, with the count and examples.
@@ -749,7 +750,9 @@ fn per_column_choices_are_bounded_and_round_trip() {
     twice.columns.push(ColumnFormat { read_as: ReadAs::Date, ..ColumnFormat::new("x") });
     assert!(twice.check().unwrap_err().to_string().contains("twice"));
     let many = ValueFormats {
-        columns: (0..1_001).map(|i| ColumnFormat { read_as: ReadAs::Text, ..ColumnFormat::new(&format!("c{i}")) }).collect(),
+        columns: (0..1_001)
+            .map(|i| ColumnFormat { read_as: ReadAs::Text, ..ColumnFormat::new(&format!("c{i}")) })
+            .collect(),
         ..ValueFormats::default()
     };
     assert!(many.check().is_err());

@@ -530,7 +530,8 @@ fn value_formats() -> impl Strategy<Value = strata::engine::data::ValueFormats> 
                     decimal_comma,
                 })
                 .collect();
-            let unparsed_dates = [UnparsedDates::Refuse, UnparsedDates::Drop, UnparsedDates::Fallback][usize::from(rule)];
+            let unparsed_dates =
+                [UnparsedDates::Refuse, UnparsedDates::Drop, UnparsedDates::Fallback][usize::from(rule)];
             strata::engine::data::ValueFormats {
                 date_format,
                 date_columns,

@@ -701,7 +701,8 @@ fn read_for_preview(
     loop {
         match pipeline::read_source(&lenient, resolver, None) {
             Err(PipelineError::Data(DataError::AmbiguousDates(question)))
-                if ambiguities.len() < 100 && lenient.read_options.formats.read_as(&question.column) != ReadAs::Text =>
+                if ambiguities.len() < 100
+                    && lenient.read_options.formats.read_as(&question.column) != ReadAs::Text =>
             {
                 lenient.read_options.formats.set_column(&question.column, |c| c.read_as = ReadAs::Text);
                 ambiguities.push(*question);

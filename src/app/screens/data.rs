@@ -72,8 +72,7 @@ fn date_question_ui(ui: &mut Ui, app: &mut StrataApp, spec: &PipelineSpec) {
                 if ui.button(&day_first).on_hover_text(format!("Read as {}", question.day_first_format)).clicked() {
                     answered = Some((question.column.clone(), question.day_first_format.clone()));
                 }
-                if ui.button(&month_first).on_hover_text(format!("Read as {}", question.month_first_format)).clicked()
-                {
+                if ui.button(&month_first).on_hover_text(format!("Read as {}", question.month_first_format)).clicked() {
                     answered = Some((question.column.clone(), question.month_first_format.clone()));
                 }
             });

@@ -477,8 +477,11 @@ pub(super) fn type_column_with(
     let mut number_conflict = None;
     if worth_detecting(values) {
         let (distinct, codes) = distinct_values(values);
-        let detected =
-            if dates_allowed { dates::detect_text_dates(name, &distinct, date_named, formats)? } else { Err(NotDates::No) };
+        let detected = if dates_allowed {
+            dates::detect_text_dates(name, &distinct, date_named, formats)?
+        } else {
+            Err(NotDates::No)
+        };
         match detected {
             Ok((layout, parsed)) => {
                 let read = dates::to_rows(&codes, &distinct, &parsed, layout, day_offset);
@@ -661,14 +664,15 @@ pub(super) fn build_frame_with<C: Cells>(
         })
         .collect::<Result<_, DataError>>()?;
     // The file's decimal mark: the user's, or the one its columns show without contradiction.
-    let file_mark = formats.decimal_comma.map(|comma| if comma { DecimalMark::Comma } else { DecimalMark::Point }).or_else(|| {
-        let shown = |m| typed.iter().any(|t| t.evidence == Some(m));
-        match (shown(DecimalMark::Point), shown(DecimalMark::Comma)) {
-            (false, true) => Some(DecimalMark::Comma),
-            (true, false) => Some(DecimalMark::Point),
-            _ => None,
-        }
-    });
+    let file_mark =
+        formats.decimal_comma.map(|comma| if comma { DecimalMark::Comma } else { DecimalMark::Point }).or_else(|| {
+            let shown = |m| typed.iter().any(|t| t.evidence == Some(m));
+            match (shown(DecimalMark::Point), shown(DecimalMark::Comma)) {
+                (false, true) => Some(DecimalMark::Comma),
+                (true, false) => Some(DecimalMark::Point),
+                _ => None,
+            }
+        });
     for (i, name) in raw.headers.iter().enumerate() {
         let users_mark = users_mark_of(name);
         if let Some(example) = typed[i].needs_mark.clone() {
@@ -744,8 +748,7 @@ pub(super) fn build_frame_with<C: Cells>(
             && matches!(reading.kind, ReadingKind::Dates | ReadingKind::DateTimes)
         {
             let sample = distinct_sample(&raw.columns[i]);
-            reading.candidates =
-                dates::fitting_formats(&sample).into_iter().filter(|f| *f != reading.format).collect();
+            reading.candidates = dates::fitting_formats(&sample).into_iter().filter(|f| *f != reading.format).collect();
         }
     }
     let unparsed = apply_unparsed_rule(&mut typed, formats.unparsed_dates)?;
@@ -795,10 +798,7 @@ fn distinct_sample(values: &impl Cells) -> Vec<&str> {
 /// Applies the user's rule to rows whose value in a date column did not parse: refused (an error
 /// naming the columns, counts and examples), dropped (the rows to drop and the warning), or kept
 /// for the fallback segment (the rows stay on the readings). Says so in each column's sentence.
-fn apply_unparsed_rule(
-    typed: &mut [Typed],
-    rule: UnparsedDates,
-) -> Result<Option<(Vec<usize>, String)>, DataError> {
+fn apply_unparsed_rule(typed: &mut [Typed], rule: UnparsedDates) -> Result<Option<(Vec<usize>, String)>, DataError> {
     let affected: Vec<usize> =
         (0..typed.len()).filter(|&i| typed[i].reading.as_ref().is_some_and(|r| r.n_unparsed > 0)).collect();
     let Some(&first) = affected.first() else { return Ok(None) };
@@ -822,7 +822,11 @@ fn apply_unparsed_rule(
     match rule {
         UnparsedDates::Refuse => {
             let r = typed[first].reading.as_ref().map(describe).unwrap_or_default();
-            let more = if affected.len() > 1 { format!(" ({} date columns have such values)", affected.len()) } else { String::new() };
+            let more = if affected.len() > 1 {
+                format!(" ({} date columns have such values)", affected.len())
+            } else {
+                String::new()
+            };
             Err(DataError::BadColumn {
                 column: typed[first].reading.as_ref().map(|r| r.column.clone()).unwrap_or_default(),
                 problem: format!(
