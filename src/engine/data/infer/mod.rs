@@ -379,11 +379,24 @@ pub(super) fn type_column_with(
             return Ok(Typed { reading: Some(reading), ..Typed::plain(days.cast(&DataType::Date)?, Vec::new()) });
         }
     }
-    if dates_allowed && let Some(read) = iso_date_times(values, day_offset) {
+    if dates_allowed && let Some((column, read)) = iso_date_times(name, values, day_offset) {
         let earliest =
             i64::from(days_since_epoch(NaiveDate::from_ymd_opt(EARLIEST_PLAUSIBLE_YEAR, 1, 1).unwrap_or_default()));
-        if formats.allow_old_dates || read.stamps.iter().flatten().all(|s| s.days() >= earliest) {
-            return dates_typed(name, read, formats, false);
+        let min_ms = column.as_materialized_series().i64()?.min();
+        if formats.allow_old_dates || min_ms.is_none_or(|ms| ms.div_euclid(dates::MS_PER_DAY) >= earliest) {
+            let reading = date_reading(name, &read, formats);
+            let column = if read.has_time {
+                column.cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?
+            } else {
+                let days = column.as_materialized_series().i64()?.apply_values(|ms| ms.div_euclid(dates::MS_PER_DAY));
+                days.into_series().cast(&DataType::Int32)?.cast(&DataType::Date)?.into()
+            };
+            let notes = vec![ColumnNote {
+                kind: "were read from formatted text",
+                column: name.to_string(),
+                line: reading.sentence.clone(),
+            }];
+            return Ok(Typed { reading: Some(reading), ..Typed::plain(column, notes) });
         }
     }
     // Numbers in a column named or marked as epoch (or Excel) dates.
@@ -583,35 +596,41 @@ pub(super) fn type_column_with(
 }
 
 /// ISO 8601 date-times in every present value (`2017-08-31 14:22`, `2017-09-01T10:00:00.5Z`,
-/// `...+02:00`), read row by row in parallel without hashing; `None` as soon as one is not.
-fn iso_date_times(values: &impl Cells, day_offset: i32) -> Option<DateColumn> {
+/// `...+02:00`), parsed row by row in parallel straight into milliseconds at the day offset (no
+/// hashing, no intermediate per-row structs: a 10M-row log reads as fast as its dates alone);
+/// `None` as soon as one is not. Also what a reading needs: whether any value has a time of day
+/// (only a time makes a value longer than `YYYY-MM-DD`) or an offset (only an offset puts a sign
+/// or a letter after the time).
+fn iso_date_times(name: &str, values: &impl Cells, day_offset: i32) -> Option<(Column, DateColumn)> {
     use rayon::prelude::*;
+    let column =
+        parse_all(name, values, |s| dates::parse_iso(s.trim()).and_then(|p| p.at_offset(day_offset)).map(|p| p.ms))?;
     let n = values.len();
-    let parsed: Vec<Option<dates::Parsed>> = (0..n)
-        .into_par_iter()
-        .with_min_len(PARSE_BLOCK)
-        .map(|i| {
-            let s = values.cell(i);
-            if is_missing(s) { Some(None) } else { dates::parse_iso(s.trim()).map(Some) }
+    let present = |i: usize| {
+        let s = values.cell(i);
+        (!is_missing(s)).then(|| s.trim())
+    };
+    let has_time = (0..n).into_par_iter().with_min_len(PARSE_BLOCK).any(|i| present(i).is_some_and(|t| t.len() > 10));
+    let had_offsets = (0..n).into_par_iter().with_min_len(PARSE_BLOCK).any(|i| {
+        present(i).is_some_and(|t| {
+            t.as_bytes()
+                .get(11..)
+                .is_some_and(|tail| tail.iter().any(|&c| c == b'+' || c == b'-' || c.is_ascii_alphabetic()))
         })
-        .collect::<Option<_>>()?;
-    let stamps: Vec<Option<dates::Stamp>> =
-        parsed.par_iter().with_min_len(PARSE_BLOCK).map(|p| p.and_then(|p| p.at_offset(day_offset))).collect();
-    if stamps.iter().zip(&parsed).any(|(s, p)| s.is_none() && p.is_some()) {
-        return None;
-    }
-    let example = (0..n).map(|i| values.cell(i).trim()).find(|s| !is_missing(s)).unwrap_or("").to_string();
-    Some(DateColumn {
-        has_time: parsed.par_iter().any(|p| p.is_some_and(|p| p.has_time)),
-        had_offsets: parsed.par_iter().any(|p| p.is_some_and(|p| p.offset_minutes.is_some())),
-        stamps,
+    });
+    let example = (0..n).find_map(present).unwrap_or("").to_string();
+    let read = DateColumn {
+        has_time,
+        had_offsets,
+        stamps: Vec::new(),
         layout: dates::DateLayout::Numeric { order: dates::FieldOrder::YearFirst, separator: b'-' },
         n_unparsed: 0,
         unparsed_examples: Vec::new(),
         unparsed_rows: Vec::new(),
         example,
         candidates: Vec::new(),
-    })
+    };
+    Some((column, read))
 }
 
 /// Days from 1970-01-01, polars' Date representation.
