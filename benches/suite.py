@@ -36,6 +36,8 @@ def plan(size):
         ("load-csv", c(large, "csv"), {}, io),
         ("load-parquet", c(large, "parquet"), {}, io),
         ("load-csv", t(log_large, "csv"), {}, io),
+        # The same log with a time of day on every purchase (2017-08-31 14:22:07), as shops export it.
+        ("load-csv", f"transactions_datetime_{log_large}_s42.csv", {}, io),
         ("load-parquet", t(log_large, "parquet"), {}, io),
         ("rfm", t(log_small, "parquet"), {}, io),
         ("rfm", t(log_large, "parquet"), {}, io),
@@ -135,7 +137,8 @@ def main():
     started = time.time()
     subprocess.run([args.strata, "bench", "gen", "--out", args.data, "--seed", "42",
                     "--customers", ",".join(map(str, customers)),
-                    "--transactions", ",".join(map(str, logs))], check=True)
+                    "--transactions", ",".join(map(str, logs)),
+                    "--datetime-transactions", str(logs[-1])], check=True)
     print(f"data ready in {args.data} ({time.time() - started:.0f} s)", file=sys.stderr)
 
     only = set(args.only.split(",")) if args.only else None

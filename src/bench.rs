@@ -199,18 +199,44 @@ pub fn transaction_log(n: usize, seed: u64) -> Result<DataFrame, BenchError> {
     ])?)
 }
 
+/// As [`transaction_log`], with a time of day on every purchase written as shops and databases
+/// export orders (`2017-08-31 14:22:07`, text): the same customers, days and amounts.
+pub fn transaction_log_with_times(n: usize, seed: u64) -> Result<DataFrame, BenchError> {
+    let mut log = transaction_log(n, seed)?;
+    let mut rng = SeededRng::new(seed ^ 0x7469_6d65);
+    let days = log.column("date")?.cast(&DataType::Int32)?;
+    let texts: Vec<String> = days
+        .i32()?
+        .iter()
+        .map(|d| {
+            let date = NaiveDate::from_num_days_from_ce_opt(d.unwrap_or(0) + 719_163).unwrap_or_default();
+            let second = rng.below(86_400);
+            format!("{date} {:02}:{:02}:{:02}", second / 3_600, second / 60 % 60, second % 60)
+        })
+        .collect();
+    log.with_column(Column::new("date".into(), texts))?;
+    Ok(log)
+}
+
 /// Writes `customers_{n}.{csv,parquet}` and `transactions_{n}.{csv,parquet}` into `dir`, skipping
 /// files that exist (the data depend only on the size and the seed, which the names carry).
+///
+/// `datetime_transactions` sizes also get `transactions_datetime_{n}.csv`, the same log with a time
+/// of day on every purchase (text only: it measures reading date-times written as text).
 pub fn generate(
     dir: &Path,
     customers: &[usize],
     transactions: &[usize],
+    datetime_transactions: &[usize],
     seed: u64,
 ) -> Result<Vec<PathBuf>, BenchError> {
     std::fs::create_dir_all(dir).map_err(|source| DataError::Io { path: dir.to_path_buf(), source })?;
     let mut written = Vec::new();
-    let mut emit = |stem: String, make: &dyn Fn() -> Result<DataFrame, BenchError>| -> Result<(), BenchError> {
-        let targets: Vec<PathBuf> = ["csv", "parquet"].iter().map(|ext| dir.join(format!("{stem}.{ext}"))).collect();
+    let mut emit = |stem: String,
+                    extensions: &[&str],
+                    make: &dyn Fn() -> Result<DataFrame, BenchError>|
+     -> Result<(), BenchError> {
+        let targets: Vec<PathBuf> = extensions.iter().map(|ext| dir.join(format!("{stem}.{ext}"))).collect();
         if targets.iter().all(|t| t.exists()) {
             return Ok(());
         }
@@ -226,10 +252,13 @@ pub fn generate(
         Ok(())
     };
     for &n in customers {
-        emit(format!("customers_{n}_s{seed}"), &|| customer_table(n, seed))?;
+        emit(format!("customers_{n}_s{seed}"), &["csv", "parquet"], &|| customer_table(n, seed))?;
     }
     for &n in transactions {
-        emit(format!("transactions_{n}_s{seed}"), &|| transaction_log(n, seed))?;
+        emit(format!("transactions_{n}_s{seed}"), &["csv", "parquet"], &|| transaction_log(n, seed))?;
+    }
+    for &n in datetime_transactions {
+        emit(format!("transactions_datetime_{n}_s{seed}"), &["csv"], &|| transaction_log_with_times(n, seed))?;
     }
     Ok(written)
 }
@@ -648,15 +677,20 @@ mod tests {
         assert_eq!(log.height(), 5000);
         assert_eq!(log.column("date").unwrap().dtype(), &DataType::Date);
         assert!(log.equals(&transaction_log(5000, 3).unwrap()));
+        // The date-time log: the same days, a time of day on each, read back as date-times.
+        let timed = transaction_log_with_times(5000, 3).unwrap();
+        let first = timed.column("date").unwrap().str().unwrap().get(0).unwrap().to_string();
+        assert_eq!(first.len(), 19, "{first}");
+        assert!(timed.column("amount").unwrap().equals(log.column("amount").unwrap()));
     }
 
     #[test]
     fn every_case_runs_on_generated_files() {
         let dir = tempfile::tempdir().unwrap();
-        let written = generate(dir.path(), &[600], &[3000], 1).unwrap();
-        assert_eq!(written.len(), 4);
+        let written = generate(dir.path(), &[600], &[3000], &[3000], 1).unwrap();
+        assert_eq!(written.len(), 5);
         // A second call finds the files and writes nothing.
-        assert!(generate(dir.path(), &[600], &[3000], 1).unwrap().is_empty());
+        assert!(generate(dir.path(), &[600], &[3000], &[3000], 1).unwrap().is_empty());
         let customers = dir.path().join("customers_600_s1.parquet");
         let log = dir.path().join("transactions_3000_s1.parquet");
         let options = CaseOptions {
@@ -672,6 +706,7 @@ mod tests {
         };
         for (case, input) in [
             ("load-csv", dir.path().join("customers_600_s1.csv")),
+            ("load-csv", dir.path().join("transactions_datetime_3000_s1.csv")),
             ("load-parquet", customers.clone()),
             ("rfm", log.clone()),
             ("lloyd", customers.clone()),

@@ -165,7 +165,10 @@ fn unparsed_values_are_counted_and_shown() {
         text.push_str(&format!("r{i},{i:02}/08/2017\n"));
     }
     text.push_str("bad1,soon\nbad2,31/02/2017\n");
-    let table = read(&text);
+    // Refused unless the user says where the rows go (below); kept missing for the fallback segment.
+    assert!(read_with(&text, &ValueFormats::default()).is_err());
+    let fallback = ValueFormats { unparsed_dates: UnparsedDates::Fallback, ..ValueFormats::default() };
+    let table = read_with(&text, &fallback).unwrap();
     let read_days = days(&table, "order_date");
     assert_eq!(read_days[12], date(2017, 8, 13));
     assert_eq!(read_days[28..], [None, None]);
@@ -563,6 +566,205 @@ proptest! {
         for (c, g) in cents.iter().zip(got) {
             let want = *c as f64 / 100.0;
             prop_assert!(g.is_some_and(|g| (g - want).abs() <= want.abs() * 1e-12), "{} read as {:?} (style {})", write(*c), g, style);
+        }
+    }
+}
+
+// ---- Per-column choices and where unparsed dates go (issue 18) ----------------------------------
+
+use strata::engine::data::{ColumnFormat, ReadAs, UnparsedDates};
+
+fn with_column(column: &str, edit: impl FnOnce(&mut ColumnFormat)) -> ValueFormats {
+    let mut formats = ValueFormats::default();
+    formats.set_column(column, edit);
+    formats
+}
+
+#[test]
+fn a_columns_own_format_beats_the_file_wide_one_in_csv_and_whitespace_text() {
+    let text = "id,paid,shipped\na,03/05/2017,03/05/2017\nb,04/06/2017,04/06/2017\n";
+    // File-wide day-first, the shipped column month-first.
+    let mut formats = ValueFormats { date_format: Some("%d/%m/%Y".into()), ..ValueFormats::default() };
+    formats.set_column("shipped", |c| c.date_format = Some("%m/%d/%Y".into()));
+    let aligned: String = text.lines().map(|l| format!("{}\n", l.replace(',', "   "))).collect();
+    let options = ReadOptions { delimiter: Some(Delimiter::Whitespace), ..ReadOptions::default() };
+    let spaced =
+        read_text_formatted(aligned.as_bytes(), Path::new("t.txt"), &options, &formats, None, &["id".into()]).unwrap();
+    for table in [read_with(text, &formats).unwrap(), spaced] {
+        assert_eq!(days(&table, "paid"), [date(2017, 5, 3), date(2017, 6, 4)]);
+        assert_eq!(days(&table, "shipped"), [date(2017, 3, 5), date(2017, 4, 6)]);
+        let reading = table.readings.iter().find(|r| r.column == "shipped").unwrap();
+        assert_eq!(reading.format, "%m/%d/%Y");
+    }
+    // Only the column that is ambiguous needs an answer; the other is refused as before.
+    let one = with_column("paid", |c| c.date_format = Some("%d/%m/%Y".into()));
+    let err = read_with(text, &one).unwrap_err().to_string();
+    assert!(err.starts_with("column 'shipped' is ambiguous"), "{err}");
+}
+
+#[test]
+fn a_column_marked_not_a_date_or_text_is_read_so() {
+    let text = "id,order_date,code,amount\na,2017-08-31,20170831,\"1.234,50\"\nb,2017-09-01,20170901,\"2,50\"\n";
+    let table = read(text);
+    assert_eq!(table.frame.column("order_date").unwrap().dtype(), &DataType::Date);
+    let mut formats = with_column("order_date", |c| c.read_as = ReadAs::Text);
+    formats.set_column("code", |c| c.read_as = ReadAs::NotDate);
+    let table = read_with(text, &formats).unwrap();
+    assert_eq!(table.frame.column("order_date").unwrap().dtype(), &DataType::String);
+    assert_eq!(table.frame.column("code").unwrap().dtype(), &DataType::Int64);
+    assert!(sentence(&table, "order_date").contains("kept as text as written (your choice)"));
+    // The decimal mark of one column.
+    let comma = with_column("amount", |c| c.decimal_comma = Some(true));
+    let table = read_with(text, &comma).unwrap();
+    assert_eq!(floats(&table, "amount"), [Some(1234.5), Some(2.5)]);
+    // A column marked as a date reads its epoch numbers.
+    let marked = with_column("n", |c| c.read_as = ReadAs::Date);
+    let table = read_with("id,n\na,1504188000\n", &marked).unwrap();
+    assert_eq!(days(&table, "n"), [date(2017, 8, 31)]);
+}
+
+fn unparsed_log() -> String {
+    let mut text = String::from("id,order_date,amount\n");
+    for i in 1..=28 {
+        text.push_str(&format!("r{i},{i:02}/08/2017,{i}\n"));
+    }
+    text.push_str("bad1,soon,5\nbad2,31/02/2017,6\n");
+    text
+}
+
+#[test]
+fn unparsed_dates_are_refused_dropped_or_kept_for_the_fallback_as_chosen() {
+    let text = unparsed_log();
+    let aligned: String = text.lines().map(|l| format!("{}\n", l.replace(',', "   "))).collect();
+    let read_both = |formats: &ValueFormats| {
+        let options = ReadOptions { delimiter: Some(Delimiter::Whitespace), ..ReadOptions::default() };
+        let spaced =
+            read_text_formatted(aligned.as_bytes(), Path::new("t.txt"), &options, formats, None, &["id".into()]);
+        [read_with(&text, formats), spaced]
+    };
+    // Refused by default, with the count and examples.
+    for outcome in read_both(&ValueFormats::default()) {
+        let err = outcome.unwrap_err().to_string();
+        assert!(
+            err.contains("2 value(s) in column 'order_date' are not dates")
+                && err.contains("'soon'")
+                && err.contains("--unparsed-dates drop or fallback"),
+            "{err}"
+        );
+    }
+    // Dropped: the rows are gone, counted and shown.
+    let drop = ValueFormats { unparsed_dates: UnparsedDates::Drop, ..ValueFormats::default() };
+    for table in read_both(&drop) {
+        let table = table.unwrap();
+        assert_eq!(table.frame.height(), 28);
+        assert_eq!(days(&table, "order_date")[27], date(2017, 8, 28));
+        let line = table.warnings.iter().find(|w| w.contains("left out at your request")).unwrap();
+        assert!(line.starts_with("2 row(s) left out") && line.contains("'31/02/2017'"), "{line}");
+        assert!(table.unparsed_date_rows().is_empty());
+    }
+    // Fallback: the rows stay, missing, and are named for the fallback segment.
+    let fallback = ValueFormats { unparsed_dates: UnparsedDates::Fallback, ..ValueFormats::default() };
+    for table in read_both(&fallback) {
+        let table = table.unwrap();
+        assert_eq!(table.frame.height(), 30);
+        assert_eq!(table.unparsed_date_rows(), [28, 29]);
+        assert!(sentence(&table, "order_date").contains("fallback segment"));
+    }
+}
+
+#[test]
+fn customers_with_unparsed_dates_go_to_the_fallback_segment_of_a_run() {
+    use strata::engine::cluster::Algorithm;
+    use strata::engine::cluster::kmeans::KMeansParams;
+    use strata::engine::features::{FeatureRecipe, FeatureSpec};
+    use strata::engine::jobs::JobContext;
+    use strata::engine::pipeline::{
+        self, DataSource, DuplicateIdRule, ModelSpec, PipelineSpec, SourceResolver, SourceSpec, TableKind,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("id,signup_date,spend,visits\n");
+    for i in 0..60 {
+        let day = 1 + i % 28;
+        let signup = if i == 7 || i == 33 { "not yet".to_string() } else { format!("{day:02}/08/2017") };
+        text.push_str(&format!("c{i},{signup},{},{}\n", 10 + (i % 3) * 40, 1 + (i % 5)));
+    }
+    std::fs::write(dir.path().join("customers.csv"), &text).unwrap();
+    let mut spec = PipelineSpec {
+        source: SourceSpec {
+            source: DataSource::File("customers.csv".into()),
+            read_options: ReadOptions::default(),
+            fingerprint: None,
+        },
+        table: TableKind::CustomerTable { id_column: Some("id".into()), no_id: false },
+        attributes: None,
+        duplicate_ids: DuplicateIdRule::Refuse,
+        role_overrides: vec![],
+        recipe: FeatureRecipe { features: vec![FeatureSpec::numeric("spend"), FeatureSpec::numeric("visits")] },
+        model: ModelSpec {
+            algorithm: Algorithm::KMeans(KMeansParams::new(2)),
+            k_range: None,
+            min_segment_share: None,
+            stability: None,
+            explain_depth: None,
+        },
+    };
+    let resolver = SourceResolver { base_dir: dir.path().to_path_buf(), allow_outside: false };
+    let err = pipeline::run(&spec, &resolver, &JobContext::inline()).err().unwrap().to_string();
+    assert!(err.contains("column 'signup_date'") && err.contains("'not yet'"), "{err}");
+    spec.source.read_options.formats.unparsed_dates = UnparsedDates::Fallback;
+    let result = pipeline::run(&spec, &resolver, &JobContext::inline()).unwrap();
+    assert_eq!(result.matrix.fallback_rows, [7, 33]);
+    assert_eq!(result.segment_per_customer[7], Some(2));
+    assert_eq!(result.segment_per_customer[33], Some(2));
+    assert_eq!(result.matrix.kept_rows.len(), 58);
+    assert!(result.warnings.iter().any(|w| w.starts_with("2 customer(s) have a date that did not parse")));
+    spec.source.read_options.formats.unparsed_dates = UnparsedDates::Drop;
+    let result = pipeline::run(&spec, &resolver, &JobContext::inline()).unwrap();
+    assert_eq!(result.customers.height(), 58);
+    assert!(result.matrix.fallback_rows.is_empty());
+}
+
+#[test]
+fn per_column_choices_are_bounded_and_round_trip() {
+    let mut formats = ValueFormats { unparsed_dates: UnparsedDates::Drop, ..ValueFormats::default() };
+    formats.set_column("paid", |c| {
+        c.date_format = Some("%d.%m.%Y".into());
+        c.decimal_comma = Some(true);
+    });
+    let text = serde_json::to_string(&formats).unwrap();
+    assert_eq!(
+        text,
+        r#"{"columns":[{"column":"paid","date_format":"%d.%m.%Y","decimal_comma":true}],"unparsed_dates":"Drop"}"#
+    );
+    assert_eq!(serde_json::from_str::<ValueFormats>(&text).unwrap(), formats);
+    // Clearing every choice removes the column's entry.
+    formats.set_column("paid", |c| *c = ColumnFormat::new("paid"));
+    assert!(formats.columns.is_empty());
+    // Hostile: a bad format, a long name, the same column twice, too many columns.
+    let bad = with_column("x", |c| c.date_format = Some("%Q".into()));
+    let err = bad.check().unwrap_err().to_string();
+    assert!(err.contains("columns ('x') date_format") && err.contains("strftime"), "{err}");
+    let long = with_column(&"x".repeat(5_000), |c| c.read_as = ReadAs::Text);
+    assert!(long.check().unwrap_err().to_string().len() < 600);
+    let mut twice = with_column("x", |c| c.read_as = ReadAs::Text);
+    twice.columns.push(ColumnFormat { read_as: ReadAs::Date, ..ColumnFormat::new("x") });
+    assert!(twice.check().unwrap_err().to_string().contains("twice"));
+    let many = ValueFormats {
+        columns: (0..1_001)
+            .map(|i| ColumnFormat { read_as: ReadAs::Text, ..ColumnFormat::new(&format!("c{i}")) })
+            .collect(),
+        ..ValueFormats::default()
+    };
+    assert!(many.check().is_err());
+    // Hostile values under every rule: one clear line, never a panic.
+    for rule in [UnparsedDates::Refuse, UnparsedDates::Drop, UnparsedDates::Fallback] {
+        let formats = ValueFormats { unparsed_dates: rule, ..with_column("order_date", |c| c.read_as = ReadAs::Date) };
+        for cell in ["", "NaN", "inf", "-1e400", "9999-99-99", "2017-02-30T25:61", "\u{202e}2017", &"1".repeat(5_000)] {
+            let text = format!("id,order_date\na,2017-08-31\nb,\"{cell}\"\nc,2017-09-01\n");
+            match read_with(&text, &formats) {
+                Ok(table) => assert!(table.warnings.iter().all(|w| w.len() < 2048 && !w.contains('\n'))),
+                Err(e) => assert!(e.to_string().len() < 2048, "{e}"),
+            }
         }
     }
 }

@@ -506,9 +506,41 @@ fn value_formats() -> impl Strategy<Value = strata::engine::data::ValueFormats> 
         prop::option::of(any::<bool>()),
         prop::option::of(prop_oneof![Just("+02:00".to_string()), Just("-99:00".to_string()), Just("Z".to_string())]),
         any::<bool>(),
+        // Per-column choices (issue 18): any column, any reading, formats good and bad.
+        prop::collection::vec(
+            (
+                "[a-z]{1,3}",
+                0..4u8,
+                prop::option::of(prop_oneof![Just("%d.%m.%Y".to_string()), Just("%Q".to_string()), "[%a-z/]{0,6}"]),
+                prop::option::of(any::<bool>()),
+            ),
+            0..3,
+        ),
+        0..3u8,
     )
-        .prop_map(|(date_format, date_columns, decimal_comma, day_offset, allow_old_dates)| {
-            strata::engine::data::ValueFormats { date_format, date_columns, decimal_comma, day_offset, allow_old_dates }
+        .prop_map(|(date_format, date_columns, decimal_comma, day_offset, allow_old_dates, own, rule)| {
+            use strata::engine::data::{ColumnFormat, ReadAs, UnparsedDates};
+            let read_as = [ReadAs::Detect, ReadAs::Date, ReadAs::NotDate, ReadAs::Text];
+            let columns = own
+                .into_iter()
+                .map(|(column, r, date_format, decimal_comma)| ColumnFormat {
+                    column,
+                    read_as: read_as[usize::from(r)],
+                    date_format,
+                    decimal_comma,
+                })
+                .collect();
+            let unparsed_dates =
+                [UnparsedDates::Refuse, UnparsedDates::Drop, UnparsedDates::Fallback][usize::from(rule)];
+            strata::engine::data::ValueFormats {
+                date_format,
+                date_columns,
+                decimal_comma,
+                day_offset,
+                allow_old_dates,
+                columns,
+                unparsed_dates,
+            }
         })
 }
 

@@ -260,3 +260,36 @@ fn kept_segmentations_round_trip_compactly_and_damaged_ones_are_refused() {
     assert_eq!(opened.kept, project.kept);
     assert!(!sample_project("x").to_ron().unwrap().contains("kept:"), "nothing kept, nothing written");
 }
+
+#[test]
+fn per_column_reading_choices_are_stored_only_when_set_and_hostile_ones_are_refused() {
+    use strata::engine::data::{ReadAs, UnparsedDates};
+    let dir = tempfile::tempdir().unwrap();
+    // Nothing chosen: nothing new written, so an older format 5 reader still opens the file.
+    let plain = sample_project("x").to_ron().unwrap();
+    assert!(!plain.contains("unparsed_dates") && !plain.contains("columns:"), "{plain}");
+    let mut project = sample_project("x");
+    let formats = &mut project.spec.source.read_options.formats;
+    formats.set_column("order_date", |c| c.date_format = Some("%d/%m/%Y".into()));
+    formats.set_column("code", |c| c.read_as = ReadAs::Text);
+    formats.unparsed_dates = UnparsedDates::Fallback;
+    let path = dir.path().join("chosen.strata");
+    project.save(&path).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("unparsed_dates: Fallback") && text.contains("read_as: Text"), "{text}");
+    assert_eq!(project::open(&path).unwrap().project.spec, project.spec);
+    // A shared file with a hostile choice is refused naming it, and left as it was.
+    for (from, to, expected) in [
+        ("Some(\"%d/%m/%Y\")", "Some(\"%Q\")", "date_format"),
+        ("column: \"code\"", "column: \"order_date\"", "twice"),
+        ("unparsed_dates: Fallback", "unparsed_dates: Guess", "Guess"),
+    ] {
+        let hostile = text.replacen(from, to, 1);
+        assert_ne!(hostile, text, "{from}");
+        let bad = dir.path().join("hostile.strata");
+        std::fs::write(&bad, &hostile).unwrap();
+        let err = project::open(&bad).unwrap_err().to_string();
+        assert!(err.contains(expected) && err.len() < 1000, "{err}");
+        assert_eq!(std::fs::read_to_string(&bad).unwrap(), hostile);
+    }
+}

@@ -263,7 +263,7 @@ impl StrataApp {
         let resolver = doc.resolver();
         self.preview_error = None;
         self.preview_runner.start("preview", move |_ctx| -> Result<SourcePreview, PipelineError> {
-            let table = pipeline::read_source(&source, &resolver, None)?;
+            let (table, ambiguities) = read_for_preview(&source, &resolver)?;
             let roles = guess_roles(&table.frame);
             let quality = quality_report(&table.frame, None, None)?;
             let histograms = table
@@ -290,6 +290,8 @@ impl StrataApp {
                 histograms,
                 warnings: table.warnings,
                 suggestions,
+                readings: table.readings,
+                ambiguities,
             })
         });
     }
@@ -362,7 +364,14 @@ impl StrataApp {
             match event {
                 JobEvent::Finished { result, .. } => {
                     let setup = self.doc.as_ref().is_some_and(|d| d.needs_setup);
-                    if setup {
+                    // A new file whose dates read two ways is set up once the user has answered
+                    // which (on the Data screen): set up now, the date column would be text.
+                    if setup && !result.ambiguities.is_empty() {
+                        self.info(format!(
+                            "The dates in {} read two ways: answer which on the Data screen.",
+                            result.ambiguities.iter().map(|a| format!("'{}'", a.column)).collect::<Vec<_>>().join(", ")
+                        ));
+                    } else if setup {
                         self.set_up_from_preview(&result);
                     }
                     self.preview = Some(result);
@@ -692,4 +701,40 @@ fn overall_progress(stage: &str, fraction_done: f64) -> f64 {
         _ => (1.0, 0.0),
     };
     (start + width * fraction_done.clamp(0.0, 1.0)).clamp(0.0, 1.0)
+}
+
+/// Reads a source for the Data screen: rows whose date does not parse stay (the screen shows them
+/// and the rule the run applies), and a column whose dates read both day-first and month-first is
+/// read as text, with the question kept for the screen to ask.
+fn read_for_preview(
+    source: &crate::engine::pipeline::SourceSpec,
+    resolver: &crate::engine::pipeline::SourceResolver,
+) -> Result<(crate::engine::data::LoadedTable, Vec<crate::engine::error::DateAmbiguity>), PipelineError> {
+    use crate::engine::data::{ReadAs, UnparsedDates};
+    use crate::engine::error::DataError;
+    let mut lenient = source.clone();
+    lenient.read_options.formats.unparsed_dates = UnparsedDates::Fallback;
+    let mut ambiguities = Vec::new();
+    loop {
+        match pipeline::read_source(&lenient, resolver, None) {
+            Err(PipelineError::Data(DataError::AmbiguousDates(question)))
+                if ambiguities.len() < 100
+                    && lenient.read_options.formats.read_as(&question.column) != ReadAs::Text =>
+            {
+                lenient.read_options.formats.set_column(&question.column, |c| c.read_as = ReadAs::Text);
+                ambiguities.push(*question);
+            }
+            Err(error) => return Err(error),
+            Ok(mut table) => {
+                table.readings.retain(|r| !ambiguities.iter().any(|a| a.column == r.column));
+                // Read leniently here; the sentences say what the run will do.
+                let rule = source.read_options.formats.unparsed_dates;
+                let sentences = table.readings.iter_mut().map(|r| &mut r.sentence).chain(table.warnings.iter_mut());
+                for sentence in sentences {
+                    *sentence = sentence.replace(UnparsedDates::Fallback.consequence(), rule.consequence());
+                }
+                return Ok((table, ambiguities));
+            }
+        }
+    }
 }

@@ -32,6 +32,11 @@ pub struct SourcePreview {
     pub warnings: Vec<String>,
     /// The first guesses (customer id, default features), each with its reason.
     pub suggestions: crate::engine::data::guesses::Suggestions,
+    /// How each column that looked like dates or formatted numbers was read.
+    pub readings: Vec<crate::engine::data::ColumnReading>,
+    /// Columns whose dates read both day-first and month-first: read as text here until the user
+    /// answers which (the run refuses them until then).
+    pub ambiguities: Vec<crate::engine::error::DateAmbiguity>,
 }
 
 /// A finished run: the result, its summary for the screens, and the spec it ran.

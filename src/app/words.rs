@@ -19,6 +19,10 @@ const CLI_ADVICE: &[(&str, &str)] = &[
     ),
     ("(--allow-outside-paths or the Locate button)", "(the Locate button)"),
     ("pass --decimal-comma yes or no", "choose the decimal mark when you open the file"),
+    (
+        "say where those rows go (--unparsed-dates drop or fallback), or give the column's format (--date-format COLUMN=FORMAT)",
+        "say where those rows go (\"Values that are not dates\" under \"How columns were read\" on the Data screen), or give the column's date format there",
+    ),
 ];
 
 /// What the window calls a command-line option that is left after [`CLI_ADVICE`].

@@ -24,6 +24,10 @@ pub enum BenchCommand {
         /// Transaction-log sizes, comma-separated (for example 1000000,10000000).
         #[arg(long, value_delimiter = ',')]
         transactions: Vec<usize>,
+        /// Sizes of the same transaction logs with a time of day on every purchase
+        /// (`transactions_datetime_{n}_s{seed}.csv`), comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        datetime_transactions: Vec<usize>,
         /// Seed.
         #[arg(long, default_value_t = 42)]
         seed: u64,
@@ -104,16 +108,27 @@ pub struct ReadArgs {
     pub sample_rows: Option<usize>,
     /// How text dates are written, in strftime codes (%d/%m/%Y, %m/%d/%y %H:%M, %d-%b-%y), or
     /// epoch_s, epoch_ms, excel; detected from all values when not given (an ambiguous column is
-    /// refused with both readings).
-    #[arg(long)]
-    pub date_format: Option<String>,
+    /// refused with both readings). COLUMN=FORMAT sets one column's format (repeatable), beside or
+    /// instead of the file-wide FORMAT.
+    #[arg(long, value_name = "[COLUMN=]FORMAT", value_parser = parse_column_value, action = clap::ArgAction::Append)]
+    pub date_format: Vec<(Option<String>, String)>,
     /// Columns to read as dates (comma-separated), for epoch numbers and Excel serial days whose
     /// names do not say so.
     #[arg(long, value_delimiter = ',')]
     pub date_columns: Vec<String>,
     /// Whether numbers use a decimal comma (1.234,50): yes or no; detected when not given.
-    #[arg(long, value_parser = parse_yes_no)]
-    pub decimal_comma: Option<bool>,
+    /// COLUMN=yes|no sets it for one column (repeatable).
+    #[arg(long, value_name = "[COLUMN=]yes|no", value_parser = parse_column_yes_no, action = clap::ArgAction::Append)]
+    pub decimal_comma: Vec<(Option<String>, bool)>,
+    /// What a column is read as, whatever its values look like: COLUMN=date, COLUMN=not-date
+    /// (numbers or text, never dates) or COLUMN=text (as written); repeatable.
+    #[arg(long, value_name = "COLUMN=date|not-date|text", value_parser = parse_read_as, action = clap::ArgAction::Append)]
+    pub read_as: Vec<(String, data::ReadAs)>,
+    /// Where rows go whose value in a date column does not parse as a date: refuse (the default:
+    /// the file is refused with the count and examples), drop (left out, counted, shown) or
+    /// fallback (kept, their customers in the fallback segment).
+    #[arg(long, default_value = "refuse", value_parser = parse_unparsed_dates)]
+    pub unparsed_dates: data::UnparsedDates,
     /// The fixed offset whose calendar day a date-time counts on (+02:00, -05:30, Z); default UTC.
     #[arg(long)]
     pub day_offset: Option<String>,
@@ -132,15 +147,75 @@ impl ReadArgs {
             encoding: self.encoding,
             skip_bad_rows: self.skip_bad_rows,
             sample_rows: self.sample_rows,
-            formats: data::ValueFormats {
-                date_format: self.date_format.clone(),
-                date_columns: self.date_columns.clone(),
-                decimal_comma: self.decimal_comma,
-                day_offset: self.day_offset.clone(),
-                allow_old_dates: self.allow_old_dates,
-            },
+            formats: self.formats(),
         }
     }
+
+    /// The reading choices: file-wide, then per column (a later one for the same column wins).
+    fn formats(&self) -> data::ValueFormats {
+        let mut formats = data::ValueFormats {
+            date_format: self.date_format.iter().rev().find(|(c, _)| c.is_none()).map(|(_, f)| f.clone()),
+            date_columns: self.date_columns.clone(),
+            decimal_comma: self.decimal_comma.iter().rev().find(|(c, _)| c.is_none()).map(|(_, v)| *v),
+            day_offset: self.day_offset.clone(),
+            allow_old_dates: self.allow_old_dates,
+            columns: Vec::new(),
+            unparsed_dates: self.unparsed_dates,
+        };
+        for (column, format) in &self.date_format {
+            if let Some(column) = column {
+                formats.set_column(column, |c| c.date_format = Some(format.clone()));
+            }
+        }
+        for (column, comma) in &self.decimal_comma {
+            if let Some(column) = column {
+                formats.set_column(column, |c| c.decimal_comma = Some(*comma));
+            }
+        }
+        for (column, read_as) in &self.read_as {
+            formats.set_column(column, |c| c.read_as = *read_as);
+        }
+        formats
+    }
+}
+
+/// `VALUE` or `COLUMN=VALUE`.
+fn split_column(s: &str) -> (Option<String>, &str) {
+    match s.split_once('=') {
+        Some((column, value)) if !column.trim().is_empty() => (Some(column.trim().to_string()), value.trim()),
+        _ => (None, s),
+    }
+}
+
+pub(crate) fn parse_column_value(s: &str) -> Result<(Option<String>, String), String> {
+    let (column, value) = split_column(s);
+    if value.is_empty() {
+        return Err(format!("'{s}' has no format after the column; write COLUMN=FORMAT, e.g. order_date=%d/%m/%Y"));
+    }
+    Ok((column, value.to_string()))
+}
+
+pub(crate) fn parse_column_yes_no(s: &str) -> Result<(Option<String>, bool), String> {
+    let (column, value) = split_column(s);
+    Ok((column, parse_yes_no(value)?))
+}
+
+pub(crate) fn parse_read_as(s: &str) -> Result<(String, data::ReadAs), String> {
+    let (Some(column), value) = split_column(s) else {
+        return Err(format!("'{s}' names no column; write COLUMN=date, COLUMN=not-date or COLUMN=text"));
+    };
+    let read_as = match value.to_ascii_lowercase().as_str() {
+        "date" | "dates" => data::ReadAs::Date,
+        "not-date" | "not_date" | "no-date" => data::ReadAs::NotDate,
+        "text" => data::ReadAs::Text,
+        "detect" => data::ReadAs::Detect,
+        _ => return Err(format!("'{value}' is not date, not-date, text or detect")),
+    };
+    Ok((column, read_as))
+}
+
+pub(crate) fn parse_unparsed_dates(s: &str) -> Result<data::UnparsedDates, String> {
+    s.parse()
 }
 
 pub(crate) fn parse_yes_no(s: &str) -> Result<bool, String> {

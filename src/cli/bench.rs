@@ -5,8 +5,9 @@ use super::*;
 pub(crate) fn bench(args: BenchArgs) -> Result<(), CliError> {
     let failed = |e: crate::bench::BenchError| CliError(e.to_string());
     match args.command {
-        BenchCommand::Gen { out, customers, transactions, seed } => {
-            let written = crate::bench::generate(&out, &customers, &transactions, seed).map_err(failed)?;
+        BenchCommand::Gen { out, customers, transactions, datetime_transactions, seed } => {
+            let written = crate::bench::generate(&out, &customers, &transactions, &datetime_transactions, seed)
+                .map_err(failed)?;
             for path in written {
                 eprintln!("wrote {}", path.display());
             }

@@ -50,6 +50,227 @@ fn reading_ui(ui: &mut Ui, app: &mut StrataApp, spec: &PipelineSpec) {
     }
 }
 
+/// The question for each column whose dates read both day-first and month-first ("03/04/2024:
+/// 3 April or March 4?"); the answer is the column's date format, stored in the project.
+fn date_question_ui(ui: &mut Ui, app: &mut StrataApp, spec: &PipelineSpec) {
+    let Some(preview) = app.preview.clone() else { return };
+    if preview.ambiguities.is_empty() {
+        return;
+    }
+    let mut formats = spec.source.read_options.formats.clone();
+    let mut answered = None;
+    ui.group(|ui| {
+        ui.strong("Dates that read two ways");
+        for question in &preview.ambiguities {
+            ui.label(format!(
+                "Column '{}': {}: {} or {}?",
+                question.column, question.example, question.day_first, question.month_first
+            ));
+            ui.horizontal(|ui| {
+                let day_first = format!("{} (day/month)", question.day_first);
+                let month_first = format!("{} (month/day)", question.month_first);
+                if ui.button(&day_first).on_hover_text(format!("Read as {}", question.day_first_format)).clicked() {
+                    answered = Some((question.column.clone(), question.day_first_format.clone()));
+                }
+                if ui.button(&month_first).on_hover_text(format!("Read as {}", question.month_first_format)).clicked() {
+                    answered = Some((question.column.clone(), question.month_first_format.clone()));
+                }
+            });
+        }
+        ui.label(
+            RichText::new("Until you answer, the column is shown as text and a run refuses it: Strata does not guess.")
+                .small()
+                .weak(),
+        );
+    });
+    if let Some((column, format)) = answered {
+        formats.set_column(&column, |c| {
+            c.date_format = Some(format);
+            c.read_as = crate::engine::data::ReadAs::Detect;
+        });
+        let mut next = spec.clone();
+        next.source.read_options.formats = formats;
+        app.push(Command::EditSpec { spec: Box::new(next), what: format!("date format of '{column}'") });
+    }
+}
+
+/// What the unparsed-dates rule is called in the window.
+fn unparsed_label(rule: crate::engine::data::UnparsedDates) -> &'static str {
+    use crate::engine::data::UnparsedDates::*;
+    match rule {
+        Refuse => "refuse the file",
+        Drop => "leave the rows out",
+        Fallback => "fallback segment",
+    }
+}
+
+/// Date formats the picker offers besides the detected ones.
+const COMMON_DATE_FORMATS: [&str; 12] = [
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d.%m.%Y",
+    "%d-%m-%Y",
+    "%d %b %Y",
+    "%b %d, %Y",
+    "epoch_s",
+    "epoch_ms",
+    "excel",
+];
+
+/// How each column was read, in words, and the user's per-column choices: read as (detected,
+/// a date, not a date, text), the date format (the detected candidates, common ones, or a custom
+/// strftime format), the decimal mark; and where rows go whose date does not parse.
+fn columns_read_ui(ui: &mut Ui, app: &mut StrataApp, spec: &PipelineSpec) {
+    use crate::engine::data::{ReadAs, UnparsedDates};
+    let Some(preview) = app.preview.clone() else { return };
+    let mut formats = spec.source.read_options.formats.clone();
+    let mut custom_error = None;
+    egui::CollapsingHeader::new("How columns were read").default_open(true).show(ui, |ui| {
+        if preview.readings.is_empty() {
+            ui.label(RichText::new("Every column reads as plain numbers or text.").weak());
+        }
+        for reading in &preview.readings {
+            let prefix = format!("column '{}' ", reading.column);
+            let words = reading.sentence.strip_prefix(&prefix).unwrap_or(&reading.sentence);
+            ui.horizontal_wrapped(|ui| {
+                ui.strong(&reading.column);
+                let text = crate::app::words::for_window(words);
+                if reading.n_unparsed > 0 || reading.kind == crate::engine::data::ReadingKind::Text {
+                    ui.label(RichText::new(text).color(ui.visuals().warn_fg_color));
+                } else {
+                    ui.label(text);
+                }
+            });
+        }
+        let n_unparsed: usize = preview.readings.iter().map(|r| r.n_unparsed).sum();
+        egui::ComboBox::from_label("Values that are not dates")
+            .selected_text(unparsed_label(formats.unparsed_dates))
+            .show_ui(ui, |ui| {
+                for rule in [UnparsedDates::Refuse, UnparsedDates::Drop, UnparsedDates::Fallback] {
+                    ui.selectable_value(&mut formats.unparsed_dates, rule, unparsed_label(rule));
+                }
+            })
+            .response
+            .on_hover_text(
+                "Rows whose value in a date column does not parse: the run refuses the file, leaves the rows out \
+                 (counted in a warning), or keeps them and puts their customers in the fallback segment",
+            );
+        if n_unparsed > 0 && formats.unparsed_dates == UnparsedDates::Refuse {
+            ui.label(
+                RichText::new(format!(
+                    "{} not dates: a run refuses the file until you choose where they go.",
+                    crate::engine::words::count(n_unparsed, "value")
+                ))
+                .color(ui.visuals().warn_fg_color),
+            );
+        }
+        ui.separator();
+        let columns: Vec<String> = preview.frame.get_column_names().iter().map(|c| c.to_string()).collect();
+        let chosen_id = egui::Id::unique("format-column");
+        let mut chosen: String = ui.data_mut(|d| d.get_temp::<String>(chosen_id)).unwrap_or_default();
+        if !columns.contains(&chosen) {
+            chosen = preview
+                .readings
+                .first()
+                .map(|r| r.column.clone())
+                .or_else(|| columns.first().cloned())
+                .unwrap_or_default();
+        }
+        egui::ComboBox::from_label("Change how a column is read").selected_text(chosen.as_str()).show_ui(ui, |ui| {
+            for c in &columns {
+                ui.selectable_value(&mut chosen, c.clone(), c.as_str());
+            }
+        });
+        ui.data_mut(|d| d.insert_temp(chosen_id, chosen.clone()));
+        if chosen.is_empty() {
+            return;
+        }
+        let own = formats.column(&chosen).cloned().unwrap_or_else(|| crate::engine::data::ColumnFormat::new(&chosen));
+        let reading = preview.readings.iter().find(|r| r.column == chosen);
+        let read_as_label = |r: ReadAs| match r {
+            ReadAs::Detect => "as detected",
+            ReadAs::Date => "a date",
+            ReadAs::NotDate => "not a date",
+            ReadAs::Text => "text as written",
+        };
+        let mut read_as = own.read_as;
+        egui::ComboBox::from_label("Read as").selected_text(read_as_label(read_as)).show_ui(ui, |ui| {
+            for r in [ReadAs::Detect, ReadAs::Date, ReadAs::NotDate, ReadAs::Text] {
+                ui.selectable_value(&mut read_as, r, read_as_label(r));
+            }
+        });
+        let detected = reading.filter(|r| !r.format.is_empty() && r.kind != crate::engine::data::ReadingKind::Numbers);
+        let mut date_format = own.date_format.clone();
+        let shown = date_format.clone().unwrap_or_else(|| match detected {
+            Some(r) => format!("detected: {}", r.format),
+            None => "detected".to_string(),
+        });
+        egui::ComboBox::from_label("Date format").selected_text(shown).show_ui(ui, |ui| {
+            ui.selectable_value(&mut date_format, None, "detected from the values");
+            let mut offered: Vec<String> = Vec::new();
+            if let Some(r) = detected {
+                offered.push(r.format.clone());
+                offered.extend(r.candidates.iter().cloned());
+            }
+            for f in COMMON_DATE_FORMATS {
+                if !offered.iter().any(|o| o == f) {
+                    offered.push(f.to_string());
+                }
+            }
+            for f in offered {
+                let fits = detected.is_some_and(|r| r.format == f || r.candidates.contains(&f));
+                let label = if fits { format!("{f} (fits the values)") } else { f.clone() };
+                ui.selectable_value(&mut date_format, Some(f), label);
+            }
+        });
+        let custom_id = egui::Id::unique(("custom-date-format", chosen.as_str()));
+        let mut custom: String = ui.data_mut(|d| d.get_temp::<String>(custom_id)).unwrap_or_default();
+        ui.horizontal(|ui| {
+            let label = ui.label("Custom date format");
+            ui.add(egui::TextEdit::singleline(&mut custom).hint_text("%d/%m/%Y %H:%M").desired_width(140.0))
+                .labelled_by(label.id)
+                .on_hover_text("strftime codes: %Y year, %m month, %d day, %H:%M time, %b month name, %z offset");
+            if ui.button("Use format").clicked() {
+                match crate::engine::data::formats::check_explicit_format(custom.trim()) {
+                    Ok(()) if !custom.trim().is_empty() => date_format = Some(custom.trim().to_string()),
+                    Ok(()) => custom_error = Some("Type a date format first, such as %d/%m/%Y.".to_string()),
+                    Err(problem) => custom_error = Some(format!("The date format {problem}.")),
+                }
+            }
+        });
+        ui.data_mut(|d| d.insert_temp(custom_id, custom));
+        let mark_label = |m: Option<bool>| match m {
+            None => "detected",
+            Some(false) => "decimal point (1,234.50)",
+            Some(true) => "decimal comma (1.234,50)",
+        };
+        let mut decimal_comma = own.decimal_comma;
+        egui::ComboBox::from_label("Decimal mark").selected_text(mark_label(decimal_comma)).show_ui(ui, |ui| {
+            for m in [None, Some(false), Some(true)] {
+                ui.selectable_value(&mut decimal_comma, m, mark_label(m));
+            }
+        });
+        if read_as != own.read_as || date_format != own.date_format || decimal_comma != own.decimal_comma {
+            formats.set_column(&chosen, |c| {
+                c.read_as = read_as;
+                c.date_format = date_format;
+                c.decimal_comma = decimal_comma;
+            });
+        }
+    });
+    if let Some(message) = custom_error {
+        app.report_error(message);
+    }
+    if formats != spec.source.read_options.formats {
+        let mut next = spec.clone();
+        next.source.read_options.formats = formats;
+        app.push(Command::EditSpec { spec: Box::new(next), what: "how columns are read".into() });
+    }
+}
+
 /// A repeated-ids rule as the window names it.
 fn duplicate_rule_label(rule: crate::engine::pipeline::DuplicateIdRule) -> &'static str {
     use crate::engine::pipeline::DuplicateIdRule::*;
@@ -95,8 +316,10 @@ fn source_ui(ui: &mut Ui, app: &mut StrataApp) {
             app.push(Command::LocateSourceDialog);
         }
     });
+    date_question_ui(ui, app, &spec);
     if matches!(spec.source.source, DataSource::File(_)) {
         reading_ui(ui, app, &spec);
+        columns_read_ui(ui, app, &spec);
     }
     if let Some(preview) = &app.preview {
         ui.label(format!(

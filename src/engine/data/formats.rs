@@ -45,6 +45,113 @@ pub struct ValueFormats {
     /// and keep transactions more than 100 years before the as-of date without a warning.
     #[serde(default, skip_serializing_if = "is_false")]
     pub allow_old_dates: bool,
+    /// Choices for single columns (a date format, the decimal mark, date or not, text), which take
+    /// precedence over the file-wide ones above for that column.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<ColumnFormat>,
+    /// Where the rows go whose value in a column read as dates does not parse as a date.
+    #[serde(default, skip_serializing_if = "UnparsedDates::is_refuse")]
+    pub unparsed_dates: UnparsedDates,
+}
+
+/// How the user wants one column read, whatever the file-wide choices say.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnFormat {
+    /// The column, by its name in the file.
+    pub column: String,
+    /// What the column is read as; `Detect` leaves it to the values.
+    #[serde(default, skip_serializing_if = "ReadAs::is_detect")]
+    pub read_as: ReadAs,
+    /// An explicit date format for this column (strftime codes, or `epoch_s`, `epoch_ms`, `excel`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_format: Option<String>,
+    /// Whether this column's numbers use a decimal comma; `None` detects it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decimal_comma: Option<bool>,
+}
+
+impl ColumnFormat {
+    /// A choice for `column` with nothing chosen yet.
+    pub fn new(column: &str) -> Self {
+        Self { column: column.to_string(), ..Self::default() }
+    }
+
+    /// Whether nothing is chosen for the column (such an entry is not kept).
+    pub fn is_empty(&self) -> bool {
+        self.read_as == ReadAs::Detect && self.date_format.is_none() && self.decimal_comma.is_none()
+    }
+}
+
+/// What a column is read as.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReadAs {
+    /// Detected from the values.
+    #[default]
+    Detect,
+    /// Dates (numbers in it as epoch seconds, milliseconds or Excel days by their size).
+    Date,
+    /// Never dates: numbers or text, as the values are.
+    NotDate,
+    /// Text exactly as written.
+    Text,
+}
+
+impl ReadAs {
+    fn is_detect(&self) -> bool {
+        *self == ReadAs::Detect
+    }
+}
+
+/// Where rows go whose value in a date column does not parse as a date.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UnparsedDates {
+    /// The file is refused, with the count and examples (the default: nothing silently).
+    #[default]
+    Refuse,
+    /// The rows are left out, counted and shown with examples in a warning.
+    Drop,
+    /// The rows are kept with the date missing, and their customers go to the fallback segment.
+    Fallback,
+}
+
+impl UnparsedDates {
+    fn is_refuse(&self) -> bool {
+        *self == UnparsedDates::Refuse
+    }
+
+    /// What happens to the values that did not parse, as the end of a sentence that begins
+    /// "N value(s) ...".
+    pub fn consequence(self) -> &'static str {
+        match self {
+            UnparsedDates::Refuse => "did not parse: a run refuses the file until you choose where those rows go",
+            UnparsedDates::Drop => "did not parse and their rows are left out (your choice)",
+            UnparsedDates::Fallback => {
+                "did not parse and are missing; their customers go to the fallback segment (your choice)"
+            }
+        }
+    }
+
+    /// The word the command line and the project use: `refuse`, `drop` or `fallback`.
+    pub fn word(self) -> &'static str {
+        match self {
+            UnparsedDates::Refuse => "refuse",
+            UnparsedDates::Drop => "drop",
+            UnparsedDates::Fallback => "fallback",
+        }
+    }
+}
+
+impl std::str::FromStr for UnparsedDates {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "refuse" => Ok(UnparsedDates::Refuse),
+            "drop" => Ok(UnparsedDates::Drop),
+            "fallback" => Ok(UnparsedDates::Fallback),
+            _ => Err(format!("{} is not refuse, drop or fallback", quoted(s))),
+        }
+    }
 }
 
 fn is_false(value: &bool) -> bool {
@@ -82,7 +189,81 @@ impl ValueFormats {
             ));
         }
         self.day_offset_minutes()?;
+        if self.columns.len() > MAX_DATE_COLUMNS {
+            return Err(bad(
+                "columns",
+                format!("lists {} columns, more than the {MAX_DATE_COLUMNS} allowed", self.columns.len()),
+            ));
+        }
+        for (i, chosen) in self.columns.iter().enumerate() {
+            if chosen.column.chars().count() > MAX_COLUMN_NAME_CHARS {
+                return Err(bad(
+                    "columns",
+                    format!("names a column {} longer than {MAX_COLUMN_NAME_CHARS} characters", quoted(&chosen.column)),
+                ));
+            }
+            if self.columns[..i].iter().any(|c| c.column == chosen.column) {
+                return Err(bad("columns", format!("names the column {} twice", quoted(&chosen.column))));
+            }
+            if let Some(format) = &chosen.date_format {
+                let key = format!("columns ({}) date_format", quoted(&chosen.column));
+                if format.chars().count() > MAX_DATE_FORMAT_CHARS {
+                    return Err(bad(
+                        &key,
+                        format!("{} is longer than {MAX_DATE_FORMAT_CHARS} characters", quoted(format)),
+                    ));
+                }
+                check_explicit_format(format).map_err(|problem| bad(&key, problem))?;
+            }
+        }
         Ok(())
+    }
+
+    /// The user's choices for one column, if any.
+    pub fn column(&self, column: &str) -> Option<&ColumnFormat> {
+        self.columns.iter().find(|c| c.column == column)
+    }
+
+    /// The choices that apply to `column`: the file-wide ones with the column's own on top (its
+    /// date format, its decimal mark, marked as a date).
+    pub fn for_column(&self, column: &str) -> std::borrow::Cow<'_, ValueFormats> {
+        use std::borrow::Cow;
+        let Some(own) = self.column(column) else { return Cow::Borrowed(self) };
+        let mut merged = self.clone();
+        if own.date_format.is_some() {
+            merged.date_format = own.date_format.clone();
+        }
+        if own.decimal_comma.is_some() {
+            merged.decimal_comma = own.decimal_comma;
+        }
+        // A format chosen for this very column reads it whatever share of its values fit.
+        if (own.read_as == ReadAs::Date || own.date_format.is_some()) && !merged.is_marked_date(column) {
+            merged.date_columns.push(column.to_string());
+        }
+        if own.read_as == ReadAs::NotDate {
+            merged.date_format = None;
+            merged.date_columns.retain(|c| c != column);
+        }
+        Cow::Owned(merged)
+    }
+
+    /// What the user says `column` is read as (`Detect` when nothing is chosen).
+    pub fn read_as(&self, column: &str) -> ReadAs {
+        self.column(column).map_or(ReadAs::Detect, |c| c.read_as)
+    }
+
+    /// Sets (or with `edit` leaving it empty, clears) the choices for one column.
+    pub fn set_column(&mut self, column: &str, edit: impl FnOnce(&mut ColumnFormat)) {
+        let mut chosen = self.column(column).cloned().unwrap_or_else(|| ColumnFormat::new(column));
+        edit(&mut chosen);
+        match self.columns.iter().position(|c| c.column == column) {
+            Some(i) if chosen.is_empty() => {
+                self.columns.remove(i);
+            }
+            Some(i) => self.columns[i] = chosen,
+            None if !chosen.is_empty() => self.columns.push(chosen),
+            None => {}
+        }
     }
 
     /// The day offset in minutes east of UTC (0 when not set), or an error naming the value.
@@ -164,6 +345,16 @@ pub struct ColumnReading {
     pub sentence: String,
     /// Values that did not parse and were read as missing (0 when all parsed).
     pub n_unparsed: usize,
+    /// Up to three distinct values that did not parse, quoted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unparsed_examples: Vec<String>,
+    /// Other formats that read every value of the column as well (a picker offers them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<String>,
+    /// The rows (0-based, in the table as read) whose value did not parse; kept only when the
+    /// rows stay in the table (the fallback segment), empty otherwise.
+    #[serde(skip)]
+    pub unparsed_rows: Vec<usize>,
 }
 
 /// The date formats that are not strftime codes, by their canonical name: epoch seconds
@@ -227,6 +418,13 @@ mod tests {
             day_offset: Some("+02:00".into()),
             allow_old_dates: true,
             date_columns: vec!["when".into()],
+            columns: vec![ColumnFormat {
+                column: "paid".into(),
+                read_as: ReadAs::Date,
+                date_format: Some("%m/%d/%Y".into()),
+                decimal_comma: Some(false),
+            }],
+            unparsed_dates: UnparsedDates::Drop,
         };
         let text = serde_json::to_string(&chosen).unwrap();
         assert_eq!(serde_json::from_str::<ValueFormats>(&text).unwrap(), chosen);

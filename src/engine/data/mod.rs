@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::error::{DataError, quoted};
 
-pub use formats::{ColumnReading, ReadingKind, ValueFormats};
+pub use formats::{ColumnFormat, ColumnReading, ReadAs, ReadingKind, UnparsedDates, ValueFormats};
 pub use infer::MISSING_TOKENS;
 pub use sniff::{Delimiter, Dialect};
 
@@ -107,6 +107,15 @@ pub struct LoadedTable {
 }
 
 impl LoadedTable {
+    /// The rows (0-based, sorted) whose value in a date column did not parse and that stay in the
+    /// table for the fallback segment.
+    pub fn unparsed_date_rows(&self) -> Vec<usize> {
+        let mut rows: Vec<usize> = self.readings.iter().flat_map(|r| r.unparsed_rows.iter().copied()).collect();
+        rows.sort_unstable();
+        rows.dedup();
+        rows
+    }
+
     /// A table from a binary format (Parquet, Excel): no dialect, nothing skipped or decoded.
     fn binary(frame: DataFrame, path: &Path, options: &ReadOptions, warnings: Vec<String>) -> Self {
         Self {

@@ -127,7 +127,20 @@ pub(super) fn date_days(
         };
         let read = dates::to_rows(&codes, &distinct, &parsed, layout, day_offset);
         if read.n_unparsed > 0 {
-            warnings.push(dates::reading_sentence(&name, &read, formats.day_offset.as_deref()));
+            let sentence = dates::reading_sentence(&name, &read, formats.day_offset.as_deref());
+            if formats.unparsed_dates == data::UnparsedDates::Refuse {
+                let problem = sentence
+                    .strip_prefix(&format!("column {} ", crate::engine::error::quoted(&name)))
+                    .unwrap_or(&sentence)
+                    .to_string();
+                return Err(DataError::BadColumn {
+                    column: name.clone(),
+                    problem: format!(
+                        "{problem}; say where those rows go (--unparsed-dates drop or fallback), or give the column's format (--date-format COLUMN=FORMAT)"
+                    ),
+                });
+            }
+            warnings.push(sentence.replace("are missing", "are missing: their transactions are left out"));
         }
         let days: Vec<Option<i32>> = read.stamps.iter().map(|s| s.and_then(|s| i32::try_from(s.days()).ok())).collect();
         Ok(Series::new(name.as_str().into(), days))

@@ -73,7 +73,8 @@ pub fn run_cached(
         let roles = effective_roles(&table.frame, &spec.role_overrides);
         let quality = quality_report(&table.frame, spec.id_column(), table.as_of)?;
         let role_map: HashMap<String, ColumnRole> = roles.iter().map(|g| (g.column.clone(), g.role)).collect();
-        let (fitted_recipe, matrix) = spec.recipe.fit_transform(&table.frame, &role_map)?;
+        let (fitted_recipe, mut matrix) = spec.recipe.fit_transform(&table.frame, &role_map)?;
+        to_fallback(&mut matrix, &table.fallback_rows)?;
         let multicollinearity =
             multicollinearity(matrix.values.view(), &matrix.names, &column_layout(&fitted_recipe).categorical);
         Ok(Arc::new(RecipeStage { roles, quality, fitted_recipe, matrix, multicollinearity }))
@@ -222,6 +223,29 @@ pub fn run_cached(
         rules: None,
         warnings,
     })
+}
+
+/// Moves `rows` (customers whose date did not parse, by the user's choice) out of the fit and into
+/// the fallback segment.
+fn to_fallback(matrix: &mut FeatureMatrix, rows: &[usize]) -> Result<(), PipelineError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let leaving = |row: &usize| rows.binary_search(row).is_ok();
+    let keep: Vec<usize> = (0..matrix.kept_rows.len()).filter(|&i| !leaving(&matrix.kept_rows[i])).collect();
+    if keep.is_empty() {
+        return Err(crate::engine::error::FeatureError::NoRowsLeft.into());
+    }
+    matrix.values = matrix.values.select(ndarray::Axis(0), &keep);
+    let moved: Vec<usize> = matrix.kept_rows.iter().copied().filter(leaving).collect();
+    let dropped: Vec<usize> = matrix.dropped_rows.iter().copied().filter(leaving).collect();
+    matrix.kept_rows = keep.iter().map(|&i| matrix.kept_rows[i]).collect();
+    matrix.dropped_rows.retain(|r| !leaving(r));
+    matrix.fallback_rows.extend(moved);
+    matrix.fallback_rows.extend(dropped);
+    matrix.fallback_rows.sort_unstable();
+    matrix.fallback_rows.dedup();
+    Ok(())
 }
 
 /// The recency, frequency and monetary columns of the customers the recipe kept, as numbers;

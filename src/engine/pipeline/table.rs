@@ -14,6 +14,9 @@ pub struct CustomerTable {
     pub fingerprints: Vec<String>,
     /// Warnings so far.
     pub warnings: Vec<String>,
+    /// Rows (customers) that go to the fallback segment because a date of theirs did not parse
+    /// and the user chose the fallback segment for such rows; sorted.
+    pub fallback_rows: Vec<usize>,
 }
 
 /// Stage 1: sources to one row per customer.
@@ -44,6 +47,13 @@ pub(crate) fn build_customer_table_with(
     };
     let mut warnings = main.table.warnings.clone();
     let mut fingerprints = vec![main.fingerprint];
+    // Rows whose date did not parse, kept for the fallback segment: followed by customer id, as
+    // aggregating a log or applying the repeated-ids rule moves rows.
+    let unparsed_rows = main.table.unparsed_date_rows();
+    let fallback_ids = match spec.id_column() {
+        Some(id) if !unparsed_rows.is_empty() => Some(ids_at(&main.table.frame, id, &unparsed_rows)?),
+        _ => None,
+    };
     let (mut frame, as_of) = match &spec.table {
         TableKind::TransactionLog(columns) => {
             let rfm = aggregate_transactions_with(&main.table.frame, columns, &spec.source.read_options.formats)?;
@@ -87,7 +97,50 @@ pub(crate) fn build_customer_table_with(
         frame = joined;
         warnings.extend(join_warnings);
     }
-    Ok(CustomerTable { frame, as_of, fingerprints, warnings })
+    let fallback_rows = match (&fallback_ids, spec.id_column()) {
+        (Some(ids), Some(id)) => {
+            let rows = rows_with_ids(&frame, id, ids)?;
+            let mut line = format!(
+                "{} customer(s) have a date that did not parse and go to the fallback segment (your choice)",
+                rows.len()
+            );
+            if rows.len() < ids.len() {
+                line.push_str(&format!(
+                    "; {} more had no row with a readable date and are not in the customer table",
+                    ids.len() - rows.len()
+                ));
+            }
+            warnings.push(line);
+            rows
+        }
+        _ if !unparsed_rows.is_empty() => {
+            warnings.push(format!(
+                "{} customer(s) have a date that did not parse and go to the fallback segment (your choice)",
+                unparsed_rows.len()
+            ));
+            unparsed_rows.into_iter().filter(|&r| r < frame.height()).collect()
+        }
+        _ => Vec::new(),
+    };
+    Ok(CustomerTable { frame, as_of, fingerprints, warnings, fallback_rows })
+}
+
+/// The customer ids (as text) at some rows of a table.
+fn ids_at(frame: &DataFrame, id: &str, rows: &[usize]) -> Result<std::collections::HashSet<String>, PipelineError> {
+    let texts = data::column(frame, id)?.cast(&DataType::String).map_err(DataError::from)?;
+    let texts = texts.str().map_err(DataError::from)?;
+    Ok(rows.iter().filter_map(|&r| texts.get(r).map(str::to_string)).collect())
+}
+
+/// The rows of a table whose customer id (as text) is one of `ids`, in order.
+fn rows_with_ids(
+    frame: &DataFrame,
+    id: &str,
+    ids: &std::collections::HashSet<String>,
+) -> Result<Vec<usize>, PipelineError> {
+    let texts = data::column(frame, id)?.cast(&DataType::String).map_err(DataError::from)?;
+    let texts = texts.str().map_err(DataError::from)?;
+    Ok(texts.iter().enumerate().filter(|(_, v)| v.is_some_and(|v| ids.contains(v))).map(|(i, _)| i).collect())
 }
 
 /// Whether the user named the id column or it was guessed from its name and values.

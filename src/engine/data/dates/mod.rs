@@ -448,6 +448,19 @@ fn text_layouts(date_named: bool) -> Vec<DateLayout> {
     layouts
 }
 
+/// The formats among the layouts detection knows that read every one of `sample` (trimmed,
+/// present values), for a picker to offer beside the format used.
+pub fn fitting_formats(sample: &[&str]) -> Vec<String> {
+    if sample.is_empty() {
+        return Vec::new();
+    }
+    text_layouts(true)
+        .into_iter()
+        .filter(|layout| sample.iter().all(|s| layout.parse(s).is_some()))
+        .map(|layout| layout.format_code())
+        .collect()
+}
+
 /// A column's dates as read: stamps per row (`None` where missing or unparsed) and what was decided.
 #[derive(Clone, Debug)]
 pub struct DateColumn {
@@ -463,8 +476,12 @@ pub struct DateColumn {
     pub n_unparsed: usize,
     /// Up to three distinct values that did not parse, quoted.
     pub unparsed_examples: Vec<String>,
+    /// The rows whose value did not parse (0-based).
+    pub unparsed_rows: Vec<usize>,
     /// The first value, as an example for the sentence.
     pub example: String,
+    /// Other layouts' formats that read as many values (empty when the layout was given).
+    pub candidates: Vec<String>,
 }
 
 /// Why a column is not read as dates although it looks like them.
@@ -680,11 +697,12 @@ pub fn to_rows(
         .map(|&c| if c == u32::MAX { None } else { stamps_distinct[c as usize] })
         .collect();
     let failed: Vec<usize> = (0..distinct.len()).filter(|&i| stamps_distinct[i].is_none()).collect();
-    let n_unparsed = if failed.is_empty() {
-        0
+    let unparsed_rows: Vec<usize> = if failed.is_empty() {
+        Vec::new()
     } else {
-        codes.iter().filter(|&&c| c != u32::MAX && stamps_distinct[c as usize].is_none()).count()
+        (0..codes.len()).filter(|&i| codes[i] != u32::MAX && stamps_distinct[codes[i] as usize].is_none()).collect()
     };
+    let n_unparsed = unparsed_rows.len();
     DateColumn {
         has_time: parsed.iter().flatten().any(|p| p.has_time),
         had_offsets: parsed.iter().flatten().any(|p| p.offset_minutes.is_some()),
@@ -692,6 +710,8 @@ pub fn to_rows(
         layout,
         n_unparsed,
         unparsed_examples: failed.iter().take(3).map(|&i| quoted(distinct[i])).collect(),
+        unparsed_rows,
+        candidates: Vec::new(),
         example: distinct
             .iter()
             .zip(parsed)
