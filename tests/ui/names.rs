@@ -69,6 +69,16 @@ fn assert_names_followed(
     carried
 }
 
+/// Names segments 0, 1, ... as `names` and writes "note on NAME" on each, as an analyst would.
+fn name_segments(harness: &mut Harness<'static, StrataApp>, names: &[&str]) {
+    for (s, name) in names.iter().enumerate() {
+        harness.state_mut().push(Command::RenameSegment { segment: s, name: name.to_string() });
+        harness.run();
+        harness.state_mut().push(Command::EditSegmentNotes { segment: s, notes: format!("note on {name}") });
+        harness.run();
+    }
+}
+
 fn algorithm_name(app: &StrataApp) -> &'static str {
     app.doc.as_ref().unwrap().project.spec.model.algorithm.name()
 }
@@ -84,12 +94,7 @@ fn names_and_notes_stay_on_their_customers_through_k_methods_and_rules_and_reach
     harness.run();
     assert_eq!(k_of(harness.state()), 4);
     let names = ["Dormant", "Occasional", "Loyal", "Champions"];
-    for (s, name) in names.iter().enumerate() {
-        harness.state_mut().push(Command::RenameSegment { segment: s, name: name.to_string() });
-        harness.run();
-        harness.state_mut().push(Command::EditSegmentNotes { segment: s, notes: format!("note on {name}") });
-        harness.run();
-    }
+    name_segments(&mut harness, &names);
     let at_k4 = named_groups(harness.state());
     assert_eq!(at_k4.len(), 4);
 
@@ -208,12 +213,7 @@ fn a_return_to_a_segmentation_shown_before_gives_its_names_back_exactly() {
     harness.state_mut().push(Command::SelectK(5));
     harness.run();
     let names = ["Dormant", "Occasional", "Loyal", "Champions", "New"];
-    for (s, name) in names.iter().enumerate() {
-        harness.state_mut().push(Command::RenameSegment { segment: s, name: name.to_string() });
-        harness.run();
-        harness.state_mut().push(Command::EditSegmentNotes { segment: s, notes: format!("note on {name}") });
-        harness.run();
-    }
+    name_segments(&mut harness, &names);
     let at_k5 = named_groups(harness.state());
     let notes_at_k5 = harness.state().doc.as_ref().unwrap().project.segments.clone();
     // To DBSCAN, whose few dense groups hold several of the names at once, and back.
