@@ -29,8 +29,12 @@ impl PanicReport {
     }
 }
 
-/// The last panic the hook saw.
-static LAST_PANIC: Mutex<Option<PanicReport>> = Mutex::new(None);
+/// The panics the hook saw lately, newest last. More than one: a panic in a rayon worker is recorded on
+/// the worker's thread and caught on another, and a panic elsewhere (another job, another test) may
+/// be recorded in between, so a caught panic looks for its own report by message.
+static RECENT_PANICS: Mutex<std::collections::VecDeque<PanicReport>> = Mutex::new(std::collections::VecDeque::new());
+/// How many reports [`RECENT_PANICS`] keeps.
+const RECENT_PANICS_KEPT: usize = 32;
 /// How many guarded scopes (commands, jobs) are running: while any is, the hook only records,
 /// because the scope reports the panic itself, in one line.
 static GUARDED: AtomicUsize = AtomicUsize::new(0);
@@ -60,7 +64,12 @@ pub fn install_panic_hook() {
                 backtrace: (backtrace.status() == std::backtrace::BacktraceStatus::Captured)
                     .then(|| backtrace.to_string()),
             };
-            *LAST_PANIC.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(report);
+            let mut recent = RECENT_PANICS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if recent.len() == RECENT_PANICS_KEPT {
+                recent.pop_front();
+            }
+            recent.push_back(report);
+            drop(recent);
             if GUARDED.load(Ordering::SeqCst) == 0 {
                 previous(info);
             }
@@ -70,18 +79,17 @@ pub fn install_panic_hook() {
 
 /// Where the last panic the hook recorded happened (`file:line`), if the hook is installed and saw one.
 pub fn last_panic_location() -> Option<String> {
-    LAST_PANIC.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).as_ref().and_then(|r| r.location.clone())
+    RECENT_PANICS.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).back().and_then(|r| r.location.clone())
 }
 
-/// The report of a caught panic: what the hook recorded for it when the messages agree (a panic in a
-/// rayon worker reaches the caller's thread with the same payload), else the payload alone.
+/// The report of a caught panic: the newest report the hook recorded with the same message (a panic
+/// in a rayon worker reaches the caller's thread with the same payload), taken out of the list, else
+/// the payload alone.
 fn report_of(payload: &(dyn std::any::Any + Send)) -> PanicReport {
     let message = payload_text(payload);
-    let recorded = LAST_PANIC.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
-    match recorded {
-        Some(report) if report.message == message => report,
-        _ => PanicReport { message, location: None, backtrace: None },
-    }
+    let mut recent = RECENT_PANICS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let position = recent.iter().rposition(|report| report.message == message);
+    position.and_then(|at| recent.remove(at)).unwrap_or(PanicReport { message, location: None, backtrace: None })
 }
 
 /// Runs `f` with the hook in recording mode and turns a panic into a value.
@@ -464,6 +472,24 @@ mod tests {
                     && error.contains(file!())),
             "{events:?}"
         );
+    }
+
+    #[test]
+    fn a_panic_recorded_elsewhere_in_between_does_not_take_the_location_away() {
+        install_panic_hook();
+        let line = line!() + 2;
+        let outcome = run_guarded(|| -> Result<(), String> {
+            let worker = std::thread::spawn(|| panic!("worker lost its rows")).join();
+            let _ = std::thread::spawn(|| panic!("another job failed meanwhile")).join();
+            std::panic::resume_unwind(worker.expect_err("the worker panicked"))
+        });
+        match outcome {
+            Err(GuardedError::Panicked(report)) => {
+                assert_eq!(report.message, "worker lost its rows");
+                assert_eq!(report.location, Some(format!("{}:{line}", file!())));
+            }
+            other => panic!("expected a panic report, got {other:?}"),
+        }
     }
 
     #[test]
