@@ -343,6 +343,7 @@ fn columns(id: &str, date: &str, amount: &str) -> TransactionColumns {
         as_of: NaiveDate::from_ymd_opt(2017, 12, 31),
         negative_amounts: strata::engine::features::NegativeAmounts::Allow,
         since: None,
+        behaviour: Default::default(),
     }
 }
 
