@@ -6,13 +6,14 @@ use super::*;
 
 /// A shop log: 60 customers, 300 orders over a year, each on the web, in the shop or by phone.
 fn shop_log(dir: &Path) -> std::path::PathBuf {
-    let mut text = String::from("customer_id,order_date,amount,channel\n");
+    let mut text = String::from("customer_id,order_date,amount,channel,items\n");
     for i in 0..300usize {
         let customer = i % 60;
         let month = 1 + (i / 25) % 12;
         let day = 1 + (i * 7 + customer) % 28;
         let channel = ["web", "shop", "phone"][(customer + i / 60) % 3];
-        text.push_str(&format!("c{customer},2024-{month:02}-{day:02},{}.25,{channel}\n", 5 + (customer % 7) * 20));
+        let amount = 5 + (customer % 7) * 20;
+        text.push_str(&format!("c{customer},2024-{month:02}-{day:02},{amount}.25,{channel},{}\n", 1 + i % 37));
     }
     let path = dir.join("orders.csv");
     std::fs::write(&path, text).unwrap();
@@ -41,8 +42,9 @@ fn a_breakdown_by_channel_switched_on_for_a_log_is_offered_as_features() {
 
     tab(&harness, Screen::Data);
     harness.run();
-    // The log's own id, date and amount are not offered for a breakdown.
+    // The log's own id, date and amount are not offered for a breakdown, nor is a number.
     assert!(harness.query_by_label("Break down by amount").is_none());
+    assert!(harness.query_by_label("Break down by items").is_none());
     harness.get_by_label("Break down by channel").click();
     harness.run();
     harness.get_by_label("Rhythm, returns and weekend share").click();

@@ -166,7 +166,7 @@ fn source_ui(ui: &mut Ui, app: &mut StrataApp) {
                     crate::engine::features::NegativeAmounts::Forbid
                 };
             }
-            super::log_features::behaviour_ui(ui, t, &columns);
+            super::log_features::behaviour_ui(ui, app, t, &columns);
         }
         TableKind::CustomerTable { id_column, no_id } => {
             let mut id = id_column.clone().unwrap_or_default();

@@ -13,20 +13,40 @@ use crate::engine::pipeline::PipelineSpec;
 /// The trend window offered when the trend is first switched on, in days.
 const DEFAULT_TREND_DAYS: u32 = 90;
 
+/// Whether a column of the log is offered for a breakdown: a categorical column (channel,
+/// category, country), text the guesses left aside, or the file each row came from; not an id, a
+/// date, a number or a sensitive column (the command line still takes any column).
+fn offered_for_breakdown(app: &StrataApp, column: &str) -> bool {
+    use crate::engine::data::roles::ColumnRole;
+    if column == crate::engine::pipeline::several::SOURCE_FILE_COLUMN {
+        return true;
+    }
+    let Some(preview) = &app.preview else { return false };
+    let text = preview.frame.column(column).is_ok_and(|c| c.dtype() == &polars::prelude::DataType::String);
+    preview
+        .roles
+        .iter()
+        .find(|r| r.column == column)
+        .is_some_and(|r| r.role == ColumnRole::Categorical || (r.role == ColumnRole::Ignored && text))
+}
+
 /// The behavioural features of a transaction log: one checkbox per column that can be broken down
-/// (every column of the log but its id, date and amount), the trend with its window, and rhythm,
+/// (its categorical columns, see [`offered_for_breakdown`]), the trend with its window, and rhythm,
 /// returns and weekend share. Edits `t.behaviour` in place; the caller pushes the changed spec.
-pub(super) fn behaviour_ui(ui: &mut Ui, t: &mut TransactionColumns, columns: &[String]) {
+pub(super) fn behaviour_ui(ui: &mut Ui, app: &StrataApp, t: &mut TransactionColumns, columns: &[String]) {
     egui::CollapsingHeader::new("Behavioural features").default_open(true).show(ui, |ui| {
         ui.label(
             RichText::new("Computed per customer beside RFM, as of the same date, and offered on the Features screen.")
                 .weak(),
         );
-        let candidates: Vec<&String> =
-            columns.iter().filter(|c| ![&t.customer_id, &t.date, &t.amount].contains(c)).collect();
+        let candidates: Vec<&String> = columns
+            .iter()
+            .filter(|c| ![&t.customer_id, &t.date, &t.amount].contains(c))
+            .filter(|c| offered_for_breakdown(app, c) || t.behaviour.breakdown.contains(c))
+            .collect();
         let behaviour: &mut BehaviourSpec = &mut t.behaviour;
         if candidates.is_empty() {
-            ui.label(RichText::new("The log has no other column to break down by.").weak());
+            ui.label(RichText::new("The log has no categorical column to break down by.").weak());
         }
         for column in candidates {
             let mut on = behaviour.breakdown.contains(column);

@@ -361,7 +361,7 @@ pub(crate) fn read_several(
     let mut readings: Vec<data::ColumnReading> = Vec::new();
     let (mut replaced_chars, mut is_sample) = (0, false);
     let mut skipped_lines = Vec::new();
-    let first_dialect = tables.first().and_then(|(_, t)| t.dialect.clone());
+    let first_dialect = tables.first().and_then(|(_, t)| t.dialect);
     for (name, table) in tables {
         warnings.extend(table.warnings.iter().map(|w| format!("file {}: {w}", crate::engine::error::quoted(&name))));
         for reading in table.readings {
