@@ -417,6 +417,7 @@ pub fn run_case(case: &str, input: &Path, options: &CaseOptions) -> Result<Value
                 as_of: NaiveDate::parse_from_str(TRANSACTIONS_AS_OF, "%Y-%m-%d").ok(),
                 negative_amounts: NegativeAmounts::Allow,
                 since: None,
+                behaviour: Default::default(),
             };
             let (rfm, timing) = timed(|| Ok(aggregate_transactions(&table.frame, &columns)?))?;
             let sum = |name: &str| -> Result<f64, BenchError> {

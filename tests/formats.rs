@@ -346,6 +346,7 @@ fn columns(id: &str, date: &str, amount: &str) -> TransactionColumns {
         as_of: NaiveDate::from_ymd_opt(2017, 12, 31),
         negative_amounts: strata::engine::features::NegativeAmounts::Allow,
         since: None,
+        behaviour: Default::default(),
     }
 }
 
@@ -697,6 +698,7 @@ fn customers_with_unparsed_dates_go_to_the_fallback_segment_of_a_run() {
         },
         table: TableKind::CustomerTable { id_column: Some("id".into()), no_id: false },
         attributes: None,
+        attributes_key: None,
         duplicate_ids: DuplicateIdRule::Refuse,
         role_overrides: vec![],
         recipe: FeatureRecipe { features: vec![FeatureSpec::numeric("spend"), FeatureSpec::numeric("visits")] },

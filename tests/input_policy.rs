@@ -166,6 +166,7 @@ fn customer_spec(path: &str, rule: DuplicateIdRule) -> PipelineSpec {
         },
         table: TableKind::CustomerTable { id_column: Some("id".into()), no_id: false },
         attributes: None,
+        attributes_key: None,
         duplicate_ids: rule,
         role_overrides: vec![],
         recipe: frame_recipe(&["x"]),
@@ -226,6 +227,7 @@ fn columns(negative: NegativeAmounts, as_of: Option<NaiveDate>) -> TransactionCo
         as_of,
         negative_amounts: negative,
         since: None,
+        behaviour: Default::default(),
     }
 }
 

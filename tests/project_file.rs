@@ -30,6 +30,7 @@ fn sample_project(notes: &str) -> Project {
         },
         table: TableKind::CustomerTable { id_column: Some("id".into()), no_id: false },
         attributes: None,
+        attributes_key: None,
         duplicate_ids: DuplicateIdRule::KeepFirst,
         role_overrides: vec![],
         recipe: FeatureRecipe::numeric(

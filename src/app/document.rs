@@ -200,6 +200,12 @@ pub(super) fn note_mut(state: &mut DocState, segment: usize) -> &mut SegmentNote
 /// Why the project's data cannot be read where it is expected, if it cannot.
 pub(super) fn missing_source(doc: &Document) -> Option<String> {
     let DataSource::File(stored) = &doc.project.spec.source.source else { return None };
+    if crate::engine::pipeline::several::is_pattern(stored) {
+        // A pattern names several files: missing when it matches none (or leads out of the folder).
+        return crate::engine::pipeline::several::matched_files(stored, &doc.resolver())
+            .err()
+            .map(|e| format!("{e}. Point to a file with Locate to read it instead."));
+    }
     match doc.resolver().resolve(stored) {
         Ok(path) if path.is_file() => None,
         Ok(path) => Some(format!(

@@ -95,6 +95,7 @@ impl StrataApp {
             },
             table: TableKind::CustomerTable { id_column: None, no_id: false },
             attributes: None,
+            attributes_key: None,
             duplicate_ids: Default::default(),
             role_overrides: Vec::new(),
             recipe: FeatureRecipe { features: Vec::new() },

@@ -597,6 +597,7 @@ impl StrataApp {
                     as_of: None,
                     negative_amounts: crate::engine::features::NegativeAmounts::Allow,
                     since: None,
+                    behaviour: Default::default(),
                 });
                 spec.recipe = FeatureRecipe {
                     features: ["recency_days", "frequency", "monetary_total"]

@@ -253,7 +253,8 @@ pub(crate) fn parse_k_range(s: &str) -> Result<(usize, usize), String> {
 /// Arguments of `strata rfm`.
 #[derive(Debug, Args)]
 pub struct RfmArgs {
-    /// The transaction log.
+    /// The transaction log; a quoted glob ('exports/orders_2024-*.csv') reads every file it matches
+    /// as one log, in sorted order, with a source_file column.
     #[arg(long)]
     pub transactions: PathBuf,
     /// Customer id column.
@@ -297,7 +298,9 @@ pub struct DataArgs {
     /// A customer table (one row per customer).
     #[arg(long, conflicts_with_all = ["transactions", "demo"])]
     pub data: Option<PathBuf>,
-    /// A transaction log, aggregated to customers first (needs --customer-id, --date, --amount).
+    /// A transaction log, aggregated to customers first (needs --customer-id, --date, --amount); a
+    /// quoted glob ('exports/orders_2024-*.csv', '{jan,feb}.csv') reads every file it matches as one
+    /// log, in sorted order, with a source_file column.
     #[arg(long, conflicts_with = "demo", requires_all = ["customer_id", "date", "amount"])]
     pub transactions: Option<PathBuf>,
     /// Use the built-in CDNOW transaction log.
@@ -352,9 +355,26 @@ pub struct DataArgs {
     /// sensitive, ignored), comma-separated.
     #[arg(long, value_delimiter = ',', value_parser = parse_role)]
     pub role: Vec<(String, ColumnRole)>,
-    /// A customer attribute table joined onto the customers by id.
+    /// A customer attribute table joined onto the customers by id (the match rate is reported).
     #[arg(long)]
     pub attributes: Option<PathBuf>,
+    /// The attribute table's key column, when it is not named like the customer id (a table from
+    /// another system: --customer-id cust_no --attributes crm.csv --attributes-key CustomerID).
+    #[arg(long, requires = "attributes")]
+    pub attributes_key: Option<String>,
+    /// Behavioural features of a transaction log: categorical columns (channel, category, country;
+    /// source_file for several files) broken down per value into shares of spend and orders, the
+    /// number of distinct values and the first order's value (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub features_from: Vec<String>,
+    /// Behavioural features of a transaction log: spend in the last N days against the N before
+    /// (spend_last_Nd, spend_previous_Nd, spend_trend).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub trend_days: Option<u32>,
+    /// Behavioural features of a transaction log: purchase rhythm (gap_mean_days, gap_cv), returns
+    /// (return_share, return_value) and weekend_share.
+    #[arg(long, alias = "behavior")]
+    pub behaviour: bool,
     /// Reader options.
     #[command(flatten)]
     pub read: ReadArgs,
@@ -432,9 +452,23 @@ impl DataArgs {
                 as_of: self.as_of,
                 negative_amounts: NegativeAmounts::Allow,
                 since: None,
+                behaviour: crate::engine::features::behaviour::BehaviourSpec {
+                    breakdown: self.features_from.iter().map(|c| c.trim().to_string()).collect(),
+                    trend_days: self.trend_days,
+                    rhythm: self.behaviour,
+                },
             };
+            columns.behaviour.check().map_err(|e| e.to_string())?;
             (source, TableKind::TransactionLog(columns))
         };
+        if matches!(table, TableKind::CustomerTable { .. })
+            && (!self.features_from.is_empty() || self.trend_days.is_some() || self.behaviour)
+        {
+            return Err(
+                "--features-from, --trend-days and --behaviour are computed from a transaction log; give --transactions or --demo"
+                    .to_string(),
+            );
+        }
         if let Some((i, name)) = self.features.iter().enumerate().find(|(i, name)| self.features[..*i].contains(*name))
         {
             return Err(format!(
@@ -470,6 +504,7 @@ impl DataArgs {
                 read_options: ReadOptions::default(),
                 fingerprint: None,
             }),
+            attributes_key: self.attributes_key.as_ref().map(|k| k.trim().to_string()),
             duplicate_ids: self.duplicates,
             role_overrides: self.role.clone(),
             recipe,

@@ -90,6 +90,7 @@ pub(crate) fn compare_command(args: CompareArgs) -> Result<(), CliError> {
 pub(crate) fn evaluate_command(args: EvaluateArgs) -> Result<(), CliError> {
     let (table, matrix) = features_for(&args.data)?;
     warn_all(&table.warnings);
+    note_join(table.join.as_ref());
     warn_all(&matrix.warnings);
     let labels_column = data::column(&table.frame, &args.labels)?;
     let as_text = labels_column.cast(&polars::prelude::DataType::String).map_err(DataError::from)?;
@@ -123,7 +124,7 @@ pub(crate) fn evaluate_command(args: EvaluateArgs) -> Result<(), CliError> {
     out["n_rows"] = json!(rows.len());
     out["labels"] = json!(levels);
     if args.json {
-        return print_json(&out);
+        return print_json(&with_join(out, table.join.as_ref()));
     }
     println!(
         "labeling '{}' on {} customers, {} segments: {}",
@@ -171,6 +172,7 @@ pub(crate) fn profile_command(args: ProfileArgs) -> Result<(), CliError> {
     use crate::engine::profile::separation::{FeatureSeparation, segment_modes, separation_of};
     let (table, names, segments) = labelled_customers(&args.data, &args.labels)?;
     warn_all(&table.warnings);
+    note_join(table.join.as_ref());
     let frame = &table.frame;
     let features = &args.data.features;
     let separations = separation_of(frame, features, &args.data.categorical, &segments)?;
@@ -220,13 +222,16 @@ pub(crate) fn profile_command(args: ProfileArgs) -> Result<(), CliError> {
                 entry
             })
             .collect();
-        return print_json(&json!({
-            "labels": args.labels,
-            "n_customers": frame.height(),
-            "n_left_out": n_left_out,
-            "segments": segments_json,
-            "features": separations,
-        }));
+        return print_json(&with_join(
+            json!({
+                "labels": args.labels,
+                "n_customers": frame.height(),
+                "n_left_out": n_left_out,
+                "segments": segments_json,
+                "features": separations,
+            }),
+            table.join.as_ref(),
+        ));
     }
     println!("{} customers in {} segments of '{}'", frame.height() - n_left_out, names.len(), args.labels);
     for p in &profiles {
@@ -266,6 +271,7 @@ pub(crate) fn explain_command(args: ExplainArgs) -> Result<(), CliError> {
     use crate::engine::profile::explain::{ExplainParams, explain_segments};
     let (table, names, segments) = labelled_customers(&args.data, &args.labels)?;
     warn_all(&table.warnings);
+    note_join(table.join.as_ref());
     let params = ExplainParams { max_depth: args.max_depth, min_leaf_share: args.min_leaf_share };
     let explanation =
         explain_segments(&table.frame, &args.data.features, &args.data.categorical, &segments, names.len(), &params)?;
@@ -292,13 +298,16 @@ pub(crate) fn explain_command(args: ExplainArgs) -> Result<(), CliError> {
                 })
             })
             .collect();
-        return print_json(&json!({
-            "labels": args.labels,
-            "n_customers": explanation.n,
-            "max_depth": args.max_depth,
-            "fidelity": explanation.fidelity,
-            "rules": rules,
-        }));
+        return print_json(&with_join(
+            json!({
+                "labels": args.labels,
+                "n_customers": explanation.n,
+                "max_depth": args.max_depth,
+                "fidelity": explanation.fidelity,
+                "rules": rules,
+            }),
+            table.join.as_ref(),
+        ));
     }
     println!(
         "A tree of depth {} puts {:.1}% of {} customers in their own segment.",

@@ -14,8 +14,37 @@ pub(crate) fn indices_json(indices: &Indices) -> serde_json::Value {
     })
 }
 
+/// `value` with the attribute join's match rate under stable keys (`join.matched`, `join.log_only`,
+/// `join.attributes_only`, `join.match_rate`), added only when an attribute table was joined, so a
+/// document without one stays as it was.
+pub(crate) fn with_join(
+    mut value: serde_json::Value,
+    join: Option<&crate::engine::features::JoinReport>,
+) -> serde_json::Value {
+    if let Some(j) = join {
+        value["join"] = json!({
+            "customer_key": j.customer_key,
+            "attributes_key": j.attributes_key,
+            "matched": j.matched,
+            "log_only": j.log_only,
+            "attributes_only": j.attributes_only,
+            "match_rate": j.match_rate(),
+            "log_only_examples": j.log_only_examples,
+            "attributes_only_examples": j.attributes_only_examples,
+        });
+    }
+    value
+}
+
+/// The attribute join's match rate in words, on stderr beside the warnings.
+pub(crate) fn note_join(join: Option<&crate::engine::features::JoinReport>) {
+    if let Some(j) = join {
+        eprintln!("note: {}", j.sentence());
+    }
+}
+
 pub(crate) fn fit_json(result: &PipelineResult) -> serde_json::Value {
-    json!({
+    let value = json!({
         "n_rows": result.matrix.kept_rows.len(),
         "n_customers": result.customers.height(),
         "n_fallback": result.matrix.fallback_rows.len(),
@@ -33,7 +62,8 @@ pub(crate) fn fit_json(result: &PipelineResult) -> serde_json::Value {
         "sweep": result.sweep,
         "multicollinearity": result.multicollinearity,
         "warnings": result.warnings,
-    })
+    });
+    with_join(value, result.join.as_ref())
 }
 
 /// What the business rules and overrides did, for `strata run --json`.

@@ -146,6 +146,7 @@ pub(crate) fn run_project(args: RunArgs) -> Result<(), CliError> {
     let (mut result, differences) =
         rerun_project(&opened.project, &base_dir, args.allow_outside_paths, args.accept_changed_data)?;
     warn_all(&result.warnings);
+    note_join(result.join.as_ref());
     // Names and notes follow their customers when the assignment is not the stored one (another k
     // or method, given here or edited into the file by hand), exactly as in the window.
     let id_column = pipeline::override_id_column(&opened.project.spec, &result).map(str::to_string);

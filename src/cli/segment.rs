@@ -13,7 +13,13 @@ pub(crate) fn rfm(args: RfmArgs) -> Result<(), CliError> {
     needed.extend(behaviour.breakdown.iter().cloned());
     let options = args.read.options();
     options.formats.check()?;
-    let table = data::read_table_columns(&args.transactions, &options, Some(&needed))?;
+    // A glob reads every file it matches as one log, as every other command that reads a log does.
+    let source = SourceSpec {
+        source: DataSource::File(project::paths::with_slashes(&args.transactions)),
+        read_options: options.clone(),
+        fingerprint: None,
+    };
+    let table = pipeline::read_source(&source, &SourceResolver::user_chosen(&cwd()), Some(&needed))?;
     warn_all(&table.warnings);
     let columns = TransactionColumns {
         customer_id: args.customer_id,
@@ -22,6 +28,7 @@ pub(crate) fn rfm(args: RfmArgs) -> Result<(), CliError> {
         as_of: args.as_of,
         negative_amounts: if args.forbid_negative { NegativeAmounts::Forbid } else { NegativeAmounts::Allow },
         since: None,
+        behaviour: Default::default(),
     };
     let mut result = aggregate_transactions_with(&table.frame, &columns, &options.formats)?;
     warn_all(&result.warnings);
@@ -90,6 +97,7 @@ pub(crate) fn features_for(
 pub(crate) fn sweep_command(args: SweepArgs) -> Result<(), CliError> {
     let (table, matrix) = features_for(&args.data)?;
     warn_all(&table.warnings);
+    note_join(table.join.as_ref());
     warn_all(&matrix.warnings);
     let (lo, hi) = args.k;
     let result = sweep_with_silhouette_rows(
@@ -196,6 +204,7 @@ pub(crate) fn fit(args: FitArgs) -> Result<(), CliError> {
     // against that folder; the user typed them, so they may lie anywhere.
     let result = pipeline::run(&spec, &SourceResolver::user_chosen(&base_dir), &JobContext::inline())?;
     warn_all(&result.warnings);
+    note_join(result.join.as_ref());
     let id_column = spec.id_column().map(str::to_string);
     if let Some(out) = &args.out {
         let mut assignments = pipeline::assignments_frame(&result, id_column.as_deref())?;

@@ -121,6 +121,13 @@ pub enum DataError {
     /// Anything polars reported while computing on a table.
     #[error("data processing failed: {0}")]
     Polars(String),
+    /// Several files read as one table (a glob pattern) that cannot be: no match, too many, or
+    /// files that do not agree on their columns.
+    #[error("{0}")]
+    SeveralFiles(String),
+    /// An attribute table that cannot be joined onto the customers (a key missing or repeated).
+    #[error("{0}")]
+    BadJoin(String),
 }
 
 /// The two readings of an ambiguous date column, and the formats that pick one.

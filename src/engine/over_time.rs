@@ -548,8 +548,10 @@ mod tests {
                 as_of: None,
                 negative_amounts: NegativeAmounts::Allow,
                 since: None,
+                behaviour: Default::default(),
             }),
             attributes: None,
+            attributes_key: None,
             duplicate_ids: Default::default(),
             role_overrides: Vec::new(),
             recipe: FeatureRecipe {

@@ -365,6 +365,7 @@ fn source_ui(ui: &mut Ui, app: &mut StrataApp) {
                     as_of: None,
                     negative_amounts: crate::engine::features::NegativeAmounts::Allow,
                     since: None,
+                    behaviour: Default::default(),
                 });
             }
         }
@@ -388,6 +389,7 @@ fn source_ui(ui: &mut Ui, app: &mut StrataApp) {
                     crate::engine::features::NegativeAmounts::Forbid
                 };
             }
+            super::log_features::behaviour_ui(ui, app, t, &columns);
         }
         TableKind::CustomerTable { id_column, no_id } => {
             let mut id = id_column.clone().unwrap_or_default();
@@ -423,6 +425,7 @@ fn source_ui(ui: &mut Ui, app: &mut StrataApp) {
             ui.label(format!("As of {as_of}"));
         }
     }
+    super::log_features::join_ui(ui, app, &spec);
 }
 
 fn column_choice_ui(ui: &mut Ui, label: &str, value: &mut String, columns: &[String]) {

@@ -5,6 +5,7 @@ pub mod compare;
 mod data;
 mod features;
 pub mod help;
+mod log_features;
 mod model;
 mod over_time;
 mod path_prompt;

@@ -453,6 +453,7 @@ mod tests {
             as_of: None,
             negative_amounts: Default::default(),
             since: None,
+            behaviour: Default::default(),
         }
     }
 

@@ -33,6 +33,10 @@ pub struct TransactionColumns {
     /// Only transactions on or after this date count (a window of the log); `None`: all history.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<NaiveDate>,
+    /// Behavioural features computed beside RFM from the same rows (mix per categorical column,
+    /// trend, rhythm, returns, weekend share); written only when asked for.
+    #[serde(default, skip_serializing_if = "super::behaviour::BehaviourSpec::is_empty")]
+    pub behaviour: super::behaviour::BehaviourSpec,
 }
 
 /// The customer table and what was changed on the way.
@@ -512,49 +516,144 @@ fn aggregate_dense_ids(
     Ok(Some((frame, counts)))
 }
 
-/// Left-joins a customer attribute table onto a customer table by id.
-///
-/// Customers without attributes keep missing values (handled by the recipe's missing-value rule); an
-/// attribute table with duplicate ids is refused, since the join would duplicate customers.
+/// How the customers and an attribute table matched on their keys.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinReport {
+    /// The customers' key column.
+    pub customer_key: String,
+    /// The attribute table's key column.
+    pub attributes_key: String,
+    /// Customers with a row in the attribute table.
+    pub matched: usize,
+    /// Customers (of the log or the customer table) without a row in the attribute table: their
+    /// attributes are missing.
+    pub log_only: usize,
+    /// Rows of the attribute table whose key no customer has (left out).
+    pub attributes_only: usize,
+    /// A few keys of each unmatched side, as written, for the user to look up.
+    pub log_only_examples: Vec<String>,
+    /// A few attribute-table keys no customer has.
+    pub attributes_only_examples: Vec<String>,
+}
+
+impl JoinReport {
+    /// The share of customers that found their attributes (0 to 1; 1 for no customers).
+    pub fn match_rate(&self) -> f64 {
+        let customers = self.matched + self.log_only;
+        if customers == 0 { 1.0 } else { self.matched as f64 / customers as f64 }
+    }
+
+    /// One sentence for the CLI and the window.
+    pub fn sentence(&self) -> String {
+        let key = if self.customer_key == self.attributes_key {
+            crate::engine::error::quoted(&self.customer_key)
+        } else {
+            format!(
+                "{} = {}",
+                crate::engine::error::quoted(&self.customer_key),
+                crate::engine::error::quoted(&self.attributes_key)
+            )
+        };
+        let examples = |keys: &[String]| {
+            if keys.is_empty() { String::new() } else { format!(" (e.g. {})", data::quoted_list(keys, keys.len())) }
+        };
+        let words = crate::engine::words::count;
+        format!(
+            "attributes joined on {key}: {matched} of {customers} matched ({rate:.1}%); {log_only} without attributes{lo}; {attributes_only} without a customer{ao}",
+            matched = crate::engine::words::thousands(self.matched),
+            customers = words(self.matched + self.log_only, "customer"),
+            rate = self.match_rate() * 100.0,
+            log_only = words(self.log_only, "customer"),
+            lo = examples(&self.log_only_examples),
+            attributes_only = words(self.attributes_only, "attribute row"),
+            ao = examples(&self.attributes_only_examples),
+        )
+    }
+}
+
+/// How many unmatched keys a [`JoinReport`] names.
+const JOIN_EXAMPLES: usize = 3;
+
+/// Joins `attributes` onto `customers` by the customers' `id_column` and the attribute table's
+/// `attributes_key` (the same name when `None`); every customer is kept. Keys are compared as the
+/// text written, so `00042` in one system meets `00042` in the other and an id typed as a
+/// number in one file still meets its text in the other. A key repeated in the attribute table is
+/// refused with examples, since the join would duplicate customers.
 pub fn join_attributes(
     customers: &DataFrame,
     attributes: &DataFrame,
     id_column: &str,
-) -> Result<(DataFrame, Vec<String>), DataError> {
+    attributes_key: Option<&str>,
+) -> Result<(DataFrame, JoinReport, Vec<String>), DataError> {
+    let key = attributes_key.unwrap_or(id_column);
     data::column(customers, id_column)?;
-    if attributes.column(id_column).is_err() {
-        return Err(DataError::MissingColumn {
-            column: format!("{id_column} (in the attribute table)"),
-            available: column_list(attributes),
-        });
+    if attributes.column(key).is_err() {
+        let flag =
+            if attributes_key.is_some() { "" } else { " (name the attribute table's key with --attributes-key)" };
+        return Err(DataError::BadJoin(format!(
+            "the attribute table has no key column {}{flag}; its columns are: {}",
+            crate::engine::error::quoted(key),
+            column_list(attributes)
+        )));
     }
-    if let Some(d) = data::quality::find_duplicate_ids(attributes, id_column)? {
-        return Err(DataError::BadColumn {
-            column: id_column.to_string(),
-            problem: format!(
-                "repeats ids in the attribute table, so the join would duplicate customers: {}",
-                data::quality::duplicate_warning(&d)
-            ),
-        });
+    if let Some(d) = data::quality::find_duplicate_ids(attributes, key)? {
+        return Err(DataError::BadJoin(format!(
+            "the attribute table repeats keys in {}, so the join would duplicate customers: {}; keep one row per key",
+            crate::engine::error::quoted(key),
+            data::quality::duplicate_warning(&d)
+        )));
     }
-    let left_type = customers.column(id_column)?.dtype().clone();
-    let attributes = attributes.clone().lazy().with_column(col(id_column).cast(left_type));
-    let joined = customers
-        .clone()
-        .lazy()
-        .join(attributes, [col(id_column)], [col(id_column)], JoinArgs::new(JoinType::Left))
-        .collect()?;
+    // A column both tables have is kept twice, the attribute table's with `_right`: said.
     let mut warnings = Vec::new();
-    let extra: Vec<String> = joined.get_column_names().iter().skip(customers.width()).map(|s| s.to_string()).collect();
-    if let Some(first) = extra.first() {
-        let unmatched = joined.column(first)?.null_count();
-        if unmatched > 0 {
-            warnings.push(format!(
-                "{unmatched} customer(s) have no row in the attribute table; their attributes are missing"
-            ));
-        }
+    let clashes: Vec<String> = attributes
+        .get_column_names()
+        .iter()
+        .filter(|c| c.as_str() != key && customers.column(c.as_str()).is_ok())
+        .map(|c| c.to_string())
+        .collect();
+    if !clashes.is_empty() {
+        warnings.push(format!(
+            "the attribute table and the customers both have {}; the attribute table's are named with _right",
+            data::quoted_list(&clashes, 5)
+        ));
     }
-    Ok((joined, warnings))
+    const JOIN_KEY: &str = "__strata_join_key";
+    let as_key = |name: &str| col(name).cast(DataType::String).alias(JOIN_KEY);
+    let left = customers.clone().lazy().with_column(as_key(id_column));
+    let right = attributes.clone().lazy().with_column(as_key(key)).drop(cols([key]));
+    let right = right.with_column(lit(true).alias("__strata_matched"));
+    let joined = left.join(right, [col(JOIN_KEY)], [col(JOIN_KEY)], JoinArgs::new(JoinType::Left)).collect()?;
+    let matched_flags = joined.column("__strata_matched")?.as_materialized_series().bool()?.clone();
+    let matched = matched_flags.iter().filter(|m| *m == Some(true)).count();
+    let customer_keys = data::column_texts(customers, id_column)?;
+    let log_only_examples: Vec<String> = customer_keys
+        .iter()
+        .zip(matched_flags.iter())
+        .filter(|(_, m)| *m != Some(true))
+        .filter_map(|(k, _)| k.clone())
+        .take(JOIN_EXAMPLES)
+        .collect();
+    let known: std::collections::HashSet<String> = customer_keys.into_iter().flatten().collect();
+    let attribute_keys = data::column_texts(attributes, key)?;
+    let unmatched_attributes: Vec<String> =
+        attribute_keys.into_iter().flatten().filter(|k| !known.contains(k)).collect();
+    let report = JoinReport {
+        customer_key: id_column.to_string(),
+        attributes_key: key.to_string(),
+        matched,
+        log_only: customers.height() - matched,
+        attributes_only: unmatched_attributes.len(),
+        log_only_examples,
+        attributes_only_examples: unmatched_attributes.into_iter().take(JOIN_EXAMPLES).collect(),
+    };
+    let joined = joined.drop_many([JOIN_KEY, "__strata_matched"]);
+    if report.log_only > 0 {
+        warnings.push(format!(
+            "{} customer(s) have no row in the attribute table; their attributes are missing",
+            report.log_only
+        ));
+    }
+    Ok((joined, report, warnings))
 }
 
 #[cfg(test)]
@@ -610,6 +709,7 @@ mod tests {
             as_of: Some(epoch() + chrono::Duration::days(10_050)),
             negative_amounts: NegativeAmounts::Allow,
             since: None,
+            behaviour: Default::default(),
         }
     }
 

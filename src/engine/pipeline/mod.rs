@@ -8,6 +8,7 @@ mod cache;
 pub mod estimate;
 mod predict;
 mod result;
+pub mod several;
 mod source;
 mod spec;
 mod table;
@@ -218,6 +219,7 @@ pub fn run_cached(
         segment_per_customer,
         assignment_fingerprint,
         source_fingerprints: table.fingerprints,
+        join: table.join,
         stability,
         k_stability,
         rules: None,

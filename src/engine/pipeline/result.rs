@@ -39,6 +39,8 @@ pub struct PipelineResult {
     pub rules: Option<crate::engine::rules::RulesOutcome>,
     /// Every warning of every stage.
     pub warnings: Vec<String>,
+    /// How the customers and the attribute table matched on their keys, when one was joined.
+    pub join: Option<crate::engine::features::JoinReport>,
 }
 
 impl PipelineResult {

@@ -85,6 +85,9 @@ pub fn read_source_with(
             columns,
             text_columns,
         )?,
+        DataSource::File(stored) if several::is_pattern(stored) => {
+            several::read_several(stored, &spec.read_options, resolver, columns, text_columns)?
+        }
         DataSource::File(stored) => {
             data::read_table_with(&resolver.resolve(stored)?, &spec.read_options, columns, text_columns)?
         }
@@ -96,6 +99,7 @@ pub fn read_source_with(
 pub(crate) fn source_fingerprint(spec: &SourceSpec, resolver: &SourceResolver) -> Result<String, PipelineError> {
     match &spec.source {
         DataSource::DemoTransactions => Ok(fingerprint_bytes(DEMO_TRANSACTIONS)),
+        DataSource::File(stored) if several::is_pattern(stored) => several::several_fingerprint(stored, resolver),
         DataSource::File(stored) => {
             let path = resolver.resolve(stored)?;
             let io = |source| DataError::Io { path: path.clone(), source };

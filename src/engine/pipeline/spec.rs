@@ -79,6 +79,10 @@ pub struct PipelineSpec {
     pub table: TableKind,
     /// A customer attribute table joined by id.
     pub attributes: Option<SourceSpec>,
+    /// The attribute table's key column when it is not named like the customer id (a table from
+    /// another system); `None`: the same name. Written only when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributes_key: Option<String>,
     /// Duplicate-id rule for customer tables.
     pub duplicate_ids: DuplicateIdRule,
     /// Roles the user set, overriding the guesses.

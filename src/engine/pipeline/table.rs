@@ -17,6 +17,8 @@ pub struct CustomerTable {
     /// Rows (customers) that go to the fallback segment because a date of theirs did not parse
     /// and the user chose the fallback segment for such rows; sorted.
     pub fallback_rows: Vec<usize>,
+    /// How the customers and the attribute table matched, when one was joined.
+    pub join: Option<crate::engine::features::JoinReport>,
 }
 
 /// Stage 1: sources to one row per customer.
@@ -37,7 +39,11 @@ pub(crate) fn build_customer_table_with(
     };
     // A transaction log needs three columns: the others are not typed (text) or not read (Parquet).
     let needed = match &spec.table {
-        TableKind::TransactionLog(t) => Some(vec![t.customer_id.clone(), t.date.clone(), t.amount.clone()]),
+        TableKind::TransactionLog(t) => {
+            let mut needed = vec![t.customer_id.clone(), t.date.clone(), t.amount.clone()];
+            needed.extend(t.behaviour.breakdown.iter().filter(|c| !needed.contains(c)).cloned().collect::<Vec<_>>());
+            Some(needed)
+        }
         TableKind::CustomerTable { .. } => None,
     };
     let ids: Vec<String> = spec.id_column().map(str::to_string).into_iter().collect();
@@ -56,9 +62,18 @@ pub(crate) fn build_customer_table_with(
     };
     let (mut frame, as_of) = match &spec.table {
         TableKind::TransactionLog(columns) => {
-            let rfm = aggregate_transactions_with(&main.table.frame, columns, &spec.source.read_options.formats)?;
+            let formats = &spec.source.read_options.formats;
+            let rfm = aggregate_transactions_with(&main.table.frame, columns, formats)?;
             warnings.extend(rfm.warnings);
-            (rfm.customers, Some(rfm.as_of))
+            let mut customers = rfm.customers;
+            if !columns.behaviour.is_empty() {
+                use crate::engine::features::behaviour::{behavioural_features, join_features};
+                let features =
+                    behavioural_features(&main.table.frame, columns, formats, rfm.as_of, &columns.behaviour)?;
+                warnings.extend(features.warnings);
+                customers = join_features(&customers, &features.customers, &columns.customer_id)?;
+            }
+            (customers, Some(rfm.as_of))
         }
         TableKind::CustomerTable { id_column, no_id } => {
             let mut frame = main.table.frame;
@@ -82,6 +97,7 @@ pub(crate) fn build_customer_table_with(
             (frame, None)
         }
     };
+    let mut join = None;
     if let Some(attributes) = &spec.attributes {
         let id = spec.id_column().ok_or_else(|| DataError::BadColumn {
             column: "(customer id)".into(),
@@ -89,13 +105,21 @@ pub(crate) fn build_customer_table_with(
         })?;
         let loaded = LoadedSource {
             fingerprint: fingerprint_of(attributes, 1)?,
-            table: read_source_with(attributes, resolver, None, &ids)?,
+            // The key stays the text written, as the customer id does, so `00042` meets `00042`.
+            table: read_source_with(
+                attributes,
+                resolver,
+                None,
+                &[spec.attributes_key.clone().unwrap_or_else(|| id.to_string())],
+            )?,
         };
         warnings.extend(loaded.table.warnings.iter().cloned());
         fingerprints.push(loaded.fingerprint);
-        let (joined, join_warnings) = join_attributes(&frame, &loaded.table.frame, id)?;
+        let (joined, report, join_warnings) =
+            join_attributes(&frame, &loaded.table.frame, id, spec.attributes_key.as_deref())?;
         frame = joined;
         warnings.extend(join_warnings);
+        join = Some(report);
     }
     let fallback_rows = match (&fallback_ids, spec.id_column()) {
         (Some(ids), Some(id)) => {
@@ -122,7 +146,7 @@ pub(crate) fn build_customer_table_with(
         }
         _ => Vec::new(),
     };
-    Ok(CustomerTable { frame, as_of, fingerprints, warnings, fallback_rows })
+    Ok(CustomerTable { frame, as_of, fingerprints, warnings, fallback_rows, join })
 }
 
 /// The customer ids (as text) at some rows of a table.

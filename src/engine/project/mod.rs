@@ -15,10 +15,14 @@
 //!   segments marked `low_priority`, the windows of the Over time screen (`over_time`) and a
 //!   transaction log's `since`. Only additions; a file says `min_reader_version: 4` when it
 //!   has rules or overrides, since an older reader would show the model's segments without them.
-//! - Version 5 (current): how text dates and numbers are read (`read_options.formats`: a date
+//! - Version 5: how text dates and numbers are read (`read_options.formats`: a date
 //!   format, date columns, decimal commas, the day offset, old dates allowed). Only additions; a
 //!   file says `min_reader_version: 5` when a source sets them, since an older reader would read
 //!   the same file into other values.
+//! - Version 6 (current): several files read as one (a source path that is a glob pattern), a
+//!   transaction log's behavioural features (`behaviour`) and the attribute table's own key
+//!   (`attributes_key`). Only additions; a file says `min_reader_version: 6` when it uses one,
+//!   since an older reader would look for a file named like the pattern, or build another table.
 //!
 //! The fixture `tests/fixtures/projects/v1.strata` must keep opening: when a change to an engine type
 //! would break it, copy the old types into a frozen module, bump `FORMAT_VERSION`, and add a
@@ -47,7 +51,7 @@ use crate::engine::rules::{AuditEntry, BusinessRules};
 /// The format name every project file's header carries.
 pub const FORMAT_NAME: &str = "strata-project";
 /// The format version this build writes.
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
 /// The oldest format version this build opens (older ones are migrated step by step).
 pub const OLDEST_READABLE_VERSION: u32 = 1;
 /// Project files larger than this are refused before parsing.
@@ -74,6 +78,9 @@ impl Header {
 /// The oldest format whose reader understands everything in `project`.
 fn min_reader_version(project: &Project) -> u32 {
     use crate::engine::cluster::Algorithm;
+    if uses_format_6(&project.spec) {
+        return 6;
+    }
     // An older reader would read the same data file into other dates or numbers.
     let sources = std::iter::once(&project.spec.source).chain(project.spec.attributes.as_ref());
     if sources.into_iter().any(|s| !s.read_options.formats.is_default()) {
@@ -93,6 +100,16 @@ fn min_reader_version(project: &Project) -> u32 {
             .and_then(|r| r.sweep.as_ref())
             .is_some_and(|s| s.runs.iter().any(|r| r.bic.is_some()));
     if new_in_2 { 2 } else { 1 }
+}
+
+/// Whether a spec uses what format 6 added: a pattern naming several files, behavioural features
+/// or the attribute table's own key.
+fn uses_format_6(spec: &PipelineSpec) -> bool {
+    use crate::engine::pipeline::{DataSource, TableKind, several};
+    let sources = std::iter::once(&spec.source).chain(spec.attributes.as_ref());
+    let pattern = sources.into_iter().any(|s| matches!(&s.source, DataSource::File(p) if several::is_pattern(p)));
+    let behaviour = matches!(&spec.table, TableKind::TransactionLog(t) if !t.behaviour.is_empty());
+    pattern || behaviour || spec.attributes_key.is_some()
 }
 
 /// Which software wrote the file.
@@ -511,7 +528,7 @@ fn describe_ron_error(error: &ron::error::SpannedError) -> String {
 /// mixture's `bic`/`aic`); its absence means none. Every other key is required in every version.
 fn migrate(text: &str, version: u32) -> Result<Project, String> {
     match version {
-        1..=5 => {
+        1..=6 => {
             let (project, unknown) =
                 deserialize_body(text).map_err(|e| format!("damaged format {version} body: {e}"))?;
             if !unknown.is_empty() {
@@ -525,6 +542,11 @@ fn migrate(text: &str, version: u32) -> Result<Project, String> {
             if version < 5 && sources.into_iter().any(|s| !s.read_options.formats.is_default()) {
                 return Err(format!(
                     "a key that format {version} does not have: read_options.formats (new in format 5)"
+                ));
+            }
+            if version < 6 && uses_format_6(&project.spec) {
+                return Err(format!(
+                    "format {version} has no file patterns, behaviour or attributes_key (new in format 6)"
                 ));
             }
             Ok(project)

@@ -106,6 +106,19 @@ fn check_spec(spec: &PipelineSpec) -> Result<(), String> {
             for (field, name) in [("customer_id", &t.customer_id), ("date", &t.date), ("amount", &t.amount)] {
                 check_chars(&format!("spec.table.{field}"), name, MAX_COLUMN_NAME_CHARS)?;
             }
+            for (i, column) in t.behaviour.breakdown.iter().enumerate() {
+                check_chars(&format!("spec.table.behaviour.breakdown[{i}]"), column, MAX_COLUMN_NAME_CHARS)?;
+            }
+            t.behaviour.check().map_err(|e| format!("spec.table.behaviour: {e}"))?;
+        }
+    }
+    if let Some(key) = &spec.attributes_key {
+        check_chars("spec.attributes_key", key, MAX_COLUMN_NAME_CHARS)?;
+        if key.trim().is_empty() {
+            return Err("spec.attributes_key is empty; name the attribute table's key column or leave it out".into());
+        }
+        if spec.attributes.is_none() {
+            return Err("spec.attributes_key names a key but the project has no attribute table".into());
         }
     }
     check_count("spec.role_overrides", spec.role_overrides.len(), MAX_ROLE_OVERRIDES)?;
@@ -169,6 +182,9 @@ fn check_source(key: &str, source: &SourceSpec) -> Result<(), String> {
         check_chars(&format!("{key}.source"), path, MAX_COLUMN_NAME_CHARS)?;
         if path.trim().is_empty() {
             return Err(format!("{key}.source is an empty path"));
+        }
+        if crate::engine::pipeline::several::is_pattern(path) {
+            crate::engine::pipeline::several::check_pattern(path).map_err(|e| format!("{key}.source: {e}"))?;
         }
     }
     source.read_options.formats.check().map_err(|e| format!("{key}.read_options.formats: {e}"))?;
