@@ -477,10 +477,11 @@ mod tests {
     #[test]
     fn a_panic_recorded_elsewhere_in_between_does_not_take_the_location_away() {
         install_panic_hook();
-        let line = line!() + 2;
+        let line = line!() + 3;
         let outcome = run_guarded(|| -> Result<(), String> {
-            let worker = std::thread::spawn(|| panic!("worker lost its rows")).join();
-            let _ = std::thread::spawn(|| panic!("another job failed meanwhile")).join();
+            let spawn = |name: &str, f: fn()| std::thread::Builder::new().name(name.into()).spawn(f).unwrap().join();
+            let worker = spawn("worker", || panic!("worker lost its rows"));
+            let _ = spawn("other job", || panic!("another job failed meanwhile"));
             std::panic::resume_unwind(worker.expect_err("the worker panicked"))
         });
         match outcome {
