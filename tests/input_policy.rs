@@ -176,6 +176,7 @@ fn customer_spec(path: &str, rule: DuplicateIdRule) -> PipelineSpec {
             stability: None,
             explain_depth: None,
         },
+        derived: Default::default(),
     }
 }
 

@@ -105,6 +105,7 @@ impl StrataApp {
                 stability: None,
                 explain_depth: None,
             },
+            derived: Default::default(),
         };
         let mut doc = Document::new(Project::new(spec), None, base_dir, false);
         doc.allow_outside = true;

@@ -303,6 +303,15 @@ pub(crate) fn predict_command(args: PredictArgs) -> Result<(), CliError> {
         read_options: args.read.options(),
         fingerprint: None,
     };
+    // The project's lookup tables are read from its folder (the new data may be anywhere); any
+    // --derive given here is computed after the project's own.
+    let project_files = SourceResolver { base_dir: base_dir.clone(), allow_outside: args.allow_outside_paths };
+    for lookup in &mut spec.derived.lookups {
+        lookup.path = project_files.resolve(&lookup.path)?.display().to_string();
+    }
+    let extra = args.read.derived(None)?;
+    spec.derived.lookups.extend(extra.lookups);
+    spec.derived.columns.extend(extra.columns);
     if let TableKind::TransactionLog(columns) = &mut spec.table {
         columns.as_of = args.as_of;
     } else if args.as_of.is_some() {

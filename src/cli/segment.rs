@@ -13,8 +13,11 @@ pub(crate) fn rfm(args: RfmArgs) -> Result<(), CliError> {
     needed.extend(behaviour.breakdown.iter().cloned());
     let options = args.read.options();
     options.formats.check()?;
-    let table = data::read_table_columns(&args.transactions, &options, Some(&needed))?;
+    let derived = args.read.derived(None)?;
+    let mut table =
+        data::read_table_columns(&args.transactions, &options, derived.columns_to_read(&needed).as_deref())?;
     warn_all(&table.warnings);
+    table.frame = args.read.apply_derived(table.frame)?;
     let columns = TransactionColumns {
         customer_id: args.customer_id,
         date: args.date,

@@ -456,6 +456,7 @@ mod tests {
                 stability: None,
                 explain_depth: None,
             },
+            derived: Default::default(),
         }
     }
 

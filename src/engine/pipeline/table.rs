@@ -33,8 +33,12 @@ pub(crate) fn build_customer_table_with(
         None => source_fingerprint(source, resolver),
     };
     // A transaction log needs three columns: the others are not typed (text) or not read (Parquet).
+    // With derived columns, the columns they read are needed too and the ones they make are not in
+    // the file.
     let needed = match &spec.table {
-        TableKind::TransactionLog(t) => Some(vec![t.customer_id.clone(), t.date.clone(), t.amount.clone()]),
+        TableKind::TransactionLog(t) => {
+            spec.derived.columns_to_read(&[t.customer_id.clone(), t.date.clone(), t.amount.clone()])
+        }
         TableKind::CustomerTable { .. } => None,
     };
     let ids: Vec<String> = spec.id_column().map(str::to_string).into_iter().collect();
@@ -44,14 +48,21 @@ pub(crate) fn build_customer_table_with(
     };
     let mut warnings = main.table.warnings.clone();
     let mut fingerprints = vec![main.fingerprint];
+    let main_frame = if spec.derived.is_empty() {
+        main.table.frame
+    } else {
+        let (frame, derive_warnings) = apply_derived_columns(main.table.frame, &spec.derived, resolver)?;
+        warnings.extend(derive_warnings);
+        frame
+    };
     let (mut frame, as_of) = match &spec.table {
         TableKind::TransactionLog(columns) => {
-            let rfm = aggregate_transactions_with(&main.table.frame, columns, &spec.source.read_options.formats)?;
+            let rfm = aggregate_transactions_with(&main_frame, columns, &spec.source.read_options.formats)?;
             warnings.extend(rfm.warnings);
             (rfm.customers, Some(rfm.as_of))
         }
         TableKind::CustomerTable { id_column, no_id } => {
-            let mut frame = main.table.frame;
+            let mut frame = main_frame;
             match id_column {
                 Some(id) => {
                     frame = apply_duplicate_rule(frame, id, spec.duplicate_ids, IdOrigin::Named, &mut warnings)?
@@ -88,6 +99,26 @@ pub(crate) fn build_customer_table_with(
         warnings.extend(join_warnings);
     }
     Ok(CustomerTable { frame, as_of, fingerprints, warnings })
+}
+
+/// Applies derived columns and lookups to a table as read: lookup tables are read through
+/// `resolver` (inside the project's folder unless the user allowed otherwise), then
+/// [`crate::engine::derive::apply_derived`] joins and computes. Returns the table and the warnings
+/// (match rates, values that came out empty).
+pub fn apply_derived_columns(
+    frame: DataFrame,
+    derived: &crate::engine::derive::DerivedColumns,
+    resolver: &SourceResolver,
+) -> Result<(DataFrame, Vec<String>), PipelineError> {
+    use crate::engine::derive::{LoadedLookup, apply_derived};
+    derived.check()?;
+    let mut loaded = Vec::with_capacity(derived.lookups.len());
+    for lookup in &derived.lookups {
+        let path = resolver.resolve(&lookup.path)?;
+        let table = data::read_table_with(&path, &ReadOptions::default(), None, &lookup.on)?;
+        loaded.push(LoadedLookup { lookup, frame: table.frame });
+    }
+    Ok(apply_derived(frame, derived, loaded)?)
 }
 
 /// Whether the user named the id column or it was guessed from its name and values.
