@@ -98,6 +98,7 @@ fn source_ui(ui: &mut Ui, app: &mut StrataApp) {
     if matches!(spec.source.source, DataSource::File(_)) {
         reading_ui(ui, app, &spec);
     }
+    super::derive::derived_columns_ui(ui, app, &spec);
     if let Some(preview) = &app.preview {
         ui.label(format!(
             "{}, {} read",
