@@ -699,6 +699,7 @@ fn customers_with_unparsed_dates_go_to_the_fallback_segment_of_a_run() {
         table: TableKind::CustomerTable { id_column: Some("id".into()), no_id: false },
         attributes: None,
         attributes_key: None,
+        derived: Default::default(),
         duplicate_ids: DuplicateIdRule::Refuse,
         role_overrides: vec![],
         recipe: FeatureRecipe { features: vec![FeatureSpec::numeric("spend"), FeatureSpec::numeric("visits")] },

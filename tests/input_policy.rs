@@ -177,6 +177,7 @@ fn customer_spec(path: &str, rule: DuplicateIdRule) -> PipelineSpec {
             stability: None,
             explain_depth: None,
         },
+        derived: Default::default(),
     }
 }
 

@@ -46,6 +46,7 @@ fn sample_project(notes: &str) -> Project {
             stability: None,
             explain_depth: None,
         },
+        derived: Default::default(),
     };
     let mut project = Project::new(spec);
     project.segments =

@@ -106,6 +106,7 @@ impl StrataApp {
                 stability: None,
                 explain_depth: None,
             },
+            derived: Default::default(),
         };
         let mut doc = Document::new(Project::new(spec), None, base_dir, false);
         doc.allow_outside = true;
@@ -143,10 +144,7 @@ impl StrataApp {
         // Results and fingerprints are stored only when they belong to the spec being saved.
         let output = output.filter(|out| out.is_for(doc));
         if let Some(out) = &output {
-            project.spec.source.fingerprint = out.result.source_fingerprints.first().cloned();
-            if let Some(attributes) = &mut project.spec.attributes {
-                attributes.fingerprint = out.result.source_fingerprints.get(1).cloned();
-            }
+            crate::engine::project::verify::store_fingerprints(&mut project.spec, &out.result);
         }
         // Every data path is stored relative to the new file's folder where it can be.
         let old_base = doc.base_dir.clone();

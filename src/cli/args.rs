@@ -136,6 +136,18 @@ pub struct ReadArgs {
     /// wrongly often gives them).
     #[arg(long)]
     pub allow_old_dates: bool,
+    /// A derived column, NAME = SQL EXPRESSION over the data's columns (repeatable; computed in
+    /// order, so a later one may use an earlier one), for example
+    /// "amount = avg_price_per_room * (stays_in_weekend_nights + stays_in_week_nights)".
+    #[arg(long, value_parser = crate::engine::derive::parse_derive_arg)]
+    pub derive: Vec<DerivedColumn>,
+    /// A small table (currency rates, codes) joined onto the data by the --lookup-on keys, whose
+    /// columns --derive can use (repeatable; stored relative to the project, inside its folder).
+    #[arg(long, requires = "lookup_on")]
+    pub lookup: Vec<PathBuf>,
+    /// The key columns of each --lookup, comma-separated (currency,month); one per --lookup, in order.
+    #[arg(long)]
+    pub lookup_on: Vec<String>,
 }
 
 impl ReadArgs {
@@ -216,6 +228,56 @@ pub(crate) fn parse_read_as(s: &str) -> Result<(String, data::ReadAs), String> {
 
 pub(crate) fn parse_unparsed_dates(s: &str) -> Result<data::UnparsedDates, String> {
     s.parse()
+}
+
+impl ReadArgs {
+    /// The derived columns and lookups asked for; lookup paths stored relative to `base_dir` (a
+    /// project's folder, which they may not leave), absolute without one.
+    pub(crate) fn derived(&self, base_dir: Option<&Path>) -> Result<DerivedColumns, String> {
+        if self.lookup.len() != self.lookup_on.len() {
+            return Err(format!(
+                "give one --lookup-on (its key columns) for each --lookup: {} --lookup and {} --lookup-on",
+                self.lookup.len(),
+                self.lookup_on.len()
+            ));
+        }
+        let mut lookups = Vec::with_capacity(self.lookup.len());
+        for (path, on) in self.lookup.iter().zip(&self.lookup_on) {
+            let stored = match base_dir {
+                Some(base) => {
+                    let relative = project::paths::relative_to(path, base);
+                    if Path::new(&relative).is_absolute() {
+                        return Err(format!(
+                            "the lookup table {} is outside the project's folder {}; copy it into that folder",
+                            path.display(),
+                            base.display()
+                        ));
+                    }
+                    relative
+                }
+                None => project::paths::with_slashes(&std::path::absolute(path).unwrap_or_else(|_| path.clone())),
+            };
+            let on: Vec<String> = on.split(',').map(|k| k.trim().to_string()).filter(|k| !k.is_empty()).collect();
+            lookups.push(crate::engine::derive::Lookup { path: stored, on, fingerprint: None });
+        }
+        let derived = DerivedColumns { lookups, columns: self.derive.clone() };
+        derived.check().map_err(|e| e.to_string())?;
+        Ok(derived)
+    }
+
+    /// Applies the asked derived columns and lookups to a table read for a command without a project.
+    pub(crate) fn apply_derived(
+        &self,
+        frame: polars::prelude::DataFrame,
+    ) -> Result<polars::prelude::DataFrame, CliError> {
+        let derived = self.derived(None)?;
+        if derived.is_empty() {
+            return Ok(frame);
+        }
+        let (frame, warnings) = pipeline::apply_derived_columns(frame, &derived, &SourceResolver::user_chosen(&cwd()))?;
+        warn_all(&warnings);
+        Ok(frame)
+    }
 }
 
 pub(crate) fn parse_yes_no(s: &str) -> Result<bool, String> {
@@ -509,6 +571,7 @@ impl DataArgs {
             role_overrides: self.role.clone(),
             recipe,
             model,
+            derived: self.read.derived(base_dir)?,
         })
     }
 }
@@ -739,7 +802,7 @@ pub struct RunArgs {
     /// Read data files outside the project's folder (only for projects you trust).
     #[arg(long)]
     pub allow_outside_paths: bool,
-    /// Run even when a data file's fingerprint differs from the stored one.
+    /// Run even when a data file's (or a lookup table's) fingerprint differs from the stored one.
     #[arg(long)]
     pub accept_changed_data: bool,
     /// Print JSON on stdout.

@@ -9,7 +9,8 @@ pub(crate) fn compare_command(args: CompareArgs) -> Result<(), CliError> {
     let (names, pairs, n_left_out): ([String; 2], Vec<(String, String)>, usize) = match &args.data {
         Some(path) => {
             let [a, b] = <[String; 2]>::try_from(args.labels.clone()).map_err(|_| CliError(usage.to_string()))?;
-            let table = read_table(path, &args.read.options())?;
+            let mut table = read_table(path, &args.read.options())?;
+            table.frame = args.read.apply_derived(table.frame)?;
             warn_all(&table.warnings);
             let (first, second) = (data::column_texts(&table.frame, &a)?, data::column_texts(&table.frame, &b)?);
             let pairs: Vec<(String, String)> =
@@ -23,7 +24,8 @@ pub(crate) fn compare_command(args: CompareArgs) -> Result<(), CliError> {
                 return Err(CliError(usage.to_string()));
             }
             let read = |path: &Path| -> Result<Vec<(String, Option<String>)>, CliError> {
-                let table = read_table(path, &args.read.options())?;
+                let mut table = read_table(path, &args.read.options())?;
+                table.frame = args.read.apply_derived(table.frame)?;
                 warn_all(&table.warnings);
                 let columns = table.frame.get_column_names();
                 let (Some(id), Some(label)) = (
@@ -335,7 +337,8 @@ pub(crate) fn explain_command(args: ExplainArgs) -> Result<(), CliError> {
 }
 
 pub(crate) fn quality(args: QualityArgs) -> Result<(), CliError> {
-    let table = read_table(&args.data, &args.read.options())?;
+    let mut table = read_table(&args.data, &args.read.options())?;
+    table.frame = args.read.apply_derived(table.frame)?;
     let roles = pipeline::effective_roles(&table.frame, &args.role);
     let id =
         args.id.clone().or_else(|| roles.iter().find(|r| r.role == ColumnRole::CustomerId).map(|r| r.column.clone()));

@@ -19,6 +19,7 @@ use serde_json::json;
 use crate::engine::cluster::sweep::sweep_with_silhouette_rows;
 use crate::engine::data::roles::ColumnRole;
 use crate::engine::data::{self, Delimiter, ReadOptions, TextEncoding, read_table, write_table};
+use crate::engine::derive::{DerivedColumn, DerivedColumns};
 use crate::engine::error::{ClusterError, DataError, PipelineError, ProjectError};
 use crate::engine::features::{
     FeatureKind, FeatureRecipe, MissingRule, NegativeAmounts, Scaling, TransactionColumns, aggregate_transactions_with,

@@ -267,10 +267,7 @@ pub(crate) fn run_project(args: RunArgs) -> Result<(), CliError> {
 /// Writes a re-run project back atomically: its settings, results and names as carried, and the
 /// new assignment kept (so the next change carries names from it).
 fn save_rerun(project: &mut Project, result: &PipelineResult, path: &Path) -> Result<(), CliError> {
-    project.spec.source.fingerprint = result.source_fingerprints.first().cloned();
-    if let Some(attributes) = &mut project.spec.attributes {
-        attributes.fingerprint = result.source_fingerprints.get(1).cloned();
-    }
+    project::verify::store_fingerprints(&mut project.spec, result);
     project.results = Some(StoredResults::from_result(result));
     if !project.kept.iter().any(|k| k.fingerprint == result.assignment_fingerprint) {
         let algorithm = &project.spec.model.algorithm;
@@ -308,6 +305,15 @@ pub(crate) fn predict_command(args: PredictArgs) -> Result<(), CliError> {
         read_options: args.read.options(),
         fingerprint: None,
     };
+    // The project's lookup tables are read from its folder (the new data may be anywhere); any
+    // --derive given here is computed after the project's own.
+    let project_files = SourceResolver { base_dir: base_dir.clone(), allow_outside: args.allow_outside_paths };
+    for lookup in &mut spec.derived.lookups {
+        lookup.path = project_files.resolve(&lookup.path)?.display().to_string();
+    }
+    let extra = args.read.derived(None)?;
+    spec.derived.lookups.extend(extra.lookups);
+    spec.derived.columns.extend(extra.columns);
     if let TableKind::TransactionLog(columns) = &mut spec.table {
         columns.as_of = args.as_of;
     } else if args.as_of.is_some() {

@@ -19,8 +19,14 @@ pub(crate) fn rfm(args: RfmArgs) -> Result<(), CliError> {
         read_options: options.clone(),
         fingerprint: None,
     };
-    let table = pipeline::read_source(&source, &SourceResolver::user_chosen(&cwd()), Some(&needed))?;
+    let derived = args.read.derived(None)?;
+    let mut table = pipeline::read_source(
+        &source,
+        &SourceResolver::user_chosen(&cwd()),
+        derived.columns_to_read(&needed).as_deref(),
+    )?;
     warn_all(&table.warnings);
+    table.frame = args.read.apply_derived(table.frame)?;
     let columns = TransactionColumns {
         customer_id: args.customer_id,
         date: args.date,
@@ -212,10 +218,7 @@ pub(crate) fn fit(args: FitArgs) -> Result<(), CliError> {
         eprintln!("assignments of {} customers written to {}", assignments.height(), out.display());
     }
     if let Some(path) = &args.project {
-        spec.source.fingerprint = result.source_fingerprints.first().cloned();
-        if let Some(attributes) = &mut spec.attributes {
-            attributes.fingerprint = result.source_fingerprints.get(1).cloned();
-        }
+        project::verify::store_fingerprints(&mut spec, &result);
         let mut project = Project::new(spec);
         project.results = Some(StoredResults::from_result(&result));
         project.segments = default_segment_notes(&result);

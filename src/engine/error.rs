@@ -118,6 +118,24 @@ pub enum DataError {
         /// What is wrong, as a sentence fragment.
         problem: String,
     },
+    /// A derived column whose name or expression cannot be used, or that failed on the data.
+    #[error("derived column {} = {}: {problem}", quoted(column), quoted(expression))]
+    Derive {
+        /// The derived column's name.
+        column: String,
+        /// Its expression as written.
+        expression: String,
+        /// What is wrong (with the position in the expression where known), as a sentence fragment.
+        problem: String,
+    },
+    /// A lookup table that cannot be joined (missing key columns, repeated keys, name clashes).
+    #[error("lookup table {}: {problem}", quoted(path))]
+    Lookup {
+        /// The lookup table's path as stored.
+        path: String,
+        /// What is wrong, as a sentence fragment.
+        problem: String,
+    },
     /// Anything polars reported while computing on a table.
     #[error("data processing failed: {0}")]
     Polars(String),

@@ -4,6 +4,7 @@
 
 pub mod cluster;
 pub mod data;
+pub mod derive;
 pub mod error;
 pub mod export;
 pub mod features;

@@ -567,6 +567,7 @@ mod tests {
                 stability: None,
                 explain_depth: None,
             },
+            derived: Default::default(),
         }
     }
 

@@ -321,6 +321,7 @@ fn source_ui(ui: &mut Ui, app: &mut StrataApp) {
         reading_ui(ui, app, &spec);
         columns_read_ui(ui, app, &spec);
     }
+    super::derive::derived_columns_ui(ui, app, &spec);
     if let Some(preview) = &app.preview {
         ui.label(format!(
             "{}, {} read",

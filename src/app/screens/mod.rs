@@ -3,6 +3,7 @@
 
 pub mod compare;
 mod data;
+pub mod derive;
 mod features;
 pub mod help;
 mod log_features;
@@ -44,6 +45,8 @@ pub struct ViewState {
     pub pass: u64,
     /// Whether the list of the run's warnings is open.
     pub show_warnings: bool,
+    /// Data screen: the derived column being written and its preview.
+    pub derive: derive::DeriveState,
 }
 
 /// Offers "Export as PNG..." on a chart's context menu (right click) and remembers where the chart

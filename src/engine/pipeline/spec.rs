@@ -91,6 +91,10 @@ pub struct PipelineSpec {
     pub recipe: FeatureRecipe,
     /// The model.
     pub model: ModelSpec,
+    /// Derived columns and lookup tables, applied to the main table as read (before a log is
+    /// aggregated); written only when used.
+    #[serde(default, skip_serializing_if = "crate::engine::derive::DerivedColumns::is_empty")]
+    pub derived: crate::engine::derive::DerivedColumns,
 }
 
 impl PipelineSpec {

@@ -38,11 +38,13 @@ pub(crate) fn build_customer_table_with(
         None => source_fingerprint(source, resolver),
     };
     // A transaction log needs three columns: the others are not typed (text) or not read (Parquet).
+    // With derived columns, the columns they read are needed too and the ones they make are not in
+    // the file.
     let needed = match &spec.table {
         TableKind::TransactionLog(t) => {
             let mut needed = vec![t.customer_id.clone(), t.date.clone(), t.amount.clone()];
             needed.extend(t.behaviour.breakdown.iter().filter(|c| !needed.contains(c)).cloned().collect::<Vec<_>>());
-            Some(needed)
+            spec.derived.columns_to_read(&needed)
         }
         TableKind::CustomerTable { .. } => None,
     };
@@ -60,23 +62,44 @@ pub(crate) fn build_customer_table_with(
         Some(id) if !unparsed_rows.is_empty() => Some(ids_at(&main.table.frame, id, &unparsed_rows)?),
         _ => None,
     };
+    let main_frame = if spec.derived.is_empty() {
+        main.table.frame
+    } else {
+        let (frame, derive_warnings) = apply_derived_columns(main.table.frame, &spec.derived, resolver)?;
+        warnings.extend(derive_warnings);
+        frame
+    };
+    // Lookup tables are fingerprinted like the data (after the attribute table, in their order), so a
+    // changed rate table is reported as a changed data file is.
+    let lookup_fingerprints = spec
+        .derived
+        .lookups
+        .iter()
+        .map(|lookup| {
+            let source = SourceSpec {
+                source: DataSource::File(lookup.path.clone()),
+                read_options: ReadOptions::default(),
+                fingerprint: None,
+            };
+            source_fingerprint(&source, resolver)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let (mut frame, as_of) = match &spec.table {
         TableKind::TransactionLog(columns) => {
             let formats = &spec.source.read_options.formats;
-            let rfm = aggregate_transactions_with(&main.table.frame, columns, formats)?;
+            let rfm = aggregate_transactions_with(&main_frame, columns, formats)?;
             warnings.extend(rfm.warnings);
             let mut customers = rfm.customers;
             if !columns.behaviour.is_empty() {
                 use crate::engine::features::behaviour::{behavioural_features, join_features};
-                let features =
-                    behavioural_features(&main.table.frame, columns, formats, rfm.as_of, &columns.behaviour)?;
+                let features = behavioural_features(&main_frame, columns, formats, rfm.as_of, &columns.behaviour)?;
                 warnings.extend(features.warnings);
                 customers = join_features(&customers, &features.customers, &columns.customer_id)?;
             }
             (customers, Some(rfm.as_of))
         }
         TableKind::CustomerTable { id_column, no_id } => {
-            let mut frame = main.table.frame;
+            let mut frame = main_frame;
             match id_column {
                 Some(id) => {
                     frame = apply_duplicate_rule(frame, id, spec.duplicate_ids, IdOrigin::Named, &mut warnings)?
@@ -146,6 +169,7 @@ pub(crate) fn build_customer_table_with(
         }
         _ => Vec::new(),
     };
+    fingerprints.extend(lookup_fingerprints);
     Ok(CustomerTable { frame, as_of, fingerprints, warnings, fallback_rows, join })
 }
 
@@ -165,6 +189,26 @@ fn rows_with_ids(
     let texts = data::column(frame, id)?.cast(&DataType::String).map_err(DataError::from)?;
     let texts = texts.str().map_err(DataError::from)?;
     Ok(texts.iter().enumerate().filter(|(_, v)| v.is_some_and(|v| ids.contains(v))).map(|(i, _)| i).collect())
+}
+
+/// Applies derived columns and lookups to a table as read: lookup tables are read through
+/// `resolver` (inside the project's folder unless the user allowed otherwise), then
+/// [`crate::engine::derive::apply_derived`] joins and computes. Returns the table and the warnings
+/// (match rates, values that came out empty).
+pub fn apply_derived_columns(
+    frame: DataFrame,
+    derived: &crate::engine::derive::DerivedColumns,
+    resolver: &SourceResolver,
+) -> Result<(DataFrame, Vec<String>), PipelineError> {
+    use crate::engine::derive::{LoadedLookup, apply_derived};
+    derived.check()?;
+    let mut loaded = Vec::with_capacity(derived.lookups.len());
+    for lookup in &derived.lookups {
+        let path = resolver.resolve(&lookup.path)?;
+        let table = data::read_table_with(&path, &ReadOptions::default(), None, &lookup.on)?;
+        loaded.push(LoadedLookup { lookup, frame: table.frame });
+    }
+    Ok(apply_derived(frame, derived, loaded)?)
 }
 
 /// Whether the user named the id column or it was guessed from its name and values.

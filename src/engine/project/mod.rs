@@ -102,14 +102,14 @@ fn min_reader_version(project: &Project) -> u32 {
     if new_in_2 { 2 } else { 1 }
 }
 
-/// Whether a spec uses what format 6 added: a pattern naming several files, behavioural features
-/// or the attribute table's own key.
+/// Whether a spec uses what format 6 added: a pattern naming several files, behavioural features,
+/// the attribute table's own key, or derived columns and lookup tables.
 fn uses_format_6(spec: &PipelineSpec) -> bool {
     use crate::engine::pipeline::{DataSource, TableKind, several};
     let sources = std::iter::once(&spec.source).chain(spec.attributes.as_ref());
     let pattern = sources.into_iter().any(|s| matches!(&s.source, DataSource::File(p) if several::is_pattern(p)));
     let behaviour = matches!(&spec.table, TableKind::TransactionLog(t) if !t.behaviour.is_empty());
-    pattern || behaviour || spec.attributes_key.is_some()
+    pattern || behaviour || spec.attributes_key.is_some() || !spec.derived.is_empty()
 }
 
 /// Which software wrote the file.
@@ -546,7 +546,7 @@ fn migrate(text: &str, version: u32) -> Result<Project, String> {
             }
             if version < 6 && uses_format_6(&project.spec) {
                 return Err(format!(
-                    "format {version} has no file patterns, behaviour or attributes_key (new in format 6)"
+                    "format {version} has no file patterns, behaviour, attributes_key or derived columns (new in format 6)"
                 ));
             }
             Ok(project)

@@ -126,6 +126,23 @@ fn check_spec(spec: &PipelineSpec) -> Result<(), String> {
         check_chars(&format!("spec.role_overrides[{i}]"), column, MAX_COLUMN_NAME_CHARS)?;
     }
     spec.recipe.check().map_err(|e| format!("spec.recipe: {e}"))?;
+    spec.derived.check().map_err(|e| format!("spec.derived: {e}"))?;
+    // A lookup table is read whenever the project runs: it must sit in the project's folder.
+    for (i, lookup) in spec.derived.lookups.iter().enumerate() {
+        let path = std::path::Path::new(&lookup.path);
+        let escapes = path.is_absolute()
+            || lookup.path.starts_with(['/', '\\'])
+            || path
+                .components()
+                .any(|c| matches!(c, std::path::Component::ParentDir | std::path::Component::Prefix(_)));
+        if escapes {
+            return Err(format!(
+                "spec.derived.lookups[{i}].path {} leads outside the project's folder; a lookup table must sit \
+                 in the project's folder (or below it)",
+                quoted(&lookup.path)
+            ));
+        }
+    }
     let mut seen = std::collections::HashSet::new();
     for (i, feature) in spec.recipe.features.iter().enumerate() {
         let key = format!("spec.recipe.features[{i}]");

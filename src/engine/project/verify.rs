@@ -33,22 +33,40 @@ impl ChangedSource {
     }
 }
 
-/// The sources (the data, then the attribute table) whose fingerprint in `spec` differs from the
-/// one `result` read: the one check behind `strata run`'s refusal and the window's warning.
+/// Every file a spec reads, in the order a run fingerprints them (the data, the attribute table,
+/// then each lookup table), as its name and the fingerprint the spec stores for it.
+fn stored_fingerprints(spec: &mut PipelineSpec) -> Vec<(String, &mut Option<String>)> {
+    let name = |source: &DataSource| match source {
+        DataSource::File(path) => path.clone(),
+        DataSource::DemoTransactions => crate::engine::DEMO_TRANSACTIONS_NAME.to_string(),
+    };
+    let mut all = vec![(name(&spec.source.source), &mut spec.source.fingerprint)];
+    if let Some(attributes) = &mut spec.attributes {
+        all.push((name(&attributes.source), &mut attributes.fingerprint));
+    }
+    all.extend(spec.derived.lookups.iter_mut().map(|l| (l.path.clone(), &mut l.fingerprint)));
+    all
+}
+
+/// Stores in `spec` the fingerprint of every file `result` read (data, attribute table, lookups),
+/// as a save does, so that a later run can tell whether any of them changed.
+pub fn store_fingerprints(spec: &mut PipelineSpec, result: &PipelineResult) {
+    for ((_, stored), actual) in stored_fingerprints(spec).into_iter().zip(&result.source_fingerprints) {
+        *stored = Some(actual.clone());
+    }
+}
+
+/// The files (the data, the attribute table, then each lookup table) whose fingerprint in `spec`
+/// differs from the one `result` read: the one check behind `strata run`'s refusal and the
+/// window's warning.
 pub fn changed_sources(spec: &PipelineSpec, result: &PipelineResult) -> Vec<ChangedSource> {
-    let sources = std::iter::once(&spec.source).chain(spec.attributes.as_ref());
-    sources
+    let mut spec = spec.clone();
+    stored_fingerprints(&mut spec)
+        .into_iter()
         .zip(&result.source_fingerprints)
-        .filter_map(|(source, actual)| {
-            let stored = source.fingerprint.as_ref()?;
-            (stored != actual).then(|| ChangedSource {
-                source_path: match &source.source {
-                    DataSource::File(path) => path.clone(),
-                    DataSource::DemoTransactions => crate::engine::DEMO_TRANSACTIONS_NAME.to_string(),
-                },
-                stored: stored.clone(),
-                actual: actual.clone(),
-            })
+        .filter_map(|((source_path, stored), actual)| {
+            let stored = stored.as_ref()?;
+            (stored != actual).then(|| ChangedSource { source_path, stored: stored.clone(), actual: actual.clone() })
         })
         .collect()
 }
