@@ -78,7 +78,7 @@ fn named_project(dir: &Path) -> std::path::PathBuf {
             segment,
             name: name.to_string(),
             notes: format!("about {name}"),
-            low_priority: false,
+            ..Default::default()
         })
         .collect();
     project.save(&path).unwrap();
@@ -166,7 +166,7 @@ fn a_k_edited_by_hand_carries_names_on_run_and_a_rule_segment_is_labelled_with_t
         segment: 3,
         name: "Best customers".into(),
         notes: "protect and reward".into(),
-        low_priority: false,
+        ..Default::default()
     });
     project.rules.rules.push(BusinessRule { text: "when visits > 70 then segment \"VIP\"".into(), why: "test".into() });
     project.save(&path).unwrap();

@@ -263,6 +263,15 @@ pub fn describe_spec(spec: &PipelineSpec) -> String {
 }
 
 impl StrataApp {
+    /// The colours of `result`'s segments: a named segment keeps the colour it came with.
+    pub fn segment_colours_in(
+        &self,
+        result: &crate::engine::pipeline::PipelineResult,
+    ) -> crate::app::widgets::SegmentColours {
+        let notes = self.doc.as_ref().map_or(&[][..], |d| &d.project.segments[..]);
+        crate::app::widgets::SegmentColours::new(notes, result.fit.k())
+    }
+
     /// A segment's name: the one the user gave it, else the one `result` gives it.
     pub fn segment_name_in(&self, result: &crate::engine::pipeline::PipelineResult, segment: usize) -> String {
         let notes = self.doc.as_ref().map_or(&[][..], |d| &d.project.segments[..]);

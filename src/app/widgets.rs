@@ -35,12 +35,47 @@ pub const PALETTE: [Color32; 24] = [
     Color32::from_rgb(227, 119, 194),
 ];
 
-/// The colour of segment `segment` among `k` (the fallback segment, `segment >= k`, is grey): the
-/// palette, then hues a golden angle apart at alternating lightness.
+/// The colour of segment `segment` among `k` by its number (the fallback segment, `segment >= k`, is
+/// grey), for segmentations without names (Compare's kept runs); the current one colours through
+/// [`SegmentColours`], so a named segment keeps its colour across re-fits.
 pub fn segment_colour(segment: usize, k: usize) -> Color32 {
     if segment >= k {
         return Color32::from_gray(150);
     }
+    slot_colour(segment)
+}
+
+/// The colours of the current segmentation's segments: each model segment's palette slot (see
+/// [`crate::engine::naming::colour_slots`]); the fallback and the rules' segments are grey.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SegmentColours {
+    slots: Vec<usize>,
+}
+
+impl SegmentColours {
+    /// The colours of `k` model segments named by `notes`.
+    pub fn new(notes: &[crate::engine::project::SegmentNote], k: usize) -> Self {
+        SegmentColours { slots: crate::engine::naming::colour_slots(notes, k) }
+    }
+
+    /// Numbered colours, as before any re-fit.
+    pub fn by_number(k: usize) -> Self {
+        SegmentColours { slots: (0..k).collect() }
+    }
+
+    /// The colour of segment `segment`.
+    pub fn of(&self, segment: usize) -> Color32 {
+        match self.slots.get(segment) {
+            Some(&slot) => slot_colour(slot),
+            None => Color32::from_gray(150),
+        }
+    }
+}
+
+/// The colour of palette slot `slot`: the palette, then hues a golden angle apart at alternating
+/// lightness.
+fn slot_colour(slot: usize) -> Color32 {
+    let segment = slot;
     match PALETTE.get(segment) {
         Some(colour) => *colour,
         None => {

@@ -15,6 +15,55 @@ pub struct SegmentNote {
     /// Marked low priority: business rules can keep customers out of it (format 4).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub low_priority: bool,
+    /// The palette slot of its colour when that is not its segment number's: a named segment keeps
+    /// its colour when a re-fit renumbers it (format 6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub colour: Option<usize>,
+}
+
+impl SegmentNote {
+    /// The palette slot its colour comes from.
+    pub fn colour_slot(&self) -> usize {
+        self.colour.unwrap_or(self.segment)
+    }
+
+    /// The note moved to segment `target`, keeping its colour.
+    fn moved_to(&self, target: usize) -> SegmentNote {
+        let slot = self.colour_slot();
+        SegmentNote { segment: target, colour: (slot != target).then_some(slot), ..self.clone() }
+    }
+}
+
+/// The palette slot of each of the `k` model segments: a named segment keeps the slot it came with
+/// (the first claim wins), and every other segment takes its own number when that is free, else the
+/// lowest free slot, so that no two segments share a colour.
+pub fn colour_slots(notes: &[SegmentNote], k: usize) -> Vec<usize> {
+    let mut slots: Vec<Option<usize>> = vec![None; k];
+    let mut taken = std::collections::BTreeSet::new();
+    for note in notes.iter().filter(|n| n.segment < k && n.colour.is_some()) {
+        let slot = note.colour_slot();
+        if slots[note.segment].is_none() && taken.insert(slot) {
+            slots[note.segment] = Some(slot);
+        }
+    }
+    for (s, slot) in slots.iter_mut().enumerate() {
+        if slot.is_none() && taken.insert(s) {
+            *slot = Some(s);
+        }
+    }
+    let mut next = 0;
+    slots
+        .into_iter()
+        .map(|slot| {
+            slot.unwrap_or_else(|| {
+                while taken.contains(&next) {
+                    next += 1;
+                }
+                taken.insert(next);
+                next
+            })
+        })
+        .collect()
 }
 
 /// What names need to know of a fitted segmentation. The pipeline's result implements it (in the
@@ -241,7 +290,7 @@ pub fn carry_names(
         if note.segment >= n_old {
             // A business rule's segment: its note goes with the rule's name, wherever it is now.
             if let Some(i) = rule_names.iter().position(|r| *r == note.name) {
-                carried.push(SegmentNote { segment: n_new + i, ..note });
+                carried.push(note.moved_to(n_new + i));
             }
             continue;
         }
@@ -284,19 +333,14 @@ pub fn carry_names(
             } else {
                 change.moved.push((first.name.clone(), first.segment, target));
             }
-            carried.push(SegmentNote { segment: target, ..first.clone() });
+            carried.push(first.moved_to(target));
             continue;
         }
         let names: Vec<String> = group.iter().map(|g| g.2.name.clone()).collect();
         let notes_text: Vec<String> =
             group.iter().filter(|g| !g.2.notes.is_empty()).map(|g| format!("{}: {}", g.2.name, g.2.notes)).collect();
         change.merged.push((names.clone(), target));
-        carried.push(SegmentNote {
-            segment: target,
-            name: names.join(" + "),
-            notes: notes_text.join("\n\n"),
-            low_priority: first.low_priority,
-        });
+        carried.push(SegmentNote { name: names.join(" + "), notes: notes_text.join("\n\n"), ..first.moved_to(target) });
     }
     change.new_segments =
         (0..n_new).filter(|&t| Some(t) != new_fallback && !carried.iter().any(|n| n.segment == t)).collect();
@@ -499,6 +543,21 @@ mod tests {
     }
 
     #[test]
+    fn colours_are_never_shared_and_claims_come_first() {
+        let coloured = |segment, slot| SegmentNote { colour: Some(slot), ..note(segment, "x") };
+        assert_eq!(colour_slots(&[], 3), [0, 1, 2]);
+        // Segment 2 carries slot 0 from a re-fit: segment 0 cannot have it too, and takes the free one.
+        assert_eq!(colour_slots(&[coloured(2, 0)], 3), [2, 1, 0]);
+        // Two claims on one slot (a merge, a hand-edited file): the first wins, the other takes its own number.
+        assert_eq!(colour_slots(&[coloured(0, 5), coloured(1, 5)], 2), [5, 1]);
+        // Claims beyond k (a rule's or the fallback segment) do not take a model segment's slot.
+        assert_eq!(colour_slots(&[coloured(4, 0)], 2), [0, 1]);
+        let slots = colour_slots(&[coloured(0, 1), coloured(1, 0), coloured(3, 2)], 60);
+        let distinct: std::collections::BTreeSet<_> = slots.iter().collect();
+        assert_eq!(distinct.len(), 60, "{slots:?}");
+    }
+
+    #[test]
     fn a_first_run_names_every_segment_by_default() {
         let fit = Fake::new("kmeans", &[0, 1, 2, 1]);
         let mut notes = Vec::new();
@@ -522,6 +581,7 @@ mod tests {
         assert_eq!(segment_name(&notes, &after_fit, 0), "New");
         assert_eq!(notes.iter().find(|n| n.segment == 0).map(|n| n.notes.as_str()), Some("call"));
         assert_eq!(segment_name(&notes, &after_fit, 1), "Segment 2", "a default name stays a default");
+        assert_eq!(colour_slots(&notes, 3), [2, 1, 0], "each named segment keeps its colour, the unnamed its own");
         let change = after.carried.unwrap();
         assert_eq!(change.moved, vec![("New".to_string(), 2, 0), ("Loyal".to_string(), 0, 2)]);
         assert_eq!(
@@ -551,7 +611,9 @@ mod tests {
         after_fit.key = "other rows".into();
         let mut notes = vec![note(0, "Loyal"), note(1, "Lapsed")];
         let message = carry_names(&mut notes, &before, &after_fit, Some("id"));
-        assert_eq!(notes, vec![note(0, "Lapsed"), note(1, "Loyal")]);
+        // Each keeps its name, its note and its colour (the palette slot of the number it had).
+        let coloured = |segment, name, slot| SegmentNote { colour: Some(slot), ..note(segment, name) };
+        assert_eq!(notes, vec![coloured(0, "Lapsed", 1), coloured(1, "Loyal", 0)]);
         assert_eq!(message.map(|m| m.moved.len()), Some(2));
         // Different customers and no ids: nothing can be matched, nothing moves.
         let mut stranger = Fake::new("kmeans", &[1, 1, 0, 0]);
@@ -609,7 +671,7 @@ mod tests {
         let after_fit = Fake::new("kmeans", &[1, 1, 1, 0, 0, 0, 0, 0, 0]);
         let mut notes = vec![note(0, "Small")];
         carry_names(&mut notes, &before, &after_fit, None);
-        assert_eq!(notes, vec![note(1, "Small")]);
+        assert_eq!(notes, vec![SegmentNote { colour: Some(0), ..note(1, "Small") }]);
     }
 
     #[test]

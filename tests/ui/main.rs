@@ -860,9 +860,20 @@ fn names_follow_their_customers_when_the_model_is_refitted() {
         segment_name(app, s)
     };
     assert_eq!(named(harness.state(), 200), "Middle");
+    let colours_of = |app: &StrataApp| app.segment_colours_in(&app.output.as_ref().unwrap().result);
+    let colour_at_k3 = colours_of(harness.state());
     // k = 4: the big group splits in two, Middle becomes segment 1, Small segment 4.
     harness.state_mut().push(Command::SelectK(4));
     harness.run();
+    // Their colours go with them, and no two segments share one.
+    let at = |app: &StrataApp, size: usize| {
+        app.output.as_ref().unwrap().result.fit.sizes.iter().position(|&n| n == size).unwrap()
+    };
+    let colour_at_k4 = colours_of(harness.state());
+    assert_eq!(colour_at_k4.of(at(harness.state(), 200)), colour_at_k3.of(1), "Middle keeps its colour");
+    assert_eq!(colour_at_k4.of(at(harness.state(), 100)), colour_at_k3.of(2), "Small keeps its colour");
+    let distinct: std::collections::HashSet<_> = (0..4).map(|s| colour_at_k4.of(s)).collect();
+    assert_eq!(distinct.len(), 4);
     assert_eq!(sizes(harness.state()), vec![200, 150, 150, 100]);
     assert_eq!(named(harness.state(), 200), "Middle");
     assert_eq!(named(harness.state(), 100), "Small");

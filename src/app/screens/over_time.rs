@@ -5,7 +5,7 @@
 use eframe::egui::{self, RichText, Ui};
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
-use crate::app::widgets::{format_count, segment_colour};
+use crate::app::widgets::{SegmentColours, format_count};
 use crate::app::{Command, StrataApp};
 use crate::engine::over_time::{WindowModel, WindowParams};
 use crate::engine::pipeline::TableKind;
@@ -59,11 +59,18 @@ pub fn over_time_ui(ui: &mut Ui, app: &mut StrataApp) {
             _ => default.clone(),
         })
         .collect();
+    // Colours follow the names under the same condition: a named segment keeps its colour.
+    let same_model =
+        matches!(&app.output, Some(o) if o.spec.model == out.spec.model && o.spec.recipe == out.spec.recipe);
+    let colours = match (&app.doc, same_model) {
+        (Some(doc), true) => SegmentColours::new(&doc.project.segments, names.len()),
+        _ => SegmentColours::by_number(names.len()),
+    };
     for warning in &result.warnings {
         ui.label(RichText::new(crate::app::words::for_window(warning)).color(ui.visuals().warn_fg_color));
     }
     egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
-        let shown = sizes_ui(ui, result, &names);
+        let shown = sizes_ui(ui, result, &names, &colours);
         super::chart_export_menu(app, &shown, crate::app::ChartId::SizesOverTime);
         ui.add_space(8.0);
         transition_ui(ui, app, result, &names);
@@ -107,7 +114,12 @@ fn settings_ui(ui: &mut Ui, app: &mut StrataApp, params: &WindowParams) {
     });
 }
 
-fn sizes_ui(ui: &mut Ui, result: &crate::engine::over_time::OverTime, names: &[String]) -> egui::Response {
+fn sizes_ui(
+    ui: &mut Ui,
+    result: &crate::engine::over_time::OverTime,
+    names: &[String],
+    colours: &SegmentColours,
+) -> egui::Response {
     ui.label(RichText::new("Segment sizes per window").strong().size(16.0));
     let ends: Vec<String> = result.windows.iter().map(|w| w.end.to_string()).collect();
     egui::Grid::new("sizes-grid").striped(true).spacing([14.0, 3.0]).show(ui, |ui| {
@@ -118,7 +130,7 @@ fn sizes_ui(ui: &mut Ui, result: &crate::engine::over_time::OverTime, names: &[S
         ui.end_row();
         for (s, name) in names.iter().enumerate() {
             ui.horizontal(|ui| {
-                crate::app::widgets::swatch_ui(ui, segment_colour(s, names.len()));
+                crate::app::widgets::swatch_ui(ui, colours.of(s));
                 ui.label(name);
             });
             for w in &result.windows {
@@ -152,7 +164,7 @@ fn sizes_ui(ui: &mut Ui, result: &crate::engine::over_time::OverTime, names: &[S
             for (s, name) in names.iter().enumerate() {
                 let points: PlotPoints =
                     result.windows.iter().enumerate().map(|(i, w)| [i as f64, w.sizes[s] as f64]).collect();
-                plot.line(Line::new(name.clone(), points).color(segment_colour(s, names.len())).width(2.0));
+                plot.line(Line::new(name.clone(), points).color(colours.of(s)).width(2.0));
             }
         });
     shown.response

@@ -6,7 +6,7 @@
 use eframe::egui::{self, Color32, RichText, Ui};
 use egui_plot::{HLine, Line, Plot, PlotImage, PlotPoint, PlotPoints, Points};
 
-use crate::app::widgets::{format_count, format_number, heat_fill, segment_colour, swatch_ui};
+use crate::app::widgets::{SegmentColours, format_count, format_number, heat_fill, swatch_ui};
 use crate::app::{Command, RunOutput, StrataApp};
 use crate::engine::profile::summary::ScatterView;
 
@@ -90,7 +90,7 @@ fn segment_name(app: &StrataApp, segment: usize) -> String {
 }
 
 fn cards_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
-    let k = out.result.fit.sizes.len();
+    let colours = app.segment_colours_in(&out.result);
     let summary = &out.summary;
     ui.heading(crate::engine::words::count(summary.profiles.len(), "segment"));
     match &summary.explanation {
@@ -138,7 +138,7 @@ fn cards_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
     let floor = app.doc.as_ref().and_then(|d| d.project.spec.model.min_segment_share);
     for profile in &summary.profiles {
         let s = profile.segment;
-        let colour = segment_colour(s, k);
+        let colour = colours.of(s);
         egui::Frame::group(ui.style()).stroke(egui::Stroke::new(2.0, colour)).show(ui, |ui| {
             ui.set_width(ui.available_width());
             ui.horizontal(|ui| {
@@ -398,6 +398,8 @@ fn overlap_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
 }
 
 fn overlap_grid_ui(ui: &mut Ui, app: &StrataApp, overlap: &crate::engine::profile::overlap::Overlap, k: usize) {
+    let colours =
+        app.output.as_ref().map_or_else(|| SegmentColours::by_number(k), |out| app.segment_colours_in(&out.result));
     egui::Grid::new("overlap-matrix").spacing([6.0, 2.0]).show(ui, |ui| {
         ui.label(RichText::new("second choice:").small().weak());
         for o in 0..k {
@@ -406,7 +408,7 @@ fn overlap_grid_ui(ui: &mut Ui, app: &StrataApp, overlap: &crate::engine::profil
         ui.end_row();
         for (s, row) in overlap.matrix.iter().enumerate() {
             ui.horizontal(|ui| {
-                swatch_ui(ui, segment_colour(s, k));
+                swatch_ui(ui, colours.of(s));
                 ui.label(RichText::new(segment_name(app, s)).small());
             });
             for (o, share) in row.iter().enumerate() {
@@ -427,7 +429,7 @@ fn overlap_grid_ui(ui: &mut Ui, app: &StrataApp, overlap: &crate::engine::profil
 
 fn profile_table_ui(ui: &mut Ui, app: &StrataApp, out: &RunOutput) {
     let summary = &out.summary;
-    let k = out.result.fit.sizes.len();
+    let colours = app.segment_colours_in(&out.result);
     ui.horizontal_wrapped(|ui| {
         ui.heading("Profiles");
         ui.label(
@@ -447,7 +449,7 @@ fn profile_table_ui(ui: &mut Ui, app: &StrataApp, out: &RunOutput) {
         ui.end_row();
         for p in &summary.profiles {
             ui.horizontal(|ui| {
-                swatch_ui(ui, segment_colour(p.segment, k));
+                swatch_ui(ui, colours.of(p.segment));
                 ui.label(segment_name(app, p.segment));
             });
             ui.label(format_count(p.size));
@@ -475,6 +477,7 @@ fn scatter_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput, width: f32, bot
         return;
     };
     let k = out.result.fit.sizes.len();
+    let colours = app.segment_colours_in(&out.result);
     ui.label(RichText::new("Projection on the first two principal components").strong());
     let sampled = scatter.points.len() < scatter.n_rows;
     ui.label(
@@ -497,9 +500,15 @@ fn scatter_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput, width: f32, bot
         .small()
         .weak(),
     );
-    let key = std::ptr::from_ref(out) as usize;
+    // The texture belongs to this result and these colours (an undone rename can change them).
+    let key = {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (std::ptr::from_ref(out) as usize, &colours).hash(&mut hasher);
+        hasher.finish() as usize
+    };
     if app.view.density_texture.as_ref().is_none_or(|(k, _)| *k != key) {
-        let image = density_image(scatter, k);
+        let image = density_image(scatter, &colours);
         let texture = ui.ctx().load_texture("density", image, egui::TextureOptions::LINEAR);
         app.view.density_texture = Some((key, texture));
     }
@@ -526,14 +535,14 @@ fn scatter_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput, width: f32, bot
             }
             for (s, points) in per_segment.into_iter().enumerate() {
                 let name = segment_name(app, s);
-                plot.points(Points::new(name, PlotPoints::from(points)).color(segment_colour(s, k)).radius(1.5));
+                plot.points(Points::new(name, PlotPoints::from(points)).color(colours.of(s)).radius(1.5));
             }
         });
     super::chart_export_menu(app, &shown.response, crate::app::ChartId::Projection);
 }
 
 /// The density grid as an image: each cell in its commonest segment's colour, opacity by log count.
-fn density_image(scatter: &ScatterView, k: usize) -> egui::ColorImage {
+fn density_image(scatter: &ScatterView, colours: &SegmentColours) -> egui::ColorImage {
     let d = &scatter.density;
     let max = d.counts.iter().copied().max().unwrap_or(0).max(1) as f32;
     let pixels = d
@@ -544,7 +553,7 @@ fn density_image(scatter: &ScatterView, k: usize) -> egui::ColorImage {
             if count == 0 {
                 return Color32::TRANSPARENT;
             }
-            let c = segment_colour(segment as usize, k);
+            let c = colours.of(segment as usize);
             let alpha = 0.15 + 0.75 * ((1.0 + count as f32).ln() / (1.0 + max).ln());
             Color32::from_rgba_unmultiplied(c.r(), c.g(), c.b(), (alpha * 255.0) as u8)
         })
@@ -558,7 +567,7 @@ fn silhouette_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput, width: f32, 
         ui.label("Needs at least two segments.");
         return;
     };
-    let k = out.result.fit.sizes.len();
+    let colours = app.segment_colours_in(&out.result);
     let mean = out.result.indices.silhouette.as_ref().map(|r| r.mean);
     ui.label(
         RichText::new(if s.sampled {
@@ -586,7 +595,7 @@ fn silhouette_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput, width: f32, 
                 x += values.len() + values.len() / 30 + 10;
                 plot.line(
                     Line::new(segment_name(app, segment), PlotPoints::from(points))
-                        .color(segment_colour(segment, k))
+                        .color(colours.of(segment))
                         .fill(0.0)
                         .fill_alpha(0.55),
                 );

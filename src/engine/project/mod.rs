@@ -78,7 +78,8 @@ impl Header {
 /// The oldest format whose reader understands everything in `project`.
 fn min_reader_version(project: &Project) -> u32 {
     use crate::engine::cluster::Algorithm;
-    if uses_format_6(&project.spec) {
+    // An older reader would refuse a carried colour's key, or read the other keys differently.
+    if uses_format_6(&project.spec) || project.segments.iter().any(|n| n.colour.is_some()) {
         return 6;
     }
     // An older reader would read the same data file into other dates or numbers.
@@ -543,6 +544,9 @@ fn migrate(text: &str, version: u32) -> Result<Project, String> {
                 return Err(format!(
                     "a key that format {version} does not have: read_options.formats (new in format 5)"
                 ));
+            }
+            if version < 6 && project.segments.iter().any(|n| n.colour.is_some()) {
+                return Err(format!("a key that format {version} does not have: segments' colour (new in format 6)"));
             }
             if version < 6 && uses_format_6(&project.spec) {
                 return Err(format!(

@@ -48,6 +48,9 @@ pub fn check_bounds(project: &Project) -> Result<(), String> {
     for (i, note) in project.segments.iter().enumerate() {
         let key = format!("segments[{i}]");
         check_count(&format!("{key}.segment"), note.segment, MAX_SEGMENTS - 1)?;
+        if let Some(colour) = note.colour {
+            check_count(&format!("{key}.colour"), colour, MAX_SEGMENTS - 1)?;
+        }
         check_chars(&format!("{key}.name"), &note.name, MAX_NAME_CHARS)?;
         check_chars(&format!("{key}.notes"), &note.notes, MAX_TEXT_CHARS)?;
         if !seen.insert(note.segment) {

@@ -66,7 +66,7 @@ pub(super) fn rfm_view_ui(ui: &mut Ui, app: &mut StrataApp, out: &crate::app::Ru
         ui.label("Running...");
         return;
     };
-    let k = result.fit.k();
+    let colours = app.segment_colours_in(result);
     let n = scores.len().max(1);
     ui.heading("RFM segments");
     ui.label(
@@ -87,7 +87,7 @@ pub(super) fn rfm_view_ui(ui: &mut Ui, app: &mut StrataApp, out: &crate::app::Ru
         for (i, rule) in rules.iter_mut().enumerate() {
             let segment = segment_of(&rule.name);
             match segment {
-                Some(s) => crate::app::widgets::swatch_ui(ui, crate::app::widgets::segment_colour(s, k)),
+                Some(s) => crate::app::widgets::swatch_ui(ui, colours.of(s)),
                 None => {
                     ui.label("");
                 }
@@ -136,7 +136,7 @@ pub(super) fn rfm_view_ui(ui: &mut Ui, app: &mut StrataApp, out: &crate::app::Ru
             ui.end_row();
         }
         if let Some(s) = segment_of(crate::engine::cluster::rfm_rules::UNMATCHED) {
-            crate::app::widgets::swatch_ui(ui, crate::app::widgets::segment_colour(s, k));
+            crate::app::widgets::swatch_ui(ui, colours.of(s));
             ui.label(crate::engine::cluster::rfm_rules::UNMATCHED).on_hover_text("Customers no rule matched");
             for _ in 0..3 {
                 ui.label("");
@@ -197,7 +197,7 @@ pub(super) fn rfm_view_ui(ui: &mut Ui, app: &mut StrataApp, out: &crate::app::Ru
             }
             let top = counts.iter().enumerate().max_by_key(|(_, c)| **c).map_or(0, |(s, _)| s);
             let strength = 0.35 + 0.65 * (total as f32 / max as f32).sqrt();
-            painter.rect_filled(area, 2.0, crate::app::widgets::segment_colour(top, k).gamma_multiply(strength));
+            painter.rect_filled(area, 2.0, colours.of(top).gamma_multiply(strength));
             painter.text(
                 area.center(),
                 egui::Align2::CENTER_CENTER,
@@ -382,6 +382,7 @@ pub(super) fn reachability_ui(
     ui: &mut Ui,
     plot: &crate::engine::cluster::optics::ReachabilityPlot,
     sizes: &[usize],
+    colours: &crate::app::widgets::SegmentColours,
 ) -> Option<f64> {
     let n = plot.reachability.len();
     let n_noise = plot.groups.iter().filter(|g| g.is_none()).count();
@@ -419,7 +420,6 @@ pub(super) fn reachability_ui(
     let top = if finite_max > 0.0 { finite_max * 1.1 } else { 1.0 };
     let per_bar = n.div_ceil(REACHABILITY_BARS).max(1);
     let band = top * 0.04;
-    let k = sizes.len();
     let noise_colour = ui.visuals().weak_text_color();
     let mut by_colour: Vec<(egui::Color32, Vec<egui_plot::Bar>)> = Vec::new();
     for (b, start) in (0..n).step_by(per_bar).enumerate() {
@@ -432,7 +432,7 @@ pub(super) fn reachability_ui(
             *counts.entry(*g).or_default() += 1;
         }
         let group = counts.into_iter().max_by_key(|(g, c)| (*c, std::cmp::Reverse(*g))).and_then(|(g, _)| g);
-        let colour = group.map_or(noise_colour, |g| crate::app::widgets::segment_colour(g, k));
+        let colour = group.map_or(noise_colour, |g| colours.of(g));
         let x = (b as f64 + 0.5) * per_bar as f64;
         let mut bars = vec![egui_plot::Bar::new(x, height).width(per_bar as f64)];
         // A band under the axis shows the groups even where reachability is near zero.
@@ -486,7 +486,7 @@ pub(super) fn reachability_ui(
 pub(super) fn hybrid_view_ui(ui: &mut Ui, app: &StrataApp, out: &crate::app::RunOutput) {
     let result = &out.result;
     let Some(scores) = &result.fit.rfm_scores else { return };
-    let k = result.fit.k();
+    let colours = app.segment_colours_in(result);
     let n = scores.len().max(1);
     ui.heading("Value tiers and the segments inside them");
     ui.label(
@@ -507,7 +507,7 @@ pub(super) fn hybrid_view_ui(ui: &mut Ui, app: &StrataApp, out: &crate::app::Run
         }
         ui.end_row();
         for (s, (&size, &total)) in result.fit.sizes.iter().zip(&totals).enumerate() {
-            crate::app::widgets::swatch_ui(ui, crate::app::widgets::segment_colour(s, k));
+            crate::app::widgets::swatch_ui(ui, colours.of(s));
             ui.label(name_of(s));
             ui.label(crate::app::widgets::format_count(size));
             ui.label(format!("{:.1}%", 100.0 * size as f64 / n as f64));
@@ -563,6 +563,7 @@ pub(super) fn prototypes_ui(
         None => "(missing)".to_string(),
     };
     let k = result.fit.k();
+    let colours = app.segment_colours_in(result);
     egui::Grid::new("prototypes").striped(true).spacing([14.0, 4.0]).show(ui, |ui| {
         ui.label(RichText::new("Segment").strong());
         ui.label(RichText::new("Customers").strong());
@@ -572,7 +573,7 @@ pub(super) fn prototypes_ui(
         ui.end_row();
         for s in 0..k.min(model.modes.len()) {
             ui.horizontal(|ui| {
-                crate::app::widgets::swatch_ui(ui, crate::app::widgets::segment_colour(s, k));
+                crate::app::widgets::swatch_ui(ui, colours.of(s));
                 ui.label(app.segment_name_in(result, s));
             });
             ui.label(crate::app::widgets::format_count(result.fit.sizes[s]));
@@ -593,8 +594,8 @@ pub(super) fn som_ui(
     ui: &mut Ui,
     map: &crate::engine::cluster::som::SomMap,
     fit: &crate::engine::cluster::Segmentation,
+    colours: &crate::app::widgets::SegmentColours,
 ) {
-    let k = fit.k();
     let crate::engine::cluster::FittedModel::Som(model) = &fit.model else { return };
     ui.label(RichText::new("Self-organising map").strong()).on_hover_text(
         "Left: the U-matrix, each node's mean distance to its neighbours (dark: a border between groups). Right: \
@@ -614,7 +615,7 @@ pub(super) fn som_ui(
         let grey = (235.0 - 200.0 * u) as u8;
         let left_cell = egui::Rect::from_min_size(rect.min + offset, egui::vec2(cell - 1.0, cell - 1.0));
         painter.rect_filled(left_cell, 1.0, egui::Color32::from_gray(grey));
-        let colour = crate::app::widgets::segment_colour(model.node_segments[node], k);
+        let colour = colours.of(model.node_segments[node]);
         let hits = map.hits[node];
         let right_cell = egui::Rect::from_min_size(right + offset, egui::vec2(cell - 1.0, cell - 1.0));
         painter.rect_filled(right_cell, 1.0, if hits == 0 { colour.gamma_multiply(0.3) } else { colour });

@@ -144,7 +144,7 @@ fn charts_ui(ui: &mut Ui, app: &mut StrataApp) {
         return;
     }
     if let Some(plot) = &out.result.fit.reachability {
-        if let Some(eps) = reachability_ui(ui, plot, &out.result.fit.sizes)
+        if let Some(eps) = reachability_ui(ui, plot, &out.result.fit.sizes, &app.segment_colours_in(&out.result))
             && let Some(doc) = &app.doc
         {
             let mut spec = doc.project.spec.clone();
@@ -162,7 +162,7 @@ fn charts_ui(ui: &mut Ui, app: &mut StrataApp) {
         certainty_ui(ui, mixture);
     }
     if let Some(map) = &out.result.fit.som {
-        som_ui(ui, map, &out.result.fit);
+        som_ui(ui, map, &out.result.fit, &app.segment_colours_in(&out.result));
     }
     if let crate::engine::cluster::FittedModel::KPrototypes(model) = &out.result.fit.model {
         prototypes_ui(ui, app, &out.result, model);
