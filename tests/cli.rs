@@ -949,4 +949,12 @@ fn quality_suggests_features_and_an_id_each_with_a_reason() {
     let why = v["suggested_id_reason"].as_str().unwrap();
     assert!(why.contains("'customer_type' has 4 values"), "{why}");
     assert_ne!(v["roles"][0]["role"], "CustomerId");
+    // The table may also be the first argument, as a new user types it; the output is the same.
+    let positional = strata(&["quality", "bookings.csv", "--json"], dir.path());
+    assert!(positional.status.success(), "{}", stderr(&positional));
+    assert_eq!(positional.stdout, o.stdout);
+    let both = strata(&["quality", "bookings.csv", "--data", "bookings.csv"], dir.path());
+    assert!(!both.status.success() && stderr(&both).contains("cannot be used with"), "{}", stderr(&both));
+    let neither = strata(&["quality", "--json"], dir.path());
+    assert!(!neither.status.success() && stderr(&neither).contains("--data"), "{}", stderr(&neither));
 }

@@ -280,6 +280,14 @@ impl ReadArgs {
     }
 }
 
+impl QualityArgs {
+    /// The table, however it was given.
+    pub(crate) fn table_path(&self) -> &std::path::Path {
+        // clap requires one of the two.
+        self.data.as_deref().or(self.file.as_deref()).unwrap_or(std::path::Path::new(""))
+    }
+}
+
 pub(crate) fn parse_yes_no(s: &str) -> Result<bool, String> {
     match s.to_ascii_lowercase().as_str() {
         "yes" | "true" => Ok(true),
@@ -767,9 +775,12 @@ pub struct OverTimeArgs {
 /// Arguments of `strata quality`.
 #[derive(Debug, Args)]
 pub struct QualityArgs {
-    /// The table.
-    #[arg(long)]
-    pub data: PathBuf,
+    /// The table (or give it as the first argument: `strata quality FILE`).
+    #[arg(long, required_unless_present = "file", conflicts_with = "file")]
+    pub data: Option<PathBuf>,
+    /// The table, as `--data` gives it.
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
     /// Id column, checked for duplicates.
     #[arg(long)]
     pub id: Option<String>,

@@ -337,7 +337,7 @@ pub(crate) fn explain_command(args: ExplainArgs) -> Result<(), CliError> {
 }
 
 pub(crate) fn quality(args: QualityArgs) -> Result<(), CliError> {
-    let mut table = read_table(&args.data, &args.read.options())?;
+    let mut table = read_table(args.table_path(), &args.read.options())?;
     table.frame = args.read.apply_derived(table.frame)?;
     let roles = pipeline::effective_roles(&table.frame, &args.role);
     let id =
@@ -364,7 +364,7 @@ pub(crate) fn quality(args: QualityArgs) -> Result<(), CliError> {
         }
         return print_json(&document);
     }
-    println!("{} rows, {} columns: {}", report.n_rows, report.columns.len(), args.data.display());
+    println!("{} rows, {} columns: {}", report.n_rows, report.columns.len(), args.table_path().display());
     println!("{:<24} {:<12} {:<12} {:>8} {:>9}  summary", "column", "type", "role", "missing", "distinct");
     for (c, r) in report.columns.iter().zip(&roles) {
         let summary = match (&c.numeric, &c.date_range) {

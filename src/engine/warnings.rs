@@ -1,6 +1,11 @@
 //! Warnings as a person reads them: repeats of one kind (the same sentence about another column,
 //! row or value) are counted and shown with a few examples, not printed once each.
 
+/// A count with its noun in the right form: "1 value", "3 values".
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
+}
+
 /// Warnings of one kind beyond which they are counted rather than listed.
 pub const LISTED_PER_KIND: usize = 3;
 

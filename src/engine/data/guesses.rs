@@ -165,10 +165,6 @@ fn name_says_customer(name: &str) -> bool {
         .any(|w| n.contains(w))
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
-    if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
-}
-
 /// Guesses the customer id: for a transaction log (a `Date` role present), a column with many
 /// distinct values and several rows each; else a column unique per row. `None` with the reason
 /// when no column qualifies.
@@ -222,8 +218,10 @@ pub fn suggest_id(frame: &DataFrame, roles: &[RoleGuess]) -> IdGuess {
         if too_few.is_empty() {
             String::new()
         } else {
-            let named: Vec<String> =
-                too_few.iter().map(|(c, d)| format!("'{c}' has {}", plural(*d, "value", "values"))).collect();
+            let named: Vec<String> = too_few
+                .iter()
+                .map(|(c, d)| format!("'{c}' has {}", crate::engine::warnings::count(*d, "value", "values")))
+                .collect();
             format!(" ({})", named.join(", "))
         }
     };
@@ -235,7 +233,7 @@ pub fn suggest_id(frame: &DataFrame, roles: &[RoleGuess]) -> IdGuess {
             return IdGuess {
                 reason: format!(
                     "the customer id of a log: {} with {each:.1} rows each on average{}",
-                    plural(n_distinct, "distinct value", "distinct values"),
+                    crate::engine::warnings::count(n_distinct, "distinct value", "distinct values"),
                     if rank == 0 { ", and the name says customer" } else { ", and the name reads like an id" }
                 ),
                 column: Some(column),
@@ -267,7 +265,7 @@ pub fn suggest_id(frame: &DataFrame, roles: &[RoleGuess]) -> IdGuess {
         return IdGuess {
             reason: format!(
                 "{} with {each:.1} rows each on average, and the name reads like an id: several rows per customer",
-                plural(n_distinct, "distinct value", "distinct values")
+                crate::engine::warnings::count(n_distinct, "distinct value", "distinct values")
             ),
             column: Some(column),
             repeats: true,
@@ -332,7 +330,7 @@ fn exclusion(column: &Column, role: Option<ColumnRole>, n_rows: usize, id: Optio
         } else {
             format!(
                 "text with {}: only numeric columns are proposed; tick it to use it as a category",
-                plural(n_distinct, "value", "values")
+                crate::engine::warnings::count(n_distinct, "value", "values")
             )
         });
     }

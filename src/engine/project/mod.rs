@@ -413,7 +413,11 @@ pub fn parse(text: &str) -> Result<OpenedProject, ProjectError> {
         let ignored = if unknown.is_empty() {
             String::new()
         } else {
-            format!(" It holds {} this Strata does not show: {}.", plural(unknown.len(), "setting"), key_list(&unknown))
+            format!(
+                " It holds {} this Strata does not show: {}.",
+                crate::engine::warnings::count(unknown.len(), "setting", "settings"),
+                key_list(&unknown)
+            )
         };
         return Ok(OpenedProject {
             project,
@@ -509,10 +513,6 @@ fn key_list(keys: &[UnknownKey]) -> String {
         shown.push(format!("and {} more", keys.len() - 5));
     }
     shown.join(", ")
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
 }
 
 /// A RON error as "line L, column C: what", its quoted parts cut short.
