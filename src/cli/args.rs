@@ -320,6 +320,35 @@ pub(crate) fn parse_k_range(s: &str) -> Result<(usize, usize), String> {
     Ok((lo, hi))
 }
 
+/// Behavioural features of a transaction log, on every command that reads one.
+#[derive(Debug, Args, Clone)]
+pub struct BehaviourArgs {
+    /// Categorical columns (channel, category, country; source_file for several files) broken down
+    /// per value into shares of spend and orders, the number of distinct values and the first
+    /// order's value (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub features_from: Vec<String>,
+    /// Spend in the last N days against the N before
+    /// (spend_last_Nd, spend_previous_Nd, spend_trend).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub trend_days: Option<u32>,
+    /// Purchase rhythm (gap_mean_days, gap_cv), returns
+    /// (return_share, return_value) and weekend_share.
+    #[arg(long, alias = "behavior")]
+    pub behaviour: bool,
+}
+
+impl BehaviourArgs {
+    /// The features asked for, as a spec stores them.
+    pub(crate) fn spec(&self) -> crate::engine::features::behaviour::BehaviourSpec {
+        crate::engine::features::behaviour::BehaviourSpec {
+            breakdown: self.features_from.iter().map(|c| c.trim().to_string()).collect(),
+            trend_days: self.trend_days,
+            rhythm: self.behaviour,
+        }
+    }
+}
+
 /// Arguments of `strata rfm`.
 #[derive(Debug, Args)]
 pub struct RfmArgs {
@@ -342,18 +371,9 @@ pub struct RfmArgs {
     /// Refuse negative amounts instead of keeping them.
     #[arg(long)]
     pub forbid_negative: bool,
-    /// Categorical columns of the log (channel, category, country): per value the share of spend and
-    /// of orders, the number of distinct values and the first order's value (comma-separated).
-    #[arg(long, value_delimiter = ',')]
-    pub features_from: Vec<String>,
-    /// Spend in the last N days against the N days before (spend_last_Nd, spend_previous_Nd,
-    /// spend_trend).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
-    pub trend_days: Option<u32>,
-    /// Purchase rhythm (gap_mean_days, gap_cv), returns (return_share, return_value) and
-    /// weekend_share.
-    #[arg(long, alias = "behavior")]
-    pub behaviour: bool,
+    /// Behavioural features of a transaction log.
+    #[command(flatten)]
+    pub behaviour: BehaviourArgs,
     /// Output file (.csv or .parquet).
     #[arg(long)]
     pub out: PathBuf,
@@ -432,19 +452,9 @@ pub struct DataArgs {
     /// another system: --customer-id cust_no --attributes crm.csv --attributes-key CustomerID).
     #[arg(long, requires = "attributes")]
     pub attributes_key: Option<String>,
-    /// Behavioural features of a transaction log: categorical columns (channel, category, country;
-    /// source_file for several files) broken down per value into shares of spend and orders, the
-    /// number of distinct values and the first order's value (comma-separated).
-    #[arg(long, value_delimiter = ',')]
-    pub features_from: Vec<String>,
-    /// Behavioural features of a transaction log: spend in the last N days against the N before
-    /// (spend_last_Nd, spend_previous_Nd, spend_trend).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
-    pub trend_days: Option<u32>,
-    /// Behavioural features of a transaction log: purchase rhythm (gap_mean_days, gap_cv), returns
-    /// (return_share, return_value) and weekend_share.
-    #[arg(long, alias = "behavior")]
-    pub behaviour: bool,
+    /// Behavioural features of a transaction log.
+    #[command(flatten)]
+    pub behaviour: BehaviourArgs,
     /// Reader options.
     #[command(flatten)]
     pub read: ReadArgs,
@@ -522,18 +532,12 @@ impl DataArgs {
                 as_of: self.as_of,
                 negative_amounts: NegativeAmounts::Allow,
                 since: None,
-                behaviour: crate::engine::features::behaviour::BehaviourSpec {
-                    breakdown: self.features_from.iter().map(|c| c.trim().to_string()).collect(),
-                    trend_days: self.trend_days,
-                    rhythm: self.behaviour,
-                },
+                behaviour: self.behaviour.spec(),
             };
             columns.behaviour.check().map_err(|e| e.to_string())?;
             (source, TableKind::TransactionLog(columns))
         };
-        if matches!(table, TableKind::CustomerTable { .. })
-            && (!self.features_from.is_empty() || self.trend_days.is_some() || self.behaviour)
-        {
+        if matches!(table, TableKind::CustomerTable { .. }) && !self.behaviour.spec().is_empty() {
             return Err(
                 "--features-from, --trend-days and --behaviour are computed from a transaction log; give --transactions or --demo"
                     .to_string(),

@@ -3,11 +3,7 @@
 use super::*;
 
 pub(crate) fn rfm(args: RfmArgs) -> Result<(), CliError> {
-    let behaviour = crate::engine::features::behaviour::BehaviourSpec {
-        breakdown: args.features_from.iter().map(|c| c.trim().to_string()).collect(),
-        trend_days: args.trend_days,
-        rhythm: args.behaviour,
-    };
+    let behaviour = args.behaviour.spec();
     behaviour.check()?;
     let mut needed = vec![args.customer_id.clone(), args.date.clone(), args.amount.clone()];
     needed.extend(behaviour.breakdown.iter().cloned());
