@@ -262,8 +262,16 @@ impl StrataApp {
         }
         let resolver = doc.resolver();
         self.preview_error = None;
-        self.preview_runner.start("preview", move |_ctx| -> Result<SourcePreview, PipelineError> {
-            let (table, ambiguities) = read_for_preview(&source, &resolver)?;
+        self.preview_runner.start("preview", move |_ctx| -> Result<_, PipelineError> {
+            let (table, ambiguities) = match read_for_preview(&source, &resolver) {
+                Ok(read) => read,
+                // A file that does not read is an answer, typed, not a failed job: whether the
+                // Reading section can fix it decides what the window does with it.
+                Err(error) => {
+                    let fixable = error.answered_by_reading_options();
+                    return Ok(Err(UnreadableSource { error: error.to_string(), fixable }));
+                }
+            };
             let roles = guess_roles(&table.frame);
             let quality = quality_report(&table.frame, None, None)?;
             let histograms = table
@@ -282,7 +290,7 @@ impl StrataApp {
                 })
                 .collect();
             let suggestions = crate::engine::data::guesses::suggest(&table.frame, &roles);
-            Ok(SourcePreview {
+            Ok(Ok(Arc::new(SourcePreview {
                 source,
                 frame: table.frame,
                 roles,
@@ -292,7 +300,7 @@ impl StrataApp {
                 suggestions,
                 readings: table.readings,
                 ambiguities,
-            })
+            })))
         });
     }
 
@@ -361,8 +369,17 @@ impl StrataApp {
             }
         }
         for event in self.preview_runner.poll() {
-            match event {
-                JobEvent::Finished { result, .. } => {
+            let outcome = match event {
+                JobEvent::Finished { result, .. } => match &*result {
+                    Ok(preview) => Ok(Arc::clone(preview)),
+                    Err(unreadable) => Err(unreadable.clone()),
+                },
+                // The job itself broke (an internal error): nothing the Reading section can fix.
+                JobEvent::Failed { error, .. } => Err(UnreadableSource { error, fixable: false }),
+                JobEvent::Progress { .. } | JobEvent::Cancelled { .. } => continue,
+            };
+            match outcome {
+                Ok(result) => {
                     let setup = self.doc.as_ref().is_some_and(|d| d.needs_setup);
                     // A new file whose dates read two ways is set up once the user has answered
                     // which (on the Data screen): set up now, the date column would be text.
@@ -376,14 +393,13 @@ impl StrataApp {
                     }
                     self.preview = Some(result);
                 }
-                JobEvent::Failed { error, .. } => {
+                Err(UnreadableSource { error, fixable }) => {
                     // A data file that cannot be read opens nothing: no empty, unsaved project left
                     // behind waiting for a preview that will never come.
                     // But a file the Data screen's Reading section can read (another text encoding,
                     // malformed rows to skip) stays open, unchanged and so not unsaved, with the error
                     // beside that section; it sets itself up once it reads.
                     let just_opened = self.doc.as_ref().is_some_and(|d| d.needs_setup && d.undo.is_empty());
-                    let fixable = ["encoding", "malformed"].iter().any(|w| error.contains(w));
                     if just_opened && !fixable {
                         self.close_document();
                         self.report_error(format!("Could not open the data file: {error}"));
@@ -399,7 +415,6 @@ impl StrataApp {
                         self.report_error(error);
                     }
                 }
-                JobEvent::Progress { .. } | JobEvent::Cancelled { .. } => {}
             }
         }
         for event in self.runner.poll() {
@@ -702,6 +717,16 @@ fn overall_progress(stage: &str, fraction_done: f64) -> f64 {
         _ => (1.0, 0.0),
     };
     (start + width * fraction_done.clamp(0.0, 1.0)).clamp(0.0, 1.0)
+}
+
+/// A data file the Data screen's preview could not read: the error line, and whether choosing how
+/// the file is read (the Reading section: text encoding, skipping malformed rows) can fix it.
+#[derive(Clone, Debug)]
+pub(super) struct UnreadableSource {
+    /// What went wrong, as one line.
+    pub error: String,
+    /// Whether the Reading section's choices can make the file readable.
+    pub fixable: bool,
 }
 
 /// Reads a source for the Data screen: rows whose date does not parse stay (the screen shows them

@@ -36,6 +36,7 @@ pub use dialogs::{
 };
 pub use document::{DocState, Document, RulesKey, rules_key};
 pub use exports::{PathPrompt, crop, encode_png};
+use logic::UnreadableSource;
 pub use prefs::{Prefs, ThemeChoice};
 pub use session::{
     KeptRun, KeptSegmentation, OverTimeOutput, RunCounts, RunOutput, ScoreTables, SourcePreview, customers_key,
@@ -171,7 +172,7 @@ pub struct StrataApp {
     pub toasts: Vec<Toast>,
     commands: Vec<Command>,
     runner: JobRunner<RunOutput>,
-    preview_runner: JobRunner<SourcePreview>,
+    preview_runner: JobRunner<Result<Arc<SourcePreview>, UnreadableSource>>,
     over_time_runner: JobRunner<OverTimeOutput>,
     /// The Compare screen's cross-tabulation.
     compare_runner: JobRunner<screens::compare::Comparison>,

@@ -399,6 +399,15 @@ pub enum ProjectError {
     ReadOnly,
 }
 
+impl DataError {
+    /// Whether choosing how the file is read can make it readable: another text encoding, or
+    /// skipping its malformed rows (what the Data screen's Reading section and `--encoding` /
+    /// `--skip-bad-rows` choose).
+    pub fn answered_by_reading_options(&self) -> bool {
+        matches!(self, Self::NotUtf8 { .. } | Self::MalformedRows { .. })
+    }
+}
+
 /// Problems running a whole pipeline.
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
@@ -414,4 +423,31 @@ pub enum PipelineError {
     /// The project file.
     #[error(transparent)]
     Project(#[from] ProjectError),
+}
+
+impl PipelineError {
+    /// Whether choosing how the data file is read can make it readable (see
+    /// [`DataError::answered_by_reading_options`]).
+    pub fn answered_by_reading_options(&self) -> bool {
+        matches!(self, Self::Data(error) if error.answered_by_reading_options())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_what_the_reading_options_choose_is_answered_by_them_whatever_the_message_says() {
+        let path = PathBuf::from("orders.csv");
+        let malformed =
+            DataError::MalformedRows { path: path.clone(), first_lines: vec![3], count: 1, detail: "4 fields".into() };
+        assert!(DataError::NotUtf8 { path: path.clone(), offset: 7 }.answered_by_reading_options());
+        assert!(PipelineError::from(malformed).answered_by_reading_options());
+        // Words that once decided it by a string match, in errors no reading option fixes.
+        let named_so = DataError::UnknownFormat { path: path.clone(), extension: "encoding-malformed".into() };
+        assert!(named_so.to_string().contains("malformed"));
+        assert!(!named_so.answered_by_reading_options());
+        assert!(!PipelineError::from(DataError::NoDataRows { path }).answered_by_reading_options());
+    }
 }
