@@ -142,7 +142,15 @@ fn fit_with_project_then_run_verify_passes_and_changed_data_is_caught() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let assignments = read_table(&dir.path().join("assignments.csv"), &ReadOptions::default()).unwrap().frame;
-    assert_eq!(assignments.get_column_names(), ["customer_id", "segment"]);
+    assert_eq!(assignments.get_column_names(), ["customer_id", "segment", "segment_number"]);
+    // `segment` counts from 0 (as scripts have always read it), `segment_number` from 1 (as shown).
+    let as_u32 = |name: &str| -> Vec<u32> {
+        let c = assignments.column(name).unwrap().cast(&polars::prelude::DataType::UInt32).unwrap();
+        c.u32().unwrap().into_no_null_iter().collect()
+    };
+    let (segment, number) = (as_u32("segment"), as_u32("segment_number"));
+    assert_eq!(segment.iter().min(), Some(&0));
+    assert!(segment.iter().zip(&number).all(|(s, n)| s + 1 == *n));
     assert_eq!(assignments.height(), 23_570);
 
     // Verified from another working directory: paths are relative to the project.
@@ -498,7 +506,7 @@ fn rfm_named_segments_compared_with_kmeans_on_the_demo() {
     assert!(names.contains(&"Lost"), "{names:?}");
     let table = read_table(&rfm, &ReadOptions::default()).unwrap();
     let columns: Vec<String> = table.frame.get_column_names().iter().map(|s| s.to_string()).collect();
-    assert_eq!(columns, ["customer_id", "segment", "segment_name", "r_score", "f_score", "m_score"]);
+    assert_eq!(columns, ["customer_id", "segment", "segment_number", "segment_name", "r_score", "f_score", "m_score"]);
     let o =
         strata(&["fit", "--demo", "--features", RFM, "--log1p", RFM, "--k", "5", "--out", kmeans.to_str().unwrap()], d);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -829,6 +837,11 @@ fn run_applies_the_projects_business_rules_and_writes_who_they_moved() {
     };
     let (segment, model, name, by) =
         (column("segment"), column("model_segment"), column("segment_name"), column("changed_by"));
+    let numbered = |from: &[String], to: &str| {
+        let shown = column(to);
+        (0..from.len()).all(|i| shown[i] == from[i].parse::<u32>().map_or(String::new(), |s| (s + 1).to_string()))
+    };
+    assert!(numbered(&segment, "segment_number") && numbered(&model, "model_segment_number"));
     let frequency = column("customer_id").len();
     assert_eq!(frequency, 500);
     let moved = (0..500).filter(|&i| segment[i] != model[i]).count();

@@ -810,8 +810,9 @@ pub struct RunArgs {
     /// Fail unless the re-run reproduces the stored assignment fingerprint.
     #[arg(long)]
     pub verify: bool,
-    /// Write the assignments here: id, `segment`, `segment_name` (the project's names), and with
-    /// business rules `model_segment` and `changed_by`, as `fit --out` writes them.
+    /// Write the assignments here: id, `segment` (from 0), `segment_number` (from 1, as the window
+    /// shows it), `segment_name` (the project's names), and with business rules `model_segment`,
+    /// `model_segment_number` and `changed_by`, as `fit --out` writes them.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Read data files outside the project's folder (only for projects you trust).
@@ -852,7 +853,8 @@ pub struct PredictArgs {
     /// How to read the new data.
     #[command(flatten)]
     pub read: ReadArgs,
-    /// Write the assignments (id, `segment`, `segment_name`, and `probability` for mixtures) here.
+    /// Write the assignments (id, `segment` from 0, `segment_number` from 1, `segment_name`, and
+    /// `probability` for mixtures) here.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Read the project's data files outside its folder (only for projects you trust).

@@ -342,9 +342,13 @@ pub(crate) fn predict_command(args: PredictArgs) -> Result<(), CliError> {
             Some(id) => data::column(&table.frame, id)?.clone(),
             None => Column::new("row".into(), (1..=table.frame.height() as u64).collect::<Vec<_>>()),
         };
-        let segment: Vec<Option<u32>> = prediction.segments.iter().map(|s| s.map(|s| s as u32)).collect();
         let names: Vec<Option<String>> = prediction.segments.iter().map(|s| s.map(name_of)).collect();
-        let mut columns = vec![id, Column::new("segment".into(), segment), Column::new("segment_name".into(), names)];
+        let mut columns = vec![
+            id,
+            Column::new("segment".into(), pipeline::numbered(&prediction.segments, 0)),
+            Column::new("segment_number".into(), pipeline::numbered(&prediction.segments, 1)),
+            Column::new("segment_name".into(), names),
+        ];
         if let Some(p) = &prediction.probability {
             columns.push(Column::new("probability".into(), p.clone()));
         }
@@ -357,12 +361,12 @@ pub(crate) fn predict_command(args: PredictArgs) -> Result<(), CliError> {
             "n_customers": prediction.segments.len(),
             "n_unassigned": unassigned,
             "assigned_by": prediction.method,
-            "segments": (0..n_segments).map(|s| json!({"segment": s, "name": name_of(s), "size": counts[s]})).collect::<Vec<_>>(),
+            "segments": (0..n_segments).map(|s| json!({"segment": s, "segment_number": s + 1, "name": name_of(s), "size": counts[s]})).collect::<Vec<_>>(),
         }));
     }
     println!("{} new customers assigned by {}", prediction.segments.len(), prediction.method);
     for (s, count) in counts.iter().enumerate() {
-        println!("{s:>3}  {:<24} {count:>8}", name_of(s));
+        println!("{:>3}  {:<24} {count:>8}", s + 1, name_of(s));
     }
     if unassigned > 0 {
         println!("     {:<24} {unassigned:>8}", "(not assigned)");

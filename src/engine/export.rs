@@ -10,21 +10,16 @@ use crate::engine::error::DataError;
 use crate::engine::pipeline::{PipelineResult, assignments_frame};
 use crate::engine::profile::summary::ResultSummary;
 
-/// The assignment table as the window shows it: the columns of [`assignments_frame`] (what
-/// `strata run --out` writes), with `segment` and `model_segment` numbered from 1 as every screen
-/// numbers them, and `segment_name` holding `name(segment)` (the names the window shows).
+/// The assignment table as the window shows it: exactly the columns of [`assignments_frame`] (what
+/// `strata run --out` writes, so `segment` counts from 0 in both and a script reads either file the
+/// same way), with `segment_number` numbered from 1 as every screen numbers segments, and
+/// `segment_name` holding `name(segment)` (the names the window shows).
 pub fn assignments_as_shown(
     result: &PipelineResult,
     id_column: Option<&str>,
     name: &dyn Fn(usize) -> String,
 ) -> Result<DataFrame, DataError> {
     let mut frame = assignments_frame(result, id_column)?;
-    let from_one =
-        |segments: &[Option<usize>]| -> Vec<Option<u32>> { segments.iter().map(|s| s.map(|v| v as u32 + 1)).collect() };
-    frame.with_column(Column::new("segment".into(), from_one(&result.segment_per_customer)))?;
-    if let Some(rules) = &result.rules {
-        frame.with_column(Column::new("model_segment".into(), from_one(&rules.model_segments)))?;
-    }
     let names: Vec<Option<String>> = result.segment_per_customer.iter().map(|s| s.map(name)).collect();
     frame.with_column(Column::new("segment_name".into(), names))?;
     Ok(frame)

@@ -49,19 +49,22 @@ fn assignments_are_exported_as_csv_parquet_and_excel_with_the_names_and_numbers_
     };
     let (header, rows) = csv_rows(&csv);
     assert_eq!(header, cli_columns);
-    assert_eq!(&header[..3], ["customer_id", "segment", "segment_name"]);
+    assert_eq!(&header[..4], ["customer_id", "segment", "segment_number", "segment_name"]);
     assert_eq!(rows.len(), 23_570);
-    // Segments numbered from 1 as the window shows them, each with the name the window shows.
+    // `segment` counts from 0 as `strata run --out` writes it; `segment_number` is the number the
+    // window shows (from 1); each row has the name the window shows.
     let k = k_of(app);
     let mut sizes = vec![0usize; k];
     for row in &rows {
         let segment: usize = row[1].parse().unwrap();
-        assert!((1..=k).contains(&segment), "{row:?}");
-        assert_eq!(row[2], app.segment_name_in(result, segment - 1), "{row:?}");
-        sizes[segment - 1] += 1;
+        let number: usize = row[2].parse().unwrap();
+        assert!(segment < k, "{row:?}");
+        assert_eq!(number, segment + 1, "{row:?}");
+        assert_eq!(row[3], app.segment_name_in(result, segment), "{row:?}");
+        sizes[segment] += 1;
     }
     assert_eq!(sizes, result.fit.sizes);
-    assert!(rows.iter().any(|r| r[1] == "2" && r[2] == "Second renamed"));
+    assert!(rows.iter().any(|r| r[2] == "2" && r[3] == "Second renamed"));
 
     // Parquet, read back.
     let parquet = dir.path().join("assignments.parquet");
@@ -70,7 +73,7 @@ fn assignments_are_exported_as_csv_parquet_and_excel_with_the_names_and_numbers_
     use polars::prelude::SerReader;
     let frame = polars::prelude::ParquetReader::new(file).finish().unwrap();
     assert_eq!(frame.height(), 23_570);
-    let segments = frame.column("segment").unwrap().cast(&polars::prelude::DataType::UInt32).unwrap();
+    let segments = frame.column("segment_number").unwrap().cast(&polars::prelude::DataType::UInt32).unwrap();
     let segments = segments.u32().unwrap();
     let values: Vec<u32> = segments.into_no_null_iter().collect();
     assert_eq!(values.iter().min(), Some(&1));
@@ -88,9 +91,10 @@ fn assignments_are_exported_as_csv_parquet_and_excel_with_the_names_and_numbers_
     let range = book.worksheet_range("assignments").unwrap();
     assert_eq!(range.get_size().0, 23_571);
     assert_eq!(range.get((0, 1)), Some(&calamine::Data::String("segment".into())));
-    assert_eq!(range.get((0, 2)), Some(&calamine::Data::String("segment_name".into())));
-    assert_eq!(range.get((1, 1)), Some(&calamine::Data::Float(first_segment as f64)));
-    assert_eq!(range.get((1, 2)), Some(&calamine::Data::String(first_name)));
+    assert_eq!(range.get((0, 2)), Some(&calamine::Data::String("segment_number".into())));
+    assert_eq!(range.get((0, 3)), Some(&calamine::Data::String("segment_name".into())));
+    assert_eq!(range.get((1, 2)), Some(&calamine::Data::Float(first_segment as f64)));
+    assert_eq!(range.get((1, 3)), Some(&calamine::Data::String(first_name)));
     // Ids stay text (CDNOW ids written as they are).
     assert!(matches!(range.get((1, 0)), Some(calamine::Data::String(_))));
 

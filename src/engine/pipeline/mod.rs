@@ -505,6 +505,13 @@ mod tests {
         assert_ne!(result.assignment_fingerprint, model_fingerprint);
         let frame = assignments_frame(&result, Some("customer_id")).unwrap();
         assert!(frame.column("model_segment").is_ok() && frame.column("changed_by").is_ok());
+        // `segment` counts from 0 as it always has; `segment_number` is the number the window shows.
+        let from = |name: &str| -> Vec<Option<u32>> { frame.column(name).unwrap().u32().unwrap().iter().collect() };
+        let shown: Vec<Option<u32>> = from("segment").iter().map(|s| s.map(|s| s + 1)).collect();
+        assert_eq!(from("segment_number"), shown);
+        assert_eq!(from("segment")[0], Some(0));
+        let model_shown: Vec<Option<u32>> = from("model_segment").iter().map(|s| s.map(|s| s + 1)).collect();
+        assert_eq!(from("model_segment_number"), model_shown);
         // No rules: the model's segments and fingerprint again.
         apply_business_rules(&mut result, &BusinessRules::default(), &[], id.as_deref());
         assert_eq!(result.segment_per_customer, model);

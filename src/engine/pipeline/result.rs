@@ -181,18 +181,20 @@ pub fn fingerprint_segments(segments: &[Option<usize>]) -> String {
     assignment_fingerprint(&encoded)
 }
 
-/// The assignment table: id (or row number) and `segment` (empty for dropped customers), then what
-/// the method adds: `segment_name` when it names its segments (or business rules made some),
+/// The assignment table: id (or row number), `segment` (numbered from 0, empty for dropped customers)
+/// and `segment_number` (the same segment numbered from 1, as the window shows it), then what the
+/// method adds: `segment_name` when it names its segments (or business rules made some),
 /// `probability` (of the assigned segment) for mixtures, `r_score`, `f_score` and `m_score` for RFM
-/// rules; with business rules, `model_segment` (before them) and `changed_by` (`rule N`, `override`).
+/// rules; with business rules, `model_segment` (before them, from 0), `model_segment_number` (from 1)
+/// and `changed_by` (`rule N`, `override`).
 pub fn assignments_frame(result: &PipelineResult, id_column: Option<&str>) -> Result<DataFrame, DataError> {
-    let segments: Vec<Option<u32>> = result.segment_per_customer.iter().map(|s| s.map(|v| v as u32)).collect();
-    let segment = Column::new("segment".into(), segments);
+    let segment = Column::new("segment".into(), numbered(&result.segment_per_customer, 0));
+    let segment_number = Column::new("segment_number".into(), numbered(&result.segment_per_customer, 1));
     let first = match id_column {
         Some(id) => data::column(&result.customers, id)?.clone(),
         None => Column::new("row".into(), (1..=result.customers.height() as u64).collect::<Vec<_>>()),
     };
-    let mut columns = vec![first, segment];
+    let mut columns = vec![first, segment, segment_number];
     if !result.fit.names.is_empty() || result.rules.is_some() {
         let names: Vec<Option<String>> =
             result.segment_per_customer.iter().map(|s| s.map(|s| result.default_segment_name(s))).collect();
@@ -211,8 +213,8 @@ pub fn assignments_frame(result: &PipelineResult, id_column: Option<&str>) -> Re
         columns.push(Column::new("probability".into(), p));
     }
     if let Some(rules) = &result.rules {
-        let model: Vec<Option<u32>> = rules.model_segments.iter().map(|s| s.map(|v| v as u32)).collect();
-        columns.push(Column::new("model_segment".into(), model));
+        columns.push(Column::new("model_segment".into(), numbered(&rules.model_segments, 0)));
+        columns.push(Column::new("model_segment_number".into(), numbered(&rules.model_segments, 1)));
         columns.push(Column::new("changed_by".into(), rules.changed_by.clone()));
     }
     if let Some(scores) = &result.fit.rfm_scores {
@@ -223,6 +225,12 @@ pub fn assignments_frame(result: &PipelineResult, id_column: Option<&str>) -> Re
         }
     }
     Ok(DataFrame::new_infer_height(columns)?)
+}
+
+/// Segment numbers counted from `first` (0 for the `segment` column scripts have always read, 1 for
+/// the `segment_number` the window shows).
+pub fn numbered(segments: &[Option<usize>], first: u32) -> Vec<Option<u32>> {
+    segments.iter().map(|s| s.map(|v| v as u32 + first)).collect()
 }
 
 /// What names need of a result: the pipeline's result seen by [`crate::engine::naming`] (which sits
