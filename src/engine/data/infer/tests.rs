@@ -92,3 +92,34 @@ fn the_whole_column_is_read_not_a_prefix() {
     values.push("2.5".into());
     assert_eq!(infer("x", &values).0, DataType::Float64);
 }
+
+#[test]
+fn date_times_read_in_one_pass_keep_missing_rows_and_flags_across_blocks() {
+    // Three blocks of rows, missing values in the first and last, one offset in the middle block.
+    let n = 2 * PARSE_BLOCK + 10;
+    let mut values: Vec<String> = (0..n).map(|i| format!("2017-08-{:02} 14:22:{:02}", 1 + i % 28, i % 60)).collect();
+    for &i in &[0, 5, n - 1] {
+        values[i] = "NA".into();
+    }
+    let (column, read) = iso_date_times("ordered_at", &values, 0).unwrap();
+    assert!(read.has_time && !read.had_offsets);
+    assert_eq!(read.example, "2017-08-02 14:22:01");
+    let ms = column.as_materialized_series().i64().unwrap();
+    assert_eq!(ms.null_count(), 3);
+    assert!(ms.get(0).is_none() && ms.get(5).is_none() && ms.get(n - 1).is_none());
+    let expected = |i: usize| dates::parse_iso(&values[i]).unwrap().ms;
+    for i in [1, PARSE_BLOCK - 1, PARSE_BLOCK, 2 * PARSE_BLOCK, n - 2] {
+        assert_eq!(ms.get(i), Some(expected(i)), "row {i}");
+    }
+    values[PARSE_BLOCK + 3] = "2017-08-31T10:00:00+02:00".into();
+    let (column, read) = iso_date_times("ordered_at", &values, 0).unwrap();
+    assert!(read.has_time && read.had_offsets);
+    let at_utc = column.as_materialized_series().i64().unwrap().get(PARSE_BLOCK + 3).unwrap();
+    assert_eq!(at_utc, dates::parse_iso("2017-08-31 08:00:00").unwrap().ms);
+    // Dates alone: no time of day, no offset; one bad value anywhere and it is not such a column.
+    let days = strings(&["2017-08-31", "", "2017-09-01"]);
+    let (_, read) = iso_date_times("day", &days, 0).unwrap();
+    assert!(!read.has_time && !read.had_offsets);
+    values[2 * PARSE_BLOCK + 1] = "2017-08-31 25:00".into();
+    assert!(iso_date_times("ordered_at", &values, 0).is_none());
+}
