@@ -58,8 +58,8 @@ fn a_clickstream_without_amount_opens_as_a_log_segmented_on_recency_frequency_an
     // The Data screen says so where the amount is chosen.
     tab(&harness, Screen::Data);
     harness.run();
-    harness.get_by_role_and_label(Role::ComboBox, "Amount column");
-    harness.get_by_label("No amount column");
+    let combo = harness.get_by_role_and_label(Role::ComboBox, "Amount column");
+    assert_eq!(egui_kittest::kittest::NodeT::accesskit_node(&combo).value().as_deref(), Some("No amount column"));
 }
 
 #[test]
@@ -129,7 +129,7 @@ fn sensitive_columns_are_listed_with_why_and_used_only_when_allowed() {
     harness.get_by_label("sensitive: allowed as a feature (recorded)");
     assert_eq!(harness.query_all_by_label("sensitive: kept out of the features").count(), 1);
     // Unticked, it is out again.
-    harness.get_by_label("age").click();
+    harness.get_by_role_and_label(Role::CheckBox, "age").click();
     harness.run();
     assert!(!features_of(harness.state()).contains(&"age".to_string()));
 }
@@ -166,7 +166,9 @@ fn the_k_choice_says_when_no_k_has_real_structure() {
         assert!(harness.state().output.is_some(), "{:?}", harness.state().last_error);
         tab(&harness, Screen::Model);
         harness.run();
-        harness.get_by_label("Compare a range of k").click();
+        let mut spec = spec_of(harness.state()).clone();
+        spec.model.k_range = Some((2, 8));
+        harness.state_mut().push(Command::EditSpec { spec: Box::new(spec), what: "sweep 2..8".into() });
         harness.run();
         if harness.state().output.as_ref().is_none_or(|o| o.result.sweep.is_none()) {
             harness.state_mut().push(Command::Run);
@@ -177,7 +179,9 @@ fn the_k_choice_says_when_no_k_has_real_structure() {
         let shown = harness.query_by_label_contains("shows real structure").is_some();
         assert_eq!(shown, !blobs, "best silhouette {best:.3}");
         if !blobs {
-            harness.get_by_label_contains(&format!("the best mean silhouette is {best:.2}"));
+            harness.get_by_label_contains(&format!(
+                "no k from 2 to 8 shows real structure: the best mean silhouette is {best:.2}"
+            ));
         }
     }
 }
