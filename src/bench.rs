@@ -413,7 +413,7 @@ pub fn run_case(case: &str, input: &Path, options: &CaseOptions) -> Result<Value
             let columns = TransactionColumns {
                 customer_id: "customer_id".into(),
                 date: "date".into(),
-                amount: "amount".into(),
+                amount: Some("amount".into()),
                 as_of: NaiveDate::parse_from_str(TRANSACTIONS_AS_OF, "%Y-%m-%d").ok(),
                 negative_amounts: NegativeAmounts::Allow,
                 since: None,

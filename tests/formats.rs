@@ -342,7 +342,7 @@ fn columns(id: &str, date: &str, amount: &str) -> TransactionColumns {
     TransactionColumns {
         customer_id: id.into(),
         date: date.into(),
-        amount: amount.into(),
+        amount: Some(amount.into()),
         as_of: NaiveDate::from_ymd_opt(2017, 12, 31),
         negative_amounts: strata::engine::features::NegativeAmounts::Allow,
         since: None,

@@ -224,7 +224,7 @@ fn columns(negative: NegativeAmounts, as_of: Option<NaiveDate>) -> TransactionCo
     TransactionColumns {
         customer_id: "cust".into(),
         date: "day".into(),
-        amount: "amount".into(),
+        amount: Some("amount".into()),
         as_of,
         negative_amounts: negative,
         since: None,

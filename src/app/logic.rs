@@ -604,7 +604,14 @@ impl StrataApp {
         let amount = role_of(ColumnRole::Amount);
         let repeats = guesses.id.repeats;
         match (id, date, amount) {
-            (Some(id), Some(date), Some(amount)) if repeats => {
+            (Some(id), Some(date), amount) if repeats => {
+                // A log without an amount (visits, clicks) is segmented on recency, frequency and
+                // tenure; the aggregation says the monetary features are left out.
+                let features: &[&str] = if amount.is_some() {
+                    &["recency_days", "frequency", "monetary_total"]
+                } else {
+                    &["recency_days", "frequency", "tenure_days"]
+                };
                 spec.table = TableKind::TransactionLog(TransactionColumns {
                     customer_id: id,
                     date,
@@ -615,10 +622,7 @@ impl StrataApp {
                     behaviour: Default::default(),
                 });
                 spec.recipe = FeatureRecipe {
-                    features: ["recency_days", "frequency", "monetary_total"]
-                        .iter()
-                        .map(|c| FeatureSpec { log1p: true, ..FeatureSpec::numeric(c) })
-                        .collect(),
+                    features: features.iter().map(|c| FeatureSpec { log1p: true, ..FeatureSpec::numeric(c) }).collect(),
                 };
             }
             (id, _, _) => {
@@ -635,10 +639,16 @@ impl StrataApp {
         }
         let n_columns = preview.frame.width();
         let message = match &spec.table {
-            TableKind::TransactionLog(t) => format!(
-                "Read as a transaction log (customer {}, date {}, amount {}); segmenting on recency, frequency and monetary value.",
-                t.customer_id, t.date, t.amount
-            ),
+            TableKind::TransactionLog(t) => match &t.amount {
+                Some(amount) => format!(
+                    "Read as a transaction log (customer {}, date {}, amount {amount}); segmenting on recency, frequency and monetary value.",
+                    t.customer_id, t.date
+                ),
+                None => format!(
+                    "Read as a transaction log (customer {}, date {}, no amount column); segmenting on recency, frequency and tenure.",
+                    t.customer_id, t.date
+                ),
+            },
             TableKind::CustomerTable { id_column, .. } => {
                 let id = match id_column {
                     Some(id) if repeats => format!(" Customer id {id}; its repeated rows are averaged per customer."),

@@ -362,9 +362,10 @@ pub struct RfmArgs {
     /// Transaction date column.
     #[arg(long)]
     pub date: String,
-    /// Transaction amount column.
+    /// Transaction amount column; leave it out for a log without one (visits, clicks): recency,
+    /// frequency and tenure are computed and the monetary columns are left out.
     #[arg(long)]
-    pub amount: String,
+    pub amount: Option<String>,
     /// Compute features as of this date (YYYY-MM-DD); default: the day after the last transaction.
     #[arg(long, value_parser = parse_date)]
     pub as_of: Option<chrono::NaiveDate>,
@@ -388,10 +389,11 @@ pub struct DataArgs {
     /// A customer table (one row per customer).
     #[arg(long, conflicts_with_all = ["transactions", "demo"])]
     pub data: Option<PathBuf>,
-    /// A transaction log, aggregated to customers first (needs --customer-id, --date, --amount); a
+    /// A transaction log, aggregated to customers first (needs --customer-id and --date; --amount
+    /// when it has one, else the monetary features are left out); a
     /// quoted glob ('exports/orders_2024-*.csv', '{jan,feb}.csv') reads every file it matches as one
     /// log, in sorted order, with a source_file column.
-    #[arg(long, conflicts_with = "demo", requires_all = ["customer_id", "date", "amount"])]
+    #[arg(long, conflicts_with = "demo", requires_all = ["customer_id", "date"])]
     pub transactions: Option<PathBuf>,
     /// Use the built-in CDNOW transaction log.
     #[arg(long)]
@@ -402,7 +404,7 @@ pub struct DataArgs {
     /// Date column of a transaction log.
     #[arg(long)]
     pub date: Option<String>,
-    /// Amount column of a transaction log.
+    /// Amount column of a transaction log; without it, recency, frequency and tenure only.
     #[arg(long)]
     pub amount: Option<String>,
     /// As-of date for a transaction log (YYYY-MM-DD).
@@ -528,7 +530,11 @@ impl DataArgs {
             let columns = TransactionColumns {
                 customer_id: pick(&self.customer_id, "customer_id", "--customer-id")?,
                 date: pick(&self.date, "date", "--date")?,
-                amount: pick(&self.amount, "dollar_value", "--amount")?,
+                amount: match (&self.amount, self.demo) {
+                    (Some(amount), _) => Some(amount.clone()),
+                    (None, true) => Some("dollar_value".to_string()),
+                    (None, false) => None,
+                },
                 as_of: self.as_of,
                 negative_amounts: NegativeAmounts::Allow,
                 since: None,

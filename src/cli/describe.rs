@@ -358,6 +358,8 @@ pub(crate) fn quality(args: QualityArgs) -> Result<(), CliError> {
             "warnings": warnings,
             "suggested_features": suggestions.features,
             "suggested_id": suggested_id,
+            // Every other column with why it is not proposed (a code, an id, personal data, ...).
+            "left_out_features": suggestions.left_out,
         });
         if suggested_id.is_none() {
             document["suggested_id_reason"] = json!(suggestions.id.reason);

@@ -5,7 +5,8 @@ use super::*;
 pub(crate) fn rfm(args: RfmArgs) -> Result<(), CliError> {
     let behaviour = args.behaviour.spec();
     behaviour.check()?;
-    let mut needed = vec![args.customer_id.clone(), args.date.clone(), args.amount.clone()];
+    let mut needed = vec![args.customer_id.clone(), args.date.clone()];
+    needed.extend(args.amount.clone());
     needed.extend(behaviour.breakdown.iter().cloned());
     let options = args.read.options();
     options.formats.check()?;
@@ -172,6 +173,10 @@ pub(crate) fn print_sweep_table(result: &crate::engine::cluster::sweep::SweepRes
     match result.suggested_k {
         Some(k) => println!("suggested k = {k}: {}", result.reason),
         None => println!("no suggestion: {}", result.reason),
+    }
+    // Under the table as well as among the warnings: it qualifies every row above.
+    if let Some(weak) = crate::engine::cluster::sweep::weak_structure(&result.runs) {
+        println!("no real structure: {weak}");
     }
 }
 

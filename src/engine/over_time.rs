@@ -544,7 +544,7 @@ mod tests {
             table: TableKind::TransactionLog(TransactionColumns {
                 customer_id: "customer".into(),
                 date: "date".into(),
-                amount: "amount".into(),
+                amount: Some("amount".into()),
                 as_of: None,
                 negative_amounts: NegativeAmounts::Allow,
                 since: None,

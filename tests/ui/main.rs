@@ -456,7 +456,7 @@ fn a_transaction_log_opens_as_one_and_its_as_of_date_can_be_set() {
     let spec = &app.doc.as_ref().unwrap().project.spec;
     let strata::engine::pipeline::TableKind::TransactionLog(columns) = &spec.table else { panic!("{:?}", spec.table) };
     assert_eq!(
-        (columns.customer_id.as_str(), columns.date.as_str(), columns.amount.as_str()),
+        (columns.customer_id.as_str(), columns.date.as_str(), columns.amount_name()),
         ("customer_id", "order_date", "amount")
     );
     assert_eq!(app.output.as_ref().unwrap().result.customers.height(), 90);
@@ -1404,6 +1404,7 @@ fn a_data_file_given_at_start_opens_as_a_new_project() {
     assert!(!doc.project.spec.recipe.features.is_empty());
     assert!(harness.query_all_by_label_contains("not a readable Strata project").next().is_none());
 }
+mod data17;
 mod derive;
 mod files;
 mod formats;

@@ -357,8 +357,9 @@ fn source_ui(ui: &mut Ui, app: &mut StrataApp) {
             let nth = |i: usize| columns.get(i).or(columns.first()).cloned();
             let id = spec.id_column().map(str::to_string).or_else(|| pick(ColumnRole::CustomerId)).or_else(|| nth(0));
             let date = pick(ColumnRole::Date).or_else(|| nth(1));
-            let amount = pick(ColumnRole::Amount).or_else(|| pick(ColumnRole::Numeric)).or_else(|| nth(2));
-            if let (Some(customer_id), Some(date), Some(amount)) = (id, date, amount) {
+            // No amount-like column: a log of visits or clicks, read without one (the user can pick one).
+            let amount = pick(ColumnRole::Amount).or_else(|| pick(ColumnRole::Numeric));
+            if let (Some(customer_id), Some(date)) = (id, date) {
                 new_spec.table = TableKind::TransactionLog(TransactionColumns {
                     customer_id,
                     date,
@@ -376,7 +377,7 @@ fn source_ui(ui: &mut Ui, app: &mut StrataApp) {
             column_choice_ui(ui, "Customer id column", &mut t.customer_id, &columns);
             id_guess_ui(ui, app, Some(&t.customer_id));
             column_choice_ui(ui, "Date column", &mut t.date, &columns);
-            column_choice_ui(ui, "Amount column", &mut t.amount, &columns);
+            amount_choice_ui(ui, &mut t.amount, &columns);
             as_of_ui(ui, app, t);
             let mut allow = matches!(t.negative_amounts, crate::engine::features::NegativeAmounts::Allow);
             if ui
@@ -439,6 +440,22 @@ fn column_choice_ui(ui: &mut Ui, label: &str, value: &mut String, columns: &[Str
             }
         },
     );
+}
+
+/// The amount column, or none: a log of visits or clicks is segmented without money.
+fn amount_choice_ui(ui: &mut Ui, value: &mut Option<String>, columns: &[String]) {
+    const NONE: &str = "No amount column";
+    egui::ComboBox::from_label("Amount column")
+        .selected_text(value.as_deref().unwrap_or(NONE))
+        .show_ui(ui, |ui| {
+            ui.selectable_value(value, None, NONE)
+                .on_hover_text("A log of visits or clicks: recency, frequency and tenure, no monetary features");
+            for c in columns.iter().filter(|c| !c.is_empty()) {
+                ui.selectable_value(value, Some(c.clone()), c.as_str());
+            }
+        })
+        .response
+        .on_hover_text("The column summed as money; choose \"No amount column\" when the log has none");
 }
 
 fn as_of_ui(ui: &mut Ui, app: &mut StrataApp, t: &mut TransactionColumns) {

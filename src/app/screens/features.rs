@@ -21,7 +21,13 @@ pub fn features_ui(ui: &mut Ui, app: &mut StrataApp) {
             .result
             .roles
             .iter()
-            .filter(|r| r.role.is_feature_candidate() || spec.recipe.features.iter().any(|f| f.column == r.column))
+            // Sensitive columns are listed too, so they do not vanish without a word; they are kept
+            // out of the features unless explicitly allowed (recorded in the project).
+            .filter(|r| {
+                r.role.is_feature_candidate()
+                    || r.role == ColumnRole::Sensitive
+                    || spec.recipe.features.iter().any(|f| f.column == r.column)
+            })
             .map(|r| (r.column.clone(), r.role))
             .collect(),
         None => spec.recipe.features.iter().map(|f| (f.column.clone(), ColumnRole::Numeric)).collect(),
@@ -46,8 +52,12 @@ pub fn features_ui(ui: &mut Ui, app: &mut StrataApp) {
         let shown: Vec<&(String, ColumnRole)> =
             candidates.iter().filter(|(c, _)| needle.is_empty() || c.to_lowercase().contains(&needle)).collect();
         ui.horizontal_wrapped(|ui| {
-            if ui.button("Select all").on_hover_text("Tick every column listed below").clicked() {
-                for (column, role) in &shown {
+            if ui
+                .button("Select all")
+                .on_hover_text("Tick every column listed below (sensitive columns stay out)")
+                .clicked()
+            {
+                for (column, role) in shown.iter().filter(|(_, role)| *role != ColumnRole::Sensitive) {
                     if !new_spec.recipe.features.iter().any(|f| &f.column == column) {
                         new_spec.recipe.features.push(new_feature(column, *role, &new_spec.recipe.features));
                     }
@@ -79,11 +89,27 @@ pub fn features_ui(ui: &mut Ui, app: &mut StrataApp) {
         let n_used = candidates.iter().filter(|(c, _)| new_spec.recipe.features.iter().any(|f| &f.column == c)).count();
         let shown_note =
             if shown.len() < candidates.len() { format!(", {} shown", shown.len()) } else { String::new() };
-        ui.label(RichText::new(format!("{n_used} of {} columns used{shown_note}", candidates.len())).small());
+        let n_sensitive = candidates.iter().filter(|(_, role)| *role == ColumnRole::Sensitive).count();
+        let sensitive_note = if n_sensitive > 0 {
+            format!(", {} kept out as sensitive", crate::engine::warnings::count(n_sensitive, "column", "columns"))
+        } else {
+            String::new()
+        };
+        ui.label(
+            RichText::new(format!("{n_used} of {} columns used{shown_note}{sensitive_note}", candidates.len())).small(),
+        );
         egui::ScrollArea::vertical().id_salt("feature-list-scroll").show(ui, |ui| {
             for (column, role) in shown {
                 let position = new_spec.recipe.features.iter().position(|f| &f.column == column);
                 let mut used = position.is_some();
+                if *role == ColumnRole::Sensitive {
+                    let is_text = app
+                        .output
+                        .as_ref()
+                        .is_some_and(|out| out.result.customers.column(column).is_ok_and(|c| c.dtype().is_string()));
+                    sensitive_row_ui(ui, column, is_text, position, &mut new_spec.recipe.features);
+                    continue;
+                }
                 ui.horizontal(|ui| {
                     let mut checkbox = ui.checkbox(&mut used, column.as_str());
                     if let Some(reason) = suggestions.as_ref().and_then(|s| s.reason_for(column)) {
@@ -148,6 +174,58 @@ pub fn features_ui(ui: &mut Ui, app: &mut StrataApp) {
         let what = describe_change(&spec.recipe.features, &new_spec.recipe.features);
         app.push(Command::EditSpec { spec: Box::new(new_spec), what });
     }
+}
+
+/// A sensitive column's row: listed with why it is kept out; ticking it needs an explicit "Allow",
+/// which the project records (and the recipe then warns about on every run). Once allowed it can be
+/// unticked like any feature.
+fn sensitive_row_ui(
+    ui: &mut Ui,
+    column: &str,
+    is_text: bool,
+    position: Option<usize>,
+    features: &mut Vec<FeatureSpec>,
+) {
+    const WHY: &str = "sensitive: kept out of the features";
+    ui.horizontal(|ui| {
+        let allowed = position.is_some_and(|i| features[i].allow_sensitive);
+        let mut used = position.is_some();
+        // Ticked without the allowance (a project edited by hand), it can still be unticked.
+        let checkbox = ui
+            .add_enabled(allowed || used, egui::Checkbox::new(&mut used, column))
+            .on_hover_text("Personal or protected data is kept out of the features unless you allow it")
+            .on_disabled_hover_text(
+                "Personal or protected data is kept out of the features; \"Allow\" uses it on purpose (recorded)",
+            );
+        if checkbox.changed()
+            && !used
+            && let Some(i) = position
+        {
+            features.remove(i);
+        }
+        if allowed {
+            ui.label(
+                RichText::new("sensitive: allowed as a feature (recorded)").small().color(ui.visuals().warn_fg_color),
+            );
+        } else {
+            ui.label(RichText::new(WHY).small().weak());
+            if ui
+                .small_button("Allow")
+                .on_hover_text(format!("Use {column} as a feature on purpose; the project records that you allowed it"))
+                .clicked()
+            {
+                match position {
+                    Some(i) => features[i].allow_sensitive = true,
+                    None => {
+                        let role = if is_text { ColumnRole::Categorical } else { ColumnRole::Numeric };
+                        let mut feature = new_feature(column, role, features);
+                        feature.allow_sensitive = true;
+                        features.push(feature);
+                    }
+                }
+            }
+        }
+    });
 }
 
 /// A feature for `column` as ticked: categorical for a categorical column, with the scaling the

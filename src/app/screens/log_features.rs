@@ -41,7 +41,7 @@ pub(super) fn behaviour_ui(ui: &mut Ui, app: &StrataApp, t: &mut TransactionColu
         );
         let candidates: Vec<&String> = columns
             .iter()
-            .filter(|c| ![&t.customer_id, &t.date, &t.amount].contains(c))
+            .filter(|c| !t.key_columns().contains(c))
             .filter(|c| offered_for_breakdown(app, c) || t.behaviour.breakdown.contains(c))
             .collect();
         let behaviour: &mut BehaviourSpec = &mut t.behaviour;

@@ -186,8 +186,31 @@ pub fn sweep_with_silhouette_rows(
         .collect::<Result<_, _>>()?;
     let knee_k = knee(&runs);
     let (suggested_k, reason) = suggest(&runs, knee_k);
+    warnings.extend(weak_structure(&runs));
     let shared_model = tree.map(SharedModel::Tree).or(map.map(SharedModel::Map));
     Ok(SweepResult { n_rows: x.nrows(), runs, knee_k, suggested_k, reason, warnings, shared_model })
+}
+
+/// Below this best mean silhouette, no k of a sweep is said to have real structure. Kaufman and
+/// Rousseeuw (*Finding Groups in Data*, 1990, ch. 2) read an average silhouette width of 0.25 or less
+/// as "no substantial structure has been found"; 0.26 to 0.50 as weak structure that could be
+/// artificial, 0.51 to 0.70 as reasonable and above 0.70 as strong.
+pub const WEAK_STRUCTURE_SILHOUETTE: f64 = 0.25;
+
+/// The warning a sweep gets when even its best k has a mean silhouette below
+/// [`WEAK_STRUCTURE_SILHOUETTE`]: the segments are then cuts through one continuous cloud, not groups
+/// the data holds. `None` when some k reaches it, or no k has a silhouette.
+pub fn weak_structure(runs: &[SweepRun]) -> Option<String> {
+    let (best_k, best) = best_by(runs, |r| r.silhouette, true)?;
+    if best >= WEAK_STRUCTURE_SILHOUETTE {
+        return None;
+    }
+    let (lo, hi) = (runs.first()?.k, runs.last()?.k);
+    Some(format!(
+        "no k from {lo} to {hi} shows real structure: the best mean silhouette is {best:.2} (k = {best_k}), below \
+         {WEAK_STRUCTURE_SILHOUETTE:.2}, where Kaufman and Rousseeuw find no substantial structure; the segments cut \
+         one continuous cloud of customers, so use them as bands if they help, not as natural groups, or try other features"
+    ))
 }
 
 /// The knee of the elbow curve: the k farthest from the straight line joining the first and last
@@ -379,6 +402,39 @@ mod tests {
             assert_eq!(one, on(3, silhouette_rows));
             assert_eq!(one.runs[0].silhouette_detail.as_ref().unwrap().exact, silhouette_rows == n);
         }
+    }
+
+    #[test]
+    fn a_uniform_table_is_said_to_have_no_structure_and_separated_blobs_are_not() {
+        let mut rng = crate::engine::rng::SeededRng::new(17);
+        let params = Algorithm::KMeans(crate::engine::cluster::kmeans::KMeansParams::new(2).seed(3).n_init(3));
+        // Uniform in ten dimensions: every k cuts one cloud.
+        let (n, d) = (600, 10);
+        let uniform: Vec<f64> = (0..n * d).map(|_| rng.next_f64()).collect();
+        let x = ndarray::Array2::from_shape_vec((n, d), uniform).unwrap();
+        let result = sweep(x.view(), 2, 8, &params, &JobContext::inline()).unwrap();
+        let best = result.runs.iter().filter_map(|r| r.silhouette).fold(f64::MIN, f64::max);
+        assert!(best < WEAK_STRUCTURE_SILHOUETTE, "best silhouette {best}");
+        let weak: Vec<&String> = result.warnings.iter().filter(|w| w.contains("no k from 2 to 8")).collect();
+        assert_eq!(weak.len(), 1, "{:?}", result.warnings);
+        assert!(weak[0].contains(&format!("{best:.2}")) && weak[0].contains("Kaufman"), "{}", weak[0]);
+        // Four tight blobs far apart: k = 4 has a silhouette near 1, and nothing is said.
+        let blobs: Vec<f64> = (0..400)
+            .flat_map(|i| {
+                let centre = [(0.0, 0.0), (10.0, 0.0), (0.0, 10.0), (10.0, 10.0)][i % 4];
+                [centre.0 + rng.next_f64() * 0.5, centre.1 + rng.next_f64() * 0.5]
+            })
+            .collect();
+        let x = ndarray::Array2::from_shape_vec((400, 2), blobs).unwrap();
+        let result = sweep(x.view(), 2, 8, &params, &JobContext::inline()).unwrap();
+        assert!(result.warnings.iter().all(|w| !w.contains("structure")), "{:?}", result.warnings);
+        assert_eq!(weak_structure(&result.runs), None);
+        // Exactly at the threshold is not below it; no silhouette at all says nothing.
+        assert_eq!(weak_structure(&[run(2, 1.0, WEAK_STRUCTURE_SILHOUETTE, 1.0, 1.0)]), None);
+        assert!(weak_structure(&[run(2, 1.0, 0.249, 1.0, 1.0)]).is_some());
+        let mut none = run(2, 1.0, 0.1, 1.0, 1.0);
+        none.silhouette = None;
+        assert_eq!(weak_structure(&[none]), None);
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! - Never a default feature: a row key (a `rownames`/`index`/`Unnamed: 0`/`X` column, or integers
 //!   that number the rows 1..n or 0..n-1), a date part (year, month, quarter, week, day, hour), an
 //!   id-like column, a constant, a column more than half missing, text (numeric columns only are
-//!   proposed; a categorical can be ticked by hand), and personal data.
+//!   proposed; a categorical can be ticked by hand), whole numbers under a code's name (`region`,
+//!   `store_type`, `status_code`: categories, see [`super::roles::name_is_code_like`]), and
+//!   personal data. A 0/1 column may be proposed, and its reason says it is an indicator.
 //! - The customer id of a transaction log has many distinct values ([`LOG_ID_MIN_DISTINCT`] or
 //!   more) and several rows each (on average at least [`LOG_ID_MIN_ROWS_EACH`]); the id of a
 //!   customer table is unique per row; without dates, an id-named column that repeats the same way
@@ -19,7 +21,7 @@
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::roles::{ColumnRole, RoleGuess, name_is_id_like};
+use super::roles::{ColumnRole, RoleGuess, ZERO_ONE_REASON, is_zero_one, name_is_id_like};
 
 /// At most this many default features.
 pub const MAX_SUGGESTED_FEATURES: usize = 12;
@@ -340,6 +342,12 @@ fn exclusion(column: &Column, role: Option<ColumnRole>, n_rows: usize, id: Optio
     if role == Some(ColumnRole::CustomerId) || name_is_id_like(name) {
         return Some("named like an id or code: its numbers label, they do not measure".to_string());
     }
+    if role == Some(ColumnRole::Categorical) {
+        return Some(format!(
+            "a code or category ({}): its numbers label groups, they do not measure; tick it to use it as a category",
+            crate::engine::warnings::count(n_distinct, "value", "values")
+        ));
+    }
     if n_missing * 2 > n_rows {
         return Some(format!("{:.0}% missing", 100.0 * n_missing as f64 / n_rows.max(1) as f64));
     }
@@ -371,8 +379,8 @@ fn correlation(a: &[Option<f64>], b: &[Option<f64>]) -> f64 {
 }
 
 /// A column that may be proposed: name, values (first rows, as numbers), missing count, distinct
-/// count (capped), position in the file.
-type Candidate = (String, Vec<Option<f64>>, usize, usize, usize);
+/// count (capped), position in the file, whether it holds only 0 and 1.
+type Candidate = (String, Vec<Option<f64>>, usize, usize, usize, bool);
 
 /// Guesses the customer id and the default features of a table whose roles were guessed (or set).
 pub fn suggest(frame: &DataFrame, roles: &[RoleGuess]) -> Suggestions {
@@ -393,12 +401,12 @@ pub fn suggest(frame: &DataFrame, roles: &[RoleGuess]) -> Suggestions {
         };
         let Ok(values) = cast.f64().map(|v| v.iter().collect::<Vec<_>>()) else { continue };
         let n_distinct = column.n_unique().unwrap_or(0).min(DISTINCT_CAP);
-        candidates.push((name, values, column.null_count(), n_distinct, position));
+        candidates.push((name, values, column.null_count(), n_distinct, position, is_zero_one(column)));
     }
     candidates.sort_by(|a, b| a.2.cmp(&b.2).then(b.3.cmp(&a.3)).then(a.4.cmp(&b.4)));
     let mut features: Vec<Guess> = Vec::new();
     let mut taken: Vec<usize> = Vec::new();
-    for (i, (name, values, n_missing, _, _)) in candidates.iter().enumerate() {
+    for (i, (name, values, n_missing, _, _, zero_one)) in candidates.iter().enumerate() {
         let twin =
             taken.iter().map(|&j| (j, correlation(values, &candidates[j].1))).find(|(_, r)| r.abs() > REDUNDANT_R);
         if let Some((j, r)) = twin {
@@ -424,10 +432,11 @@ pub fn suggest(frame: &DataFrame, roles: &[RoleGuess]) -> Suggestions {
         } else {
             format!("{:.0}% missing", 100.0 * *n_missing as f64 / n_rows.max(1) as f64)
         };
+        let what = if *zero_one { ZERO_ONE_REASON } else { "numeric" };
         features.push(Guess {
             column: name.clone(),
             reason: format!(
-                "numeric, {missing}, and no |r| above {REDUNDANT_R} with another proposed feature (taken {} of at \
+                "{what}, {missing}, and no |r| above {REDUNDANT_R} with another proposed feature (taken {} of at \
                  most {MAX_SUGGESTED_FEATURES}, ranked by fewest missing, then most distinct values)",
                 features.len() + 1
             ),

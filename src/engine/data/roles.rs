@@ -77,6 +77,87 @@ const SENSITIVE_NAME_PARTS: &[&str] = &[
     "marital",
 ];
 
+/// Last words of a name that make whole numbers a code or category (region 1..9, a status number,
+/// `store_type`), never a measurement. Postal codes are personal data and caught before.
+const CODE_NAME_WORDS: &[&str] = &[
+    "code",
+    "codes",
+    "type",
+    "kind",
+    "class",
+    "category",
+    "cat",
+    "status",
+    "region",
+    "zone",
+    "district",
+    "state",
+    "province",
+    "county",
+    "country",
+    "sector",
+    "industry",
+    "naics",
+    "sic",
+    "fips",
+    "dept",
+    "department",
+    "group",
+    "segment",
+    "cluster",
+    "channel",
+    "brand",
+    "store",
+    "branch",
+    "division",
+    "tier",
+];
+
+/// Whether a name says its whole numbers are codes: its last word is one of [`CODE_NAME_WORDS`]
+/// (`region`, `store_type`, `StatusCode`), or a word of a camel-case name is.
+pub fn name_is_code_like(name: &str) -> bool {
+    let tokens = id_tokens(&split_camel(name));
+    tokens.last().is_some_and(|last| CODE_NAME_WORDS.contains(&last.as_str()))
+}
+
+/// `StatusCode` -> `Status_Code`, so its words can be read.
+fn split_camel(name: &str) -> String {
+    let mut out = String::new();
+    let mut previous_lower = false;
+    for c in name.chars() {
+        if c.is_ascii_uppercase() && previous_lower {
+            out.push('_');
+        }
+        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        out.push(c);
+    }
+    out
+}
+
+/// Whether a numeric column holds only 0 and 1 (missing values aside): an indicator, whose mean is
+/// the share that have it.
+pub fn is_zero_one(column: &Column) -> bool {
+    if !column.dtype().is_primitive_numeric() {
+        return false;
+    }
+    let Ok(values) = column.as_materialized_series().cast(&DataType::Float64) else { return false };
+    let Ok(values) = values.f64() else { return false };
+    let (mut zero, mut one) = (false, false);
+    for v in values.iter().flatten() {
+        if v == 0.0 {
+            zero = true;
+        } else if v == 1.0 {
+            one = true;
+        } else {
+            return false;
+        }
+    }
+    zero && one
+}
+
+/// The reason a 0/1 column gets, wherever it is shown.
+pub const ZERO_ONE_REASON: &str = "a 0/1 indicator: its mean is the share of customers that have it";
+
 const AMOUNT_NAME_PARTS: &[&str] =
     &["amount", "value", "price", "revenue", "spend", "sales", "total", "dollar", "paid", "cost", "monetary"];
 
@@ -158,6 +239,17 @@ pub fn guess_roles(frame: &DataFrame) -> Vec<RoleGuess> {
             }
             if dtype.is_primitive_numeric() {
                 let n = normalised(&name);
+                if is_zero_one(column) {
+                    return guess(ColumnRole::Numeric, ZERO_ONE_REASON);
+                }
+                // Whole numbers under a code's name label groups: averaging region 3 and region 7
+                // means nothing, so they are categories (one-hot if ticked as a feature).
+                if dtype.is_integer() && name_is_code_like(&name) {
+                    return guess(
+                        ColumnRole::Categorical,
+                        "whole numbers under a code's name: they label groups, they do not measure",
+                    );
+                }
                 if AMOUNT_NAME_PARTS.iter().any(|p| n.contains(p)) && dtype.is_float() {
                     return guess(ColumnRole::Amount, "numeric, and the name suggests money");
                 }
@@ -216,6 +308,38 @@ mod tests {
                 ColumnRole::Categorical
             ]
         );
+    }
+
+    #[test]
+    fn integer_codes_are_categories_and_zero_one_columns_are_indicators() {
+        let frame = df!(
+            "region" => [1i64, 5, 9, 3],
+            "StoreType" => [2i64, 1, 2, 3],
+            "status_code" => [200i64, 404, 200, 500],
+            "has_loyalty_card" => [0i64, 1, 1, 0],
+            "churned" => [Some(1.0), None, Some(0.0), Some(0.0)],
+            "visits" => [0i64, 1, 2, 7],
+            "basket_size" => [1.5, 2.0, 3.5, 1.0],
+            "area_sq_m" => [50i64, 70, 90, 30],
+        )
+        .unwrap();
+        let guesses = guess_roles(&frame);
+        let role = |c: &str| guesses.iter().find(|g| g.column == c).unwrap();
+        for code in ["region", "StoreType", "status_code"] {
+            assert_eq!(role(code).role, ColumnRole::Categorical, "{code}");
+            assert!(role(code).reason.contains("label groups"), "{}", role(code).reason);
+        }
+        for indicator in ["has_loyalty_card", "churned"] {
+            assert_eq!(role(indicator).role, ColumnRole::Numeric);
+            assert_eq!(role(indicator).reason, ZERO_ONE_REASON);
+        }
+        // A count with 0 and 1 among other values, decimals, and a measure whose name merely starts
+        // with a code word stay numbers.
+        for measure in ["visits", "basket_size", "area_sq_m"] {
+            assert_eq!(role(measure).role, ColumnRole::Numeric, "{measure}");
+            assert_eq!(role(measure).reason, "numeric values", "{measure}");
+        }
+        assert!(!is_zero_one(&Column::new("x".into(), [1i64, 1, 1])), "a constant is no indicator");
     }
 
     #[test]

@@ -234,7 +234,7 @@ pub fn behavioural_features(
         if log.column(column).is_err() {
             return Err(DataError::MissingColumn { column: column.clone(), available: column_list(log) });
         }
-        if [&columns.customer_id, &columns.date, &columns.amount].contains(&column) {
+        if columns.key_columns().contains(column) {
             return Err(DataError::BadBehaviour(format!(
                 "column {} is the log's id, date or amount and cannot also be broken down by",
                 crate::engine::error::quoted(column)
@@ -245,7 +245,14 @@ pub fn behavioural_features(
     let mut warnings = Vec::new();
     // Date warnings were given by the RFM aggregation of the same log.
     let days = date_days(data::column(log, &columns.date)?, formats, &mut Vec::new())?;
-    let amount = data::column(log, &columns.amount)?.cast(&DataType::Float64)?;
+    // Without an amount every order counts 1; the features about money are left out below.
+    let amount = match &columns.amount {
+        Some(amount) => data::column(log, amount)?.cast(&DataType::Float64)?,
+        None => {
+            Column::new_scalar("__amount".into(), Scalar::new(DataType::Float64, AnyValue::Float64(1.0)), log.height())
+        }
+    };
+    let has_money = columns.amount.is_some();
     let mut frame_columns = vec![
         data::column(log, id_name)?.clone().with_name(id_name.into()),
         Column::from(days.with_name("__day".into())),
@@ -342,13 +349,15 @@ pub fn behavioural_features(
     for (i, b) in breakdowns.iter().enumerate() {
         let name = name_part(&b.column);
         for (slot, label) in b.labels.iter().enumerate() {
-            result.push(Column::new(format!("spend_share_{name}_{label}").into(), &out.spend_share[i][slot]));
+            if has_money {
+                result.push(Column::new(format!("spend_share_{name}_{label}").into(), &out.spend_share[i][slot]));
+            }
             result.push(Column::new(format!("order_share_{name}_{label}").into(), &out.order_share[i][slot]));
         }
         result.push(Column::new(format!("distinct_{name}").into(), &out.distinct[i]));
         result.push(Column::new(format!("first_{name}").into(), &out.first[i]));
     }
-    if let Some(n) = spec.trend_days {
+    if let Some(n) = spec.trend_days.filter(|_| has_money) {
         result.push(Column::new(format!("spend_last_{n}d").into(), out.last_window));
         result.push(Column::new(format!("spend_previous_{n}d").into(), out.previous_window));
         result.push(Column::new("spend_trend".into(), out.trend));
@@ -356,9 +365,29 @@ pub fn behavioural_features(
     if spec.rhythm {
         result.push(Column::new("gap_mean_days".into(), out.gap_mean));
         result.push(Column::new("gap_cv".into(), out.gap_cv));
-        result.push(Column::new("return_share".into(), out.return_share));
-        result.push(Column::new("return_value".into(), out.return_value));
+        if has_money {
+            result.push(Column::new("return_share".into(), out.return_share));
+            result.push(Column::new("return_value".into(), out.return_value));
+        }
         result.push(Column::new("weekend_share".into(), out.weekend_share));
+    }
+    if !has_money {
+        let mut left_out = Vec::new();
+        if !spec.breakdown.is_empty() {
+            left_out.push("spend shares");
+        }
+        if spec.trend_days.is_some() {
+            left_out.push("the spend trend");
+        }
+        if spec.rhythm {
+            left_out.push("returns");
+        }
+        if !left_out.is_empty() {
+            warnings.push(format!(
+                "the log has no amount column, so {} are left out of the behavioural features",
+                left_out.join(" and ")
+            ));
+        }
     }
     let mut seen = std::collections::HashSet::new();
     if let Some(clash) = result.iter().map(|c| c.name().to_string()).find(|n| !seen.insert(n.clone())) {
@@ -449,7 +478,7 @@ mod tests {
         TransactionColumns {
             customer_id: "id".into(),
             date: "date".into(),
-            amount: "amount".into(),
+            amount: Some("amount".into()),
             as_of: None,
             negative_amounts: Default::default(),
             since: None,
@@ -459,6 +488,29 @@ mod tests {
 
     fn value(frame: &DataFrame, column: &str, row: usize) -> AnyValue<'static> {
         frame.column(column).unwrap().get(row).unwrap().into_static()
+    }
+
+    #[test]
+    fn without_an_amount_only_the_features_about_money_are_left_out_with_a_note() {
+        let as_of = NaiveDate::from_ymd_opt(2024, 2, 1).unwrap();
+        let spec = BehaviourSpec { breakdown: vec!["channel".into()], trend_days: Some(14), rhythm: true };
+        let without = TransactionColumns { amount: None, ..columns() };
+        let result = behavioural_features(&log(), &without, &ValueFormats::default(), as_of, &spec).unwrap();
+        let names: Vec<String> = result.customers.get_column_names().iter().map(|n| n.to_string()).collect();
+        assert!(names.iter().all(|n| !n.starts_with("spend") && !n.starts_with("return")), "{names:?}");
+        for kept in ["order_share_channel_web", "distinct_channel", "first_channel", "gap_mean_days", "weekend_share"] {
+            assert!(names.iter().any(|n| n == kept), "{kept} missing from {names:?}");
+        }
+        let with = behavioural_features(&log(), &columns(), &ValueFormats::default(), as_of, &spec).unwrap();
+        for name in ["order_share_channel_web", "gap_mean_days", "weekend_share"] {
+            assert!(
+                result.customers.column(name).unwrap().equals_missing(with.customers.column(name).unwrap()),
+                "{name}"
+            );
+        }
+        let notes: Vec<&String> = result.warnings.iter().filter(|w| w.contains("no amount column")).collect();
+        assert_eq!(notes.len(), 1, "{:?}", result.warnings);
+        assert!(notes[0].contains("spend shares and the spend trend and returns"), "{}", notes[0]);
     }
 
     #[test]

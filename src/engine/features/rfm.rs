@@ -24,8 +24,11 @@ pub struct TransactionColumns {
     pub customer_id: String,
     /// Transaction date column (a date, or YYYYMMDD numbers or text).
     pub date: String,
-    /// Transaction amount column.
-    pub amount: String,
+    /// Transaction amount column; `None` for a log without one (a clickstream, a visit log), whose
+    /// customers get recency, frequency and tenure but no monetary features. Stored as the column's
+    /// name, or as `""` for none, so files with an amount read exactly as before (format 7).
+    #[serde(with = "optional_column")]
+    pub amount: Option<String>,
     /// Features are computed as of this date; `None` means the day after the last transaction.
     pub as_of: Option<NaiveDate>,
     /// What to do with negative amounts.
@@ -39,11 +42,45 @@ pub struct TransactionColumns {
     pub behaviour: super::behaviour::BehaviourSpec,
 }
 
+impl TransactionColumns {
+    /// The amount column's name, or `""` when the log has none (for messages and lists of columns).
+    pub fn amount_name(&self) -> &str {
+        self.amount.as_deref().unwrap_or("")
+    }
+
+    /// The id, date and amount columns (the amount only when there is one).
+    pub fn key_columns(&self) -> Vec<String> {
+        let mut columns = vec![self.customer_id.clone(), self.date.clone()];
+        columns.extend(self.amount.clone());
+        columns
+    }
+}
+
+/// The amount column as the project file writes it: its name, or `""` for none. An empty name was
+/// never a readable amount column, so no file written before format 7 changes meaning.
+mod optional_column {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &Option<String>, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(value.as_deref().unwrap_or(""))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Ok((!name.is_empty()).then_some(name))
+    }
+}
+
+/// The warning a log without an amount column gets, once.
+pub const NO_AMOUNT_WARNING: &str = "the log has no amount column: customers get recency, frequency and tenure, \
+     and the monetary features (monetary_total, monetary_mean) are left out";
+
 /// The customer table and what was changed on the way.
 #[derive(Clone, Debug)]
 pub struct RfmResult {
     /// One row per customer: id, recency_days, frequency, monetary_total, monetary_mean, tenure_days,
-    /// first_purchase, last_purchase; sorted by id.
+    /// first_purchase, last_purchase; sorted by id. Without an amount column, the two monetary
+    /// columns are left out.
     pub customers: DataFrame,
     /// The as-of date used.
     pub as_of: NaiveDate,
@@ -214,15 +251,28 @@ pub fn aggregate_transactions_with(
     let id = data::column(log, &spec.customer_id)?;
     let mut warnings = Vec::new();
     let days = date_days(data::column(log, &spec.date)?, formats, &mut warnings)?;
-    let amount_column = data::column(log, &spec.amount)?;
-    if !amount_column.dtype().is_primitive_numeric() {
-        return Err(DataError::BadColumn {
-            column: spec.amount.clone(),
-            problem: format!("has type {} and cannot be summed as money; pick a numeric column", amount_column.dtype()),
-        });
-    }
+    // Without an amount, every transaction counts as 1 inside the aggregation; the sums are dropped
+    // before anyone sees them.
+    let amounts = match &spec.amount {
+        Some(amount) => {
+            let amount_column = data::column(log, amount)?;
+            if !amount_column.dtype().is_primitive_numeric() {
+                return Err(DataError::BadColumn {
+                    column: amount.clone(),
+                    problem: format!(
+                        "has type {} and cannot be summed as money; pick a numeric column, or read the log without an amount",
+                        amount_column.dtype()
+                    ),
+                });
+            }
+            amount_column.cast(&DataType::Float64)?.with_name("__amount".into())
+        }
+        None => {
+            warnings.push(NO_AMOUNT_WARNING.to_string());
+            Column::new_scalar("__amount".into(), Scalar::new(DataType::Float64, AnyValue::Float64(1.0)), log.height())
+        }
+    };
     let id_name = spec.customer_id.as_str();
-    let amounts = amount_column.cast(&DataType::Float64)?.with_name("__amount".into());
     let mut base = DataFrame::new_infer_height(vec![
         id.clone().with_name(id_name.into()),
         days.with_name("__day".into()).into(),
@@ -253,7 +303,7 @@ pub fn aggregate_transactions_with(
     if n_negative_amounts > 0 {
         if spec.negative_amounts == NegativeAmounts::Forbid {
             return Err(DataError::BadColumn {
-                column: spec.amount.clone(),
+                column: spec.amount_name().to_string(),
                 problem: format!(
                     "has {n_negative_amounts} negative amount(s), which the column's rule forbids; allow them or clean the data"
                 ),
@@ -293,9 +343,9 @@ pub fn aggregate_transactions_with(
     let RowCounts { incomplete: n_incomplete_dropped, after: n_after_as_of, old: n_implausibly_old, used } = counts;
     let n_transactions_used = used;
     if n_incomplete_dropped > 0 {
-        warnings.push(format!(
-            "{n_incomplete_dropped} transaction(s) without a customer id, a date or a finite amount were dropped"
-        ));
+        let what =
+            if spec.amount.is_some() { "a customer id, a date or a finite amount" } else { "a customer id or a date" };
+        warnings.push(format!("{n_incomplete_dropped} transaction(s) without {what} were dropped"));
     }
     if n_after_as_of > 0 {
         warnings.push(format!("{n_after_as_of} transaction(s) after the as-of date {as_of} were ignored"));
@@ -346,7 +396,7 @@ pub fn aggregate_transactions_with(
             .filter(|a| a.is_finite())
             .fold(0.0, |m: f64, a| m.max(a.abs()));
         return Err(DataError::BadColumn {
-            column: spec.amount.clone(),
+            column: spec.amount_name().to_string(),
             problem: format!(
                 "sums to an infinite monetary_total for {n_overflowed} customer(s) (amounts up to {largest:.1e} overflow \
                  when added); correct or clip the amounts"
@@ -354,6 +404,8 @@ pub fn aggregate_transactions_with(
         });
     }
 
+    let customers =
+        if spec.amount.is_some() { customers } else { customers.drop_many(["monetary_total", "monetary_mean"]) };
     Ok(RfmResult {
         customers,
         as_of,
@@ -705,7 +757,7 @@ mod tests {
         TransactionColumns {
             customer_id: "id".into(),
             date: "day".into(),
-            amount: "amount".into(),
+            amount: Some("amount".into()),
             as_of: Some(epoch() + chrono::Duration::days(10_050)),
             negative_amounts: NegativeAmounts::Allow,
             since: None,
@@ -730,6 +782,39 @@ mod tests {
         let totals = dense.customers.column("monetary_total").unwrap().f64().unwrap().to_vec();
         assert_eq!(totals, vec![Some(1.25), Some(3.0 + 0.1), Some(5.5 - 1.5)]);
         assert_eq!(dense.customers.column("id").unwrap().dtype(), &DataType::Int32);
+    }
+
+    #[test]
+    fn a_log_without_amount_gets_recency_frequency_and_tenure_and_says_money_is_left_out() {
+        let without = TransactionColumns { amount: None, ..spec() };
+        for ids_as_text in [false, true] {
+            let r = aggregate_transactions(&log(ids_as_text), &without).unwrap();
+            let names: Vec<&str> = r.customers.get_column_names().iter().map(|n| n.as_str()).collect();
+            assert_eq!(
+                names,
+                ["id", "recency_days", "frequency", "tenure_days", "first_purchase", "last_purchase"],
+                "no monetary column, never a silent zero"
+            );
+            // The NaN and missing amounts no longer make a row incomplete: only the missing id and date.
+            assert_eq!((r.n_incomplete_dropped, r.n_after_as_of, r.n_transactions_used), (2, 1, 7));
+            assert_eq!(r.n_negative_amounts, 0);
+            assert_eq!(r.warnings.iter().filter(|w| w.as_str() == NO_AMOUNT_WARNING).count(), 1, "{:?}", r.warnings);
+            assert!(r.warnings.iter().any(|w| w.contains("without a customer id or a date")), "{:?}", r.warnings);
+            let frequency = r.customers.column("frequency").unwrap().i64().unwrap().to_vec();
+            assert_eq!(frequency, vec![Some(2), Some(3), Some(2)]);
+        }
+    }
+
+    #[test]
+    fn the_amount_is_stored_as_its_name_or_as_empty_for_none() {
+        let with = ron::to_string(&spec()).unwrap();
+        assert!(with.contains("amount:\"amount\""), "{with}");
+        let without = ron::to_string(&TransactionColumns { amount: None, ..spec() }).unwrap();
+        assert!(without.contains("amount:\"\""), "{without}");
+        let back: TransactionColumns = ron::from_str(&without).unwrap();
+        assert_eq!(back.amount, None);
+        let back: TransactionColumns = ron::from_str(&with).unwrap();
+        assert_eq!(back.amount.as_deref(), Some("amount"));
     }
 
     #[test]

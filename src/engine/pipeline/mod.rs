@@ -71,6 +71,7 @@ pub fn run_cached(
     ctx.progress.report("features", 0.0);
     let recipe_key = stage_key(spec, &ignores::RECIPE, &fingerprints);
     let recipe = cache.recipe.get_or_build(&recipe_key, || {
+        check_money_features(spec, &table.frame)?;
         let roles = effective_roles(&table.frame, &spec.role_overrides);
         let quality = quality_report(&table.frame, spec.id_column(), table.as_of)?;
         let role_map: HashMap<String, ColumnRole> = roles.iter().map(|g| (g.column.clone(), g.role)).collect();
@@ -248,6 +249,29 @@ fn to_fallback(matrix: &mut FeatureMatrix, rows: &[usize]) -> Result<(), Pipelin
     matrix.fallback_rows.sort_unstable();
     matrix.fallback_rows.dedup();
     Ok(())
+}
+
+/// Refuses, in one line, a feature about money on a log read without an amount column (rather than
+/// "column not in the data").
+fn check_money_features(spec: &PipelineSpec, frame: &polars::prelude::DataFrame) -> Result<(), PipelineError> {
+    let TableKind::TransactionLog(t) = &spec.table else { return Ok(()) };
+    if t.amount.is_some() {
+        return Ok(());
+    }
+    let about_money = |c: &str| {
+        matches!(c, "monetary_total" | "monetary_mean" | "return_share" | "return_value" | "spend_trend")
+            || c.starts_with("spend_")
+    };
+    match spec.recipe.features.iter().find(|f| about_money(&f.column) && frame.column(&f.column).is_err()) {
+        Some(feature) => Err(crate::engine::error::DataError::BadColumn {
+            column: feature.column.clone(),
+            problem: "needs an amount column, and the log is read without one; choose the amount column (--amount) \
+                      or leave this feature out"
+                .to_string(),
+        }
+        .into()),
+        None => Ok(()),
+    }
 }
 
 /// The recency, frequency and monetary columns of the customers the recipe kept, as numbers;

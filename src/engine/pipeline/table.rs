@@ -42,7 +42,7 @@ pub(crate) fn build_customer_table_with(
     // the file.
     let needed = match &spec.table {
         TableKind::TransactionLog(t) => {
-            let mut needed = vec![t.customer_id.clone(), t.date.clone(), t.amount.clone()];
+            let mut needed = t.key_columns();
             needed.extend(t.behaviour.breakdown.iter().filter(|c| !needed.contains(c)).cloned().collect::<Vec<_>>());
             spec.derived.columns_to_read(&needed)
         }

@@ -19,10 +19,14 @@
 //!   format, date columns, decimal commas, the day offset, old dates allowed). Only additions; a
 //!   file says `min_reader_version: 5` when a source sets them, since an older reader would read
 //!   the same file into other values.
-//! - Version 6 (current): several files read as one (a source path that is a glob pattern), a
+//! - Version 6: several files read as one (a source path that is a glob pattern), a
 //!   transaction log's behavioural features (`behaviour`) and the attribute table's own key
 //!   (`attributes_key`). Only additions; a file says `min_reader_version: 6` when it uses one,
 //!   since an older reader would look for a file named like the pattern, or build another table.
+//! - Version 7 (current): a transaction log without an amount column (`amount: ""`). Nothing else
+//!   changes, so a file with an amount is written byte for byte as in format 6 apart from the
+//!   header; a file says `min_reader_version: 7` only when its log has no amount, since an older
+//!   reader would look for a column with an empty name.
 //!
 //! The fixture `tests/fixtures/projects/v1.strata` must keep opening: when a change to an engine type
 //! would break it, copy the old types into a frozen module, bump `FORMAT_VERSION`, and add a
@@ -51,7 +55,7 @@ use crate::engine::rules::{AuditEntry, BusinessRules};
 /// The format name every project file's header carries.
 pub const FORMAT_NAME: &str = "strata-project";
 /// The format version this build writes.
-pub const FORMAT_VERSION: u32 = 6;
+pub const FORMAT_VERSION: u32 = 7;
 /// The oldest format version this build opens (older ones are migrated step by step).
 pub const OLDEST_READABLE_VERSION: u32 = 1;
 /// Project files larger than this are refused before parsing.
@@ -78,6 +82,10 @@ impl Header {
 /// The oldest format whose reader understands everything in `project`.
 fn min_reader_version(project: &Project) -> u32 {
     use crate::engine::cluster::Algorithm;
+    // An older reader would look for an amount column with an empty name.
+    if uses_format_7(&project.spec) {
+        return 7;
+    }
     // An older reader would refuse a carried colour's key, or read the other keys differently.
     if uses_format_6(&project.spec) || project.segments.iter().any(|n| n.colour.is_some()) {
         return 6;
@@ -111,6 +119,11 @@ fn uses_format_6(spec: &PipelineSpec) -> bool {
     let pattern = sources.into_iter().any(|s| matches!(&s.source, DataSource::File(p) if several::is_pattern(p)));
     let behaviour = matches!(&spec.table, TableKind::TransactionLog(t) if !t.behaviour.is_empty());
     pattern || behaviour || spec.attributes_key.is_some() || !spec.derived.is_empty()
+}
+
+/// Whether a spec uses what format 7 added: a transaction log without an amount column.
+fn uses_format_7(spec: &PipelineSpec) -> bool {
+    matches!(&spec.table, crate::engine::pipeline::TableKind::TransactionLog(t) if t.amount.is_none())
 }
 
 /// Which software wrote the file.
@@ -529,7 +542,7 @@ fn describe_ron_error(error: &ron::error::SpannedError) -> String {
 /// mixture's `bic`/`aic`); its absence means none. Every other key is required in every version.
 fn migrate(text: &str, version: u32) -> Result<Project, String> {
     match version {
-        1..=6 => {
+        1..=7 => {
             let (project, unknown) =
                 deserialize_body(text).map_err(|e| format!("damaged format {version} body: {e}"))?;
             if !unknown.is_empty() {
@@ -551,6 +564,11 @@ fn migrate(text: &str, version: u32) -> Result<Project, String> {
             if version < 6 && uses_format_6(&project.spec) {
                 return Err(format!(
                     "format {version} has no file patterns, behaviour, attributes_key or derived columns (new in format 6)"
+                ));
+            }
+            if version < 7 && uses_format_7(&project.spec) {
+                return Err(format!(
+                    "format {version} has no transaction log without an amount (amount is empty; new in format 7)"
                 ));
             }
             Ok(project)

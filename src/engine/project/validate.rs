@@ -106,8 +106,17 @@ fn check_spec(spec: &PipelineSpec) -> Result<(), String> {
             }
         }
         TableKind::TransactionLog(t) => {
-            for (field, name) in [("customer_id", &t.customer_id), ("date", &t.date), ("amount", &t.amount)] {
+            for (field, name) in
+                [("customer_id", &t.customer_id), ("date", &t.date), ("amount", &t.amount_name().to_string())]
+            {
                 check_chars(&format!("spec.table.{field}"), name, MAX_COLUMN_NAME_CHARS)?;
+            }
+            // "" is a log without an amount (format 7); only blanks is neither a column nor none.
+            if t.amount.as_deref().is_some_and(|a| a.trim().is_empty()) {
+                return Err(
+                    "spec.table.amount is only blanks; name the amount column, or write \"\" for a log without one"
+                        .into(),
+                );
             }
             for (i, column) in t.behaviour.breakdown.iter().enumerate() {
                 check_chars(&format!("spec.table.behaviour.breakdown[{i}]"), column, MAX_COLUMN_NAME_CHARS)?;

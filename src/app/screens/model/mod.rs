@@ -183,6 +183,10 @@ fn charts_ui(ui: &mut Ui, app: &mut StrataApp) {
         ui.label(RichText::new(format!("Suggested k = {k}")).heading());
     }
     ui.label(&sweep.reason);
+    // Visible where k is chosen, not only in the warnings list: also for sweeps stored before it.
+    if let Some(weak) = crate::engine::cluster::sweep::weak_structure(&sweep.runs) {
+        ui.colored_label(ui.visuals().warn_fg_color, crate::app::words::for_window(&weak));
+    }
     let min_share = app.doc.as_ref().and_then(|d| d.project.spec.model.min_segment_share);
     let (feasible, note) = match min_share {
         Some(share) => crate::engine::cluster::sweep::feasibility(sweep, share),

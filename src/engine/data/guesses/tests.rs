@@ -239,3 +239,24 @@ fn the_readers_name_for_an_empty_first_header_is_a_row_key() {
     assert!(s.reason_for("column_1").unwrap().contains("row key"), "{:?}", s.reason_for("column_1"));
     assert_eq!(proposed(&s), ["vocabulary"]);
 }
+
+#[test]
+fn integer_codes_are_never_default_features_and_indicators_say_so() {
+    let n = 200;
+    let frame = df!(
+        "income" => (0..n).map(|i| 20.0 + (i * 37 % 101) as f64).collect::<Vec<f64>>(),
+        "region" => (0..n as i64).map(|i| 1 + i % 9).collect::<Vec<i64>>(),
+        "zip" => (0..n as i64).map(|i| 10_000 + i * 7 % 300).collect::<Vec<i64>>(),
+        "customer_type" => (0..n as i64).map(|i| i % 4).collect::<Vec<i64>>(),
+        "has_app" => (0..n as i64).map(|i| i64::from(i % 3 == 0)).collect::<Vec<i64>>(),
+    )
+    .unwrap();
+    let s = suggestions(&frame);
+    assert_eq!(proposed(&s), ["income", "has_app"]);
+    for code in ["region", "customer_type"] {
+        assert!(reason(&s, code).starts_with("a code or category"), "{code}: {}", reason(&s, code));
+    }
+    assert!(reason(&s, "zip").contains("personal"), "{}", reason(&s, "zip"));
+    assert!(reason(&s, "has_app").starts_with("a 0/1 indicator"), "{}", reason(&s, "has_app"));
+    assert!(reason(&s, "income").starts_with("numeric,"), "{}", reason(&s, "income"));
+}

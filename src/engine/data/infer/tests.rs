@@ -122,4 +122,46 @@ fn date_times_read_in_one_pass_keep_missing_rows_and_flags_across_blocks() {
     assert!(!read.has_time && !read.had_offsets);
     values[2 * PARSE_BLOCK + 1] = "2017-08-31 25:00".into();
     assert!(iso_date_times("ordered_at", &values, 0).is_none());
+
+fn missing_markers_are_missing_in_numbers_and_dates_and_said_once_per_column() {
+    let values = strings(&["1.5", "NA", "2.5", "N/A", ".", "NA", "", "NULL"]);
+    let (column, notes) = type_column("score", &values).unwrap();
+    assert_eq!(column.dtype(), &DataType::Float64, "a lone point is SAS's missing value, not text");
+    assert_eq!(column.null_count(), 6);
+    let said: Vec<&ColumnNote> = notes.iter().filter(|n| n.kind.contains("missing-value markers")).collect();
+    assert_eq!(said.len(), 1, "{notes:?}");
+    assert_eq!(
+        said[0].line,
+        "column 'score': `NA` read as missing (2 values), `N/A` read as missing (1 value), `NULL` read as missing \
+         (1 value), `.` read as missing (1 value)"
+    );
+    // Dates too; the empty cell is the ordinary missing value and is not mentioned.
+    let (column, notes) = type_column("when", &strings(&["2024-01-31", ".", "", "2024-02-01"])).unwrap();
+    assert_eq!((column.dtype(), column.null_count()), (&DataType::Date, 2));
+    assert!(notes.iter().any(|n| n.line == "column 'when': `.` read as missing (1 value)"), "{notes:?}");
+    let (_, notes) = type_column("x", &strings(&["1", "", "2"])).unwrap();
+    assert!(notes.is_empty(), "{notes:?}");
+    // NaN is a number that is not finite (counted and never fitted), not a missing marker.
+    let (column, notes) = type_column("x", &strings(&["1", "NaN"])).unwrap();
+    assert_eq!(column.null_count(), 0);
+    assert!(notes.iter().all(|n| !n.kind.contains("markers")), "{notes:?}");
+}
+
+#[test]
+fn na_is_missing_in_text_unless_the_column_holds_two_letter_codes() {
+    // Names: NA is R's missing value.
+    let (column, notes) = type_column("country", &strings(&["Namibia", "NA", "Kenya", "NA", "Kenya"])).unwrap();
+    assert_eq!(column.dtype(), &DataType::String);
+    assert_eq!(column.null_count(), 2);
+    assert_eq!(column.str().unwrap().get(0), Some("Namibia"));
+    assert!(notes.iter().any(|n| n.line == "column 'country': `NA` read as missing (2 values)"), "{notes:?}");
+    // Two-letter codes: NA is Namibia (or North America), a value; NULL is still missing.
+    let (column, notes) = type_column("iso2", &strings(&["NA", "KE", "ZA", "NA", "NULL", "BW"])).unwrap();
+    assert_eq!(column.null_count(), 1);
+    assert_eq!(column.n_unique().unwrap(), 5, "NA, KE, ZA, BW and the missing value once");
+    assert!(notes.iter().any(|n| n.line.contains("`NA` kept as a value")), "{notes:?}");
+    assert!(notes.iter().any(|n| n.line == "column 'iso2': `NULL` read as missing (1 value)"), "{notes:?}");
+    // A lone point in text is a value.
+    let (column, _) = type_column("c", &strings(&["red", ".", "blue"])).unwrap();
+    assert_eq!(column.null_count(), 0);
 }
