@@ -122,7 +122,9 @@ fn date_times_read_in_one_pass_keep_missing_rows_and_flags_across_blocks() {
     assert!(!read.has_time && !read.had_offsets);
     values[2 * PARSE_BLOCK + 1] = "2017-08-31 25:00".into();
     assert!(iso_date_times("ordered_at", &values, 0).is_none());
+}
 
+#[test]
 fn missing_markers_are_missing_in_numbers_and_dates_and_said_once_per_column() {
     let values = strings(&["1.5", "NA", "2.5", "N/A", ".", "NA", "", "NULL"]);
     let (column, notes) = type_column("score", &values).unwrap();
