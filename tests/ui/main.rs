@@ -1407,3 +1407,4 @@ fn a_data_file_given_at_start_opens_as_a_new_project() {
 mod derive;
 mod files;
 mod formats;
+mod view17;
