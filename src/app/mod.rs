@@ -16,6 +16,7 @@ mod logic;
 pub mod prefs;
 mod screens;
 mod session;
+mod ticks;
 mod widgets;
 pub mod words;
 pub use widgets::segment_colour;
@@ -406,6 +407,12 @@ impl StrataApp {
     pub fn draw(&mut self, ui: &mut egui::Ui) {
         // Inside the pass: eframe calls `logic` outside it, where theme and zoom changes do not stick.
         self.apply_prefs(ui.ctx());
+        // Tooltips wrap to the window: egui's 500 points are over half a 200% projector window, and
+        // a long explanation beside a card would run off its edge.
+        let tooltip_width = (ui.ctx().content_rect().width() * 0.6).clamp(240.0, 500.0);
+        if (ui.ctx().global_style().spacing.tooltip_width - tooltip_width).abs() > 0.5 {
+            ui.ctx().all_styles_mut(|style| style.spacing.tooltip_width = tooltip_width);
+        }
         screens::window_ui(ui, self);
         self.names_change_ui(ui.ctx());
     }

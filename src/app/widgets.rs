@@ -139,8 +139,8 @@ pub fn mini_histogram_ui(ui: &mut Ui, histogram: &Histogram, size: Vec2, colour:
     }
     response.on_hover_text(format!(
         "{} to {}{} in {} bars",
-        format_number(histogram.lo),
-        format_number(histogram.hi),
+        format_number(histogram.min),
+        format_number(if histogram.n_above > 0 { histogram.hi } else { histogram.max }),
         if histogram.n_above > 0 {
             format!(" ({} values above, up to {}, in the last bar)", histogram.n_above, format_number(histogram.max))
         } else {

@@ -133,6 +133,10 @@ pub struct CancelToken {
     cancelled: Arc<AtomicBool>,
     /// The fraction of the current step done, as `f64` bits.
     step: Arc<std::sync::atomic::AtomicU64>,
+    /// Unit tests: every fraction reported, in order, and a fraction past which the token
+    /// cancels itself (a user pressing Cancel mid-loop, without a second thread).
+    #[cfg(test)]
+    trace: Arc<std::sync::Mutex<(Vec<f64>, Option<f64>)>>,
 }
 
 impl CancelToken {
@@ -155,6 +159,27 @@ impl CancelToken {
     pub fn step_done(&self, fraction: f64) {
         let fraction = if fraction.is_finite() { fraction.clamp(0.0, 1.0) } else { 0.0 };
         self.step.store(fraction.to_bits(), Ordering::Relaxed);
+        #[cfg(test)]
+        if let Ok(mut trace) = self.trace.lock() {
+            trace.0.push(fraction);
+            if trace.1.is_some_and(|past| fraction > past) {
+                self.cancel();
+            }
+        }
+    }
+
+    /// Unit tests: the fractions reported so far, in order.
+    #[cfg(test)]
+    pub(crate) fn steps_reported(&self) -> Vec<f64> {
+        self.trace.lock().map(|t| t.0.clone()).unwrap_or_default()
+    }
+
+    /// Unit tests: cancel as soon as a report passes `fraction`.
+    #[cfg(test)]
+    pub(crate) fn cancel_when_past(&self, fraction: f64) {
+        if let Ok(mut trace) = self.trace.lock() {
+            trace.1 = Some(fraction);
+        }
     }
 
     /// The fraction of the current step done (0 until a loop reports).

@@ -1408,3 +1408,4 @@ mod data17;
 mod derive;
 mod files;
 mod formats;
+mod view17;

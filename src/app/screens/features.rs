@@ -382,12 +382,15 @@ fn histogram_plot_ui(ui: &mut Ui, id: &str, histogram: Option<&Histogram>, width
         .map(|(i, &c)| Bar::new(h.lo + (i as f64 + 0.5) * bar_width, c as f64).width(bar_width * 0.95))
         .collect();
     let colour = crate::app::widgets::segment_colour(0, 1);
-    Plot::new(id).width(width).height(height).allow_scroll(false).allow_zoom(false).allow_drag(false).show(
-        ui,
-        |plot| {
+    crate::app::ticks::readable(Plot::new(id), crate::app::ticks::Ticks::Numbers, crate::app::ticks::Ticks::Integers)
+        .width(width)
+        .height(height)
+        .allow_scroll(false)
+        .allow_zoom(false)
+        .allow_drag(false)
+        .show(ui, |plot| {
             plot.bar_chart(BarChart::new(id, bars).color(colour));
-        },
-    );
+        });
     if h.n_above > 0 {
         ui.label(
             RichText::new(format!(

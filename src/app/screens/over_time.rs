@@ -147,26 +147,32 @@ fn sizes_ui(
         ui.end_row();
     });
     let plot_ends = ends.clone();
-    let shown = Plot::new("sizes-over-time")
-        .height(220.0)
-        .legend(Legend::default())
-        .x_axis_formatter(move |mark, _| {
-            let i = mark.value.round();
-            if (mark.value - i).abs() < 1e-6 && i >= 0.0 {
-                plot_ends.get(i as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
-        .y_axis_label("customers")
-        .allow_scroll(false)
-        .show(ui, |plot| {
-            for (s, name) in names.iter().enumerate() {
-                let points: PlotPoints =
-                    result.windows.iter().enumerate().map(|(i, w)| [i as f64, w.sizes[s] as f64]).collect();
-                plot.line(Line::new(name.clone(), points).color(colours.of(s)).width(2.0));
-            }
-        });
+    let widest_end = ends.iter().map(|e| e.chars().count()).max().unwrap_or(0);
+    let shown = crate::app::ticks::readable_with_x_labels(
+        Plot::new("sizes-over-time"),
+        crate::app::ticks::Ticks::Integers,
+        crate::app::ticks::Ticks::Integers,
+        widest_end,
+    )
+    .height(220.0)
+    .legend(Legend::default())
+    .x_axis_formatter(move |mark, _| {
+        let i = mark.value.round();
+        if (mark.value - i).abs() < 1e-6 && i >= 0.0 {
+            plot_ends.get(i as usize).cloned().unwrap_or_default()
+        } else {
+            String::new()
+        }
+    })
+    .y_axis_label("customers")
+    .allow_scroll(false)
+    .show(ui, |plot| {
+        for (s, name) in names.iter().enumerate() {
+            let points: PlotPoints =
+                result.windows.iter().enumerate().map(|(i, w)| [i as f64, w.sizes[s] as f64]).collect();
+            plot.line(Line::new(name.clone(), points).color(colours.of(s)).width(2.0));
+        }
+    });
     shown.response
 }
 

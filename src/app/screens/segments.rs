@@ -35,7 +35,8 @@ pub fn segments_ui(ui: &mut Ui, app: &mut StrataApp) {
                 .scroll_bar_visibility(egui::scroll_area::ScrollBarVisibility::AlwaysVisible)
                 .show(ui, |ui| cards_ui(ui, app, &out));
         });
-    let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0 + ui.spacing().item_spacing.y;
+    // The table's rows are an interactive widget high, 4 points apart (profile_table_ui).
+    let row_height = ui.spacing().interact_size.y + 4.0;
     let rows = out.summary.profiles.len() as f32 + 2.0;
     // The export buttons, the heading, the rows and a scroll bar's room.
     let buttons = ui.spacing().interact_size.y + ui.spacing().item_spacing.y;
@@ -55,15 +56,7 @@ pub fn segments_ui(ui: &mut Ui, app: &mut StrataApp) {
             }
         });
         ui.spacing_mut().scroll = egui::style::ScrollStyle::solid();
-        egui::ScrollArea::both()
-            .id_salt("profile-table-scroll")
-            .auto_shrink([false, false])
-            .scroll_bar_visibility(if wanted > table_height {
-                egui::scroll_area::ScrollBarVisibility::AlwaysVisible
-            } else {
-                egui::scroll_area::ScrollBarVisibility::VisibleWhenNeeded
-            })
-            .show(ui, |ui| profile_table_ui(ui, app, &out));
+        profile_table_ui(ui, app, &out);
     });
     egui::CentralPanel::default().show(ui, |ui| {
         let width = ((ui.available_width() - 16.0) / 2.0).max(160.0);
@@ -220,9 +213,13 @@ fn cards_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
                     ui.label(&summary.columns[j]).on_hover_text(hover);
                     ui.label(format_number(profile.means[j]));
                     ui.label(format_number(profile.medians[j]));
-                    let arrow = if d > 0.0 { "above" } else { "below" };
-                    let text = RichText::new(format!("{:.2} sd {arrow}", d.abs()))
-                        .background_color(heat_fill(ui.visuals(), d / 2.0));
+                    // "0.00 sd below" would call a mean equal to everyone's lower.
+                    let words = if format!("{:.2}", d.abs()) == "0.00" {
+                        "at the mean".to_string()
+                    } else {
+                        format!("{:.2} sd {}", d.abs(), if d > 0.0 { "above" } else { "below" })
+                    };
+                    let text = RichText::new(words).background_color(heat_fill(ui.visuals(), d / 2.0));
                     ui.label(text).on_hover_text(format!(
                         "Population mean {}, sd {}",
                         format_number(summary.population_means[j]),
@@ -237,7 +234,9 @@ fn cards_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
             categories.sort_by(|a, b| effect(&b.0).total_cmp(&effect(&a.0)));
             for (feature, modes) in categories {
                 if let Some(Some((value, share))) = modes.get(s) {
-                    ui.label(format!("{feature}: mostly {value} ({:.0}%)", 100.0 * share)).on_hover_text(format!(
+                    // "Mostly" only for a majority; otherwise it is the commonest of several.
+                    let how = if *share > 0.5 { "mostly" } else { "most often" };
+                    ui.label(format!("{feature}: {how} {value} ({:.0}%)", 100.0 * share)).on_hover_text(format!(
                         "Separates the segments: Cramer's V {:.2} (chi-square test of segment against {feature})",
                         effect(feature)
                     ));
@@ -251,9 +250,9 @@ fn cards_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
                 }
                 for r in mine.iter().take(2) {
                     ui.label(format!("Tree rule: {}", r.text)).on_hover_text(format!(
-                        "{} {}; {:.0}% of them are in this segment, and they are {:.0}% of it",
+                        "{} {} the rule; {:.0}% of them are in this segment, and they are {:.0}% of it",
                         crate::engine::words::count(r.customers, "customer"),
-                        crate::engine::words::noun(r.customers, "match"),
+                        if r.customers == 1 { "matches" } else { "match" },
                         100.0 * r.precision,
                         100.0 * r.coverage
                     ));
@@ -263,22 +262,12 @@ fn cards_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
                 && s < overlap.matrix.len()
             {
                 let row = &overlap.matrix[s];
-                let leans = (0..row.len()).filter(|&o| o != s).max_by(|&a, &b| row[a].total_cmp(&row[b]));
                 let borderline = overlap.borderline_share[s];
-                let mut text = format!(
-                    "{:.1}% borderline (margin under {})",
-                    100.0 * borderline,
-                    crate::engine::profile::overlap::BORDERLINE_MARGIN
-                );
-                if let Some(o) = leans {
-                    text += &format!(
-                        "; next-closest segment of {:.0}% of its customers: {}",
-                        100.0 * row[o],
-                        segment_name(app, o)
-                    );
-                }
+                let text = card_overlap_words(row, s, borderline, |o| segment_name(app, o));
                 ui.label(RichText::new(text).small()).on_hover_text(format!(
-                    "Margin: the {}. Borderline customers could as well be in their next closest segment.",
+                    "Margin: the {}. Borderline customers could as well be in their next-closest segment. Each \
+                     customer's next-closest segment is the one it would join if this one did not exist; the \
+                     table under the cards gives the shares for every pair.",
                     overlap.margin_kind
                 ));
             }
@@ -286,8 +275,8 @@ fn cards_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
                 && let Some(g) = stability.segments.iter().find(|g| g.segment == s)
             {
                 let text = format!(
-                    "Stability: mean Jaccard {:.2} over {}, dissolved in {:.0}%",
-                    g.mean_jaccard,
+                    "Stability: mean Jaccard {} over {}, dissolved in {:.0}% of them",
+                    digits_beside(g.mean_jaccard, 0.75),
                     crate::engine::words::count(stability.bootstrap, "re-fit"),
                     100.0 * g.dissolved_share
                 );
@@ -331,6 +320,39 @@ fn cards_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
     overlap_ui(ui, app, out);
 }
 
+/// The card's overlap line in plain words, with each number beside what it counts: the share of
+/// the segment's customers that are borderline, and the segment most of them would join next with
+/// the share for which it is the next-closest (`row[o]`, the overlap matrix's row).
+fn card_overlap_words(row: &[f64], s: usize, borderline: f64, name: impl Fn(usize) -> String) -> String {
+    let mut text = format!(
+        "{:.1}% of its customers are borderline (margin under {})",
+        100.0 * borderline,
+        crate::engine::profile::overlap::BORDERLINE_MARGIN
+    );
+    let others: Vec<usize> = (0..row.len()).filter(|&o| o != s).collect();
+    let leans = others.iter().copied().max_by(|&a, &b| row[a].total_cmp(&row[b]).then(b.cmp(&a)));
+    match (others.len(), leans) {
+        (1, Some(o)) => text += &format!("; the only other segment is {}", name(o)),
+        (_, Some(o)) if row[o] > 0.0 => {
+            text += &format!("; for {:.0}% of them the next-closest segment is {}", 100.0 * row[o], name(o));
+        }
+        _ => {}
+    }
+    text
+}
+
+/// `value` with two decimals, or as many more as it takes for the text to sit on the same side of
+/// `limit` as the value (0.749 against 0.75 reads 0.749, not 0.75).
+fn digits_beside(value: f64, limit: f64) -> String {
+    for decimals in 2..=6 {
+        let text = format!("{value:.decimals$}");
+        if text.parse::<f64>().is_ok_and(|shown| (shown < limit) == (value < limit)) {
+            return text;
+        }
+    }
+    format!("{value}")
+}
+
 /// A p-value as text: "< 1e-300" where the double underflows.
 fn p_value(p: f64) -> String {
     if p == 0.0 { "< 1e-300".to_string() } else { format!("{p:.2e}") }
@@ -361,8 +383,9 @@ fn segment_flags(
         let mean = values.iter().sum::<f64>() / values.len() as f64;
         if mean < 0.1 {
             flags.push(format!(
-                "Blurs into another segment: mean silhouette {mean:.2} (under 0.10), its members are about as close \
-                 to another segment"
+                "Blurs into another segment: mean silhouette {} (under 0.10), its members are about as close \
+                 to another segment",
+                digits_beside(mean, 0.1)
             ));
         }
     }
@@ -427,6 +450,8 @@ fn overlap_grid_ui(ui: &mut Ui, app: &StrataApp, overlap: &crate::engine::profil
     });
 }
 
+/// The profile table: the segment column stays pinned at the left while the other columns scroll
+/// sideways under a scroll bar that is always drawn when they do not fit; rows scroll together.
 fn profile_table_ui(ui: &mut Ui, app: &StrataApp, out: &RunOutput) {
     let summary = &out.summary;
     let colours = app.segment_colours_in(&out.result);
@@ -439,8 +464,65 @@ fn profile_table_ui(ui: &mut Ui, app: &StrataApp, out: &RunOutput) {
             .weak(),
         );
     });
-    egui::Grid::new("profile-grid").striped(true).spacing([14.0, 4.0]).show(ui, |ui| {
-        ui.strong("segment");
+    // Both halves have rows of one height, so they line up, and one vertical offset: whichever half
+    // the wheel or the bar moved sets it for both (the other follows a frame later, repainted).
+    let row_height = ui.spacing().interact_size.y;
+    let offset_key = egui::Id::unique("profile-table-offset");
+    let offset = ui.ctx().data(|d| d.get_temp::<f32>(offset_key)).unwrap_or(0.0);
+    let height = ui.available_height();
+    let (pinned_y, scrolled_y) = ui
+        .horizontal_top(|ui| {
+            let pinned = egui::ScrollArea::vertical()
+                .id_salt("profile-table-pinned")
+                .max_height(height)
+                .auto_shrink([true, false])
+                .vertical_scroll_offset(offset)
+                .scroll_source(egui::scroll_area::ScrollSource::MOUSE_WHEEL)
+                .scroll_bar_visibility(egui::scroll_area::ScrollBarVisibility::AlwaysHidden)
+                .show(ui, |ui| {
+                    egui::Grid::new("profile-grid-pinned")
+                        .striped(true)
+                        .spacing([14.0, 4.0])
+                        .min_row_height(row_height)
+                        .show(ui, |ui| {
+                            ui.strong("segment");
+                            ui.end_row();
+                            for p in &summary.profiles {
+                                ui.horizontal(|ui| {
+                                    swatch_ui(ui, colours.of(p.segment));
+                                    ui.label(segment_name(app, p.segment));
+                                });
+                                ui.end_row();
+                            }
+                            ui.label(RichText::new("everyone").italics());
+                            ui.end_row();
+                        });
+                });
+            let scrolled = egui::ScrollArea::both()
+                .id_salt("profile-table-scroll")
+                .auto_shrink([false, false])
+                .max_height(height)
+                .vertical_scroll_offset(offset)
+                .scroll_bar_visibility(egui::scroll_area::ScrollBarVisibility::VisibleWhenNeeded)
+                .show(ui, |ui| profile_columns_ui(ui, out, row_height));
+            (pinned.state.clamped_offset().y, scrolled.state.clamped_offset().y)
+        })
+        .inner;
+    let moved = if (scrolled_y - offset).abs() > 0.5 {
+        Some(scrolled_y)
+    } else {
+        Some(pinned_y).filter(|y| (y - offset).abs() > 0.5)
+    };
+    if let Some(y) = moved {
+        ui.ctx().data_mut(|d| d.insert_temp(offset_key, y));
+        ui.ctx().request_repaint();
+    }
+}
+
+/// The profile table's scrolled columns: size, share and one mean per feature.
+fn profile_columns_ui(ui: &mut Ui, out: &RunOutput, row_height: f32) {
+    let summary = &out.summary;
+    egui::Grid::new("profile-grid").striped(true).spacing([14.0, 4.0]).min_row_height(row_height).show(ui, |ui| {
         ui.strong("size");
         ui.strong("share");
         for c in &summary.columns {
@@ -448,10 +530,6 @@ fn profile_table_ui(ui: &mut Ui, app: &StrataApp, out: &RunOutput) {
         }
         ui.end_row();
         for p in &summary.profiles {
-            ui.horizontal(|ui| {
-                swatch_ui(ui, colours.of(p.segment));
-                ui.label(segment_name(app, p.segment));
-            });
             ui.label(format_count(p.size));
             ui.label(format!("{:.1}%", p.share * 100.0));
             for (j, mean) in p.means.iter().enumerate() {
@@ -461,7 +539,6 @@ fn profile_table_ui(ui: &mut Ui, app: &StrataApp, out: &RunOutput) {
             }
             ui.end_row();
         }
-        ui.label(RichText::new("everyone").italics());
         ui.label(format_count(out.result.matrix.kept_rows.len() + out.result.matrix.fallback_rows.len()));
         ui.label("100%");
         for m in &summary.population_means {
@@ -514,30 +591,34 @@ fn scatter_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput, width: f32, bot
     }
     let texture = app.view.density_texture.as_ref().map(|(_, t)| t.id());
     let height = (bottom - ui.cursor().top() - 6.0).max(100.0);
-    let shown = Plot::new("projection")
-        .width(width)
-        .height(height)
-        .data_aspect(1.0)
-        .x_axis_label("PC1")
-        .y_axis_label("PC2")
-        .show(ui, |plot| {
-            let d = &scatter.density;
-            if let Some(texture) = texture {
-                let centre = PlotPoint::new((d.x_range.0 + d.x_range.1) / 2.0, (d.y_range.0 + d.y_range.1) / 2.0);
-                let size = egui::vec2((d.x_range.1 - d.x_range.0) as f32, (d.y_range.1 - d.y_range.0) as f32);
-                plot.image(PlotImage::new("density", texture, centre, size));
+    let shown = crate::app::ticks::readable(
+        Plot::new("projection"),
+        crate::app::ticks::Ticks::Numbers,
+        crate::app::ticks::Ticks::Numbers,
+    )
+    .width(width)
+    .height(height)
+    .data_aspect(1.0)
+    .x_axis_label("PC1")
+    .y_axis_label("PC2")
+    .show(ui, |plot| {
+        let d = &scatter.density;
+        if let Some(texture) = texture {
+            let centre = PlotPoint::new((d.x_range.0 + d.x_range.1) / 2.0, (d.y_range.0 + d.y_range.1) / 2.0);
+            let size = egui::vec2((d.x_range.1 - d.x_range.0) as f32, (d.y_range.1 - d.y_range.0) as f32);
+            plot.image(PlotImage::new("density", texture, centre, size));
+        }
+        let mut per_segment: Vec<Vec<[f64; 2]>> = vec![Vec::new(); k.max(1)];
+        for &(x, y, s) in &scatter.points {
+            if let Some(v) = per_segment.get_mut(s as usize) {
+                v.push([x as f64, y as f64]);
             }
-            let mut per_segment: Vec<Vec<[f64; 2]>> = vec![Vec::new(); k.max(1)];
-            for &(x, y, s) in &scatter.points {
-                if let Some(v) = per_segment.get_mut(s as usize) {
-                    v.push([x as f64, y as f64]);
-                }
-            }
-            for (s, points) in per_segment.into_iter().enumerate() {
-                let name = segment_name(app, s);
-                plot.points(Points::new(name, PlotPoints::from(points)).color(colours.of(s)).radius(1.5));
-            }
-        });
+        }
+        for (s, points) in per_segment.into_iter().enumerate() {
+            let name = segment_name(app, s);
+            plot.points(Points::new(name, PlotPoints::from(points)).color(colours.of(s)).radius(1.5));
+        }
+    });
     super::chart_export_menu(app, &shown.response, crate::app::ChartId::Projection);
 }
 
@@ -582,27 +663,61 @@ fn silhouette_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput, width: f32, 
         .weak(),
     );
     let height = (bottom - ui.cursor().top() - 6.0).max(100.0);
-    let shown = Plot::new("member-silhouettes")
-        .width(width)
-        .height(height)
-        .y_axis_label("silhouette")
-        .show_axes([false, true])
-        .include_y(0.0)
-        .show(ui, |plot| {
-            let mut x = 0usize;
-            for (segment, values) in s.per_segment.iter().enumerate() {
-                let points: Vec<[f64; 2]> = values.iter().enumerate().map(|(i, v)| [(x + i) as f64, *v]).collect();
-                x += values.len() + values.len() / 30 + 10;
-                plot.line(
-                    Line::new(segment_name(app, segment), PlotPoints::from(points))
-                        .color(colours.of(segment))
-                        .fill(0.0)
-                        .fill_alpha(0.55),
-                );
-            }
-            if let Some(m) = mean {
-                plot.hline(HLine::new(format!("mean {m:.3}"), m).color(Color32::GRAY));
-            }
-        });
+    let shown = crate::app::ticks::readable(
+        Plot::new("member-silhouettes"),
+        crate::app::ticks::Ticks::Integers,
+        crate::app::ticks::Ticks::Numbers,
+    )
+    .width(width)
+    .height(height)
+    .y_axis_label("silhouette")
+    .show_axes([false, true])
+    .include_y(0.0)
+    .show(ui, |plot| {
+        let mut x = 0usize;
+        for (segment, values) in s.per_segment.iter().enumerate() {
+            let points: Vec<[f64; 2]> = values.iter().enumerate().map(|(i, v)| [(x + i) as f64, *v]).collect();
+            x += values.len() + values.len() / 30 + 10;
+            plot.line(
+                Line::new(segment_name(app, segment), PlotPoints::from(points))
+                    .color(colours.of(segment))
+                    .fill(0.0)
+                    .fill_alpha(0.55),
+            );
+        }
+        if let Some(m) = mean {
+            plot.hline(HLine::new(format!("mean {m:.3}"), m).color(Color32::GRAY));
+        }
+    });
     super::chart_export_menu(app, &shown.response, crate::app::ChartId::Silhouettes);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_overlap_line_says_what_its_numbers_count() {
+        let name = |o: usize| format!("Segment {}", o + 1);
+        let three = card_overlap_words(&[0.0, 0.62, 0.38], 0, 0.031, name);
+        assert_eq!(
+            three,
+            "3.1% of its customers are borderline (margin under 0.1); for 62% of them the next-closest segment is \
+             Segment 2"
+        );
+        // With one other segment the share is always 100%: name it, without a number that says nothing.
+        let two = card_overlap_words(&[0.0, 1.0], 0, 0.0, name);
+        assert_eq!(two, "0.0% of its customers are borderline (margin under 0.1); the only other segment is Segment 2");
+        let alone = card_overlap_words(&[0.0], 0, 0.0, name);
+        assert_eq!(alone, "0.0% of its customers are borderline (margin under 0.1)");
+    }
+
+    #[test]
+    fn a_number_beside_a_limit_is_shown_on_its_side_of_it() {
+        assert_eq!(digits_beside(0.749, 0.75), "0.749");
+        assert_eq!(digits_beside(0.7499, 0.75), "0.7499");
+        assert_eq!(digits_beside(0.82, 0.75), "0.82");
+        assert_eq!(digits_beside(0.0996, 0.1), "0.0996");
+        assert_eq!(digits_beside(0.04, 0.1), "0.04");
+    }
 }

@@ -725,6 +725,22 @@ mod tests {
         let params = GmmParams { n_init: 3, ..GmmParams::new(3) };
         fit_gmm(x.view(), &params, &token).unwrap();
         assert_eq!(token.step_fraction(), 1.0);
+        // Every EM iteration and every initialisation's end: never backwards, and each third of
+        // the bar is reached by its own initialisation.
+        let steps = token.steps_reported();
+        assert!(steps.windows(2).all(|w| w[0] <= w[1]), "{steps:?}");
+        for third in [1.0 / 3.0, 2.0 / 3.0] {
+            assert!(steps.iter().any(|&s| (s - third).abs() < 1e-12), "{third} in {steps:?}");
+            assert!(
+                steps.iter().any(|&s| s > third && s < third + 1.0 / 3.0),
+                "inside the next initialisation: {steps:?}"
+            );
+        }
+        // A cancel between initialisations takes effect in the next one.
+        let token = CancelToken::new();
+        token.cancel_when_past(0.4);
+        assert_eq!(fit_gmm(x.view(), &params, &token), Err(ClusterError::Cancelled));
+        assert!(token.steps_reported().iter().all(|&s| s <= 2.0 / 3.0 + 1e-12), "the third initialisation never ran");
     }
 
     #[test]

@@ -629,6 +629,17 @@ mod tests {
         assert_eq!(token.step_fraction(), 0.0);
         Dendrogram::build(x.view(), &HierarchicalParams::new(3), &token).unwrap();
         assert_eq!(token.step_fraction(), 1.0, "the whole step is done");
+        // Distances, then every 256 merges, then the end: never backwards, several values midway.
+        let steps = token.steps_reported();
+        assert!(steps.windows(2).all(|w| w[0] <= w[1]), "{steps:?}");
+        let mut midway: Vec<f64> = steps.iter().copied().filter(|&s| s > 0.0 && s < 1.0).collect();
+        midway.dedup();
+        assert!(midway.len() >= 3, "{steps:?}");
+        // A cancel arriving midway stops the merges at their next report.
+        let token = CancelToken::new();
+        token.cancel_when_past(0.5);
+        assert_eq!(Dendrogram::build(x.view(), &HierarchicalParams::new(3), &token), Err(ClusterError::Cancelled));
+        assert!(token.steps_reported().iter().all(|&s| s < 1.0), "it stopped before the end");
     }
 
     #[test]

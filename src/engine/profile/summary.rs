@@ -16,47 +16,69 @@ use crate::engine::profile::separation::{FeatureSeparation, segment_modes, separ
 use crate::engine::profile::{SegmentProfile, profile_segments};
 use crate::engine::rng::SeededRng;
 
-/// Bars of a histogram over `lo..hi`; values above `hi` are counted in the last bar.
+/// Bars of equal width over `lo..hi`; values above `hi` are counted in the last bar.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Histogram {
-    /// Left edge of the first bar.
+    /// Left edge of the first bar (half a unit below the smallest value for whole numbers).
     pub lo: f64,
     /// Right edge of the last bar.
     pub hi: f64,
     /// Values per bar.
     pub counts: Vec<u32>,
-    /// Values above `hi` (the 99.5th percentile), folded into the last bar.
+    /// Values above `hi` (a long tail past the 99.5th percentile), folded into the last bar.
     pub n_above: usize,
+    /// The smallest value.
+    pub min: f64,
     /// The largest value.
     pub max: f64,
 }
 
+/// The top half-percent is folded into the last bar only when it reaches this many times further
+/// past the minimum than the 99.5th percentile does: a long tail (one customer at a billion), not
+/// the ordinary top of a uniform or bell-shaped column, whose last bar would otherwise grow a spike.
+const LONG_TAIL: f64 = 1.5;
+
 impl Histogram {
-    /// A histogram of the finite `values` in `n_bins` bars from the minimum to the 99.5th
-    /// percentile, so one extreme customer does not squash every other bar into one.
+    /// A histogram of the finite `values` in at most `n_bins` bars of equal width, so a uniform
+    /// column draws flat:
+    /// - a long tail past the 99.5th percentile is folded into the last bar (one extreme
+    ///   customer does not squash every other bar into one), an ordinary top is not;
+    /// - whole numbers get bars a whole number of values wide with edges halfway between them
+    ///   (1..10 in ten bars, one per value), so no bar holds more possible values than another;
+    /// - otherwise bars are closed on the left, and the maximum falls in the last bar.
     pub fn of(values: &[f64], n_bins: usize) -> Option<Self> {
         let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
         if sorted.is_empty() || n_bins == 0 {
             return None;
         }
         sorted.sort_unstable_by(f64::total_cmp);
-        let lo = sorted[0];
+        let min = sorted[0];
         let max = sorted[sorted.len() - 1];
-        let mut hi = quantile_sorted(&sorted, 0.995);
-        if hi <= lo {
-            hi = if max > lo { max } else { lo + 1.0 };
-        }
-        let width = (hi - lo) / n_bins as f64;
-        let mut counts = vec![0u32; n_bins];
+        let q = quantile_sorted(&sorted, 0.995);
+        let top = if q > min && max - min > LONG_TAIL * (q - min) { q } else { max };
+        let whole = sorted.iter().all(|v| v.fract() == 0.0) && top - min < 1e12;
+        let (lo, hi, bins) = if whole {
+            let top = top.ceil();
+            let values_spanned = top - min + 1.0;
+            let width = (values_spanned / n_bins as f64).ceil().max(1.0);
+            let bins = ((values_spanned / width).ceil() as usize).clamp(1, n_bins);
+            (min - 0.5, min - 0.5 + bins as f64 * width, bins)
+        } else if top > min {
+            (min, top, n_bins)
+        } else {
+            (min, min + 1.0, n_bins)
+        };
+        let width = (hi - lo) / bins as f64;
+        let mut counts = vec![0u32; bins];
         let mut n_above = 0;
         for &v in &sorted {
             if v > hi {
                 n_above += 1;
             }
-            let bin = (((v - lo) / width) as usize).min(n_bins - 1);
+            let bin = (((v - lo) / width) as usize).min(bins - 1);
             counts[bin] += 1;
         }
-        Some(Self { lo, hi, counts, n_above, max })
+        Some(Self { lo, hi, counts, n_above, min, max })
     }
 }
 
@@ -555,7 +577,56 @@ mod tests {
         assert!(h.hi < 100.0 && h.n_above >= 1);
         assert_eq!(Histogram::of(&[f64::NAN], 10), None);
         let constant = Histogram::of(&[3.0, 3.0], 4).unwrap();
+        assert_eq!(constant.counts, vec![2], "one whole number, one bar");
+        let constant = Histogram::of(&[0.25, 0.25], 4).unwrap();
         assert_eq!(constant.counts, vec![2, 0, 0, 0]);
+    }
+
+    fn flat(h: &Histogram) -> bool {
+        let (lo, hi) = (h.counts.iter().min(), h.counts.iter().max());
+        // Evenly spaced values land a value either way of a bar's edge by rounding.
+        lo.zip(hi).is_some_and(|(lo, hi)| *hi - *lo <= 2)
+    }
+
+    #[test]
+    fn uniform_whole_numbers_give_a_flat_histogram_with_no_spike_at_the_top() {
+        // 1..10, a thousand times each: one bar per value, however many bars were asked for.
+        let values: Vec<f64> = (0..10_000).map(|i| (i % 10 + 1) as f64).collect();
+        for bars in [24, 30, 10] {
+            let h = Histogram::of(&values, bars).unwrap();
+            assert_eq!(h.counts, vec![1000; 10], "{bars} bars");
+            assert_eq!((h.lo, h.hi, h.min, h.max, h.n_above), (0.5, 10.5, 1.0, 10.0, 0));
+        }
+        // 1..60 in 30 bars: two values a bar; 0..=99 in 24 bars: five values a bar, 20 bars.
+        let values: Vec<f64> = (0..6_000).map(|i| (i % 60 + 1) as f64).collect();
+        let h = Histogram::of(&values, 30).unwrap();
+        assert_eq!(h.counts, vec![200; 30]);
+        let values: Vec<f64> = (0..10_000).map(|i| (i % 100) as f64).collect();
+        let h = Histogram::of(&values, 24).unwrap();
+        assert_eq!(h.counts, vec![500; 20]);
+        // Fewer bars than values asked for but not a divisor: no bar holds more values than another.
+        let values: Vec<f64> = (0..4_100).map(|i| (i % 41) as f64).collect();
+        let h = Histogram::of(&values, 30).unwrap();
+        let last = *h.counts.last().unwrap();
+        assert!(h.counts[..h.counts.len() - 1].iter().all(|&c| c == 200) && last <= 200, "{:?}", h.counts);
+    }
+
+    #[test]
+    fn uniform_continuous_values_give_a_flat_histogram_and_long_tails_still_fold() {
+        let values: Vec<f64> = (0..30_000).map(|i| (i as f64 + 0.5) / 30_000.0).collect();
+        let h = Histogram::of(&values, 30).unwrap();
+        assert_eq!(h.n_above, 0, "the top of a uniform column is not a tail");
+        assert!(flat(&h), "{:?}", h.counts);
+        assert_eq!(h.counts.iter().sum::<u32>(), 30_000);
+        // The same with the maximum itself in the data (a closed last bar, not a bar of its own).
+        let values: Vec<f64> = (0..=3_000).map(|i| i as f64 / 3_000.0 * 0.7 + 0.1).collect();
+        let h = Histogram::of(&values, 30).unwrap();
+        assert!(flat(&h), "{:?}", h.counts);
+        // A peaked shape (the sum of two uniforms) keeps its top too; a cubed exponential's tail folds.
+        let peak: Vec<f64> = (0..10_000).map(|i| ((i / 100) + (i % 100)) as f64 / 100.0 + 0.003).collect();
+        assert_eq!(Histogram::of(&peak, 30).unwrap().n_above, 0);
+        let tail: Vec<f64> = (1..2_000).map(|i| -(1.0 - i as f64 / 2_000.0).ln().powi(3)).collect();
+        assert!(Histogram::of(&tail, 30).unwrap().n_above > 0);
     }
 
     #[test]

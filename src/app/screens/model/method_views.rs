@@ -2,7 +2,9 @@
 //! the dendrogram, k-distance and reachability plots, value tiers, prototypes and the SOM grid.
 
 use eframe::egui::{self, RichText, Ui};
-use egui_plot::{AxisHints, Line, Plot, PlotPoints};
+use egui_plot::{Line, Plot, PlotPoints};
+
+use crate::app::ticks::Ticks::{Integers, Numbers};
 
 use crate::app::StrataApp;
 use crate::engine::cluster::rfm_rules::{RfmRule, standard_rules};
@@ -43,13 +45,13 @@ pub(super) fn certainty_ui(ui: &mut Ui, mixture: &crate::engine::cluster::Mixtur
             egui_plot::Bar::new(f64::from(centre), c as f64).width(f64::from((1.0 - floor) / BINS as f32) * 0.9)
         })
         .collect();
-    Plot::new("certainty")
+    crate::app::ticks::readable(Plot::new("certainty"), Numbers, Integers)
         .height(110.0)
         .allow_scroll(false)
         .allow_zoom(false)
         .allow_drag(false)
         .allow_boxed_zoom(false)
-        .custom_x_axes(vec![AxisHints::new_x().label("probability of the assigned segment")])
+        .x_axis_label("probability of the assigned segment")
         .show(ui, |plot| plot.bar_chart(egui_plot::BarChart::new("customers", bars)));
 }
 
@@ -265,7 +267,7 @@ pub(super) fn dendrogram_ui(
     let colour = ui.visuals().text_color();
     let weak = ui.visuals().weak_text_color();
     let chosen = ui.visuals().selection.bg_fill;
-    let response = Plot::new("dendrogram")
+    let response = crate::app::ticks::readable(Plot::new("dendrogram"), Numbers, Numbers)
         .height(200.0)
         .allow_scroll(false)
         .allow_zoom(false)
@@ -274,7 +276,7 @@ pub(super) fn dendrogram_ui(
         .show_x(false)
         .show_axes([false, true])
         .show_grid([false, true])
-        .custom_y_axes(vec![AxisHints::new_y().label("height")])
+        .y_axis_label("height")
         .show(ui, |plot| {
             for (i, segment) in top.segments.iter().enumerate() {
                 plot.line(Line::new(format!("merge {i}"), PlotPoints::from(segment.to_vec())).color(colour).width(1.5));
@@ -351,14 +353,14 @@ pub(super) fn k_distance_ui(
         .map(|(i, d)| [i as f64 / kd.distances.len() as f64, *d])
         .collect();
     let chosen = ui.visuals().selection.bg_fill;
-    let response = Plot::new("k-distance")
+    let response = crate::app::ticks::readable(Plot::new("k-distance"), Numbers, Numbers)
         .height((ui.available_height() - 40.0).clamp(200.0, 480.0))
         .allow_scroll(false)
         .allow_zoom(false)
         .allow_drag(false)
         .allow_boxed_zoom(false)
-        .custom_x_axes(vec![AxisHints::new_x().label("share of customers, by distance")])
-        .custom_y_axes(vec![AxisHints::new_y().label("distance to the k-th neighbour")])
+        .x_axis_label("share of customers, by distance")
+        .y_axis_label("distance to the k-th neighbour")
         .show(ui, |plot| {
             plot.line(Line::new("k-distance", PlotPoints::from(points)).width(2.0));
             plot.hline(egui_plot::HLine::new("eps", density.eps).color(chosen).width(2.0));
@@ -445,15 +447,15 @@ pub(super) fn reachability_ui(
         }
     }
     let chosen = ui.visuals().selection.bg_fill;
-    let response = Plot::new("reachability")
+    let response = crate::app::ticks::readable(Plot::new("reachability"), Numbers, Numbers)
         .height((ui.available_height() - 40.0).clamp(200.0, 480.0))
         .allow_scroll(false)
         .allow_zoom(false)
         .allow_drag(false)
         .allow_boxed_zoom(false)
         .include_y(0.0)
-        .custom_x_axes(vec![AxisHints::new_x().label("customers in OPTICS' order")])
-        .custom_y_axes(vec![AxisHints::new_y().label("reachability distance")])
+        .x_axis_label("customers in OPTICS' order")
+        .y_axis_label("reachability distance")
         .show(ui, |p| {
             for (i, (colour, bars)) in by_colour.into_iter().enumerate() {
                 p.bar_chart(egui_plot::BarChart::new(format!("reach-{i}"), bars).color(colour));

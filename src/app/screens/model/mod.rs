@@ -14,7 +14,7 @@ use method_views::{
 use settings::settings_ui;
 
 use eframe::egui::{self, RichText, Ui};
-use egui_plot::{AxisHints, GridMark, Line, LineStyle, MarkerShape, Plot, PlotPoints, Points, VLine};
+use egui_plot::{Line, LineStyle, MarkerShape, Plot, PlotPoints, Points, VLine};
 
 use crate::app::{Command, KeptRun, StrataApp};
 use crate::engine::cluster::sweep::SweepRun;
@@ -270,22 +270,21 @@ fn charts_ui(ui: &mut Ui, app: &mut StrataApp) {
             for &&(title, hint, value) in row {
                 ui.vertical(|ui| {
                     ui.label(RichText::new(title).strong()).on_hover_text(hint);
-                    let plot = Plot::new(title)
-                        .width(width)
-                        .height(height)
-                        .link_axis(link, [true, false])
-                        .allow_scroll(false)
-                        .allow_zoom(false)
-                        .allow_drag(false)
-                        .allow_boxed_zoom(false)
-                        // Integer k every 20 points or more (the default spaces x labels 60+ apart).
-                        .custom_x_axes(vec![AxisHints::new_x().label("k").label_spacing(18.0..=24.0)])
-                        .x_grid_spacer(|input| {
-                            // One mark per k: k is an integer.
-                            let (lo, hi) = (input.bounds.0.ceil() as i64, input.bounds.1.floor() as i64);
-                            (lo..=hi).map(|k| GridMark { value: k as f64, step_size: 1.0 }).collect()
-                        })
-                        .show_crosshair(false);
+                    let plot = crate::app::ticks::readable(
+                        Plot::new(title),
+                        crate::app::ticks::Ticks::Integers,
+                        crate::app::ticks::Ticks::Numbers,
+                    )
+                    .width(width)
+                    .height(height)
+                    .link_axis(link, [true, false])
+                    .allow_scroll(false)
+                    .allow_zoom(false)
+                    .allow_drag(false)
+                    .allow_boxed_zoom(false)
+                    // k is labelled at whole numbers, as many as fit (every k when there is room).
+                    .x_axis_label("k")
+                    .show_crosshair(false);
                     let response = plot.show(ui, |plot| {
                         for (colour, name, runs) in &drawn {
                             let (colour, name) = (*colour, name.clone());
