@@ -117,7 +117,11 @@ const CODE_NAME_WORDS: &[&str] = &[
 /// (`region`, `store_type`, `StatusCode`), or a word of a camel-case name is.
 pub fn name_is_code_like(name: &str) -> bool {
     let tokens = id_tokens(&split_camel(name));
-    tokens.last().is_some_and(|last| CODE_NAME_WORDS.contains(&last.as_str()))
+    // `segment_number`, `order_no`, `store_nr` number things, they do not measure them; a column
+    // named `number` alone may well be a count, so the word counts only after another.
+    let numbers_something =
+        tokens.len() >= 2 && tokens.last().is_some_and(|l| ["number", "no", "nr"].contains(&l.as_str()));
+    numbers_something || tokens.last().is_some_and(|last| CODE_NAME_WORDS.contains(&last.as_str()))
 }
 
 /// `StatusCode` -> `Status_Code`, so its words can be read.
@@ -285,6 +289,17 @@ fn looks_like_emails(column: &Column) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_name_that_numbers_something_is_a_code_but_number_alone_may_be_a_count() {
+        for name in ["segment_number", "OrderNo", "store_nr", "region", "StatusCode"] {
+            assert!(name_is_code_like(name), "{name}");
+        }
+        for name in ["number", "number_of_orders", "no", "frequency", "monetary_total"] {
+            assert!(!name_is_code_like(name), "{name}");
+        }
+    }
+
     use super::*;
 
     #[test]
