@@ -197,10 +197,13 @@ fn card_words_agree_with_the_numbers_beside_them() {
     assert!(k > 2, "the demo has more than two segments: the line names the likeliest next one");
     assert!(harness.query_all_by_label_contains("next-closest segment of").next().is_none(), "the old wording is gone");
     for s in 0..k {
+        // Every demo segment has borderline customers, so each line starts with its share.
+        assert!(overlap.borderline_share[s] >= 0.0005, "{:?}", overlap.borderline_share);
         let row = &overlap.matrix[s];
         let o = (0..k).filter(|&o| o != s).max_by(|&a, &b| row[a].total_cmp(&row[b]).then(b.cmp(&a))).unwrap();
         let expected = format!(
-            "{:.1}% of its customers are borderline (margin under 0.1); for {:.0}% of them the next-closest segment is {}",
+            "{:.1}% of its customers are borderline (margin under 0.1); for {:.0}% of its customers the next-closest \
+             segment is {}",
             100.0 * overlap.borderline_share[s],
             100.0 * row[o],
             app.segment_name_in(&out.result, o)

@@ -321,20 +321,24 @@ fn cards_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
 }
 
 /// The card's overlap line in plain words, with each number beside what it counts: the share of
-/// the segment's customers that are borderline, and the segment most of them would join next with
-/// the share for which it is the next-closest (`row[o]`, the overlap matrix's row).
+/// the segment's customers that are borderline, and the segment that is next-closest for most of
+/// its customers, with that share (`row[o]`, the overlap matrix's row: a share of all the segment's
+/// customers, not only of the borderline ones).
 fn card_overlap_words(row: &[f64], s: usize, borderline: f64, name: impl Fn(usize) -> String) -> String {
-    let mut text = format!(
-        "{:.1}% of its customers are borderline (margin under {})",
-        100.0 * borderline,
-        crate::engine::profile::overlap::BORDERLINE_MARGIN
-    );
+    let margin = crate::engine::profile::overlap::BORDERLINE_MARGIN;
+    let mut text = if borderline <= 0.0 {
+        format!("none of its customers are borderline (margin under {margin})")
+    } else if borderline < 0.0005 {
+        format!("under 0.1% of its customers are borderline (margin under {margin})")
+    } else {
+        format!("{:.1}% of its customers are borderline (margin under {margin})", 100.0 * borderline)
+    };
     let others: Vec<usize> = (0..row.len()).filter(|&o| o != s).collect();
     let leans = others.iter().copied().max_by(|&a, &b| row[a].total_cmp(&row[b]).then(b.cmp(&a)));
     match (others.len(), leans) {
         (1, Some(o)) => text += &format!("; the only other segment is {}", name(o)),
         (_, Some(o)) if row[o] > 0.0 => {
-            text += &format!("; for {:.0}% of them the next-closest segment is {}", 100.0 * row[o], name(o));
+            text += &format!("; for {:.0}% of its customers the next-closest segment is {}", 100.0 * row[o], name(o));
         }
         _ => {}
     }
@@ -702,14 +706,23 @@ mod tests {
         let three = card_overlap_words(&[0.0, 0.62, 0.38], 0, 0.031, name);
         assert_eq!(
             three,
-            "3.1% of its customers are borderline (margin under 0.1); for 62% of them the next-closest segment is \
-             Segment 2"
+            "3.1% of its customers are borderline (margin under 0.1); for 62% of its customers the next-closest \
+             segment is Segment 2"
         );
+        // No borderline customer: said in words, not as "0.0%" followed by a share "of them".
+        let none = card_overlap_words(&[0.0, 0.7, 0.3], 0, 0.0, name);
+        assert_eq!(
+            none,
+            "none of its customers are borderline (margin under 0.1); for 70% of its customers the next-closest \
+             segment is Segment 2"
+        );
+        let few = card_overlap_words(&[0.0, 0.7, 0.3], 0, 0.0002, name);
+        assert!(few.starts_with("under 0.1% of its customers are borderline"), "{few}");
         // With one other segment the share is always 100%: name it, without a number that says nothing.
         let two = card_overlap_words(&[0.0, 1.0], 0, 0.0, name);
-        assert_eq!(two, "0.0% of its customers are borderline (margin under 0.1); the only other segment is Segment 2");
+        assert_eq!(two, "none of its customers are borderline (margin under 0.1); the only other segment is Segment 2");
         let alone = card_overlap_words(&[0.0], 0, 0.0, name);
-        assert_eq!(alone, "0.0% of its customers are borderline (margin under 0.1)");
+        assert_eq!(alone, "none of its customers are borderline (margin under 0.1)");
     }
 
     #[test]
