@@ -469,10 +469,18 @@ impl StrataApp {
                 result,
                 output.spec.id_column(),
             );
+            // The board and the presentation refer to segments too: they follow the same customers.
+            let follow_map = names.carried.as_ref().map(|c| c.map.clone());
+            let not_followed =
+                doc.project.follow_segments(follow_map.as_ref(), result.n_segments(), &result.assignment_fingerprint);
             if let Some(remembered) = returning {
                 let mut change = names.carried.take().unwrap_or_default();
                 names.renamed |= naming::restore_names(&mut doc.project.segments, &remembered, result, &mut change);
                 names.carried = Some(change).filter(NamesChange::touched_names);
+            }
+            if !not_followed.is_empty() {
+                let change = names.carried.get_or_insert_with(NamesChange::default);
+                change.elsewhere.extend(not_followed);
             }
             let renamed = names.renamed;
             // The user's own names moved: that is a change to save (unlike names the run fills in).
@@ -482,7 +490,8 @@ impl StrataApp {
                 // are applied again (the model's fit is cached, so this is quick).
                 rules_again = change.renumbered() && !doc.project.rules.is_empty();
                 let same_edit = doc.names_change.as_ref().is_some_and(|s| s.undo_depth == doc.undo.len());
-                let worth_showing = change.touched_names() && (change.renumbered() || !change.new_segments.is_empty());
+                let worth_showing = change.touched_names()
+                    && (change.renumbered() || !change.new_segments.is_empty() || !change.elsewhere.is_empty());
                 if worth_showing && (change.renumbered() || !same_edit) {
                     doc.names_change = Some(NamesChangeShown {
                         change,
