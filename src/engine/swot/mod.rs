@@ -3,6 +3,7 @@
 //! placement hints. Stored in the project (format 8); segment cards follow their customers through
 //! re-fits exactly as names do ([`SegmentRef`], [`follow`]).
 
+pub mod decisions;
 pub mod evidence;
 pub mod hints;
 
@@ -71,7 +72,9 @@ impl Quadrant {
         let w = word.trim().to_ascii_lowercase();
         Quadrant::ALL.into_iter().find(|q| {
             let label = q.label().to_ascii_lowercase();
-            w == label || w == label.trim_end_matches('s') || w == q.letter().to_ascii_lowercase().to_string()
+            // The singular from "a strength", "an opportunity": "opportunities" less its "s" is not a word.
+            let singular = q.one().split_once(' ').map_or(q.one(), |(_, one)| one);
+            w == label || w == singular || w == q.letter().to_ascii_lowercase().to_string()
         })
     }
 }
@@ -501,6 +504,8 @@ mod tests {
         assert_eq!(Quadrant::parse("strength"), Some(Quadrant::Strengths));
         assert_eq!(Quadrant::parse(" Threats "), Some(Quadrant::Threats));
         assert_eq!(Quadrant::parse("o"), Some(Quadrant::Opportunities));
+        assert_eq!(Quadrant::parse("opportunity"), Some(Quadrant::Opportunities));
+        assert_eq!(Quadrant::parse("Weakness"), Some(Quadrant::Weaknesses));
         assert_eq!(Quadrant::parse("weak"), None);
     }
 
