@@ -88,6 +88,14 @@ pub enum Command {
         /// New notes.
         notes: String,
     },
+    /// Replace the SWOT board (one undo step, written to the audit log; consecutive edits with the
+    /// same `what`, typing one note, merge into one).
+    EditBoard {
+        /// The board after the change.
+        board: Box<crate::engine::swot::Board>,
+        /// What changed, in words, for the undo menu and the audit log.
+        what: String,
+    },
     /// Undo the last edit.
     Undo,
     /// Redo the last undone edit.
@@ -255,6 +263,7 @@ impl StrataApp {
             Command::EditSegmentNotes { segment, notes } => {
                 self.edit(&format!("notes of segment {}", segment + 1), |state| note_mut(state, segment).notes = notes)
             }
+            Command::EditBoard { board, what } => self.edit(&what, |state| state.board = Some(*board)),
             Command::Undo => self.undo_redo(true),
             Command::Redo => self.undo_redo(false),
             Command::Run => self.start_run(),
@@ -325,6 +334,7 @@ impl StrataApp {
             (KeyboardShortcut::new(Modifiers::COMMAND, Key::Num5), Command::Show(Screen::Compare)),
             (KeyboardShortcut::new(Modifiers::COMMAND, Key::Num6), Command::Show(Screen::Rules)),
             (KeyboardShortcut::new(Modifiers::COMMAND, Key::Num7), Command::Show(Screen::OverTime)),
+            (KeyboardShortcut::new(Modifiers::COMMAND, Key::Num8), Command::Show(Screen::Board)),
         ];
         // A text field keeps its own Ctrl+Z.
         let editing_text = ctx.memory(|m| m.focused().is_some()) && ctx.egui_wants_keyboard_input();

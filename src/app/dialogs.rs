@@ -53,6 +53,8 @@ pub enum ExportKind {
     KChoice,
     /// A chart, as PNG.
     Chart(ChartId),
+    /// The TOWS strategies as a decision list (CSV: cell, action, owner, segments, pairs).
+    DecisionList,
 }
 
 /// The charts that can be exported as pictures.
@@ -91,6 +93,7 @@ impl ExportKind {
             Self::Profiles => "Export the segment profiles",
             Self::KChoice => "Export the k-choice table",
             Self::Chart(_) => "Export the chart as PNG",
+            Self::DecisionList => "Export the decision list",
         }
     }
 
@@ -100,6 +103,7 @@ impl ExportKind {
             Self::Assignments => &[("CSV", "csv"), ("Parquet", "parquet"), ("Excel", "xlsx")],
             Self::Profiles | Self::KChoice => &[("CSV", "csv"), ("Excel", "xlsx")],
             Self::Chart(_) => &[("PNG image", "png")],
+            Self::DecisionList => &[("CSV", "csv")],
         }
     }
 
@@ -110,6 +114,7 @@ impl ExportKind {
             Self::Profiles => "segment-profiles.csv".to_string(),
             Self::KChoice => "k-choice.csv".to_string(),
             Self::Chart(chart) => format!("{}.png", chart.label()),
+            Self::DecisionList => "decision-list.csv".to_string(),
         }
     }
 }

@@ -93,6 +93,7 @@ impl StrataApp {
                 self.pending_chart = Some(PendingChart { chart, path });
                 self.wanted_screenshot = true;
             }
+            ExportKind::DecisionList => self.export_decision_list(path, names),
             ExportKind::Assignments | ExportKind::Profiles | ExportKind::KChoice => {
                 self.export_runner.start("export", move |_ctx| -> Result<super::files::Exported, String> {
                     let name = |s: usize| names.get(s).cloned().unwrap_or_else(|| out.result.default_segment_name(s));

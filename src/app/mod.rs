@@ -6,6 +6,7 @@
 //! segmentations, previews), `logic` (edits, runs and the jobs' events), `files` (opening, saving
 //! and exporting, on jobs), `screens` (drawing).
 
+mod board;
 mod command;
 pub mod dialogs;
 mod document;
@@ -19,6 +20,7 @@ mod session;
 mod ticks;
 mod widgets;
 pub mod words;
+pub use screens::swot::{BoardDrag, BoardTab, dropped};
 pub use widgets::segment_colour;
 
 use std::path::PathBuf;
@@ -64,11 +66,14 @@ pub enum Screen {
     Rules,
     /// The transaction log cut into windows: segment sizes over time and who moves where.
     OverTime,
+    /// The SWOT board: segments and other items in Strengths, Weaknesses, Opportunities and
+    /// Threats, with live evidence, placement hints and the TOWS strategies.
+    Board,
 }
 
 impl Screen {
     /// All screens in workflow order.
-    pub const ALL: [Screen; 7] = [
+    pub const ALL: [Screen; 8] = [
         Screen::Data,
         Screen::Features,
         Screen::Model,
@@ -76,6 +81,7 @@ impl Screen {
         Screen::Compare,
         Screen::Rules,
         Screen::OverTime,
+        Screen::Board,
     ];
 
     /// The tab label.
@@ -88,6 +94,7 @@ impl Screen {
             Screen::Compare => "Compare",
             Screen::Rules => "Rules",
             Screen::OverTime => "Over time",
+            Screen::Board => "SWOT",
         }
     }
 }

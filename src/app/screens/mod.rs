@@ -12,6 +12,7 @@ mod over_time;
 mod path_prompt;
 mod rules;
 mod segments;
+pub mod swot;
 
 use eframe::egui::{self, Color32, RichText, Ui};
 
@@ -47,6 +48,8 @@ pub struct ViewState {
     pub show_warnings: bool,
     /// Data screen: the derived column being written and its preview.
     pub derive: derive::DeriveState,
+    /// SWOT screen: the view chosen, forms being filled, and the evidence made once per result.
+    pub board: swot::BoardView,
 }
 
 /// Offers "Export as PNG..." on a chart's context menu (right click) and remembers where the chart
@@ -88,6 +91,7 @@ pub fn window_ui(ui: &mut Ui, app: &mut StrataApp) {
             Screen::Compare => compare::compare_ui(ui, app),
             Screen::Rules => rules::rules_ui(ui, app),
             Screen::OverTime => over_time::over_time_ui(ui, app),
+            Screen::Board => swot::board_ui(ui, app),
         }
     });
     help::help_windows_ui(ui.ctx(), app);

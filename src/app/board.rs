@@ -1,0 +1,78 @@
+//! The SWOT board's side of the app: its evidence, made once per result and revenue column (never
+//! per frame: it sums over every customer), and the decision list written on the export job.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::StrataApp;
+use crate::engine::swot::Board;
+use crate::engine::swot::evidence::{BoardEvidence, board_evidence};
+
+/// What the evidence was made from: the run's output and the Over time result (by identity),
+/// the assignment, and the revenue column. Names are not in it: they are read live when drawn.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct EvidenceKey {
+    output: usize,
+    fingerprint: String,
+    has_stability: bool,
+    revenue_column: Option<String>,
+    over_time: Option<usize>,
+}
+
+impl StrataApp {
+    /// The project's board, or an empty one with the default hints when nothing was placed yet.
+    pub fn board(&self) -> Board {
+        self.doc.as_ref().and_then(|d| d.project.board.clone()).unwrap_or_default()
+    }
+
+    /// The live evidence of the current run's segments for the board, made again only when the
+    /// run, the Over time result or the revenue column changed since it was last made.
+    pub fn board_evidence(&mut self) -> Option<Arc<BoardEvidence>> {
+        let out = self.output.clone()?;
+        let doc = self.doc.as_ref()?;
+        let revenue_column = doc.project.board.as_ref().and_then(|b| b.revenue_column.clone());
+        let over_time = self.over_time.as_ref().filter(|o| o.is_for(doc)).cloned();
+        let key = EvidenceKey {
+            output: Arc::as_ptr(&out) as usize,
+            fingerprint: out.result.assignment_fingerprint.clone(),
+            has_stability: out.result.stability.is_some(),
+            revenue_column,
+            over_time: over_time.as_ref().map(|o| Arc::as_ptr(o) as usize),
+        };
+        if let Some((cached, evidence)) = &self.view.board.evidence
+            && *cached == key
+        {
+            return Some(evidence.clone());
+        }
+        let names: Vec<String> = (0..out.result.n_segments()).map(|s| self.segment_name_in(&out.result, s)).collect();
+        let evidence = Arc::new(board_evidence(
+            &out.result,
+            Some(&out.summary),
+            &names,
+            key.revenue_column.as_deref(),
+            over_time.as_ref().map(|o| &o.result),
+        ));
+        self.view.board.evidence_made += 1;
+        self.view.board.evidence = Some((key, evidence.clone()));
+        Some(evidence)
+    }
+
+    /// Writes the TOWS strategies as a decision list (CSV) to `path` on the export job; segments are
+    /// named by `names` (the names the window shows).
+    pub(super) fn export_decision_list(&mut self, path: PathBuf, names: Vec<String>) {
+        let board = self.board();
+        if board.strategies.is_empty() {
+            self.report_error("There is no strategy to export: add one in the TOWS view of the SWOT board first.");
+            return;
+        }
+        let name = move |s: usize| names.get(s).cloned().unwrap_or_else(|| format!("Segment {}", s + 1));
+        let text = crate::engine::swot::decisions::decision_list_csv(&board, &name);
+        let n = board.strategies.len();
+        self.export_runner.start("export", move |_ctx| -> Result<super::files::Exported, String> {
+            std::fs::write(&path, text)
+                .map_err(|e| format!("Could not export the decision list: {e} ({})", path.display()))?;
+            let what = if n == 1 { "1 strategy".to_string() } else { format!("{n} strategies") };
+            Ok(super::files::Exported { message: format!("Decision list of {what} written to {}", path.display()) })
+        });
+    }
+}
