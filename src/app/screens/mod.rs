@@ -247,7 +247,8 @@ fn warnings_ui(ctx: &egui::Context, app: &mut StrataApp) {
 }
 
 fn tabs_ui(ui: &mut Ui, app: &mut StrataApp) {
-    ui.horizontal(|ui| {
+    // Wrapped: at a projector's 200% the tabs are wider than the window.
+    ui.horizontal_wrapped(|ui| {
         for (i, screen) in Screen::ALL.into_iter().enumerate() {
             let text = RichText::new(format!("{}  {}", i + 1, screen.label())).size(16.0);
             let response = ui.selectable_label(app.screen == screen, text).on_hover_text(format!("Ctrl+{}", i + 1));

@@ -139,7 +139,11 @@ impl Segments {
 pub fn board_ui(ui: &mut Ui, app: &mut StrataApp) {
     let Some(out) = app.output.clone() else {
         ui.heading("SWOT board");
-        ui.label("Run a segmentation first: the board's segment cards show live figures from the run.");
+        ui.label(if app.progress.is_some() {
+            "The board opens when the run under way finishes: its segment cards show live figures from the run."
+        } else {
+            "Run a segmentation first (F5): the board's segment cards show live figures from the run."
+        });
         return;
     };
     let Some(evidence) = app.board_evidence() else { return };
@@ -160,10 +164,14 @@ pub fn board_ui(ui: &mut Ui, app: &mut StrataApp) {
     ui.separator();
     match app.view.board.tab {
         BoardTab::Quadrants => {
+            // What is in view: the quadrants share it (a scroll area's own height is not a bound).
+            let visible = ui.available_height();
             egui::ScrollArea::vertical().id_salt("swot-board").auto_shrink([false, false]).show(ui, |ui| {
+                let top = ui.cursor().top();
                 palette_ui(ui, app, &board, &segments);
                 ui.add_space(6.0);
-                quadrants_ui(ui, app, &board, &segments);
+                let left = visible - (ui.cursor().top() - top);
+                quadrants_ui(ui, app, &board, &segments, left);
             });
         }
         BoardTab::Tows => tows::tows_ui(ui, app, &board, &segments),
@@ -259,17 +267,25 @@ fn palette_ui(ui: &mut Ui, app: &mut StrataApp, board: &Board, segments: &Segmen
     egui::ScrollArea::vertical().id_salt("swot-palette").max_height(max_height).show(ui, |ui| {
         ui.horizontal_wrapped(|ui| {
             for s in 0..segments.names.len() {
-                segment_chip_ui(ui, app, board, segments, s);
+                // A framed chip is not one widget: the row cannot wrap it by itself. Its width from
+                // the last frame says whether it still fits on this row.
+                let width_id = ui.id().with(("swot-chip-width", s));
+                let width = ui.data(|d| d.get_temp::<f32>(width_id)).unwrap_or(180.0);
+                if ui.available_width() < width && ui.cursor().left() > ui.max_rect().left() + 1.0 {
+                    ui.end_row();
+                }
+                let drawn = segment_chip_ui(ui, app, board, segments, s);
+                ui.data_mut(|d| d.insert_temp(width_id, drawn.width()));
             }
         });
     });
 }
 
-fn segment_chip_ui(ui: &mut Ui, app: &mut StrataApp, board: &Board, segments: &Segments, s: usize) {
+fn segment_chip_ui(ui: &mut Ui, app: &mut StrataApp, board: &Board, segments: &Segments, s: usize) -> egui::Rect {
     let colour = segments.colours.of(s);
     let name = segments.name(s);
     let size = segments.evidence(s).map(|e| count_text(e.size)).unwrap_or_default();
-    egui::Frame::group(ui.style()).stroke(egui::Stroke::new(1.5, colour)).inner_margin(4.0).show(ui, |ui| {
+    let chip = egui::Frame::group(ui.style()).stroke(egui::Stroke::new(1.5, colour)).inner_margin(4.0).show(ui, |ui| {
         ui.horizontal(|ui| {
             ui.dnd_drag_source(egui::Id::unique(("swot-segment", s)), BoardDrag::Segment(s), |ui| {
                 swatch_ui(ui, colour);
@@ -301,6 +317,7 @@ fn segment_chip_ui(ui: &mut Ui, app: &mut StrataApp, board: &Board, segments: &S
             }
         });
     });
+    chip.response.rect
 }
 
 fn drop_on(app: &mut StrataApp, board: &Board, segments: &Segments, drag: BoardDrag, quadrant: Quadrant) {
@@ -309,9 +326,10 @@ fn drop_on(app: &mut StrataApp, board: &Board, segments: &Segments, drag: BoardD
     }
 }
 
-fn quadrants_ui(ui: &mut Ui, app: &mut StrataApp, board: &Board, segments: &Segments) {
-    // Two rows that share the height left, but never so small a card cannot be read.
-    let height = ((ui.available_height() - 24.0) / 2.0).max(230.0);
+fn quadrants_ui(ui: &mut Ui, app: &mut StrataApp, board: &Board, segments: &Segments, left: f32) {
+    // Two rows that share the height left in view, but never so small a card cannot be read.
+    // (Each row adds the frame's margins and stroke, about 30 points, to the height asked for.)
+    let height = ((left - 8.0) / 2.0 - 30.0).max(230.0);
     for row in [[Quadrant::Strengths, Quadrant::Weaknesses], [Quadrant::Opportunities, Quadrant::Threats]] {
         ui.columns(2, |columns| {
             for (ui, q) in columns.iter_mut().zip(row) {
