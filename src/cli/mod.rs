@@ -10,6 +10,7 @@ mod model_args;
 mod output;
 mod run;
 mod segment;
+mod swot;
 
 use std::path::{Path, PathBuf};
 
@@ -42,6 +43,7 @@ use describe::*;
 use output::*;
 use run::*;
 use segment::*;
+use swot::*;
 
 /// Strata: customer segmentation. Without a command, opens the window on the built-in demo project
 /// (or on PROJECT).
@@ -87,6 +89,9 @@ pub enum Command {
     Run(RunArgs),
     /// Assign new customers to a project's segments, the way its method assigns them.
     Predict(PredictArgs),
+    /// A project's SWOT board: each segment card with its live evidence and placement hints, the
+    /// other items, and the TOWS decision list (--decisions writes it as CSV).
+    Swot(SwotArgs),
     /// Run the built-in demo project headless and print its sweep and segments.
     Demo(DemoArgs),
     /// Benchmark building blocks for benches/run: generate data, time one case (prints JSON).
@@ -147,6 +152,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::OverTime(args)) => over_time_command(args),
         Some(Command::Run(args)) => run_project(args),
         Some(Command::Predict(args)) => predict_command(args),
+        Some(Command::Swot(args)) => swot_command(args),
         Some(Command::Demo(args)) => demo(args),
         Some(Command::Bench(args)) => bench(args),
         None => open_window(cli.project),

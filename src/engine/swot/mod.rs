@@ -3,6 +3,7 @@
 //! placement hints. Stored in the project (format 8); segment cards follow their customers through
 //! re-fits exactly as names do ([`SegmentRef`], [`follow`]).
 
+pub mod decisions;
 pub mod evidence;
 pub mod hints;
 
@@ -70,8 +71,8 @@ impl Quadrant {
     pub fn parse(word: &str) -> Option<Quadrant> {
         let w = word.trim().to_ascii_lowercase();
         Quadrant::ALL.into_iter().find(|q| {
-            let label = q.label().to_ascii_lowercase();
-            w == label || w == label.trim_end_matches('s') || w == q.letter().to_ascii_lowercase().to_string()
+            let singular = q.one().rsplit(' ').next().unwrap_or_default();
+            w == q.label().to_ascii_lowercase() || w == singular || w == q.letter().to_ascii_lowercase().to_string()
         })
     }
 }
@@ -501,6 +502,9 @@ mod tests {
         assert_eq!(Quadrant::parse("strength"), Some(Quadrant::Strengths));
         assert_eq!(Quadrant::parse(" Threats "), Some(Quadrant::Threats));
         assert_eq!(Quadrant::parse("o"), Some(Quadrant::Opportunities));
+        assert_eq!(Quadrant::parse("weakness"), Some(Quadrant::Weaknesses));
+        assert_eq!(Quadrant::parse("Opportunity"), Some(Quadrant::Opportunities));
+        assert_eq!(Quadrant::parse("weaknesse"), None);
         assert_eq!(Quadrant::parse("weak"), None);
     }
 
