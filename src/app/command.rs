@@ -88,6 +88,16 @@ pub enum Command {
         /// New notes.
         notes: String,
     },
+    /// Replace the presentation (one undo step, written to the audit log; consecutive edits with
+    /// the same `what` merge into one).
+    EditPresentation {
+        /// The new presentation.
+        presentation: Box<crate::engine::presentation::Presentation>,
+        /// What changed, in words, for the undo menu and the audit log.
+        what: String,
+    },
+    /// Start, step through or leave presentation mode, or act on what was changed while presenting.
+    Presenting(super::present::PresentCommand),
     /// Undo the last edit.
     Undo,
     /// Redo the last undone edit.
@@ -255,6 +265,10 @@ impl StrataApp {
             Command::EditSegmentNotes { segment, notes } => {
                 self.edit(&format!("notes of segment {}", segment + 1), |state| note_mut(state, segment).notes = notes)
             }
+            Command::EditPresentation { presentation, what } => {
+                self.edit(&what, |state| state.presentation = Some(*presentation))
+            }
+            Command::Presenting(command) => self.apply_presenting(ctx, command),
             Command::Undo => self.undo_redo(true),
             Command::Redo => self.undo_redo(false),
             Command::Run => self.start_run(),
@@ -325,6 +339,11 @@ impl StrataApp {
             (KeyboardShortcut::new(Modifiers::COMMAND, Key::Num5), Command::Show(Screen::Compare)),
             (KeyboardShortcut::new(Modifiers::COMMAND, Key::Num6), Command::Show(Screen::Rules)),
             (KeyboardShortcut::new(Modifiers::COMMAND, Key::Num7), Command::Show(Screen::OverTime)),
+            (KeyboardShortcut::new(Modifiers::COMMAND, Key::Num9), Command::Show(Screen::Presentation)),
+            (
+                KeyboardShortcut::new(Modifiers::NONE, Key::F6),
+                Command::Presenting(super::present::PresentCommand::Start),
+            ),
         ];
         // A text field keeps its own Ctrl+Z.
         let editing_text = ctx.memory(|m| m.focused().is_some()) && ctx.egui_wants_keyboard_input();

@@ -14,6 +14,7 @@ mod files;
 pub mod frame_bench;
 mod logic;
 pub mod prefs;
+pub mod present;
 mod screens;
 mod session;
 mod ticks;
@@ -64,11 +65,13 @@ pub enum Screen {
     Rules,
     /// The transaction log cut into windows: segment sizes over time and who moves where.
     OverTime,
+    /// The presentation's steps, and presentation mode.
+    Presentation,
 }
 
 impl Screen {
     /// All screens in workflow order.
-    pub const ALL: [Screen; 7] = [
+    pub const ALL: [Screen; 8] = [
         Screen::Data,
         Screen::Features,
         Screen::Model,
@@ -76,6 +79,7 @@ impl Screen {
         Screen::Compare,
         Screen::Rules,
         Screen::OverTime,
+        Screen::Presentation,
     ];
 
     /// The tab label.
@@ -88,6 +92,7 @@ impl Screen {
             Screen::Compare => "Compare",
             Screen::Rules => "Rules",
             Screen::OverTime => "Over time",
+            Screen::Presentation => "Present",
         }
     }
 }
@@ -222,6 +227,8 @@ pub struct StrataApp {
     rerun_when_done: bool,
     /// What the Help menu has open (the guided tour outlives the project it opens).
     pub help: screens::help::HelpState,
+    /// The step editor's selection and presentation mode (not part of the project).
+    pub present: present::PresentState,
 }
 
 impl StrataApp {
@@ -292,6 +299,7 @@ impl StrataApp {
             screenshot_sender,
             screenshot_receiver,
             help: Default::default(),
+            present: Default::default(),
             running_spec: None,
             rerun_when_done: false,
         };
@@ -426,6 +434,8 @@ impl eframe::App for StrataApp {
         if settled && let Some(doc) = &mut self.doc {
             doc.merge_key = None;
         }
+        // Presentation mode takes its keys (arrows, digits, B, Esc) before the window's shortcuts.
+        self.presenting_keys(ctx);
         self.shortcuts(ctx);
         self.apply_pending(ctx);
         self.take_chart_screenshot(ctx);

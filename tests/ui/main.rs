@@ -1408,4 +1408,5 @@ mod data17;
 mod derive;
 mod files;
 mod formats;
+mod present;
 mod view17;

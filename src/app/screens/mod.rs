@@ -71,6 +71,13 @@ impl ViewState {
 /// Draws the whole window.
 pub fn window_ui(ui: &mut Ui, app: &mut StrataApp) {
     app.view.pass = ui.ctx().cumulative_pass_nr();
+    // Presentation mode: the slide alone, every control hidden.
+    if app.present.is_presenting() {
+        crate::app::present::presenting_ui(ui, app);
+        // Leaving with unsaved changes still asks.
+        prompt_ui(ui.ctx(), app);
+        return;
+    }
     egui::Panel::top("menu").show(ui, |ui| menu_ui(ui, app));
     egui::Panel::top("tabs").show(ui, |ui| tabs_ui(ui, app));
     egui::Panel::bottom("status").show(ui, |ui| status_ui(ui, app));
@@ -88,12 +95,14 @@ pub fn window_ui(ui: &mut Ui, app: &mut StrataApp) {
             Screen::Compare => compare::compare_ui(ui, app),
             Screen::Rules => rules::rules_ui(ui, app),
             Screen::OverTime => over_time::over_time_ui(ui, app),
+            Screen::Presentation => crate::app::present::editor_ui(ui, app),
         }
     });
     help::help_windows_ui(ui.ctx(), app);
     prompt_ui(ui.ctx(), app);
     path_prompt::path_prompt_ui(ui.ctx(), app);
     warnings_ui(ui.ctx(), app);
+    crate::app::present::changes_ui(ui.ctx(), app);
     toasts_ui(ui.ctx(), app);
 }
 
