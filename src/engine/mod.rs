@@ -2,6 +2,7 @@
 //!
 //! Nothing in here imports egui, eframe, egui_plot or rfd.
 
+pub mod chart;
 pub mod cluster;
 pub mod data;
 pub mod derive;
@@ -17,6 +18,7 @@ pub mod over_time;
 pub mod pipeline;
 pub mod profile;
 pub mod project;
+pub mod report;
 pub mod rng;
 pub mod rules;
 pub mod stats;
