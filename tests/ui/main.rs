@@ -1409,3 +1409,4 @@ mod derive;
 mod files;
 mod formats;
 mod view17;
+mod charts;
