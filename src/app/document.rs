@@ -21,6 +21,24 @@ pub struct DocState {
     pub rules: BusinessRules,
     /// How the Over time screen cuts the log into windows.
     pub over_time: Option<WindowParams>,
+    /// The SWOT board.
+    pub board: Option<crate::engine::swot::Board>,
+    /// The presentation's steps.
+    pub presentation: Option<crate::engine::presentation::Presentation>,
+}
+
+impl DocState {
+    /// The undoable part of `project`.
+    pub fn of(project: &Project) -> Self {
+        Self {
+            spec: project.spec.clone(),
+            segments: project.segments.clone(),
+            rules: project.rules.clone(),
+            over_time: project.over_time.clone(),
+            board: project.board.clone(),
+            presentation: project.presentation.clone(),
+        }
+    }
 }
 
 /// What the business rules' outcome depends on besides the run: the rules and overrides, and the
@@ -82,12 +100,7 @@ pub struct Document {
 impl Document {
     pub(super) fn new(project: Project, path: Option<PathBuf>, base_dir: PathBuf, is_demo: bool) -> Self {
         let audit_saved = if path.is_some() || is_demo { project.audit.len() } else { usize::MAX };
-        let saved = (path.is_some() || is_demo).then(|| DocState {
-            spec: project.spec.clone(),
-            segments: project.segments.clone(),
-            rules: project.rules.clone(),
-            over_time: project.over_time.clone(),
-        });
+        let saved = (path.is_some() || is_demo).then(|| DocState::of(&project));
         Self {
             project,
             path,
@@ -115,12 +128,7 @@ impl Document {
 
     /// The undoable state now.
     pub fn state(&self) -> DocState {
-        DocState {
-            spec: self.project.spec.clone(),
-            segments: self.project.segments.clone(),
-            rules: self.project.rules.clone(),
-            over_time: self.project.over_time.clone(),
-        }
+        DocState::of(&self.project)
     }
 
     /// What the business rules' outcome depends on now.
@@ -171,6 +179,8 @@ impl Document {
         self.project.segments = state.segments;
         self.project.rules = state.rules;
         self.project.over_time = state.over_time;
+        self.project.board = state.board;
+        self.project.presentation = state.presentation;
         self.merge_key = None;
     }
 }

@@ -173,12 +173,7 @@ impl StrataApp {
         doc.base_dir = saved.new_base.clone();
         doc.is_demo = false;
         doc.read_only = false;
-        doc.saved = Some(crate::app::DocState {
-            spec: saved.project.spec.clone(),
-            segments: saved.project.segments.clone(),
-            rules: saved.project.rules.clone(),
-            over_time: saved.project.over_time.clone(),
-        });
+        doc.saved = Some(crate::app::DocState::of(&saved.project));
         doc.audit_saved = saved.project.audit.len();
         doc.merge_key = None;
         self.prefs.remember_project(path);

@@ -45,6 +45,8 @@ impl StrataApp {
         };
         let spec_changed = state.spec != doc.project.spec;
         let rules_changed = rules_key(&state.rules, &state.segments) != doc.rules_key();
+        // The SWOT board and the presentation are the workshop's record: logged like the rules.
+        let workshop_changed = state.board != doc.project.board || state.presentation != doc.project.presentation;
         // A file that could not be read (a wrong encoding) is set up once it reads.
         let source_changed = state.spec.source != doc.project.spec.source;
         doc.record(what);
@@ -53,7 +55,7 @@ impl StrataApp {
             doc.needs_setup = true;
         }
         doc.merge_key = Some(what.to_string());
-        if rules_changed || (merged && doc.project.audit.last().is_some_and(|e| e.what == what)) {
+        if rules_changed || workshop_changed || (merged && doc.project.audit.last().is_some_and(|e| e.what == what)) {
             let why = self.audit_why.clone();
             self.audit(&before, what, &why, merged);
         }
@@ -71,10 +73,11 @@ impl StrataApp {
         to.push((current.clone(), what.clone()));
         let spec_changed = state.spec != doc.project.spec;
         let rules_changed = rules_key(&state.rules, &state.segments) != doc.rules_key();
+        let workshop_changed = state.board != doc.project.board || state.presentation != doc.project.presentation;
         doc.restore(state);
         // The restored notes are numbered by the run before that edit, not by the latest one.
         doc.notes_numbered_by = None;
-        if rules_changed {
+        if rules_changed || workshop_changed {
             self.audit(&current, &format!("{} {what}", if is_undo { "undo" } else { "redo" }), "", false);
         }
         self.after_change(spec_changed, rules_changed);
@@ -104,7 +107,9 @@ impl StrataApp {
             why: why.to_string(),
             customers: None,
         });
-        let Some(output) = output.filter(|o| o.spec == doc.project.spec) else { return };
+        // A change of the board or the presentation alone moves no customer: nothing to count.
+        let moves_customers = rules_key(&before.rules, &before.segments) != doc.rules_key();
+        let Some(output) = output.filter(|o| o.spec == doc.project.spec && moves_customers) else { return };
         self.next_audit_serial += 1;
         self.audit_pending.push(AuditCount {
             serial: self.next_audit_serial,
@@ -469,10 +474,18 @@ impl StrataApp {
                 result,
                 output.spec.id_column(),
             );
+            // The board and the presentation refer to segments too: they follow the same customers.
+            let follow_map = names.carried.as_ref().map(|c| c.map.clone());
+            let not_followed =
+                doc.project.follow_segments(follow_map.as_ref(), result.n_segments(), &result.assignment_fingerprint);
             if let Some(remembered) = returning {
                 let mut change = names.carried.take().unwrap_or_default();
                 names.renamed |= naming::restore_names(&mut doc.project.segments, &remembered, result, &mut change);
                 names.carried = Some(change).filter(NamesChange::touched_names);
+            }
+            if !not_followed.is_empty() {
+                let change = names.carried.get_or_insert_with(NamesChange::default);
+                change.elsewhere.extend(not_followed);
             }
             let renamed = names.renamed;
             // The user's own names moved: that is a change to save (unlike names the run fills in).
@@ -482,7 +495,8 @@ impl StrataApp {
                 // are applied again (the model's fit is cached, so this is quick).
                 rules_again = change.renumbered() && !doc.project.rules.is_empty();
                 let same_edit = doc.names_change.as_ref().is_some_and(|s| s.undo_depth == doc.undo.len());
-                let worth_showing = change.touched_names() && (change.renumbered() || !change.new_segments.is_empty());
+                let worth_showing = change.touched_names()
+                    && (change.renumbered() || !change.new_segments.is_empty() || !change.elsewhere.is_empty());
                 if worth_showing && (change.renumbered() || !same_edit) {
                     doc.names_change = Some(NamesChangeShown {
                         change,

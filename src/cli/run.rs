@@ -159,6 +159,15 @@ pub(crate) fn run_project(args: RunArgs) -> Result<(), CliError> {
         &project_rules,
         id_column.as_deref(),
     );
+    let mut names = names;
+    let not_followed = opened.project.follow_segments(
+        names.carried.as_ref().map(|c| &c.map),
+        result.n_segments(),
+        &result.assignment_fingerprint,
+    );
+    if !not_followed.is_empty() {
+        names.carried.get_or_insert_with(Default::default).elsewhere.extend(not_followed);
+    }
     if let Some(change) = names.carried.as_ref().filter(|c| c.touched_names()) {
         eprintln!("names and notes followed their customers:");
         for line in change.lines() {

@@ -16,12 +16,14 @@ pub mod metrics;
 pub mod naming;
 pub mod over_time;
 pub mod pipeline;
+pub mod presentation;
 pub mod profile;
 pub mod project;
 pub mod report;
 pub mod rng;
 pub mod rules;
 pub mod stats;
+pub mod swot;
 pub mod warnings;
 pub mod words;
 

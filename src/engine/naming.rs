@@ -158,6 +158,27 @@ pub struct NamesChange {
     /// Names given back to the very segmentation they were written on, when it came back (a
     /// return to a setting tried before): name and segment.
     pub restored: Vec<(String, usize)>,
+    /// What else refers to segments (the SWOT board, the presentation) and could not follow its
+    /// customers, one line each.
+    pub elsewhere: Vec<String>,
+    /// Where every old segment went, named or not, by the same rule (for what else refers to
+    /// segments: the SWOT board, the presentation's steps).
+    pub map: SegmentMap,
+}
+
+/// Where each old segment's customers went after a re-fit: `to[s]` is the new number of old segment
+/// `s`, or the reason in words when its customers no longer form one segment. Built by
+/// [`carry_names`] with the very rule names follow ([`MIN_SHARE_OF_NAMED`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SegmentMap {
+    /// Per old segment number: its new number, or why it has none.
+    pub to: Vec<Result<usize, String>>,
+    /// Each old segment's name.
+    pub old_names: Vec<String>,
+    /// The old segmentation's assignment fingerprint.
+    pub from_fingerprint: String,
+    /// The new segmentation's assignment fingerprint.
+    pub to_fingerprint: String,
 }
 
 impl NamesChange {
@@ -168,6 +189,7 @@ impl NamesChange {
             || !self.merged.is_empty()
             || !self.unnamed.is_empty()
             || !self.restored.is_empty()
+            || !self.elsewhere.is_empty()
     }
 
     /// Whether a name now sits on another number than before (or was merged or dropped).
@@ -202,6 +224,7 @@ impl NamesChange {
         for (name, at) in &self.restored {
             out.push(format!("Restored: \"{name}\" on segment {}, as when these segments were last shown", at + 1));
         }
+        out.extend(self.elsewhere.iter().cloned());
         if !self.new_segments.is_empty() && self.touched_names() {
             let numbers: Vec<String> = self.new_segments.iter().map(|s| (s + 1).to_string()).collect();
             let noun = if numbers.len() == 1 { "segment" } else { "segments" };
@@ -283,6 +306,7 @@ pub fn carry_names(
     }
     let rule_names: Vec<String> = (n_new..result.n_segments()).map(|s| result.default_segment_name(s)).collect();
     let mut change = NamesChange::default();
+    change.map = segment_map(notes, previous, result, &overlap, &old_size, &new_size, &rule_names);
     // (new segment, share of the named customers, note) for every name that found a segment.
     let mut landed: Vec<(usize, usize, SegmentNote)> = Vec::new();
     let mut carried = Vec::new();
@@ -347,6 +371,60 @@ pub fn carry_names(
     carried.sort_by_key(|n| n.segment);
     *notes = carried;
     Some(change)
+}
+
+/// Where every old segment went: the model's by [`carry_names`]' rule whether named or not, the
+/// fallback to the fallback, a business rule's segment to the segment of the same rule's name.
+fn segment_map(
+    notes: &[SegmentNote],
+    previous: &dyn Fitted,
+    result: &dyn Fitted,
+    overlap: &[Vec<usize>],
+    old_size: &[usize],
+    new_size: &[usize],
+    rule_names: &[String],
+) -> SegmentMap {
+    let (k_old, k_new) = (previous.k(), result.k());
+    let (n_old, n_new) = (previous.n_model_segments(), result.n_model_segments());
+    let new_fallback = (n_new > k_new).then_some(k_new);
+    let to = (0..previous.n_segments())
+        .map(|s| {
+            if s >= n_old {
+                let name = previous.default_segment_name(s);
+                return rule_names
+                    .iter()
+                    .position(|r| *r == name)
+                    .map(|i| n_new + i)
+                    .ok_or_else(|| format!("no business rule makes the segment \"{name}\" now"));
+            }
+            if s == k_old && n_old > k_old {
+                return new_fallback.ok_or_else(|| "every customer has a model segment now (no fallback)".to_string());
+            }
+            let row = &overlap[s];
+            let best =
+                (0..n_new).filter(|&t| Some(t) != new_fallback).max_by(|&a, &b| row[a].cmp(&row[b]).then(b.cmp(&a)));
+            match best {
+                Some(t)
+                    if row[t] > 0
+                        && row[t] as f64 >= MIN_SHARE_OF_NAMED * old_size[s] as f64
+                        && row[t] as f64 >= MIN_SHARE_OF_NEW * new_size[t] as f64 =>
+                {
+                    Ok(t)
+                }
+                Some(t) if row[t] > 0 => Err(format!(
+                    "its customers no longer form one segment (at most {:.0}% of them are together)",
+                    100.0 * row[t] as f64 / old_size[s].max(1) as f64
+                )),
+                _ => Err("none of its customers has a segment now".to_string()),
+            }
+        })
+        .collect();
+    SegmentMap {
+        to,
+        old_names: (0..previous.n_segments()).map(|s| segment_name(notes, previous, s)).collect(),
+        from_fingerprint: previous.assignment_fingerprint().to_string(),
+        to_fingerprint: result.assignment_fingerprint().to_string(),
+    }
 }
 
 /// What a run did to the names and notes.

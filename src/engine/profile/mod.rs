@@ -87,13 +87,26 @@ pub fn not_distinct_flag(distance_sd: &[f64]) -> Option<String> {
 /// furthest away (at least half an SD) name it, in words for the usual RFM columns ("Lapsed,
 /// one-time"); a segment close to everyone on every feature is "Typical customers".
 pub fn suggest_name(columns: &[String], distance_sd: &[f64]) -> String {
+    let words = distinguishing_words(columns, distance_sd, 2);
+    if words.is_empty() {
+        return "Typical customers".to_string();
+    }
+    let joined = words.join(", ");
+    let mut chars = joined.chars();
+    chars.next().map_or_else(String::new, |c| c.to_uppercase().collect::<String>() + chars.as_str())
+}
+
+/// What sets a segment apart, in words: its `n` features furthest from everyone's mean (at least
+/// half a population SD), furthest first, in words for the usual RFM columns ("recent",
+/// "frequent", "high-spend") and as "high x" / "low x" for the others.
+pub fn distinguishing_words(columns: &[String], distance_sd: &[f64], n: usize) -> Vec<String> {
     let mut order: Vec<usize> = (0..columns.len().min(distance_sd.len()))
         .filter(|&j| distance_sd[j].is_finite() && distance_sd[j].abs() >= 0.5)
         .collect();
     order.sort_by(|&a, &b| distance_sd[b].abs().total_cmp(&distance_sd[a].abs()).then(a.cmp(&b)));
-    let words: Vec<String> = order
+    order
         .iter()
-        .take(2)
+        .take(n)
         .map(|&j| {
             let high = distance_sd[j] > 0.0;
             let name = columns[j].as_str();
@@ -110,13 +123,7 @@ pub fn suggest_name(columns: &[String], distance_sd: &[f64]) -> String {
                 str::to_string,
             )
         })
-        .collect();
-    if words.is_empty() {
-        return "Typical customers".to_string();
-    }
-    let joined = words.join(", ");
-    let mut chars = joined.chars();
-    chars.next().map_or_else(String::new, |c| c.to_uppercase().collect::<String>() + chars.as_str())
+        .collect()
 }
 
 #[cfg(test)]

@@ -23,10 +23,14 @@
 //!   transaction log's behavioural features (`behaviour`) and the attribute table's own key
 //!   (`attributes_key`). Only additions; a file says `min_reader_version: 6` when it uses one,
 //!   since an older reader would look for a file named like the pattern, or build another table.
-//! - Version 7 (current): a transaction log without an amount column (`amount: ""`). Nothing else
+//! - Version 7: a transaction log without an amount column (`amount: ""`). Nothing else
 //!   changes, so a file with an amount is written byte for byte as in format 6 apart from the
 //!   header; a file says `min_reader_version: 7` only when its log has no amount, since an older
 //!   reader would look for a column with an empty name.
+//! - Version 8 (current): the SWOT board (`board`: cards, TOWS strategies, placement hints) and
+//!   the presentation (`presentation`: steps with captions and notes). Only additions, written
+//!   only when used; they change no segment, so an older reader opens such a file read-only
+//!   (newer format) and shows the same segments.
 //!
 //! The fixture `tests/fixtures/projects/v1.strata` must keep opening: when a change to an engine type
 //! would break it, copy the old types into a frozen module, bump `FORMAT_VERSION`, and add a
@@ -55,7 +59,7 @@ use crate::engine::rules::{AuditEntry, BusinessRules};
 /// The format name every project file's header carries.
 pub const FORMAT_NAME: &str = "strata-project";
 /// The format version this build writes.
-pub const FORMAT_VERSION: u32 = 7;
+pub const FORMAT_VERSION: u32 = 8;
 /// The oldest format version this build opens (older ones are migrated step by step).
 pub const OLDEST_READABLE_VERSION: u32 = 1;
 /// Project files larger than this are refused before parsing.
@@ -294,6 +298,12 @@ pub struct Project {
     /// How the Over time screen cuts the transaction log into windows, once used (format 4).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub over_time: Option<crate::engine::over_time::WindowParams>,
+    /// The SWOT board and its TOWS strategies (format 8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub board: Option<crate::engine::swot::Board>,
+    /// The presentation's steps (format 8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presentation: Option<crate::engine::presentation::Presentation>,
 }
 
 impl Project {
@@ -309,7 +319,36 @@ impl Project {
             rules: BusinessRules::default(),
             audit: Vec::new(),
             over_time: None,
+            board: None,
+            presentation: None,
         }
+    }
+
+    /// Carries what refers to segments besides the names (the SWOT board, the presentation's
+    /// steps) to where their customers went (`map`, from the names' carry), then detaches what
+    /// names a segment the segmentation with assignment `fingerprint` and `n_segments` segments
+    /// does not have; returns one line per reference that could not follow.
+    pub fn follow_segments(
+        &mut self,
+        map: Option<&crate::engine::naming::SegmentMap>,
+        n_segments: usize,
+        fingerprint: &str,
+    ) -> Vec<String> {
+        use crate::engine::swot::{detach_missing, follow};
+        let mut lines = Vec::new();
+        if let Some(map) = map {
+            let board = self.board.iter_mut().flat_map(|b| b.refs_mut());
+            let steps = self.presentation.iter_mut().flat_map(|p| p.refs_mut());
+            lines.extend(follow(&mut board.chain(steps), map));
+        }
+        let board = self.board.iter_mut().flat_map(|b| b.refs_mut());
+        let steps = self.presentation.iter_mut().flat_map(|p| p.refs_mut());
+        for line in detach_missing(&mut board.chain(steps), n_segments, fingerprint) {
+            if !lines.contains(&line) {
+                lines.push(line);
+            }
+        }
+        lines
     }
 
     /// The project as RON text, stamped with this build's header and producer.
@@ -542,7 +581,7 @@ fn describe_ron_error(error: &ron::error::SpannedError) -> String {
 /// mixture's `bic`/`aic`); its absence means none. Every other key is required in every version.
 fn migrate(text: &str, version: u32) -> Result<Project, String> {
     match version {
-        1..=7 => {
+        1..=8 => {
             let (project, unknown) =
                 deserialize_body(text).map_err(|e| format!("damaged format {version} body: {e}"))?;
             if !unknown.is_empty() {
@@ -570,6 +609,9 @@ fn migrate(text: &str, version: u32) -> Result<Project, String> {
                 return Err(format!(
                     "format {version} has no transaction log without an amount (amount is empty; new in format 7)"
                 ));
+            }
+            if version < 8 && (project.board.is_some() || project.presentation.is_some()) {
+                return Err(format!("format {version} has no board or presentation (new in format 8)"));
             }
             Ok(project)
         }

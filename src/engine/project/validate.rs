@@ -88,6 +88,12 @@ pub fn check_bounds(project: &Project) -> Result<(), String> {
     if let Some(windows) = &project.over_time {
         windows.check().map_err(|e| format!("over_time.{e}"))?;
     }
+    if let Some(board) = &project.board {
+        board.check()?;
+    }
+    if let Some(presentation) = &project.presentation {
+        presentation.check()?;
+    }
     if let Some(results) = &project.results {
         check_results(results)?;
     }

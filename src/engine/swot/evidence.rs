@@ -1,0 +1,317 @@
+//! The live evidence on a segment card: size and share, revenue share, value when the value model
+//! is fitted, stability, the trend over time windows, and what sets the segment apart in words.
+//! Computed from the current results, so a card is never out of date; counts under
+//! [`super::MIN_CELL`] are never shown exactly.
+
+use serde::Serialize;
+
+use super::{MIN_CELL, count_text};
+use crate::engine::over_time::OverTime;
+use crate::engine::pipeline::PipelineResult;
+use crate::engine::profile::summary::ResultSummary;
+
+/// The revenue column used when the board names none: a transaction log's monetary total.
+pub const DEFAULT_REVENUE_COLUMN: &str = "monetary_total";
+
+/// How a segment's share of the customers moved over the time windows.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Trend {
+    /// Its share of each window's customers, oldest first.
+    pub shares: Vec<f64>,
+    /// Its customers in each window.
+    pub sizes: Vec<usize>,
+    /// The relative change of its share from the first window to the last (0.1: grew by a tenth).
+    pub change: f64,
+}
+
+/// What a segment card shows, computed from the results.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SegmentEvidence {
+    /// The segment (0-based).
+    pub segment: usize,
+    /// Its name.
+    pub name: String,
+    /// Customers in it.
+    pub size: usize,
+    /// Its share of the customers with a segment.
+    pub share: f64,
+    /// Its share of the revenue column's total, when there is one.
+    pub revenue_share: Option<f64>,
+    /// Its revenue per customer against everyone's (1.0: average), when there is a revenue column.
+    pub revenue_index: Option<f64>,
+    /// Value per customer from the value model, when it is fitted.
+    pub value_per_customer: Option<f64>,
+    /// Total value from the value model, when it is fitted.
+    pub total_value: Option<f64>,
+    /// Its bootstrap stability (mean Jaccard), when "Check stability" ran.
+    pub stability: Option<f64>,
+    /// Its share over the time windows, when the Over time screen ran.
+    pub trend: Option<Trend>,
+    /// What sets it apart, in words ("recent, frequent, high-spend").
+    pub words: String,
+}
+
+/// Every card's evidence and what it rests on.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BoardEvidence {
+    /// Per segment, in segment order.
+    pub segments: Vec<SegmentEvidence>,
+    /// The revenue column used, if any.
+    pub revenue_column: Option<String>,
+    /// Customers with a segment.
+    pub n_customers: usize,
+    /// What could not be shown and why (no revenue column, no stability run, no windows).
+    pub notes: Vec<String>,
+}
+
+impl SegmentEvidence {
+    /// Whether its figures come from fewer than [`MIN_CELL`] customers (then only "<10" is shown).
+    pub fn is_small(&self) -> bool {
+        self.size < MIN_CELL
+    }
+
+    /// The card's lines in words, small counts suppressed: "4,120 customers (17.5%)", "38% of
+    /// revenue (2.2x the average customer)", "stable (0.91)", "share 17% -> 21% over 4 windows",
+    /// "recent, frequent, high-spend".
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.is_small() {
+            out.push(format!("{} customers: too few to show its figures", count_text(self.size)));
+            return out;
+        }
+        out.push(format!("{} customers ({})", count_text(self.size), percent(self.share)));
+        if let Some(revenue) = self.revenue_share {
+            let index = self.revenue_index.map(|i| format!(" ({i:.1}x the average customer)")).unwrap_or_default();
+            out.push(format!("{} of revenue{index}", percent(revenue)));
+        }
+        if let (Some(per), Some(total)) = (self.value_per_customer, self.total_value) {
+            out.push(format!("value {per:.2} per customer, {total:.0} in all"));
+        }
+        if let Some(j) = self.stability {
+            let word = if j >= 0.85 {
+                "stable"
+            } else if j >= 0.75 {
+                "fairly stable"
+            } else {
+                "unstable"
+            };
+            out.push(format!("{word} (Jaccard {j:.2})"));
+        }
+        if let Some(trend) = &self.trend
+            && let (Some(first), Some(last)) = (trend.shares.first(), trend.shares.last())
+        {
+            let smallest = trend.sizes.iter().copied().min().unwrap_or(0);
+            if smallest < MIN_CELL {
+                out.push(format!(
+                    "over {} windows: a window has {} customers",
+                    trend.shares.len(),
+                    count_text(smallest)
+                ));
+            } else {
+                let word = if trend.change >= 0.1 {
+                    "growing"
+                } else if trend.change <= -0.1 {
+                    "shrinking"
+                } else {
+                    "steady"
+                };
+                out.push(format!(
+                    "{word}: {} -> {} of customers over {} windows",
+                    percent(*first),
+                    percent(*last),
+                    trend.shares.len()
+                ));
+            }
+        }
+        if !self.words.is_empty() {
+            out.push(self.words.clone());
+        }
+        out
+    }
+}
+
+/// A share as a percentage with one decimal under 10% ("4.2%", "38%").
+pub fn percent(share: f64) -> String {
+    let p = share * 100.0;
+    if !p.is_finite() {
+        "-".to_string()
+    } else if p.abs() < 10.0 {
+        format!("{p:.1}%")
+    } else {
+        format!("{p:.0}%")
+    }
+}
+
+/// The evidence for every segment of `result`: `names` per segment, `summary` for what sets each
+/// apart, the `revenue_column` (else [`DEFAULT_REVENUE_COLUMN`] when the table has it), and the
+/// windows of `over_time` when their segments are these.
+pub fn board_evidence(
+    result: &PipelineResult,
+    summary: Option<&ResultSummary>,
+    names: &[String],
+    revenue_column: Option<&str>,
+    over_time: Option<&OverTime>,
+) -> BoardEvidence {
+    let n_segments = result.n_segments();
+    let mut sizes = vec![0usize; n_segments];
+    for s in result.segment_per_customer.iter().flatten() {
+        if *s < n_segments {
+            sizes[*s] += 1;
+        }
+    }
+    let n_customers: usize = sizes.iter().sum();
+    let mut notes = Vec::new();
+    let column = revenue_column.map(str::to_string).or_else(|| {
+        result.customers.column(DEFAULT_REVENUE_COLUMN).is_ok().then(|| DEFAULT_REVENUE_COLUMN.to_string())
+    });
+    let revenue = column.as_deref().and_then(|c| match revenue_per_segment(result, c, n_segments) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            notes.push(e);
+            None
+        }
+    });
+    if column.is_none() {
+        notes.push(format!(
+            "No revenue share: the table has no {DEFAULT_REVENUE_COLUMN} column; choose the column that holds revenue"
+        ));
+    }
+    notes.push("No value per customer: the value model is not fitted".to_string());
+    let stability: Option<Vec<f64>> = result.stability.as_ref().map(|s| {
+        let mut per = vec![f64::NAN; n_segments];
+        for seg in &s.segments {
+            if seg.segment < n_segments {
+                per[seg.segment] = seg.mean_jaccard;
+            }
+        }
+        per
+    });
+    if stability.is_none() {
+        notes.push("No stability: run \"Check stability\" on the Model screen".to_string());
+    }
+    let windows = over_time.filter(|o| o.names.len() == n_segments && o.windows.len() >= 2);
+    if windows.is_none() {
+        notes.push("No trend: the Over time screen has not followed these segments through windows".to_string());
+    }
+    let segments = (0..n_segments)
+        .map(|s| {
+            let share = if n_customers == 0 { 0.0 } else { sizes[s] as f64 / n_customers as f64 };
+            let (revenue_share, revenue_index) = match &revenue {
+                Some((per, total)) if *total > 0.0 => {
+                    let r = per[s] / total;
+                    (Some(r), (share > 0.0).then(|| r / share))
+                }
+                _ => (None, None),
+            };
+            let trend = windows.map(|o| {
+                let sizes: Vec<usize> = o.windows.iter().map(|w| w.sizes.get(s).copied().unwrap_or(0)).collect();
+                let shares: Vec<f64> = o
+                    .windows
+                    .iter()
+                    .zip(&sizes)
+                    .map(|(w, n)| if w.n_customers == 0 { 0.0 } else { *n as f64 / w.n_customers as f64 })
+                    .collect();
+                let (first, last) = (shares[0], shares[shares.len() - 1]);
+                let change = if first > 0.0 { last / first - 1.0 } else { f64::INFINITY };
+                Trend { shares, sizes, change }
+            });
+            let words = summary
+                .and_then(|sum| {
+                    sum.distance_sd.get(s).map(|d| crate::engine::profile::distinguishing_words(&sum.columns, d, 3))
+                })
+                .map(|w| w.join(", "))
+                .unwrap_or_default();
+            SegmentEvidence {
+                segment: s,
+                name: names.get(s).cloned().unwrap_or_else(|| format!("Segment {}", s + 1)),
+                size: sizes[s],
+                share,
+                revenue_share,
+                revenue_index,
+                value_per_customer: None,
+                total_value: None,
+                stability: stability.as_ref().and_then(|v| v.get(s).copied()).filter(|j| j.is_finite()),
+                trend,
+                words,
+            }
+        })
+        .collect();
+    BoardEvidence { segments, revenue_column: column.filter(|_| revenue.is_some()), n_customers, notes }
+}
+
+/// The sum of `column` per segment and over everyone with a segment; an error in words when the
+/// column is missing, not numeric, or has a negative total.
+fn revenue_per_segment(result: &PipelineResult, column: &str, n_segments: usize) -> Result<(Vec<f64>, f64), String> {
+    use polars::prelude::DataType;
+    let values = result
+        .customers
+        .column(column)
+        .map_err(|_| format!("No revenue share: the table has no column {}", crate::engine::error::quoted(column)))?
+        .cast(&DataType::Float64)
+        .map_err(|_| format!("No revenue share: {} is not numeric", crate::engine::error::quoted(column)))?;
+    let values = values.f64().map_err(|e| format!("No revenue share: {e}"))?;
+    let mut per = vec![0.0; n_segments];
+    for (v, s) in values.iter().zip(&result.segment_per_customer) {
+        if let (Some(v), Some(s)) = (v, s)
+            && *s < n_segments
+            && v.is_finite()
+        {
+            per[*s] += v;
+        }
+    }
+    let total: f64 = per.iter().sum();
+    if total <= 0.0 {
+        return Err(format!(
+            "No revenue share: {} sums to {total} over the segmented customers",
+            crate::engine::error::quoted(column)
+        ));
+    }
+    Ok((per, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn evidence(size: usize) -> SegmentEvidence {
+        SegmentEvidence {
+            segment: 0,
+            name: "Loyal".into(),
+            size,
+            share: 0.176,
+            revenue_share: Some(0.38),
+            revenue_index: Some(2.17),
+            value_per_customer: None,
+            total_value: None,
+            stability: Some(0.91),
+            trend: Some(Trend { shares: vec![0.17, 0.21], sizes: vec![4000, 4600], change: 0.235 }),
+            words: "recent, frequent".into(),
+        }
+    }
+
+    #[test]
+    fn a_card_says_its_figures_in_words() {
+        let lines = evidence(4120).lines();
+        assert_eq!(
+            lines,
+            vec![
+                "4,120 customers (18%)",
+                "38% of revenue (2.2x the average customer)",
+                "stable (Jaccard 0.91)",
+                "growing: 17% -> 21% of customers over 2 windows",
+                "recent, frequent"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_segment_of_fewer_than_ten_shows_no_figure_exactly() {
+        let lines = evidence(7).lines();
+        assert_eq!(lines, vec!["<10 customers: too few to show its figures"]);
+        let mut e = evidence(500);
+        e.trend = Some(Trend { shares: vec![0.01, 0.2], sizes: vec![3, 100], change: 19.0 });
+        let lines = e.lines();
+        assert!(lines.iter().any(|l| l == "over 2 windows: a window has <10 customers"), "{lines:?}");
+        assert!(!lines.iter().any(|l| l.contains('3')), "{lines:?}");
+    }
+}
