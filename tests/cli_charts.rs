@@ -178,11 +178,15 @@ fn the_demo_report_is_one_file_under_budget_and_opens_in_a_real_browser() {
     for section in ["The data and how it was prepared", "Choosing k", "Best customers", "Assumptions"] {
         assert!(html.contains(section), "{section}");
     }
-    assert!(html.contains("c50b6050bc1be1da0cf13c637f49ea1d082f961f79dc21405ddaba3a1bbe9136"), "the source's fingerprint");
+    assert!(
+        html.contains("c50b6050bc1be1da0cf13c637f49ea1d082f961f79dc21405ddaba3a1bbe9136"),
+        "the source's fingerprint"
+    );
 
-    let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"].into_iter().find(|c| {
-        Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success())
-    }) else {
+    let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|c| Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()))
+    else {
         println!("skipped the browser check: no chromium is installed (.ci/run installs Debian's chromium)");
         return;
     };
@@ -232,6 +236,48 @@ fn hostile_project_text_is_shown_as_text() {
         why: hostile.into(),
         customers: Some(3),
     });
+    use strata::engine::presentation::{Presentation, Step, View};
+    use strata::engine::swot::{Board, Card, Quadrant, SegmentRef, Strategy, Subject, TowsCell};
+    project.board = Some(Board {
+        cards: vec![
+            Card { id: 1, quadrant: Quadrant::Threats, subject: Subject::Text(hostile.into()), note: hostile.into() },
+            Card {
+                id: 2,
+                quadrant: Quadrant::Strengths,
+                subject: Subject::Segment(SegmentRef::Segment(4)),
+                note: hostile.into(),
+            },
+        ],
+        strategies: vec![Strategy {
+            id: 1,
+            cell: TowsCell::ST,
+            action: hostile.into(),
+            owner: hostile.into(),
+            cards: vec![1, 2],
+            segments: vec![SegmentRef::Segment(4)],
+        }],
+        ..Board::default()
+    });
+    project.presentation = Some(Presentation {
+        steps: vec![
+            Step { id: 1, caption: hostile.into(), notes: hostile.into(), group: hostile.into(), view: View::Title },
+            Step {
+                id: 2,
+                caption: "Sizes".into(),
+                notes: String::new(),
+                group: String::new(),
+                view: View::Chart { chart: hostile.into(), highlight: None },
+            },
+            Step {
+                id: 3,
+                caption: "The elbow".into(),
+                notes: String::new(),
+                group: String::new(),
+                view: View::Chart { chart: "elbow".into(), highlight: None },
+            },
+        ],
+        ..Presentation::default()
+    });
     let html = report::html(&ReportInputs {
         title: hostile,
         written: hostile,
@@ -244,6 +290,9 @@ fn hostile_project_text_is_shown_as_text() {
     assert!(!html.contains("<img src=x"), "raw markup from the project reached the page");
     assert!(!html.contains("</script>"));
     assert!(html.contains("&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"));
+    for heading in ["SWOT board and TOWS strategies", "Threats", "Step 3: The elbow", "href=\"#chart-elbow\""] {
+        assert!(html.contains(heading), "{heading}");
+    }
     // The audit entry's three customers are a small cell.
     assert!(html.contains("&lt;10"));
 }

@@ -155,10 +155,8 @@ impl StrataApp {
             .as_ref()
             .and_then(|p| p.file_stem())
             .map_or_else(|| "Strata project".to_string(), |s| s.to_string_lossy().to_string());
-        let over_time = self
-            .over_time
-            .clone()
-            .filter(|o| o.spec.model == out.spec.model && o.spec.recipe == out.spec.recipe);
+        let over_time =
+            self.over_time.clone().filter(|o| o.spec.model == out.spec.model && o.spec.recipe == out.spec.recipe);
         self.export_runner.start("export", move |_ctx| -> Result<super::files::Exported, String> {
             let written = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
             let inputs = crate::engine::report::ReportInputs {
@@ -203,7 +201,11 @@ impl StrataApp {
                 .iter()
                 .enumerate()
                 .map(|(s, default)| {
-                    if same_model && s < o.result.n_last { self.segment_name_in(&out.result, s) } else { default.clone() }
+                    if same_model && s < o.result.n_last {
+                        self.segment_name_in(&out.result, s)
+                    } else {
+                        default.clone()
+                    }
                 })
                 .collect();
             let window_colours = if same_model {

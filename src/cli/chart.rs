@@ -57,7 +57,11 @@ pub(crate) struct ProjectRun {
     pub(crate) over_time: Option<OverTime>,
 }
 
-pub(crate) fn run_for_show(path: &Path, allow_outside: bool, accept_changed_data: bool) -> Result<ProjectRun, CliError> {
+pub(crate) fn run_for_show(
+    path: &Path,
+    allow_outside: bool,
+    accept_changed_data: bool,
+) -> Result<ProjectRun, CliError> {
     let opened = project::open(path)?;
     if let Some(banner) = &opened.banner {
         eprintln!("note: {banner}");
@@ -142,7 +146,8 @@ pub(crate) fn chart_command(args: ChartArgs) -> Result<(), CliError> {
 
 pub(crate) fn report_command(args: ReportArgs) -> Result<(), CliError> {
     let shown = run_for_show(&args.project, args.allow_outside_paths, args.accept_changed_data)?;
-    let title = args.project.file_stem().map_or_else(|| "Strata project".to_string(), |s| s.to_string_lossy().to_string());
+    let title =
+        args.project.file_stem().map_or_else(|| "Strata project".to_string(), |s| s.to_string_lossy().to_string());
     let written = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
     let inputs = crate::engine::report::ReportInputs {
         title: &title,

@@ -215,7 +215,11 @@ fn export_menu_ui(ui: &mut Ui, app: &mut StrataApp) {
     }
     ui.separator();
     ui.label(RichText::new("Charts as PNG (or right-click a chart)").weak());
-    let has_mixture = app.output.as_ref().and_then(|o| o.result.sweep.as_ref()).is_some_and(|s| s.runs.iter().any(|r| r.bic.is_some()));
+    let has_mixture = app
+        .output
+        .as_ref()
+        .and_then(|o| o.result.sweep.as_ref())
+        .is_some_and(|s| s.runs.iter().any(|r| r.bic.is_some()));
     for chart in [
         ChartId::Elbow,
         ChartId::SilhouetteByK,

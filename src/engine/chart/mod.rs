@@ -395,8 +395,7 @@ fn chosen_line(k: Option<usize>, marks: &mut Vec<Mark>, legend: &mut Vec<LegendE
 /// One index per k, with the knee on the elbow and the chosen k.
 pub fn index_chart(sweep: &SweepResult, index: Index, chosen_k: Option<usize>) -> Chart {
     let (name, title, axis_title, hint) = index.describe();
-    let points: Vec<[f64; 2]> =
-        sweep.runs.iter().filter_map(|r| index.value(r).map(|v| [r.k as f64, v])).collect();
+    let points: Vec<[f64; 2]> = sweep.runs.iter().filter_map(|r| index.value(r).map(|v| [r.k as f64, v])).collect();
     let colour = palette::slot_colour(0);
     let mut marks = Vec::new();
     let mut legend = vec![LegendEntry { label: axis_title.to_string(), colour }];
@@ -404,7 +403,12 @@ pub fn index_chart(sweep: &SweepResult, index: Index, chosen_k: Option<usize>) -
         && let Some(knee) = sweep.knee_k.and_then(|k| sweep.runs.iter().find(|r| r.k == k))
     {
         let label = format!("knee at k = {}", knee.k);
-        marks.push(Mark::VLine { label: label.clone(), x: knee.k as f64, colour: REFERENCE_GREY, stroke: Stroke::Dashed });
+        marks.push(Mark::VLine {
+            label: label.clone(),
+            x: knee.k as f64,
+            colour: REFERENCE_GREY,
+            stroke: Stroke::Dashed,
+        });
         marks.push(Mark::Points {
             label: label.clone(),
             points: vec![[knee.k as f64, knee.inertia]],
@@ -467,13 +471,13 @@ pub fn information_chart(sweep: &SweepResult, chosen_k: Option<usize>) -> Result
     })
 }
 
-/// A count as a report may show it: below `threshold` customers, "<threshold".
-pub fn small_count(n: usize, threshold: usize) -> String {
-    if n > 0 && n < threshold { format!("<{threshold}") } else { crate::engine::words::thousands(n) }
+/// A count as a chart may show it: under [`SMALL_CELL`] customers "<10" (the SWOT board's rule).
+pub fn small_count(n: usize) -> String {
+    crate::engine::swot::count_text(n)
 }
 
 /// Counts under this many customers are shown as "<10" (the input policy's small-cell threshold).
-pub const SMALL_CELL: usize = 10;
+pub const SMALL_CELL: usize = crate::engine::swot::MIN_CELL;
 
 /// Customers per segment (every segment with customers: the model's, the fallback, the rules').
 pub fn segment_sizes(result: &PipelineResult) -> Vec<usize> {
@@ -499,7 +503,7 @@ fn sizes_chart(inputs: &ChartInputs) -> Chart {
         .map(|(i, &s)| {
             let share = if total > 0 { sizes[s] as f64 / total as f64 * 100.0 } else { 0.0 };
             let text = if sizes[s] < SMALL_CELL {
-                small_count(sizes[s], SMALL_CELL)
+                small_count(sizes[s])
             } else {
                 format!("{} ({share:.1}%)", crate::engine::words::thousands(sizes[s]))
             };
@@ -588,16 +592,8 @@ fn projection_chart(inputs: &ChartInputs) -> Result<Chart, ChartError> {
         ),
         legend,
         body: Body::Plot {
-            x: Axis {
-                title: "PC1".into(),
-                range: d.x_range,
-                ticks: AxisTicks::Numeric(Ticks::Numbers),
-            },
-            y: Axis {
-                title: "PC2".into(),
-                range: d.y_range,
-                ticks: AxisTicks::Numeric(Ticks::Numbers),
-            },
+            x: Axis { title: "PC1".into(), range: d.x_range, ticks: AxisTicks::Numeric(Ticks::Numbers) },
+            y: Axis { title: "PC2".into(), range: d.y_range, ticks: AxisTicks::Numeric(Ticks::Numbers) },
             marks,
             equal_aspect: true,
         },
@@ -643,7 +639,7 @@ fn profile_chart(inputs: &ChartInputs) -> Result<Chart, ChartError> {
         .iter()
         .map(|p| {
             let mut cells = vec![
-                (small_count(p.size, SMALL_CELL), 0.0),
+                (small_count(p.size), 0.0),
                 (if p.size < SMALL_CELL { "-".to_string() } else { format!("{:.1}%", p.share * 100.0) }, 0.0),
             ];
             for (j, mean) in p.means.iter().enumerate() {

@@ -31,9 +31,7 @@ pub fn render_png(chart: &Chart, width: u32, height: u32) -> Result<Vec<u8>, Cha
 fn render(chart: &Chart, width: u32, height: u32) -> Result<Pixmap, ChartError> {
     for (what, side) in [("width", width), ("height", height)] {
         if !(MIN_SIDE..=MAX_SIDE).contains(&side) {
-            return Err(ChartError::Draw(format!(
-                "the {what} must be {MIN_SIDE} to {MAX_SIDE} pixels (got {side})"
-            )));
+            return Err(ChartError::Draw(format!("the {what} must be {MIN_SIDE} to {MAX_SIDE} pixels (got {side})")));
         }
     }
     let font = FontRef::try_from_slice(epaint_default_fonts::UBUNTU_LIGHT)
@@ -46,10 +44,11 @@ fn render(chart: &Chart, width: u32, height: u32) -> Result<Pixmap, ChartError> 
     Ok(canvas.pixmap)
 }
 
-/// Pixels per point of text: 1 at 1,000 x 625, growing with the picture (within limits) so a large
-/// export is not all margins and a small one stays legible.
+/// Pixels per point of text: 1 at 1,000 pixels wide, growing with the picture (within limits) so a
+/// large export is not all margins and a small one stays legible; a wide, low picture (a short
+/// table) keeps its width's text unless it is lower than 400 pixels per point.
 fn text_scale(width: u32, height: u32) -> f32 {
-    (width as f32 / 1000.0).min(height as f32 / 625.0).clamp(0.6, 3.0)
+    (width as f32 / 1000.0).min(height as f32 / 400.0).clamp(0.6, 3.0)
 }
 
 fn colour(c: Rgba) -> tiny_skia::Color {
@@ -208,7 +207,8 @@ impl Canvas<'_> {
                     let alpha = (coverage.clamp(0.0, 1.0) * a as f32).round() as u8;
                     if alpha > pixels[index].alpha() {
                         let premultiply = |v: u8| ((v as u16 * alpha as u16 + 127) / 255) as u8;
-                        if let Some(p) = PremultipliedColorU8::from_rgba(premultiply(r), premultiply(g), premultiply(b), alpha)
+                        if let Some(p) =
+                            PremultipliedColorU8::from_rgba(premultiply(r), premultiply(g), premultiply(b), alpha)
                         {
                             pixels[index] = p;
                         }
@@ -237,7 +237,12 @@ impl Canvas<'_> {
             }
         }
         let Some(path) = path.finish() else { return };
-        let mut sk = SkStroke { width: width * self.scale, line_cap: LineCap::Round, line_join: LineJoin::Round, ..SkStroke::default() };
+        let mut sk = SkStroke {
+            width: width * self.scale,
+            line_cap: LineCap::Round,
+            line_join: LineJoin::Round,
+            ..SkStroke::default()
+        };
         if stroke == Stroke::Dashed {
             sk.line_cap = LineCap::Butt;
             sk.dash = StrokeDash::new(vec![7.0 * self.scale, 5.0 * self.scale], 0.0);
@@ -333,7 +338,8 @@ impl Canvas<'_> {
             return;
         }
         let y_ticks = self.tick_values(y_axis, height, false);
-        let max_label = if matches!(y_axis.ticks, AxisTicks::Categories(_)) { area.width() * 0.35 } else { area.width() };
+        let max_label =
+            if matches!(y_axis.ticks, AxisTicks::Categories(_)) { area.width() * 0.35 } else { area.width() };
         let y_labels: Vec<(f64, String)> =
             y_ticks.into_iter().map(|(v, l)| (v, self.fit(&l, tick_size, max_label))).collect();
         let label_width = y_labels.iter().map(|(_, l)| self.measure(l, tick_size)).fold(0.0, f32::max);
@@ -387,7 +393,14 @@ impl Canvas<'_> {
             self.text(&label, tick_size, px, rect.bottom() + 16.0 * s, Align::Centre, WEAK_TEXT);
         }
         if !x_axis.title.is_empty() {
-            self.text(&x_axis.title, 12.5, rect.left() + rect.width() / 2.0, area.bottom() - 2.0 * s, Align::Centre, TEXT);
+            self.text(
+                &x_axis.title,
+                12.5,
+                rect.left() + rect.width() / 2.0,
+                area.bottom() - 2.0 * s,
+                Align::Centre,
+                TEXT,
+            );
         }
         if !y_axis.title.is_empty() {
             let title = self.fit(&y_axis.title, 12.5, area.width());
@@ -443,9 +456,19 @@ impl Canvas<'_> {
                 for bar in bars {
                     let half = *thickness / 2.0;
                     let rect = if *horizontal {
-                        Rect::from_ltrb(frame.px(0.0), frame.py(bar.at + half), frame.px(bar.value), frame.py(bar.at - half))
+                        Rect::from_ltrb(
+                            frame.px(0.0),
+                            frame.py(bar.at + half),
+                            frame.px(bar.value),
+                            frame.py(bar.at - half),
+                        )
                     } else {
-                        Rect::from_ltrb(frame.px(bar.at - half), frame.py(bar.value), frame.px(bar.at + half), frame.py(0.0))
+                        Rect::from_ltrb(
+                            frame.px(bar.at - half),
+                            frame.py(bar.value),
+                            frame.px(bar.at + half),
+                            frame.py(0.0),
+                        )
                     };
                     if let Some(rect) = rect {
                         self.rect(rect, bar.colour, clip);

@@ -52,10 +52,10 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// A count under the small-cell threshold as "<10", else with thousands separators. (A local
-/// helper until the SWOT module's shared one exists.)
+/// A count as the report may show it: under the small-cell threshold "<10" (the SWOT board's
+/// rule, [`crate::engine::swot::count_text`]), else with thousands separators.
 pub fn small_count(n: usize) -> String {
-    chart::small_count(n, chart::SMALL_CELL)
+    crate::engine::swot::count_text(n)
 }
 
 /// `bytes` as a `data:` URI of `mime`.
@@ -66,9 +66,14 @@ pub fn data_uri(mime: &str, bytes: &[u8]) -> String {
 
 /// The chart as an `<img>` with its PNG inline, and its title as the alternative text.
 pub fn figure(chart: &Chart) -> Result<String, ChartError> {
-    let png = chart::render_png(chart, CHART_WIDTH, CHART_HEIGHT)?;
+    // A table is as high as its rows need, not a plot's height.
+    let height = match &chart.body {
+        chart::Body::Table(table) => (140 + 40 * (table.rows.len() as u32 + 1)).clamp(chart::MIN_SIDE, CHART_HEIGHT),
+        chart::Body::Plot { .. } => CHART_HEIGHT,
+    };
+    let png = chart::render_png(chart, CHART_WIDTH, height)?;
     Ok(format!(
-        "<figure id=\"chart-{}\"><img src=\"{}\" width=\"{CHART_WIDTH}\" height=\"{CHART_HEIGHT}\" alt=\"{}\"></figure>\n",
+        "<figure id=\"chart-{}\"><img src=\"{}\" width=\"{CHART_WIDTH}\" height=\"{height}\" alt=\"{}\"></figure>\n",
         chart.name,
         data_uri("image/png", &png),
         escape(&chart.title)

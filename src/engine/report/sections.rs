@@ -3,17 +3,20 @@
 
 use super::{MAX_TABLE_ROWS, PAGE_ROWS, ReportCharts, ReportInputs, escape, figure, small_count};
 use crate::engine::chart::{self, ChartError};
+use crate::engine::swot::SegmentRef;
 use crate::engine::words::thousands;
 
 type Section = fn(&ReportInputs, &ReportCharts) -> Result<Option<String>, ChartError>;
 
 /// The sections: anchor, heading, builder.
-pub(super) const SECTIONS: [(&str, &str, Section); 7] = [
+pub(super) const SECTIONS: [(&str, &str, Section); 9] = [
     ("data", "The data and how it was prepared", data),
     ("k-choice", "Choosing k", k_choice),
     ("segments", "Segments", segments),
     ("over-time", "Segments over time", over_time),
     ("rules", "Business rules, overrides and the audit log", rules),
+    ("swot", "SWOT board and TOWS strategies", swot),
+    ("presentation", "The presentation's steps", presentation),
     ("assumptions", "Assumptions: what the numbers depend on", assumptions),
     ("warnings", "Warnings of the run", warnings),
 ];
@@ -27,7 +30,11 @@ fn table(headers: &[&str], rows: &[Vec<String>], numeric: &[usize]) -> String {
         let cells: String = row
             .iter()
             .enumerate()
-            .map(|(j, c)| if numeric.contains(&j) { format!("<td class=\"num\">{c}</td>") } else { format!("<td>{c}</td>") })
+            .map(
+                |(j, c)| {
+                    if numeric.contains(&j) { format!("<td class=\"num\">{c}</td>") } else { format!("<td>{c}</td>") }
+                },
+            )
             .collect();
         format!("<tr>{cells}</tr>\n")
     };
@@ -35,7 +42,10 @@ fn table(headers: &[&str], rows: &[Vec<String>], numeric: &[usize]) -> String {
     let mut out = String::new();
     for (page, chunk) in shown.chunks(PAGE_ROWS).enumerate() {
         let body: String = chunk.iter().map(row_html).collect();
-        let table = format!("<table><thead><tr>{head}</tr></thead><tbody>\n{body}</tbody></table>\n");
+        // A table of facts (label, value) has no header row.
+        let thead =
+            if headers.iter().all(|h| h.is_empty()) { String::new() } else { format!("<thead><tr>{head}</tr></thead>") };
+        let table = format!("<table>{thead}<tbody>\n{body}</tbody></table>\n");
         if page == 0 {
             out.push_str(&table);
         } else {
@@ -68,7 +78,8 @@ fn data(inputs: &ReportInputs, _: &ReportCharts) -> Result<Option<String>, Chart
         DataSource::File(path) => escape(path),
         DataSource::DemoTransactions => "CDNOW transaction log built into Strata".to_string(),
     };
-    let fingerprint = |f: &Option<String>| f.as_deref().map_or_else(|| "-".to_string(), |f| format!("<code>{}</code>", escape(f)));
+    let fingerprint =
+        |f: &Option<String>| f.as_deref().map_or_else(|| "-".to_string(), |f| format!("<code>{}</code>", escape(f)));
     let table_kind = match &spec.table {
         TableKind::TransactionLog(_) => "transaction log",
         TableKind::CustomerTable { .. } => "customer table",
@@ -163,7 +174,10 @@ fn data(inputs: &ReportInputs, _: &ReportCharts) -> Result<Option<String>, Chart
             }
         }
     }
-    model.push(vec!["Assignment fingerprint".into(), format!("<code>{}</code>", escape(&result.assignment_fingerprint))]);
+    model.push(vec![
+        "Assignment fingerprint".into(),
+        format!("<code>{}</code>", escape(&result.assignment_fingerprint)),
+    ]);
     out.push_str(&table(&["", ""], &model, &[]));
     out.push_str("<h3>Software</h3>\n");
     let producer = &inputs.project.producer;
@@ -316,7 +330,11 @@ fn segments(inputs: &ReportInputs, charts: &ReportCharts) -> Result<Option<Strin
                         ]
                     })
                     .collect();
-                out.push_str(&table(&["Feature", "Mean", "Median", "Everyone's mean", "SD from everyone's"], &rows, &[1, 2, 3, 4]));
+                out.push_str(&table(
+                    &["Feature", "Mean", "Median", "Everyone's mean", "SD from everyone's"],
+                    &rows,
+                    &[1, 2, 3, 4],
+                ));
             } else {
                 out.push_str("<p class=\"weak\">Fewer than 10 customers: the profile is not shown.</p>\n");
             }
@@ -363,7 +381,9 @@ fn over_time(inputs: &ReportInputs, charts: &ReportCharts) -> Result<Option<Stri
 fn rules(inputs: &ReportInputs, _: &ReportCharts) -> Result<Option<String>, ChartError> {
     let project = inputs.project;
     if project.rules.is_empty() && project.audit.is_empty() {
-        return Ok(Some(paragraph("The project has no business rules or overrides: every customer is in the segment the model gave.")));
+        return Ok(Some(paragraph(
+            "The project has no business rules or overrides: every customer is in the segment the model gave.",
+        )));
     }
     let outcome = inputs.result.rules.as_ref();
     let mut out = String::new();
@@ -445,7 +465,12 @@ fn assumptions(inputs: &ReportInputs, _: &ReportCharts) -> Result<Option<String>
             inputs.project.rules.overrides.len()
         ));
     }
-    if let Some(detail) = result.sweep.as_ref().and_then(|s| s.runs.iter().find_map(|r| r.silhouette_detail.as_ref())).filter(|d| !d.exact) {
+    if let Some(detail) = result
+        .sweep
+        .as_ref()
+        .and_then(|s| s.runs.iter().find_map(|r| r.silhouette_detail.as_ref()))
+        .filter(|d| !d.exact)
+    {
         items.push(format!(
             "Silhouettes in the k choice are computed on a seeded sample of {} customers per k (95% intervals in the project).",
             thousands(detail.sample_size)
@@ -470,7 +495,10 @@ fn assumptions(inputs: &ReportInputs, _: &ReportCharts) -> Result<Option<String>
         chart::SMALL_CELL
     ));
     if spec.recipe.features.iter().any(|f| f.log1p) {
-        items.push("Features marked ln(1 + x) are log-scaled before the model sees them; profiles are in original units.".into());
+        items.push(
+            "Features marked ln(1 + x) are log-scaled before the model sees them; profiles are in original units."
+                .into(),
+        );
     }
     if let Some(share) = spec.model.min_segment_share {
         items.push(format!("The smallest segment the business accepts: {:.1}% of the customers.", share * 100.0));
@@ -486,4 +514,147 @@ fn warnings(inputs: &ReportInputs, _: &ReportCharts) -> Result<Option<String>, C
     }
     let list: String = lines.iter().map(|l| format!("<li>{}</li>", escape(l))).collect();
     Ok(Some(format!("<ul>{list}</ul>\n")))
+}
+
+fn segment_label(charts: &ReportCharts, segment: &SegmentRef) -> String {
+    match segment {
+        SegmentRef::Segment(s) => charts.names.get(*s).cloned().unwrap_or_else(|| format!("Segment {}", s + 1)),
+        SegmentRef::Detached { name, .. } => format!("{name} (no longer one segment)"),
+    }
+}
+
+fn swot(inputs: &ReportInputs, charts: &ReportCharts) -> Result<Option<String>, ChartError> {
+    use crate::engine::swot::evidence::{board_evidence, percent};
+    use crate::engine::swot::{Quadrant, Subject, TowsCell, count_text};
+    let Some(board) = inputs.project.board.as_ref().filter(|b| !b.is_empty()) else { return Ok(None) };
+    let evidence = board_evidence(
+        inputs.result,
+        Some(inputs.summary),
+        &charts.names,
+        board.revenue_column.as_deref(),
+        inputs.over_time,
+    );
+    let card_label = |subject: &Subject| match subject {
+        Subject::Segment(r) => segment_label(charts, r),
+        Subject::Text(t) => t.clone(),
+    };
+    let mut out = String::from("<div class=\"quadrants\">\n");
+    for quadrant in Quadrant::ALL {
+        out.push_str(&format!("<div class=\"quadrant\"><h3>{}</h3><ul>\n", quadrant.label()));
+        let mut any = false;
+        for card in board.cards_in(quadrant) {
+            any = true;
+            let mut item = match &card.subject {
+                Subject::Segment(r) => {
+                    let swatch = r.segment().map_or_else(String::new, |s| {
+                        format!("<span class=\"swatch\" style=\"background: {}\"></span>", charts.colours.of(s).css())
+                    });
+                    let mut text = format!("{swatch}<b>{}</b>", escape(&segment_label(charts, r)));
+                    if let Some(e) = r.segment().and_then(|s| evidence.segments.get(s)) {
+                        let mut facts = vec![format!("{} customers", count_text(e.size))];
+                        if e.size >= crate::engine::swot::MIN_CELL {
+                            facts.push(format!("{} of customers", percent(e.share)));
+                            if let Some(r) = e.revenue_share {
+                                facts.push(format!("{} of revenue", percent(r)));
+                            }
+                            if let Some(st) = e.stability {
+                                if st.is_finite() {
+                                    facts.push(format!("stability {st:.2}"));
+                                }
+                            }
+                            if let Some(trend) = &e.trend {
+                                facts.push(format!("share {:+.1} points over the windows", trend.change * 100.0));
+                            }
+                        }
+                        text.push_str(&format!("<br><span class=\"small\">{}</span>", escape(&facts.join(", "))));
+                        if !e.words.is_empty() {
+                            text.push_str(&format!("<br><span class=\"small weak\">{}</span>", escape(&e.words)));
+                        }
+                    }
+                    text
+                }
+                Subject::Text(t) => format!("<b>{}</b> <span class=\"weak small\">(not a segment)</span>", escape(t)),
+            };
+            if !card.note.is_empty() {
+                item.push_str(&format!("<br><i>Why:</i> {}", escape(&card.note)));
+            }
+            out.push_str(&format!("<li>{item}</li>\n"));
+        }
+        if !any {
+            out.push_str("<li class=\"weak\">Nothing placed.</li>\n");
+        }
+        out.push_str("</ul></div>\n");
+    }
+    out.push_str("</div>\n");
+    if !board.strategies.is_empty() {
+        out.push_str("<h3>TOWS strategies (the decision list)</h3>\n");
+        let mut rows = Vec::new();
+        for cell in TowsCell::ALL {
+            for strategy in board.strategies.iter().filter(|s| s.cell == cell) {
+                let pairs: Vec<String> = strategy
+                    .cards
+                    .iter()
+                    .filter_map(|id| board.cards.iter().find(|c| c.id == *id))
+                    .map(|c| format!("{}: {}", c.quadrant.letter(), card_label(&c.subject)))
+                    .collect();
+                let targets: Vec<String> = strategy.segments.iter().map(|r| segment_label(charts, r)).collect();
+                rows.push(vec![
+                    format!("<b>{}</b><br><span class=\"small weak\">{}</span>", cell.code(), cell.meaning()),
+                    escape(&strategy.action),
+                    escape(&strategy.owner),
+                    escape(&targets.join(", ")),
+                    escape(&pairs.join("; ")),
+                ]);
+            }
+        }
+        out.push_str(&table(&["Cell", "Action", "Owner", "Segments targeted", "Pairs"], &rows, &[]));
+    }
+    if !evidence.notes.is_empty() {
+        let notes: String = evidence.notes.iter().map(|n| format!("<li>{}</li>", escape(n))).collect();
+        out.push_str(&format!(
+            "<p class=\"weak\">What the cards cannot show yet:</p><ul class=\"weak small\">{notes}</ul>\n"
+        ));
+    }
+    Ok(Some(out))
+}
+
+fn presentation(inputs: &ReportInputs, charts: &ReportCharts) -> Result<Option<String>, ChartError> {
+    use crate::engine::presentation::View;
+    let Some(presentation) = inputs.project.presentation.as_ref().filter(|p| !p.steps.is_empty()) else {
+        return Ok(None);
+    };
+    let name = |r: &SegmentRef| segment_label(charts, r);
+    let mut out = String::new();
+    let mut group = String::new();
+    for (i, step) in presentation.steps.iter().enumerate() {
+        if step.group != group && !step.group.is_empty() {
+            out.push_str(&format!("<h3>{}</h3>\n", escape(&step.group)));
+        }
+        group = step.group.clone();
+        let target = match &step.view {
+            View::KChoice { .. } => Some("#k-choice".to_string()),
+            View::Segments { .. } => Some("#segments".to_string()),
+            View::Segment { segment: SegmentRef::Segment(s) } => Some(format!("#segment-{}", s + 1)),
+            View::Chart { chart, .. } if chart::CHARTS.iter().any(|c| c.name == chart) => {
+                Some(format!("#chart-{chart}"))
+            }
+            View::Board { .. } | View::Tows => Some("#swot".to_string()),
+            _ => None,
+        };
+        let shows = escape(&step.view.describe(&name));
+        let shows = match target {
+            Some(anchor) => format!("<a href=\"{anchor}\">{shows}</a>"),
+            None => shows,
+        };
+        out.push_str(&format!(
+            "<div class=\"step\"><b>Step {}: {}</b><br><span class=\"small\">Shows: {shows}</span>\n",
+            i + 1,
+            escape(&step.caption)
+        ));
+        if !step.notes.is_empty() {
+            out.push_str(&format!("<p class=\"small\"><i>Speaker notes:</i> {}</p>\n", escape(&step.notes)));
+        }
+        out.push_str("</div>\n");
+    }
+    Ok(Some(out))
 }
