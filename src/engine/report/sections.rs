@@ -43,8 +43,11 @@ fn table(headers: &[&str], rows: &[Vec<String>], numeric: &[usize]) -> String {
     for (page, chunk) in shown.chunks(PAGE_ROWS).enumerate() {
         let body: String = chunk.iter().map(row_html).collect();
         // A table of facts (label, value) has no header row.
-        let thead =
-            if headers.iter().all(|h| h.is_empty()) { String::new() } else { format!("<thead><tr>{head}</tr></thead>") };
+        let thead = if headers.iter().all(|h| h.is_empty()) {
+            String::new()
+        } else {
+            format!("<thead><tr>{head}</tr></thead>")
+        };
         let table = format!("<table>{thead}<tbody>\n{body}</tbody></table>\n");
         if page == 0 {
             out.push_str(&table);
