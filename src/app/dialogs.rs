@@ -53,6 +53,8 @@ pub enum ExportKind {
     KChoice,
     /// A chart, as PNG.
     Chart(ChartId),
+    /// The self-contained HTML report (`strata report`).
+    Report,
 }
 
 /// The charts that can be exported as pictures.
@@ -68,6 +70,16 @@ pub enum ChartId {
     SizesOverTime,
     /// Over time: who moved where between two windows.
     MovesOverTime,
+    /// Model: inertia per k (the elbow).
+    Elbow,
+    /// Model: mean silhouette per k.
+    SilhouetteByK,
+    /// Model: Calinski-Harabasz per k.
+    CalinskiHarabasz,
+    /// Model: Davies-Bouldin per k.
+    DaviesBouldin,
+    /// Model: BIC and AIC per k (mixtures).
+    Information,
 }
 
 impl ChartId {
@@ -79,6 +91,20 @@ impl ChartId {
             Self::Alluvial => "alluvial",
             Self::SizesOverTime => "sizes-over-time",
             Self::MovesOverTime => "moves-over-time",
+            Self::Elbow => "elbow",
+            Self::SilhouetteByK => "silhouette",
+            Self::CalinskiHarabasz => "calinski-harabasz",
+            Self::DaviesBouldin => "davies-bouldin",
+            Self::Information => "bic-aic",
+        }
+    }
+
+    /// The engine chart this chart is drawn as when exported (the one `strata chart --chart NAME`
+    /// and the report draw), or `None` when the export is a screenshot of the window's chart.
+    pub fn engine_chart(self) -> Option<&'static str> {
+        match self {
+            Self::Silhouettes | Self::Alluvial | Self::MovesOverTime => None,
+            other => Some(other.label()),
         }
     }
 }
@@ -91,6 +117,7 @@ impl ExportKind {
             Self::Profiles => "Export the segment profiles",
             Self::KChoice => "Export the k-choice table",
             Self::Chart(_) => "Export the chart as PNG",
+            Self::Report => "Export the report",
         }
     }
 
@@ -100,6 +127,7 @@ impl ExportKind {
             Self::Assignments => &[("CSV", "csv"), ("Parquet", "parquet"), ("Excel", "xlsx")],
             Self::Profiles | Self::KChoice => &[("CSV", "csv"), ("Excel", "xlsx")],
             Self::Chart(_) => &[("PNG image", "png")],
+            Self::Report => &[("HTML report", "html")],
         }
     }
 
@@ -110,6 +138,7 @@ impl ExportKind {
             Self::Profiles => "segment-profiles.csv".to_string(),
             Self::KChoice => "k-choice.csv".to_string(),
             Self::Chart(chart) => format!("{}.png", chart.label()),
+            Self::Report => "report.html".to_string(),
         }
     }
 }

@@ -37,7 +37,7 @@ pub use dialogs::{
     ChartId, DialogAnswer, DialogPurpose, DialogReply, ExportKind, FileDialogs, NativeDialogs, ScriptedDialogs,
 };
 pub use document::{DocState, Document, RulesKey, rules_key};
-pub use exports::{PathPrompt, crop, encode_png};
+pub use exports::{CHART_EXPORT_SIZE, PathPrompt, crop, encode_png};
 use logic::UnreadableSource;
 pub use prefs::{Prefs, ThemeChoice};
 pub use session::{

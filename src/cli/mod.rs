@@ -5,6 +5,7 @@
 // The commands share the imports below through `use super::*`.
 mod args;
 mod bench;
+mod chart;
 mod describe;
 mod model_args;
 mod output;
@@ -39,6 +40,7 @@ pub use args::*;
 pub use model_args::ModelArgs;
 
 use bench::*;
+use chart::*;
 use describe::*;
 use output::*;
 use run::*;
@@ -94,6 +96,10 @@ pub enum Command {
     Swot(SwotArgs),
     /// Run the built-in demo project headless and print its sweep and segments.
     Demo(DemoArgs),
+    /// Draw one chart of a project (re-run as `run` does) as a PNG, without a display.
+    Chart(ChartArgs),
+    /// Write a project's self-contained HTML report (re-run as `run` does).
+    Report(ReportArgs),
     /// Benchmark building blocks for benches/run: generate data, time one case (prints JSON).
     Bench(BenchArgs),
 }
@@ -154,6 +160,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Predict(args)) => predict_command(args),
         Some(Command::Swot(args)) => swot_command(args),
         Some(Command::Demo(args)) => demo(args),
+        Some(Command::Chart(args)) => chart_command(args),
+        Some(Command::Report(args)) => report_command(args),
         Some(Command::Bench(args)) => bench(args),
         None => open_window(cli.project),
     }
