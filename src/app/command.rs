@@ -96,6 +96,16 @@ pub enum Command {
         /// What changed, in words, for the undo menu and the audit log.
         what: String,
     },
+    /// Replace the presentation (one undo step, written to the audit log; consecutive edits with
+    /// the same `what` merge into one).
+    EditPresentation {
+        /// The new presentation.
+        presentation: Box<crate::engine::presentation::Presentation>,
+        /// What changed, in words, for the undo menu and the audit log.
+        what: String,
+    },
+    /// Start, step through or leave presentation mode, or act on what was changed while presenting.
+    Presenting(super::present::PresentCommand),
     /// Undo the last edit.
     Undo,
     /// Redo the last undone edit.
@@ -264,6 +274,10 @@ impl StrataApp {
                 self.edit(&format!("notes of segment {}", segment + 1), |state| note_mut(state, segment).notes = notes)
             }
             Command::EditBoard { board, what } => self.edit(&what, |state| state.board = Some(*board)),
+            Command::EditPresentation { presentation, what } => {
+                self.edit(&what, |state| state.presentation = Some(*presentation))
+            }
+            Command::Presenting(command) => self.apply_presenting(ctx, command),
             Command::Undo => self.undo_redo(true),
             Command::Redo => self.undo_redo(false),
             Command::Run => self.start_run(),
@@ -335,6 +349,11 @@ impl StrataApp {
             (KeyboardShortcut::new(Modifiers::COMMAND, Key::Num6), Command::Show(Screen::Rules)),
             (KeyboardShortcut::new(Modifiers::COMMAND, Key::Num7), Command::Show(Screen::OverTime)),
             (KeyboardShortcut::new(Modifiers::COMMAND, Key::Num8), Command::Show(Screen::Board)),
+            (KeyboardShortcut::new(Modifiers::COMMAND, Key::Num9), Command::Show(Screen::Presentation)),
+            (
+                KeyboardShortcut::new(Modifiers::NONE, Key::F6),
+                Command::Presenting(super::present::PresentCommand::Start),
+            ),
         ];
         // A text field keeps its own Ctrl+Z.
         let editing_text = ctx.memory(|m| m.focused().is_some()) && ctx.egui_wants_keyboard_input();

@@ -55,6 +55,8 @@ pub enum ExportKind {
     Chart(ChartId),
     /// The TOWS strategies as a decision list (CSV: cell, action, owner, segments, pairs).
     DecisionList,
+    /// The self-contained HTML report (`strata report`).
+    Report,
 }
 
 /// The charts that can be exported as pictures.
@@ -70,6 +72,16 @@ pub enum ChartId {
     SizesOverTime,
     /// Over time: who moved where between two windows.
     MovesOverTime,
+    /// Model: inertia per k (the elbow).
+    Elbow,
+    /// Model: mean silhouette per k.
+    SilhouetteByK,
+    /// Model: Calinski-Harabasz per k.
+    CalinskiHarabasz,
+    /// Model: Davies-Bouldin per k.
+    DaviesBouldin,
+    /// Model: BIC and AIC per k (mixtures).
+    Information,
 }
 
 impl ChartId {
@@ -81,6 +93,20 @@ impl ChartId {
             Self::Alluvial => "alluvial",
             Self::SizesOverTime => "sizes-over-time",
             Self::MovesOverTime => "moves-over-time",
+            Self::Elbow => "elbow",
+            Self::SilhouetteByK => "silhouette",
+            Self::CalinskiHarabasz => "calinski-harabasz",
+            Self::DaviesBouldin => "davies-bouldin",
+            Self::Information => "bic-aic",
+        }
+    }
+
+    /// The engine chart this chart is drawn as when exported (the one `strata chart --chart NAME`
+    /// and the report draw), or `None` when the export is a screenshot of the window's chart.
+    pub fn engine_chart(self) -> Option<&'static str> {
+        match self {
+            Self::Silhouettes | Self::Alluvial | Self::MovesOverTime => None,
+            other => Some(other.label()),
         }
     }
 }
@@ -94,6 +120,7 @@ impl ExportKind {
             Self::KChoice => "Export the k-choice table",
             Self::Chart(_) => "Export the chart as PNG",
             Self::DecisionList => "Export the decision list",
+            Self::Report => "Export the report",
         }
     }
 
@@ -104,6 +131,7 @@ impl ExportKind {
             Self::Profiles | Self::KChoice => &[("CSV", "csv"), ("Excel", "xlsx")],
             Self::Chart(_) => &[("PNG image", "png")],
             Self::DecisionList => &[("CSV", "csv")],
+            Self::Report => &[("HTML report", "html")],
         }
     }
 
@@ -115,6 +143,7 @@ impl ExportKind {
             Self::KChoice => "k-choice.csv".to_string(),
             Self::Chart(chart) => format!("{}.png", chart.label()),
             Self::DecisionList => "decision-list.csv".to_string(),
+            Self::Report => "report.html".to_string(),
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Results out of the window, as jobs: the assignments (the columns `strata run --out` writes, with
-//! the names the window shows), the profile table, the k-choice table and charts as PNG; and the
-//! path field offered when a file dialog cannot be shown.
+//! the names the window shows), the profile table, the k-choice table and charts as PNG (drawn by
+//! the engine at a fixed size, as `strata chart` and the report draw them; a chart the engine does
+//! not draw yet is cut out of a screenshot); and the path field offered when a file dialog cannot
+//! be shown.
 
 use std::path::{Path, PathBuf};
 
@@ -11,6 +13,10 @@ use super::{Command, StrataApp};
 use crate::engine::data::write_table;
 use crate::engine::export::{assignments_as_shown, k_choice_frame, profiles_frame};
 use crate::engine::pipeline::override_id_column;
+
+/// The size charts are exported at, in pixels: the same picture whatever the window's size (and
+/// what `strata chart` draws by default).
+pub const CHART_EXPORT_SIZE: (u32, u32) = (1600, 1000);
 
 /// A file dialog that could not be shown: why, and the path typed instead.
 #[derive(Clone, Debug, PartialEq)]
@@ -82,6 +88,10 @@ impl StrataApp {
         let id_column =
             self.doc.as_ref().and_then(|d| override_id_column(&d.project.spec, &out.result).map(str::to_string));
         match kind {
+            ExportKind::Report => self.export_report(out, path),
+            ExportKind::Chart(chart) if chart.engine_chart().is_some() => {
+                self.export_engine_chart(chart, out, names, path);
+            }
             ExportKind::Chart(chart) => {
                 if self.view.chart_rect(chart).is_none() {
                     self.report_error(format!(
@@ -130,6 +140,100 @@ impl StrataApp {
                 });
             }
         }
+    }
+
+    /// Writes the HTML report of the run shown (as `strata report` writes it) on the export job.
+    fn export_report(&mut self, out: std::sync::Arc<super::session::RunOutput>, path: PathBuf) {
+        let Some(doc) = self.doc.as_ref() else {
+            self.report_error("There is no project to report on.");
+            return;
+        };
+        let mut project = doc.project.clone();
+        // The spec of the run shown, which is what the report's numbers come from.
+        project.spec = out.spec.clone();
+        let title = doc
+            .path
+            .as_ref()
+            .and_then(|p| p.file_stem())
+            .map_or_else(|| "Strata project".to_string(), |s| s.to_string_lossy().to_string());
+        let over_time =
+            self.over_time.clone().filter(|o| o.spec.model == out.spec.model && o.spec.recipe == out.spec.recipe);
+        self.export_runner.start("export", move |_ctx| -> Result<super::files::Exported, String> {
+            let written = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
+            let inputs = crate::engine::report::ReportInputs {
+                title: &title,
+                written: &written,
+                project: &project,
+                result: &out.result,
+                summary: &out.summary,
+                over_time: over_time.as_ref().map(|o| &o.result),
+            };
+            let html = crate::engine::report::html(&inputs).map_err(|e| format!("Could not write the report: {e}"))?;
+            std::fs::write(&path, &html)
+                .map_err(|e| format!("Could not write the report ({e}): {}", path.display()))?;
+            Ok(super::files::Exported {
+                message: format!(
+                    "Report ({} bytes) written to {}",
+                    crate::engine::words::thousands(html.len()),
+                    path.display()
+                ),
+            })
+        });
+    }
+
+    /// Draws `chart` as the engine draws it for `strata chart` and the report, at
+    /// [`CHART_EXPORT_SIZE`] whatever the window's size, on the export job.
+    fn export_engine_chart(
+        &mut self,
+        chart: ChartId,
+        out: std::sync::Arc<super::session::RunOutput>,
+        names: Vec<String>,
+        path: PathBuf,
+    ) {
+        let Some(name) = chart.engine_chart() else { return };
+        let notes = self.doc.as_ref().map(|d| d.project.segments.clone()).unwrap_or_default();
+        let colours = crate::engine::chart::SegmentColours::new(&notes, out.result.fit.k());
+        // The windows over time, named and coloured as the Over time screen shows them.
+        let over_time = self.over_time.clone().map(|o| {
+            let same_model = o.spec.model == out.spec.model && o.spec.recipe == out.spec.recipe;
+            let window_names: Vec<String> = o
+                .result
+                .names
+                .iter()
+                .enumerate()
+                .map(|(s, default)| {
+                    if same_model && s < o.result.n_last {
+                        self.segment_name_in(&out.result, s)
+                    } else {
+                        default.clone()
+                    }
+                })
+                .collect();
+            let window_colours = if same_model {
+                crate::engine::chart::SegmentColours::new(&notes, window_names.len())
+            } else {
+                crate::engine::chart::SegmentColours::by_number(window_names.len())
+            };
+            (o, window_names, window_colours)
+        });
+        self.export_runner.start("export", move |_ctx| -> Result<super::files::Exported, String> {
+            use crate::engine::chart;
+            let inputs = chart::ChartInputs {
+                result: &out.result,
+                summary: Some(&out.summary),
+                names: &names,
+                colours: &colours,
+                over_time: over_time.as_ref().map(|(o, n, c)| (&o.result, &n[..], c)),
+            };
+            let (width, height) = CHART_EXPORT_SIZE;
+            let drawn = chart::build(name, &inputs).and_then(|c| chart::render_png(&c, width, height));
+            let bytes = drawn.map_err(|e| format!("Could not export the chart: {e}"))?;
+            std::fs::write(&path, bytes)
+                .map_err(|e| format!("Could not export the chart ({e}): {}", path.display()))?;
+            Ok(super::files::Exported {
+                message: format!("Chart ({width} x {height} pixels) written to {}", path.display()),
+            })
+        });
     }
 
     /// Asks the window for its picture for a chart export, and when it comes, cuts the chart out

@@ -61,6 +61,8 @@ impl StrataApp {
         self.output = None;
         self.runs.clear();
         self.view = screens::ViewState::default();
+        // A show, its changes and its selection belong to the project closed.
+        self.present.close_project();
         self.preview = None;
         self.preview_error = None;
         self.progress = None;

@@ -73,7 +73,10 @@ impl StrataApp {
         to.push((current.clone(), what.clone()));
         let spec_changed = state.spec != doc.project.spec;
         let rules_changed = rules_key(&state.rules, &state.segments) != doc.rules_key();
-        let workshop_changed = state.board != doc.project.board || state.presentation != doc.project.presentation;
+        // A board that differs only because a re-fit carried it comes back with the re-fit's undo:
+        // that is not a workshop edit of its own.
+        let workshop_changed = state.spec == doc.project.spec
+            && (state.board != doc.project.board || state.presentation != doc.project.presentation);
         doc.restore(state);
         // The restored notes are numbered by the run before that edit, not by the latest one.
         doc.notes_numbered_by = None;

@@ -15,6 +15,7 @@ mod files;
 pub mod frame_bench;
 mod logic;
 pub mod prefs;
+pub mod present;
 mod screens;
 mod session;
 mod ticks;
@@ -38,7 +39,7 @@ pub use dialogs::{
     ChartId, DialogAnswer, DialogPurpose, DialogReply, ExportKind, FileDialogs, NativeDialogs, ScriptedDialogs,
 };
 pub use document::{DocState, Document, RulesKey, rules_key};
-pub use exports::{PathPrompt, crop, encode_png};
+pub use exports::{CHART_EXPORT_SIZE, PathPrompt, crop, encode_png};
 use logic::UnreadableSource;
 pub use prefs::{Prefs, ThemeChoice};
 pub use session::{
@@ -69,11 +70,13 @@ pub enum Screen {
     /// The SWOT board: segments and other items in Strengths, Weaknesses, Opportunities and
     /// Threats, with live evidence, placement hints and the TOWS strategies.
     Board,
+    /// The presentation's steps, and presentation mode.
+    Presentation,
 }
 
 impl Screen {
     /// All screens in workflow order.
-    pub const ALL: [Screen; 8] = [
+    pub const ALL: [Screen; 9] = [
         Screen::Data,
         Screen::Features,
         Screen::Model,
@@ -82,6 +85,7 @@ impl Screen {
         Screen::Rules,
         Screen::OverTime,
         Screen::Board,
+        Screen::Presentation,
     ];
 
     /// The tab label.
@@ -95,6 +99,7 @@ impl Screen {
             Screen::Rules => "Rules",
             Screen::OverTime => "Over time",
             Screen::Board => "SWOT",
+            Screen::Presentation => "Present",
         }
     }
 }
@@ -229,6 +234,8 @@ pub struct StrataApp {
     rerun_when_done: bool,
     /// What the Help menu has open (the guided tour outlives the project it opens).
     pub help: screens::help::HelpState,
+    /// The step editor's selection and presentation mode (not part of the project).
+    pub present: present::PresentState,
 }
 
 impl StrataApp {
@@ -299,6 +306,7 @@ impl StrataApp {
             screenshot_sender,
             screenshot_receiver,
             help: Default::default(),
+            present: Default::default(),
             running_spec: None,
             rerun_when_done: false,
         };
@@ -433,6 +441,8 @@ impl eframe::App for StrataApp {
         if settled && let Some(doc) = &mut self.doc {
             doc.merge_key = None;
         }
+        // Presentation mode takes its keys (arrows, digits, B, Esc) before the window's shortcuts.
+        self.presenting_keys(ctx);
         self.shortcuts(ctx);
         self.apply_pending(ctx);
         self.take_chart_screenshot(ctx);

@@ -8,32 +8,17 @@ use crate::engine::profile::summary::Histogram;
 /// for the common kinds of colour blindness, saturated enough for a projector, none too dark for the
 /// dark theme), then sixteen Tableau-20 hues that differ from them in hue or lightness. Past these 24
 /// [`segment_colour`] steps round the hue circle, so 60 segments never repeat a colour.
-pub const PALETTE: [Color32; 24] = [
-    Color32::from_rgb(0, 114, 178),
-    Color32::from_rgb(230, 159, 0),
-    Color32::from_rgb(0, 158, 115),
-    Color32::from_rgb(204, 121, 167),
-    Color32::from_rgb(213, 94, 0),
-    Color32::from_rgb(86, 180, 233),
-    Color32::from_rgb(240, 228, 66),
-    Color32::from_rgb(120, 94, 240),
-    Color32::from_rgb(214, 39, 40),
-    Color32::from_rgb(140, 86, 75),
-    Color32::from_rgb(188, 189, 34),
-    Color32::from_rgb(23, 190, 207),
-    Color32::from_rgb(174, 199, 232),
-    Color32::from_rgb(255, 187, 120),
-    Color32::from_rgb(152, 223, 138),
-    Color32::from_rgb(255, 152, 150),
-    Color32::from_rgb(197, 176, 213),
-    Color32::from_rgb(196, 156, 148),
-    Color32::from_rgb(247, 182, 210),
-    Color32::from_rgb(219, 219, 141),
-    Color32::from_rgb(158, 218, 229),
-    Color32::from_rgb(148, 103, 189),
-    Color32::from_rgb(44, 160, 44),
-    Color32::from_rgb(227, 119, 194),
-];
+pub const PALETTE: [Color32; 24] = {
+    // The engine's table, so the PNG charts and the report colour segments as the window does.
+    let rgb = crate::engine::chart::palette::PALETTE_RGB;
+    let mut out = [Color32::BLACK; 24];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = Color32::from_rgb(rgb[i][0], rgb[i][1], rgb[i][2]);
+        i += 1;
+    }
+    out
+};
 
 /// The colour of segment `segment` among `k` by its number (the fallback segment, `segment >= k`, is
 /// grey), for segmentations without names (Compare's kept runs); the current one colours through
@@ -72,19 +57,11 @@ impl SegmentColours {
     }
 }
 
-/// The colour of palette slot `slot`: the palette, then hues a golden angle apart at alternating
-/// lightness.
+/// The colour of palette slot `slot` (the engine's: the palette, then hues a golden angle apart at
+/// alternating lightness).
 fn slot_colour(slot: usize) -> Color32 {
-    let segment = slot;
-    match PALETTE.get(segment) {
-        Some(colour) => *colour,
-        None => {
-            let extra = segment - PALETTE.len();
-            let hue = (0.07 + extra as f32 * 0.381_966) % 1.0;
-            let (saturation, value) = if extra.is_multiple_of(2) { (0.75, 0.85) } else { (0.45, 0.95) };
-            Color32::from(egui::ecolor::Hsva::new(hue, saturation, value, 1.0))
-        }
-    }
+    let [r, g, b, _] = crate::engine::chart::palette::slot_colour(slot).0;
+    Color32::from_rgb(r, g, b)
 }
 
 /// A diverging colour for a value in -1..1 (blue below, red above), for heat-coloured tables.

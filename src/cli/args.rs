@@ -844,6 +844,25 @@ pub struct RunArgs {
     pub save: bool,
 }
 
+/// Arguments of `strata swot`.
+#[derive(Debug, Args)]
+pub struct SwotArgs {
+    /// The project (it is re-run first, as `strata run` does, so the evidence is live).
+    pub project: PathBuf,
+    /// Write the TOWS decision list here as CSV (`cell,action,owner,segments,pairs`).
+    #[arg(long)]
+    pub decisions: Option<PathBuf>,
+    /// Read the project's data files outside its folder (only for projects you trust).
+    #[arg(long)]
+    pub allow_outside_paths: bool,
+    /// Re-run even when the project's data fingerprint differs from the stored one.
+    #[arg(long)]
+    pub accept_changed_data: bool,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Arguments of `strata predict`.
 #[derive(Debug, Args)]
 pub struct PredictArgs {

@@ -5,11 +5,13 @@
 // The commands share the imports below through `use super::*`.
 mod args;
 mod bench;
+mod chart;
 mod describe;
 mod model_args;
 mod output;
 mod run;
 mod segment;
+mod swot;
 
 use std::path::{Path, PathBuf};
 
@@ -38,10 +40,12 @@ pub use args::*;
 pub use model_args::ModelArgs;
 
 use bench::*;
+use chart::*;
 use describe::*;
 use output::*;
 use run::*;
 use segment::*;
+use swot::*;
 
 /// Strata: customer segmentation. Without a command, opens the window on the built-in demo project
 /// (or on PROJECT).
@@ -87,8 +91,15 @@ pub enum Command {
     Run(RunArgs),
     /// Assign new customers to a project's segments, the way its method assigns them.
     Predict(PredictArgs),
+    /// A project's SWOT board: each segment card with its live evidence and placement hints, the
+    /// other items, and the TOWS decision list (--decisions writes it as CSV).
+    Swot(SwotArgs),
     /// Run the built-in demo project headless and print its sweep and segments.
     Demo(DemoArgs),
+    /// Draw one chart of a project (re-run as `run` does) as a PNG, without a display.
+    Chart(ChartArgs),
+    /// Write a project's self-contained HTML report (re-run as `run` does).
+    Report(ReportArgs),
     /// Benchmark building blocks for benches/run: generate data, time one case (prints JSON).
     Bench(BenchArgs),
 }
@@ -147,7 +158,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::OverTime(args)) => over_time_command(args),
         Some(Command::Run(args)) => run_project(args),
         Some(Command::Predict(args)) => predict_command(args),
+        Some(Command::Swot(args)) => swot_command(args),
         Some(Command::Demo(args)) => demo(args),
+        Some(Command::Chart(args)) => chart_command(args),
+        Some(Command::Report(args)) => report_command(args),
         Some(Command::Bench(args)) => bench(args),
         None => open_window(cli.project),
     }

@@ -25,7 +25,7 @@ pub(crate) fn segment_name(project: &Project, result: &PipelineResult, segment: 
 
 /// The assignment a project's names and notes are numbered by: its kept segmentation with the
 /// stored results' fingerprint (the window keeps every run it shows and saves them), seen as a fit.
-fn stored_assignment(project: &Project) -> Option<StoredAssignment> {
+pub(super) fn stored_assignment(project: &Project) -> Option<StoredAssignment> {
     let stored = project.results.as_ref()?;
     let kept = project.kept.iter().find(|k| k.fingerprint == stored.assignment_fingerprint)?;
     let segments = project::decode_segments(&kept.segments, kept.n_customers, kept.names.len()).ok()?;
@@ -44,7 +44,7 @@ fn stored_assignment(project: &Project) -> Option<StoredAssignment> {
 
 /// A stored assignment as names need it (see [`naming::Fitted`]); customers are matched by row, as
 /// the project's customers are the same when their key is.
-struct StoredAssignment {
+pub(super) struct StoredAssignment {
     method: &'static str,
     fingerprint: String,
     segments: Vec<Option<usize>>,

@@ -2,6 +2,7 @@
 //!
 //! Nothing in here imports egui, eframe, egui_plot or rfd.
 
+pub mod chart;
 pub mod cluster;
 pub mod data;
 pub mod derive;
@@ -18,6 +19,7 @@ pub mod pipeline;
 pub mod presentation;
 pub mod profile;
 pub mod project;
+pub mod report;
 pub mod rng;
 pub mod rules;
 pub mod stats;

@@ -670,6 +670,24 @@ mod tests {
     }
 
     #[test]
+    fn every_segment_named_or_not_is_mapped_by_the_rule_names_follow() {
+        let before = Fake::new("kmeans", &[0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 2, 2, 2]);
+        let after_fit = Fake::new("kmeans", &[1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 2]);
+        // Only segment 0 has a name of the user's; the board can refer to every segment.
+        let mut notes = vec![note(0, "Big"), note(1, "Segment 2"), note(2, "Segment 3")];
+        let change = carry_names(&mut notes, &before, &after_fit, None).unwrap();
+        assert_eq!(change.map.to[0], Ok(1));
+        assert_eq!(change.map.to[1], Ok(0), "an unnamed segment is followed too");
+        let why = change.map.to[2].clone().unwrap_err();
+        assert!(why.contains("no longer form one segment") && why.contains("33%"), "{why}");
+        assert_eq!(change.map.old_names, vec!["Big", "Segment 2", "Segment 3"]);
+        assert_eq!(
+            (change.map.from_fingerprint.as_str(), change.map.to_fingerprint.as_str()),
+            (before.fingerprint.as_str(), after_fit.fingerprint.as_str())
+        );
+    }
+
+    #[test]
     fn notes_numbered_by_another_run_are_not_carried() {
         let before = Fake::new("kmeans", &[0, 0, 1, 1]);
         let after_fit = Fake::new("kmeans", &[1, 1, 0, 0]);

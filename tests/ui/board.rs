@@ -293,7 +293,7 @@ fn tows_strategies_pair_cards_target_segments_and_export_as_a_decision_list() {
     assert_eq!(lines.next(), Some("cell,action,owner,segments,pairs"));
     let row = lines.next().unwrap();
     assert!(row.starts_with("SO,Win their customers,CRM team,"), "{row}");
-    assert!(row.contains(&names[1]) && row.contains("O: Competitor exits the region; S: "), "{row}");
+    assert!(row.contains(&names[1]) && row.contains("Opportunity: Competitor exits the region; Strength: "), "{row}");
     assert_eq!(lines.next(), None);
 }
 

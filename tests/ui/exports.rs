@@ -311,22 +311,38 @@ fn the_warnings_count_opens_the_list_of_warnings() {
 fn a_chart_is_exported_as_png_from_the_file_menu() {
     let dir = tempfile::tempdir().unwrap();
     let (mut harness, dialogs) = demo();
-    harness.get_by_label("File").click();
-    harness.run();
-    harness.get_by_label("Export").hover();
-    harness.run();
-    harness.get_by_label("Assignments (CSV, Parquet, Excel)...");
+    let open_export_menu = |harness: &mut Harness<'static, StrataApp>| {
+        harness.get_by_label("File").click();
+        harness.run();
+        harness.get_by_label("Export").hover();
+        harness.run();
+        harness.get_by_label("Assignments (CSV, Parquet, Excel)...");
+    };
+    let png_size = |path: &Path| {
+        let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+        let reader = decoder.read_info().unwrap();
+        (reader.info().width, reader.info().height)
+    };
+    // The projection is drawn by the engine at a fixed size, whatever the window's.
+    open_export_menu(&mut harness);
     let path = dir.path().join("projection.png");
     dialogs.answer(&path);
     harness.get_by_label("Chart: projection...").click();
     harness.run_steps(12);
     assert_eq!(dialogs.asked().last(), Some(&DialogPurpose::Export(ExportKind::Chart(ChartId::Projection))));
     assert!(harness.state().last_error.is_none(), "{:?}", harness.state().last_error);
-    // The window's picture, cut to the chart and written as PNG.
-    let rect = harness.state().view.chart_rect(ChartId::Projection).unwrap();
-    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&path).unwrap()));
-    let reader = decoder.read_info().unwrap();
-    let (width, height) = (reader.info().width as f32, reader.info().height as f32);
+    assert_eq!(png_size(&path), strata::app::CHART_EXPORT_SIZE);
+    harness.get_by_label_contains("Chart (1600 x 1000 pixels) written to");
+    // The silhouettes have no engine chart yet: the window's picture, cut to the chart.
+    open_export_menu(&mut harness);
+    let path = dir.path().join("silhouettes.png");
+    dialogs.answer(&path);
+    harness.get_by_label("Chart: silhouettes...").click();
+    harness.run_steps(12);
+    assert!(harness.state().last_error.is_none(), "{:?}", harness.state().last_error);
+    let rect = harness.state().view.chart_rect(ChartId::Silhouettes).unwrap();
+    let (width, height) = png_size(&path);
+    let (width, height) = (width as f32, height as f32);
     assert!((width - rect.width()).abs() <= 2.0 && (height - rect.height()).abs() <= 2.0, "{width}x{height} {rect:?}");
     harness.get_by_label_contains("Chart written to");
 }

@@ -74,6 +74,13 @@ impl ViewState {
 /// Draws the whole window.
 pub fn window_ui(ui: &mut Ui, app: &mut StrataApp) {
     app.view.pass = ui.ctx().cumulative_pass_nr();
+    // Presentation mode: the slide alone, every control hidden.
+    if app.present.is_presenting() {
+        crate::app::present::presenting_ui(ui, app);
+        // Leaving with unsaved changes still asks.
+        prompt_ui(ui.ctx(), app);
+        return;
+    }
     egui::Panel::top("menu").show(ui, |ui| menu_ui(ui, app));
     egui::Panel::top("tabs").show(ui, |ui| tabs_ui(ui, app));
     egui::Panel::bottom("status").show(ui, |ui| status_ui(ui, app));
@@ -92,12 +99,14 @@ pub fn window_ui(ui: &mut Ui, app: &mut StrataApp) {
             Screen::Rules => rules::rules_ui(ui, app),
             Screen::OverTime => over_time::over_time_ui(ui, app),
             Screen::Board => swot::board_ui(ui, app),
+            Screen::Presentation => crate::app::present::editor_ui(ui, app),
         }
     });
     help::help_windows_ui(ui.ctx(), app);
     prompt_ui(ui.ctx(), app);
     path_prompt::path_prompt_ui(ui.ctx(), app);
     warnings_ui(ui.ctx(), app);
+    crate::app::present::changes_ui(ui.ctx(), app);
     toasts_ui(ui.ctx(), app);
 }
 
@@ -143,6 +152,16 @@ fn menu_ui(ui: &mut Ui, app: &mut StrataApp) {
                 app.push(Command::SaveAsDialog);
             }
             ui.menu_button("Export", |ui| export_menu_ui(ui, app));
+            let has_output = app.output.is_some();
+            if ui
+                .add_enabled(has_output, egui::Button::new("Export report..."))
+                .on_hover_text("One self-contained HTML file: data, k choice, segments, rules, assumptions")
+                .on_disabled_hover_text("Run a segmentation first")
+                .clicked()
+            {
+                app.push(Command::ExportDialog(crate::app::ExportKind::Report));
+                ui.close();
+            }
             ui.separator();
             if ui.button("Quit").clicked() {
                 app.push(Command::Quit);
@@ -209,10 +228,31 @@ fn export_menu_ui(ui: &mut Ui, app: &mut StrataApp) {
     }
     ui.separator();
     ui.label(RichText::new("Charts as PNG (or right-click a chart)").weak());
-    for chart in
-        [ChartId::Projection, ChartId::Silhouettes, ChartId::Alluvial, ChartId::SizesOverTime, ChartId::MovesOverTime]
-    {
-        let shown = app.view.chart_rect(chart).is_some();
+    let has_mixture = app
+        .output
+        .as_ref()
+        .and_then(|o| o.result.sweep.as_ref())
+        .is_some_and(|s| s.runs.iter().any(|r| r.bic.is_some()));
+    for chart in [
+        ChartId::Elbow,
+        ChartId::SilhouetteByK,
+        ChartId::CalinskiHarabasz,
+        ChartId::DaviesBouldin,
+        ChartId::Information,
+        ChartId::Projection,
+        ChartId::Silhouettes,
+        ChartId::Alluvial,
+        ChartId::SizesOverTime,
+        ChartId::MovesOverTime,
+    ] {
+        // The engine draws its charts from the results, shown or not; the others are screenshots.
+        let shown = match chart {
+            ChartId::Elbow | ChartId::SilhouetteByK | ChartId::CalinskiHarabasz | ChartId::DaviesBouldin => has_sweep,
+            ChartId::Information => has_mixture,
+            ChartId::Projection => true,
+            ChartId::SizesOverTime => app.over_time.is_some(),
+            _ => app.view.chart_rect(chart).is_some(),
+        };
         let label = format!("Chart: {}...", chart.label().replace('-', " "));
         if ui
             .add_enabled(shown && has_output, egui::Button::new(label))

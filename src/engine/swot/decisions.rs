@@ -1,89 +1,92 @@
 //! The TOWS strategies as a decision list: one row per strategy with its cell, action, owner, the
-//! segments it targets and the cards it pairs, in words; written as CSV by the window's "Export
-//! decision list...".
+//! segments it targets (by name) and the cards it pairs (in words). The window's export, the report
+//! and `strata swot --decisions` write this one list.
 
-use super::{Board, Card, SegmentRef, Subject, TowsCell};
+use serde::Serialize;
 
-/// The decision list's columns, in order. Kept stable: scripts read them by name.
-pub const COLUMNS: [&str; 5] = ["cell", "action", "owner", "segments", "pairs"];
+use super::{Board, SegmentRef, Subject, TowsCell};
 
-/// One strategy as a row of the decision list.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One decision.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Decision {
-    /// The TOWS cell ("SO").
-    pub cell: TowsCell,
+    /// The cell's code ("SO").
+    pub cell: &'static str,
     /// What will be done.
     pub action: String,
     /// Who owns it.
     pub owner: String,
     /// The segments it targets, by name.
     pub segments: Vec<String>,
-    /// The cards it pairs, each as "S: its title".
+    /// The cards it pairs, in words ("Strength: Best customers").
     pub pairs: Vec<String>,
 }
 
-/// A segment reference in words: the segment's name now (`name`), or the name it had when it is
-/// no longer a segment.
-pub fn ref_title(r: &SegmentRef, name: &dyn Fn(usize) -> String) -> String {
+/// The column names of the decision list's CSV (a contract: scripts read them).
+pub const DECISION_COLUMNS: [&str; 5] = ["cell", "action", "owner", "segments", "pairs"];
+
+/// A segment reference in words: its name now, or the name it had and that it is no longer a
+/// segment.
+pub fn ref_name(r: &SegmentRef, name: &dyn Fn(usize) -> String) -> String {
     match r {
         SegmentRef::Segment(s) => name(*s),
         SegmentRef::Detached { name, .. } => format!("{name} (no longer a segment)"),
     }
 }
 
-/// A card's title: its segment's name or its text.
-pub fn card_title(card: &Card, name: &dyn Fn(usize) -> String) -> String {
-    match &card.subject {
-        Subject::Segment(r) => ref_title(r, name),
-        Subject::Text(text) => text.clone(),
+/// A card in words: what it is about ("Best customers", "A rival opened nearby").
+pub fn card_title(subject: &Subject, name: &dyn Fn(usize) -> String) -> String {
+    match subject {
+        Subject::Segment(r) => ref_name(r, name),
+        Subject::Text(t) => t.clone(),
     }
 }
 
-/// The strategies of `board` in the matrix's order (SO, ST, WO, WT, each in the order written),
-/// segments named by `name`.
-pub fn decision_list(board: &Board, name: &dyn Fn(usize) -> String) -> Vec<Decision> {
+/// The decisions in matrix order (SO, ST, WO, WT), each cell's in the order they were written;
+/// segments named by `name` (the names the window shows).
+pub fn decisions(board: &Board, name: &dyn Fn(usize) -> String) -> Vec<Decision> {
     TowsCell::ALL
-        .into_iter()
-        .flat_map(|cell| board.strategies.iter().filter(move |s| s.cell == cell))
-        .map(|strategy| Decision {
-            cell: strategy.cell,
-            action: strategy.action.clone(),
-            owner: strategy.owner.clone(),
-            segments: strategy.segments.iter().map(|r| ref_title(r, name)).collect(),
-            pairs: strategy
+        .iter()
+        .flat_map(|cell| board.strategies.iter().filter(move |s| s.cell == *cell))
+        .map(|s| Decision {
+            cell: s.cell.code(),
+            action: s.action.clone(),
+            owner: s.owner.clone(),
+            segments: s.segments.iter().map(|r| ref_name(r, name)).collect(),
+            pairs: s
                 .cards
                 .iter()
                 .filter_map(|id| board.card(*id))
-                .map(|c| format!("{}: {}", c.quadrant.letter(), card_title(c, name)))
+                .map(|c| {
+                    let one = c.quadrant.one();
+                    let kind = one.split_whitespace().last().unwrap_or(one);
+                    let mut kind = kind.to_string();
+                    if let Some(first) = kind.get_mut(0..1) {
+                        first.make_ascii_uppercase();
+                    }
+                    format!("{kind}: {}", card_title(&c.subject, name))
+                })
                 .collect(),
         })
         .collect()
 }
 
-/// The decision list as CSV text (a header of [`COLUMNS`], then one row per strategy; several
-/// segments or pairs in one cell are separated by "; ").
-pub fn decision_list_csv(board: &Board, name: &dyn Fn(usize) -> String) -> String {
-    let mut out = COLUMNS.join(",");
-    out.push('\n');
-    for d in decision_list(board, name) {
-        let fields = [d.cell.code().to_string(), d.action, d.owner, d.segments.join("; "), d.pairs.join("; ")];
+/// The decision list as CSV (RFC 4180 quoting; a list inside a cell joined with "; "). A cell that
+/// starts like a formula (`=`, `+`, `-`, `@`) gets a leading `'` so a spreadsheet shows it as text.
+pub fn decisions_csv(decisions: &[Decision]) -> String {
+    let mut out = DECISION_COLUMNS.join(",");
+    out.push_str("\r\n");
+    for d in decisions {
+        let fields = [d.cell.to_string(), d.action.clone(), d.owner.clone(), d.segments.join("; "), d.pairs.join("; ")];
         let row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
         out.push_str(&row.join(","));
-        out.push('\n');
+        out.push_str("\r\n");
     }
     out
 }
 
-/// One CSV field: quoted when it holds a comma, a quote, a line break or edge spaces; text a
-/// spreadsheet would run as a formula (`=`, `+`, `-`, `@` first, not a number) starts with `'`.
 fn csv_field(text: &str) -> String {
-    let formula = text.starts_with(['=', '+', '-', '@', '\t', '\r']) && text.trim().parse::<f64>().is_err();
-    let text = if formula { format!("'{text}") } else { text.to_string() };
-    if text.contains([',', '"', '\n', '\r']) || text.trim() != text {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text
-    }
+    let text = if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text.to_string() };
+    if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }
 }
 
 #[cfg(test)]
@@ -92,40 +95,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_decision_list_names_targets_and_pairs_and_quotes_what_needs_it() {
+    fn the_decision_list_names_segments_and_pairs_and_quotes_what_needs_it() {
         let mut board = Board::default();
-        let s = board.place_segment(0, Quadrant::Strengths, "");
-        let o = board.add_text("Competitor exits, \"soon\"", Quadrant::Opportunities, "");
-        let w = board.place_segment(1, Quadrant::Weaknesses, "");
+        let s = board.place_segment(1, Quadrant::Strengths, "");
+        let t = board.add_text("Rival opens, \"big\"", Quadrant::Threats, "");
         board.strategies.push(Strategy {
             id: 1,
             cell: TowsCell::WT,
-            action: "=cmd()".into(),
-            owner: String::new(),
-            cards: vec![w],
-            segments: vec![SegmentRef::Detached {
-                name: "Gone".into(),
-                why: "split".into(),
-                fingerprint: "f".into(),
-                segment: 3,
-            }],
+            action: "=HYPERLINK(\"x\")".into(),
+            owner: "Ops".into(),
+            cards: vec![],
+            segments: vec![SegmentRef::Segment(0)],
         });
         board.strategies.push(Strategy {
             id: 2,
-            cell: TowsCell::SO,
-            action: "Win their customers".into(),
-            owner: "CRM team".into(),
-            cards: vec![s, o],
-            segments: vec![SegmentRef::Segment(0), SegmentRef::Segment(1)],
+            cell: TowsCell::ST,
+            action: "Loyalty tier".into(),
+            owner: "CRM".into(),
+            cards: vec![s, t],
+            segments: vec![SegmentRef::Segment(1)],
         });
-        let name = |s: usize| ["Loyal", "Lapsing"][s].to_string();
-        let csv = decision_list_csv(&board, &name);
-        assert_eq!(
-            csv,
-            "cell,action,owner,segments,pairs\n\
-             SO,Win their customers,CRM team,Loyal; Lapsing,\"S: Loyal; O: Competitor exits, \"\"soon\"\"\"\n\
-             WT,'=cmd(),,Gone (no longer a segment),W: Lapsing\n"
-        );
-        assert_eq!(csv_field("-12.5"), "-12.5", "a negative number stays a number");
+        let names = vec!["Lapsed".to_string(), "Best".to_string()];
+        let list = decisions(&board, &|s| names[s].clone());
+        assert_eq!(list[0].cell, "ST", "matrix order, not writing order");
+        assert_eq!(list[0].pairs, vec!["Strength: Best", "Threat: Rival opens, \"big\""]);
+        let csv = decisions_csv(&list);
+        let lines: Vec<&str> = csv.split("\r\n").collect();
+        assert_eq!(lines[0], "cell,action,owner,segments,pairs");
+        assert_eq!(lines[1], "ST,Loyalty tier,CRM,Best,\"Strength: Best; Threat: Rival opens, \"\"big\"\"\"");
+        assert_eq!(lines[2], "WT,\"'=HYPERLINK(\"\"x\"\")\",Ops,Lapsed,");
     }
 }

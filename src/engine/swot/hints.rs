@@ -289,6 +289,21 @@ mod tests {
     }
 
     #[test]
+    fn every_default_rule_names_the_quadrant_it_means() {
+        let quadrants: Vec<Quadrant> = DEFAULT_RULES.iter().map(|r| parse(r).unwrap().quadrant).collect();
+        assert_eq!(quadrants, [Quadrant::Strengths, Quadrant::Threats, Quadrant::Weaknesses, Quadrant::Opportunities]);
+        // Many customers, little revenue: a weakness candidate without any windows or stability.
+        let mut e = evidence();
+        e.share = 0.38;
+        e.revenue_share = Some(0.063);
+        e.revenue_index = Some(0.17);
+        let rules: Vec<String> = DEFAULT_RULES.iter().map(|r| r.to_string()).collect();
+        let hints = hints_for(&rules, &e);
+        assert_eq!(hints.hints.iter().map(|h| h.quadrant).collect::<Vec<_>>(), vec![Quadrant::Weaknesses]);
+        assert_eq!(hints.hints[0].because, "customer share 38% >= 20%; revenue index 0.17 < 0.50");
+    }
+
+    #[test]
     fn a_high_value_segment_shrinking_over_the_windows_is_a_threat_candidate() {
         let mut e = evidence();
         e.trend = Some(Trend { shares: vec![0.2, 0.15], sizes: vec![900, 700], change: -0.25 });

@@ -71,10 +71,8 @@ impl Quadrant {
     pub fn parse(word: &str) -> Option<Quadrant> {
         let w = word.trim().to_ascii_lowercase();
         Quadrant::ALL.into_iter().find(|q| {
-            let label = q.label().to_ascii_lowercase();
-            // The singular from "a strength", "an opportunity": "opportunities" less its "s" is not a word.
-            let singular = q.one().split_once(' ').map_or(q.one(), |(_, one)| one);
-            w == label || w == singular || w == q.letter().to_ascii_lowercase().to_string()
+            let singular = q.one().rsplit(' ').next().unwrap_or_default();
+            w == q.label().to_ascii_lowercase() || w == singular || w == q.letter().to_ascii_lowercase().to_string()
         })
     }
 }
@@ -504,8 +502,9 @@ mod tests {
         assert_eq!(Quadrant::parse("strength"), Some(Quadrant::Strengths));
         assert_eq!(Quadrant::parse(" Threats "), Some(Quadrant::Threats));
         assert_eq!(Quadrant::parse("o"), Some(Quadrant::Opportunities));
-        assert_eq!(Quadrant::parse("opportunity"), Some(Quadrant::Opportunities));
-        assert_eq!(Quadrant::parse("Weakness"), Some(Quadrant::Weaknesses));
+        assert_eq!(Quadrant::parse("weakness"), Some(Quadrant::Weaknesses));
+        assert_eq!(Quadrant::parse("Opportunity"), Some(Quadrant::Opportunities));
+        assert_eq!(Quadrant::parse("weaknesse"), None);
         assert_eq!(Quadrant::parse("weak"), None);
     }
 

@@ -32,6 +32,18 @@ const INDICES: [Index; 6] = [
     ("AIC", "lower is better: fit penalised by the number of parameters", |r| r.aic),
 ];
 
+/// The export of the index chart titled `title` (BIC and AIC are exported together).
+fn chart_id(title: &str) -> crate::app::ChartId {
+    use crate::app::ChartId;
+    match title {
+        t if t.starts_with("Elbow") => ChartId::Elbow,
+        "Silhouette" => ChartId::SilhouetteByK,
+        "Calinski-Harabasz" => ChartId::CalinskiHarabasz,
+        "Davies-Bouldin" => ChartId::DaviesBouldin,
+        _ => ChartId::Information,
+    }
+}
+
 /// A kept run's colour: by its number, so a run keeps its colour while others come and go.
 fn run_colour(id: u64) -> egui::Color32 {
     let palette = &crate::app::widgets::PALETTE;
@@ -265,6 +277,7 @@ fn charts_ui(ui: &mut Ui, app: &mut StrataApp) {
     // Room for each row's title and k axis, and for the note under the charts.
     let height = ((ui.available_height() - 40.0 * rows - 24.0) / rows).clamp(120.0, 420.0);
     let mut clicked_k = None;
+    let mut exportable = Vec::new();
     for row in shown.chunks(2) {
         ui.horizontal(|ui| {
             for &&(title, hint, value) in row {
@@ -321,9 +334,15 @@ fn charts_ui(ui: &mut Ui, app: &mut StrataApp) {
                     {
                         clicked_k = nearest_k(&sweep.runs, point.x);
                     }
+                    exportable.push((response.response.clone(), chart_id(title)));
                 });
             }
         });
+    }
+    drop(drawn);
+    // Right-click any index chart: exported as the engine draws it (`strata chart --chart NAME`).
+    for (response, chart) in exportable {
+        crate::app::screens::chart_export_menu(app, &response, chart);
     }
     if let Some(k) = clicked_k {
         app.push(Command::SelectK(k));

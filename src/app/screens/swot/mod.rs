@@ -90,7 +90,7 @@ pub fn dropped(
 
 /// A card's title: its segment's live name, the name a detached segment had, or its text.
 fn card_title(card: &Card, name: &dyn Fn(usize) -> String) -> String {
-    crate::engine::swot::decisions::card_title(card, name)
+    crate::engine::swot::decisions::card_title(&card.subject, name)
 }
 
 /// The colour of a quadrant's heading and frame.

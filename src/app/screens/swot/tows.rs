@@ -143,7 +143,7 @@ fn strategy_ui(ui: &mut Ui, app: &mut StrataApp, board: &Board, segments: &Segme
             // Targets that no longer are segments stay until taken off.
             for r in strategy.segments.iter().filter(|r| matches!(r, SegmentRef::Detached { .. })) {
                 let mut on = true;
-                let name = crate::engine::swot::decisions::ref_title(r, &|s| segments.name(s));
+                let name = crate::engine::swot::decisions::ref_name(r, &|s| segments.name(s));
                 if ui.checkbox(&mut on, RichText::new(name).weak().italics()).changed() {
                     let mut st = strategy.clone();
                     st.segments.retain(|x| x != r);

@@ -1,0 +1,299 @@
+//! Charts drawn without a display (`strata chart`), the self-contained report (`strata report`),
+//! and the report opened in a real headless Chromium when one is installed.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::OnceLock;
+
+use strata::engine::chart::{self, Body, ChartInputs, Mark, SegmentColours};
+use strata::engine::pipeline::{PipelineResult, SourceResolver};
+use strata::engine::profile::summary::ResultSummary;
+use strata::engine::project::{self, Project};
+use strata::engine::report::{self, ReportInputs};
+
+fn strata(args: &[&str], dir: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_strata")).args(args).current_dir(dir).output().unwrap()
+}
+
+fn demo_project(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("demo.strata");
+    std::fs::write(&path, strata::cli::DEMO_PROJECT).unwrap();
+    path
+}
+
+/// The demo project re-run once for every test in this file.
+fn demo() -> &'static (Project, PipelineResult, ResultSummary) {
+    static DEMO: OnceLock<(Project, PipelineResult, ResultSummary)> = OnceLock::new();
+    DEMO.get_or_init(|| {
+        let project = project::parse(strata::cli::DEMO_PROJECT).unwrap().project;
+        let resolver = SourceResolver { base_dir: std::env::temp_dir(), allow_outside: false };
+        let (result, _) = project::verify::rerun(&project, &resolver, false).unwrap();
+        let summary = ResultSummary::compute(&result, project.spec.model.algorithm.seed()).unwrap();
+        (project, result, summary)
+    })
+}
+
+fn decode(png: &[u8]) -> (u32, u32, Vec<u8>) {
+    let decoder = png::Decoder::new(std::io::Cursor::new(png));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    buf.truncate(info.buffer_size());
+    (info.width, info.height, buf)
+}
+
+/// How many distinct pixel values a decoded picture has (a blank one has one or two).
+fn colours_in(pixels: &[u8], channels: usize) -> usize {
+    pixels.chunks(channels).collect::<std::collections::HashSet<_>>().len()
+}
+
+#[test]
+fn every_chart_of_the_demo_draws_at_the_size_asked_and_shows_the_results() {
+    let (project, result, summary) = demo();
+    let names = strata::engine::naming::segment_names(&project.segments, result);
+    let colours = SegmentColours::new(&project.segments, result.fit.k());
+    let inputs = ChartInputs { result, summary: Some(summary), names: &names, colours: &colours, over_time: None };
+    let drawn = chart::available(&inputs);
+    let drawn_names: Vec<&str> = drawn.iter().map(|c| c.name).collect();
+    // k-means, no Over time settings: every chart but the mixture's and the windows'.
+    assert_eq!(
+        drawn_names,
+        ["elbow", "silhouette", "calinski-harabasz", "davies-bouldin", "segment-sizes", "projection", "profile-heat"]
+    );
+    for (i, c) in drawn.iter().enumerate() {
+        let (w, h) = (640 + 37 * i as u32, 400 + 23 * i as u32);
+        let (dw, dh, pixels) = decode(&chart::render_png(c, w, h).unwrap());
+        assert_eq!((dw, dh), (w, h), "{}", c.name);
+        assert!(colours_in(&pixels, 4) > 50, "{} looks blank", c.name);
+    }
+    // The elbow's points are the sweep's inertias; the knee and the chosen k are marked.
+    let sweep = result.sweep.as_ref().unwrap();
+    let elbow = &drawn[0];
+    let Body::Plot { marks, .. } = &elbow.body else { panic!("a plot") };
+    let line = marks.iter().find_map(|m| match m {
+        Mark::Line { points, .. } => Some(points.clone()),
+        _ => None,
+    });
+    assert_eq!(line.unwrap(), sweep.runs.iter().map(|r| [r.k as f64, r.inertia]).collect::<Vec<_>>());
+    let knee = sweep.knee_k.unwrap() as f64;
+    assert!(marks.iter().any(|m| matches!(m, Mark::VLine { x, .. } if *x == knee)));
+    // Segment sizes are the customers per segment, named as the project names them.
+    let sizes = drawn.iter().find(|c| c.name == "segment-sizes").unwrap();
+    let Body::Plot { marks, y, .. } = &sizes.body else { panic!("a plot") };
+    let Mark::Bars { bars, .. } = &marks[0] else { panic!("bars") };
+    let counted = chart::segment_sizes(result);
+    assert_eq!(bars.iter().map(|b| b.value as usize).sum::<usize>(), counted.iter().sum::<usize>());
+    assert_eq!(bars.iter().map(|b| b.value as usize).collect::<Vec<_>>(), counted);
+    let chart::AxisTicks::Categories(labels) = &y.ticks else { panic!("categories") };
+    assert!(labels.contains(&"Best customers".to_string()), "{labels:?}");
+    // The projection's image is the density of every customer.
+    let projection = drawn.iter().find(|c| c.name == "projection").unwrap();
+    let Body::Plot { marks, equal_aspect, .. } = &projection.body else { panic!("a plot") };
+    assert!(*equal_aspect);
+    let Mark::Image(image) = &marks[0] else { panic!("the density first") };
+    let scatter = summary.scatter.as_ref().unwrap();
+    assert_eq!((image.width, image.height), (scatter.density.width, scatter.density.height));
+    let colour_of_best = colours.of(4);
+    assert!(projection.legend.iter().any(|e| e.label == "Best customers" && e.colour == colour_of_best));
+}
+
+#[test]
+fn the_cli_draws_a_chart_and_refuses_unknown_names_and_sizes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = demo_project(tmp.path());
+    let project = project.to_str().unwrap();
+    let unknown = strata(&["chart", project, "--chart", "pie", "--out", "x.png"], tmp.path());
+    assert!(!unknown.status.success());
+    let error = String::from_utf8_lossy(&unknown.stderr);
+    assert_eq!(error.lines().count(), 1, "{error}");
+    for name in chart::chart_names() {
+        assert!(error.contains(name), "{error}");
+    }
+    let small = strata(&["chart", project, "--chart", "elbow", "--out", "x.png", "--width", "50"], tmp.path());
+    assert!(!small.status.success());
+    let error = String::from_utf8_lossy(&small.stderr);
+    assert!(error.contains("--width 50") && error.contains("200 to 8000"), "{error}");
+    assert!(!tmp.path().join("x.png").exists());
+
+    let out = strata(
+        &["chart", project, "--chart", "elbow", "--out", "elbow.png", "--width", "900", "--height", "500"],
+        tmp.path(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (w, h, pixels) = decode(&std::fs::read(tmp.path().join("elbow.png")).unwrap());
+    assert_eq!((w, h), (900, 500));
+    assert!(colours_in(&pixels, 4) > 50);
+    // A k-means project has no BIC: said in one line, nothing written.
+    let bic = strata(&["chart", project, "--chart", "bic-aic", "--out", "bic.png"], tmp.path());
+    assert!(!bic.status.success());
+    let error = String::from_utf8_lossy(&bic.stderr);
+    assert!(error.contains("not available") && error.contains("mixtures"), "{error}");
+}
+
+/// Every `src=`, `href=` and `url(` in `html`, with what it points at.
+fn references(html: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for marker in ["src=", "href=", "url("] {
+        let mut rest = html;
+        while let Some(at) = rest.find(marker) {
+            let after = rest[at + marker.len()..].trim_start_matches(['"', '\'', ' ']);
+            found.push(after.chars().take(40).collect::<String>());
+            rest = &rest[at + marker.len()..];
+        }
+    }
+    found
+}
+
+/// The report's text with its data URIs taken out.
+fn without_data_uris(html: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(at) = rest.find("data:") {
+        out.push_str(&rest[..at]);
+        let end = rest[at..].find('"').map_or(rest.len(), |e| at + e);
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn the_demo_report_is_one_file_under_budget_and_opens_in_a_real_browser() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = demo_project(tmp.path());
+    let out = strata(&["report", project.to_str().unwrap(), "--out", "report.html"], tmp.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let path = tmp.path().join("report.html");
+    let html = std::fs::read_to_string(&path).unwrap();
+    assert!(html.len() < 10 * 1024 * 1024, "{} bytes", html.len());
+    let refs = references(&html);
+    assert!(refs.len() >= 8, "{refs:?}");
+    for r in &refs {
+        assert!(r.starts_with("data:") || r.starts_with('#'), "a reference outside the file: {r}");
+    }
+    let text = without_data_uris(&html);
+    // "file:" as a word is prose ("One self-contained file: ..."); as a URL it is "file:/".
+    for outside in ["http:", "https:", "file:/", "<script", "@import", "//"] {
+        assert!(!text.contains(outside), "the report mentions {outside}");
+    }
+    for section in ["The data and how it was prepared", "Choosing k", "Best customers", "Assumptions"] {
+        assert!(html.contains(section), "{section}");
+    }
+    assert!(
+        html.contains("c50b6050bc1be1da0cf13c637f49ea1d082f961f79dc21405ddaba3a1bbe9136"),
+        "the source's fingerprint"
+    );
+
+    let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|c| Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()))
+    else {
+        println!("skipped the browser check: no chromium is installed (.ci/run installs Debian's chromium)");
+        return;
+    };
+    let profile = tempfile::tempdir().unwrap();
+    let shot = tmp.path().join("report.png");
+    let status = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            &format!("--user-data-dir={}", profile.path().display()),
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1280,4000",
+            &format!("file://{}", path.display()),
+        ])
+        .output()
+        .unwrap();
+    assert!(shot.exists(), "no screenshot: {}", String::from_utf8_lossy(&status.stderr));
+    let (w, h, pixels) = decode(&std::fs::read(&shot).unwrap());
+    assert_eq!((w, h), (1280, 4000));
+    let channels = pixels.len() / (w * h) as usize;
+    assert!(colours_in(&pixels, channels) > 200, "the browser drew a blank page");
+    if let Ok(keep) = std::env::var("STRATA_KEEP_REPORT") {
+        std::fs::copy(&shot, Path::new(&keep).with_extension("png")).unwrap();
+        std::fs::copy(&path, Path::new(&keep).with_extension("html")).unwrap();
+    }
+}
+
+#[test]
+fn hostile_project_text_is_shown_as_text() {
+    let (project, result, summary) = demo();
+    let hostile = "</script><img src=x onerror=alert(1)>";
+    let mut project = project.clone();
+    for note in &mut project.segments {
+        note.name = format!("{hostile} {}", note.segment);
+        note.notes = hostile.to_string();
+    }
+    project.audit.push(strata::engine::rules::AuditEntry {
+        when: hostile.into(),
+        who: hostile.into(),
+        what: hostile.into(),
+        why: hostile.into(),
+        customers: Some(3),
+    });
+    use strata::engine::presentation::{Presentation, Step, View};
+    use strata::engine::swot::{Board, Card, Quadrant, SegmentRef, Strategy, Subject, TowsCell};
+    project.board = Some(Board {
+        cards: vec![
+            Card { id: 1, quadrant: Quadrant::Threats, subject: Subject::Text(hostile.into()), note: hostile.into() },
+            Card {
+                id: 2,
+                quadrant: Quadrant::Strengths,
+                subject: Subject::Segment(SegmentRef::Segment(4)),
+                note: hostile.into(),
+            },
+        ],
+        strategies: vec![Strategy {
+            id: 1,
+            cell: TowsCell::ST,
+            action: hostile.into(),
+            owner: hostile.into(),
+            cards: vec![1, 2],
+            segments: vec![SegmentRef::Segment(4)],
+        }],
+        ..Board::default()
+    });
+    project.presentation = Some(Presentation {
+        steps: vec![
+            Step { id: 1, caption: hostile.into(), notes: hostile.into(), group: hostile.into(), view: View::Title },
+            Step {
+                id: 2,
+                caption: "Sizes".into(),
+                notes: String::new(),
+                group: String::new(),
+                view: View::Chart { chart: hostile.into(), highlight: None },
+            },
+            Step {
+                id: 3,
+                caption: "The elbow".into(),
+                notes: String::new(),
+                group: String::new(),
+                view: View::Chart { chart: "elbow".into(), highlight: None },
+            },
+        ],
+        ..Presentation::default()
+    });
+    let html = report::html(&ReportInputs {
+        title: hostile,
+        written: hostile,
+        project: &project,
+        result,
+        summary,
+        over_time: None,
+    })
+    .unwrap();
+    assert!(!html.contains("<img src=x"), "raw markup from the project reached the page");
+    assert!(!html.contains("</script>"));
+    assert!(html.contains("&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"));
+    for heading in ["SWOT board and TOWS strategies", "Threats", "Step 3: The elbow", "href=\"#chart-elbow\""] {
+        assert!(html.contains(heading), "{heading}");
+    }
+    // The audit entry's three customers are a small cell.
+    assert!(html.contains("&lt;10"));
+}
