@@ -66,7 +66,8 @@ impl StrataApp {
             return;
         }
         let name = move |s: usize| names.get(s).cloned().unwrap_or_else(|| format!("Segment {}", s + 1));
-        let text = crate::engine::swot::decisions::decisions_csv(&crate::engine::swot::decisions::decisions(&board, &name));
+        let text =
+            crate::engine::swot::decisions::decisions_csv(&crate::engine::swot::decisions::decisions(&board, &name));
         let n = board.strategies.len();
         self.export_runner.start("export", move |_ctx| -> Result<super::files::Exported, String> {
             std::fs::write(&path, text)

@@ -305,8 +305,10 @@ pub fn carry_names(
         }
     }
     let rule_names: Vec<String> = (n_new..result.n_segments()).map(|s| result.default_segment_name(s)).collect();
-    let mut change = NamesChange::default();
-    change.map = segment_map(notes, previous, result, &overlap, &old_size, &new_size, &rule_names);
+    let mut change = NamesChange {
+        map: segment_map(notes, previous, result, &overlap, &old_size, &new_size, &rule_names),
+        ..Default::default()
+    };
     // (new segment, share of the named customers, note) for every name that found a segment.
     let mut landed: Vec<(usize, usize, SegmentNote)> = Vec::new();
     let mut carried = Vec::new();

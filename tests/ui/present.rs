@@ -33,7 +33,7 @@ fn more_steps(p: &mut Presentation) {
     p.add("How many segments", View::KChoice { k: Some(5) });
     p.add("Our segments at a glance", View::Segments { highlight: Some(SegmentRef::Segment(1)) });
     p.add("The first segment up close", View::Segment { segment: SegmentRef::Segment(0) });
-    p.add("Who is how many", View::Chart { chart: "sizes".into(), highlight: None });
+    p.add("Who is how many", View::Chart { chart: "segment-sizes".into(), highlight: None });
     p.add("Where each segment stands", View::Board { quadrant: None });
     p.steps[0].notes = "Thank everyone for coming and say why we are here".into();
     p.steps[1].group = "Model".into();

@@ -41,7 +41,7 @@ fn default_view(kind: usize) -> View {
         1 => View::KChoice { k: None },
         2 => View::Segments { highlight: None },
         3 => View::Segment { segment: SegmentRef::Segment(0) },
-        4 => View::Chart { chart: "sizes".to_string(), highlight: None },
+        4 => View::Chart { chart: "segment-sizes".to_string(), highlight: None },
         5 => View::Board { quadrant: None },
         6 => View::Tows,
         7 => View::Screen { screen: Screen::Data.label().to_string() },
@@ -332,7 +332,7 @@ fn steps_list_ui(
             let response = ui
                 .horizontal(|ui| {
                     ui.add_space(indent);
-                    let drag = ui.dnd_drag_source(egui::Id::new(("present-step-drag", step.id)), i, |ui| {
+                    let drag = ui.dnd_drag_source(egui::Id::unique(("present-step-drag", step.id)), i, |ui| {
                         ui.vertical(|ui| {
                             let text = format!("{}. {}", i + 1, step.caption);
                             if ui.selectable_label(selected == Some(i), text).clicked() {
@@ -442,7 +442,7 @@ fn view_picker_ui(ui: &mut Ui, view: &View, names: &[String], k: Option<usize>, 
                             }
                         }
                     });
-                    if matches!(chart.as_str(), "sizes" | "projection") {
+                    if matches!(chart.as_str(), "segment-sizes" | "projection") {
                         ui.label("Highlight");
                         if let Some(h) = segment_picker(ui, "view-chart-highlight", highlight.as_ref(), true) {
                             out = Some(View::Chart { chart: chart.clone(), highlight: h });

@@ -23,9 +23,9 @@ pub const DESIGN: Vec2 = vec2(1600.0, 900.0);
 pub const CHARTS: [(&str, &str); 6] = [
     ("elbow", "Elbow (inertia)"),
     ("silhouette", "Silhouette"),
-    ("calinski_harabasz", "Calinski-Harabasz"),
-    ("davies_bouldin", "Davies-Bouldin"),
-    ("sizes", "Segment sizes"),
+    ("calinski-harabasz", "Calinski-Harabasz"),
+    ("davies-bouldin", "Davies-Bouldin"),
+    ("segment-sizes", "Segment sizes"),
     ("projection", "Projection (PCA)"),
 ];
 
@@ -280,8 +280,8 @@ fn k_choice_ui(
     let indices: [(&str, &str, Value); 6] = [
         ("elbow", "Elbow (inertia): lower is tighter", |r| Some(r.inertia)),
         ("silhouette", "Silhouette: higher is better", |r| r.silhouette),
-        ("calinski_harabasz", "Calinski-Harabasz: higher is better", |r| r.calinski_harabasz),
-        ("davies_bouldin", "Davies-Bouldin: lower is better", |r| r.davies_bouldin),
+        ("calinski-harabasz", "Calinski-Harabasz: higher is better", |r| r.calinski_harabasz),
+        ("davies-bouldin", "Davies-Bouldin: lower is better", |r| r.davies_bouldin),
         ("bic", "BIC: lower is better", |r| r.bic),
         ("aic", "AIC: lower is better", |r| r.aic),
     ];
@@ -578,10 +578,10 @@ fn chart_ui(
 ) {
     let highlighted = highlight.and_then(SegmentRef::segment);
     match chart {
-        "elbow" | "silhouette" | "calinski_harabasz" | "davies_bouldin" => {
+        "elbow" | "silhouette" | "calinski-harabasz" | "davies-bouldin" => {
             k_choice_ui(ui, canvas, data, data.k, body, salt, Some(chart))
         }
-        "sizes" => match &data.evidence {
+        "segment-sizes" => match &data.evidence {
             Some(evidence) => share_bars_ui(ui, canvas, data, evidence, highlighted, body),
             None => note_ui(ui, canvas, "Run the project to show its segments."),
         },
@@ -732,7 +732,7 @@ fn board_ui(
                         },
                         Subject::Text(text) => (Color32::from_gray(120), text.clone(), Vec::new()),
                     };
-                    let response = ui.interact(r, ui.id().with(("board-card", card.id)), Sense::click());
+                    let response = ui.interact(r, ui.scope_id().with(("board-card", card.id)), Sense::click());
                     boxed(ui, r, PAPER, egui::Stroke::new(canvas.px(3.0), colour), canvas.px(8.0), |ui| {
                         ui.add(egui::Label::new(RichText::new(&title).size(canvas.font(16.0) * fit).strong()).wrap());
                         for line in &lines {

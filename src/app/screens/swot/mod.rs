@@ -269,7 +269,7 @@ fn palette_ui(ui: &mut Ui, app: &mut StrataApp, board: &Board, segments: &Segmen
             for s in 0..segments.names.len() {
                 // A framed chip is not one widget: the row cannot wrap it by itself. Its width from
                 // the last frame says whether it still fits on this row.
-                let width_id = ui.id().with(("swot-chip-width", s));
+                let width_id = ui.scope_id().with(("swot-chip-width", s));
                 let width = ui.data(|d| d.get_temp::<f32>(width_id)).unwrap_or(180.0);
                 if ui.available_width() < width && ui.cursor().left() > ui.max_rect().left() + 1.0 {
                     ui.end_row();
