@@ -1,6 +1,9 @@
 //! Charts drawn without a display (`strata chart`), the self-contained report (`strata report`),
 //! and the report opened in a real headless Chromium when one is installed.
 
+// Tests may unwrap: a failed unwrap is a failed test with its line (helpers included).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;

@@ -1405,7 +1405,7 @@ fn a_data_file_given_at_start_opens_as_a_new_project() {
     assert!(harness.query_all_by_label_contains("not a readable Strata project").next().is_none());
 }
 mod board;
-mod charts;
+mod chart_exports;
 mod data17;
 mod derive;
 mod files;

@@ -130,7 +130,7 @@ pub fn slide_ui(
             if body.height() > canvas.px(40.0) {
                 ui.scope_builder(UiBuilder::new().max_rect(body).layout(Layout::top_down(Align::Min)), |ui| {
                     ui.set_clip_rect(body.intersect(ui.clip_rect()));
-                    view_ui(ui, canvas, data, &step.view, body, &format!("{salt}-{index}"), live.as_deref_mut());
+                    view_ui(ui, canvas, data, &step.view, body, &format!("{salt}-{index}"), live);
                 });
             }
         }

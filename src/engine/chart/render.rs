@@ -516,8 +516,10 @@ impl Canvas<'_> {
         let (top, bottom) = (frame.py(image.y_range.1), frame.py(image.y_range.0));
         let Some(target) = Rect::from_ltrb(left, top, right, bottom) else { return };
         let transform = Transform::from_row(target.width() / w as f32, 0.0, 0.0, target.height() / h as f32, left, top);
-        let mut p = Paint::default();
-        p.shader = Pattern::new(source.as_ref(), SpreadMode::Pad, FilterQuality::Bilinear, 1.0, transform);
+        let p = Paint {
+            shader: Pattern::new(source.as_ref(), SpreadMode::Pad, FilterQuality::Bilinear, 1.0, transform),
+            ..Paint::default()
+        };
         self.pixmap.fill_rect(target, &p, Transform::identity(), clip);
     }
 

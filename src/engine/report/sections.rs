@@ -560,10 +560,10 @@ fn swot(inputs: &ReportInputs, charts: &ReportCharts) -> Result<Option<String>, 
                             if let Some(r) = e.revenue_share {
                                 facts.push(format!("{} of revenue", percent(r)));
                             }
-                            if let Some(st) = e.stability {
-                                if st.is_finite() {
-                                    facts.push(format!("stability {st:.2}"));
-                                }
+                            if let Some(st) = e.stability
+                                && st.is_finite()
+                            {
+                                facts.push(format!("stability {st:.2}"));
                             }
                             if let Some(trend) = &e.trend {
                                 facts.push(format!("share {:+.1} points over the windows", trend.change * 100.0));

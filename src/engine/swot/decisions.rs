@@ -115,7 +115,7 @@ mod tests {
             cards: vec![s, t],
             segments: vec![SegmentRef::Segment(1)],
         });
-        let names = vec!["Lapsed".to_string(), "Best".to_string()];
+        let names = ["Lapsed".to_string(), "Best".to_string()];
         let list = decisions(&board, &|s| names[s].clone());
         assert_eq!(list[0].cell, "ST", "matrix order, not writing order");
         assert_eq!(list[0].pairs, vec!["Strength: Best", "Threat: Rival opens, \"big\""]);
