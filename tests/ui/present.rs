@@ -43,6 +43,13 @@ fn more_steps(p: &mut Presentation) {
 #[test]
 fn steps_are_built_on_the_present_screen_and_shown_full_screen_with_the_keys() {
     let mut harness = demo_1080p();
+    // The demo comes with its own presentation; this one is built from nothing.
+    assert_eq!(presentation(harness.state()).steps.len(), 8, "the demo's presentation");
+    harness.state_mut().push(Command::EditPresentation {
+        presentation: Box::new(strata::engine::presentation::Presentation::default()),
+        what: "start over".into(),
+    });
+    harness.run();
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num9);
     harness.run();
     assert_eq!(harness.state().screen, Screen::Presentation);

@@ -277,8 +277,8 @@ pub fn editor_ui(ui: &mut Ui, app: &mut StrataApp) {
             });
             ui.end_row();
 
-            ui.label("Shows");
-            if let Some(view) = view_picker_ui(ui, &step.view, &names, k, app) {
+            let shows = ui.label("Shows").id;
+            if let Some(view) = view_picker_ui(ui, &step.view, &names, k, app, shows) {
                 let mut p = presentation.clone();
                 p.steps[i].view = view;
                 edit(app, p, format!("what step {} shows", i + 1));
@@ -329,21 +329,23 @@ fn steps_list_ui(
         for i in range {
             let step = &presentation.steps[i];
             let indent = if group.is_empty() { 0.0 } else { 12.0 };
+            // The grip drags; the caption selects (a drag source over the caption would take its
+            // clicks).
             let response = ui
                 .horizontal(|ui| {
                     ui.add_space(indent);
-                    let drag = ui.dnd_drag_source(egui::Id::unique(("present-step-drag", step.id)), i, |ui| {
-                        ui.vertical(|ui| {
-                            let text = format!("{}. {}", i + 1, step.caption);
-                            if ui.selectable_label(selected == Some(i), text).clicked() {
-                                app.present.selected = Some(i);
-                            }
-                            ui.label(RichText::new(step.view.describe(name_of)).weak().small());
-                        });
+                    ui.dnd_drag_source(egui::Id::unique(("present-step-drag", step.id)), i, |ui| {
+                        ui.label(RichText::new("=").weak()).on_hover_text("Drag to move this step");
                     });
-                    drag.response
+                    ui.vertical(|ui| {
+                        let text = format!("{}. {}", i + 1, step.caption);
+                        if ui.selectable_label(selected == Some(i), text).clicked() {
+                            app.present.selected = Some(i);
+                        }
+                        ui.label(RichText::new(step.view.describe(name_of)).weak().small());
+                    });
                 })
-                .inner;
+                .response;
             if let Some(from) = response.dnd_release_payload::<usize>()
                 && *from != i
             {
@@ -359,15 +361,26 @@ fn steps_list_ui(
 }
 
 /// The picker of what a step shows and its settings; returns the new view when it changed.
-fn view_picker_ui(ui: &mut Ui, view: &View, names: &[String], k: Option<usize>, app: &StrataApp) -> Option<View> {
+fn view_picker_ui(
+    ui: &mut Ui,
+    view: &View,
+    names: &[String],
+    k: Option<usize>,
+    app: &StrataApp,
+    shows: egui::Id,
+) -> Option<View> {
     let mut out = None;
     ui.vertical(|ui| {
         let mut kind = kind_of(view);
-        egui::ComboBox::from_id_salt("view-kind").selected_text(KINDS[kind]).show_ui(ui, |ui| {
-            for (i, label) in KINDS.iter().enumerate() {
-                ui.selectable_value(&mut kind, i, *label);
-            }
-        });
+        egui::ComboBox::from_id_salt("view-kind")
+            .selected_text(KINDS[kind])
+            .show_ui(ui, |ui| {
+                for (i, label) in KINDS.iter().enumerate() {
+                    ui.selectable_value(&mut kind, i, *label);
+                }
+            })
+            .response
+            .labelled_by(shows);
         if kind != kind_of(view) {
             out = Some(if kind == 1 { View::KChoice { k } } else { default_view(kind) });
             return;
@@ -377,25 +390,30 @@ fn view_picker_ui(ui: &mut Ui, view: &View, names: &[String], k: Option<usize>, 
             Some(SegmentRef::Segment(s)) => names.get(*s).cloned().unwrap_or_else(|| format!("Segment {}", s + 1)),
             Some(SegmentRef::Detached { name, .. }) => format!("{name} (no longer a segment)"),
         };
-        let segment_picker = |ui: &mut Ui, id: &str, current: Option<&SegmentRef>, allow_none: bool| {
-            let mut chosen: Option<Option<SegmentRef>> = None;
-            egui::ComboBox::from_id_salt(id).selected_text(segment_label(current)).show_ui(ui, |ui| {
-                if allow_none && ui.selectable_label(current.is_none(), "none").clicked() {
-                    chosen = Some(None);
-                }
-                for (s, name) in names.iter().enumerate() {
-                    let is = current.and_then(SegmentRef::segment) == Some(s);
-                    if ui.selectable_label(is, name).clicked() {
-                        chosen = Some(Some(SegmentRef::Segment(s)));
-                    }
-                }
-            });
-            chosen
-        };
+        let segment_picker =
+            |ui: &mut Ui, id: &str, current: Option<&SegmentRef>, allow_none: bool, label: egui::Id| {
+                let mut chosen: Option<Option<SegmentRef>> = None;
+                egui::ComboBox::from_id_salt(id)
+                    .selected_text(segment_label(current))
+                    .show_ui(ui, |ui| {
+                        if allow_none && ui.selectable_label(current.is_none(), "none").clicked() {
+                            chosen = Some(None);
+                        }
+                        for (s, name) in names.iter().enumerate() {
+                            let is = current.and_then(SegmentRef::segment) == Some(s);
+                            if ui.selectable_label(is, name).clicked() {
+                                chosen = Some(Some(SegmentRef::Segment(s)));
+                            }
+                        }
+                    })
+                    .response
+                    .labelled_by(label);
+                chosen
+            };
         match view {
             View::KChoice { k: marked } => {
                 ui.horizontal(|ui| {
-                    ui.label("k marked");
+                    let label = ui.label("k marked").id;
                     let ks: Vec<usize> = app
                         .output
                         .as_ref()
@@ -403,48 +421,56 @@ fn view_picker_ui(ui: &mut Ui, view: &View, names: &[String], k: Option<usize>, 
                         .map(|s| s.runs.iter().map(|r| r.k).collect())
                         .unwrap_or_else(|| (2..=10).collect());
                     let text = marked.map_or("the project's k".to_string(), |k| format!("k = {k}"));
-                    egui::ComboBox::from_id_salt("view-k").selected_text(text).show_ui(ui, |ui| {
-                        if ui.selectable_label(marked.is_none(), "the project's k").clicked() {
-                            out = Some(View::KChoice { k: None });
-                        }
-                        for k in ks {
-                            if ui.selectable_label(*marked == Some(k), format!("k = {k}")).clicked() {
-                                out = Some(View::KChoice { k: Some(k) });
+                    egui::ComboBox::from_id_salt("view-k")
+                        .selected_text(text)
+                        .show_ui(ui, |ui| {
+                            if ui.selectable_label(marked.is_none(), "the project's k").clicked() {
+                                out = Some(View::KChoice { k: None });
                             }
-                        }
-                    });
+                            for k in ks {
+                                if ui.selectable_label(*marked == Some(k), format!("k = {k}")).clicked() {
+                                    out = Some(View::KChoice { k: Some(k) });
+                                }
+                            }
+                        })
+                        .response
+                        .labelled_by(label);
                 });
             }
             View::Segments { highlight } => {
                 ui.horizontal(|ui| {
-                    ui.label("Highlight");
-                    if let Some(h) = segment_picker(ui, "view-highlight", highlight.as_ref(), true) {
+                    let label = ui.label("Highlight").id;
+                    if let Some(h) = segment_picker(ui, "view-highlight", highlight.as_ref(), true, label) {
                         out = Some(View::Segments { highlight: h });
                     }
                 });
             }
             View::Segment { segment } => {
                 ui.horizontal(|ui| {
-                    ui.label("Segment");
-                    if let Some(Some(s)) = segment_picker(ui, "view-segment", Some(segment), false) {
+                    let label = ui.label("Segment").id;
+                    if let Some(Some(s)) = segment_picker(ui, "view-segment", Some(segment), false, label) {
                         out = Some(View::Segment { segment: s });
                     }
                 });
             }
             View::Chart { chart, highlight } => {
                 ui.horizontal(|ui| {
-                    ui.label("Chart");
+                    let label = ui.label("Chart").id;
                     let text = CHARTS.iter().find(|(n, _)| n == chart).map_or(chart.as_str(), |(_, l)| *l);
-                    egui::ComboBox::from_id_salt("view-chart").selected_text(text).show_ui(ui, |ui| {
-                        for (name, label) in CHARTS {
-                            if ui.selectable_label(chart == name, label).clicked() {
-                                out = Some(View::Chart { chart: name.to_string(), highlight: highlight.clone() });
+                    egui::ComboBox::from_id_salt("view-chart")
+                        .selected_text(text)
+                        .show_ui(ui, |ui| {
+                            for (name, label) in CHARTS {
+                                if ui.selectable_label(chart == name, label).clicked() {
+                                    out = Some(View::Chart { chart: name.to_string(), highlight: highlight.clone() });
+                                }
                             }
-                        }
-                    });
+                        })
+                        .response
+                        .labelled_by(label);
                     if matches!(chart.as_str(), "segment-sizes" | "projection") {
-                        ui.label("Highlight");
-                        if let Some(h) = segment_picker(ui, "view-chart-highlight", highlight.as_ref(), true) {
+                        let label = ui.label("Highlight").id;
+                        if let Some(h) = segment_picker(ui, "view-chart-highlight", highlight.as_ref(), true, label) {
                             out = Some(View::Chart { chart: chart.clone(), highlight: h });
                         }
                     }
@@ -452,30 +478,38 @@ fn view_picker_ui(ui: &mut Ui, view: &View, names: &[String], k: Option<usize>, 
             }
             View::Board { quadrant } => {
                 ui.horizontal(|ui| {
-                    ui.label("Quadrant");
+                    let label = ui.label("Quadrant").id;
                     let text = quadrant.map_or("all four", Quadrant::label);
-                    egui::ComboBox::from_id_salt("view-quadrant").selected_text(text).show_ui(ui, |ui| {
-                        if ui.selectable_label(quadrant.is_none(), "all four").clicked() {
-                            out = Some(View::Board { quadrant: None });
-                        }
-                        for q in Quadrant::ALL {
-                            if ui.selectable_label(*quadrant == Some(q), q.label()).clicked() {
-                                out = Some(View::Board { quadrant: Some(q) });
+                    egui::ComboBox::from_id_salt("view-quadrant")
+                        .selected_text(text)
+                        .show_ui(ui, |ui| {
+                            if ui.selectable_label(quadrant.is_none(), "all four").clicked() {
+                                out = Some(View::Board { quadrant: None });
                             }
-                        }
-                    });
+                            for q in Quadrant::ALL {
+                                if ui.selectable_label(*quadrant == Some(q), q.label()).clicked() {
+                                    out = Some(View::Board { quadrant: Some(q) });
+                                }
+                            }
+                        })
+                        .response
+                        .labelled_by(label);
                 });
             }
             View::Screen { screen } => {
                 ui.horizontal(|ui| {
-                    ui.label("Screen");
-                    egui::ComboBox::from_id_salt("view-screen").selected_text(screen.as_str()).show_ui(ui, |ui| {
-                        for s in Screen::ALL.into_iter().filter(|s| *s != Screen::Presentation) {
-                            if ui.selectable_label(screen == s.label(), s.label()).clicked() {
-                                out = Some(View::Screen { screen: s.label().to_string() });
+                    let label = ui.label("Screen").id;
+                    egui::ComboBox::from_id_salt("view-screen")
+                        .selected_text(screen.as_str())
+                        .show_ui(ui, |ui| {
+                            for s in Screen::ALL.into_iter().filter(|s| *s != Screen::Presentation) {
+                                if ui.selectable_label(screen == s.label(), s.label()).clicked() {
+                                    out = Some(View::Screen { screen: s.label().to_string() });
+                                }
                             }
-                        }
-                    });
+                        })
+                        .response
+                        .labelled_by(label);
                 });
                 let drawn = matches!(screen.as_str(), "Data" | "Model" | "Segments") || screen.contains("Board");
                 if !drawn {
