@@ -182,6 +182,14 @@ fn the_demo_report_is_one_file_under_budget_and_opens_in_a_real_browser() {
     for section in ["The data and how it was prepared", "Choosing k", "Best customers", "Assumptions"] {
         assert!(html.contains(section), "{section}");
     }
+    // The TOWS table says its pairs in the decision list's words (`strata swot --decisions`).
+    let decisions = strata(&["swot", project.to_str().unwrap(), "--decisions", "decisions.csv"], tmp.path());
+    assert!(decisions.status.success(), "{}", String::from_utf8_lossy(&decisions.stderr));
+    let csv = std::fs::read_to_string(tmp.path().join("decisions.csv")).unwrap();
+    for pair in ["Strength: Best customers", "Threat: A large online bookseller opened a music store"] {
+        assert!(csv.contains(pair), "{csv}");
+        assert!(html.contains(pair), "the report's TOWS pairs: {pair}");
+    }
     assert!(
         html.contains("c50b6050bc1be1da0cf13c637f49ea1d082f961f79dc21405ddaba3a1bbe9136"),
         "the source's fingerprint"

@@ -519,11 +519,13 @@ fn warnings(inputs: &ReportInputs, _: &ReportCharts) -> Result<Option<String>, C
     Ok(Some(format!("<ul>{list}</ul>\n")))
 }
 
+/// A segment's name as the report shows it (the decision list's words for a detached card).
 fn segment_label(charts: &ReportCharts, segment: &SegmentRef) -> String {
-    match segment {
-        SegmentRef::Segment(s) => charts.names.get(*s).cloned().unwrap_or_else(|| format!("Segment {}", s + 1)),
-        SegmentRef::Detached { name, .. } => format!("{name} (no longer one segment)"),
-    }
+    crate::engine::swot::decisions::ref_name(segment, &|s| name_of(charts, s))
+}
+
+fn name_of(charts: &ReportCharts, segment: usize) -> String {
+    charts.names.get(segment).cloned().unwrap_or_else(|| format!("Segment {}", segment + 1))
 }
 
 fn swot(inputs: &ReportInputs, charts: &ReportCharts) -> Result<Option<String>, ChartError> {
@@ -537,10 +539,6 @@ fn swot(inputs: &ReportInputs, charts: &ReportCharts) -> Result<Option<String>, 
         board.revenue_column.as_deref(),
         inputs.over_time,
     );
-    let card_label = |subject: &Subject| match subject {
-        Subject::Segment(r) => segment_label(charts, r),
-        Subject::Text(t) => t.clone(),
-    };
     let mut out = String::from("<div class=\"quadrants\">\n");
     for quadrant in Quadrant::ALL {
         out.push_str(&format!("<div class=\"quadrant\"><h3>{}</h3><ul>\n", quadrant.label()));
@@ -591,25 +589,19 @@ fn swot(inputs: &ReportInputs, charts: &ReportCharts) -> Result<Option<String>, 
     out.push_str("</div>\n");
     if !board.strategies.is_empty() {
         out.push_str("<h3>TOWS strategies (the decision list)</h3>\n");
-        let mut rows = Vec::new();
-        for cell in TowsCell::ALL {
-            for strategy in board.strategies.iter().filter(|s| s.cell == cell) {
-                let pairs: Vec<String> = strategy
-                    .cards
-                    .iter()
-                    .filter_map(|id| board.cards.iter().find(|c| c.id == *id))
-                    .map(|c| format!("{}: {}", c.quadrant.letter(), card_label(&c.subject)))
-                    .collect();
-                let targets: Vec<String> = strategy.segments.iter().map(|r| segment_label(charts, r)).collect();
-                rows.push(vec![
-                    format!("<b>{}</b><br><span class=\"small weak\">{}</span>", cell.code(), cell.meaning()),
-                    escape(&strategy.action),
-                    escape(&strategy.owner),
-                    escape(&targets.join(", ")),
-                    escape(&pairs.join("; ")),
-                ]);
-            }
-        }
+        let rows: Vec<Vec<String>> = crate::engine::swot::decisions::decisions(board, &|s| name_of(charts, s))
+            .into_iter()
+            .map(|d| {
+                let meaning = TowsCell::ALL.iter().find(|c| c.code() == d.cell).map_or("", |c| c.meaning());
+                vec![
+                    format!("<b>{}</b><br><span class=\"small weak\">{}</span>", d.cell, meaning),
+                    escape(&d.action),
+                    escape(&d.owner),
+                    escape(&d.segments.join(", ")),
+                    escape(&d.pairs.join("; ")),
+                ]
+            })
+            .collect();
         out.push_str(&table(&["Cell", "Action", "Owner", "Segments targeted", "Pairs"], &rows, &[]));
     }
     if !evidence.notes.is_empty() {
