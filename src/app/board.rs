@@ -9,10 +9,11 @@ use crate::engine::swot::Board;
 use crate::engine::swot::evidence::{BoardEvidence, board_evidence};
 
 /// What the evidence was made from: the run's output and the Over time result (by identity),
-/// the assignment, and the revenue column. Names are not in it: they are read live when drawn.
+/// the assignment, the revenue column and the segments' names (the evidence carries them).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct EvidenceKey {
     output: usize,
+    names: Vec<String>,
     fingerprint: String,
     has_stability: bool,
     revenue_column: Option<String>,
@@ -25,15 +26,18 @@ impl StrataApp {
         self.doc.as_ref().and_then(|d| d.project.board.clone()).unwrap_or_default()
     }
 
-    /// The live evidence of the current run's segments for the board, made again only when the
-    /// run, the Over time result or the revenue column changed since it was last made.
+    /// The live evidence of the current run's segments for the board and the slides, made again
+    /// only when the run, the Over time result, the revenue column or a name changed since it was
+    /// last made.
     pub fn board_evidence(&mut self) -> Option<Arc<BoardEvidence>> {
         let out = self.output.clone()?;
         let doc = self.doc.as_ref()?;
         let revenue_column = doc.project.board.as_ref().and_then(|b| b.revenue_column.clone());
         let over_time = self.over_time.as_ref().filter(|o| o.is_for(doc)).cloned();
+        let names: Vec<String> = (0..out.result.n_segments()).map(|s| self.segment_name_in(&out.result, s)).collect();
         let key = EvidenceKey {
             output: Arc::as_ptr(&out) as usize,
+            names,
             fingerprint: out.result.assignment_fingerprint.clone(),
             has_stability: out.result.stability.is_some(),
             revenue_column,
@@ -44,11 +48,10 @@ impl StrataApp {
         {
             return Some(evidence.clone());
         }
-        let names: Vec<String> = (0..out.result.n_segments()).map(|s| self.segment_name_in(&out.result, s)).collect();
         let evidence = Arc::new(board_evidence(
             &out.result,
             Some(&out.summary),
-            &names,
+            &key.names,
             key.revenue_column.as_deref(),
             over_time.as_ref().map(|o| &o.result),
         ));

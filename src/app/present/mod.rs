@@ -9,8 +9,6 @@ mod editor;
 mod mode;
 mod slide;
 
-use std::sync::Arc;
-
 use eframe::egui;
 
 pub use editor::editor_ui;
@@ -20,7 +18,6 @@ use super::document::DocState;
 use super::{Command, Screen, StrataApp};
 use crate::engine::presentation::{Presentation, SCALE_RANGE};
 use crate::engine::swot::Quadrant;
-use crate::engine::swot::evidence::BoardEvidence;
 
 /// What the step editor, the slide keys and the live edits on a slide ask for.
 #[derive(Clone, Debug, PartialEq)]
@@ -103,17 +100,26 @@ pub struct PresentState {
     pub(crate) rename: Option<(usize, String)>,
     /// The caption as typed while editing it on a slide.
     pub(crate) caption: Option<String>,
-    evidence: Option<EvidenceCache>,
-    /// Whether the window was put in full screen by presenting (and must leave it).
-    fullscreen: bool,
+    /// The full screen presenting asked for (and must leave), if any.
+    fullscreen: Option<FullScreen>,
 }
 
-/// The evidence for the current result, computed once per result and names (not per frame: the
-/// revenue share sums over every customer).
-struct EvidenceCache {
-    key: (usize, Vec<String>, Option<String>, usize),
-    evidence: Arc<BoardEvidence>,
+/// The full screen asked for when presenting started. Where no window manager carries out the
+/// request (a bare X server, some kiosk set-ups) the window is made to cover its monitor by hand
+/// instead, and put back where it was on leaving.
+#[derive(Clone, Copy, Debug)]
+struct FullScreen {
+    /// When it was asked for (egui time).
+    since: f64,
+    /// The window's position and inner size before (points).
+    before: Option<(egui::Pos2, egui::Vec2)>,
+    /// Whether the window was made to cover the monitor by hand.
+    by_hand: bool,
 }
+
+/// How long a window manager gets to carry out the full-screen request before the window covers
+/// the monitor by hand.
+const FULL_SCREEN_GRACE_SECS: f64 = 0.5;
 
 /// What "Undo all" is called in the undo menu and the audit log.
 pub const UNDO_ALL: &str = "undo the changes made while presenting";
@@ -180,8 +186,14 @@ impl StrataApp {
                     start_depth: doc.undo.len(),
                     digit: None,
                 });
+                if self.present.fullscreen.is_none() {
+                    let before = ctx.input(|i| {
+                        let v = i.viewport();
+                        v.outer_rect.zip(v.inner_rect).map(|(outer, inner)| (outer.min, inner.size()))
+                    });
+                    self.present.fullscreen = Some(FullScreen { since: ctx.input(|i| i.time), before, by_hand: false });
+                }
                 ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(true));
-                self.present.fullscreen = true;
             }
             PresentCommand::Stop => {
                 let Some(session) = self.present.session.take() else { return };
@@ -318,12 +330,19 @@ impl StrataApp {
             self.present.last_screen = Some(self.screen);
         }
         if !self.present.is_presenting() {
-            if self.present.fullscreen {
+            if let Some(full) = self.present.fullscreen.take() {
                 ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(false));
-                self.present.fullscreen = false;
+                if full.by_hand {
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Decorations(true));
+                    if let Some((position, size)) = full.before {
+                        ctx.send_viewport_cmd(egui::ViewportCommand::OuterPosition(position));
+                        ctx.send_viewport_cmd(egui::ViewportCommand::InnerSize(size));
+                    }
+                }
             }
             return;
         }
+        self.cover_monitor_if_not_full_screen(ctx);
         // A name or caption being typed on a slide keeps its keys.
         if ctx.memory(|m| m.focused().is_some()) {
             return;
@@ -332,32 +351,25 @@ impl StrataApp {
         self.commands.extend(commands.into_iter().map(Command::Presenting));
     }
 
-    /// The evidence of every segment of the current result (cached per result and names).
-    pub(crate) fn present_evidence(&mut self) -> Option<Arc<BoardEvidence>> {
-        let out = self.output.clone()?;
-        let names: Vec<String> = (0..out.result.n_segments()).map(|s| self.segment_name_in(&out.result, s)).collect();
-        let revenue = self.doc.as_ref().and_then(|d| d.project.board.as_ref()).and_then(|b| b.revenue_column.clone());
-        let over_time = self.over_time.clone();
-        let key = (
-            Arc::as_ptr(&out) as usize,
-            names.clone(),
-            revenue.clone(),
-            over_time.as_ref().map_or(0, |o| Arc::as_ptr(o) as usize),
-        );
-        if let Some(cache) = &self.present.evidence
-            && cache.key == key
-        {
-            return Some(cache.evidence.clone());
+    /// Covers the monitor by hand when the full-screen request was not carried out in time (no
+    /// window manager): no decorations, at the monitor's origin, at the monitor's size.
+    fn cover_monitor_if_not_full_screen(&mut self, ctx: &egui::Context) {
+        let Some(full) = &mut self.present.fullscreen else { return };
+        let (now, monitor, inner) = ctx.input(|i| (i.time, i.viewport().monitor_size, i.viewport().inner_rect));
+        if full.by_hand || now - full.since < FULL_SCREEN_GRACE_SECS {
+            if !full.by_hand {
+                ctx.request_repaint_after(std::time::Duration::from_secs_f64(FULL_SCREEN_GRACE_SECS));
+            }
+            return;
         }
-        let evidence = Arc::new(crate::engine::swot::evidence::board_evidence(
-            &out.result,
-            Some(&out.summary),
-            &names,
-            revenue.as_deref(),
-            over_time.as_ref().map(|o| &o.result),
-        ));
-        self.present.evidence = Some(EvidenceCache { key, evidence: evidence.clone() });
-        Some(evidence)
+        let (Some(monitor), Some(inner)) = (monitor, inner) else { return };
+        if inner.width() + 2.0 >= monitor.x && inner.height() + 2.0 >= monitor.y {
+            return;
+        }
+        full.by_hand = true;
+        ctx.send_viewport_cmd(egui::ViewportCommand::Decorations(false));
+        ctx.send_viewport_cmd(egui::ViewportCommand::OuterPosition(egui::Pos2::ZERO));
+        ctx.send_viewport_cmd(egui::ViewportCommand::InnerSize(monitor));
     }
 }
 

@@ -10,9 +10,12 @@ use crate::app::widgets::SegmentColours;
 use crate::app::{Command, StrataApp};
 use crate::engine::presentation::Presentation;
 
+/// Seconds the pointer rests before it is hidden while presenting.
+const POINTER_REST_SECS: f32 = 2.0;
+
 /// What the slides need from the app this frame.
 pub(super) fn slide_data(app: &mut StrataApp) -> SlideData {
-    let evidence = app.present_evidence();
+    let evidence = app.board_evidence();
     let output = app.output.clone();
     let names = output
         .as_ref()
@@ -71,6 +74,12 @@ pub fn presenting_ui(ui: &mut Ui, app: &mut StrataApp) {
         }
         // The clock moves.
         ui.ctx().request_repaint_after(std::time::Duration::from_millis(500));
+    }
+    // The pointer hides when it rests (it would sit on the projected slide); a move brings it back.
+    if ui.input(|i| i.pointer.time_since_last_movement()) > POINTER_REST_SECS {
+        ui.ctx().set_cursor_icon(egui::CursorIcon::None);
+    } else {
+        ui.ctx().request_repaint_after(std::time::Duration::from_secs_f32(POINTER_REST_SECS));
     }
     egui::CentralPanel::default().frame(egui::Frame::NONE.fill(Color32::BLACK)).show(ui, |ui| {
         if black {
@@ -136,8 +145,11 @@ fn presenter_ui(ui: &mut Ui, info: &PresenterInfo<'_>) {
                 ui.label(RichText::new(notes).size(18.0));
             });
             ui.label(
-                RichText::new("Right/Space next, Left back, 1-9 jump, B black, +/- text size, P this view, Esc leave")
-                    .weak(),
+                RichText::new(
+                    "Right/Space next, Left back, 1-9 jump, B black, +/- text size, P this view, Esc leave. \
+                     On the slide, right-click a caption or a segment's name to change it, a card to move it.",
+                )
+                .weak(),
             );
         });
     });
