@@ -319,6 +319,84 @@ fn the_evidence_is_made_once_per_change_not_per_frame_and_sixty_segments_lay_out
     assert_eq!(k_of(harness.state()), 60);
     harness.get_by_label("Strengths");
     assert!(harness.query_all_by_label("Place in...").count() >= 1);
+    // Long words on cards and a long segment name: everything stays inside the window (a chip or
+    // a card wider than the window once widened the whole board for good).
+    let mut b = board(harness.state());
+    b.add_text("A competitor with a very long name opened a very large store across the road", Quadrant::Strengths, "");
+    b.place_segment(3, Quadrant::Strengths, "");
+    harness.state_mut().push(Command::EditBoard { board: Box::new(b), what: "cards".into() });
+    harness.state_mut().push(Command::RenameSegment {
+        segment: 3,
+        name: "Customers who bought twice in the spring and never again since".into(),
+    });
+    for _ in 0..4 {
+        harness.run();
+    }
+    let right = harness.ctx.content_rect().right() + 1.0;
+    for label in ["Place in...", "Add item to Strengths", "Add item to Threats", "Remove", "Move to..."] {
+        for node in harness.query_all_by_label(label) {
+            assert!(node.rect().right() <= right, "{label} at {:?} is outside the window ({right})", node.rect());
+        }
+    }
+}
+
+#[test]
+fn cards_are_reordered_in_their_quadrant_by_drag_and_by_menu() {
+    let (mut harness, _) = demo_board();
+    let mut b = Board::default();
+    let first = b.add_text("First item", Quadrant::Strengths, "");
+    let second = b.add_text("Second item", Quadrant::Strengths, "");
+    let third = b.add_text("Third item", Quadrant::Strengths, "");
+    harness.state_mut().push(Command::EditBoard { board: Box::new(b), what: "items".into() });
+    harness.run();
+    let order = |h: &Harness<'static, StrataApp>| {
+        board(h.state()).cards_in(Quadrant::Strengths).map(|c| c.id).collect::<Vec<_>>()
+    };
+    // The third card's grip ("Item") dropped on the first card: it goes before it.
+    let grip = harness.get_all_by_label("Item").nth(2).unwrap().rect().center();
+    let target = harness.get_by_label("Text of item 1 in Strengths").rect().center();
+    drag(&mut harness, grip, target);
+    assert_eq!(order(&harness), [third, first, second]);
+    assert_eq!(
+        harness.state().doc.as_ref().unwrap().undo_label(),
+        Some("move 'Third item' before 'First item' in Strengths")
+    );
+    // "Move to..." > "Down" on the card now first.
+    harness.get_all_by_label("Move to...").next().unwrap().click();
+    harness.run();
+    harness.get_by_role_and_label(Role::Button, "Down").click();
+    harness.run();
+    assert_eq!(order(&harness), [first, third, second]);
+    // A segment from the strip dropped on a card lands just before it.
+    let name = segment_name(harness.state(), 0);
+    let from = harness.get_by_label(&name).rect().center();
+    let target = harness.get_by_label("Text of item 2 in Strengths").rect().center();
+    drag(&mut harness, from, target);
+    let placed =
+        board(harness.state()).cards.iter().find(|c| c.subject == Subject::Segment(SegmentRef::Segment(0))).unwrap().id;
+    assert_eq!(order(&harness), [first, third, placed, second]);
+}
+
+#[test]
+fn an_items_words_can_be_retyped_but_never_left_empty() {
+    let (mut harness, _) = demo_board();
+    let mut b = Board::default();
+    b.add_text("Old words", Quadrant::Threats, "");
+    harness.state_mut().push(Command::EditBoard { board: Box::new(b), what: "item".into() });
+    harness.run();
+    let field = harness.get_by_label("Text of item 1 in Threats");
+    field.focus();
+    harness.run();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.key_press(egui::Key::Backspace);
+    harness.run();
+    // Empty for a moment: the board keeps the old words and says so.
+    assert_eq!(board(harness.state()).cards[0].subject, Subject::Text("Old words".into()));
+    harness.get_by_label_contains("An item needs words");
+    harness.get_by_label("Text of item 1 in Threats").type_text("New words");
+    harness.run();
+    assert_eq!(board(harness.state()).cards[0].subject, Subject::Text("New words".into()));
+    assert!(harness.query_by_label_contains("An item needs words").is_none());
 }
 
 /// The board on the demo with cards, hints and a text item, rendered as the window draws it.

@@ -302,6 +302,45 @@ impl Board {
         self.drop_stale_pairs();
     }
 
+    /// Puts card `id` just before card `before` in its quadrant's order (cards keep their order on
+    /// the board, the slides and the report); `before = None` puts it last. A `before` in another
+    /// quadrant, or either card missing, changes nothing. Returns whether the order changed.
+    pub fn reorder(&mut self, id: u32, before: Option<u32>) -> bool {
+        let Some(from) = self.cards.iter().position(|c| c.id == id) else { return false };
+        let quadrant = self.cards[from].quadrant;
+        let old: Vec<u32> = self.cards.iter().map(|c| c.id).collect();
+        let target = match before {
+            Some(b) if b == id => return false,
+            Some(b) => match self.cards.iter().find(|c| c.id == b) {
+                Some(c) if c.quadrant == quadrant => Some(b),
+                _ => return false,
+            },
+            None => None,
+        };
+        let card = self.cards.remove(from);
+        let at = match target {
+            Some(b) => self.cards.iter().position(|c| c.id == b).unwrap_or(self.cards.len()),
+            // After the quadrant's last card (or where it was, when it was alone).
+            None => self.cards.iter().rposition(|c| c.quadrant == quadrant).map_or(from, |i| i + 1),
+        };
+        self.cards.insert(at.min(self.cards.len()), card);
+        self.cards.iter().map(|c| c.id).ne(old)
+    }
+
+    /// Moves card `id` one place up (`-1`) or down (`1`) among its quadrant's cards. Returns
+    /// whether it moved (not at the top or the bottom already).
+    pub fn nudge(&mut self, id: u32, step: i32) -> bool {
+        let Some(card) = self.card(id) else { return false };
+        let order: Vec<u32> = self.cards_in(card.quadrant).map(|c| c.id).collect();
+        let Some(at) = order.iter().position(|c| *c == id) else { return false };
+        match step {
+            -1 if at > 0 => self.reorder(id, Some(order[at - 1])),
+            1 if at + 2 < order.len() => self.reorder(id, Some(order[at + 2])),
+            1 if at + 1 < order.len() => self.reorder(id, None),
+            _ => false,
+        }
+    }
+
     /// Removes a card (and its pairing in strategies).
     pub fn remove_card(&mut self, id: u32) {
         self.cards.retain(|c| c.id != id);
@@ -495,6 +534,31 @@ mod tests {
         assert_eq!(count_text(9), "<10");
         assert_eq!(count_text(10), "10");
         assert_eq!(count_text(12_345), "12,345");
+    }
+
+    #[test]
+    fn cards_reorder_within_their_quadrant_only() {
+        let mut board = Board::default();
+        let a = board.add_text("a", Quadrant::Strengths, "");
+        let t = board.add_text("t", Quadrant::Threats, "");
+        let b = board.add_text("b", Quadrant::Strengths, "");
+        let c = board.add_text("c", Quadrant::Strengths, "");
+        let order = |board: &Board| board.cards_in(Quadrant::Strengths).map(|c| c.id).collect::<Vec<_>>();
+        assert!(board.reorder(c, Some(a)));
+        assert_eq!(order(&board), [c, a, b]);
+        assert!(board.reorder(c, None), "last");
+        assert_eq!(order(&board), [a, b, c]);
+        assert!(!board.reorder(c, None), "already last");
+        assert!(!board.reorder(a, Some(t)), "before a card of another quadrant: nothing");
+        assert!(!board.reorder(a, Some(a)) && !board.reorder(99, None) && !board.reorder(a, Some(99)));
+        assert!(board.nudge(b, -1));
+        assert_eq!(order(&board), [b, a, c]);
+        assert!(!board.nudge(b, -1), "already first");
+        assert!(board.nudge(b, 1) && board.nudge(b, 1));
+        assert_eq!(order(&board), [a, c, b]);
+        assert!(!board.nudge(b, 1), "already last");
+        assert_eq!(board.cards_in(Quadrant::Threats).map(|c| c.id).collect::<Vec<_>>(), [t]);
+        assert_eq!(board.cards.len(), 4);
     }
 
     #[test]

@@ -43,6 +43,9 @@ pub struct BoardView {
     pub tab: BoardTab,
     /// The quadrant whose "Add item" form is open, and the text typed.
     pub adding: Option<(Quadrant, String)>,
+    /// An item's text as typed while its field has the focus (it may be empty for a moment: the
+    /// board keeps the last words until new ones are typed).
+    pub item_text: Option<(u32, String)>,
     /// Whether the hint rules' editor is open.
     pub editing_rules: bool,
     /// The evidence and what it was made from (see [`StrataApp::board_evidence`]).
@@ -103,18 +106,31 @@ fn quadrant_colour(quadrant: Quadrant) -> Color32 {
     }
 }
 
-/// A hint in words: "strength candidate: revenue share 38% >= 30%; stability 0.91 >= 0.75".
-fn hint_lines(hints: &Hints) -> Vec<(Option<Quadrant>, String)> {
-    let mut lines: Vec<(Option<Quadrant>, String)> = hints
+/// The hints in words: "strength candidate: revenue share 38% >= 30%; stability 0.91 >= 0.75".
+fn hint_lines(hints: &Hints) -> Vec<(Quadrant, String)> {
+    hints
         .hints
         .iter()
         .map(|h| {
             let one = h.quadrant.one();
             let word = one.split_once(' ').map_or(one, |(_, w)| w);
-            (Some(h.quadrant), format!("{word} candidate: {}", h.because))
+            (h.quadrant, format!("{word} candidate: {}", h.because))
         })
-        .collect();
-    lines.extend(hints.unjudged.iter().map(|(rule, needs)| (None, format!("not judged (\"{rule}\"): needs {needs}"))));
+        .collect()
+}
+
+/// The hint rules no segment can be judged by yet, each once with what it needs: "not judged
+/// ("when ... stable ..."): needs a stability check".
+fn unjudged_lines(board: &Board, evidence: &BoardEvidence) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for e in &evidence.segments {
+        for (rule, needs) in hints_for(&board.hints.rules, e).unjudged {
+            let line = format!("Hint rule \"{rule}\" is not judged: it needs {needs}.");
+            if !lines.contains(&line) {
+                lines.push(line);
+            }
+        }
+    }
     lines
 }
 
@@ -158,6 +174,11 @@ pub fn board_ui(ui: &mut Ui, app: &mut StrataApp) {
     for note in &segments.evidence.notes {
         ui.label(RichText::new(note).weak());
     }
+    if board.hints.shown {
+        for line in unjudged_lines(&board, &segments.evidence) {
+            ui.label(RichText::new(line).weak().italics());
+        }
+    }
     if app.view.board.editing_rules {
         rules::rules_editor_ui(ui, app, &board);
     }
@@ -166,7 +187,11 @@ pub fn board_ui(ui: &mut Ui, app: &mut StrataApp) {
         BoardTab::Quadrants => {
             // What is in view: the quadrants share it (a scroll area's own height is not a bound).
             let visible = ui.available_height();
+            let width = ui.available_width();
             egui::ScrollArea::vertical().id_salt("swot-board").auto_shrink([false, false]).show(ui, |ui| {
+                // A vertical scroll area widens to content wider than the window: keep the board
+                // to the window's width (what does not fit wraps, stacks or is cut with "…").
+                ui.set_max_width(width);
                 let top = ui.cursor().top();
                 palette_ui(ui, app, &board, &segments);
                 ui.add_space(6.0);
@@ -266,22 +291,32 @@ fn palette_ui(ui: &mut Ui, app: &mut StrataApp, board: &Board, segments: &Segmen
     let max_height = (ui.ctx().content_rect().height() * 0.22).max(70.0);
     egui::ScrollArea::vertical().id_salt("swot-palette").max_height(max_height).show(ui, |ui| {
         ui.horizontal_wrapped(|ui| {
+            let row = ui.max_rect().width();
             for s in 0..segments.names.len() {
                 // A framed chip is not one widget: the row cannot wrap it by itself. Its width from
                 // the last frame says whether it still fits on this row.
                 let width_id = ui.scope_id().with(("swot-chip-width", s));
                 let width = ui.data(|d| d.get_temp::<f32>(width_id)).unwrap_or(180.0);
-                if ui.available_width() < width && ui.cursor().left() > ui.max_rect().left() + 1.0 {
+                // (`available_width` is the whole row's in a wrapping layout: ask for what is left.)
+                if ui.available_size_before_wrap().x < width && ui.cursor().left() > ui.max_rect().left() + 1.0 {
                     ui.end_row();
                 }
-                let drawn = segment_chip_ui(ui, app, board, segments, s);
+                let drawn = segment_chip_ui(ui, app, board, segments, s, row);
                 ui.data_mut(|d| d.insert_temp(width_id, drawn.width()));
             }
         });
     });
 }
 
-fn segment_chip_ui(ui: &mut Ui, app: &mut StrataApp, board: &Board, segments: &Segments, s: usize) -> egui::Rect {
+/// One segment of the strip; its name is cut with "…" where the chip would be wider than `row`.
+fn segment_chip_ui(
+    ui: &mut Ui,
+    app: &mut StrataApp,
+    board: &Board,
+    segments: &Segments,
+    s: usize,
+    row: f32,
+) -> egui::Rect {
     let colour = segments.colours.of(s);
     let name = segments.name(s);
     let size = segments.evidence(s).map(|e| count_text(e.size)).unwrap_or_default();
@@ -289,7 +324,12 @@ fn segment_chip_ui(ui: &mut Ui, app: &mut StrataApp, board: &Board, segments: &S
         ui.horizontal(|ui| {
             ui.dnd_drag_source(egui::Id::unique(("swot-segment", s)), BoardDrag::Segment(s), |ui| {
                 swatch_ui(ui, colour);
-                ui.label(RichText::new(&name).color(colour).strong());
+                // Room for the swatch, the size, "Place in..." and the hints beside the name.
+                let room = (row - 11.0 * ui.text_style_height(&egui::TextStyle::Body)).max(60.0);
+                ui.scope(|ui| {
+                    ui.set_max_width(room);
+                    ui.add(egui::Label::new(RichText::new(&name).color(colour).strong()).truncate());
+                });
                 ui.label(RichText::new(size).weak());
             })
             .response
@@ -309,10 +349,8 @@ fn segment_chip_ui(ui: &mut Ui, app: &mut StrataApp, board: &Board, segments: &S
                 && let Some(e) = segments.evidence(s)
             {
                 for (q, line) in hint_lines(&hints_for(&board.hints.rules, e)) {
-                    if let Some(q) = q {
-                        ui.label(RichText::new(format!("{}?", q.letter())).color(quadrant_colour(q)).strong())
-                            .on_hover_text(line);
-                    }
+                    ui.label(RichText::new(format!("{}?", q.letter())).color(quadrant_colour(q)).strong())
+                        .on_hover_text(line);
                 }
             }
         });
@@ -326,10 +364,21 @@ fn drop_on(app: &mut StrataApp, board: &Board, segments: &Segments, drag: BoardD
     }
 }
 
+/// Below this width (in points: a small window, or a projector's large scale) the quadrants stack
+/// in one column instead of two, so a card's name and buttons still fit on its row.
+const TWO_COLUMNS_FROM: f32 = 760.0;
+
 fn quadrants_ui(ui: &mut Ui, app: &mut StrataApp, board: &Board, segments: &Segments, left: f32) {
     // Two rows that share the height left in view, but never so small a card cannot be read.
     // (Each row adds the frame's margins and stroke, about 30 points, to the height asked for.)
     let height = ((left - 8.0) / 2.0 - 30.0).max(230.0);
+    if ui.available_width() < TWO_COLUMNS_FROM {
+        for q in Quadrant::ALL {
+            quadrant_ui(ui, app, board, segments, q, height);
+            ui.add_space(4.0);
+        }
+        return;
+    }
     for row in [[Quadrant::Strengths, Quadrant::Weaknesses], [Quadrant::Opportunities, Quadrant::Threats]] {
         ui.columns(2, |columns| {
             for (ui, q) in columns.iter_mut().zip(row) {
@@ -430,21 +479,11 @@ fn card_ui(ui: &mut Ui, app: &mut StrataApp, board: &Board, segments: &Segments,
         Subject::Segment(_) => (Color32::from_gray(140), true),
         Subject::Text(_) => (ui.visuals().weak_text_color(), false),
     };
-    egui::Frame::group(ui.style()).stroke(egui::Stroke::new(1.5, colour)).inner_margin(6.0).show(ui, |ui| {
-        ui.set_width(ui.available_width());
-        ui.horizontal(|ui| {
-            ui.dnd_drag_source(egui::Id::unique(("swot-card", card.id)), BoardDrag::Card(card.id), |ui| {
-                swatch_ui(ui, colour);
-                let text = RichText::new(&title).strong();
-                match &card.subject {
-                    // Its words are in the field below, where they can be changed.
-                    Subject::Text(_) => ui.label(RichText::new("Item").weak()),
-                    _ if detached => ui.label(text.color(colour).italics()),
-                    _ => ui.label(text.color(colour)),
-                };
-            })
-            .response
-            .on_hover_text("Drag to another quadrant");
+    let frame =
+        egui::Frame::group(ui.style()).stroke(egui::Stroke::new(1.5, colour)).inner_margin(6.0).show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            // The buttons first, from the right; the title takes what is left and is cut with "…"
+            // (its full text on hover) so a long name never widens the card.
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let remove =
                     ui.small_button("Remove").on_hover_text(format!("Take \"{title}\" off {}", card.quadrant.label()));
@@ -461,68 +500,152 @@ fn card_ui(ui: &mut Ui, app: &mut StrataApp, board: &Board, segments: &Segments,
                             ui.close();
                         }
                     }
-                });
-            });
-        });
-        match &card.subject {
-            Subject::Segment(SegmentRef::Detached { why, .. }) => {
-                ui.label(RichText::new(format!("No longer a segment: {why}.")).weak().italics());
-            }
-            Subject::Segment(SegmentRef::Segment(s)) => match segments.evidence(*s) {
-                Some(e) => {
-                    for line in e.lines() {
-                        ui.label(line);
-                    }
-                    if board.hints.shown {
-                        for (q, line) in hint_lines(&hints_for(&board.hints.rules, e)) {
-                            let text = RichText::new(line).italics();
-                            ui.label(match q {
-                                Some(q) => text.color(quadrant_colour(q)),
-                                None => text.weak(),
-                            });
+                    ui.separator();
+                    for (step, label) in [(-1, "Up"), (1, "Down")] {
+                        let mut next = board.clone();
+                        let moves = next.nudge(card.id, step);
+                        let what = format!("move '{title}' {} in {}", label.to_lowercase(), card.quadrant.label());
+                        if ui.add_enabled(moves, egui::Button::new(label)).clicked() {
+                            app.push(Command::EditBoard { board: Box::new(next), what });
+                            ui.close();
                         }
                     }
+                });
+                ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                    ui.dnd_drag_source(egui::Id::unique(("swot-card", card.id)), BoardDrag::Card(card.id), |ui| {
+                        swatch_ui(ui, colour);
+                        let text = RichText::new(&title).strong();
+                        let label = match &card.subject {
+                            // Its words are in the field below, where they can be changed.
+                            Subject::Text(_) => egui::Label::new(RichText::new("Item").weak()),
+                            _ if detached => egui::Label::new(text.color(colour).italics()),
+                            _ => egui::Label::new(text.color(colour)),
+                        };
+                        ui.add(label.truncate());
+                    })
+                    .response
+                    .on_hover_text(format!("{title}: drag to another quadrant, or onto a card to put it before"));
+                });
+            });
+            match &card.subject {
+                Subject::Segment(SegmentRef::Detached { why, .. }) => {
+                    ui.label(RichText::new(format!("No longer a segment: {why}.")).weak().italics());
                 }
-                None => {
-                    ui.label(RichText::new("Not a segment of this run").weak().italics());
-                }
-            },
-            Subject::Text(text) => {
-                let mut edited = text.clone();
-                let response = ui.add(
-                    egui::TextEdit::singleline(&mut edited)
-                        .id_salt(("swot-item-text", card.id))
-                        .char_limit(MAX_NAME_CHARS)
-                        .desired_width(f32::INFINITY),
-                );
-                accessible_name(&response, &format!("Text of item {} in {}", card.id, card.quadrant.label()));
-                // An item is never left without words: the project refuses an empty one.
-                if response.changed() && !edited.trim().is_empty() {
-                    let mut next = board.clone();
-                    if let Some(c) = next.cards.iter_mut().find(|c| c.id == card.id) {
-                        c.subject = Subject::Text(edited);
+                Subject::Segment(SegmentRef::Segment(s)) => match segments.evidence(*s) {
+                    Some(e) => {
+                        for line in e.lines() {
+                            ui.label(line);
+                        }
+                        if board.hints.shown {
+                            // Rules that cannot be judged are said once above the board, not per card.
+                            for (q, line) in hint_lines(&hints_for(&board.hints.rules, e)) {
+                                ui.label(RichText::new(line).italics().color(quadrant_colour(q)));
+                            }
+                        }
                     }
-                    app.push(Command::EditBoard { board: Box::new(next), what: format!("text of item {}", card.id) });
+                    None => {
+                        ui.label(RichText::new("Not a segment of this run").weak().italics());
+                    }
+                },
+                Subject::Text(text) => item_text_ui(ui, app, board, card, text),
+            }
+            let mut note = card.note.clone();
+            let response = ui.add(
+                egui::TextEdit::multiline(&mut note)
+                    .id_salt(("swot-note", card.id))
+                    .char_limit(MAX_TEXT_CHARS)
+                    .desired_rows(1)
+                    .desired_width(f32::INFINITY)
+                    .hint_text("Why is it here?"),
+            );
+            accessible_name(&response, &format!("Note on {title} in {}", card.quadrant.label()));
+            if response.changed() {
+                let mut next = board.clone();
+                if let Some(c) = next.cards.iter_mut().find(|c| c.id == card.id) {
+                    c.note = note;
                 }
+                let what = format!("note on '{title}' in {}", card.quadrant.label());
+                app.push(Command::EditBoard { board: Box::new(next), what });
             }
+        });
+    // A card or segment dropped on this card goes just before it.
+    let response = frame.response;
+    if response.dnd_hover_payload::<BoardDrag>().is_some_and(|d| *d != BoardDrag::Card(card.id)) {
+        let y = response.rect.top() - 2.0;
+        ui.painter().hline(response.rect.x_range(), y, egui::Stroke::new(3.0, ui.visuals().selection.stroke.color));
+    }
+    if let Some(drag) = response.dnd_release_payload::<BoardDrag>() {
+        drop_before(app, board, segments, *drag, card);
+    }
+}
+
+/// `drag` dropped on `target`: placed in (or moved to) its quadrant, just before it.
+fn drop_before(app: &mut StrataApp, board: &Board, segments: &Segments, drag: BoardDrag, target: &Card) {
+    let quadrant = target.quadrant;
+    let (mut next, what, id) = match drag {
+        BoardDrag::Card(id) if id == target.id => return,
+        BoardDrag::Card(id) if board.card(id).is_some_and(|c| c.quadrant == quadrant) => {
+            let moved = board.card(id).map(|c| card_title(c, &|s| segments.name(s))).unwrap_or_default();
+            let what = format!(
+                "move '{moved}' before '{}' in {}",
+                card_title(target, &|s| segments.name(s)),
+                quadrant.label()
+            );
+            (board.clone(), what, id)
         }
-        let mut note = card.note.clone();
-        let response = ui.add(
-            egui::TextEdit::multiline(&mut note)
-                .id_salt(("swot-note", card.id))
-                .char_limit(MAX_TEXT_CHARS)
-                .desired_rows(1)
-                .desired_width(f32::INFINITY)
-                .hint_text("Why is it here?"),
+        _ => {
+            let Some((next, what)) = dropped(board, drag, quadrant, &|s| segments.name(s)) else { return };
+            let id = match drag {
+                BoardDrag::Card(id) => id,
+                BoardDrag::Segment(s) => {
+                    let placed =
+                        next.cards_in(quadrant).filter(|c| c.subject == Subject::Segment(SegmentRef::Segment(s)));
+                    let Some(card) = placed.last() else { return };
+                    card.id
+                }
+            };
+            (next, what, id)
+        }
+    };
+    let reordered = next.reorder(id, Some(target.id));
+    if reordered || next != *board {
+        app.push(Command::EditBoard { board: Box::new(next), what });
+    }
+}
+
+/// An item's words, editable. Every change with words in it is an edit of the board; while the
+/// field is empty the board keeps the last words (the project refuses an item without words) and
+/// says so, and leaving the field empty puts them back.
+fn item_text_ui(ui: &mut Ui, app: &mut StrataApp, board: &Board, card: &Card, text: &str) {
+    let mut edited = match &app.view.board.item_text {
+        Some((c, typed)) if *c == card.id => typed.clone(),
+        _ => text.to_string(),
+    };
+    let response = ui.add(
+        egui::TextEdit::singleline(&mut edited)
+            .id_salt(("swot-item-text", card.id))
+            .char_limit(MAX_NAME_CHARS)
+            .desired_width(f32::INFINITY),
+    );
+    accessible_name(&response, &format!("Text of item {} in {}", card.id, card.quadrant.label()));
+    if response.has_focus() {
+        app.view.board.item_text = Some((card.id, edited.clone()));
+    } else if app.view.board.item_text.as_ref().is_some_and(|(c, _)| *c == card.id) {
+        app.view.board.item_text = None;
+    }
+    if edited.trim().is_empty() {
+        ui.label(
+            RichText::new(format!(
+                "An item needs words: \"{text}\" stays until you type new ones (Remove takes it off)."
+            ))
+            .weak()
+            .italics(),
         );
-        accessible_name(&response, &format!("Note on {title} in {}", card.quadrant.label()));
-        if response.changed() {
-            let mut next = board.clone();
-            if let Some(c) = next.cards.iter_mut().find(|c| c.id == card.id) {
-                c.note = note;
-            }
-            let what = format!("note on '{title}' in {}", card.quadrant.label());
-            app.push(Command::EditBoard { board: Box::new(next), what });
+    } else if response.changed() && edited != text {
+        let mut next = board.clone();
+        if let Some(c) = next.cards.iter_mut().find(|c| c.id == card.id) {
+            c.subject = Subject::Text(edited);
         }
-    });
+        app.push(Command::EditBoard { board: Box::new(next), what: format!("text of item {}", card.id) });
+    }
 }
