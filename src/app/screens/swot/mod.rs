@@ -484,47 +484,51 @@ fn card_ui(ui: &mut Ui, app: &mut StrataApp, board: &Board, segments: &Segments,
             ui.set_width(ui.available_width());
             // The buttons first, from the right; the title takes what is left and is cut with "…"
             // (its full text on hover) so a long name never widens the card.
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                let remove =
-                    ui.small_button("Remove").on_hover_text(format!("Take \"{title}\" off {}", card.quadrant.label()));
-                if remove.clicked() {
-                    let mut next = board.clone();
-                    next.remove_card(card.id);
-                    let what = format!("remove '{title}' from {}", card.quadrant.label());
-                    app.push(Command::EditBoard { board: Box::new(next), what });
-                }
-                ui.menu_button("Move to...", |ui| {
-                    for q in Quadrant::ALL.into_iter().filter(|q| *q != card.quadrant) {
-                        if ui.button(q.label()).clicked() {
-                            drop_on(app, board, segments, BoardDrag::Card(card.id), q);
-                            ui.close();
-                        }
-                    }
-                    ui.separator();
-                    for (step, label) in [(-1, "Up"), (1, "Down")] {
+            // (In a row of its own: a right-to-left layout in a column takes all its height.)
+            ui.horizontal(|ui| {
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    let remove = ui
+                        .small_button("Remove")
+                        .on_hover_text(format!("Take \"{title}\" off {}", card.quadrant.label()));
+                    if remove.clicked() {
                         let mut next = board.clone();
-                        let moves = next.nudge(card.id, step);
-                        let what = format!("move '{title}' {} in {}", label.to_lowercase(), card.quadrant.label());
-                        if ui.add_enabled(moves, egui::Button::new(label)).clicked() {
-                            app.push(Command::EditBoard { board: Box::new(next), what });
-                            ui.close();
-                        }
+                        next.remove_card(card.id);
+                        let what = format!("remove '{title}' from {}", card.quadrant.label());
+                        app.push(Command::EditBoard { board: Box::new(next), what });
                     }
-                });
-                ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
-                    ui.dnd_drag_source(egui::Id::unique(("swot-card", card.id)), BoardDrag::Card(card.id), |ui| {
-                        swatch_ui(ui, colour);
-                        let text = RichText::new(&title).strong();
-                        let label = match &card.subject {
-                            // Its words are in the field below, where they can be changed.
-                            Subject::Text(_) => egui::Label::new(RichText::new("Item").weak()),
-                            _ if detached => egui::Label::new(text.color(colour).italics()),
-                            _ => egui::Label::new(text.color(colour)),
-                        };
-                        ui.add(label.truncate());
-                    })
-                    .response
-                    .on_hover_text(format!("{title}: drag to another quadrant, or onto a card to put it before"));
+                    ui.menu_button("Move to...", |ui| {
+                        for q in Quadrant::ALL.into_iter().filter(|q| *q != card.quadrant) {
+                            if ui.button(q.label()).clicked() {
+                                drop_on(app, board, segments, BoardDrag::Card(card.id), q);
+                                ui.close();
+                            }
+                        }
+                        ui.separator();
+                        for (step, label) in [(-1, "Up"), (1, "Down")] {
+                            let mut next = board.clone();
+                            let moves = next.nudge(card.id, step);
+                            let what = format!("move '{title}' {} in {}", label.to_lowercase(), card.quadrant.label());
+                            if ui.add_enabled(moves, egui::Button::new(label)).clicked() {
+                                app.push(Command::EditBoard { board: Box::new(next), what });
+                                ui.close();
+                            }
+                        }
+                    });
+                    ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                        ui.dnd_drag_source(egui::Id::unique(("swot-card", card.id)), BoardDrag::Card(card.id), |ui| {
+                            swatch_ui(ui, colour);
+                            let text = RichText::new(&title).strong();
+                            let label = match &card.subject {
+                                // Its words are in the field below, where they can be changed.
+                                Subject::Text(_) => egui::Label::new(RichText::new("Item").weak()),
+                                _ if detached => egui::Label::new(text.color(colour).italics()),
+                                _ => egui::Label::new(text.color(colour)),
+                            };
+                            ui.add(label.truncate());
+                        })
+                        .response
+                        .on_hover_text(format!("{title}: drag to another quadrant, or onto a card to put it before"));
+                    });
                 });
             });
             match &card.subject {
