@@ -358,7 +358,8 @@ impl StrataApp {
         let (now, monitor, inner) = ctx.input(|i| (i.time, i.viewport().monitor_size, i.viewport().inner_rect));
         if full.by_hand || now - full.since < FULL_SCREEN_GRACE_SECS {
             if !full.by_hand {
-                ctx.request_repaint_after(std::time::Duration::from_secs_f64(FULL_SCREEN_GRACE_SECS));
+                // Frame after frame for that half second (a delayed repaint was seen not to come).
+                ctx.request_repaint();
             }
             return;
         }

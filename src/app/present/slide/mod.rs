@@ -9,6 +9,7 @@ mod board;
 mod charts;
 mod segments;
 
+use eframe::egui::emath::GuiRounding as _;
 use eframe::egui::{self, Align, Color32, FontId, Layout, Rect, RichText, Sense, Ui, UiBuilder, Vec2, vec2};
 
 use super::PresentCommand;
@@ -289,10 +290,14 @@ fn boxed<R>(
     add: impl FnOnce(&mut Ui) -> R,
 ) -> R {
     ui.painter().rect(rect, pad * 0.6, fill, stroke, egui::StrokeKind::Inside);
-    let inner = rect.shrink(pad);
+    // On the GUI's grid, and filled to the bottom, so the box's extent is whole points (scaled
+    // spacing inside it would leave its edge between pixels).
+    let inner = rect.shrink(pad).round_ui();
     ui.scope_builder(UiBuilder::new().max_rect(inner).layout(Layout::top_down(Align::Min)), |ui| {
         ui.set_clip_rect(inner.intersect(ui.clip_rect()));
-        add(ui)
+        let out = add(ui);
+        ui.set_min_size(inner.size());
+        out
     })
     .inner
 }
