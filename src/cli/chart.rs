@@ -87,26 +87,7 @@ pub(crate) fn run_for_show(
         ..Default::default()
     };
     let summary = ResultSummary::compute_with(&result, project.spec.model.algorithm.seed(), &explain)?;
-    let over_time = match &project.over_time {
-        Some(params) => {
-            let resolver = SourceResolver { base_dir, allow_outside };
-            let rules = crate::engine::over_time::WindowRules { rules: Some(&project.rules), notes: &project.segments };
-            match crate::engine::over_time::segments_over_time(
-                &project.spec,
-                &resolver,
-                params,
-                rules,
-                &JobContext::inline(),
-            ) {
-                Ok(windows) => Some(windows),
-                Err(e) => {
-                    eprintln!("warning: segments over time: {e}");
-                    None
-                }
-            }
-        }
-        None => None,
-    };
+    let over_time = over_time_of(&project, &base_dir, allow_outside);
     Ok(ProjectRun { project, result, summary, over_time })
 }
 
