@@ -224,6 +224,8 @@ impl StrataApp {
                 names: &names,
                 colours: &colours,
                 over_time: over_time.as_ref().map(|(o, n, c)| (&o.result, &n[..], c)),
+                transition: None,
+                comparison: None,
             };
             let (width, height) = CHART_EXPORT_SIZE;
             let drawn = chart::build(name, &inputs).and_then(|c| chart::render_png(&c, width, height));
