@@ -55,13 +55,31 @@ fn every_chart_of_the_demo_draws_at_the_size_asked_and_shows_the_results() {
     let (project, result, summary) = demo();
     let names = strata::engine::naming::segment_names(&project.segments, result);
     let colours = SegmentColours::new(&project.segments, result.fit.k());
-    let inputs = ChartInputs { result, summary: Some(summary), names: &names, colours: &colours, over_time: None };
+    let inputs = ChartInputs {
+        result,
+        summary: Some(summary),
+        names: &names,
+        colours: &colours,
+        over_time: None,
+        transition: None,
+        comparison: None,
+    };
     let drawn = chart::available(&inputs);
     let drawn_names: Vec<&str> = drawn.iter().map(|c| c.name).collect();
-    // k-means, no Over time settings: every chart but the mixture's and the windows'.
+    // k-means, no Over time settings, nothing to compare with: every chart but the mixture's, the
+    // windows' and the comparison's.
     assert_eq!(
         drawn_names,
-        ["elbow", "silhouette", "calinski-harabasz", "davies-bouldin", "segment-sizes", "projection", "profile-heat"]
+        [
+            "elbow",
+            "silhouette",
+            "calinski-harabasz",
+            "davies-bouldin",
+            "segment-sizes",
+            "projection",
+            "silhouettes",
+            "profile-heat"
+        ]
     );
     for (i, c) in drawn.iter().enumerate() {
         let (w, h) = (640 + 37 * i as u32, 400 + 23 * i as u32);
@@ -131,6 +149,119 @@ fn the_cli_draws_a_chart_and_refuses_unknown_names_and_sizes() {
     assert!(!bic.status.success());
     let error = String::from_utf8_lossy(&bic.stderr);
     assert!(error.contains("not available") && error.contains("mixtures"), "{error}");
+}
+
+/// The demo as the window saves it after following its customers over three windows and running a
+/// second segmentation (k = 4) on Compare: both segmentations kept beside the Over time settings.
+fn demo_with_windows_and_a_second_run(dir: &Path) -> (std::path::PathBuf, PipelineResult) {
+    let (project, result, _) = demo();
+    let mut four = project.clone();
+    four.spec.model.algorithm.set_k(4);
+    four.spec.model.k_range = None;
+    four.results = None;
+    let resolver = SourceResolver { base_dir: std::env::temp_dir(), allow_outside: false };
+    let (other, _) = project::verify::rerun(&four, &resolver, false).unwrap();
+    let kept =
+        |r: &PipelineResult, label: &str, notes: &[strata::engine::project::SegmentNote]| project::KeptSegmentation {
+            label: label.into(),
+            description: label.into(),
+            customers_key: strata::engine::naming::customers_key(&r.source_fingerprints, r.as_of, r.customers.height()),
+            n_customers: r.segment_per_customer.len(),
+            names: strata::engine::naming::segment_names(notes, r),
+            fingerprint: r.assignment_fingerprint.clone(),
+            segments: project::encode_segments(&r.segment_per_customer),
+        };
+    let mut saved = project.clone();
+    saved.over_time = Some(strata::engine::over_time::WindowParams { windows: 3, ..Default::default() });
+    saved.kept = vec![kept(result, "k-means, k = 5", &project.segments), kept(&other, "k-means, k = 4", &[])];
+    let path = dir.join("followed.strata");
+    saved.save(&path).unwrap();
+    (path, other)
+}
+
+#[test]
+fn the_cli_draws_silhouettes_alluvial_and_moves_or_says_why_not() {
+    let tmp = tempfile::tempdir().unwrap();
+    let keep = std::env::var("STRATA_KEEP_CHARTS").ok();
+    let draw = |project: &Path, chart: &str, extra: &[&str]| {
+        let out = format!("{chart}{}.png", extra.join("").replace([' ', ','], ""));
+        let mut args = vec!["chart", project.to_str().unwrap(), "--chart", chart, "--out", &out];
+        args.extend_from_slice(&["--width", "900", "--height", "600"]);
+        args.extend_from_slice(extra);
+        let o = strata(&args, tmp.path());
+        assert!(o.status.success(), "{chart}: {}", String::from_utf8_lossy(&o.stderr));
+        let bytes = std::fs::read(tmp.path().join(&out)).unwrap();
+        let (w, h, pixels) = decode(&bytes);
+        assert_eq!((w, h), (900, 600), "{chart}");
+        assert!(colours_in(&pixels, 4) > 50, "{chart} looks blank");
+        if let Some(dir) = &keep {
+            std::fs::copy(tmp.path().join(&out), Path::new(dir).join(&out)).unwrap();
+        }
+        bytes
+    };
+    let refused = |project: &Path, args: &[&str], expected: &[&str]| {
+        let mut all = vec!["chart", project.to_str().unwrap(), "--out", "refused.png"];
+        all.extend_from_slice(args);
+        let o = strata(&all, tmp.path());
+        assert!(!o.status.success(), "{args:?}");
+        let error = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(error.lines().count(), 1, "{error}");
+        for e in expected {
+            assert!(error.contains(e), "{args:?}: {error}");
+        }
+        assert!(!tmp.path().join("refused.png").exists());
+    };
+
+    // The demo as it ships: silhouettes; nothing to compare with and no windows, said in one line.
+    let demo_path = demo_project(tmp.path());
+    draw(&demo_path, "silhouettes", &[]);
+    refused(&demo_path, &["--chart", "alluvial"], &["alluvial chart is not available", "--against"]);
+    refused(&demo_path, &["--chart", "moves-over-time"], &["not available", "Over time"]);
+
+    // Saved with windows and a second run: the run is compared with it by default, or by its label.
+    let (followed, other) = demo_with_windows_and_a_second_run(tmp.path());
+    if let Some(dir) = &keep {
+        std::fs::copy(&followed, Path::new(dir).join("followed.strata")).unwrap();
+    }
+    let by_default = draw(&followed, "alluvial", &[]);
+    let by_label = draw(&followed, "alluvial", &["--against", "k-means, k = 4"]);
+    assert!(by_default == by_label, "the default is the latest other kept segmentation");
+    // What it draws is the cross-tabulation of the two segmentations, named as the project names them.
+    let (project, result, _) = demo();
+    let names = strata::engine::naming::segment_names(&project.segments, result);
+    let other_names = strata::engine::naming::segment_names(&[], &other);
+    use strata::engine::metrics::agreement::{named_crosstab, segment_labels};
+    let table = named_crosstab(
+        segment_labels(&result.segment_per_customer),
+        &names,
+        segment_labels(&other.segment_per_customer),
+        &other_names,
+    )
+    .unwrap();
+    assert_eq!(table.crosstab.n(), 23_570);
+    let crossing = chart::Crossing::of_segmentations(
+        table.crosstab.counts,
+        table.row_names,
+        table.column_names,
+        ("k-means, k = 5".into(), "k-means, k = 4".into()),
+        table.left_out,
+    );
+    let expected = chart::render_png(&chart::flows::alluvial_chart(&crossing).unwrap(), 900, 600).unwrap();
+    assert!(by_default == expected, "the CLI draws the engine's alluvial view of the two runs");
+    refused(
+        &followed,
+        &["--chart", "alluvial", "--against", "legacy"],
+        &["--against legacy", "'k-means, k = 4'", "label columns: none"],
+    );
+    refused(&followed, &["--chart", "elbow", "--against", "k-means, k = 4"], &["--against is for the alluvial"]);
+
+    // Moves: the last pair of windows by default, or the one asked for.
+    let last = draw(&followed, "moves-over-time", &[]);
+    let first = draw(&followed, "moves-over-time", &["--transition", "1"]);
+    assert!(last != first);
+    assert!(last == draw(&followed, "moves-over-time", &["--transition", "2"]));
+    refused(&followed, &["--chart", "moves-over-time", "--transition", "3"], &["no transition 3", "1 to 2"]);
+    refused(&followed, &["--chart", "moves-over-time", "--transition", "0"], &["numbered from 1"]);
 }
 
 /// Every `src=`, `href=` and `url(` in `html`, with what it points at.

@@ -85,7 +85,8 @@ pub enum ChartId {
 }
 
 impl ChartId {
-    /// The chart's name, as its menu entry and file name say it.
+    /// The chart's name: its menu entry and file name say it, and it is the engine chart it is
+    /// exported as (the one `strata chart --chart NAME` and the report draw).
     pub fn label(self) -> &'static str {
         match self {
             Self::Projection => "projection",
@@ -98,15 +99,6 @@ impl ChartId {
             Self::CalinskiHarabasz => "calinski-harabasz",
             Self::DaviesBouldin => "davies-bouldin",
             Self::Information => "bic-aic",
-        }
-    }
-
-    /// The engine chart this chart is drawn as when exported (the one `strata chart --chart NAME`
-    /// and the report draw), or `None` when the export is a screenshot of the window's chart.
-    pub fn engine_chart(self) -> Option<&'static str> {
-        match self {
-            Self::Silhouettes | Self::Alluvial | Self::MovesOverTime => None,
-            other => Some(other.label()),
         }
     }
 }

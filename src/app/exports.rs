@@ -1,12 +1,9 @@
 //! Results out of the window, as jobs: the assignments (the columns `strata run --out` writes, with
 //! the names the window shows), the profile table, the k-choice table and charts as PNG (drawn by
-//! the engine at a fixed size, as `strata chart` and the report draw them; a chart the engine does
-//! not draw yet is cut out of a screenshot); and the path field offered when a file dialog cannot
-//! be shown.
+//! the engine at a fixed size from the data the screen shows, as `strata chart` and the report draw
+//! them); and the path field offered when a file dialog cannot be shown.
 
 use std::path::{Path, PathBuf};
-
-use eframe::egui;
 
 use super::dialogs::{ChartId, DialogPurpose, ExportKind};
 use super::{Command, StrataApp};
@@ -27,13 +24,6 @@ pub struct PathPrompt {
     pub reason: String,
     /// The path as typed.
     pub text: String,
-}
-
-/// A chart waiting for the window's screenshot to be cut out and written.
-#[derive(Clone, Debug)]
-pub(super) struct PendingChart {
-    pub(super) chart: ChartId,
-    pub(super) path: PathBuf,
 }
 
 impl StrataApp {
@@ -89,20 +79,7 @@ impl StrataApp {
             self.doc.as_ref().and_then(|d| override_id_column(&d.project.spec, &out.result).map(str::to_string));
         match kind {
             ExportKind::Report => self.export_report(out, path),
-            ExportKind::Chart(chart) if chart.engine_chart().is_some() => {
-                self.export_engine_chart(chart, out, names, path);
-            }
-            ExportKind::Chart(chart) => {
-                if self.view.chart_rect(chart).is_none() {
-                    self.report_error(format!(
-                        "The {} chart is not on the screen: show it, then export it.",
-                        chart.label()
-                    ));
-                    return;
-                }
-                self.pending_chart = Some(PendingChart { chart, path });
-                self.wanted_screenshot = true;
-            }
+            ExportKind::Chart(chart) => self.export_chart(chart, out, names, path),
             ExportKind::DecisionList => self.export_decision_list(path, names),
             ExportKind::Assignments | ExportKind::Profiles | ExportKind::KChoice => {
                 self.export_runner.start("export", move |_ctx| -> Result<super::files::Exported, String> {
@@ -182,40 +159,24 @@ impl StrataApp {
     }
 
     /// Draws `chart` as the engine draws it for `strata chart` and the report, at
-    /// [`CHART_EXPORT_SIZE`] whatever the window's size, on the export job.
-    fn export_engine_chart(
+    /// [`CHART_EXPORT_SIZE`] whatever the window's size, from what its screen shows (the compared
+    /// segmentations, the transition chosen), on the export job.
+    fn export_chart(
         &mut self,
         chart: ChartId,
         out: std::sync::Arc<super::session::RunOutput>,
         names: Vec<String>,
         path: PathBuf,
     ) {
-        let Some(name) = chart.engine_chart() else { return };
-        let notes = self.doc.as_ref().map(|d| d.project.segments.clone()).unwrap_or_default();
-        let colours = crate::engine::chart::SegmentColours::new(&notes, out.result.fit.k());
+        let colours = self.segment_colours_in(&out.result).engine().clone();
         // The windows over time, named and coloured as the Over time screen shows them.
         let over_time = self.over_time.clone().map(|o| {
-            let same_model = o.spec.model == out.spec.model && o.spec.recipe == out.spec.recipe;
-            let window_names: Vec<String> = o
-                .result
-                .names
-                .iter()
-                .enumerate()
-                .map(|(s, default)| {
-                    if same_model && s < o.result.n_last {
-                        self.segment_name_in(&out.result, s)
-                    } else {
-                        default.clone()
-                    }
-                })
-                .collect();
-            let window_colours = if same_model {
-                crate::engine::chart::SegmentColours::new(&notes, window_names.len())
-            } else {
-                crate::engine::chart::SegmentColours::by_number(window_names.len())
-            };
-            (o, window_names, window_colours)
+            let (window_names, window_colours) = self.over_time_segments(&o);
+            (o, window_names, window_colours.engine().clone())
         });
+        let transition = self.shown_transition();
+        let comparison = self.shown_comparison();
+        let name = chart.label();
         self.export_runner.start("export", move |_ctx| -> Result<super::files::Exported, String> {
             use crate::engine::chart;
             let inputs = chart::ChartInputs {
@@ -224,6 +185,8 @@ impl StrataApp {
                 names: &names,
                 colours: &colours,
                 over_time: over_time.as_ref().map(|(o, n, c)| (&o.result, &n[..], c)),
+                transition,
+                comparison: comparison.as_ref(),
             };
             let (width, height) = CHART_EXPORT_SIZE;
             let drawn = chart::build(name, &inputs).and_then(|c| chart::render_png(&c, width, height));
@@ -234,100 +197,5 @@ impl StrataApp {
                 message: format!("Chart ({width} x {height} pixels) written to {}", path.display()),
             })
         });
-    }
-
-    /// Asks the window for its picture for a chart export, and when it comes, cuts the chart out
-    /// and writes it on the export job.
-    pub(super) fn take_chart_screenshot(&mut self, ctx: &egui::Context) {
-        if self.wanted_screenshot {
-            self.wanted_screenshot = false;
-            let sender = self.screenshot_sender.clone();
-            let wake = self.wake.clone();
-            ctx.request_screenshot(move |image| {
-                let _ = sender.send(image);
-                wake();
-            });
-            return;
-        }
-        let Some(pending) = self.pending_chart.clone() else { return };
-        let Ok(image) = self.screenshot_receiver.try_recv() else { return };
-        self.pending_chart = None;
-        let Some(rect) = self.view.chart_rect(pending.chart) else {
-            self.report_error("Could not export the chart: it left the screen before it was captured.");
-            return;
-        };
-        let pixels_per_point = ctx.pixels_per_point();
-        let path = pending.path;
-        self.export_runner.start("export", move |_ctx| -> Result<super::files::Exported, String> {
-            let cropped = crop(&image, rect, pixels_per_point)
-                .ok_or_else(|| "Could not export the chart: it is outside the window.".to_string())?;
-            let bytes = encode_png(&cropped).map_err(|e| format!("Could not export the chart: {e}"))?;
-            std::fs::write(&path, bytes)
-                .map_err(|e| format!("Could not export the chart ({e}): {}", path.display()))?;
-            Ok(super::files::Exported { message: format!("Chart written to {}", path.display()) })
-        });
-    }
-}
-
-/// The part of `image` (a screenshot at `pixels_per_point`) under `rect` (in points); `None` when
-/// nothing of it is inside the image.
-pub fn crop(image: &egui::ColorImage, rect: egui::Rect, pixels_per_point: f32) -> Option<egui::ColorImage> {
-    let [width, height] = image.size;
-    let to_px = |v: f32, max: usize| ((v * pixels_per_point).round().max(0.0) as usize).min(max);
-    let (x0, x1) = (to_px(rect.min.x, width), to_px(rect.max.x, width));
-    let (y0, y1) = (to_px(rect.min.y, height), to_px(rect.max.y, height));
-    if x1 <= x0 || y1 <= y0 {
-        return None;
-    }
-    let mut pixels = Vec::with_capacity((x1 - x0) * (y1 - y0));
-    for y in y0..y1 {
-        pixels.extend_from_slice(&image.pixels[y * width + x0..y * width + x1]);
-    }
-    Some(egui::ColorImage::new([x1 - x0, y1 - y0], pixels))
-}
-
-/// `image` as PNG bytes (8-bit RGBA).
-pub fn encode_png(image: &egui::ColorImage) -> Result<Vec<u8>, png::EncodingError> {
-    let [width, height] = image.size;
-    let mut bytes = Vec::new();
-    {
-        let mut encoder = png::Encoder::new(&mut bytes, width as u32, height as u32);
-        encoder.set_color(png::ColorType::Rgba);
-        encoder.set_depth(png::BitDepth::Eight);
-        let mut writer = encoder.write_header()?;
-        let data: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_srgba_unmultiplied()).collect();
-        writer.write_image_data(&data)?;
-    }
-    Ok(bytes)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_chart_is_cut_out_at_the_screen_scale_and_encoded() {
-        // 4x3 pixels: the colour says where each pixel is.
-        let pixels: Vec<egui::Color32> =
-            (0..12).map(|i| egui::Color32::from_rgb((i % 4) as u8 * 10, (i / 4) as u8 * 10, 200)).collect();
-        let image = egui::ColorImage::new([4, 3], pixels);
-        // At 2 pixels per point, points (0.5,0.5)-(1.5,1.5) are pixels (1,1)-(3,3).
-        let rect = egui::Rect::from_min_max(egui::pos2(0.5, 0.5), egui::pos2(1.5, 1.5));
-        let cut = crop(&image, rect, 2.0).unwrap();
-        assert_eq!(cut.size, [2, 2]);
-        assert_eq!(cut.pixels[0], egui::Color32::from_rgb(10, 10, 200));
-        assert_eq!(cut.pixels[3], egui::Color32::from_rgb(20, 20, 200));
-        // Partly outside: cut at the edge; wholly outside: nothing.
-        let edge = crop(&image, egui::Rect::from_min_max(egui::pos2(1.0, 0.0), egui::pos2(9.0, 9.0)), 2.0).unwrap();
-        assert_eq!(edge.size, [2, 3]);
-        assert!(crop(&image, egui::Rect::from_min_max(egui::pos2(5.0, 5.0), egui::pos2(9.0, 9.0)), 2.0).is_none());
-
-        let bytes = encode_png(&cut).unwrap();
-        let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
-        let mut reader = decoder.read_info().unwrap();
-        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-        let info = reader.next_frame(&mut buf).unwrap();
-        assert_eq!((info.width, info.height), (2, 2));
-        assert_eq!(&buf[..4], &[10, 10, 200, 255]);
     }
 }

@@ -39,7 +39,7 @@ pub use dialogs::{
     ChartId, DialogAnswer, DialogPurpose, DialogReply, ExportKind, FileDialogs, NativeDialogs, ScriptedDialogs,
 };
 pub use document::{DocState, Document, RulesKey, rules_key};
-pub use exports::{CHART_EXPORT_SIZE, PathPrompt, crop, encode_png};
+pub use exports::{CHART_EXPORT_SIZE, PathPrompt};
 use logic::UnreadableSource;
 pub use prefs::{Prefs, ThemeChoice};
 pub use session::{
@@ -221,12 +221,6 @@ pub struct StrataApp {
     pub view: screens::ViewState,
     /// The path field shown when a file dialog could not be shown.
     pub path_prompt: Option<PathPrompt>,
-    /// A chart export waiting for the window's screenshot.
-    pending_chart: Option<exports::PendingChart>,
-    /// Whether to ask the window for a screenshot (for a chart export) this frame.
-    wanted_screenshot: bool,
-    screenshot_sender: Sender<Arc<egui::ColorImage>>,
-    screenshot_receiver: Receiver<Arc<egui::ColorImage>>,
     /// The spec of the run under way, if any.
     running_spec: Option<crate::engine::pipeline::PipelineSpec>,
     /// A rules-only change came while the fit for the same spec was running: run again (from the
@@ -258,7 +252,6 @@ impl StrataApp {
             move || wake()
         };
         let (dialog_sender, dialog_receiver) = std::sync::mpsc::channel();
-        let (screenshot_sender, screenshot_receiver) = std::sync::mpsc::channel();
         let mut app = Self {
             prefs,
             doc: None,
@@ -301,10 +294,6 @@ impl StrataApp {
             over_time_fraction: 0.0,
             view: screens::ViewState::default(),
             path_prompt: None,
-            pending_chart: None,
-            wanted_screenshot: false,
-            screenshot_sender,
-            screenshot_receiver,
             help: Default::default(),
             present: Default::default(),
             running_spec: None,
@@ -445,7 +434,6 @@ impl eframe::App for StrataApp {
         self.presenting_keys(ctx);
         self.shortcuts(ctx);
         self.apply_pending(ctx);
-        self.take_chart_screenshot(ctx);
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {

@@ -116,25 +116,10 @@ impl RunCounts {
     pub fn of(spec: &PipelineSpec, result: &PipelineResult) -> Self {
         Self {
             rules_changed: result.rules.as_ref().map_or(0, |r| r.n_changed()),
-            label_columns: label_columns(spec, result),
+            label_columns: crate::engine::data::label_columns(&result.customers, spec.id_column()),
             scores: ScoreTables::of(result),
         }
     }
-}
-
-/// Label columns of the customer table that could be segmentations: text, whole numbers or
-/// booleans with 2 to 60 distinct values (ids and amounts are not).
-fn label_columns(spec: &PipelineSpec, result: &PipelineResult) -> Vec<String> {
-    let id = spec.id_column();
-    result
-        .customers
-        .columns()
-        .iter()
-        .filter(|c| Some(c.name().as_str()) != id)
-        .filter(|c| c.dtype().is_string() || c.dtype().is_integer() || c.dtype().is_bool())
-        .filter(|c| c.n_unique().is_ok_and(|n| (2..=60).contains(&n)))
-        .map(|c| c.name().to_string())
-        .collect()
 }
 
 /// Segments over time as computed, with what they were computed for.
@@ -284,11 +269,7 @@ impl StrataApp {
         if self.segmentations.iter().any(|s| s.fingerprint == result.assignment_fingerprint) {
             return false;
         }
-        let algorithm = &output.spec.model.algorithm;
-        let title = match algorithm.k() {
-            Some(k) => format!("{}, k = {k}", algorithm.label()),
-            None => format!("{}, {} segments", algorithm.label(), result.fit.k()),
-        };
+        let title = naming::segmentation_title(&output.spec, result);
         let notes = self.doc.as_ref().map_or(&[][..], |d| &d.project.segments[..]);
         let names = naming::segment_names(notes, result);
         self.segmentations.push(KeptSegmentation {

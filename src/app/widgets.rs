@@ -2,66 +2,50 @@
 
 use eframe::egui::{self, Color32, Sense, Stroke, Ui, Vec2};
 
+use crate::engine::chart::{Rgba, palette};
 use crate::engine::profile::summary::Histogram;
 
-/// Segment colours, one list for every screen: first the seven Okabe-Ito hues and a violet (safe
-/// for the common kinds of colour blindness, saturated enough for a projector, none too dark for the
-/// dark theme), then sixteen Tableau-20 hues that differ from them in hue or lightness. Past these 24
-/// [`segment_colour`] steps round the hue circle, so 60 segments never repeat a colour.
-pub const PALETTE: [Color32; 24] = {
-    // The engine's table, so the PNG charts and the report colour segments as the window does.
-    let rgb = crate::engine::chart::palette::PALETTE_RGB;
-    let mut out = [Color32::BLACK; 24];
-    let mut i = 0;
-    while i < out.len() {
-        out[i] = Color32::from_rgb(rgb[i][0], rgb[i][1], rgb[i][2]);
-        i += 1;
-    }
-    out
-};
+/// An engine colour ([`Rgba`], the charts' and the report's) as egui's.
+pub fn color32(colour: Rgba) -> Color32 {
+    let [r, g, b, a] = colour.0;
+    Color32::from_rgba_unmultiplied(r, g, b, a)
+}
 
 /// The colour of segment `segment` among `k` by its number (the fallback segment, `segment >= k`, is
 /// grey), for segmentations without names (Compare's kept runs); the current one colours through
 /// [`SegmentColours`], so a named segment keeps its colour across re-fits.
 pub fn segment_colour(segment: usize, k: usize) -> Color32 {
     if segment >= k {
-        return Color32::from_gray(150);
+        return color32(palette::OUTSIDE_MODEL);
     }
-    slot_colour(segment)
+    color32(palette::slot_colour(segment))
 }
 
-/// The colours of the current segmentation's segments: each model segment's palette slot (see
-/// [`crate::engine::naming::colour_slots`]); the fallback and the rules' segments are grey.
+/// The colours of the current segmentation's segments: the engine's [`palette::SegmentColours`]
+/// (so the PNG charts and the report colour a segment as the window does), as egui colours.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct SegmentColours {
-    slots: Vec<usize>,
-}
+pub struct SegmentColours(palette::SegmentColours);
 
 impl SegmentColours {
     /// The colours of `k` model segments named by `notes`.
     pub fn new(notes: &[crate::engine::project::SegmentNote], k: usize) -> Self {
-        SegmentColours { slots: crate::engine::naming::colour_slots(notes, k) }
+        SegmentColours(palette::SegmentColours::new(notes, k))
     }
 
     /// Numbered colours, as before any re-fit.
     pub fn by_number(k: usize) -> Self {
-        SegmentColours { slots: (0..k).collect() }
+        SegmentColours(palette::SegmentColours::by_number(k))
     }
 
     /// The colour of segment `segment`.
     pub fn of(&self, segment: usize) -> Color32 {
-        match self.slots.get(segment) {
-            Some(&slot) => slot_colour(slot),
-            None => Color32::from_gray(150),
-        }
+        color32(self.0.of(segment))
     }
-}
 
-/// The colour of palette slot `slot` (the engine's: the palette, then hues a golden angle apart at
-/// alternating lightness).
-fn slot_colour(slot: usize) -> Color32 {
-    let [r, g, b, _] = crate::engine::chart::palette::slot_colour(slot).0;
-    Color32::from_rgb(r, g, b)
+    /// The same colours as the engine's charts take them.
+    pub fn engine(&self) -> &palette::SegmentColours {
+        &self.0
+    }
 }
 
 /// A diverging colour for a value in -1..1 (blue below, red above), for heat-coloured tables.

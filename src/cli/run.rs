@@ -14,6 +14,25 @@ pub fn rerun_project(
     Ok(project::verify::rerun(project, &resolver, accept_changed_data)?)
 }
 
+/// A project's windows over time, as its Over time screen cuts them, when it has used that screen.
+/// A failure is a warning: the segmentation itself stands, only the windows could not be made.
+pub(crate) fn over_time_of(
+    project: &Project,
+    base_dir: &Path,
+    allow_outside: bool,
+) -> Option<crate::engine::over_time::OverTime> {
+    let params = project.over_time.as_ref()?;
+    let resolver = SourceResolver { base_dir: base_dir.to_path_buf(), allow_outside };
+    let rules = crate::engine::over_time::WindowRules { rules: Some(&project.rules), notes: &project.segments };
+    match crate::engine::over_time::segments_over_time(&project.spec, &resolver, params, rules, &JobContext::inline()) {
+        Ok(windows) => Some(windows),
+        Err(e) => {
+            eprintln!("warning: segments over time: {e}");
+            None
+        }
+    }
+}
+
 /// A segment's name in a project: the one its notes give, else the run's default.
 pub(crate) fn segment_name(project: &Project, result: &PipelineResult, segment: usize) -> String {
     project
@@ -183,32 +202,10 @@ pub(crate) fn run_project(args: RunArgs) -> Result<(), CliError> {
         );
     }
     // The windows of the Over time screen, when the project has used it.
-    let over_time = match &opened.project.over_time {
-        Some(params) => {
-            let resolver = SourceResolver { base_dir: base_dir.clone(), allow_outside: args.allow_outside_paths };
-            match crate::engine::over_time::segments_over_time(
-                &opened.project.spec,
-                &resolver,
-                params,
-                crate::engine::over_time::WindowRules {
-                    rules: Some(&opened.project.rules),
-                    notes: &opened.project.segments,
-                },
-                &JobContext::inline(),
-            ) {
-                Ok(windows) => {
-                    warn_all(&windows.warnings);
-                    Some(windows)
-                }
-                // The segmentation itself stands; only the windows could not be made.
-                Err(e) => {
-                    eprintln!("warning: segments over time: {e}");
-                    None
-                }
-            }
-        }
-        None => None,
-    };
+    let over_time = over_time_of(&opened.project, &base_dir, args.allow_outside_paths);
+    if let Some(windows) = &over_time {
+        warn_all(&windows.warnings);
+    }
     if let Some(path) = &args.out {
         let mut assignments = pipeline::assignments_frame(&result, id_column.as_deref())?;
         let names: Vec<Option<String>> =

@@ -20,26 +20,7 @@ pub(crate) fn swot_command(args: SwotArgs) -> Result<(), CliError> {
     let name = |s: usize| names.get(s).cloned().unwrap_or_else(|| format!("Segment {}", s + 1));
     let seed = project.spec.model.algorithm.seed();
     let summary = crate::engine::profile::summary::ResultSummary::compute(&result, seed)?;
-    let over_time = match &project.over_time {
-        Some(params) => {
-            let resolver = SourceResolver { base_dir: base_dir.clone(), allow_outside: args.allow_outside_paths };
-            let rules = crate::engine::over_time::WindowRules { rules: Some(&project.rules), notes: &project.segments };
-            match crate::engine::over_time::segments_over_time(
-                &project.spec,
-                &resolver,
-                params,
-                rules,
-                &JobContext::inline(),
-            ) {
-                Ok(o) => Some(o),
-                Err(e) => {
-                    eprintln!("warning: no trend over time: {e}");
-                    None
-                }
-            }
-        }
-        None => None,
-    };
+    let over_time = over_time_of(&project, &base_dir, args.allow_outside_paths);
     let found =
         evidence::board_evidence(&result, Some(&summary), &names, board.revenue_column.as_deref(), over_time.as_ref());
     let decision_list = decisions::decisions(&board, &name);

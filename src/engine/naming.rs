@@ -92,6 +92,18 @@ pub trait Fitted {
     fn customers_key(&self) -> String;
 }
 
+/// A segmentation in a few words, as the Compare screen lists it ("k-means, k = 5").
+pub fn segmentation_title(
+    spec: &crate::engine::pipeline::PipelineSpec,
+    result: &crate::engine::pipeline::PipelineResult,
+) -> String {
+    let algorithm = &spec.model.algorithm;
+    match algorithm.k() {
+        Some(k) => format!("{}, k = {k}", algorithm.label()),
+        None => format!("{}, {} segments", algorithm.label(), result.fit.k()),
+    }
+}
+
 /// Which customers a segmentation segments, as a key: the sources' fingerprints, the as-of date and
 /// the number of customers. Only segmentations with the same key can be compared row by row.
 pub fn customers_key(source_fingerprints: &[String], as_of: Option<chrono::NaiveDate>, n_customers: usize) -> String {

@@ -150,6 +150,22 @@ pub struct OverTime {
     pub warnings: Vec<String>,
 }
 
+impl OverTime {
+    /// The aligned segments' names as the screens show them: the last window's segments are the
+    /// run's when the windows were segmented by the run's model, so `run_names` (the run's, in
+    /// segment order) name them; the others keep their own.
+    pub fn names_with(&self, run_names: Option<&[String]>) -> Vec<String> {
+        self.names
+            .iter()
+            .enumerate()
+            .map(|(s, own)| match run_names.and_then(|n| n.get(s)) {
+                Some(name) if s < self.n_last => name.clone(),
+                _ => own.clone(),
+            })
+            .collect()
+    }
+}
+
 fn invalid(problem: String) -> PipelineError {
     ClusterError::InvalidParameter { name: "windows", problem }.into()
 }

@@ -7,9 +7,10 @@ use std::sync::Arc;
 use eframe::egui::{self, Color32, RichText, Ui};
 
 use crate::app::StrataApp;
-use crate::app::widgets::{format_count, segment_colour};
+use crate::app::widgets::{color32, format_count};
+use crate::engine::chart::{Crossing, FlowNode, Flows};
 use crate::engine::jobs::JobContext;
-use crate::engine::metrics::agreement::Crosstab;
+use crate::engine::metrics::agreement::{Crosstab, named_crosstab, segment_labels};
 
 /// One side of a comparison.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -100,11 +101,9 @@ fn side_data(app: &StrataApp, side: &Side) -> Result<SideData, String> {
 /// The labels of a side, one per customer (on the job: this grows with the customers).
 fn side_labels(side: SideData) -> Result<Labels, String> {
     match side {
-        SideData::Run { segments, names, customers_key } => Ok(Labels {
-            per_customer: segments.iter().map(|s| s.map(|s| s.to_string())).collect(),
-            names,
-            customers_key,
-        }),
+        SideData::Run { segments, names, customers_key } => {
+            Ok(Labels { per_customer: segment_labels(&segments), names, customers_key })
+        }
         SideData::Column { column, customers_key } => {
             let text = column.cast(&polars::prelude::DataType::String).map_err(|e| e.to_string())?;
             let values: Vec<Option<String>> =
@@ -128,27 +127,37 @@ fn compare(sides: (Side, Side), a: SideData, b: SideData, ctx: &JobContext<'_>) 
         return Err("cancelled".to_string());
     }
     ctx.progress.report("compare", 0.5);
-    let total = la.len();
-    let (x, y): (Vec<String>, Vec<String>) = la.into_iter().zip(lb).filter_map(|(x, y)| Some((x?, y?))).unzip();
-    let crosstab = Crosstab::of(&x, &y).map_err(|e| e.to_string())?;
-    let display = |labels: &[String], names: &[String]| -> Vec<String> {
-        labels
-            .iter()
-            .map(|l| l.parse::<usize>().ok().and_then(|s| names.get(s)).cloned().unwrap_or_else(|| l.clone()))
-            .collect()
-    };
+    let table = named_crosstab(la, &names_a, lb, &names_b).map_err(|e| e.to_string())?;
     Ok(Comparison {
         sides,
-        row_names: display(&crosstab.row_labels, &names_a),
-        column_names: display(&crosstab.column_labels, &names_b),
-        ari: crosstab.adjusted_rand_index(),
-        ami: crosstab.adjusted_mutual_information(),
-        left_out: total.saturating_sub(x.len()),
-        crosstab,
+        ari: table.crosstab.adjusted_rand_index(),
+        ami: table.crosstab.adjusted_mutual_information(),
+        row_names: table.row_names,
+        column_names: table.column_names,
+        left_out: table.left_out,
+        crosstab: table.crosstab,
     })
 }
 
 impl StrataApp {
+    /// The comparison the Compare screen shows now (its two sides' labels as titles), when it has
+    /// been computed: what its alluvial view draws and exports.
+    pub fn shown_comparison(&self) -> Option<Crossing> {
+        let state = &self.view.compare;
+        let (a, b) = (state.a.clone()?, state.b.clone()?);
+        let comparison = match &state.result {
+            Some(Ok(c)) if state.computed_for == Some((a.clone(), b.clone())) => c,
+            _ => return None,
+        };
+        Some(Crossing::of_segmentations(
+            comparison.crosstab.counts.clone(),
+            comparison.row_names.clone(),
+            comparison.column_names.clone(),
+            (side_label(self, &a), side_label(self, &b)),
+            comparison.left_out,
+        ))
+    }
+
     /// Starts comparing `a` with `b` on a job (the cross-tabulation goes over every customer); the
     /// screen shows it when [`CompareState::result`] is for them.
     pub(crate) fn start_compare(&mut self, a: Side, b: Side) {
@@ -273,36 +282,28 @@ pub fn compare_ui(ui: &mut Ui, app: &mut StrataApp) {
     }
     ui.label(RichText::new(note).weak());
     ui.add_space(6.0);
+    let Some(crossing) = app.shown_comparison() else { return };
     let height = ui.available_height();
     ui.horizontal_top(|ui| {
         let table_width = (ui.available_width() * 0.45).max(320.0);
         ui.allocate_ui(egui::vec2(table_width, height), |ui| {
             ui.label(RichText::new("Cross-tabulation").strong())
                 .on_hover_text("Customers per pair of segments; the shading is the share of the row");
-            egui::ScrollArea::both().id_salt("crosstab").show(ui, |ui| {
-                crosstab_ui(ui, &comparison.crosstab.counts, &comparison.row_names, &comparison.column_names)
-            });
+            egui::ScrollArea::both().id_salt("crosstab").show(ui, |ui| crosstab_ui(ui, &crossing));
         });
         ui.separator();
         ui.vertical(|ui| {
             ui.label(RichText::new("Who goes where").strong())
                 .on_hover_text("Left: the rows' segments; right: the columns'; each band is the customers in both");
-            let k_rows = comparison.row_names.len();
-            let shown = alluvial_ui(
-                ui,
-                &comparison.crosstab.counts,
-                &comparison.row_names,
-                &comparison.column_names,
-                (k_rows, 0),
-            );
+            let shown = alluvial_ui(ui, &crossing.flows());
             super::chart_export_menu(app, &shown, crate::app::ChartId::Alluvial);
         });
     });
 }
 
 /// A cross-tabulation with row and column totals, each cell shaded by its share of the row.
-pub(super) fn crosstab_ui(ui: &mut Ui, counts: &[Vec<u64>], row_names: &[String], column_names: &[String]) {
-    let k_rows = row_names.len();
+pub(super) fn crosstab_ui(ui: &mut Ui, crossing: &Crossing) {
+    let (counts, row_names, column_names) = (&crossing.counts, &crossing.row_names, &crossing.column_names);
     let k_columns = column_names.len();
     egui::Grid::new("crosstab-grid").striped(false).spacing([10.0, 4.0]).show(ui, |ui| {
         ui.label("");
@@ -314,7 +315,9 @@ pub(super) fn crosstab_ui(ui: &mut Ui, counts: &[Vec<u64>], row_names: &[String]
         ui.end_row();
         for (i, name) in row_names.iter().enumerate() {
             ui.horizontal(|ui| {
-                crate::app::widgets::swatch_ui(ui, segment_colour(i, k_rows));
+                let colour =
+                    crossing.row_colours.get(i).copied().unwrap_or(crate::engine::chart::palette::NOT_A_SEGMENT);
+                crate::app::widgets::swatch_ui(ui, color32(colour));
                 ui.label(RichText::new(shortened(name, 24)).strong()).on_hover_text(name);
             });
             let row_total: u64 = counts[i].iter().sum();
@@ -344,54 +347,31 @@ pub(super) fn crosstab_ui(ui: &mut Ui, counts: &[Vec<u64>], row_names: &[String]
     });
 }
 
-/// Two stacks of bars joined by bands, one per non-empty cell of the cross-tabulation; the first
-/// `coloured.0` rows and `coloured.1` columns are segments and take their colours (the rest grey).
-pub(super) fn alluvial_ui(
-    ui: &mut Ui,
-    counts: &[Vec<u64>],
-    row_names: &[String],
-    column_names: &[String],
-    coloured: (usize, usize),
-) -> egui::Response {
+/// Two stacks of bars joined by bands, one per band of `flows` (laid out as the drawn charts lay
+/// them out), each bar named beside it and counted in its tooltip.
+pub(super) fn alluvial_ui(ui: &mut Ui, flows: &Flows) -> egui::Response {
     let size = egui::vec2(ui.available_width().max(300.0), (ui.available_height() - 8.0).clamp(240.0, 900.0));
     let (rect, response) = ui.allocate_exact_size(size, egui::Sense::click());
     let painter = ui.painter_at(rect);
-    let n = counts.iter().flatten().sum::<u64>().max(1) as f32;
-    let (k_rows, k_columns) = (row_names.len(), column_names.len());
-    // With many segments the gaps shrink (at most a quarter of the height) so the bars never run
-    // past the bottom.
-    let gap_of = |k: usize| if k > 1 { (rect.height() * 0.25 / (k - 1) as f32).min(6.0) } else { 0.0 };
+    let layout = flows.layout(rect.top(), rect.height(), 6.0);
     let label_width = (rect.width() * 0.22).min(180.0);
     let bar = 14.0;
     let (left_x, right_x) = (rect.left() + label_width, rect.right() - label_width - bar);
-    let usable = |k: usize| (rect.height() - gap_of(k) * (k.saturating_sub(1)) as f32).max(10.0);
-    let scale_left = usable(k_rows) / n;
-    let scale_right = usable(k_columns) / n;
     let text = ui.visuals().text_color();
     let font = egui::FontId::proportional(12.0);
     let pointer = response.hover_pos();
     let mut hovered: Option<(String, u64)> = None;
     // A stack of bars with their names: a name is shortened to the label room, and left out where
     // it would overlap the one above (the bar's tooltip names it).
-    let mut stack = |names: &[String],
-                     totals: &[u64],
-                     x: f32,
-                     scale: f32,
-                     gap: f32,
-                     left: bool,
-                     colour: &dyn Fn(usize) -> Color32| {
-        let mut tops = Vec::with_capacity(names.len());
-        let mut y = rect.top();
+    let mut stack = |nodes: &[FlowNode], blocks: &[(f32, f32)], gap: f32, x: f32, left: bool| {
         let mut free_from = f32::NEG_INFINITY;
-        for (i, name) in names.iter().enumerate() {
-            tops.push(y);
-            let h = totals[i] as f32 * scale;
+        for (node, &(y, h)) in nodes.iter().zip(blocks) {
             let area = egui::Rect::from_min_size(egui::pos2(x, y), egui::vec2(bar, h.max(1.0)));
-            painter.rect_filled(area, 1.0, colour(i));
+            painter.rect_filled(area, 1.0, color32(node.colour));
             if pointer.is_some_and(|p| area.expand2(egui::vec2(4.0, gap / 2.0)).contains(p)) {
-                hovered = Some((name.clone(), totals[i]));
+                hovered = Some((node.name.clone(), node.total));
             }
-            let label = fitted(&painter, name, &font, label_width - 10.0);
+            let label = fitted(&painter, &node.name, &font, label_width - 10.0);
             let galley = painter.layout_no_wrap(label, font.clone(), text);
             let centre = y + h / 2.0;
             if centre - galley.size().y / 2.0 >= free_from {
@@ -403,53 +383,35 @@ pub(super) fn alluvial_ui(
                 free_from = centre + galley.size().y / 2.0;
                 painter.galley(anchor, galley, text);
             }
-            y += h + gap;
         }
-        tops
     };
-    let row_totals: Vec<u64> = counts.iter().map(|r| r.iter().sum()).collect();
-    let column_totals: Vec<u64> = (0..k_columns).map(|j| counts.iter().map(|r| r[j]).sum()).collect();
-    let left_top =
-        stack(row_names, &row_totals, left_x, scale_left, gap_of(k_rows), true, &|i| segment_colour(i, coloured.0));
-    let right_top = stack(column_names, &column_totals, right_x, scale_right, gap_of(k_columns), false, &|j| {
-        if j < coloured.1 { segment_colour(j, coloured.1) } else { Color32::from_gray(120) }
-    });
+    stack(&flows.left, &layout.left, layout.gaps.0, left_x, true);
+    stack(&flows.right, &layout.right, layout.gaps.1, right_x, false);
     let response = match hovered {
         Some((name, total)) => response.on_hover_text(format!("{name}: {}", format_count(total as usize))),
         None => response,
     };
-    // Bands: each row's slices in column order on the left, each column's in row order on the right.
-    let mut left_offset = vec![0.0f32; k_rows];
-    let mut right_offset = vec![0.0f32; k_columns];
+    // Each band flat at both ends (smoothstep), in its left bar's colour.
     let mut mesh = egui::Mesh::default();
-    for i in 0..k_rows {
-        for j in 0..k_columns {
-            let count = counts[i][j] as f32;
-            if count == 0.0 {
-                continue;
-            }
-            let (hl, hr) = (count * scale_left, count * scale_right);
-            let (l0, r0) = (left_top[i] + left_offset[i], right_top[j] + right_offset[j]);
-            left_offset[i] += hl;
-            right_offset[j] += hr;
-            let colour = segment_colour(i, coloured.0).gamma_multiply(0.45);
-            let (x0, x1) = (left_x + bar, right_x);
-            const STEPS: usize = 24;
-            let base = mesh.vertices.len() as u32;
-            for step in 0..=STEPS {
-                let t = step as f32 / STEPS as f32;
-                let s = t * t * (3.0 - 2.0 * t);
-                let x = x0 + (x1 - x0) * t;
-                let top = l0 + (r0 - l0) * s;
-                let bottom = (l0 + hl) + ((r0 + hr) - (l0 + hl)) * s;
-                mesh.colored_vertex(egui::pos2(x, top), colour);
-                mesh.colored_vertex(egui::pos2(x, bottom.max(top + 0.5)), colour);
-            }
-            for step in 0..STEPS as u32 {
-                let v = base + 2 * step;
-                mesh.add_triangle(v, v + 1, v + 2);
-                mesh.add_triangle(v + 1, v + 3, v + 2);
-            }
+    for (link, &[l0, hl, r0, hr]) in flows.links.iter().zip(&layout.links) {
+        let Some(from) = flows.left.get(link.from) else { continue };
+        let colour = color32(from.colour).gamma_multiply(0.45);
+        let (x0, x1) = (left_x + bar, right_x);
+        const STEPS: usize = 24;
+        let base = mesh.vertices.len() as u32;
+        for step in 0..=STEPS {
+            let t = step as f32 / STEPS as f32;
+            let s = t * t * (3.0 - 2.0 * t);
+            let x = x0 + (x1 - x0) * t;
+            let top = l0 + (r0 - l0) * s;
+            let bottom = (l0 + hl) + ((r0 + hr) - (l0 + hl)) * s;
+            mesh.colored_vertex(egui::pos2(x, top), colour);
+            mesh.colored_vertex(egui::pos2(x, bottom.max(top + 0.5)), colour);
+        }
+        for step in 0..STEPS as u32 {
+            let v = base + 2 * step;
+            mesh.add_triangle(v, v + 1, v + 2);
+            mesh.add_triangle(v + 1, v + 3, v + 2);
         }
     }
     painter.add(egui::Shape::mesh(mesh));

@@ -39,11 +39,6 @@ pub struct ViewState {
     pub rules: rules::RulesState,
     /// Over time screen: the transition shown (its earlier window).
     pub transition: Option<usize>,
-    /// Where each exportable chart was drawn (points) and in which pass, for cutting it out of a
-    /// screenshot.
-    pub chart_rects: std::collections::HashMap<crate::app::ChartId, (egui::Rect, u64)>,
-    /// The pass being drawn (egui's count).
-    pub pass: u64,
     /// Whether the list of the run's warnings is open.
     pub show_warnings: bool,
     /// Data screen: the derived column being written and its preview.
@@ -52,10 +47,9 @@ pub struct ViewState {
     pub board: swot::BoardView,
 }
 
-/// Offers "Export as PNG..." on a chart's context menu (right click) and remembers where the chart
-/// is, so the export can cut it out of the window's picture.
+/// Offers "Export as PNG..." on a chart's context menu (right click): the engine draws it from the
+/// data the screen shows, at a fixed size.
 pub(crate) fn chart_export_menu(app: &mut StrataApp, response: &egui::Response, chart: crate::app::ChartId) {
-    app.view.chart_rects.insert(chart, (response.rect, app.view.pass));
     response.context_menu(|ui| {
         if ui.button("Export as PNG...").clicked() {
             app.push(Command::ExportDialog(crate::app::ExportKind::Chart(chart)));
@@ -64,16 +58,8 @@ pub(crate) fn chart_export_menu(app: &mut StrataApp, response: &egui::Response, 
     });
 }
 
-impl ViewState {
-    /// Where `chart` is on the screen, if it was drawn in the last pass.
-    pub fn chart_rect(&self, chart: crate::app::ChartId) -> Option<egui::Rect> {
-        self.chart_rects.get(&chart).filter(|(_, pass)| pass + 1 >= self.pass).map(|(rect, _)| *rect)
-    }
-}
-
 /// Draws the whole window.
 pub fn window_ui(ui: &mut Ui, app: &mut StrataApp) {
-    app.view.pass = ui.ctx().cumulative_pass_nr();
     // Presentation mode: the slide alone, every control hidden.
     if app.present.is_presenting() {
         crate::app::present::presenting_ui(ui, app);
@@ -245,13 +231,15 @@ fn export_menu_ui(ui: &mut Ui, app: &mut StrataApp) {
         ChartId::SizesOverTime,
         ChartId::MovesOverTime,
     ] {
-        // The engine draws its charts from the results, shown or not; the others are screenshots.
+        // The engine draws every chart from the results and what the screens chose, shown or not.
         let shown = match chart {
             ChartId::Elbow | ChartId::SilhouetteByK | ChartId::CalinskiHarabasz | ChartId::DaviesBouldin => has_sweep,
             ChartId::Information => has_mixture,
             ChartId::Projection => true,
+            ChartId::Silhouettes => app.output.as_ref().is_some_and(|o| o.summary.silhouettes.is_some()),
+            ChartId::Alluvial => app.shown_comparison().is_some(),
             ChartId::SizesOverTime => app.over_time.is_some(),
-            _ => app.view.chart_rect(chart).is_some(),
+            ChartId::MovesOverTime => app.shown_transition().is_some(),
         };
         let label = format!("Chart: {}...", chart.label().replace('-', " "));
         if ui

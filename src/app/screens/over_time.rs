@@ -6,7 +6,8 @@ use eframe::egui::{self, RichText, Ui};
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 use crate::app::widgets::{SegmentColours, format_count};
-use crate::app::{Command, StrataApp};
+use crate::app::{Command, OverTimeOutput, StrataApp};
+use crate::engine::chart::flows::transition_crossing;
 use crate::engine::over_time::{WindowModel, WindowParams};
 use crate::engine::pipeline::TableKind;
 
@@ -47,25 +48,7 @@ pub fn over_time_ui(ui: &mut Ui, app: &mut StrataApp) {
         );
     }
     let result = &out.result;
-    // The last window's segments are the project's: its names apply to them.
-    let names: Vec<String> = result
-        .names
-        .iter()
-        .enumerate()
-        .map(|(s, default)| match (&app.output, s < result.n_last) {
-            (Some(o), true) if o.spec.model == out.spec.model && o.spec.recipe == out.spec.recipe => {
-                app.segment_name_in(&o.result, s)
-            }
-            _ => default.clone(),
-        })
-        .collect();
-    // Colours follow the names under the same condition: a named segment keeps its colour.
-    let same_model =
-        matches!(&app.output, Some(o) if o.spec.model == out.spec.model && o.spec.recipe == out.spec.recipe);
-    let colours = match (&app.doc, same_model) {
-        (Some(doc), true) => SegmentColours::new(&doc.project.segments, names.len()),
-        _ => SegmentColours::by_number(names.len()),
-    };
+    let (names, colours) = app.over_time_segments(&out);
     for warning in &result.warnings {
         ui.label(RichText::new(crate::app::words::for_window(warning)).color(ui.visuals().warn_fg_color));
     }
@@ -73,7 +56,7 @@ pub fn over_time_ui(ui: &mut Ui, app: &mut StrataApp) {
         let shown = sizes_ui(ui, result, &names, &colours);
         super::chart_export_menu(app, &shown, crate::app::ChartId::SizesOverTime);
         ui.add_space(8.0);
-        transition_ui(ui, app, result, &names);
+        transition_ui(ui, app, result, &names, &colours);
     });
 }
 
@@ -176,12 +159,45 @@ fn sizes_ui(
     shown.response
 }
 
-fn transition_ui(ui: &mut Ui, app: &mut StrataApp, result: &crate::engine::over_time::OverTime, names: &[String]) {
-    if result.transitions.is_empty() {
-        return;
+impl StrataApp {
+    /// The names and colours of the aligned segments of `over_time`: the last window's segments are
+    /// the project's, so its names and colours apply to them when the windows were segmented by the
+    /// model the screens show.
+    pub fn over_time_segments(&self, over_time: &OverTimeOutput) -> (Vec<String>, SegmentColours) {
+        let result = &over_time.result;
+        let shown = self
+            .output
+            .as_ref()
+            .filter(|o| o.spec.model == over_time.spec.model && o.spec.recipe == over_time.spec.recipe);
+        let run_names: Option<Vec<String>> = shown.map(|o| {
+            (0..result.n_last.min(o.result.n_segments())).map(|s| self.segment_name_in(&o.result, s)).collect()
+        });
+        let names = result.names_with(run_names.as_deref());
+        // Colours follow the names under the same condition: a named segment keeps its colour.
+        let colours = match (&self.doc, shown) {
+            (Some(doc), Some(_)) => SegmentColours::new(&doc.project.segments, names.len()),
+            _ => SegmentColours::by_number(names.len()),
+        };
+        (names, colours)
     }
+
+    /// The transition the Over time screen shows: the one chosen, else the last (`None` without
+    /// windows over time or with fewer than two).
+    pub fn shown_transition(&self) -> Option<usize> {
+        let last = self.over_time.as_ref()?.result.transitions.len().checked_sub(1)?;
+        Some(self.view.transition.filter(|&t| t <= last).unwrap_or(last))
+    }
+}
+
+fn transition_ui(
+    ui: &mut Ui,
+    app: &mut StrataApp,
+    result: &crate::engine::over_time::OverTime,
+    names: &[String],
+    colours: &SegmentColours,
+) {
+    let Some(mut chosen) = app.shown_transition() else { return };
     let last = result.transitions.len() - 1;
-    let mut chosen = app.view.transition.filter(|&t| t <= last).unwrap_or(last);
     ui.label(RichText::new("Who moved where").strong().size(16.0));
     let label = |t: usize| {
         let tr = &result.transitions[t];
@@ -201,15 +217,8 @@ fn transition_ui(ui: &mut Ui, app: &mut StrataApp, result: &crate::engine::over_
     });
     app.view.transition = Some(chosen);
     let t = &result.transitions[chosen];
-    let mut rows: Vec<String> = names.to_vec();
-    rows.push("not present".to_string());
-    let counts: Vec<Vec<u64>> = t.counts.iter().map(|r| r.iter().map(|&c| c as u64).collect()).collect();
     // Rows and columns nobody is in are left out of the views.
-    let keep_rows: Vec<usize> = (0..rows.len()).filter(|&i| counts[i].iter().sum::<u64>() > 0).collect();
-    let keep_columns: Vec<usize> = (0..rows.len()).filter(|&j| counts.iter().map(|r| r[j]).sum::<u64>() > 0).collect();
-    let sub: Vec<Vec<u64>> = keep_rows.iter().map(|&i| keep_columns.iter().map(|&j| counts[i][j]).collect()).collect();
-    let row_names: Vec<String> = keep_rows.iter().map(|&i| rows[i].clone()).collect();
-    let column_names: Vec<String> = keep_columns.iter().map(|&j| rows[j].clone()).collect();
+    let Some(crossing) = transition_crossing(result, names, colours.engine(), chosen) else { return };
     ui.label(
         RichText::new(format!(
             "Rows: segment as of {}; columns: segment as of {}",
@@ -218,15 +227,11 @@ fn transition_ui(ui: &mut Ui, app: &mut StrataApp, result: &crate::engine::over_
         .weak(),
     );
     egui::ScrollArea::horizontal().id_salt("transition-table").show(ui, |ui| {
-        super::compare::crosstab_ui(ui, &sub, &row_names, &column_names);
+        super::compare::crosstab_ui(ui, &crossing);
     });
     ui.add_space(6.0);
-    let coloured = (
-        keep_rows.iter().filter(|&&i| i < names.len()).count(),
-        keep_columns.iter().filter(|&&j| j < names.len()).count(),
-    );
     ui.allocate_ui(egui::vec2(ui.available_width().min(900.0), 380.0), |ui| {
-        let shown = super::compare::alluvial_ui(ui, &sub, &row_names, &column_names, coloured);
+        let shown = super::compare::alluvial_ui(ui, &crossing.flows());
         super::chart_export_menu(app, &shown, crate::app::ChartId::MovesOverTime);
     });
 }

@@ -626,24 +626,12 @@ fn scatter_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput, width: f32, bot
     super::chart_export_menu(app, &shown.response, crate::app::ChartId::Projection);
 }
 
-/// The density grid as an image: each cell in its commonest segment's colour, opacity by log count.
+/// The density grid as an image, as the engine's charts draw it (each cell in its commonest
+/// segment's colour, opacity by log count).
 fn density_image(scatter: &ScatterView, colours: &SegmentColours) -> egui::ColorImage {
-    let d = &scatter.density;
-    let max = d.counts.iter().copied().max().unwrap_or(0).max(1) as f32;
-    let pixels = d
-        .counts
-        .iter()
-        .zip(&d.dominant)
-        .map(|(&count, &segment)| {
-            if count == 0 {
-                return Color32::TRANSPARENT;
-            }
-            let c = colours.of(segment as usize);
-            let alpha = 0.15 + 0.75 * ((1.0 + count as f32).ln() / (1.0 + max).ln());
-            Color32::from_rgba_unmultiplied(c.r(), c.g(), c.b(), (alpha * 255.0) as u8)
-        })
-        .collect();
-    egui::ColorImage::new([d.width, d.height], pixels)
+    let image = crate::engine::chart::density_image(scatter, colours.engine());
+    let pixels = image.pixels.into_iter().map(crate::app::widgets::color32).collect();
+    egui::ColorImage::new([image.width, image.height], pixels)
 }
 
 fn silhouette_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput, width: f32, bottom: f32) {

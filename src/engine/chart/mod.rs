@@ -5,6 +5,7 @@
 //! Every chart has a stable name ([`CHARTS`]): the CLI's `--chart`, the report's figures and the
 //! window's export all use it.
 
+pub mod flows;
 pub mod palette;
 pub mod render;
 pub mod ticks;
@@ -14,6 +15,7 @@ use crate::engine::over_time::OverTime;
 use crate::engine::pipeline::PipelineResult;
 use crate::engine::profile::summary::{ResultSummary, ScatterView};
 
+pub use flows::{Crossing, FlowLayout, FlowLink, FlowNode, Flows};
 pub use palette::SegmentColours;
 pub use render::{MAX_SIDE, MIN_SIDE, render_png};
 pub use ticks::Ticks;
@@ -177,6 +179,15 @@ pub enum Mark {
     },
     /// An image under the other marks.
     Image(Image),
+    /// A polyline filled down to zero, translucent (one segment's band of silhouettes).
+    Area {
+        /// What the area is (the legend's text).
+        label: String,
+        /// The line's points, in order of x.
+        points: Vec<[f64; 2]>,
+        /// Its colour.
+        colour: Rgba,
+    },
 }
 
 /// One entry of a legend.
@@ -224,6 +235,8 @@ pub enum Body {
     },
     /// A heat-coloured table.
     Table(HeatTable),
+    /// Two stacks of blocks joined by bands: who goes where.
+    Flows(Flows),
 }
 
 /// A chart, ready to draw.
@@ -253,7 +266,7 @@ pub struct ChartInfo {
 }
 
 /// Every chart, in the order the report shows them.
-pub const CHARTS: [ChartInfo; 9] = [
+pub const CHARTS: [ChartInfo; 12] = [
     ChartInfo { name: "elbow", about: "inertia per k, with the knee" },
     ChartInfo { name: "silhouette", about: "mean silhouette per k" },
     ChartInfo { name: "calinski-harabasz", about: "Calinski-Harabasz index per k" },
@@ -261,8 +274,11 @@ pub const CHARTS: [ChartInfo; 9] = [
     ChartInfo { name: "bic-aic", about: "BIC and AIC per k (mixtures)" },
     ChartInfo { name: "segment-sizes", about: "customers per segment" },
     ChartInfo { name: "projection", about: "customers on the first two principal components" },
+    ChartInfo { name: "silhouettes", about: "every member's silhouette, best to worst within each segment" },
     ChartInfo { name: "profile-heat", about: "each segment's mean per feature, coloured by distance" },
+    ChartInfo { name: "alluvial", about: "who goes where between two segmentations of the same customers" },
     ChartInfo { name: "sizes-over-time", about: "customers per segment in each time window" },
+    ChartInfo { name: "moves-over-time", about: "who moved where between two time windows" },
 ];
 
 /// Every chart's name, in order.
@@ -305,6 +321,10 @@ pub struct ChartInputs<'a> {
     pub colours: &'a SegmentColours,
     /// Segments over time, with the names and colours of its aligned segments, when computed.
     pub over_time: Option<(&'a OverTime, &'a [String], &'a SegmentColours)>,
+    /// Which pair of consecutive windows `moves-over-time` shows (`None`: the last).
+    pub transition: Option<usize>,
+    /// Two segmentations of the same customers cross-tabulated, for `alluvial`.
+    pub comparison: Option<&'a Crossing>,
 }
 
 impl ChartInputs<'_> {
@@ -330,8 +350,19 @@ pub fn build(name: &str, inputs: &ChartInputs) -> Result<Chart, ChartError> {
         "bic-aic" => information_chart(sweep()?, Some(k)),
         "segment-sizes" => Ok(sizes_chart(inputs)),
         "projection" => projection_chart(inputs),
+        "silhouettes" => silhouettes_chart(inputs),
         "profile-heat" => profile_chart(inputs),
+        "alluvial" => flows::alluvial_chart(inputs.comparison.ok_or(ChartError::NotAvailable {
+            name: "alluvial",
+            reason: "there is no second segmentation of the same customers to compare with".into(),
+        })?),
         "sizes-over-time" => over_time_chart(inputs),
+        "moves-over-time" => {
+            let (over_time, names, colours) = inputs
+                .over_time
+                .ok_or(ChartError::NotAvailable { name: "moves-over-time", reason: NO_OVER_TIME.into() })?;
+            flows::moves_chart(over_time, names, colours, inputs.transition)
+        }
         _ => Err(ChartError::Unknown { name: name.to_string() }),
     }
 }
@@ -601,6 +632,106 @@ fn projection_chart(inputs: &ChartInputs) -> Result<Chart, ChartError> {
     })
 }
 
+/// Points a segment's band of silhouettes is summarised to at most: the picture is the same at any
+/// customer count.
+pub const SILHOUETTE_POINTS: usize = 200;
+
+/// `sorted` (ordered either way) summarised to at most `n` values at evenly spaced ranks, first and
+/// last kept, each at its rank's position (linear between neighbours): `(position, value)`.
+pub fn spaced_quantiles(sorted: &[f64], n: usize) -> Vec<(f64, f64)> {
+    let len = sorted.len();
+    if len <= n || n < 2 {
+        return sorted.iter().enumerate().map(|(i, v)| (i as f64, *v)).collect();
+    }
+    (0..n)
+        .map(|i| {
+            let at = i as f64 * (len - 1) as f64 / (n - 1) as f64;
+            let (below, t) = (at.floor() as usize, at.fract());
+            let above = (below + 1).min(len - 1);
+            (at, sorted[below] + (sorted[above] - sorted[below]) * t)
+        })
+        .collect()
+}
+
+/// Where each segment's band of silhouettes starts, as the Segments screen lays them out: one
+/// customer per unit, a gap of a thirtieth of the band plus ten between bands.
+pub fn silhouette_band_starts(per_segment: &[Vec<f64>]) -> (Vec<f64>, f64) {
+    let mut x = 0usize;
+    let starts = per_segment
+        .iter()
+        .map(|values| {
+            let start = x as f64;
+            x += values.len() + values.len() / 30 + 10;
+            start
+        })
+        .collect();
+    (starts, x as f64)
+}
+
+fn silhouettes_chart(inputs: &ChartInputs) -> Result<Chart, ChartError> {
+    let not = |reason: &str| ChartError::NotAvailable { name: "silhouettes", reason: reason.to_string() };
+    let summary = inputs.summary.ok_or_else(|| not("the segments' summary was not computed"))?;
+    let members = summary.silhouettes.as_ref().ok_or_else(|| not("silhouettes need at least two segments"))?;
+    let (starts, end) = silhouette_band_starts(&members.per_segment);
+    let mut marks = Vec::new();
+    let mut legend = Vec::new();
+    let mut values = vec![0.0];
+    for (segment, sorted) in members.per_segment.iter().enumerate() {
+        let colour = inputs.colours.of(segment);
+        let label = inputs.name_of(segment);
+        legend.push(LegendEntry { label: label.clone(), colour });
+        let mut points: Vec<[f64; 2]> =
+            spaced_quantiles(sorted, SILHOUETTE_POINTS).into_iter().map(|(at, v)| [starts[segment] + at, v]).collect();
+        // A lone member is a sliver, not nothing.
+        if let [only] = points[..] {
+            points.push([only[0] + 0.8, only[1]]);
+        }
+        values.extend(points.iter().map(|p| p[1]));
+        marks.push(Mark::Area { label, points, colour });
+    }
+    if let Some(mean) = inputs.result.indices.silhouette.as_ref().map(|s| s.mean).filter(|m| m.is_finite()) {
+        let label = format!("mean {mean:.3}");
+        values.push(mean);
+        marks.push(Mark::Line {
+            label: label.clone(),
+            points: vec![[0.0, mean], [end, mean]],
+            colour: REFERENCE_GREY,
+            stroke: Stroke::Dashed,
+            dots: false,
+        });
+        legend.push(LegendEntry { label, colour: REFERENCE_GREY });
+    }
+    let note = if members.sampled {
+        format!(
+            "Silhouettes of a seeded sample of {} customers (distances within the sample); below 0: closer to \
+             another segment.",
+            crate::engine::words::thousands(members.n_rows)
+        )
+    } else {
+        format!(
+            "Every one of the {} customers; below 0: closer to another segment.",
+            crate::engine::words::thousands(members.n_rows)
+        )
+    };
+    Ok(Chart {
+        name: "silhouettes",
+        title: "Silhouette of each member".into(),
+        subtitle: "each segment's members from best to worst; a band's width is its members".into(),
+        legend,
+        body: Body::Plot {
+            x: Axis {
+                title: "members of each segment, best to worst".into(),
+                range: (-0.01 * end, end * 1.01),
+                ticks: AxisTicks::Categories(Vec::new()),
+            },
+            y: Axis::numeric("Silhouette", values, Ticks::Numbers),
+            marks,
+            equal_aspect: false,
+        },
+        note,
+    })
+}
+
 /// A value as the tables show it: thousands separated, three significant digits below 1,000.
 pub fn format_value(v: f64) -> String {
     if !v.is_finite() {
@@ -664,11 +795,11 @@ fn profile_chart(inputs: &ChartInputs) -> Result<Chart, ChartError> {
     })
 }
 
+const NO_OVER_TIME: &str = "the project has no Over time settings (a transaction log followed over windows)";
+
 fn over_time_chart(inputs: &ChartInputs) -> Result<Chart, ChartError> {
-    let (over_time, names, colours) = inputs.over_time.ok_or(ChartError::NotAvailable {
-        name: "sizes-over-time",
-        reason: "the project has no Over time settings (a transaction log followed over windows)".into(),
-    })?;
+    let (over_time, names, colours) =
+        inputs.over_time.ok_or(ChartError::NotAvailable { name: "sizes-over-time", reason: NO_OVER_TIME.into() })?;
     let windows = &over_time.windows;
     if windows.is_empty() {
         return Err(ChartError::NotAvailable { name: "sizes-over-time", reason: "no window was segmented".into() });

@@ -37,6 +37,10 @@ pub const PALETTE_RGB: [[u8; 3]; 24] = [
 /// The grey of the fallback segment and the business rules' segments.
 pub const OUTSIDE_MODEL: Rgba = Rgba([150, 150, 150, 255]);
 
+/// The grey of what is not a segment in a flows chart ("not present" in a window, the columns of a
+/// comparison whose bands carry the rows' colours).
+pub const NOT_A_SEGMENT: Rgba = Rgba([120, 120, 120, 255]);
+
 /// The colour of palette slot `slot`: the palette, then hues a golden angle apart at alternating
 /// lightness (hue, saturation and value in linear RGB, as egui's `Hsva` reads them).
 pub fn slot_colour(slot: usize) -> Rgba {

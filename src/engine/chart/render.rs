@@ -8,7 +8,7 @@ use tiny_skia::{
     PremultipliedColorU8, Rect, SpreadMode, Stroke as SkStroke, StrokeDash, Transform,
 };
 
-use super::{Axis, AxisTicks, Body, Chart, ChartError, HeatTable, Mark, Rgba, Stroke, ticks};
+use super::{Axis, AxisTicks, Body, Chart, ChartError, Flows, HeatTable, Mark, Rgba, Stroke, flows, ticks};
 
 /// The smallest width or height a chart is drawn at, in pixels.
 pub const MIN_SIDE: u32 = 200;
@@ -283,6 +283,7 @@ impl Canvas<'_> {
         match &chart.body {
             Body::Plot { x, y, marks, equal_aspect } => self.plot(area, x, y, marks, *equal_aspect),
             Body::Table(table) => self.table(area, table),
+            Body::Flows(flows) => self.flows(area, flows),
         }
     }
 
@@ -332,7 +333,12 @@ impl Canvas<'_> {
         let tick_size = 12.0;
         // Room above for the y axis title, below for the x ticks and title.
         let top = area.top() + if y_axis.title.is_empty() { 4.0 * s } else { 20.0 * s };
-        let bottom = area.bottom() - 18.0 * s - if x_axis.title.is_empty() { 0.0 } else { 18.0 * s };
+        // No room for x tick labels where there are none (the silhouettes' bands).
+        let x_tick_room = match &x_axis.ticks {
+            AxisTicks::Categories(labels) if labels.is_empty() => 4.0 * s,
+            _ => 18.0 * s,
+        };
+        let bottom = area.bottom() - x_tick_room - if x_axis.title.is_empty() { 0.0 } else { 18.0 * s };
         let height = bottom - top;
         if height < 20.0 {
             return;
@@ -483,6 +489,97 @@ impl Canvas<'_> {
                 }
             }
             Mark::Image(image) => self.image(frame, image, clip),
+            Mark::Area { points, colour, .. } => {
+                let (Some(first), Some(last)) = (points.first(), points.last()) else { return };
+                let zero = frame.py(0.0);
+                let mut path = PathBuilder::new();
+                path.move_to(frame.px(first[0]), zero);
+                for p in points {
+                    path.line_to(frame.px(p[0]), frame.py(p[1]));
+                }
+                path.line_to(frame.px(last[0]), zero);
+                path.close();
+                if let Some(path) = path.finish() {
+                    let fill = translucent(*colour, 0.55);
+                    self.pixmap.fill_path(&path, &paint(fill), FillRule::Winding, Transform::identity(), clip);
+                }
+                let line: Vec<(f32, f32)> = points.iter().map(|p| (frame.px(p[0]), frame.py(p[1]))).collect();
+                self.line(&line, *colour, 1.2, Stroke::Solid, clip);
+            }
+        }
+    }
+
+    /// Two stacks of blocks with their names and counts, joined by a translucent band per pair.
+    fn flows(&mut self, area: Rect, chart: &Flows) {
+        let s = self.scale;
+        let size = 12.0;
+        let header = 20.0 * s;
+        let label_width = (area.width() * 0.25).min(280.0 * s);
+        let bar = 14.0 * s;
+        let (left_x, right_x) = (area.left() + label_width, area.right() - label_width - bar);
+        if right_x - left_x < 20.0 * s {
+            return;
+        }
+        // Each side's title over its blocks, reaching out over its labels (and no further than the
+        // middle).
+        let title_room = (area.width() / 2.0 - 8.0 * s).max(0.0);
+        let left_title = self.fit(&chart.left_title, 12.5, title_room);
+        let width = self.measure(&left_title, 12.5);
+        let left_at = (left_x + bar - width).max(area.left());
+        self.text(&left_title, 12.5, left_at, area.top() + 13.0 * s, Align::Left, TEXT);
+        let right_title = self.fit(&chart.right_title, 12.5, title_room);
+        let width = self.measure(&right_title, 12.5);
+        let right_at = (right_x + width).min(area.right());
+        self.text(&right_title, 12.5, right_at, area.top() + 13.0 * s, Align::Right, TEXT);
+        let top = area.top() + header;
+        let layout = chart.layout(top, area.bottom() - top, 6.0 * s);
+        let (x0, x1) = (left_x + bar, right_x);
+        let (c0, c1) = (x0 + (x1 - x0) / 3.0, x0 + (x1 - x0) * 2.0 / 3.0);
+        for (link, band) in chart.links.iter().zip(&layout.links) {
+            let Some(from) = chart.left.get(link.from) else { continue };
+            let [l0, hl, r0, hr] = *band;
+            // Top and bottom edges as cubic curves flat at both ends (the window's smoothstep).
+            let mut path = PathBuilder::new();
+            path.move_to(x0, l0);
+            path.cubic_to(c0, l0, c1, r0, x1, r0);
+            path.line_to(x1, r0 + hr.max(0.5));
+            path.cubic_to(c1, r0 + hr.max(0.5), c0, l0 + hl.max(0.5), x0, l0 + hl.max(0.5));
+            path.close();
+            if let Some(path) = path.finish() {
+                let fill = paint(translucent(from.colour, 0.45));
+                self.pixmap.fill_path(&path, &fill, FillRule::Winding, Transform::identity(), None);
+            }
+        }
+        let bottom = area.bottom();
+        for (nodes, blocks, x, side) in
+            [(&chart.left, &layout.left, left_x, Align::Right), (&chart.right, &layout.right, right_x, Align::Left)]
+        {
+            for (node, &(y, h)) in nodes.iter().zip(blocks.iter()) {
+                if let Some(block) = Rect::from_xywh(x, y, bar, h.max(1.0)) {
+                    self.rect(block, node.colour, None);
+                }
+            }
+            let labels: Vec<String> =
+                nodes.iter().map(|n| self.fit(&flows::node_label(n), size, label_width - 12.0 * s)).collect();
+            let centres: Vec<f32> = blocks.iter().map(|&(y, h)| y + h / 2.0).collect();
+            let heights: Vec<f32> = blocks.iter().map(|&(_, h)| h).collect();
+            let placed = spread(&centres, &heights, 15.0 * s, top, bottom);
+            for ((label, &centre), at) in labels.iter().zip(&centres).zip(placed) {
+                let Some(at) = at else { continue };
+                let (text_x, edge) = match side {
+                    Align::Right => (x - 8.0 * s, x - 1.0 * s),
+                    _ => (x + bar + 8.0 * s, x + bar + 1.0 * s),
+                };
+                // A label moved off its block's middle points at it.
+                if (at - centre).abs() > 2.0 * s {
+                    let bend = match side {
+                        Align::Right => text_x + 2.0 * s,
+                        _ => text_x - 2.0 * s,
+                    };
+                    self.line(&[(edge, centre), (bend, at)], WEAK_TEXT, 0.8, Stroke::Solid, None);
+                }
+                self.text(label, size, text_x, at + 4.0 * s, side, TEXT);
+            }
         }
     }
 
@@ -558,6 +655,39 @@ impl Canvas<'_> {
             }
         }
     }
+}
+
+/// `c` with its opacity multiplied by `alpha`.
+fn translucent(c: Rgba, alpha: f32) -> Rgba {
+    let [r, g, b, a] = c.0;
+    Rgba([r, g, b, (a as f32 * alpha).round() as u8])
+}
+
+/// Where labels `row` apart go, each as near its wanted centre as it can without overlapping the
+/// one above, all between `top` and `bottom`; `None` for the labels that do not fit (those of the
+/// smallest `weight` first, so the large blocks keep theirs).
+fn spread(wanted: &[f32], weight: &[f32], row: f32, top: f32, bottom: f32) -> Vec<Option<f32>> {
+    let room = ((bottom - top) / row).floor().max(0.0) as usize;
+    let mut by_weight: Vec<usize> = (0..wanted.len()).collect();
+    by_weight.sort_by(|&a, &b| weight[b].total_cmp(&weight[a]).then(a.cmp(&b)));
+    let mut chosen: Vec<usize> = by_weight.into_iter().take(room).collect();
+    chosen.sort_unstable();
+    // Down from the top, each at least a row below the one above; then up from the bottom.
+    let mut at: Vec<f32> = Vec::with_capacity(chosen.len());
+    for &i in &chosen {
+        let floor = at.last().map_or(top + row / 2.0, |y| y + row);
+        at.push(wanted[i].max(floor));
+    }
+    let mut ceiling = bottom - row / 2.0;
+    for y in at.iter_mut().rev() {
+        *y = y.min(ceiling);
+        ceiling = *y - row;
+    }
+    let mut out = vec![None; wanted.len()];
+    for (&i, y) in chosen.iter().zip(at) {
+        out[i] = Some(y);
+    }
+    out
 }
 
 /// A cell's background: white at 0, towards red above and blue below (pale enough for dark text).

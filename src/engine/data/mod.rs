@@ -659,6 +659,19 @@ pub fn column_texts(frame: &DataFrame, name: &str) -> Result<Vec<Option<String>>
     Ok(as_text.str()?.iter().map(|v| v.map(str::to_string)).collect())
 }
 
+/// Columns of `customers` that could be segmentations (a legacy segment, say): text, whole numbers
+/// or booleans with 2 to 60 distinct values, other than the customer id (ids and amounts are not).
+pub fn label_columns(customers: &DataFrame, id_column: Option<&str>) -> Vec<String> {
+    customers
+        .columns()
+        .iter()
+        .filter(|c| Some(c.name().as_str()) != id_column)
+        .filter(|c| c.dtype().is_string() || c.dtype().is_integer() || c.dtype().is_bool())
+        .filter(|c| c.n_unique().is_ok_and(|n| (2..=60).contains(&n)))
+        .map(|c| c.name().to_string())
+        .collect()
+}
+
 /// A column by name, or an error that lists the columns that exist.
 pub fn column<'a>(frame: &'a DataFrame, name: &str) -> Result<&'a Column, DataError> {
     frame.column(name).map_err(|_| DataError::MissingColumn { column: name.to_string(), available: column_list(frame) })

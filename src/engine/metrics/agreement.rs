@@ -19,6 +19,57 @@ pub struct Crosstab {
     pub counts: Vec<Vec<u64>>,
 }
 
+/// Two labelings of the same customers cross-tabulated, with the names their labels are shown by.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NamedCrosstab {
+    /// Customers per pair of labels.
+    pub crosstab: Crosstab,
+    /// The rows' names, in the cross-tabulation's order.
+    pub row_names: Vec<String>,
+    /// The columns' names.
+    pub column_names: Vec<String>,
+    /// Customers without both labels, left out.
+    pub left_out: usize,
+}
+
+/// Cross-tabulates `a` against `b` (one label per customer, `None` without one; the same customers
+/// in the same order): a label that is a segment number shows as its name in `names_a` or
+/// `names_b` when it has one, any other label as itself.
+pub fn named_crosstab(
+    a: Vec<Option<String>>,
+    names_a: &[String],
+    b: Vec<Option<String>>,
+    names_b: &[String],
+) -> Result<NamedCrosstab, ClusterError> {
+    if a.len() != b.len() {
+        return Err(ClusterError::BadLabels(format!(
+            "{} labels against {}: they must describe the same customers",
+            a.len(),
+            b.len()
+        )));
+    }
+    let total = a.len();
+    let (x, y): (Vec<String>, Vec<String>) = a.into_iter().zip(b).filter_map(|(x, y)| Some((x?, y?))).unzip();
+    let crosstab = Crosstab::of(&x, &y)?;
+    let display = |labels: &[String], names: &[String]| -> Vec<String> {
+        labels
+            .iter()
+            .map(|l| l.parse::<usize>().ok().and_then(|s| names.get(s)).cloned().unwrap_or_else(|| l.clone()))
+            .collect()
+    };
+    Ok(NamedCrosstab {
+        row_names: display(&crosstab.row_labels, names_a),
+        column_names: display(&crosstab.column_labels, names_b),
+        left_out: total - x.len(),
+        crosstab,
+    })
+}
+
+/// Segment per customer as the labels [`named_crosstab`] takes (the segment's number as text).
+pub fn segment_labels(segments: &[Option<usize>]) -> Vec<Option<String>> {
+    segments.iter().map(|s| s.map(|s| s.to_string())).collect()
+}
+
 /// Cross-tabulations larger than this are refused (a column of ids compared by mistake).
 const MAX_CELLS: usize = 4_000_000;
 

@@ -69,7 +69,7 @@ pub fn figure(chart: &Chart) -> Result<String, ChartError> {
     // A table is as high as its rows need, not a plot's height.
     let height = match &chart.body {
         chart::Body::Table(table) => (140 + 40 * (table.rows.len() as u32 + 1)).clamp(chart::MIN_SIDE, CHART_HEIGHT),
-        chart::Body::Plot { .. } => CHART_HEIGHT,
+        chart::Body::Plot { .. } | chart::Body::Flows(_) => CHART_HEIGHT,
     };
     let png = chart::render_png(chart, CHART_WIDTH, height)?;
     Ok(format!(
@@ -97,7 +97,8 @@ impl ReportCharts {
     pub fn new(inputs: &ReportInputs) -> Self {
         let names = crate::engine::naming::segment_names(&inputs.project.segments, inputs.result);
         let colours = SegmentColours::new(&inputs.project.segments, inputs.result.fit.k());
-        let over_time_names = inputs.over_time.map(|o| o.names.clone()).unwrap_or_default();
+        // The windows were segmented by the project's model: its names name the last window's segments.
+        let over_time_names = inputs.over_time.map(|o| o.names_with(Some(&names))).unwrap_or_default();
         let over_time_colours = SegmentColours::new(&inputs.project.segments, over_time_names.len());
         ReportCharts { names, colours, over_time_names, over_time_colours }
     }
@@ -110,6 +111,8 @@ impl ReportCharts {
             names: &self.names,
             colours: &self.colours,
             over_time: inputs.over_time.map(|o| (o, &self.over_time_names[..], &self.over_time_colours)),
+            transition: None,
+            comparison: None,
         };
         chart::build(name, &chart_inputs).ok()
     }

@@ -46,8 +46,8 @@ fn chart_id(title: &str) -> crate::app::ChartId {
 
 /// A kept run's colour: by its number, so a run keeps its colour while others come and go.
 fn run_colour(id: u64) -> egui::Color32 {
-    let palette = &crate::app::widgets::PALETTE;
-    palette[(id.saturating_sub(1) as usize) % palette.len()]
+    let palette = crate::engine::chart::palette::PALETTE_RGB.len();
+    crate::app::widgets::color32(crate::engine::chart::palette::slot_colour(id.saturating_sub(1) as usize % palette))
 }
 
 /// The kept runs' short legend labels (what differs between them), in the order kept.
