@@ -1,7 +1,6 @@
 //! The SWOT board's side of the app: its evidence, made once per result and revenue column (never
-//! per frame: it sums over every customer), and the decision list written on the export job.
+//! per frame: it sums over every customer). Its decision list is written with the other exports.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::StrataApp;
@@ -58,25 +57,5 @@ impl StrataApp {
         self.view.board.evidence_made += 1;
         self.view.board.evidence = Some((key, evidence.clone()));
         Some(evidence)
-    }
-
-    /// Writes the TOWS strategies as a decision list (CSV) to `path` on the export job; segments are
-    /// named by `names` (the names the window shows).
-    pub(super) fn export_decision_list(&mut self, path: PathBuf, names: Vec<String>) {
-        let board = self.board();
-        if board.strategies.is_empty() {
-            self.report_error("There is no strategy to export: add one in the TOWS view of the SWOT board first.");
-            return;
-        }
-        let name = move |s: usize| names.get(s).cloned().unwrap_or_else(|| format!("Segment {}", s + 1));
-        let text =
-            crate::engine::swot::decisions::decisions_csv(&crate::engine::swot::decisions::decisions(&board, &name));
-        let n = board.strategies.len();
-        self.export_runner.start("export", move |_ctx| -> Result<super::files::Exported, String> {
-            std::fs::write(&path, text)
-                .map_err(|e| format!("Could not export the decision list: {e} ({})", path.display()))?;
-            let what = if n == 1 { "1 strategy".to_string() } else { format!("{n} strategies") };
-            Ok(super::files::Exported { message: format!("Decision list of {what} written to {}", path.display()) })
-        });
     }
 }

@@ -1,7 +1,8 @@
 //! Results out of the window, as jobs: the assignments (the columns `strata run --out` writes, with
-//! the names the window shows), the profile table, the k-choice table and charts as PNG (drawn by
-//! the engine at a fixed size from the data the screen shows, as `strata chart` and the report draw
-//! them); and the path field offered when a file dialog cannot be shown.
+//! the names the window shows), the profile table, the k-choice table, the SWOT board's decision list,
+//! the report, and charts as PNG (drawn by the engine at a fixed size from the data the screen shows,
+//! as `strata chart` and the report draw them); and the path field offered when a file dialog cannot
+//! be shown.
 
 use std::path::{Path, PathBuf};
 
@@ -196,6 +197,26 @@ impl StrataApp {
             Ok(super::files::Exported {
                 message: format!("Chart ({width} x {height} pixels) written to {}", path.display()),
             })
+        });
+    }
+
+    /// Writes the TOWS strategies as a decision list (CSV) to `path` on the export job; segments are
+    /// named by `names` (the names the window shows).
+    pub(super) fn export_decision_list(&mut self, path: PathBuf, names: Vec<String>) {
+        let board = self.board();
+        if board.strategies.is_empty() {
+            self.report_error("There is no strategy to export: add one in the TOWS view of the SWOT board first.");
+            return;
+        }
+        let name = move |s: usize| names.get(s).cloned().unwrap_or_else(|| format!("Segment {}", s + 1));
+        let text =
+            crate::engine::swot::decisions::decisions_csv(&crate::engine::swot::decisions::decisions(&board, &name));
+        let n = board.strategies.len();
+        self.export_runner.start("export", move |_ctx| -> Result<super::files::Exported, String> {
+            std::fs::write(&path, text)
+                .map_err(|e| format!("Could not export the decision list: {e} ({})", path.display()))?;
+            let what = if n == 1 { "1 strategy".to_string() } else { format!("{n} strategies") };
+            Ok(super::files::Exported { message: format!("Decision list of {what} written to {}", path.display()) })
         });
     }
 }
