@@ -6,7 +6,7 @@ use eframe::egui::emath::GuiRounding as _;
 use eframe::egui::text::{LayoutJob, TextFormat};
 use eframe::egui::{self, Color32, FontId, Galley, Rect, RichText, Sense, StrokeKind, Ui, vec2};
 
-use super::{Canvas, INK, Live, PAPER, SlideData, WEAK, boxed, note_ui};
+use super::{Canvas, INK, Live, PAPER, SlideData, WEAK, boxed, cell, note_ui};
 use crate::app::Command;
 use crate::app::present::PresentCommand;
 use crate::engine::swot::{Quadrant, SegmentRef, Subject, TowsCell};
@@ -54,13 +54,7 @@ pub(super) fn board_ui(
     let card_rows = most.div_ceil(card_cols).max(1);
     let fit = base * (2.0 / card_rows as f32).min(1.0).sqrt();
     for (i, q) in quadrants.iter().enumerate() {
-        let rect = Rect::from_min_size(
-            egui::pos2(
-                body.left() + (i % cols) as f32 * (width + gap),
-                body.top() + (i / cols) as f32 * (height + gap),
-            ),
-            vec2(width, height),
-        );
+        let rect = cell(body.min, vec2(width, height), gap, cols, i);
         boxed(
             ui,
             rect,
@@ -82,13 +76,7 @@ pub(super) fn board_ui(
                 let cw = (area.width() - cgap * (card_cols as f32 - 1.0)) / card_cols as f32;
                 let ch = ((area.height() - cgap * (card_rows as f32 - 1.0)) / card_rows as f32).max(canvas.px(30.0));
                 for (j, card) in cards.iter().enumerate() {
-                    let r = Rect::from_min_size(
-                        egui::pos2(
-                            area.left() + (j % card_cols) as f32 * (cw + cgap),
-                            area.top() + (j / card_cols) as f32 * (ch + cgap),
-                        ),
-                        vec2(cw, ch),
-                    );
+                    let r = cell(area.min, vec2(cw, ch), cgap, card_cols, j);
                     let (colour, title, lines) = match &card.subject {
                         Subject::Segment(r) => match r {
                             SegmentRef::Segment(s) => {
@@ -150,11 +138,8 @@ pub(super) fn tows_ui(ui: &mut Ui, canvas: &Canvas, data: &SlideData, body: Rect
     let most =
         TowsCell::ALL.iter().map(|c| board.strategies.iter().filter(|s| s.cell == *c).count()).max().unwrap_or(1);
     let fit = (3.0 / most.max(1) as f32).min(1.0).sqrt();
-    for (i, cell) in TowsCell::ALL.into_iter().enumerate() {
-        let rect = Rect::from_min_size(
-            egui::pos2(body.left() + (i % 2) as f32 * (width + gap), body.top() + (i / 2) as f32 * (height + gap)),
-            vec2(width, height),
-        );
+    for (i, tows) in TowsCell::ALL.into_iter().enumerate() {
+        let rect = cell(body.min, vec2(width, height), gap, 2, i);
         boxed(
             ui,
             rect,
@@ -163,10 +148,10 @@ pub(super) fn tows_ui(ui: &mut Ui, canvas: &Canvas, data: &SlideData, body: Rect
             canvas.px(14.0),
             |ui| {
                 ui.label(
-                    RichText::new(format!("{}: {}", cell.code(), cell.meaning())).size(canvas.font(17.0)).strong(),
+                    RichText::new(format!("{}: {}", tows.code(), tows.meaning())).size(canvas.font(17.0)).strong(),
                 );
                 ui.add_space(canvas.px(6.0));
-                let strategies: Vec<_> = board.strategies.iter().filter(|s| s.cell == cell).collect();
+                let strategies: Vec<_> = board.strategies.iter().filter(|s| s.cell == tows).collect();
                 if strategies.is_empty() {
                     ui.label(RichText::new("No strategy yet").size(canvas.font(13.0)).color(WEAK));
                 }

@@ -280,6 +280,11 @@ fn grid(n: usize, max_cols: usize) -> (usize, usize) {
     (cols, n.div_ceil(cols).max(1))
 }
 
+/// Cell `i` of a grid of `cols` columns of cells of `size`, `gap` apart, from `origin`.
+fn cell(origin: egui::Pos2, size: Vec2, gap: f32, cols: usize, i: usize) -> Rect {
+    Rect::from_min_size(origin + vec2((i % cols) as f32 * (size.x + gap), (i / cols) as f32 * (size.y + gap)), size)
+}
+
 /// A rectangle with a background and a border, its contents in a child ui inside the padding.
 fn boxed<R>(
     ui: &mut Ui,

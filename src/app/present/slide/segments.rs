@@ -2,7 +2,7 @@
 
 use eframe::egui::{self, Align2, Color32, FontId, Rect, RichText, Sense, Ui, vec2};
 
-use super::{Canvas, INK, Live, SlideData, WEAK, boxed, grid, note_ui};
+use super::{Canvas, INK, Live, SlideData, WEAK, boxed, cell, grid, note_ui};
 use crate::app::Command;
 use crate::engine::swot::evidence::{BoardEvidence, percent};
 use crate::engine::swot::{SegmentRef, count_text};
@@ -28,13 +28,7 @@ pub(super) fn segments_ui(
     let fit = (5.0 / cols.max(1) as f32).min(1.0).sqrt() / (rows as f32).sqrt();
     let highlighted = highlight.and_then(SegmentRef::segment);
     for (i, seg) in evidence.segments.iter().enumerate() {
-        let rect = Rect::from_min_size(
-            egui::pos2(
-                body.left() + (i % cols) as f32 * (width + gap),
-                body.top() + (i / cols) as f32 * (height + gap),
-            ),
-            vec2(width, height),
-        );
+        let rect = cell(body.min, vec2(width, height), gap, cols, i);
         let colour = data.colours.of(seg.segment);
         let faded = highlighted.is_some_and(|h| h != seg.segment);
         let stroke_width = if highlighted == Some(seg.segment) { canvas.px(6.0) } else { canvas.px(2.0) };
