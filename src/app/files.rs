@@ -140,9 +140,11 @@ impl StrataApp {
     pub(super) fn save_to(&mut self, path: &Path) {
         let output = self.output.clone();
         let kept = self.kept_to_save(output.as_deref().map(|o| &o.result));
+        let actor = self.audit_name();
         let Some(doc) = &mut self.doc else { return };
         let mut project = doc.project.clone();
         let state = doc.state();
+        let audit_at_start = project.audit.len();
         // Results and fingerprints are stored only when they belong to the spec being saved.
         let output = output.filter(|out| out.is_for(doc));
         if let Some(out) = &output {
@@ -156,8 +158,8 @@ impl StrataApp {
         self.save_runner.start("save", move |_ctx| -> Result<Saved, String> {
             project.results = output.as_deref().map(|out| StoredResults::from_result(&out.result));
             project.kept = kept.into_iter().map(|k| k.record()).collect();
-            project.save(&path).map_err(|e| e.to_string())?;
-            Ok(Saved { path, project, state, old_base, new_base })
+            project.save(&path, &actor).map_err(|e| e.to_string())?;
+            Ok(Saved { path, project, state, audit_at_start, old_base, new_base })
         });
     }
 
@@ -170,6 +172,10 @@ impl StrataApp {
         } else {
             // Edited while it was written: keep the edits, with the paths as the new file stores them.
             paths::rebase_sources(&mut doc.project.spec, &saved.old_base, &saved.new_base);
+            // The log as sealed in the file, then what was logged while it was written.
+            let later = doc.project.audit.split_off(saved.audit_at_start.min(doc.project.audit.len()));
+            doc.project.audit = saved.project.audit.clone();
+            doc.project.audit.extend(later);
         }
         doc.path = Some(path.clone());
         doc.base_dir = saved.new_base.clone();
@@ -265,6 +271,8 @@ pub(super) struct Saved {
     project: Project,
     /// The document's state when the save started.
     state: crate::app::DocState,
+    /// Entries in the audit log when the save started (later ones are not in the file yet).
+    audit_at_start: usize,
     old_base: PathBuf,
     new_base: PathBuf,
 }

@@ -11,6 +11,7 @@ use crate::engine::data::quality::{numeric_values, quality_report};
 use crate::engine::data::roles::{ColumnRole, guess_roles};
 use crate::engine::error::PipelineError;
 use crate::engine::features::{FeatureRecipe, FeatureSpec, TransactionColumns};
+use crate::engine::governance::audit::{AuditEntry, Parts, classify};
 use crate::engine::jobs::JobEvent;
 use crate::engine::naming::{self, Fitted, NamesChange, SegmentNote};
 use crate::engine::pipeline::{self, TableKind};
@@ -49,13 +50,22 @@ impl StrataApp {
         let workshop_changed = state.board != doc.project.board || state.presentation != doc.project.presentation;
         // A file that could not be read (a wrong encoding) is set up once it reads.
         let source_changed = state.spec.source != doc.project.spec.source;
+        let names = |notes: &[SegmentNote]| notes.iter().map(|n| (n.segment, n.name.clone())).collect::<Vec<_>>();
+        let names_changed = names(&state.segments) != names(&doc.project.segments);
         doc.record(what);
         doc.restore(state);
         if source_changed && doc.project.spec.recipe.features.is_empty() {
             doc.needs_setup = true;
         }
         doc.merge_key = Some(what.to_string());
-        if rules_changed || workshop_changed || (merged && doc.project.audit.last().is_some_and(|e| e.what == what)) {
+        // Every change of who is in which segment or what it is called is logged: the spec (k,
+        // method, recipe, sources) and names besides the rules.
+        if rules_changed
+            || workshop_changed
+            || spec_changed
+            || names_changed
+            || (merged && doc.project.audit.last().is_some_and(|e| e.what == what))
+        {
             let why = self.audit_why.clone();
             self.audit(&before, what, &why, merged);
         }
@@ -96,20 +106,22 @@ impl StrataApp {
         let output = self.output.clone();
         let who = self.audit_name();
         let Some(doc) = &mut self.doc else { return };
-        if replaces_last && doc.project.audit.last().is_some_and(|e| e.what == what) {
+        // A sealed entry is in a saved file: never taken back.
+        if replaces_last && doc.project.audit.last().is_some_and(|e| e.what == what && !e.is_sealed()) {
             doc.project.audit.pop();
             // Its count, if still being made, is for a line that is gone.
             let gone = doc.project.audit.len();
             self.audit_pending.retain(|p| p.line != gone);
         }
         let line = doc.project.audit.len();
-        doc.project.audit.push(crate::engine::rules::AuditEntry {
-            when: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            who,
-            what: what.to_string(),
-            why: why.to_string(),
-            customers: None,
-        });
+        let workshop_changed = before.board != doc.project.board || before.presentation != doc.project.presentation;
+        fn parts(s: &DocState, workshop_changed: bool) -> Parts<'_> {
+            Parts { spec: &s.spec, rules: &s.rules, segments: &s.segments, workshop_changed }
+        }
+        let after = doc.state();
+        let (action, object, was, now) =
+            classify(parts(before, workshop_changed), parts(&after, workshop_changed), what);
+        doc.project.audit.push(AuditEntry::new(&who, &action, &object, what).change(was, now).because(why));
         // A change of the board or the presentation alone moves no customer: nothing to count.
         let moves_customers = rules_key(&before.rules, &before.segments) != doc.rules_key();
         let Some(output) = output.filter(|o| o.spec == doc.project.spec && moves_customers) else { return };
@@ -151,7 +163,10 @@ impl StrataApp {
         for &(serial, customers) in counts {
             let Some(i) = self.audit_pending.iter().position(|p| p.serial == serial) else { continue };
             let request = self.audit_pending.remove(i);
-            if let Some(entry) = self.doc.as_mut().and_then(|d| d.project.audit.get_mut(request.line)) {
+            // A count that arrives after the entry was sealed by a save stays out of it.
+            if let Some(entry) =
+                self.doc.as_mut().and_then(|d| d.project.audit.get_mut(request.line)).filter(|e| !e.is_sealed())
+            {
                 entry.customers = Some(customers);
             }
         }

@@ -72,11 +72,14 @@ pub enum Screen {
     Board,
     /// The presentation's steps, and presentation mode.
     Presentation,
+    /// What a reviewer needs: provenance, the stored segmentation, the audit log, the bias audit,
+    /// comments, sign-off, disputes and opt-outs.
+    Review,
 }
 
 impl Screen {
     /// All screens in workflow order.
-    pub const ALL: [Screen; 9] = [
+    pub const ALL: [Screen; 10] = [
         Screen::Data,
         Screen::Features,
         Screen::Model,
@@ -86,6 +89,7 @@ impl Screen {
         Screen::OverTime,
         Screen::Board,
         Screen::Presentation,
+        Screen::Review,
     ];
 
     /// The tab label.
@@ -100,6 +104,7 @@ impl Screen {
             Screen::OverTime => "Over time",
             Screen::Board => "SWOT",
             Screen::Presentation => "Present",
+            Screen::Review => "Review",
         }
     }
 }

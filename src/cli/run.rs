@@ -295,7 +295,7 @@ fn save_rerun(project: &mut Project, result: &PipelineResult, path: &Path) -> Re
             project.kept.drain(..project.kept.len() - max);
         }
     }
-    project.save(path)?;
+    project.save(path, &crate::engine::governance::audit::login_name())?;
     eprintln!("project written to {}", path.display());
     Ok(())
 }

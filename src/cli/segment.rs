@@ -223,7 +223,7 @@ pub(crate) fn fit(args: FitArgs) -> Result<(), CliError> {
         let mut project = Project::new(spec);
         project.results = Some(StoredResults::from_result(&result));
         project.segments = default_segment_notes(&result);
-        project.save(path)?;
+        project.save(path, &crate::engine::governance::audit::login_name())?;
         eprintln!("project written to {}", path.display());
     }
     if args.json {

@@ -9,6 +9,7 @@ pub mod derive;
 pub mod error;
 pub mod export;
 pub mod features;
+pub mod governance;
 pub mod jobs;
 pub mod kernels;
 pub mod matrix;

@@ -10,6 +10,7 @@ mod log_features;
 mod model;
 mod over_time;
 mod path_prompt;
+pub mod review;
 mod rules;
 mod segments;
 pub mod swot;
@@ -45,6 +46,10 @@ pub struct ViewState {
     pub derive: derive::DeriveState,
     /// SWOT screen: the view chosen, forms being filled, and the evidence made once per result.
     pub board: swot::BoardView,
+    /// Review screen: the part shown.
+    pub review_tab: review::ReviewTab,
+    /// Review screen: the bias audit's state (columns chosen, the audit once computed).
+    pub bias: review::BiasView,
 }
 
 /// Offers "Export as PNG..." on a chart's context menu (right click): the engine draws it from the
@@ -86,6 +91,7 @@ pub fn window_ui(ui: &mut Ui, app: &mut StrataApp) {
             Screen::OverTime => over_time::over_time_ui(ui, app),
             Screen::Board => swot::board_ui(ui, app),
             Screen::Presentation => crate::app::present::editor_ui(ui, app),
+            Screen::Review => review::review_ui(ui, app),
         }
     });
     help::help_windows_ui(ui.ctx(), app);
@@ -278,8 +284,9 @@ fn tabs_ui(ui: &mut Ui, app: &mut StrataApp) {
     // Wrapped: at a projector's 200% the tabs are wider than the window.
     ui.horizontal_wrapped(|ui| {
         for (i, screen) in Screen::ALL.into_iter().enumerate() {
-            let text = RichText::new(format!("{}  {}", i + 1, screen.label())).size(16.0);
-            let response = ui.selectable_label(app.screen == screen, text).on_hover_text(format!("Ctrl+{}", i + 1));
+            let key = (i + 1) % 10;
+            let text = RichText::new(format!("{key}  {}", screen.label())).size(16.0);
+            let response = ui.selectable_label(app.screen == screen, text).on_hover_text(format!("Ctrl+{key}"));
             if response.clicked() {
                 app.push(Command::Show(screen));
             }

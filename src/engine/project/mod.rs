@@ -27,10 +27,16 @@
 //!   changes, so a file with an amount is written byte for byte as in format 6 apart from the
 //!   header; a file says `min_reader_version: 7` only when its log has no amount, since an older
 //!   reader would look for a column with an empty name.
-//! - Version 8 (current): the SWOT board (`board`: cards, TOWS strategies, placement hints) and
+//! - Version 8: the SWOT board (`board`: cards, TOWS strategies, placement hints) and
 //!   the presentation (`presentation`: steps with captions and notes). Only additions, written
 //!   only when used; they change no segment, so an older reader opens such a file read-only
 //!   (newer format) and shows the same segments.
+//! - Version 9 (current): governance (`governance`: the small-cell threshold, the unsigned-export
+//!   policy, minimisation, sensitive columns, comments, sign-offs, disputes, opt-outs) and the
+//!   audit log's chain (each entry's `seq`, `action`, `object`, `before`, `after`, `state`, `prev`,
+//!   `hash`). Only additions, written only when used; a file says `min_reader_version: 9` when a
+//!   setting would change what an older reader shows or exports (a threshold other than 10,
+//!   minimisation, blocking unsigned exports, approved disputes, opt-outs).
 //!
 //! The fixture `tests/fixtures/projects/v1.strata` must keep opening: when a change to an engine type
 //! would break it, copy the old types into a frozen module, bump `FORMAT_VERSION`, and add a
@@ -59,7 +65,7 @@ use crate::engine::rules::{AuditEntry, BusinessRules};
 /// The format name every project file's header carries.
 pub const FORMAT_NAME: &str = "strata-project";
 /// The format version this build writes.
-pub const FORMAT_VERSION: u32 = 8;
+pub const FORMAT_VERSION: u32 = 9;
 /// The oldest format version this build opens (older ones are migrated step by step).
 pub const OLDEST_READABLE_VERSION: u32 = 1;
 /// Project files larger than this are refused before parsing.
@@ -86,6 +92,11 @@ impl Header {
 /// The oldest format whose reader understands everything in `project`.
 fn min_reader_version(project: &Project) -> u32 {
     use crate::engine::cluster::Algorithm;
+    // An older reader would show small counts, export unsigned work, or ignore approved disputes
+    // and opt-outs.
+    if uses_format_9(project) {
+        return 9;
+    }
     // An older reader would look for an amount column with an empty name.
     if uses_format_7(&project.spec) {
         return 7;
@@ -123,6 +134,17 @@ fn uses_format_6(spec: &PipelineSpec) -> bool {
     let pattern = sources.into_iter().any(|s| matches!(&s.source, DataSource::File(p) if several::is_pattern(p)));
     let behaviour = matches!(&spec.table, TableKind::TransactionLog(t) if !t.behaviour.is_empty());
     pattern || behaviour || spec.attributes_key.is_some() || !spec.derived.is_empty()
+}
+
+/// Whether a project uses a governance setting an older reader would not honour.
+fn uses_format_9(project: &Project) -> bool {
+    use crate::engine::governance::{DEFAULT_SMALL_CELLS, DisputeStatus, UnsignedPolicy};
+    let g = &project.governance;
+    g.small_cells != DEFAULT_SMALL_CELLS
+        || g.minimise
+        || g.unsigned == UnsignedPolicy::Block
+        || !g.opt_outs.is_empty()
+        || g.disputes.iter().any(|d| d.status == DisputeStatus::Approved)
 }
 
 /// Whether a spec uses what format 7 added: a transaction log without an amount column.
@@ -304,6 +326,9 @@ pub struct Project {
     /// The presentation's steps (format 8).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub presentation: Option<crate::engine::presentation::Presentation>,
+    /// Small cells, minimisation, comments, sign-offs, disputes and opt-outs (format 9).
+    #[serde(default, skip_serializing_if = "crate::engine::governance::Governance::is_default")]
+    pub governance: crate::engine::governance::Governance,
 }
 
 impl Project {
@@ -321,6 +346,7 @@ impl Project {
             over_time: None,
             board: None,
             presentation: None,
+            governance: Default::default(),
         }
     }
 
@@ -360,8 +386,15 @@ impl Project {
             .map_err(|e| ProjectError::Corrupt { path: PathBuf::new(), message: format!("could not serialise: {e}") })
     }
 
-    /// Saves atomically (the previous file kept as `.bak`).
-    pub fn save(&self, path: &Path) -> Result<(), ProjectError> {
+    /// Seals the audit log (chaining its new entries, and logging under `actor` a change of the
+    /// segmentation that has no entry) and saves atomically (the previous file kept as `.bak`).
+    pub fn save(&mut self, path: &Path, actor: &str) -> Result<(), ProjectError> {
+        crate::engine::governance::audit::seal(self, actor);
+        self.save_unsealed(path)
+    }
+
+    /// Saves atomically as it is, the audit log not sealed (tests and hostile-file generators).
+    pub fn save_unsealed(&self, path: &Path) -> Result<(), ProjectError> {
         let text = self.to_ron()?;
         save_atomically(path, text.as_bytes()).map_err(|source| ProjectError::Io {
             action: "saving",
@@ -581,7 +614,7 @@ fn describe_ron_error(error: &ron::error::SpannedError) -> String {
 /// mixture's `bic`/`aic`); its absence means none. Every other key is required in every version.
 fn migrate(text: &str, version: u32) -> Result<Project, String> {
     match version {
-        1..=8 => {
+        1..=9 => {
             let (project, unknown) =
                 deserialize_body(text).map_err(|e| format!("damaged format {version} body: {e}"))?;
             if !unknown.is_empty() {
@@ -612,6 +645,9 @@ fn migrate(text: &str, version: u32) -> Result<Project, String> {
             }
             if version < 8 && (project.board.is_some() || project.presentation.is_some()) {
                 return Err(format!("format {version} has no board or presentation (new in format 8)"));
+            }
+            if version < 9 && (!project.governance.is_default() || project.audit.iter().any(|e| e.is_sealed())) {
+                return Err(format!("format {version} has no governance or chained audit log (new in format 9)"));
             }
             Ok(project)
         }

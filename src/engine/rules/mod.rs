@@ -95,20 +95,8 @@ impl BusinessRules {
     }
 }
 
-/// One line of the project's audit log.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditEntry {
-    /// When, RFC 3339 in UTC.
-    pub when: String,
-    /// Who (the name set in the window, else the login name).
-    pub who: String,
-    /// What changed, in words.
-    pub what: String,
-    /// Why, as the user gave it.
-    pub why: String,
-    /// Customers whose segment the change moved (`None` when it could not be counted: no run yet).
-    pub customers: Option<usize>,
-}
+/// One line of the project's audit log (kept here for older paths; see the governance module).
+pub use crate::engine::governance::audit::AuditEntry;
 
 pub(crate) fn same_name(a: &str, b: &str) -> bool {
     a.trim().eq_ignore_ascii_case(b.trim())
