@@ -720,28 +720,11 @@ impl AuditCount {
     /// Customers in another segment after the change than before (applies the rules twice over
     /// every customer: a job's work).
     fn customers_moved(&self) -> usize {
-        let result = &self.output.result;
-        let id_column = pipeline::override_id_column(&self.output.spec, result);
-        let keys = |rules: &BusinessRules, notes: &[SegmentNote]| -> Vec<Option<String>> {
-            let outcome = pipeline::business_rules_outcome(result, rules, notes, id_column);
-            let segments = outcome.as_ref().map_or(result.model_segments(), |o| &o.segments);
-            let base = result.n_model_segments();
-            // Segments the rules make are renumbered as rules change: compare them by name.
-            segments
-                .iter()
-                .map(|s| {
-                    s.map(|s| {
-                        match outcome.as_ref().and_then(|o| s.checked_sub(base).and_then(|i| o.rule_segments.get(i))) {
-                            Some(name) => format!("rule segment {}", name.to_lowercase()),
-                            None => s.to_string(),
-                        }
-                    })
-                })
-                .collect()
-        };
-        crate::engine::rules::customers_moved(
-            &keys(&self.before.0, &self.before.1),
-            &keys(&self.after.0, &self.after.1),
+        crate::engine::governance::review::customers_moved(
+            &self.output.result,
+            &self.output.spec,
+            (&self.before.0, &self.before.1),
+            (&self.after.0, &self.after.1),
         )
     }
 }

@@ -7,6 +7,7 @@ mod args;
 mod bench;
 mod chart;
 mod describe;
+mod govern;
 mod model_args;
 mod output;
 mod run;
@@ -42,6 +43,8 @@ pub use model_args::ModelArgs;
 use bench::*;
 use chart::*;
 use describe::*;
+pub use govern::{AuditArgs, AuditCommand, CommentArgs, DisputeArgs, EditArgs, OptOutArgs, SignoffArgs};
+use govern::*;
 use output::*;
 use run::*;
 use segment::*;
@@ -100,6 +103,19 @@ pub enum Command {
     Chart(ChartArgs),
     /// Write a project's self-contained HTML report (re-run as `run` does).
     Report(ReportArgs),
+    /// Change a project headless, each change an audit entry: rename, notes, rules, overrides,
+    /// the small-cell threshold, the unsigned-export policy; the project is re-run and saved.
+    Edit(EditArgs),
+    /// The tamper-evident audit log: `verify` walks its chain and anchors, `show` lists it.
+    Audit(AuditArgs),
+    /// Sign off a project's version: approve it or request changes (chained into the audit log).
+    Signoff(SignoffArgs),
+    /// Comment on a project, a segment, a chart, a rule or a SWOT item, or reply; --list lists them.
+    Comment(CommentArgs),
+    /// File a dispute of a customer's segment, or approve or reject one (another person must).
+    Dispute(DisputeArgs),
+    /// Take customers out of targeting (stored hashed; they keep their segment for reporting).
+    OptOut(OptOutArgs),
     /// Benchmark building blocks for benches/run: generate data, time one case (prints JSON).
     Bench(BenchArgs),
 }
@@ -162,6 +178,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Demo(args)) => demo(args),
         Some(Command::Chart(args)) => chart_command(args),
         Some(Command::Report(args)) => report_command(args),
+        Some(Command::Edit(args)) => edit_command(args),
+        Some(Command::Audit(args)) => audit_command(args),
+        Some(Command::Signoff(args)) => signoff_command(args),
+        Some(Command::Comment(args)) => comment_command(args),
+        Some(Command::Dispute(args)) => dispute_command(args),
+        Some(Command::OptOut(args)) => opt_out_command(args),
         Some(Command::Bench(args)) => bench(args),
         None => open_window(cli.project),
     }

@@ -161,7 +161,19 @@ pub(crate) fn run_project(args: RunArgs) -> Result<(), CliError> {
         None => None,
     };
     let mut opened = opened;
+    let before = opened.project.clone();
     opened.project = with_run_settings(opened.project, &args)?;
+    if opened.project.spec != before.spec {
+        // --k or --method: a change of who is in which segment, logged under the login name.
+        use crate::engine::governance::audit::Parts;
+        let (action, object, was, now) =
+            crate::engine::governance::audit::classify(Parts::of(&before), Parts::of(&opened.project), "strata run");
+        let who = crate::engine::governance::audit::login_name();
+        opened.project.audit.push(
+            crate::engine::governance::audit::AuditEntry::new(&who, &action, &object, &format!("{action} changed by strata run"))
+                .change(was, now),
+        );
+    }
     let (mut result, differences) =
         rerun_project(&opened.project, &base_dir, args.allow_outside_paths, args.accept_changed_data)?;
     warn_all(&result.warnings);
@@ -272,7 +284,7 @@ pub(crate) fn run_project(args: RunArgs) -> Result<(), CliError> {
 
 /// Writes a re-run project back atomically: its settings, results and names as carried, and the
 /// new assignment kept (so the next change carries names from it).
-fn save_rerun(project: &mut Project, result: &PipelineResult, path: &Path) -> Result<(), CliError> {
+pub(super) fn save_rerun(project: &mut Project, result: &PipelineResult, path: &Path) -> Result<(), CliError> {
     project::verify::store_fingerprints(&mut project.spec, result);
     project.results = Some(StoredResults::from_result(result));
     if !project.kept.iter().any(|k| k.fingerprint == result.assignment_fingerprint) {

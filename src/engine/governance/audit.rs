@@ -317,6 +317,13 @@ pub struct Parts<'a> {
     pub workshop_changed: bool,
 }
 
+impl<'a> Parts<'a> {
+    /// A project's parts.
+    pub fn of(project: &'a Project) -> Self {
+        Self { spec: &project.spec, rules: &project.rules, segments: &project.segments, workshop_changed: false }
+    }
+}
+
 /// An edit's action, object and before/after summaries (never raw customer values: columns,
 /// settings, rule texts, names, ids of overridden customers). `what` is the edit in words, used
 /// when nothing more specific is found.

@@ -9,6 +9,7 @@
 //!   overrides they lead to, and opt-outs stored by hashed id.
 
 pub mod audit;
+pub mod review;
 pub mod suppress;
 
 use serde::{Deserialize, Serialize};
