@@ -36,11 +36,23 @@ fn governed(dir: &Path) -> PathBuf {
     let ps = p.to_str().unwrap();
     ok(&strata(&["edit", ps, "--actor", "Ana", "--rename", "1=Core loyalists"], dir));
     ok(&strata(
-        &["edit", ps, "--actor", "Ana", "--add-rule", "when frequency >= 20 then segment \"VIP\"", "--reason", "key accounts"],
+        &[
+            "edit",
+            ps,
+            "--actor",
+            "Ana",
+            "--add-rule",
+            "when frequency >= 20 then segment \"VIP\"",
+            "--reason",
+            "key accounts",
+        ],
         dir,
     ));
     ok(&strata(&["edit", ps, "--actor", "Ana", "--override", "00042=2", "--reason", "asked by sales"], dir));
-    ok(&strata(&["signoff", ps, "--reviewer", "Rui", "--role", "DPO", "--decision", "approve", "--comment", "ok"], dir));
+    ok(&strata(
+        &["signoff", ps, "--reviewer", "Rui", "--role", "DPO", "--decision", "approve", "--comment", "ok"],
+        dir,
+    ));
     p
 }
 
@@ -147,7 +159,10 @@ fn disputes_need_another_approver_and_become_overrides() {
     let dir = tempfile::tempdir().unwrap();
     let p = demo_copy(dir.path());
     let ps = p.to_str().unwrap();
-    ok(&strata(&["dispute", ps, "--customer", "00007", "--segment", "2", "--requester", "Ana", "--reason", "wrong"], dir.path()));
+    ok(&strata(
+        &["dispute", ps, "--customer", "00007", "--segment", "2", "--requester", "Ana", "--reason", "wrong"],
+        dir.path(),
+    ));
     let opened = project::open(&p).unwrap().project;
     assert!(opened.rules.overrides.is_empty(), "a pending dispute changes nothing");
     let o = strata(&["dispute", ps, "--approve", "1", "--approver", "ana"], dir.path());
@@ -167,7 +182,10 @@ fn opt_outs_are_stored_hashed_and_comments_survive_reopen() {
     let p = demo_copy(dir.path());
     let ps = p.to_str().unwrap();
     ok(&strata(&["opt-out", ps, "--id", "00001,00002"], dir.path()));
-    ok(&strata(&["comment", ps, "--on", "segment:Champions", "--text", "why so small?", "--author", "Rui"], dir.path()));
+    ok(&strata(
+        &["comment", ps, "--on", "segment:Champions", "--text", "why so small?", "--author", "Rui"],
+        dir.path(),
+    ));
     ok(&strata(&["comment", ps, "--reply-to", "1", "--text", "seasonal", "--author", "Ana"], dir.path()));
     let text = std::fs::read_to_string(&p).unwrap();
     assert!(!text.contains("\"00001\""), "an opted-out id is in the file in clear");

@@ -39,8 +39,21 @@ impl StrataApp {
         let mut doc = Document::new(opened.project, Some(path.clone()), base_dir, false);
         doc.banner = opened.banner;
         doc.read_only = opened.read_only;
+        doc.review = std::mem::take(&mut self.review_next_open);
+        if doc.review {
+            doc.banner = Some(match doc.banner.take() {
+                Some(b) => format!("Open for review: read-only. {b}"),
+                None => "Open for review: read-only. Nothing that changes the segmentation can be done; comments, \
+                         sign-off, disputes and opt-outs are on the Review screen (Ctrl+0)."
+                    .to_string(),
+            });
+        }
         self.prefs.remember_project(path);
+        let review = doc.review;
         self.set_document(doc);
+        if review {
+            self.screen = Screen::Review;
+        }
     }
 
     pub(super) fn close_document(&mut self) {

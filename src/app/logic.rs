@@ -188,7 +188,7 @@ impl StrataApp {
     /// the fit for this very spec is under way waits for it (its fit stays good, and the rules are
     /// applied again from the cache when it lands) instead of cancelling it; a long run (see
     /// [`Self::long_run`]) waits for Run.
-    fn after_change(&mut self, spec_changed: bool, rules_changed: bool) {
+    pub(super) fn after_change(&mut self, spec_changed: bool, rules_changed: bool) {
         if let Some(doc) = &mut self.doc
             && (spec_changed || rules_changed)
         {

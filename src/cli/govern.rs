@@ -240,7 +240,9 @@ fn rerun_and_save(
             .iter()
             .zip(&project.rules.overrides)
             .filter(|(_, o)| new_overrides.contains(&o.customer))
-            .filter_map(|(effect, o)| effect.error.as_ref().map(|e| format!("override of customer {}: {e}", o.customer)))
+            .filter_map(|(effect, o)| {
+                effect.error.as_ref().map(|e| format!("override of customer {}: {e}", o.customer))
+            })
             .collect();
         if !failed.is_empty() {
             return Err(CliError(format!("{}; nothing was changed", failed.join("; "))));
@@ -256,7 +258,8 @@ fn rerun_and_save(
 pub(crate) fn edit_command(args: EditArgs) -> Result<(), CliError> {
     let actor = actor_or_login(&args.actor);
     let mut project = open_for_change(&args.project)?;
-    let n_segments = project.results.as_ref().map(|r| r.sizes.len()).unwrap_or(project.segments.len()).max(project.segments.len());
+    let n_segments =
+        project.results.as_ref().map(|r| r.sizes.len()).unwrap_or(project.segments.len()).max(project.segments.len());
     let entries_before = project.audit.len();
     let push = |project: &mut Project, before: &Project, what: String, why: &str| {
         let (action, object, was, now) = audit::classify(Parts::of(before), Parts::of(project), &what);
@@ -266,7 +269,10 @@ pub(crate) fn edit_command(args: EditArgs) -> Result<(), CliError> {
         let (seg, name) = split_pair("rename", pair)?;
         let segment = segment_of(&project, seg, n_segments)?;
         if name.is_empty() || name.chars().count() > project::validate::MAX_NAME_CHARS {
-            return Err(CliError(format!("--rename '{pair}': a name has 1 to {} characters", project::validate::MAX_NAME_CHARS)));
+            return Err(CliError(format!(
+                "--rename '{pair}': a name has 1 to {} characters",
+                project::validate::MAX_NAME_CHARS
+            )));
         }
         let before = project.clone();
         let old = match project.segments.iter().find(|n| n.segment == segment) {
@@ -287,7 +293,12 @@ pub(crate) fn edit_command(args: EditArgs) -> Result<(), CliError> {
             Some(note) => note.notes = text.to_string(),
             None => project.segments.push(SegmentNote { segment, notes: text.to_string(), ..Default::default() }),
         }
-        project.audit.push(AuditEntry::new(&actor, "note", &format!("segment {}", segment + 1), &format!("notes of segment {} set", segment + 1)));
+        project.audit.push(AuditEntry::new(
+            &actor,
+            "note",
+            &format!("segment {}", segment + 1),
+            &format!("notes of segment {} set", segment + 1),
+        ));
     }
     let reason = args.reason.clone().unwrap_or_default();
     let mut removed: Vec<usize> = args.remove_rule.clone();
@@ -295,7 +306,10 @@ pub(crate) fn edit_command(args: EditArgs) -> Result<(), CliError> {
     removed.dedup();
     for n in removed.into_iter().rev() {
         if n == 0 || n > project.rules.rules.len() {
-            return Err(CliError(format!("--remove-rule {n}: the project has {} rules (numbered from 1)", project.rules.rules.len())));
+            return Err(CliError(format!(
+                "--remove-rule {n}: the project has {} rules (numbered from 1)",
+                project.rules.rules.len()
+            )));
         }
         let before = project.clone();
         let rule = project.rules.rules.remove(n - 1);
@@ -304,7 +318,10 @@ pub(crate) fn edit_command(args: EditArgs) -> Result<(), CliError> {
     for text in &args.add_rule {
         crate::engine::rules::parse_rule(text).map_err(|e| CliError(format!("--add-rule '{text}': {e}")))?;
         let before = project.clone();
-        project.rules.rules.push(crate::engine::rules::BusinessRule { text: text.trim().to_string(), why: reason.clone() });
+        project
+            .rules
+            .rules
+            .push(crate::engine::rules::BusinessRule { text: text.trim().to_string(), why: reason.clone() });
         push(&mut project, &before, format!("add rule: {}", text.trim()), &reason);
     }
     for pair in &args.r#override {
@@ -313,11 +330,22 @@ pub(crate) fn edit_command(args: EditArgs) -> Result<(), CliError> {
             return Err(CliError(format!("--override '{pair}' needs --reason: an override says why")));
         }
         let segment = segment_of(&project, seg, n_segments)
-            .map(|s| project.segments.iter().find(|n| n.segment == s).map(|n| n.name.clone()).unwrap_or_else(|| seg.to_string()))
+            .map(|s| {
+                project
+                    .segments
+                    .iter()
+                    .find(|n| n.segment == s)
+                    .map(|n| n.name.clone())
+                    .unwrap_or_else(|| seg.to_string())
+            })
             .unwrap_or_else(|_| seg.to_string());
         let before = project.clone();
         project.rules.overrides.retain(|o| o.customer != id);
-        project.rules.overrides.push(crate::engine::rules::Override { customer: id.to_string(), segment: segment.clone(), why: reason.clone() });
+        project.rules.overrides.push(crate::engine::rules::Override {
+            customer: id.to_string(),
+            segment: segment.clone(),
+            why: reason.clone(),
+        });
         push(&mut project, &before, format!("override: customer {id} to '{segment}'"), &reason);
     }
     if let Some(n) = args.small_cells {
@@ -334,7 +362,10 @@ pub(crate) fn edit_command(args: EditArgs) -> Result<(), CliError> {
     }
     if let Some(columns) = &args.sensitive {
         let columns: Vec<String> = columns.iter().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect();
-        project.audit.push(AuditEntry::new(&actor, "sensitive", "bias audit columns", "sensitive columns set").change(project.governance.sensitive.join(", "), columns.join(", ")));
+        project.audit.push(
+            AuditEntry::new(&actor, "sensitive", "bias audit columns", "sensitive columns set")
+                .change(project.governance.sensitive.join(", "), columns.join(", ")),
+        );
         project.governance.sensitive = columns;
     }
     let changes = project.audit.len() - entries_before;
@@ -345,7 +376,11 @@ pub(crate) fn edit_command(args: EditArgs) -> Result<(), CliError> {
     let new_overrides: Vec<String> =
         args.r#override.iter().filter_map(|p| p.split_once('=').map(|(id, _)| id.trim().to_string())).collect();
     rerun_and_save(project, &args.project, &actor, args.allow_outside_paths, &new_overrides)?;
-    eprintln!("{changes} {} logged; project re-run and written to {}", if changes == 1 { "change" } else { "changes" }, args.project.display());
+    eprintln!(
+        "{changes} {} logged; project re-run and written to {}",
+        if changes == 1 { "change" } else { "changes" },
+        args.project.display()
+    );
     Ok(())
 }
 
@@ -382,7 +417,9 @@ pub(crate) fn audit_command(args: AuditArgs) -> Result<(), CliError> {
         AuditCommand::Show { project: path, json } => {
             let opened = project::open(&path)?;
             if json {
-                return print_json(&json!({ "entries": opened.project.audit, "head": audit::head(&opened.project.audit) }));
+                return print_json(
+                    &json!({ "entries": opened.project.audit, "head": audit::head(&opened.project.audit) }),
+                );
             }
             for e in &opened.project.audit {
                 let change = match (e.before.is_empty(), e.after.is_empty()) {
@@ -410,7 +447,10 @@ pub(crate) fn signoff_command(args: SignoffArgs) -> Result<(), CliError> {
     let mut project = open_for_change(&args.project)?;
     let v = audit::verify(&project, None);
     if !v.ok {
-        return Err(CliError(format!("the audit log is not intact, so nothing can be signed: {}", v.problems.join("; "))));
+        return Err(CliError(format!(
+            "the audit log is not intact, so nothing can be signed: {}",
+            v.problems.join("; ")
+        )));
     }
     if !args.stored {
         // The version signed is the one the data gives now: re-run and compare.
@@ -418,14 +458,22 @@ pub(crate) fn signoff_command(args: SignoffArgs) -> Result<(), CliError> {
         let (result, differences) = rerun_project(&project, &base_dir, args.allow_outside_paths, false)
             .map_err(|e| CliError(format!("{e} (use --stored to sign the stored version without re-running it)")))?;
         if let Some(d) = differences.filter(|d| !d.is_empty()) {
-            return Err(CliError(format!("the re-run does not reproduce the stored results ({}); re-run and save the project before signing", d.join("; "))));
+            return Err(CliError(format!(
+                "the re-run does not reproduce the stored results ({}); re-run and save the project before signing",
+                d.join("; ")
+            )));
         }
         project.results = Some(StoredResults::from_result(&result));
     }
     let version = audit::version_hash(&project);
     let head = review::sign_off(&mut project, &args.reviewer, &args.role, decision, &args.comment, &version)?;
     project.save(&args.project, &args.reviewer)?;
-    println!("signed: version {} {} by {}", audit::short(&version), if decision == Decision::Approve { "approved" } else { "sent back" }, args.reviewer);
+    println!(
+        "signed: version {} {} by {}",
+        audit::short(&version),
+        if decision == Decision::Approve { "approved" } else { "sent back" },
+        args.reviewer
+    );
     println!("audit head: {head}");
     Ok(())
 }
@@ -444,7 +492,13 @@ pub(crate) fn comment_command(args: CommentArgs) -> Result<(), CliError> {
     let mut project = open_for_change(&args.project)?;
     let pin = review::parse_pin(&args.on)?;
     let pin = match (args.reply_to, pin) {
-        (Some(parent), _) => project.governance.comments.iter().find(|c| c.id == parent).map(|c| c.pin.clone()).unwrap_or(crate::engine::governance::Pin::Project),
+        (Some(parent), _) => project
+            .governance
+            .comments
+            .iter()
+            .find(|c| c.id == parent)
+            .map(|c| c.pin.clone())
+            .unwrap_or(crate::engine::governance::Pin::Project),
         (None, pin) => pin,
     };
     let id = review::comment(&mut project, &author, pin, text, args.reply_to)?;
@@ -458,15 +512,30 @@ pub(crate) fn dispute_command(args: DisputeArgs) -> Result<(), CliError> {
         let opened = project::open(&args.project)?;
         for d in &opened.project.governance.disputes {
             let decided = d.decided_by.as_deref().map(|b| format!(" by {b}")).unwrap_or_default();
-            println!("{:>3}  customer {} asks for '{}' ({}{decided}); filed by {}: {}", d.id, d.customer, d.segment, review::status_words(d.status), d.requester, d.reason);
+            println!(
+                "{:>3}  customer {} asks for '{}' ({}{decided}); filed by {}: {}",
+                d.id,
+                d.customer,
+                d.segment,
+                review::status_words(d.status),
+                d.requester,
+                d.reason
+            );
         }
         return Ok(());
     }
     let mut project = open_for_change(&args.project)?;
     let actor;
     if let Some(id) = args.approve.or(args.reject) {
-        let approver = args.approver.as_deref().ok_or_else(|| CliError("give --approver: who decides the dispute".into()))?;
-        review::decide_dispute(&mut project, id, approver, args.approve.is_some(), args.reason.as_deref().unwrap_or(""))?;
+        let approver =
+            args.approver.as_deref().ok_or_else(|| CliError("give --approver: who decides the dispute".into()))?;
+        review::decide_dispute(
+            &mut project,
+            id,
+            approver,
+            args.approve.is_some(),
+            args.reason.as_deref().unwrap_or(""),
+        )?;
         actor = approver.to_string();
         if args.approve.is_some() {
             let customer = project.governance.disputes.iter().find(|d| d.id == id).map(|d| d.customer.clone());
@@ -475,8 +544,19 @@ pub(crate) fn dispute_command(args: DisputeArgs) -> Result<(), CliError> {
             return Ok(());
         }
     } else {
-        let need = |v: &Option<String>, flag: &str| v.clone().ok_or_else(|| CliError(format!("give --{flag} (filing a dispute needs --customer, --segment, --requester and --reason)")));
-        let (customer, segment, requester, reason) = (need(&args.customer, "customer")?, need(&args.segment, "segment")?, need(&args.requester, "requester")?, need(&args.reason, "reason")?);
+        let need = |v: &Option<String>, flag: &str| {
+            v.clone().ok_or_else(|| {
+                CliError(format!(
+                    "give --{flag} (filing a dispute needs --customer, --segment, --requester and --reason)"
+                ))
+            })
+        };
+        let (customer, segment, requester, reason) = (
+            need(&args.customer, "customer")?,
+            need(&args.segment, "segment")?,
+            need(&args.requester, "requester")?,
+            need(&args.reason, "reason")?,
+        );
         // A segment given by number is stored by its name, as overrides name segments.
         let n_segments = project.results.as_ref().map_or(project.segments.len(), |r| r.sizes.len());
         let segment = match segment_of(&project, &segment, n_segments) {
@@ -484,7 +564,9 @@ pub(crate) fn dispute_command(args: DisputeArgs) -> Result<(), CliError> {
             Err(_) => segment,
         };
         let id = review::dispute(&mut project, &requester, &customer, &segment, &reason)?;
-        eprintln!("dispute {id} filed (pending: another person approves or rejects it with --approve {id} --approver NAME)");
+        eprintln!(
+            "dispute {id} filed (pending: another person approves or rejects it with --approve {id} --approver NAME)"
+        );
         actor = requester;
     }
     project.save(&args.project, &actor)?;

@@ -43,8 +43,8 @@ pub use model_args::ModelArgs;
 use bench::*;
 use chart::*;
 use describe::*;
-pub use govern::{AuditArgs, AuditCommand, CommentArgs, DisputeArgs, EditArgs, OptOutArgs, SignoffArgs};
 use govern::*;
+pub use govern::{AuditArgs, AuditCommand, CommentArgs, DisputeArgs, EditArgs, OptOutArgs, SignoffArgs};
 use output::*;
 use run::*;
 use segment::*;
@@ -60,6 +60,10 @@ pub struct Cli {
     pub command: Option<Command>,
     /// A project file to open in the window.
     pub project: Option<PathBuf>,
+    /// Open the project for review: read-only, with the Review screen (provenance, audit log,
+    /// bias audit, comments, sign-off).
+    #[arg(long, requires = "project")]
+    pub review: bool,
 }
 
 /// The subcommands.
@@ -185,19 +189,23 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Dispute(args)) => dispute_command(args),
         Some(Command::OptOut(args)) => opt_out_command(args),
         Some(Command::Bench(args)) => bench(args),
-        None => open_window(cli.project),
+        None => open_window(cli.project, cli.review),
     }
 }
 
 #[cfg(feature = "gui")]
-fn open_window(project: Option<PathBuf>) -> Result<(), CliError> {
-    let start = project.map_or(crate::app::StartProject::Demo, crate::app::StartProject::File);
+fn open_window(project: Option<PathBuf>, review: bool) -> Result<(), CliError> {
+    let start = match project {
+        Some(path) if review => crate::app::StartProject::Review(path),
+        Some(path) => crate::app::StartProject::File(path),
+        None => crate::app::StartProject::Demo,
+    };
     crate::app::run_window(start).map_err(CliError)
 }
 
 /// Built without the window: the demo runs headless, and a project is re-run as `strata run` does.
 #[cfg(not(feature = "gui"))]
-fn open_window(project: Option<PathBuf>) -> Result<(), CliError> {
+fn open_window(project: Option<PathBuf>, _review: bool) -> Result<(), CliError> {
     match project {
         None => demo(DemoArgs::default()),
         Some(project) => Err(CliError(format!(

@@ -170,8 +170,13 @@ pub(crate) fn run_project(args: RunArgs) -> Result<(), CliError> {
             crate::engine::governance::audit::classify(Parts::of(&before), Parts::of(&opened.project), "strata run");
         let who = crate::engine::governance::audit::login_name();
         opened.project.audit.push(
-            crate::engine::governance::audit::AuditEntry::new(&who, &action, &object, &format!("{action} changed by strata run"))
-                .change(was, now),
+            crate::engine::governance::audit::AuditEntry::new(
+                &who,
+                &action,
+                &object,
+                &format!("{action} changed by strata run"),
+            )
+            .change(was, now),
         );
     }
     let (mut result, differences) =

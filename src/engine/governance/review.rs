@@ -40,9 +40,9 @@ pub fn parse_pin(text: &str) -> Result<Pin, String> {
     if text.eq_ignore_ascii_case("project") {
         return Ok(Pin::Project);
     }
-    let (kind, what) = text
-        .split_once(':')
-        .ok_or_else(|| format!("'{text}' is not something to pin to: use project, segment:NAME, chart:NAME, rule:TEXT or swot:TITLE"))?;
+    let (kind, what) = text.split_once(':').ok_or_else(|| {
+        format!("'{text}' is not something to pin to: use project, segment:NAME, chart:NAME, rule:TEXT or swot:TITLE")
+    })?;
     let what = what.trim().to_string();
     if what.is_empty() {
         return Err(format!("'{text}' names nothing after the colon"));
@@ -57,7 +57,13 @@ pub fn parse_pin(text: &str) -> Result<Pin, String> {
 }
 
 /// Adds a comment (or a reply to comment `reply_to`); returns its number.
-pub fn comment(project: &mut Project, author: &str, pin: Pin, text: &str, reply_to: Option<usize>) -> Result<usize, String> {
+pub fn comment(
+    project: &mut Project,
+    author: &str,
+    pin: Pin,
+    text: &str,
+    reply_to: Option<usize>,
+) -> Result<usize, String> {
     check_text("the comment", text, true)?;
     check_text("the author", author, true)?;
     let g = &mut project.governance;
@@ -74,7 +80,14 @@ pub fn comment(project: &mut Project, author: &str, pin: Pin, text: &str, reply_
         Some(parent) => format!("reply to comment {parent}"),
         None => format!("comment on {}", pin_words(&pin)),
     };
-    g.comments.push(Comment { id, pin: pin.clone(), author: author.to_string(), when: now(), text: text.to_string(), reply_to });
+    g.comments.push(Comment {
+        id,
+        pin: pin.clone(),
+        author: author.to_string(),
+        when: now(),
+        text: text.to_string(),
+        reply_to,
+    });
     project.audit.push(AuditEntry::new(author, "comment", &pin_words(&pin), &what).change("", format!("comment {id}")));
     Ok(id)
 }
@@ -100,7 +113,10 @@ pub fn sign_off(
         Decision::RequestChanges => "changes requested",
     };
     let entry = AuditEntry::new(reviewer, "signoff", &format!("version {}", super::audit::short(version_hash)), words)
-        .change("", format!("{words} by {reviewer}{}", if role.is_empty() { String::new() } else { format!(" ({role})") }))
+        .change(
+            "",
+            format!("{words} by {reviewer}{}", if role.is_empty() { String::new() } else { format!(" ({role})") }),
+        )
         .because(comment);
     project.audit.push(entry);
     let head = seal(project, reviewer);
@@ -118,7 +134,13 @@ pub fn sign_off(
 }
 
 /// Files a dispute: customer `customer` questions their segment and asks for `segment`.
-pub fn dispute(project: &mut Project, requester: &str, customer: &str, segment: &str, reason: &str) -> Result<usize, String> {
+pub fn dispute(
+    project: &mut Project,
+    requester: &str,
+    customer: &str,
+    segment: &str,
+    reason: &str,
+) -> Result<usize, String> {
     check_text("the requester", requester, true)?;
     check_text("the customer's id", customer, true)?;
     check_text("the segment", segment, true)?;
@@ -140,9 +162,14 @@ pub fn dispute(project: &mut Project, requester: &str, customer: &str, segment: 
         decision_note: String::new(),
     });
     project.audit.push(
-        AuditEntry::new(requester, "dispute", &format!("dispute {id}"), &format!("customer {} disputes their segment", customer.trim()))
-            .change("", format!("asks for '{}' (pending)", segment.trim()))
-            .because(reason),
+        AuditEntry::new(
+            requester,
+            "dispute",
+            &format!("dispute {id}"),
+            &format!("customer {} disputes their segment", customer.trim()),
+        )
+        .change("", format!("asks for '{}' (pending)", segment.trim()))
+        .because(reason),
     );
     Ok(id)
 }
@@ -150,7 +177,13 @@ pub fn dispute(project: &mut Project, requester: &str, customer: &str, segment: 
 /// Approves or rejects dispute `id`; the approver must not be its requester. An approved dispute
 /// becomes an override (scoring and exports use approved overrides only; a pending one changes
 /// nothing).
-pub fn decide_dispute(project: &mut Project, id: usize, approver: &str, approve: bool, note: &str) -> Result<(), String> {
+pub fn decide_dispute(
+    project: &mut Project,
+    id: usize,
+    approver: &str,
+    approve: bool,
+    note: &str,
+) -> Result<(), String> {
     check_text("the approver", approver, true)?;
     check_text("the note", note, !approve)?;
     let dispute = project
@@ -160,7 +193,11 @@ pub fn decide_dispute(project: &mut Project, id: usize, approver: &str, approve:
         .find(|d| d.id == id)
         .ok_or_else(|| format!("there is no dispute {id}"))?;
     if dispute.status != DisputeStatus::Pending {
-        return Err(format!("dispute {id} was already {} by {}", status_words(dispute.status), dispute.decided_by.as_deref().unwrap_or("someone")));
+        return Err(format!(
+            "dispute {id} was already {} by {}",
+            status_words(dispute.status),
+            dispute.decided_by.as_deref().unwrap_or("someone")
+        ));
     }
     if dispute.requester.trim().eq_ignore_ascii_case(approver.trim()) {
         return Err(format!("dispute {id} was filed by {approver}; another person must approve or reject it"));
@@ -180,9 +217,21 @@ pub fn decide_dispute(project: &mut Project, id: usize, approver: &str, approve:
         });
     }
     project.audit.push(
-        AuditEntry::new(approver, if approve { "dispute.approve" } else { "dispute.reject" }, &format!("dispute {id}"), &format!("dispute {id} {}", status_words(dispute.status)))
-            .change("pending", if approve { format!("override: {} -> {}", dispute.customer, dispute.segment) } else { "rejected".to_string() })
-            .because(note),
+        AuditEntry::new(
+            approver,
+            if approve { "dispute.approve" } else { "dispute.reject" },
+            &format!("dispute {id}"),
+            &format!("dispute {id} {}", status_words(dispute.status)),
+        )
+        .change(
+            "pending",
+            if approve {
+                format!("override: {} -> {}", dispute.customer, dispute.segment)
+            } else {
+                "rejected".to_string()
+            },
+        )
+        .because(note),
     );
     Ok(())
 }
@@ -198,7 +247,12 @@ pub fn status_words(status: DisputeStatus) -> &'static str {
 
 /// Takes customers out of targeting (or back in, with `remove`); returns how many changed. The ids
 /// are stored hashed; the entry says how many, never which.
-pub fn opt_out<'a>(project: &mut Project, actor: &str, ids: impl IntoIterator<Item = &'a str>, remove: bool) -> Result<usize, String> {
+pub fn opt_out<'a>(
+    project: &mut Project,
+    actor: &str,
+    ids: impl IntoIterator<Item = &'a str>,
+    remove: bool,
+) -> Result<usize, String> {
     let ids: Vec<&str> = ids.into_iter().map(str::trim).filter(|s| !s.is_empty()).collect();
     if ids.is_empty() {
         return Err("no customer ids given".to_string());
@@ -210,8 +264,15 @@ pub fn opt_out<'a>(project: &mut Project, actor: &str, ids: impl IntoIterator<It
     let before = g.hashed_ids.len();
     let changed = if remove { g.remove(ids.iter().copied()) } else { g.add(ids.iter().copied()) };
     let after = g.hashed_ids.len();
-    let what = if remove { format!("{changed} customers back in targeting") } else { format!("{changed} customers opted out") };
-    project.audit.push(AuditEntry::new(actor, if remove { "opt-in" } else { "opt-out" }, "opt-out list", &what).change(format!("{before} opted out"), format!("{after} opted out")));
+    let what = if remove {
+        format!("{changed} customers back in targeting")
+    } else {
+        format!("{changed} customers opted out")
+    };
+    project.audit.push(
+        AuditEntry::new(actor, if remove { "opt-in" } else { "opt-out" }, "opt-out list", &what)
+            .change(format!("{before} opted out"), format!("{after} opted out")),
+    );
     Ok(changed)
 }
 
@@ -224,9 +285,15 @@ pub fn set_small_cells(project: &mut Project, actor: &str, threshold: usize) -> 
     if old == threshold {
         return Ok(());
     }
-    let words = if threshold < old { format!("small-cell threshold lowered from {old} to {threshold}") } else { format!("small-cell threshold raised from {old} to {threshold}") };
+    let words = if threshold < old {
+        format!("small-cell threshold lowered from {old} to {threshold}")
+    } else {
+        format!("small-cell threshold raised from {old} to {threshold}")
+    };
     project.governance.small_cells = threshold;
-    project.audit.push(AuditEntry::new(actor, "threshold", "small cells", &words).change(old.to_string(), threshold.to_string()));
+    project.audit.push(
+        AuditEntry::new(actor, "threshold", "small cells", &words).change(old.to_string(), threshold.to_string()),
+    );
     Ok(())
 }
 
@@ -235,7 +302,10 @@ pub fn set_unsigned_policy(project: &mut Project, actor: &str, policy: UnsignedP
     let old = project.governance.unsigned;
     if old != policy {
         project.governance.unsigned = policy;
-        project.audit.push(AuditEntry::new(actor, "policy", "unsigned exports", "unsigned-export policy changed").change(format!("{old:?}"), format!("{policy:?}")));
+        project.audit.push(
+            AuditEntry::new(actor, "policy", "unsigned exports", "unsigned-export policy changed")
+                .change(format!("{old:?}"), format!("{policy:?}")),
+        );
     }
 }
 
@@ -252,14 +322,18 @@ pub fn check_unsigned(project: &Project, version_hash: &str) -> Result<Option<St
     match project.governance.unsigned {
         UnsignedPolicy::Allow => Ok(None),
         UnsignedPolicy::Warn => Ok(Some(format!("{why} (the project warns on unsigned exports)"))),
-        UnsignedPolicy::Block => Err(format!("{why}, and the project blocks exports and scoring of unsigned versions; a reviewer must approve it first")),
+        UnsignedPolicy::Block => Err(format!(
+            "{why}, and the project blocks exports and scoring of unsigned versions; a reviewer must approve it first"
+        )),
     }
 }
 
 /// Logs an export: what was written (a kind and a file name, no folder) under `actor`.
 pub fn log_export(project: &mut Project, actor: &str, kind: &str, file: &str) {
     let name = file.rsplit(['/', '\\']).next().unwrap_or(file);
-    project.audit.push(AuditEntry::new(actor, "export", kind, &format!("exported {kind}")).change("", name.to_string()));
+    project
+        .audit
+        .push(AuditEntry::new(actor, "export", kind, &format!("exported {kind}")).change("", name.to_string()));
 }
 
 /// The line every export carries: the audit head and count, and whether the version is signed.
@@ -270,7 +344,12 @@ pub fn export_stamp(project: &Project, version_hash: &str) -> String {
         Some(s) => format!("changes requested by {}", s.reviewer),
         None => "not signed off".to_string(),
     };
-    format!("audit head {} ({} entries); version {}: {signed}", head.hash, head.count, super::audit::short(version_hash))
+    format!(
+        "audit head {} ({} entries); version {}: {signed}",
+        head.hash,
+        head.count,
+        super::audit::short(version_hash)
+    )
 }
 
 /// Customers in another segment after a change of the rules or names than before (applies the
@@ -283,7 +362,9 @@ pub fn customers_moved(
 ) -> usize {
     use crate::engine::pipeline;
     let id_column = pipeline::override_id_column(spec, result);
-    let keys = |rules: &crate::engine::rules::BusinessRules, notes: &[crate::engine::naming::SegmentNote]| -> Vec<Option<String>> {
+    let keys = |rules: &crate::engine::rules::BusinessRules,
+                notes: &[crate::engine::naming::SegmentNote]|
+     -> Vec<Option<String>> {
         let outcome = pipeline::business_rules_outcome(result, rules, notes, id_column);
         let segments = outcome.as_ref().map_or(result.model_segments(), |o| &o.segments);
         let base = result.n_model_segments();
@@ -291,12 +372,60 @@ pub fn customers_moved(
         segments
             .iter()
             .map(|s| {
-                s.map(|s| match outcome.as_ref().and_then(|o| s.checked_sub(base).and_then(|i| o.rule_segments.get(i))) {
-                    Some(name) => format!("rule segment {}", name.to_lowercase()),
-                    None => s.to_string(),
+                s.map(|s| {
+                    match outcome.as_ref().and_then(|o| s.checked_sub(base).and_then(|i| o.rule_segments.get(i))) {
+                        Some(name) => format!("rule segment {}", name.to_lowercase()),
+                        None => s.to_string(),
+                    }
                 })
             })
             .collect()
     };
     crate::engine::rules::customers_moved(&keys(before.0, before.1), &keys(after.0, after.1))
+}
+
+/// The stored centroids in the original units of each feature (numeric: the fitted transform
+/// undone; categorical: the level with the highest share), for showing a project without its data.
+/// Returns the features' names and one row of values per segment.
+pub fn stored_centroids(results: &crate::engine::project::StoredResults) -> (Vec<String>, Vec<Vec<String>>) {
+    use crate::engine::features::recipe::FittedFeature;
+    let features = &results.fitted_recipe.features;
+    let names = features
+        .iter()
+        .map(|f| match f {
+            FittedFeature::Numeric(n) => n.column.clone(),
+            FittedFeature::Categorical(c) => c.column.clone(),
+        })
+        .collect();
+    let rows = results
+        .centroids
+        .iter()
+        .map(|centroid| {
+            let mut at = 0;
+            features
+                .iter()
+                .map(|f| match f {
+                    FittedFeature::Numeric(n) => {
+                        let v = centroid.get(at).copied().unwrap_or(f64::NAN);
+                        at += 1;
+                        let weight = if n.weight == 0.0 { 1.0 } else { n.weight };
+                        let x = v / weight * n.scale + n.center;
+                        let x = if n.log1p { x.exp_m1() } else { x };
+                        if x.is_finite() { format!("{x:.4}") } else { "-".to_string() }
+                    }
+                    FittedFeature::Categorical(c) => {
+                        let values = centroid.get(at..at + c.levels.len()).unwrap_or(&[]);
+                        at += c.levels.len();
+                        values
+                            .iter()
+                            .enumerate()
+                            .max_by(|a, b| a.1.total_cmp(b.1))
+                            .and_then(|(i, _)| c.levels.get(i).cloned())
+                            .unwrap_or_else(|| "-".to_string())
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    (names, rows)
 }
