@@ -28,7 +28,7 @@ impl StrataApp {
                 review::comment(project, &actor, pin, &text, reply_to).map(|id| format!("Comment {id} added"))
             }
             ReviewAction::SignOff { role, decision, comment } => {
-                let verified = audit::verify(project, None);
+                let verified = audit::verify_saved_part(project);
                 if !verified.ok {
                     Err(format!(
                         "Nothing can be signed while the audit log is not intact: {}",

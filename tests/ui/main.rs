@@ -34,7 +34,7 @@ fn segment_name(app: &StrataApp, segment: usize) -> String {
 }
 
 fn tab(harness: &Harness<'_, StrataApp>, screen: Screen) {
-    let number = Screen::ALL.iter().position(|s| *s == screen).unwrap() + 1;
+    let number = (Screen::ALL.iter().position(|s| *s == screen).unwrap() + 1) % 10;
     harness.get_by_label(&format!("{number}  {}", screen.label())).click();
 }
 
@@ -1411,4 +1411,5 @@ mod derive;
 mod files;
 mod formats;
 mod present;
+mod review;
 mod view17;

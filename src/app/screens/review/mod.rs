@@ -300,7 +300,7 @@ fn audit_ui(ui: &mut Ui, app: &mut StrataApp) {
          write the file can write a new log that chains; a log cut short or rewritten whole shows only against a head \
          kept elsewhere (each sign-off and export records the head and the count).",
     );
-    let v = audit::verify(project, None);
+    let v = audit::verify_saved_part(project);
     let colour = if v.ok { ui.visuals().text_color() } else { ui.visuals().error_fg_color };
     ui.label(RichText::new(if v.ok { "Chain intact." } else { "Chain NOT intact." }).color(colour).strong());
     for line in v.problems.iter().chain(&v.checked) {
@@ -449,7 +449,8 @@ fn signoff_ui(ui: &mut Ui, app: &mut StrataApp) {
             }
         });
     }
-    ui.add(egui::TextEdit::multiline(&mut form.comment_text).hint_text("Comment").desired_rows(2));
+    let label = ui.label("Comment");
+    ui.add(egui::TextEdit::multiline(&mut form.comment_text).desired_rows(2)).labelled_by(label.id);
     if ui.add_enabled(!form.comment_text.trim().is_empty(), egui::Button::new("Add comment")).clicked() {
         let text = std::mem::take(&mut form.comment_text);
         let reply_to = form.reply_to.take();
