@@ -211,6 +211,9 @@ impl StrataApp {
             self.report_error("There is no overlap to export: the segmentation has one segment.".to_string());
             return;
         }
+        if !self.export_gate("borderline customers", path) {
+            return;
+        }
         let names: Vec<String> = (0..out.result.n_segments()).map(|s| self.segment_name_in(&out.result, s)).collect();
         let path = path.to_path_buf();
         self.export_runner.start("export", move |_ctx| -> Result<Exported, String> {

@@ -605,3 +605,35 @@ fn read_id_file(path: &Path) -> Result<String, CliError> {
     let bytes = std::fs::read(path).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
     String::from_utf8(bytes).map_err(|_| CliError(format!("{}: not UTF-8 text", path.display())))
 }
+
+/// Before a headless export of `kind` to `out` from the project at `path` re-run as `result`:
+/// refused when the project blocks unsigned exports; otherwise logged in the project (written
+/// back) and its provenance written beside the export. Returns the project as logged.
+pub(crate) fn cli_export_gate(
+    path: &Path,
+    result: &PipelineResult,
+    kind: &str,
+    out: &Path,
+) -> Result<Project, CliError> {
+    let opened = project::open(path)?;
+    let mut project = opened.project;
+    let mut as_run = project.clone();
+    as_run.results = Some(StoredResults::from_result(result));
+    let version = audit::version_hash(&as_run);
+    let actor = audit::login_name();
+    let (provenance, warning) =
+        review::before_export(&mut project, &version, &actor, kind, &out.display().to_string()).map_err(CliError)?;
+    if let Some(w) = warning {
+        eprintln!("warning: {w}");
+    }
+    let sidecar = review::provenance_path(out);
+    let text = serde_json::to_string_pretty(&provenance).map_err(|e| CliError(e.to_string()))?;
+    project::save_atomically(&sidecar, text.as_bytes())
+        .map_err(|e| CliError(format!("could not write the export's provenance ({e}): {}", sidecar.display())))?;
+    if opened.read_only {
+        eprintln!("note: the export is not logged in the project: a newer Strata wrote it");
+    } else {
+        project.save_unsealed(path)?;
+    }
+    Ok(project)
+}

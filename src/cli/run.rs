@@ -224,10 +224,24 @@ pub(crate) fn run_project(args: RunArgs) -> Result<(), CliError> {
         warn_all(&windows.warnings);
     }
     if let Some(path) = &args.out {
+        let logged = cli_export_gate(&args.project, &result, "assignments", path)?;
+        // The entry written is kept if this run also saves the project (after it, what this run
+        // logged and has not sealed yet).
+        let pending: Vec<_> = opened.project.audit.iter().filter(|e| !e.is_sealed()).cloned().collect();
+        opened.project.audit = logged.audit;
+        opened.project.audit.extend(pending);
         let mut assignments = pipeline::assignments_frame(&result, id_column.as_deref())?;
         let names: Vec<Option<String>> =
             result.segment_per_customer.iter().map(|s| s.map(|s| segment_name(&opened.project, &result, s))).collect();
         assignments.with_column(polars::prelude::Column::new("segment_name".into(), names)).map_err(DataError::from)?;
+        let opted = crate::engine::governance::review::mark_opted_out(
+            &mut assignments,
+            id_column.as_deref(),
+            &opened.project.governance.opt_outs,
+        )?;
+        if opted > 0 {
+            eprintln!("{opted} opted-out customers marked in the opted_out column (leave them out of target lists)");
+        }
         write_table(&mut assignments, path)?;
         eprintln!("assignments of {} customers written to {}", assignments.height(), path.display());
     }

@@ -429,3 +429,75 @@ pub fn stored_centroids(results: &crate::engine::project::StoredResults) -> (Vec
         .collect();
     (names, rows)
 }
+
+/// Adds `opted_out` (true for customers on the project's opt-out list) to an assignment table
+/// whose customers are named by `id_column` (else by their row number from 1), when the project
+/// has opt-outs; returns how many rows are opted out.
+pub fn mark_opted_out(
+    frame: &mut polars::prelude::DataFrame,
+    id_column: Option<&str>,
+    opt_outs: &super::OptOuts,
+) -> Result<usize, crate::engine::error::DataError> {
+    use polars::prelude::Column;
+    if opt_outs.is_empty() {
+        return Ok(0);
+    }
+    let flags: Vec<bool> = match id_column.and_then(|c| frame.column(c).ok()) {
+        Some(ids) => {
+            let ids = ids.cast(&polars::prelude::DataType::String)?;
+            let ids = ids.str()?;
+            ids.iter().map(|id| id.is_some_and(|id| opt_outs.contains(id))).collect()
+        }
+        None => (1..=frame.height()).map(|row| opt_outs.contains(&row.to_string())).collect(),
+    };
+    let n = flags.iter().filter(|f| **f).count();
+    frame.with_column(Column::new("opted_out".into(), flags))?;
+    Ok(n)
+}
+
+/// The provenance written beside an export (`FILE.audit.json`): the project's audit head and
+/// count, the version and whether a reviewer signed it, and what was exported.
+pub fn export_provenance(project: &Project, version_hash: &str, kind: &str, file: &str) -> serde_json::Value {
+    let head = super::audit::head(&project.audit);
+    let signoff = project.governance.signoff_of(version_hash).map(|s| {
+        serde_json::json!({
+            "reviewer": s.reviewer,
+            "role": s.role,
+            "decision": if s.decision == Decision::Approve { "approve" } else { "request_changes" },
+            "when": s.when,
+        })
+    });
+    serde_json::json!({
+        "exported": kind,
+        "file": file.rsplit(['/', '\\']).next().unwrap_or(file),
+        "when": now(),
+        "audit_head": head.hash,
+        "audit_count": head.count,
+        "version_hash": version_hash,
+        "signoff": signoff,
+        "strata": env!("CARGO_PKG_VERSION"),
+    })
+}
+
+/// The path of an export's provenance file.
+pub fn provenance_path(export: &std::path::Path) -> std::path::PathBuf {
+    let mut name = export.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".audit.json");
+    export.with_file_name(name)
+}
+
+/// Before an export of `kind` to `file`: refuses when the unsigned-export policy blocks it, logs
+/// the export under `actor` (its entry is sealed at once, so the head written beside the export is
+/// in the chain) and returns the provenance to write beside it and a warning to show, if any.
+pub fn before_export(
+    project: &mut Project,
+    version_hash: &str,
+    actor: &str,
+    kind: &str,
+    file: &str,
+) -> Result<(serde_json::Value, Option<String>), String> {
+    let warning = check_unsigned(project, version_hash)?;
+    log_export(project, actor, kind, file);
+    seal(project, actor);
+    Ok((export_provenance(project, version_hash, kind, file), warning))
+}
