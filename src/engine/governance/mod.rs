@@ -9,6 +9,7 @@
 //!   overrides they lead to, and opt-outs stored by hashed id.
 
 pub mod audit;
+pub mod pack;
 pub mod review;
 pub mod suppress;
 
