@@ -175,7 +175,7 @@ fn demo_with_windows_and_a_second_run(dir: &Path) -> (std::path::PathBuf, Pipeli
     saved.over_time = Some(strata::engine::over_time::WindowParams { windows: 3, ..Default::default() });
     saved.kept = vec![kept(result, "k-means, k = 5", &project.segments), kept(&other, "k-means, k = 4", &[])];
     let path = dir.join("followed.strata");
-    saved.save(&path).unwrap();
+    saved.save_unsealed(&path).unwrap();
     (path, other)
 }
 
