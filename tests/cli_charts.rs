@@ -378,6 +378,7 @@ fn hostile_project_text_is_shown_as_text() {
         what: hostile.into(),
         why: hostile.into(),
         customers: Some(3),
+        ..Default::default()
     });
     use strata::engine::presentation::{Presentation, Step, View};
     use strata::engine::swot::{Board, Card, Quadrant, SegmentRef, Strategy, Subject, TowsCell};
