@@ -29,6 +29,9 @@ pub struct BiasView {
     /// The columns that could be ticked when `ticked` was set, and the project's defaults then: a
     /// new table or new defaults tick the defaults again.
     ticked_from: Option<(Vec<String>, Vec<String>)>,
+    /// The columns that can group the customers of a run (by the run's address): counting a
+    /// column's distinct values is not work for every frame.
+    candidates: Option<(usize, Vec<String>)>,
     /// The latest audit and what it was made from.
     audit: Option<(AuditKey, Arc<Result<BiasAudit, String>>)>,
     /// How many times the audit was made (tests check it is not made every frame).
@@ -49,9 +52,17 @@ pub fn bias_ui(ui: &mut Ui, app: &mut StrataApp) {
             (d.project.governance.sensitive.clone(), d.project.governance.small_cells)
         });
     let result = &out.result;
-    let candidates = bias::candidate_columns(&result.customers, &result.roles);
-    let defaults = bias::default_sensitive(&listed, &result.roles);
+    let output = Arc::as_ptr(&out) as usize;
     let view = &mut app.view.bias;
+    let candidates = match &view.candidates {
+        Some((made_for, candidates)) if *made_for == output => candidates.clone(),
+        _ => {
+            let candidates = bias::candidate_columns(&result.customers, &result.roles);
+            view.candidates = Some((output, candidates.clone()));
+            candidates
+        }
+    };
+    let defaults = bias::default_sensitive(&listed, &result.roles);
     if view.ticked_from.as_ref() != Some(&(candidates.clone(), defaults.clone())) {
         view.ticked = candidates.iter().filter(|c| defaults.contains(c)).cloned().collect();
         view.ticked_from = Some((candidates.clone(), defaults.clone()));
@@ -88,12 +99,7 @@ pub fn bias_ui(ui: &mut Ui, app: &mut StrataApp) {
     }
     let names: Vec<String> = (0..result.n_segments()).map(|s| app.segment_name_in(result, s)).collect();
     let view = &mut app.view.bias;
-    let key = AuditKey {
-        output: Arc::as_ptr(&out) as usize,
-        columns: view.ticked.clone(),
-        names: names.clone(),
-        small_cells,
-    };
+    let key = AuditKey { output, columns: view.ticked.clone(), names: names.clone(), small_cells };
     let audit = match &view.audit {
         Some((made_for, audit)) if *made_for == key => audit.clone(),
         _ => {
