@@ -5,6 +5,7 @@
 // The commands share the imports below through `use super::*`.
 mod args;
 mod bench;
+mod bias;
 mod chart;
 mod describe;
 mod govern;
@@ -41,6 +42,7 @@ pub use args::*;
 pub use model_args::ModelArgs;
 
 use bench::*;
+use bias::*;
 use chart::*;
 use describe::*;
 use govern::*;
@@ -101,6 +103,11 @@ pub enum Command {
     /// A project's SWOT board: each segment card with its live evidence and placement hints, the
     /// other items, and the TOWS decision list (--decisions writes it as CSV).
     Swot(SwotArgs),
+    /// Audit a project's segments against protected groups: each group's rate per segment, the
+    /// four-fifths rule, chi-square and Fisher's exact tests, a proxy check of the features, small
+    /// counts hidden (re-run as `run` does, business rules applied).
+    #[command(after_long_help = BIAS_JSON_HELP)]
+    Bias(BiasArgs),
     /// Run the built-in demo project headless and print its sweep and segments.
     Demo(DemoArgs),
     /// Draw one chart of a project (re-run as `run` does) as a PNG, without a display.
@@ -179,6 +186,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Run(args)) => run_project(args),
         Some(Command::Predict(args)) => predict_command(args),
         Some(Command::Swot(args)) => swot_command(args),
+        Some(Command::Bias(args)) => bias_command(args),
         Some(Command::Demo(args)) => demo(args),
         Some(Command::Chart(args)) => chart_command(args),
         Some(Command::Report(args)) => report_command(args),

@@ -1404,6 +1404,7 @@ fn a_data_file_given_at_start_opens_as_a_new_project() {
     assert!(!doc.project.spec.recipe.features.is_empty());
     assert!(harness.query_all_by_label_contains("not a readable Strata project").next().is_none());
 }
+mod bias;
 mod board;
 mod chart_exports;
 mod data17;

@@ -440,6 +440,6 @@ fn source_words(source: &crate::engine::pipeline::DataSource) -> String {
     use crate::engine::pipeline::DataSource;
     match source {
         DataSource::File(p) => p.rsplit(['/', '\\']).next().unwrap_or(p).to_string(),
-        DataSource::DemoTransactions => crate::engine::DEMO_TRANSACTIONS_NAME.to_string(),
+        built_in => built_in.built_in_name().unwrap_or_default().to_string(),
     }
 }

@@ -80,6 +80,7 @@ fn data(inputs: &ReportInputs, _: &ReportCharts) -> Result<Option<String>, Chart
     let describe = |source: &DataSource| match source {
         DataSource::File(path) => escape(path),
         DataSource::DemoTransactions => "CDNOW transaction log built into Strata".to_string(),
+        DataSource::DemoAttributes => "synthetic demo attributes built into Strata (not CDNOW data)".to_string(),
     };
     let fingerprint =
         |f: &Option<String>| f.as_deref().map_or_else(|| "-".to_string(), |f| format!("<code>{}</code>", escape(f)));
