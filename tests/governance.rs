@@ -230,3 +230,86 @@ fn hostile_edit_arguments_get_one_line_and_change_nothing() {
         assert_eq!(std::fs::read(&p).unwrap(), before, "{args:?} changed the file");
     }
 }
+
+/// A project on a data file of its own folder (the CDNOW customers, aggregated).
+fn project_with_data(dir: &Path) -> PathBuf {
+    let cdnow = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/CDNOW_master.txt");
+    let c = dir.join("c.csv");
+    let args = ["rfm", "--transactions", cdnow.to_str().unwrap(), "--customer-id", "customer_id", "--date", "date"];
+    ok(&strata(&[&args[..], &["--amount", "dollar_value", "--out", c.to_str().unwrap()]].concat(), dir));
+    let p = dir.join("p.strata");
+    let fit = ["fit", "--data", "c.csv", "--features", "recency_days,frequency,monetary_total", "--k", "4"];
+    ok(&strata(&[&fit[..], &["--project", p.to_str().unwrap()]].concat(), dir));
+    ok(&strata(&["edit", p.to_str().unwrap(), "--actor", "Ana", "--rename", "1=Core"], dir));
+    p
+}
+
+#[test]
+fn a_pack_opens_and_verifies_on_its_own_and_refuses_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = project_with_data(dir.path());
+    let pack = dir.path().join("review.stratapack");
+    ok(&strata(&["pack", p.to_str().unwrap(), "--with-data", "--out", pack.to_str().unwrap()], dir.path()));
+    // Elsewhere, without the data beside it.
+    let other = tempfile::tempdir().unwrap();
+    let moved = other.path().join("review.stratapack");
+    std::fs::copy(&pack, &moved).unwrap();
+    let o = strata(&["unpack", moved.to_str().unwrap()], other.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("every file matches") && e.contains("reproduces every stored result") && e.contains("intact"),
+        "{e}"
+    );
+    let unpacked = other.path().join("review/project.strata");
+    assert_eq!(std::fs::read(&unpacked).unwrap(), std::fs::read(&p).unwrap(), "the project is packed byte for byte");
+
+    // A data file altered inside the pack, and an entry that climbs out of the folder.
+    let bytes = std::fs::read(&pack).unwrap();
+    let mut altered = bytes.clone();
+    let at = altered.windows(6).position(|w| w == b"\n00001").unwrap();
+    altered[at + 5] = b'9';
+    std::fs::write(other.path().join("altered.stratapack"), &altered).unwrap();
+    let o = strata(&["unpack", "altered.stratapack"], other.path());
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("'c.csv' in the pack") && stderr(&o).contains("altered"), "{}", stderr(&o));
+    std::fs::write(other.path().join("junk.stratapack"), b"PK\x03\x04 not really").unwrap();
+    let o = strata(&["unpack", "junk.stratapack"], other.path());
+    assert!(!o.status.success());
+    assert_eq!(stderr(&o).trim().lines().count(), 1, "{}", stderr(&o));
+}
+
+#[test]
+fn exports_are_logged_stamped_and_blocked_when_unsigned() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = demo_copy(dir.path());
+    let ps = p.to_str().unwrap();
+    ok(&strata(&["opt-out", ps, "--id", "00001"], dir.path()));
+    ok(&strata(&["run", ps, "--out", "a.csv"], dir.path()));
+    let csv = std::fs::read_to_string(dir.path().join("a.csv")).unwrap();
+    let header = csv.lines().next().unwrap();
+    assert!(header.ends_with(",opted_out"), "{header}");
+    assert!(csv.lines().nth(1).unwrap().ends_with(",true"));
+    assert_eq!(csv.lines().filter(|l| l.ends_with(",true")).count(), 1);
+    let provenance: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("a.csv.audit.json")).unwrap()).unwrap();
+    let log = entries(&p);
+    assert_eq!(log.last().unwrap().action, "export");
+    assert_eq!(provenance["audit_head"], log.last().unwrap().hash.as_str());
+    assert_eq!(provenance["audit_count"].as_u64().unwrap() as usize, log.len());
+    // The head an export carries is an anchor: verify checks it.
+    let count = log.len().to_string();
+    ok(&strata(
+        &["audit", "verify", ps, "--head", provenance["audit_head"].as_str().unwrap(), "--count", &count],
+        dir.path(),
+    ));
+    // Blocked until a reviewer approves this version.
+    ok(&strata(&["edit", ps, "--unsigned", "block"], dir.path()));
+    let o = strata(&["run", ps, "--out", "b.csv"], dir.path());
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("blocks exports"), "{}", stderr(&o));
+    assert!(!dir.path().join("b.csv").exists());
+    ok(&strata(&["signoff", ps, "--reviewer", "Rui", "--decision", "approve"], dir.path()));
+    ok(&strata(&["run", ps, "--out", "b.csv"], dir.path()));
+    ok(&strata(&["audit", "verify", ps], dir.path()));
+}

@@ -422,7 +422,8 @@ impl StrataApp {
             i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect()
         });
         for path in dropped {
-            let is_project = path.extension().is_some_and(|e| e == "strata");
+            let is_project =
+                path.extension().is_some_and(|e| e == "strata") || crate::engine::governance::pack::is_pack(&path);
             self.commands.push(if is_project { Command::OpenProject(path) } else { Command::OpenData(path) });
         }
         if ctx.input(|i| i.viewport().close_requested())

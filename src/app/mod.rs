@@ -314,7 +314,12 @@ impl StrataApp {
             StartProject::Demo => app.open_demo(),
             // `strata FILE` (or "Open with") takes a data file as the drop does: only a .strata file
             // is read as a project.
-            StartProject::File(path) if path.extension().is_some_and(|e| e == "strata") => app.open_project(&path),
+            StartProject::File(path)
+                if path.extension().is_some_and(|e| e == "strata")
+                    || crate::engine::governance::pack::is_pack(&path) =>
+            {
+                app.open_project(&path)
+            }
             StartProject::File(path) => app.open_data(&path),
             StartProject::Empty => app.screen = Screen::Data,
             StartProject::Review(path) => {

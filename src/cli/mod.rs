@@ -46,7 +46,9 @@ use bias::*;
 use chart::*;
 use describe::*;
 use govern::*;
-pub use govern::{AuditArgs, AuditCommand, CommentArgs, DisputeArgs, EditArgs, OptOutArgs, SignoffArgs};
+pub use govern::{
+    AuditArgs, AuditCommand, CommentArgs, DisputeArgs, EditArgs, OptOutArgs, PackArgs, SignoffArgs, UnpackArgs,
+};
 use output::*;
 use run::*;
 use segment::*;
@@ -127,6 +129,10 @@ pub enum Command {
     Dispute(DisputeArgs),
     /// Take customers out of targeting (stored hashed; they keep their segment for reporting).
     OptOut(OptOutArgs),
+    /// Write a review pack: the project and its data in one file, with every file's fingerprint.
+    Pack(PackArgs),
+    /// Unpack a review pack and verify it: every file, the data's fingerprints, a re-run, the audit log.
+    Unpack(UnpackArgs),
     /// Benchmark building blocks for benches/run: generate data, time one case (prints JSON).
     Bench(BenchArgs),
 }
@@ -196,6 +202,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Comment(args)) => comment_command(args),
         Some(Command::Dispute(args)) => dispute_command(args),
         Some(Command::OptOut(args)) => opt_out_command(args),
+        Some(Command::Pack(args)) => pack_command(args),
+        Some(Command::Unpack(args)) => unpack_command(args),
         Some(Command::Bench(args)) => bench(args),
         None => open_window(cli.project, cli.review),
     }

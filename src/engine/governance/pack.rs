@@ -31,7 +31,7 @@ fn data_paths(project: &Project) -> Result<Vec<String>, String> {
                 ));
             }
             DataSource::File(p) => paths.push(p.clone()),
-            DataSource::DemoTransactions => {}
+            DataSource::DemoTransactions | DataSource::DemoAttributes => {}
         }
     }
     paths.extend(project.spec.derived.lookups.iter().map(|l| l.path.clone()));
@@ -149,7 +149,11 @@ pub fn unpack(pack: &Path, into: &Path) -> Result<PathBuf, String> {
         let mut entry =
             zip.by_name(name).map_err(|_| format!("the manifest lists '{name}' and the pack does not hold it"))?;
         let mut data = Vec::with_capacity((*bytes).min(1 << 30) as usize);
-        entry.by_ref().take(bytes + 1).read_to_end(&mut data).map_err(|e| format!("{name}: {e}"))?;
+        entry
+            .by_ref()
+            .take(bytes + 1)
+            .read_to_end(&mut data)
+            .map_err(|e| format!("'{name}' in the pack is damaged or altered ({e}); nothing more was unpacked"))?;
         if data.len() as u64 != *bytes || blake3::hash(&data).to_hex().as_str() != hash {
             return Err(format!(
                 "'{name}' in the pack does not match its fingerprint in the manifest (damaged or altered)"

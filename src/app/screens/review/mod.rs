@@ -161,6 +161,7 @@ fn provenance_ui(ui: &mut Ui, app: &mut StrataApp) {
         let name = match &source.source {
             crate::engine::pipeline::DataSource::File(p) => p.clone(),
             crate::engine::pipeline::DataSource::DemoTransactions => "the built-in CDNOW log".to_string(),
+            crate::engine::pipeline::DataSource::DemoAttributes => "the built-in synthetic attributes".to_string(),
         };
         let fingerprint = source.fingerprint.as_deref().map(audit::short).unwrap_or("none stored");
         ui.label(format!("{what}: {name}, fingerprint {fingerprint}"));
