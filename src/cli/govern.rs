@@ -29,6 +29,9 @@ pub struct EditArgs {
     /// Put a customer in a segment by hand: ID=SEG (needs --reason). Repeatable.
     #[arg(long, value_name = "ID=SEG")]
     pub r#override: Vec<String>,
+    /// Take back the override of this customer id. Repeatable.
+    #[arg(long, value_name = "ID")]
+    pub remove_override: Vec<String>,
     /// Why (for --override and --add-rule; recorded in the audit log).
     #[arg(long)]
     pub reason: Option<String>,
@@ -347,6 +350,15 @@ pub(crate) fn edit_command(args: EditArgs) -> Result<(), CliError> {
             why: reason.clone(),
         });
         push(&mut project, &before, format!("override: customer {id} to '{segment}'"), &reason);
+    }
+    for id in &args.remove_override {
+        let id = id.trim();
+        if !project.rules.overrides.iter().any(|o| o.customer == id) {
+            return Err(CliError(format!("--remove-override {id}: no override names that customer")));
+        }
+        let before = project.clone();
+        project.rules.overrides.retain(|o| o.customer != id);
+        push(&mut project, &before, format!("remove the override of customer {id}"), &reason);
     }
     if let Some(n) = args.small_cells {
         review::set_small_cells(&mut project, &actor, n)?;

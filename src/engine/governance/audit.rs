@@ -185,13 +185,15 @@ pub fn seal(project: &mut Project, actor: &str) -> Head {
     let digest = state_digest(project);
     let last_state = project.audit.iter().rev().find(|e| !e.state.is_empty()).map(|e| e.state.clone());
     let has_unsealed = project.audit.iter().any(|e| !e.is_sealed());
-    if !has_unsealed
-        && last_state.as_deref() != Some(digest.as_str())
-        && !(project.audit.is_empty() && last_state.is_none() && project.results.is_none())
-    {
-        let what =
-            if last_state.is_none() { "audit log started" } else { "saved with changes made outside the logged edits" };
-        project.audit.push(AuditEntry::new(actor, "save", "project", what));
+    // A log that records no definition yet (empty, or older than format 9) starts with the next
+    // change; one that does gets a `save` entry for a change made without an entry of its own.
+    if !has_unsealed && last_state.as_ref().is_some_and(|s| *s != digest) {
+        project.audit.push(AuditEntry::new(
+            actor,
+            "save",
+            "project",
+            "saved with changes made outside the logged edits",
+        ));
     }
     let mut prev = project.audit.iter().take_while(|e| e.is_sealed()).last().map(|e| e.hash.clone());
     let mut seq = project.audit.iter().take_while(|e| e.is_sealed()).count();
