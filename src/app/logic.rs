@@ -87,10 +87,13 @@ impl StrataApp {
         // that is not a workshop edit of its own.
         let workshop_changed = state.spec == doc.project.spec
             && (state.board != doc.project.board || state.presentation != doc.project.presentation);
+        let names = |notes: &[SegmentNote]| notes.iter().map(|n| (n.segment, n.name.clone())).collect::<Vec<_>>();
+        let names_changed = names(&state.segments) != names(&doc.project.segments);
         doc.restore(state);
         // The restored notes are numbered by the run before that edit, not by the latest one.
         doc.notes_numbered_by = None;
-        if rules_changed || workshop_changed {
+        // Logged as the edit was: an undo of a change of who is where, or of a name, is one too.
+        if rules_changed || workshop_changed || spec_changed || names_changed {
             self.audit(&current, &format!("{} {what}", if is_undo { "undo" } else { "redo" }), "", false);
         }
         self.after_change(spec_changed, rules_changed);
