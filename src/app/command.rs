@@ -156,9 +156,7 @@ impl Command {
             | Command::Redo
             | Command::SelectK(_)
             | Command::LocateSourceDialog
-            | Command::LocateSource(_)
-            | Command::SaveAsDialog
-            | Command::SaveAs(_) => true,
+            | Command::LocateSource(_) => true,
             Command::Presenting(p) => p.changes_board(),
             _ => false,
         }

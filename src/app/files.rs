@@ -195,13 +195,15 @@ impl StrataApp {
     fn finish_save(&mut self, saved: &Saved) {
         let Some(doc) = &mut self.doc else { return };
         let path = &saved.path;
+        // What was logged while the file was written (a comment, an export) is not in it yet.
+        let later = doc.project.audit.split_off(saved.audit_at_start.min(doc.project.audit.len()));
         if doc.state() == saved.state {
             doc.project = saved.project.clone();
+            doc.project.audit.extend(later);
         } else {
             // Edited while it was written: keep the edits, with the paths as the new file stores them.
             paths::rebase_sources(&mut doc.project.spec, &saved.old_base, &saved.new_base);
             // The log as sealed in the file, then what was logged while it was written.
-            let later = doc.project.audit.split_off(saved.audit_at_start.min(doc.project.audit.len()));
             doc.project.audit = saved.project.audit.clone();
             doc.project.audit.extend(later);
         }
