@@ -176,25 +176,7 @@ fn segment_json(c: &ColumnAudit, s: &SegmentAudit, names: &[String], t: usize) -
     })
 }
 
-/// A share as a percentage, "-" when not shown.
-fn percent(x: Option<f64>) -> String {
-    x.map_or_else(|| "-".to_string(), |x| format!("{:.1}%", 100.0 * x))
-}
-
-fn yes_no(x: Option<bool>) -> &'static str {
-    match x {
-        Some(true) => "yes",
-        Some(false) => "no",
-        None => "-",
-    }
-}
-
-fn cell_text(cell: Cell, t: usize) -> String {
-    match cell {
-        Cell::Count(n) => crate::engine::words::thousands(n),
-        other => other.text(t),
-    }
-}
+use crate::engine::governance::bias::{cell_text, percent_text as percent, yes_no};
 
 /// The audit as readable tables, one block per column and segment.
 fn print_audit(audit: &BiasAudit) {

@@ -883,6 +883,28 @@ The proxy check measures how strongly each feature goes with the column (eta for
 categories; 0.3 or more is worth a look): a feature can carry a protected attribute into the segments without \
 naming it. Counts under the small-cell threshold are hidden, and so is everything computed from them.";
 
+/// A share as a percentage, "-" when not shown (the CLI's table and the Review screen's).
+pub fn percent_text(x: Option<f64>) -> String {
+    x.map_or_else(|| "-".to_string(), |x| format!("{:.1}%", 100.0 * x))
+}
+
+/// A signal as yes, no or "-" when it could not be judged.
+pub fn yes_no(x: Option<bool>) -> &'static str {
+    match x {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "-",
+    }
+}
+
+/// A count as shown: with thousands separators, or "<10" / "hidden".
+pub fn cell_text(cell: crate::engine::governance::suppress::Cell, threshold: usize) -> String {
+    match cell {
+        crate::engine::governance::suppress::Cell::Count(n) => crate::engine::words::thousands(n),
+        other => other.text(threshold),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

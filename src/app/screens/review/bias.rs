@@ -8,9 +8,7 @@ use std::sync::Arc;
 use eframe::egui::{self, RichText, Ui};
 
 use crate::app::StrataApp;
-use crate::app::widgets::format_count;
 use crate::engine::governance::bias::{self, BiasAudit, ColumnAudit, SegmentAudit};
-use crate::engine::governance::suppress::Cell;
 
 /// What the audit was made from: it is made again only when one of these changes.
 #[derive(Clone, Debug, PartialEq)]
@@ -161,24 +159,7 @@ fn audit_ui(ui: &mut Ui, audit: &BiasAudit) {
     }
 }
 
-fn cell_text(cell: Cell, threshold: usize) -> String {
-    match cell {
-        Cell::Count(n) => format_count(n),
-        other => other.text(threshold),
-    }
-}
-
-fn percent(x: Option<f64>) -> String {
-    x.map_or_else(|| "-".to_string(), |x| format!("{:.1}%", 100.0 * x))
-}
-
-fn yes_no(x: Option<bool>) -> &'static str {
-    match x {
-        Some(true) => "yes",
-        Some(false) => "no",
-        None => "-",
-    }
-}
+use crate::engine::governance::bias::{cell_text, percent_text as percent, yes_no};
 
 fn column_ui(ui: &mut Ui, audit: &BiasAudit, column: &ColumnAudit, index: usize) {
     for note in &column.notes {
