@@ -63,6 +63,7 @@ fn every_chart_of_the_demo_draws_at_the_size_asked_and_shows_the_results() {
         over_time: None,
         transition: None,
         comparison: None,
+        small_cells: 10,
     };
     let drawn = chart::available(&inputs);
     let drawn_names: Vec<&str> = drawn.iter().map(|c| c.name).collect();
@@ -175,7 +176,7 @@ fn demo_with_windows_and_a_second_run(dir: &Path) -> (std::path::PathBuf, Pipeli
     saved.over_time = Some(strata::engine::over_time::WindowParams { windows: 3, ..Default::default() });
     saved.kept = vec![kept(result, "k-means, k = 5", &project.segments), kept(&other, "k-means, k = 4", &[])];
     let path = dir.join("followed.strata");
-    saved.save(&path).unwrap();
+    saved.save(&path, "test").unwrap();
     (path, other)
 }
 
@@ -245,6 +246,7 @@ fn the_cli_draws_silhouettes_alluvial_and_moves_or_says_why_not() {
         table.column_names,
         ("k-means, k = 5".into(), "k-means, k = 4".into()),
         table.left_out,
+        10,
     );
     let expected = chart::render_png(&chart::flows::alluvial_chart(&crossing).unwrap(), 900, 600).unwrap();
     assert!(by_default == expected, "the CLI draws the engine's alluvial view of the two runs");
@@ -378,6 +380,7 @@ fn hostile_project_text_is_shown_as_text() {
         what: hostile.into(),
         why: hostile.into(),
         customers: Some(3),
+        ..Default::default()
     });
     use strata::engine::presentation::{Presentation, Step, View};
     use strata::engine::swot::{Board, Card, Quadrant, SegmentRef, Strategy, Subject, TowsCell};
