@@ -254,7 +254,10 @@ fn moves_over_time_show_the_chosen_transition_without_empty_segments() {
     assert_eq!(last_flows.links[0].count, 21, "the last transition by default");
     assert_eq!(first_flows.links[0].count, 20);
     assert_eq!(first_flows.links.iter().map(|l| l.count).sum::<u64>(), 111);
-    assert_eq!(first.note, "80.0% of the customers present in both windows kept their segment.");
+    // 9 of the 89 present in both moved: a count under 10, so the share is not said at 10.
+    assert_eq!(first.note, "The share who kept their segment is not shown: it would give away a count under 10.");
+    let at_five = flows::moves_chart(&over_time, &over_time.names, &colours, Some(0), 5).unwrap();
+    assert_eq!(at_five.note, "80.0% of the customers present in both windows kept their segment.");
     let error = flows::moves_chart(&over_time, &over_time.names, &colours, Some(5), 10).unwrap_err().to_string();
     assert!(error.contains("no transition 6") && error.contains("1 to 2"), "{error}");
     let alone = windows_over_time(0);
