@@ -11,7 +11,10 @@ pub fn rerun_project(
     accept_changed_data: bool,
 ) -> Result<(PipelineResult, Option<Vec<String>>), CliError> {
     let resolver = SourceResolver { base_dir: base_dir.to_path_buf(), allow_outside };
-    Ok(project::verify::rerun(project, &resolver, accept_changed_data)?)
+    let (mut result, differences) = project::verify::rerun(project, &resolver, accept_changed_data)?;
+    // With minimisation on, columns nothing uses leave the customer table before anything reads it.
+    project::minimise::apply(project, &mut result);
+    Ok((result, differences))
 }
 
 /// A project's windows over time, as its Over time screen cuts them, when it has used that screen.

@@ -130,6 +130,21 @@ fn data(inputs: &ReportInputs, _: &ReportCharts) -> Result<Option<String>, Chart
         facts.push(vec!["Attributes joined".into(), format!("{:.1}% of customers matched", join.match_rate() * 100.0)]);
     }
     out.push_str(&table(&["", ""], &facts, &[]));
+    // Data minimisation: what was loaded and is used by nothing.
+    let unused = crate::engine::project::minimise::unused_in(inputs.project, result);
+    let minimising = inputs.project.governance.minimise;
+    out.push_str(&paragraph(&match (unused.is_empty(), minimising) {
+        (true, _) => "Every loaded column is used: by a feature, a rule, the id, the value or the audit.".to_string(),
+        (false, true) => format!(
+            "Loaded but unused, and kept out of everything Strata stores and exports (data minimisation is on): {}.",
+            unused.join(", ")
+        ),
+        (false, false) => format!(
+            "Loaded but unused: {} (data minimisation, on the Data screen, keeps such columns out of everything \
+             Strata stores and exports).",
+            unused.join(", ")
+        ),
+    }));
     if !spec.derived.columns.is_empty() {
         out.push_str("<h3>Derived columns</h3>\n");
         let rows: Vec<Vec<String>> = spec
