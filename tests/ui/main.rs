@@ -1411,4 +1411,5 @@ mod derive;
 mod files;
 mod formats;
 mod present;
+mod privacy;
 mod view17;
