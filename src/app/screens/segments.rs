@@ -260,14 +260,18 @@ fn cards_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
             categories.sort_by(|a, b| effect(&b.0).total_cmp(&effect(&a.0)));
             for (feature, modes) in categories.into_iter().filter(|_| !small) {
                 if let Some(Some((value, share))) = modes.get(s) {
-                    // The commonest category's customers, and the rest, are counts of their own.
+                    // The commonest category's customers, and the rest, are counts of their own: a
+                    // share that would give a small one away is left out, the category stays.
                     let n = (share * profile.size as f64).round() as usize;
-                    if suppress::share_of(n, profile.size, threshold).is_none() {
-                        continue;
-                    }
+                    let shown = suppress::share_of(n, profile.size, threshold).is_some();
                     // "Mostly" only for a majority; otherwise it is the commonest of several.
                     let how = if *share > 0.5 { "mostly" } else { "most often" };
-                    ui.label(format!("{feature}: {how} {value} ({:.0}%)", 100.0 * share)).on_hover_text(format!(
+                    let text = if shown {
+                        format!("{feature}: {how} {value} ({:.0}%)", 100.0 * share)
+                    } else {
+                        format!("{feature}: {how} {value}")
+                    };
+                    ui.label(text).on_hover_text(format!(
                         "Separates the segments: Cramer's V {:.2} (chi-square test of segment against {feature})",
                         effect(feature)
                     ));

@@ -600,8 +600,10 @@ pub(super) fn prototypes_ui(
                 // Nothing of a segment under the threshold; a share whose count (or rest) is small neither.
                 let size = result.fit.sizes[s];
                 let count = (share * size as f64).round() as usize;
-                let text = if sizes.is_small(s) || suppress::share_of(count, size, threshold).is_none() {
+                let text = if sizes.is_small(s) {
                     "-".to_string()
+                } else if suppress::share_of(count, size, threshold).is_none() {
+                    format!("{} (share hidden)", level_of(group, model.modes[s][g]))
                 } else {
                     format!("{} ({:.0}%)", level_of(group, model.modes[s][g]), 100.0 * share)
                 };
