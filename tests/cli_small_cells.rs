@@ -28,14 +28,18 @@ fn customers(dir: &Path) {
         let (spend, visits) = if heavy { (500.0 + i as f64, 40 + i % 3) } else { (10.0 + (i % 7) as f64, 2 + i % 3) };
         let tier = if heavy { "heavy" } else { "light" };
         let region = if i % 2 == 0 { "north" } else { "south" };
-        text.push_str(&format!("cust{i:03},person{i}.x{}@example.org,{spend},{visits},{tier},{region}\n", i * 7919 % 1000));
+        text.push_str(&format!(
+            "cust{i:03},person{i}.x{}@example.org,{spend},{visits},{tier},{region}\n",
+            i * 7919 % 1000
+        ));
     }
     std::fs::write(dir.join("customers.csv"), text).unwrap();
 }
 
 /// Every number under a key that holds counts is zero or at least `threshold`.
 fn no_small_count(value: &serde_json::Value, threshold: u64, key: &str, found: &mut Vec<String>) {
-    const COUNTS: [&str; 8] = ["sizes", "counts", "size", "row_totals", "column_totals", "matrix", "n_left_out", "customers"];
+    const COUNTS: [&str; 8] =
+        ["sizes", "counts", "size", "row_totals", "column_totals", "matrix", "n_left_out", "customers"];
     match value {
         serde_json::Value::Object(map) => map.iter().for_each(|(k, v)| no_small_count(v, threshold, k, found)),
         serde_json::Value::Array(items) => items.iter().for_each(|v| no_small_count(v, threshold, key, found)),
@@ -54,7 +58,8 @@ fn assert_no_small_count(value: &serde_json::Value, threshold: u64) {
     assert!(found.is_empty(), "small counts shown: {found:?}\n{value:#}");
 }
 
-const FIT: [&str; 10] = ["fit", "--data", "customers.csv", "--id", "id", "--features", "spend,visits", "--k", "2", "--json"];
+const FIT: [&str; 10] =
+    ["fit", "--data", "customers.csv", "--id", "id", "--features", "spend,visits", "--k", "2", "--json"];
 
 #[test]
 fn a_small_segment_is_under_ten_in_the_json_with_the_count_that_would_give_it_away_hidden() {
@@ -73,7 +78,8 @@ fn a_small_segment_is_under_ten_in_the_json_with_the_count_that_would_give_it_aw
     let mut args = FIT.to_vec();
     args.extend(["--small-cells", "1"]);
     let open = json(&strata(&args, dir.path()));
-    let mut sizes: Vec<u64> = open["indices"]["sizes"].as_array().unwrap().iter().map(|s| s.as_u64().unwrap()).collect();
+    let mut sizes: Vec<u64> =
+        open["indices"]["sizes"].as_array().unwrap().iter().map(|s| s.as_u64().unwrap()).collect();
     sizes.sort();
     assert_eq!(sizes, [5, 55]);
     assert_eq!(open["small_cells"]["threshold"], 1);
@@ -83,7 +89,18 @@ fn a_small_segment_is_under_ten_in_the_json_with_the_count_that_would_give_it_aw
 
     // The profile: no size, share, mean or median of the small segment; the other's size hidden.
     let profile = json(&strata(
-        &["profile", "--data", "customers.csv", "--id", "id", "--features", "spend,visits", "--labels", "tier", "--json"],
+        &[
+            "profile",
+            "--data",
+            "customers.csv",
+            "--id",
+            "id",
+            "--features",
+            "spend,visits",
+            "--labels",
+            "tier",
+            "--json",
+        ],
         dir.path(),
     ));
     assert_no_small_count(&profile, 10);
@@ -163,6 +180,10 @@ fn the_report_lists_the_columns_nothing_uses_and_minimisation_keeps_them_out() {
     project.governance.minimise = true;
     project.save(&path, "test").unwrap();
     let html = report(dir.path());
-    assert!(html.contains("kept out of everything Strata stores and exports (data minimisation is on): email, tier, region"));
+    assert!(
+        html.contains(
+            "kept out of everything Strata stores and exports (data minimisation is on): email, tier, region"
+        )
+    );
     assert!(!html.contains("example.org"));
 }

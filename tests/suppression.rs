@@ -123,9 +123,7 @@ fn table_puzzle(counts: &[Vec<usize>], threshold: usize) -> (Puzzle, Vec<Vec<Cel
         }
         shown[r][columns] = t.row_totals[r];
     }
-    for c in 0..columns {
-        shown[rows][c] = t.column_totals[c];
-    }
+    shown[rows][..columns].copy_from_slice(&t.column_totals);
     shown[rows][columns] = t.total;
     let id = |r: usize, c: usize| r * (columns + 1) + c;
     let everything_hidden = shown.iter().flatten().all(|c| !c.is_shown());

@@ -94,13 +94,11 @@ impl StrataApp {
                             }),
                             "the assignments",
                         ),
-                        ExportKind::Profiles => {
-                            (
-                                profiles_frame(&out.summary, small_cells, &name)
-                                    .map(|f| (f, "segment profiles".to_string())),
-                                "the profiles",
-                            )
-                        }
+                        ExportKind::Profiles => (
+                            profiles_frame(&out.summary, small_cells, &name)
+                                .map(|f| (f, "segment profiles".to_string())),
+                            "the profiles",
+                        ),
                         _ => match &out.result.sweep {
                             Some(sweep) => (
                                 k_choice_frame(sweep, &out.result.k_stability, small_cells)

@@ -281,7 +281,8 @@ impl StrataApp {
         self.rerun_when_done = false;
         let (rules, notes) = (doc.project.rules.clone(), doc.project.segments.clone());
         // With minimisation on, the columns nothing uses leave the customer table on the job.
-        let used = doc.project.governance.minimise.then(|| crate::engine::project::minimise::used_columns(&doc.project));
+        let used =
+            doc.project.governance.minimise.then(|| crate::engine::project::minimise::used_columns(&doc.project));
         let key = doc.rules_key();
         let resolver = doc.resolver();
         let base_dir = doc.base_dir.clone();

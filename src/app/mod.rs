@@ -404,9 +404,7 @@ impl StrataApp {
     /// The open project's small-cell threshold (the default without a project): counts under it
     /// are shown as "<10", with the counts that would give them away hidden.
     pub fn small_cells(&self) -> usize {
-        self.doc
-            .as_ref()
-            .map_or(crate::engine::governance::DEFAULT_SMALL_CELLS, |d| d.project.governance.small_cells)
+        self.doc.as_ref().map_or(crate::engine::governance::DEFAULT_SMALL_CELLS, |d| d.project.governance.small_cells)
     }
 
     pub(super) fn info(&mut self, message: impl Into<String>) {

@@ -62,8 +62,11 @@ pub(crate) fn compare_command(args: CompareArgs) -> Result<(), CliError> {
     let table = crate::engine::metrics::agreement::Crosstab::of(&a, &b)?;
     let (ari, ami) = (table.adjusted_rand_index(), table.adjusted_mutual_information());
     let small_cells = args.cells.small_cells;
-    let counts: Vec<Vec<usize>> =
-        table.counts.iter().map(|row| row.iter().map(|&c| usize::try_from(c).unwrap_or(usize::MAX)).collect()).collect();
+    let counts: Vec<Vec<usize>> = table
+        .counts
+        .iter()
+        .map(|row| row.iter().map(|&c| usize::try_from(c).unwrap_or(usize::MAX)).collect())
+        .collect();
     let shown = crate::engine::governance::suppress::table_with_totals(&counts, small_cells);
     let cells_json = |cells: &[crate::engine::governance::suppress::Cell]| -> Vec<serde_json::Value> {
         cells.iter().map(|c| c.json(small_cells)).collect()

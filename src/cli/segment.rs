@@ -223,7 +223,9 @@ pub(crate) fn fit(args: FitArgs) -> Result<(), CliError> {
         project.results = Some(StoredResults::from_result(&result));
         project.segments = default_segment_notes(&result);
         let who = crate::engine::governance::audit::login_name();
-        if let Some(entry) = crate::engine::governance::suppress::threshold_entry(project.governance.small_cells, small_cells, &who) {
+        if let Some(entry) =
+            crate::engine::governance::suppress::threshold_entry(project.governance.small_cells, small_cells, &who)
+        {
             project.audit.push(entry.because("strata fit --small-cells"));
             project.governance.small_cells = small_cells;
         }
@@ -293,7 +295,13 @@ pub(crate) fn over_time_command(args: OverTimeArgs) -> Result<(), CliError> {
 pub(crate) fn over_time_json(out: &crate::engine::over_time::OverTime, small_cells: usize) -> serde_json::Value {
     let table = |t: &crate::engine::over_time::Transition| -> serde_json::Value {
         let shown = t.shown(small_cells);
-        json!(shown.cells.iter().map(|row| row.iter().map(|c| c.json(small_cells)).collect::<Vec<_>>()).collect::<Vec<_>>())
+        json!(
+            shown
+                .cells
+                .iter()
+                .map(|row| row.iter().map(|c| c.json(small_cells)).collect::<Vec<_>>())
+                .collect::<Vec<_>>()
+        )
     };
     let sizes = |w: &crate::engine::over_time::Window| -> serde_json::Value {
         let shown = w.sizes_shown(small_cells);
@@ -337,9 +345,8 @@ pub(crate) fn print_over_time(out: &crate::engine::over_time::OverTime, small_ce
     let totals: String = shown.iter().map(|w| format!(" {:>11}", w.line.total.text(small_cells))).collect();
     println!("{:<28}{totals}", "customers");
     for t in &out.transitions {
-        let stayed = t
-            .stayed_shown(small_cells)
-            .map_or_else(|| "a hidden share".to_string(), |s| format!("{:.1}%", 100.0 * s));
+        let stayed =
+            t.stayed_shown(small_cells).map_or_else(|| "a hidden share".to_string(), |s| format!("{:.1}%", 100.0 * s));
         println!(
             "\nfrom {} to {}: {stayed} of customers present in both kept their segment",
             out.windows[t.from].end, out.windows[t.to].end,

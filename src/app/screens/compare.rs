@@ -8,8 +8,8 @@ use eframe::egui::{self, Color32, RichText, Ui};
 
 use crate::app::StrataApp;
 use crate::app::widgets::color32;
-use crate::engine::governance::suppress::Cell;
 use crate::engine::chart::{Crossing, FlowNode, Flows};
+use crate::engine::governance::suppress::Cell;
 use crate::engine::jobs::JobContext;
 use crate::engine::metrics::agreement::{Crosstab, named_crosstab, segment_labels};
 
@@ -332,13 +332,13 @@ pub(super) fn crosstab_ui(ui: &mut Ui, crossing: &Crossing) {
                 ui.label(RichText::new(shortened(name, 24)).strong()).on_hover_text(name);
             });
             let row_total = shown.row_totals.get(i).copied().unwrap_or(Cell::Complement);
-            for j in 0..k_columns {
+            for (j, column_name) in column_names.iter().enumerate() {
                 let cell = shown.cells.get(i).and_then(|r| r.get(j)).copied().unwrap_or(Cell::Complement);
                 let share = crate::engine::governance::suppress::share(cell, row_total);
                 let fill = ui.visuals().selection.bg_fill.gamma_multiply(share.unwrap_or(0.0) as f32);
                 egui::Frame::new().fill(fill).inner_margin(egui::Margin::symmetric(4, 1)).show(ui, |ui| {
                     let hover = match share {
-                        Some(share) => format!("{:.1}% of {} are in {}", 100.0 * share, name, column_names[j]),
+                        Some(share) => format!("{:.1}% of {} are in {}", 100.0 * share, name, column_name),
                         None => format!("Not shown: a count under {threshold}, or one that would give it away"),
                     };
                     ui.label(words(cell)).on_hover_text(hover);

@@ -285,7 +285,9 @@ fn cards_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
                 }
                 for r in mine.iter().take(2) {
                     let hits = (r.precision * r.customers as f64).round() as usize;
-                    let percent = |shown: Option<f64>| shown.map_or_else(|| "a hidden share".to_string(), |v| format!("{:.0}%", 100.0 * v));
+                    let percent = |shown: Option<f64>| {
+                        shown.map_or_else(|| "a hidden share".to_string(), |v| format!("{:.0}%", 100.0 * v))
+                    };
                     let precision = suppress::share_of(hits, r.customers, threshold).map(|_| r.precision);
                     let coverage = suppress::share_of(hits, profile.size, threshold).map(|_| r.coverage);
                     ui.label(format!("Tree rule: {}", r.text)).on_hover_text(format!(

@@ -102,7 +102,12 @@ impl Crossing {
             .collect();
         let right = (0..self.column_names.len())
             .map(|j| {
-                node(&self.column_names[j], self.column_total(j), self.column_colours.get(j), shown.column_totals.get(j))
+                node(
+                    &self.column_names[j],
+                    self.column_total(j),
+                    self.column_colours.get(j),
+                    shown.column_totals.get(j),
+                )
             })
             .collect();
         let mut links = Vec::new();
@@ -301,9 +306,9 @@ pub fn moves_chart(
     let t = &over_time.transitions[chosen];
     let note = match t.stayed_shown(small_cells) {
         Some(stayed) => format!("{:.1}% of the customers present in both windows kept their segment.", 100.0 * stayed),
-        None if t.stayed.is_finite() => format!(
-            "The share who kept their segment is not shown: it would give away a count under {small_cells}."
-        ),
+        None if t.stayed.is_finite() => {
+            format!("The share who kept their segment is not shown: it would give away a count under {small_cells}.")
+        }
         None => String::new(),
     };
     Ok(Chart {

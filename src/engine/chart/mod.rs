@@ -532,9 +532,7 @@ fn sizes_chart(inputs: &ChartInputs) -> Chart {
         .map(|(i, &s)| {
             // A hidden size has no bar: its length would tell the count.
             let (text, value) = match suppressed.share(s) {
-                Some(share) => {
-                    (format!("{} ({:.1}%)", suppressed.words(s), share * 100.0), sizes[s] as f64)
-                }
+                Some(share) => (format!("{} ({:.1}%)", suppressed.words(s), share * 100.0), sizes[s] as f64),
                 None if suppressed.cell(s).is_shown() => (suppressed.words(s), sizes[s] as f64),
                 None => (suppressed.words(s), 0.0),
             };
@@ -740,7 +738,13 @@ fn over_time_chart(inputs: &ChartInputs) -> Result<Chart, ChartError> {
                     hidden = true;
                     if !run.is_empty() {
                         let points = std::mem::take(&mut run);
-                        marks.push(Mark::Line { label: label.clone(), points, colour, stroke: Stroke::Solid, dots: true });
+                        marks.push(Mark::Line {
+                            label: label.clone(),
+                            points,
+                            colour,
+                            stroke: Stroke::Solid,
+                            dots: true,
+                        });
                     }
                 }
             }

@@ -186,10 +186,12 @@ pub fn table_with_totals(counts: &[Vec<usize>], threshold: usize) -> Table {
         let mut edges = Vec::with_capacity((rows + 1) * (columns + 1));
         for r in 0..=rows {
             for c in 0..=columns {
+                let row_total = || (row_totals.get(r).copied().unwrap_or(0), row_line.cells.get(r).copied());
+                let column_total = || (column_totals.get(c).copied().unwrap_or(0), column_line.cells.get(c).copied());
                 let (value, tier, negative, given) = match (r == rows, c == columns) {
                     (false, false) => (at(r, c), 0, false, None),
-                    (false, true) => (row_totals[r], 1, true, Some(row_line.cells[r])),
-                    (true, false) => (column_totals[c], 1, true, Some(column_line.cells[c])),
+                    (false, true) => (row_total().0, 1, true, row_total().1),
+                    (true, false) => (column_total().0, 1, true, column_total().1),
                     (true, true) => {
                         let hidden = !(row_line.total.is_shown() && column_line.total.is_shown());
                         (grand, 2, false, Some(if hidden { Cell::Complement } else { Cell::Count(grand) }))
@@ -297,7 +299,10 @@ pub fn threshold_entry(before: usize, after: usize, who: &str) -> Option<super::
         std::cmp::Ordering::Less => format!("small-cell threshold lowered from {before} to {after}"),
         std::cmp::Ordering::Greater => format!("small-cell threshold raised from {before} to {after}"),
     };
-    Some(super::audit::AuditEntry::new(who, "threshold", "small cells", &what).change(before.to_string(), after.to_string()))
+    Some(
+        super::audit::AuditEntry::new(who, "threshold", "small cells", &what)
+            .change(before.to_string(), after.to_string()),
+    )
 }
 
 /// What a reader knows of a cell.

@@ -108,12 +108,8 @@ pub fn unused_in(project: &Project, result: &PipelineResult) -> Vec<String> {
 
 /// `frame` without `columns` (those it does not have are ignored).
 pub fn without(frame: &DataFrame, columns: &[String]) -> DataFrame {
-    let keep: Vec<String> = frame
-        .get_column_names()
-        .into_iter()
-        .map(|c| c.to_string())
-        .filter(|c| !columns.contains(c))
-        .collect();
+    let keep: Vec<String> =
+        frame.get_column_names().into_iter().map(|c| c.to_string()).filter(|c| !columns.contains(c)).collect();
     frame.select(keep).unwrap_or_else(|_| frame.clone())
 }
 
@@ -129,8 +125,10 @@ pub fn apply(project: &Project, result: &mut PipelineResult) {
 /// Drops from the run's customer table the loaded columns not in `used` (as [`used_columns`] gives
 /// them for the run's project), recording them in `result.minimised`.
 pub fn drop_unused(used: &[String], spec: &PipelineSpec, result: &mut PipelineResult) {
-    let unused: Vec<String> =
-        loaded_columns(spec, result).into_iter().filter(|c| !used.contains(c) && !result.minimised.contains(c)).collect();
+    let unused: Vec<String> = loaded_columns(spec, result)
+        .into_iter()
+        .filter(|c| !used.contains(c) && !result.minimised.contains(c))
+        .collect();
     if !unused.is_empty() {
         result.customers = without(&result.customers, &unused);
         result.minimised.extend(unused);

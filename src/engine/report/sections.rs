@@ -380,10 +380,8 @@ fn over_time(inputs: &ReportInputs, charts: &ReportCharts) -> Result<Option<Stri
         .iter()
         .map(|w| {
             let shown = w.sizes_shown(threshold);
-            let mut row = vec![
-                format!("{} to {}", w.start.format("%Y-%m-%d"), w.end.format("%Y-%m-%d")),
-                shown.total_words(),
-            ];
+            let mut row =
+                vec![format!("{} to {}", w.start.format("%Y-%m-%d"), w.end.format("%Y-%m-%d")), shown.total_words()];
             row.extend((0..shown.counts.len()).map(|i| shown.words(i)));
             row
         })
@@ -393,7 +391,9 @@ fn over_time(inputs: &ReportInputs, charts: &ReportCharts) -> Result<Option<Stri
     out.push_str(&table(&header_refs, &rows, &numeric));
     for t in &windows.transitions {
         let stayed = match t.stayed_shown(threshold) {
-            Some(stayed) => format!("{:.1}% of the customers present in both stayed in the same segment", stayed * 100.0),
+            Some(stayed) => {
+                format!("{:.1}% of the customers present in both stayed in the same segment", stayed * 100.0)
+            }
             None => format!("the share who stayed in the same segment is not shown (a count under {threshold})"),
         };
         out.push_str(&paragraph(&format!("From window {} to window {}: {stayed}.", t.from + 1, t.to + 1)));

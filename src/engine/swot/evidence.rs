@@ -97,10 +97,8 @@ impl SegmentEvidence {
             Some(share) if self.size_shown.is_shown() => {
                 out.push(format!("{} customers ({})", self.size_words(), percent(share)))
             }
-            _ => out.push(format!(
-                "size hidden: with the others it would give away a segment of under {}",
-                self.threshold
-            )),
+            _ => out
+                .push(format!("size hidden: with the others it would give away a segment of under {}", self.threshold)),
         }
         if let Some(revenue) = self.revenue_share {
             let index = self.revenue_index.map(|i| format!(" ({i:.1}x the average customer)")).unwrap_or_default();
@@ -348,7 +346,8 @@ mod tests {
         let lines = evidence(7).lines();
         assert_eq!(lines, vec!["<10 customers: too few to show its figures"]);
         let mut e = evidence(500);
-        e.trend = Some(Trend { shares: vec![None, Some(0.2)], sizes: vec![Cell::Small, Cell::Count(100)], change: None });
+        e.trend =
+            Some(Trend { shares: vec![None, Some(0.2)], sizes: vec![Cell::Small, Cell::Count(100)], change: None });
         let lines = e.lines();
         assert!(lines.iter().any(|l| l.starts_with("over 2 windows: a window's size is hidden")), "{lines:?}");
         // Neither the window's count nor its share (3 of 300, 1.0%) appears.

@@ -4,8 +4,8 @@ use eframe::egui::{self, Align2, Color32, FontId, Rect, RichText, Sense, Ui, vec
 
 use super::{Canvas, INK, Live, SlideData, WEAK, boxed, cell, grid, note_ui};
 use crate::app::Command;
-use crate::engine::swot::evidence::{BoardEvidence, percent};
 use crate::engine::swot::SegmentRef;
+use crate::engine::swot::evidence::{BoardEvidence, percent};
 
 pub(super) fn segments_ui(
     ui: &mut Ui,

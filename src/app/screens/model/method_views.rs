@@ -527,7 +527,11 @@ pub(super) fn hybrid_view_ui(ui: &mut Ui, app: &StrataApp, out: &crate::app::Run
             ui.label(name_of(s));
             ui.label(sizes.words(s));
             ui.label(share_text(sizes.share(s)));
-            ui.label(if sizes.is_small(s) { "-".to_string() } else { format!("{:.1}", total as f64 / size.max(1) as f64) });
+            ui.label(if sizes.is_small(s) {
+                "-".to_string()
+            } else {
+                format!("{:.1}", total as f64 / size.max(1) as f64)
+            });
             for j in 0..features.len() {
                 ui.label(format!("{:+.2}", result.fit.centroids[[s, j]]));
             }

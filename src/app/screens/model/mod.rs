@@ -156,13 +156,8 @@ fn charts_ui(ui: &mut Ui, app: &mut StrataApp) {
         return;
     }
     if let Some(plot) = &out.result.fit.reachability {
-        if let Some(eps) = reachability_ui(
-            ui,
-            plot,
-            &out.result.fit.sizes,
-            &app.segment_colours_in(&out.result),
-            app.small_cells(),
-        )
+        if let Some(eps) =
+            reachability_ui(ui, plot, &out.result.fit.sizes, &app.segment_colours_in(&out.result), app.small_cells())
             && let Some(doc) = &app.doc
         {
             let mut spec = doc.project.spec.clone();
@@ -186,7 +181,8 @@ fn charts_ui(ui: &mut Ui, app: &mut StrataApp) {
         prototypes_ui(ui, app, &out.result, model);
     }
     if let Some(tree) = &out.result.fit.tree
-        && let Some(k) = dendrogram_ui(ui, tree, out.result.fit.k(), out.result.matrix.kept_rows.len(), app.small_cells())
+        && let Some(k) =
+            dendrogram_ui(ui, tree, out.result.fit.k(), out.result.matrix.kept_rows.len(), app.small_cells())
     {
         app.push(Command::SelectK(k));
     }
