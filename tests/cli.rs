@@ -914,7 +914,7 @@ fn over_time_follows_the_demo_customers_through_quarterly_windows() {
     with_windows.over_time = Some(strata::engine::over_time::WindowParams { windows: 3, ..Default::default() });
     with_windows.spec.model.algorithm.set_k(4);
     with_windows.results = None;
-    with_windows.save(&dir.path().join("windows.strata"), "test").unwrap();
+    with_windows.save_unsealed(&dir.path().join("windows.strata")).unwrap();
     let o = strata(&["run", "windows.strata", "--json"], dir.path());
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(json_of(&o)["over_time"]["windows"], fixed["windows"], "the same windows as over-time gives");

@@ -176,7 +176,7 @@ fn demo_with_windows_and_a_second_run(dir: &Path) -> (std::path::PathBuf, Pipeli
     saved.over_time = Some(strata::engine::over_time::WindowParams { windows: 3, ..Default::default() });
     saved.kept = vec![kept(result, "k-means, k = 5", &project.segments), kept(&other, "k-means, k = 4", &[])];
     let path = dir.join("followed.strata");
-    saved.save(&path, "test").unwrap();
+    saved.save_unsealed(&path).unwrap();
     (path, other)
 }
 
@@ -213,11 +213,19 @@ fn the_cli_draws_silhouettes_alluvial_and_moves_or_says_why_not() {
         assert!(!tmp.path().join("refused.png").exists());
     };
 
-    // The demo as it ships: silhouettes; nothing to compare with and no windows, said in one line.
+    // The demo as it ships: silhouettes; no windows, said in one line. Its customers have label
+    // columns (the synthetic age group and region), so the alluvial chart crosses the segments with
+    // the first; without its attribute table there is nothing to compare with, said in one line.
     let demo_path = demo_project(tmp.path());
     draw(&demo_path, "silhouettes", &[]);
-    refused(&demo_path, &["--chart", "alluvial"], &["alluvial chart is not available", "--against"]);
+    draw(&demo_path, "alluvial", &[]);
     refused(&demo_path, &["--chart", "moves-over-time"], &["not available", "Over time"]);
+    let bare_path = tmp.path().join("bare.strata");
+    let mut bare = project::parse(strata::cli::DEMO_PROJECT).unwrap().project;
+    bare.spec.attributes = None;
+    bare.spec.role_overrides.clear();
+    bare.save_unsealed(&bare_path).unwrap();
+    refused(&bare_path, &["--chart", "alluvial"], &["alluvial chart is not available", "--against"]);
 
     // Saved with windows and a second run: the run is compared with it by default, or by its label.
     let (followed, other) = demo_with_windows_and_a_second_run(tmp.path());
@@ -253,7 +261,7 @@ fn the_cli_draws_silhouettes_alluvial_and_moves_or_says_why_not() {
     refused(
         &followed,
         &["--chart", "alluvial", "--against", "legacy"],
-        &["--against legacy", "'k-means, k = 4'", "label columns: none"],
+        &["--against legacy", "'k-means, k = 4'", "label columns: age_group, region"],
     );
     refused(&followed, &["--chart", "elbow", "--against", "k-means, k = 4"], &["--against is for the alluvial"]);
 

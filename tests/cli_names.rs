@@ -81,7 +81,7 @@ fn named_project(dir: &Path) -> std::path::PathBuf {
             ..Default::default()
         })
         .collect();
-    project.save(&path, "test").unwrap();
+    project.save_unsealed(&path).unwrap();
     path
 }
 
@@ -152,7 +152,7 @@ fn a_k_edited_by_hand_carries_names_on_run_and_a_rule_segment_is_labelled_with_t
     let mut project = project::open(&path).unwrap().project;
     assert_eq!(project.kept.len(), 1);
     project.spec.model.algorithm.set_k(4);
-    project.save(&path, "test").unwrap();
+    project.save_unsealed(&path).unwrap();
     let o = strata(&["run", "p.strata", "--out", "hand.csv"], dir.path());
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("names and notes followed their customers"), "{}", stderr(&o));
@@ -169,7 +169,7 @@ fn a_k_edited_by_hand_carries_names_on_run_and_a_rule_segment_is_labelled_with_t
         ..Default::default()
     });
     project.rules.rules.push(BusinessRule { text: "when visits > 70 then segment \"VIP\"".into(), why: "test".into() });
-    project.save(&path, "test").unwrap();
+    project.save_unsealed(&path).unwrap();
     let o = strata(&["run", "p.strata", "--out", "vip.csv", "--save"], dir.path());
     assert!(o.status.success(), "{}", stderr(&o));
     let labels = labels(&dir.path().join("vip.csv"));

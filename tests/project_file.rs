@@ -58,14 +58,14 @@ fn sample_project(notes: &str) -> Project {
 fn save_then_open_round_trips_and_keeps_a_backup() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.strata");
-    let mut first = sample_project("first");
-    first.save(&path, "test").unwrap();
+    let first = sample_project("first");
+    first.save_unsealed(&path).unwrap();
     assert!(!backup_path(&path).exists());
     let opened = project::open(&path).unwrap();
     assert_eq!(opened.project, first);
     assert!(!opened.read_only && opened.banner.is_none());
-    let mut second = sample_project("second");
-    second.save(&path, "test").unwrap();
+    let second = sample_project("second");
+    second.save_unsealed(&path).unwrap();
     assert_eq!(project::open(&path).unwrap().project, second);
     assert_eq!(project::open(&backup_path(&path)).unwrap().project, first);
     // No temporary files are left behind.
@@ -146,10 +146,10 @@ fn save_loop_child() {
         return;
     };
     let big = |c: char| c.to_string().repeat(4 << 20);
-    let mut versions = [sample_project(&big('a')), sample_project(&big('b'))];
+    let versions = [sample_project(&big('a')), sample_project(&big('b'))];
     let mut i = 0;
     loop {
-        versions[i % 2].save(Path::new(&path), "test").unwrap();
+        versions[i % 2].save_unsealed(Path::new(&path)).unwrap();
         i += 1;
     }
 }
@@ -158,8 +158,8 @@ fn save_loop_child() {
 fn kill_during_save_leaves_the_old_or_the_new_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("killed.strata");
-    let mut initial = sample_project("initial");
-    initial.save(&path, "test").unwrap();
+    let initial = sample_project("initial");
+    initial.save_unsealed(&path).unwrap();
     let mut rng = strata::engine::rng::SeededRng::new(2026);
     let mut seen = std::collections::BTreeSet::new();
     for _ in 0..12 {
@@ -276,7 +276,7 @@ fn per_column_reading_choices_are_stored_only_when_set_and_hostile_ones_are_refu
     formats.set_column("code", |c| c.read_as = ReadAs::Text);
     formats.unparsed_dates = UnparsedDates::Fallback;
     let path = dir.path().join("chosen.strata");
-    project.save(&path, "test").unwrap();
+    project.save_unsealed(&path).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.contains("unparsed_dates: Fallback") && text.contains("read_as: Text"), "{text}");
     assert_eq!(project::open(&path).unwrap().project.spec, project.spec);

@@ -23,6 +23,13 @@ pub enum Command {
     OpenProject(PathBuf),
     /// Open the built-in demo project.
     OpenDemo,
+    /// Ask for a project file to open for review (read-only).
+    OpenForReviewDialog,
+    /// Open this project file for review (read-only).
+    OpenForReview(PathBuf),
+    /// A reviewer's act: a comment, a sign-off, a dispute or its decision, an opt-out (each an
+    /// audit entry; allowed when open for review).
+    Review(crate::app::screens::review::ReviewAction),
     /// Save to the project's file (Save As when it has none).
     Save,
     /// Ask where to save.
@@ -138,6 +145,34 @@ pub enum Command {
     ResolvePrompt(PromptChoice),
 }
 
+impl Command {
+    /// Whether it would change the project's segmentation, its names, notes, rules, board or
+    /// presentation, or what is stored of them: refused when open for review.
+    pub fn changes_segmentation(&self) -> bool {
+        match self {
+            Command::EditSpec { .. }
+            | Command::RenameSegment { .. }
+            | Command::EditRules { .. }
+            | Command::SetLowPriority { .. }
+            | Command::SetWindows(_)
+            | Command::EditSegmentNotes { .. }
+            | Command::EditBoard { .. }
+            | Command::EditPresentation { .. }
+            | Command::Undo
+            | Command::Redo
+            | Command::SelectK(_)
+            | Command::SetSmallCells(_)
+            | Command::SetMinimise(_)
+            | Command::LocateSourceDialog
+            | Command::LocateSource(_)
+            | Command::SaveAsDialog
+            | Command::SaveAs(_) => true,
+            Command::Presenting(p) => p.changes_board(),
+            _ => false,
+        }
+    }
+}
+
 /// Answers to "save your changes?".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PromptChoice {
@@ -217,10 +252,29 @@ impl StrataApp {
     }
 
     pub(super) fn apply(&mut self, ctx: &egui::Context, command: Command) {
+        if self.doc.as_ref().is_some_and(|d| d.review) && command.changes_segmentation() {
+            self.info("Open for review: read-only. Use Save As and open the copy to change it.".to_string());
+            return;
+        }
         match command {
+            Command::OpenForReviewDialog => {
+                self.review_next_open = true;
+                self.guard(Pending::OpenDialog);
+            }
+            Command::OpenForReview(path) => {
+                self.review_next_open = true;
+                self.guard(Pending::Open(path));
+            }
+            Command::Review(action) => self.review_action(action),
             Command::NewProject => self.guard(Pending::New),
-            Command::OpenProjectDialog => self.guard(Pending::OpenDialog),
-            Command::OpenProject(path) => self.guard(Pending::Open(path)),
+            Command::OpenProjectDialog => {
+                self.review_next_open = false;
+                self.guard(Pending::OpenDialog)
+            }
+            Command::OpenProject(path) => {
+                self.review_next_open = false;
+                self.guard(Pending::Open(path))
+            }
             Command::OpenDemo => self.guard(Pending::OpenDemo),
             Command::OpenDataDialog => self.ask(DialogPurpose::OpenData),
             Command::OpenData(path) => self.guard(Pending::OpenData(path)),
@@ -378,7 +432,8 @@ impl StrataApp {
             i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect()
         });
         for path in dropped {
-            let is_project = path.extension().is_some_and(|e| e == "strata");
+            let is_project =
+                path.extension().is_some_and(|e| e == "strata") || crate::engine::governance::pack::is_pack(&path);
             self.commands.push(if is_project { Command::OpenProject(path) } else { Command::OpenData(path) });
         }
         if ctx.input(|i| i.viewport().close_requested())

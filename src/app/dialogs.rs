@@ -207,9 +207,10 @@ impl FileDialogs for NativeDialogs {
                 dialog = dialog.set_file_name(name);
             }
             dialog = match purpose {
-                DialogPurpose::OpenProject | DialogPurpose::SaveProjectAs => {
-                    dialog.add_filter("Strata project", &["strata"])
+                DialogPurpose::OpenProject => {
+                    dialog.add_filter("Strata project or review pack", &["strata", "stratapack"])
                 }
+                DialogPurpose::SaveProjectAs => dialog.add_filter("Strata project", &["strata"]),
                 DialogPurpose::OpenData | DialogPurpose::LocateSource => {
                     dialog.add_filter("Data files", DATA_EXTENSIONS)
                 }

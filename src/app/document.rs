@@ -66,6 +66,9 @@ pub struct Document {
     pub banner: Option<String>,
     /// Written by a newer Strata: Save As only.
     pub read_only: bool,
+    /// Opened for review: nothing that changes the segmentation can be done; comments, sign-offs,
+    /// disputes and opt-outs can (they are the review).
+    pub review: bool,
     /// The data file is not where the project expects it.
     pub missing_source: Option<String>,
     /// The data differs from the data the project was made with.
@@ -109,6 +112,7 @@ impl Document {
             allow_outside: is_demo,
             banner: None,
             read_only: false,
+            review: false,
             missing_source: None,
             fingerprint_warning: None,
             reproduced: None,

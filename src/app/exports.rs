@@ -75,10 +75,14 @@ impl StrataApp {
             ));
             return;
         }
+        if !self.export_gate(kind.title(), &path) {
+            return;
+        }
         let names: Vec<String> = (0..out.result.n_segments()).map(|s| self.segment_name_in(&out.result, s)).collect();
         let id_column =
             self.doc.as_ref().and_then(|d| override_id_column(&d.project.spec, &out.result).map(str::to_string));
         let small_cells = self.small_cells();
+        let opt_outs = self.doc.as_ref().map(|d| d.project.governance.opt_outs.clone()).unwrap_or_default();
         match kind {
             ExportKind::Report => self.export_report(out, path),
             ExportKind::Chart(chart) => self.export_chart(chart, out, names, path),
@@ -88,9 +92,22 @@ impl StrataApp {
                     let name = |s: usize| names.get(s).cloned().unwrap_or_else(|| out.result.default_segment_name(s));
                     let (frame, what) = match kind {
                         ExportKind::Assignments => (
-                            assignments_as_shown(&out.result, id_column.as_deref(), &name).map(|f| {
+                            assignments_as_shown(&out.result, id_column.as_deref(), &name).and_then(|mut f| {
                                 let n = f.height();
-                                (f, format!("assignments of {} customers", crate::app::widgets::format_count(n)))
+                                let opted = crate::engine::governance::review::mark_opted_out(
+                                    &mut f,
+                                    id_column.as_deref(),
+                                    &opt_outs,
+                                )?;
+                                let opted = if opted > 0 {
+                                    format!(" ({} marked opted_out)", crate::app::widgets::format_count(opted))
+                                } else {
+                                    String::new()
+                                };
+                                Ok((
+                                    f,
+                                    format!("assignments of {} customers{opted}", crate::app::widgets::format_count(n)),
+                                ))
                             }),
                             "the assignments",
                         ),
@@ -114,6 +131,33 @@ impl StrataApp {
                     write_table(&mut frame, &path).map_err(|e| format!("Could not export {what}: {e}"))?;
                     Ok(super::files::Exported { message: format!("{message} written to {}", path.display()) })
                 });
+            }
+        }
+    }
+
+    /// Before an export: refused (an error shown) when the project blocks exports of unsigned
+    /// versions; otherwise the export is logged and its provenance (the audit head and count, the
+    /// version and its sign-off) written beside it as `FILE.audit.json`. Returns whether to go on.
+    pub(super) fn export_gate(&mut self, kind: &str, path: &Path) -> bool {
+        let actor = self.audit_name();
+        let version = self.version_hash().unwrap_or_default();
+        let Some(doc) = &mut self.doc else { return false };
+        let file = path.display().to_string();
+        match crate::engine::governance::review::before_export(&mut doc.project, &version, &actor, kind, &file) {
+            Err(why) => {
+                self.report_error(format!("Not exported: {why}"));
+                false
+            }
+            Ok((provenance, warning)) => {
+                let sidecar = crate::engine::governance::review::provenance_path(path);
+                let text = serde_json::to_string_pretty(&provenance).unwrap_or_default();
+                if let Err(e) = crate::engine::project::save_atomically(&sidecar, text.as_bytes()) {
+                    self.report_error(format!("Could not write the export's provenance ({e}): {}", sidecar.display()));
+                }
+                if let Some(w) = warning {
+                    self.info(format!("Exported unsigned: {w}"));
+                }
+                true
             }
         }
     }

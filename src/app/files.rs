@@ -25,8 +25,17 @@ impl StrataApp {
     pub(super) fn open_project(&mut self, path: &Path) {
         let path = path.to_path_buf();
         self.open_runner.start("open", move |_ctx| -> Result<Opened, String> {
+            use crate::engine::governance::pack;
+            // A review pack is unpacked (every file checked against its manifest) and opened for
+            // review from there; re-running checks the data's own fingerprints.
+            let (path, packed) = if pack::is_pack(&path) {
+                let folder = pack::unpack_folder(&path);
+                (pack::unpack(&path, &folder).map_err(|e| format!("{}: {e}", path.display()))?, true)
+            } else {
+                (path, false)
+            };
             let opened = project::open(&path).map_err(|e| e.to_string())?;
-            Ok(Opened { path, opened: std::sync::Mutex::new(Some(opened)) })
+            Ok(Opened { path, packed, opened: std::sync::Mutex::new(Some(opened)) })
         });
     }
 
@@ -39,8 +48,27 @@ impl StrataApp {
         let mut doc = Document::new(opened.project, Some(path.clone()), base_dir, false);
         doc.banner = opened.banner;
         doc.read_only = opened.read_only;
+        doc.review = std::mem::take(&mut self.review_next_open) || read.packed;
+        if read.packed {
+            doc.banner = Some(match doc.banner.take() {
+                Some(b) => format!("Opened from a review pack: every file matched the pack's manifest. {b}"),
+                None => "Opened from a review pack: every file matched the pack's manifest.".to_string(),
+            });
+        }
+        if doc.review {
+            doc.banner = Some(match doc.banner.take() {
+                Some(b) => format!("Open for review: read-only. {b}"),
+                None => "Open for review: read-only. Nothing that changes the segmentation can be done; comments, \
+                         sign-off, disputes and opt-outs are on the Review screen (Ctrl+0)."
+                    .to_string(),
+            });
+        }
         self.prefs.remember_project(path);
+        let review = doc.review;
         self.set_document(doc);
+        if review {
+            self.screen = Screen::Review;
+        }
     }
 
     pub(super) fn close_document(&mut self) {
@@ -198,6 +226,9 @@ impl StrataApp {
             self.report_error("There is no overlap to export: the segmentation has one segment.".to_string());
             return;
         }
+        if !self.export_gate("borderline customers", path) {
+            return;
+        }
         let names: Vec<String> = (0..out.result.n_segments()).map(|s| self.segment_name_in(&out.result, s)).collect();
         let path = path.to_path_buf();
         self.export_runner.start("export", move |_ctx| -> Result<Exported, String> {
@@ -262,6 +293,8 @@ impl StrataApp {
 /// A project file read on a job (taken once by the window).
 pub(super) struct Opened {
     path: PathBuf,
+    /// Unpacked from a review pack.
+    packed: bool,
     opened: std::sync::Mutex<Option<project::OpenedProject>>,
 }
 

@@ -180,13 +180,15 @@ impl StrataApp {
     pub(super) fn set_small_cells(&mut self, threshold: usize) {
         let who = self.audit_name();
         let Some(doc) = &mut self.doc else { return };
-        let threshold = threshold.clamp(1, 1000);
-        let before = doc.project.governance.small_cells;
-        let Some(entry) = crate::engine::governance::suppress::threshold_entry(before, threshold, &who) else { return };
-        doc.project.governance.small_cells = threshold;
-        let what = entry.what.clone();
-        doc.project.audit.push(entry);
-        self.info(what);
+        let before = doc.project.audit.len();
+        match crate::engine::governance::review::set_small_cells(&mut doc.project, &who, threshold.clamp(1, 1000)) {
+            Ok(()) if doc.project.audit.len() > before => {
+                let what = doc.project.audit.last().map(|e| e.what.clone()).unwrap_or_default();
+                self.info(what);
+            }
+            Ok(()) => {}
+            Err(e) => self.report_error(e),
+        }
     }
 
     /// Turns data minimisation on or off, writes it to the audit log, and runs again so the
@@ -223,7 +225,7 @@ impl StrataApp {
     /// the fit for this very spec is under way waits for it (its fit stays good, and the rules are
     /// applied again from the cache when it lands) instead of cancelling it; a long run (see
     /// [`Self::long_run`]) waits for Run.
-    fn after_change(&mut self, spec_changed: bool, rules_changed: bool) {
+    pub(super) fn after_change(&mut self, spec_changed: bool, rules_changed: bool) {
         if let Some(doc) = &mut self.doc
             && (spec_changed || rules_changed)
         {
@@ -761,28 +763,11 @@ impl AuditCount {
     /// Customers in another segment after the change than before (applies the rules twice over
     /// every customer: a job's work).
     fn customers_moved(&self) -> usize {
-        let result = &self.output.result;
-        let id_column = pipeline::override_id_column(&self.output.spec, result);
-        let keys = |rules: &BusinessRules, notes: &[SegmentNote]| -> Vec<Option<String>> {
-            let outcome = pipeline::business_rules_outcome(result, rules, notes, id_column);
-            let segments = outcome.as_ref().map_or(result.model_segments(), |o| &o.segments);
-            let base = result.n_model_segments();
-            // Segments the rules make are renumbered as rules change: compare them by name.
-            segments
-                .iter()
-                .map(|s| {
-                    s.map(|s| {
-                        match outcome.as_ref().and_then(|o| s.checked_sub(base).and_then(|i| o.rule_segments.get(i))) {
-                            Some(name) => format!("rule segment {}", name.to_lowercase()),
-                            None => s.to_string(),
-                        }
-                    })
-                })
-                .collect()
-        };
-        crate::engine::rules::customers_moved(
-            &keys(&self.before.0, &self.before.1),
-            &keys(&self.after.0, &self.after.1),
+        crate::engine::governance::review::customers_moved(
+            &self.output.result,
+            &self.output.spec,
+            (&self.before.0, &self.before.1),
+            (&self.after.0, &self.after.1),
         )
     }
 }

@@ -16,6 +16,7 @@ pub mod frame_bench;
 mod logic;
 pub mod prefs;
 pub mod present;
+mod review;
 mod screens;
 mod session;
 mod ticks;
@@ -118,6 +119,8 @@ pub enum StartProject {
     File(PathBuf),
     /// Nothing (New).
     Empty,
+    /// A project file opened for review: read-only (`strata --review FILE`).
+    Review(PathBuf),
 }
 
 /// How the window is put together: real dialogs and threads, or scripted ones for tests.
@@ -235,6 +238,8 @@ pub struct StrataApp {
     pub help: screens::help::HelpState,
     /// The step editor's selection and presentation mode (not part of the project).
     pub present: present::PresentState,
+    /// The next project opened is opened for review (read-only).
+    review_next_open: bool,
 }
 
 impl StrataApp {
@@ -303,14 +308,24 @@ impl StrataApp {
             present: Default::default(),
             running_spec: None,
             rerun_when_done: false,
+            review_next_open: false,
         };
         match options.start {
             StartProject::Demo => app.open_demo(),
             // `strata FILE` (or "Open with") takes a data file as the drop does: only a .strata file
             // is read as a project.
-            StartProject::File(path) if path.extension().is_some_and(|e| e == "strata") => app.open_project(&path),
+            StartProject::File(path)
+                if path.extension().is_some_and(|e| e == "strata")
+                    || crate::engine::governance::pack::is_pack(&path) =>
+            {
+                app.open_project(&path)
+            }
             StartProject::File(path) => app.open_data(&path),
             StartProject::Empty => app.screen = Screen::Data,
+            StartProject::Review(path) => {
+                app.review_next_open = true;
+                app.open_project(&path);
+            }
         }
         app
     }

@@ -899,6 +899,26 @@ pub struct SwotArgs {
     pub json: bool,
 }
 
+/// Arguments of `strata bias`.
+#[derive(Debug, Args)]
+pub struct BiasArgs {
+    /// The project (it is re-run first, as `strata run` does, with its business rules applied).
+    pub project: PathBuf,
+    /// The columns to group customers by, comma-separated (default: the project's governance
+    /// `sensitive` list and the columns whose role is sensitive).
+    #[arg(long, value_delimiter = ',')]
+    pub sensitive: Vec<String>,
+    /// Read the project's data files outside its folder (only for projects you trust).
+    #[arg(long)]
+    pub allow_outside_paths: bool,
+    /// Re-run even when the project's data fingerprint differs from the stored one.
+    #[arg(long)]
+    pub accept_changed_data: bool,
+    /// Print JSON on stdout (its shape is described below, in --help).
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Arguments of `strata predict`.
 #[derive(Debug, Args)]
 pub struct PredictArgs {

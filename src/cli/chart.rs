@@ -222,10 +222,15 @@ pub(crate) fn report_command(args: ReportArgs) -> Result<(), CliError> {
     let title =
         args.project.file_stem().map_or_else(|| "Strata project".to_string(), |s| s.to_string_lossy().to_string());
     let written = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
+    // The export is logged first, so the report carries the head that includes it.
+    let logged = cli_export_gate(&args.project, &shown.result, "report", &args.out)?;
+    let mut project = shown.project.clone();
+    project.audit = logged.audit;
+    project.governance = logged.governance;
     let inputs = crate::engine::report::ReportInputs {
         title: &title,
         written: &written,
-        project: &shown.project,
+        project: &project,
         result: &shown.result,
         summary: &shown.summary,
         over_time: shown.over_time.as_ref(),

@@ -5,8 +5,10 @@
 // The commands share the imports below through `use super::*`.
 mod args;
 mod bench;
+mod bias;
 mod chart;
 mod describe;
+mod govern;
 mod model_args;
 mod output;
 mod run;
@@ -40,8 +42,13 @@ pub use args::*;
 pub use model_args::ModelArgs;
 
 use bench::*;
+use bias::*;
 use chart::*;
 use describe::*;
+use govern::*;
+pub use govern::{
+    AuditArgs, AuditCommand, CommentArgs, DisputeArgs, EditArgs, OptOutArgs, PackArgs, SignoffArgs, UnpackArgs,
+};
 use output::*;
 use run::*;
 use segment::*;
@@ -57,6 +64,10 @@ pub struct Cli {
     pub command: Option<Command>,
     /// A project file to open in the window.
     pub project: Option<PathBuf>,
+    /// Open the project for review: read-only, with the Review screen (provenance, audit log,
+    /// bias audit, comments, sign-off).
+    #[arg(long, requires = "project")]
+    pub review: bool,
 }
 
 /// The subcommands.
@@ -94,12 +105,34 @@ pub enum Command {
     /// A project's SWOT board: each segment card with its live evidence and placement hints, the
     /// other items, and the TOWS decision list (--decisions writes it as CSV).
     Swot(SwotArgs),
+    /// Audit a project's segments against protected groups: each group's rate per segment, the
+    /// four-fifths rule, chi-square and Fisher's exact tests, a proxy check of the features, small
+    /// counts hidden (re-run as `run` does, business rules applied).
+    #[command(after_long_help = BIAS_JSON_HELP)]
+    Bias(BiasArgs),
     /// Run the built-in demo project headless and print its sweep and segments.
     Demo(DemoArgs),
     /// Draw one chart of a project (re-run as `run` does) as a PNG, without a display.
     Chart(ChartArgs),
     /// Write a project's self-contained HTML report (re-run as `run` does).
     Report(ReportArgs),
+    /// Change a project headless, each change an audit entry: rename, notes, rules, overrides,
+    /// the small-cell threshold, the unsigned-export policy; the project is re-run and saved.
+    Edit(EditArgs),
+    /// The tamper-evident audit log: `verify` walks its chain and anchors, `show` lists it.
+    Audit(AuditArgs),
+    /// Sign off a project's version: approve it or request changes (chained into the audit log).
+    Signoff(SignoffArgs),
+    /// Comment on a project, a segment, a chart, a rule or a SWOT item, or reply; --list lists them.
+    Comment(CommentArgs),
+    /// File a dispute of a customer's segment, or approve or reject one (another person must).
+    Dispute(DisputeArgs),
+    /// Take customers out of targeting (stored hashed; they keep their segment for reporting).
+    OptOut(OptOutArgs),
+    /// Write a review pack: the project and its data in one file, with every file's fingerprint.
+    Pack(PackArgs),
+    /// Unpack a review pack and verify it: every file, the data's fingerprints, a re-run, the audit log.
+    Unpack(UnpackArgs),
     /// Benchmark building blocks for benches/run: generate data, time one case (prints JSON).
     Bench(BenchArgs),
 }
@@ -159,23 +192,36 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Run(args)) => run_project(args),
         Some(Command::Predict(args)) => predict_command(args),
         Some(Command::Swot(args)) => swot_command(args),
+        Some(Command::Bias(args)) => bias_command(args),
         Some(Command::Demo(args)) => demo(args),
         Some(Command::Chart(args)) => chart_command(args),
         Some(Command::Report(args)) => report_command(args),
+        Some(Command::Edit(args)) => edit_command(args),
+        Some(Command::Audit(args)) => audit_command(args),
+        Some(Command::Signoff(args)) => signoff_command(args),
+        Some(Command::Comment(args)) => comment_command(args),
+        Some(Command::Dispute(args)) => dispute_command(args),
+        Some(Command::OptOut(args)) => opt_out_command(args),
+        Some(Command::Pack(args)) => pack_command(args),
+        Some(Command::Unpack(args)) => unpack_command(args),
         Some(Command::Bench(args)) => bench(args),
-        None => open_window(cli.project),
+        None => open_window(cli.project, cli.review),
     }
 }
 
 #[cfg(feature = "gui")]
-fn open_window(project: Option<PathBuf>) -> Result<(), CliError> {
-    let start = project.map_or(crate::app::StartProject::Demo, crate::app::StartProject::File);
+fn open_window(project: Option<PathBuf>, review: bool) -> Result<(), CliError> {
+    let start = match project {
+        Some(path) if review => crate::app::StartProject::Review(path),
+        Some(path) => crate::app::StartProject::File(path),
+        None => crate::app::StartProject::Demo,
+    };
     crate::app::run_window(start).map_err(CliError)
 }
 
 /// Built without the window: the demo runs headless, and a project is re-run as `strata run` does.
 #[cfg(not(feature = "gui"))]
-fn open_window(project: Option<PathBuf>) -> Result<(), CliError> {
+fn open_window(project: Option<PathBuf>, _review: bool) -> Result<(), CliError> {
     match project {
         None => demo(DemoArgs::default()),
         Some(project) => Err(CliError(format!(

@@ -164,7 +164,24 @@ pub(crate) fn run_project(args: RunArgs) -> Result<(), CliError> {
         None => None,
     };
     let mut opened = opened;
+    let before = opened.project.clone();
     opened.project = with_run_settings(opened.project, &args)?;
+    if opened.project.spec != before.spec {
+        // --k or --method: a change of who is in which segment, logged under the login name.
+        use crate::engine::governance::audit::Parts;
+        let (action, object, was, now) =
+            crate::engine::governance::audit::classify(Parts::of(&before), Parts::of(&opened.project), "strata run");
+        let who = crate::engine::governance::audit::login_name();
+        opened.project.audit.push(
+            crate::engine::governance::audit::AuditEntry::new(
+                &who,
+                &action,
+                &object,
+                &format!("{action} changed by strata run"),
+            )
+            .change(was, now),
+        );
+    }
     let (mut result, differences) =
         rerun_project(&opened.project, &base_dir, args.allow_outside_paths, args.accept_changed_data)?;
     warn_all(&result.warnings);
@@ -210,10 +227,24 @@ pub(crate) fn run_project(args: RunArgs) -> Result<(), CliError> {
         warn_all(&windows.warnings);
     }
     if let Some(path) = &args.out {
+        let logged = cli_export_gate(&args.project, &result, "assignments", path)?;
+        // The entry written is kept if this run also saves the project (after it, what this run
+        // logged and has not sealed yet).
+        let pending: Vec<_> = opened.project.audit.iter().filter(|e| !e.is_sealed()).cloned().collect();
+        opened.project.audit = logged.audit;
+        opened.project.audit.extend(pending);
         let mut assignments = pipeline::assignments_frame(&result, id_column.as_deref())?;
         let names: Vec<Option<String>> =
             result.segment_per_customer.iter().map(|s| s.map(|s| segment_name(&opened.project, &result, s))).collect();
         assignments.with_column(polars::prelude::Column::new("segment_name".into(), names)).map_err(DataError::from)?;
+        let opted = crate::engine::governance::review::mark_opted_out(
+            &mut assignments,
+            id_column.as_deref(),
+            &opened.project.governance.opt_outs,
+        )?;
+        if opted > 0 {
+            eprintln!("{opted} opted-out customers marked in the opted_out column (leave them out of target lists)");
+        }
         write_table(&mut assignments, path)?;
         eprintln!("assignments of {} customers written to {}", assignments.height(), path.display());
     }
@@ -276,7 +307,7 @@ pub(crate) fn run_project(args: RunArgs) -> Result<(), CliError> {
 
 /// Writes a re-run project back atomically: its settings, results and names as carried, and the
 /// new assignment kept (so the next change carries names from it).
-fn save_rerun(project: &mut Project, result: &PipelineResult, path: &Path) -> Result<(), CliError> {
+pub(super) fn save_rerun(project: &mut Project, result: &PipelineResult, path: &Path) -> Result<(), CliError> {
     project::verify::store_fingerprints(&mut project.spec, result);
     project.results = Some(StoredResults::from_result(result));
     if !project.kept.iter().any(|k| k.fingerprint == result.assignment_fingerprint) {

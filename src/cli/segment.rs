@@ -223,12 +223,8 @@ pub(crate) fn fit(args: FitArgs) -> Result<(), CliError> {
         project.results = Some(StoredResults::from_result(&result));
         project.segments = default_segment_notes(&result);
         let who = crate::engine::governance::audit::login_name();
-        if let Some(entry) =
-            crate::engine::governance::suppress::threshold_entry(project.governance.small_cells, small_cells, &who)
-        {
-            project.audit.push(entry.because("strata fit --small-cells"));
-            project.governance.small_cells = small_cells;
-        }
+        // The threshold the output was suppressed with is the project's; a change of it is logged.
+        crate::engine::governance::review::set_small_cells(&mut project, &who, small_cells)?;
         project.save(path, &who)?;
         eprintln!("project written to {}", path.display());
     }

@@ -36,3 +36,10 @@ pub const DEMO_PROJECT: &str = include_str!("../../projects/cdnow-demo.strata");
 
 /// The file name the demo data is known by inside a project file.
 pub const DEMO_TRANSACTIONS_NAME: &str = "CDNOW_master.txt";
+
+/// SYNTHETIC attributes of the demo customers (age group and region drawn at random with a fixed
+/// seed by `assets/gen_demo_attributes.py`; not CDNOW data), so the demo has columns to audit.
+pub const DEMO_ATTRIBUTES: &[u8] = include_bytes!("../../assets/cdnow-synthetic-attributes.csv");
+
+/// The file name the demo's synthetic attribute table is known by inside a project file.
+pub const DEMO_ATTRIBUTES_NAME: &str = "cdnow-synthetic-attributes.csv";

@@ -34,7 +34,7 @@ fn segment_name(app: &StrataApp, segment: usize) -> String {
 }
 
 fn tab(harness: &Harness<'_, StrataApp>, screen: Screen) {
-    let number = Screen::ALL.iter().position(|s| *s == screen).unwrap() + 1;
+    let number = (Screen::ALL.iter().position(|s| *s == screen).unwrap() + 1) % 10;
     harness.get_by_label(&format!("{number}  {}", screen.label())).click();
 }
 
@@ -1404,6 +1404,7 @@ fn a_data_file_given_at_start_opens_as_a_new_project() {
     assert!(!doc.project.spec.recipe.features.is_empty());
     assert!(harness.query_all_by_label_contains("not a readable Strata project").next().is_none());
 }
+mod bias;
 mod board;
 mod chart_exports;
 mod data17;
@@ -1412,4 +1413,5 @@ mod files;
 mod formats;
 mod present;
 mod privacy;
+mod review;
 mod view17;

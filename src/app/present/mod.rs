@@ -60,6 +60,13 @@ pub enum PresentCommand {
     KeepChanges,
 }
 
+impl PresentCommand {
+    /// Whether it changes the project (a live edit, or the text size saved with the presentation).
+    pub fn changes_board(&self) -> bool {
+        matches!(self, Self::MoveCard { .. } | Self::SetCaption { .. } | Self::UndoAll | Self::TextSize(_))
+    }
+}
+
 /// A presentation under way.
 pub struct Session {
     /// The step shown (0-based).

@@ -302,6 +302,9 @@ fn source_ui(ui: &mut Ui, app: &mut StrataApp) {
         DataSource::DemoTransactions => {
             ui.label("The built-in CDNOW transaction log (69,659 purchases by 23,570 customers, 1997-1998).");
         }
+        DataSource::DemoAttributes => {
+            ui.label("The demo customers' synthetic attributes (drawn at random; not CDNOW data).");
+        }
         DataSource::File(path) => {
             ui.label(RichText::new(path).monospace()).on_hover_text(doc.base_dir.join(path).display().to_string());
         }

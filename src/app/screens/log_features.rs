@@ -102,8 +102,14 @@ pub(super) fn join_ui(ui: &mut Ui, app: &mut StrataApp, spec: &PipelineSpec) {
     let Some(attributes) = &spec.attributes else { return };
     ui.separator();
     ui.heading("Attribute table");
-    if let crate::engine::pipeline::DataSource::File(path) = &attributes.source {
-        ui.label(RichText::new(path).monospace());
+    match &attributes.source {
+        crate::engine::pipeline::DataSource::File(path) => {
+            ui.label(RichText::new(path).monospace());
+        }
+        crate::engine::pipeline::DataSource::DemoAttributes => {
+            ui.label("The demo customers' synthetic age group and region (drawn at random; not CDNOW data).");
+        }
+        crate::engine::pipeline::DataSource::DemoTransactions => {}
     }
     let id = egui::Id::unique("attributes-key");
     let mut text = if ui.memory(|m| m.has_focus(id)) {

@@ -51,6 +51,8 @@ pub struct ViewState {
     pub board: swot::BoardView,
     /// Review screen: the part shown.
     pub review_tab: review::ReviewTab,
+    /// Review screen: its forms as typed.
+    pub review_form: review::ReviewForm,
     /// Review screen: the bias audit's state (columns chosen, the audit once computed).
     pub bias: review::BiasView,
 }
@@ -113,6 +115,13 @@ fn menu_ui(ui: &mut Ui, app: &mut StrataApp) {
             }
             if ui.button("Open project...").on_hover_text("Ctrl+O").clicked() {
                 app.push(Command::OpenProjectDialog);
+            }
+            if ui
+                .button("Open for review...")
+                .on_hover_text("Open a project read-only, to review and sign it off")
+                .clicked()
+            {
+                app.push(Command::OpenForReviewDialog);
             }
             if ui.button("Open data file...").clicked() {
                 app.push(Command::OpenDataDialog);

@@ -225,7 +225,18 @@ pub struct Verification {
 /// from elsewhere (`expected`: a head hash, and the count it was taken at); and whether the
 /// project's definition is the one the last entry recorded.
 pub fn verify(project: &Project, expected: Option<&Head>) -> Verification {
-    let log = &project.audit;
+    verify_with(project, expected, false)
+}
+
+/// [`verify`] of a project being edited: entries made since the last save (not sealed yet, at the
+/// end) are not a problem, and the definition is not compared (it may have unsaved changes).
+pub fn verify_saved_part(project: &Project) -> Verification {
+    verify_with(project, None, true)
+}
+
+fn verify_with(project: &Project, expected: Option<&Head>, pending_allowed: bool) -> Verification {
+    let sealed = project.audit.iter().take_while(|e| e.is_sealed()).count();
+    let log = if pending_allowed { &project.audit[..sealed] } else { &project.audit[..] };
     let mut problems = Vec::new();
     let mut checked = Vec::new();
     let mut prev = GENESIS.to_string();
@@ -287,7 +298,7 @@ pub fn verify(project: &Project, expected: Option<&Head>) -> Verification {
             None => problems.push(format!("entry {} is missing: {whose} recorded {count} entries and the log has {} (the end of the log was cut off)", log.len() + 1, log.len())),
         }
     }
-    if let Some(last) = log.last().filter(|e| e.is_sealed() && !e.state.is_empty()) {
+    if let Some(last) = log.last().filter(|e| e.is_sealed() && !e.state.is_empty() && !pending_allowed) {
         if last.state == state_digest(project) {
             checked.push("the segmentation's definition is the one the last entry recorded".to_string());
         } else {
@@ -315,6 +326,13 @@ pub struct Parts<'a> {
     pub segments: &'a [crate::engine::naming::SegmentNote],
     /// Whether the SWOT board or the presentation changed.
     pub workshop_changed: bool,
+}
+
+impl<'a> Parts<'a> {
+    /// A project's parts.
+    pub fn of(project: &'a Project) -> Self {
+        Self { spec: &project.spec, rules: &project.rules, segments: &project.segments, workshop_changed: false }
+    }
 }
 
 /// An edit's action, object and before/after summaries (never raw customer values: columns,
@@ -422,6 +440,6 @@ fn source_words(source: &crate::engine::pipeline::DataSource) -> String {
     use crate::engine::pipeline::DataSource;
     match source {
         DataSource::File(p) => p.rsplit(['/', '\\']).next().unwrap_or(p).to_string(),
-        DataSource::DemoTransactions => crate::engine::DEMO_TRANSACTIONS_NAME.to_string(),
+        built_in => built_in.built_in_name().unwrap_or_default().to_string(),
     }
 }

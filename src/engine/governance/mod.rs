@@ -5,10 +5,15 @@
 //!   cannot be recovered from totals.
 //! - [`audit`]: the tamper-evident audit log, a hash chain whose head is written into every export
 //!   and sign-off.
+//! - [`bias`]: the bias audit, segments against protected groups (the four-fifths rule, chi-square
+//!   and Fisher's exact tests, the proxy check), its counts suppressed as above.
 //! - The review: comments pinned to what they are about, sign-offs, disputed segments with the
 //!   overrides they lead to, and opt-outs stored by hashed id.
 
 pub mod audit;
+pub mod bias;
+pub mod pack;
+pub mod review;
 pub mod suppress;
 
 use serde::{Deserialize, Serialize};

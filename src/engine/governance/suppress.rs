@@ -288,23 +288,6 @@ pub fn json_note(threshold: usize) -> serde_json::Value {
     serde_json::json!({ "threshold": threshold })
 }
 
-/// The audit log's entry for a change of the threshold from `before` to `after` (action
-/// `threshold`), or `None` when it did not change; lowering it is said in its words.
-pub fn threshold_entry(before: usize, after: usize, who: &str) -> Option<super::audit::AuditEntry> {
-    let what = match after.cmp(&before) {
-        std::cmp::Ordering::Equal => return None,
-        std::cmp::Ordering::Less if after <= 1 => {
-            format!("small-cell threshold lowered from {before} to {after}: suppression turned off")
-        }
-        std::cmp::Ordering::Less => format!("small-cell threshold lowered from {before} to {after}"),
-        std::cmp::Ordering::Greater => format!("small-cell threshold raised from {before} to {after}"),
-    };
-    Some(
-        super::audit::AuditEntry::new(who, "threshold", "small cells", &what)
-            .change(before.to_string(), after.to_string()),
-    )
-}
-
 /// What a reader knows of a cell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -623,16 +606,6 @@ mod tests {
         let columns = line_with_total(&[7, 305], 10);
         assert_eq!(t.row_totals, rows.cells);
         assert_eq!(t.column_totals, columns.cells);
-    }
-
-    #[test]
-    fn lowering_the_threshold_is_said_in_the_log() {
-        let entry = threshold_entry(10, 5, "ana").unwrap();
-        assert_eq!((entry.action.as_str(), entry.before.as_str(), entry.after.as_str()), ("threshold", "10", "5"));
-        assert_eq!(entry.what, "small-cell threshold lowered from 10 to 5");
-        assert!(threshold_entry(10, 1, "ana").unwrap().what.ends_with("suppression turned off"));
-        assert!(threshold_entry(10, 20, "ana").unwrap().what.contains("raised"));
-        assert!(threshold_entry(10, 10, "ana").is_none());
     }
 
     #[test]

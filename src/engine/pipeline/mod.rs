@@ -37,7 +37,7 @@ use crate::engine::features::{
 };
 use crate::engine::jobs::JobContext;
 use crate::engine::metrics::{Indices, evaluate_with_silhouette};
-use crate::engine::{DEMO_TRANSACTIONS, DEMO_TRANSACTIONS_NAME};
+use crate::engine::{DEMO_ATTRIBUTES, DEMO_ATTRIBUTES_NAME, DEMO_TRANSACTIONS, DEMO_TRANSACTIONS_NAME};
 
 pub use cache::*;
 pub use predict::*;

@@ -85,6 +85,13 @@ pub fn read_source_with(
             columns,
             text_columns,
         )?,
+        DataSource::DemoAttributes => data::read_text_with(
+            DEMO_ATTRIBUTES,
+            Path::new(DEMO_ATTRIBUTES_NAME),
+            &spec.read_options,
+            columns,
+            text_columns,
+        )?,
         DataSource::File(stored) if several::is_pattern(stored) => {
             several::read_several(stored, &spec.read_options, resolver, columns, text_columns)?
         }
@@ -99,6 +106,7 @@ pub fn read_source_with(
 pub(crate) fn source_fingerprint(spec: &SourceSpec, resolver: &SourceResolver) -> Result<String, PipelineError> {
     match &spec.source {
         DataSource::DemoTransactions => Ok(fingerprint_bytes(DEMO_TRANSACTIONS)),
+        DataSource::DemoAttributes => Ok(fingerprint_bytes(DEMO_ATTRIBUTES)),
         DataSource::File(stored) if several::is_pattern(stored) => several::several_fingerprint(stored, resolver),
         DataSource::File(stored) => {
             let path = resolver.resolve(stored)?;

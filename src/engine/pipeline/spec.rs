@@ -10,6 +10,20 @@ pub enum DataSource {
     File(String),
     /// The CDNOW transaction log built into Strata.
     DemoTransactions,
+    /// The demo customers' SYNTHETIC attributes built into Strata (age group and region drawn at
+    /// random, not CDNOW data): an attribute table for the demo's bias audit (format 9).
+    DemoAttributes,
+}
+
+impl DataSource {
+    /// The name a built-in table is known by (its file name in `assets/`), `None` for a file.
+    pub fn built_in_name(&self) -> Option<&'static str> {
+        match self {
+            DataSource::File(_) => None,
+            DataSource::DemoTransactions => Some(crate::engine::DEMO_TRANSACTIONS_NAME),
+            DataSource::DemoAttributes => Some(crate::engine::DEMO_ATTRIBUTES_NAME),
+        }
+    }
 }
 
 /// A source with its reader options and the fingerprint of the content it was built from.

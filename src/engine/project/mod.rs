@@ -36,7 +36,8 @@
 //!   audit log's chain (each entry's `seq`, `action`, `object`, `before`, `after`, `state`, `prev`,
 //!   `hash`). Only additions, written only when used; a file says `min_reader_version: 9` when a
 //!   setting would change what an older reader shows or exports (a threshold other than 10,
-//!   minimisation, blocking unsigned exports, approved disputes, opt-outs).
+//!   minimisation, blocking unsigned exports, approved disputes, opt-outs) or the built-in
+//!   synthetic demo attributes (`DemoAttributes`, the demo's attribute table for its bias audit).
 //!
 //! The fixture `tests/fixtures/projects/v1.strata` must keep opening: when a change to an engine type
 //! would break it, copy the old types into a frozen module, bump `FORMAT_VERSION`, and add a
@@ -137,11 +138,16 @@ fn uses_format_6(spec: &PipelineSpec) -> bool {
     pattern || behaviour || spec.attributes_key.is_some() || !spec.derived.is_empty()
 }
 
-/// Whether a project uses a governance setting an older reader would not honour.
+/// Whether a project uses a governance setting an older reader would not honour, or the demo's
+/// built-in synthetic attributes (an older reader has no such table).
 fn uses_format_9(project: &Project) -> bool {
     use crate::engine::governance::{DEFAULT_SMALL_CELLS, DisputeStatus, UnsignedPolicy};
+    use crate::engine::pipeline::DataSource;
+    let spec = &project.spec;
+    let sources = std::iter::once(&spec.source).chain(spec.attributes.as_ref());
     let g = &project.governance;
-    g.small_cells != DEFAULT_SMALL_CELLS
+    sources.into_iter().any(|s| s.source == DataSource::DemoAttributes)
+        || g.small_cells != DEFAULT_SMALL_CELLS
         || g.minimise
         || g.unsigned == UnsignedPolicy::Block
         || !g.opt_outs.is_empty()

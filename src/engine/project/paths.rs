@@ -90,7 +90,7 @@ mod tests {
     fn stored(source: &SourceSpec) -> &str {
         match &source.source {
             DataSource::File(path) => path,
-            DataSource::DemoTransactions => "(demo)",
+            DataSource::DemoTransactions | DataSource::DemoAttributes => "(demo)",
         }
     }
 

@@ -38,7 +38,7 @@ impl ChangedSource {
 fn stored_fingerprints(spec: &mut PipelineSpec) -> Vec<(String, &mut Option<String>)> {
     let name = |source: &DataSource| match source {
         DataSource::File(path) => path.clone(),
-        DataSource::DemoTransactions => crate::engine::DEMO_TRANSACTIONS_NAME.to_string(),
+        built_in => built_in.built_in_name().unwrap_or_default().to_string(),
     };
     let mut all = vec![(name(&spec.source.source), &mut spec.source.fingerprint)];
     if let Some(attributes) = &mut spec.attributes {

@@ -81,6 +81,7 @@ fn data(inputs: &ReportInputs, _: &ReportCharts) -> Result<Option<String>, Chart
     let describe = |source: &DataSource| match source {
         DataSource::File(path) => escape(path),
         DataSource::DemoTransactions => "CDNOW transaction log built into Strata".to_string(),
+        DataSource::DemoAttributes => "synthetic demo attributes built into Strata (not CDNOW data)".to_string(),
     };
     let fingerprint =
         |f: &Option<String>| f.as_deref().map_or_else(|| "-".to_string(), |f| format!("<code>{}</code>", escape(f)));
@@ -460,6 +461,29 @@ fn rules(inputs: &ReportInputs, _: &ReportCharts) -> Result<Option<String>, Char
             })
             .collect();
         out.push_str(&table(&["When (UTC)", "Who", "What", "Why", "Customers moved"], &rows, &[4]));
+        let head = crate::engine::governance::audit::head(&project.audit);
+        out.push_str(&paragraph(&format!(
+            "Audit head {} after {} entries. The log is tamper-evident, not tamper-proof: an entry changed, deleted \
+             or inserted breaks its hash chain (strata audit verify names the first); a log cut short shows against \
+             this head, kept here outside the project.",
+            head.hash, head.count
+        )));
+    }
+    for s in &project.governance.signoffs {
+        let decision = match s.decision {
+            crate::engine::governance::Decision::Approve => "approved",
+            crate::engine::governance::Decision::RequestChanges => "requested changes to",
+        };
+        out.push_str(&paragraph(&format!(
+            "Sign-off: {} ({}) {decision} version {} on {}: {} (audit head {} at {} entries).",
+            s.reviewer,
+            s.role,
+            crate::engine::governance::audit::short(&s.version_hash),
+            s.when,
+            s.comment,
+            crate::engine::governance::audit::short(&s.audit_head),
+            s.audit_count
+        )));
     }
     Ok(Some(out))
 }

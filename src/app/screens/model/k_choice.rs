@@ -261,7 +261,7 @@ fn facets(spec: &PipelineSpec) -> Vec<(String, String)> {
         DataSource::File(path) => {
             std::path::Path::new(path).file_name().map_or(path.clone(), |n| n.to_string_lossy().into_owned())
         }
-        DataSource::DemoTransactions => "demo data".to_string(),
+        DataSource::DemoTransactions | DataSource::DemoAttributes => "demo data".to_string(),
     };
     out.push(("data".to_string(), file));
     out

@@ -1,0 +1,126 @@
+//! Reviewer mode: a project opened for review cannot be changed through any command, shortcut or
+//! menu; comments and a sign-off made on the Review screen survive save and reopen.
+
+use super::*;
+use strata::app::DocState;
+
+fn demo_file(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("shared.strata");
+    std::fs::write(&path, strata::engine::DEMO_PROJECT).unwrap();
+    path
+}
+
+fn opened_for_review(path: &Path) -> Harness<'static, StrataApp> {
+    let mut harness = harness(StartProject::Review(path.to_path_buf()), &ScriptedDialogs::new());
+    step_until(&mut harness, "the project", |app| app.doc.is_some() && app.output.is_some());
+    harness
+}
+
+#[test]
+fn a_project_open_for_review_cannot_be_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo_file(dir.path());
+    let mut harness = opened_for_review(&path);
+    let doc = harness.state().doc.as_ref().unwrap();
+    assert!(doc.review);
+    let state = DocState::of(&doc.project);
+    let audit = doc.project.audit.len();
+    assert!(harness.query_all_by_label_contains("Open for review: read-only").count() >= 1);
+
+    // Typing a new name into a segment card.
+    tab(&harness, Screen::Segments);
+    harness.run();
+    let field = harness.get_by_label("Segment 1 name");
+    field.focus();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.get_by_label("Segment 1 name").type_text("Renamed by a reviewer");
+    harness.key_press(egui::Key::Enter);
+    harness.run();
+    // Shortcuts: undo, redo, a screen's k.
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND | egui::Modifiers::SHIFT, egui::Key::Z);
+    harness.run();
+    // Menus: Edit > Undo is there and does nothing.
+    harness.get_by_label("Edit").click();
+    harness.run();
+    if let Some(undo) = harness.query_all_by_label_contains("Undo").next() {
+        undo.click();
+    }
+    harness.run();
+    // Every command that changes the segmentation, pushed as the screens push them.
+    let spec = harness.state().doc.as_ref().unwrap().project.spec.clone();
+    let mut other_k = spec.clone();
+    other_k.model.algorithm.set_k(3);
+    for command in [
+        Command::EditSpec { spec: Box::new(other_k), what: "k".into() },
+        Command::SelectK(3),
+        Command::RenameSegment { segment: 0, name: "X".into() },
+        Command::EditRules {
+            rules: strata::engine::rules::BusinessRules {
+                rules: vec![strata::engine::rules::BusinessRule {
+                    text: "when frequency > 5 then segment \"V\"".into(),
+                    why: String::new(),
+                }],
+                overrides: Vec::new(),
+            },
+            what: "add rule".into(),
+            why: String::new(),
+        },
+        Command::SetLowPriority { segment: 0, low_priority: true },
+        Command::EditSegmentNotes { segment: 0, notes: "x".into() },
+        Command::Undo,
+        Command::Redo,
+    ] {
+        harness.state_mut().push(command);
+        harness.run();
+    }
+    let doc = harness.state().doc.as_ref().unwrap();
+    assert_eq!(DocState::of(&doc.project), state, "the project changed while open for review");
+    assert_eq!(doc.project.audit.len(), audit);
+    assert!(!doc.is_dirty());
+    assert_eq!(k_of(harness.state()), 5);
+}
+
+#[test]
+fn comments_and_a_signoff_survive_save_and_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo_file(dir.path());
+    let mut harness = opened_for_review(&path);
+    harness.state_mut().push(Command::SetAuditName("Rui".into()));
+    harness.run();
+    tab(&harness, Screen::Review);
+    harness.run();
+    harness.get_by_label("Comments and sign-off").click();
+    harness.run();
+    harness.get_by_role_and_label(Role::MultilineTextInput, "Comment").focus();
+    harness.get_by_role_and_label(Role::MultilineTextInput, "Comment").type_text("Why is segment 5 so small?");
+    harness.run();
+    harness.get_by_label("Add comment").click();
+    harness.run();
+    harness.get_by_label("Approve").click();
+    harness.run();
+    let doc = harness.state().doc.as_ref().unwrap();
+    assert_eq!(doc.project.governance.comments.len(), 1, "{:?}", harness.state().last_error);
+    assert_eq!(doc.project.governance.signoffs.len(), 1, "{:?}", harness.state().last_error);
+    assert!(doc.is_dirty());
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::S);
+    step_until(&mut harness, "the save", |app| !app.doc.as_ref().unwrap().is_dirty());
+
+    let reopened = strata::engine::project::open(&path).unwrap().project;
+    assert_eq!(reopened.governance.comments[0].text, "Why is segment 5 so small?");
+    assert_eq!(reopened.governance.comments[0].author, "Rui");
+    let signoff = &reopened.governance.signoffs[0];
+    assert_eq!((signoff.reviewer.as_str(), signoff.decision), ("Rui", strata::engine::governance::Decision::Approve));
+    let verified = strata::engine::governance::audit::verify(&reopened, None);
+    assert!(verified.ok, "{:?}", verified.problems);
+    // The window shows them again.
+    let mut harness = opened_for_review(&path);
+    tab(&harness, Screen::Review);
+    harness.run();
+    harness.get_by_label("Comments and sign-off").click();
+    harness.run();
+    harness.get_by_label_contains("Approved by Rui");
+    harness.get_by_label("Why is segment 5 so small?");
+    harness.state_mut().push(Command::Show(Screen::Review));
+    harness.run();
+}
