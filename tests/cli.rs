@@ -343,10 +343,19 @@ fn compare_two_label_columns_and_two_assignment_files() {
     assert_eq!(v["crosstab"]["column_labels"], serde_json::json!(["1", "2", "3"]));
     assert_eq!(v["crosstab"]["counts"], serde_json::json!([[20, 0, 0], [0, 20, 20]]));
     assert_eq!(v["n_customers"], 60);
-    assert_eq!(v["n_left_out"], 1);
+    // One customer left out is a count under the default small-cell threshold.
+    assert_eq!(v["n_left_out"], "<10");
     let (ari, ami) = (v["ari"].as_f64().unwrap(), v["ami"].as_f64().unwrap());
     assert!(ari > 0.5 && ari < 1.0 && ami > 0.5 && ami < 1.0, "{ari} {ami}");
-    assert!(stderr(&o).contains("1 customer(s) without both labels"));
+    // With suppression off (threshold 1), the count itself.
+    let o = strata(
+        &["compare", "--data", "labels.csv", "--labels", "legacy", "--labels", "new", "--small-cells", "1", "--json"],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["n_left_out"], 1);
+    assert_eq!(v["crosstab"]["counts"], serde_json::json!([[20, 0, 0], [0, 20, 20]]));
 
     // Two fits written by `fit --out`, matched by id: the same k and seed agree fully.
     for (k, out) in [("3", "a.csv"), ("3", "b.csv"), ("2", "c.csv")] {
@@ -861,6 +870,8 @@ fn over_time_follows_the_demo_customers_through_quarterly_windows() {
     let args = |extra: &[&str]| {
         let mut a =
             vec!["over-time", "--demo", "--features", RFM, "--log1p", RFM, "--k", "4", "--windows", "3", "--json"];
+        // Exact counts (suppression is checked below, with the default threshold).
+        a.extend_from_slice(&["--small-cells", "1"]);
         a.extend_from_slice(extra);
         a.into_iter().map(str::to_string).collect::<Vec<_>>()
     };
@@ -903,6 +914,47 @@ fn over_time_follows_the_demo_customers_through_quarterly_windows() {
     let first: Vec<Vec<u64>> = serde_json::from_value(inside["transitions"][0]["matrix"].clone()).unwrap();
     assert!(first[4].iter().sum::<u64>() > 0 && first.iter().map(|r| r[4]).sum::<u64>() > 0);
 
+    // With the default small-cell threshold every count of 1 to 9 customers is "<10", and enough
+    // others "hidden" that no hidden count follows from the rows' and columns' totals.
+    let suppressed = {
+        let mut a = args(&["--window-only"]);
+        let at = a.iter().position(|x| x == "--small-cells").unwrap();
+        a.drain(at..at + 2);
+        let at = a.iter().position(|x| x == "--k").unwrap();
+        a[at + 1] = "8".into();
+        let at = a.iter().position(|x| x == "--windows").unwrap();
+        a[at + 1] = "6".into();
+        let o = strata(&a.iter().map(String::as_str).collect::<Vec<_>>(), dir.path());
+        assert!(o.status.success(), "{}", stderr(&o));
+        json_of(&o)
+    };
+    let mut hidden = 0;
+    for t in suppressed["transitions"].as_array().unwrap() {
+        let matrix: Vec<Vec<serde_json::Value>> = serde_json::from_value(t["matrix"].clone()).unwrap();
+        for cell in matrix.iter().flatten() {
+            match cell {
+                serde_json::Value::String(s) => {
+                    assert!(s == "<10" || s == "hidden", "{s}");
+                    hidden += 1;
+                }
+                n => assert!(n.as_u64().is_some_and(|n| n == 0 || n >= 10), "{n}"),
+            }
+        }
+        // The windows' sizes are the lines' totals: no line hides a small count as its only hidden
+        // cell (tests/suppression.rs brute-forces that no small count can be recovered at all).
+        let alone = |line: Vec<&serde_json::Value>| {
+            let hidden: Vec<_> = line.into_iter().filter(|c| c.is_string()).collect();
+            hidden.len() == 1 && hidden[0] == "<10"
+        };
+        for row in &matrix {
+            assert!(!alone(row.iter().collect()), "{row:?}");
+        }
+        for c in 0..matrix[0].len() {
+            assert!(!alone(matrix.iter().map(|r| &r[c]).collect()), "column {c}");
+        }
+    }
+    assert!(hidden > 0, "eight segments over two-month windows have small cells to hide");
+
     // One fit per window, matched by shared customers.
     let refit = run(&["--refit"]);
     assert_eq!(refit["model"], "refit");
@@ -916,6 +968,7 @@ fn over_time_follows_the_demo_customers_through_quarterly_windows() {
     with_windows.results = None;
     // over-time above applies no business rules; the demo's own are not part of this comparison.
     with_windows.rules = Default::default();
+    with_windows.governance.small_cells = 1;
     with_windows.save_unsealed(&dir.path().join("windows.strata")).unwrap();
     let o = strata(&["run", "windows.strata", "--json"], dir.path());
     assert!(o.status.success(), "{}", stderr(&o));

@@ -63,6 +63,7 @@ fn every_chart_of_the_demo_draws_at_the_size_asked_and_shows_the_results() {
         over_time: None,
         transition: None,
         comparison: None,
+        small_cells: 10,
     };
     let drawn = chart::available(&inputs);
     let drawn_names: Vec<&str> = drawn.iter().map(|c| c.name).collect();
@@ -253,6 +254,7 @@ fn the_cli_draws_silhouettes_alluvial_and_moves_or_says_why_not() {
         table.column_names,
         ("k-means, k = 5".into(), "k-means, k = 4".into()),
         table.left_out,
+        10,
     );
     let expected = chart::render_png(&chart::flows::alluvial_chart(&crossing).unwrap(), 900, 600).unwrap();
     assert!(by_default == expected, "the CLI draws the engine's alluvial view of the two runs");

@@ -8,7 +8,8 @@ use crate::engine::swot::Board;
 use crate::engine::swot::evidence::{BoardEvidence, board_evidence};
 
 /// What the evidence was made from: the run's output and the Over time result (by identity),
-/// the assignment, the revenue column and the segments' names (the evidence carries them).
+/// the assignment, the revenue column, the segments' names (the evidence carries them) and the
+/// small-cell threshold.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct EvidenceKey {
     output: usize,
@@ -17,6 +18,7 @@ pub(crate) struct EvidenceKey {
     has_stability: bool,
     revenue_column: Option<String>,
     over_time: Option<usize>,
+    small_cells: usize,
 }
 
 impl StrataApp {
@@ -41,6 +43,7 @@ impl StrataApp {
             has_stability: out.result.stability.is_some(),
             revenue_column,
             over_time: over_time.as_ref().map(|o| Arc::as_ptr(o) as usize),
+            small_cells: doc.project.governance.small_cells,
         };
         if let Some((cached, evidence)) = &self.view.board.evidence
             && *cached == key
@@ -53,6 +56,7 @@ impl StrataApp {
             &key.names,
             key.revenue_column.as_deref(),
             over_time.as_ref().map(|o| &o.result),
+            key.small_cells,
         ));
         self.view.board.evidence_made += 1;
         self.view.board.evidence = Some((key, evidence.clone()));

@@ -84,6 +84,12 @@ pub enum Command {
     },
     /// The name the audit log records changes under.
     SetAuditName(String),
+    /// The project's small-cell threshold (1 to 1000; 1 shows every count), written to the audit
+    /// log with the value before.
+    SetSmallCells(usize),
+    /// Whether columns nothing uses are kept out of everything the project stores and exports
+    /// (written to the audit log; the project is run again so the customer table drops them).
+    SetMinimise(bool),
     /// How the Over time screen cuts the log into windows (stored in the project).
     SetWindows(WindowParams),
     /// Segment every window and follow the customers through them (a job).
@@ -155,6 +161,8 @@ impl Command {
             | Command::Undo
             | Command::Redo
             | Command::SelectK(_)
+            | Command::SetSmallCells(_)
+            | Command::SetMinimise(_)
             | Command::LocateSourceDialog
             | Command::LocateSource(_) => true,
             Command::Presenting(p) => p.changes_board(),
@@ -318,6 +326,8 @@ impl StrataApp {
                 self.edit(&what, |state| note_mut(state, segment).low_priority = low_priority);
             }
             Command::SetAuditName(name) => self.prefs.audit_name = name,
+            Command::SetSmallCells(threshold) => self.set_small_cells(threshold),
+            Command::SetMinimise(on) => self.set_minimise(on),
             Command::SetWindows(params) => self.edit("windows over time", |state| state.over_time = Some(params)),
             Command::FollowCustomers => self.start_over_time(),
             Command::EditSegmentNotes { segment, notes } => {

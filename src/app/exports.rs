@@ -81,6 +81,7 @@ impl StrataApp {
         let names: Vec<String> = (0..out.result.n_segments()).map(|s| self.segment_name_in(&out.result, s)).collect();
         let id_column =
             self.doc.as_ref().and_then(|d| override_id_column(&d.project.spec, &out.result).map(str::to_string));
+        let small_cells = self.small_cells();
         let opt_outs = self.doc.as_ref().map(|d| d.project.governance.opt_outs.clone()).unwrap_or_default();
         match kind {
             ExportKind::Report => self.export_report(out, path),
@@ -110,17 +111,14 @@ impl StrataApp {
                             }),
                             "the assignments",
                         ),
-                        ExportKind::Profiles => {
-                            let everyone = out.result.matrix.kept_rows.len() + out.result.matrix.fallback_rows.len();
-                            (
-                                profiles_frame(&out.summary, everyone, &name)
-                                    .map(|f| (f, "segment profiles".to_string())),
-                                "the profiles",
-                            )
-                        }
+                        ExportKind::Profiles => (
+                            profiles_frame(&out.summary, small_cells, &name)
+                                .map(|f| (f, "segment profiles".to_string())),
+                            "the profiles",
+                        ),
                         _ => match &out.result.sweep {
                             Some(sweep) => (
-                                k_choice_frame(sweep, &out.result.k_stability)
+                                k_choice_frame(sweep, &out.result.k_stability, small_cells)
                                     .map(|f| (f, "k-choice table".to_string())),
                                 "the k-choice table",
                             ),
@@ -221,6 +219,7 @@ impl StrataApp {
         });
         let transition = self.shown_transition();
         let comparison = self.shown_comparison();
+        let small_cells = self.small_cells();
         let name = chart.label();
         self.export_runner.start("export", move |_ctx| -> Result<super::files::Exported, String> {
             use crate::engine::chart;
@@ -232,6 +231,7 @@ impl StrataApp {
                 over_time: over_time.as_ref().map(|(o, n, c)| (&o.result, &n[..], c)),
                 transition,
                 comparison: comparison.as_ref(),
+                small_cells,
             };
             let (width, height) = CHART_EXPORT_SIZE;
             let drawn = chart::build(name, &inputs).and_then(|c| chart::render_png(&c, width, height));

@@ -178,6 +178,43 @@ impl StrataApp {
         }
     }
 
+    /// Sets the project's small-cell threshold (clamped to 1..=1000) and writes the change to the
+    /// audit log, lowering it in so many words; the screens show counts with it from the next frame.
+    pub(super) fn set_small_cells(&mut self, threshold: usize) {
+        let who = self.audit_name();
+        let Some(doc) = &mut self.doc else { return };
+        let before = doc.project.audit.len();
+        match crate::engine::governance::review::set_small_cells(&mut doc.project, &who, threshold.clamp(1, 1000)) {
+            Ok(()) if doc.project.audit.len() > before => {
+                let what = doc.project.audit.last().map(|e| e.what.clone()).unwrap_or_default();
+                self.info(what);
+            }
+            Ok(()) => {}
+            Err(e) => self.report_error(e),
+        }
+    }
+
+    /// Turns data minimisation on or off, writes it to the audit log, and runs again so the
+    /// customer table keeps (or drops) the columns nothing uses.
+    pub(super) fn set_minimise(&mut self, on: bool) {
+        let who = self.audit_name();
+        let Some(doc) = &mut self.doc else { return };
+        if doc.project.governance.minimise == on {
+            return;
+        }
+        doc.project.governance.minimise = on;
+        let what = if on {
+            "data minimisation on: columns nothing uses are kept out of everything stored and exported"
+        } else {
+            "data minimisation off: every loaded column is kept"
+        };
+        let (was, now) = if on { ("off", "on") } else { ("on", "off") };
+        doc.project.audit.push(AuditEntry::new(&who, "minimise", "unused columns", what).change(was, now));
+        if self.output.is_some() {
+            self.start_run();
+        }
+    }
+
     /// The name changes are logged under: the one set in the window, else the login name.
     pub fn audit_name(&self) -> String {
         let set = self.prefs.audit_name.trim();
@@ -248,6 +285,9 @@ impl StrataApp {
         self.running_spec = Some(spec.clone());
         self.rerun_when_done = false;
         let (rules, notes) = (doc.project.rules.clone(), doc.project.segments.clone());
+        // With minimisation on, the columns nothing uses leave the customer table on the job.
+        let used =
+            doc.project.governance.minimise.then(|| crate::engine::project::minimise::used_columns(&doc.project));
         let key = doc.rules_key();
         let resolver = doc.resolver();
         let base_dir = doc.base_dir.clone();
@@ -260,6 +300,9 @@ impl StrataApp {
                 probe("run");
             }
             let mut result = pipeline::run_cached(&spec, &resolver, ctx, &cache)?;
+            if let Some(used) = &used {
+                crate::engine::project::minimise::drop_unused(used, &spec, &mut result);
+            }
             let id_column = pipeline::override_id_column(&spec, &result).map(str::to_string);
             pipeline::apply_business_rules(&mut result, &rules, &notes, id_column.as_deref());
             ctx.progress.report("summary", 0.0);

@@ -416,6 +416,12 @@ impl StrataApp {
         self.toasts.push(Toast { text: message, is_error: true, shown_at: None });
     }
 
+    /// The open project's small-cell threshold (the default without a project): counts under it
+    /// are shown as "<10", with the counts that would give them away hidden.
+    pub fn small_cells(&self) -> usize {
+        self.doc.as_ref().map_or(crate::engine::governance::DEFAULT_SMALL_CELLS, |d| d.project.governance.small_cells)
+    }
+
     pub(super) fn info(&mut self, message: impl Into<String>) {
         self.toasts.push(Toast { text: words::for_window(&message.into()), is_error: false, shown_at: None });
     }

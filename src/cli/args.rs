@@ -462,6 +462,21 @@ pub struct DataArgs {
     pub read: ReadArgs,
 }
 
+/// The small-cell threshold of a command on data rather than on a project (a project's own
+/// threshold applies to the commands on a project).
+#[derive(Debug, Args, Clone, Copy)]
+pub struct SmallCellsArgs {
+    /// Counts of 1 to N-1 customers are shown as "<N", and counts that would give them away as
+    /// "hidden" (1 to 1000; 1 shows every count; assignment files are never suppressed).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = crate::engine::governance::DEFAULT_SMALL_CELLS,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1000)
+    )]
+    pub small_cells: usize,
+}
+
 pub(crate) fn parse_clip(s: &str) -> Result<(f64, f64), String> {
     let (lo, hi) = s.split_once(',').ok_or_else(|| format!("'{s}' is not two percentiles like 1,99"))?;
     let parse = |v: &str| v.trim().parse::<f64>().map_err(|_| format!("'{v}' in '{s}' is not a number"));
@@ -613,6 +628,9 @@ pub struct SweepArgs {
     /// customers (0.05 = 5%).
     #[arg(long, value_parser = parse_share)]
     pub min_segment_share: Option<f64>,
+    /// The small-cell threshold.
+    #[command(flatten)]
+    pub cells: SmallCellsArgs,
     /// Print JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -650,6 +668,9 @@ pub struct FitArgs {
     /// Write a project file here.
     #[arg(long)]
     pub project: Option<PathBuf>,
+    /// The small-cell threshold.
+    #[command(flatten)]
+    pub cells: SmallCellsArgs,
     /// Print JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -667,6 +688,9 @@ pub struct EvaluateArgs {
     /// Seed of the silhouette sample (used above 50,000 rows).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// The small-cell threshold.
+    #[command(flatten)]
+    pub cells: SmallCellsArgs,
     /// Print JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -689,6 +713,9 @@ pub struct CompareArgs {
     /// How to read the files.
     #[command(flatten)]
     pub read: ReadArgs,
+    /// The small-cell threshold.
+    #[command(flatten)]
+    pub cells: SmallCellsArgs,
     /// Print JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -704,6 +731,9 @@ pub struct ProfileArgs {
     /// The column holding the segment of each customer.
     #[arg(long)]
     pub labels: String,
+    /// The small-cell threshold.
+    #[command(flatten)]
+    pub cells: SmallCellsArgs,
     /// Print JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -724,6 +754,9 @@ pub struct ExplainArgs {
     /// Smallest leaf, as a share of the customers.
     #[arg(long, default_value_t = 0.01, value_parser = parse_share)]
     pub min_leaf_share: f64,
+    /// The small-cell threshold.
+    #[command(flatten)]
+    pub cells: SmallCellsArgs,
     /// Print JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -777,6 +810,9 @@ pub struct OverTimeArgs {
     /// The method and its settings.
     #[command(flatten)]
     pub model: ModelArgs,
+    /// The small-cell threshold.
+    #[command(flatten)]
+    pub cells: SmallCellsArgs,
     /// Print JSON on stdout.
     #[arg(long)]
     pub json: bool,

@@ -142,6 +142,7 @@ pub(crate) fn chart_command(args: ChartArgs) -> Result<(), CliError> {
         over_time: shown.over_time.as_ref().map(|o| (o, &over_time_names[..], &over_time_colours)),
         transition: args.transition.map(|t| t - 1),
         comparison: comparison.as_ref(),
+        small_cells: shown.project.governance.small_cells,
     };
     let chart = charts::build(&args.chart, &inputs).map_err(|e| CliError(e.to_string()))?;
     let png = charts::render_png(&chart, args.width, args.height).map_err(|e| CliError(e.to_string()))?;
@@ -206,7 +207,14 @@ fn comparison_of(shown: &ProjectRun, names: &[String], against: Option<&str>) ->
     };
     let table = named_crosstab(segment_labels(&result.segment_per_customer), names, labels, &other_names)?;
     let titles = (naming::segmentation_title(&shown.project.spec, result), title);
-    Ok(Crossing::of_segmentations(table.crosstab.counts, table.row_names, table.column_names, titles, table.left_out))
+    Ok(Crossing::of_segmentations(
+        table.crosstab.counts,
+        table.row_names,
+        table.column_names,
+        titles,
+        table.left_out,
+        shown.project.governance.small_cells,
+    ))
 }
 
 pub(crate) fn report_command(args: ReportArgs) -> Result<(), CliError> {

@@ -61,29 +61,44 @@ pub(crate) fn compare_command(args: CompareArgs) -> Result<(), CliError> {
     let (a, b): (Vec<String>, Vec<String>) = pairs.into_iter().unzip();
     let table = crate::engine::metrics::agreement::Crosstab::of(&a, &b)?;
     let (ari, ami) = (table.adjusted_rand_index(), table.adjusted_mutual_information());
+    let small_cells = args.cells.small_cells;
+    let counts: Vec<Vec<usize>> = table
+        .counts
+        .iter()
+        .map(|row| row.iter().map(|&c| usize::try_from(c).unwrap_or(usize::MAX)).collect())
+        .collect();
+    let shown = crate::engine::governance::suppress::table_with_totals(&counts, small_cells);
+    let cells_json = |cells: &[crate::engine::governance::suppress::Cell]| -> Vec<serde_json::Value> {
+        cells.iter().map(|c| c.json(small_cells)).collect()
+    };
     if args.json {
-        return print_json(&json!({
-            "ari": ari,
-            "ami": ami,
-            "crosstab": {
-                "rows": names[0],
-                "columns": names[1],
-                "row_labels": table.row_labels,
-                "column_labels": table.column_labels,
-                "counts": table.counts,
-            },
-            "n_customers": table.n(),
-            "n_left_out": n_left_out,
-        }));
+        return print_json(&with_small_cells(
+            json!({
+                "ari": ari,
+                "ami": ami,
+                "crosstab": {
+                    "rows": names[0],
+                    "columns": names[1],
+                    "row_labels": table.row_labels,
+                    "column_labels": table.column_labels,
+                    "counts": shown.cells.iter().map(|row| cells_json(row)).collect::<Vec<_>>(),
+                    "row_totals": cells_json(&shown.row_totals),
+                    "column_totals": cells_json(&shown.column_totals),
+                },
+                "n_customers": shown.total.json(small_cells),
+                "n_left_out": crate::engine::governance::suppress::count_json(n_left_out, small_cells),
+            }),
+            small_cells,
+        ));
     }
-    println!("{} against {} on {} customers", names[0], names[1], table.n());
+    println!("{} against {} on {} customers", names[0], names[1], shown.total.words(small_cells));
     println!("adjusted Rand index {ari:.4}, adjusted mutual information {ami:.4}");
     let width = table.column_labels.iter().map(|l| l.len()).max().unwrap_or(0).max(6) + 2;
     let header: String = table.column_labels.iter().map(|l| format!("{l:>width$}")).collect();
     let first = table.row_labels.iter().map(|l| l.len()).max().unwrap_or(0).max(6) + 2;
     println!("{:>first$}{header}", "");
-    for (label, row) in table.row_labels.iter().zip(&table.counts) {
-        let cells: String = row.iter().map(|c| format!("{c:>width$}")).collect();
+    for (label, row) in table.row_labels.iter().zip(&shown.cells) {
+        let cells: String = row.iter().map(|c| format!("{:>width$}", c.text(small_cells))).collect();
         println!("{label:>first$}{cells}");
     }
     Ok(())
@@ -122,12 +137,15 @@ pub(crate) fn evaluate_command(args: EvaluateArgs) -> Result<(), CliError> {
     let labels: Vec<usize> = values.iter().map(|v| levels.iter().position(|l| l == v).unwrap_or(0)).collect();
     let x = matrix.values.select(ndarray::Axis(0), &rows);
     let indices = evaluate(x.view(), &labels, levels.len(), args.seed)?;
-    let mut out = indices_json(&indices);
+    let small_cells = args.cells.small_cells;
+    let mut out = indices_json(&indices, small_cells);
     out["n_rows"] = json!(rows.len());
     out["labels"] = json!(levels);
     if args.json {
-        return print_json(&with_join(out, table.join.as_ref()));
+        return print_json(&with_small_cells(with_join(out, table.join.as_ref()), small_cells));
     }
+    let sizes = crate::engine::governance::suppress::Sizes::new(&indices.sizes, small_cells);
+    let sizes: Vec<String> = (0..indices.sizes.len()).map(|i| sizes.cell(i).text(small_cells)).collect();
     println!(
         "labeling '{}' on {} customers, {} segments: {}",
         args.labels,
@@ -137,12 +155,12 @@ pub(crate) fn evaluate_command(args: EvaluateArgs) -> Result<(), CliError> {
     );
     let fmt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.4}"));
     println!(
-        "inertia {:.2}, silhouette {}, Calinski-Harabasz {}, Davies-Bouldin {}, sizes {:?}",
+        "inertia {:.2}, silhouette {}, Calinski-Harabasz {}, Davies-Bouldin {}, sizes [{}]",
         indices.inertia,
         fmt(indices.silhouette.as_ref().map(|s| s.mean)),
         fmt(indices.calinski_harabasz),
         fmt(indices.davies_bouldin),
-        indices.sizes
+        sizes.join(", ")
     );
     Ok(())
 }
@@ -197,17 +215,23 @@ pub(crate) fn profile_command(args: ProfileArgs) -> Result<(), CliError> {
     if n_left_out > 0 {
         eprintln!("warning: {n_left_out} customer(s) without a value in '{}' were left out", args.labels);
     }
+    let small_cells = args.cells.small_cells;
+    use crate::engine::governance::suppress::{self, Sizes};
+    let sizes = Sizes::new(&profiles.iter().map(|p| p.size).collect::<Vec<_>>(), small_cells);
     if args.json {
         let segments_json: Vec<serde_json::Value> = profiles
             .iter()
-            .map(|p| {
+            .enumerate()
+            .map(|(i, p)| {
+                // Nothing computed over fewer customers than the threshold is shown.
+                let small = sizes.is_small(i);
                 let per = |values: &[f64]| -> serde_json::Map<String, serde_json::Value> {
-                    numeric.iter().zip(values).map(|(f, v)| (f.clone(), json!(v))).collect()
+                    numeric.iter().zip(values).map(|(f, v)| (f.clone(), if small { json!(null) } else { json!(v) })).collect()
                 };
                 let mut entry = json!({
                     "segment": names[p.segment],
-                    "size": p.size,
-                    "share": p.share,
+                    "size": sizes.json(i),
+                    "share": sizes.share(i),
                     "mean": per(&p.means),
                     "median": per(&p.medians),
                 });
@@ -215,7 +239,11 @@ pub(crate) fn profile_command(args: ProfileArgs) -> Result<(), CliError> {
                     let mode: serde_json::Map<String, serde_json::Value> = modes
                         .iter()
                         .map(|(f, m)| {
-                            let value = m[p.segment].as_ref().map(|(v, share)| json!({"value": v, "share": share}));
+                            let value = m[p.segment].as_ref().filter(|_| !small).map(|(v, share)| {
+                                // The commonest category's count is a count of its own, and so are the rest.
+                                let count = (share * p.size as f64).round() as usize;
+                                json!({"value": v, "share": suppress::share_of(count, p.size, small_cells).map(|_| share)})
+                            });
                             (f.clone(), value.unwrap_or(serde_json::Value::Null))
                         })
                         .collect();
@@ -224,20 +252,24 @@ pub(crate) fn profile_command(args: ProfileArgs) -> Result<(), CliError> {
                 entry
             })
             .collect();
-        return print_json(&with_join(
-            json!({
-                "labels": args.labels,
-                "n_customers": frame.height(),
-                "n_left_out": n_left_out,
-                "segments": segments_json,
-                "features": separations,
-            }),
-            table.join.as_ref(),
+        return print_json(&with_small_cells(
+            with_join(
+                json!({
+                    "labels": args.labels,
+                    "n_customers": frame.height(),
+                    "n_left_out": suppress::count_json(n_left_out, small_cells),
+                    "segments": segments_json,
+                    "features": separations,
+                }),
+                table.join.as_ref(),
+            ),
+            small_cells,
         ));
     }
-    println!("{} customers in {} segments of '{}'", frame.height() - n_left_out, names.len(), args.labels);
-    for p in &profiles {
-        println!("  {:<24} {:>9} ({:.1}%)", names[p.segment], p.size, 100.0 * p.share);
+    println!("{} customers in {} segments of '{}'", sizes.total_words(), names.len(), args.labels);
+    for (i, p) in profiles.iter().enumerate() {
+        let share = sizes.share(i).map_or_else(|| "-".to_string(), |s| format!("{:.1}%", 100.0 * s));
+        println!("  {:<24} {:>9} ({share})", names[p.segment], sizes.words(i));
     }
     println!("Features by how strongly they separate the segments:");
     let mut sorted: Vec<&FeatureSeparation> = separations.iter().collect();
@@ -281,6 +313,28 @@ pub(crate) fn explain_command(args: ExplainArgs) -> Result<(), CliError> {
     if left_out > 0 {
         eprintln!("warning: {left_out} customer(s) without a segment or with a missing feature value were left out");
     }
+    use crate::engine::governance::suppress;
+    let small_cells = args.cells.small_cells;
+    let mut sizes = vec![0usize; names.len()];
+    for s in segments.iter().flatten() {
+        if let Some(n) = sizes.get_mut(*s) {
+            *n += 1;
+        }
+    }
+    // A rule's customers are a count of their own; its precision and coverage rest on the customers
+    // it puts in the segment, which must not be a small count either (nor their complements).
+    let shown_rule = |r: &crate::engine::profile::explain::Rule| {
+        let hits = (r.precision * r.customers as f64).round() as usize;
+        // The segment's customers among those explained, as the coverage counts them.
+        let size = if r.coverage > 0.0 {
+            (hits as f64 / r.coverage).round() as usize
+        } else {
+            sizes.get(r.segment).copied().unwrap_or(0)
+        };
+        let precision = suppress::share_of(hits, r.customers, small_cells).map(|_| r.precision);
+        let coverage = suppress::share_of(hits, size, small_cells).map(|_| r.coverage);
+        (suppress::count_json(r.customers, small_cells), precision, coverage)
+    };
     if args.json {
         let rules: Vec<serde_json::Value> = names
             .iter()
@@ -289,26 +343,32 @@ pub(crate) fn explain_command(args: ExplainArgs) -> Result<(), CliError> {
                 let mine: Vec<_> = explanation.rules.iter().filter(|r| r.segment == s).collect();
                 json!({
                     "segment": name,
-                    "fidelity": explanation.fidelity_by_segment[s],
-                    "rules": mine.iter().map(|r| json!({
-                        "text": r.text,
-                        "conditions": r.conditions,
-                        "customers": r.customers,
-                        "precision": r.precision,
-                        "coverage": r.coverage,
-                    })).collect::<Vec<_>>(),
+                    "fidelity": (!suppress::is_small(sizes[s], small_cells)).then_some(explanation.fidelity_by_segment[s]),
+                    "rules": mine.iter().map(|r| {
+                        let (customers, precision, coverage) = shown_rule(r);
+                        json!({
+                            "text": r.text,
+                            "conditions": r.conditions,
+                            "customers": customers,
+                            "precision": precision,
+                            "coverage": coverage,
+                        })
+                    }).collect::<Vec<_>>(),
                 })
             })
             .collect();
-        return print_json(&with_join(
-            json!({
-                "labels": args.labels,
-                "n_customers": explanation.n,
-                "max_depth": args.max_depth,
-                "fidelity": explanation.fidelity,
-                "rules": rules,
-            }),
-            table.join.as_ref(),
+        return print_json(&with_small_cells(
+            with_join(
+                json!({
+                    "labels": args.labels,
+                    "n_customers": explanation.n,
+                    "max_depth": args.max_depth,
+                    "fidelity": explanation.fidelity,
+                    "rules": rules,
+                }),
+                table.join.as_ref(),
+            ),
+            small_cells,
         ));
     }
     println!(
@@ -324,12 +384,14 @@ pub(crate) fn explain_command(args: ExplainArgs) -> Result<(), CliError> {
             println!("  no rule at this depth predicts it");
         }
         for r in mine {
+            let (_, precision, coverage) = shown_rule(r);
+            let percent = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{:.0}%", 100.0 * v));
             println!(
-                "  {}  ({} customers, {:.0}% of them in it, {:.0}% of the segment)",
+                "  {}  ({} customers, {} of them in it, {} of the segment)",
                 r.text,
-                r.customers,
-                100.0 * r.precision,
-                100.0 * r.coverage
+                suppress::count_words(r.customers, small_cells),
+                percent(precision),
+                percent(coverage)
             );
         }
     }

@@ -11,7 +11,10 @@ pub fn rerun_project(
     accept_changed_data: bool,
 ) -> Result<(PipelineResult, Option<Vec<String>>), CliError> {
     let resolver = SourceResolver { base_dir: base_dir.to_path_buf(), allow_outside };
-    Ok(project::verify::rerun(project, &resolver, accept_changed_data)?)
+    let (mut result, differences) = project::verify::rerun(project, &resolver, accept_changed_data)?;
+    // With minimisation on, columns nothing uses leave the customer table before anything reads it.
+    project::minimise::apply(project, &mut result);
+    Ok((result, differences))
 }
 
 /// A project's windows over time, as its Over time screen cuts them, when it has used that screen.
@@ -245,18 +248,19 @@ pub(crate) fn run_project(args: RunArgs) -> Result<(), CliError> {
         write_table(&mut assignments, path)?;
         eprintln!("assignments of {} customers written to {}", assignments.height(), path.display());
     }
+    let small_cells = opened.project.governance.small_cells;
     if args.json {
-        let mut out = fit_json(&result);
+        let mut out = fit_json(&result, small_cells)?;
         out["verified"] = json!(differences.as_ref().map(Vec::is_empty));
         if let Some(d) = differences.as_ref().filter(|d| !d.is_empty()) {
             out["differences"] = json!(d);
         }
-        if let Some(rules) = rules_json(&result, &opened.project.rules) {
+        if let Some(rules) = rules_json(&result, &opened.project.rules, small_cells) {
             out["business_rules"] = rules;
         }
         out["audit"] = json!(opened.project.audit);
         if let Some(windows) = &over_time {
-            out["over_time"] = over_time_json(windows);
+            out["over_time"] = over_time_json(windows, small_cells);
             if !opened.project.rules.is_empty() {
                 out["over_time"]["business_rules_applied"] = json!(true);
                 out["over_time"]["note"] = json!(crate::engine::over_time::RULES_APPLIED);
@@ -264,11 +268,11 @@ pub(crate) fn run_project(args: RunArgs) -> Result<(), CliError> {
         }
         print_json(&out)?;
     } else {
-        print_fit_summary(&result, &opened.project.segments);
-        print_rules(&result, &opened.project.rules);
+        print_fit_summary(&result, &opened.project.segments, small_cells);
+        print_rules(&result, &opened.project.rules, small_cells);
         if let Some(windows) = &over_time {
             println!();
-            print_over_time(windows);
+            print_over_time(windows, small_cells);
         }
     }
     if args.save {
@@ -393,20 +397,28 @@ pub(crate) fn predict_command(args: PredictArgs) -> Result<(), CliError> {
         write_table(&mut frame, out)?;
         eprintln!("assignments of {} new customers written to {}", frame.height(), out.display());
     }
+    // The new customers' counts per segment, and those not assigned, add up to all of them.
+    let small_cells = opened.project.governance.small_cells;
+    let mut line = counts.clone();
+    line.push(unassigned);
+    let sizes = crate::engine::governance::suppress::Sizes::new(&line, small_cells);
     if args.json {
-        return print_json(&json!({
-            "n_customers": prediction.segments.len(),
-            "n_unassigned": unassigned,
-            "assigned_by": prediction.method,
-            "segments": (0..n_segments).map(|s| json!({"segment": s, "segment_number": s + 1, "name": name_of(s), "size": counts[s]})).collect::<Vec<_>>(),
-        }));
+        return print_json(&with_small_cells(
+            json!({
+                "n_customers": sizes.line.total.json(small_cells),
+                "n_unassigned": sizes.json(n_segments),
+                "assigned_by": prediction.method,
+                "segments": (0..n_segments).map(|s| json!({"segment": s, "segment_number": s + 1, "name": name_of(s), "size": sizes.json(s)})).collect::<Vec<_>>(),
+            }),
+            small_cells,
+        ));
     }
-    println!("{} new customers assigned by {}", prediction.segments.len(), prediction.method);
-    for (s, count) in counts.iter().enumerate() {
-        println!("{:>3}  {:<24} {count:>8}", s + 1, name_of(s));
+    println!("{} new customers assigned by {}", sizes.total_words(), prediction.method);
+    for s in 0..n_segments {
+        println!("{:>3}  {:<24} {:>8}", s + 1, name_of(s), sizes.words(s));
     }
     if unassigned > 0 {
-        println!("     {:<24} {unassigned:>8}", "(not assigned)");
+        println!("     {:<24} {:>8}", "(not assigned)", sizes.words(n_segments));
     }
     Ok(())
 }
@@ -414,8 +426,9 @@ pub(crate) fn predict_command(args: PredictArgs) -> Result<(), CliError> {
 pub(crate) fn demo(args: DemoArgs) -> Result<(), CliError> {
     let opened = project::parse(DEMO_PROJECT)?;
     let (result, differences) = rerun_project(&opened.project, &cwd(), false, false)?;
+    let small_cells = opened.project.governance.small_cells;
     if args.json {
-        let mut out = fit_json(&result);
+        let mut out = fit_json(&result, small_cells)?;
         out["verified"] = json!(differences.as_ref().map(Vec::is_empty));
         if let Some(d) = differences.as_ref().filter(|d| !d.is_empty()) {
             out["differences"] = json!(d);
@@ -426,7 +439,7 @@ pub(crate) fn demo(args: DemoArgs) -> Result<(), CliError> {
         "Strata demo: CDNOW customers segmented on log-scaled, standardised recency, frequency and monetary value"
     );
     println!("(the same pipeline the window runs on its demo project, headless; `strata` alone opens the window)\n");
-    print_fit_summary(&result, &opened.project.segments);
+    print_fit_summary(&result, &opened.project.segments, small_cells);
     if let Some(r) = &opened.project.results {
         println!(
             "stored fingerprint {} - {}",

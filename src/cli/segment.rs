@@ -112,20 +112,16 @@ pub(crate) fn sweep_command(args: SweepArgs) -> Result<(), CliError> {
         &JobContext::inline(),
     )?;
     warn_all(&result.warnings);
+    let small_cells = args.cells.small_cells;
     if args.json {
-        let mut value = serde_json::to_value(&result).map_err(|e| CliError(e.to_string()))?;
-        if let Some(runs) = value["runs"].as_array_mut() {
-            for (run, stored) in runs.iter_mut().zip(&result.runs) {
-                run["smallest_share"] = json!(crate::engine::cluster::sweep::smallest_share(stored));
-            }
-        }
+        let mut value = sweep_json(&result, small_cells, true)?;
         if let Some(share) = args.min_segment_share {
             let (feasible, note) = crate::engine::cluster::sweep::feasibility(&result, share);
             value["feasibility"] = json!({"min_segment_share": share, "feasible_k": feasible, "note": note});
         }
-        return print_json(&value);
+        return print_json(&with_small_cells(value, small_cells));
     }
-    print_sweep_table(&result);
+    print_sweep_table(&result, small_cells);
     if let Some(share) = args.min_segment_share {
         let (feasible, note) = crate::engine::cluster::sweep::feasibility(&result, share);
         println!(
@@ -144,7 +140,7 @@ pub(crate) fn sweep_command(args: SweepArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-pub(crate) fn print_sweep_table(result: &crate::engine::cluster::sweep::SweepResult) {
+pub(crate) fn print_sweep_table(result: &crate::engine::cluster::sweep::SweepResult, small_cells: usize) {
     let fmt = |v: Option<f64>, digits: usize| v.map_or("-".to_string(), |v| format!("{v:.digits$}"));
     println!("{} customers segmented", result.n_rows);
     println!(
@@ -157,14 +153,16 @@ pub(crate) fn print_sweep_table(result: &crate::engine::cluster::sweep::SweepRes
             (Some(bic), Some(aic)) => format!("  BIC {bic:.1}  AIC {aic:.1}"),
             _ => String::new(),
         };
+        let sizes = crate::engine::governance::suppress::Sizes::new(&r.sizes, small_cells);
+        let sizes: Vec<String> = (0..r.sizes.len()).map(|i| sizes.cell(i).text(small_cells)).collect();
         println!(
-            "{:>2}{mark}  {:>14.2}  {:>10}  {:>17}  {:>14}  {:?}{criteria}",
+            "{:>2}{mark}  {:>14.2}  {:>10}  {:>17}  {:>14}  [{}]{criteria}",
             r.k,
             r.inertia,
             fmt(r.silhouette, 4),
             fmt(r.calinski_harabasz, 1),
             fmt(r.davies_bouldin, 4),
-            r.sizes
+            sizes.join(", ")
         );
     }
     if let Some(k) = result.knee_k {
@@ -218,18 +216,22 @@ pub(crate) fn fit(args: FitArgs) -> Result<(), CliError> {
         write_table(&mut assignments, out)?;
         eprintln!("assignments of {} customers written to {}", assignments.height(), out.display());
     }
+    let small_cells = args.cells.small_cells;
     if let Some(path) = &args.project {
         project::verify::store_fingerprints(&mut spec, &result);
         let mut project = Project::new(spec);
         project.results = Some(StoredResults::from_result(&result));
         project.segments = default_segment_notes(&result);
-        project.save(path, &crate::engine::governance::audit::login_name())?;
+        let who = crate::engine::governance::audit::login_name();
+        // The threshold the output was suppressed with is the project's; a change of it is logged.
+        crate::engine::governance::review::set_small_cells(&mut project, &who, small_cells)?;
+        project.save(path, &who)?;
         eprintln!("project written to {}", path.display());
     }
     if args.json {
-        return print_json(&fit_json(&result));
+        return print_json(&fit_json(&result, small_cells)?);
     }
-    print_fit_summary(&result, &[]);
+    print_fit_summary(&result, &[], small_cells);
     Ok(())
 }
 
@@ -275,15 +277,32 @@ pub(crate) fn over_time_command(args: OverTimeArgs) -> Result<(), CliError> {
         &JobContext::inline(),
     )?;
     warn_all(&out.warnings);
+    let small_cells = args.cells.small_cells;
     if args.json {
-        return print_json(&over_time_json(&out));
+        return print_json(&with_small_cells(over_time_json(&out, small_cells), small_cells));
     }
-    print_over_time(&out);
+    print_over_time(&out, small_cells);
     Ok(())
 }
 
-/// The JSON of `strata over-time` (and of a project's windows in `strata run --json`).
-pub(crate) fn over_time_json(out: &crate::engine::over_time::OverTime) -> serde_json::Value {
+/// The JSON of `strata over-time` (and of a project's windows in `strata run --json`), counts
+/// suppressed at `small_cells`: each window's sizes as a line (with the customers it could not
+/// segment), each transition as a table with its totals.
+pub(crate) fn over_time_json(out: &crate::engine::over_time::OverTime, small_cells: usize) -> serde_json::Value {
+    let table = |t: &crate::engine::over_time::Transition| -> serde_json::Value {
+        let shown = t.shown(small_cells);
+        json!(
+            shown
+                .cells
+                .iter()
+                .map(|row| row.iter().map(|c| c.json(small_cells)).collect::<Vec<_>>())
+                .collect::<Vec<_>>()
+        )
+    };
+    let sizes = |w: &crate::engine::over_time::Window| -> serde_json::Value {
+        let shown = w.sizes_shown(small_cells);
+        json!((0..w.sizes.len()).map(|i| shown.json(i)).collect::<Vec<_>>())
+    };
     json!({
         "window_months": out.params.months,
         "cumulative": out.params.cumulative,
@@ -293,18 +312,21 @@ pub(crate) fn over_time_json(out: &crate::engine::over_time::OverTime) -> serde_
         },
         "segments": out.names,
         "windows": out.windows.iter().map(|w| json!({
-            "start": w.start.to_string(), "end": w.end.to_string(), "n_customers": w.n_customers,
-            "sizes": w.sizes, "silhouette": w.silhouette,
+            "start": w.start.to_string(), "end": w.end.to_string(),
+            "n_customers": w.sizes_shown(small_cells).line.total.json(small_cells),
+            "sizes": sizes(w), "silhouette": w.silhouette,
         })).collect::<Vec<_>>(),
         "transitions": out.transitions.iter().map(|t| json!({
             "from": out.windows[t.from].end.to_string(), "to": out.windows[t.to].end.to_string(),
-            "matrix": t.counts, "stayed": if t.stayed.is_finite() { json!(t.stayed) } else { json!(null) },
+            "matrix": table(t), "stayed": t.stayed_shown(small_cells),
         })).collect::<Vec<_>>(),
         "warnings": out.warnings,
     })
 }
 
-pub(crate) fn print_over_time(out: &crate::engine::over_time::OverTime) {
+pub(crate) fn print_over_time(out: &crate::engine::over_time::OverTime, small_cells: usize) {
+    let shown: Vec<crate::engine::governance::suppress::Sizes> =
+        out.windows.iter().map(|w| w.sizes_shown(small_cells)).collect();
     let header: String = out.windows.iter().map(|w| format!(" {:>11}", w.end.to_string())).collect();
     println!(
         "segment sizes per window (as of each date; {} months each, {}):",
@@ -313,26 +335,27 @@ pub(crate) fn print_over_time(out: &crate::engine::over_time::OverTime) {
     );
     println!("{:<28}{header}", "segment");
     for (s, name) in out.names.iter().enumerate() {
-        let sizes: String = out.windows.iter().map(|w| format!(" {:>11}", w.sizes[s])).collect();
+        let sizes: String = shown.iter().map(|w| format!(" {:>11}", w.cell(s).text(small_cells))).collect();
         println!("{name:<28}{sizes}");
     }
-    let totals: String = out.windows.iter().map(|w| format!(" {:>11}", w.n_customers)).collect();
+    let totals: String = shown.iter().map(|w| format!(" {:>11}", w.line.total.text(small_cells))).collect();
     println!("{:<28}{totals}", "customers");
     for t in &out.transitions {
+        let stayed =
+            t.stayed_shown(small_cells).map_or_else(|| "a hidden share".to_string(), |s| format!("{:.1}%", 100.0 * s));
         println!(
-            "\nfrom {} to {}: {:.1}% of customers present in both kept their segment",
-            out.windows[t.from].end,
-            out.windows[t.to].end,
-            100.0 * t.stayed
+            "\nfrom {} to {}: {stayed} of customers present in both kept their segment",
+            out.windows[t.from].end, out.windows[t.to].end,
         );
+        let cells = t.shown(small_cells).cells;
         let mut labels: Vec<String> = out.names.clone();
         labels.push("(not present)".into());
         let header: String = (0..labels.len())
             .map(|j| format!(" {:>8}", if j < out.names.len() { format!("-> {}", j + 1) } else { "-> none".into() }))
             .collect();
         println!("{:<28}{header}", "");
-        for (i, row) in t.counts.iter().enumerate() {
-            let cells: String = row.iter().map(|c| format!(" {c:>8}")).collect();
+        for (i, row) in cells.iter().enumerate() {
+            let cells: String = row.iter().map(|c| format!(" {:>8}", c.text(small_cells))).collect();
             println!("{:<28}{cells}", format!("{} {}", i + 1, labels[i]).chars().take(27).collect::<String>());
         }
     }

@@ -21,8 +21,15 @@ pub(crate) fn swot_command(args: SwotArgs) -> Result<(), CliError> {
     let seed = project.spec.model.algorithm.seed();
     let summary = crate::engine::profile::summary::ResultSummary::compute(&result, seed)?;
     let over_time = over_time_of(&project, &base_dir, args.allow_outside_paths);
-    let found =
-        evidence::board_evidence(&result, Some(&summary), &names, board.revenue_column.as_deref(), over_time.as_ref());
+    let small_cells = project.governance.small_cells;
+    let found = evidence::board_evidence(
+        &result,
+        Some(&summary),
+        &names,
+        board.revenue_column.as_deref(),
+        over_time.as_ref(),
+        small_cells,
+    );
     let decision_list = decisions::decisions(&board, &name);
     if let Some(path) = &args.decisions {
         let csv = decisions::decisions_csv(&decision_list);
@@ -89,16 +96,19 @@ pub(crate) fn swot_command(args: SwotArgs) -> Result<(), CliError> {
                 v
             })
             .collect();
-        return print_json(&json!({
-            "quadrants": quadrants,
-            "segments": segments,
-            "strategies": decision_list,
-            "hints_shown": board.hints.shown,
-            "hint_rules": board.hints.rules,
-            "revenue_column": found.revenue_column,
-            "min_cell": swot::MIN_CELL,
-            "notes": found.notes,
-        }));
+        return print_json(&with_small_cells(
+            json!({
+                "quadrants": quadrants,
+                "segments": segments,
+                "strategies": decision_list,
+                "hints_shown": board.hints.shown,
+                "hint_rules": board.hints.rules,
+                "revenue_column": found.revenue_column,
+                "min_cell": small_cells,
+                "notes": found.notes,
+            }),
+            small_cells,
+        ));
     }
     if board.is_empty() {
         println!("The board is empty: nothing is placed yet (the window's SWOT screen, Ctrl+8).");
@@ -163,16 +173,17 @@ pub(crate) fn swot_command(args: SwotArgs) -> Result<(), CliError> {
 }
 
 /// A segment's evidence as JSON, small counts suppressed: `size` is null and `size_text` "<10"
-/// under [`swot::MIN_CELL`] customers, and the figures that rest on them are null too.
+/// under the project's threshold ("hidden" for a size that would give one away), and the figures
+/// that rest on them are null too.
 fn evidence_json(e: &evidence::SegmentEvidence) -> serde_json::Value {
     let small = e.is_small();
     let hide = |v: Option<f64>| if small { None } else { v };
     json!({
         "segment_number": e.segment + 1,
         "name": e.name,
-        "size": (!small).then_some(e.size),
-        "size_text": swot::count_text(e.size),
-        "share": hide(Some(e.share)),
+        "size": e.size_shown.count().filter(|_| !small),
+        "size_text": e.size_words(),
+        "share": hide(e.share),
         "revenue_share": hide(e.revenue_share),
         "revenue_index": hide(e.revenue_index),
         "value_per_customer": hide(e.value_per_customer),
@@ -181,8 +192,8 @@ fn evidence_json(e: &evidence::SegmentEvidence) -> serde_json::Value {
         "trend_change": hide(
             e.trend
                 .as_ref()
-                .filter(|t| t.sizes.iter().all(|&n| n >= swot::MIN_CELL))
-                .map(|t| t.change)
+                .filter(|t| t.shares.iter().all(Option::is_some))
+                .and_then(|t| t.change)
                 .filter(|c| c.is_finite())
         ),
         "words": e.words,

@@ -118,6 +118,18 @@ pub struct Window {
     pub silhouette: Option<f64>,
 }
 
+impl Window {
+    /// Its segments' sizes as they may be shown at `threshold`, with the customers it could not
+    /// segment as a last count (so the sizes and the window's customers add up), their total the
+    /// window's customers.
+    pub fn sizes_shown(&self, threshold: usize) -> crate::engine::governance::suppress::Sizes {
+        let segmented: usize = self.sizes.iter().sum();
+        let mut counts = self.sizes.clone();
+        counts.push(self.n_customers.saturating_sub(segmented));
+        crate::engine::governance::suppress::Sizes::new(&counts, threshold)
+    }
+}
+
 /// Customers moving from one window to the next.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Transition {
@@ -130,6 +142,24 @@ pub struct Transition {
     pub counts: Vec<Vec<usize>>,
     /// Of the customers present in both windows, the share in the same segment in both.
     pub stayed: f64,
+}
+
+impl Transition {
+    /// Its counts as they may be shown at `threshold`, with their totals.
+    pub fn shown(&self, threshold: usize) -> crate::engine::governance::suppress::Table {
+        crate::engine::governance::suppress::table_with_totals(&self.counts, threshold)
+    }
+
+    /// The share of customers present in both windows who kept their segment, when neither they,
+    /// the others nor all of them are a small count.
+    pub fn stayed_shown(&self, threshold: usize) -> Option<f64> {
+        let n = self.counts.len().saturating_sub(1);
+        let both: usize = self.counts.iter().take(n).map(|row| row.iter().take(n).sum::<usize>()).sum();
+        let kept: usize = (0..n).map(|s| self.counts[s].get(s).copied().unwrap_or(0)).sum();
+        crate::engine::governance::suppress::share_of(kept, both, threshold)
+            .map(|_| self.stayed)
+            .filter(|s| s.is_finite())
+    }
 }
 
 /// The whole analysis.

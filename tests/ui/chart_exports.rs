@@ -116,7 +116,8 @@ fn the_moves_over_time_are_exported_for_the_transition_chosen() {
     let path = dir.path().join("moves.png");
     export(&mut harness, &dialogs, ChartId::MovesOverTime, &path);
     let (names, colours) = harness.state().over_time_segments(&out);
-    let chart = |t| strata::engine::chart::flows::moves_chart(&out.result, &names, colours.engine(), Some(t)).unwrap();
+    let chart =
+        |t| strata::engine::chart::flows::moves_chart(&out.result, &names, colours.engine(), Some(t), 10).unwrap();
     let written = std::fs::read(&path).unwrap();
     assert!(written == drawn(&chart(0)), "the export is the engine's picture of the chosen transition");
     assert!(written != drawn(&chart(transitions - 1)));

@@ -1418,5 +1418,6 @@ mod derive;
 mod files;
 mod formats;
 mod present;
+mod privacy;
 mod review;
 mod view17;

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use eframe::egui::{self, Color32, RichText, Ui};
 
 use crate::app::StrataApp;
-use crate::app::widgets::{color32, format_count};
+use crate::app::widgets::color32;
 use crate::engine::chart::{Crossing, FlowNode, Flows};
+use crate::engine::governance::suppress::Cell;
 use crate::engine::jobs::JobContext;
 use crate::engine::metrics::agreement::{Crosstab, named_crosstab, segment_labels};
 
@@ -155,6 +156,7 @@ impl StrataApp {
             comparison.column_names.clone(),
             (side_label(self, &a), side_label(self, &b)),
             comparison.left_out,
+            self.small_cells(),
         ))
     }
 
@@ -276,13 +278,17 @@ pub fn compare_ui(ui: &mut Ui, app: &mut StrataApp) {
             "Information shared by the two segmentations, corrected for chance: 1 = the same, 0 = independent",
         );
     });
-    let mut note = format!("{} in both", crate::engine::words::count(comparison.crosstab.n() as usize, "customer"));
+    let Some(crossing) = app.shown_comparison() else { return };
+    let threshold = crossing.small_cells;
+    let mut note = format!("{} customers in both", crossing.shown().total.words(threshold));
     if comparison.left_out > 0 {
-        note.push_str(&format!("; {} without both labels left out", format_count(comparison.left_out)));
+        note.push_str(&format!(
+            "; {} without both labels left out",
+            crate::engine::governance::suppress::count_words(comparison.left_out, threshold)
+        ));
     }
     ui.label(RichText::new(note).weak());
     ui.add_space(6.0);
-    let Some(crossing) = app.shown_comparison() else { return };
     let height = ui.available_height();
     ui.horizontal_top(|ui| {
         let table_width = (ui.available_width() * 0.45).max(320.0);
@@ -301,10 +307,15 @@ pub fn compare_ui(ui: &mut Ui, app: &mut StrataApp) {
     });
 }
 
-/// A cross-tabulation with row and column totals, each cell shaded by its share of the row.
+/// A cross-tabulation with row and column totals, each cell shaded by its share of the row;
+/// counts under the small-cell threshold, and those that would give them away, are not shown (nor
+/// their shares or shading).
 pub(super) fn crosstab_ui(ui: &mut Ui, crossing: &Crossing) {
-    let (counts, row_names, column_names) = (&crossing.counts, &crossing.row_names, &crossing.column_names);
+    let (row_names, column_names) = (&crossing.row_names, &crossing.column_names);
     let k_columns = column_names.len();
+    let shown = crossing.shown();
+    let threshold = crossing.small_cells;
+    let words = |cell: crate::engine::governance::suppress::Cell| cell.words(threshold);
     egui::Grid::new("crosstab-grid").striped(false).spacing([10.0, 4.0]).show(ui, |ui| {
         ui.label("");
         // Long names would widen every column: shortened here, whole in the tooltip.
@@ -320,29 +331,27 @@ pub(super) fn crosstab_ui(ui: &mut Ui, crossing: &Crossing) {
                 crate::app::widgets::swatch_ui(ui, color32(colour));
                 ui.label(RichText::new(shortened(name, 24)).strong()).on_hover_text(name);
             });
-            let row_total: u64 = counts[i].iter().sum();
-            for j in 0..k_columns {
-                let count = counts[i][j];
-                let share = count as f32 / row_total.max(1) as f32;
-                let fill = ui.visuals().selection.bg_fill.gamma_multiply(share);
+            let row_total = shown.row_totals.get(i).copied().unwrap_or(Cell::Complement);
+            for (j, column_name) in column_names.iter().enumerate() {
+                let cell = shown.cells.get(i).and_then(|r| r.get(j)).copied().unwrap_or(Cell::Complement);
+                let share = crate::engine::governance::suppress::share(cell, row_total);
+                let fill = ui.visuals().selection.bg_fill.gamma_multiply(share.unwrap_or(0.0) as f32);
                 egui::Frame::new().fill(fill).inner_margin(egui::Margin::symmetric(4, 1)).show(ui, |ui| {
-                    ui.label(format_count(count as usize)).on_hover_text(format!(
-                        "{:.1}% of {} are in {}",
-                        100.0 * share,
-                        name,
-                        column_names[j]
-                    ));
+                    let hover = match share {
+                        Some(share) => format!("{:.1}% of {} are in {}", 100.0 * share, name, column_name),
+                        None => format!("Not shown: a count under {threshold}, or one that would give it away"),
+                    };
+                    ui.label(words(cell)).on_hover_text(hover);
                 });
             }
-            ui.label(format_count(row_total as usize));
+            ui.label(words(row_total));
             ui.end_row();
         }
         ui.label(RichText::new("Total").strong());
         for j in 0..k_columns {
-            let total: u64 = counts.iter().map(|r| r[j]).sum();
-            ui.label(format_count(total as usize));
+            ui.label(words(shown.column_totals.get(j).copied().unwrap_or(Cell::Complement)));
         }
-        ui.label(format_count(counts.iter().flatten().sum::<u64>() as usize));
+        ui.label(words(shown.total));
         ui.end_row();
     });
 }
@@ -360,7 +369,7 @@ pub(super) fn alluvial_ui(ui: &mut Ui, flows: &Flows) -> egui::Response {
     let text = ui.visuals().text_color();
     let font = egui::FontId::proportional(12.0);
     let pointer = response.hover_pos();
-    let mut hovered: Option<(String, u64)> = None;
+    let mut hovered: Option<(String, Cell)> = None;
     // A stack of bars with their names: a name is shortened to the label room, and left out where
     // it would overlap the one above (the bar's tooltip names it).
     let mut stack = |nodes: &[FlowNode], blocks: &[(f32, f32)], gap: f32, x: f32, left: bool| {
@@ -369,7 +378,7 @@ pub(super) fn alluvial_ui(ui: &mut Ui, flows: &Flows) -> egui::Response {
             let area = egui::Rect::from_min_size(egui::pos2(x, y), egui::vec2(bar, h.max(1.0)));
             painter.rect_filled(area, 1.0, color32(node.colour));
             if pointer.is_some_and(|p| area.expand2(egui::vec2(4.0, gap / 2.0)).contains(p)) {
-                hovered = Some((node.name.clone(), node.total));
+                hovered = Some((node.name.clone(), node.shown));
             }
             let label = fitted(&painter, &node.name, &font, label_width - 10.0);
             let galley = painter.layout_no_wrap(label, font.clone(), text);
@@ -388,7 +397,7 @@ pub(super) fn alluvial_ui(ui: &mut Ui, flows: &Flows) -> egui::Response {
     stack(&flows.left, &layout.left, layout.gaps.0, left_x, true);
     stack(&flows.right, &layout.right, layout.gaps.1, right_x, false);
     let response = match hovered {
-        Some((name, total)) => response.on_hover_text(format!("{name}: {}", format_count(total as usize))),
+        Some((name, total)) => response.on_hover_text(format!("{name}: {}", total.words(flows.small_cells))),
         None => response,
     };
     // Each band flat at both ends (smoothstep), in its left bar's colour.

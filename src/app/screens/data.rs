@@ -431,6 +431,85 @@ fn source_ui(ui: &mut Ui, app: &mut StrataApp) {
         }
     }
     super::log_features::join_ui(ui, app, &spec);
+    privacy_ui(ui, app);
+}
+
+/// The project's privacy settings: the small-cell threshold, data minimisation, and the columns
+/// loaded that nothing uses.
+fn privacy_ui(ui: &mut Ui, app: &mut StrataApp) {
+    let Some((current, minimise)) =
+        app.doc.as_ref().map(|d| (d.project.governance.small_cells, d.project.governance.minimise))
+    else {
+        return;
+    };
+    ui.separator();
+    ui.heading("Privacy");
+    ui.horizontal(|ui| {
+        let label = ui.label("Small-cell threshold");
+        let mut value = app.view.small_cells_drag.unwrap_or(current);
+        let response = ui
+            .add(egui::DragValue::new(&mut value).range(1..=1000).update_while_editing(false))
+            .labelled_by(label.id)
+            .on_hover_text(
+                "Counts under it are shown as \"<N\" everywhere (cards, tables, the report, charts, the CLI), and \
+                 counts that would give them away as \"hidden\" (1 to 1000; 1 shows every count). Every change \
+                 is written to the audit log.",
+            );
+        // A drag is one change, set when it ends; a typed value when the field is left.
+        if response.dragged() {
+            app.view.small_cells_drag = Some(value);
+        } else if response.drag_stopped() || response.changed() {
+            app.view.small_cells_drag = None;
+            if value != current {
+                app.push(Command::SetSmallCells(value));
+            }
+        }
+    });
+    let explained = if current <= 1 {
+        "1: suppression is off, every count is shown as it is.".to_string()
+    } else {
+        format!(
+            "Counts of 1 to {} customers show as \"<{current}\", and counts that would give them away as \"hidden\"; \
+             assignment files are not suppressed.",
+            current - 1
+        )
+    };
+    ui.label(RichText::new(explained).weak().small());
+    let mut on = minimise;
+    if ui
+        .checkbox(&mut on, "Keep unused columns out")
+        .on_hover_text(
+            "Columns that no feature, rule, id, value column or audited sensitive column uses are dropped from the \
+             customer table, so nothing Strata stores or exports carries them",
+        )
+        .changed()
+    {
+        app.push(Command::SetMinimise(on));
+    }
+    // Loaded: the file as read, and the customer table of the latest run (minimised ones included).
+    let mut loaded: Vec<String> = app
+        .preview
+        .as_ref()
+        .map(|p| p.frame.get_column_names().iter().map(|c| c.to_string()).collect())
+        .unwrap_or_default();
+    if let Some(out) = &app.output {
+        for c in crate::engine::project::minimise::loaded_columns(&out.spec, &out.result) {
+            if !loaded.contains(&c) {
+                loaded.push(c);
+            }
+        }
+    }
+    let Some(doc) = &app.doc else { return };
+    let unused = crate::engine::project::minimise::unused_columns(&doc.project, &loaded);
+    let text = match (unused.is_empty(), minimise) {
+        (true, _) => "Every loaded column is used.".to_string(),
+        (false, false) => format!("Loaded but unused: {}", unused.join(", ")),
+        (false, true) => format!("Loaded but unused, kept out: {}", unused.join(", ")),
+    };
+    ui.label(text).on_hover_text(
+        "Not a feature, not in a rule, not the id, not the log's date or amount, not read by a derived column, not a \
+         sensitive column",
+    );
 }
 
 fn column_choice_ui(ui: &mut Ui, label: &str, value: &mut String, columns: &[String]) {

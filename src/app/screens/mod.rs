@@ -24,6 +24,9 @@ use super::{Command, PromptChoice, Screen, StrataApp, ThemeChoice};
 pub struct ViewState {
     /// Data screen: show the customer table rather than the file as read.
     pub show_customer_table: bool,
+    /// Data screen: the small-cell threshold while its field is dragged (set when the drag ends,
+    /// so a drag is one line of the audit log).
+    pub small_cells_drag: Option<usize>,
     /// Features screen: the feature whose recipe is open.
     pub selected_feature: Option<String>,
     /// Features screen: the search typed over the column list.

@@ -5,7 +5,7 @@
 use eframe::egui::{self, RichText, Ui};
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
-use crate::app::widgets::{SegmentColours, format_count};
+use crate::app::widgets::SegmentColours;
 use crate::app::{Command, OverTimeOutput, StrataApp};
 use crate::engine::chart::flows::transition_crossing;
 use crate::engine::over_time::{WindowModel, WindowParams};
@@ -53,7 +53,7 @@ pub fn over_time_ui(ui: &mut Ui, app: &mut StrataApp) {
         ui.label(RichText::new(crate::app::words::for_window(warning)).color(ui.visuals().warn_fg_color));
     }
     egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
-        let shown = sizes_ui(ui, result, &names, &colours);
+        let shown = sizes_ui(ui, result, &names, &colours, app.small_cells());
         super::chart_export_menu(app, &shown, crate::app::ChartId::SizesOverTime);
         ui.add_space(8.0);
         transition_ui(ui, app, result, &names, &colours);
@@ -102,9 +102,13 @@ fn sizes_ui(
     result: &crate::engine::over_time::OverTime,
     names: &[String],
     colours: &SegmentColours,
+    threshold: usize,
 ) -> egui::Response {
     ui.label(RichText::new("Segment sizes per window").strong().size(16.0));
     let ends: Vec<String> = result.windows.iter().map(|w| w.end.to_string()).collect();
+    // Each window's sizes with its customers not segmented: one line, suppressed as a line.
+    let shown: Vec<crate::engine::governance::suppress::Sizes> =
+        result.windows.iter().map(|w| w.sizes_shown(threshold)).collect();
     egui::Grid::new("sizes-grid").striped(true).spacing([14.0, 3.0]).show(ui, |ui| {
         ui.strong("segment");
         for end in &ends {
@@ -116,16 +120,25 @@ fn sizes_ui(
                 crate::app::widgets::swatch_ui(ui, colours.of(s));
                 ui.label(name);
             });
-            for w in &result.windows {
-                let share = w.sizes[s] as f64 / w.n_customers.max(1) as f64;
-                ui.label(format_count(w.sizes[s]))
-                    .on_hover_text(format!("{:.1}% of the window's customers", 100.0 * share));
+            for sizes in &shown {
+                let label = ui.label(sizes.words(s));
+                match sizes.share(s) {
+                    Some(share) => label.on_hover_text(format!("{:.1}% of the window's customers", 100.0 * share)),
+                    None => label.on_hover_text(format!("A count under {threshold}, or one that would give it away")),
+                };
+            }
+            ui.end_row();
+        }
+        if shown.iter().any(|sizes| sizes.counts.last().is_some_and(|&n| n > 0)) {
+            ui.label(RichText::new("without a segment").italics());
+            for sizes in &shown {
+                ui.label(RichText::new(sizes.words(sizes.counts.len() - 1)).italics());
             }
             ui.end_row();
         }
         ui.label(RichText::new("customers").italics());
-        for w in &result.windows {
-            ui.label(RichText::new(format_count(w.n_customers)).italics());
+        for sizes in &shown {
+            ui.label(RichText::new(sizes.total_words()).italics());
         }
         ui.end_row();
     });
@@ -150,10 +163,20 @@ fn sizes_ui(
     .y_axis_label("customers")
     .allow_scroll(false)
     .show(ui, |plot| {
+        // A size not shown is no point (its height would tell it): the line breaks there.
         for (s, name) in names.iter().enumerate() {
-            let points: PlotPoints =
-                result.windows.iter().enumerate().map(|(i, w)| [i as f64, w.sizes[s] as f64]).collect();
-            plot.line(Line::new(name.clone(), points).color(colours.of(s)).width(2.0));
+            let mut run: Vec<[f64; 2]> = Vec::new();
+            let mut runs = Vec::new();
+            for (i, sizes) in shown.iter().enumerate() {
+                match sizes.cell(s).count() {
+                    Some(n) => run.push([i as f64, n as f64]),
+                    None => runs.push(std::mem::take(&mut run)),
+                }
+            }
+            runs.push(run);
+            for points in runs.into_iter().filter(|r| !r.is_empty()) {
+                plot.line(Line::new(name.clone(), PlotPoints::from(points)).color(colours.of(s)).width(2.0));
+            }
         }
     });
     shown.response
@@ -197,6 +220,7 @@ fn transition_ui(
     colours: &SegmentColours,
 ) {
     let Some(mut chosen) = app.shown_transition() else { return };
+    let threshold = app.small_cells();
     let last = result.transitions.len() - 1;
     ui.label(RichText::new("Who moved where").strong().size(16.0));
     let label = |t: usize| {
@@ -211,14 +235,22 @@ fn transition_ui(
         });
         crate::app::widgets::accessible_name(&combo.response, "Transition shown");
         let t = &result.transitions[chosen];
-        if t.stayed.is_finite() {
-            ui.label(format!("{:.1}% of the customers present in both windows kept their segment", 100.0 * t.stayed));
+        match t.stayed_shown(threshold) {
+            Some(stayed) => {
+                ui.label(format!("{:.1}% of the customers present in both windows kept their segment", 100.0 * stayed));
+            }
+            None if t.stayed.is_finite() => {
+                ui.label(format!(
+                    "The share who kept their segment is hidden: it would give away a count under {threshold}"
+                ));
+            }
+            None => {}
         }
     });
     app.view.transition = Some(chosen);
     let t = &result.transitions[chosen];
     // Rows and columns nobody is in are left out of the views.
-    let Some(crossing) = transition_crossing(result, names, colours.engine(), chosen) else { return };
+    let Some(crossing) = transition_crossing(result, names, colours.engine(), chosen, threshold) else { return };
     ui.label(
         RichText::new(format!(
             "Rows: segment as of {}; columns: segment as of {}",

@@ -4,7 +4,6 @@
 
 use eframe::egui::{self, RichText, Ui};
 
-use crate::app::widgets::format_count;
 use crate::app::{Command, StrataApp};
 use crate::engine::rules::{BusinessRule, BusinessRules, Override, parse_rule};
 
@@ -59,7 +58,7 @@ pub fn rules_ui(ui: &mut Ui, app: &mut StrataApp) {
                 ui.label(
                     RichText::new(format!(
                         "Rules and overrides move {} of {} from the model's segments.",
-                        format_count(n_changed),
+                        crate::engine::governance::suppress::count_words(n_changed, app.small_cells()),
                         crate::engine::words::count(n, "customer")
                     ))
                     .strong(),
@@ -134,6 +133,7 @@ fn rules_table_ui(
     outcome: Option<&crate::engine::rules::RulesOutcome>,
 ) {
     section(ui, "Rules");
+    let threshold = app.small_cells();
     if rules.rules.is_empty() {
         ui.label(RichText::new("None yet.").weak());
     } else {
@@ -165,8 +165,8 @@ fn rules_table_ui(
                 ui.label(&rule.why);
                 match effect.filter(|e| e.error.is_none()) {
                     Some(e) => {
-                        ui.label(format_count(e.matched));
-                        ui.label(format_count(e.changed));
+                        ui.label(crate::engine::governance::suppress::count_words(e.matched, threshold));
+                        ui.label(crate::engine::governance::suppress::count_words(e.changed, threshold));
                     }
                     None => {
                         ui.label("-");
@@ -423,7 +423,7 @@ fn audit_ui(ui: &mut Ui, app: &mut StrataApp) {
             ui.label(&entry.what);
             ui.label(&entry.why);
             match entry.customers {
-                Some(n) => ui.label(format_count(n)),
+                Some(n) => ui.label(crate::engine::governance::suppress::count_words(n, app.small_cells())),
                 // Counted on a job: the rules go over every customer twice.
                 None if app.is_audit_counting(line) => ui.label(RichText::new("counting...").weak()),
                 None => ui.label("not counted (no run)"),

@@ -8,6 +8,7 @@ use egui_plot::{HLine, Line, Plot, PlotImage, PlotPoint, PlotPoints, Points};
 
 use crate::app::widgets::{SegmentColours, format_count, format_number, heat_fill, swatch_ui};
 use crate::app::{Command, RunOutput, StrataApp};
+use crate::engine::governance::suppress::{self, Cell};
 use crate::engine::profile::summary::ScatterView;
 
 /// Draws the Segments screen.
@@ -129,8 +130,12 @@ fn cards_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
             .map_or(f64::NAN, crate::engine::profile::separation::FeatureSeparation::effect_size)
     };
     let floor = app.doc.as_ref().and_then(|d| d.project.spec.model.min_segment_share);
-    for profile in &summary.profiles {
+    let threshold = app.small_cells();
+    let sizes = summary.sizes_shown(threshold);
+    let count = |n: usize| suppress::count_words(n, threshold);
+    for (i, profile) in summary.profiles.iter().enumerate() {
         let s = profile.segment;
+        let small = sizes.is_small(i);
         let colour = colours.of(s);
         egui::Frame::group(ui.style()).stroke(egui::Stroke::new(2.0, colour)).show(ui, |ui| {
             ui.set_width(ui.available_width());
@@ -155,11 +160,28 @@ fn cards_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
                     app.push(Command::RenameSegment { segment: s, name: suggestion });
                 }
             });
-            ui.label(format!(
-                "{}, {:.1}% of those segmented",
-                crate::engine::words::count(profile.size, "customer"),
-                profile.share * 100.0
-            ));
+            match (sizes.cell(i), sizes.share(i)) {
+                (Cell::Count(n), Some(share)) => {
+                    ui.label(format!(
+                        "{}, {:.1}% of those segmented",
+                        crate::engine::words::count(n, "customer"),
+                        share * 100.0
+                    ));
+                }
+                (Cell::Count(n), None) => {
+                    ui.label(crate::engine::words::count(n, "customer"));
+                }
+                (Cell::Small, _) => {
+                    ui.label(format!("<{threshold} customers: too few to show its figures"))
+                        .on_hover_text(format!("Counts under {threshold} are not shown (Data screen, Privacy)"));
+                }
+                (Cell::Complement, _) => {
+                    ui.label("Size hidden").on_hover_text(format!(
+                        "With the other sizes and the total it would give away a segment of under {threshold} \
+                         customers (Data screen, Privacy)"
+                    ));
+                }
+            }
             if let Some(rules) = &out.result.rules {
                 if out.result.is_rule_segment(s) {
                     ui.label(RichText::new("Made by the business rules (Rules screen)").italics());
@@ -169,8 +191,8 @@ fn cards_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
                     if moved_in + moved_out > 0 {
                         ui.label(format!(
                             "Business rules and overrides moved {} in, {} out",
-                            format_count(moved_in),
-                            format_count(moved_out)
+                            count(moved_in),
+                            count(moved_out)
                         ));
                     }
                 }
@@ -188,7 +210,11 @@ fn cards_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
                 let (eb, db) = key(b);
                 eb.total_cmp(&ea).then(db.total_cmp(&da))
             });
+            // Nothing computed over fewer customers than the threshold is shown.
             egui::Grid::new(("card", s)).num_columns(4).spacing([10.0, 2.0]).show(ui, |ui| {
+                if small {
+                    return;
+                }
                 ui.label(RichText::new("feature").small().weak());
                 ui.label(RichText::new("mean").small().weak());
                 ui.label(RichText::new("median").small().weak());
@@ -232,11 +258,20 @@ fn cards_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
             let mut categories: Vec<&crate::engine::profile::summary::CategoryModes> =
                 summary.category_modes.iter().collect();
             categories.sort_by(|a, b| effect(&b.0).total_cmp(&effect(&a.0)));
-            for (feature, modes) in categories {
+            for (feature, modes) in categories.into_iter().filter(|_| !small) {
                 if let Some(Some((value, share))) = modes.get(s) {
+                    // The commonest category's customers, and the rest, are counts of their own: a
+                    // share that would give a small one away is left out, the category stays.
+                    let n = (share * profile.size as f64).round() as usize;
+                    let shown = suppress::share_of(n, profile.size, threshold).is_some();
                     // "Mostly" only for a majority; otherwise it is the commonest of several.
                     let how = if *share > 0.5 { "mostly" } else { "most often" };
-                    ui.label(format!("{feature}: {how} {value} ({:.0}%)", 100.0 * share)).on_hover_text(format!(
+                    let text = if shown {
+                        format!("{feature}: {how} {value} ({:.0}%)", 100.0 * share)
+                    } else {
+                        format!("{feature}: {how} {value}")
+                    };
+                    ui.label(text).on_hover_text(format!(
                         "Separates the segments: Cramer's V {:.2} (chi-square test of segment against {feature})",
                         effect(feature)
                     ));
@@ -249,21 +284,37 @@ fn cards_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
                     ui.label(RichText::new("No rule of this depth singles it out.").weak());
                 }
                 for r in mine.iter().take(2) {
+                    let hits = (r.precision * r.customers as f64).round() as usize;
+                    let percent = |shown: Option<f64>| {
+                        shown.map_or_else(|| "a hidden share".to_string(), |v| format!("{:.0}%", 100.0 * v))
+                    };
+                    let precision = suppress::share_of(hits, r.customers, threshold).map(|_| r.precision);
+                    let coverage = suppress::share_of(hits, profile.size, threshold).map(|_| r.coverage);
                     ui.label(format!("Tree rule: {}", r.text)).on_hover_text(format!(
-                        "{} {} the rule; {:.0}% of them are in this segment, and they are {:.0}% of it",
-                        crate::engine::words::count(r.customers, "customer"),
-                        if r.customers == 1 { "matches" } else { "match" },
-                        100.0 * r.precision,
-                        100.0 * r.coverage
+                        "{} customers match the rule; {} of them are in this segment, and they are {} of it",
+                        count(r.customers),
+                        percent(precision),
+                        percent(coverage)
                     ));
                 }
             }
             if let Some(overlap) = &summary.overlap
                 && s < overlap.matrix.len()
+                && !small
             {
-                let row = &overlap.matrix[s];
+                // Shares of the segment's customers: each rests on a count that must not be small.
+                let shown = |share: f64| {
+                    let n = (share * profile.size as f64).round() as usize;
+                    suppress::share_of(n, profile.size, threshold).is_some()
+                };
+                let row: Vec<f64> = overlap.matrix[s].iter().map(|&v| if shown(v) { v } else { 0.0 }).collect();
                 let borderline = overlap.borderline_share[s];
-                let text = card_overlap_words(row, s, borderline, |o| segment_name(app, o));
+                let mut text = card_overlap_words(&row, s, if shown(borderline) { borderline } else { 0.0 }, |o| {
+                    segment_name(app, o)
+                });
+                if !shown(borderline) && borderline > 0.0 {
+                    text = format!("the share of borderline customers is hidden (a count under {threshold})");
+                }
                 ui.label(RichText::new(text).small()).on_hover_text(format!(
                     "Margin: the {}. Borderline customers could as well be in their next-closest segment. Each \
                      customer's next-closest segment is the one it would join if this one did not exist; the \
@@ -292,7 +343,7 @@ fn cards_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
                     );
                 }
             }
-            for flag in segment_flags(summary, s, profile.share, floor) {
+            for flag in segment_flags(summary, s, profile.share, sizes.share(i).is_some(), small, floor) {
                 ui.colored_label(ui.visuals().warn_fg_color, flag);
             }
             let label = ui.label(format!("Segment {} notes", s + 1));
@@ -368,17 +419,24 @@ fn segment_flags(
     summary: &crate::engine::profile::summary::ResultSummary,
     s: usize,
     share: f64,
+    share_shown: bool,
+    small: bool,
     floor: Option<f64>,
 ) -> Vec<String> {
     let mut flags = Vec::new();
     if let Some(floor) = floor
         && share < floor
     {
-        flags.push(format!(
-            "Too small: {:.1}% of customers, below the business floor of {:.1}%",
-            100.0 * share,
-            100.0 * floor
-        ));
+        // A share hidden beside a small count is not said here either.
+        if share_shown {
+            flags.push(format!(
+                "Too small: {:.1}% of customers, below the business floor of {:.1}%",
+                100.0 * share,
+                100.0 * floor
+            ));
+        } else {
+            flags.push(format!("Too small: below the business floor of {:.1}% of customers", 100.0 * floor));
+        }
     }
     if let Some(silhouettes) = &summary.silhouettes
         && let Some(values) = silhouettes.per_segment.get(s)
@@ -393,8 +451,10 @@ fn segment_flags(
             ));
         }
     }
-    // The one rule for "distinct", judged on the distances this card shows.
-    if let Some(flag) = summary.distance_sd.get(s).and_then(|d| crate::engine::profile::not_distinct_flag(d)) {
+    // The one rule for "distinct", judged on the distances this card shows (none for a small one).
+    if let Some(flag) =
+        summary.distance_sd.get(s).filter(|_| !small).and_then(|d| crate::engine::profile::not_distinct_flag(d))
+    {
         flags.push(flag);
     }
     flags
@@ -412,11 +472,11 @@ fn overlap_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
          borderline share says that.",
     );
     // Many segments make a wide matrix: it scrolls sideways instead of widening the card column.
-    egui::ScrollArea::horizontal().id_salt("overlap-scroll").show(ui, |ui| overlap_grid_ui(ui, app, overlap, k));
+    egui::ScrollArea::horizontal().id_salt("overlap-scroll").show(ui, |ui| overlap_grid_ui(ui, app, out, overlap, k));
     let n = overlap.n_borderline;
     ui.label(format!(
         "{} borderline customers (margin under {}).",
-        format_count(n),
+        suppress::count_words(n, app.small_cells()),
         crate::engine::profile::overlap::BORDERLINE_MARGIN
     ));
     if ui.add_enabled(n > 0, egui::Button::new("Export borderline customers...")).clicked() {
@@ -424,9 +484,17 @@ fn overlap_ui(ui: &mut Ui, app: &mut StrataApp, out: &RunOutput) {
     }
 }
 
-fn overlap_grid_ui(ui: &mut Ui, app: &StrataApp, overlap: &crate::engine::profile::overlap::Overlap, k: usize) {
+fn overlap_grid_ui(
+    ui: &mut Ui,
+    app: &StrataApp,
+    out: &RunOutput,
+    overlap: &crate::engine::profile::overlap::Overlap,
+    k: usize,
+) {
     let colours =
         app.output.as_ref().map_or_else(|| SegmentColours::by_number(k), |out| app.segment_colours_in(&out.result));
+    let threshold = app.small_cells();
+    let size_of = |s: usize| out.summary.profiles.iter().find(|p| p.segment == s).map_or(0, |p| p.size);
     egui::Grid::new("overlap-matrix").spacing([6.0, 2.0]).show(ui, |ui| {
         ui.label(RichText::new("second choice:").small().weak());
         for o in 0..k {
@@ -439,8 +507,14 @@ fn overlap_grid_ui(ui: &mut Ui, app: &StrataApp, overlap: &crate::engine::profil
                 ui.label(RichText::new(segment_name(app, s)).small());
             });
             for (o, share) in row.iter().enumerate() {
+                // Each share is of the row's customers: the count it rests on must not be small.
+                let size = size_of(s);
+                let n = (share * size as f64).round() as usize;
                 if o == s {
                     ui.label(RichText::new("-").small().weak());
+                } else if suppress::share_of(n, size, threshold).is_none() {
+                    ui.label(RichText::new("hidden").small().weak())
+                        .on_hover_text(format!("A count under {threshold} customers, or beside one"));
                 } else {
                     ui.label(
                         RichText::new(format!("{:.0}%", 100.0 * share))
@@ -508,7 +582,7 @@ fn profile_table_ui(ui: &mut Ui, app: &StrataApp, out: &RunOutput) {
                 .max_height(height)
                 .vertical_scroll_offset(offset)
                 .scroll_bar_visibility(egui::scroll_area::ScrollBarVisibility::VisibleWhenNeeded)
-                .show(ui, |ui| profile_columns_ui(ui, out, row_height));
+                .show(ui, |ui| profile_columns_ui(ui, out, row_height, app.small_cells()));
             (pinned.state.clamped_offset().y, scrolled.state.clamped_offset().y)
         })
         .inner;
@@ -523,9 +597,11 @@ fn profile_table_ui(ui: &mut Ui, app: &StrataApp, out: &RunOutput) {
     }
 }
 
-/// The profile table's scrolled columns: size, share and one mean per feature.
-fn profile_columns_ui(ui: &mut Ui, out: &RunOutput, row_height: f32) {
+/// The profile table's scrolled columns: size, share and one mean per feature (none over fewer
+/// customers than the small-cell threshold).
+fn profile_columns_ui(ui: &mut Ui, out: &RunOutput, row_height: f32, threshold: usize) {
     let summary = &out.summary;
+    let sizes = summary.sizes_shown(threshold);
     egui::Grid::new("profile-grid").striped(true).spacing([14.0, 4.0]).min_row_height(row_height).show(ui, |ui| {
         ui.strong("size");
         ui.strong("share");
@@ -533,9 +609,17 @@ fn profile_columns_ui(ui: &mut Ui, out: &RunOutput, row_height: f32) {
             ui.strong(c);
         }
         ui.end_row();
-        for p in &summary.profiles {
-            ui.label(format_count(p.size));
-            ui.label(format!("{:.1}%", p.share * 100.0));
+        for (i, p) in summary.profiles.iter().enumerate() {
+            ui.label(sizes.words(i));
+            ui.label(sizes.share(i).map_or_else(|| "-".to_string(), |share| format!("{:.1}%", share * 100.0)));
+            if sizes.is_small(i) {
+                for _ in &p.means {
+                    ui.label(RichText::new("-").weak())
+                        .on_hover_text(format!("Fewer than {threshold} customers: no mean is shown"));
+                }
+                ui.end_row();
+                continue;
+            }
             for (j, mean) in p.means.iter().enumerate() {
                 let d = summary.distance_sd.get(p.segment).and_then(|v| v.get(j)).copied().unwrap_or(0.0);
                 ui.label(RichText::new(format_number(*mean)).background_color(heat_fill(ui.visuals(), d / 2.0)))
@@ -543,7 +627,7 @@ fn profile_columns_ui(ui: &mut Ui, out: &RunOutput, row_height: f32) {
             }
             ui.end_row();
         }
-        ui.label(format_count(out.result.matrix.kept_rows.len() + out.result.matrix.fallback_rows.len()));
+        ui.label(sizes.total_words());
         ui.label("100%");
         for m in &summary.population_means {
             ui.label(RichText::new(format_number(*m)).italics());

@@ -3,9 +3,9 @@
 //! of segments with customers in both. One layout for the window (egui) and the drawn charts, so
 //! both place blocks and bands alike.
 
-use super::{Body, Chart, ChartError, Rgba, SegmentColours, palette, small_count};
+use super::{Body, Chart, ChartError, Rgba, SegmentColours, palette};
+use crate::engine::governance::suppress::{self, Cell};
 use crate::engine::over_time::OverTime;
-use crate::engine::words::thousands;
 
 /// A cross-tabulation as a flows chart takes it: counts, names and a colour per row and column.
 #[derive(Clone, Debug, PartialEq)]
@@ -24,6 +24,8 @@ pub struct Crossing {
     pub titles: (String, String),
     /// Customers without both labels, left out of the counts.
     pub left_out: usize,
+    /// The small-cell threshold its counts are shown with.
+    pub small_cells: usize,
 }
 
 impl Crossing {
@@ -35,10 +37,21 @@ impl Crossing {
         column_names: Vec<String>,
         titles: (String, String),
         left_out: usize,
+        small_cells: usize,
     ) -> Self {
         let row_colours = (0..row_names.len()).map(palette::slot_colour).collect();
         let column_colours = vec![palette::NOT_A_SEGMENT; column_names.len()];
-        Crossing { counts, row_names, column_names, row_colours, column_colours, titles, left_out }
+        Crossing { counts, row_names, column_names, row_colours, column_colours, titles, left_out, small_cells }
+    }
+
+    /// The counts as they may be shown, with their totals.
+    pub fn shown(&self) -> suppress::Table {
+        let counts: Vec<Vec<usize>> = self
+            .counts
+            .iter()
+            .map(|row| row.iter().map(|&c| usize::try_from(c).unwrap_or(usize::MAX)).collect())
+            .collect();
+        suppress::table_with_totals(&counts, self.small_cells)
     }
 
     /// Customers counted.
@@ -77,16 +90,25 @@ impl Crossing {
 
     /// The blocks (one per row and column) and the bands (one per non-empty cell).
     pub fn flows(&self) -> Flows {
-        let node = |name: &String, total: u64, colour: Option<&Rgba>| FlowNode {
+        let shown = self.shown();
+        let node = |name: &String, total: u64, colour: Option<&Rgba>, cell: Option<&Cell>| FlowNode {
             name: name.clone(),
             total,
             colour: colour.copied().unwrap_or(palette::NOT_A_SEGMENT),
+            shown: cell.copied().unwrap_or(Cell::Complement),
         };
         let left = (0..self.row_names.len())
-            .map(|i| node(&self.row_names[i], self.row_total(i), self.row_colours.get(i)))
+            .map(|i| node(&self.row_names[i], self.row_total(i), self.row_colours.get(i), shown.row_totals.get(i)))
             .collect();
         let right = (0..self.column_names.len())
-            .map(|j| node(&self.column_names[j], self.column_total(j), self.column_colours.get(j)))
+            .map(|j| {
+                node(
+                    &self.column_names[j],
+                    self.column_total(j),
+                    self.column_colours.get(j),
+                    shown.column_totals.get(j),
+                )
+            })
             .collect();
         let mut links = Vec::new();
         for (from, row) in self.counts.iter().enumerate().take(self.row_names.len()) {
@@ -96,7 +118,14 @@ impl Crossing {
                 }
             }
         }
-        Flows { left_title: self.titles.0.clone(), right_title: self.titles.1.clone(), left, right, links }
+        Flows {
+            left_title: self.titles.0.clone(),
+            right_title: self.titles.1.clone(),
+            left,
+            right,
+            links,
+            small_cells: self.small_cells,
+        }
     }
 }
 
@@ -105,10 +134,12 @@ impl Crossing {
 pub struct FlowNode {
     /// The segment's name.
     pub name: String,
-    /// Its customers.
+    /// Its customers (drawn as its height; see `shown` for the label).
     pub total: u64,
     /// Its colour.
     pub colour: Rgba,
+    /// Its customers as a label may show them.
+    pub shown: Cell,
 }
 
 /// One band of a [`Flows`] chart: the customers in left block `from` and right block `to`; it takes
@@ -136,6 +167,8 @@ pub struct Flows {
     pub right: Vec<FlowNode>,
     /// The bands, by left block then right block.
     pub links: Vec<FlowLink>,
+    /// The small-cell threshold its labels are shown with.
+    pub small_cells: usize,
 }
 
 /// Where a [`Flows`] chart's blocks and bands are, in the units of the height it was laid out in.
@@ -191,9 +224,10 @@ impl Flows {
     }
 }
 
-/// A block's label on a drawn chart: its name and its customers ("<10" for a small cell).
-pub fn node_label(node: &FlowNode) -> String {
-    format!("{} ({})", node.name, small_count(usize::try_from(node.total).unwrap_or(usize::MAX)))
+/// A block's label on a drawn chart: its name and its customers ("<10" for a small cell, "hidden"
+/// beside one).
+pub fn node_label(node: &FlowNode, small_cells: usize) -> String {
+    format!("{} ({})", node.name, node.shown.words(small_cells))
 }
 
 /// The alluvial view of two segmentations of the same customers (the Compare screen's).
@@ -202,9 +236,10 @@ pub fn alluvial_chart(crossing: &Crossing) -> Result<Chart, ChartError> {
     if n == 0 {
         return Err(ChartError::NotAvailable { name: "alluvial", reason: "no customer has both labels".into() });
     }
-    let mut note = format!("{} customers in both.", thousands(usize::try_from(n).unwrap_or(usize::MAX)));
+    let t = crossing.small_cells;
+    let mut note = format!("{} customers in both.", crossing.shown().total.words(t));
     if crossing.left_out > 0 {
-        note.push_str(&format!(" {} without both labels left out.", thousands(crossing.left_out)));
+        note.push_str(&format!(" {} without both labels left out.", suppress::count_words(crossing.left_out, t)));
     }
     Ok(Chart {
         name: "alluvial",
@@ -224,6 +259,7 @@ pub fn transition_crossing(
     names: &[String],
     colours: &SegmentColours,
     transition: usize,
+    small_cells: usize,
 ) -> Option<Crossing> {
     let t = over_time.transitions.get(transition)?;
     let end = |w: usize| over_time.windows.get(w).map_or_else(String::new, |w| w.end.format("%Y-%m-%d").to_string());
@@ -245,6 +281,7 @@ pub fn transition_crossing(
             column_colours: (0..n).map(colour).collect(),
             titles: (format!("as of {}", end(t.from)), format!("as of {}", end(t.to))),
             left_out: 0,
+            small_cells,
         }
         .without_empty(),
     )
@@ -256,6 +293,7 @@ pub fn moves_chart(
     names: &[String],
     colours: &SegmentColours,
     transition: Option<usize>,
+    small_cells: usize,
 ) -> Result<Chart, ChartError> {
     let not = |reason: String| ChartError::NotAvailable { name: "moves-over-time", reason };
     let count = over_time.transitions.len();
@@ -263,13 +301,15 @@ pub fn moves_chart(
         return Err(not("fewer than two windows were segmented".into()));
     }
     let chosen = transition.unwrap_or(count - 1);
-    let crossing = transition_crossing(over_time, names, colours, chosen)
+    let crossing = transition_crossing(over_time, names, colours, chosen, small_cells)
         .ok_or_else(|| not(format!("there is no transition {} (the windows make 1 to {count})", chosen + 1)))?;
     let t = &over_time.transitions[chosen];
-    let note = if t.stayed.is_finite() {
-        format!("{:.1}% of the customers present in both windows kept their segment.", 100.0 * t.stayed)
-    } else {
-        String::new()
+    let note = match t.stayed_shown(small_cells) {
+        Some(stayed) => format!("{:.1}% of the customers present in both windows kept their segment.", 100.0 * stayed),
+        None if t.stayed.is_finite() => {
+            format!("The share who kept their segment is not shown: it would give away a count under {small_cells}.")
+        }
+        None => String::new(),
     };
     Ok(Chart {
         name: "moves-over-time",

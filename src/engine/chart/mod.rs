@@ -12,6 +12,7 @@ mod silhouettes;
 pub mod ticks;
 
 use crate::engine::cluster::sweep::{SweepResult, SweepRun};
+use crate::engine::governance::suppress::Sizes;
 use crate::engine::over_time::OverTime;
 use crate::engine::pipeline::PipelineResult;
 use crate::engine::profile::summary::{ResultSummary, ScatterView};
@@ -328,6 +329,8 @@ pub struct ChartInputs<'a> {
     pub transition: Option<usize>,
     /// Two segmentations of the same customers cross-tabulated, for `alluvial`.
     pub comparison: Option<&'a Crossing>,
+    /// The small-cell threshold counts are shown with (the project's).
+    pub small_cells: usize,
 }
 
 impl ChartInputs<'_> {
@@ -364,7 +367,7 @@ pub fn build(name: &str, inputs: &ChartInputs) -> Result<Chart, ChartError> {
             let (over_time, names, colours) = inputs
                 .over_time
                 .ok_or(ChartError::NotAvailable { name: "moves-over-time", reason: NO_OVER_TIME.into() })?;
-            flows::moves_chart(over_time, names, colours, inputs.transition)
+            flows::moves_chart(over_time, names, colours, inputs.transition, inputs.small_cells)
         }
         _ => Err(ChartError::Unknown { name: name.to_string() }),
     }
@@ -505,14 +508,6 @@ pub fn information_chart(sweep: &SweepResult, chosen_k: Option<usize>) -> Result
     })
 }
 
-/// A count as a chart may show it: under [`SMALL_CELL`] customers "<10" (the SWOT board's rule).
-pub fn small_count(n: usize) -> String {
-    crate::engine::swot::count_text(n)
-}
-
-/// Counts under this many customers are shown as "<10" (the input policy's small-cell threshold).
-pub const SMALL_CELL: usize = crate::engine::swot::MIN_CELL;
-
 /// Customers per segment (every segment with customers: the model's, the fallback, the rules').
 pub fn segment_sizes(result: &PipelineResult) -> Vec<usize> {
     let mut sizes = vec![0usize; result.n_segments()];
@@ -526,7 +521,7 @@ pub fn segment_sizes(result: &PipelineResult) -> Vec<usize> {
 
 fn sizes_chart(inputs: &ChartInputs) -> Chart {
     let sizes = segment_sizes(inputs.result);
-    let total: usize = sizes.iter().sum();
+    let suppressed = Sizes::new(&sizes, inputs.small_cells);
     let shown: Vec<usize> = (0..sizes.len()).filter(|&s| s < inputs.result.fit.k() || sizes[s] > 0).collect();
     let n = shown.len();
     // The first segment at the top.
@@ -535,20 +530,29 @@ fn sizes_chart(inputs: &ChartInputs) -> Chart {
         .iter()
         .enumerate()
         .map(|(i, &s)| {
-            let share = if total > 0 { sizes[s] as f64 / total as f64 * 100.0 } else { 0.0 };
-            let text = if sizes[s] < SMALL_CELL {
-                small_count(sizes[s])
-            } else {
-                format!("{} ({share:.1}%)", crate::engine::words::thousands(sizes[s]))
+            // A hidden size has no bar: its length would tell the count.
+            let (text, value) = match suppressed.share(s) {
+                Some(share) => (format!("{} ({:.1}%)", suppressed.words(s), share * 100.0), sizes[s] as f64),
+                None if suppressed.cell(s).is_shown() => (suppressed.words(s), sizes[s] as f64),
+                None => (suppressed.words(s), 0.0),
             };
-            Bar { at: (n - 1 - i) as f64, value: sizes[s] as f64, colour: inputs.colours.of(s), text }
+            Bar { at: (n - 1 - i) as f64, value, colour: inputs.colours.of(s), text }
         })
         .collect::<Vec<_>>();
     let x = Axis::from_zero("Customers", bars.iter().map(|b| b.value * 1.15));
     let unassigned = inputs.result.n_without_segment();
-    let mut note = format!("{} customers in segments.", crate::engine::words::thousands(total));
+    let mut note = format!("{} customers in segments.", suppressed.total_words());
     if unassigned > 0 {
-        note.push_str(&format!(" {} without a segment.", crate::engine::words::thousands(unassigned)));
+        note.push_str(&format!(
+            " {} without a segment.",
+            crate::engine::governance::suppress::count_words(unassigned, inputs.small_cells)
+        ));
+    }
+    if !suppressed.all_shown() {
+        note.push_str(&format!(
+            " Sizes under {} are shown as \"<{}\", with a size beside them hidden, and drawn without a bar.",
+            inputs.small_cells, inputs.small_cells
+        ));
     }
     Chart {
         name: "segment-sizes",
@@ -668,23 +672,27 @@ fn profile_chart(inputs: &ChartInputs) -> Result<Chart, ChartError> {
     }
     let mut columns = vec!["Customers".to_string(), "Share".to_string()];
     columns.extend(summary.columns.iter().cloned());
+    let sizes = summary.sizes_shown(inputs.small_cells);
     let mut rows: Vec<HeatRow> = summary
         .profiles
         .iter()
-        .map(|p| {
-            let mut cells = vec![
-                (small_count(p.size), 0.0),
-                (if p.size < SMALL_CELL { "-".to_string() } else { format!("{:.1}%", p.share * 100.0) }, 0.0),
-            ];
+        .enumerate()
+        .map(|(i, p)| {
+            let share = sizes.share(i).map_or_else(|| "-".to_string(), |s| format!("{:.1}%", s * 100.0));
+            let mut cells = vec![(sizes.words(i), 0.0), (share, 0.0)];
             for (j, mean) in p.means.iter().enumerate() {
+                // A mean over fewer customers than the threshold is not shown.
+                if sizes.is_small(i) {
+                    cells.push(("-".to_string(), 0.0));
+                    continue;
+                }
                 let d = summary.distance_sd.get(p.segment).and_then(|v| v.get(j)).copied().unwrap_or(0.0);
                 cells.push((format_value(*mean), (d / 2.0).clamp(-1.0, 1.0)));
             }
             HeatRow { label: inputs.name_of(p.segment), colour: Some(inputs.colours.of(p.segment)), cells }
         })
         .collect();
-    let everyone = inputs.result.matrix.kept_rows.len() + inputs.result.matrix.fallback_rows.len();
-    let mut cells = vec![(crate::engine::words::thousands(everyone), 0.0), ("100%".to_string(), 0.0)];
+    let mut cells = vec![(sizes.total_words(), 0.0), ("100%".to_string(), 0.0)];
     cells.extend(summary.population_means.iter().map(|m| (format_value(*m), 0.0)));
     rows.push(HeatRow { label: "Everyone".into(), colour: None, cells });
     Ok(Chart {
@@ -712,14 +720,48 @@ fn over_time_chart(inputs: &ChartInputs) -> Result<Chart, ChartError> {
     let mut marks = Vec::new();
     let mut legend = Vec::new();
     let mut all = Vec::new();
+    let shown: Vec<Sizes> = windows.iter().map(|w| w.sizes_shown(inputs.small_cells)).collect();
+    let mut hidden = false;
     for s in 0..n_segments {
-        let points: Vec<[f64; 2]> =
-            windows.iter().enumerate().map(|(i, w)| [i as f64, w.sizes.get(s).copied().unwrap_or(0) as f64]).collect();
-        all.extend(points.iter().map(|p| p[1]));
         let label = names.get(s).cloned().unwrap_or_else(|| format!("Segment {}", s + 1));
         let colour = colours.of(s);
         legend.push(LegendEntry { label: label.clone(), colour });
-        marks.push(Mark::Line { label, points, colour, stroke: Stroke::Solid, dots: true });
+        // A size not shown is no point: the line breaks there (its height would tell the count).
+        let mut run: Vec<[f64; 2]> = Vec::new();
+        for (i, sizes) in shown.iter().enumerate() {
+            match sizes.cell(s).count() {
+                Some(n) => {
+                    run.push([i as f64, n as f64]);
+                    all.push(n as f64);
+                }
+                None => {
+                    hidden = true;
+                    if !run.is_empty() {
+                        let points = std::mem::take(&mut run);
+                        marks.push(Mark::Line {
+                            label: label.clone(),
+                            points,
+                            colour,
+                            stroke: Stroke::Solid,
+                            dots: true,
+                        });
+                    }
+                }
+            }
+        }
+        if !run.is_empty() {
+            marks.push(Mark::Line { label, points: run, colour, stroke: Stroke::Solid, dots: true });
+        }
+    }
+    let mut note = over_time.warnings.first().cloned().unwrap_or_default();
+    if hidden {
+        if !note.is_empty() {
+            note.push(' ');
+        }
+        note.push_str(&format!(
+            "Sizes under {} customers, and sizes beside them that would give them away, are left out of the lines.",
+            inputs.small_cells
+        ));
     }
     let mut x = Axis::categories("Window ending", labels);
     x.range = (-0.3, windows.len() as f64 - 0.7);
@@ -729,7 +771,7 @@ fn over_time_chart(inputs: &ChartInputs) -> Result<Chart, ChartError> {
         subtitle: "customers per segment in each window, oldest first".into(),
         legend,
         body: Body::Plot { x, y: Axis::from_zero("Customers", all), marks, equal_aspect: false },
-        note: over_time.warnings.first().cloned().unwrap_or_default(),
+        note,
     })
 }
 

@@ -559,8 +559,10 @@ impl Canvas<'_> {
                     self.rect(block, node.colour, None);
                 }
             }
-            let labels: Vec<String> =
-                nodes.iter().map(|n| self.fit(&flows::node_label(n), size, label_width - 12.0 * s)).collect();
+            let labels: Vec<String> = nodes
+                .iter()
+                .map(|n| self.fit(&flows::node_label(n, chart.small_cells), size, label_width - 12.0 * s))
+                .collect();
             let centres: Vec<f32> = blocks.iter().map(|&(y, h)| y + h / 2.0).collect();
             let heights: Vec<f32> = blocks.iter().map(|&(_, h)| h).collect();
             let placed = spread(&centres, &heights, 15.0 * s, top, bottom);

@@ -225,6 +225,7 @@ pub fn run_cached(
         k_stability,
         rules: None,
         warnings,
+        minimised: Vec::new(),
     })
 }
 

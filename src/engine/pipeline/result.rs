@@ -41,6 +41,9 @@ pub struct PipelineResult {
     pub warnings: Vec<String>,
     /// How the customers and the attribute table matched on their keys, when one was joined.
     pub join: Option<crate::engine::features::JoinReport>,
+    /// Columns data minimisation dropped from `customers` (nothing used them; see
+    /// [`crate::engine::project::minimise`]).
+    pub minimised: Vec<String>,
 }
 
 impl PipelineResult {

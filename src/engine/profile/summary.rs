@@ -203,6 +203,13 @@ pub fn distances_in_sd(profiles: &[SegmentProfile], population_means: &[f64], po
 }
 
 impl ResultSummary {
+    /// The profiles' sizes (in `profiles` order) as they may be shown at `threshold`: a profile
+    /// whose size [`crate::engine::governance::suppress::Sizes::is_small`] shows no mean, median or share either.
+    pub fn sizes_shown(&self, threshold: usize) -> crate::engine::governance::suppress::Sizes {
+        let sizes: Vec<usize> = self.profiles.iter().map(|p| p.size).collect();
+        crate::engine::governance::suppress::Sizes::new(&sizes, threshold)
+    }
+
     /// Computes the summary of `result` (seconds at a million customers; call it off the UI thread).
     pub fn compute(result: &PipelineResult, seed: u64) -> Result<Self, PipelineError> {
         Self::compute_with(result, seed, &ExplainParams::default())

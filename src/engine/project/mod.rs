@@ -44,6 +44,7 @@
 //! migration step in `migrate`.
 
 mod atomic;
+pub mod minimise;
 pub mod paths;
 pub mod validate;
 pub mod verify;

@@ -52,10 +52,10 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// A count as the report may show it: under the small-cell threshold "<10" (the SWOT board's
-/// rule, [`crate::engine::swot::count_text`]), else with thousands separators.
-pub fn small_count(n: usize) -> String {
-    crate::engine::swot::count_text(n)
+/// A count shown on its own in the report: under the project's small-cell threshold "<10", else
+/// with thousands separators.
+pub fn small_count(inputs: &ReportInputs, n: usize) -> String {
+    crate::engine::governance::suppress::count_words(n, inputs.project.governance.small_cells)
 }
 
 /// `bytes` as a `data:` URI of `mime`.
@@ -113,6 +113,7 @@ impl ReportCharts {
             over_time: inputs.over_time.map(|o| (o, &self.over_time_names[..], &self.over_time_colours)),
             transition: None,
             comparison: None,
+            small_cells: inputs.project.governance.small_cells,
         };
         chart::build(name, &chart_inputs).ok()
     }

@@ -3,6 +3,7 @@
 
 use super::{MAX_TABLE_ROWS, PAGE_ROWS, ReportCharts, ReportInputs, escape, figure, small_count};
 use crate::engine::chart::{self, ChartError};
+use crate::engine::governance::suppress::Sizes;
 use crate::engine::swot::SegmentRef;
 use crate::engine::words::thousands;
 
@@ -116,17 +117,35 @@ fn data(inputs: &ReportInputs, _: &ReportCharts) -> Result<Option<String>, Chart
     let as_of = result.as_of.map_or_else(|| "not a transaction log".to_string(), |d| d.format("%Y-%m-%d").to_string());
     facts.push(vec!["As-of date".into(), escape(&as_of)]);
     facts.push(vec!["Customers".into(), thousands(result.customers.height())]);
-    facts.push(vec!["Customers the model was fitted on".into(), thousands(result.matrix.kept_rows.len())]);
+    // The fallback segment is a segment: shown as the segments' sizes show it, and the customers
+    // fitted on with it (they would give it away by subtraction).
+    let sizes = Sizes::new(&chart::segment_sizes(result), inputs.project.governance.small_cells);
+    let fallback = result.fit.k();
+    let fallback_shown = result.matrix.fallback_rows.is_empty() || sizes.cell(fallback).is_shown();
+    let fitted = if fallback_shown { thousands(result.matrix.kept_rows.len()) } else { "hidden".to_string() };
+    facts.push(vec!["Customers the model was fitted on".into(), fitted]);
     if !result.matrix.fallback_rows.is_empty() {
-        facts.push(vec![
-            "Customers in the fallback segment (missing data)".into(),
-            thousands(result.matrix.fallback_rows.len()),
-        ]);
+        facts.push(vec!["Customers in the fallback segment (missing data)".into(), sizes.words(fallback)]);
     }
     if let Some(join) = &result.join {
         facts.push(vec!["Attributes joined".into(), format!("{:.1}% of customers matched", join.match_rate() * 100.0)]);
     }
     out.push_str(&table(&["", ""], &facts, &[]));
+    // Data minimisation: what was loaded and is used by nothing.
+    let unused = crate::engine::project::minimise::unused_in(inputs.project, result);
+    let minimising = inputs.project.governance.minimise;
+    out.push_str(&paragraph(&match (unused.is_empty(), minimising) {
+        (true, _) => "Every loaded column is used: by a feature, a rule, the id, the value or the audit.".to_string(),
+        (false, true) => format!(
+            "Loaded but unused, and kept out of everything Strata stores and exports (data minimisation is on): {}.",
+            unused.join(", ")
+        ),
+        (false, false) => format!(
+            "Loaded but unused: {} (data minimisation, on the Data screen, keeps such columns out of everything \
+             Strata stores and exports).",
+            unused.join(", ")
+        ),
+    }));
     if !spec.derived.columns.is_empty() {
         out.push_str("<h3>Derived columns</h3>\n");
         let rows: Vec<Vec<String>> = spec
@@ -226,7 +245,7 @@ fn k_choice(inputs: &ReportInputs, charts: &ReportCharts) -> Result<Option<Strin
                 value(r.silhouette),
                 value(r.calinski_harabasz),
                 value(r.davies_bouldin),
-                r.sizes.iter().min().map_or_else(|| "-".into(), |n| small_count(*n)),
+                r.sizes.iter().min().map_or_else(|| "-".into(), |n| small_count(inputs, *n)),
             ];
             if mixture {
                 row.push(value(r.bic));
@@ -282,18 +301,15 @@ fn segments(inputs: &ReportInputs, charts: &ReportCharts) -> Result<Option<Strin
         out.push_str(&figure(&c)?);
     }
     let sizes = chart::segment_sizes(result);
-    let total: usize = sizes.iter().sum();
+    let threshold = inputs.project.governance.small_cells;
+    let shown = Sizes::new(&sizes, threshold);
     for (s, &size) in sizes.iter().enumerate() {
         if size == 0 && s >= result.fit.k() {
             continue;
         }
         let colour = charts.colours.of(s).css();
         let name = charts.names.get(s).cloned().unwrap_or_else(|| result.default_segment_name(s));
-        let share = if size < chart::SMALL_CELL || total == 0 {
-            "-".to_string()
-        } else {
-            format!("{:.1}%", size as f64 / total as f64 * 100.0)
-        };
+        let share = shown.share(s).map_or_else(|| "-".to_string(), |share| format!("{:.1}%", share * 100.0));
         out.push_str(&format!(
             "<div class=\"card\" style=\"border-left-color: {colour}\" id=\"segment-{}\">\n<h3><span class=\"swatch\" style=\"background: {colour}\"></span>{}</h3>\n",
             s + 1,
@@ -301,7 +317,7 @@ fn segments(inputs: &ReportInputs, charts: &ReportCharts) -> Result<Option<Strin
         ));
         out.push_str(&format!(
             "<p><b>{}</b> customers, <b>{share}</b> of those in segments. Segment {}.</p>\n",
-            small_count(size),
+            shown.words(s),
             s + 1
         ));
         if let Some(note) = inputs.project.segments.iter().find(|n| n.segment == s).filter(|n| !n.notes.is_empty()) {
@@ -309,7 +325,11 @@ fn segments(inputs: &ReportInputs, charts: &ReportCharts) -> Result<Option<Strin
         }
         let profile = summary.profiles.iter().find(|p| p.segment == s);
         let distances = summary.distance_sd.get(s);
-        if let (Some(profile), Some(distances)) = (profile, distances) {
+        if shown.is_small(s) {
+            out.push_str(&format!(
+                "<p class=\"weak\">Fewer than {threshold} customers: the profile is not shown.</p>\n"
+            ));
+        } else if let (Some(profile), Some(distances)) = (profile, distances) {
             let words = features_in_words(&summary.columns, distances, &profile.means, &summary.population_means);
             if words.is_empty() {
                 out.push_str("<p>No feature's mean sits a quarter of an SD or more from everyone's.</p>\n");
@@ -319,7 +339,7 @@ fn segments(inputs: &ReportInputs, charts: &ReportCharts) -> Result<Option<Strin
             }
             let suggested = crate::engine::profile::suggest_name(&summary.columns, distances);
             out.push_str(&format!("<p class=\"weak\">Suggested name from its features: {}</p>\n", escape(&suggested)));
-            if size >= chart::SMALL_CELL {
+            {
                 let rows: Vec<Vec<String>> = summary
                     .columns
                     .iter()
@@ -339,8 +359,6 @@ fn segments(inputs: &ReportInputs, charts: &ReportCharts) -> Result<Option<Strin
                     &rows,
                     &[1, 2, 3, 4],
                 ));
-            } else {
-                out.push_str("<p class=\"weak\">Fewer than 10 customers: the profile is not shown.</p>\n");
             }
         }
         out.push_str("</div>\n");
@@ -354,17 +372,18 @@ fn over_time(inputs: &ReportInputs, charts: &ReportCharts) -> Result<Option<Stri
     if let Some(c) = charts.chart(inputs, "sizes-over-time") {
         out.push_str(&figure(&c)?);
     }
+    let threshold = inputs.project.governance.small_cells;
     let mut headers = vec!["Window".to_string(), "Customers".to_string()];
     headers.extend(charts.over_time_names.iter().cloned());
+    headers.push("Without a segment".to_string());
     let rows: Vec<Vec<String>> = windows
         .windows
         .iter()
         .map(|w| {
-            let mut row = vec![
-                format!("{} to {}", w.start.format("%Y-%m-%d"), w.end.format("%Y-%m-%d")),
-                small_count(w.n_customers),
-            ];
-            row.extend(w.sizes.iter().map(|n| small_count(*n)));
+            let shown = w.sizes_shown(threshold);
+            let mut row =
+                vec![format!("{} to {}", w.start.format("%Y-%m-%d"), w.end.format("%Y-%m-%d")), shown.total_words()];
+            row.extend((0..shown.counts.len()).map(|i| shown.words(i)));
             row
         })
         .collect();
@@ -372,12 +391,13 @@ fn over_time(inputs: &ReportInputs, charts: &ReportCharts) -> Result<Option<Stri
     let numeric: Vec<usize> = (1..headers.len()).collect();
     out.push_str(&table(&header_refs, &rows, &numeric));
     for t in &windows.transitions {
-        out.push_str(&paragraph(&format!(
-            "From window {} to window {}: {:.1}% of the customers present in both stayed in the same segment.",
-            t.from + 1,
-            t.to + 1,
-            t.stayed * 100.0
-        )));
+        let stayed = match t.stayed_shown(threshold) {
+            Some(stayed) => {
+                format!("{:.1}% of the customers present in both stayed in the same segment", stayed * 100.0)
+            }
+            None => format!("the share who stayed in the same segment is not shown (a count under {threshold})"),
+        };
+        out.push_str(&paragraph(&format!("From window {} to window {}: {stayed}.", t.from + 1, t.to + 1)));
     }
     Ok(Some(out))
 }
@@ -404,8 +424,8 @@ fn rules(inputs: &ReportInputs, _: &ReportCharts) -> Result<Option<String>, Char
                     (i + 1).to_string(),
                     format!("<code>{}</code>", escape(&rule.text)),
                     escape(&rule.why),
-                    effect.map_or_else(|| "-".into(), |e| small_count(e.matched)),
-                    effect.map_or_else(|| "-".into(), |e| small_count(e.changed)),
+                    effect.map_or_else(|| "-".into(), |e| small_count(inputs, e.matched)),
+                    effect.map_or_else(|| "-".into(), |e| small_count(inputs, e.changed)),
                     effect.map_or_else(String::new, |e| match &e.error {
                         Some(error) => format!("not applied: {}", escape(error)),
                         None => escape(&e.resolved),
@@ -436,7 +456,7 @@ fn rules(inputs: &ReportInputs, _: &ReportCharts) -> Result<Option<String>, Char
                     escape(&a.who),
                     escape(&a.what),
                     escape(&a.why),
-                    a.customers.map_or_else(|| "-".into(), small_count),
+                    a.customers.map_or_else(|| "-".into(), |n| small_count(inputs, n)),
                 ]
             })
             .collect();
@@ -516,11 +536,15 @@ fn assumptions(inputs: &ReportInputs, _: &ReportCharts) -> Result<Option<String>
         "A segment is called distinct when a feature's mean sits at least {} population SD from everyone's.",
         crate::engine::profile::DISTINCT_SD
     ));
-    items.push(format!(
-        "Counts under {} customers are shown as \"<{}\", and their shares and profiles are not shown.",
-        chart::SMALL_CELL,
-        chart::SMALL_CELL
-    ));
+    let threshold = inputs.project.governance.small_cells;
+    if threshold > 1 {
+        items.push(format!(
+            "Counts under {threshold} customers are shown as \"<{threshold}\", and their shares and profiles are not \
+             shown; where a hidden count could be worked out from the totals, counts beside it are shown as \"hidden\"."
+        ));
+    } else {
+        items.push("Small-cell suppression is off (threshold 1): every count is shown as it is.".into());
+    }
     if spec.recipe.features.iter().any(|f| f.log1p) {
         items.push(
             "Features marked ln(1 + x) are log-scaled before the model sees them; profiles are in original units."
@@ -554,7 +578,7 @@ fn name_of(charts: &ReportCharts, segment: usize) -> String {
 
 fn swot(inputs: &ReportInputs, charts: &ReportCharts) -> Result<Option<String>, ChartError> {
     use crate::engine::swot::evidence::{board_evidence, percent};
-    use crate::engine::swot::{Quadrant, Subject, TowsCell, count_text};
+    use crate::engine::swot::{Quadrant, Subject, TowsCell};
     let Some(board) = inputs.project.board.as_ref().filter(|b| !b.is_empty()) else { return Ok(None) };
     let evidence = board_evidence(
         inputs.result,
@@ -562,6 +586,7 @@ fn swot(inputs: &ReportInputs, charts: &ReportCharts) -> Result<Option<String>, 
         &charts.names,
         board.revenue_column.as_deref(),
         inputs.over_time,
+        inputs.project.governance.small_cells,
     );
     let mut out = String::from("<div class=\"quadrants\">\n");
     for quadrant in Quadrant::ALL {
@@ -576,9 +601,11 @@ fn swot(inputs: &ReportInputs, charts: &ReportCharts) -> Result<Option<String>, 
                     });
                     let mut text = format!("{swatch}<b>{}</b>", escape(&segment_label(charts, r)));
                     if let Some(e) = r.segment().and_then(|s| evidence.segments.get(s)) {
-                        let mut facts = vec![format!("{} customers", count_text(e.size))];
-                        if e.size >= crate::engine::swot::MIN_CELL {
-                            facts.push(format!("{} of customers", percent(e.share)));
+                        let mut facts = vec![format!("{} customers", e.size_words())];
+                        if !e.is_small() {
+                            if let Some(share) = e.share {
+                                facts.push(format!("{} of customers", percent(share)));
+                            }
                             if let Some(r) = e.revenue_share {
                                 facts.push(format!("{} of revenue", percent(r)));
                             }
@@ -587,8 +614,8 @@ fn swot(inputs: &ReportInputs, charts: &ReportCharts) -> Result<Option<String>, 
                             {
                                 facts.push(format!("stability {st:.2}"));
                             }
-                            if let Some(trend) = &e.trend {
-                                facts.push(format!("share {:+.1} points over the windows", trend.change * 100.0));
+                            if let Some(change) = e.trend.as_ref().and_then(|t| t.change) {
+                                facts.push(format!("share {:+.1} points over the windows", change * 100.0));
                             }
                         }
                         text.push_str(&format!("<br><span class=\"small\">{}</span>", escape(&facts.join(", "))));

@@ -1,11 +1,12 @@
 //! The live evidence on a segment card: size and share, revenue share, value when the value model
 //! is fitted, stability, the trend over time windows, and what sets the segment apart in words.
-//! Computed from the current results, so a card is never out of date; counts under
-//! [`super::MIN_CELL`] are never shown exactly.
+//! Computed from the current results, so a card is never out of date; counts under the project's
+//! small-cell threshold are never shown exactly, and neither are the complementary sizes that
+//! would give them away (see [`crate::engine::governance::suppress`]).
 
 use serde::Serialize;
 
-use super::{MIN_CELL, count_text};
+use crate::engine::governance::suppress::{Cell, Sizes};
 use crate::engine::over_time::OverTime;
 use crate::engine::pipeline::PipelineResult;
 use crate::engine::profile::summary::ResultSummary;
@@ -16,12 +17,13 @@ pub const DEFAULT_REVENUE_COLUMN: &str = "monetary_total";
 /// How a segment's share of the customers moved over the time windows.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Trend {
-    /// Its share of each window's customers, oldest first.
-    pub shares: Vec<f64>,
-    /// Its customers in each window.
-    pub sizes: Vec<usize>,
-    /// The relative change of its share from the first window to the last (0.1: grew by a tenth).
-    pub change: f64,
+    /// Its share of each window's customers, oldest first (`None` where its size is not shown).
+    pub shares: Vec<Option<f64>>,
+    /// Its customers in each window, as they may be shown.
+    pub sizes: Vec<Cell>,
+    /// The relative change of its share from the first window to the last (0.1: grew by a tenth),
+    /// when both are shown and the first is not zero.
+    pub change: Option<f64>,
 }
 
 /// What a segment card shows, computed from the results.
@@ -31,13 +33,18 @@ pub struct SegmentEvidence {
     pub segment: usize,
     /// Its name.
     pub name: String,
-    /// Customers in it.
+    /// Customers in it (never shown as it is: see `size_shown`).
     pub size: usize,
-    /// Its share of the customers with a segment.
-    pub share: f64,
+    /// Its size as it may be shown.
+    pub size_shown: Cell,
+    /// The small-cell threshold it was suppressed with.
+    pub threshold: usize,
+    /// Its share of the customers with a segment, when its size is shown.
+    pub share: Option<f64>,
     /// Its share of the revenue column's total, when there is one.
     pub revenue_share: Option<f64>,
-    /// Its revenue per customer against everyone's (1.0: average), when there is a revenue column.
+    /// Its revenue per customer against everyone's (1.0: average), when there is a revenue column
+    /// and its share is shown (with the revenue share it would give the share away).
     pub revenue_index: Option<f64>,
     /// Value per customer from the value model, when it is fitted.
     pub value_per_customer: Option<f64>,
@@ -58,16 +65,23 @@ pub struct BoardEvidence {
     pub segments: Vec<SegmentEvidence>,
     /// The revenue column used, if any.
     pub revenue_column: Option<String>,
-    /// Customers with a segment.
-    pub n_customers: usize,
+    /// Customers with a segment, as it may be shown.
+    pub n_customers: Cell,
+    /// The small-cell threshold its counts were suppressed with.
+    pub threshold: usize,
     /// What could not be shown and why (no revenue column, no stability run, no windows).
     pub notes: Vec<String>,
 }
 
 impl SegmentEvidence {
-    /// Whether its figures come from fewer than [`MIN_CELL`] customers (then only "<10" is shown).
+    /// Whether its figures come from fewer customers than the threshold (then only "<10" is shown).
     pub fn is_small(&self) -> bool {
-        self.size < MIN_CELL
+        self.size < self.threshold
+    }
+
+    /// Its size as people read it: "4,120", "<10" or "hidden".
+    pub fn size_words(&self) -> String {
+        self.size_shown.words(self.threshold)
     }
 
     /// The card's lines in words, small counts suppressed: "4,120 customers (17.5%)", "38% of
@@ -76,10 +90,16 @@ impl SegmentEvidence {
     pub fn lines(&self) -> Vec<String> {
         let mut out = Vec::new();
         if self.is_small() {
-            out.push(format!("{} customers: too few to show its figures", count_text(self.size)));
+            out.push(format!("{} customers: too few to show its figures", self.size_words()));
             return out;
         }
-        out.push(format!("{} customers ({})", count_text(self.size), percent(self.share)));
+        match self.share {
+            Some(share) if self.size_shown.is_shown() => {
+                out.push(format!("{} customers ({})", self.size_words(), percent(share)))
+            }
+            _ => out
+                .push(format!("size hidden: with the others it would give away a segment of under {}", self.threshold)),
+        }
         if let Some(revenue) = self.revenue_share {
             let index = self.revenue_index.map(|i| format!(" ({i:.1}x the average customer)")).unwrap_or_default();
             out.push(format!("{} of revenue{index}", percent(revenue)));
@@ -98,29 +118,31 @@ impl SegmentEvidence {
             out.push(format!("{word} (Jaccard {j:.2})"));
         }
         if let Some(trend) = &self.trend
-            && let (Some(first), Some(last)) = (trend.shares.first(), trend.shares.last())
+            && !trend.shares.is_empty()
         {
-            let smallest = trend.sizes.iter().copied().min().unwrap_or(0);
-            if smallest < MIN_CELL {
-                out.push(format!(
-                    "over {} windows: a window has {} customers",
+            let first = trend.shares.first().copied().flatten();
+            let last = trend.shares.last().copied().flatten();
+            match (first, last, trend.change) {
+                (Some(first), Some(last), Some(change)) if trend.shares.iter().all(Option::is_some) => {
+                    let word = if change >= 0.1 {
+                        "growing"
+                    } else if change <= -0.1 {
+                        "shrinking"
+                    } else {
+                        "steady"
+                    };
+                    out.push(format!(
+                        "{word}: {} -> {} of customers over {} windows",
+                        percent(first),
+                        percent(last),
+                        trend.shares.len()
+                    ));
+                }
+                _ => out.push(format!(
+                    "over {} windows: a window's size is hidden (under {} customers, or beside such a size)",
                     trend.shares.len(),
-                    count_text(smallest)
-                ));
-            } else {
-                let word = if trend.change >= 0.1 {
-                    "growing"
-                } else if trend.change <= -0.1 {
-                    "shrinking"
-                } else {
-                    "steady"
-                };
-                out.push(format!(
-                    "{word}: {} -> {} of customers over {} windows",
-                    percent(*first),
-                    percent(*last),
-                    trend.shares.len()
-                ));
+                    self.threshold
+                )),
             }
         }
         if !self.words.is_empty() {
@@ -144,13 +166,14 @@ pub fn percent(share: f64) -> String {
 
 /// The evidence for every segment of `result`: `names` per segment, `summary` for what sets each
 /// apart, the `revenue_column` (else [`DEFAULT_REVENUE_COLUMN`] when the table has it), and the
-/// windows of `over_time` when their segments are these.
+/// windows of `over_time` when their segments are these; counts suppressed at `small_cells`.
 pub fn board_evidence(
     result: &PipelineResult,
     summary: Option<&ResultSummary>,
     names: &[String],
     revenue_column: Option<&str>,
     over_time: Option<&OverTime>,
+    small_cells: usize,
 ) -> BoardEvidence {
     let n_segments = result.n_segments();
     let mut sizes = vec![0usize; n_segments];
@@ -159,7 +182,7 @@ pub fn board_evidence(
             sizes[*s] += 1;
         }
     }
-    let n_customers: usize = sizes.iter().sum();
+    let shown = Sizes::new(&sizes, small_cells);
     let mut notes = Vec::new();
     let column = revenue_column.map(str::to_string).or_else(|| {
         result.customers.column(DEFAULT_REVENUE_COLUMN).is_ok().then(|| DEFAULT_REVENUE_COLUMN.to_string())
@@ -193,26 +216,25 @@ pub fn board_evidence(
     if windows.is_none() {
         notes.push("No trend: the Over time screen has not followed these segments through windows".to_string());
     }
+    let window_sizes: Vec<Sizes> =
+        windows.map(|o| o.windows.iter().map(|w| w.sizes_shown(small_cells)).collect()).unwrap_or_default();
     let segments = (0..n_segments)
         .map(|s| {
-            let share = if n_customers == 0 { 0.0 } else { sizes[s] as f64 / n_customers as f64 };
+            let share = shown.share(s);
             let (revenue_share, revenue_index) = match &revenue {
                 Some((per, total)) if *total > 0.0 => {
                     let r = per[s] / total;
-                    (Some(r), (share > 0.0).then(|| r / share))
+                    (Some(r), share.filter(|share| *share > 0.0).map(|share| r / share))
                 }
                 _ => (None, None),
             };
-            let trend = windows.map(|o| {
-                let sizes: Vec<usize> = o.windows.iter().map(|w| w.sizes.get(s).copied().unwrap_or(0)).collect();
-                let shares: Vec<f64> = o
-                    .windows
-                    .iter()
-                    .zip(&sizes)
-                    .map(|(w, n)| if w.n_customers == 0 { 0.0 } else { *n as f64 / w.n_customers as f64 })
-                    .collect();
-                let (first, last) = (shares[0], shares[shares.len() - 1]);
-                let change = if first > 0.0 { last / first - 1.0 } else { f64::INFINITY };
+            let trend = windows.map(|_| {
+                let sizes: Vec<Cell> = window_sizes.iter().map(|w| w.cell(s)).collect();
+                let shares: Vec<Option<f64>> = window_sizes.iter().map(|w| w.share(s)).collect();
+                let change = match (shares[0], shares[shares.len() - 1]) {
+                    (Some(first), Some(last)) if first > 0.0 => Some(last / first - 1.0),
+                    _ => None,
+                };
                 Trend { shares, sizes, change }
             });
             let words = summary
@@ -225,6 +247,8 @@ pub fn board_evidence(
                 segment: s,
                 name: names.get(s).cloned().unwrap_or_else(|| format!("Segment {}", s + 1)),
                 size: sizes[s],
+                size_shown: shown.cell(s),
+                threshold: small_cells,
                 share,
                 revenue_share,
                 revenue_index,
@@ -236,7 +260,13 @@ pub fn board_evidence(
             }
         })
         .collect();
-    BoardEvidence { segments, revenue_column: column.filter(|_| revenue.is_some()), n_customers, notes }
+    BoardEvidence {
+        segments,
+        revenue_column: column.filter(|_| revenue.is_some()),
+        n_customers: shown.line.total,
+        threshold: small_cells,
+        notes,
+    }
 }
 
 /// The sum of `column` per segment and over everyone with a segment; an error in words when the
@@ -272,19 +302,26 @@ fn revenue_per_segment(result: &PipelineResult, column: &str, n_segments: usize)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::governance::suppress;
 
     fn evidence(size: usize) -> SegmentEvidence {
         SegmentEvidence {
             segment: 0,
             name: "Loyal".into(),
             size,
-            share: 0.176,
+            size_shown: suppress::single(size, 10),
+            threshold: 10,
+            share: Some(0.176),
             revenue_share: Some(0.38),
             revenue_index: Some(2.17),
             value_per_customer: None,
             total_value: None,
             stability: Some(0.91),
-            trend: Some(Trend { shares: vec![0.17, 0.21], sizes: vec![4000, 4600], change: 0.235 }),
+            trend: Some(Trend {
+                shares: vec![Some(0.17), Some(0.21)],
+                sizes: vec![Cell::Count(4000), Cell::Count(4600)],
+                change: Some(0.235),
+            }),
             words: "recent, frequent".into(),
         }
     }
@@ -309,10 +346,18 @@ mod tests {
         let lines = evidence(7).lines();
         assert_eq!(lines, vec!["<10 customers: too few to show its figures"]);
         let mut e = evidence(500);
-        e.trend = Some(Trend { shares: vec![0.01, 0.2], sizes: vec![3, 100], change: 19.0 });
+        e.trend =
+            Some(Trend { shares: vec![None, Some(0.2)], sizes: vec![Cell::Small, Cell::Count(100)], change: None });
         let lines = e.lines();
-        assert!(lines.iter().any(|l| l == "over 2 windows: a window has <10 customers"), "{lines:?}");
+        assert!(lines.iter().any(|l| l.starts_with("over 2 windows: a window's size is hidden")), "{lines:?}");
         // Neither the window's count nor its share (3 of 300, 1.0%) appears.
         assert!(!lines.iter().any(|l| l.contains("1.0%") || l.contains(" 3 ")), "{lines:?}");
+        // A size hidden beside a small one shows no share either.
+        let mut e = evidence(500);
+        e.size_shown = Cell::Complement;
+        e.share = None;
+        let lines = e.lines();
+        assert!(lines[0].starts_with("size hidden"), "{lines:?}");
+        assert!(!lines.iter().any(|l| l.contains("500")), "{lines:?}");
     }
 }

@@ -51,11 +51,11 @@ impl Measure {
     /// Its value for a segment, `None` when the evidence lacks it.
     pub fn of(self, e: &SegmentEvidence) -> Option<f64> {
         match self {
-            Measure::CustomerShare => Some(e.share),
+            Measure::CustomerShare => e.share,
             Measure::RevenueShare => e.revenue_share,
             Measure::RevenueIndex => e.revenue_index,
             Measure::Stability => e.stability,
-            Measure::Trend => e.trend.as_ref().map(|t| t.change).filter(|c| c.is_finite()),
+            Measure::Trend => e.trend.as_ref().and_then(|t| t.change).filter(|c| c.is_finite()),
         }
     }
 
@@ -207,8 +207,8 @@ pub struct Hints {
 }
 
 /// The hints of `rules` (as written) for `evidence`; rules that do not parse are skipped here
-/// (the editor shows their errors, see [`parse`]). A segment of fewer than
-/// [`super::MIN_CELL`] customers gets none: its figures are not shown.
+/// (the editor shows their errors, see [`parse`]). A segment of fewer customers than the
+/// small-cell threshold gets none: its figures are not shown.
 pub fn hints_for(rules: &[String], evidence: &SegmentEvidence) -> Hints {
     let mut out = Hints::default();
     if evidence.is_small() {
@@ -262,7 +262,9 @@ mod tests {
             segment: 0,
             name: "Loyal".into(),
             size: 4000,
-            share: 0.17,
+            size_shown: crate::engine::governance::suppress::Cell::Count(4000),
+            threshold: 10,
+            share: Some(0.17),
             revenue_share: Some(0.38),
             revenue_index: Some(2.2),
             value_per_customer: None,
@@ -294,7 +296,7 @@ mod tests {
         assert_eq!(quadrants, [Quadrant::Strengths, Quadrant::Threats, Quadrant::Weaknesses, Quadrant::Opportunities]);
         // Many customers, little revenue: a weakness candidate without any windows or stability.
         let mut e = evidence();
-        e.share = 0.38;
+        e.share = Some(0.38);
         e.revenue_share = Some(0.063);
         e.revenue_index = Some(0.17);
         let rules: Vec<String> = DEFAULT_RULES.iter().map(|r| r.to_string()).collect();
@@ -306,7 +308,12 @@ mod tests {
     #[test]
     fn a_high_value_segment_shrinking_over_the_windows_is_a_threat_candidate() {
         let mut e = evidence();
-        e.trend = Some(Trend { shares: vec![0.2, 0.15], sizes: vec![900, 700], change: -0.25 });
+        use crate::engine::governance::suppress::Cell;
+        e.trend = Some(Trend {
+            shares: vec![Some(0.2), Some(0.15)],
+            sizes: vec![Cell::Count(900), Cell::Count(700)],
+            change: Some(-0.25),
+        });
         e.stability = Some(0.6);
         let rules: Vec<String> = DEFAULT_RULES.iter().map(|r| r.to_string()).collect();
         let hints = hints_for(&rules, &e);

@@ -9,15 +9,6 @@ pub mod hints;
 
 use serde::{Deserialize, Serialize};
 
-/// Counts under this many customers are never shown exactly ("<10"): a figure from a handful of
-/// customers can point at a person, and it says little about a segment.
-pub const MIN_CELL: usize = 10;
-
-/// A count as it may be shown: exact from [`MIN_CELL`] customers up, else "<10".
-pub fn count_text(n: usize) -> String {
-    if n < MIN_CELL { format!("<{MIN_CELL}") } else { crate::engine::words::thousands(n) }
-}
-
 /// One of the four quadrants of the board.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Quadrant {
@@ -527,14 +518,6 @@ pub fn detach_missing(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn counts_under_ten_are_never_shown_exactly() {
-        assert_eq!(count_text(0), "<10");
-        assert_eq!(count_text(9), "<10");
-        assert_eq!(count_text(10), "10");
-        assert_eq!(count_text(12_345), "12,345");
-    }
 
     #[test]
     fn cards_reorder_within_their_quadrant_only() {

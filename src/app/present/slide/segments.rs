@@ -4,8 +4,8 @@ use eframe::egui::{self, Align2, Color32, FontId, Rect, RichText, Sense, Ui, vec
 
 use super::{Canvas, INK, Live, SlideData, WEAK, boxed, cell, grid, note_ui};
 use crate::app::Command;
+use crate::engine::swot::SegmentRef;
 use crate::engine::swot::evidence::{BoardEvidence, percent};
-use crate::engine::swot::{SegmentRef, count_text};
 
 pub(super) fn segments_ui(
     ui: &mut Ui,
@@ -147,7 +147,7 @@ pub(super) fn share_bars_ui(
     let top = title.rect.bottom() + canvas.px(12.0);
     let n = evidence.segments.len().max(1);
     let row = ((rect.bottom() - top) / n as f32).min(canvas.px(90.0));
-    let max_share = evidence.segments.iter().map(|e| e.share).fold(0.0, f64::max).max(1e-9);
+    let max_share = evidence.segments.iter().filter_map(|e| e.share).fold(0.0, f64::max).max(1e-9);
     let painter = ui.painter();
     for (i, seg) in evidence.segments.iter().enumerate() {
         let y = top + i as f32 * row;
@@ -159,13 +159,17 @@ pub(super) fn share_bars_ui(
         let bar_top = y + label_size * 1.3;
         let bar_h = (row - label_size * 1.3 - canvas.px(8.0)).max(canvas.px(6.0));
         let full = rect.width() * 0.75;
-        let w = (seg.share / max_share) as f32 * full;
+        // A share not shown has no bar: its length would tell it.
+        let w = seg.share.map_or(0.0, |share| (share / max_share) as f32 * full);
         painter.rect_filled(
             Rect::from_min_size(egui::pos2(rect.left(), bar_top), vec2(w.max(2.0), bar_h)),
             2.0,
             colour,
         );
-        let text = if seg.is_small() { count_text(seg.size) } else { percent(seg.share) };
+        let text = match seg.share {
+            Some(share) if !seg.is_small() => percent(share),
+            _ => seg.size_words(),
+        };
         painter.text(
             egui::pos2(rect.left() + w + canvas.px(8.0), bar_top + bar_h / 2.0),
             Align2::LEFT_CENTER,

@@ -36,6 +36,7 @@ pub(super) fn k_choice_table(
     feasible: &[usize],
     min_share: Option<f64>,
     current_k: Option<usize>,
+    threshold: usize,
 ) -> Option<usize> {
     use crate::engine::cluster::sweep::{index_tendency, index_votes, smallest_share};
     let votes = index_votes(&sweep.runs, sweep.knee_k);
@@ -146,7 +147,12 @@ pub(super) fn k_choice_table(
             let smallest = run.sizes.iter().copied().min().unwrap_or(0);
             let share = smallest_share(run);
             let ok = feasible.contains(&run.k);
-            let text = format!("{} ({:.1}%)", crate::app::widgets::format_count(smallest), 100.0 * share);
+            // A smallest segment under the threshold is "<10", without its share.
+            let text = if crate::engine::governance::suppress::is_small(smallest, threshold) {
+                format!("<{threshold}")
+            } else {
+                format!("{} ({:.1}%)", crate::app::widgets::format_count(smallest), 100.0 * share)
+            };
             ui.label(if ok { RichText::new(text) } else { RichText::new(text).color(warn) });
             if min_share.is_some() {
                 ui.label(if ok { RichText::new("yes") } else { RichText::new("no: too small").color(warn) });

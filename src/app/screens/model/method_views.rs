@@ -1,6 +1,7 @@
 //! The views each method adds on the Model screen: mixture certainty, RFM rules and score grid,
 //! the dendrogram, k-distance and reachability plots, value tiers, prototypes and the SOM grid.
 
+use crate::engine::governance::suppress::{self, Sizes};
 use eframe::egui::{self, RichText, Ui};
 use egui_plot::{Line, Plot, PlotPoints};
 
@@ -60,7 +61,9 @@ pub(super) fn certainty_ui(ui: &mut Ui, mixture: &crate::engine::cluster::Mixtur
 /// most customers in each cell are in.
 pub(super) fn rfm_view_ui(ui: &mut Ui, app: &mut StrataApp, out: &crate::app::RunOutput) {
     let result = &out.result;
-    let Some(scores) = &result.fit.rfm_scores else { return };
+    if result.fit.rfm_scores.is_none() {
+        return;
+    }
     // Summed over the customers once, on the run's job.
     let Some(tables) = &out.counts.scores else { return };
     let Some(spec) = app.doc.as_ref().map(|d| d.project.spec.clone()) else { return };
@@ -69,7 +72,8 @@ pub(super) fn rfm_view_ui(ui: &mut Ui, app: &mut StrataApp, out: &crate::app::Ru
         return;
     };
     let colours = app.segment_colours_in(result);
-    let n = scores.len().max(1);
+    let threshold = app.small_cells();
+    let sizes = Sizes::new(&result.fit.sizes, threshold);
     ui.heading("RFM segments");
     ui.label(
         "Recency, frequency and monetary value are each scored 1-5 by quantile (5: bought most recently, most \
@@ -115,10 +119,15 @@ pub(super) fn rfm_view_ui(ui: &mut Ui, app: &mut StrataApp, out: &crate::app::Ru
             match segment {
                 Some(s) => {
                     let size = result.fit.sizes[s];
-                    ui.label(crate::app::widgets::format_count(size));
-                    ui.label(format!("{:.1}%", 100.0 * size as f64 / n as f64));
+                    ui.label(sizes.words(s));
+                    ui.label(share_text(sizes.share(s)));
+                    // No mean over fewer customers than the threshold.
                     let mean = |j: usize| sums[s][j] as f64 / size.max(1) as f64;
-                    ui.label(format!("{:.1} / {:.1} / {:.1}", mean(0), mean(1), mean(2)));
+                    ui.label(if sizes.is_small(s) {
+                        "-".to_string()
+                    } else {
+                        format!("{:.1} / {:.1} / {:.1}", mean(0), mean(1), mean(2))
+                    });
                 }
                 None => {
                     ui.label(RichText::new("0").weak())
@@ -143,9 +152,8 @@ pub(super) fn rfm_view_ui(ui: &mut Ui, app: &mut StrataApp, out: &crate::app::Ru
             for _ in 0..3 {
                 ui.label("");
             }
-            let size = result.fit.sizes[s];
-            ui.label(crate::app::widgets::format_count(size));
-            ui.label(format!("{:.1}%", 100.0 * size as f64 / n as f64));
+            ui.label(sizes.words(s));
+            ui.label(share_text(sizes.share(s)));
             ui.end_row();
         }
     });
@@ -203,7 +211,7 @@ pub(super) fn rfm_view_ui(ui: &mut Ui, app: &mut StrataApp, out: &crate::app::Ru
             painter.text(
                 area.center(),
                 egui::Align2::CENTER_CENTER,
-                crate::app::widgets::format_count(total),
+                suppress::count_words(total, threshold),
                 egui::FontId::proportional(12.0),
                 egui::Color32::BLACK,
             );
@@ -240,6 +248,7 @@ pub(super) fn dendrogram_ui(
     tree: &crate::engine::cluster::hierarchical::Dendrogram,
     k: usize,
     customers: usize,
+    threshold: usize,
 ) -> Option<usize> {
     const GROUPS: usize = 30;
     ui.label(RichText::new("Dendrogram").strong()).on_hover_text(
@@ -286,7 +295,7 @@ pub(super) fn dendrogram_ui(
                     egui_plot::Text::new(
                         "size",
                         egui_plot::PlotPoint::new(*x, 0.0),
-                        crate::app::widgets::format_count(*size),
+                        suppress::count_words(*size, threshold),
                     )
                     .anchor(egui::Align2::CENTER_TOP)
                     .color(weak),
@@ -312,18 +321,19 @@ pub(super) fn k_distance_ui(
     ui: &mut Ui,
     density: &crate::engine::cluster::method::Density,
     sizes: &[usize],
+    threshold: usize,
 ) -> Option<f64> {
     let groups = sizes.len() - usize::from(density.n_noise > 0);
     ui.heading("DBSCAN");
     let total: usize = sizes.iter().sum();
     ui.label(format!(
-        "{groups} dense group{} and {} noise customer{} ({:.1}%); {} core customers. Radius eps = {:.4}{}, core: at \
+        "{groups} dense group{} and {} noise customer{} ({}); {} core customers. Radius eps = {:.4}{}, core: at \
          least {} customers within it.",
         if groups == 1 { "" } else { "s" },
-        crate::app::widgets::format_count(density.n_noise),
+        suppress::count_words(density.n_noise, threshold),
         if density.n_noise == 1 { "" } else { "s" },
-        100.0 * density.n_noise as f64 / total.max(1) as f64,
-        crate::app::widgets::format_count(density.n_core),
+        share_text(suppress::share_of(density.n_noise, total, threshold)),
+        suppress::count_words(density.n_core, threshold),
         density.eps,
         if density.eps_from_curve { " (the knee of the k-distance curve)" } else { "" },
         density.min_samples
@@ -385,17 +395,18 @@ pub(super) fn reachability_ui(
     plot: &crate::engine::cluster::optics::ReachabilityPlot,
     sizes: &[usize],
     colours: &crate::app::widgets::SegmentColours,
+    threshold: usize,
 ) -> Option<f64> {
     let n = plot.reachability.len();
     let n_noise = plot.groups.iter().filter(|g| g.is_none()).count();
     let groups = sizes.len() - usize::from(n_noise > 0);
     ui.heading("OPTICS");
     ui.label(format!(
-        "{groups} group{} and {} noise customer{} ({:.1}%); {}.",
+        "{groups} group{} and {} noise customer{} ({}); {}.",
         if groups == 1 { "" } else { "s" },
-        crate::app::widgets::format_count(n_noise),
+        suppress::count_words(n_noise, threshold),
         if n_noise == 1 { "" } else { "s" },
-        100.0 * n_noise as f64 / n.max(1) as f64,
+        share_text(suppress::share_of(n_noise, n, threshold)),
         match plot.eps {
             Some(eps) => format!("groups where the plot stays below {eps:.4} (DBSCAN's groups at that radius)"),
             None => format!(
@@ -487,9 +498,12 @@ pub(super) fn reachability_ui(
 /// The hybrid's result: each value tier with the segments k-means found inside it.
 pub(super) fn hybrid_view_ui(ui: &mut Ui, app: &StrataApp, out: &crate::app::RunOutput) {
     let result = &out.result;
-    let Some(scores) = &result.fit.rfm_scores else { return };
+    if result.fit.rfm_scores.is_none() {
+        return;
+    }
     let colours = app.segment_colours_in(result);
-    let n = scores.len().max(1);
+    let threshold = app.small_cells();
+    let sizes = Sizes::new(&result.fit.sizes, threshold);
     ui.heading("Value tiers and the segments inside them");
     ui.label(
         "Each customer's recency, frequency and monetary scores (1-5 by quantile) are added up (3-15) to place \
@@ -511,9 +525,13 @@ pub(super) fn hybrid_view_ui(ui: &mut Ui, app: &StrataApp, out: &crate::app::Run
         for (s, (&size, &total)) in result.fit.sizes.iter().zip(&totals).enumerate() {
             crate::app::widgets::swatch_ui(ui, colours.of(s));
             ui.label(name_of(s));
-            ui.label(crate::app::widgets::format_count(size));
-            ui.label(format!("{:.1}%", 100.0 * size as f64 / n as f64));
-            ui.label(format!("{:.1}", total as f64 / size.max(1) as f64));
+            ui.label(sizes.words(s));
+            ui.label(share_text(sizes.share(s)));
+            ui.label(if sizes.is_small(s) {
+                "-".to_string()
+            } else {
+                format!("{:.1}", total as f64 / size.max(1) as f64)
+            });
             for j in 0..features.len() {
                 ui.label(format!("{:+.2}", result.fit.centroids[[s, j]]));
             }
@@ -566,6 +584,8 @@ pub(super) fn prototypes_ui(
     };
     let k = result.fit.k();
     let colours = app.segment_colours_in(result);
+    let threshold = app.small_cells();
+    let sizes = Sizes::new(&result.fit.sizes, threshold);
     egui::Grid::new("prototypes").striped(true).spacing([14.0, 4.0]).show(ui, |ui| {
         ui.label(RichText::new("Segment").strong());
         ui.label(RichText::new("Customers").strong());
@@ -578,11 +598,20 @@ pub(super) fn prototypes_ui(
                 crate::app::widgets::swatch_ui(ui, colours.of(s));
                 ui.label(app.segment_name_in(result, s));
             });
-            ui.label(crate::app::widgets::format_count(result.fit.sizes[s]));
+            ui.label(sizes.words(s));
             for (g, group) in model.layout.categorical.iter().enumerate() {
                 let share = model.mode_share.get(s).and_then(|m| m.get(g)).copied().unwrap_or(f64::NAN);
-                ui.label(format!("{} ({:.0}%)", level_of(group, model.modes[s][g]), 100.0 * share))
-                    .on_hover_text("The commonest category, and the share of the segment's customers in it");
+                // Nothing of a segment under the threshold; a share whose count (or rest) is small neither.
+                let size = result.fit.sizes[s];
+                let count = (share * size as f64).round() as usize;
+                let text = if sizes.is_small(s) {
+                    "-".to_string()
+                } else if suppress::share_of(count, size, threshold).is_none() {
+                    format!("{} (share hidden)", level_of(group, model.modes[s][g]))
+                } else {
+                    format!("{} ({:.0}%)", level_of(group, model.modes[s][g]), 100.0 * share)
+                };
+                ui.label(text).on_hover_text("The commonest category, and the share of the segment's customers in it");
             }
             ui.end_row();
         }
@@ -629,4 +658,9 @@ pub(super) fn som_ui(
             painter.text(left_cell.center(), egui::Align2::CENTER_CENTER, text, font, ink);
         }
     }
+}
+
+/// A share as a percentage with one decimal, or "-" where it is not shown.
+fn share_text(share: Option<f64>) -> String {
+    share.map_or_else(|| "-".to_string(), |s| format!("{:.1}%", 100.0 * s))
 }

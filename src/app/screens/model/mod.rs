@@ -141,7 +141,7 @@ fn charts_ui(ui: &mut Ui, app: &mut StrataApp) {
         return;
     }
     if let Some(density) = &out.result.fit.density {
-        if let Some(eps) = k_distance_ui(ui, density, &out.result.fit.sizes)
+        if let Some(eps) = k_distance_ui(ui, density, &out.result.fit.sizes, app.small_cells())
             && let Some(doc) = &app.doc
         {
             let mut spec = doc.project.spec.clone();
@@ -156,7 +156,8 @@ fn charts_ui(ui: &mut Ui, app: &mut StrataApp) {
         return;
     }
     if let Some(plot) = &out.result.fit.reachability {
-        if let Some(eps) = reachability_ui(ui, plot, &out.result.fit.sizes, &app.segment_colours_in(&out.result))
+        if let Some(eps) =
+            reachability_ui(ui, plot, &out.result.fit.sizes, &app.segment_colours_in(&out.result), app.small_cells())
             && let Some(doc) = &app.doc
         {
             let mut spec = doc.project.spec.clone();
@@ -180,7 +181,8 @@ fn charts_ui(ui: &mut Ui, app: &mut StrataApp) {
         prototypes_ui(ui, app, &out.result, model);
     }
     if let Some(tree) = &out.result.fit.tree
-        && let Some(k) = dendrogram_ui(ui, tree, out.result.fit.k(), out.result.matrix.kept_rows.len())
+        && let Some(k) =
+            dendrogram_ui(ui, tree, out.result.fit.k(), out.result.matrix.kept_rows.len(), app.small_cells())
     {
         app.push(Command::SelectK(k));
     }
@@ -200,6 +202,7 @@ fn charts_ui(ui: &mut Ui, app: &mut StrataApp) {
         ui.colored_label(ui.visuals().warn_fg_color, crate::app::words::for_window(&weak));
     }
     let min_share = app.doc.as_ref().and_then(|d| d.project.spec.model.min_segment_share);
+    let threshold = app.small_cells();
     let (feasible, note) = match min_share {
         Some(share) => crate::engine::cluster::sweep::feasibility(sweep, share),
         None => (sweep.runs.iter().map(|r| r.k).collect(), None),
@@ -215,7 +218,7 @@ fn charts_ui(ui: &mut Ui, app: &mut StrataApp) {
             if Some(run.k) == sweep.suggested_k {
                 label = label.strong();
             }
-            let mut tooltip = run_tooltip(run);
+            let mut tooltip = run_tooltip(run, threshold);
             if !feasible.contains(&run.k) {
                 label = label.color(ui.visuals().warn_fg_color);
                 tooltip.push_str("; a segment is smaller than the share set");
@@ -238,7 +241,7 @@ fn charts_ui(ui: &mut Ui, app: &mut StrataApp) {
         let mut clicked = None;
         let stability = &out.result.k_stability;
         egui::ScrollArea::both()
-            .show(ui, |ui| clicked = k_choice_table(ui, sweep, stability, &feasible, min_share, current_k));
+            .show(ui, |ui| clicked = k_choice_table(ui, sweep, stability, &feasible, min_share, current_k, threshold));
         if let Some(k) = clicked {
             app.push(Command::SelectK(k));
         }
@@ -361,14 +364,16 @@ fn nearest_k(runs: &[SweepRun], x: f64) -> Option<usize> {
     runs.iter().min_by(|a, b| (a.k as f64 - x).abs().total_cmp(&(b.k as f64 - x).abs())).map(|r| r.k)
 }
 
-fn run_tooltip(run: &SweepRun) -> String {
+fn run_tooltip(run: &SweepRun, threshold: usize) -> String {
     let f = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
+    let sizes = crate::engine::governance::suppress::Sizes::new(&run.sizes, threshold);
+    let sizes: Vec<String> = (0..run.sizes.len()).map(|i| sizes.words(i)).collect();
     format!(
-        "inertia {:.1}, silhouette {}, Calinski-Harabasz {}, Davies-Bouldin {}; sizes {:?}",
+        "inertia {:.1}, silhouette {}, Calinski-Harabasz {}, Davies-Bouldin {}; sizes {}",
         run.inertia,
         f(run.silhouette),
         f(run.calinski_harabasz),
         f(run.davies_bouldin),
-        run.sizes
+        sizes.join(", ")
     )
 }

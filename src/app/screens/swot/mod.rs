@@ -15,7 +15,7 @@ use crate::app::{Command, StrataApp};
 use crate::engine::project::validate::{MAX_NAME_CHARS, MAX_TEXT_CHARS};
 use crate::engine::swot::evidence::{BoardEvidence, SegmentEvidence};
 use crate::engine::swot::hints::{Hints, hints_for};
-use crate::engine::swot::{Board, Card, MAX_CARDS, Quadrant, SegmentRef, Subject, count_text};
+use crate::engine::swot::{Board, Card, MAX_CARDS, Quadrant, SegmentRef, Subject};
 
 /// What is being dragged on the board: a segment from the strip, or a card already placed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -319,7 +319,7 @@ fn segment_chip_ui(
 ) -> egui::Rect {
     let colour = segments.colours.of(s);
     let name = segments.name(s);
-    let size = segments.evidence(s).map(|e| count_text(e.size)).unwrap_or_default();
+    let size = segments.evidence(s).map(SegmentEvidence::size_words).unwrap_or_default();
     let chip = egui::Frame::group(ui.style()).stroke(egui::Stroke::new(1.5, colour)).inner_margin(4.0).show(ui, |ui| {
         ui.horizontal(|ui| {
             ui.dnd_drag_source(egui::Id::unique(("swot-segment", s)), BoardDrag::Segment(s), |ui| {
