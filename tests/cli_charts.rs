@@ -382,7 +382,7 @@ fn hostile_project_text_is_shown_as_text() {
         note.name = format!("{hostile} {}", note.segment);
         note.notes = hostile.to_string();
     }
-    project.audit.push(strata::engine::rules::AuditEntry {
+    project.audit.push(strata::engine::governance::audit::AuditEntry {
         when: hostile.into(),
         who: hostile.into(),
         what: hostile.into(),

@@ -178,7 +178,7 @@ fn the_report_lists_the_columns_nothing_uses_and_minimisation_keeps_them_out() {
     let path = dir.path().join("p.strata");
     let mut project = strata::engine::project::open(&path).unwrap().project;
     project.governance.minimise = true;
-    project.save(&path, "test").unwrap();
+    strata::engine::governance::audit::save(&mut project, &path, "test").unwrap();
     let html = report(dir.path());
     assert!(
         html.contains(

@@ -186,7 +186,7 @@ impl StrataApp {
         self.save_runner.start("save", move |_ctx| -> Result<Saved, String> {
             project.results = output.as_deref().map(|out| StoredResults::from_result(&out.result));
             project.kept = kept.into_iter().map(|k| k.record()).collect();
-            project.save(&path, &actor).map_err(|e| e.to_string())?;
+            crate::engine::governance::audit::save(&mut project, &path, &actor).map_err(|e| e.to_string())?;
             Ok(Saved { path, project, state, audit_at_start, old_base, new_base })
         });
     }

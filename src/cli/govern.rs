@@ -254,7 +254,7 @@ fn rerun_and_save(
     warn_all(&result.warnings);
     project::verify::store_fingerprints(&mut project.spec, &result);
     project.results = Some(StoredResults::from_result(&result));
-    project.save(path, actor)?;
+    audit::save(&mut project, path, actor)?;
     Ok(result)
 }
 
@@ -479,7 +479,7 @@ pub(crate) fn signoff_command(args: SignoffArgs) -> Result<(), CliError> {
     }
     let version = audit::version_hash(&project);
     let head = review::sign_off(&mut project, &args.reviewer, &args.role, decision, &args.comment, &version)?;
-    project.save(&args.project, &args.reviewer)?;
+    audit::save(&mut project, &args.project, &args.reviewer)?;
     println!(
         "signed: version {} {} by {}",
         audit::short(&version),
@@ -514,7 +514,7 @@ pub(crate) fn comment_command(args: CommentArgs) -> Result<(), CliError> {
         (None, pin) => pin,
     };
     let id = review::comment(&mut project, &author, pin, text, args.reply_to)?;
-    project.save(&args.project, &author)?;
+    audit::save(&mut project, &args.project, &author)?;
     eprintln!("comment {id} added to {}", args.project.display());
     Ok(())
 }
@@ -581,7 +581,7 @@ pub(crate) fn dispute_command(args: DisputeArgs) -> Result<(), CliError> {
         );
         actor = requester;
     }
-    project.save(&args.project, &actor)?;
+    audit::save(&mut project, &args.project, &actor)?;
     Ok(())
 }
 
@@ -594,7 +594,7 @@ pub(crate) fn opt_out_command(args: OptOutArgs) -> Result<(), CliError> {
     }
     let mut project = open_for_change(&args.project)?;
     let changed = review::opt_out(&mut project, &actor, ids.iter().map(String::as_str), args.remove)?;
-    project.save(&args.project, &actor)?;
+    audit::save(&mut project, &args.project, &actor)?;
     eprintln!(
         "{changed} {} {}; {} opted out in all (stored hashed)",
         if changed == 1 { "customer" } else { "customers" },

@@ -330,7 +330,7 @@ pub(super) fn save_rerun(project: &mut Project, result: &PipelineResult, path: &
             project.kept.drain(..project.kept.len() - max);
         }
     }
-    project.save(path, &crate::engine::governance::audit::login_name())?;
+    crate::engine::governance::audit::save(project, path, &crate::engine::governance::audit::login_name())?;
     eprintln!("project written to {}", path.display());
     Ok(())
 }

@@ -225,7 +225,7 @@ pub(crate) fn fit(args: FitArgs) -> Result<(), CliError> {
         let who = crate::engine::governance::audit::login_name();
         // The threshold the output was suppressed with is the project's; a change of it is logged.
         crate::engine::governance::review::set_small_cells(&mut project, &who, small_cells)?;
-        project.save(path, &who)?;
+        crate::engine::governance::audit::save(&mut project, path, &who)?;
         eprintln!("project written to {}", path.display());
     }
     if args.json {

@@ -44,6 +44,7 @@
 //! migration step in `migrate`.
 
 mod atomic;
+pub mod audit_entry;
 pub mod minimise;
 pub mod paths;
 pub mod validate;
@@ -62,7 +63,8 @@ use crate::engine::error::{ProjectError, quoted};
 use crate::engine::features::FittedRecipe;
 use crate::engine::metrics::Indices;
 use crate::engine::pipeline::{PipelineResult, PipelineSpec};
-use crate::engine::rules::{AuditEntry, BusinessRules};
+use crate::engine::rules::BusinessRules;
+use audit_entry::AuditEntry;
 
 /// The format name every project file's header carries.
 pub const FORMAT_NAME: &str = "strata-project";
@@ -393,14 +395,9 @@ impl Project {
             .map_err(|e| ProjectError::Corrupt { path: PathBuf::new(), message: format!("could not serialise: {e}") })
     }
 
-    /// Seals the audit log (chaining its new entries, and logging under `actor` a change of the
-    /// segmentation that has no entry) and saves atomically (the previous file kept as `.bak`).
-    pub fn save(&mut self, path: &Path, actor: &str) -> Result<(), ProjectError> {
-        crate::engine::governance::audit::seal(self, actor);
-        self.save_unsealed(path)
-    }
-
-    /// Saves atomically as it is, the audit log not sealed (tests and hostile-file generators).
+    /// Saves atomically as it is (the previous file kept as `.bak`), the audit log not sealed:
+    /// [`crate::engine::governance::audit::save`] seals it first, and is what saving a user's work
+    /// calls; this is for tests and hostile-file generators.
     pub fn save_unsealed(&self, path: &Path) -> Result<(), ProjectError> {
         let text = self.to_ron()?;
         save_atomically(path, text.as_bytes()).map_err(|source| ProjectError::Io {

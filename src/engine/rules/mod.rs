@@ -95,9 +95,6 @@ impl BusinessRules {
     }
 }
 
-/// One line of the project's audit log (kept here for older paths; see the governance module).
-pub use crate::engine::governance::audit::AuditEntry;
-
 pub(crate) fn same_name(a: &str, b: &str) -> bool {
     a.trim().eq_ignore_ascii_case(b.trim())
 }
