@@ -16,6 +16,12 @@ use crate::engine::pipeline::override_id_column;
 /// what `strata chart` draws by default).
 pub const CHART_EXPORT_SIZE: (u32, u32) = (1600, 1000);
 
+/// An export's provenance (`FILE.audit.json`): where it goes and what it says.
+pub(super) struct Provenance {
+    path: PathBuf,
+    text: String,
+}
+
 /// A file dialog that could not be shown: why, and the path typed instead.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PathPrompt {
@@ -75,20 +81,22 @@ impl StrataApp {
             ));
             return;
         }
-        if !self.export_gate(kind.title(), &path) {
+        if matches!(kind, ExportKind::DecisionList) && self.board().strategies.is_empty() {
+            self.report_error("There is no strategy to export: add one in the TOWS view of the SWOT board first.");
             return;
         }
+        let Some(provenance) = self.export_gate(kind.title(), &path) else { return };
         let names: Vec<String> = (0..out.result.n_segments()).map(|s| self.segment_name_in(&out.result, s)).collect();
         let id_column =
             self.doc.as_ref().and_then(|d| override_id_column(&d.project.spec, &out.result).map(str::to_string));
         let small_cells = self.small_cells();
         let opt_outs = self.doc.as_ref().map(|d| d.project.governance.opt_outs.clone()).unwrap_or_default();
         match kind {
-            ExportKind::Report => self.export_report(out, path),
-            ExportKind::Chart(chart) => self.export_chart(chart, out, names, path),
-            ExportKind::DecisionList => self.export_decision_list(path, names),
+            ExportKind::Report => self.export_report(out, path, provenance),
+            ExportKind::Chart(chart) => self.export_chart(chart, out, names, path, provenance),
+            ExportKind::DecisionList => self.export_decision_list(path, names, provenance),
             ExportKind::Assignments | ExportKind::Profiles | ExportKind::KChoice => {
-                self.export_runner.start("export", move |_ctx| -> Result<super::files::Exported, String> {
+                self.start_export(provenance, move || -> Result<super::files::Exported, String> {
                     let name = |s: usize| names.get(s).cloned().unwrap_or_else(|| out.result.default_segment_name(s));
                     let (frame, what) = match kind {
                         ExportKind::Assignments => (
@@ -137,33 +145,47 @@ impl StrataApp {
 
     /// Before an export: refused (an error shown) when the project blocks exports of unsigned
     /// versions; otherwise the export is logged and its provenance (the audit head and count, the
-    /// version and its sign-off) written beside it as `FILE.audit.json`. Returns whether to go on.
-    pub(super) fn export_gate(&mut self, kind: &str, path: &Path) -> bool {
+    /// version and its sign-off) returned, to be written beside the file as `FILE.audit.json` once
+    /// the file itself is written ([`Self::start_export`]). `None` when the export must not go on.
+    pub(super) fn export_gate(&mut self, kind: &str, path: &Path) -> Option<Provenance> {
         let actor = self.audit_name();
         let version = self.version_hash().unwrap_or_default();
-        let Some(doc) = &mut self.doc else { return false };
+        let doc = self.doc.as_mut()?;
         let file = path.display().to_string();
         match crate::engine::governance::review::before_export(&mut doc.project, &version, &actor, kind, &file) {
             Err(why) => {
                 self.report_error(format!("Not exported: {why}"));
-                false
+                None
             }
             Ok((provenance, warning)) => {
-                let sidecar = crate::engine::governance::review::provenance_path(path);
-                let text = serde_json::to_string_pretty(&provenance).unwrap_or_default();
-                if let Err(e) = crate::engine::project::save_atomically(&sidecar, text.as_bytes()) {
-                    self.report_error(format!("Could not write the export's provenance ({e}): {}", sidecar.display()));
-                }
                 if let Some(w) = warning {
                     self.info(format!("Exported unsigned: {w}"));
                 }
-                true
+                let text = serde_json::to_string_pretty(&provenance).unwrap_or_default();
+                Some(Provenance { path: crate::engine::governance::review::provenance_path(path), text })
             }
         }
     }
 
+    /// Runs `write` on the export job and, once it has written its file, the export's provenance
+    /// beside it: a failed export leaves no provenance claiming a file that is not there.
+    pub(super) fn start_export(
+        &mut self,
+        provenance: Provenance,
+        write: impl FnOnce() -> Result<super::files::Exported, String> + Send + 'static,
+    ) {
+        self.export_runner.start("export", move |_ctx| -> Result<super::files::Exported, String> {
+            let mut done = write()?;
+            crate::engine::project::save_atomically(&provenance.path, provenance.text.as_bytes()).map_err(|e| {
+                format!("{}, but not its provenance ({e}): {}", done.message, provenance.path.display())
+            })?;
+            done.message.push_str(" (provenance beside it, .audit.json)");
+            Ok(done)
+        });
+    }
+
     /// Writes the HTML report of the run shown (as `strata report` writes it) on the export job.
-    fn export_report(&mut self, out: std::sync::Arc<super::session::RunOutput>, path: PathBuf) {
+    fn export_report(&mut self, out: std::sync::Arc<super::session::RunOutput>, path: PathBuf, provenance: Provenance) {
         let Some(doc) = self.doc.as_ref() else {
             self.report_error("There is no project to report on.");
             return;
@@ -178,7 +200,7 @@ impl StrataApp {
             .map_or_else(|| "Strata project".to_string(), |s| s.to_string_lossy().to_string());
         let over_time =
             self.over_time.clone().filter(|o| o.spec.model == out.spec.model && o.spec.recipe == out.spec.recipe);
-        self.export_runner.start("export", move |_ctx| -> Result<super::files::Exported, String> {
+        self.start_export(provenance, move || -> Result<super::files::Exported, String> {
             let written = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
             let inputs = crate::engine::report::ReportInputs {
                 title: &title,
@@ -210,6 +232,7 @@ impl StrataApp {
         out: std::sync::Arc<super::session::RunOutput>,
         names: Vec<String>,
         path: PathBuf,
+        provenance: Provenance,
     ) {
         let colours = self.segment_colours_in(&out.result).engine().clone();
         // The windows over time, named and coloured as the Over time screen shows them.
@@ -221,7 +244,7 @@ impl StrataApp {
         let comparison = self.shown_comparison();
         let small_cells = self.small_cells();
         let name = chart.label();
-        self.export_runner.start("export", move |_ctx| -> Result<super::files::Exported, String> {
+        self.start_export(provenance, move || -> Result<super::files::Exported, String> {
             use crate::engine::chart;
             let inputs = chart::ChartInputs {
                 result: &out.result,
@@ -246,17 +269,13 @@ impl StrataApp {
 
     /// Writes the TOWS strategies as a decision list (CSV) to `path` on the export job; segments are
     /// named by `names` (the names the window shows).
-    pub(super) fn export_decision_list(&mut self, path: PathBuf, names: Vec<String>) {
+    fn export_decision_list(&mut self, path: PathBuf, names: Vec<String>, provenance: Provenance) {
         let board = self.board();
-        if board.strategies.is_empty() {
-            self.report_error("There is no strategy to export: add one in the TOWS view of the SWOT board first.");
-            return;
-        }
         let name = move |s: usize| names.get(s).cloned().unwrap_or_else(|| format!("Segment {}", s + 1));
         let text =
             crate::engine::swot::decisions::decisions_csv(&crate::engine::swot::decisions::decisions(&board, &name));
         let n = board.strategies.len();
-        self.export_runner.start("export", move |_ctx| -> Result<super::files::Exported, String> {
+        self.start_export(provenance, move || -> Result<super::files::Exported, String> {
             std::fs::write(&path, text)
                 .map_err(|e| format!("Could not export the decision list: {e} ({})", path.display()))?;
             let what = if n == 1 { "1 strategy".to_string() } else { format!("{n} strategies") };

@@ -228,12 +228,10 @@ impl StrataApp {
             self.report_error("There is no overlap to export: the segmentation has one segment.".to_string());
             return;
         }
-        if !self.export_gate("borderline customers", path) {
-            return;
-        }
+        let Some(provenance) = self.export_gate("borderline customers", path) else { return };
         let names: Vec<String> = (0..out.result.n_segments()).map(|s| self.segment_name_in(&out.result, s)).collect();
         let path = path.to_path_buf();
-        self.export_runner.start("export", move |_ctx| -> Result<Exported, String> {
+        self.start_export(provenance, move || -> Result<Exported, String> {
             let failed = |e: String| format!("Could not export the borderline customers: {e}");
             let Some(overlap) = &out.summary.overlap else { return Err(failed("there is no overlap".into())) };
             let name = |s: usize| names.get(s).cloned().unwrap_or_else(|| out.result.default_segment_name(s));

@@ -125,3 +125,31 @@ fn comments_and_a_signoff_survive_save_and_reopen() {
     harness.state_mut().push(Command::Show(Screen::Review));
     harness.run();
 }
+
+#[test]
+fn an_export_writes_its_provenance_beside_it_only_once_the_file_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, dialogs) = demo();
+    // A file that is written: its provenance names the log's head and count after the export entry.
+    let csv = dir.path().join("assignments.csv");
+    dialogs.answer(&csv);
+    harness.get_by_label("Export assignments...").click();
+    harness.run();
+    harness.run();
+    harness.get_by_label_contains("assignments of 23,570 customers written to");
+    let sidecar = dir.path().join("assignments.csv.audit.json");
+    let provenance: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&sidecar).unwrap()).unwrap();
+    let log = &harness.state().doc.as_ref().unwrap().project.audit;
+    assert_eq!(provenance["audit_head"], log.last().unwrap().hash.as_str());
+    assert_eq!(provenance["audit_count"].as_u64().unwrap() as usize, log.len());
+
+    // A file that cannot be written (its folder does not exist): an error, and no provenance
+    // claiming a file that is not there.
+    let missing = dir.path().join("no such folder").join("assignments.csv");
+    dialogs.answer(&missing);
+    harness.get_by_label("Export assignments...").click();
+    harness.run();
+    harness.run();
+    assert!(harness.query_all_by_label_contains("Could not export the assignments").count() >= 1);
+    assert!(!dir.path().join("no such folder").join("assignments.csv.audit.json").exists());
+}
