@@ -153,3 +153,29 @@ fn an_export_writes_its_provenance_beside_it_only_once_the_file_is_written() {
     assert!(harness.query_all_by_label_contains("Could not export the assignments").count() >= 1);
     assert!(!dir.path().join("no such folder").join("assignments.csv.audit.json").exists());
 }
+
+/// Every tab of the Review screen draws with every input named for a screen reader (the harness
+/// fails on an unnamed one) and shows what it is for.
+#[test]
+fn every_review_tab_shows_and_names_its_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = opened_for_review(&demo_file(dir.path()));
+    tab(&harness, Screen::Review);
+    harness.run();
+    for (tab_label, shows) in [
+        ("Provenance", "Who made it"),
+        ("Audit log", "Chain intact."),
+        ("Bias audit", "Group customers by:"),
+        ("Comments and sign-off", "Approved by Rui Costa"),
+        ("Disputes and opt-outs", "Customer ids to opt out"),
+    ] {
+        harness.get_by_label(tab_label).click();
+        harness.run();
+        harness.run();
+        assert!(harness.query_all_by_label_contains(shows).count() >= 1, "{tab_label}: {shows}");
+    }
+    harness.get_by_label("Customer id").focus();
+    harness.get_by_label("Customer id").type_text("00042");
+    harness.run();
+    assert_eq!(harness.get_by_label("Customer id").value().as_deref(), Some("00042"));
+}

@@ -384,14 +384,15 @@ fn signoff_ui(ui: &mut Ui, app: &mut StrataApp) {
     }
     let form = &mut app.view.review_form;
     ui.horizontal(|ui| {
-        ui.label("Role");
-        ui.add(egui::TextEdit::singleline(&mut form.role).hint_text("Data protection officer").desired_width(220.0));
+        let label = ui.label("Role");
+        ui.add(egui::TextEdit::singleline(&mut form.role).hint_text("Data protection officer").desired_width(220.0))
+            .labelled_by(label.id);
     });
+    let label = ui.label("Sign-off comment");
     ui.add(
-        egui::TextEdit::multiline(&mut form.signoff_comment)
-            .hint_text("Comment (required to request changes)")
-            .desired_rows(2),
-    );
+        egui::TextEdit::multiline(&mut form.signoff_comment).hint_text("Required to request changes").desired_rows(2),
+    )
+    .labelled_by(label.id);
     let mut action = None;
     ui.horizontal(|ui| {
         if ui.button("Approve").clicked() {
@@ -437,10 +438,17 @@ fn signoff_ui(ui: &mut Ui, app: &mut StrataApp) {
     let pins = pins(app);
     let form = &mut app.view.review_form;
     form.comment_on = form.comment_on.min(pins.len().saturating_sub(1));
-    egui::ComboBox::from_label("On").selected_text(pin_words(&pins[form.comment_on])).show_ui(ui, |ui| {
-        for (i, pin) in pins.iter().enumerate() {
-            ui.selectable_value(&mut form.comment_on, i, pin_words(pin));
-        }
+    ui.horizontal(|ui| {
+        let label = ui.label("Comment on");
+        egui::ComboBox::from_id_salt("comment on")
+            .selected_text(pin_words(&pins[form.comment_on]))
+            .show_ui(ui, |ui| {
+                for (i, pin) in pins.iter().enumerate() {
+                    ui.selectable_value(&mut form.comment_on, i, pin_words(pin));
+                }
+            })
+            .response
+            .labelled_by(label.id);
     });
     if let Some(parent) = form.reply_to {
         ui.horizontal(|ui| {
@@ -490,8 +498,8 @@ fn disputes_ui(ui: &mut Ui, app: &mut StrataApp) {
     ));
     let form = &mut app.view.review_form;
     ui.horizontal(|ui| {
-        ui.label("Customer id");
-        ui.add(egui::TextEdit::singleline(&mut form.dispute_customer).desired_width(120.0));
+        let label = ui.label("Customer id");
+        ui.add(egui::TextEdit::singleline(&mut form.dispute_customer).desired_width(120.0)).labelled_by(label.id);
         egui::ComboBox::from_label("asks for")
             .selected_text(if form.dispute_segment.is_empty() { "a segment" } else { form.dispute_segment.as_str() })
             .show_ui(ui, |ui| {
@@ -500,7 +508,10 @@ fn disputes_ui(ui: &mut Ui, app: &mut StrataApp) {
                 }
             });
     });
-    ui.add(egui::TextEdit::singleline(&mut form.dispute_reason).hint_text("Reason").desired_width(400.0));
+    ui.horizontal(|ui| {
+        let label = ui.label("Reason");
+        ui.add(egui::TextEdit::singleline(&mut form.dispute_reason).desired_width(400.0)).labelled_by(label.id);
+    });
     let ready = !form.dispute_customer.trim().is_empty()
         && !form.dispute_segment.is_empty()
         && !form.dispute_reason.trim().is_empty();
@@ -543,11 +554,15 @@ fn disputes_ui(ui: &mut Ui, app: &mut StrataApp) {
             ui.end_row();
         }
     });
-    ui.add(
-        egui::TextEdit::singleline(&mut app.view.review_form.decision_note)
-            .hint_text("Decision note (required to reject)")
-            .desired_width(400.0),
-    );
+    ui.horizontal(|ui| {
+        let label = ui.label("Decision note");
+        ui.add(
+            egui::TextEdit::singleline(&mut app.view.review_form.decision_note)
+                .hint_text("Required to reject")
+                .desired_width(400.0),
+        )
+        .labelled_by(label.id);
+    });
     if let Some((id, approve)) = decided {
         let note = std::mem::take(&mut app.view.review_form.decision_note);
         app.push(Command::Review(ReviewAction::Decide { id, approve, note }));
@@ -559,11 +574,11 @@ fn disputes_ui(ui: &mut Ui, app: &mut StrataApp) {
         governance.opt_outs.hashed_ids.len()
     ));
     let form = &mut app.view.review_form;
+    let label = ui.label("Customer ids to opt out");
     ui.add(
-        egui::TextEdit::multiline(&mut form.opt_out_ids)
-            .hint_text("Customer ids, one per line or comma-separated")
-            .desired_rows(3),
-    );
+        egui::TextEdit::multiline(&mut form.opt_out_ids).hint_text("One per line or comma-separated").desired_rows(3),
+    )
+    .labelled_by(label.id);
     let ids: Vec<String> =
         form.opt_out_ids.split([',', '\n']).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
     let mut act = None;
