@@ -678,7 +678,12 @@ pub(crate) fn pack_command(args: PackArgs) -> Result<(), CliError> {
         return Err(CliError("give --with-data: a pack holds the project and its data (to share the project alone, share its .strata file)".into()));
     }
     let files = crate::engine::governance::pack::write(&args.project, &args.out)?;
-    eprintln!("{} files packed into {}: {}", files.len(), args.out.display(), files.join(", "));
+    eprintln!(
+        "{} packed into {}: {}",
+        crate::engine::words::count(files.len(), "file"),
+        args.out.display(),
+        files.join(", ")
+    );
     Ok(())
 }
 
