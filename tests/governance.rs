@@ -319,3 +319,48 @@ fn exports_are_logged_stamped_and_blocked_when_unsigned() {
     ok(&strata(&["run", ps, "--out", "b.csv"], dir.path()));
     ok(&strata(&["audit", "verify", ps], dir.path()));
 }
+
+#[test]
+fn every_headless_export_is_logged_and_a_failed_one_leaves_no_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = demo_copy(dir.path());
+    let ps = p.to_str().unwrap();
+    ok(&strata(&["opt-out", ps, "--id", "00001"], dir.path()));
+    let cdnow = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/CDNOW_master.txt");
+    let exports: [(&str, Vec<&str>); 4] = [
+        ("chart.png", vec!["chart", ps, "--chart", "segment-sizes", "--out", "chart.png"]),
+        ("report.html", vec!["report", ps, "--out", "report.html"]),
+        ("decisions.csv", vec!["swot", ps, "--decisions", "decisions.csv"]),
+        ("new.csv", vec!["predict", ps, "--data", cdnow.to_str().unwrap(), "--out", "new.csv"]),
+    ];
+    for (file, args) in &exports {
+        let before = entries(&p).len();
+        ok(&strata(args, dir.path()));
+        let log = entries(&p);
+        assert_eq!(log.len(), before + 1, "{file}");
+        assert_eq!(log.last().unwrap().action, "export", "{file}");
+        let provenance: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join(format!("{file}.audit.json"))).unwrap())
+                .unwrap();
+        assert_eq!(provenance["audit_head"], log.last().unwrap().hash.as_str(), "{file}");
+    }
+    // New customers who opted out are marked too.
+    let scored = std::fs::read_to_string(dir.path().join("new.csv")).unwrap();
+    assert!(scored.lines().next().unwrap().ends_with(",opted_out"));
+    assert_eq!(scored.lines().filter(|l| l.ends_with(",true")).count(), 1);
+    assert!(scored.lines().any(|l| l.starts_with("00001,") && l.ends_with(",true")));
+
+    // An export that cannot be written: no entry, no provenance, the project as it was.
+    let bytes = std::fs::read(&p).unwrap();
+    for args in [
+        vec!["run", ps, "--out", "missing/a.csv"],
+        vec!["chart", ps, "--chart", "segment-sizes", "--out", "missing/c.png"],
+        vec!["report", ps, "--out", "missing/r.html"],
+    ] {
+        let o = strata(&args, dir.path());
+        assert!(!o.status.success(), "{args:?}");
+        assert!(!dir.path().join("missing").exists(), "{args:?}");
+        assert_eq!(std::fs::read(&p).unwrap(), bytes, "{args:?}");
+    }
+    ok(&strata(&["audit", "verify", ps], dir.path()));
+}

@@ -146,8 +146,10 @@ pub(crate) fn chart_command(args: ChartArgs) -> Result<(), CliError> {
     };
     let chart = charts::build(&args.chart, &inputs).map_err(|e| CliError(e.to_string()))?;
     let png = charts::render_png(&chart, args.width, args.height).map_err(|e| CliError(e.to_string()))?;
+    let export = cli_export_gate(&args.project, &shown.result, "chart", &args.out)?;
     std::fs::write(&args.out, png)
         .map_err(|e| CliError(format!("could not write the chart ({e}): {}", args.out.display())))?;
+    export.finish()?;
     eprintln!("{} chart ({} x {} pixels) written to {}", args.chart, args.width, args.height, args.out.display());
     Ok(())
 }
@@ -223,10 +225,10 @@ pub(crate) fn report_command(args: ReportArgs) -> Result<(), CliError> {
         args.project.file_stem().map_or_else(|| "Strata project".to_string(), |s| s.to_string_lossy().to_string());
     let written = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
     // The export is logged first, so the report carries the head that includes it.
-    let logged = cli_export_gate(&args.project, &shown.result, "report", &args.out)?;
+    let export = cli_export_gate(&args.project, &shown.result, "report", &args.out)?;
     let mut project = shown.project.clone();
-    project.audit = logged.audit;
-    project.governance = logged.governance;
+    project.audit = export.project().audit.clone();
+    project.governance = export.project().governance.clone();
     let inputs = crate::engine::report::ReportInputs {
         title: &title,
         written: &written,
@@ -238,6 +240,7 @@ pub(crate) fn report_command(args: ReportArgs) -> Result<(), CliError> {
     let html = crate::engine::report::html(&inputs).map_err(|e| CliError(e.to_string()))?;
     std::fs::write(&args.out, &html)
         .map_err(|e| CliError(format!("could not write the report ({e}): {}", args.out.display())))?;
+    export.finish()?;
     eprintln!("report ({} bytes) written to {}", thousands_of(html.len()), args.out.display());
     Ok(())
 }

@@ -618,15 +618,46 @@ fn read_id_file(path: &Path) -> Result<String, CliError> {
     String::from_utf8(bytes).map_err(|_| CliError(format!("{}: not UTF-8 text", path.display())))
 }
 
+/// A headless export on its way: the project's policy on unsigned versions checked, the export
+/// logged (in memory) and its provenance ready. The caller writes the export, then calls
+/// [`CliExport::finish`]: a failed export leaves neither a provenance nor a log entry behind.
+pub(crate) struct CliExport {
+    path: PathBuf,
+    project: Project,
+    read_only: bool,
+    sidecar: PathBuf,
+    provenance: String,
+}
+
+impl CliExport {
+    /// The project with the export logged and sealed (its head is the one the provenance gives).
+    pub(crate) fn project(&self) -> &Project {
+        &self.project
+    }
+
+    /// Once the export is written: its provenance beside it, and the project saved with the entry.
+    pub(crate) fn finish(self) -> Result<Project, CliError> {
+        project::save_atomically(&self.sidecar, self.provenance.as_bytes()).map_err(|e| {
+            CliError(format!("could not write the export's provenance ({e}): {}", self.sidecar.display()))
+        })?;
+        if self.read_only {
+            eprintln!("note: the export is not logged in the project: a newer Strata wrote it");
+        } else {
+            self.project.save_unsealed(&self.path)?;
+        }
+        Ok(self.project)
+    }
+}
+
 /// Before a headless export of `kind` to `out` from the project at `path` re-run as `result`:
-/// refused when the project blocks unsigned exports; otherwise logged in the project (written
-/// back) and its provenance written beside the export. Returns the project as logged.
+/// refused when the project blocks unsigned exports; otherwise the export logged, to be written
+/// with its provenance by [`CliExport::finish`] once the export itself is.
 pub(crate) fn cli_export_gate(
     path: &Path,
     result: &PipelineResult,
     kind: &str,
     out: &Path,
-) -> Result<Project, CliError> {
+) -> Result<CliExport, CliError> {
     let opened = project::open(path)?;
     let mut project = opened.project;
     let mut as_run = project.clone();
@@ -638,16 +669,13 @@ pub(crate) fn cli_export_gate(
     if let Some(w) = warning {
         eprintln!("warning: {w}");
     }
-    let sidecar = review::provenance_path(out);
-    let text = serde_json::to_string_pretty(&provenance).map_err(|e| CliError(e.to_string()))?;
-    project::save_atomically(&sidecar, text.as_bytes())
-        .map_err(|e| CliError(format!("could not write the export's provenance ({e}): {}", sidecar.display())))?;
-    if opened.read_only {
-        eprintln!("note: the export is not logged in the project: a newer Strata wrote it");
-    } else {
-        project.save_unsealed(path)?;
-    }
-    Ok(project)
+    Ok(CliExport {
+        path: path.to_path_buf(),
+        project,
+        read_only: opened.read_only,
+        sidecar: review::provenance_path(out),
+        provenance: serde_json::to_string_pretty(&provenance).map_err(|e| CliError(e.to_string()))?,
+    })
 }
 
 /// Arguments of `strata pack`.

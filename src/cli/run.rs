@@ -227,12 +227,7 @@ pub(crate) fn run_project(args: RunArgs) -> Result<(), CliError> {
         warn_all(&windows.warnings);
     }
     if let Some(path) = &args.out {
-        let logged = cli_export_gate(&args.project, &result, "assignments", path)?;
-        // The entry written is kept if this run also saves the project (after it, what this run
-        // logged and has not sealed yet).
-        let pending: Vec<_> = opened.project.audit.iter().filter(|e| !e.is_sealed()).cloned().collect();
-        opened.project.audit = logged.audit;
-        opened.project.audit.extend(pending);
+        let export = cli_export_gate(&args.project, &result, "assignments", path)?;
         let mut assignments = pipeline::assignments_frame(&result, id_column.as_deref())?;
         let names: Vec<Option<String>> =
             result.segment_per_customer.iter().map(|s| s.map(|s| segment_name(&opened.project, &result, s))).collect();
@@ -246,7 +241,13 @@ pub(crate) fn run_project(args: RunArgs) -> Result<(), CliError> {
             eprintln!("{opted} opted-out customers marked in the opted_out column (leave them out of target lists)");
         }
         write_table(&mut assignments, path)?;
+        let logged = export.finish()?;
         eprintln!("assignments of {} customers written to {}", assignments.height(), path.display());
+        // The entry written is kept if this run also saves the project (after it, what this run
+        // logged and has not sealed yet).
+        let pending: Vec<_> = opened.project.audit.iter().filter(|e| !e.is_sealed()).cloned().collect();
+        opened.project.audit = logged.audit;
+        opened.project.audit.extend(pending);
     }
     let small_cells = opened.project.governance.small_cells;
     if args.json {
@@ -394,7 +395,22 @@ pub(crate) fn predict_command(args: PredictArgs) -> Result<(), CliError> {
             columns.push(Column::new("probability".into(), p.clone()));
         }
         let mut frame = DataFrame::new_infer_height(columns).map_err(DataError::from)?;
+        // Opt-outs are customer ids: new customers without an id column cannot be matched to them
+        // (their row numbers are not the project's).
+        let opted = match spec.id_column() {
+            Some(id) => crate::engine::governance::review::mark_opted_out(
+                &mut frame,
+                Some(id),
+                &opened.project.governance.opt_outs,
+            )?,
+            None => 0,
+        };
+        if opted > 0 {
+            eprintln!("{opted} opted-out customers marked in the opted_out column (leave them out of target lists)");
+        }
+        let export = cli_export_gate(&args.project, &result, "assignments of new customers", out)?;
         write_table(&mut frame, out)?;
+        export.finish()?;
         eprintln!("assignments of {} new customers written to {}", frame.height(), out.display());
     }
     // The new customers' counts per segment, and those not assigned, add up to all of them.

@@ -33,8 +33,10 @@ pub(crate) fn swot_command(args: SwotArgs) -> Result<(), CliError> {
     let decision_list = decisions::decisions(&board, &name);
     if let Some(path) = &args.decisions {
         let csv = decisions::decisions_csv(&decision_list);
+        let export = cli_export_gate(&args.project, &result, "decision list", path)?;
         project::save_atomically(path, csv.as_bytes())
             .map_err(|e| CliError(format!("could not write the decision list: {e}: {}", path.display())))?;
+        export.finish()?;
         eprintln!("wrote {} decisions to {}", decision_list.len(), path.display());
     }
     let hints_of = |segment: usize| {
