@@ -418,6 +418,7 @@ pub fn run_case(case: &str, input: &Path, options: &CaseOptions) -> Result<Value
                 negative_amounts: NegativeAmounts::Allow,
                 since: None,
                 behaviour: Default::default(),
+                value: None,
             };
             let (rfm, timing) = timed(|| Ok(aggregate_transactions(&table.frame, &columns)?))?;
             let sum = |name: &str| -> Result<f64, BenchError> {

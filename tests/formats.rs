@@ -347,6 +347,7 @@ fn columns(id: &str, date: &str, amount: &str) -> TransactionColumns {
         negative_amounts: strata::engine::features::NegativeAmounts::Allow,
         since: None,
         behaviour: Default::default(),
+        value: None,
     }
 }
 

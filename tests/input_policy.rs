@@ -229,6 +229,7 @@ fn columns(negative: NegativeAmounts, as_of: Option<NaiveDate>) -> TransactionCo
         negative_amounts: negative,
         since: None,
         behaviour: Default::default(),
+        value: None,
     }
 }
 

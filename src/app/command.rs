@@ -411,6 +411,7 @@ impl StrataApp {
             (KeyboardShortcut::new(Modifiers::COMMAND, Key::Num8), Command::Show(Screen::Board)),
             (KeyboardShortcut::new(Modifiers::COMMAND, Key::Num9), Command::Show(Screen::Presentation)),
             (KeyboardShortcut::new(Modifiers::COMMAND, Key::Num0), Command::Show(Screen::Review)),
+            (KeyboardShortcut::new(Modifiers::NONE, Key::F7), Command::Show(Screen::Value)),
             (
                 KeyboardShortcut::new(Modifiers::NONE, Key::F6),
                 Command::Presenting(super::present::PresentCommand::Start),

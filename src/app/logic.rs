@@ -698,6 +698,7 @@ impl StrataApp {
                     negative_amounts: crate::engine::features::NegativeAmounts::Allow,
                     since: None,
                     behaviour: Default::default(),
+                    value: None,
                 });
                 spec.recipe = FeatureRecipe {
                     features: features.iter().map(|c| FeatureSpec { log1p: true, ..FeatureSpec::numeric(c) }).collect(),

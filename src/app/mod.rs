@@ -68,6 +68,9 @@ pub enum Screen {
     Rules,
     /// The transaction log cut into windows: segment sizes over time and who moves where.
     OverTime,
+    /// What each customer and segment is worth: the value models, their diagnostics, value per
+    /// segment and the prioritisation view.
+    Value,
     /// The SWOT board: segments and other items in Strengths, Weaknesses, Opportunities and
     /// Threats, with live evidence, placement hints and the TOWS strategies.
     Board,
@@ -80,7 +83,7 @@ pub enum Screen {
 
 impl Screen {
     /// All screens in workflow order.
-    pub const ALL: [Screen; 10] = [
+    pub const ALL: [Screen; 11] = [
         Screen::Data,
         Screen::Features,
         Screen::Model,
@@ -88,10 +91,37 @@ impl Screen {
         Screen::Compare,
         Screen::Rules,
         Screen::OverTime,
+        Screen::Value,
         Screen::Board,
         Screen::Presentation,
         Screen::Review,
     ];
+
+    /// The number of its Ctrl+number shortcut, shown on its tab; the Value screen, added after the
+    /// keys were learned, has F7 instead rather than moving everyone else's.
+    pub fn key(self) -> Option<usize> {
+        match self {
+            Screen::Data => Some(1),
+            Screen::Features => Some(2),
+            Screen::Model => Some(3),
+            Screen::Segments => Some(4),
+            Screen::Compare => Some(5),
+            Screen::Rules => Some(6),
+            Screen::OverTime => Some(7),
+            Screen::Value => None,
+            Screen::Board => Some(8),
+            Screen::Presentation => Some(9),
+            Screen::Review => Some(0),
+        }
+    }
+
+    /// The tab's text: the shortcut's number, then the label.
+    pub fn tab_text(self) -> String {
+        match self.key() {
+            Some(key) => format!("{key}  {}", self.label()),
+            None => self.label().to_string(),
+        }
+    }
 
     /// The tab label.
     pub fn label(self) -> &'static str {
@@ -103,6 +133,7 @@ impl Screen {
             Screen::Compare => "Compare",
             Screen::Rules => "Rules",
             Screen::OverTime => "Over time",
+            Screen::Value => "Value",
             Screen::Board => "SWOT",
             Screen::Presentation => "Present",
             Screen::Review => "Review",

@@ -554,6 +554,7 @@ impl DataArgs {
                 negative_amounts: NegativeAmounts::Allow,
                 since: None,
                 behaviour: self.behaviour.spec(),
+                value: None,
             };
             columns.behaviour.check().map_err(|e| e.to_string())?;
             (source, TableKind::TransactionLog(columns))

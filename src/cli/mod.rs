@@ -7,6 +7,7 @@ mod args;
 mod bench;
 mod bias;
 mod chart;
+mod clv;
 mod describe;
 mod govern;
 mod model_args;
@@ -44,6 +45,7 @@ pub use model_args::ModelArgs;
 use bench::*;
 use bias::*;
 use chart::*;
+use clv::*;
 use describe::*;
 use govern::*;
 pub use govern::{
@@ -110,6 +112,10 @@ pub enum Command {
     /// counts hidden (re-run as `run` does, business rules applied).
     #[command(after_long_help = BIAS_JSON_HELP)]
     Bias(BiasArgs),
+    /// Customer lifetime value from a transaction log: BG/NBD, MBG/NBD and Pareto/NBD purchase
+    /// models and the Gamma-Gamma spend model fitted by maximum likelihood, value over a horizon,
+    /// validation on a holdout period (--demo: the CDNOW log).
+    Clv(ClvArgs),
     /// Run the built-in demo project headless and print its sweep and segments.
     Demo(DemoArgs),
     /// Draw one chart of a project (re-run as `run` does) as a PNG, without a display.
@@ -193,6 +199,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Predict(args)) => predict_command(args),
         Some(Command::Swot(args)) => swot_command(args),
         Some(Command::Bias(args)) => bias_command(args),
+        Some(Command::Clv(args)) => clv_command(args),
         Some(Command::Demo(args)) => demo(args),
         Some(Command::Chart(args)) => chart_command(args),
         Some(Command::Report(args)) => report_command(args),

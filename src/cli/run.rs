@@ -267,6 +267,9 @@ pub(crate) fn run_project(args: RunArgs) -> Result<(), CliError> {
                 out["over_time"]["note"] = json!(crate::engine::over_time::RULES_APPLIED);
             }
         }
+        if let Some(value) = run_value_json(&opened.project, &result, small_cells) {
+            out["value"] = value;
+        }
         print_json(&out)?;
     } else {
         print_fit_summary(&result, &opened.project.segments, small_cells);
@@ -275,6 +278,7 @@ pub(crate) fn run_project(args: RunArgs) -> Result<(), CliError> {
             println!();
             print_over_time(windows, small_cells);
         }
+        print_run_value(&opened.project, &result, small_cells);
     }
     if args.save {
         save_rerun(&mut opened.project, &result, &args.project)?;

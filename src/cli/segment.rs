@@ -32,6 +32,7 @@ pub(crate) fn rfm(args: RfmArgs) -> Result<(), CliError> {
         negative_amounts: if args.forbid_negative { NegativeAmounts::Forbid } else { NegativeAmounts::Allow },
         since: None,
         behaviour: Default::default(),
+        value: None,
     };
     let mut result = aggregate_transactions_with(&table.frame, &columns, &options.formats)?;
     warn_all(&result.warnings);

@@ -408,6 +408,34 @@ impl DataError {
     }
 }
 
+/// Problems with the value models (purchase and spend models, customer lifetime value).
+#[derive(Debug, thiserror::Error)]
+pub enum ValueError {
+    /// A transaction log that could not be read.
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// Too few customers, or none with what a model needs.
+    #[error("the value models cannot be fitted: {why}")]
+    NoCustomers {
+        /// What is missing, and what to do.
+        why: String,
+    },
+    /// A setting outside what it can be.
+    #[error("{setting}: {problem}")]
+    BadSetting {
+        /// The setting, as the user knows it.
+        setting: String,
+        /// What is wrong with it and what to give instead.
+        problem: String,
+    },
+}
+
+impl From<polars::error::PolarsError> for ValueError {
+    fn from(error: polars::error::PolarsError) -> Self {
+        ValueError::Data(DataError::from(error))
+    }
+}
+
 /// Problems running a whole pipeline.
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
@@ -423,6 +451,9 @@ pub enum PipelineError {
     /// The project file.
     #[error(transparent)]
     Project(#[from] ProjectError),
+    /// The value models.
+    #[error(transparent)]
+    Value(#[from] ValueError),
 }
 
 impl PipelineError {

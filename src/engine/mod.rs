@@ -25,6 +25,7 @@ pub mod rng;
 pub mod rules;
 pub mod stats;
 pub mod swot;
+pub mod value;
 pub mod warnings;
 pub mod words;
 

@@ -254,11 +254,29 @@ pub fn segments_over_time(
         /// from nearest to farthest (`None` when the project has no rules).
         for_rules: Option<(polars::prelude::DataFrame, Vec<Option<Vec<usize>>>)>,
     }
+    // Customer value, when the recipe or the rules read it, is refitted as of each window's end
+    // (no holdout: nothing after the window is seen); otherwise the windows skip it.
+    let value_used = {
+        use crate::engine::pipeline::VALUE_COLUMNS;
+        let in_recipe = spec.recipe.features.iter().any(|f| VALUE_COLUMNS.contains(&f.column.as_str()));
+        let in_rules = rules
+            .as_ref()
+            .is_some_and(|(r, _)| r.rules.iter().any(|rule| VALUE_COLUMNS.iter().any(|c| rule.text.contains(c))));
+        in_recipe || in_rules
+    };
     let window_spec = |&(start, window_end): &(NaiveDate, NaiveDate)| {
         let mut window_spec = spec.clone();
         if let TableKind::TransactionLog(c) = &mut window_spec.table {
             c.as_of = Some(window_end);
             c.since = (!params.cumulative).then_some(start);
+            c.value = match c.value.take() {
+                Some(mut value) if value_used => {
+                    value.calibration_end = window_end;
+                    value.holdout_end = None;
+                    Some(value)
+                }
+                _ => None,
+            };
         }
         window_spec.model.k_range = None;
         window_spec.model.stability = None;
@@ -595,6 +613,7 @@ mod tests {
                 negative_amounts: NegativeAmounts::Allow,
                 since: None,
                 behaviour: Default::default(),
+                value: None,
             }),
             attributes: None,
             attributes_key: None,

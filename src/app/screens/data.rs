@@ -371,6 +371,7 @@ fn source_ui(ui: &mut Ui, app: &mut StrataApp) {
                     negative_amounts: crate::engine::features::NegativeAmounts::Allow,
                     since: None,
                     behaviour: Default::default(),
+                    value: None,
                 });
             }
         }

@@ -14,6 +14,7 @@ pub mod review;
 mod rules;
 mod segments;
 pub mod swot;
+pub mod value;
 
 use eframe::egui::{self, Color32, RichText, Ui};
 
@@ -55,6 +56,8 @@ pub struct ViewState {
     pub review_form: review::ReviewForm,
     /// Review screen: the bias audit's state (columns chosen, the audit once computed).
     pub bias: review::BiasView,
+    /// Value screen: dates as typed, the part shown, the prioritisation's axes.
+    pub value: value::ValueView,
 }
 
 /// Offers "Export as PNG..." on a chart's context menu (right click): the engine draws it from the
@@ -94,6 +97,7 @@ pub fn window_ui(ui: &mut Ui, app: &mut StrataApp) {
             Screen::Compare => compare::compare_ui(ui, app),
             Screen::Rules => rules::rules_ui(ui, app),
             Screen::OverTime => over_time::over_time_ui(ui, app),
+            Screen::Value => value::value_ui(ui, app),
             Screen::Board => swot::board_ui(ui, app),
             Screen::Presentation => crate::app::present::editor_ui(ui, app),
             Screen::Review => review::review_ui(ui, app),
@@ -295,10 +299,13 @@ fn warnings_ui(ctx: &egui::Context, app: &mut StrataApp) {
 fn tabs_ui(ui: &mut Ui, app: &mut StrataApp) {
     // Wrapped: at a projector's 200% the tabs are wider than the window.
     ui.horizontal_wrapped(|ui| {
-        for (i, screen) in Screen::ALL.into_iter().enumerate() {
-            let key = (i + 1) % 10;
-            let text = RichText::new(format!("{key}  {}", screen.label())).size(16.0);
-            let response = ui.selectable_label(app.screen == screen, text).on_hover_text(format!("Ctrl+{key}"));
+        for screen in Screen::ALL {
+            let text = RichText::new(screen.tab_text()).size(16.0);
+            let hover = match screen.key() {
+                Some(key) => format!("Ctrl+{key}"),
+                None => "F7".to_string(),
+            };
+            let response = ui.selectable_label(app.screen == screen, text).on_hover_text(hover);
             if response.clicked() {
                 app.push(Command::Show(screen));
             }

@@ -483,6 +483,7 @@ mod tests {
             negative_amounts: Default::default(),
             since: None,
             behaviour: Default::default(),
+            value: None,
         }
     }
 

@@ -8,6 +8,6 @@ pub mod rfm;
 
 pub use recipe::{FeatureKind, FeatureMatrix, FeatureRecipe, FeatureSpec, FittedRecipe, MissingRule, Scaling};
 pub use rfm::{
-    JoinReport, NegativeAmounts, RfmResult, TransactionColumns, aggregate_transactions, aggregate_transactions_with,
-    join_attributes,
+    JoinReport, LogRows, NegativeAmounts, RfmResult, TransactionColumns, aggregate_transactions,
+    aggregate_transactions_with, join_attributes, log_rows,
 };

@@ -40,6 +40,11 @@ pub struct TransactionColumns {
     /// trend, rhythm, returns, weekend share); written only when asked for.
     #[serde(default, skip_serializing_if = "super::behaviour::BehaviourSpec::is_empty")]
     pub behaviour: super::behaviour::BehaviourSpec,
+    /// Customer lifetime value from the same log (format 10): the purchase and spend models' periods,
+    /// model and value settings. With it, every customer gets `p_alive`, `expected_purchases`,
+    /// `expected_spend` and `clv` columns, usable as features, in rules and in exports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<crate::engine::value::ValueSpec>,
 }
 
 impl TransactionColumns {
@@ -251,27 +256,7 @@ pub fn aggregate_transactions_with(
     let id = data::column(log, &spec.customer_id)?;
     let mut warnings = Vec::new();
     let days = date_days(data::column(log, &spec.date)?, formats, &mut warnings)?;
-    // Without an amount, every transaction counts as 1 inside the aggregation; the sums are dropped
-    // before anyone sees them.
-    let amounts = match &spec.amount {
-        Some(amount) => {
-            let amount_column = data::column(log, amount)?;
-            if !amount_column.dtype().is_primitive_numeric() {
-                return Err(DataError::BadColumn {
-                    column: amount.clone(),
-                    problem: format!(
-                        "has type {} and cannot be summed as money; pick a numeric column, or read the log without an amount",
-                        amount_column.dtype()
-                    ),
-                });
-            }
-            amount_column.cast(&DataType::Float64)?.with_name("__amount".into())
-        }
-        None => {
-            warnings.push(NO_AMOUNT_WARNING.to_string());
-            Column::new_scalar("__amount".into(), Scalar::new(DataType::Float64, AnyValue::Float64(1.0)), log.height())
-        }
-    };
+    let amounts = amount_column(log, spec, &mut warnings)?;
     let id_name = spec.customer_id.as_str();
     let mut base = DataFrame::new_infer_height(vec![
         id.clone().with_name(id_name.into()),
@@ -415,6 +400,66 @@ pub fn aggregate_transactions_with(
         n_negative_amounts,
         warnings,
     })
+}
+
+/// The amount column as doubles named `__amount`; without an amount column, every transaction counts
+/// as 1 (the sums are dropped before anyone sees them) and the log gets its warning.
+fn amount_column(log: &DataFrame, spec: &TransactionColumns, warnings: &mut Vec<String>) -> Result<Column, DataError> {
+    Ok(match &spec.amount {
+        Some(amount) => {
+            let amount_column = data::column(log, amount)?;
+            if !amount_column.dtype().is_primitive_numeric() {
+                return Err(DataError::BadColumn {
+                    column: amount.clone(),
+                    problem: format!(
+                        "has type {} and cannot be summed as money; pick a numeric column, or read the log without an amount",
+                        amount_column.dtype()
+                    ),
+                });
+            }
+            amount_column.cast(&DataType::Float64)?.with_name("__amount".into())
+        }
+        None => {
+            warnings.push(NO_AMOUNT_WARNING.to_string());
+            Column::new_scalar("__amount".into(), Scalar::new(DataType::Float64, AnyValue::Float64(1.0)), log.height())
+        }
+    })
+}
+
+/// The complete rows of a transaction log (an id, a date and a finite amount), read by the same
+/// rules as the aggregation, for models that need every purchase rather than the totals.
+#[derive(Clone, Debug)]
+pub struct LogRows {
+    /// Columns: the id column under its own name, `__day` (days since 1970-01-01, i32) and
+    /// `__amount` (f64); incomplete rows removed.
+    pub frame: DataFrame,
+    /// Rows without an id, a date or a finite amount, dropped.
+    pub n_incomplete_dropped: usize,
+    /// Warnings from reading the dates and amounts, one sentence each.
+    pub warnings: Vec<String>,
+}
+
+/// Reads a log's id, date and amount columns into [`LogRows`].
+pub fn log_rows(log: &DataFrame, spec: &TransactionColumns, formats: &ValueFormats) -> Result<LogRows, DataError> {
+    formats.check()?;
+    let id = data::column(log, &spec.customer_id)?;
+    let mut warnings = Vec::new();
+    let days = date_days(data::column(log, &spec.date)?, formats, &mut warnings)?;
+    let amounts = amount_column(log, spec, &mut warnings)?;
+    let id_name = spec.customer_id.as_str();
+    let base = DataFrame::new_infer_height(vec![
+        id.clone().with_name(id_name.into()),
+        days.with_name("__day".into()).into(),
+        amounts,
+    ])?;
+    let frame = base.lazy().filter(complete_row(id_name)).collect()?;
+    let n_incomplete_dropped = log.height() - frame.height();
+    if n_incomplete_dropped > 0 {
+        let what =
+            if spec.amount.is_some() { "a customer id, a date or a finite amount" } else { "a customer id or a date" };
+        warnings.push(format!("{n_incomplete_dropped} transaction(s) without {what} were dropped"));
+    }
+    Ok(LogRows { frame, n_incomplete_dropped, warnings })
 }
 
 /// How the rows of a log were used.
@@ -762,6 +807,7 @@ mod tests {
             negative_amounts: NegativeAmounts::Allow,
             since: None,
             behaviour: Default::default(),
+            value: None,
         }
     }
 

@@ -226,6 +226,7 @@ pub fn run_cached(
         rules: None,
         warnings,
         minimised: Vec::new(),
+        value: table.value,
     })
 }
 

@@ -39,6 +39,8 @@ pub struct PipelineResult {
     pub rules: Option<crate::engine::rules::RulesOutcome>,
     /// Every warning of every stage.
     pub warnings: Vec<String>,
+    /// The value analysis of the log, when the spec asks for customer lifetime value.
+    pub value: Option<std::sync::Arc<crate::engine::value::ValueAnalysis>>,
     /// How the customers and the attribute table matched on their keys, when one was joined.
     pub join: Option<crate::engine::features::JoinReport>,
     /// Columns data minimisation dropped from `customers` (nothing used them; see

@@ -19,6 +19,8 @@ pub struct CustomerTable {
     pub fallback_rows: Vec<usize>,
     /// How the customers and the attribute table matched, when one was joined.
     pub join: Option<crate::engine::features::JoinReport>,
+    /// The value analysis of the log, when the spec asks for one.
+    pub value: Option<Arc<crate::engine::value::ValueAnalysis>>,
 }
 
 /// Stage 1: sources to one row per customer.
@@ -84,6 +86,7 @@ pub(crate) fn build_customer_table_with(
             source_fingerprint(&source, resolver)
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let mut value = None;
     let (mut frame, as_of) = match &spec.table {
         TableKind::TransactionLog(columns) => {
             let formats = &spec.source.read_options.formats;
@@ -95,6 +98,12 @@ pub(crate) fn build_customer_table_with(
                 let features = behavioural_features(&main_frame, columns, formats, rfm.as_of, &columns.behaviour)?;
                 warnings.extend(features.warnings);
                 customers = join_features(&customers, &features.customers, &columns.customer_id)?;
+            }
+            if let Some(value_spec) = &columns.value {
+                let analysis = value_analysis(&main_frame, columns, formats, value_spec)?;
+                customers = join_value_columns(customers, &columns.customer_id, &analysis)?;
+                warnings.extend(analysis.fit_issues().iter().map(|w| format!("customer value: {w}")));
+                value = Some(Arc::new(analysis));
             }
             (customers, Some(rfm.as_of))
         }
@@ -170,7 +179,48 @@ pub(crate) fn build_customer_table_with(
         _ => Vec::new(),
     };
     fingerprints.extend(lookup_fingerprints);
-    Ok(CustomerTable { frame, as_of, fingerprints, warnings, fallback_rows, join })
+    Ok(CustomerTable { frame, as_of, fingerprints, warnings, fallback_rows, join, value })
+}
+
+/// The value columns every customer gets when the spec asks for customer lifetime value.
+pub const VALUE_COLUMNS: [&str; 4] = ["p_alive", "expected_purchases", "expected_spend", "clv"];
+
+/// Fits the value models on the log's rows.
+fn value_analysis(
+    log: &DataFrame,
+    columns: &TransactionColumns,
+    formats: &crate::engine::data::ValueFormats,
+    spec: &crate::engine::value::ValueSpec,
+) -> Result<crate::engine::value::ValueAnalysis, PipelineError> {
+    if columns.amount.is_none() {
+        return Err(crate::engine::error::ValueError::BadSetting {
+            setting: "customer lifetime value".into(),
+            problem: "needs an amount column in the log (spend per purchase); choose one or turn value off".into(),
+        }
+        .into());
+    }
+    let rows = crate::engine::features::log_rows(log, columns, formats)?;
+    Ok(crate::engine::value::analyse(&rows.frame, &columns.customer_id, spec, 0)?)
+}
+
+/// Adds [`VALUE_COLUMNS`] to the customer table by id; a customer the models did not see (first
+/// purchase after the calibration end) gets missing values.
+fn join_value_columns(
+    customers: DataFrame,
+    id: &str,
+    analysis: &crate::engine::value::ValueAnalysis,
+) -> Result<DataFrame, DataError> {
+    let index: HashMap<&str, usize> = analysis.summary.ids.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
+    let ids = customers.column(id)?.cast(&DataType::String)?;
+    let rows: Vec<Option<usize>> =
+        ids.as_materialized_series().str()?.iter().map(|s| s.and_then(|s| index.get(s).copied())).collect();
+    let v = &analysis.values;
+    let mut frame = customers;
+    for (name, values) in VALUE_COLUMNS.iter().zip([&v.p_alive, &v.expected_purchases, &v.expected_spend, &v.clv]) {
+        let column: Vec<Option<f64>> = rows.iter().map(|r| r.map(|i| values[i]).filter(|x| x.is_finite())).collect();
+        frame.with_column(Column::new((*name).into(), column))?;
+    }
+    Ok(frame)
 }
 
 /// The customer ids (as text) at some rows of a table.

@@ -170,6 +170,9 @@ pub struct ResultSummary {
     pub explain_depth: usize,
     /// Second-best segments, margins and the overlap matrix (rows of the model's matrix).
     pub overlap: Option<Overlap>,
+    /// Each segment's value, when the run has a value analysis (named "Segment N"; the window
+    /// shows its own names).
+    pub value_segments: Option<Vec<crate::engine::value::SegmentValue>>,
 }
 
 /// A categorical feature and, per segment, its commonest category with the share of the segment in it.
@@ -345,8 +348,22 @@ impl ResultSummary {
             explained_rows: explain_frame.height(),
             explain_depth: explain.max_depth,
             overlap,
+            value_segments: value_segments_of(result),
         })
     }
+}
+
+/// Each segment's value when the result has a value analysis, by the customer ids.
+pub fn value_segments_of(result: &PipelineResult) -> Option<Vec<crate::engine::value::SegmentValue>> {
+    let analysis = result.value.as_ref()?;
+    let ids = crate::engine::data::column(&result.customers, &analysis.id_column)
+        .ok()?
+        .cast(&polars::prelude::DataType::String)
+        .ok()?;
+    let ids: Vec<String> =
+        ids.as_materialized_series().str().ok()?.iter().map(|s| s.unwrap_or_default().to_string()).collect();
+    let names: Vec<String> = (0..result.n_segments()).map(|s| format!("Segment {}", s + 1)).collect();
+    Some(crate::engine::value::segment_values_for(analysis, &ids, &result.segment_per_customer, &names))
 }
 
 /// The first two principal components of `x` (rows are observations).

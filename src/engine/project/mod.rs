@@ -31,13 +31,17 @@
 //!   the presentation (`presentation`: steps with captions and notes). Only additions, written
 //!   only when used; they change no segment, so an older reader opens such a file read-only
 //!   (newer format) and shows the same segments.
-//! - Version 9 (current): governance (`governance`: the small-cell threshold, the unsigned-export
+//! - Version 9: governance (`governance`: the small-cell threshold, the unsigned-export
 //!   policy, minimisation, sensitive columns, comments, sign-offs, disputes, opt-outs) and the
 //!   audit log's chain (each entry's `seq`, `action`, `object`, `before`, `after`, `state`, `prev`,
 //!   `hash`). Only additions, written only when used; a file says `min_reader_version: 9` when a
 //!   setting would change what an older reader shows or exports (a threshold other than 10,
 //!   minimisation, blocking unsigned exports, approved disputes, opt-outs) or the built-in
 //!   synthetic demo attributes (`DemoAttributes`, the demo's attribute table for its bias audit).
+//! - Version 10 (current): customer lifetime value (a transaction log's `value`: calibration and
+//!   holdout ends, time unit, purchase model, horizon, discount rate, margin, penalty). Only an
+//!   addition, written only when used; a file that uses it says `min_reader_version: 10`, since an
+//!   older reader would refuse the key (and show no value columns).
 //!
 //! The fixture `tests/fixtures/projects/v1.strata` must keep opening: when a change to an engine type
 //! would break it, copy the old types into a frozen module, bump `FORMAT_VERSION`, and add a
@@ -69,7 +73,7 @@ use audit_entry::AuditEntry;
 /// The format name every project file's header carries.
 pub const FORMAT_NAME: &str = "strata-project";
 /// The format version this build writes.
-pub const FORMAT_VERSION: u32 = 9;
+pub const FORMAT_VERSION: u32 = 10;
 /// The oldest format version this build opens (older ones are migrated step by step).
 pub const OLDEST_READABLE_VERSION: u32 = 1;
 /// Project files larger than this are refused before parsing.
@@ -98,6 +102,9 @@ fn min_reader_version(project: &Project) -> u32 {
     use crate::engine::cluster::Algorithm;
     // An older reader would show small counts, export unsigned work, or ignore approved disputes
     // and opt-outs.
+    if uses_format_10(&project.spec) {
+        return 10;
+    }
     if uses_format_9(project) {
         return 9;
     }
@@ -154,6 +161,11 @@ fn uses_format_9(project: &Project) -> bool {
         || g.unsigned == UnsignedPolicy::Block
         || !g.opt_outs.is_empty()
         || g.disputes.iter().any(|d| d.status == DisputeStatus::Approved)
+}
+
+/// Whether a spec uses what format 10 added: customer lifetime value on a transaction log.
+fn uses_format_10(spec: &PipelineSpec) -> bool {
+    matches!(&spec.table, crate::engine::pipeline::TableKind::TransactionLog(t) if t.value.is_some())
 }
 
 /// Whether a spec uses what format 7 added: a transaction log without an amount column.
@@ -618,7 +630,7 @@ fn describe_ron_error(error: &ron::error::SpannedError) -> String {
 /// mixture's `bic`/`aic`); its absence means none. Every other key is required in every version.
 fn migrate(text: &str, version: u32) -> Result<Project, String> {
     match version {
-        1..=9 => {
+        1..=10 => {
             let (project, unknown) =
                 deserialize_body(text).map_err(|e| format!("damaged format {version} body: {e}"))?;
             if !unknown.is_empty() {
@@ -652,6 +664,9 @@ fn migrate(text: &str, version: u32) -> Result<Project, String> {
             }
             if version < 9 && (!project.governance.is_default() || project.audit.iter().any(|e| e.is_sealed())) {
                 return Err(format!("format {version} has no governance or chained audit log (new in format 9)"));
+            }
+            if version < 10 && uses_format_10(&project.spec) {
+                return Err(format!("format {version} has no customer lifetime value (value; new in format 10)"));
             }
             Ok(project)
         }
