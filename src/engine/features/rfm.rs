@@ -252,18 +252,9 @@ pub fn aggregate_transactions_with(
     spec: &TransactionColumns,
     formats: &ValueFormats,
 ) -> Result<RfmResult, DataError> {
-    formats.check()?;
-    let id = data::column(log, &spec.customer_id)?;
-    let mut warnings = Vec::new();
-    let days = date_days(data::column(log, &spec.date)?, formats, &mut warnings)?;
-    let amounts = amount_column(log, spec, &mut warnings)?;
+    let (mut base, mut warnings) = log_base(log, spec, formats)?;
     let id_name = spec.customer_id.as_str();
-    let mut base = DataFrame::new_infer_height(vec![
-        id.clone().with_name(id_name.into()),
-        days.with_name("__day".into()).into(),
-        amounts.clone(),
-    ])?;
-    let mut amounts = amounts;
+    let mut amounts = base.column("__amount")?.clone();
     if let Some(since) = spec.since {
         // A window of the log: earlier transactions do not count (missing dates go on to be
         // reported as incomplete).
@@ -439,19 +430,30 @@ pub struct LogRows {
     pub warnings: Vec<String>,
 }
 
-/// Reads a log's id, date and amount columns into [`LogRows`].
-pub fn log_rows(log: &DataFrame, spec: &TransactionColumns, formats: &ValueFormats) -> Result<LogRows, DataError> {
+/// The log's id (under its own name), `__day` and `__amount` columns, every row kept, with the
+/// warnings from reading the dates and amounts: where the aggregation and [`log_rows`] start.
+fn log_base(
+    log: &DataFrame,
+    spec: &TransactionColumns,
+    formats: &ValueFormats,
+) -> Result<(DataFrame, Vec<String>), DataError> {
     formats.check()?;
     let id = data::column(log, &spec.customer_id)?;
     let mut warnings = Vec::new();
     let days = date_days(data::column(log, &spec.date)?, formats, &mut warnings)?;
     let amounts = amount_column(log, spec, &mut warnings)?;
-    let id_name = spec.customer_id.as_str();
     let base = DataFrame::new_infer_height(vec![
-        id.clone().with_name(id_name.into()),
+        id.clone().with_name(spec.customer_id.as_str().into()),
         days.with_name("__day".into()).into(),
         amounts,
     ])?;
+    Ok((base, warnings))
+}
+
+/// Reads a log's id, date and amount columns into [`LogRows`].
+pub fn log_rows(log: &DataFrame, spec: &TransactionColumns, formats: &ValueFormats) -> Result<LogRows, DataError> {
+    let (base, mut warnings) = log_base(log, spec, formats)?;
+    let id_name = spec.customer_id.as_str();
     let frame = base.lazy().filter(complete_row(id_name)).collect()?;
     let n_incomplete_dropped = log.height() - frame.height();
     if n_incomplete_dropped > 0 {
