@@ -320,16 +320,12 @@ pub fn segment_values(
                 .map(|(pv, sv)| {
                     let model = PurchaseParams { kind: purchase.0.kind, values: [pv[0], pv[1], pv[2], pv[3]] };
                     let gg = GammaGammaParams { p: sv[0], q: sv[1], gamma: sv[2] };
-                    let mean = sample
-                        .par_iter()
-                        .map(|&i| {
-                            let (discounted, _) =
-                                discounted_purchases(&model, &summary.repeat(i), summary.periods.unit, settings);
-                            let each = gg.expected_spend(summary.n_spend[i], summary.mean_spend[i]).unwrap_or(f64::NAN);
-                            finite(discounted * each * settings.margin)
-                        })
-                        .sum::<f64>()
-                        / sample.len().max(1) as f64;
+                    let mean = super::numeric::ordered_sum(sample, |&i| {
+                        let (discounted, _) =
+                            discounted_purchases(&model, &summary.repeat(i), summary.periods.unit, settings);
+                        let each = gg.expected_spend(summary.n_spend[i], summary.mean_spend[i]).unwrap_or(f64::NAN);
+                        finite(discounted * each * settings.margin)
+                    }) / sample.len().max(1) as f64;
                     if sample_point > 0.0 { value_per_customer * mean / sample_point } else { value_per_customer }
                 })
                 .collect();

@@ -2,7 +2,6 @@
 //! from several starts, over customers compressed to unique summaries, with a Hessian-based
 //! standard error per parameter and every doubt about the fit said in words.
 
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::models::{
@@ -145,13 +144,10 @@ pub fn fit_gamma_gamma(customers: &[SpendSummary], options: FitOptions) -> Resul
                     + p * x * x.ln()
             })
             .collect();
-        rows.par_iter()
-            .with_min_len(512)
-            .map(|&(xi, ln_m, mx, w)| {
-                let px = p * xs[xi];
-                w * (per_x[xi] + (px - 1.0) * ln_m - (px + q) * (gamma + mx).ln())
-            })
-            .sum()
+        super::numeric::ordered_sum(&rows, |&(xi, ln_m, mx, w)| {
+            let px = p * xs[xi];
+            w * (per_x[xi] + (px - 1.0) * ln_m - (px + q) * (gamma + mx).ln())
+        })
     };
     let m = mean.ln();
     let starts = vec![[0.0, 0.0, m], [1.5, 1.0, m + 1.0], [0.5, 2.0, m + 2.0]];

@@ -1,6 +1,18 @@
 //! The numerical tools the value models need: log-space sums, adaptive quadrature, a derivative-free
 //! minimiser and a finite-difference Hessian. Small and local so every figure can be traced.
 
+/// Items a parallel sum adds up serially before the partial sums are added in order.
+pub const SUM_CHUNK: usize = 512;
+
+/// The sum of `f` over `items`, in parallel but always in the same order: fixed chunks of
+/// [`SUM_CHUNK`] summed each, then the chunks' sums in chunk order. Rayon's own `sum` splits by
+/// the threads at hand, so its last bits change with the thread count; this never does.
+pub fn ordered_sum<T: Sync>(items: &[T], f: impl Fn(&T) -> f64 + Sync) -> f64 {
+    use rayon::prelude::*;
+    let partials: Vec<f64> = items.par_chunks(SUM_CHUNK).map(|chunk| chunk.iter().map(&f).sum::<f64>()).collect();
+    partials.iter().sum()
+}
+
 /// `ln(e^a + e^b)` without overflow; `-inf` terms drop out.
 pub fn log_add_exp(a: f64, b: f64) -> f64 {
     if a == f64::NEG_INFINITY {
