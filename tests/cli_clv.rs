@@ -348,3 +348,65 @@ fn hostile_value_settings_in_a_shared_project_are_refused_with_the_reason() {
         assert!(!out.status.success() && err.contains(expected) && !err.contains("panicked"), "{to}: {err}");
     }
 }
+
+/// `text` with the `n`th (0-based) occurrence of `from` replaced by `to`.
+fn replace_nth(text: &str, from: &str, to: &str, n: usize) -> String {
+    let (at, _) = text.match_indices(from).nth(n).unwrap_or_else(|| panic!("no occurrence {n} of {from}"));
+    format!("{}{to}{}", &text[..at], &text[at + from.len()..])
+}
+
+#[test]
+fn the_stored_value_figures_are_checked_against_a_re_run_and_hostile_ones_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = strata::cli::DEMO_PROJECT;
+    // The demo stores what each segment is worth, and a re-run reproduces it (any thread count).
+    assert!(demo.contains("value: Some(("), "the demo stores its value figures");
+    std::fs::write(dir.path().join("demo.strata"), demo).unwrap();
+    for threads in ["1", "3"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_strata"))
+            .args(["run", "demo.strata", "--verify"])
+            .env("RAYON_NUM_THREADS", threads)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{threads} threads: {}", stderr(&out));
+    }
+    // A stored figure changed by hand is named by its key.
+    let total = demo.split("total_value: ").nth(1).unwrap().split(',').next().unwrap();
+    let tampered = replace_nth(demo, &format!("total_value: {total},"), "total_value: 1.0,", 0);
+    std::fs::write(dir.path().join("t.strata"), tampered).unwrap();
+    let out = strata(&["run", "t.strata", "--verify"], dir.path());
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("value.segments[0].total_value: stored 1, re-run"), "{}", stderr(&out));
+    // Settings changed in the spec but not re-run: the stored figures rest on other assumptions.
+    let changed = replace_nth(demo, "horizon_months: 12,", "horizon_months: 24,", 0);
+    std::fs::write(dir.path().join("c.strata"), changed).unwrap();
+    let out = strata(&["run", "c.strata", "--verify"], dir.path());
+    assert!(!out.status.success() && stderr(&out).contains("value.assumptions"), "{}", stderr(&out));
+    // Stored figures no analysis makes are refused when the file is opened, with the field.
+    for (from, to, n, expected) in [
+        ("annual_discount_rate: 0.1,", "annual_discount_rate: 15.0,", 1, "results.value"),
+        ("n_repeat_customers: 9451,", "n_repeat_customers: 99999999,", 0, "repeat customers of"),
+        (
+            "segment: 0,\n                    name: \"Segment 1\"",
+            "segment: 4000000,\n                    name: \"Segment 1\"",
+            0,
+            "segments[0].segment",
+        ),
+        (
+            "holdout_end: Some(\"1998-06-30\"),\n            unit: Weeks,\n            settings",
+            "holdout_end: Some(\"1990-06-30\"),\n            unit: Weeks,\n            settings",
+            0,
+            "holdout_end",
+        ),
+        ("\"gamma\",\n", "\"gamma\",\n\"delta\",\n", 0, "estimates for 4 parameter names"),
+        ("model: BgNbd,\n            purchase", "model: ParetoNbd,\n            purchase", 0, "not Pareto/NBD's"),
+    ] {
+        let text = replace_nth(demo, from, to, n);
+        std::fs::write(dir.path().join("h.strata"), text).unwrap();
+        let out = strata(&["run", "h.strata"], dir.path());
+        let err = stderr(&out);
+        assert!(!out.status.success() && err.contains(expected) && !err.contains("panicked"), "{to}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+}

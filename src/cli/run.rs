@@ -287,7 +287,7 @@ pub(crate) fn run_project(args: RunArgs) -> Result<(), CliError> {
         match &differences {
             Some(d) if d.is_empty() => {
                 eprintln!(
-                    "verified: the re-run reproduces every stored result (assignment, sizes, centroids, indices, sweep)"
+                    "verified: the re-run reproduces every stored result (assignment, sizes, centroids, indices, sweep, value)"
                 )
             }
             Some(d) => {

@@ -45,6 +45,21 @@ pub fn thousands(n: usize) -> String {
     out
 }
 
+/// An amount rounded to a whole number with thousands separators ("52,310", "-1,204"); "-" for a
+/// value that is not finite.
+pub fn thousands_f64(v: f64) -> String {
+    if !v.is_finite() {
+        return "-".to_string();
+    }
+    let rounded = v.round();
+    let sign = if rounded < 0.0 { "-" } else { "" };
+    // Amounts past what usize holds are shown plainly rather than wrapped.
+    if rounded.abs() >= 1e18 {
+        return format!("{rounded:.0}");
+    }
+    format!("{sign}{}", thousands(rounded.abs() as usize))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,5 +77,15 @@ mod tests {
         assert_eq!(count(4, "row"), "4 rows");
         assert_eq!(noun(2, "was"), "were");
         assert_eq!(noun(1, "was"), "was");
+    }
+
+    #[test]
+    fn amounts_round_to_whole_numbers_with_separators() {
+        assert_eq!(thousands_f64(52_310.4), "52,310");
+        assert_eq!(thousands_f64(-1_204.6), "-1,205");
+        assert_eq!(thousands_f64(-0.2), "0");
+        assert_eq!(thousands_f64(f64::NAN), "-");
+        assert_eq!(thousands_f64(f64::INFINITY), "-");
+        assert_eq!(thousands_f64(3e20), "300000000000000000000");
     }
 }

@@ -163,7 +163,7 @@ fn every_review_tab_shows_and_names_its_inputs() {
     tab(&harness, Screen::Review);
     harness.run();
     for (tab_label, shows) in [
-        ("Provenance", "Who made it"),
+        ("Provenance", "Stored value per segment"),
         ("Audit log", "Chain intact."),
         ("Bias audit", "Group customers by:"),
         ("Comments and sign-off", "Approved by Rui Costa"),
@@ -178,4 +178,39 @@ fn every_review_tab_shows_and_names_its_inputs() {
     harness.get_by_label("Customer id").type_text("00042");
     harness.run();
     assert_eq!(harness.get_by_label("Customer id").value().as_deref(), Some("00042"));
+}
+
+#[test]
+fn a_reviewer_without_the_log_sees_the_stored_value_per_segment_and_its_assumptions() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shared.strata");
+    // The author's log is not beside the file: nothing can be re-run.
+    let text = strata::engine::DEMO_PROJECT.replacen("source: DemoTransactions,", "source: File(\"cdnow.txt\"),", 1);
+    std::fs::write(&path, text).unwrap();
+    let mut harness = harness(StartProject::Review(path.clone()), &ScriptedDialogs::new());
+    step_until(&mut harness, "the project", |app| app.doc.is_some());
+    for _ in 0..20 {
+        harness.run();
+    }
+    assert!(harness.state().output.is_none(), "nothing was re-run");
+    tab(&harness, Screen::Review);
+    harness.run();
+    harness.get_by_label("Provenance").click();
+    harness.run();
+    harness.run();
+    assert!(harness.query_all_by_label_contains("Stored value per segment (stored, not re-run)").count() == 1);
+    assert!(
+        harness
+            .query_all_by_label_contains(
+                "BG/NBD and Gamma-Gamma fitted on 1997-01-01 to 1997-09-30 in weeks; value over 12 month(s), discounted at 10% a year, margin 30%"
+            )
+            .count()
+            == 1
+    );
+    assert!(harness.query_all_by_label_contains("0.1828% a week").count() >= 1);
+    // The segments under the author's names, with the figures the file stores.
+    let value = harness.state().doc.as_ref().unwrap().project.results.as_ref().unwrap().value.clone().unwrap();
+    let best = &value.segments[4];
+    assert!(harness.query_all_by_label(&format!("{:.2}", best.value_per_customer_median)).count() >= 1);
+    assert!(harness.query_all_by_label("Best customers").count() >= 1);
 }

@@ -219,6 +219,10 @@ pub struct StoredResults {
     pub sweep: Option<SweepResult>,
     /// Fingerprint of the assignment of every customer.
     pub assignment_fingerprint: String,
+    /// What each segment is worth, when the spec asks for customer value (format 10); absent in
+    /// files written before value figures were stored, which then show none until re-run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<crate::engine::value::StoredValue>,
 }
 
 impl StoredResults {
@@ -234,8 +238,17 @@ impl StoredResults {
             indices: result.indices.clone(),
             sweep: result.sweep.clone(),
             assignment_fingerprint: result.assignment_fingerprint.clone(),
+            value: stored_value(result),
         }
     }
+}
+
+/// The value figures a run stores: the analysis, each segment's value and the log's fingerprint.
+fn stored_value(result: &PipelineResult) -> Option<crate::engine::value::StoredValue> {
+    let analysis = result.value.as_ref()?;
+    let segments = crate::engine::profile::summary::value_segments_of(result)?;
+    let fingerprint = result.source_fingerprints.first().map(String::as_str).unwrap_or_default();
+    Some(crate::engine::value::StoredValue::new(analysis, segments, fingerprint))
 }
 
 /// A segmentation kept for the Compare screen: who is in which segment, under what names, and what

@@ -96,6 +96,12 @@ pub fn check_bounds(project: &Project) -> Result<(), String> {
     }
     if let Some(results) = &project.results {
         check_results(results)?;
+        let asks_value = matches!(&project.spec.table, TableKind::TransactionLog(t) if t.value.is_some());
+        if results.value.is_some() && !asks_value {
+            return Err("its stored results hold value figures but its spec asks for no customer value \
+                        (results.value without spec.table.value)"
+                .into());
+        }
     }
     Ok(())
 }
@@ -306,6 +312,11 @@ pub fn check_results(results: &StoredResults) -> Result<(), String> {
     }
     if let Some(sweep) = &results.sweep {
         check_sweep(sweep)?;
+    }
+    if let Some(value) = &results.value {
+        value
+            .check(MAX_SEGMENTS)
+            .map_err(|e| format!("its stored value figures are not usable: {e} (results.value)"))?;
     }
     Ok(())
 }

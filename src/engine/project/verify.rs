@@ -141,6 +141,16 @@ pub fn compare_results(
             if b.is_some() { "a sweep" } else { "none" }.to_string(),
         ),
     }
+    match (&stored.value, &rerun.value) {
+        (Some(a), Some(b)) => {
+            for (key, a, b) in a.differences(b, close) {
+                differ(&key, a, b);
+            }
+        }
+        (Some(_), None) => differ("value", "value per segment".into(), "none".into()),
+        // Results stored before value figures were: nothing to compare.
+        (None, _) => {}
+    }
     for (i, note) in notes.iter().enumerate() {
         if note.segment >= n_segments {
             out.push(format!(

@@ -9,6 +9,7 @@ pub mod models;
 pub mod numeric;
 pub mod priority;
 pub mod simulate;
+pub mod stored;
 pub mod summary;
 
 use chrono::NaiveDate;
@@ -19,6 +20,7 @@ pub use clv::{CustomerValues, DiscountConversion, SegmentValue, ValueSettings, c
 pub use diagnostics::{AliveHeatmap, CalibrationHistogram, HoldoutResult, ModelComparison};
 pub use fit::{FitOptions, FitSummary, PurchaseFit, SpendFit, fit_gamma_gamma, fit_purchase_model};
 pub use models::{GammaGammaParams, PurchaseModelKind, PurchaseParams, RepeatSummary, SpendSummary};
+pub use stored::{StoredFit, StoredValue};
 pub use summary::{CustomerSummary, DATA_CONTRACT, Periods, TimeUnit, summarize};
 
 use crate::engine::error::ValueError;

@@ -269,6 +269,7 @@ fn stored_ui(ui: &mut Ui, app: &StrataApp, live: bool) {
         i.inertia,
         audit::short(&results.assignment_fingerprint)
     ));
+    stored_value_ui(ui, project, results, live);
     if !project.rules.rules.is_empty() || !project.rules.overrides.is_empty() {
         heading(ui, "Rules and overrides");
         for (n, r) in project.rules.rules.iter().enumerate() {
@@ -288,6 +289,76 @@ fn stored_ui(ui: &mut Ui, app: &StrataApp, live: bool) {
             ui.label(format!("{}: {}", q.label(), if titles.is_empty() { "-".to_string() } else { titles.join(", ") }));
         }
     }
+}
+
+/// The stored value per segment: what the author saw, with its assumptions, whether or not the
+/// log is at hand.
+fn stored_value_ui(
+    ui: &mut Ui,
+    project: &crate::engine::project::Project,
+    results: &crate::engine::project::StoredResults,
+    live: bool,
+) {
+    let asks_value =
+        matches!(&project.spec.table, crate::engine::pipeline::TableKind::TransactionLog(t) if t.value.is_some());
+    let Some(value) = &results.value else {
+        if asks_value {
+            ui.label("The project asks for customer value, but its stored results hold no value figures (saved before they were stored); re-run it to see them.");
+        }
+        return;
+    };
+    heading(ui, if live { "Stored value per segment" } else { "Stored value per segment (stored, not re-run)" });
+    ui.label(format!("{}.", value.assumptions()));
+    ui.label(&value.conversion);
+    ui.label(format!(
+        "{}: {}; log-likelihood {:.2}. Gamma-Gamma: {}. {} customers, {} with a repeat purchase; log fingerprint {}.",
+        value.model.label(),
+        value.purchase.parameters_words(),
+        value.purchase.log_likelihood,
+        value.spend.parameters_words(),
+        crate::engine::words::thousands(value.n_customers),
+        crate::engine::words::thousands(value.n_repeat_customers),
+        audit::short(&value.data_fingerprint)
+    ));
+    for issue in value.purchase.issues.iter().chain(&value.spend.issues) {
+        ui.colored_label(ui.visuals().warn_fg_color, issue);
+    }
+    let threshold = project.governance.small_cells;
+    let money = |v: f64| if v.is_finite() { format!("{v:.2}") } else { "-".to_string() };
+    egui::Grid::new("stored value").striped(true).show(ui, |ui| {
+        for h in [
+            "Segment",
+            "Name",
+            "Customers",
+            "Revenue",
+            "Value per customer",
+            "10-90%",
+            "Total value",
+            "Value share",
+            "P(alive)",
+        ] {
+            ui.label(RichText::new(h).strong());
+        }
+        ui.end_row();
+        for s in &value.segments {
+            let note = project.segments.iter().find(|n| n.segment == s.segment);
+            ui.label((s.segment + 1).to_string());
+            ui.label(note.map(|n| n.name.as_str()).unwrap_or(""));
+            if s.n_customers > 0 && s.n_customers < threshold {
+                ui.label(format!("<{threshold}"));
+                ui.end_row();
+                continue;
+            }
+            ui.label(crate::engine::words::thousands(s.n_customers));
+            ui.label(crate::engine::words::thousands_f64(s.revenue));
+            ui.label(money(s.value_per_customer_median));
+            ui.label(format!("{} - {}", money(s.value_per_customer_p10), money(s.value_per_customer_p90)));
+            ui.label(crate::engine::words::thousands_f64(s.total_value));
+            ui.label(crate::engine::swot::evidence::percent(s.value_share));
+            ui.label(format!("{:.3}", s.p_alive));
+            ui.end_row();
+        }
+    });
 }
 
 fn audit_ui(ui: &mut Ui, app: &mut StrataApp) {
