@@ -323,6 +323,18 @@ fn the_demo_report_is_one_file_under_budget_and_opens_in_a_real_browser() {
     for section in ["The data and how it was prepared", "Choosing k", "Best customers", "Assumptions"] {
         assert!(html.contains(section), "{section}");
     }
+    // What each segment is worth, with the assumptions and the unit conversion beside the figures,
+    // and on the SWOT cards.
+    for value in [
+        "<section id=\"value\"><h2>What each segment is worth</h2>",
+        "over the next 12 month(s) after 1997-09-30, discounted at 10% a year and taken at a margin of 30%",
+        "is 0.1828% a week",
+        "On the holdout period (to 1998-06-30)",
+        "Purchases on the same calendar day",
+    ] {
+        assert!(html.contains(value), "{value}");
+    }
+    assert!(html.contains("per customer (10-90%: "), "the SWOT cards carry the segments' value");
     // The TOWS table says its pairs in the decision list's words (`strata swot --decisions`).
     let decisions = strata(&["swot", project.to_str().unwrap(), "--decisions", "decisions.csv"], tmp.path());
     assert!(decisions.status.success(), "{}", String::from_utf8_lossy(&decisions.stderr));

@@ -49,9 +49,20 @@ fn the_demo_board_shows_live_evidence_and_writes_its_decision_list() {
     let best = segments.iter().find(|s| s["name"] == "Best customers").unwrap();
     assert!(best["revenue_share"].as_f64().unwrap() > best["share"].as_f64().unwrap() * 2.0, "{best}");
     assert!(best["words"].as_str().unwrap().contains("frequent"), "{best}");
+    // The demo's value model puts each segment's worth on its card, as the Value screen gives it.
+    let value: f64 = segments.iter().map(|s| s["value_share"].as_f64().unwrap()).sum();
+    assert!((value - 1.0).abs() < 1e-9, "{value}");
+    let (lo, mid, hi) = (
+        best["value_per_customer_p10"].as_f64().unwrap(),
+        best["value_per_customer"].as_f64().unwrap(),
+        best["value_per_customer_p90"].as_f64().unwrap(),
+    );
+    assert!(lo < mid && mid < hi, "{best}");
+    assert!(best["value_share"].as_f64().unwrap() > best["share"].as_f64().unwrap() * 2.0, "{best}");
     // Without stability or windows the notes say what is missing instead of guessing.
     let notes = doc["notes"].to_string();
     assert!(notes.contains("No stability") && notes.contains("No trend"), "{notes}");
+    assert!(!notes.contains("No value"), "{notes}");
     let strategies = doc["strategies"].as_array().unwrap();
     let cells: Vec<&str> = strategies.iter().map(|s| s["cell"].as_str().unwrap()).collect();
     assert_eq!(cells, ["SO", "ST", "WO", "WT"]);

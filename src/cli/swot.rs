@@ -189,7 +189,10 @@ fn evidence_json(e: &evidence::SegmentEvidence) -> serde_json::Value {
         "revenue_share": hide(e.revenue_share),
         "revenue_index": hide(e.revenue_index),
         "value_per_customer": hide(e.value_per_customer),
+        "value_per_customer_p10": hide(e.value_band.map(|b| b.0)),
+        "value_per_customer_p90": hide(e.value_band.map(|b| b.1)),
         "total_value": hide(e.total_value),
+        "value_share": hide(e.value_share),
         "stability": hide(e.stability),
         "trend_change": hide(
             e.trend

@@ -10,11 +10,12 @@ use crate::engine::words::thousands;
 type Section = fn(&ReportInputs, &ReportCharts) -> Result<Option<String>, ChartError>;
 
 /// The sections: anchor, heading, builder.
-pub(super) const SECTIONS: [(&str, &str, Section); 9] = [
+pub(super) const SECTIONS: [(&str, &str, Section); 10] = [
     ("data", "The data and how it was prepared", data),
     ("k-choice", "Choosing k", k_choice),
     ("segments", "Segments", segments),
     ("over-time", "Segments over time", over_time),
+    ("value", "What each segment is worth", value),
     ("rules", "Business rules, overrides and the audit log", rules),
     ("swot", "SWOT board and TOWS strategies", swot),
     ("presentation", "The presentation's steps", presentation),
@@ -402,6 +403,109 @@ fn over_time(inputs: &ReportInputs, charts: &ReportCharts) -> Result<Option<Stri
     Ok(Some(out))
 }
 
+/// Value per segment from the value models, with every assumption it rests on, the fit and how it
+/// did on the holdout; `None` when the project asks for no customer value.
+fn value(inputs: &ReportInputs, charts: &ReportCharts) -> Result<Option<String>, ChartError> {
+    let (Some(analysis), Some(segments)) = (inputs.result.value.as_ref(), inputs.summary.value_segments.as_ref())
+    else {
+        return Ok(None);
+    };
+    let spec = &analysis.spec;
+    let chosen = analysis.chosen();
+    let mut out = paragraph(&format!(
+        "Each customer's value is the spend the {} and Gamma-Gamma models expect over the next {} month(s) after {}, \
+         discounted at {}% a year and taken at a margin of {}%. The figure per segment is the median over {} draws \
+         of the models' parameters, with the 10th to 90th percentile of those draws as its band.",
+        spec.model.label(),
+        spec.settings.horizon_months,
+        spec.calibration_end,
+        spec.settings.annual_discount_rate * 100.0,
+        spec.settings.margin * 100.0,
+        crate::engine::value::clv::N_DRAWS
+    ));
+    out.push_str(&paragraph(&analysis.conversion.sentence));
+    let threshold = inputs.project.governance.small_cells;
+    let money = |v: f64| if v.is_finite() { format!("{v:.2}") } else { "-".to_string() };
+    let percent = crate::engine::swot::evidence::percent;
+    let rows: Vec<Vec<String>> = segments
+        .iter()
+        .filter(|s| s.n_customers > 0)
+        .map(|s| {
+            let name = escape(&name_of(charts, s.segment));
+            if s.n_customers < threshold {
+                let mut row = vec![name, format!("&lt;{threshold}")];
+                row.extend(std::iter::repeat_n("-".to_string(), 9));
+                return row;
+            }
+            vec![
+                name,
+                thousands(s.n_customers),
+                crate::engine::words::thousands_f64(s.revenue),
+                percent(s.revenue_share),
+                money(s.average_order_value),
+                format!("{:.3}", s.orders_per_month),
+                money(s.value_per_customer_median),
+                format!("{} - {}", money(s.value_per_customer_p10), money(s.value_per_customer_p90)),
+                crate::engine::words::thousands_f64(s.total_value),
+                percent(s.value_share),
+                format!("{:.3}", s.p_alive),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &[
+            "Segment",
+            "Customers",
+            "Revenue",
+            "Revenue share",
+            "Average order",
+            "Orders a month",
+            "Value per customer",
+            "10-90% band",
+            "Total value",
+            "Value share",
+            "P(alive)",
+        ],
+        &rows,
+        &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+    ));
+    let words = |names: &[String], estimates: &[f64]| {
+        names.iter().zip(estimates).map(|(n, v)| format!("{n} = {v:.4}")).collect::<Vec<_>>().join(", ")
+    };
+    out.push_str(&paragraph(&format!(
+        "{} fitted on {} customers ({} with a repeat purchase) from {} to {} in {}: {}; log-likelihood {:.2}. \
+         Gamma-Gamma: {}.{}",
+        spec.model.label(),
+        thousands(analysis.summary.len()),
+        thousands(analysis.summary.n_repeat_customers()),
+        analysis.summary.log_start,
+        spec.calibration_end,
+        spec.unit.plural(),
+        words(&chosen.summary.names, &chosen.summary.estimates),
+        chosen.summary.log_likelihood,
+        words(&analysis.spend.summary.names, &analysis.spend.summary.estimates),
+        if spec.penalty > 0.0 { format!(" A penalty of {} was used.", spec.penalty) } else { String::new() }
+    )));
+    for issue in analysis.fit_issues() {
+        out.push_str(&format!("<p><b>Doubt about the fit:</b> {}</p>\n", escape(&issue)));
+    }
+    if let Some(holdout) = analysis.chosen_holdout() {
+        let items: String = holdout.verdict.iter().map(|v| format!("<li>{}</li>", escape(v))).collect();
+        out.push_str(&format!(
+            "<p>On the holdout period (to {}), the model predicted {:.0} repeat purchases against {:.0} made:</p><ul>{items}</ul>\n",
+            spec.holdout_end.map(|d| d.to_string()).unwrap_or_default(),
+            holdout.total_predicted,
+            holdout.total_actual
+        ));
+    }
+    if !analysis.comparison_reasons.is_empty() {
+        let items: String = analysis.comparison_reasons.iter().map(|r| format!("<li>{}</li>", escape(r))).collect();
+        out.push_str(&format!("<p>Choosing among the models:</p><ul>{items}</ul>\n"));
+    }
+    out.push_str(&format!("<p class=\"weak small\">{}</p>\n", escape(crate::engine::value::DATA_CONTRACT)));
+    Ok(Some(out))
+}
+
 fn rules(inputs: &ReportInputs, _: &ReportCharts) -> Result<Option<String>, ChartError> {
     let project = inputs.project;
     if project.rules.is_empty() && project.audit.is_empty() {
@@ -609,13 +713,21 @@ fn swot(inputs: &ReportInputs, charts: &ReportCharts) -> Result<Option<String>, 
                             if let Some(r) = e.revenue_share {
                                 facts.push(format!("{} of revenue", percent(r)));
                             }
+                            if let (Some(per), Some((lo, hi))) = (e.value_per_customer, e.value_band) {
+                                let share = e.value_share.map(|v| format!(", {} of value", percent(v)));
+                                facts.push(format!(
+                                    "value {per:.2} per customer (10-90%: {lo:.2}-{hi:.2}){}",
+                                    share.unwrap_or_default()
+                                ));
+                            }
                             if let Some(st) = e.stability
                                 && st.is_finite()
                             {
                                 facts.push(format!("stability {st:.2}"));
                             }
+                            // The trend is the relative change of the share (0.1: up a tenth), not points.
                             if let Some(change) = e.trend.as_ref().and_then(|t| t.change) {
-                                facts.push(format!("share {:+.1} points over the windows", change * 100.0));
+                                facts.push(format!("share {:+.0}% over the windows", change * 100.0));
                             }
                         }
                         text.push_str(&format!("<br><span class=\"small\">{}</span>", escape(&facts.join(", "))));

@@ -10,6 +10,7 @@ use crate::engine::governance::suppress::{Cell, Sizes};
 use crate::engine::over_time::OverTime;
 use crate::engine::pipeline::PipelineResult;
 use crate::engine::profile::summary::ResultSummary;
+use crate::engine::words::thousands_f64;
 
 /// The revenue column used when the board names none: a transaction log's monetary total.
 pub const DEFAULT_REVENUE_COLUMN: &str = "monetary_total";
@@ -46,10 +47,15 @@ pub struct SegmentEvidence {
     /// Its revenue per customer against everyone's (1.0: average), when there is a revenue column
     /// and its share is shown (with the revenue share it would give the share away).
     pub revenue_index: Option<f64>,
-    /// Value per customer from the value model, when it is fitted.
+    /// Value per customer from the value model, when it is fitted: the median over the parameter
+    /// draws (see [`crate::engine::value::SegmentValue`]).
     pub value_per_customer: Option<f64>,
+    /// The 10th and 90th percentiles of the value per customer over the parameter draws.
+    pub value_band: Option<(f64, f64)>,
     /// Total value from the value model, when it is fitted.
     pub total_value: Option<f64>,
+    /// Its share of all segments' value, when the value model is fitted.
+    pub value_share: Option<f64>,
     /// Its bootstrap stability (mean Jaccard), when "Check stability" ran.
     pub stability: Option<f64>,
     /// Its share over the time windows, when the Over time screen ran.
@@ -105,7 +111,9 @@ impl SegmentEvidence {
             out.push(format!("{} of revenue{index}", percent(revenue)));
         }
         if let (Some(per), Some(total)) = (self.value_per_customer, self.total_value) {
-            out.push(format!("value {per:.2} per customer, {total:.0} in all"));
+            let band = self.value_band.map(|(lo, hi)| format!(" (10-90%: {lo:.2}-{hi:.2})")).unwrap_or_default();
+            let share = self.value_share.map(|v| format!(" ({} of value)", percent(v))).unwrap_or_default();
+            out.push(format!("value {per:.2} per customer{band}, {} in all{share}", thousands_f64(total)));
         }
         if let Some(j) = self.stability {
             let word = if j >= 0.85 {
@@ -199,7 +207,12 @@ pub fn board_evidence(
             "No revenue share: the table has no {DEFAULT_REVENUE_COLUMN} column; choose the column that holds revenue"
         ));
     }
-    notes.push("No value per customer: the value model is not fitted".to_string());
+    let value = summary.and_then(|sum| sum.value_segments.as_ref());
+    if value.is_none() {
+        notes.push(
+            "No value per customer: the value model is not fitted (a transaction log's Value screen, F7)".to_string(),
+        );
+    }
     let stability: Option<Vec<f64>> = result.stability.as_ref().map(|s| {
         let mut per = vec![f64::NAN; n_segments];
         for seg in &s.segments {
@@ -243,6 +256,9 @@ pub fn board_evidence(
                 })
                 .map(|w| w.join(", "))
                 .unwrap_or_default();
+            // Value per segment counts the customers the value model saw (those who bought by the
+            // calibration end); a segment none of them is in has no value figure.
+            let value = value.and_then(|v| v.iter().find(|v| v.segment == s)).filter(|v| v.n_customers > 0);
             SegmentEvidence {
                 segment: s,
                 name: names.get(s).cloned().unwrap_or_else(|| format!("Segment {}", s + 1)),
@@ -252,8 +268,10 @@ pub fn board_evidence(
                 share,
                 revenue_share,
                 revenue_index,
-                value_per_customer: None,
-                total_value: None,
+                value_per_customer: value.map(|v| v.value_per_customer_median),
+                value_band: value.map(|v| (v.value_per_customer_p10, v.value_per_customer_p90)),
+                total_value: value.map(|v| v.total_value),
+                value_share: value.map(|v| v.value_share).filter(|v| v.is_finite()),
                 stability: stability.as_ref().and_then(|v| v.get(s).copied()).filter(|j| j.is_finite()),
                 trend,
                 words,
@@ -315,7 +333,9 @@ mod tests {
             revenue_share: Some(0.38),
             revenue_index: Some(2.17),
             value_per_customer: None,
+            value_band: None,
             total_value: None,
+            value_share: None,
             stability: Some(0.91),
             trend: Some(Trend {
                 shares: vec![Some(0.17), Some(0.21)],
@@ -339,6 +359,24 @@ mod tests {
                 "recent, frequent"
             ]
         );
+    }
+
+    #[test]
+    fn a_card_gives_the_segments_value_with_its_band_and_share() {
+        let mut e = evidence(4120);
+        e.value_per_customer = Some(41.237);
+        e.value_band = Some((35.5, 48.25));
+        e.total_value = Some(169_896.4);
+        e.value_share = Some(0.412);
+        let lines = e.lines();
+        assert!(
+            lines
+                .contains(&"value 41.24 per customer (10-90%: 35.50-48.25), 169,896 in all (41% of value)".to_string()),
+            "{lines:?}"
+        );
+        // A small segment's value is not shown either.
+        e.size = 7;
+        assert!(!e.lines().iter().any(|l| l.contains("value")));
     }
 
     #[test]

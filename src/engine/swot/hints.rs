@@ -32,15 +32,18 @@ pub enum Measure {
     Stability,
     /// Relative change of its share over the windows (0.1: up a tenth).
     Trend,
+    /// Share of the customers' value from the value model (0..1).
+    ValueShare,
 }
 
 impl Measure {
-    const NAMES: [(&'static str, Measure); 5] = [
+    const NAMES: [(&'static str, Measure); 6] = [
         ("customer_share", Measure::CustomerShare),
         ("revenue_share", Measure::RevenueShare),
         ("revenue_index", Measure::RevenueIndex),
         ("stability", Measure::Stability),
         ("trend", Measure::Trend),
+        ("value_share", Measure::ValueShare),
     ];
 
     /// Its name in rules.
@@ -56,6 +59,7 @@ impl Measure {
             Measure::RevenueIndex => e.revenue_index,
             Measure::Stability => e.stability,
             Measure::Trend => e.trend.as_ref().and_then(|t| t.change).filter(|c| c.is_finite()),
+            Measure::ValueShare => e.value_share,
         }
     }
 
@@ -66,6 +70,7 @@ impl Measure {
             Measure::RevenueShare | Measure::RevenueIndex => "a revenue column",
             Measure::Stability => "\"Check stability\" on the Model screen",
             Measure::Trend => "the Over time screen's windows",
+            Measure::ValueShare => "the value model (a transaction log's Value screen)",
         }
     }
 
@@ -268,7 +273,9 @@ mod tests {
             revenue_share: Some(0.38),
             revenue_index: Some(2.2),
             value_per_customer: None,
+            value_band: None,
             total_value: None,
+            value_share: None,
             stability: Some(0.91),
             trend: None,
             words: String::new(),
@@ -321,6 +328,22 @@ mod tests {
         // A small segment gets no hint at all.
         e.size = 9;
         assert_eq!(hints_for(&rules, &e), Hints::default());
+    }
+
+    #[test]
+    fn a_rule_on_the_value_share_waits_for_the_value_model_then_judges_it() {
+        let rules = vec!["when value_share >= 25% and stable then strength".to_string()];
+        let mut e = evidence();
+        let hints = hints_for(&rules, &e);
+        assert!(hints.hints.is_empty());
+        assert_eq!(hints.unjudged.len(), 1);
+        assert!(hints.unjudged[0].1.contains("value model"), "{hints:?}");
+        e.value_share = Some(0.31);
+        let hints = hints_for(&rules, &e);
+        assert_eq!(hints.hints.len(), 1, "{hints:?}");
+        assert_eq!(hints.hints[0].because, "value share 31% >= 25%; stability 0.91 >= 0.75");
+        e.value_share = Some(0.2);
+        assert!(hints_for(&rules, &e).hints.is_empty());
     }
 
     #[test]
