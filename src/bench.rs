@@ -294,6 +294,55 @@ fn timed<T>(op: impl FnOnce() -> Result<T, BenchError>) -> Result<(T, Value), Be
     Ok((out, json!({"seconds": seconds, "rss_before_mb": mb(before), "peak_mb": mb(peak.max(before))})))
 }
 
+/// The clv case: the log is read and reduced to purchase days before the clock starts; timed are
+/// the customer summary, the BG/NBD fit alone (the model the demo reports) and the whole analysis
+/// `strata clv` runs (three purchase models, Gamma-Gamma, values, diagnostics), each on its own.
+fn clv_case(input: &Path, options: &CaseOptions) -> Result<(Value, Value), BenchError> {
+    use crate::engine::value::{self, PurchaseModelKind, TimeUnit, ValueSpec};
+    let calibration_end = options
+        .calibration_end
+        .ok_or_else(|| BenchError::Usage("the clv case needs --calibration-end YYYY-MM-DD".into()))?;
+    let table = read_table(input, &ReadOptions::default())?;
+    let amount = ["amount", "dollar_value"]
+        .into_iter()
+        .find(|c| table.frame.column(c).is_ok())
+        .ok_or_else(|| BenchError::Usage("the log has no amount or dollar_value column".into()))?;
+    let columns = TransactionColumns {
+        customer_id: "customer_id".into(),
+        date: "date".into(),
+        amount: Some(amount.into()),
+        as_of: None,
+        negative_amounts: NegativeAmounts::Allow,
+        since: None,
+        behaviour: Default::default(),
+        value: None,
+    };
+    let rows = crate::engine::features::log_rows(&table.frame, &columns, &Default::default())?.frame;
+    let spec = ValueSpec {
+        calibration_end,
+        holdout_end: None,
+        unit: TimeUnit::Weeks,
+        model: PurchaseModelKind::BgNbd,
+        settings: Default::default(),
+        penalty: 0.0,
+    };
+    let failed = |e: crate::engine::error::ValueError| BenchError::Usage(e.to_string());
+    let (summary, summary_timing) = timed(|| value::summarize(&rows, "customer_id", spec.periods()).map_err(failed))?;
+    let unique = summary.unique_repeat();
+    let (fit, fit_timing) =
+        timed(|| value::fit_purchase_model(PurchaseModelKind::BgNbd, &unique, Default::default()).map_err(failed))?;
+    let (analysis, timing) = timed(|| value::analyse_summary(summary.clone(), &spec, 0).map_err(failed))?;
+    let result = json!({
+        "customers": analysis.summary.len(),
+        "unique_summaries": unique.len(),
+        "bgnbd": fit.summary.estimates,
+        "bgnbd_log_likelihood": fit.summary.log_likelihood,
+        "summary_seconds": summary_timing["seconds"],
+        "bgnbd_fit_seconds": fit_timing["seconds"],
+    });
+    Ok((result, timing))
+}
+
 /// Loads the feature columns of a generated customer table as a z-scored matrix (population standard
 /// deviation, as scikit-learn's StandardScaler), and its latent segment.
 pub fn customer_matrix(path: &Path, rows: Option<usize>) -> Result<(Array2<f64>, Vec<usize>), BenchError> {
@@ -354,6 +403,8 @@ pub struct CaseOptions {
     pub iterations: usize,
     /// k-means initialisations (kmeans, sweep).
     pub n_init: usize,
+    /// The clv case's calibration end.
+    pub calibration_end: Option<NaiveDate>,
 }
 
 /// The cases `run_case` knows, with what each times.
@@ -432,6 +483,7 @@ pub fn run_case(case: &str, input: &Path, options: &CaseOptions) -> Result<Value
             });
             (result, timing)
         }
+        "clv" => clv_case(input, options)?,
         "lloyd" => {
             let (x, _) = customer_matrix(input, options.rows)?;
             let (n, d) = x.dim();
@@ -705,6 +757,7 @@ mod tests {
             silhouette_rows: 300,
             iterations: 3,
             n_init: 2,
+            calibration_end: None,
         };
         for (case, input) in [
             ("load-csv", dir.path().join("customers_600_s1.csv")),
@@ -734,5 +787,13 @@ mod tests {
         let sweep = run_case("sweep", &customers, &options).unwrap();
         assert_eq!(sweep["result"]["runs"].as_array().unwrap().len(), 3);
         assert!(run_case("nonsense", &customers, &options).is_err());
+        // The clv case needs its calibration end, and fits the generated log's customers.
+        let err = run_case("clv", &log, &options).unwrap_err().to_string();
+        assert!(err.contains("--calibration-end"), "{err}");
+        let clv_options = CaseOptions { calibration_end: NaiveDate::from_ymd_opt(1998, 3, 31), ..options.clone() };
+        let clv = run_case("clv", &log, &clv_options).unwrap();
+        assert!(clv["result"]["customers"].as_u64().unwrap() > 0, "{clv}");
+        assert_eq!(clv["result"]["bgnbd"].as_array().unwrap().len(), 4, "{clv}");
+        assert!(clv["result"]["bgnbd_fit_seconds"].as_f64().unwrap() >= 0.0);
     }
 }

@@ -294,6 +294,12 @@ mod tests {
         );
         assert_eq!(for_window("1 transaction(s) have a negative amount"), "1 transaction has a negative amount");
         assert_eq!(for_window("2 customer(s)"), "2 customers");
+        assert_eq!(
+            for_window(
+                "1 purchase day(s) are left out of the spend means: repeat purchases with a total of zero or less"
+            ),
+            "1 purchase day is left out of the spend means: repeat purchases with a total of zero or less"
+        );
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub enum BenchCommand {
     },
     /// Time one case on one file and print a JSON report.
     Case {
-        /// load-csv, load-parquet, rfm, lloyd, kmeans, minibatch, sweep or silhouette.
+        /// load-csv, load-parquet, rfm, lloyd, kmeans, minibatch, sweep, silhouette, clv, ...
         case: String,
         /// Input file.
         #[arg(long)]
@@ -63,6 +63,10 @@ pub enum BenchCommand {
         /// DBSCAN's radius (dbscan; default: the knee of the k-distance curve).
         #[arg(long)]
         eps: Option<f64>,
+        /// Calibration end of the clv case (YYYY-MM-DD); the log's columns are customer_id, date
+        /// and amount (or dollar_value, as in CDNOW).
+        #[arg(long)]
+        calibration_end: Option<chrono::NaiveDate>,
     },
     /// The CPU time of one frame of each screen with a customer table loaded (prints JSON).
     #[cfg(feature = "gui")]

@@ -13,7 +13,19 @@ pub(crate) fn bench(args: BenchArgs) -> Result<(), CliError> {
             }
             Ok(())
         }
-        BenchCommand::Case { case, input, k, k_range, seed, rows, silhouette_rows, iterations, n_init, eps } => {
+        BenchCommand::Case {
+            case,
+            input,
+            k,
+            k_range,
+            seed,
+            rows,
+            silhouette_rows,
+            iterations,
+            n_init,
+            eps,
+            calibration_end,
+        } => {
             let options = crate::bench::CaseOptions {
                 eps,
                 k,
@@ -24,6 +36,7 @@ pub(crate) fn bench(args: BenchArgs) -> Result<(), CliError> {
                 silhouette_rows,
                 iterations,
                 n_init,
+                calibration_end,
             };
             let report = crate::bench::run_case(&case, &input, &options).map_err(failed)?;
             println!("{report}");

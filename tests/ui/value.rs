@@ -76,6 +76,9 @@ fn the_demo_shows_what_each_segment_is_worth_and_follows_the_horizon_and_the_rat
     harness.get_by_label("Cumulative repeat purchases by week (calibration end marked)");
     harness.get_by_label_contains("a fit is not expected to match a holdout exactly");
     harness.get_by_label_contains("Probability alive by repeat purchases");
+    harness.remove_cursor();
+    harness.run();
+    harness.snapshot("value_diagnostics");
     let map = &harness.state().output.as_ref().unwrap().result.value.as_ref().unwrap().heatmap;
     assert!(map.p_alive.len() <= 60 && map.p_alive[0].len() <= 60);
 }
@@ -112,6 +115,9 @@ fn the_prioritisation_view_ranks_segments_by_the_chosen_figure() {
         }
     }
     assert_eq!(ranks, k, "every segment is in the ranking");
+    harness.remove_cursor();
+    harness.run();
+    harness.snapshot("value_prioritise");
 }
 
 #[test]

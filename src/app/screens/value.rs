@@ -412,11 +412,23 @@ fn priority_ui(ui: &mut Ui, app: &mut StrataApp, rows: &[PriorityRow], threshold
         rows.iter().filter(|r| !(r.value.n_customers > 0 && r.value.n_customers < threshold)).collect();
     let largest = shown.iter().map(|r| r.value.total_value.max(0.0)).fold(0.0, f64::max);
     let colours = app.output.as_ref().map(|o| app.segment_colours_in(&o.result));
+    // Room around the bubbles so none is cut by the frame: a tenth of each axis's range either side.
+    let padded = |axis: PriorityAxis| -> Option<(f64, f64)> {
+        let values: Vec<f64> = shown.iter().filter_map(|r| r.get(axis)).filter(|v| v.is_finite()).collect();
+        let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
+        let pad = ((hi - lo) * 0.12).max(hi.abs().max(lo.abs()) * 0.05).max(1e-9);
+        lo.is_finite().then_some((lo - pad, hi + pad))
+    };
+    let (x_range, y_range) = (padded(x_axis), padded(y_axis));
     Plot::new("value-priority")
         .height(320.0)
         .x_axis_label(x_axis.label())
         .y_axis_label(y_axis.label())
         .legend(Legend::default())
+        .include_x(x_range.map_or(0.0, |r| r.0))
+        .include_x(x_range.map_or(1.0, |r| r.1))
+        .include_y(y_range.map_or(0.0, |r| r.0))
+        .include_y(y_range.map_or(1.0, |r| r.1))
         .show(ui, |plot| {
             for r in &shown {
                 let (Some(x), Some(y)) = (r.get(x_axis), r.get(y_axis)) else { continue };
@@ -426,7 +438,8 @@ fn priority_ui(ui: &mut Ui, app: &mut StrataApp, rows: &[PriorityRow], threshold
                 plot.points(
                     Points::new(r.name.clone(), vec![[x, y]]).radius(size as f32).color(colour.gamma_multiply(0.7)),
                 );
-                plot.text(Text::new(format!("label {}", r.segment), PlotPoint::new(x, y), r.name.clone()));
+                // An empty name keeps the label out of the legend (the bubble is there already).
+                plot.text(Text::new("", PlotPoint::new(x, y), r.name.clone()).id(("value-priority-label", r.segment)));
             }
         });
     ui.add_space(6.0);
@@ -536,10 +549,14 @@ fn diagnostics_ui(ui: &mut Ui, analysis: &ValueAnalysis) {
     ui.label(RichText::new("Holdout: mean purchases per customer, by repeat purchases in calibration").strong());
     let actual: Vec<f64> = holdout.groups.iter().map(|g| g.actual).collect();
     let predicted: Vec<f64> = holdout.groups.iter().map(|g| g.predicted).collect();
-    Plot::new("value-holdout").height(200.0).legend(Legend::default()).show(ui, |plot| {
-        plot.bar_chart(BarChart::new("actual", bars(&actual, -0.2)));
-        plot.bar_chart(BarChart::new(format!("{model} predicted"), bars(&predicted, 0.2)));
-    });
+    // The groups' means grow to the right: the legend goes where the bars are low.
+    Plot::new("value-holdout").height(200.0).legend(Legend::default().position(egui_plot::Corner::LeftTop)).show(
+        ui,
+        |plot| {
+            plot.bar_chart(BarChart::new("actual", bars(&actual, -0.2)));
+            plot.bar_chart(BarChart::new(format!("{model} predicted"), bars(&predicted, 0.2)));
+        },
+    );
     for line in &holdout.verdict {
         ui.label(format!("{model} {line}"));
     }

@@ -291,7 +291,7 @@ pub fn summarize(rows: &DataFrame, id_name: &str, periods: Periods) -> Result<Cu
     }
     if out.n_nonpositive_repeat_days > 0 {
         out.warnings.push(format!(
-            "{} repeat purchase day(s) with a total of zero or less are left out of the spend means",
+            "{} purchase day(s) are left out of the spend means: repeat purchases with a total of zero or less",
             out.n_nonpositive_repeat_days
         ));
     }
