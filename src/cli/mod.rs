@@ -13,6 +13,7 @@ mod govern;
 mod model_args;
 mod output;
 mod run;
+mod score;
 mod segment;
 mod swot;
 
@@ -104,6 +105,10 @@ pub enum Command {
     Run(RunArgs),
     /// Assign new customers to a project's segments, the way its method assigns them.
     Predict(PredictArgs),
+    /// Score new customers as the project scores its own: recipe, model, business rules (with the
+    /// fitted customers' percentiles), overrides and fallback, each customer with its model segment,
+    /// what changed it, a reason code, its margin and whether it lies beyond the fitted data.
+    Score(PredictArgs),
     /// A project's SWOT board: each segment card with its live evidence and placement hints, the
     /// other items, and the TOWS decision list (--decisions writes it as CSV).
     Swot(SwotArgs),
@@ -197,6 +202,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::OverTime(args)) => over_time_command(args),
         Some(Command::Run(args)) => run_project(args),
         Some(Command::Predict(args)) => predict_command(args),
+        Some(Command::Score(args)) => score::score_command(args),
         Some(Command::Swot(args)) => swot_command(args),
         Some(Command::Bias(args)) => bias_command(args),
         Some(Command::Clv(args)) => clv_command(args),

@@ -340,7 +340,12 @@ pub(super) fn save_rerun(project: &mut Project, result: &PipelineResult, path: &
     Ok(())
 }
 
-pub(crate) fn predict_command(args: PredictArgs) -> Result<(), CliError> {
+/// New customers read as a project's own (same kind of table, same columns, the project's lookups
+/// and derived columns, then any given here): the opened project, its re-run, the spec the new
+/// table was built with and the table. Shared by `strata predict` and `strata score`.
+pub(super) fn new_customers(
+    args: &PredictArgs,
+) -> Result<(project::OpenedProject, PipelineResult, PipelineSpec, pipeline::CustomerTable), CliError> {
     let opened = project::open(&args.project)?;
     let base_dir = project_dir(&args.project);
     let (result, _) = rerun_project(&opened.project, &base_dir, args.allow_outside_paths, args.accept_changed_data)?;
@@ -367,6 +372,11 @@ pub(crate) fn predict_command(args: PredictArgs) -> Result<(), CliError> {
     }
     let table = pipeline::build_customer_table(&spec, &SourceResolver::user_chosen(&cwd()))?;
     warn_all(&table.warnings);
+    Ok((opened, result, spec, table))
+}
+
+pub(crate) fn predict_command(args: PredictArgs) -> Result<(), CliError> {
+    let (opened, result, spec, table) = new_customers(&args)?;
     let prediction = pipeline::predict_customers(&result, &table.frame)?;
     warn_all(&prediction.warnings);
     if !opened.project.rules.is_empty() {

@@ -23,6 +23,7 @@ pub mod project;
 pub mod report;
 pub mod rng;
 pub mod rules;
+pub mod scoring;
 pub mod stats;
 pub mod swot;
 pub mod value;

@@ -441,6 +441,7 @@ pub fn segments_over_time(
                 low_priority: low_priority.clone(),
                 n_fitted: last_k,
                 nearest: &nearest_aligned,
+                reference: None,
             };
             let outcome = crate::engine::rules::apply(rules, &ctx);
             // A rule's segment, numbered after every aligned one, by its name across windows.

@@ -107,6 +107,40 @@ pub fn business_rules_outcome(
     notes: &[crate::engine::naming::SegmentNote],
     id_column: Option<&str>,
 ) -> Option<crate::engine::rules::RulesOutcome> {
+    let customers = RulesCustomers {
+        frame: &result.customers,
+        segments: result.model_segments(),
+        kept_rows: &result.matrix.kept_rows,
+        values: result.matrix.values.view(),
+        reference: None,
+    };
+    rules_outcome_for(result, rules, notes, id_column, &customers)
+}
+
+/// Customers the rules apply to: their table, the model's segment per row, where each sits in the
+/// model's space (matrix row per table row), and the customers percentiles are taken over.
+pub struct RulesCustomers<'a> {
+    /// Their table.
+    pub frame: &'a DataFrame,
+    /// The model's segment per row.
+    pub segments: &'a [Option<usize>],
+    /// Table rows of the matrix rows.
+    pub kept_rows: &'a [usize],
+    /// Their transformed features.
+    pub values: ndarray::ArrayView2<'a, f64>,
+    /// The fitted population, when these are new customers (see [`crate::engine::rules::RuleContext::reference`]).
+    pub reference: Option<&'a DataFrame>,
+}
+
+/// [`business_rules_outcome`] on any customers segmented by `result`'s model (its own, or new ones
+/// being scored).
+pub fn rules_outcome_for(
+    result: &PipelineResult,
+    rules: &crate::engine::rules::BusinessRules,
+    notes: &[crate::engine::naming::SegmentNote],
+    id_column: Option<&str>,
+    customers: &RulesCustomers<'_>,
+) -> Option<crate::engine::rules::RulesOutcome> {
     use crate::engine::rules::{RuleContext, apply};
     if rules.is_empty() {
         return None;
@@ -118,23 +152,26 @@ pub fn business_rules_outcome(
     let low_priority = (0..n_model).map(|s| note(s).is_some_and(|n| n.low_priority)).collect();
     // Where each customer sits in the model's space: its row of the matrix, and the fitted
     // segments' means from nearest to farthest.
-    let mut matrix_row = vec![None; result.customers.height()];
-    for (i, &row) in result.matrix.kept_rows.iter().enumerate() {
-        matrix_row[row] = Some(i);
+    let mut matrix_row = vec![None; customers.frame.height()];
+    for (i, &row) in customers.kept_rows.iter().enumerate() {
+        if let Some(slot) = matrix_row.get_mut(row) {
+            *slot = Some(i);
+        }
     }
-    let (x, centroids) = (result.matrix.values.view(), result.fit.centroids.view());
+    let (x, centroids) = (customers.values, result.fit.centroids.view());
     let nearest = |row: usize| -> Option<Vec<usize>> {
         let i = matrix_row.get(row).copied().flatten()?;
         Some(nearest_segments(x.row(i), centroids))
     };
     let ctx = RuleContext {
-        customers: &result.customers,
+        customers: customers.frame,
         id_column,
-        segments: result.model_segments(),
+        segments: customers.segments,
         names,
         low_priority,
         n_fitted: result.fit.k(),
         nearest: &nearest,
+        reference: customers.reference,
     };
     Some(apply(rules, &ctx))
 }

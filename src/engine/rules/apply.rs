@@ -34,7 +34,20 @@ pub(crate) fn evaluate(condition: &Condition, ctx: &RuleContext<'_>) -> Result<(
             (Column_::Numeric(v), Value::Number(_) | Value::Percentile(_)) => {
                 let (threshold, text) = match value {
                     Value::Percentile(p) => {
-                        let mut sorted: Vec<f64> = v.iter().flatten().copied().filter(|x| x.is_finite()).collect();
+                        let reference_values;
+                        let over: &[Option<f64>] = match ctx.reference {
+                            Some(reference) => {
+                                reference_values = match column_values(reference, column)? {
+                                    Column_::Numeric(r) => r,
+                                    Column_::Text(..) => {
+                                        return Err(format!("'{column}' holds text in the fitted customers"));
+                                    }
+                                };
+                                &reference_values
+                            }
+                            None => &v,
+                        };
+                        let mut sorted: Vec<f64> = over.iter().flatten().copied().filter(|x| x.is_finite()).collect();
                         if sorted.is_empty() {
                             return Err(format!("'{column}' has no values to take a percentile of"));
                         }

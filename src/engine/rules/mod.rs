@@ -117,6 +117,9 @@ pub struct RuleContext<'a> {
     /// Per customer row, the fitted segments from nearest to farthest (`None`: not in the model's
     /// space, such as a customer in the fallback segment).
     pub nearest: &'a (dyn Fn(usize) -> Option<Vec<usize>> + Sync),
+    /// The customers percentiles are taken over (`p90`): the fitted population when new customers
+    /// are scored, so a rule means what it meant when it was written; `None`: `customers`.
+    pub reference: Option<&'a DataFrame>,
 }
 
 /// What one rule did.
@@ -210,6 +213,7 @@ mod tests {
             low_priority: vec![false, true, false],
             n_fitted: 3,
             nearest,
+            reference: None,
         }
     }
 

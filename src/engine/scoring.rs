@@ -1,0 +1,294 @@
+//! Scoring new customers as the project would: the stored recipe (imputation with the fitted
+//! values, clipping, log, scaling, weights, one-hot), the model's assignment, the business rules
+//! with their percentiles taken over the fitted customers (not recomputed on the new ones), the
+//! overrides for known ids, and the fallback segment. Every customer gets a segment, and each one
+//! says how it got it: the model's segment, what changed it, a reason code where a feature was
+//! missing, unseen or outside the fitted range, its margin to the second-nearest segment, and
+//! whether it lies beyond the fitted data.
+//!
+//! The rules of determinism every scoring target shares: distances are squared Euclidean distances
+//! in the recipe's output space, in double precision; ties go to the lowest segment number.
+
+use polars::prelude::DataFrame;
+
+use crate::engine::error::PipelineError;
+use crate::engine::features::recipe::FittedFeature;
+use crate::engine::naming::SegmentNote;
+use crate::engine::pipeline::{self, PipelineResult, RulesCustomers};
+use crate::engine::rules::BusinessRules;
+
+/// Why a customer's features are not like the fitted customers'.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reason {
+    /// A feature the recipe reads has no value (imputed, or the customer went to the fallback).
+    MissingFeature,
+    /// A category the fitted customers never had (no one-hot column takes it).
+    UnseenCategory,
+    /// A number below the smallest or above the largest of the fitted customers'.
+    OutsideFittedRange,
+}
+
+impl Reason {
+    /// Its code in outputs.
+    pub fn code(self) -> &'static str {
+        match self {
+            Reason::MissingFeature => "missing_feature",
+            Reason::UnseenCategory => "unseen_category",
+            Reason::OutsideFittedRange => "outside_fitted_range",
+        }
+    }
+}
+
+/// The fitted customers' quantile of the distance to their own segment's centre beyond which a
+/// scored customer is flagged as lying beyond the fitted data.
+pub const BEYOND_QUANTILE: f64 = 0.995;
+
+/// A customer's first reason, with the column it concerns.
+pub type RowReason = Option<(Reason, String)>;
+
+/// New customers scored.
+#[derive(Clone, Debug)]
+pub struct Scored {
+    /// Final segment per row (`None` only for rows a drop-rows rule of the recipe drops).
+    pub segments: Vec<Option<usize>>,
+    /// The model's segment per row, before rules and overrides (the fallback is `n_model - 1`
+    /// when the project has one).
+    pub model_segments: Vec<Option<usize>>,
+    /// What changed the model's segment: `rule N`, `override`.
+    pub changed_by: Vec<Option<String>>,
+    /// The first reason per row, with the column it concerns.
+    pub reasons: Vec<RowReason>,
+    /// Squared distance to the second-nearest segment centre minus that to the nearest (`None`
+    /// outside the model's space).
+    pub margins: Vec<Option<f64>>,
+    /// Farther from its segment's centre than [`BEYOND_QUANTILE`] of that segment's fitted
+    /// customers, or a feature outside the fitted range.
+    pub beyond_fitted: Vec<bool>,
+    /// The probability of the model's segment, for mixtures.
+    pub probability: Option<Vec<Option<f64>>>,
+    /// Names of every segment a customer can be in, by number (the model's, the fallback, those the
+    /// rules make).
+    pub names: Vec<String>,
+    /// What the recipe and the rules said about the new data.
+    pub warnings: Vec<String>,
+}
+
+/// Scores the customers of `frame` (a customer table with the columns the recipe reads, built as
+/// the project builds its own) with the segmentation `result` (business rules already applied to
+/// its own customers), the project's `rules` and segment `notes`.
+pub fn score(
+    result: &PipelineResult,
+    rules: &BusinessRules,
+    notes: &[SegmentNote],
+    id_column: Option<&str>,
+    frame: &DataFrame,
+) -> Result<Scored, PipelineError> {
+    let prediction = pipeline::predict_customers(result, frame)?;
+    let matrix = result.fitted_recipe.transform(frame)?;
+    let n = frame.height();
+    let mut warnings = prediction.warnings.clone();
+    let customers = RulesCustomers {
+        frame,
+        segments: &prediction.segments,
+        kept_rows: &matrix.kept_rows,
+        values: matrix.values.view(),
+        reference: Some(&result.customers),
+    };
+    let outcome = pipeline::rules_outcome_for(result, rules, notes, id_column, &customers);
+    let n_model = result.n_model_segments();
+    let mut names: Vec<String> = (0..n_model)
+        .map(|s| {
+            notes.iter().find(|n| n.segment == s).map_or_else(|| result.default_segment_name(s), |n| n.name.clone())
+        })
+        .collect();
+    let (segments, changed_by) = match outcome {
+        Some(o) => {
+            warnings.extend(o.warnings.iter().cloned());
+            names.extend(o.rule_segments.iter().cloned());
+            (o.segments, o.changed_by)
+        }
+        None => (prediction.segments.clone(), vec![None; n]),
+    };
+    let (margins, distances) = margins_and_distances(result, &matrix.kept_rows, matrix.values.view(), n);
+    let thresholds = beyond_thresholds(result);
+    let (reasons, outside) = reasons(result, frame)?;
+    let beyond_fitted = (0..n)
+        .map(|i| {
+            outside[i]
+                || match (prediction.segments[i], distances[i]) {
+                    (Some(s), Some(d)) => thresholds.get(s).copied().flatten().is_some_and(|t| d > t),
+                    _ => false,
+                }
+        })
+        .collect();
+    Ok(Scored {
+        segments,
+        model_segments: prediction.segments,
+        changed_by,
+        reasons,
+        margins,
+        beyond_fitted,
+        probability: prediction.probability,
+        names,
+        warnings,
+    })
+}
+
+/// Per row, the margin (second-nearest minus nearest squared distance to the segment centres)
+/// and the squared distance to the nearest centre, for rows in the model's space.
+fn margins_and_distances(
+    result: &PipelineResult,
+    kept_rows: &[usize],
+    values: ndarray::ArrayView2<f64>,
+    n: usize,
+) -> (Vec<Option<f64>>, Vec<Option<f64>>) {
+    let centroids = result.fit.centroids.view();
+    let mut margins = vec![None; n];
+    let mut distances = vec![None; n];
+    for (i, &row) in kept_rows.iter().enumerate() {
+        let point = values.row(i);
+        let mut d: Vec<f64> = centroids
+            .rows()
+            .into_iter()
+            .map(|c| point.iter().zip(c).map(|(a, b)| (a - b) * (a - b)).sum::<f64>())
+            .collect();
+        d.sort_by(f64::total_cmp);
+        distances[row] = d.first().copied();
+        margins[row] = match d.as_slice() {
+            [a, b, ..] => Some(b - a),
+            _ => None,
+        };
+    }
+    (margins, distances)
+}
+
+/// Per fitted segment, the [`BEYOND_QUANTILE`] of its fitted customers' squared distances to its
+/// centre (`None` for a segment without fitted customers).
+fn beyond_thresholds(result: &PipelineResult) -> Vec<Option<f64>> {
+    let k = result.fit.k();
+    let centroids = result.fit.centroids.view();
+    let model = result.model_segments();
+    let mut per: Vec<Vec<f64>> = vec![Vec::new(); k];
+    for (i, &row) in result.matrix.kept_rows.iter().enumerate() {
+        let Some(s) = model.get(row).copied().flatten().filter(|&s| s < k) else { continue };
+        let d = result.matrix.values.row(i).iter().zip(centroids.row(s)).map(|(a, b)| (a - b) * (a - b)).sum::<f64>();
+        per[s].push(d);
+    }
+    per.into_iter()
+        .map(|mut d| {
+            if d.is_empty() {
+                return None;
+            }
+            d.sort_by(f64::total_cmp);
+            Some(crate::engine::data::quality::quantile_sorted(&d, BEYOND_QUANTILE))
+        })
+        .collect()
+}
+
+/// Per row, the first reason its features are not like the fitted customers' (in recipe order),
+/// and whether a number lies outside the fitted range.
+fn reasons(
+    result: &PipelineResult,
+    frame: &DataFrame,
+) -> Result<(Vec<RowReason>, Vec<bool>), PipelineError> {
+    use crate::engine::data;
+    let n = frame.height();
+    let mut reasons: Vec<RowReason> = vec![None; n];
+    let mut outside = vec![false; n];
+    let fitted_rows = &result.matrix.kept_rows;
+    for feature in &result.fitted_recipe.features {
+        match feature {
+            FittedFeature::Numeric(f) => {
+                let fitted = data::quality::numeric_values(data::column(&result.customers, &f.column)?)?;
+                let (lo, hi) = fitted_rows
+                    .iter()
+                    .filter_map(|&r| fitted.get(r).copied().flatten())
+                    .filter(|v| v.is_finite())
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+                let new = data::quality::numeric_values(data::column(frame, &f.column)?)?;
+                for (i, v) in new.iter().enumerate() {
+                    let reason = match v {
+                        Some(v) if v.is_finite() => {
+                            if lo <= hi && (*v < lo || *v > hi) {
+                                outside[i] = true;
+                                Some(Reason::OutsideFittedRange)
+                            } else {
+                                None
+                            }
+                        }
+                        _ => Some(Reason::MissingFeature),
+                    };
+                    if let (Some(reason), None) = (reason, &reasons[i]) {
+                        reasons[i] = Some((reason, f.column.clone()));
+                    }
+                }
+            }
+            FittedFeature::Categorical(f) => {
+                let new = data::column_texts(frame, &f.column)?;
+                for (i, v) in new.iter().enumerate() {
+                    let reason = match v.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+                        None => Some(Reason::MissingFeature),
+                        Some(t) if !f.levels.iter().any(|l| l == t) => Some(Reason::UnseenCategory),
+                        Some(_) => None,
+                    };
+                    if let (Some(reason), None) = (reason, &reasons[i]) {
+                        reasons[i] = Some((reason, f.column.clone()));
+                    }
+                }
+            }
+        }
+    }
+    Ok((reasons, outside))
+}
+
+/// What a scoring run did, beside its output.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScoringReport {
+    /// Customers scored.
+    pub n: usize,
+    /// Per segment: name, customers scored into it, and the fitted customers in it.
+    pub segments: Vec<(String, usize, usize)>,
+    /// Customers per reason code.
+    pub reasons: Vec<(Reason, usize)>,
+    /// Customers whose nearest two segment centres are within [`NEAR_TIE`] of each other (relative).
+    pub near_ties: usize,
+    /// Customers beyond the fitted data.
+    pub beyond_fitted: usize,
+    /// Customers whose segment a rule or override changed.
+    pub changed: usize,
+}
+
+/// A margin this small against the nearest squared distance counts as a near-tie.
+pub const NEAR_TIE: f64 = 1e-6;
+
+impl ScoringReport {
+    /// The report of `scored`, beside `result`'s own customers.
+    pub fn of(scored: &Scored, result: &PipelineResult) -> Self {
+        let k = scored.names.len();
+        let mut counts = vec![0usize; k];
+        for s in scored.segments.iter().flatten() {
+            if *s < k {
+                counts[*s] += 1;
+            }
+        }
+        let mut fitted = vec![0usize; k];
+        for s in result.segment_per_customer.iter().flatten() {
+            if *s < k {
+                fitted[*s] += 1;
+            }
+        }
+        let mut reasons: std::collections::BTreeMap<Reason, usize> = Default::default();
+        for (r, _) in scored.reasons.iter().flatten() {
+            *reasons.entry(*r).or_default() += 1;
+        }
+        let near_ties = scored.margins.iter().flatten().filter(|m| m.abs() <= NEAR_TIE).count();
+        ScoringReport {
+            n: scored.segments.len(),
+            segments: scored.names.iter().cloned().zip(counts).zip(fitted).map(|((a, b), c)| (a, b, c)).collect(),
+            reasons: reasons.into_iter().collect(),
+            near_ties,
+            beyond_fitted: scored.beyond_fitted.iter().filter(|b| **b).count(),
+            changed: scored.changed_by.iter().filter(|c| c.is_some()).count(),
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! `strata score`: new customers scored as the project scores its own (recipe, model, business
+//! rules with the fitted customers' percentiles, overrides, fallback), with reason codes, margins
+//! and the beyond-the-fitted-data flag.
+
+// Tests may unwrap: a failed unwrap is a failed test with its line (helpers included).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn strata(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_strata")).args(args).current_dir(dir).output().unwrap()
+}
+
+fn ok(o: &Output) {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// `column` of a CSV written by Strata, by the value of its first column.
+fn by_id(path: &Path, column: &str) -> HashMap<String, String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = header.iter().position(|h| *h == column).unwrap_or_else(|| panic!("no {column} in {header:?}"));
+    lines
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            (cells[0].to_string(), cells[at].to_string())
+        })
+        .collect()
+}
+
+/// The customers whose `column` differs between two outputs (every id of `part` must be in `whole`).
+fn differing(whole: &HashMap<String, String>, part: &HashMap<String, String>) -> Vec<String> {
+    let mut out: Vec<String> = part
+        .iter()
+        .filter(|(id, v)| whole.get(*id) != Some(v))
+        .map(|(id, v)| format!("{id}: {v} against {:?}", whole.get(id)))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn scoring_the_demo_reproduces_its_segments_with_a_percentile_rule_fixed_on_the_fitted_customers() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("demo.strata"), strata::cli::DEMO_PROJECT).unwrap();
+    ok(&strata(
+        &[
+            "edit",
+            "demo.strata",
+            "--actor",
+            "test",
+            "--add-rule",
+            "when monetary_total > p90 then segment \"Top tenth\"",
+        ],
+        d,
+    ));
+    ok(&strata(&["run", "demo.strata", "--out", "own.csv"], d));
+    let log = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/CDNOW_master.txt");
+    let own = by_id(&d.join("own.csv"), "segment_name");
+    assert!(own.values().filter(|n| *n == "Top tenth").count() > 2_000);
+
+    // The project's own customers as new ones: every one where the run put it.
+    ok(&strata(&["score", "demo.strata", "--data", log.to_str().unwrap(), "--out", "all.csv"], d));
+    let all = by_id(&d.join("all.csv"), "segment_name");
+    assert_eq!(all.len(), own.len());
+    let differ = differing(&own, &all);
+    assert!(differ.is_empty(), "{} customers differ: {:?}", differ.len(), &differ[..differ.len().min(10)]);
+    let changed = by_id(&d.join("all.csv"), "changed_by");
+    assert!(changed.values().filter(|c| *c == "rule 1").count() > 2_000);
+
+    // A fifth of them, alone: the p90 is the fitted customers', not this batch's, so each still
+    // lands where the run put it (a p90 of the batch would move about a tenth of them).
+    let text = std::fs::read_to_string(&log).unwrap();
+    let mut lines = text.lines();
+    let mut part = String::from(lines.next().unwrap());
+    part.push('\n');
+    for line in lines
+        .filter(|l| l.split_whitespace().next().and_then(|id| id.parse::<u32>().ok()).is_some_and(|id| id % 5 == 0))
+    {
+        part.push_str(line);
+        part.push('\n');
+    }
+    std::fs::write(d.join("part.txt"), part).unwrap();
+    ok(&strata(&["score", "demo.strata", "--data", "part.txt", "--as-of", "1998-07-01", "--out", "part.csv"], d));
+    let scored = by_id(&d.join("part.csv"), "segment_name");
+    assert!(scored.len() > 4_000, "{}", scored.len());
+    let differ = differing(&own, &scored);
+    assert!(differ.is_empty(), "{} customers differ: {:?}", differ.len(), &differ[..differ.len().min(10)]);
+}
+
+#[test]
+fn every_new_customer_gets_a_segment_and_says_why_it_is_unlike_the_fitted_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut csv = String::from("customer_id,recency,frequency,monetary,channel\n");
+    for i in 0..600u32 {
+        let g = (i % 3) as usize;
+        let channel = ["web", "store", "phone"][g];
+        csv.push_str(&format!(
+            "c{i},{},{},{},{channel}\n",
+            [10.0, 60.0, 200.0][g] + f64::from(i % 17),
+            [12, 5, 1][g] + i % 4,
+            [900.0, 300.0, 40.0][g] + f64::from(i % 29)
+        ));
+    }
+    std::fs::write(d.join("customers.csv"), csv).unwrap();
+    ok(&strata(
+        &[
+            "fit",
+            "--data",
+            "customers.csv",
+            "--id",
+            "customer_id",
+            "--features",
+            "recency,frequency,monetary,channel",
+            "--categorical",
+            "channel",
+            "--log1p",
+            "frequency,monetary",
+            "--k",
+            "3",
+            "--project",
+            "p.strata",
+        ],
+        d,
+    ));
+    // Like the fitted ones; a missing number; a number far outside; a channel never seen; every
+    // kind of hostile cell at once; a long text id.
+    let long_id = "x".repeat(5_000);
+    std::fs::write(
+        d.join("new.csv"),
+        format!(
+            "customer_id,recency,frequency,monetary,channel\nn1,15,13,910,web\nn2,,5,300,store\n\
+             n3,200,1,1000000000,phone\nn4,60,5,300,fax\nn5,NaN,inf,-5,\n{long_id},65,6,310,store\n"
+        ),
+    )
+    .unwrap();
+    let o = strata(&["score", "p.strata", "--data", "new.csv", "--out", "s.csv", "--json"], d);
+    ok(&o);
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["n_fitted_customers"], 600);
+    assert_eq!(report["segments"].as_array().unwrap().len(), 3);
+    assert!(report["determinism"].as_str().unwrap().contains("ties to the lowest segment number"));
+    let segment = by_id(&d.join("s.csv"), "segment");
+    assert_eq!(segment.len(), 6);
+    assert!(segment.values().all(|s| !s.is_empty()), "every customer has a segment: {segment:?}");
+    let reason = by_id(&d.join("s.csv"), "reason");
+    let column = by_id(&d.join("s.csv"), "reason_column");
+    let beyond = by_id(&d.join("s.csv"), "beyond_fitted");
+    assert_eq!(reason["n1"], "");
+    assert_eq!(beyond["n1"], "false");
+    assert_eq!((reason["n2"].as_str(), column["n2"].as_str()), ("missing_feature", "recency"));
+    assert_eq!((reason["n3"].as_str(), column["n3"].as_str()), ("outside_fitted_range", "monetary"));
+    assert_eq!(beyond["n3"], "true", "outside the fitted range is beyond the fitted data");
+    assert_eq!((reason["n4"].as_str(), column["n4"].as_str()), ("unseen_category", "channel"));
+    assert_eq!(reason["n5"], "missing_feature");
+    assert_eq!(reason[&long_id], "");
+    // The same customers in the same segments as the model puts them: n1 with the web customers.
+    let margin = by_id(&d.join("s.csv"), "margin");
+    assert!(margin.values().all(|m| m.parse::<f64>().is_ok_and(|m| m >= 0.0)), "{margin:?}");
+
+    // A file with none of the recipe's columns is refused in one line, naming the column.
+    std::fs::write(d.join("bad.csv"), "customer_id,other\nz1,1\n").unwrap();
+    let o = strata(&["score", "p.strata", "--data", "bad.csv"], d);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("recency") && !err.contains("panicked"), "{err}");
+}
