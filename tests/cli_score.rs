@@ -163,6 +163,26 @@ fn every_new_customer_gets_a_segment_and_says_why_it_is_unlike_the_fitted_ones()
     let margin = by_id(&d.join("s.csv"), "margin");
     assert!(margin.values().all(|m| m.parse::<f64>().is_ok_and(|m| m >= 0.0)), "{margin:?}");
 
+    // One customer whose value overflows once scaled does not stop the batch: it goes to the
+    // fallback, numbered after the project's segments, with its reason; a batch of only such
+    // customers is scored too.
+    std::fs::write(
+        d.join("big.csv"),
+        "customer_id,recency,frequency,monetary,channel\nb1,15,13,910,web\nb2,1e300,5,300,store\n",
+    )
+    .unwrap();
+    ok(&strata(&["score", "p.strata", "--data", "big.csv", "--out", "big_scores.csv"], d));
+    let name = by_id(&d.join("big_scores.csv"), "segment_name");
+    let number = by_id(&d.join("big_scores.csv"), "segment_number");
+    let reason = by_id(&d.join("big_scores.csv"), "reason");
+    assert_eq!((name["b2"].as_str(), number["b2"].as_str()), ("Fallback", "4"));
+    assert_eq!(reason["b2"], "outside_fitted_range");
+    assert_ne!(name["b1"], "Fallback");
+    std::fs::write(d.join("only.csv"), "customer_id,recency,frequency,monetary,channel\nb2,-1e300,5,300,store\n")
+        .unwrap();
+    ok(&strata(&["score", "p.strata", "--data", "only.csv", "--out", "only_scores.csv"], d));
+    assert_eq!(by_id(&d.join("only_scores.csv"), "segment_name")["b2"], "Fallback");
+
     // A file with none of the recipe's columns is refused in one line, naming the column.
     std::fs::write(d.join("bad.csv"), "customer_id,other\nz1,1\n").unwrap();
     let o = strata(&["score", "p.strata", "--data", "bad.csv"], d);

@@ -49,10 +49,11 @@ pub type RowReason = Option<(Reason, String)>;
 /// New customers scored.
 #[derive(Clone, Debug)]
 pub struct Scored {
-    /// Final segment per row (`None` only for rows a drop-rows rule of the recipe drops).
+    /// Final segment per row: every customer has one. The fallback is the project's fallback
+    /// segment when its fit had one, else a segment numbered after all others, named "Fallback".
     pub segments: Vec<Option<usize>>,
-    /// The model's segment per row, before rules and overrides (the fallback is `n_model - 1`
-    /// when the project has one).
+    /// The model's segment per row, before rules and overrides (the fallback for customers the
+    /// recipe or the model could not place).
     pub model_segments: Vec<Option<usize>>,
     /// What changed the model's segment: `rule N`, `override`.
     pub changed_by: Vec<Option<String>>,
@@ -83,39 +84,62 @@ pub fn score(
     id_column: Option<&str>,
     frame: &DataFrame,
 ) -> Result<Scored, PipelineError> {
-    let prediction = pipeline::predict_customers(result, frame)?;
-    let matrix = result.fitted_recipe.transform(frame)?;
+    let matrix = result.fitted_recipe.transform_for_scoring(frame)?;
+    let prediction = pipeline::predict_matrix(result, frame, &matrix)?;
     let n = frame.height();
     let mut warnings = prediction.warnings.clone();
+    let k = result.fit.k();
+    let n_model = result.n_model_segments();
+    // The fitted customers had no fallback segment: new customers the recipe or the model cannot
+    // place are without a segment while the rules apply (`when no segment` matches them), and
+    // those still without one afterwards get a fallback numbered after every other segment, so the
+    // numbers of the project's own segments do not move.
+    let fitted_fallback = n_model > k;
+    let model_segments: Vec<Option<usize>> =
+        prediction.segments.iter().map(|s| s.filter(|&s| fitted_fallback || s < k)).collect();
     let customers = RulesCustomers {
         frame,
-        segments: &prediction.segments,
+        segments: &model_segments,
         kept_rows: &matrix.kept_rows,
         values: matrix.values.view(),
         reference: Some(&result.customers),
     };
     let outcome = pipeline::rules_outcome_for(result, rules, notes, id_column, &customers);
-    let n_model = result.n_model_segments();
     let mut names: Vec<String> = (0..n_model)
         .map(|s| {
             notes.iter().find(|n| n.segment == s).map_or_else(|| result.default_segment_name(s), |n| n.name.clone())
         })
         .collect();
-    let (segments, changed_by) = match outcome {
+    let (mut segments, changed_by) = match outcome {
         Some(o) => {
             warnings.extend(o.warnings.iter().cloned());
             names.extend(o.rule_segments.iter().cloned());
             (o.segments, o.changed_by)
         }
-        None => (prediction.segments.clone(), vec![None; n]),
+        None => (model_segments.clone(), vec![None; n]),
     };
+    let fallback = if fitted_fallback { k } else { names.len() };
+    let mut model_segments = model_segments;
+    let mut n_fallback = 0;
+    for (segment, model) in segments.iter_mut().zip(model_segments.iter_mut()) {
+        if segment.is_none() {
+            *segment = Some(fallback);
+            n_fallback += 1;
+        }
+        if model.is_none() {
+            *model = Some(fallback);
+        }
+    }
+    if n_fallback > 0 && !fitted_fallback {
+        names.push("Fallback".to_string());
+    }
     let (margins, distances) = margins_and_distances(result, &matrix.kept_rows, matrix.values.view(), n);
     let thresholds = beyond_thresholds(result);
     let (reasons, outside) = reasons(result, frame)?;
     let beyond_fitted = (0..n)
         .map(|i| {
             outside[i]
-                || match (prediction.segments[i], distances[i]) {
+                || match (prediction.segments[i].filter(|&s| s < k), distances[i]) {
                     (Some(s), Some(d)) => thresholds.get(s).copied().flatten().is_some_and(|t| d > t),
                     _ => false,
                 }
@@ -123,7 +147,7 @@ pub fn score(
         .collect();
     Ok(Scored {
         segments,
-        model_segments: prediction.segments,
+        model_segments,
         changed_by,
         reasons,
         margins,
@@ -187,10 +211,7 @@ fn beyond_thresholds(result: &PipelineResult) -> Vec<Option<f64>> {
 
 /// Per row, the first reason its features are not like the fitted customers' (in recipe order),
 /// and whether a number lies outside the fitted range.
-fn reasons(
-    result: &PipelineResult,
-    frame: &DataFrame,
-) -> Result<(Vec<RowReason>, Vec<bool>), PipelineError> {
+fn reasons(result: &PipelineResult, frame: &DataFrame) -> Result<(Vec<RowReason>, Vec<bool>), PipelineError> {
     use crate::engine::data;
     let n = frame.height();
     let mut reasons: Vec<RowReason> = vec![None; n];

@@ -20,6 +20,15 @@ pub struct Prediction {
 /// the fallback segment go there.
 pub fn predict_customers(result: &PipelineResult, frame: &DataFrame) -> Result<Prediction, PipelineError> {
     let matrix = result.fitted_recipe.transform(frame)?;
+    predict_matrix(result, frame, &matrix)
+}
+
+/// [`predict_customers`] with the recipe's matrix of `frame` already made.
+pub fn predict_matrix(
+    result: &PipelineResult,
+    frame: &DataFrame,
+    matrix: &crate::engine::features::recipe::FeatureMatrix,
+) -> Result<Prediction, PipelineError> {
     let mut segments = vec![None; frame.height()];
     let mut probability = None;
     let k = result.fit.k();
@@ -84,5 +93,5 @@ pub fn predict_customers(result: &PipelineResult, frame: &DataFrame) -> Result<P
     for &row in &matrix.fallback_rows {
         segments[row] = Some(k);
     }
-    Ok(Prediction { segments, probability, method: result.fit.model.describe(), warnings: matrix.warnings })
+    Ok(Prediction { segments, probability, method: result.fit.model.describe(), warnings: matrix.warnings.clone() })
 }

@@ -576,6 +576,18 @@ impl FittedRecipe {
     /// value is checked where it is made: one that log, clipping, scaling or the weight made infinite,
     /// or too large for squared distances ([`MAX_ABS_VALUE`]), is refused naming the feature.
     pub fn transform(&self, frame: &DataFrame) -> Result<FeatureMatrix, FeatureError> {
+        self.transform_with(frame, false)
+    }
+
+    /// [`Self::transform`] for scoring new customers, where one customer must not stop the batch:
+    /// a customer whose value would overflow once scaled goes to the fallback segment (said in a
+    /// warning) instead of failing the whole table, and a batch in which no customer is left in
+    /// the model's space is not an error (every one of them is in the fallback or dropped).
+    pub fn transform_for_scoring(&self, frame: &DataFrame) -> Result<FeatureMatrix, FeatureError> {
+        self.transform_with(frame, true)
+    }
+
+    fn transform_with(&self, frame: &DataFrame, scoring: bool) -> Result<FeatureMatrix, FeatureError> {
         self.check()?;
         let n_rows = frame.height();
         let names = self.output_names();
@@ -623,7 +635,24 @@ impl FittedRecipe {
                         };
                         out.push((prepare(x, f.clip_bounds, f.log1p) - f.center) / f.scale * f.weight);
                     }
-                    if let Some(row) = out.iter().position(|v| !(v.is_finite() && v.abs() <= MAX_ABS_VALUE)) {
+                    let too_large = |v: &f64| !(v.is_finite() && v.abs() <= MAX_ABS_VALUE);
+                    if scoring {
+                        let mut n_too_large = 0;
+                        for (row, v) in out.iter_mut().enumerate() {
+                            if too_large(v) {
+                                *v = 0.0;
+                                removed[row] = Some(MissingRule::FallbackSegment);
+                                n_too_large += 1;
+                            }
+                        }
+                        if n_too_large > 0 {
+                            warnings.push(format!(
+                                "feature '{}': {n_too_large} value(s) too large to scale (up to {:.1e}); those customers go to the fallback segment",
+                                f.column,
+                                values.iter().flatten().fold(0.0, |m: f64, v| m.max(v.abs()))
+                            ));
+                        }
+                    } else if let Some(row) = out.iter().position(too_large) {
                         return Err(overflow(f, values[row].or(f.impute_value).unwrap_or(0.0), &values));
                     }
                     columns.push(out);
@@ -667,7 +696,7 @@ impl FittedRecipe {
                 Some(_) => dropped_rows.push(row),
             }
         }
-        if kept_rows.is_empty() {
+        if kept_rows.is_empty() && !scoring {
             return Err(FeatureError::NoRowsLeft);
         }
         let width = columns.len();
