@@ -904,6 +904,22 @@ pub struct SwotArgs {
     pub json: bool,
 }
 
+/// Arguments of `strata export-model`.
+#[derive(Debug, Args)]
+pub struct ExportModelArgs {
+    /// The project (it is re-run first, as `strata run` does).
+    pub project: PathBuf,
+    /// Write the scoring definition here (JSON).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Read the project's data files outside its folder (only for projects you trust).
+    #[arg(long)]
+    pub allow_outside_paths: bool,
+    /// Re-run even when the project's data fingerprint differs from the stored one.
+    #[arg(long)]
+    pub accept_changed_data: bool,
+}
+
 /// Arguments of `strata bias`.
 #[derive(Debug, Args)]
 pub struct BiasArgs {

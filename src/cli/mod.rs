@@ -109,6 +109,9 @@ pub enum Command {
     /// fitted customers' percentiles), overrides and fallback, each customer with its model segment,
     /// what changed it, a reason code, its margin and whether it lies beyond the fitted data.
     Score(PredictArgs),
+    /// Write the project's whole scoring definition (recipe, centres, segments, fallback, rules
+    /// with resolved percentiles, overrides) as a documented, versioned JSON file.
+    ExportModel(ExportModelArgs),
     /// A project's SWOT board: each segment card with its live evidence and placement hints, the
     /// other items, and the TOWS decision list (--decisions writes it as CSV).
     Swot(SwotArgs),
@@ -203,6 +206,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Run(args)) => run_project(args),
         Some(Command::Predict(args)) => predict_command(args),
         Some(Command::Score(args)) => score::score_command(args),
+        Some(Command::ExportModel(args)) => score::export_model_command(args),
         Some(Command::Swot(args)) => swot_command(args),
         Some(Command::Bias(args)) => bias_command(args),
         Some(Command::Clv(args)) => clv_command(args),

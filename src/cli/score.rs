@@ -66,7 +66,7 @@ pub(crate) fn score_command(args: PredictArgs) -> Result<(), CliError> {
                 "near_ties": report.near_ties,
                 "beyond_fitted": report.beyond_fitted,
                 "changed_by_rules": report.changed,
-                "determinism": DETERMINISM,
+                "determinism": scoring::DETERMINISM,
             }),
             small_cells,
         ));
@@ -93,10 +93,6 @@ pub(crate) fn score_command(args: PredictArgs) -> Result<(), CliError> {
     );
     Ok(())
 }
-
-/// How every scoring target assigns, so that all of them agree.
-pub(crate) const DETERMINISM: &str = "squared Euclidean distances in the recipe's output space, in double precision; \
-ties to the lowest segment number; business-rule percentiles taken over the fitted customers";
 
 /// The per-customer output: id (or row number), `segment`, `segment_number`, `segment_name`,
 /// `model_segment`, `model_segment_number`, `changed_by`, `reason`, `reason_column`, `margin`,
@@ -135,4 +131,20 @@ fn scored_frame(
         columns.push(Column::new("probability".into(), p.clone()));
     }
     Ok(DataFrame::new_infer_height(columns).map_err(DataError::from)?)
+}
+
+pub(crate) fn export_model_command(args: ExportModelArgs) -> Result<(), CliError> {
+    let opened = project::open(&args.project)?;
+    let base_dir = project_dir(&args.project);
+    let (result, _) = rerun_project(&opened.project, &base_dir, args.allow_outside_paths, args.accept_changed_data)?;
+    warn_all(&result.warnings);
+    let document = scoring::definition::definition(&result, &opened.project.rules, &opened.project.segments)
+        .map_err(|e| CliError(format!("no scoring definition: {e}")))?;
+    let text = serde_json::to_string_pretty(&document).map_err(|e| CliError(e.to_string()))?;
+    let export = cli_export_gate(&args.project, &result, "scoring definition", &args.out)?;
+    project::save_atomically(&args.out, text.as_bytes())
+        .map_err(|e| CliError(format!("could not write the scoring definition: {e}: {}", args.out.display())))?;
+    export.finish()?;
+    eprintln!("scoring definition written to {}", args.out.display());
+    Ok(())
 }

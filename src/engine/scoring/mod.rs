@@ -9,6 +9,8 @@
 //! The rules of determinism every scoring target shares: distances are squared Euclidean distances
 //! in the recipe's output space, in double precision; ties go to the lowest segment number.
 
+pub mod definition;
+
 use polars::prelude::DataFrame;
 
 use crate::engine::error::PipelineError;
@@ -16,6 +18,10 @@ use crate::engine::features::recipe::FittedFeature;
 use crate::engine::naming::SegmentNote;
 use crate::engine::pipeline::{self, PipelineResult, RulesCustomers};
 use crate::engine::rules::BusinessRules;
+
+/// How every scoring target assigns, so that all of them agree.
+pub const DETERMINISM: &str = "squared Euclidean distances in the recipe's output space, in double precision; \
+ties to the lowest segment number; business-rule percentiles taken over the fitted customers";
 
 /// Why a customer's features are not like the fitted customers'.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -158,6 +164,21 @@ pub fn score(
     })
 }
 
+/// The centres the model assigns by (k-means' own centres, or the segment means for the methods
+/// that assign by them), else the segment means in the recipe's space: what margins and distances
+/// are measured to.
+pub fn centres(result: &PipelineResult) -> ndarray::Array2<f64> {
+    use crate::engine::cluster::method::FittedModel;
+    match &result.fit.model {
+        FittedModel::Centroids(m) | FittedModel::SegmentMeans(m) => {
+            let k = m.centroids.len();
+            let d = m.centroids.first().map_or(0, Vec::len);
+            ndarray::Array2::from_shape_fn((k, d), |(i, j)| m.centroids[i][j])
+        }
+        _ => result.fit.centroids.clone(),
+    }
+}
+
 /// Per row, the margin (second-nearest minus nearest squared distance to the segment centres)
 /// and the squared distance to the nearest centre, for rows in the model's space.
 fn margins_and_distances(
@@ -166,7 +187,8 @@ fn margins_and_distances(
     values: ndarray::ArrayView2<f64>,
     n: usize,
 ) -> (Vec<Option<f64>>, Vec<Option<f64>>) {
-    let centroids = result.fit.centroids.view();
+    let centres = centres(result);
+    let centroids = centres.view();
     let mut margins = vec![None; n];
     let mut distances = vec![None; n];
     for (i, &row) in kept_rows.iter().enumerate() {
@@ -190,7 +212,8 @@ fn margins_and_distances(
 /// centre (`None` for a segment without fitted customers).
 fn beyond_thresholds(result: &PipelineResult) -> Vec<Option<f64>> {
     let k = result.fit.k();
-    let centroids = result.fit.centroids.view();
+    let centres = centres(result);
+    let centroids = centres.view();
     let model = result.model_segments();
     let mut per: Vec<Vec<f64>> = vec![Vec::new(); k];
     for (i, &row) in result.matrix.kept_rows.iter().enumerate() {
@@ -271,7 +294,7 @@ pub struct ScoringReport {
     pub segments: Vec<(String, usize, usize)>,
     /// Customers per reason code.
     pub reasons: Vec<(Reason, usize)>,
-    /// Customers whose nearest two segment centres are within [`NEAR_TIE`] of each other (relative).
+    /// Customers whose two nearest segment centres are within [`NEAR_TIE`] in squared distance.
     pub near_ties: usize,
     /// Customers beyond the fitted data.
     pub beyond_fitted: usize,
@@ -279,7 +302,8 @@ pub struct ScoringReport {
     pub changed: usize,
 }
 
-/// A margin this small against the nearest squared distance counts as a near-tie.
+/// A margin (difference of squared distances, in the recipe's standardised units) this small
+/// counts as a near-tie: the last bits of another implementation's arithmetic could flip it.
 pub const NEAR_TIE: f64 = 1e-6;
 
 impl ScoringReport {

@@ -1,0 +1,245 @@
+//! The scoring definition (`strata export-model`) implemented again here, from the JSON alone, in
+//! a few dozen lines: it must give every customer the segment `strata score` gives, or the test
+//! names the customers that differ.
+
+// Tests may unwrap: a failed unwrap is a failed test with its line (helpers included).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn strata(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_strata")).args(args).current_dir(dir).output().unwrap()
+}
+
+fn ok(o: &Output) {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// A CSV without quoted cells as rows of column -> text.
+fn rows(path: &Path) -> Vec<HashMap<String, String>> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<String> = lines.next().unwrap().split(',').map(str::to_string).collect();
+    lines.map(|l| header.iter().cloned().zip(l.split(',').map(str::to_string)).collect()).collect()
+}
+
+/// The definition applied to one customer: its segment's name.
+fn score_one(model: &Value, customer: &HashMap<String, String>) -> String {
+    let number =
+        |column: &str| customer.get(column).and_then(|t| t.trim().parse::<f64>().ok()).filter(|x| x.is_finite());
+    let mut point = Vec::new();
+    let mut fallback = false;
+    for f in model["features"].as_array().unwrap() {
+        let column = f["column"].as_str().unwrap();
+        let weight = f["weight"].as_f64().unwrap();
+        if f["kind"] == "numeric" {
+            let Some(mut x) = number(column).or(f["impute"].as_f64()) else {
+                fallback = true;
+                point.push(0.0);
+                continue;
+            };
+            if let Some(clip) = f["clip"].as_array() {
+                x = x.clamp(clip[0].as_f64().unwrap(), clip[1].as_f64().unwrap());
+            }
+            if f["log1p"].as_bool().unwrap() {
+                x = x.signum() * x.abs().ln_1p();
+            }
+            point.push((x - f["center"].as_f64().unwrap()) / f["scale"].as_f64().unwrap() * weight);
+        } else {
+            let given = customer.get(column).map(|t| t.to_string()).filter(|t| !t.is_empty());
+            let level = given.or(f["impute"].as_str().map(str::to_string));
+            if level.is_none() {
+                fallback = true;
+            }
+            for l in f["levels"].as_array().unwrap() {
+                point.push(if level.as_deref() == l.as_str() { weight } else { 0.0 });
+            }
+        }
+    }
+    let mut segment: Option<String> = None;
+    if !fallback {
+        let mut best = (f64::INFINITY, 0);
+        for (s, centre) in model["centres"].as_array().unwrap().iter().enumerate() {
+            let d: f64 =
+                centre.as_array().unwrap().iter().zip(&point).map(|(c, x)| (x - c.as_f64().unwrap()).powi(2)).sum();
+            if d < best.0 {
+                best = (d, s);
+            }
+        }
+        segment = Some(model["segments"][best.1]["name"].as_str().unwrap().to_string());
+    }
+    for rule in model["rules"].as_array().unwrap() {
+        let holds = rule["conditions"].as_array().unwrap().iter().all(|c| match c["kind"].as_str().unwrap() {
+            "no_segment" => segment.is_none(),
+            "missing" => number(c["column"].as_str().unwrap()).is_none() != c["negated"].as_bool().unwrap(),
+            _ => {
+                let x = number(c["column"].as_str().unwrap());
+                let t = c["value"].as_f64().unwrap();
+                x.is_some_and(|x| match c["op"].as_str().unwrap() {
+                    "<" => x < t,
+                    "<=" => x <= t,
+                    ">" => x > t,
+                    ">=" => x >= t,
+                    "=" => x == t,
+                    _ => x != t,
+                })
+            }
+        });
+        if holds {
+            assert_eq!(rule["action"]["kind"], "segment", "this implementation moves customers to named segments");
+            segment = Some(rule["action"]["name"].as_str().unwrap().to_string());
+        }
+    }
+    segment.unwrap_or_else(|| model["fallback"]["name"].as_str().unwrap().to_string())
+}
+
+/// Scores `customers` (id in `id`) by the definition and by `strata score`'s `scores`, and lists
+/// the customers whose segments differ.
+fn differences(model: &Value, customers: &Path, id: &str, scores: &Path) -> (usize, Vec<String>) {
+    let strata_says: HashMap<String, String> =
+        rows(scores).into_iter().map(|r| (r[id].clone(), r["segment_name"].clone())).collect();
+    let customers = rows(customers);
+    let mut differ = Vec::new();
+    for c in &customers {
+        let ours = score_one(model, c);
+        if strata_says.get(&c[id]) != Some(&ours) {
+            differ.push(format!("{}: {ours} here, {:?} by strata score", c[id], strata_says.get(&c[id])));
+        }
+    }
+    (customers.len(), differ)
+}
+
+#[test]
+fn the_demo_with_a_percentile_rule_scores_the_same_from_the_json_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("demo.strata"), strata::cli::DEMO_PROJECT).unwrap();
+    ok(&strata(
+        &[
+            "edit",
+            "demo.strata",
+            "--actor",
+            "test",
+            "--add-rule",
+            "when monetary_total > p90 then segment \"Top tenth\"",
+        ],
+        d,
+    ));
+    ok(&strata(&["export-model", "demo.strata", "--out", "model.json"], d));
+    let model: Value = serde_json::from_str(&std::fs::read_to_string(d.join("model.json")).unwrap()).unwrap();
+    assert_eq!((model["format"].as_str(), model["format_version"].as_u64()), (Some("strata-scoring-model"), Some(1)));
+    let log = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/CDNOW_master.txt");
+    let log = log.to_str().unwrap();
+    ok(&strata(&["score", "demo.strata", "--data", log, "--out", "scores.csv"], d));
+    // The same customers' features, as the demo computes them (as of its stored date).
+    ok(&strata(
+        &[
+            "rfm",
+            "--transactions",
+            log,
+            "--customer-id",
+            "customer_id",
+            "--date",
+            "date",
+            "--amount",
+            "dollar_value",
+            "--as-of",
+            "1998-07-01",
+            "--out",
+            "customers.csv",
+        ],
+        d,
+    ));
+    let (n, differ) = differences(&model, &d.join("customers.csv"), "customer_id", &d.join("scores.csv"));
+    assert_eq!(n, 23_570);
+    assert!(differ.is_empty(), "{} of {n} customers differ: {:?}", differ.len(), &differ[..differ.len().min(10)]);
+}
+
+#[test]
+fn a_table_with_categories_missing_values_and_clipping_scores_the_same_from_the_json_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut csv = String::from("customer_id,recency,frequency,monetary,channel\n");
+    for i in 0..900u32 {
+        let g = (i % 3) as usize;
+        let channel = if i % 11 == 0 { "" } else { ["web", "store", "phone"][(g + (i as usize / 7) % 2) % 3] };
+        let recency =
+            if i % 13 == 0 { String::new() } else { format!("{}", [10.0, 60.0, 200.0][g] + f64::from(i % 17)) };
+        csv.push_str(&format!(
+            "c{i},{recency},{},{},{channel}\n",
+            [12, 5, 1][g] + i % 4,
+            [900.0, 300.0, 40.0][g] + f64::from(i % 29) * 3.5
+        ));
+    }
+    std::fs::write(d.join("customers.csv"), &csv).unwrap();
+    ok(&strata(
+        &[
+            "fit",
+            "--data",
+            "customers.csv",
+            "--id",
+            "customer_id",
+            "--features",
+            "recency,frequency,monetary,channel",
+            "--categorical",
+            "channel",
+            "--log1p",
+            "frequency,monetary",
+            "--k",
+            "4",
+            "--project",
+            "p.strata",
+        ],
+        d,
+    ));
+    ok(&strata(
+        &[
+            "edit",
+            "p.strata",
+            "--actor",
+            "test",
+            "--add-rule",
+            "when recency < p5 and frequency >= 13 then segment \"Newest heavy\"",
+        ],
+        d,
+    ));
+    ok(&strata(&["export-model", "p.strata", "--out", "model.json"], d));
+    let model: Value = serde_json::from_str(&std::fs::read_to_string(d.join("model.json")).unwrap()).unwrap();
+    // New customers: like the fitted ones, missing values, unseen and empty channels, extremes.
+    let new = "customer_id,recency,frequency,monetary,channel\nn1,15,13,910,web\nn2,,5,300,store\nn3,200,1,100000,phone\n\
+               n4,60,5,300,fax\nn5,,,,\nn6,0,40,5000,web\nn7,-3,0,-20,store\n";
+    std::fs::write(d.join("new.csv"), format!("{new}{}", csv.lines().skip(1).take(300).collect::<Vec<_>>().join("\n")))
+        .unwrap();
+    ok(&strata(&["score", "p.strata", "--data", "new.csv", "--out", "scores.csv"], d));
+    let (n, differ) = differences(&model, &d.join("new.csv"), "customer_id", &d.join("scores.csv"));
+    assert_eq!(n, 307);
+    let scores = std::fs::read_to_string(d.join("scores.csv")).unwrap();
+    assert!(scores.lines().filter(|l| l.contains("Newest heavy")).count() >= 2, "the rule moves some customers");
+    assert!(differ.is_empty(), "{} of {n} customers differ: {:?}", differ.len(), &differ[..differ.len().min(10)]);
+    // A method the definition does not express is refused with the reason.
+    ok(&strata(
+        &[
+            "fit",
+            "--data",
+            "customers.csv",
+            "--id",
+            "customer_id",
+            "--features",
+            "frequency,monetary",
+            "--algorithm",
+            "gmm",
+            "--k",
+            "3",
+            "--project",
+            "g.strata",
+        ],
+        d,
+    ));
+    let o = strata(&["export-model", "g.strata", "--out", "g.json"], d);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("does not express") && !d.join("g.json").exists(), "{err}");
+}
