@@ -7,25 +7,12 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn strata(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_strata")).args(args).current_dir(dir).output().unwrap()
-}
-
-fn ok(o: &Output) {
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-}
-
-/// A CSV without quoted cells as rows of column -> text.
-fn rows(path: &Path) -> Vec<HashMap<String, String>> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<String> = lines.next().unwrap().split(',').map(str::to_string).collect();
-    lines.map(|l| header.iter().cloned().zip(l.split(',').map(str::to_string)).collect()).collect()
-}
+#[path = "common/scoring.rs"]
+mod common;
+use common::*;
 
 /// The definition applied to one customer: its segment's name.
 fn score_one(model: &Value, customer: &HashMap<String, String>) -> String {
@@ -117,22 +104,11 @@ fn differences(model: &Value, customers: &Path, id: &str, scores: &Path) -> (usi
 fn the_demo_with_a_percentile_rule_scores_the_same_from_the_json_alone() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("demo.strata"), strata::cli::DEMO_PROJECT).unwrap();
-    ok(&strata(
-        &[
-            "edit",
-            "demo.strata",
-            "--actor",
-            "test",
-            "--add-rule",
-            "when monetary_total > p90 then segment \"Top tenth\"",
-        ],
-        d,
-    ));
+    demo_with_rule(d, "when monetary_total > p90 then segment \"Top tenth\"");
     ok(&strata(&["export-model", "demo.strata", "--out", "model.json"], d));
     let model: Value = serde_json::from_str(&std::fs::read_to_string(d.join("model.json")).unwrap()).unwrap();
     assert_eq!((model["format"].as_str(), model["format_version"].as_u64()), (Some("strata-scoring-model"), Some(1)));
-    let log = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/CDNOW_master.txt");
+    let log = cdnow();
     let log = log.to_str().unwrap();
     ok(&strata(&["score", "demo.strata", "--data", log, "--out", "scores.csv"], d));
     // The same customers' features, as the demo computes them (as of its stored date).
@@ -163,39 +139,7 @@ fn the_demo_with_a_percentile_rule_scores_the_same_from_the_json_alone() {
 fn a_table_with_categories_missing_values_and_clipping_scores_the_same_from_the_json_alone() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let mut csv = String::from("customer_id,recency,frequency,monetary,channel\n");
-    for i in 0..900u32 {
-        let g = (i % 3) as usize;
-        let channel = if i % 11 == 0 { "" } else { ["web", "store", "phone"][(g + (i as usize / 7) % 2) % 3] };
-        let recency =
-            if i % 13 == 0 { String::new() } else { format!("{}", [10.0, 60.0, 200.0][g] + f64::from(i % 17)) };
-        csv.push_str(&format!(
-            "c{i},{recency},{},{},{channel}\n",
-            [12, 5, 1][g] + i % 4,
-            [900.0, 300.0, 40.0][g] + f64::from(i % 29) * 3.5
-        ));
-    }
-    std::fs::write(d.join("customers.csv"), &csv).unwrap();
-    ok(&strata(
-        &[
-            "fit",
-            "--data",
-            "customers.csv",
-            "--id",
-            "customer_id",
-            "--features",
-            "recency,frequency,monetary,channel",
-            "--categorical",
-            "channel",
-            "--log1p",
-            "frequency,monetary",
-            "--k",
-            "4",
-            "--project",
-            "p.strata",
-        ],
-        d,
-    ));
+    let csv = fit_mixed(d, 900, 4, true);
     ok(&strata(
         &[
             "edit",

@@ -6,30 +6,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
-use std::path::Path;
-use std::process::{Command, Output};
 
-fn strata(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_strata")).args(args).current_dir(dir).output().unwrap()
-}
-
-fn ok(o: &Output) {
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-}
-
-/// `column` of a CSV written by Strata, by the value of its first column.
-fn by_id(path: &Path, column: &str) -> HashMap<String, String> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let at = header.iter().position(|h| *h == column).unwrap_or_else(|| panic!("no {column} in {header:?}"));
-    lines
-        .map(|l| {
-            let cells: Vec<&str> = l.split(',').collect();
-            (cells[0].to_string(), cells[at].to_string())
-        })
-        .collect()
-}
+#[path = "common/scoring.rs"]
+mod common;
+use common::*;
 
 /// The customers whose `column` differs between two outputs (every id of `part` must be in `whole`).
 fn differing(whole: &HashMap<String, String>, part: &HashMap<String, String>) -> Vec<String> {
@@ -46,20 +26,9 @@ fn differing(whole: &HashMap<String, String>, part: &HashMap<String, String>) ->
 fn scoring_the_demo_reproduces_its_segments_with_a_percentile_rule_fixed_on_the_fitted_customers() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("demo.strata"), strata::cli::DEMO_PROJECT).unwrap();
-    ok(&strata(
-        &[
-            "edit",
-            "demo.strata",
-            "--actor",
-            "test",
-            "--add-rule",
-            "when monetary_total > p90 then segment \"Top tenth\"",
-        ],
-        d,
-    ));
+    demo_with_rule(d, "when monetary_total > p90 then segment \"Top tenth\"");
     ok(&strata(&["run", "demo.strata", "--out", "own.csv"], d));
-    let log = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/CDNOW_master.txt");
+    let log = cdnow();
     let own = by_id(&d.join("own.csv"), "segment_name");
     assert!(own.values().filter(|n| *n == "Top tenth").count() > 2_000);
 
@@ -96,38 +65,7 @@ fn scoring_the_demo_reproduces_its_segments_with_a_percentile_rule_fixed_on_the_
 fn every_new_customer_gets_a_segment_and_says_why_it_is_unlike_the_fitted_ones() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let mut csv = String::from("customer_id,recency,frequency,monetary,channel\n");
-    for i in 0..600u32 {
-        let g = (i % 3) as usize;
-        let channel = ["web", "store", "phone"][g];
-        csv.push_str(&format!(
-            "c{i},{},{},{},{channel}\n",
-            [10.0, 60.0, 200.0][g] + f64::from(i % 17),
-            [12, 5, 1][g] + i % 4,
-            [900.0, 300.0, 40.0][g] + f64::from(i % 29)
-        ));
-    }
-    std::fs::write(d.join("customers.csv"), csv).unwrap();
-    ok(&strata(
-        &[
-            "fit",
-            "--data",
-            "customers.csv",
-            "--id",
-            "customer_id",
-            "--features",
-            "recency,frequency,monetary,channel",
-            "--categorical",
-            "channel",
-            "--log1p",
-            "frequency,monetary",
-            "--k",
-            "3",
-            "--project",
-            "p.strata",
-        ],
-        d,
-    ));
+    fit_mixed(d, 600, 3, false);
     // Like the fitted ones; a missing number; a number far outside; a channel never seen; every
     // kind of hostile cell at once; a long text id.
     let long_id = "x".repeat(5_000);

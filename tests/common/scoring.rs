@@ -1,0 +1,91 @@
+#![allow(dead_code)] // each test file uses its own part of these helpers
+//! What the scoring tests share: running Strata, reading its CSVs, and a generated customer table
+//! with a categorical column fitted into a project.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::{Command, Output};
+
+pub fn strata(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_strata")).args(args).current_dir(dir).output().unwrap()
+}
+
+pub fn ok(o: &Output) {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// A CSV without quoted cells as rows of column -> text.
+pub fn rows(path: &Path) -> Vec<HashMap<String, String>> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<String> = lines.next().unwrap().split(',').map(str::to_string).collect();
+    lines.map(|l| header.iter().cloned().zip(l.split(',').map(str::to_string)).collect()).collect()
+}
+
+/// `column` of a CSV written by Strata, by the value of its first column.
+pub fn by_id(path: &Path, column: &str) -> HashMap<String, String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let first = text.lines().next().unwrap().split(',').next().unwrap().to_string();
+    rows(path)
+        .into_iter()
+        .map(|r| {
+            let value = r.get(column).unwrap_or_else(|| panic!("no {column} in {}", path.display())).clone();
+            (r[&first].clone(), value)
+        })
+        .collect()
+}
+
+/// The CDNOW log shipped with Strata.
+pub fn cdnow() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/CDNOW_master.txt")
+}
+
+/// The demo project in `d` as demo.strata, with `rule` added through `strata edit`.
+pub fn demo_with_rule(d: &Path, rule: &str) {
+    std::fs::write(d.join("demo.strata"), strata::cli::DEMO_PROJECT).unwrap();
+    ok(&strata(&["edit", "demo.strata", "--actor", "test", "--add-rule", rule], d));
+}
+
+/// `n` customers in three groups (recency, frequency, monetary, channel), written to
+/// customers.csv in `d` and fitted with k-means into p.strata (frequency and monetary log-scaled,
+/// channel one-hot); with `holes`, some recency and channel cells are empty. Returns the CSV.
+pub fn fit_mixed(d: &Path, n: u32, k: usize, holes: bool) -> String {
+    let mut csv = String::from("customer_id,recency,frequency,monetary,channel\n");
+    for i in 0..n {
+        let g = (i % 3) as usize;
+        let channel = if holes && i % 11 == 0 { "" } else { ["web", "store", "phone"][(g + (i as usize / 7) % 2) % 3] };
+        let recency = if holes && i % 13 == 0 {
+            String::new()
+        } else {
+            format!("{}", [10.0, 60.0, 200.0][g] + f64::from(i % 17))
+        };
+        csv.push_str(&format!(
+            "c{i},{recency},{},{},{channel}\n",
+            [12, 5, 1][g] + i % 4,
+            [900.0, 300.0, 40.0][g] + f64::from(i % 29) * 3.5
+        ));
+    }
+    std::fs::write(d.join("customers.csv"), &csv).unwrap();
+    let k = k.to_string();
+    ok(&strata(
+        &[
+            "fit",
+            "--data",
+            "customers.csv",
+            "--id",
+            "customer_id",
+            "--features",
+            "recency,frequency,monetary,channel",
+            "--categorical",
+            "channel",
+            "--log1p",
+            "frequency,monetary",
+            "--k",
+            &k,
+            "--project",
+            "p.strata",
+        ],
+        d,
+    ));
+    csv
+}
