@@ -38,6 +38,9 @@ fn scoring_the_demo_reproduces_its_segments_with_a_percentile_rule_fixed_on_the_
     assert_eq!(all.len(), own.len());
     let differ = differing(&own, &all);
     assert!(differ.is_empty(), "{} customers differ: {:?}", differ.len(), &differ[..differ.len().min(10)]);
+    // The numbers too: a rule's segment has the number `strata run` gives it.
+    let differ = differing(&by_id(&d.join("own.csv"), "segment_number"), &by_id(&d.join("all.csv"), "segment_number"));
+    assert!(differ.is_empty(), "{} numbers differ: {:?}", differ.len(), &differ[..differ.len().min(10)]);
     let changed = by_id(&d.join("all.csv"), "changed_by");
     assert!(changed.values().filter(|c| *c == "rule 1").count() > 2_000);
 

@@ -111,7 +111,10 @@ pub fn score(
         reference: Some(&result.customers),
     };
     let outcome = pipeline::rules_outcome_for(result, rules, notes, id_column, &customers);
-    let mut names: Vec<String> = (0..n_model)
+    // Segments are numbered as the project's own run numbers them (the model's, its fallback,
+    // then the rule segments in the order the run made them), so a number means the same segment
+    // in `strata run` and here; a rule segment only this batch fills comes after them.
+    let mut names: Vec<String> = (0..result.n_segments())
         .map(|s| {
             notes.iter().find(|n| n.segment == s).map_or_else(|| result.default_segment_name(s), |n| n.name.clone())
         })
@@ -119,8 +122,23 @@ pub fn score(
     let (mut segments, changed_by) = match outcome {
         Some(o) => {
             warnings.extend(o.warnings.iter().cloned());
-            names.extend(o.rule_segments.iter().cloned());
-            (o.segments, o.changed_by)
+            let number: Vec<usize> = o
+                .rule_segments
+                .iter()
+                .map(|name| match names.iter().skip(n_model).position(|n| n == name) {
+                    Some(at) => n_model + at,
+                    None => {
+                        names.push(name.clone());
+                        names.len() - 1
+                    }
+                })
+                .collect();
+            let segments = o
+                .segments
+                .iter()
+                .map(|s| s.map(|s| if s >= n_model { number.get(s - n_model).copied().unwrap_or(s) } else { s }))
+                .collect();
+            (segments, o.changed_by)
         }
         None => (model_segments.clone(), vec![None; n]),
     };
