@@ -920,6 +920,32 @@ pub struct ExportModelArgs {
     pub accept_changed_data: bool,
 }
 
+/// Arguments of `strata export-sql`.
+#[derive(Debug, Args)]
+pub struct ExportSqlArgs {
+    /// The project (it is re-run first, as `strata run` does).
+    pub project: PathBuf,
+    /// duckdb, postgres, sqlite, bigquery, snowflake or spark.
+    #[arg(long)]
+    pub dialect: String,
+    /// The table to score (schema.table allowed): one row per customer with the columns the
+    /// recipe and the rules read.
+    #[arg(long, default_value = "customers")]
+    pub table: String,
+    /// Its customer id column (default: the project's).
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Write the statement here (default: print it).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Read the project's data files outside its folder (only for projects you trust).
+    #[arg(long)]
+    pub allow_outside_paths: bool,
+    /// Re-run even when the project's data fingerprint differs from the stored one.
+    #[arg(long)]
+    pub accept_changed_data: bool,
+}
+
 /// Arguments of `strata bias`.
 #[derive(Debug, Args)]
 pub struct BiasArgs {

@@ -112,6 +112,10 @@ pub enum Command {
     /// Write the project's whole scoring definition (recipe, centres, segments, fallback, rules
     /// with resolved percentiles, overrides) as a documented, versioned JSON file.
     ExportModel(ExportModelArgs),
+    /// Write one SQL statement that scores a customer table where it lives (recipe, nearest
+    /// centre, rules, overrides, fallback, reason codes) for duckdb, postgres, sqlite, bigquery,
+    /// snowflake or spark.
+    ExportSql(ExportSqlArgs),
     /// A project's SWOT board: each segment card with its live evidence and placement hints, the
     /// other items, and the TOWS decision list (--decisions writes it as CSV).
     Swot(SwotArgs),
@@ -207,6 +211,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Predict(args)) => predict_command(args),
         Some(Command::Score(args)) => score::score_command(args),
         Some(Command::ExportModel(args)) => score::export_model_command(args),
+        Some(Command::ExportSql(args)) => score::export_sql_command(args),
         Some(Command::Swot(args)) => swot_command(args),
         Some(Command::Bias(args)) => bias_command(args),
         Some(Command::Clv(args)) => clv_command(args),

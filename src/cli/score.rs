@@ -148,3 +148,30 @@ pub(crate) fn export_model_command(args: ExportModelArgs) -> Result<(), CliError
     eprintln!("scoring definition written to {}", args.out.display());
     Ok(())
 }
+
+pub(crate) fn export_sql_command(args: ExportSqlArgs) -> Result<(), CliError> {
+    let dialect = scoring::sql::Dialect::parse(&args.dialect).map_err(CliError)?;
+    let opened = project::open(&args.project)?;
+    let base_dir = project_dir(&args.project);
+    let (result, _) = rerun_project(&opened.project, &base_dir, args.allow_outside_paths, args.accept_changed_data)?;
+    warn_all(&result.warnings);
+    let id = match args.id.clone().or_else(|| opened.project.spec.id_column().map(str::to_string)) {
+        Some(id) => id,
+        None => return Err(CliError("the project names no customer id column; give --id COL".into())),
+    };
+    let document = scoring::definition::definition(&result, &opened.project.rules, &opened.project.segments)
+        .map_err(|e| CliError(format!("no SQL: {e}")))?;
+    let sql =
+        scoring::sql::statement(&document, dialect, &args.table, &id).map_err(|e| CliError(format!("no SQL: {e}")))?;
+    match &args.out {
+        Some(out) => {
+            let export = cli_export_gate(&args.project, &result, "scoring SQL", out)?;
+            project::save_atomically(out, sql.as_bytes())
+                .map_err(|e| CliError(format!("could not write the SQL: {e}: {}", out.display())))?;
+            export.finish()?;
+            eprintln!("scoring SQL ({}) written to {}", args.dialect, out.display());
+        }
+        None => print!("{sql}"),
+    }
+    Ok(())
+}

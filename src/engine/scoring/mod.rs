@@ -10,6 +10,7 @@
 //! in the recipe's output space, in double precision; ties go to the lowest segment number.
 
 pub mod definition;
+pub mod sql;
 
 use polars::prelude::DataFrame;
 
