@@ -294,6 +294,224 @@ fn timed<T>(op: impl FnOnce() -> Result<T, BenchError>) -> Result<(T, Value), Be
     Ok((out, json!({"seconds": seconds, "rss_before_mb": mb(before), "peak_mb": mb(peak.max(before))})))
 }
 
+/// The serve case: `strata serve` on the project `input` in its own process on a free loopback
+/// port, then requests over keep-alive connections from this one: single customers (4,000 over
+/// four connections) and batches of 1,000 (40 over two), each customer a row of the project's own
+/// customer table. Reported per kind: requests per second over the whole run and the latency's
+/// median and 99th percentile (`seconds` is the whole run, start-up excluded).
+fn serve_case(input: &Path) -> Result<(Value, Value), BenchError> {
+    use std::io::{BufRead, BufReader};
+    let failed = |what: &str, e: &dyn std::fmt::Display| BenchError::Usage(format!("serve case: {what}: {e}"));
+    let opened = crate::engine::project::open(input).map_err(|e| failed("open the project", &e))?;
+    let base_dir =
+        input.parent().filter(|p| !p.as_os_str().is_empty()).map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let resolver = crate::engine::pipeline::SourceResolver { base_dir, allow_outside: false };
+    let (mut result, _) =
+        crate::engine::project::verify::rerun(&opened.project, &resolver, true).map_err(|e| failed("re-run", &e))?;
+    crate::engine::project::minimise::apply(&opened.project, &mut result);
+    let exe = std::env::current_exe().map_err(|e| failed("find strata", &e))?;
+    let mut child = std::process::Command::new(exe)
+        .args(["serve", &input.display().to_string(), "--port", "0", "--max-batch", "1000"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| failed("start strata serve", &e))?;
+    let mut line = String::new();
+    let stdout = child.stdout.take().ok_or_else(|| BenchError::Usage("serve case: no stdout".into()))?;
+    let read = BufReader::new(stdout).read_line(&mut line);
+    let address = match (read, line.trim().strip_prefix("listening on http://")) {
+        (Ok(_), Some(address)) => address.to_string(),
+        _ => {
+            let _ = child.kill();
+            return Err(BenchError::Usage(format!("serve case: the service did not start ({line:?})")));
+        }
+    };
+    let outcome = (|| {
+        let (status, model) = http::request(&address, "GET", "/model", b"").map_err(|e| failed("GET /model", &e))?;
+        if status != 200 {
+            return Err(BenchError::Usage(format!("serve case: GET /model answered {status}")));
+        }
+        let customers = customers_as_json(&result.customers, &model)?;
+        if customers.is_empty() {
+            return Err(BenchError::Usage("serve case: the project has no customers".into()));
+        }
+        let singles: Vec<Vec<u8>> = customers.iter().map(|c| c.to_string().into_bytes()).collect();
+        let batches: Vec<Vec<u8>> = (0..40)
+            .map(|b| {
+                let batch: Vec<&Value> = (0..1000).map(|i| &customers[(b * 1000 + i) % customers.len()]).collect();
+                json!({ "customers": batch }).to_string().into_bytes()
+            })
+            .collect();
+        let started = Instant::now();
+        let single = http::load(&address, &singles, 4, 4000)?;
+        let batch = http::load(&address, &batches, 2, 40)?;
+        let seconds = started.elapsed().as_secs_f64();
+        Ok((
+            json!({
+                "customers_in_project": customers.len(),
+                "single": single,
+                "batch_1000": batch,
+            }),
+            json!({"seconds": seconds}),
+        ))
+    })();
+    #[cfg(unix)]
+    {
+        // SAFETY: signalling the child this function started, by its id.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = child.kill();
+    }
+    let _ = child.wait();
+    outcome
+}
+
+/// Each customer of `customers` as the JSON object `strata serve` takes, with the fields its
+/// `GET /model` answer lists.
+fn customers_as_json(customers: &DataFrame, model: &Value) -> Result<Vec<Value>, BenchError> {
+    let fields = model["fields"].as_array().cloned().unwrap_or_default();
+    let mut columns: Vec<(String, Vec<Value>)> = Vec::new();
+    for field in &fields {
+        let name = field["name"].as_str().unwrap_or_default().to_string();
+        let values: Vec<Value> = if field["type"] == "number" {
+            data::quality::numeric_values(data::column(customers, &name)?)?
+                .into_iter()
+                .map(|v| v.filter(|v| v.is_finite()).map_or(Value::Null, |v| json!(v)))
+                .collect()
+        } else {
+            data::column_texts(customers, &name)?.into_iter().map(|v| v.map_or(Value::Null, Value::String)).collect()
+        };
+        columns.push((name, values));
+    }
+    if let Some(id) = model["id_column"].as_str() {
+        let ids = data::column_texts(customers, id)?;
+        columns.push((id.to_string(), ids.into_iter().map(|v| v.map_or(Value::Null, Value::String)).collect()));
+    }
+    Ok((0..customers.height())
+        .map(|row| Value::Object(columns.iter().map(|(name, values)| (name.clone(), values[row].clone())).collect()))
+        .collect())
+}
+
+/// A small HTTP/1.1 client on keep-alive connections, for the serve case.
+mod http {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpStream;
+    use std::time::Instant;
+
+    use serde_json::{Value, json};
+
+    use super::BenchError;
+
+    /// One request on its own connection: the status and the JSON body.
+    pub fn request(address: &str, method: &str, path: &str, body: &[u8]) -> std::io::Result<(u16, Value)> {
+        let mut connection = Connection::open(address)?;
+        let (status, body) = connection.send(method, path, body)?;
+        Ok((status, serde_json::from_slice(&body).unwrap_or(Value::Null)))
+    }
+
+    struct Connection {
+        reader: BufReader<TcpStream>,
+        writer: TcpStream,
+        host: String,
+    }
+
+    impl Connection {
+        fn open(address: &str) -> std::io::Result<Self> {
+            let stream = TcpStream::connect(address)?;
+            stream.set_nodelay(true)?;
+            Ok(Connection { reader: BufReader::new(stream.try_clone()?), writer: stream, host: address.to_string() })
+        }
+
+        fn send(&mut self, method: &str, path: &str, body: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
+            let head = format!(
+                "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                self.host,
+                body.len()
+            );
+            let mut request = head.into_bytes();
+            request.extend_from_slice(body);
+            self.writer.write_all(&request)?;
+            let bad = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string());
+            let mut line = String::new();
+            self.reader.read_line(&mut line)?;
+            let status: u16 =
+                line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| bad("no status"))?;
+            let mut length = None;
+            loop {
+                line.clear();
+                if self.reader.read_line(&mut line)? == 0 {
+                    return Err(bad("the connection closed in the headers"));
+                }
+                let header = line.trim_end();
+                if header.is_empty() {
+                    break;
+                }
+                if let Some((name, value)) = header.split_once(':')
+                    && name.eq_ignore_ascii_case("content-length")
+                {
+                    length = value.trim().parse::<usize>().ok();
+                }
+            }
+            let mut body = vec![0; length.ok_or_else(|| bad("no content-length"))?];
+            self.reader.read_exact(&mut body)?;
+            Ok((status, body))
+        }
+    }
+
+    /// `total` requests, the bodies in turn, over `connections` keep-alive connections at once:
+    /// requests per second and the latency's median and 99th percentile in milliseconds.
+    pub fn load(address: &str, bodies: &[Vec<u8>], connections: usize, total: usize) -> Result<Value, BenchError> {
+        let started = Instant::now();
+        let per: Vec<Result<Vec<f64>, String>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..connections)
+                .map(|c| {
+                    std::thread::Builder::new().name(format!("bench-client-{c}")).spawn_scoped(
+                        scope,
+                        move || -> Result<Vec<f64>, String> {
+                            let mut connection = Connection::open(address).map_err(|e| e.to_string())?;
+                            let mut latencies = Vec::new();
+                            for i in (c..total).step_by(connections) {
+                                let sent = Instant::now();
+                                let (status, _) = connection
+                                    .send("POST", "/score", &bodies[i % bodies.len()])
+                                    .map_err(|e| e.to_string())?;
+                                if status != 200 {
+                                    return Err(format!("POST /score answered {status}"));
+                                }
+                                latencies.push(sent.elapsed().as_secs_f64() * 1000.0);
+                            }
+                            Ok(latencies)
+                        },
+                    )
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| match h {
+                    Ok(h) => h.join().unwrap_or_else(|_| Err("a client thread failed".into())),
+                    Err(e) => Err(e.to_string()),
+                })
+                .collect()
+        });
+        let seconds = started.elapsed().as_secs_f64();
+        let mut latencies = Vec::new();
+        for p in per {
+            latencies.extend(p.map_err(|e| BenchError::Usage(format!("serve case: {e}")))?);
+        }
+        latencies.sort_by(f64::total_cmp);
+        let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
+        Ok(json!({
+            "requests": latencies.len(),
+            "connections": connections,
+            "requests_per_second": latencies.len() as f64 / seconds,
+            "p50_ms": at(0.5),
+            "p99_ms": at(0.99),
+        }))
+    }
+}
+
 /// The clv case: the log is read and reduced to purchase days before the clock starts; timed are
 /// the customer summary, the BG/NBD fit alone (the model the demo reports) and the whole analysis
 /// `strata clv` runs (three purchase models, Gamma-Gamma, values, diagnostics), each on its own.
@@ -484,6 +702,7 @@ pub fn run_case(case: &str, input: &Path, options: &CaseOptions) -> Result<Value
             (result, timing)
         }
         "clv" => clv_case(input, options)?,
+        "serve" => serve_case(input)?,
         "lloyd" => {
             let (x, _) = customer_matrix(input, options.rows)?;
             let (n, d) = x.dim();

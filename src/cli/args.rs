@@ -946,6 +946,32 @@ pub struct ExportSqlArgs {
     pub accept_changed_data: bool,
 }
 
+/// Arguments of `strata serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The project (it is re-run first, as `strata run` does).
+    pub project: PathBuf,
+    /// Address to listen on: loopback unless you choose to bind elsewhere (0.0.0.0 is every
+    /// interface; put a proxy with authentication in front of it).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port (0: a free one, printed on start).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Largest request body, in megabytes.
+    #[arg(long, default_value_t = 4.0)]
+    pub max_body_mb: f64,
+    /// Most customers in one batch.
+    #[arg(long, default_value_t = crate::serve::DEFAULT_MAX_BATCH)]
+    pub max_batch: usize,
+    /// Read the project's data files outside its folder (only for projects you trust).
+    #[arg(long)]
+    pub allow_outside_paths: bool,
+    /// Re-run even when the project's data fingerprint differs from the stored one.
+    #[arg(long)]
+    pub accept_changed_data: bool,
+}
+
 /// Arguments of `strata bias`.
 #[derive(Debug, Args)]
 pub struct BiasArgs {

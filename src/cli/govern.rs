@@ -647,6 +647,16 @@ impl CliExport {
         }
         Ok(self.project)
     }
+
+    /// For an export that writes no file (the scoring service): the project saved with the entry.
+    pub(crate) fn finish_logged(self) -> Result<Project, CliError> {
+        if self.read_only {
+            eprintln!("note: the export is not logged in the project: a newer Strata wrote it");
+        } else {
+            self.project.save_unsealed(&self.path)?;
+        }
+        Ok(self.project)
+    }
 }
 
 /// Before a headless export of `kind` to `out` from the project at `path` re-run as `result`:

@@ -116,6 +116,9 @@ pub enum Command {
     /// centre, rules, overrides, fallback, reason codes) for duckdb, postgres, sqlite, bigquery,
     /// snowflake or spark.
     ExportSql(ExportSqlArgs),
+    /// Serve the project's scoring over HTTP on this machine: POST /score (one customer or a
+    /// batch as JSON), GET /model, GET /health; stops cleanly on SIGTERM or Ctrl-C.
+    Serve(ServeArgs),
     /// A project's SWOT board: each segment card with its live evidence and placement hints, the
     /// other items, and the TOWS decision list (--decisions writes it as CSV).
     Swot(SwotArgs),
@@ -212,6 +215,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Score(args)) => score::score_command(args),
         Some(Command::ExportModel(args)) => score::export_model_command(args),
         Some(Command::ExportSql(args)) => score::export_sql_command(args),
+        Some(Command::Serve(args)) => score::serve_command(args),
         Some(Command::Swot(args)) => swot_command(args),
         Some(Command::Bias(args)) => bias_command(args),
         Some(Command::Clv(args)) => clv_command(args),

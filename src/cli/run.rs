@@ -350,18 +350,15 @@ pub(super) fn new_customers(
     let base_dir = project_dir(&args.project);
     let (result, _) = rerun_project(&opened.project, &base_dir, args.allow_outside_paths, args.accept_changed_data)?;
     // The new data, read as the project's own: same kind of table, same columns.
-    let mut spec = opened.project.spec.clone();
-    spec.source = SourceSpec {
-        source: DataSource::File(std::path::absolute(&args.data).unwrap_or(args.data.clone()).display().to_string()),
-        read_options: args.read.options(),
-        fingerprint: None,
-    };
     // The project's lookup tables are read from its folder (the new data may be anywhere); any
     // --derive given here is computed after the project's own.
     let project_files = SourceResolver { base_dir: base_dir.clone(), allow_outside: args.allow_outside_paths };
-    for lookup in &mut spec.derived.lookups {
-        lookup.path = project_files.resolve(&lookup.path)?.display().to_string();
-    }
+    let mut spec = crate::engine::scoring::batch::spec_for_new_data(
+        &opened.project.spec,
+        &args.data,
+        args.read.options(),
+        &project_files,
+    )?;
     let extra = args.read.derived(None)?;
     spec.derived.lookups.extend(extra.lookups);
     spec.derived.columns.extend(extra.columns);

@@ -13,7 +13,7 @@ pub(crate) fn score_command(args: PredictArgs) -> Result<(), CliError> {
     warn_all(&scored.warnings);
     let report = ScoringReport::of(&scored, &result);
     if let Some(out) = &args.out {
-        let mut frame = scored_frame(&scored, &table.frame, id_column.as_deref())?;
+        let mut frame = scoring::batch::scored_frame(&scored, &table.frame, id_column.as_deref())?;
         let opted = match id_column.as_deref() {
             Some(id) => {
                 crate::engine::governance::review::mark_opted_out(&mut frame, Some(id), &project.governance.opt_outs)?
@@ -94,45 +94,6 @@ pub(crate) fn score_command(args: PredictArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The per-customer output: id (or row number), `segment`, `segment_number`, `segment_name`,
-/// `model_segment`, `model_segment_number`, `changed_by`, `reason`, `reason_column`, `margin`,
-/// `beyond_fitted`, and `probability` for mixtures.
-fn scored_frame(
-    scored: &scoring::Scored,
-    frame: &polars::prelude::DataFrame,
-    id_column: Option<&str>,
-) -> Result<polars::prelude::DataFrame, CliError> {
-    use polars::prelude::{Column, DataFrame};
-    let id = match id_column {
-        Some(id) => data::column(frame, id)?.clone(),
-        None => Column::new("row".into(), (1..=frame.height() as u64).collect::<Vec<_>>()),
-    };
-    let name = |s: &Option<usize>| s.and_then(|s| scored.names.get(s).cloned());
-    let mut columns = vec![
-        id,
-        Column::new("segment".into(), pipeline::numbered(&scored.segments, 0)),
-        Column::new("segment_number".into(), pipeline::numbered(&scored.segments, 1)),
-        Column::new("segment_name".into(), scored.segments.iter().map(name).collect::<Vec<_>>()),
-        Column::new("model_segment".into(), pipeline::numbered(&scored.model_segments, 0)),
-        Column::new("model_segment_number".into(), pipeline::numbered(&scored.model_segments, 1)),
-        Column::new("changed_by".into(), scored.changed_by.clone()),
-        Column::new(
-            "reason".into(),
-            scored.reasons.iter().map(|r| r.as_ref().map(|(r, _)| r.code().to_string())).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "reason_column".into(),
-            scored.reasons.iter().map(|r| r.as_ref().map(|(_, c)| c.clone())).collect::<Vec<_>>(),
-        ),
-        Column::new("margin".into(), scored.margins.clone()),
-        Column::new("beyond_fitted".into(), scored.beyond_fitted.clone()),
-    ];
-    if let Some(p) = &scored.probability {
-        columns.push(Column::new("probability".into(), p.clone()));
-    }
-    Ok(DataFrame::new_infer_height(columns).map_err(DataError::from)?)
-}
-
 pub(crate) fn export_model_command(args: ExportModelArgs) -> Result<(), CliError> {
     let opened = project::open(&args.project)?;
     let base_dir = project_dir(&args.project);
@@ -173,5 +134,48 @@ pub(crate) fn export_sql_command(args: ExportSqlArgs) -> Result<(), CliError> {
         }
         None => print!("{sql}"),
     }
+    Ok(())
+}
+
+pub(crate) fn serve_command(args: ServeArgs) -> Result<(), CliError> {
+    if !(args.max_body_mb.is_finite() && args.max_body_mb > 0.0 && args.max_body_mb <= 1024.0) {
+        return Err(CliError(format!("--max-body-mb is {}; give a size from 0.001 to 1024", args.max_body_mb)));
+    }
+    if args.max_batch == 0 {
+        return Err(CliError("--max-batch is 0; give at least 1".into()));
+    }
+    let opened = project::open(&args.project)?;
+    let base_dir = project_dir(&args.project);
+    let (result, _) = rerun_project(&opened.project, &base_dir, args.allow_outside_paths, args.accept_changed_data)?;
+    warn_all(&result.warnings);
+    let project = &opened.project;
+    let name =
+        args.project.file_name().map_or_else(|| args.project.display().to_string(), |n| n.to_string_lossy().into());
+    let limits = crate::serve::Limits {
+        max_body_bytes: (args.max_body_mb * 1024.0 * 1024.0).round() as usize,
+        max_batch: args.max_batch,
+    };
+    // Serving is an export: refused where the project blocks unsigned exports, and logged.
+    let url = format!("http://{}:{}", args.host, args.port);
+    let export = cli_export_gate(&args.project, &result, "scoring service", Path::new(&url))?;
+    let model = crate::serve::ServedModel::new(
+        result,
+        project.rules.clone(),
+        project.segments.clone(),
+        project.governance.opt_outs.clone(),
+        project.spec.id_column().map(str::to_string),
+        &name,
+        limits,
+    )
+    .map_err(|e| CliError(format!("cannot serve the project: {e}")))?;
+    export.finish_logged()?;
+    crate::serve::serve(model, &args.host, args.port, |address| {
+        use std::io::Write;
+        println!("listening on http://{address}");
+        eprintln!("serving {name}: POST /score, GET /model, GET /health; stop with Ctrl-C or SIGTERM");
+        let _ = std::io::stdout().flush();
+    })
+    .map_err(CliError)?;
+    eprintln!("stopped");
     Ok(())
 }

@@ -442,6 +442,7 @@ pub fn segments_over_time(
                 n_fitted: last_k,
                 nearest: &nearest_aligned,
                 reference: None,
+                reference_sorted: None,
             };
             let outcome = crate::engine::rules::apply(rules, &ctx);
             // A rule's segment, numbered after every aligned one, by its name across windows.

@@ -113,6 +113,7 @@ pub fn business_rules_outcome(
         kept_rows: &result.matrix.kept_rows,
         values: result.matrix.values.view(),
         reference: None,
+        reference_sorted: None,
     };
     rules_outcome_for(result, rules, notes, id_column, &customers)
 }
@@ -130,6 +131,8 @@ pub struct RulesCustomers<'a> {
     pub values: ndarray::ArrayView2<'a, f64>,
     /// The fitted population, when these are new customers (see [`crate::engine::rules::RuleContext::reference`]).
     pub reference: Option<&'a DataFrame>,
+    /// The reference's columns already sorted (see [`crate::engine::rules::RuleContext::reference_sorted`]).
+    pub reference_sorted: Option<&'a crate::engine::rules::SortedColumns>,
 }
 
 /// [`business_rules_outcome`] on any customers segmented by `result`'s model (its own, or new ones
@@ -172,6 +175,7 @@ pub fn rules_outcome_for(
         n_fitted: result.fit.k(),
         nearest: &nearest,
         reference: customers.reference,
+        reference_sorted: customers.reference_sorted,
     };
     Some(apply(rules, &ctx))
 }

@@ -18,6 +18,13 @@ pub(crate) fn column_values<'a>(frame: &DataFrame, name: &'a str) -> Result<Colu
     }
 }
 
+/// The finite values of `values`, sorted: what a percentile is taken over.
+pub fn sorted_finite(values: &[Option<f64>]) -> Vec<f64> {
+    let mut sorted: Vec<f64> = values.iter().flatten().copied().filter(|x| x.is_finite()).collect();
+    sorted.sort_by(f64::total_cmp);
+    sorted
+}
+
 /// Customers matching a condition, and its text with percentiles resolved.
 pub(crate) fn evaluate(condition: &Condition, ctx: &RuleContext<'_>) -> Result<(Vec<bool>, String), String> {
     let n = ctx.customers.height();
@@ -34,25 +41,31 @@ pub(crate) fn evaluate(condition: &Condition, ctx: &RuleContext<'_>) -> Result<(
             (Column_::Numeric(v), Value::Number(_) | Value::Percentile(_)) => {
                 let (threshold, text) = match value {
                     Value::Percentile(p) => {
-                        let reference_values;
-                        let over: &[Option<f64>] = match ctx.reference {
-                            Some(reference) => {
-                                reference_values = match column_values(reference, column)? {
-                                    Column_::Numeric(r) => r,
-                                    Column_::Text(..) => {
-                                        return Err(format!("'{column}' holds text in the fitted customers"));
+                        let computed;
+                        let sorted: &[f64] = match ctx.reference_sorted.and_then(|m| m.get(column)) {
+                            Some(sorted) => sorted,
+                            None => {
+                                let reference_values;
+                                let over: &[Option<f64>] = match ctx.reference {
+                                    Some(reference) => {
+                                        reference_values = match column_values(reference, column)? {
+                                            Column_::Numeric(r) => r,
+                                            Column_::Text(..) => {
+                                                return Err(format!("'{column}' holds text in the fitted customers"));
+                                            }
+                                        };
+                                        &reference_values
                                     }
+                                    None => &v,
                                 };
-                                &reference_values
+                                computed = sorted_finite(over);
+                                &computed
                             }
-                            None => &v,
                         };
-                        let mut sorted: Vec<f64> = over.iter().flatten().copied().filter(|x| x.is_finite()).collect();
                         if sorted.is_empty() {
                             return Err(format!("'{column}' has no values to take a percentile of"));
                         }
-                        sorted.sort_by(f64::total_cmp);
-                        let t = quantile_sorted(&sorted, p / 100.0);
+                        let t = quantile_sorted(sorted, p / 100.0);
                         (t, format!("{condition} ({})", short_number(t)))
                     }
                     Value::Number(x) => (*x, condition.to_string()),

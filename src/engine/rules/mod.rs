@@ -120,7 +120,13 @@ pub struct RuleContext<'a> {
     /// The customers percentiles are taken over (`p90`): the fitted population when new customers
     /// are scored, so a rule means what it meant when it was written; `None`: `customers`.
     pub reference: Option<&'a DataFrame>,
+    /// The reference's finite values sorted, by column, where a caller that applies the rules to
+    /// many batches has sorted them once (`strata serve`); other columns are sorted when needed.
+    pub reference_sorted: Option<&'a SortedColumns>,
 }
+
+/// Finite values of some columns, sorted, by column name: what a percentile is taken over.
+pub type SortedColumns = std::collections::HashMap<String, Vec<f64>>;
 
 /// What one rule did.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -214,6 +220,7 @@ mod tests {
             n_fitted: 3,
             nearest,
             reference: None,
+            reference_sorted: None,
         }
     }
 

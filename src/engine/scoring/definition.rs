@@ -43,23 +43,15 @@ pub fn definition(result: &PipelineResult, rules: &BusinessRules, notes: &[Segme
             ));
         }
     };
+    let facts = super::FittedFacts::of(result).map_err(|e| e.to_string())?;
     let features: Vec<Value> = result
         .fitted_recipe
         .features
         .iter()
-        .map(|f| match f {
+        .enumerate()
+        .map(|(at, f)| match f {
             FittedFeature::Numeric(f) => {
-                let fitted = crate::engine::data::column(&result.customers, &f.column)
-                    .ok()
-                    .and_then(|c| numeric_values(c).ok())
-                    .unwrap_or_default();
-                let (lo, hi) = result
-                    .matrix
-                    .kept_rows
-                    .iter()
-                    .filter_map(|&r| fitted.get(r).copied().flatten())
-                    .filter(|v| v.is_finite())
-                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+                let (lo, hi) = facts.range(at).unzip();
                 json!({
                     "column": f.column,
                     "kind": "numeric",
@@ -70,8 +62,8 @@ pub fn definition(result: &PipelineResult, rules: &BusinessRules, notes: &[Segme
                     "center": f.center,
                     "scale": f.scale,
                     "weight": f.weight,
-                    "fitted_min": lo.is_finite().then_some(lo),
-                    "fitted_max": hi.is_finite().then_some(hi),
+                    "fitted_min": lo,
+                    "fitted_max": hi,
                 })
             }
             FittedFeature::Categorical(c) => json!({
@@ -100,7 +92,6 @@ pub fn definition(result: &PipelineResult, rules: &BusinessRules, notes: &[Segme
             })
         })
         .collect();
-    let thresholds = super::beyond_thresholds(result);
     Ok(json!({
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -119,7 +110,7 @@ pub fn definition(result: &PipelineResult, rules: &BusinessRules, notes: &[Segme
         },
         "beyond_fitted": {
             "quantile": BEYOND_QUANTILE,
-            "squared_distance": thresholds,
+            "squared_distance": facts.thresholds(),
         },
         "rules": rules_json(result, rules)?,
         "overrides": rules.overrides.iter().map(|o| json!({"customer": o.customer, "segment": o.segment})).collect::<Vec<_>>(),

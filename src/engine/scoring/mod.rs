@@ -9,6 +9,7 @@
 //! The rules of determinism every scoring target shares: distances are squared Euclidean distances
 //! in the recipe's output space, in double precision; ties go to the lowest segment number.
 
+pub mod batch;
 pub mod definition;
 pub mod sql;
 
@@ -18,7 +19,7 @@ use crate::engine::error::PipelineError;
 use crate::engine::features::recipe::FittedFeature;
 use crate::engine::naming::SegmentNote;
 use crate::engine::pipeline::{self, PipelineResult, RulesCustomers};
-use crate::engine::rules::BusinessRules;
+use crate::engine::rules::{BusinessRules, SortedColumns};
 
 /// How every scoring target assigns, so that all of them agree.
 pub const DETERMINISM: &str = "squared Euclidean distances in the recipe's output space, in double precision; \
@@ -91,6 +92,89 @@ pub fn score(
     id_column: Option<&str>,
     frame: &DataFrame,
 ) -> Result<Scored, PipelineError> {
+    score_with(&FittedFacts::of(result)?, result, rules, notes, id_column, frame)
+}
+
+/// What scoring measures new customers against that depends only on the fitted customers: each
+/// numeric feature's fitted range and each segment's beyond-the-fitted-data threshold. Computed
+/// once by a caller that scores many batches (`strata serve`), instead of once per batch.
+#[derive(Clone, Debug)]
+pub struct FittedFacts {
+    /// Per recipe feature, the fitted customers' smallest and largest finite value (numeric
+    /// features with values only).
+    ranges: Vec<Option<(f64, f64)>>,
+    /// Per fitted segment, the [`BEYOND_QUANTILE`] squared distance.
+    thresholds: Vec<Option<f64>>,
+    /// The fitted customers' finite values, sorted, of every numeric column a business rule takes
+    /// a percentile of.
+    sorted: crate::engine::rules::SortedColumns,
+}
+
+impl FittedFacts {
+    /// The facts of `result`'s fitted customers.
+    pub fn of(result: &PipelineResult) -> Result<Self, PipelineError> {
+        use crate::engine::data;
+        let fitted_rows = &result.matrix.kept_rows;
+        let ranges = result
+            .fitted_recipe
+            .features
+            .iter()
+            .map(|feature| match feature {
+                FittedFeature::Numeric(f) => {
+                    let fitted = data::quality::numeric_values(data::column(&result.customers, &f.column)?)?;
+                    let (lo, hi) = fitted_rows
+                        .iter()
+                        .filter_map(|&r| fitted.get(r).copied().flatten())
+                        .filter(|v| v.is_finite())
+                        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+                    Ok((lo <= hi).then_some((lo, hi)))
+                }
+                FittedFeature::Categorical(_) => Ok(None),
+            })
+            .collect::<Result<Vec<_>, PipelineError>>()?;
+        Ok(FittedFacts { ranges, thresholds: beyond_thresholds(result), sorted: SortedColumns::default() })
+    }
+
+    /// [`Self::of`], with the columns `rules` take percentiles of sorted once, for a caller that
+    /// applies the rules to many batches.
+    pub fn with_rules(result: &PipelineResult, rules: &BusinessRules) -> Result<Self, PipelineError> {
+        use crate::engine::rules::{Column_, Condition, Value, column_values, parse_rule, sorted_finite};
+        let mut facts = Self::of(result)?;
+        for rule in &rules.rules {
+            let Ok(parsed) = parse_rule(&rule.text) else { continue };
+            for condition in &parsed.conditions {
+                // Read as the rules read them, so the percentile is the one they would take.
+                if let Condition::Compare { column, value: Value::Percentile(_), .. } = condition
+                    && !facts.sorted.contains_key(column)
+                    && let Ok(Column_::Numeric(values)) = column_values(&result.customers, column)
+                {
+                    facts.sorted.insert(column.clone(), sorted_finite(&values));
+                }
+            }
+        }
+        Ok(facts)
+    }
+
+    /// The fitted range of the recipe's feature number `at` (numeric features with values).
+    pub fn range(&self, at: usize) -> Option<(f64, f64)> {
+        self.ranges.get(at).copied().flatten()
+    }
+
+    /// Per fitted segment, the squared distance beyond which a customer lies beyond the fitted data.
+    pub fn thresholds(&self) -> &[Option<f64>] {
+        &self.thresholds
+    }
+}
+
+/// [`score`] with the fitted customers' facts already computed (`facts` must be `result`'s).
+pub fn score_with(
+    facts: &FittedFacts,
+    result: &PipelineResult,
+    rules: &BusinessRules,
+    notes: &[SegmentNote],
+    id_column: Option<&str>,
+    frame: &DataFrame,
+) -> Result<Scored, PipelineError> {
     let matrix = result.fitted_recipe.transform_for_scoring(frame)?;
     let prediction = pipeline::predict_matrix(result, frame, &matrix)?;
     let n = frame.height();
@@ -110,6 +194,7 @@ pub fn score(
         kept_rows: &matrix.kept_rows,
         values: matrix.values.view(),
         reference: Some(&result.customers),
+        reference_sorted: Some(&facts.sorted),
     };
     let outcome = pipeline::rules_outcome_for(result, rules, notes, id_column, &customers);
     // Segments are numbered as the project's own run numbers them (the model's, its fallback,
@@ -120,13 +205,20 @@ pub fn score(
             notes.iter().find(|n| n.segment == s).map_or_else(|| result.default_segment_name(s), |n| n.name.clone())
         })
         .collect();
+    // Then every segment the rules and overrides can make that the fitted customers did not fill,
+    // in rule order: a segment only some batches fill has the same number in all of them.
+    for name in rule_targets(rules) {
+        if !names.iter().any(|n| crate::engine::rules::same_name(n, &name)) {
+            names.push(name);
+        }
+    }
     let (mut segments, changed_by) = match outcome {
         Some(o) => {
             warnings.extend(o.warnings.iter().cloned());
             let number: Vec<usize> = o
                 .rule_segments
                 .iter()
-                .map(|name| match names.iter().skip(n_model).position(|n| n == name) {
+                .map(|name| match names.iter().skip(n_model).position(|n| crate::engine::rules::same_name(n, name)) {
                     Some(at) => n_model + at,
                     None => {
                         names.push(name.clone());
@@ -159,8 +251,8 @@ pub fn score(
         names.push("Fallback".to_string());
     }
     let (margins, distances) = margins_and_distances(result, &matrix.kept_rows, matrix.values.view(), n);
-    let thresholds = beyond_thresholds(result);
-    let (reasons, outside) = reasons(result, frame)?;
+    let thresholds = &facts.thresholds;
+    let (reasons, outside) = reasons(result, facts, frame)?;
     let beyond_fitted = (0..n)
         .map(|i| {
             outside[i]
@@ -181,6 +273,22 @@ pub fn score(
         names,
         warnings,
     })
+}
+
+/// The segment names the rules (in order) and then the overrides move customers into.
+pub fn rule_targets(rules: &BusinessRules) -> Vec<String> {
+    let mut targets: Vec<String> = Vec::new();
+    let rule_names = rules.rules.iter().filter_map(|r| match crate::engine::rules::parse_rule(&r.text) {
+        Ok(crate::engine::rules::ParsedRule { action: crate::engine::rules::Action::Segment(name), .. }) => Some(name),
+        _ => None,
+    });
+    for name in rule_names.chain(rules.overrides.iter().map(|o| o.segment.clone())) {
+        let name = name.trim().to_string();
+        if !name.is_empty() && !targets.iter().any(|t| crate::engine::rules::same_name(t, &name)) {
+            targets.push(name);
+        }
+    }
+    targets
 }
 
 /// The centres the model assigns by (k-means' own centres, or the segment means for the methods
@@ -253,26 +361,24 @@ fn beyond_thresholds(result: &PipelineResult) -> Vec<Option<f64>> {
 
 /// Per row, the first reason its features are not like the fitted customers' (in recipe order),
 /// and whether a number lies outside the fitted range.
-fn reasons(result: &PipelineResult, frame: &DataFrame) -> Result<(Vec<RowReason>, Vec<bool>), PipelineError> {
+fn reasons(
+    result: &PipelineResult,
+    facts: &FittedFacts,
+    frame: &DataFrame,
+) -> Result<(Vec<RowReason>, Vec<bool>), PipelineError> {
     use crate::engine::data;
     let n = frame.height();
     let mut reasons: Vec<RowReason> = vec![None; n];
     let mut outside = vec![false; n];
-    let fitted_rows = &result.matrix.kept_rows;
-    for feature in &result.fitted_recipe.features {
+    for (at, feature) in result.fitted_recipe.features.iter().enumerate() {
         match feature {
             FittedFeature::Numeric(f) => {
-                let fitted = data::quality::numeric_values(data::column(&result.customers, &f.column)?)?;
-                let (lo, hi) = fitted_rows
-                    .iter()
-                    .filter_map(|&r| fitted.get(r).copied().flatten())
-                    .filter(|v| v.is_finite())
-                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+                let range = facts.ranges.get(at).copied().flatten();
                 let new = data::quality::numeric_values(data::column(frame, &f.column)?)?;
                 for (i, v) in new.iter().enumerate() {
                     let reason = match v {
                         Some(v) if v.is_finite() => {
-                            if lo <= hi && (*v < lo || *v > hi) {
+                            if range.is_some_and(|(lo, hi)| *v < lo || *v > hi) {
                                 outside[i] = true;
                                 Some(Reason::OutsideFittedRange)
                             } else {
