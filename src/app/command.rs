@@ -59,6 +59,11 @@ pub enum Command {
     ExportDialog(ExportKind),
     /// Write a table or chart to this file (the format follows the extension).
     Export(ExportKind, PathBuf),
+    /// Ask for a file of new customers to score with the segmentation shown.
+    ScoreNewCustomersDialog,
+    /// Score the customers of this file as the project scores its own (a job; the report opens in
+    /// a window, from which the scores are saved).
+    ScoreNewCustomers(PathBuf),
     /// Rename a segment.
     RenameSegment {
         /// Segment number.
@@ -297,6 +302,14 @@ impl StrataApp {
                 }
             }
             Command::Export(kind, path) => self.export(kind, &path),
+            Command::ScoreNewCustomersDialog => {
+                if self.output.is_some() {
+                    self.ask(DialogPurpose::ScoreData);
+                } else {
+                    self.report_error("There is nothing to score with yet: run a segmentation first.");
+                }
+            }
+            Command::ScoreNewCustomers(path) => self.score_new_customers(&path),
             Command::EditSpec { spec, what } => self.edit(&what, |state| state.spec = *spec),
             Command::RenameSegment { segment, name } => {
                 // Rules and overrides that put customers in it by name follow the new name.

@@ -21,6 +21,8 @@ pub enum DialogPurpose {
     ExportBorderline,
     /// Pick where to write a table or chart.
     Export(ExportKind),
+    /// Pick a file of new customers to score.
+    ScoreData,
 }
 
 impl DialogPurpose {
@@ -38,6 +40,7 @@ impl DialogPurpose {
             Self::LocateSource => "Where is this project's data?",
             Self::ExportBorderline => "Export the borderline customers",
             Self::Export(kind) => kind.title(),
+            Self::ScoreData => "Score new customers: their data file",
         }
     }
 }
@@ -57,6 +60,9 @@ pub enum ExportKind {
     DecisionList,
     /// The self-contained HTML report (`strata report`).
     Report,
+    /// New customers scored by File > Score new customers... (the columns `strata score --out`
+    /// writes; CSV, Parquet, Excel).
+    Scores,
 }
 
 /// The charts that can be exported as pictures.
@@ -113,13 +119,14 @@ impl ExportKind {
             Self::Chart(_) => "Export the chart as PNG",
             Self::DecisionList => "Export the decision list",
             Self::Report => "Export the report",
+            Self::Scores => "Save the scores of the new customers",
         }
     }
 
     /// The file formats offered, first the default: (filter name, extension).
     pub fn formats(self) -> &'static [(&'static str, &'static str)] {
         match self {
-            Self::Assignments => &[("CSV", "csv"), ("Parquet", "parquet"), ("Excel", "xlsx")],
+            Self::Assignments | Self::Scores => &[("CSV", "csv"), ("Parquet", "parquet"), ("Excel", "xlsx")],
             Self::Profiles | Self::KChoice => &[("CSV", "csv"), ("Excel", "xlsx")],
             Self::Chart(_) => &[("PNG image", "png")],
             Self::DecisionList => &[("CSV", "csv")],
@@ -136,6 +143,7 @@ impl ExportKind {
             Self::Chart(chart) => format!("{}.png", chart.label()),
             Self::DecisionList => "decision-list.csv".to_string(),
             Self::Report => "report.html".to_string(),
+            Self::Scores => "scores.csv".to_string(),
         }
     }
 }
@@ -211,7 +219,7 @@ impl FileDialogs for NativeDialogs {
                     dialog.add_filter("Strata project or review pack", &["strata", "stratapack"])
                 }
                 DialogPurpose::SaveProjectAs => dialog.add_filter("Strata project", &["strata"]),
-                DialogPurpose::OpenData | DialogPurpose::LocateSource => {
+                DialogPurpose::OpenData | DialogPurpose::LocateSource | DialogPurpose::ScoreData => {
                     dialog.add_filter("Data files", DATA_EXTENSIONS)
                 }
                 DialogPurpose::ExportBorderline => {

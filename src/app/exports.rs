@@ -47,6 +47,7 @@ impl StrataApp {
             DialogPurpose::LocateSource => Command::LocateSource(path),
             DialogPurpose::ExportBorderline => Command::ExportBorderline(path),
             DialogPurpose::Export(kind) => Command::Export(kind, path),
+            DialogPurpose::ScoreData => Command::ScoreNewCustomers(path),
         };
         self.push(command);
     }
@@ -93,6 +94,7 @@ impl StrataApp {
         let opt_outs = self.doc.as_ref().map(|d| d.project.governance.opt_outs.clone()).unwrap_or_default();
         match kind {
             ExportKind::Report => self.export_report(out, path, provenance),
+            ExportKind::Scores => self.export_scores(&path, provenance),
             ExportKind::Chart(chart) => self.export_chart(chart, out, names, path, provenance),
             ExportKind::DecisionList => self.export_decision_list(path, names, provenance),
             ExportKind::Assignments | ExportKind::Profiles | ExportKind::KChoice => {

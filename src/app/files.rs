@@ -79,6 +79,8 @@ impl StrataApp {
         self.audit_runner.cancel();
         self.audit_pending.clear();
         self.export_runner.cancel();
+        self.score_runner.cancel();
+        self.scored = None;
         // A file still being read or written belongs to the document closed: its answer must not
         // land on the next one.
         self.open_runner.cancel();

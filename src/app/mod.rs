@@ -17,6 +17,7 @@ mod logic;
 pub mod prefs;
 pub mod present;
 mod review;
+mod scoring;
 mod screens;
 mod session;
 mod ticks;
@@ -239,6 +240,10 @@ pub struct StrataApp {
     save_runner: JobRunner<files::Saved>,
     /// Writing the borderline customers.
     export_runner: JobRunner<files::Exported>,
+    /// Scoring a file of new customers (File > Score new customers...).
+    score_runner: JobRunner<scoring::ScoredCustomers>,
+    /// The new customers scored last, shown in their window until it is closed.
+    scored: Option<Arc<scoring::ScoredCustomers>>,
     cache: Arc<StageCache>,
     dialogs: Box<dyn FileDialogs>,
     dialog_sender: Sender<DialogAnswer>,
@@ -316,6 +321,8 @@ impl StrataApp {
             open_runner: JobRunner::new(options.run_mode).with_waker(waker(&wake)),
             save_runner: JobRunner::new(options.run_mode).with_waker(waker(&wake)),
             export_runner: JobRunner::new(options.run_mode).with_waker(waker(&wake)),
+            score_runner: JobRunner::new(options.run_mode).with_waker(waker(&wake)),
+            scored: None,
             over_time: None,
             over_time_error: None,
             cache: Arc::new(StageCache::default()),

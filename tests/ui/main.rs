@@ -1419,5 +1419,6 @@ mod formats;
 mod present;
 mod privacy;
 mod review;
+mod scoring;
 mod value;
 mod view17;

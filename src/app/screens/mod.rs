@@ -107,6 +107,7 @@ pub fn window_ui(ui: &mut Ui, app: &mut StrataApp) {
     prompt_ui(ui.ctx(), app);
     path_prompt::path_prompt_ui(ui.ctx(), app);
     warnings_ui(ui.ctx(), app);
+    crate::app::scoring::scored_window_ui(ui.ctx(), app);
     crate::app::present::changes_ui(ui.ctx(), app);
     toasts_ui(ui.ctx(), app);
 }
@@ -168,6 +169,18 @@ fn menu_ui(ui: &mut Ui, app: &mut StrataApp) {
                 .clicked()
             {
                 app.push(Command::ExportDialog(crate::app::ExportKind::Report));
+                ui.close();
+            }
+            if ui
+                .add_enabled(has_output && !app.scoring_busy(), egui::Button::new("Score new customers..."))
+                .on_hover_text(
+                    "Assign the customers of another file as this project assigns its own (recipe, model, rules, \
+                     overrides, fallback), with a report beside the fitted customers",
+                )
+                .on_disabled_hover_text("Run a segmentation first")
+                .clicked()
+            {
+                app.push(Command::ScoreNewCustomersDialog);
                 ui.close();
             }
             ui.separator();
