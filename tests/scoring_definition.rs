@@ -140,17 +140,7 @@ fn a_table_with_categories_missing_values_and_clipping_scores_the_same_from_the_
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let csv = fit_mixed(d, 900, 4, true);
-    ok(&strata(
-        &[
-            "edit",
-            "p.strata",
-            "--actor",
-            "test",
-            "--add-rule",
-            "when recency < p5 and frequency >= 13 then segment \"Newest heavy\"",
-        ],
-        d,
-    ));
+    add_rules(d, &[NEWEST_HEAVY], &[]);
     ok(&strata(&["export-model", "p.strata", "--out", "model.json"], d));
     let model: Value = serde_json::from_str(&std::fs::read_to_string(d.join("model.json")).unwrap()).unwrap();
     // New customers: like the fitted ones, missing values, unseen and empty channels, extremes.

@@ -45,29 +45,8 @@ fn the_exported_sql_scores_every_customer_as_strata_does_in_sqlite_and_duckdb() 
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let csv = fit_mixed(d, 900, 4, true);
-    ok(&strata(
-        &[
-            "edit",
-            "p.strata",
-            "--actor",
-            "test",
-            "--add-rule",
-            "when recency < p5 and frequency >= 13 then segment \"Newest heavy\"",
-            "--add-rule",
-            "when channel = phone and monetary > 1000 then segment \"Big on the phone\"",
-        ],
-        d,
-    ));
-    // New customers: like the fitted ones, missing values, an unseen channel, extremes, NaN, a
-    // value too large to scale (the fallback), negative amounts.
-    let new = "customer_id,recency,frequency,monetary,channel\nn1,15,13,910,web\nn2,,5,300,store\nn3,200,1,100000,phone\n\
-               n4,60,5,300,fax\nn5,,,,\nn6,0,40,5000,web\nn7,-3,0,-20,store\nn8,NaN,5,300,store\nn9,1e300,5,300,web\n\
-               n10,12,14,1500,phone\n";
-    std::fs::write(
-        d.join("new.csv"),
-        format!("{new}{}\n", csv.lines().skip(1).take(400).collect::<Vec<_>>().join("\n")),
-    )
-    .unwrap();
+    add_rules(d, &[NEWEST_HEAVY, BIG_ON_THE_PHONE], &[]);
+    write_new_customers(d, &csv, 400);
     ok(&strata(&["score", "p.strata", "--data", "new.csv", "--out", "scores.csv"], d));
     let expected = by_id(&d.join("scores.csv"), "segment_name");
     assert_eq!(expected.len(), 410);

@@ -89,3 +89,32 @@ pub fn fit_mixed(d: &Path, n: u32, k: usize, holes: bool) -> String {
     ));
     csv
 }
+
+/// A rule of the generated table's tests: the newest heavy buyers, by a percentile of the fitted
+/// customers.
+pub const NEWEST_HEAVY: &str = "when recency < p5 and frequency >= 13 then segment \"Newest heavy\"";
+/// A rule no fitted customer matches (no fitted monetary is over 1000): its segment is made only by
+/// batches that have such customers.
+pub const BIG_ON_THE_PHONE: &str = "when channel = phone and monetary > 1000 then segment \"Big on the phone\"";
+
+/// `rules` added to p.strata in `d` through `strata edit`, with any `extra` arguments of that
+/// command (an override and its reason, say).
+pub fn add_rules(d: &Path, rules: &[&str], extra: &[&str]) {
+    let mut args = vec!["edit", "p.strata", "--actor", "test"];
+    for rule in rules {
+        args.extend(["--add-rule", rule]);
+    }
+    args.extend(extra);
+    ok(&strata(&args, d));
+}
+
+/// New customers unlike the fitted ones (missing values, an unseen channel, extremes, NaN, a value
+/// too large to scale, negative amounts), then the first `fitted` rows of the table `fit_mixed`
+/// wrote, as new.csv in `d`.
+pub fn write_new_customers(d: &Path, csv: &str, fitted: usize) {
+    let odd = "customer_id,recency,frequency,monetary,channel\nn1,15,13,910,web\nn2,,5,300,store\nn3,200,1,100000,phone\n\
+               n4,60,5,300,fax\nn5,,,,\nn6,0,40,5000,web\nn7,-3,0,-20,store\nn8,NaN,5,300,store\nn9,1e300,5,300,web\n\
+               n10,12,14,1500,phone\n";
+    let rows = csv.lines().skip(1).take(fitted).collect::<Vec<_>>().join("\n");
+    std::fs::write(d.join("new.csv"), format!("{odd}{rows}\n")).unwrap();
+}
