@@ -49,14 +49,34 @@ fn score_one(model: &Value, customer: &HashMap<String, String>) -> String {
     }
     let mut segment: Option<String> = None;
     if !fallback {
-        let mut best = (f64::INFINITY, 0);
-        for (s, centre) in model["centres"].as_array().unwrap().iter().enumerate() {
-            let d: f64 =
-                centre.as_array().unwrap().iter().zip(&point).map(|(c, x)| (x - c.as_f64().unwrap()).powi(2)).sum();
-            if d < best.0 {
-                best = (d, s);
+        let numbers = |v: &Value| v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect::<Vec<f64>>();
+        let distance = |p: &Value| numbers(p).iter().zip(&point).map(|(c, x)| (x - c).powi(2)).sum::<f64>();
+        let lowest = |scores: Vec<f64>| {
+            scores.iter().enumerate().fold((f64::INFINITY, 0), |b, (i, &s)| if s < b.0 { (s, i) } else { b })
+        };
+        let best = match model["assign"].as_str().unwrap() {
+            "nearest map node" => {
+                let node = lowest(model["nodes"].as_array().unwrap().iter().map(distance).collect()).1;
+                (0.0, model["node_segments"][node].as_u64().unwrap() as usize)
             }
-        }
+            "highest posterior" => lowest(
+                model["components"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| {
+                        let mean = numbers(&c["mean"]);
+                        let p: Vec<Vec<f64>> = c["precision_factor"].as_array().unwrap().iter().map(numbers).collect();
+                        let quadratic: f64 = (0..point.len())
+                            .map(|i| (0..=i).map(|j| p[i][j] * (point[j] - mean[j])).sum::<f64>().powi(2))
+                            .sum();
+                        let log_det: f64 = (0..point.len()).map(|i| p[i][i].ln()).sum();
+                        -(c["weight"].as_f64().unwrap().ln() + log_det - 0.5 * quadratic)
+                    })
+                    .collect(),
+            ),
+            _ => lowest(model["centres"].as_array().unwrap().iter().map(distance).collect()),
+        };
         segment = Some(model["segments"][best.1]["name"].as_str().unwrap().to_string());
     }
     for rule in model["rules"].as_array().unwrap() {
@@ -154,25 +174,39 @@ fn a_table_with_categories_missing_values_and_clipping_scores_the_same_from_the_
     let scores = std::fs::read_to_string(d.join("scores.csv")).unwrap();
     assert!(scores.lines().filter(|l| l.contains("Newest heavy")).count() >= 2, "the rule moves some customers");
     assert!(differ.is_empty(), "{} of {n} customers differ: {:?}", differ.len(), &differ[..differ.len().min(10)]);
-    // A method the definition does not express is refused with the reason.
-    ok(&strata(
-        &[
+    // The mixture (full and diagonal) and the map: version 2, scored the same from the JSON alone.
+    for (method, extra) in [("gmm", "full"), ("gmm", "diag"), ("som", "4x4")] {
+        let setting = if method == "gmm" { "--covariance" } else { "--grid" };
+        let args = [
             "fit",
             "--data",
             "customers.csv",
             "--id",
             "customer_id",
             "--features",
-            "frequency,monetary",
-            "--algorithm",
-            "gmm",
-            "--k",
-            "3",
-            "--project",
-            "g.strata",
-        ],
-        d,
-    ));
+            "recency,frequency,monetary,channel",
+        ];
+        let args = [
+            &args[..],
+            &["--categorical", "channel", "--log1p", "frequency,monetary", "--k", "4", "--algorithm", method],
+        ]
+        .concat();
+        ok(&strata(&[&args[..], &[setting, extra, "--project", "m.strata"]].concat(), d));
+        ok(&strata(&["export-model", "m.strata", "--out", "m.json"], d));
+        let model: Value = serde_json::from_str(&std::fs::read_to_string(d.join("m.json")).unwrap()).unwrap();
+        assert_eq!(model["format_version"], 2, "{method}");
+        ok(&strata(&["score", "m.strata", "--data", "new.csv", "--out", "m.csv"], d));
+        let (n, differ) = differences(&model, &d.join("new.csv"), "customer_id", &d.join("m.csv"));
+        assert!(
+            differ.is_empty(),
+            "{method} {extra}: {} of {n} differ: {:?}",
+            differ.len(),
+            &differ[..differ.len().min(10)]
+        );
+    }
+    // A method the definition does not express is refused with the reason.
+    let args = ["fit", "--data", "customers.csv", "--id", "customer_id", "--features", "frequency,monetary"];
+    ok(&strata(&[&args[..], &["--algorithm", "dbscan", "--eps", "0.3", "--project", "g.strata"]].concat(), d));
     let o = strata(&["export-model", "g.strata", "--out", "g.json"], d);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success() && err.contains("does not express") && !d.join("g.json").exists(), "{err}");

@@ -17,28 +17,69 @@ use serde_json::{Value, json};
 
 use super::{BEYOND_QUANTILE, centres};
 use crate::engine::cluster::method::FittedModel;
-use crate::engine::data::quality::{numeric_values, quantile_sorted};
+use crate::engine::data::quality::quantile_sorted;
 use crate::engine::features::recipe::{FittedFeature, MissingRule};
 use crate::engine::naming::SegmentNote;
 use crate::engine::pipeline::PipelineResult;
-use crate::engine::rules::{Action, BusinessRules, Condition, Value as RuleValue, parse_rule};
+use crate::engine::rules::{
+    Action, BusinessRules, Column_, Condition, Value as RuleValue, column_values, parse_rule, sorted_finite,
+};
 
 /// The document's format name.
 pub const FORMAT: &str = "strata-scoring-model";
-/// Its version: a consumer refuses a newer one.
-pub const FORMAT_VERSION: u32 = 1;
+/// Its newest version: a consumer refuses a newer one. Version 1 documents assign by the nearest
+/// of `centres`; version 2 adds `assign` kinds that need more (`nearest map node` with `nodes` and
+/// `node_segments`, `highest posterior` with `components`), and is written only for them.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The scoring definition of `result` with the project's `rules` and segment `notes`; an error in
 /// words when the method does not assign by nearest centre in this version.
 pub fn definition(result: &PipelineResult, rules: &BusinessRules, notes: &[SegmentNote]) -> Result<Value, String> {
-    let assign = match &result.fit.model {
-        FittedModel::Centroids(_) => "nearest k-means centre",
-        FittedModel::SegmentMeans(_) => "nearest segment mean",
+    // How the model assigns, with what it needs beyond the centres. A document whose assignment is
+    // not the nearest of `centres` is format version 2, so a consumer of version 1 (which knows
+    // only the nearest centre) refuses it instead of scoring it wrongly.
+    let (assign, format_version, extra) = match &result.fit.model {
+        FittedModel::Centroids(_) => ("nearest k-means centre", 1, json!({})),
+        FittedModel::SegmentMeans(_) => ("nearest segment mean", 1, json!({})),
+        FittedModel::Som(m) => (
+            "nearest map node",
+            2,
+            json!({
+                "nodes": m.weights.chunks(m.d.max(1)).map(<[f64]>::to_vec).collect::<Vec<_>>(),
+                "node_segments": m.node_segments,
+            }),
+        ),
+        FittedModel::Gmm(m) => {
+            let d = m.means.first().map_or(0, Vec::len);
+            let components: Vec<Value> = m
+                .weights
+                .iter()
+                .zip(&m.means)
+                .zip(&m.precision_factors)
+                .map(|((w, mean), p)| {
+                    json!({
+                        "weight": w,
+                        "mean": mean,
+                        "precision_factor": p.chunks(d.max(1)).map(<[f64]>::to_vec).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            (
+                "highest posterior",
+                2,
+                json!({
+                    "components": components,
+                    "log_density": "ln(weight) + sum over i of ln(precision_factor[i][i]) - 0.5 * sum over i of \
+                                    (sum over j <= i of precision_factor[i][j] * (x[j] - mean[j]))^2 (the constant \
+                                    -d/2 ln(2 pi) left out); the segment is the component with the highest",
+                }),
+            )
+        }
         other => {
             return Err(format!(
                 "the model assigns by {}, which this version of the scoring definition does not express (it \
-                 writes methods that assign by the nearest centre: k-means, mini-batch k-means, hierarchical); \
-                 score with `strata score`",
+                 writes k-means, mini-batch k-means, hierarchical, the Gaussian mixture and the self-organising \
+                 map); score with `strata score`",
                 other.describe()
             ));
         }
@@ -92,9 +133,9 @@ pub fn definition(result: &PipelineResult, rules: &BusinessRules, notes: &[Segme
             })
         })
         .collect();
-    Ok(json!({
+    let mut document = json!({
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": format_version,
         "strata": env!("CARGO_PKG_VERSION"),
         "assignment_fingerprint": result.assignment_fingerprint,
         "determinism": super::DETERMINISM,
@@ -114,7 +155,11 @@ pub fn definition(result: &PipelineResult, rules: &BusinessRules, notes: &[Segme
         },
         "rules": rules_json(result, rules)?,
         "overrides": rules.overrides.iter().map(|o| json!({"customer": o.customer, "segment": o.segment})).collect::<Vec<_>>(),
-    }))
+    });
+    if let (Some(document), Value::Object(extra)) = (document.as_object_mut(), extra) {
+        document.extend(extra);
+    }
+    Ok(document)
 }
 
 fn missing_key(rule: MissingRule) -> &'static str {
@@ -140,25 +185,31 @@ fn rules_json(result: &PipelineResult, rules: &BusinessRules) -> Result<Vec<Valu
                 .map(|c| match c {
                     Condition::NoSegment => Ok(json!({"kind": "no_segment"})),
                     Condition::Missing { column, negated } => {
-                        Ok(json!({"kind": "missing", "column": column, "negated": negated}))
+                        // Whether the fitted customers' column is read as numbers (a value that is
+                        // not finite is missing) or as text (a blank is).
+                        let values = match column_values(&result.customers, column) {
+                            Ok(Column_::Numeric(_)) => "numbers",
+                            _ => "text",
+                        };
+                        Ok(json!({"kind": "missing", "column": column, "negated": negated, "values": values}))
                     }
                     Condition::Compare { column, op, value } => {
                         let value = match value {
                             RuleValue::Number(x) => json!(x),
                             RuleValue::Text(t) => json!(t),
                             RuleValue::Percentile(p) => {
-                                let values = crate::engine::data::column(&result.customers, column)
-                                    .map_err(|e| format!("rule {}: {e}", i + 1))
-                                    .and_then(|c| numeric_values(c).map_err(|e| format!("rule {}: {e}", i + 1)))?;
-                                let mut sorted: Vec<f64> =
-                                    values.into_iter().flatten().filter(|x| x.is_finite()).collect();
+                                // Read as the rules read the column, so the percentile is theirs.
+                                let sorted = match column_values(&result.customers, column) {
+                                    Ok(Column_::Numeric(values)) => sorted_finite(&values),
+                                    Ok(Column_::Text(..)) => Vec::new(),
+                                    Err(e) => return Err(format!("rule {}: {e}", i + 1)),
+                                };
                                 if sorted.is_empty() {
                                     return Err(format!(
                                         "rule {}: '{column}' has no values to take a percentile of",
                                         i + 1
                                     ));
                                 }
-                                sorted.sort_by(f64::total_cmp);
                                 json!(quantile_sorted(&sorted, p / 100.0))
                             }
                         };

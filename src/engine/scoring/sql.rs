@@ -181,30 +181,41 @@ pub fn statement(model: &Value, d: Dialect, table: &str, id: &str) -> Result<Str
     let distances: Vec<String> = centres
         .iter()
         .enumerate()
-        .map(|(s, c)| {
-            let c = c.as_array().ok_or("a centre that is not a list")?;
-            if c.len() != x.len() {
-                return Err(format!("centre {s} has {} values for {} outputs", c.len(), x.len()));
-            }
-            let terms: Vec<String> = c
-                .iter()
-                .zip(&x)
-                .map(|(v, x)| {
-                    let v = number(d, v.as_f64().unwrap_or(f64::NAN));
-                    format!("({x} - {v}) * ({x} - {v})")
-                })
-                .collect();
-            Ok(format!("{} AS d{s}", terms.join(" + ")))
-        })
+        .map(|(s, c)| Ok(format!("{} AS d{s}", squared_distance(c, &x, d).map_err(|e| format!("centre {s}: {e}"))?)))
         .collect::<Result<_, String>>()?;
     // 3. The nearest centre, ties to the lowest number (the first minimum in segment order).
     let k = centres.len();
-    let mut nearest = String::from("CASE");
-    for s in 0..k.saturating_sub(1) {
-        let conditions: Vec<String> = (s + 1..k).map(|t| format!("d{s} <= d{t}")).collect();
-        nearest.push_str(&format!(" WHEN {} THEN {s}", conditions.join(" AND ")));
-    }
-    nearest.push_str(&format!(" ELSE {} END", k.saturating_sub(1)));
+    // The model's segment: the nearest centre, the segment of the nearest map node, or the
+    // component with the highest log density; each with ties to the lowest number.
+    let (model_columns, nearest) = match model["assign"].as_str() {
+        Some("nearest k-means centre" | "nearest segment mean") => {
+            (Vec::new(), best_of(&(0..k).collect::<Vec<_>>(), "d", |s| s.to_string(), d.least()))
+        }
+        Some("nearest map node") => {
+            let nodes = model["nodes"].as_array().ok_or("the map has no nodes")?;
+            let node_segments = model["node_segments"].as_array().ok_or("the map's nodes have no segments")?;
+            let columns = nodes
+                .iter()
+                .enumerate()
+                .map(|(n, node)| Ok(format!("{} AS e{n}", squared_distance(node, &x, d)?)))
+                .collect::<Result<Vec<_>, String>>()?;
+            let segment_of = |n: usize| node_segments.get(n).and_then(Value::as_u64).unwrap_or(0).to_string();
+            (columns, best_of(&(0..nodes.len()).collect::<Vec<_>>(), "e", segment_of, d.least()))
+        }
+        Some("highest posterior") => {
+            let components = model["components"].as_array().ok_or("the mixture has no components")?;
+            let columns = components
+                .iter()
+                .enumerate()
+                .map(|(c, component)| Ok(format!("{} AS g{c}", log_density(component, &x, d)?)))
+                .collect::<Result<Vec<_>, String>>()?;
+            (columns, best_of(&(0..components.len()).collect::<Vec<_>>(), "g", |c| c.to_string(), d.greatest()))
+        }
+        other => {
+            return Err(format!("the definition assigns by {other:?}, which this version of the SQL does not write"));
+        }
+    };
+    let distances: Vec<String> = distances.into_iter().chain(model_columns).collect();
     let missing = if fallback_when.is_empty() { "(1 = 0)".to_string() } else { fallback_when.join(" OR ") };
     let too_large: Vec<String> =
         x.iter().map(|x| format!("NOT (ABS({x}) <= {})", number(d, crate::engine::matrix::MAX_ABS_VALUE))).collect();
@@ -219,33 +230,65 @@ pub fn statement(model: &Value, d: Dialect, table: &str, id: &str) -> Result<Str
         model_name.push_str(&format!(" WHEN {s} THEN {name}"));
     }
     model_name.push_str(" END");
-    // 4. The rules (the last that matches wins), then the overrides, then the fallback.
+    // 4. The rules in order, each on the segment the ones before it left (one step each), then
+    // the overrides, then the fallback for customers still without a segment.
     let fallback_name = text(model["fallback"]["name"].as_str().unwrap_or("Fallback"));
-    let mut segment = String::from("CASE");
-    for o in model["overrides"].as_array().into_iter().flatten().rev() {
-        let (Some(customer), Some(name)) = (o["customer"].as_str(), o["segment"].as_str()) else { continue };
-        segment.push_str(&format!(" WHEN CAST(customer_id AS {}) = {} THEN {}", d.text(), text(customer), text(name)));
-    }
-    for (r, rule) in model["rules"].as_array().into_iter().flatten().enumerate().collect::<Vec<_>>().into_iter().rev() {
-        let name = match rule["action"]["kind"].as_str() {
-            Some("segment") => rule["action"]["name"].as_str().unwrap_or_default().to_string(),
-            _ => {
-                return Err(format!(
-                    "rule {} moves customers out of low-priority segments, which this version of the SQL does not \
-                     write; score with `strata score`",
-                    r + 1
-                ));
-            }
-        };
+    let low: Vec<usize> = segments
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s["low_priority"].as_bool().unwrap_or(false))
+        .map(|(s, _)| s)
+        .collect();
+    let allowed: Vec<usize> = (0..k).filter(|s| !low.contains(s)).collect();
+    let mut steps = vec![format!("CASE WHEN is_fallback THEN NULL ELSE {model_name} END AS s0")];
+    for (r, rule) in model["rules"].as_array().into_iter().flatten().enumerate() {
+        let before = format!("s{r}");
         let conditions: Vec<String> = rule["conditions"]
             .as_array()
             .into_iter()
             .flatten()
             .map(|c| condition(c, d))
             .collect::<Result<_, String>>()?;
-        segment.push_str(&format!(" WHEN {} THEN {}", conditions.join(" AND "), text(&name)));
+        let when = if conditions.is_empty() { "(1 = 1)".to_string() } else { conditions.join(" AND ") };
+        let step = match rule["action"]["kind"].as_str() {
+            Some("segment") => {
+                format!(
+                    "CASE WHEN {when} THEN {} ELSE {before} END",
+                    text(rule["action"]["name"].as_str().unwrap_or_default())
+                )
+            }
+            // Customers in a low-priority segment move to the nearest segment that is not; those
+            // the model cannot place stay. With every segment low priority the rule moves no one.
+            Some("not_low_priority") if !low.is_empty() && !allowed.is_empty() => {
+                let listed: Vec<&String> = low.iter().filter_map(|&s| name_of.get(s)).collect();
+                let listed: Vec<String> = listed.into_iter().cloned().collect();
+                format!(
+                    "CASE WHEN {when} AND NOT is_fallback AND {before} IN ({}) THEN {} ELSE {before} END",
+                    listed.join(", "),
+                    best_of(&allowed, "d", |s| name_of.get(s).cloned().unwrap_or_default(), d.least())
+                )
+            }
+            Some("not_low_priority") => before.clone(),
+            _ => return Err(format!("rule {} has an action this version of the SQL does not know", r + 1)),
+        };
+        steps.push(format!("{step} AS s{}", r + 1));
     }
-    segment.push_str(&format!(" WHEN is_fallback THEN {fallback_name} ELSE {model_name} END"));
+    let last = format!("s{}", steps.len() - 1);
+    let mut overrides = String::new();
+    for o in model["overrides"].as_array().into_iter().flatten().rev() {
+        let (Some(customer), Some(name)) = (o["customer"].as_str(), o["segment"].as_str()) else { continue };
+        overrides.push_str(&format!(
+            " WHEN CAST(customer_id AS {}) = {} THEN {}",
+            d.text(),
+            text(customer),
+            text(name)
+        ));
+    }
+    let segment = if overrides.is_empty() {
+        format!("COALESCE({last}, {fallback_name})")
+    } else {
+        format!("CASE{overrides} ELSE COALESCE({last}, {fallback_name}) END")
+    };
     let mut reason = String::from("CASE");
     let mut reason_column = String::from("CASE");
     for (when, code, column) in &reasons {
@@ -265,15 +308,26 @@ pub fn statement(model: &Value, d: Dialect, table: &str, id: &str) -> Result<Str
         }
     }
     prepared.extend(raw_columns.iter().map(|c| format!("{} AS {}", q(c), q(&format!("raw_{c}")))));
+    let last_step = steps.len() - 1;
+    let ruled: Vec<String> = steps
+        .iter()
+        .enumerate()
+        .map(|(r, step)| {
+            let from = if r == 0 { "assigned".to_string() } else { format!("ruled{}", r - 1) };
+            format!("ruled{r} AS (\n  SELECT *, {step}\n  FROM {from}\n)")
+        })
+        .collect();
+    let ruled = ruled.join(",\n");
     Ok(format!(
         "-- Strata scoring definition ({}), {} dialect: one statement that scores {table}.\n\
          -- {}\n\
          WITH prepared AS (\n  SELECT {}\n  FROM {}\n),\n\
          transformed AS (\n  SELECT {}, {missing} AS is_missing\n  FROM prepared\n),\n\
          measured AS (\n  SELECT *, {}, {fallback} AS is_fallback\n  FROM transformed\n),\n\
-         assigned AS (\n  SELECT *, {nearest} AS model_segment\n  FROM measured\n)\n\
+         assigned AS (\n  SELECT *, {nearest} AS model_segment\n  FROM measured\n),\n\
+         {ruled}\n\
          SELECT customer_id,\n  {segment} AS segment_name,\n  CASE WHEN is_fallback THEN NULL ELSE model_segment + 1 END AS model_segment_number,\n  \
-         {reason} AS reason,\n  {reason_column} AS reason_column\nFROM assigned\n",
+         {reason} AS reason,\n  {reason_column} AS reason_column\nFROM ruled{last_step}\n",
         model["assignment_fingerprint"].as_str().unwrap_or_default(),
         Dialect::ALL.iter().find(|(_, x)| *x == d).map_or("", |(n, _)| n),
         model["determinism"].as_str().unwrap_or_default(),
@@ -282,6 +336,78 @@ pub fn statement(model: &Value, d: Dialect, table: &str, id: &str) -> Result<Str
         transformed.join(",\n    "),
         distances.join(",\n    "),
     ))
+}
+
+/// The first of `candidates` whose column `<prefix><c>` is the `pick` (LEAST or GREATEST) of
+/// them all, as `label(c)`: ties to the lowest number.
+fn best_of(candidates: &[usize], prefix: &str, label: impl Fn(usize) -> String, pick: &str) -> String {
+    match candidates {
+        [] => "NULL".into(),
+        [only] => label(*only),
+        [rest @ .., last] => {
+            let columns: Vec<String> = candidates.iter().map(|c| format!("{prefix}{c}")).collect();
+            let best = format!("{pick}({})", columns.join(", "));
+            let mut out = String::from("CASE");
+            for &c in rest {
+                out.push_str(&format!(" WHEN {prefix}{c} = {best} THEN {}", label(c)));
+            }
+            out.push_str(&format!(" ELSE {} END", label(*last)));
+            out
+        }
+    }
+}
+
+/// The squared distance from the recipe's outputs `x` to the point `p`.
+fn squared_distance(p: &Value, x: &[String], d: Dialect) -> Result<String, String> {
+    let p = p.as_array().ok_or("a point that is not a list")?;
+    if p.len() != x.len() {
+        return Err(format!("{} values for {} outputs", p.len(), x.len()));
+    }
+    let terms: Vec<String> = p
+        .iter()
+        .zip(x)
+        .map(|(v, x)| {
+            let v = number(d, v.as_f64().unwrap_or(f64::NAN));
+            format!("({x} - {v}) * ({x} - {v})")
+        })
+        .collect();
+    Ok(terms.join(" + "))
+}
+
+/// A mixture component's log density at `x` up to the constant every component shares:
+/// `ln(weight) + sum ln(P[i][i]) - 0.5 * sum_i (sum_{j <= i} P[i][j] (x[j] - mean[j]))^2`.
+fn log_density(component: &Value, x: &[String], d: Dialect) -> Result<String, String> {
+    let weight = component["weight"].as_f64().ok_or("a component without a weight")?;
+    let mean: Vec<f64> =
+        component["mean"].as_array().ok_or("a component without a mean")?.iter().filter_map(Value::as_f64).collect();
+    let factor: Vec<Vec<f64>> = component["precision_factor"]
+        .as_array()
+        .ok_or("a component without a precision factor")?
+        .iter()
+        .map(|row| row.as_array().map(|r| r.iter().filter_map(Value::as_f64).collect()).unwrap_or_default())
+        .collect();
+    if mean.len() != x.len() || factor.len() != x.len() || factor.iter().any(|r| r.len() != x.len()) {
+        return Err(format!("a component does not have {} outputs", x.len()));
+    }
+    let mut constant = weight.ln();
+    let mut squares = Vec::new();
+    for (i, row) in factor.iter().enumerate() {
+        constant += row[i].ln();
+        let terms: Vec<String> = row[..=i]
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| **p != 0.0)
+            .map(|(j, p)| format!("{} * ({} - {})", number(d, *p), x[j], number(d, mean[j])))
+            .collect();
+        if !terms.is_empty() {
+            squares.push(format!("({0}) * ({0})", terms.join(" + ")));
+        }
+    }
+    if !constant.is_finite() {
+        return Err("a component with a weight or precision that has no logarithm".into());
+    }
+    let squares = if squares.is_empty() { number(d, 0.0) } else { squares.join(" + ") };
+    Ok(format!("{} - {} * ({squares})", number(d, constant), number(d, 0.5)))
 }
 
 /// A table name, each dotted part quoted (`schema.table`).
@@ -296,11 +422,21 @@ fn condition(c: &Value, d: Dialect) -> Result<String, String> {
         Ok(d.ident(&format!("raw_{name}")))
     };
     match c["kind"].as_str() {
+        // As in the rules: customers the model could not place, whatever a rule before did.
         Some("no_segment") => Ok("is_fallback".into()),
         Some("missing") => {
             let negated = c["negated"].as_bool().unwrap_or(false);
             let col = column(c)?;
-            let missing = format!("({col} IS NULL OR TRIM(CAST({col} AS {})) = '')", d.text());
+            // As the rules read the column: a number that is not finite is missing; blank text is.
+            let missing = if c["values"] == "numbers" {
+                format!(
+                    "({col} IS NULL OR NOT (ABS(CAST({col} AS {dbl})) <= {max}))",
+                    dbl = d.double(),
+                    max = number(d, f64::MAX)
+                )
+            } else {
+                format!("({col} IS NULL OR TRIM(CAST({col} AS {})) = '')", d.text())
+            };
             Ok(if negated { format!("NOT {missing}") } else { missing })
         }
         Some("compare") => {
