@@ -946,6 +946,26 @@ pub struct ExportSqlArgs {
     pub accept_changed_data: bool,
 }
 
+/// Arguments of `strata export-pmml`.
+#[derive(Debug, Args)]
+pub struct ExportPmmlArgs {
+    /// The project (it is re-run first, as `strata run` does).
+    pub project: PathBuf,
+    /// Write the PMML 4.4 document here.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Export the model's assignment alone when the project has business rules or overrides
+    /// (PMML's clustering model cannot express them; the document says they are left out).
+    #[arg(long)]
+    pub model_only: bool,
+    /// Read the project's data files outside its folder (only for projects you trust).
+    #[arg(long)]
+    pub allow_outside_paths: bool,
+    /// Re-run even when the project's data fingerprint differs from the stored one.
+    #[arg(long)]
+    pub accept_changed_data: bool,
+}
+
 /// Arguments of `strata serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {

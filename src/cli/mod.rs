@@ -116,6 +116,9 @@ pub enum Command {
     /// centre, rules, overrides, fallback, reason codes) for duckdb, postgres, sqlite, bigquery,
     /// snowflake or spark.
     ExportSql(ExportSqlArgs),
+    /// Write the project's model as a PMML 4.4 clustering model (recipe as transformations,
+    /// centres, segment names, an affinity per segment, fitted customers to verify against).
+    ExportPmml(ExportPmmlArgs),
     /// Serve the project's scoring over HTTP on this machine: POST /score (one customer or a
     /// batch as JSON), GET /model, GET /health; stops cleanly on SIGTERM or Ctrl-C.
     Serve(ServeArgs),
@@ -215,6 +218,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Score(args)) => score::score_command(args),
         Some(Command::ExportModel(args)) => score::export_model_command(args),
         Some(Command::ExportSql(args)) => score::export_sql_command(args),
+        Some(Command::ExportPmml(args)) => score::export_pmml_command(args),
         Some(Command::Serve(args)) => score::serve_command(args),
         Some(Command::Swot(args)) => swot_command(args),
         Some(Command::Bias(args)) => bias_command(args),

@@ -137,6 +137,34 @@ pub(crate) fn export_sql_command(args: ExportSqlArgs) -> Result<(), CliError> {
     Ok(())
 }
 
+pub(crate) fn export_pmml_command(args: ExportPmmlArgs) -> Result<(), CliError> {
+    let opened = project::open(&args.project)?;
+    let base_dir = project_dir(&args.project);
+    let (result, _) = rerun_project(&opened.project, &base_dir, args.allow_outside_paths, args.accept_changed_data)?;
+    warn_all(&result.warnings);
+    let project = &opened.project;
+    let document = scoring::definition::definition(&result, &project.rules, &project.segments)
+        .map_err(|e| CliError(format!("no PMML: {e}")))?;
+    let verification = scoring::pmml::verification(&result, &project.segments)?;
+    let pmml = scoring::pmml::document(&document, &verification, args.model_only)
+        .map_err(|e| CliError(format!("no PMML: {e}")))?;
+    if args.model_only && !(project.rules.rules.is_empty() && project.rules.overrides.is_empty()) {
+        eprintln!(
+            "the PMML holds the model's assignment only: the project's business rules and overrides are not in it"
+        );
+    }
+    let export = cli_export_gate(&args.project, &result, "scoring PMML", &args.out)?;
+    project::save_atomically(&args.out, pmml.as_bytes())
+        .map_err(|e| CliError(format!("could not write the PMML: {e}: {}", args.out.display())))?;
+    export.finish()?;
+    eprintln!(
+        "PMML 4.4 clustering model written to {} ({} fitted customers to verify against)",
+        args.out.display(),
+        verification.expected.len()
+    );
+    Ok(())
+}
+
 pub(crate) fn serve_command(args: ServeArgs) -> Result<(), CliError> {
     if !(args.max_body_mb.is_finite() && args.max_body_mb > 0.0 && args.max_body_mb <= 1024.0) {
         return Err(CliError(format!("--max-body-mb is {}; give a size from 0.001 to 1024", args.max_body_mb)));

@@ -11,6 +11,7 @@
 
 pub mod batch;
 pub mod definition;
+pub mod pmml;
 pub mod sql;
 
 use polars::prelude::DataFrame;
