@@ -75,13 +75,37 @@ fn score_one(model: &Value, customer: &HashMap<String, String>) -> String {
                     })
                     .collect(),
             ),
+            "rfm scores" => {
+                let rfm = &model["rfm"];
+                let scores: Option<Vec<u64>> = rfm["measures"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|m| {
+                        let v = number(m["column"].as_str().unwrap())?;
+                        let v = if m["lower_is_better"].as_bool().unwrap() { -v } else { v };
+                        Some(1 + numbers(&m["edges"]).iter().filter(|&&e| v > e).count() as u64)
+                    })
+                    .collect();
+                let name = scores.map(|s| {
+                    let within = |r: &Value, s: u64| r[0].as_u64().unwrap() <= s && s <= r[1].as_u64().unwrap();
+                    let rule = rfm["rules"].as_array().unwrap().iter().find(|r| {
+                        within(&r["recency"], s[0]) && within(&r["frequency"], s[1]) && within(&r["monetary"], s[2])
+                    });
+                    rule.map_or(rfm["unmatched"].as_str().unwrap(), |r| r["name"].as_str().unwrap())
+                });
+                let names = rfm["segment_names"].as_array().unwrap();
+                (0.0, name.and_then(|n| names.iter().position(|x| x == n)).unwrap_or(usize::MAX))
+            }
             _ => lowest(model["centres"].as_array().unwrap().iter().map(distance).collect()),
         };
-        segment = Some(model["segments"][best.1]["name"].as_str().unwrap().to_string());
+        segment = model["segments"].get(best.1).map(|s| s["name"].as_str().unwrap().to_string());
     }
+    // `when no segment` is about the model's segment, whatever a rule before did.
+    let placed = segment.is_some();
     for rule in model["rules"].as_array().unwrap() {
         let holds = rule["conditions"].as_array().unwrap().iter().all(|c| match c["kind"].as_str().unwrap() {
-            "no_segment" => segment.is_none(),
+            "no_segment" => !placed,
             "missing" => number(c["column"].as_str().unwrap()).is_none() != c["negated"].as_bool().unwrap(),
             _ => {
                 let x = number(c["column"].as_str().unwrap());
@@ -204,6 +228,26 @@ fn a_table_with_categories_missing_values_and_clipping_scores_the_same_from_the_
             &differ[..differ.len().min(10)]
         );
     }
+    // RFM rules on the same table's recency, frequency and monetary value, by their stored edges.
+    let renamed = |file: &str| {
+        let text = std::fs::read_to_string(d.join(file)).unwrap();
+        text.replacen("recency,frequency,monetary", "recency_days,frequency,monetary_total", 1)
+    };
+    let complete: Vec<String> = renamed("customers.csv")
+        .lines()
+        .filter(|l| !l.contains(",,") && !l.ends_with(','))
+        .map(str::to_string)
+        .collect();
+    std::fs::write(d.join("rfm-fit.csv"), complete.join("\n") + "\n").unwrap();
+    std::fs::write(d.join("rfm.csv"), renamed("new.csv")).unwrap();
+    let fit =
+        ["fit", "--data", "rfm-fit.csv", "--id", "customer_id", "--features", "recency_days,frequency,monetary_total"];
+    ok(&strata(&[&fit[..], &["--algorithm", "rfm", "--project", "r.strata"]].concat(), d));
+    ok(&strata(&["export-model", "r.strata", "--out", "r.json"], d));
+    let model: Value = serde_json::from_str(&std::fs::read_to_string(d.join("r.json")).unwrap()).unwrap();
+    ok(&strata(&["score", "r.strata", "--data", "rfm.csv", "--out", "r.csv"], d));
+    let (n, differ) = differences(&model, &d.join("rfm.csv"), "customer_id", &d.join("r.csv"));
+    assert!(differ.is_empty(), "rfm: {} of {n} differ: {:?}", differ.len(), &differ[..differ.len().min(10)]);
     // A method the definition does not express is refused with the reason.
     let args = ["fit", "--data", "customers.csv", "--id", "customer_id", "--features", "frequency,monetary"];
     ok(&strata(&[&args[..], &["--algorithm", "dbscan", "--eps", "0.3", "--project", "g.strata"]].concat(), d));

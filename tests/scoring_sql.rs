@@ -196,3 +196,33 @@ fn rules_in_order_out_of_low_priority_and_on_not_a_number_score_as_strata_does()
     assert_eq!(by("c3"), "Thin");
     assert!(scores.iter().any(|r| r["changed_by"] == "rule 3"), "the not-low-priority rule moved someone");
 }
+
+#[test]
+fn rfm_rules_are_written_as_sql_that_scores_as_strata_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // The CDNOW customers as of the demo's date, fitted with the standard RFM rules.
+    let log = cdnow();
+    let rfm = ["rfm", "--transactions", log.to_str().unwrap(), "--customer-id", "customer_id", "--date", "date"];
+    ok(&strata(&[&rfm[..], &["--amount", "dollar_value", "--as-of", "1998-07-01", "--out", "all.csv"]].concat(), d));
+    let all = std::fs::read_to_string(d.join("all.csv")).unwrap();
+    let header = all.lines().next().unwrap();
+    let fitted: Vec<&str> = all.lines().skip(1).step_by(4).collect();
+    std::fs::write(d.join("customers.csv"), format!("{header}\n{}\n", fitted.join("\n"))).unwrap();
+    let features = "recency_days,frequency,monetary_total";
+    let fit = ["fit", "--data", "customers.csv", "--id", "customer_id", "--features", features];
+    ok(&strata(&[&fit[..], &["--algorithm", "rfm", "--project", "p.strata"]].concat(), d));
+    ok(&strata(&["edit", "p.strata", "--actor", "test", "--add-rule", "when no segment then segment \"Unscored\""], d));
+    // New customers: every CDNOW customer, and some that cannot be scored or lie beyond the edges.
+    let odd = ["x1,,3,50,,,,", "x2,10,NaN,50,,,,", "x3,0,400,99999,,,,", "x4,900,1,-5,,,,", "x5,1e300,2,20,,,,"];
+    let rows: Vec<&str> = all.lines().skip(1).collect();
+    std::fs::write(d.join("new.csv"), format!("{header}\n{}\n{}\n", odd.join("\n"), rows.join("\n"))).unwrap();
+    ok(&strata(&["export-model", "p.strata", "--out", "model.json"], d));
+    let model: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("model.json")).unwrap()).unwrap();
+    assert_eq!((model["assign"].as_str(), model["format_version"].as_u64()), (Some("rfm scores"), Some(2)));
+    engines_agree(d, "rfm");
+    let scores = by_id(&d.join("scores.csv"), "segment_name");
+    assert_eq!(scores.len(), 23_575);
+    assert!(scores["x2"] == "Unscored" && scores["x3"] != "Unscored", "{:?} {:?}", scores["x2"], scores["x3"]);
+}

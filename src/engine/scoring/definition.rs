@@ -75,11 +75,41 @@ pub fn definition(result: &PipelineResult, rules: &BusinessRules, notes: &[Segme
                 }),
             )
         }
+        FittedModel::Rfm(m) => {
+            let measure = |column: &str, e: &crate::engine::cluster::rfm_rules::ScoreEdges| json!({"column": column, "edges": e.edges, "lower_is_better": e.lower_is_better});
+            let range = |(lo, hi): (u8, u8)| vec![lo, hi];
+            (
+                "rfm scores",
+                2,
+                json!({
+                    "rfm": {
+                        "measures": [
+                            measure(&m.params.recency, &m.edges[0]),
+                            measure(&m.params.frequency, &m.edges[1]),
+                            measure(&m.params.monetary, &m.edges[2]),
+                        ],
+                        "score": "each measure's raw value v (its negative where lower is better) scores 1 + the number \
+                                  of edges it is strictly above; a customer with any of the three missing or not \
+                                  finite has no segment",
+                        "rules": m.params.rules.iter().map(|r| json!({
+                            "name": r.name,
+                            "recency": range(r.recency),
+                            "frequency": range(r.frequency),
+                            "monetary": range(r.monetary),
+                        })).collect::<Vec<_>>(),
+                        "unmatched": crate::engine::cluster::rfm_rules::UNMATCHED,
+                        "segment_names": m.segment_names,
+                        "assign": "the first rule whose three ranges hold the scores names the segment (else `unmatched`); \
+                                   the segment is that name's position in `segment_names`, none when it is not there",
+                    }
+                }),
+            )
+        }
         other => {
             return Err(format!(
                 "the model assigns by {}, which this version of the scoring definition does not express (it \
-                 writes k-means, mini-batch k-means, hierarchical, the Gaussian mixture and the self-organising \
-                 map); score with `strata score`",
+                 writes k-means, mini-batch k-means, hierarchical, the Gaussian mixture, the self-organising \
+                 map and RFM rules); score with `strata score`",
                 other.describe()
             ));
         }

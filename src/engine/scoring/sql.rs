@@ -211,6 +211,7 @@ pub fn statement(model: &Value, d: Dialect, table: &str, id: &str) -> Result<Str
                 .collect::<Result<Vec<_>, String>>()?;
             (columns, best_of(&(0..components.len()).collect::<Vec<_>>(), "g", |c| c.to_string(), d.greatest()))
         }
+        Some("rfm scores") => rfm_assignment(&model["rfm"], d)?,
         other => {
             return Err(format!("the definition assigns by {other:?}, which this version of the SQL does not write"));
         }
@@ -240,7 +241,8 @@ pub fn statement(model: &Value, d: Dialect, table: &str, id: &str) -> Result<Str
         .map(|(s, _)| s)
         .collect();
     let allowed: Vec<usize> = (0..k).filter(|s| !low.contains(s)).collect();
-    let mut steps = vec![format!("CASE WHEN is_fallback THEN NULL ELSE {model_name} END AS s0")];
+    let mut steps =
+        vec![format!("CASE WHEN is_fallback OR model_segment IS NULL THEN NULL ELSE {model_name} END AS s0")];
     for (r, rule) in model["rules"].as_array().into_iter().flatten().enumerate() {
         let before = format!("s{r}");
         let conditions: Vec<String> = rule["conditions"]
@@ -307,6 +309,13 @@ pub fn statement(model: &Value, d: Dialect, table: &str, id: &str) -> Result<Str
             raw_columns.push(column);
         }
     }
+    for m in model["rfm"]["measures"].as_array().into_iter().flatten() {
+        if let Some(column) = m["column"].as_str()
+            && !raw_columns.contains(&column)
+        {
+            raw_columns.push(column);
+        }
+    }
     prepared.extend(raw_columns.iter().map(|c| format!("{} AS {}", q(c), q(&format!("raw_{c}")))));
     let last_step = steps.len() - 1;
     let ruled: Vec<String> = steps
@@ -355,6 +364,53 @@ fn best_of(candidates: &[usize], prefix: &str, label: impl Fn(usize) -> String, 
             out
         }
     }
+}
+
+/// RFM rules: each measure's score against its stored edges (columns `rfm0`..`rfm2`), then the
+/// first rule whose ranges hold the three scores; no segment when a measure is missing or not
+/// finite, or when the rule's segment had no fitted customers.
+fn rfm_assignment(rfm: &Value, d: Dialect) -> Result<(Vec<String>, String), String> {
+    let measures = rfm["measures"].as_array().filter(|m| m.len() == 3).ok_or("RFM without its three measures")?;
+    let names: Vec<&str> =
+        rfm["segment_names"].as_array().ok_or("RFM without segment names")?.iter().filter_map(Value::as_str).collect();
+    let index_of =
+        |name: &str| names.iter().position(|n| *n == name).map_or_else(|| "NULL".to_string(), |i| i.to_string());
+    let mut columns = Vec::new();
+    let mut finite = Vec::new();
+    for (i, m) in measures.iter().enumerate() {
+        let column = d.ident(&format!("raw_{}", m["column"].as_str().ok_or("an RFM measure without a column")?));
+        let value = format!(
+            "(CASE WHEN ABS(CAST({column} AS {dbl})) <= {max} THEN CAST({column} AS {dbl}) END)",
+            dbl = d.double(),
+            max = number(d, f64::MAX)
+        );
+        finite.push(format!("{value} IS NOT NULL"));
+        let signed = if m["lower_is_better"].as_bool().unwrap_or(false) { format!("-{value}") } else { value };
+        let edges = m["edges"].as_array().filter(|e| e.len() == 4).ok_or("an RFM measure without its four edges")?;
+        let above: Vec<String> = edges
+            .iter()
+            .map(|e| format!("CASE WHEN {signed} > {} THEN 1 ELSE 0 END", number(d, e.as_f64().unwrap_or(f64::NAN))))
+            .collect();
+        columns.push(format!("(1 + {}) AS rfm{i}", above.join(" + ")));
+    }
+    let mut case = format!("CASE WHEN NOT ({}) THEN NULL", finite.join(" AND "));
+    for rule in rfm["rules"].as_array().into_iter().flatten() {
+        let within = ["recency", "frequency", "monetary"]
+            .iter()
+            .enumerate()
+            .map(|(i, what)| {
+                let range = rule[*what].as_array().filter(|r| r.len() == 2).ok_or("an RFM rule without its ranges")?;
+                Ok(format!("rfm{i} BETWEEN {} AND {}", range[0].as_u64().unwrap_or(1), range[1].as_u64().unwrap_or(5)))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        case.push_str(&format!(
+            " WHEN {} THEN {}",
+            within.join(" AND "),
+            index_of(rule["name"].as_str().unwrap_or_default())
+        ));
+    }
+    case.push_str(&format!(" ELSE {} END", index_of(rfm["unmatched"].as_str().unwrap_or("Other"))));
+    Ok((columns, case))
 }
 
 /// The squared distance from the recipe's outputs `x` to the point `p`.
@@ -423,7 +479,7 @@ fn condition(c: &Value, d: Dialect) -> Result<String, String> {
     };
     match c["kind"].as_str() {
         // As in the rules: customers the model could not place, whatever a rule before did.
-        Some("no_segment") => Ok("is_fallback".into()),
+        Some("no_segment") => Ok("(is_fallback OR model_segment IS NULL)".into()),
         Some("missing") => {
             let negated = c["negated"].as_bool().unwrap_or(false);
             let col = column(c)?;
