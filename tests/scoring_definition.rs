@@ -201,21 +201,7 @@ fn a_table_with_categories_missing_values_and_clipping_scores_the_same_from_the_
     // The mixture (full and diagonal) and the map: version 2, scored the same from the JSON alone.
     for (method, extra) in [("gmm", "full"), ("gmm", "diag"), ("som", "4x4")] {
         let setting = if method == "gmm" { "--covariance" } else { "--grid" };
-        let args = [
-            "fit",
-            "--data",
-            "customers.csv",
-            "--id",
-            "customer_id",
-            "--features",
-            "recency,frequency,monetary,channel",
-        ];
-        let args = [
-            &args[..],
-            &["--categorical", "channel", "--log1p", "frequency,monetary", "--k", "4", "--algorithm", method],
-        ]
-        .concat();
-        ok(&strata(&[&args[..], &[setting, extra, "--project", "m.strata"]].concat(), d));
+        fit_method(d, method, &[setting, extra], "m.strata");
         ok(&strata(&["export-model", "m.strata", "--out", "m.json"], d));
         let model: Value = serde_json::from_str(&std::fs::read_to_string(d.join("m.json")).unwrap()).unwrap();
         assert_eq!(model["format_version"], 2, "{method}");

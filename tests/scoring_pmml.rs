@@ -18,18 +18,6 @@ use std::process::Command;
 mod common;
 use common::*;
 
-fn python() -> String {
-    std::env::var("STRATA_SQL_PYTHON").unwrap_or_else(|_| "python3".into())
-}
-
-fn has_module(module: &str) -> bool {
-    Command::new(python()).args(["-c", &format!("import {module}")]).output().is_ok_and(|o| o.status.success())
-}
-
-fn require() -> bool {
-    std::env::var("STRATA_REQUIRE_SQL_ENGINES").is_ok_and(|v| v == "1")
-}
-
 fn script() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scoring/run_pmml.py")
 }

@@ -17,18 +17,6 @@ use std::process::Command;
 mod common;
 use common::*;
 
-fn python() -> String {
-    std::env::var("STRATA_SQL_PYTHON").unwrap_or_else(|_| "python3".into())
-}
-
-fn has_module(module: &str) -> bool {
-    Command::new(python()).args(["-c", &format!("import {module}")]).output().is_ok_and(|o| o.status.success())
-}
-
-fn require() -> bool {
-    std::env::var("STRATA_REQUIRE_SQL_ENGINES").is_ok_and(|v| v == "1")
-}
-
 fn script() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scoring/run_sql.py")
 }
@@ -47,36 +35,11 @@ fn the_exported_sql_scores_every_customer_as_strata_does_in_sqlite_and_duckdb() 
     let csv = fit_mixed(d, 900, 4, true);
     add_rules(d, &[NEWEST_HEAVY, BIG_ON_THE_PHONE], &[]);
     write_new_customers(d, &csv, 400);
-    ok(&strata(&["score", "p.strata", "--data", "new.csv", "--out", "scores.csv"], d));
+    engines_agree(d, "k-means");
     let expected = by_id(&d.join("scores.csv"), "segment_name");
     assert_eq!(expected.len(), 410);
     assert_eq!(expected["n9"], "Fallback");
     assert!(expected.values().any(|s| s == "Newest heavy"));
-    let mut engines = vec!["sqlite"];
-    if has_module("duckdb") {
-        engines.push("duckdb");
-    } else {
-        assert!(!require(), "STRATA_REQUIRE_SQL_ENGINES=1 but {} has no duckdb", python());
-        println!("DuckDB left out: {} has no duckdb module (set STRATA_SQL_PYTHON)", python());
-    }
-    for engine in engines {
-        let sql = format!("{engine}.sql");
-        ok(&strata(&["export-sql", "p.strata", "--dialect", engine, "--out", &sql], d));
-        let got = run(engine, d, &sql);
-        let mut differ: Vec<String> = expected
-            .iter()
-            .filter(|(id, s)| got.get(*id) != Some(s))
-            .map(|(id, s)| format!("{id}: {s} by strata score, {:?} by {engine}", got.get(id)))
-            .collect();
-        differ.sort();
-        assert!(
-            differ.is_empty(),
-            "{engine}: {} of {} differ: {:?}",
-            differ.len(),
-            expected.len(),
-            &differ[..differ.len().min(10)]
-        );
-    }
     // The other dialects: written, and parsed by sqlglot.
     if !has_module("sqlglot") {
         assert!(!require(), "STRATA_REQUIRE_SQL_ENGINES=1 but {} has no sqlglot", python());
@@ -106,6 +69,7 @@ fn engines_agree(d: &Path, what: &str) {
         engines.push("duckdb");
     } else {
         assert!(!require(), "STRATA_REQUIRE_SQL_ENGINES=1 but {} has no duckdb", python());
+        println!("DuckDB left out: {} has no duckdb module (set STRATA_SQL_PYTHON)", python());
     }
     for engine in engines {
         let sql = format!("{engine}.sql");
@@ -137,18 +101,7 @@ fn the_mixture_and_the_map_are_written_as_sql_that_scores_as_strata_does() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         let csv = fit_mixed(d, 900, 4, true);
-        let args = [
-            "fit",
-            "--data",
-            "customers.csv",
-            "--id",
-            "customer_id",
-            "--features",
-            "recency,frequency,monetary,channel",
-        ];
-        let args = [&args[..], &["--categorical", "channel", "--log1p", "frequency,monetary", "--k", "4"]].concat();
-        let args = [&args[..], &["--algorithm", method, "--project", "p.strata"], extra].concat();
-        ok(&strata(&args, d));
+        fit_method(d, method, extra, "p.strata");
         add_rules(d, &[NEWEST_HEAVY, "when recency is missing then segment \"No recency\""], &[]);
         write_new_customers(d, &csv, 400);
         let json: serde_json::Value = {

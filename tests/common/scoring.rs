@@ -118,3 +118,27 @@ pub fn write_new_customers(d: &Path, csv: &str, fitted: usize) {
     let rows = csv.lines().skip(1).take(fitted).collect::<Vec<_>>().join("\n");
     std::fs::write(d.join("new.csv"), format!("{odd}{rows}\n")).unwrap();
 }
+
+/// The Python that runs the real engines and consumers (`$STRATA_SQL_PYTHON`; .ci/run makes one).
+pub fn python() -> String {
+    std::env::var("STRATA_SQL_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+/// Whether that Python can import `module`.
+pub fn has_module(module: &str) -> bool {
+    Command::new(python()).args(["-c", &format!("import {module}")]).output().is_ok_and(|o| o.status.success())
+}
+
+/// Whether a missing engine or consumer fails the test (`STRATA_REQUIRE_SQL_ENGINES=1`, as in CI).
+pub fn require() -> bool {
+    std::env::var("STRATA_REQUIRE_SQL_ENGINES").is_ok_and(|v| v == "1")
+}
+
+/// A `strata fit` of the generated table (customers.csv in `d`, as [`fit_mixed`]
+/// wrote it) with `method` and its `extra` settings, into `project`.
+pub fn fit_method(d: &Path, method: &str, extra: &[&str], project: &str) {
+    let args =
+        ["fit", "--data", "customers.csv", "--id", "customer_id", "--features", "recency,frequency,monetary,channel"];
+    let args = [&args[..], &["--categorical", "channel", "--log1p", "frequency,monetary", "--k", "4"]].concat();
+    ok(&strata(&[&args[..], &["--algorithm", method, "--project", project], extra].concat(), d));
+}

@@ -241,13 +241,7 @@ pub fn document(model: &Value, verification: &Verification, model_only: bool) ->
                 x = apply("max", &[apply("min", &[x, constant(hi)?]), constant(lo)?]);
             }
             let name = format!("{prefix}prepared.{j}");
-            push(
-                &mut out,
-                3,
-                &format!(r#"<DerivedField name="{}" optype="continuous" dataType="double">"#, attr(&name)),
-            );
-            push(&mut out, 4, &x);
-            push(&mut out, 3, "</DerivedField>");
+            derived(&mut out, &name, &x);
             let mut x = format!(r#"<FieldRef field="{}"/>"#, attr(&name));
             if f["log1p"].as_bool().unwrap_or(false) {
                 // sign(x) * ln(1 + |x|)
@@ -262,13 +256,7 @@ pub fn document(model: &Value, verification: &Verification, model_only: bool) ->
             let x =
                 apply("*", &[apply("/", &[apply("-", &[x, constant(center)?]), constant(scale)?]), constant(weight)?]);
             let name = format!("{prefix}x{}", outputs.len());
-            push(
-                &mut out,
-                3,
-                &format!(r#"<DerivedField name="{}" optype="continuous" dataType="double">"#, attr(&name)),
-            );
-            push(&mut out, 4, &x);
-            push(&mut out, 3, "</DerivedField>");
+            derived(&mut out, &name, &x);
             outputs.push(name);
         } else {
             for level in f["levels"].as_array().ok_or("a categorical feature without levels")? {
@@ -286,13 +274,7 @@ pub fn document(model: &Value, verification: &Verification, model_only: bool) ->
                     ],
                 );
                 let name = format!("{prefix}x{}", outputs.len());
-                push(
-                    &mut out,
-                    3,
-                    &format!(r#"<DerivedField name="{}" optype="continuous" dataType="double">"#, attr(&name)),
-                );
-                push(&mut out, 4, &x);
-                push(&mut out, 3, "</DerivedField>");
+                derived(&mut out, &name, &x);
                 outputs.push(name);
             }
         }
@@ -428,6 +410,14 @@ fn valid_interval(f: &Value, column: &str) -> Result<Option<(f64, f64)>, String>
     } else {
         Err(format!("'{column}' can scale beyond {MAX_ABS_VALUE:e}, which this PMML export does not bound; clip it"))
     }
+}
+
+/// A continuous `DerivedField` called `name` holding the expression `x`, in LocalTransformations.
+fn derived(out: &mut String, name: &str, x: &str) {
+    out.push_str(&format!(
+        "      <DerivedField name=\"{}\" optype=\"continuous\" dataType=\"double\">\n        {x}\n      </DerivedField>\n",
+        attr(name)
+    ));
 }
 
 /// `<Apply function="f">` around `arguments`.
