@@ -123,24 +123,7 @@ fn what_pmml_cannot_say_is_refused_with_the_reason() {
     let text = std::fs::read_to_string(d.join("model.pmml")).unwrap();
     assert!(text.contains("business rule(s)") && text.contains("are not applied"), "{text}");
     // A method that does not assign by the nearest centre.
-    ok(&strata(
-        &[
-            "fit",
-            "--data",
-            "customers.csv",
-            "--id",
-            "customer_id",
-            "--features",
-            "recency,frequency,monetary",
-            "--algorithm",
-            "gmm",
-            "--k",
-            "3",
-            "--project",
-            "g.strata",
-        ],
-        d,
-    ));
+    fit_method(d, "gmm", &[], "g.strata");
     let o = strata(&["export-pmml", "g.strata", "--out", "g.pmml"], d);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success() && err.contains("no PMML"), "{err}");

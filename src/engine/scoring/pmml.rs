@@ -438,23 +438,11 @@ fn number(x: f64) -> Result<String, String> {
     Ok(format!("{x:?}"))
 }
 
-/// Text as an XML attribute value or element content; [`xml_text`] must have accepted it.
+/// Text as an XML attribute value or element content; [`xml_text`] must have accepted it. The
+/// report's escaping, with tabs and line breaks as character references so that attribute-value
+/// normalisation keeps them.
 fn attr(t: &str) -> String {
-    let mut s = String::with_capacity(t.len());
-    for c in t.chars() {
-        match c {
-            '&' => s.push_str("&amp;"),
-            '<' => s.push_str("&lt;"),
-            '>' => s.push_str("&gt;"),
-            '"' => s.push_str("&quot;"),
-            '\'' => s.push_str("&apos;"),
-            '\t' => s.push_str("&#9;"),
-            '\n' => s.push_str("&#10;"),
-            '\r' => s.push_str("&#13;"),
-            c => s.push(c),
-        }
-    }
-    s
+    crate::engine::report::escape(t).replace('\t', "&#9;").replace('\n', "&#10;").replace('\r', "&#13;")
 }
 
 /// Refuses text that XML 1.0 cannot carry at all (control characters other than tab and line
