@@ -48,8 +48,21 @@ fn score_one(model: &Value, customer: &HashMap<String, String>) -> String {
         }
     }
     let mut segment: Option<String> = None;
+    let numbers = |v: &Value| v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect::<Vec<f64>>();
+    // RFM's three scores by the stored edges, none when a raw value is missing or not finite.
+    let rfm_scores = |measures: &Value| -> Option<Vec<u64>> {
+        measures
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                let v = number(m["column"].as_str().unwrap())?;
+                let v = if m["lower_is_better"].as_bool().unwrap() { -v } else { v };
+                Some(1 + numbers(&m["edges"]).iter().filter(|&&e| v > e).count() as u64)
+            })
+            .collect()
+    };
     if !fallback {
-        let numbers = |v: &Value| v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect::<Vec<f64>>();
         let distance = |p: &Value| numbers(p).iter().zip(&point).map(|(c, x)| (x - c).powi(2)).sum::<f64>();
         let lowest = |scores: Vec<f64>| {
             scores.iter().enumerate().fold((f64::INFINITY, 0), |b, (i, &s)| if s < b.0 { (s, i) } else { b })
@@ -75,19 +88,62 @@ fn score_one(model: &Value, customer: &HashMap<String, String>) -> String {
                     })
                     .collect(),
             ),
-            "rfm scores" => {
-                let rfm = &model["rfm"];
-                let scores: Option<Vec<u64>> = rfm["measures"]
+            "nearest prototype" => {
+                let p = &model["prototypes"];
+                let at =
+                    |v: &Value| v.as_array().unwrap().iter().map(|i| i.as_u64().unwrap() as usize).collect::<Vec<_>>();
+                // Per group, the position of its largest output above 0 (the first of equals).
+                let codes: Vec<u64> = p["categorical_outputs"]
                     .as_array()
                     .unwrap()
                     .iter()
-                    .map(|m| {
-                        let v = number(m["column"].as_str().unwrap())?;
-                        let v = if m["lower_is_better"].as_bool().unwrap() { -v } else { v };
-                        Some(1 + numbers(&m["edges"]).iter().filter(|&&e| v > e).count() as u64)
+                    .map(|g| {
+                        let g = at(g);
+                        let mut hot: Option<(usize, f64)> = None;
+                        for (pos, &c) in g.iter().enumerate() {
+                            if point[c] > 0.0 && hot.is_none_or(|(_, v)| point[c] > v) {
+                                hot = Some((pos, point[c]));
+                            }
+                        }
+                        hot.map_or(g.len(), |(pos, _)| pos) as u64
                     })
                     .collect();
-                let name = scores.map(|s| {
+                let numeric = at(&p["numeric_outputs"]);
+                let gamma = p["gamma"].as_f64().unwrap();
+                let modes = p["modes"].as_array().unwrap();
+                lowest(
+                    p["means"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .zip(modes)
+                        .map(|(mean, mode)| {
+                            let distance: f64 =
+                                numeric.iter().zip(numbers(mean)).map(|(&j, m)| (point[j] - m).powi(2)).sum();
+                            let differ = codes.iter().zip(mode.as_array().unwrap()).filter(|(c, m)| m != *c).count();
+                            distance + gamma * differ as f64
+                        })
+                        .collect(),
+                )
+            }
+            "value tier, then nearest centroid" => {
+                let h = &model["hybrid"];
+                let tier = rfm_scores(&h["measures"]).map(|s| {
+                    let total: u64 = s.iter().sum();
+                    let edges = numbers(&h["tier_edges"]);
+                    usize::from(total as f64 >= edges[0]) + usize::from(total as f64 >= edges[1])
+                });
+                match tier.map(|t| &h["tiers"][t]) {
+                    Some(tier) if !tier.is_null() => {
+                        let nearest = lowest(tier["centroids"].as_array().unwrap().iter().map(distance).collect()).1;
+                        (0.0, tier["first_segment"].as_u64().unwrap() as usize + nearest)
+                    }
+                    _ => (0.0, usize::MAX),
+                }
+            }
+            "rfm scores" => {
+                let rfm = &model["rfm"];
+                let name = rfm_scores(&rfm["measures"]).map(|s| {
                     let within = |r: &Value, s: u64| r[0].as_u64().unwrap() <= s && s <= r[1].as_u64().unwrap();
                     let rule = rfm["rules"].as_array().unwrap().iter().find(|r| {
                         within(&r["recency"], s[0]) && within(&r["frequency"], s[1]) && within(&r["monetary"], s[2])
@@ -199,9 +255,13 @@ fn a_table_with_categories_missing_values_and_clipping_scores_the_same_from_the_
     assert!(scores.lines().filter(|l| l.contains("Newest heavy")).count() >= 2, "the rule moves some customers");
     assert!(differ.is_empty(), "{} of {n} customers differ: {:?}", differ.len(), &differ[..differ.len().min(10)]);
     // The mixture (full and diagonal) and the map: version 2, scored the same from the JSON alone.
-    for (method, extra) in [("gmm", "full"), ("gmm", "diag"), ("som", "4x4")] {
-        let setting = if method == "gmm" { "--covariance" } else { "--grid" };
-        fit_method(d, method, &[setting, extra], "m.strata");
+    for (method, extra) in [
+        ("gmm", &["--covariance", "full"][..]),
+        ("gmm", &["--covariance", "diag"]),
+        ("som", &["--grid", "4x4"]),
+        ("kprototypes", &[]),
+    ] {
+        fit_method(d, method, extra, "m.strata");
         ok(&strata(&["export-model", "m.strata", "--out", "m.json"], d));
         let model: Value = serde_json::from_str(&std::fs::read_to_string(d.join("m.json")).unwrap()).unwrap();
         assert_eq!(model["format_version"], 2, "{method}");
@@ -209,7 +269,7 @@ fn a_table_with_categories_missing_values_and_clipping_scores_the_same_from_the_
         let (n, differ) = differences(&model, &d.join("new.csv"), "customer_id", &d.join("m.csv"));
         assert!(
             differ.is_empty(),
-            "{method} {extra}: {} of {n} differ: {:?}",
+            "{method} {extra:?}: {} of {n} differ: {:?}",
             differ.len(),
             &differ[..differ.len().min(10)]
         );
@@ -234,6 +294,17 @@ fn a_table_with_categories_missing_values_and_clipping_scores_the_same_from_the_
     ok(&strata(&["score", "r.strata", "--data", "rfm.csv", "--out", "r.csv"], d));
     let (n, differ) = differences(&model, &d.join("rfm.csv"), "customer_id", &d.join("r.csv"));
     assert!(differ.is_empty(), "rfm: {} of {n} differ: {:?}", differ.len(), &differ[..differ.len().min(10)]);
+    // RFM tiers with k-means inside, on the same measures and the channel.
+    let hybrid = ["--features", "recency_days,frequency,monetary_total,channel", "--categorical", "channel"];
+    let hybrid =
+        [&fit[..5], &hybrid[..], &["--algorithm", "hybrid", "--k-per-tier", "3", "--project", "h.strata"]].concat();
+    ok(&strata(&hybrid, d));
+    ok(&strata(&["export-model", "h.strata", "--out", "h.json"], d));
+    let model: Value = serde_json::from_str(&std::fs::read_to_string(d.join("h.json")).unwrap()).unwrap();
+    assert_eq!(model["assign"], "value tier, then nearest centroid");
+    ok(&strata(&["score", "h.strata", "--data", "rfm.csv", "--out", "h.csv"], d));
+    let (n, differ) = differences(&model, &d.join("rfm.csv"), "customer_id", &d.join("h.csv"));
+    assert!(differ.is_empty(), "hybrid: {} of {n} differ: {:?}", differ.len(), &differ[..differ.len().min(10)]);
     // A method the definition does not express is refused with the reason.
     let args = ["fit", "--data", "customers.csv", "--id", "customer_id", "--features", "frequency,monetary"];
     ok(&strata(&[&args[..], &["--algorithm", "dbscan", "--eps", "0.3", "--project", "g.strata"]].concat(), d));

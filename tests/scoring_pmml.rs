@@ -122,9 +122,15 @@ fn what_pmml_cannot_say_is_refused_with_the_reason() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("not in it"));
     let text = std::fs::read_to_string(d.join("model.pmml")).unwrap();
     assert!(text.contains("business rule(s)") && text.contains("are not applied"), "{text}");
-    // A method that does not assign by the nearest centre.
-    fit_method(d, "gmm", &[], "g.strata");
-    let o = strata(&["export-pmml", "g.strata", "--out", "g.pmml"], d);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success() && err.contains("no PMML"), "{err}");
+    // Methods that do not assign by the nearest centre, each refused with its own reason.
+    let hybrid = ["--rfm-columns", "recency,frequency,monetary"];
+    for (method, extra, reason) in
+        [("gmm", &[][..], "posterior"), ("kprototypes", &[], "gamma per category"), ("hybrid", &hybrid, "tiers")]
+    {
+        fit_method(d, method, extra, "g.strata");
+        let o = strata(&["export-pmml", "g.strata", "--out", "g.pmml"], d);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && err.contains("no PMML") && err.contains(reason), "{method}: {err}");
+        assert!(!d.join("g.pmml").exists());
+    }
 }

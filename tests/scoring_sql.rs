@@ -40,7 +40,14 @@ fn the_exported_sql_scores_every_customer_as_strata_does_in_sqlite_and_duckdb() 
     assert_eq!(expected.len(), 410);
     assert_eq!(expected["n9"], "Fallback");
     assert!(expected.values().any(|s| s == "Newest heavy"));
-    // The other dialects: written, and parsed by sqlglot.
+    other_dialects_parse(d);
+    let o = strata(&["export-sql", "p.strata", "--dialect", "oracle"], d);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("duckdb, postgres"), "{err}");
+}
+
+/// The other dialects of p.strata in `d`: written, and parsed by sqlglot.
+fn other_dialects_parse(d: &Path) {
     if !has_module("sqlglot") {
         assert!(!require(), "STRATA_REQUIRE_SQL_ENGINES=1 but {} has no sqlglot", python());
         println!("the other dialects were not parsed: {} has no sqlglot", python());
@@ -54,9 +61,6 @@ fn the_exported_sql_scores_every_customer_as_strata_does_in_sqlite_and_duckdb() 
         let o = Command::new(python()).arg(script()).args(["parse", sqlglot, &sql]).current_dir(d).output().unwrap();
         assert!(o.status.success(), "{dialect}: {}", String::from_utf8_lossy(&o.stderr));
     }
-    let o = strata(&["export-sql", "p.strata", "--dialect", "oracle"], d);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success() && err.contains("duckdb, postgres"), "{err}");
 }
 
 /// Each customer's segment name by `strata score` and by the DuckDB and SQLite statements
@@ -178,4 +182,53 @@ fn rfm_rules_are_written_as_sql_that_scores_as_strata_does() {
     let scores = by_id(&d.join("scores.csv"), "segment_name");
     assert_eq!(scores.len(), 23_575);
     assert!(scores["x2"] == "Unscored" && scores["x3"] != "Unscored", "{:?} {:?}", scores["x2"], scores["x3"]);
+}
+
+#[test]
+fn k_prototypes_and_rfm_tiers_with_k_means_are_written_as_sql_that_scores_as_strata_does() {
+    // k-prototypes on the table with holes (imputed recency, an unseen and a missing channel).
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let csv = fit_mixed(d, 900, 4, true);
+    fit_method(d, "kprototypes", &[], "p.strata");
+    add_rules(d, &[NEWEST_HEAVY, BIG_ON_THE_PHONE], &[]);
+    write_new_customers(d, &csv, 400);
+    engines_agree(d, "k-prototypes");
+    other_dialects_parse(d);
+    // The hybrid needs every fitted customer's recency; new customers without one get no segment.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let csv = fit_mixed(d, 900, 4, false);
+    fit_method(d, "hybrid", &["--rfm-columns", "recency,frequency,monetary", "--k-per-tier", "3"], "p.strata");
+    add_rules(d, &["when no segment then segment \"Unscored\""], &[]);
+    write_new_customers(d, &csv, 400);
+    engines_agree(d, "hybrid");
+    other_dialects_parse(d);
+    assert_eq!(by_id(&d.join("scores.csv"), "segment_name")["n2"], "Unscored", "no recency, no tier");
+    // Two kinds of customer, each alike in all three measures, score all 1s and all 3s (totals 3
+    // and 9): with tier edges at 4 and 7 the middle tier has no fitted customers, and a new
+    // customer scoring 1, 1 and 3 (a total of 5) gets no segment.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut csv = String::from("customer_id,recency,frequency,monetary,channel\n");
+    for i in 0..200 {
+        let (r, f, m) = if i % 2 == 0 { (10, 20, 1000) } else { (300, 1, 20) };
+        csv.push_str(&format!("c{i},{r},{f},{m},{}\n", ["web", "store", "phone"][i % 3]));
+    }
+    std::fs::write(d.join("customers.csv"), &csv).unwrap();
+    let settings = ["--rfm-columns", "recency,frequency,monetary", "--tier-edges", "4,7"];
+    fit_method(d, "hybrid", &settings, "p.strata");
+    add_rules(d, &["when no segment then segment \"Unscored\""], &[]);
+    write_new_customers(d, &csv, 50);
+    let new = std::fs::read_to_string(d.join("new.csv")).unwrap();
+    std::fs::write(d.join("new.csv"), format!("{new}m1,400,1,300,web\nm2,20,19,900,store\n")).unwrap();
+    ok(&strata(&["export-model", "p.strata", "--out", "model.json"], d));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("model.json")).unwrap()).unwrap();
+    let tiers = json["hybrid"]["tiers"].as_array().unwrap();
+    assert!(tiers[1].is_null() && !tiers[0].is_null() && !tiers[2].is_null(), "{tiers:?}");
+    engines_agree(d, "hybrid with an empty tier");
+    let scores = by_id(&d.join("scores.csv"), "segment_name");
+    assert_eq!(scores["m1"], "Unscored", "a total of 5: the empty middle tier");
+    assert_ne!(scores["m2"], "Unscored");
 }

@@ -135,10 +135,12 @@ pub fn require() -> bool {
 }
 
 /// A `strata fit` of the generated table (customers.csv in `d`, as [`fit_mixed`]
-/// wrote it) with `method` and its `extra` settings, into `project`.
+/// wrote it) with `method` and its `extra` settings, into `project`: four segments, except for the
+/// hybrid, which finds its own number.
 pub fn fit_method(d: &Path, method: &str, extra: &[&str], project: &str) {
     let args =
         ["fit", "--data", "customers.csv", "--id", "customer_id", "--features", "recency,frequency,monetary,channel"];
-    let args = [&args[..], &["--categorical", "channel", "--log1p", "frequency,monetary", "--k", "4"]].concat();
+    let k: &[&str] = if method == "hybrid" { &[] } else { &["--k", "4"] };
+    let args = [&args[..], &["--categorical", "channel", "--log1p", "frequency,monetary"], k].concat();
     ok(&strata(&[&args[..], &["--algorithm", method, "--project", project], extra].concat(), d));
 }

@@ -9,14 +9,17 @@
 //!    `clip`; with `log1p`, `sign(x) * ln(1 + |x|)`; then `(x - center) / scale * weight`;
 //! 2. per categorical feature: one output per level, `weight` for the customer's level (or
 //!    `impute`'s when missing) and 0 for the others; a level not in `levels` is all zeros;
-//! 3. the nearest of `centres` by squared Euclidean distance, ties to the lowest number;
+//! 3. the model's segment as `assign` says: the nearest of `centres` by squared Euclidean distance,
+//!    ties to the lowest number (version 1), or by the section a version-2 `assign` names;
 //! 4. the rules in order, each moving the customers matching all its conditions, then the
 //!    overrides by id; a customer without a segment at the end is in `fallback`.
 
 use serde_json::{Value, json};
 
 use super::{BEYOND_QUANTILE, centres};
+use crate::engine::cluster::hybrid::TIERS;
 use crate::engine::cluster::method::FittedModel;
+use crate::engine::cluster::rfm_rules::ScoreEdges;
 use crate::engine::data::quality::quantile_sorted;
 use crate::engine::features::recipe::{FittedFeature, MissingRule};
 use crate::engine::naming::SegmentNote;
@@ -29,7 +32,9 @@ use crate::engine::rules::{
 pub const FORMAT: &str = "strata-scoring-model";
 /// Its newest version: a consumer refuses a newer one. Version 1 documents assign by the nearest
 /// of `centres`; version 2 adds `assign` kinds that need more (`nearest map node` with `nodes` and
-/// `node_segments`, `highest posterior` with `components`), and is written only for them.
+/// `node_segments`, `highest posterior` with `components`, `rfm scores` with `rfm`, `nearest
+/// prototype` with `prototypes`, `value tier, then nearest centroid` with `hybrid`), and is
+/// written only for them.
 pub const FORMAT_VERSION: u32 = 2;
 
 /// The scoring definition of `result` with the project's `rules` and segment `notes`; an error in
@@ -75,22 +80,63 @@ pub fn definition(result: &PipelineResult, rules: &BusinessRules, notes: &[Segme
                 }),
             )
         }
+        FittedModel::KPrototypes(m) => (
+            "nearest prototype",
+            2,
+            json!({
+                "prototypes": {
+                    "numeric_outputs": m.layout.numeric,
+                    "categorical_outputs": m.layout.categorical,
+                    "means": m.means,
+                    "modes": m.modes,
+                    "gamma": m.gamma,
+                    "code": "per group of categorical_outputs, the position in the group of the output with the \
+                             largest value above 0 (ties to the lowest position); the group's length when none is \
+                             above 0",
+                    "cost": "per prototype, the sum over numeric_outputs (in order) of (x - mean)^2, plus gamma times \
+                             the number of groups whose code differs from the prototype's mode; the segment is the \
+                             prototype with the lowest cost, ties to the lowest number",
+                }
+            }),
+        ),
+        FittedModel::Hybrid(m) => {
+            let tiers: Vec<Value> = (0..3)
+                .map(|t| match m.tiers.get(t) {
+                    Some(Some((centroids, first))) => json!({
+                        "name": TIERS[t],
+                        "first_segment": first,
+                        "centroids": centroids.centroids,
+                    }),
+                    _ => Value::Null,
+                })
+                .collect();
+            (
+                "value tier, then nearest centroid",
+                2,
+                json!({
+                    "hybrid": {
+                        "measures": measures([&m.params.recency, &m.params.frequency, &m.params.monetary], &m.edges),
+                        "score": SCORE,
+                        "tier_edges": [m.params.tier_edges.0, m.params.tier_edges.1],
+                        "tier": "the total of the three scores (3-15): tier 0 (low value), plus 1 when it is at least \
+                                 tier_edges[0], plus 1 when it is at least tier_edges[1]",
+                        "tiers": tiers,
+                        "assign": "the nearest of the customer's tier's centroids by squared Euclidean distance in \
+                                   the recipe's outputs (ties to the lowest), numbered from the tier's first_segment; \
+                                   no segment when the tier is null (it had no fitted customers)",
+                    }
+                }),
+            )
+        }
         FittedModel::Rfm(m) => {
-            let measure = |column: &str, e: &crate::engine::cluster::rfm_rules::ScoreEdges| json!({"column": column, "edges": e.edges, "lower_is_better": e.lower_is_better});
             let range = |(lo, hi): (u8, u8)| vec![lo, hi];
             (
                 "rfm scores",
                 2,
                 json!({
                     "rfm": {
-                        "measures": [
-                            measure(&m.params.recency, &m.edges[0]),
-                            measure(&m.params.frequency, &m.edges[1]),
-                            measure(&m.params.monetary, &m.edges[2]),
-                        ],
-                        "score": "each measure's raw value v (its negative where lower is better) scores 1 + the number \
-                                  of edges it is strictly above; a customer with any of the three missing or not \
-                                  finite has no segment",
+                        "measures": measures([&m.params.recency, &m.params.frequency, &m.params.monetary], &m.edges),
+                        "score": SCORE,
                         "rules": m.params.rules.iter().map(|r| json!({
                             "name": r.name,
                             "recency": range(r.recency),
@@ -108,8 +154,8 @@ pub fn definition(result: &PipelineResult, rules: &BusinessRules, notes: &[Segme
         other => {
             return Err(format!(
                 "the model assigns by {}, which this version of the scoring definition does not express (it \
-                 writes k-means, mini-batch k-means, hierarchical, the Gaussian mixture, the self-organising \
-                 map and RFM rules); score with `strata score`",
+                 writes k-means, mini-batch k-means, hierarchical, k-prototypes, the Gaussian mixture, the \
+                 self-organising map, RFM rules and RFM tiers with k-means); score with `strata score`",
                 other.describe()
             ));
         }
@@ -190,6 +236,19 @@ pub fn definition(result: &PipelineResult, rules: &BusinessRules, notes: &[Segme
         document.extend(extra);
     }
     Ok(document)
+}
+
+/// How RFM rules and the hybrid score a measure.
+const SCORE: &str = "each measure's raw value v (its negative where lower is better) scores 1 + the number of edges \
+                     it is strictly above; a customer with any of the three missing or not finite has no segment";
+
+/// The recency, frequency and monetary measures with their stored edges.
+fn measures(columns: [&str; 3], edges: &[ScoreEdges; 3]) -> Vec<Value> {
+    columns
+        .iter()
+        .zip(edges)
+        .map(|(column, e)| json!({"column": column, "edges": e.edges, "lower_is_better": e.lower_is_better}))
+        .collect()
 }
 
 fn missing_key(rule: MissingRule) -> &'static str {

@@ -66,7 +66,24 @@ pub fn document(model: &Value, verification: &Verification, model_only: bool) ->
                         `strata export-model` and `strata serve` write it"
                 .into());
         }
-        other => return Err(format!("the model assigns by {other:?}, which a PMML clustering model cannot express")),
+        Some("nearest prototype") => {
+            return Err("k-prototypes adds gamma per category that differs from a prototype's mode, computed from \
+                        the one-hot outputs, which this PMML export does not write (it writes centres in the \
+                        recipe's outputs); `strata export-sql`, `strata export-model` and `strata serve` write it"
+                .into());
+        }
+        Some("rfm scores" | "value tier, then nearest centroid") => {
+            return Err("RFM scores come from stored quintile edges on the raw measures and a table of rules or \
+                        value tiers, which a PMML clustering model (a distance to centres) cannot express; \
+                        `strata export-sql`, `strata export-model` and `strata serve` write it"
+                .into());
+        }
+        other => {
+            return Err(format!(
+                "the model assigns by {}, which a PMML clustering model cannot express",
+                other.unwrap_or("an assignment this version does not know")
+            ));
+        }
     }
     let n_rules = model["rules"].as_array().map_or(0, Vec::len);
     let n_overrides = model["overrides"].as_array().map_or(0, Vec::len);

@@ -1,5 +1,5 @@
 //! The scoring definition as one SQL statement that scores a table where it lives (`strata
-//! export-sql`): the recipe, the nearest centre, the business rules with their resolved
+//! export-sql`): the recipe, the model's assignment, the business rules with their resolved
 //! percentiles, the overrides, the fallback and the reason codes, for DuckDB, PostgreSQL, SQLite,
 //! BigQuery, Snowflake and Spark SQL. Every number is written with round-trip precision and cast to
 //! double precision, so no engine does the arithmetic in decimals.
@@ -187,6 +187,9 @@ pub fn statement(model: &Value, d: Dialect, table: &str, id: &str) -> Result<Str
     let k = centres.len();
     // The model's segment: the nearest centre, the segment of the nearest map node, or the
     // component with the highest log density; each with ties to the lowest number.
+    // Columns the model's own columns are made from (k-prototypes' category codes), in a step of
+    // their own before them.
+    let mut coded: Vec<String> = Vec::new();
     let (model_columns, nearest) = match model["assign"].as_str() {
         Some("nearest k-means centre" | "nearest segment mean") => {
             (Vec::new(), best_of(&(0..k).collect::<Vec<_>>(), "d", |s| s.to_string(), d.least()))
@@ -212,6 +215,12 @@ pub fn statement(model: &Value, d: Dialect, table: &str, id: &str) -> Result<Str
             (columns, best_of(&(0..components.len()).collect::<Vec<_>>(), "g", |c| c.to_string(), d.greatest()))
         }
         Some("rfm scores") => rfm_assignment(&model["rfm"], d)?,
+        Some("nearest prototype") => {
+            let (codes, columns, nearest) = prototype_assignment(&model["prototypes"], &x, d)?;
+            coded = codes;
+            (columns, nearest)
+        }
+        Some("value tier, then nearest centroid") => hybrid_assignment(&model["hybrid"], &x, d)?,
         other => {
             return Err(format!("the definition assigns by {other:?}, which this version of the SQL does not write"));
         }
@@ -309,7 +318,8 @@ pub fn statement(model: &Value, d: Dialect, table: &str, id: &str) -> Result<Str
             raw_columns.push(column);
         }
     }
-    for m in model["rfm"]["measures"].as_array().into_iter().flatten() {
+    let measures = [&model["rfm"]["measures"], &model["hybrid"]["measures"]];
+    for m in measures.into_iter().filter_map(Value::as_array).flatten() {
         if let Some(column) = m["column"].as_str()
             && !raw_columns.contains(&column)
         {
@@ -318,6 +328,11 @@ pub fn statement(model: &Value, d: Dialect, table: &str, id: &str) -> Result<Str
     }
     prepared.extend(raw_columns.iter().map(|c| format!("{} AS {}", q(c), q(&format!("raw_{c}")))));
     let last_step = steps.len() - 1;
+    let (coded, measured_from) = if coded.is_empty() {
+        (String::new(), "transformed")
+    } else {
+        (format!("coded AS (\n  SELECT *, {}\n  FROM transformed\n),\n", coded.join(",\n    ")), "coded")
+    };
     let ruled: Vec<String> = steps
         .iter()
         .enumerate()
@@ -332,7 +347,8 @@ pub fn statement(model: &Value, d: Dialect, table: &str, id: &str) -> Result<Str
          -- {}\n\
          WITH prepared AS (\n  SELECT {}\n  FROM {}\n),\n\
          transformed AS (\n  SELECT {}, {missing} AS is_missing\n  FROM prepared\n),\n\
-         measured AS (\n  SELECT *, {}, {fallback} AS is_fallback\n  FROM transformed\n),\n\
+         {coded}\
+         measured AS (\n  SELECT *, {}, {fallback} AS is_fallback\n  FROM {measured_from}\n),\n\
          assigned AS (\n  SELECT *, {nearest} AS model_segment\n  FROM measured\n),\n\
          {ruled}\n\
          SELECT customer_id,\n  {segment} AS segment_name,\n  CASE WHEN is_fallback THEN NULL ELSE model_segment + 1 END AS model_segment_number,\n  \
@@ -366,15 +382,10 @@ fn best_of(candidates: &[usize], prefix: &str, label: impl Fn(usize) -> String, 
     }
 }
 
-/// RFM rules: each measure's score against its stored edges (columns `rfm0`..`rfm2`), then the
-/// first rule whose ranges hold the three scores; no segment when a measure is missing or not
-/// finite, or when the rule's segment had no fitted customers.
-fn rfm_assignment(rfm: &Value, d: Dialect) -> Result<(Vec<String>, String), String> {
-    let measures = rfm["measures"].as_array().filter(|m| m.len() == 3).ok_or("RFM without its three measures")?;
-    let names: Vec<&str> =
-        rfm["segment_names"].as_array().ok_or("RFM without segment names")?.iter().filter_map(Value::as_str).collect();
-    let index_of =
-        |name: &str| names.iter().position(|n| *n == name).map_or_else(|| "NULL".to_string(), |i| i.to_string());
+/// Each of the three RFM measures' score against its stored edges (columns `rfm0`..`rfm2`), and
+/// the condition that all three raw values are finite.
+fn rfm_scores(section: &Value, d: Dialect) -> Result<(Vec<String>, String), String> {
+    let measures = section["measures"].as_array().filter(|m| m.len() == 3).ok_or("RFM without its three measures")?;
     let mut columns = Vec::new();
     let mut finite = Vec::new();
     for (i, m) in measures.iter().enumerate() {
@@ -393,7 +404,19 @@ fn rfm_assignment(rfm: &Value, d: Dialect) -> Result<(Vec<String>, String), Stri
             .collect();
         columns.push(format!("(1 + {}) AS rfm{i}", above.join(" + ")));
     }
-    let mut case = format!("CASE WHEN NOT ({}) THEN NULL", finite.join(" AND "));
+    Ok((columns, finite.join(" AND ")))
+}
+
+/// RFM rules: each measure's score against its stored edges, then the first rule whose ranges
+/// hold the three scores; no segment when a measure is missing or not finite, or when the rule's
+/// segment had no fitted customers.
+fn rfm_assignment(rfm: &Value, d: Dialect) -> Result<(Vec<String>, String), String> {
+    let names: Vec<&str> =
+        rfm["segment_names"].as_array().ok_or("RFM without segment names")?.iter().filter_map(Value::as_str).collect();
+    let index_of =
+        |name: &str| names.iter().position(|n| *n == name).map_or_else(|| "NULL".to_string(), |i| i.to_string());
+    let (columns, finite) = rfm_scores(rfm, d)?;
+    let mut case = format!("CASE WHEN NOT ({finite}) THEN NULL");
     for rule in rfm["rules"].as_array().into_iter().flatten() {
         let within = ["recency", "frequency", "monetary"]
             .iter()
@@ -410,6 +433,121 @@ fn rfm_assignment(rfm: &Value, d: Dialect) -> Result<(Vec<String>, String), Stri
         ));
     }
     case.push_str(&format!(" ELSE {} END", index_of(rfm["unmatched"].as_str().unwrap_or("Other"))));
+    Ok((columns, case))
+}
+
+/// k-prototypes: each categorical group's code (columns `kc<g>`: the position of the group's
+/// largest output above 0, ties to the lowest, or the group's length when none is), each
+/// prototype's cost (columns `p<s>`: the numeric outputs' squared distance to its mean plus gamma
+/// per code that differs from its mode), and the lowest cost, ties to the lowest number.
+fn prototype_assignment(p: &Value, x: &[String], d: Dialect) -> Result<(Vec<String>, Vec<String>, String), String> {
+    let indices = |v: &Value| -> Result<Vec<usize>, String> {
+        v.as_array()
+            .ok_or("k-prototypes output columns that are not a list")?
+            .iter()
+            .map(|i| {
+                i.as_u64()
+                    .map(|i| i as usize)
+                    .filter(|&i| i < x.len())
+                    .ok_or_else(|| format!("k-prototypes names an output {i} the recipe does not make"))
+            })
+            .collect()
+    };
+    let numeric = indices(&p["numeric_outputs"])?;
+    let groups =
+        p["categorical_outputs"].as_array().ok_or("k-prototypes without its categorical outputs")?.iter().map(indices);
+    let groups = groups.collect::<Result<Vec<_>, String>>()?;
+    let means = p["means"].as_array().ok_or("k-prototypes without means")?;
+    let modes = p["modes"].as_array().ok_or("k-prototypes without modes")?;
+    let gamma = p["gamma"].as_f64().filter(|g| g.is_finite()).ok_or("k-prototypes without a finite gamma")?;
+    if means.len() != modes.len() {
+        return Err(format!("k-prototypes with {} means and {} modes", means.len(), modes.len()));
+    }
+    let codes: Vec<String> = groups
+        .iter()
+        .enumerate()
+        .map(|(g, group)| {
+            let code = match group.as_slice() {
+                [] => "0".to_string(),
+                [only] => format!("CASE WHEN x{only} > {} THEN 0 ELSE 1 END", number(d, 0.0)),
+                _ => {
+                    let columns: Vec<String> = group.iter().map(|c| format!("x{c}")).collect();
+                    let at = |c: usize| group.iter().position(|&o| o == c).unwrap_or(0).to_string();
+                    format!(
+                        "CASE WHEN {}({}) > {} THEN {} ELSE {} END",
+                        d.greatest(),
+                        columns.join(", "),
+                        number(d, 0.0),
+                        best_of(group, "x", at, d.greatest()),
+                        group.len()
+                    )
+                }
+            };
+            format!("{code} AS kc{g}")
+        })
+        .collect();
+    let numeric_x: Vec<String> = numeric.iter().map(|&j| x[j].clone()).collect();
+    let costs = means
+        .iter()
+        .zip(modes)
+        .enumerate()
+        .map(|(s, (mean, mode))| {
+            let distance = if numeric.is_empty() {
+                number(d, 0.0)
+            } else {
+                squared_distance(mean, &numeric_x, d).map_err(|e| format!("prototype {s}: {e}"))?
+            };
+            let mode = mode.as_array().filter(|m| m.len() == groups.len()).ok_or_else(|| {
+                format!("prototype {s}'s mode does not have one code per categorical group ({})", groups.len())
+            })?;
+            let differ: Vec<String> = mode
+                .iter()
+                .enumerate()
+                .map(|(g, m)| {
+                    let m = m.as_u64().ok_or("a mode that is not a code")?;
+                    Ok(format!("CASE WHEN kc{g} <> {m} THEN 1 ELSE 0 END"))
+                })
+                .collect::<Result<_, String>>()?;
+            Ok(if differ.is_empty() {
+                format!("{distance} AS p{s}")
+            } else {
+                format!("{distance} + {} * ({}) AS p{s}", number(d, gamma), differ.join(" + "))
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let nearest = best_of(&(0..means.len()).collect::<Vec<_>>(), "p", |s| s.to_string(), d.least());
+    Ok((codes, costs, nearest))
+}
+
+/// RFM tiers with k-means inside: the three scores (as RFM rules score them), the tier of their
+/// total, and the nearest of that tier's centroids (columns `h<tier>_<c>`), numbered from the
+/// tier's first segment; no segment when a measure is missing or the tier had no fitted customers.
+fn hybrid_assignment(h: &Value, x: &[String], d: Dialect) -> Result<(Vec<String>, String), String> {
+    let (mut columns, finite) = rfm_scores(h, d)?;
+    let edges = h["tier_edges"].as_array().filter(|e| e.len() == 2).ok_or("the hybrid without its two tier edges")?;
+    let edge = |i: usize| edges[i].as_u64().ok_or("a tier edge that is not a whole number");
+    let (mid, top) = (edge(0)?, edge(1)?);
+    let tiers = h["tiers"].as_array().filter(|t| t.len() == 3).ok_or("the hybrid without its three tiers")?;
+    let total = "(rfm0 + rfm1 + rfm2)";
+    let mut case = format!(
+        "CASE WHEN NOT ({finite}) THEN NULL ELSE CASE (CASE WHEN {total} >= {mid} THEN 1 ELSE 0 END + CASE WHEN \
+         {total} >= {top} THEN 1 ELSE 0 END)"
+    );
+    for (t, tier) in tiers.iter().enumerate() {
+        if tier.is_null() {
+            continue;
+        }
+        let first = tier["first_segment"].as_u64().ok_or("a tier without its first segment")?;
+        let centroids = tier["centroids"].as_array().ok_or("a tier without centroids")?;
+        for (c, centroid) in centroids.iter().enumerate() {
+            let distance = squared_distance(centroid, x, d).map_err(|e| format!("tier {t}, centroid {c}: {e}"))?;
+            columns.push(format!("{distance} AS h{t}_{c}"));
+        }
+        let candidates: Vec<usize> = (0..centroids.len()).collect();
+        let nearest = best_of(&candidates, &format!("h{t}_"), |c| (first + c as u64).to_string(), d.least());
+        case.push_str(&format!(" WHEN {t} THEN {nearest}"));
+    }
+    case.push_str(" END END");
     Ok((columns, case))
 }
 
