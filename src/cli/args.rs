@@ -1049,3 +1049,113 @@ pub struct DemoArgs {
     #[arg(long)]
     pub json: bool,
 }
+
+/// Arguments of `strata versions`.
+#[derive(Debug, Args)]
+pub struct VersionsArgs {
+    /// The project.
+    pub project: PathBuf,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `strata publish`.
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The project (re-run first; its result is what is published).
+    pub project: PathBuf,
+    /// Why this version, in a sentence.
+    #[arg(long, default_value = "")]
+    pub note: String,
+    /// Who publishes (default: the login name).
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// Read the project's data files outside its folder (only for projects you trust).
+    #[arg(long)]
+    pub allow_outside_paths: bool,
+    /// Re-run even when the project's data fingerprint differs from the stored one.
+    #[arg(long)]
+    pub accept_changed_data: bool,
+}
+
+/// Arguments of `strata diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The project.
+    pub project: PathBuf,
+    /// The older version's number.
+    #[arg(long)]
+    pub from: u32,
+    /// The newer version's number.
+    #[arg(long)]
+    pub to: u32,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Read the project's data files outside its folder (only for projects you trust).
+    #[arg(long)]
+    pub allow_outside_paths: bool,
+    /// Re-run even when a version's data fingerprint differs from the stored one.
+    #[arg(long)]
+    pub accept_changed_data: bool,
+}
+
+/// Arguments of `strata rollback`.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The project.
+    pub project: PathBuf,
+    /// The version to make current again.
+    #[arg(long)]
+    pub to: u32,
+    /// Who rolls back (default: the login name).
+    #[arg(long)]
+    pub actor: Option<String>,
+}
+
+/// Arguments of `strata monitor`.
+#[derive(Debug, Args)]
+pub struct MonitorArgs {
+    /// The project (its current version scores the new data).
+    pub project: PathBuf,
+    /// A new period's data, of the same kind as the project's (repeat for several periods, oldest
+    /// first).
+    #[arg(long, required = true)]
+    pub data: Vec<PathBuf>,
+    /// As-of date of a transaction log period (repeat: one per --data, or several for one log).
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Vec<chrono::NaiveDate>,
+    /// The assignment before the first period (a CSV with the id column and `segment_name`, as
+    /// `strata score --out` writes); default: the current version's own customers.
+    #[arg(long)]
+    pub previous: Option<PathBuf>,
+    /// How to read the new data.
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// Set and store the PSI from which an alert warns (default 0.1).
+    #[arg(long)]
+    pub psi_warn: Option<f64>,
+    /// Set and store the PSI from which an alert calls for action (default 0.25).
+    #[arg(long)]
+    pub psi_act: Option<f64>,
+    /// Set and store a retention alert: SEGMENT=POINTS fires when that segment's retention falls
+    /// more than POINTS percentage points from the previous period (repeat for several).
+    #[arg(long)]
+    pub retention: Vec<String>,
+    /// Do not store the periods in the project.
+    #[arg(long)]
+    pub no_save: bool,
+    /// Who monitors (default: the login name).
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Read the project's data files outside its folder (only for projects you trust).
+    #[arg(long)]
+    pub allow_outside_paths: bool,
+    /// Re-run even when the project's data fingerprint differs from the stored one.
+    #[arg(long)]
+    pub accept_changed_data: bool,
+}

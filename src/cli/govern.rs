@@ -181,12 +181,12 @@ pub struct OptOutArgs {
     pub actor: Option<String>,
 }
 
-fn actor_or_login(actor: &Option<String>) -> String {
+pub(crate) fn actor_or_login(actor: &Option<String>) -> String {
     actor.as_deref().map(str::trim).filter(|a| !a.is_empty()).map_or_else(audit::login_name, str::to_string)
 }
 
 /// Opens a project to change it: refused when a newer Strata wrote it.
-fn open_for_change(path: &Path) -> Result<Project, CliError> {
+pub(crate) fn open_for_change(path: &Path) -> Result<Project, CliError> {
     let opened = project::open(path)?;
     if opened.read_only {
         return Err(CliError(format!(

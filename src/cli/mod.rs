@@ -16,6 +16,7 @@ mod run;
 mod score;
 mod segment;
 mod swot;
+mod versions;
 
 use std::path::{Path, PathBuf};
 
@@ -122,6 +123,18 @@ pub enum Command {
     /// Serve the project's scoring over HTTP on this machine: POST /score (one customer or a
     /// batch as JSON), GET /model, GET /health; stops cleanly on SIGTERM or Ctrl-C.
     Serve(ServeArgs),
+    /// List a project's published model versions, the current one marked.
+    Versions(VersionsArgs),
+    /// Publish the current fit as an immutable model version (re-run first), current from now.
+    Publish(PublishArgs),
+    /// Compare two versions: spec changes, segment sizes and profiles, and the migration matrix of
+    /// the customers in common, by id.
+    Diff(DiffArgs),
+    /// Make an older version current again (logged), keeping the newer ones.
+    Rollback(RollbackArgs),
+    /// Score new periods with the current version and compare them with it: per-feature PSI with
+    /// its bins, band, p-value and verdict; segment shares; migration; alerts; bands over periods.
+    Monitor(MonitorArgs),
     /// A project's SWOT board: each segment card with its live evidence and placement hints, the
     /// other items, and the TOWS decision list (--decisions writes it as CSV).
     Swot(SwotArgs),
@@ -220,6 +233,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::ExportSql(args)) => score::export_sql_command(args),
         Some(Command::ExportPmml(args)) => score::export_pmml_command(args),
         Some(Command::Serve(args)) => score::serve_command(args),
+        Some(Command::Versions(args)) => versions::versions_command(args),
+        Some(Command::Publish(args)) => versions::publish_command(args),
+        Some(Command::Diff(args)) => versions::diff_command(args),
+        Some(Command::Rollback(args)) => versions::rollback_command(args),
+        Some(Command::Monitor(args)) => versions::monitor_command(args),
         Some(Command::Swot(args)) => swot_command(args),
         Some(Command::Bias(args)) => bias_command(args),
         Some(Command::Clv(args)) => clv_command(args),

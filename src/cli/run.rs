@@ -346,30 +346,37 @@ pub(super) fn save_rerun(project: &mut Project, result: &PipelineResult, path: &
 pub(super) fn new_customers(
     args: &PredictArgs,
 ) -> Result<(project::OpenedProject, PipelineResult, PipelineSpec, pipeline::CustomerTable), CliError> {
-    let opened = project::open(&args.project)?;
+    let opened = versions::open_for_scoring(&args.project)?;
     let base_dir = project_dir(&args.project);
     let (result, _) = rerun_project(&opened.project, &base_dir, args.allow_outside_paths, args.accept_changed_data)?;
-    // The new data, read as the project's own: same kind of table, same columns.
-    // The project's lookup tables are read from its folder (the new data may be anywhere); any
-    // --derive given here is computed after the project's own.
-    let project_files = SourceResolver { base_dir: base_dir.clone(), allow_outside: args.allow_outside_paths };
-    let mut spec = crate::engine::scoring::batch::spec_for_new_data(
-        &opened.project.spec,
-        &args.data,
-        args.read.options(),
-        &project_files,
-    )?;
-    let extra = args.read.derived(None)?;
-    spec.derived.lookups.extend(extra.lookups);
-    spec.derived.columns.extend(extra.columns);
-    if let TableKind::TransactionLog(columns) = &mut spec.table {
-        columns.as_of = args.as_of;
-    } else if args.as_of.is_some() {
+    let (spec, table) = new_data_table(&opened.project, args)?;
+    Ok((opened, result, spec, table))
+}
+
+/// The new data of `args` read as `project` reads its own: the same kind of table, the same
+/// columns; the project's lookup tables from its folder (the new data may be anywhere), any
+/// --derive given here computed after the project's own.
+fn new_data_table(project: &Project, args: &PredictArgs) -> Result<(PipelineSpec, pipeline::CustomerTable), CliError> {
+    if args.as_of.is_some() && !matches!(project.spec.table, TableKind::TransactionLog(_)) {
         return Err(CliError("--as-of is for transaction logs; the project segments a customer table".into()));
     }
-    let table = pipeline::build_customer_table(&spec, &SourceResolver::user_chosen(&cwd()))?;
+    let project_files =
+        SourceResolver { base_dir: project_dir(&args.project), allow_outside: args.allow_outside_paths };
+    let new_data = crate::engine::scoring::batch::NewData {
+        data: args.data.clone(),
+        as_of: args.as_of,
+        read_options: args.read.options(),
+        extra_derived: args.read.derived(None)?,
+    };
+    let (spec, table) = crate::engine::scoring::batch::new_data_table(
+        &project.spec,
+        &new_data,
+        &project_files,
+        &SourceResolver::user_chosen(&cwd()),
+    )
+    .map_err(CliError)?;
     warn_all(&table.warnings);
-    Ok((opened, result, spec, table))
+    Ok((spec, table))
 }
 
 pub(crate) fn predict_command(args: PredictArgs) -> Result<(), CliError> {

@@ -95,7 +95,7 @@ pub(crate) fn score_command(args: PredictArgs) -> Result<(), CliError> {
 }
 
 pub(crate) fn export_model_command(args: ExportModelArgs) -> Result<(), CliError> {
-    let opened = project::open(&args.project)?;
+    let opened = versions::open_for_scoring(&args.project)?;
     let base_dir = project_dir(&args.project);
     let (result, _) = rerun_project(&opened.project, &base_dir, args.allow_outside_paths, args.accept_changed_data)?;
     warn_all(&result.warnings);
@@ -112,7 +112,7 @@ pub(crate) fn export_model_command(args: ExportModelArgs) -> Result<(), CliError
 
 pub(crate) fn export_sql_command(args: ExportSqlArgs) -> Result<(), CliError> {
     let dialect = scoring::sql::Dialect::parse(&args.dialect).map_err(CliError)?;
-    let opened = project::open(&args.project)?;
+    let opened = versions::open_for_scoring(&args.project)?;
     let base_dir = project_dir(&args.project);
     let (result, _) = rerun_project(&opened.project, &base_dir, args.allow_outside_paths, args.accept_changed_data)?;
     warn_all(&result.warnings);
@@ -138,7 +138,7 @@ pub(crate) fn export_sql_command(args: ExportSqlArgs) -> Result<(), CliError> {
 }
 
 pub(crate) fn export_pmml_command(args: ExportPmmlArgs) -> Result<(), CliError> {
-    let opened = project::open(&args.project)?;
+    let opened = versions::open_for_scoring(&args.project)?;
     let base_dir = project_dir(&args.project);
     let (result, _) = rerun_project(&opened.project, &base_dir, args.allow_outside_paths, args.accept_changed_data)?;
     warn_all(&result.warnings);
@@ -172,7 +172,7 @@ pub(crate) fn serve_command(args: ServeArgs) -> Result<(), CliError> {
     if args.max_batch == 0 {
         return Err(CliError("--max-batch is 0; give at least 1".into()));
     }
-    let opened = project::open(&args.project)?;
+    let opened = versions::open_for_scoring(&args.project)?;
     let base_dir = project_dir(&args.project);
     let (result, _) = rerun_project(&opened.project, &base_dir, args.allow_outside_paths, args.accept_changed_data)?;
     warn_all(&result.warnings);

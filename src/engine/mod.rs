@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod kernels;
 pub mod matrix;
 pub mod metrics;
+pub mod monitor;
 pub mod naming;
 pub mod over_time;
 pub mod pipeline;

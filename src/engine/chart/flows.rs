@@ -44,6 +44,30 @@ impl Crossing {
         Crossing { counts, row_names, column_names, row_colours, column_colours, titles, left_out, small_cells }
     }
 
+    /// A migration between two assignments of one version's segments: rows and columns coloured
+    /// by the segment's number in `names` ("new", "gone" and names the version does not have are
+    /// grey).
+    pub fn of_migration(
+        migration: &crate::engine::monitor::Migration,
+        names: &[String],
+        colours: &SegmentColours,
+        titles: (String, String),
+        small_cells: usize,
+    ) -> Self {
+        let colour =
+            |name: &String| names.iter().position(|n| n == name).map_or(palette::NOT_A_SEGMENT, |s| colours.of(s));
+        Crossing {
+            counts: migration.counts.clone(),
+            row_names: migration.from.clone(),
+            column_names: migration.to.clone(),
+            row_colours: migration.from.iter().map(colour).collect(),
+            column_colours: migration.to.iter().map(colour).collect(),
+            titles,
+            left_out: 0,
+            small_cells,
+        }
+    }
+
     /// The counts as they may be shown, with their totals.
     pub fn shown(&self) -> suppress::Table {
         let counts: Vec<Vec<usize>> = self

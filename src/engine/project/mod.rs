@@ -38,10 +38,15 @@
 //!   setting would change what an older reader shows or exports (a threshold other than 10,
 //!   minimisation, blocking unsigned exports, approved disputes, opt-outs) or the built-in
 //!   synthetic demo attributes (`DemoAttributes`, the demo's attribute table for its bias audit).
-//! - Version 10 (current): customer lifetime value (a transaction log's `value`: calibration and
+//! - Version 10: customer lifetime value (a transaction log's `value`: calibration and
 //!   holdout ends, time unit, purchase model, horizon, discount rate, margin, penalty). Only an
 //!   addition, written only when used; a file that uses it says `min_reader_version: 10`, since an
 //!   older reader would refuse the key (and show no value columns).
+//! - Version 11 (current): published model versions (`versions`: each with its spec, results,
+//!   names, rules and the frozen reference the monitor compares with; which one is `current`),
+//!   and the monitor (`monitor`: alert thresholds and the periods monitored). Only additions,
+//!   written only when used; a file that uses them says `min_reader_version: 11`, since an older
+//!   reader would score with the working spec instead of the current version.
 //!
 //! The fixture `tests/fixtures/projects/v1.strata` must keep opening: when a change to an engine type
 //! would break it, copy the old types into a frozen module, bump `FORMAT_VERSION`, and add a
@@ -53,6 +58,7 @@ pub mod minimise;
 pub mod paths;
 pub mod validate;
 pub mod verify;
+pub mod versions;
 
 use std::path::{Path, PathBuf};
 
@@ -73,7 +79,7 @@ use audit_entry::AuditEntry;
 /// The format name every project file's header carries.
 pub const FORMAT_NAME: &str = "strata-project";
 /// The format version this build writes.
-pub const FORMAT_VERSION: u32 = 10;
+pub const FORMAT_VERSION: u32 = 11;
 /// The oldest format version this build opens (older ones are migrated step by step).
 pub const OLDEST_READABLE_VERSION: u32 = 1;
 /// Project files larger than this are refused before parsing.
@@ -102,6 +108,10 @@ fn min_reader_version(project: &Project) -> u32 {
     use crate::engine::cluster::Algorithm;
     // An older reader would show small counts, export unsigned work, or ignore approved disputes
     // and opt-outs.
+    // An older reader would score with the working spec, not the current version.
+    if !project.versions.is_empty() || !project.monitor.is_default() {
+        return 11;
+    }
     if uses_format_10(&project.spec) {
         return 10;
     }
@@ -363,6 +373,12 @@ pub struct Project {
     /// Small cells, minimisation, comments, sign-offs, disputes and opt-outs (format 9).
     #[serde(default, skip_serializing_if = "crate::engine::governance::Governance::is_default")]
     pub governance: crate::engine::governance::Governance,
+    /// Published model versions and the current one (format 11).
+    #[serde(default, skip_serializing_if = "versions::Versions::is_empty")]
+    pub versions: versions::Versions,
+    /// The monitor's thresholds and the periods monitored (format 11).
+    #[serde(default, skip_serializing_if = "crate::engine::monitor::MonitorState::is_default")]
+    pub monitor: crate::engine::monitor::MonitorState,
 }
 
 impl Project {
@@ -381,6 +397,8 @@ impl Project {
             board: None,
             presentation: None,
             governance: Default::default(),
+            versions: Default::default(),
+            monitor: Default::default(),
         }
     }
 
@@ -643,7 +661,7 @@ fn describe_ron_error(error: &ron::error::SpannedError) -> String {
 /// mixture's `bic`/`aic`); its absence means none. Every other key is required in every version.
 fn migrate(text: &str, version: u32) -> Result<Project, String> {
     match version {
-        1..=10 => {
+        1..=11 => {
             let (project, unknown) =
                 deserialize_body(text).map_err(|e| format!("damaged format {version} body: {e}"))?;
             if !unknown.is_empty() {
@@ -680,6 +698,9 @@ fn migrate(text: &str, version: u32) -> Result<Project, String> {
             }
             if version < 10 && uses_format_10(&project.spec) {
                 return Err(format!("format {version} has no customer lifetime value (value; new in format 10)"));
+            }
+            if version < 11 && (!project.versions.is_empty() || !project.monitor.is_default()) {
+                return Err(format!("format {version} has no model versions or monitor (new in format 11)"));
             }
             Ok(project)
         }

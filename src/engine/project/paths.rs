@@ -68,6 +68,15 @@ pub fn rebase_sources(spec: &mut PipelineSpec, old_base: &Path, new_base: &Path)
     }
 }
 
+/// [`rebase_sources`] for the project's spec and every published version's, so a version keeps
+/// reading its own data after the project moves.
+pub fn rebase_project(project: &mut super::Project, old_base: &Path, new_base: &Path) {
+    rebase_sources(&mut project.spec, old_base, new_base);
+    for version in &mut project.versions.published {
+        rebase_sources(&mut version.spec, old_base, new_base);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -94,6 +94,15 @@ pub fn check_bounds(project: &Project) -> Result<(), String> {
     if let Some(presentation) = &project.presentation {
         presentation.check()?;
     }
+    project.versions.check()?;
+    for v in &project.versions.published {
+        check_spec(&v.spec).map_err(|e| format!("versions: version {}: {e}", v.number))?;
+        check_chars(&format!("versions: version {} note", v.number), &v.note, MAX_TEXT_CHARS)?;
+        check_chars(&format!("versions: version {} published_by", v.number), &v.published_by, MAX_TEXT_CHARS)?;
+        check_count(&format!("versions: version {} names", v.number), v.names.len(), MAX_SEGMENTS)?;
+    }
+    project.monitor.thresholds.check().map_err(|e| format!("monitor.thresholds: {e}"))?;
+    check_count("monitor.runs", project.monitor.runs.len(), crate::engine::monitor::MAX_RUNS)?;
     if let Some(results) = &project.results {
         check_results(results)?;
         let asks_value = matches!(&project.spec.table, TableKind::TransactionLog(t) if t.value.is_some());

@@ -35,7 +35,7 @@ impl ChangedSource {
 
 /// Every file a spec reads, in the order a run fingerprints them (the data, the attribute table,
 /// then each lookup table), as its name and the fingerprint the spec stores for it.
-fn stored_fingerprints(spec: &mut PipelineSpec) -> Vec<(String, &mut Option<String>)> {
+pub fn stored_fingerprints(spec: &mut PipelineSpec) -> Vec<(String, &mut Option<String>)> {
     let name = |source: &DataSource| match source {
         DataSource::File(path) => path.clone(),
         built_in => built_in.built_in_name().unwrap_or_default().to_string(),
@@ -296,7 +296,8 @@ fn close(a: f64, b: f64) -> bool {
     a == b || (a - b).abs() <= RELATIVE_TOLERANCE * a.abs().max(b.abs()).max(1e-300)
 }
 
-fn short(fingerprint: &str) -> String {
+/// The first 12 characters of a fingerprint, as messages show it.
+pub fn short(fingerprint: &str) -> String {
     fingerprint.chars().take(12).collect()
 }
 
