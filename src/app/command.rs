@@ -64,6 +64,29 @@ pub enum Command {
     /// Score the customers of this file as the project scores its own (a job; the report opens in
     /// a window, from which the scores are saved).
     ScoreNewCustomers(PathBuf),
+    /// Publish the fit shown as a new version, current from now (an audit entry, with this note).
+    Publish(String),
+    /// Make this published version current again (one undo step, an audit entry).
+    RollBack(u32),
+    /// Compare two published versions (a job; shown on the Monitor screen).
+    DiffVersions {
+        /// The older version's number.
+        from: u32,
+        /// The newer one's.
+        to: u32,
+    },
+    /// The monitor's alert thresholds (stored in the project, an audit entry).
+    SetMonitorThresholds(crate::engine::monitor::Thresholds),
+    /// Ask for a file of a new period to monitor against the current version.
+    MonitorDialog,
+    /// Monitor the customers of this file against the current version (a job; the period is
+    /// stored in the project).
+    MonitorData {
+        /// The file (a customer table, or a transaction log like the project's).
+        data: PathBuf,
+        /// For a log: the date its customers are taken as of.
+        as_of: Option<chrono::NaiveDate>,
+    },
     /// Rename a segment.
     RenameSegment {
         /// Segment number.
@@ -168,6 +191,10 @@ impl Command {
             | Command::SelectK(_)
             | Command::SetSmallCells(_)
             | Command::SetMinimise(_)
+            | Command::Publish(_)
+            | Command::RollBack(_)
+            | Command::SetMonitorThresholds(_)
+            | Command::MonitorData { .. }
             | Command::LocateSourceDialog
             | Command::LocateSource(_) => true,
             Command::Presenting(p) => p.changes_board(),
@@ -310,6 +337,12 @@ impl StrataApp {
                 }
             }
             Command::ScoreNewCustomers(path) => self.score_new_customers(&path),
+            Command::Publish(note) => self.publish(&note),
+            Command::RollBack(number) => self.roll_back(number),
+            Command::DiffVersions { from, to } => self.diff_versions(from, to),
+            Command::SetMonitorThresholds(thresholds) => self.set_monitor_thresholds(thresholds),
+            Command::MonitorDialog => self.ask(DialogPurpose::MonitorData),
+            Command::MonitorData { data, as_of } => self.monitor_data(&data, as_of),
             Command::EditSpec { spec, what } => self.edit(&what, |state| state.spec = *spec),
             Command::RenameSegment { segment, name } => {
                 // Rules and overrides that put customers in it by name follow the new name.
@@ -425,6 +458,7 @@ impl StrataApp {
             (KeyboardShortcut::new(Modifiers::COMMAND, Key::Num9), Command::Show(Screen::Presentation)),
             (KeyboardShortcut::new(Modifiers::COMMAND, Key::Num0), Command::Show(Screen::Review)),
             (KeyboardShortcut::new(Modifiers::NONE, Key::F7), Command::Show(Screen::Value)),
+            (KeyboardShortcut::new(Modifiers::NONE, Key::F8), Command::Show(Screen::Monitor)),
             (
                 KeyboardShortcut::new(Modifiers::NONE, Key::F6),
                 Command::Presenting(super::present::PresentCommand::Start),

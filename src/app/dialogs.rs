@@ -23,6 +23,8 @@ pub enum DialogPurpose {
     Export(ExportKind),
     /// Pick a file of new customers to score.
     ScoreData,
+    /// Pick a new period's file to monitor.
+    MonitorData,
 }
 
 impl DialogPurpose {
@@ -41,6 +43,7 @@ impl DialogPurpose {
             Self::ExportBorderline => "Export the borderline customers",
             Self::Export(kind) => kind.title(),
             Self::ScoreData => "Score new customers: their data file",
+            Self::MonitorData => "Monitor a new period: its data file",
         }
     }
 }
@@ -219,9 +222,10 @@ impl FileDialogs for NativeDialogs {
                     dialog.add_filter("Strata project or review pack", &["strata", "stratapack"])
                 }
                 DialogPurpose::SaveProjectAs => dialog.add_filter("Strata project", &["strata"]),
-                DialogPurpose::OpenData | DialogPurpose::LocateSource | DialogPurpose::ScoreData => {
-                    dialog.add_filter("Data files", DATA_EXTENSIONS)
-                }
+                DialogPurpose::OpenData
+                | DialogPurpose::LocateSource
+                | DialogPurpose::ScoreData
+                | DialogPurpose::MonitorData => dialog.add_filter("Data files", DATA_EXTENSIONS),
                 DialogPurpose::ExportBorderline => {
                     dialog.add_filter("CSV", &["csv"]).add_filter("Parquet", &["parquet"])
                 }

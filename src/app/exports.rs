@@ -48,6 +48,7 @@ impl StrataApp {
             DialogPurpose::ExportBorderline => Command::ExportBorderline(path),
             DialogPurpose::Export(kind) => Command::Export(kind, path),
             DialogPurpose::ScoreData => Command::ScoreNewCustomers(path),
+            DialogPurpose::MonitorData => Command::MonitorData { data: path, as_of: self.view.monitor.as_of() },
         };
         self.push(command);
     }

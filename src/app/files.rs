@@ -81,6 +81,9 @@ impl StrataApp {
         self.export_runner.cancel();
         self.score_runner.cancel();
         self.scored = None;
+        self.monitor_runner.cancel();
+        self.diff_runner.cancel();
+        self.version_diff = None;
         // A file still being read or written belongs to the document closed: its answer must not
         // land on the next one.
         self.open_runner.cancel();
@@ -183,7 +186,7 @@ impl StrataApp {
         // Every data path is stored relative to the new file's folder where it can be.
         let old_base = doc.base_dir.clone();
         let new_base = paths::project_folder(path);
-        paths::rebase_sources(&mut project.spec, &old_base, &new_base);
+        paths::rebase_project(&mut project, &old_base, &new_base);
         let path = path.to_path_buf();
         self.save_runner.start("save", move |_ctx| -> Result<Saved, String> {
             project.results = output.as_deref().map(|out| StoredResults::from_result(&out.result));
@@ -200,11 +203,22 @@ impl StrataApp {
         // What was logged while the file was written (a comment, an export) is not in it yet.
         let later = doc.project.audit.split_off(saved.audit_at_start.min(doc.project.audit.len()));
         if doc.state() == saved.state {
+            // A version published or a period monitored while it was written is kept (its audit
+            // line is among the later ones, so the project stays unsaved).
+            let (versions, monitor) = (doc.project.versions.clone(), doc.project.monitor.clone());
             doc.project = saved.project.clone();
             doc.project.audit.extend(later);
+            if versions != doc.project.versions {
+                let in_file = doc.project.versions.next_number();
+                doc.project.versions = versions;
+                for version in doc.project.versions.published.iter_mut().filter(|v| v.number >= in_file) {
+                    paths::rebase_sources(&mut version.spec, &saved.old_base, &saved.new_base);
+                }
+            }
+            doc.project.monitor = monitor;
         } else {
             // Edited while it was written: keep the edits, with the paths as the new file stores them.
-            paths::rebase_sources(&mut doc.project.spec, &saved.old_base, &saved.new_base);
+            paths::rebase_project(&mut doc.project, &saved.old_base, &saved.new_base);
             // The log as sealed in the file, then what was logged while it was written.
             doc.project.audit = saved.project.audit.clone();
             doc.project.audit.extend(later);

@@ -424,6 +424,7 @@ impl StrataApp {
         }
         self.drain_file_jobs();
         self.drain_score_jobs();
+        self.drain_monitor_jobs();
         for event in self.over_time_runner.poll() {
             match event {
                 JobEvent::Progress { fraction_done, .. } => self.over_time_fraction = fraction_done,

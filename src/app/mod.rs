@@ -14,6 +14,7 @@ mod exports;
 mod files;
 pub mod frame_bench;
 mod logic;
+mod monitor;
 pub mod prefs;
 pub mod present;
 mod review;
@@ -80,11 +81,14 @@ pub enum Screen {
     /// What a reviewer needs: provenance, the stored segmentation, the audit log, the bias audit,
     /// comments, sign-off, disputes and opt-outs.
     Review,
+    /// Published versions (publish, compare, roll back) and new periods against the current one:
+    /// drift per feature, segment shares, migration, alerts, and every metric over the periods.
+    Monitor,
 }
 
 impl Screen {
     /// All screens in workflow order.
-    pub const ALL: [Screen; 11] = [
+    pub const ALL: [Screen; 12] = [
         Screen::Data,
         Screen::Features,
         Screen::Model,
@@ -96,10 +100,11 @@ impl Screen {
         Screen::Board,
         Screen::Presentation,
         Screen::Review,
+        Screen::Monitor,
     ];
 
-    /// The number of its Ctrl+number shortcut, shown on its tab; the Value screen, added after the
-    /// keys were learned, has F7 instead rather than moving everyone else's.
+    /// The number of its Ctrl+number shortcut, shown on its tab; the Value and Monitor screens,
+    /// added after the keys were learned, have F7 and F8 instead rather than moving everyone else's.
     pub fn key(self) -> Option<usize> {
         match self {
             Screen::Data => Some(1),
@@ -109,7 +114,7 @@ impl Screen {
             Screen::Compare => Some(5),
             Screen::Rules => Some(6),
             Screen::OverTime => Some(7),
-            Screen::Value => None,
+            Screen::Value | Screen::Monitor => None,
             Screen::Board => Some(8),
             Screen::Presentation => Some(9),
             Screen::Review => Some(0),
@@ -138,6 +143,7 @@ impl Screen {
             Screen::Board => "SWOT",
             Screen::Presentation => "Present",
             Screen::Review => "Review",
+            Screen::Monitor => "Monitor",
         }
     }
 }
@@ -244,6 +250,12 @@ pub struct StrataApp {
     score_runner: JobRunner<scoring::ScoredCustomers>,
     /// The new customers scored last, shown in their window until it is closed.
     scored: Option<Arc<scoring::ScoredCustomers>>,
+    /// Monitoring a new period against the current version.
+    monitor_runner: JobRunner<monitor::Monitored>,
+    /// Comparing two published versions.
+    diff_runner: JobRunner<crate::engine::monitor::diff::VersionDiff>,
+    /// The two versions compared last.
+    version_diff: Option<Arc<crate::engine::monitor::diff::VersionDiff>>,
     cache: Arc<StageCache>,
     dialogs: Box<dyn FileDialogs>,
     dialog_sender: Sender<DialogAnswer>,
@@ -323,6 +335,9 @@ impl StrataApp {
             export_runner: JobRunner::new(options.run_mode).with_waker(waker(&wake)),
             score_runner: JobRunner::new(options.run_mode).with_waker(waker(&wake)),
             scored: None,
+            monitor_runner: JobRunner::new(options.run_mode).with_waker(waker(&wake)),
+            diff_runner: JobRunner::new(options.run_mode).with_waker(waker(&wake)),
+            version_diff: None,
             over_time: None,
             over_time_error: None,
             cache: Arc::new(StageCache::default()),

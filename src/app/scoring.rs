@@ -40,18 +40,7 @@ impl StrataApp {
         let opt_outs = doc.project.governance.opt_outs.clone();
         let project_files = doc.resolver();
         let data = data.to_path_buf();
-        // The project's reading options (delimiter, decimal comma, date formats) hold for another
-        // export of the same kind of file; a file of another format is read with its own defaults.
-        let extension = |p: &Path| p.extension().map(|e| e.to_string_lossy().to_lowercase());
-        let project_source = match &out.spec.source.source {
-            crate::engine::pipeline::DataSource::File(path) => Some(std::path::PathBuf::from(path)),
-            _ => None,
-        };
-        let read_options = if project_source.as_deref().map(extension) == Some(extension(&data)) {
-            out.spec.source.read_options.clone()
-        } else {
-            Default::default()
-        };
+        let read_options = super::monitor::same_kind_options(&out.spec, &data);
         self.scored = None;
         self.score_runner.start("score new customers", move |_ctx| -> Result<ScoredCustomers, String> {
             let failed = |e: String| format!("Could not score the customers of {}: {e}", data.display());

@@ -1416,6 +1416,7 @@ mod data17;
 mod derive;
 mod files;
 mod formats;
+mod monitor;
 mod present;
 mod privacy;
 mod review;

@@ -8,6 +8,7 @@ mod features;
 pub mod help;
 mod log_features;
 mod model;
+pub mod monitor;
 mod over_time;
 mod path_prompt;
 pub mod review;
@@ -58,6 +59,8 @@ pub struct ViewState {
     pub bias: review::BiasView,
     /// Value screen: dates as typed, the part shown, the prioritisation's axes.
     pub value: value::ValueView,
+    /// Monitor screen: the period and feature shown, the forms as typed.
+    pub monitor: monitor::MonitorView,
 }
 
 /// Offers "Export as PNG..." on a chart's context menu (right click): the engine draws it from the
@@ -101,6 +104,7 @@ pub fn window_ui(ui: &mut Ui, app: &mut StrataApp) {
             Screen::Board => swot::board_ui(ui, app),
             Screen::Presentation => crate::app::present::editor_ui(ui, app),
             Screen::Review => review::review_ui(ui, app),
+            Screen::Monitor => monitor::monitor_ui(ui, app),
         }
     });
     help::help_windows_ui(ui.ctx(), app);
@@ -316,6 +320,7 @@ fn tabs_ui(ui: &mut Ui, app: &mut StrataApp) {
             let text = RichText::new(screen.tab_text()).size(16.0);
             let hover = match screen.key() {
                 Some(key) => format!("Ctrl+{key}"),
+                None if screen == Screen::Monitor => "F8".to_string(),
                 None => "F7".to_string(),
             };
             let response = ui.selectable_label(app.screen == screen, text).on_hover_text(hover);
