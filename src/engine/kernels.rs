@@ -494,6 +494,86 @@ dispatch! {
     )
 }
 
+/// For each of `rows` (row-major, `d` columns) and each of the `count` packed rows in `blocks`, their
+/// Euclidean distance, added both to the row's total (`row_totals[r]`, lanes reduced pairwise in a
+/// fixed tree as in [`distance_sums`]) and to the packed row's (`column_totals[i]`, in row order):
+/// every pair is computed once where the silhouette needs it from both sides. `column_totals` holds
+/// `count` rounded up to whole blocks; the padding lanes are left as they are.
+#[inline(always)]
+fn pair_sums_generic(
+    rows: &[f64],
+    d: usize,
+    blocks: &[f64],
+    count: usize,
+    row_totals: &mut [f64],
+    column_totals: &mut [f64],
+) {
+    let full = count / LANES;
+    let tail = count % LANES;
+    let (columns, _) = column_totals.as_chunks_mut::<LANES>();
+    let reduce = |s: &[f64; LANES]| ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    // Two rows at a time: two independent chains per block keep the square-root unit busy. Each
+    // packed row still receives the rows' distances in row order.
+    let mut pairs = rows.chunks_exact(2 * d);
+    let mut r = 0;
+    for two in &mut pairs {
+        let (first, second) = two.split_at(d);
+        let (mut sums, mut next) = ([0.0f64; LANES], [0.0f64; LANES]);
+        for (block, column) in blocks.chunks_exact(LANES * d).zip(columns.iter_mut()).take(full) {
+            let acc = fused_squared_distances(block, first);
+            let acc2 = fused_squared_distances(block, second);
+            for l in 0..LANES {
+                let (s, s2) = (acc[l].sqrt(), acc2[l].sqrt());
+                sums[l] += s;
+                next[l] += s2;
+                column[l] = column[l] + s + s2;
+            }
+        }
+        if tail > 0 {
+            let block = &blocks[full * LANES * d..(full + 1) * LANES * d];
+            let acc = fused_squared_distances(block, first);
+            let acc2 = fused_squared_distances(block, second);
+            for l in 0..tail {
+                let (s, s2) = (acc[l].sqrt(), acc2[l].sqrt());
+                sums[l] += s;
+                next[l] += s2;
+                columns[full][l] = columns[full][l] + s + s2;
+            }
+        }
+        row_totals[r] += reduce(&sums);
+        row_totals[r + 1] += reduce(&next);
+        r += 2;
+    }
+    let row = pairs.remainder();
+    if !row.is_empty() {
+        let mut sums = [0.0f64; LANES];
+        for (block, column) in blocks.chunks_exact(LANES * d).zip(columns.iter_mut()).take(full) {
+            let acc = fused_squared_distances(block, row);
+            for l in 0..LANES {
+                let s = acc[l].sqrt();
+                sums[l] += s;
+                column[l] += s;
+            }
+        }
+        if tail > 0 {
+            let acc = fused_squared_distances(&blocks[full * LANES * d..(full + 1) * LANES * d], row);
+            for l in 0..tail {
+                let s = acc[l].sqrt();
+                sums[l] += s;
+                columns[full][l] += s;
+            }
+        }
+        row_totals[r] += reduce(&sums);
+    }
+}
+
+dispatch! {
+    /// Distance sums of a tile pair from both sides at once (the silhouette's symmetric pass).
+    pub fn pair_sums => pair_sums_generic(
+        rows: &[f64], d: usize, blocks: &[f64], count: usize, row_totals: &mut [f64], column_totals: &mut [f64]
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -588,6 +668,38 @@ mod tests {
                 assert!((total - direct).abs() <= 1e-12 * direct, "{isa:?}: {total} vs {direct}");
             }
             results.push(totals.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+        }
+        assert!(results.windows(2).all(|w| w[0] == w[1]), "variants differ");
+    }
+
+    #[test]
+    fn pair_sums_give_both_sides_the_direct_sums_and_agree_across_variants() {
+        let (n, d, m) = (45, 4, 7);
+        let x = random(n, d, 6);
+        let rows = random(m, d, 7);
+        let p = Packed::new(&x, d);
+        let dist = |i: usize, r: usize| {
+            x[i * d..(i + 1) * d]
+                .iter()
+                .zip(&rows[r * d..(r + 1) * d])
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum::<f64>()
+                .sqrt()
+        };
+        let mut results = Vec::new();
+        for isa in Isa::available() {
+            let mut row_totals = vec![0.0; m];
+            let mut column_totals = vec![0.0; n.div_ceil(LANES) * LANES];
+            pair_sums(isa, &rows, d, &p.data, n, &mut row_totals, &mut column_totals);
+            let mut same_as_one_sided = vec![0.0; m];
+            distance_sums(isa, &rows, d, &p.data, n, &mut same_as_one_sided);
+            assert_eq!(row_totals, same_as_one_sided, "{isa:?}: the row side is distance_sums' arithmetic");
+            for (i, total) in column_totals.iter().take(n).enumerate() {
+                let direct: f64 = (0..m).map(|r| dist(i, r)).sum();
+                assert!((total - direct).abs() <= 1e-12 * direct, "{isa:?} column {i}");
+            }
+            assert!(column_totals[n..].iter().all(|&v| v == 0.0), "padding lanes are left alone");
+            results.push((row_totals, column_totals));
         }
         assert!(results.windows(2).all(|w| w[0] == w[1]), "variants differ");
     }
