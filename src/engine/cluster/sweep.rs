@@ -93,6 +93,24 @@ pub fn sweep_with_silhouette_rows(
     silhouette_rows: usize,
     ctx: &JobContext,
 ) -> Result<SweepResult, ClusterError> {
+    Ok(sweep_keeping_fits(x, k_min, k_max, algorithm, silhouette_rows, ctx)?.0)
+}
+
+/// Labels, centroids and the rest of a sweep's fits kept for the fit at a swept k are at most this
+/// many values (about 400 MB); a larger sweep keeps none and the fit at k runs again.
+const MAX_KEPT_FIT_VALUES: usize = 50_000_000;
+
+/// As [`sweep_with_silhouette_rows`], also returning the fit of every k (ascending, as the runs), so
+/// the fit at a swept k is taken rather than computed again: `algorithm.with_k(k)` is deterministic,
+/// so it is the very fit. Empty when keeping them would take more than about 400 MB.
+pub fn sweep_keeping_fits(
+    x: ArrayView2<f64>,
+    k_min: usize,
+    k_max: usize,
+    algorithm: &Algorithm,
+    silhouette_rows: usize,
+    ctx: &JobContext,
+) -> Result<(SweepResult, Vec<std::sync::Arc<super::Segmentation>>), ClusterError> {
     if silhouette_rows < 2 {
         return Err(ClusterError::InvalidParameter {
             name: "silhouette rows",
@@ -150,7 +168,10 @@ pub fn sweep_with_silhouette_rows(
         _ => None,
     };
     let done = AtomicUsize::new(0);
-    let runs: Vec<SweepRun> = ks
+    // A mixture keeps every customer's probability of every segment.
+    let per_row = 1 + if matches!(algorithm, Algorithm::Gmm(_)) { k_top } else { 0 };
+    let keep_fits = x.nrows().saturating_mul(per_row).saturating_mul(ks.len()) <= MAX_KEPT_FIT_VALUES;
+    let fitted_runs: Vec<(SweepRun, Option<std::sync::Arc<super::Segmentation>>)> = ks
         .par_iter()
         .map(|&k| {
             if ctx.cancel.is_cancelled() {
@@ -177,18 +198,20 @@ pub fn sweep_with_silhouette_rows(
                 n_iter: fitted.n_iter,
                 bic: fitted.mixture.as_ref().map(|m| m.bic),
                 aic: fitted.mixture.as_ref().map(|m| m.aic),
-                sizes: fitted.sizes,
+                sizes: fitted.sizes.clone(),
             };
             let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
             ctx.progress.report("sweep", finished as f64 / ks.len() as f64);
-            Ok(run)
+            Ok((run, keep_fits.then(|| std::sync::Arc::new(fitted))))
         })
         .collect::<Result<_, _>>()?;
+    let (runs, fits): (Vec<SweepRun>, Vec<_>) = fitted_runs.into_iter().unzip();
+    let fits = fits.into_iter().flatten().collect();
     let knee_k = knee(&runs);
     let (suggested_k, reason) = suggest(&runs, knee_k);
     warnings.extend(weak_structure(&runs));
     let shared_model = tree.map(SharedModel::Tree).or(map.map(SharedModel::Map));
-    Ok(SweepResult { n_rows: x.nrows(), runs, knee_k, suggested_k, reason, warnings, shared_model })
+    Ok((SweepResult { n_rows: x.nrows(), runs, knee_k, suggested_k, reason, warnings, shared_model }, fits))
 }
 
 /// Below this best mean silhouette, no k of a sweep is said to have real structure. Kaufman and

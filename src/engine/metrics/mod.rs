@@ -157,20 +157,46 @@ pub fn evaluate_with_silhouette(
     seed: u64,
     known_silhouette: Option<SilhouetteResult>,
 ) -> Result<Indices, ClusterError> {
+    evaluate_with_known(x, labels, k, seed, known_silhouette.map(|silhouette| KnownIndices { silhouette, ch_db: None }))
+}
+
+/// Indices already computed for these very labels (by a sweep that fitted the same k with the same
+/// settings), so they are not computed twice.
+#[derive(Clone, Debug)]
+pub struct KnownIndices {
+    /// The silhouette.
+    pub silhouette: SilhouetteResult,
+    /// Calinski-Harabasz and Davies-Bouldin, when known.
+    pub ch_db: Option<(f64, f64)>,
+}
+
+/// As [`evaluate_with_silhouette`], taking every index in `known` as it is.
+pub fn evaluate_with_known(
+    x: ArrayView2<f64>,
+    labels: &[usize],
+    k: usize,
+    seed: u64,
+    known: Option<KnownIndices>,
+) -> Result<Indices, ClusterError> {
     check_labels(x, labels, k)?;
     let n = x.nrows();
     let defined = k >= 2 && k < n;
-    let silhouette = match (defined, known_silhouette) {
-        (false, _) => None,
-        (true, Some(known)) => Some(known),
-        (true, None) => Some(silhouette(x, labels, k, seed)?),
+    let (silhouette, ch_db) = match (defined, known) {
+        (false, _) => (None, None),
+        (true, Some(known)) => (Some(known.silhouette), known.ch_db),
+        (true, None) => (Some(silhouette(x, labels, k, seed)?), None),
+    };
+    let (calinski_harabasz, davies_bouldin) = match (defined, ch_db) {
+        (false, _) => (None, None),
+        (true, Some((ch, db))) => (Some(ch), Some(db)),
+        (true, None) => (Some(calinski_harabasz(x, labels, k)?), Some(davies_bouldin(x, labels, k)?)),
     };
     Ok(Indices {
         k,
         inertia: inertia(x, labels, k)?,
         silhouette,
-        calinski_harabasz: if defined { Some(calinski_harabasz(x, labels, k)?) } else { None },
-        davies_bouldin: if defined { Some(davies_bouldin(x, labels, k)?) } else { None },
+        calinski_harabasz,
+        davies_bouldin,
         sizes: segment_sizes(labels, k),
     })
 }

@@ -9,7 +9,7 @@ use super::*;
 pub struct StageCache {
     pub(crate) table: CachedStage<CustomerTable>,
     pub(crate) recipe: CachedStage<Arc<RecipeStage>>,
-    pub(crate) sweep: CachedStage<SweepResult>,
+    pub(crate) sweep: CachedStage<SweptStage>,
     pub(crate) model: CachedStage<ModelStage>,
 }
 
@@ -21,6 +21,14 @@ pub(crate) struct RecipeStage {
     pub(crate) fitted_recipe: FittedRecipe,
     pub(crate) matrix: FeatureMatrix,
     pub(crate) multicollinearity: Multicollinearity,
+}
+
+/// A sweep and the fit of every k it made (empty when too large to keep), so changing k within the
+/// swept range fits nothing.
+#[derive(Clone)]
+pub(crate) struct SweptStage {
+    pub(crate) result: SweepResult,
+    pub(crate) fits: Arc<Vec<Arc<Segmentation>>>,
 }
 
 /// The fit at k with its indices and stability: what a run that changes only the business rules

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::engine::cluster::Algorithm;
 use crate::engine::cluster::hybrid::{HybridParams, fit_hybrid};
 use crate::engine::cluster::rfm_rules::{RfmParams, fit_rfm};
-use crate::engine::cluster::sweep::{SharedModel, SweepResult, sweep};
+use crate::engine::cluster::sweep::{SharedModel, SweepResult, sweep_keeping_fits};
 use crate::engine::cluster::{CentroidModel, FittedModel, Segmentation, assignment_fingerprint};
 use crate::engine::data::quality::{QualityReport, duplicate_warning, find_duplicate_ids, quality_report};
 use crate::engine::data::roles::{ColumnRole, RoleGuess, guess_roles};
@@ -36,7 +36,7 @@ use crate::engine::features::{
     FeatureMatrix, FeatureRecipe, FittedRecipe, TransactionColumns, aggregate_transactions_with, join_attributes,
 };
 use crate::engine::jobs::JobContext;
-use crate::engine::metrics::{Indices, evaluate_with_silhouette};
+use crate::engine::metrics::{Indices, KnownIndices, SILHOUETTE_EXACT_MAX_ROWS, evaluate_with_known};
 use crate::engine::{DEMO_ATTRIBUTES, DEMO_ATTRIBUTES_NAME, DEMO_TRANSACTIONS, DEMO_TRANSACTIONS_NAME};
 
 pub use cache::*;
@@ -99,16 +99,20 @@ pub fn run_cached(
                 .to_string(),
         );
     }
-    let sweep = match spec.model.k_range {
+    let (sweep, swept_fits) = match spec.model.k_range {
         Some((lo, hi)) if algorithm.sweeps() => {
             // Everything the sweep depends on; k itself only picks the fit below.
             let sweep_algorithm = algorithm.with_k(lo);
             let key = stage_key(spec, &ignores::SWEEP, (&fingerprints, &sweep_algorithm));
-            let result = cache.sweep.get_or_build(&key, || Ok(sweep(matrix.values.view(), lo, hi, algorithm, ctx)?))?;
-            warnings.extend(result.warnings.iter().cloned());
-            Some(result)
+            let swept = cache.sweep.get_or_build(&key, || {
+                let (result, fits) =
+                    sweep_keeping_fits(matrix.values.view(), lo, hi, algorithm, SILHOUETTE_EXACT_MAX_ROWS, ctx)?;
+                Ok(SweptStage { result, fits: Arc::new(fits) })
+            })?;
+            warnings.extend(swept.result.warnings.iter().cloned());
+            (Some(swept.result), Some(swept.fits))
         }
-        _ => None,
+        _ => (None, None),
     };
     // Everything the fit depends on; a run that changes only the business rules reuses it.
     let model_key = stage_key(spec, &ignores::MODEL, (&fingerprints, algorithm));
@@ -118,33 +122,44 @@ pub fn run_cached(
         // The sweep built the tree or the map once for every k: the fit at k cuts it rather than
         // building it again.
         let shared = sweep.as_ref().and_then(|s| s.shared_model.clone());
-        let fit = match (algorithm, shared) {
-            (Algorithm::Rfm(params), _) => {
-                let fitted = rfm_segmentation(&table.frame, &matrix, params)?;
-                if !fitted.1.is_empty() {
-                    model_warnings.push(format!("no customer matched the RFM rules {}", fitted.1.join(", ")));
+        // The sweep fitted this very k with these settings (`algorithm.with_k`, deterministic): take
+        // its fit, as changing k within the swept range should cost no fit.
+        let kept = swept_fits.as_ref().and_then(|fits| fits.iter().find(|f| Some(f.k()) == algorithm.k()).cloned());
+        let took_the_sweeps_fit = kept.is_some();
+        let fit = if let Some(kept) = kept {
+            Arc::unwrap_or_clone(kept)
+        } else {
+            match (algorithm, shared) {
+                (Algorithm::Rfm(params), _) => {
+                    let fitted = rfm_segmentation(&table.frame, &matrix, params)?;
+                    if !fitted.1.is_empty() {
+                        model_warnings.push(format!("no customer matched the RFM rules {}", fitted.1.join(", ")));
+                    }
+                    fitted.0
                 }
-                fitted.0
+                (Algorithm::Hybrid(params), _) => hybrid_segmentation(&table.frame, &matrix, params, &ctx.cancel)?,
+                (Algorithm::Hierarchical(p), Some(SharedModel::Tree(tree))) => {
+                    Segmentation::from_tree(&tree, matrix.values.view(), p.k)?
+                }
+                (Algorithm::Som(p), Some(SharedModel::Map(map))) => {
+                    Segmentation::from_som(&map, matrix.values.view(), p.k)?
+                }
+                _ => algorithm.fit_matrix(matrix.values.view(), &ctx.cancel)?,
             }
-            (Algorithm::Hybrid(params), _) => hybrid_segmentation(&table.frame, &matrix, params, &ctx.cancel)?,
-            (Algorithm::Hierarchical(p), Some(SharedModel::Tree(tree))) => {
-                Segmentation::from_tree(&tree, matrix.values.view(), p.k)?
-            }
-            (Algorithm::Som(p), Some(SharedModel::Map(map))) => {
-                Segmentation::from_som(&map, matrix.values.view(), p.k)?
-            }
-            _ => algorithm.fit_matrix(matrix.values.view(), &ctx.cancel)?,
         };
         check_cancel(ctx)?;
         let k = fit.k();
         // The sweep fitted this k with the same parameters, and fits are deterministic, so its
         // silhouette belongs to these very labels: reuse it rather than pay O(n²) twice.
-        let known_silhouette = sweep
-            .as_ref()
-            .and_then(|s| s.runs.iter().find(|r| r.k == k && r.sizes == fit.sizes))
-            .and_then(|r| r.silhouette_detail.clone());
-        let indices =
-            evaluate_with_silhouette(matrix.values.view(), &fit.labels, k, algorithm.seed(), known_silhouette)?;
+        // Calinski-Harabasz and Davies-Bouldin too, when the fit is the sweep's own.
+        let known =
+            sweep.as_ref().and_then(|s| s.runs.iter().find(|r| r.k == k && r.sizes == fit.sizes)).and_then(|r| {
+                Some(KnownIndices {
+                    silhouette: r.silhouette_detail.clone()?,
+                    ch_db: r.calinski_harabasz.zip(r.davies_bouldin).filter(|_| took_the_sweeps_fit),
+                })
+            });
+        let indices = evaluate_with_known(matrix.values.view(), &fit.labels, k, algorithm.seed(), known)?;
 
         // Stability, when asked for: re-fits on resamples, of the fit and of every k swept.
         let (stability, k_stability) = match &spec.model.stability {
@@ -442,6 +457,15 @@ mod tests {
         assert_eq!(cached.assignment_fingerprint, fresh.assignment_fingerprint);
         assert_eq!(cached.sweep, fresh.sweep);
         assert_eq!(cached.fit.sizes.len(), 3);
+        // The fit at k is the sweep's own, and a run without a sweep fits the very same segments.
+        let mut unswept = other_k.clone();
+        unswept.model.k_range = None;
+        let fitted = run(&unswept, &resolver, &ctx).unwrap();
+        assert_eq!(cached.fit.labels, fitted.fit.labels);
+        assert_eq!(cached.fit.centroids, fitted.fit.centroids);
+        assert_eq!(cached.fit.inertia.to_bits(), fitted.fit.inertia.to_bits());
+        assert_eq!(cached.assignment_fingerprint, fitted.assignment_fingerprint);
+        assert_eq!(cached.indices, fitted.indices);
 
         // Another scaling: the table is reused, the sweep is not.
         let mut other_recipe = other_k.clone();

@@ -305,28 +305,40 @@ impl ResultSummary {
                 FittedFeature::Categorical(c) => next += c.levels.len(),
             }
         }
-        let model_distance_sd = (0..n_segments)
-            .map(|seg| {
-                numeric_matrix_columns
-                    .iter()
-                    .map(|&j| {
-                        if j >= matrix.ncols() || matrix.nrows() < 2 {
-                            return 0.0;
+        // Each segment's mean on each numeric matrix column, in standard deviations of the column:
+        // one pass over the rows per column for every segment's sum (each added in row order).
+        let per_column: Vec<Vec<f64>> =
+            numeric_matrix_columns
+                .par_iter()
+                .map(|&j| {
+                    if j >= matrix.ncols() || matrix.nrows() < 2 {
+                        return vec![0.0; n_segments];
+                    }
+                    let column = matrix.column(j);
+                    let n = column.len() as f64;
+                    let mean = column.sum() / n;
+                    let sd = (column.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1.0)).sqrt();
+                    let mut sums = vec![0.0; n_segments];
+                    let mut counts = vec![0usize; n_segments];
+                    for (v, &l) in column.iter().zip(&result.fit.labels) {
+                        if l < n_segments {
+                            sums[l] += v;
+                            counts[l] += 1;
                         }
-                        let column = matrix.column(j);
-                        let n = column.len() as f64;
-                        let mean = column.sum() / n;
-                        let sd = (column.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1.0)).sqrt();
-                        let (sum, count) = column
-                            .iter()
-                            .zip(&result.fit.labels)
-                            .filter(|(_, l)| **l == seg)
-                            .fold((0.0, 0usize), |(s, c), (v, _)| (s + v, c + 1));
-                        if count == 0 || sd <= 0.0 { 0.0 } else { (sum / count as f64 - mean) / sd }
-                    })
-                    .collect()
-            })
-            .collect();
+                    }
+                    (0..n_segments)
+                        .map(|seg| {
+                            if counts[seg] == 0 || sd <= 0.0 {
+                                0.0
+                            } else {
+                                (sums[seg] / counts[seg] as f64 - mean) / sd
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
+        let model_distance_sd =
+            (0..n_segments).map(|seg| per_column.iter().map(|column| column[seg]).collect()).collect();
         let overlap = (k >= 2).then(|| match &result.fit.mixture {
             Some(m) => overlap_by_probability(m.probabilities.view(), &result.fit.labels),
             None => overlap_by_distance(matrix, &result.fit.labels, &result.fit.centroids),
