@@ -13,6 +13,7 @@ mod document;
 mod exports;
 mod files;
 pub mod frame_bench;
+pub mod latency_bench;
 mod logic;
 mod monitor;
 pub mod prefs;

@@ -87,6 +87,29 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 30)]
         frames: usize,
     },
+    /// Edit to redrawn screen through the window's job runner, stage cache and summary: the median
+    /// per edit and customer count (a table, or JSON with --json).
+    #[cfg(feature = "gui")]
+    Latency {
+        /// Customer tables to open; default: the generated tables of --customers sizes.
+        #[arg(long)]
+        input: Vec<PathBuf>,
+        /// Sizes of the generated customer tables, comma-separated (when no --input is given).
+        #[arg(long, value_delimiter = ',', default_value = "100000,1000000")]
+        customers: Vec<usize>,
+        /// Where the generated tables are kept (made once, then reused).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Repetitions of each edit (the median is reported).
+        #[arg(long, default_value_t = 5)]
+        repeats: usize,
+        /// Only these edits, comma-separated: k, weight, off, scaling (default: all four).
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// How to read a data file.

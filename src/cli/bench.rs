@@ -49,5 +49,63 @@ pub(crate) fn bench(args: BenchArgs) -> Result<(), CliError> {
             println!("{report}");
             Ok(())
         }
+        #[cfg(feature = "gui")]
+        BenchCommand::Latency { input, customers, data, repeats, only, json } => {
+            latency(input, &customers, data, repeats, &only, json)
+        }
     }
+}
+
+/// `strata bench latency`: generates the customer tables when none is given, measures each, prints.
+#[cfg(feature = "gui")]
+fn latency(
+    mut inputs: Vec<PathBuf>,
+    customers: &[usize],
+    data: Option<PathBuf>,
+    repeats: usize,
+    only: &[String],
+    json: bool,
+) -> Result<(), CliError> {
+    const SEED: u64 = 42;
+    let edits = crate::app::latency_bench::edits(only).map_err(CliError)?;
+    if inputs.is_empty() {
+        let dir = data.unwrap_or_else(|| std::env::temp_dir().join("strata-latency"));
+        for &n in customers {
+            let path = dir.join(format!("customers_{n}_s{SEED}.parquet"));
+            if !path.is_file() {
+                eprintln!("generating {}", path.display());
+                crate::bench::generate(&dir, &[n], &[], &[], SEED).map_err(|e| CliError(e.to_string()))?;
+            }
+            inputs.push(path);
+        }
+    }
+    let mut rows = Vec::new();
+    for input in &inputs {
+        eprintln!("measuring {}", input.display());
+        rows.extend(crate::app::latency_bench::measure(input, &edits, repeats).map_err(CliError)?);
+    }
+    if json {
+        let report = serde_json::json!({
+            "case": "latency",
+            "threads": rayon::current_num_threads(),
+            "isa": crate::engine::kernels::Isa::detect().name(),
+            "repeats": repeats.max(1),
+            "rows": rows,
+        });
+        println!("{report}");
+        return Ok(());
+    }
+    println!("{:>10}  {:<22} {:>10}  provisional on screen", "customers", "edit", "median");
+    for row in &rows {
+        let provisional: Vec<&str> =
+            row["provisional"].as_array().into_iter().flatten().filter_map(|v| v.as_str()).collect();
+        println!(
+            "{:>10}  {:<22} {:>7.0} ms  {}",
+            row["customers"].as_u64().unwrap_or(0),
+            row["edit"].as_str().unwrap_or(""),
+            row["median_ms"].as_f64().unwrap_or(f64::NAN),
+            if provisional.is_empty() { "none".to_string() } else { provisional.join(", ") }
+        );
+    }
+    Ok(())
 }
