@@ -8,6 +8,19 @@ use crate::engine::cluster::sweep::SweepRun;
 use crate::engine::features::recipe::Scaling;
 use crate::engine::pipeline::{DataSource, PipelineSpec};
 
+/// Marks a figure computed on a sample of the customers, not on every one.
+const SAMPLED_MARK: &str = "≈";
+
+/// For a silhouette computed on a sample: what it is, in words, with its 95% interval.
+fn sampled_silhouette(run: &SweepRun) -> Option<String> {
+    let detail = run.silhouette_detail.as_ref().filter(|d| !d.exact)?;
+    let interval = detail.ci95.map_or(String::new(), |(lo, hi)| format!("; 95% interval {lo:.4} to {hi:.4}"));
+    Some(format!(
+        "From a sample: the mean silhouette of a seeded sample of {} customers{interval}",
+        crate::app::widgets::format_count(detail.sample_size)
+    ))
+}
+
 /// The business floor: the smallest share of customers a segment may have.
 pub(super) fn feasibility_ui(ui: &mut Ui, app: &mut StrataApp, min_share: Option<f64>) {
     let mut on = min_share.is_some();
@@ -105,14 +118,24 @@ pub(super) fn k_choice_table(
                 clicked = Some(run.k);
             }
             for (title, index, value, digits) in &columns {
-                let text = value(run).map_or("-".to_string(), |v| format!("{v:.digits$}"));
-                if is_best(index, value, run) {
+                let mut text = value(run).map_or("-".to_string(), |v| format!("{v:.digits$}"));
+                // A silhouette from a sample says so where it is read, with its interval.
+                let sampled = (*index == "silhouette").then(|| sampled_silhouette(run)).flatten();
+                if sampled.is_some() {
+                    text = format!("{SAMPLED_MARK}{text}");
+                }
+                let response = if is_best(index, value, run) {
                     let what = if index.is_empty() { *title } else { *index };
-                    egui::Frame::new().fill(highlight).inner_margin(egui::Margin::symmetric(4, 0)).show(ui, |ui| {
-                        ui.label(RichText::new(text).strong()).on_hover_text(format!("the best {what}"));
-                    });
+                    egui::Frame::new()
+                        .fill(highlight)
+                        .inner_margin(egui::Margin::symmetric(4, 0))
+                        .show(ui, |ui| ui.label(RichText::new(text).strong()).on_hover_text(format!("the best {what}")))
+                        .inner
                 } else {
-                    ui.label(text);
+                    ui.label(text)
+                };
+                if let Some(words) = sampled {
+                    response.on_hover_text(words);
                 }
             }
             if !stability.is_empty() {
@@ -160,6 +183,20 @@ pub(super) fn k_choice_table(
             ui.end_row();
         }
     });
+    if let Some(run) = sweep.runs.iter().find(|r| sampled_silhouette(r).is_some())
+        && let Some(detail) = &run.silhouette_detail
+    {
+        ui.label(
+            RichText::new(format!(
+                "{SAMPLED_MARK} from a sample: each silhouette is the mean over a seeded sample of {} of the {} \
+                 customers; hover a value for its 95% interval",
+                crate::app::widgets::format_count(detail.sample_size),
+                crate::app::widgets::format_count(sweep.n_rows),
+            ))
+            .small()
+            .weak(),
+        );
+    }
     let disagreeing: Vec<String> = votes
         .iter()
         .filter(|v| Some(v.0) != sweep.suggested_k)
@@ -292,4 +329,82 @@ pub(super) fn short_labels(runs: &[(u64, &PipelineSpec)]) -> Vec<String> {
         }
     }
     labels
+}
+
+#[cfg(test)]
+mod tests {
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+
+    use super::*;
+    use crate::engine::cluster::sweep::SweepResult;
+    use crate::engine::metrics::SilhouetteResult;
+
+    fn sweep(sampled: bool) -> SweepResult {
+        let runs = (2..=4)
+            .map(|k| {
+                let mean = 0.1 * k as f64 + 0.0123;
+                let detail = if sampled {
+                    SilhouetteResult {
+                        mean,
+                        exact: false,
+                        sample_size: 50_000,
+                        ci95: Some((mean - 0.002, mean + 0.002)),
+                    }
+                } else {
+                    SilhouetteResult { mean, exact: true, sample_size: 80_000, ci95: None }
+                };
+                SweepRun {
+                    k,
+                    inertia: 1000.0 / k as f64,
+                    silhouette: Some(mean),
+                    calinski_harabasz: Some(10.0),
+                    davies_bouldin: Some(1.0),
+                    sizes: vec![80_000 / k; k],
+                    silhouette_detail: Some(detail),
+                    n_iter: 10,
+                    bic: None,
+                    aic: None,
+                }
+            })
+            .collect();
+        SweepResult {
+            n_rows: 80_000,
+            runs,
+            knee_k: Some(3),
+            suggested_k: Some(3),
+            reason: String::new(),
+            warnings: Vec::new(),
+            shared_model: None,
+        }
+    }
+
+    fn table(sampled: bool) -> Harness<'static> {
+        let sweep = sweep(sampled);
+        let mut harness = Harness::new_ui(move |ui| {
+            k_choice_table(ui, &sweep, &[], &[2, 3, 4], None, Some(3), 10);
+        });
+        harness.run();
+        harness
+    }
+
+    #[test]
+    fn a_silhouette_from_a_sample_is_marked_where_it_is_read_and_the_table_says_why() {
+        let harness = table(true);
+        harness.get_by_label("≈0.2123");
+        harness.get_by_label("≈0.4123");
+        harness.get_by_label_contains(
+            "≈ from a sample: each silhouette is the mean over a seeded sample of 50,000 of the 80,000",
+        );
+        assert!(harness.query_by_label("0.2123").is_none(), "no sampled value reads as exact");
+        assert_eq!(
+            sampled_silhouette(&sweep(true).runs[0]).unwrap(),
+            "From a sample: the mean silhouette of a seeded sample of 50,000 customers; 95% interval 0.2103 to 0.2143"
+        );
+
+        let exact = table(false);
+        exact.get_by_label("0.2123");
+        assert!(exact.query_by_label_contains("from a sample").is_none());
+        assert!(exact.query_by_label("≈0.2123").is_none());
+    }
 }
