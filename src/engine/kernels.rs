@@ -511,42 +511,10 @@ fn pair_sums_generic(
     let full = count / LANES;
     let tail = count % LANES;
     let (columns, _) = column_totals.as_chunks_mut::<LANES>();
-    let reduce = |s: &[f64; LANES]| ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-    // Two rows at a time: two independent chains per block keep the square-root unit busy. Each
-    // packed row still receives the rows' distances in row order.
-    let mut pairs = rows.chunks_exact(2 * d);
-    let mut r = 0;
-    for two in &mut pairs {
-        let (first, second) = two.split_at(d);
-        let (mut sums, mut next) = ([0.0f64; LANES], [0.0f64; LANES]);
-        for (block, column) in blocks.chunks_exact(LANES * d).zip(columns.iter_mut()).take(full) {
-            let acc = fused_squared_distances(block, first);
-            let acc2 = fused_squared_distances(block, second);
-            for l in 0..LANES {
-                let (s, s2) = (acc[l].sqrt(), acc2[l].sqrt());
-                sums[l] += s;
-                next[l] += s2;
-                column[l] = column[l] + s + s2;
-            }
-        }
-        if tail > 0 {
-            let block = &blocks[full * LANES * d..(full + 1) * LANES * d];
-            let acc = fused_squared_distances(block, first);
-            let acc2 = fused_squared_distances(block, second);
-            for l in 0..tail {
-                let (s, s2) = (acc[l].sqrt(), acc2[l].sqrt());
-                sums[l] += s;
-                next[l] += s2;
-                columns[full][l] = columns[full][l] + s + s2;
-            }
-        }
-        row_totals[r] += reduce(&sums);
-        row_totals[r + 1] += reduce(&next);
-        r += 2;
-    }
-    let row = pairs.remainder();
-    if !row.is_empty() {
+    for (r, row) in rows.chunks_exact(d).enumerate() {
         let mut sums = [0.0f64; LANES];
+        // Whole blocks with a fixed lane count (so the loop stays vectorised), then the last
+        // block's real lanes (its padding lanes are not rows).
         for (block, column) in blocks.chunks_exact(LANES * d).zip(columns.iter_mut()).take(full) {
             let acc = fused_squared_distances(block, row);
             for l in 0..LANES {
@@ -563,7 +531,7 @@ fn pair_sums_generic(
                 columns[full][l] += s;
             }
         }
-        row_totals[r] += reduce(&sums);
+        row_totals[r] += ((sums[0] + sums[1]) + (sums[2] + sums[3])) + ((sums[4] + sums[5]) + (sums[6] + sums[7]));
     }
 }
 
