@@ -36,6 +36,27 @@ fn thread_cpu_secs() -> f64 {
     START.get_or_init(std::time::Instant::now).elapsed().as_secs_f64()
 }
 
+/// One frame of `app` on a headless context of `size` at `time` seconds: its pending commands and
+/// jobs applied, the screen laid out and tessellated (what the UI thread does before the GPU).
+pub(super) fn headless_frame(
+    ctx: &egui::Context,
+    app: &mut StrataApp,
+    size: egui::Vec2,
+    time: f64,
+) -> (Vec<egui::ClippedPrimitive>, egui::FullOutput) {
+    let input = egui::RawInput {
+        screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, size)),
+        time: Some(time),
+        ..Default::default()
+    };
+    let mut output = ctx.run_ui(input, |ui| {
+        app.apply_pending(ui.ctx());
+        app.draw(ui);
+    });
+    let meshes = ctx.tessellate(std::mem::take(&mut output.shapes), output.pixels_per_point);
+    (meshes, output)
+}
+
 /// Opens `data` (a customer table) in a headless app, segments it on `features` (default: the
 /// numeric columns the app picks) with `k` segments over the sweep `k_range`, then times `frames`
 /// frames of each screen; returns the JSON report.
@@ -54,17 +75,8 @@ pub fn measure(
     let mut time = 0.0;
     let mut frame = |app: &mut StrataApp| {
         time += 1.0 / 60.0;
-        let input = egui::RawInput {
-            screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, size)),
-            time: Some(time),
-            ..Default::default()
-        };
         let start = thread_cpu_secs();
-        let mut output = ctx.run_ui(input, |ui| {
-            app.apply_pending(ui.ctx());
-            app.draw(ui);
-        });
-        let meshes = ctx.tessellate(std::mem::take(&mut output.shapes), output.pixels_per_point);
+        let (meshes, mut output) = headless_frame(&ctx, app, size, time);
         let seconds = thread_cpu_secs() - start;
         // Vertices drawn: evidence that the screen really drew its content.
         let vertices: usize = meshes

@@ -113,16 +113,8 @@ pub fn measure(data: &Path, edits: &[&str], repeats: usize) -> Result<Vec<Value>
     let mut time = 0.0;
     let mut frame = |app: &mut StrataApp| {
         time += 1.0 / 60.0;
-        let input = egui::RawInput {
-            screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, size)),
-            time: Some(time),
-            ..Default::default()
-        };
-        let mut output = ctx.run_ui(input, |ui| {
-            app.apply_pending(ui.ctx());
-            app.draw(ui);
-        });
-        let _ = ctx.tessellate(std::mem::take(&mut output.shapes), output.pixels_per_point);
+        let (_, mut output) = super::frame_bench::headless_frame(&ctx, app, size, time);
+        // No renderer takes the texture uploads here; they are dropped on purpose.
         output.textures_delta.clear();
     };
     // Frames until `done`, a few milliseconds apart (a window repaints as jobs report); returns the
