@@ -274,7 +274,7 @@ impl StrataApp {
             match event {
                 JobEvent::Finished { result, .. } => self.finish_open(&result),
                 JobEvent::Failed { error, .. } => self.report_error(error),
-                JobEvent::Progress { .. } | JobEvent::Cancelled { .. } => {}
+                JobEvent::Progress { .. } | JobEvent::Provisional { .. } | JobEvent::Cancelled { .. } => {}
             }
         }
         for event in self.save_runner.poll() {
@@ -284,14 +284,14 @@ impl StrataApp {
                     self.after_save = None;
                     self.report_error(error);
                 }
-                JobEvent::Progress { .. } | JobEvent::Cancelled { .. } => {}
+                JobEvent::Progress { .. } | JobEvent::Provisional { .. } | JobEvent::Cancelled { .. } => {}
             }
         }
         for event in self.export_runner.poll() {
             match event {
                 JobEvent::Finished { result, .. } => self.info(result.message.clone()),
                 JobEvent::Failed { error, .. } => self.report_error(error),
-                JobEvent::Progress { .. } | JobEvent::Cancelled { .. } => {}
+                JobEvent::Progress { .. } | JobEvent::Provisional { .. } | JobEvent::Cancelled { .. } => {}
             }
         }
     }

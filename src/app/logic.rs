@@ -295,25 +295,45 @@ impl StrataApp {
         self.last_error = None;
         self.progress = Some(("starting".to_string(), 0.0));
         let probe = self.job_probe.clone();
-        self.runner.start("run", move |ctx| -> Result<RunOutput, PipelineError> {
+        // Where a fit on every customer takes long, a fit on a sample is shown first
+        // (`pipeline::run_refining`, marked on screen) and replaced when the exact one is done.
+        self.runner.start_refining("run", move |ctx, provisional| -> Result<RunOutput, PipelineError> {
             if let Some(probe) = &probe {
                 probe("run");
             }
-            let mut result = pipeline::run_cached(&spec, &resolver, ctx, &cache)?;
-            if let Some(used) = &used {
-                crate::engine::project::minimise::drop_unused(used, &spec, &mut result);
-            }
-            let id_column = pipeline::override_id_column(&spec, &result).map(str::to_string);
-            pipeline::apply_business_rules(&mut result, &rules, &notes, id_column.as_deref());
-            ctx.progress.report("summary", 0.0);
-            let explain = crate::engine::profile::explain::ExplainParams {
-                max_depth: spec.model.explain_depth.unwrap_or(3),
-                ..Default::default()
+            let output = |mut result: pipeline::PipelineResult| -> Result<RunOutput, PipelineError> {
+                if let Some(used) = &used {
+                    crate::engine::project::minimise::drop_unused(used, &spec, &mut result);
+                }
+                let id_column = pipeline::override_id_column(&spec, &result).map(str::to_string);
+                pipeline::apply_business_rules(&mut result, &rules, &notes, id_column.as_deref());
+                ctx.progress.report("summary", 0.0);
+                let explain = crate::engine::profile::explain::ExplainParams {
+                    max_depth: spec.model.explain_depth.unwrap_or(3),
+                    ..Default::default()
+                };
+                let summary = ResultSummary::compute_with(&result, spec.model.algorithm.seed(), &explain)?;
+                ctx.progress.report("summary", 0.9);
+                let counts = RunCounts::of(&spec, &result);
+                Ok(RunOutput {
+                    spec: spec.clone(),
+                    base_dir: base_dir.clone(),
+                    result,
+                    rules: key.clone(),
+                    summary,
+                    counts,
+                })
             };
-            let summary = ResultSummary::compute_with(&result, spec.model.algorithm.seed(), &explain)?;
-            ctx.progress.report("summary", 0.9);
-            let counts = RunCounts::of(&spec, &result);
-            Ok(RunOutput { spec, base_dir, result, rules: key, summary, counts })
+            let show = |quick| {
+                // A provisional summary that fails is not shown: the exact run says what failed.
+                if let Ok(quick) = output(quick) {
+                    provisional(quick);
+                    if let Some(probe) = &probe {
+                        probe("run refining");
+                    }
+                }
+            };
+            output(pipeline::run_refining(&spec, &resolver, ctx, &cache, &show)?)
         });
     }
 
@@ -403,7 +423,7 @@ impl StrataApp {
                     self.audit_pending.clear();
                     self.report_error(format!("Could not count the customers the change moved: {error}"));
                 }
-                JobEvent::Progress { .. } | JobEvent::Cancelled { .. } => {}
+                JobEvent::Progress { .. } | JobEvent::Provisional { .. } | JobEvent::Cancelled { .. } => {}
             }
         }
         for event in self.compare_runner.poll() {
@@ -419,7 +439,7 @@ impl StrataApp {
                     state.result = Some(Err(error));
                 }
                 JobEvent::Cancelled { .. } => state.computing = None,
-                JobEvent::Progress { .. } => {}
+                JobEvent::Progress { .. } | JobEvent::Provisional { .. } => {}
             }
         }
         self.drain_file_jobs();
@@ -437,6 +457,7 @@ impl StrataApp {
                     self.over_time_error = Some(error);
                 }
                 JobEvent::Cancelled { .. } => self.over_time_fraction = 0.0,
+                JobEvent::Provisional { .. } => {}
             }
         }
         for event in self.preview_runner.poll() {
@@ -447,7 +468,7 @@ impl StrataApp {
                 },
                 // The job itself broke (an internal error): nothing the Reading section can fix.
                 JobEvent::Failed { error, .. } => Err(UnreadableSource { error, fixable: false }),
-                JobEvent::Progress { .. } | JobEvent::Cancelled { .. } => continue,
+                JobEvent::Progress { .. } | JobEvent::Provisional { .. } | JobEvent::Cancelled { .. } => continue,
             };
             match outcome {
                 Ok(result) => {
@@ -494,6 +515,8 @@ impl StrataApp {
                     let overall = overall_progress(&stage, fraction_done);
                     self.progress = Some((stage, overall));
                 }
+                // Shown at once; the run goes on to the exact result, which replaces it.
+                JobEvent::Provisional { result, .. } => self.finish_run(result),
                 JobEvent::Finished { result, .. } => {
                     self.progress = None;
                     self.running_spec = None;
@@ -588,7 +611,7 @@ impl StrataApp {
                         changed.actual.chars().take(12).collect::<String>()
                     )
                 });
-            if !doc.first_run_checked {
+            if !doc.first_run_checked && result.provisional.is_none() {
                 doc.first_run_checked = true;
                 doc.reproduced =
                     output.is_for(doc).then(|| project::verify::verify_run(&doc.project, result)).flatten();
@@ -608,14 +631,17 @@ impl StrataApp {
         let fingerprint = &output.result.assignment_fingerprint;
         let known = self.segmentations.iter().find(|s| &s.fingerprint == fingerprint).map(|s| s.id);
         let number = known.unwrap_or(self.next_run_id + 1);
-        if output.result.sweep.is_some() {
+        // A provisional result is shown, never kept: the exact one that replaces it is.
+        let provisional = output.result.provisional.is_some();
+        if output.result.sweep.is_some() && !provisional {
             self.keep_run(output.clone(), number);
         }
-        if self.keep_segmentation(&output, number) {
+        if !provisional && self.keep_segmentation(&output, number) {
             self.next_run_id = number;
         }
         self.output = Some(output);
-        if rules_again {
+        // Names moved under the rules: the exact result, under way, applies them again when it comes.
+        if rules_again && !provisional {
             self.start_run();
         }
     }

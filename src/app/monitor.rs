@@ -200,14 +200,14 @@ impl StrataApp {
                     self.view.monitor.error = Some(error.clone());
                     self.report_error(format!("Could not monitor: {error}"));
                 }
-                JobEvent::Progress { .. } | JobEvent::Cancelled { .. } => {}
+                JobEvent::Progress { .. } | JobEvent::Provisional { .. } | JobEvent::Cancelled { .. } => {}
             }
         }
         for event in self.diff_runner.poll() {
             match event {
                 JobEvent::Finished { result, .. } => self.version_diff = Some(result),
                 JobEvent::Failed { error, .. } => self.report_error(format!("Could not compare the versions: {error}")),
-                JobEvent::Progress { .. } | JobEvent::Cancelled { .. } => {}
+                JobEvent::Progress { .. } | JobEvent::Provisional { .. } | JobEvent::Cancelled { .. } => {}
             }
         }
     }

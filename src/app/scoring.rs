@@ -104,7 +104,9 @@ impl StrataApp {
                     self.scored = Some(Arc::clone(&result));
                 }
                 crate::engine::jobs::JobEvent::Failed { error, .. } => self.report_error(error),
-                crate::engine::jobs::JobEvent::Progress { .. } | crate::engine::jobs::JobEvent::Cancelled { .. } => {}
+                crate::engine::jobs::JobEvent::Progress { .. }
+                | crate::engine::jobs::JobEvent::Provisional { .. }
+                | crate::engine::jobs::JobEvent::Cancelled { .. } => {}
             }
         }
     }

@@ -57,8 +57,19 @@ pub struct RunOutput {
 
 impl RunOutput {
     /// Whether this output is the analysis `doc` describes now: its spec (paths resolved against its
-    /// folder), its business rules and low-priority marks.
+    /// folder), its business rules and low-priority marks, and exact (a provisional output is
+    /// never saved, published or reviewed as the project's).
     pub fn is_for(&self, doc: &Document) -> bool {
+        self.result.provisional.is_none() && self.describes(doc)
+    }
+
+    /// Whether this output is a provisional result of the analysis `doc` describes now (shown while
+    /// the exact run goes on).
+    pub fn is_provisional_for(&self, doc: &Document) -> bool {
+        self.result.provisional.is_some() && self.describes(doc)
+    }
+
+    fn describes(&self, doc: &Document) -> bool {
         analysis_key(&self.spec, &self.base_dir) == analysis_key(&doc.project.spec, &doc.base_dir)
             && self.rules == doc.rules_key()
     }

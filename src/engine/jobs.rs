@@ -232,6 +232,14 @@ pub enum JobEvent<T> {
         /// 0..1.
         fraction_done: f64,
     },
+    /// A result to show while the job goes on to the exact one (figures from a sample, say); the
+    /// job is still running, and its `Finished` result replaces this one.
+    Provisional {
+        /// The job.
+        job: JobId,
+        /// The provisional result.
+        result: Arc<T>,
+    },
     /// The job's result, shared and immutable.
     Finished {
         /// The job.
@@ -312,6 +320,16 @@ impl<T: Send + Sync + 'static> JobRunner<T> {
         name: &str,
         job: impl FnOnce(&JobContext<'_>) -> Result<T, E> + Send + 'static,
     ) -> JobId {
+        self.start_refining(name, move |ctx, _| job(ctx))
+    }
+
+    /// As [`Self::start`], for a job that may hand over provisional results on the way (through
+    /// the function it is given) before it returns the exact one.
+    pub fn start_refining<E: std::fmt::Display>(
+        &mut self,
+        name: &str,
+        job: impl FnOnce(&JobContext<'_>, &dyn Fn(T)) -> Result<T, E> + Send + 'static,
+    ) -> JobId {
         self.cancel();
         self.next_id += 1;
         let id = JobId(self.next_id);
@@ -321,7 +339,11 @@ impl<T: Send + Sync + 'static> JobRunner<T> {
             ChannelProgress { job: id, sender: self.sender.clone(), wake: self.wake.clone(), token: cancel.clone() };
         let work = move || {
             let ctx = JobContext { cancel: cancel.clone(), progress: &progress };
-            let outcome = catch_guarded(|| job(&ctx));
+            let provisional = |result: T| {
+                let _ = progress.sender.send(JobEvent::Provisional { job: id, result: Arc::new(result) });
+                (progress.wake)();
+            };
+            let outcome = catch_guarded(|| job(&ctx, &provisional));
             let event = match outcome {
                 _ if cancel.is_cancelled() => JobEvent::Cancelled { job: id },
                 Ok(Ok(result)) => JobEvent::Finished { job: id, result: Arc::new(result) },
@@ -362,12 +384,13 @@ impl<T: Send + Sync + 'static> JobRunner<T> {
     }
 
     /// The latest job's events since the last poll, in order; a finished, failed or cancelled job
-    /// is no longer running afterwards.
+    /// is no longer running afterwards (a provisional result leaves it running).
     pub fn poll(&mut self) -> Vec<JobEvent<T>> {
         let mut events = Vec::new();
         while let Ok(event) = self.receiver.try_recv() {
             let job = match &event {
                 JobEvent::Progress { job, .. }
+                | JobEvent::Provisional { job, .. }
                 | JobEvent::Finished { job, .. }
                 | JobEvent::Failed { job, .. }
                 | JobEvent::Cancelled { job } => *job,
@@ -375,7 +398,7 @@ impl<T: Send + Sync + 'static> JobRunner<T> {
             if self.current.as_ref().map(|c| c.0) != Some(job) {
                 continue;
             }
-            if !matches!(event, JobEvent::Progress { .. }) {
+            if !matches!(event, JobEvent::Progress { .. } | JobEvent::Provisional { .. }) {
                 self.current = None;
             }
             events.push(event);
@@ -536,6 +559,43 @@ mod tests {
             format!("internal error (a bug; please report it): index 7 out of range at {}:{line}", file!())
         );
         assert!(!report.line().contains('\n'), "one line");
+    }
+
+    #[test]
+    fn a_provisional_result_comes_first_and_the_job_runs_on_to_its_exact_one() {
+        let mut runner = JobRunner::<u32>::new(RunMode::Threads);
+        let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+        let id = runner.start_refining("run", move |_ctx, provisional| {
+            provisional(1);
+            go_rx.recv_timeout(Duration::from_secs(10)).map_err(|e| e.to_string())?;
+            Ok::<_, String>(2)
+        });
+        let started = Instant::now();
+        let mut first = Vec::new();
+        while first.is_empty() && started.elapsed() < Duration::from_secs(10) {
+            first = runner.poll();
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(matches!(&first[..], [JobEvent::Provisional { job, result }] if *job == id && **result == 1));
+        assert_eq!(runner.running().map(|r| r.0), Some(id), "still running after its provisional result");
+        go_tx.send(()).unwrap();
+        let rest = drain(&mut runner);
+        assert!(matches!(&rest[..], [JobEvent::Finished { job, result }] if *job == id && **result == 2), "{rest:?}");
+        // A provisional result of a job that was replaced never surfaces.
+        let (hold_tx, hold_rx) = std::sync::mpsc::channel::<()>();
+        runner.start_refining("run", move |_ctx, provisional| {
+            let _ = hold_rx.recv_timeout(Duration::from_secs(10));
+            provisional(3);
+            Ok::<_, String>(3)
+        });
+        let latest = runner.start("run", |_| Ok::<_, String>(4));
+        hold_tx.send(()).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        let events = drain(&mut runner);
+        assert!(
+            matches!(&events[..], [JobEvent::Finished { job, result }] if *job == latest && **result == 4),
+            "{events:?}"
+        );
     }
 
     #[test]

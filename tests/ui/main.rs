@@ -1419,6 +1419,7 @@ mod formats;
 mod monitor;
 mod present;
 mod privacy;
+mod provisional;
 mod review;
 mod scoring;
 mod value;

@@ -349,7 +349,7 @@ fn tabs_ui(ui: &mut Ui, app: &mut StrataApp) {
             ui.add(egui::ProgressBar::new(*fraction as f32).desired_width(180.0).text(text).animate(true));
         }
         let stale = match (&app.doc, &app.output) {
-            (Some(doc), Some(out)) => !out.is_for(doc),
+            (Some(doc), Some(out)) => !out.is_for(doc) && !out.is_provisional_for(doc),
             _ => false,
         };
         if stale && app.progress.is_none() {
@@ -477,8 +477,14 @@ fn banners_ui(ui: &mut Ui, app: &mut StrataApp) {
         )),
         None => {}
     }
-    // Results from before the latest change are marked until the new ones arrive.
+    // Results from a sample, and results from before the latest change, are marked until the exact
+    // ones arrive.
     if let Some(out) = &app.output
+        && let Some(fit) = out.result.provisional
+        && out.is_provisional_for(doc)
+    {
+        messages.push((provisional_line(fit), false));
+    } else if let Some(out) = &app.output
         && !out.is_for(doc)
     {
         messages.push((
@@ -567,4 +573,15 @@ fn toasts_ui(ctx: &egui::Context, app: &mut StrataApp) {
             app.toasts.remove(i);
         }
     });
+}
+
+/// What the screens say of a provisional result while the exact one is computed.
+pub(crate) fn provisional_line(fit: crate::engine::pipeline::ProvisionalFit) -> String {
+    format!(
+        "Provisional: segments fitted on a sample of {} of the {} customers, every customer assigned to the \
+         nearest centre; the silhouette and the other indices are the sample's. The exact fit on every customer is \
+         under way and replaces these figures.",
+        crate::engine::words::thousands(fit.sample_size),
+        crate::engine::words::thousands(fit.customers)
+    )
 }

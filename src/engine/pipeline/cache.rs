@@ -8,6 +8,8 @@ use super::*;
 #[derive(Default)]
 pub struct StageCache {
     pub(crate) table: CachedStage<CustomerTable>,
+    /// The quality report depends on the table alone, so a recipe edit reuses it.
+    pub(crate) quality: CachedStage<Arc<QualityReport>>,
     pub(crate) recipe: CachedStage<Arc<RecipeStage>>,
     pub(crate) sweep: CachedStage<SweptStage>,
     pub(crate) model: CachedStage<ModelStage>,
@@ -17,7 +19,7 @@ pub struct StageCache {
 /// changes only the model reuses.
 pub(crate) struct RecipeStage {
     pub(crate) roles: Vec<RoleGuess>,
-    pub(crate) quality: QualityReport,
+    pub(crate) quality: Arc<QualityReport>,
     pub(crate) fitted_recipe: FittedRecipe,
     pub(crate) matrix: FeatureMatrix,
     pub(crate) multicollinearity: Multicollinearity,
@@ -80,6 +82,17 @@ impl<T> Default for CachedStage<T> {
 }
 
 impl<T: Clone> CachedStage<T> {
+    /// Whether the kept result is the one for `key`.
+    pub(crate) fn holds(&self, key: &str) -> bool {
+        self.entry.lock().is_ok_and(|entry| entry.as_ref().is_some_and(|(kept, _)| kept == key))
+    }
+
+    /// The kept result when it is the one for `key` (not counted as a reuse).
+    pub(crate) fn peek(&self, key: &str) -> Option<T> {
+        let entry = self.entry.lock().ok()?;
+        entry.as_ref().filter(|(kept, _)| kept == key).map(|(_, value)| value.clone())
+    }
+
     /// The kept result when `key` matches, otherwise `build`'s, which is then kept.
     pub(crate) fn get_or_build(
         &self,

@@ -7,6 +7,7 @@
 mod cache;
 pub mod estimate;
 mod predict;
+mod provisional;
 mod result;
 pub mod several;
 mod source;
@@ -41,6 +42,7 @@ use crate::engine::{DEMO_ATTRIBUTES, DEMO_ATTRIBUTES_NAME, DEMO_TRANSACTIONS, DE
 
 pub use cache::*;
 pub use predict::*;
+pub use provisional::*;
 pub use result::*;
 pub use source::*;
 pub use spec::*;
@@ -51,13 +53,26 @@ pub fn run(spec: &PipelineSpec, resolver: &SourceResolver, ctx: &JobContext) -> 
     run_cached(spec, resolver, ctx, &StageCache::default())
 }
 
-/// As [`run`], reusing and refreshing the stages kept in `cache`.
-pub fn run_cached(
+/// What every run makes before the model: the customer table, the recipe's matrix, the algorithm as
+/// the recipe adapts it, and the keys of the stages after.
+#[derive(Clone)]
+struct Prepared {
+    table: CustomerTable,
+    recipe: Arc<RecipeStage>,
+    algorithm: Algorithm,
+    warnings: Vec<String>,
+    /// The sweep's cache key, when the spec sweeps.
+    sweep_key: Option<String>,
+    model_key: String,
+}
+
+/// Reads (or reuses) the customer table and the recipe's matrix.
+fn prepare(
     spec: &PipelineSpec,
     resolver: &SourceResolver,
     ctx: &JobContext,
     cache: &StageCache,
-) -> Result<PipelineResult, PipelineError> {
+) -> Result<Prepared, PipelineError> {
     ctx.progress.report("load", 0.0);
     let mut fingerprints = vec![source_fingerprint(&spec.source, resolver)?];
     if let Some(attributes) = &spec.attributes {
@@ -66,14 +81,17 @@ pub fn run_cached(
     let table_key = stage_key(spec, &ignores::TABLE, &fingerprints);
     let table =
         cache.table.get_or_build(&table_key, || build_customer_table_with(spec, resolver, Some(&fingerprints)))?;
-    let mut warnings = table.warnings;
+    let mut warnings = table.warnings.clone();
     check_cancel(ctx)?;
     ctx.progress.report("features", 0.0);
     let recipe_key = stage_key(spec, &ignores::RECIPE, &fingerprints);
     let recipe = cache.recipe.get_or_build(&recipe_key, || {
         check_money_features(spec, &table.frame)?;
         let roles = effective_roles(&table.frame, &spec.role_overrides);
-        let quality = quality_report(&table.frame, spec.id_column(), table.as_of)?;
+        let quality_key = stage_key(spec, &ignores::TABLE, (&fingerprints, spec.id_column()));
+        let quality = cache.quality.get_or_build(&quality_key, || {
+            Ok(Arc::new(quality_report(&table.frame, spec.id_column(), table.as_of)?))
+        })?;
         let role_map: HashMap<String, ColumnRole> = roles.iter().map(|g| (g.column.clone(), g.role)).collect();
         let (fitted_recipe, mut matrix) = spec.recipe.fit_transform(&table.frame, &role_map)?;
         to_fallback(&mut matrix, &table.fallback_rows)?;
@@ -81,16 +99,13 @@ pub fn run_cached(
             multicollinearity(matrix.values.view(), &matrix.names, &column_layout(&fitted_recipe).categorical);
         Ok(Arc::new(RecipeStage { roles, quality, fitted_recipe, matrix, multicollinearity }))
     })?;
-    let RecipeStage { roles, quality, fitted_recipe, matrix, multicollinearity } = recipe.as_ref();
-    let (roles, quality, fitted_recipe) = (roles.clone(), quality.clone(), fitted_recipe.clone());
-    let (matrix, multicollinearity) = (matrix.clone(), multicollinearity.clone());
-    warnings.extend(matrix.warnings.iter().cloned());
-    warnings.extend(multicollinearity.warnings.iter().cloned());
+    warnings.extend(recipe.matrix.warnings.iter().cloned());
+    warnings.extend(recipe.multicollinearity.warnings.iter().cloned());
     check_cancel(ctx)?;
 
     // k-prototypes reads which matrix columns are one-hot categories from the recipe.
-    let algorithm = &for_recipe(&spec.model.algorithm, &fitted_recipe);
-    if let Algorithm::KPrototypes(p) = algorithm
+    let algorithm = for_recipe(&spec.model.algorithm, &recipe.fitted_recipe);
+    if let Algorithm::KPrototypes(p) = &algorithm
         && p.layout.as_ref().is_some_and(|l| l.categorical.is_empty())
     {
         warnings.push(
@@ -99,12 +114,62 @@ pub fn run_cached(
                 .to_string(),
         );
     }
-    let (sweep, swept_fits) = match spec.model.k_range {
-        Some((lo, hi)) if algorithm.sweeps() => {
-            // Everything the sweep depends on; k itself only picks the fit below.
-            let sweep_algorithm = algorithm.with_k(lo);
-            let key = stage_key(spec, &ignores::SWEEP, (&fingerprints, &sweep_algorithm));
-            let swept = cache.sweep.get_or_build(&key, || {
+    let sweep_key = match spec.model.k_range {
+        // Everything the sweep depends on; k itself only picks the fit.
+        Some((lo, _)) if algorithm.sweeps() => {
+            Some(stage_key(spec, &ignores::SWEEP, (&fingerprints, &algorithm.with_k(lo))))
+        }
+        _ => None,
+    };
+    // Everything the fit depends on; a run that changes only the business rules reuses it.
+    let model_key = stage_key(spec, &ignores::MODEL, (&fingerprints, &algorithm));
+    Ok(Prepared { table, recipe, algorithm, warnings, sweep_key, model_key })
+}
+
+/// As [`run`], reusing and refreshing the stages kept in `cache`.
+pub fn run_cached(
+    spec: &PipelineSpec,
+    resolver: &SourceResolver,
+    ctx: &JobContext,
+    cache: &StageCache,
+) -> Result<PipelineResult, PipelineError> {
+    let prepared = prepare(spec, resolver, ctx, cache)?;
+    run_prepared(spec, prepared, ctx, cache)
+}
+
+/// As [`run_cached`], handing `show` a provisional result first where the exact one will take a
+/// while ([`provisional_result`]: the model fitted on a sample); the exact result is returned.
+pub fn run_refining(
+    spec: &PipelineSpec,
+    resolver: &SourceResolver,
+    ctx: &JobContext,
+    cache: &StageCache,
+    show: &dyn Fn(PipelineResult),
+) -> Result<PipelineResult, PipelineError> {
+    let prepared = prepare(spec, resolver, ctx, cache)?;
+    match provisional_result(spec, &prepared, ctx, cache) {
+        Ok(Some(quick)) => show(quick),
+        Ok(None) => {}
+        Err(cancelled) if ctx.cancel.is_cancelled() => return Err(cancelled),
+        // What failed on the sample (a k above its distinct points, say) is for the exact run to
+        // say, or not: it runs on every customer.
+        Err(_) => {}
+    }
+    run_prepared(spec, prepared, ctx, cache)
+}
+
+/// The sweep and the model of a run, on the table and matrix `prepared` holds.
+fn run_prepared(
+    spec: &PipelineSpec,
+    prepared: Prepared,
+    ctx: &JobContext,
+    cache: &StageCache,
+) -> Result<PipelineResult, PipelineError> {
+    let mut warnings = prepared.warnings.clone();
+    let (algorithm, table, matrix) = (&prepared.algorithm, &prepared.table, &prepared.recipe.matrix);
+    let (sweep, swept_fits) = match (spec.model.k_range, &prepared.sweep_key) {
+        (Some((lo, hi)), Some(key)) => {
+            let swept = cache.sweep.get_or_build(key, || {
                 let (result, fits) =
                     sweep_keeping_fits(matrix.values.view(), lo, hi, algorithm, SILHOUETTE_EXACT_MAX_ROWS, ctx)?;
                 Ok(SweptStage { result, fits: Arc::new(fits) })
@@ -114,9 +179,7 @@ pub fn run_cached(
         }
         _ => (None, None),
     };
-    // Everything the fit depends on; a run that changes only the business rules reuses it.
-    let model_key = stage_key(spec, &ignores::MODEL, (&fingerprints, algorithm));
-    let model = cache.model.get_or_build(&model_key, || {
+    let model = cache.model.get_or_build(&prepared.model_key, || {
         let mut model_warnings = Vec::new();
         ctx.progress.report("fit", 0.0);
         // The sweep built the tree or the map once for every k: the fit at k cuts it rather than
@@ -131,13 +194,13 @@ pub fn run_cached(
         } else {
             match (algorithm, shared) {
                 (Algorithm::Rfm(params), _) => {
-                    let fitted = rfm_segmentation(&table.frame, &matrix, params)?;
+                    let fitted = rfm_segmentation(&table.frame, matrix, params)?;
                     if !fitted.1.is_empty() {
                         model_warnings.push(format!("no customer matched the RFM rules {}", fitted.1.join(", ")));
                     }
                     fitted.0
                 }
-                (Algorithm::Hybrid(params), _) => hybrid_segmentation(&table.frame, &matrix, params, &ctx.cancel)?,
+                (Algorithm::Hybrid(params), _) => hybrid_segmentation(&table.frame, matrix, params, &ctx.cancel)?,
                 (Algorithm::Hierarchical(p), Some(SharedModel::Tree(tree))) => {
                     Segmentation::from_tree(&tree, matrix.values.view(), p.k)?
                 }
@@ -209,8 +272,22 @@ pub fn run_cached(
 
         Ok(ModelStage { fit, indices, stability, k_stability, warnings: model_warnings })
     })?;
-    let ModelStage { fit, indices, stability, k_stability, warnings: model_warnings } = model;
-    warnings.extend(model_warnings);
+    warnings.extend(model.warnings.iter().cloned());
+    ctx.progress.report("done", 1.0);
+    Ok(assemble(prepared, sweep, model, warnings, None))
+}
+
+/// The result of a run from its parts.
+fn assemble(
+    prepared: Prepared,
+    sweep: Option<SweepResult>,
+    model: ModelStage,
+    warnings: Vec<String>,
+    provisional: Option<ProvisionalFit>,
+) -> PipelineResult {
+    let Prepared { table, recipe, .. } = prepared;
+    let RecipeStage { roles, quality, fitted_recipe, matrix, multicollinearity } = recipe.as_ref();
+    let ModelStage { fit, indices, stability, k_stability, .. } = model;
     let k = fit.k();
     let mut segment_per_customer = vec![None; table.frame.height()];
     for (&row, &label) in matrix.kept_rows.iter().zip(&fit.labels) {
@@ -220,15 +297,14 @@ pub fn run_cached(
         segment_per_customer[row] = Some(k);
     }
     let assignment_fingerprint = fingerprint_segments(&segment_per_customer);
-    ctx.progress.report("done", 1.0);
-    Ok(PipelineResult {
+    PipelineResult {
         customers: table.frame,
         as_of: table.as_of,
-        roles,
-        quality,
-        fitted_recipe,
-        matrix,
-        multicollinearity,
+        roles: roles.clone(),
+        quality: QualityReport::clone(quality),
+        fitted_recipe: fitted_recipe.clone(),
+        matrix: matrix.clone(),
+        multicollinearity: multicollinearity.clone(),
         sweep,
         fit,
         indices,
@@ -242,7 +318,8 @@ pub fn run_cached(
         warnings,
         minimised: Vec::new(),
         value: table.value,
-    })
+        provisional,
+    }
 }
 
 /// Moves `rows` (customers whose date did not parse, by the user's choice) out of the fit and into

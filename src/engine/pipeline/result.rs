@@ -46,6 +46,18 @@ pub struct PipelineResult {
     /// Columns data minimisation dropped from `customers` (nothing used them; see
     /// [`crate::engine::project::minimise`]).
     pub minimised: Vec<String>,
+    /// Set on a result shown while the exact one is computed: the model was fitted on a sample and
+    /// every customer assigned to its nearest centre ([`run_refining`]).
+    pub provisional: Option<ProvisionalFit>,
+}
+
+/// How a provisional result was made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProvisionalFit {
+    /// Customers the model (and the sweep) was fitted on, drawn with the model's seed.
+    pub sample_size: usize,
+    /// Customers segmented (every one assigned to the nearest centre).
+    pub customers: usize,
 }
 
 impl PipelineResult {

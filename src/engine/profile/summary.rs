@@ -272,27 +272,39 @@ impl ResultSummary {
                 FittedFeature::Numeric(_) => None,
             })
             .collect();
-        let separation = separation_of(&result.customers, &features, &categorical, &result.segment_per_customer)?;
+        // A provisional result (a fit on a sample, shown while the exact one is made) goes without
+        // what takes longest to compute, and says so: the exact result brings them.
+        let provisional = result.provisional.is_some();
+        let separation = if provisional {
+            Vec::new()
+        } else {
+            separation_of(&result.customers, &features, &categorical, &result.segment_per_customer)?
+        };
         let mut category_modes = Vec::new();
         for name in &categorical {
             let values = crate::engine::data::column_texts(&result.customers, name)?;
             category_modes.push((name.clone(), segment_modes(&values, &result.segment_per_customer, n_segments)));
         }
         let n_customers = result.customers.height();
-        let (explain_frame, explain_segments_of) = if n_customers > EXPLAIN_ROWS {
-            let rows = SeededRng::new(seed).sample_indices(n_customers, EXPLAIN_ROWS);
-            let index = polars::prelude::IdxCa::from_vec(
-                "rows".into(),
-                rows.iter().map(|&r| r as polars::prelude::IdxSize).collect(),
-            );
-            let frame = result.customers.take(&index).map_err(crate::engine::error::DataError::from)?;
-            (frame, rows.iter().map(|&r| result.segment_per_customer[r]).collect::<Vec<_>>())
+        let (explanation, explained_rows) = if provisional {
+            (Err("the tree rules come with the exact fit, which is under way".to_string()), 0)
         } else {
-            (result.customers.clone(), result.segment_per_customer.clone())
+            let (explain_frame, explain_segments_of) = if n_customers > EXPLAIN_ROWS {
+                let rows = SeededRng::new(seed).sample_indices(n_customers, EXPLAIN_ROWS);
+                let index = polars::prelude::IdxCa::from_vec(
+                    "rows".into(),
+                    rows.iter().map(|&r| r as polars::prelude::IdxSize).collect(),
+                );
+                let frame = result.customers.take(&index).map_err(crate::engine::error::DataError::from)?;
+                (frame, rows.iter().map(|&r| result.segment_per_customer[r]).collect::<Vec<_>>())
+            } else {
+                (result.customers.clone(), result.segment_per_customer.clone())
+            };
+            let explanation =
+                explain_segments(&explain_frame, &features, &categorical, &explain_segments_of, n_segments, explain)
+                    .map_err(|e| e.to_string());
+            (explanation, explain_frame.height())
         };
-        let explanation =
-            explain_segments(&explain_frame, &features, &categorical, &explain_segments_of, n_segments, explain)
-                .map_err(|e| e.to_string());
         // The matrix column of each numeric feature (categorical ones take one column per level).
         let mut numeric_matrix_columns = Vec::new();
         let mut next = 0;
@@ -357,7 +369,7 @@ impl ResultSummary {
             separation,
             category_modes,
             explanation,
-            explained_rows: explain_frame.height(),
+            explained_rows,
             explain_depth: explain.max_depth,
             overlap,
             value_segments: value_segments_of(result),

@@ -1,0 +1,67 @@
+//! Above 20,000 customers an edit that needs a new sweep shows a fit on a sample first, marked as
+//! provisional, and the exact fit replaces it; what the user does meanwhile follows the customers.
+
+use super::*;
+
+#[test]
+fn a_provisional_fit_is_shown_marked_then_replaced_by_the_exact_one_and_names_follow() {
+    // The run job waits at its provisional result while `hold` is set, until the test lets it go.
+    let hold = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let released = std::sync::Mutex::new(released);
+    let holding = hold.clone();
+    let probe: strata::app::JobProbe = std::sync::Arc::new(move |job: &str| {
+        if job == "run refining" && holding.load(std::sync::atomic::Ordering::SeqCst) {
+            let _ = released.lock().unwrap().recv_timeout(std::time::Duration::from_secs(60));
+        }
+    });
+    let mut harness = Harness::builder().with_size([1400.0, 900.0]).build_eframe(move |cc| {
+        let options = AppOptions {
+            run_mode: strata::engine::jobs::RunMode::Threads,
+            job_probe: Some(probe),
+            ..AppOptions::scripted(StartProject::Demo, ScriptedDialogs::new())
+        };
+        StrataApp::new(cc, options)
+    });
+    let exact =
+        |app: &StrataApp| app.progress.is_none() && app.output.as_ref().is_some_and(|o| o.result.provisional.is_none());
+    step_until(&mut harness, "the demo's run", exact);
+    let runs_before = harness.state().runs.len();
+
+    // A new scaling needs a new sweep: the sample's fit comes first and the run holds there.
+    hold.store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut spec = harness.state().doc.as_ref().unwrap().project.spec.clone();
+    spec.model.k_range = Some((2, 6));
+    for feature in &mut spec.recipe.features {
+        feature.scaling = strata::engine::features::Scaling::Robust;
+    }
+    harness.state_mut().push(Command::EditSpec { spec: Box::new(spec), what: "scaling".into() });
+    harness.state_mut().push(Command::Run);
+    step_until(&mut harness, "the provisional fit", |app| {
+        app.output.as_ref().is_some_and(|o| o.result.provisional.is_some())
+    });
+    let app = harness.state();
+    assert!(app.progress.is_some(), "the exact fit is still under way");
+    let out = app.output.as_ref().unwrap();
+    assert_eq!(out.result.fit.labels.len(), out.result.matrix.values.nrows(), "every customer is assigned");
+    harness.get_by_label_contains("Provisional: segments fitted on a sample of 5,000 of the 23,570 customers");
+    harness.get_by_label_contains("No rules: the tree rules come with the exact fit");
+    assert!(harness.query_by_label_contains("Out of date").is_none(), "provisional, not out of date");
+    assert_eq!(app.runs.len(), runs_before, "a provisional sweep is not kept as a run");
+    assert!(!out.is_for(app.doc.as_ref().unwrap()), "never saved or published as the project's result");
+    // The user names a segment while the exact fit is computed.
+    let largest = (0..out.result.fit.sizes.len()).max_by_key(|&s| out.result.fit.sizes[s]).unwrap();
+    harness.state_mut().push(Command::RenameSegment { segment: largest, name: "Named early".into() });
+    harness.run_ok();
+
+    release.send(()).unwrap();
+    step_until(&mut harness, "the exact fit", exact);
+    let app = harness.state();
+    assert!(harness.query_by_label_contains("Provisional:").is_none());
+    assert!(harness.query_by_label_contains("No rules: the tree rules come").is_none());
+    assert_eq!(app.runs.len(), runs_before + 1, "the exact sweep is kept");
+    let out = app.output.as_ref().unwrap();
+    assert!(out.is_for(app.doc.as_ref().unwrap()));
+    let named = app.doc.as_ref().unwrap().project.segments.iter().filter(|s| s.name == "Named early").count();
+    assert_eq!(named, 1, "the name followed its customers to the exact fit");
+}
