@@ -27,6 +27,9 @@ fn every_edit_is_timed_through_the_stage_cache_and_reported_as_json() {
         assert_eq!(row["customers"], 3000, "{row}");
         assert!(row["median_ms"].as_f64().unwrap() > 0.0, "{row}");
         assert_eq!(row["runs_ms"].as_array().unwrap().len(), 2, "{row}");
+        assert_eq!(row["exact_runs_ms"].as_array().unwrap().len(), 2, "{row}");
+        // Nothing provisional at 3,000 customers: what is drawn first is the exact result.
+        assert_eq!(row["exact_median_ms"], row["median_ms"], "{row}");
         assert_eq!(row["model"], "k-means", "the window's default model: {row}");
         // 3,000 customers: every silhouette is exact, so nothing on screen is provisional.
         assert_eq!(row["provisional"], serde_json::json!([]), "{row}");
@@ -52,6 +55,42 @@ fn every_edit_is_timed_through_the_stage_cache_and_reported_as_json() {
     assert_eq!(text.lines().filter(|l| l.contains(" ms ")).count(), 2, "{text}");
     assert!(text.contains("k within the sweep") && text.contains("a feature ticked off"), "{text}");
     assert!(!String::from_utf8_lossy(&out.stderr).contains("generating"), "the generated table is reused");
+}
+
+/// Above 20,000 customers a recipe edit draws a fit on a sample first, says so, and is timed both to
+/// that frame and to the exact result's.
+#[test]
+fn a_recipe_edit_on_many_customers_is_drawn_provisional_first_then_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let out = strata(&[
+        "bench",
+        "latency",
+        "--customers",
+        "25000",
+        "--repeats",
+        "1",
+        "--data",
+        data,
+        "--only",
+        "weight,k",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = report["rows"].as_array().unwrap();
+    let weight = rows.iter().find(|r| r["edit"] == "one feature weight").unwrap();
+    let on_screen: Vec<&str> = weight["provisional"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert!(on_screen.contains(&"segments (fitted on a sample of 5000, exact fit under way)"), "{weight}");
+    assert!(weight["exact_median_ms"].as_f64().unwrap() > weight["median_ms"].as_f64().unwrap(), "{weight}");
+    let stages: Vec<&str> =
+        weight["stages_ms"][0].as_array().unwrap().iter().map(|s| s["stage"].as_str().unwrap()).collect();
+    let drawn = stages.iter().position(|s| *s == "provisional drawn").expect("the provisional frame is timed");
+    assert!(stages[drawn..].contains(&"sweep"), "the exact sweep comes after: {stages:?}");
+    // Changing k within the sweep reuses the exact sweep: nothing provisional, nothing fitted.
+    let k = rows.iter().find(|r| r["edit"] == "k within the sweep").unwrap();
+    assert!(!k["provisional"].to_string().contains("segments (fitted on a sample"), "{k}");
+    assert_eq!(k["stages_reused"][0]["sweep"], 1, "{k}");
 }
 
 #[test]

@@ -95,15 +95,16 @@ fn latency(
         println!("{report}");
         return Ok(());
     }
-    println!("{:>10}  {:<22} {:>10}  provisional on screen", "customers", "edit", "median");
+    println!("{:>10}  {:<22} {:>10} {:>10}  provisional on screen first", "customers", "edit", "median", "exact");
     for row in &rows {
         let provisional: Vec<&str> =
             row["provisional"].as_array().into_iter().flatten().filter_map(|v| v.as_str()).collect();
         println!(
-            "{:>10}  {:<22} {:>7.0} ms  {}",
+            "{:>10}  {:<22} {:>7.0} ms {:>7.0} ms  {}",
             row["customers"].as_u64().unwrap_or(0),
             row["edit"].as_str().unwrap_or(""),
             row["median_ms"].as_f64().unwrap_or(f64::NAN),
+            row["exact_median_ms"].as_f64().unwrap_or(f64::NAN),
             if provisional.is_empty() { "none".to_string() } else { provisional.join(", ") }
         );
     }
