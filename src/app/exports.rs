@@ -151,6 +151,16 @@ impl StrataApp {
     /// version and its sign-off) returned, to be written beside the file as `FILE.audit.json` once
     /// the file itself is written ([`Self::start_export`]). `None` when the export must not go on.
     pub(super) fn export_gate(&mut self, kind: &str, path: &Path) -> Option<Provenance> {
+        // What is exported is what the project stands for: never the fit on a sample shown while
+        // the exact one is computed.
+        if let Some(fit) = self.output.as_ref().and_then(|o| o.result.provisional) {
+            self.report_error(format!(
+                "Not exported: the segments shown are provisional (fitted on a sample of {} customers); export \
+                 once the exact fit on every customer has replaced them.",
+                crate::engine::words::thousands(fit.sample_size)
+            ));
+            return None;
+        }
         let actor = self.audit_name();
         let version = self.version_hash().unwrap_or_default();
         let doc = self.doc.as_mut()?;

@@ -49,6 +49,15 @@ fn a_provisional_fit_is_shown_marked_then_replaced_by_the_exact_one_and_names_fo
     assert!(harness.query_by_label_contains("Out of date").is_none(), "provisional, not out of date");
     assert_eq!(app.runs.len(), runs_before, "a provisional sweep is not kept as a run");
     assert!(!out.is_for(app.doc.as_ref().unwrap()), "never saved or published as the project's result");
+    // Exports wait for the exact fit: nothing is written, and the window says why.
+    let dir = tempfile::tempdir().unwrap();
+    let early = dir.path().join("early.csv");
+    harness.state_mut().push(Command::Export(strata::app::ExportKind::Assignments, early.clone()));
+    harness.run_ok();
+    let error = harness.state().last_error.clone().unwrap_or_default();
+    assert!(error.starts_with("Not exported: the segments shown are provisional"), "{error}");
+    assert!(!early.exists());
+    let out = harness.state().output.clone().unwrap();
     // The user names a segment while the exact fit is computed.
     let largest = (0..out.result.fit.sizes.len()).max_by_key(|&s| out.result.fit.sizes[s]).unwrap();
     harness.state_mut().push(Command::RenameSegment { segment: largest, name: "Named early".into() });
@@ -58,6 +67,9 @@ fn a_provisional_fit_is_shown_marked_then_replaced_by_the_exact_one_and_names_fo
     step_until(&mut harness, "the exact fit", exact);
     let app = harness.state();
     assert!(harness.query_by_label_contains("Provisional:").is_none());
+    harness.state_mut().push(Command::Export(strata::app::ExportKind::Assignments, early.clone()));
+    step_until(&mut harness, "the export", |_| early.exists());
+    let app = harness.state();
     assert!(harness.query_by_label_contains("No rules: the tree rules come").is_none());
     assert_eq!(app.runs.len(), runs_before + 1, "the exact sweep is kept");
     let out = app.output.as_ref().unwrap();
