@@ -7,6 +7,7 @@ pub mod summary;
 mod tree;
 
 use polars::prelude::DataFrame;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::data::quality::{numeric_values, quantile_sorted};
@@ -40,21 +41,45 @@ pub fn profile_segments(
         values_by_column.push(numeric_values(crate::engine::data::column(frame, name)?)?);
     }
     let assigned = segments.iter().flatten().count().max(1);
-    Ok((0..n_segments)
-        .map(|segment| {
-            let rows: Vec<usize> = (0..segments.len()).filter(|&r| segments[r] == Some(segment)).collect();
-            let (means, medians) = values_by_column
-                .iter()
-                .map(|values| {
-                    let mut v: Vec<f64> = rows.iter().filter_map(|&r| values[r]).filter(|x| x.is_finite()).collect();
-                    v.sort_by(f64::total_cmp);
-                    let mean = if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 };
-                    (mean, quantile_sorted(&v, 0.5))
-                })
-                .unzip();
+    // Each segment's rows, in one pass; then every (segment, column) on its own, in parallel.
+    let mut rows_by_segment: Vec<Vec<usize>> = vec![Vec::new(); n_segments];
+    for (row, segment) in segments.iter().enumerate() {
+        if let Some(rows) = segment.and_then(|s| rows_by_segment.get_mut(s)) {
+            rows.push(row);
+        }
+    }
+    let n_columns = values_by_column.len();
+    let stats: Vec<(f64, f64)> = (0..n_segments * n_columns)
+        .into_par_iter()
+        .map(|i| {
+            let (rows, values) = (&rows_by_segment[i / n_columns], &values_by_column[i % n_columns]);
+            let mut v: Vec<f64> = rows.iter().filter_map(|&r| values[r]).filter(|x| x.is_finite()).collect();
+            let mean = if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 };
+            (mean, median_of(&mut v))
+        })
+        .collect();
+    Ok(rows_by_segment
+        .iter()
+        .enumerate()
+        .map(|(segment, rows)| {
+            let (means, medians) = stats[segment * n_columns..(segment + 1) * n_columns].iter().copied().unzip();
             SegmentProfile { segment, size: rows.len(), share: rows.len() as f64 / assigned as f64, means, medians }
         })
         .collect())
+}
+
+/// The median of `values` as [`quantile_sorted`] gives it on the sorted values (the mean of the two
+/// middle ones for an even count), found by selection rather than a sort; `values` is reordered.
+fn median_of(values: &mut [f64]) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    let position = 0.5 * (values.len() - 1) as f64;
+    let lower = position.floor() as usize;
+    let (_, &mut low, above) = values.select_nth_unstable_by(lower, f64::total_cmp);
+    let high = if position > lower as f64 { above.iter().copied().min_by(f64::total_cmp).unwrap_or(low) } else { low };
+    // The same arithmetic as on the sorted values (it turns a -0.0 median into 0.0 as they do).
+    low + (high - low) * (position - lower as f64)
 }
 
 /// How many population standard deviations a segment's mean must sit from everyone's, on at least
@@ -129,6 +154,19 @@ pub fn distinguishing_words(columns: &[String], distance_sd: &[f64], n: usize) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_median_by_selection_is_the_sorted_median() {
+        let mut rng = crate::engine::rng::SeededRng::new(7);
+        for n in [1usize, 2, 3, 4, 5, 10, 101, 1000] {
+            let mut values: Vec<f64> = (0..n).map(|_| (rng.next_f64() * 20.0).round() - 10.0).collect();
+            values.push(-0.0);
+            let mut sorted = values.clone();
+            sorted.sort_by(f64::total_cmp);
+            assert_eq!(median_of(&mut values).to_bits(), quantile_sorted(&sorted, 0.5).to_bits(), "{n}");
+        }
+        assert!(median_of(&mut []).is_nan());
+    }
     use polars::prelude::*;
 
     #[test]
