@@ -65,7 +65,6 @@ fn a_provisional_fit_is_shown_marked_then_replaced_by_the_exact_one_and_names_fo
 
     release.send(()).unwrap();
     step_until(&mut harness, "the exact fit", exact);
-    let app = harness.state();
     assert!(harness.query_by_label_contains("Provisional:").is_none());
     harness.state_mut().push(Command::Export(strata::app::ExportKind::Assignments, early.clone()));
     step_until(&mut harness, "the export", |_| early.exists());

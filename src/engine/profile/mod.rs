@@ -10,7 +10,7 @@ use polars::prelude::DataFrame;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::data::quality::{numeric_values, quantile_sorted};
+use crate::engine::data::quality::numeric_values;
 use crate::engine::error::DataError;
 
 /// One segment's profile.
@@ -68,7 +68,7 @@ pub fn profile_segments(
         .collect())
 }
 
-/// The median of `values` as [`quantile_sorted`] gives it on the sorted values (the mean of the two
+/// The median of `values` as [`quantile_sorted`](crate::engine::data::quality::quantile_sorted) gives it on the sorted values (the mean of the two
 /// middle ones for an even count), found by selection rather than a sort; `values` is reordered.
 fn median_of(values: &mut [f64]) -> f64 {
     if values.is_empty() {
@@ -157,6 +157,7 @@ mod tests {
 
     #[test]
     fn the_median_by_selection_is_the_sorted_median() {
+        use crate::engine::data::quality::quantile_sorted;
         let mut rng = crate::engine::rng::SeededRng::new(7);
         for n in [1usize, 2, 3, 4, 5, 10, 101, 1000] {
             let mut values: Vec<f64> = (0..n).map(|_| (rng.next_f64() * 20.0).round() - 10.0).collect();
