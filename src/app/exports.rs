@@ -154,9 +154,13 @@ impl StrataApp {
         // What is exported is what the project stands for: never the fit on a sample shown while
         // the exact one is computed.
         if let Some(fit) = self.output.as_ref().and_then(|o| o.result.provisional) {
+            let when = if self.progress.is_some() {
+                "export once the exact fit on every customer has replaced them"
+            } else {
+                "press Run (F5) for the exact fit on every customer, then export"
+            };
             self.report_error(format!(
-                "Not exported: the segments shown are provisional (fitted on a sample of {} customers); export \
-                 once the exact fit on every customer has replaced them.",
+                "Not exported: the segments shown are provisional (fitted on a sample of {} customers); {when}.",
                 crate::engine::words::thousands(fit.sample_size)
             ));
             return None;

@@ -127,7 +127,12 @@ impl StrataApp {
         doc.project.audit.push(AuditEntry::new(&who, &action, &object, what).change(was, now).because(why));
         // A change of the board or the presentation alone moves no customer: nothing to count.
         let moves_customers = rules_key(&before.rules, &before.segments) != doc.rules_key();
-        let Some(output) = output.filter(|o| o.spec == doc.project.spec && moves_customers) else { return };
+        // Counted on the exact result only: a provisional one's labels come from a sample.
+        let Some(output) =
+            output.filter(|o| o.spec == doc.project.spec && o.result.provisional.is_none() && moves_customers)
+        else {
+            return;
+        };
         self.next_audit_serial += 1;
         self.audit_pending.push(AuditCount {
             serial: self.next_audit_serial,
@@ -543,64 +548,72 @@ impl StrataApp {
         let mut rules_again = false;
         if let Some(doc) = &mut self.doc {
             let result = &output.result;
-            let previous = self.output.as_ref().map(|o| &o.result as &dyn Fitted);
-            // Names the run sets by itself leave a saved project saved (but not a project with
-            // renames of the user's own that are not saved yet).
-            let names_were_saved = doc.saved.as_ref().is_some_and(|s| s.segments == doc.project.segments);
-            // The names as they stand on the segmentation shown until now, and those this one had
-            // when it was last shown (a return to a setting tried before).
-            let returning = match &doc.notes_numbered_by {
-                Some(shown) if *shown != result.assignment_fingerprint => {
-                    doc.names_memory.remember(shown, &doc.project.segments);
-                    doc.names_memory.recall(&result.assignment_fingerprint).map(<[SegmentNote]>::to_vec)
+            // Names not yet tied to a segmentation (a project just opened, an undo) are tied by
+            // number to the exact result, never to a provisional one numbered from a sample.
+            let names_wait = result.provisional.is_some() && doc.notes_numbered_by.is_none();
+            if !names_wait {
+                let previous = self.output.as_ref().map(|o| &o.result as &dyn Fitted);
+                // Names the run sets by itself leave a saved project saved (but not a project with
+                // renames of the user's own that are not saved yet).
+                let names_were_saved = doc.saved.as_ref().is_some_and(|s| s.segments == doc.project.segments);
+                // The names as they stand on the segmentation shown until now, and those this one had
+                // when it was last shown (a return to a setting tried before).
+                let returning = match &doc.notes_numbered_by {
+                    Some(shown) if *shown != result.assignment_fingerprint => {
+                        doc.names_memory.remember(shown, &doc.project.segments);
+                        doc.names_memory.recall(&result.assignment_fingerprint).map(<[SegmentNote]>::to_vec)
+                    }
+                    _ => None,
+                };
+                let mut names = naming::names_after_run(
+                    &mut doc.project.segments,
+                    previous,
+                    doc.notes_numbered_by.as_deref(),
+                    result,
+                    output.spec.id_column(),
+                );
+                // The board and the presentation refer to segments too: they follow the same customers.
+                let follow_map = names.carried.as_ref().map(|c| c.map.clone());
+                let not_followed = doc.project.follow_segments(
+                    follow_map.as_ref(),
+                    result.n_segments(),
+                    &result.assignment_fingerprint,
+                );
+                if let Some(remembered) = returning {
+                    let mut change = names.carried.take().unwrap_or_default();
+                    names.renamed |= naming::restore_names(&mut doc.project.segments, &remembered, result, &mut change);
+                    names.carried = Some(change).filter(NamesChange::touched_names);
                 }
-                _ => None,
-            };
-            let mut names = naming::names_after_run(
-                &mut doc.project.segments,
-                previous,
-                doc.notes_numbered_by.as_deref(),
-                result,
-                output.spec.id_column(),
-            );
-            // The board and the presentation refer to segments too: they follow the same customers.
-            let follow_map = names.carried.as_ref().map(|c| c.map.clone());
-            let not_followed =
-                doc.project.follow_segments(follow_map.as_ref(), result.n_segments(), &result.assignment_fingerprint);
-            if let Some(remembered) = returning {
-                let mut change = names.carried.take().unwrap_or_default();
-                names.renamed |= naming::restore_names(&mut doc.project.segments, &remembered, result, &mut change);
-                names.carried = Some(change).filter(NamesChange::touched_names);
-            }
-            if !not_followed.is_empty() {
-                let change = names.carried.get_or_insert_with(NamesChange::default);
-                change.elsewhere.extend(not_followed);
-            }
-            let renamed = names.renamed;
-            // The user's own names moved: that is a change to save (unlike names the run fills in).
-            let carried = names.carried.as_ref().is_some_and(NamesChange::touched_names);
-            if let Some(change) = names.carried {
-                // Rules put customers in segments by name: with names on other numbers now, they
-                // are applied again (the model's fit is cached, so this is quick).
-                rules_again = change.renumbered() && !doc.project.rules.is_empty();
-                let same_edit = doc.names_change.as_ref().is_some_and(|s| s.undo_depth == doc.undo.len());
-                let worth_showing = change.touched_names()
-                    && (change.renumbered() || !change.new_segments.is_empty() || !change.elsewhere.is_empty());
-                if worth_showing && (change.renumbered() || !same_edit) {
-                    doc.names_change = Some(NamesChangeShown {
-                        change,
-                        edit: doc.undo_label().map(str::to_string),
-                        undo_depth: doc.undo.len(),
-                    });
+                if !not_followed.is_empty() {
+                    let change = names.carried.get_or_insert_with(NamesChange::default);
+                    change.elsewhere.extend(not_followed);
                 }
-            }
-            doc.notes_numbered_by = Some(result.assignment_fingerprint.clone());
-            if renamed
-                && !carried
-                && names_were_saved
-                && let Some(saved) = &mut doc.saved
-            {
-                saved.segments = doc.project.segments.clone();
+                let renamed = names.renamed;
+                // The user's own names moved: that is a change to save (unlike names the run fills in).
+                let carried = names.carried.as_ref().is_some_and(NamesChange::touched_names);
+                if let Some(change) = names.carried {
+                    // Rules put customers in segments by name: with names on other numbers now, they
+                    // are applied again (the model's fit is cached, so this is quick).
+                    rules_again = change.renumbered() && !doc.project.rules.is_empty();
+                    let same_edit = doc.names_change.as_ref().is_some_and(|s| s.undo_depth == doc.undo.len());
+                    let worth_showing = change.touched_names()
+                        && (change.renumbered() || !change.new_segments.is_empty() || !change.elsewhere.is_empty());
+                    if worth_showing && (change.renumbered() || !same_edit) {
+                        doc.names_change = Some(NamesChangeShown {
+                            change,
+                            edit: doc.undo_label().map(str::to_string),
+                            undo_depth: doc.undo.len(),
+                        });
+                    }
+                }
+                doc.notes_numbered_by = Some(result.assignment_fingerprint.clone());
+                if renamed
+                    && !carried
+                    && names_were_saved
+                    && let Some(saved) = &mut doc.saved
+                {
+                    saved.segments = doc.project.segments.clone();
+                }
             }
             doc.fingerprint_warning =
                 project::verify::changed_sources(&doc.project.spec, result).first().map(|changed| {
@@ -640,8 +653,11 @@ impl StrataApp {
             self.next_run_id = number;
         }
         self.output = Some(output);
-        // Names moved under the rules: the exact result, under way, applies them again when it comes.
-        if rules_again && !provisional {
+        // Names moved under the rules: they are applied again, on the names as they now stand (after
+        // the exact result, when this one is provisional: its job took the names as they were).
+        if rules_again && provisional {
+            self.rerun_when_done = true;
+        } else if rules_again {
             self.start_run();
         }
     }

@@ -35,6 +35,13 @@ impl StrataApp {
             self.report_error("There is nothing to score with yet: run a segmentation first.");
             return;
         };
+        if out.result.provisional.is_some() {
+            self.report_error(
+                "Not scored: the segments shown are provisional (fitted on a sample); score once the exact fit on \
+                 every customer has replaced them.",
+            );
+            return;
+        }
         let rules = doc.project.rules.clone();
         let notes = doc.project.segments.clone();
         let opt_outs = doc.project.governance.opt_outs.clone();

@@ -60,6 +60,9 @@ fn a_provisional_fit_is_shown_marked_then_replaced_by_the_exact_one_and_names_fo
     let out = harness.state().output.clone().unwrap();
     // The user names a segment while the exact fit is computed.
     let largest = (0..out.result.fit.sizes.len()).max_by_key(|&s| out.result.fit.sizes[s]).unwrap();
+    let renamed_customers: Vec<usize> = (0..out.result.segment_per_customer.len())
+        .filter(|&c| out.result.segment_per_customer[c] == Some(largest))
+        .collect();
     harness.state_mut().push(Command::RenameSegment { segment: largest, name: "Named early".into() });
     harness.run_ok();
 
@@ -73,6 +76,34 @@ fn a_provisional_fit_is_shown_marked_then_replaced_by_the_exact_one_and_names_fo
     assert_eq!(app.runs.len(), runs_before + 1, "the exact sweep is kept");
     let out = app.output.as_ref().unwrap();
     assert!(out.is_for(app.doc.as_ref().unwrap()));
-    let named = app.doc.as_ref().unwrap().project.segments.iter().filter(|s| s.name == "Named early").count();
-    assert_eq!(named, 1, "the name followed its customers to the exact fit");
+    let named: Vec<usize> = app
+        .doc
+        .as_ref()
+        .unwrap()
+        .project
+        .segments
+        .iter()
+        .filter(|s| s.name == "Named early")
+        .map(|s| s.segment)
+        .collect();
+    assert_eq!(named.len(), 1, "the name followed its customers to the exact fit");
+    // ... to the segment that holds most of the customers it was given on the provisional fit.
+    let kept = renamed_customers.iter().filter(|&&c| out.result.segment_per_customer[c] == Some(named[0])).count();
+    assert!(2 * kept > renamed_customers.len(), "{kept} of {} customers", renamed_customers.len());
+
+    // Cancelled at its provisional result: the screens say the exact fit did not finish.
+    let mut spec = app.doc.as_ref().unwrap().project.spec.clone();
+    for feature in &mut spec.recipe.features {
+        feature.scaling = strata::engine::features::Scaling::MinMax;
+    }
+    harness.state_mut().push(Command::EditSpec { spec: Box::new(spec), what: "scaling".into() });
+    harness.state_mut().push(Command::Run);
+    step_until(&mut harness, "the second provisional fit", |app| {
+        app.output.as_ref().is_some_and(|o| o.result.provisional.is_some())
+    });
+    harness.get_by_label_contains("The exact fit on every customer is under way");
+    harness.state_mut().push(Command::CancelRun);
+    harness.run_ok();
+    harness.get_by_label_contains("The exact fit on every customer did not finish: press Run (F5) to make it.");
+    release.send(()).unwrap();
 }

@@ -483,7 +483,8 @@ fn banners_ui(ui: &mut Ui, app: &mut StrataApp) {
         && let Some(fit) = out.result.provisional
         && out.is_provisional_for(doc)
     {
-        messages.push((provisional_line(fit), false));
+        let running = app.progress.is_some();
+        messages.push((provisional_line(fit, running), !running));
     } else if let Some(out) = &app.output
         && !out.is_for(doc)
     {
@@ -575,13 +576,18 @@ fn toasts_ui(ctx: &egui::Context, app: &mut StrataApp) {
     });
 }
 
-/// What the screens say of a provisional result while the exact one is computed.
-pub(crate) fn provisional_line(fit: crate::engine::pipeline::ProvisionalFit) -> String {
+/// What the screens say of a provisional result: while the exact fit is under way, or after it was
+/// cancelled or failed.
+pub(crate) fn provisional_line(fit: crate::engine::pipeline::ProvisionalFit, running: bool) -> String {
     format!(
         "Provisional: segments fitted on a sample of {} of the {} customers, every customer assigned to the \
-         nearest centre; the silhouette and the other indices are the sample's. The exact fit on every customer is \
-         under way and replaces these figures.",
+         nearest centre; the silhouette and the other indices are the sample's. {}",
         crate::engine::words::thousands(fit.sample_size),
-        crate::engine::words::thousands(fit.customers)
+        crate::engine::words::thousands(fit.customers),
+        if running {
+            "The exact fit on every customer is under way and replaces these figures."
+        } else {
+            "The exact fit on every customer did not finish: press Run (F5) to make it."
+        }
     )
 }

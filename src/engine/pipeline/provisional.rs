@@ -79,6 +79,19 @@ pub(super) fn provisional_result(
             mean /= sizes[segment] as f64;
         }
     }
+    // Numbered as a fit on everyone would number them (by their sizes among everyone, not the
+    // sample's), so names given by number land on the segments they would on the exact fit.
+    let old_to_new = crate::engine::cluster::canonical_order(&sizes, centroids.view());
+    let labels: Vec<usize> = labels.iter().map(|&l| old_to_new[l]).collect();
+    let mut renumbered = centroids.clone();
+    let mut centres_renumbered = centres.clone();
+    let mut sizes_renumbered = sizes.clone();
+    for (old, &new) in old_to_new.iter().enumerate() {
+        renumbered.row_mut(new).assign(&centroids.row(old));
+        centres_renumbered.centroids[new] = centres.centroids[old].clone();
+        sizes_renumbered[new] = sizes[old];
+    }
+    let (centroids, sizes) = (renumbered, sizes_renumbered);
     let sample_labels: Vec<usize> = rows.iter().map(|&r| labels[r]).collect();
     // The indices on the sample, with every customer's labels there; inertia and sizes of everyone.
     let mut indices = match evaluate_with_known(sample.view(), &sample_labels, k, algorithm.seed(), None) {
@@ -91,7 +104,8 @@ pub(super) fn provisional_result(
     }
     indices.inertia = inertia(x, &labels, k)?;
     indices.sizes = sizes.clone();
-    let fit = Segmentation { labels, centroids, inertia: indices.inertia, sizes, converged: false, ..on_sample };
+    let model = FittedModel::Centroids(centres_renumbered);
+    let fit = Segmentation { labels, centroids, inertia: indices.inertia, sizes, converged: false, model, ..on_sample };
     warnings.push(format!(
         "provisional: fitted on a sample of {} of the {n} customers and every customer assigned to its nearest \
          centre; the exact fit is under way",
@@ -134,6 +148,11 @@ mod tests {
         assert_eq!(quick.fit.sizes.iter().sum::<usize>(), n);
         assert_eq!(quick.indices.sizes, quick.fit.sizes);
         assert_eq!(quick.fit.sizes.len(), 4);
+        assert!(
+            quick.fit.sizes.windows(2).all(|w| w[0] >= w[1]),
+            "numbered by everyone's sizes: {:?}",
+            quick.fit.sizes
+        );
         assert_eq!(quick.segment_per_customer.iter().filter(|s| s.is_some()).count(), quick.customers.height());
         let silhouette = quick.indices.silhouette.as_ref().unwrap();
         assert!(!silhouette.exact && silhouette.sample_size <= PROVISIONAL_SAMPLE_ROWS, "{silhouette:?}");
