@@ -36,8 +36,22 @@ fn thread_cpu_secs() -> f64 {
     START.get_or_init(std::time::Instant::now).elapsed().as_secs_f64()
 }
 
+/// The window size both benchmarks draw at.
+pub(super) const HEADLESS_SIZE: egui::Vec2 = egui::vec2(1600.0, 1000.0);
+
+/// A headless app with scripted dialogs and auto-run off (the benchmarks run when they choose), its
+/// jobs run as `run_mode` says, and the context it draws on.
+pub(super) fn headless_app(run_mode: crate::engine::jobs::RunMode) -> (egui::Context, StrataApp) {
+    let ctx = egui::Context::default();
+    let options = AppOptions { run_mode, ..AppOptions::scripted(StartProject::Empty, ScriptedDialogs::new()) };
+    let prefs = Prefs { auto_run: false, ..Prefs::default() };
+    let app = StrataApp::with_context(&ctx, options, prefs);
+    (ctx, app)
+}
+
 /// One frame of `app` on a headless context of `size` at `time` seconds: its pending commands and
-/// jobs applied, the screen laid out and tessellated (what the UI thread does before the GPU).
+/// jobs applied, the screen laid out and tessellated (what the UI thread does before the GPU). No
+/// renderer takes the texture uploads here; they are dropped on purpose.
 pub(super) fn headless_frame(
     ctx: &egui::Context,
     app: &mut StrataApp,
@@ -54,6 +68,7 @@ pub(super) fn headless_frame(
         app.draw(ui);
     });
     let meshes = ctx.tessellate(std::mem::take(&mut output.shapes), output.pixels_per_point);
+    output.textures_delta.clear();
     (meshes, output)
 }
 
@@ -67,16 +82,13 @@ pub fn measure(
     k_range: (usize, usize),
     frames: usize,
 ) -> Result<Value, String> {
-    let ctx = egui::Context::default();
-    let options = AppOptions::scripted(StartProject::Empty, ScriptedDialogs::new());
-    let prefs = Prefs { auto_run: false, ..Prefs::default() };
-    let mut app = StrataApp::with_context(&ctx, options, prefs);
-    let size = egui::vec2(1600.0, 1000.0);
+    let (ctx, mut app) = headless_app(crate::engine::jobs::RunMode::Inline);
+    let size = HEADLESS_SIZE;
     let mut time = 0.0;
     let mut frame = |app: &mut StrataApp| {
         time += 1.0 / 60.0;
         let start = thread_cpu_secs();
-        let (meshes, mut output) = headless_frame(&ctx, app, size, time);
+        let (meshes, _) = headless_frame(&ctx, app, size, time);
         let seconds = thread_cpu_secs() - start;
         // Vertices drawn: evidence that the screen really drew its content.
         let vertices: usize = meshes
@@ -86,8 +98,6 @@ pub fn measure(
                 egui::epaint::Primitive::Callback(_) => 0,
             })
             .sum();
-        // No renderer takes the texture uploads here; they are dropped on purpose.
-        output.textures_delta.clear();
         (seconds, vertices)
     };
     let setup_start = std::time::Instant::now();

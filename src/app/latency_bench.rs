@@ -8,10 +8,10 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use eframe::egui;
 use serde_json::{Value, json};
 
-use super::{AppOptions, Command, Prefs, Screen, ScriptedDialogs, StartProject, StrataApp};
+use super::frame_bench::{HEADLESS_SIZE, headless_app, headless_frame};
+use super::{Command, Screen, StrataApp};
 use crate::engine::features::recipe::Scaling;
 use crate::engine::jobs::RunMode;
 use crate::engine::pipeline::{Algorithm, PipelineSpec, StageHits};
@@ -113,18 +113,11 @@ fn hits_between(before: StageHits, after: StageHits) -> Value {
 /// window's do, runs it with the window's default model, then times `repeats` repetitions of each
 /// of `edits` (from [`EDITS`]); returns one JSON row per edit.
 pub fn measure(data: &Path, edits: &[&str], repeats: usize) -> Result<Vec<Value>, String> {
-    let ctx = egui::Context::default();
-    let mut options = AppOptions::scripted(StartProject::Empty, ScriptedDialogs::new());
-    options.run_mode = RunMode::Threads;
-    let prefs = Prefs { auto_run: false, ..Prefs::default() };
-    let mut app = StrataApp::with_context(&ctx, options, prefs);
-    let size = egui::vec2(1600.0, 1000.0);
+    let (ctx, mut app) = headless_app(RunMode::Threads);
     let mut time = 0.0;
     let mut frame = |app: &mut StrataApp| {
         time += 1.0 / 60.0;
-        let (_, mut output) = super::frame_bench::headless_frame(&ctx, app, size, time);
-        // No renderer takes the texture uploads here; they are dropped on purpose.
-        output.textures_delta.clear();
+        headless_frame(&ctx, app, HEADLESS_SIZE, time);
     };
     // Frames until `done`, a few milliseconds apart (a window repaints as jobs report); returns the
     // stages the job reported (`engine::pipeline`'s progress), each with the milliseconds from the

@@ -145,19 +145,7 @@ pub fn davies_bouldin(x: ArrayView2<f64>, labels: &[usize], k: usize) -> Result<
 
 /// All indices of a labeling with labels 0..k.
 pub fn evaluate(x: ArrayView2<f64>, labels: &[usize], k: usize, seed: u64) -> Result<Indices, ClusterError> {
-    evaluate_with_silhouette(x, labels, k, seed, None)
-}
-
-/// As [`evaluate`], taking a silhouette already computed for exactly these labels (by a sweep), since
-/// it is the one index that costs O(n²).
-pub fn evaluate_with_silhouette(
-    x: ArrayView2<f64>,
-    labels: &[usize],
-    k: usize,
-    seed: u64,
-    known_silhouette: Option<SilhouetteResult>,
-) -> Result<Indices, ClusterError> {
-    evaluate_with_known(x, labels, k, seed, known_silhouette.map(|silhouette| KnownIndices { silhouette, ch_db: None }))
+    evaluate_with_known(x, labels, k, seed, None)
 }
 
 /// Indices already computed for these very labels (by a sweep that fitted the same k with the same
@@ -170,7 +158,8 @@ pub struct KnownIndices {
     pub ch_db: Option<(f64, f64)>,
 }
 
-/// As [`evaluate_with_silhouette`], taking every index in `known` as it is.
+/// As [`evaluate`], taking every index in `known` as it is (the silhouette is the one that costs
+/// O(n²)).
 pub fn evaluate_with_known(
     x: ArrayView2<f64>,
     labels: &[usize],
