@@ -263,6 +263,54 @@ pub fn generate(
     Ok(written)
 }
 
+/// Writes `transactions_large_{n}_s{seed}.csv` into `dir` unless it exists: a log shaped as
+/// [`transaction_log`] (a tenth as many customers, a few buying most, dates over the same span, 0.5%
+/// returns) but in no date order, written a million rows at a time so that it may be far larger than
+/// memory. Each block has its own seeded generator, so the file depends only on `n` and `seed`.
+pub fn write_large_log(dir: &Path, n: usize, seed: u64) -> Result<Option<PathBuf>, BenchError> {
+    use rayon::prelude::*;
+    use std::io::Write;
+    const BLOCK: usize = 1 << 20;
+    let target = dir.join(format!("transactions_large_{n}_s{seed}.csv"));
+    if target.exists() {
+        return Ok(None);
+    }
+    std::fs::create_dir_all(dir).map_err(|source| DataError::Io { path: dir.to_path_buf(), source })?;
+    let partial = target.with_extension("partial.csv");
+    let io = |source| DataError::Io { path: partial.clone(), source };
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&partial).map_err(io)?);
+    out.write_all(b"customer_id,date,amount\n").map_err(io)?;
+    let customers = (n / 10).max(1);
+    let start = NaiveDate::from_ymd_opt(1996, 1, 1).unwrap_or_default();
+    let end = NaiveDate::parse_from_str(TRANSACTIONS_AS_OF, "%Y-%m-%d").unwrap_or_default();
+    let span = (end - start).num_days() as usize;
+    let block_text = |block: usize| -> String {
+        use std::fmt::Write as _;
+        let mut rng = SeededRng::new(seed ^ (block as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let rows = BLOCK.min(n - block * BLOCK);
+        let mut text = String::with_capacity(rows * 28);
+        for _ in 0..rows {
+            let day = start + chrono::Duration::days(rng.below(span) as i64);
+            let id = 1 + (customers as f64 * rng.next_f64().powi(3)) as u64;
+            let value = round2((3.0 + 0.8 * normal(&mut rng)).exp());
+            let value = if rng.next_f64() < 0.005 { -value } else { value };
+            let _ = writeln!(text, "{id},{day},{value}");
+        }
+        text
+    };
+    let blocks: Vec<usize> = (0..n.div_ceil(BLOCK)).collect();
+    for group in blocks.chunks(2 * rayon::current_num_threads().max(1)) {
+        let texts: Vec<String> = group.par_iter().map(|&b| block_text(b)).collect();
+        for text in texts {
+            out.write_all(text.as_bytes()).map_err(io)?;
+        }
+    }
+    out.flush().map_err(io)?;
+    drop(out);
+    std::fs::rename(&partial, &target).map_err(|source| DataError::Io { path: target.clone(), source })?;
+    Ok(Some(target))
+}
+
 /// Resident memory now and the peak since the last reset, in bytes (Linux; zeros elsewhere).
 fn memory() -> (u64, u64) {
     let Ok(status) = std::fs::read_to_string("/proc/self/status") else { return (0, 0) };

@@ -1029,3 +1029,56 @@ fn quality_suggests_features_and_an_id_each_with_a_reason() {
     let neither = strata(&["quality", "--json"], dir.path());
     assert!(!neither.status.success() && stderr(&neither).contains("--data"), "{}", stderr(&neither));
 }
+
+/// `strata rfm --streaming` writes the table the in-memory read writes, byte for byte, for a log
+/// generated as the benchmarks' large logs are; what it cannot stream is refused in one line.
+#[test]
+fn rfm_streaming_writes_the_same_table_as_loading_and_refuses_what_it_cannot_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let generated =
+        strata(&["bench", "gen", "--out", ".", "--large-transactions", "300000", "--seed", "5"], dir.path());
+    assert!(generated.status.success(), "{}", stderr(&generated));
+    let log = "transactions_large_300000_s5.csv";
+    let rfm = |extra: &[&str], out: &str| {
+        let args: Vec<&str> = [
+            &["rfm", "--transactions", log, "--customer-id", "customer_id", "--date", "date", "--amount", "amount"][..],
+            extra,
+            &["--out", out],
+        ]
+        .concat();
+        strata(&args, dir.path())
+    };
+    let loaded = rfm(&[], "loaded.csv");
+    assert!(loaded.status.success(), "{}", stderr(&loaded));
+    let streamed = rfm(&["--streaming"], "streamed.csv");
+    assert!(streamed.status.success(), "{}", stderr(&streamed));
+    assert!(stderr(&streamed).contains("streamed; written to"), "{}", stderr(&streamed));
+    let read = |name: &str| std::fs::read(dir.path().join(name)).unwrap();
+    assert_eq!(read("streamed.csv"), read("loaded.csv"));
+    // The same warnings, in the same words.
+    let warnings =
+        |o: &Output| stderr(o).lines().filter(|l| l.starts_with("warning")).map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(warnings(&streamed), warnings(&loaded));
+    assert!(!warnings(&loaded).is_empty());
+
+    let derived = rfm(&["--streaming", "--derive", "double = amount * 2"], "x.csv");
+    assert!(!derived.status.success() && stderr(&derived).contains("derived columns"), "{}", stderr(&derived));
+    let aligned = strata(
+        &[
+            "rfm",
+            "--streaming",
+            "--transactions",
+            cdnow().to_str().unwrap(),
+            "--customer-id",
+            "customer_id",
+            "--date",
+            "date",
+            "--out",
+            "y.csv",
+        ],
+        dir.path(),
+    );
+    let line = stderr(&aligned);
+    assert!(!aligned.status.success() && line.contains("whitespace") && line.lines().count() == 1, "{line}");
+    assert!(!dir.path().join("x.csv").exists() && !dir.path().join("y.csv").exists());
+}

@@ -28,6 +28,10 @@ pub enum BenchCommand {
         /// (`transactions_datetime_{n}_s{seed}.csv`), comma-separated.
         #[arg(long, value_delimiter = ',')]
         datetime_transactions: Vec<usize>,
+        /// Sizes of transaction logs too large for memory (`transactions_large_{n}_s{seed}.csv`,
+        /// text only), written a million rows at a time: for the streaming read.
+        #[arg(long, value_delimiter = ',')]
+        large_transactions: Vec<usize>,
         /// Seed.
         #[arg(long, default_value_t = 42)]
         seed: u64,
@@ -399,6 +403,11 @@ pub struct RfmArgs {
     /// Refuse negative amounts instead of keeping them.
     #[arg(long)]
     pub forbid_negative: bool,
+    /// Stream the log through polars' streaming engine instead of loading it: for a text log
+    /// larger than memory. Its first rows decide how every cell is read. Chosen by itself when
+    /// the log would not fit in memory.
+    #[arg(long)]
+    pub streaming: bool,
     /// Behavioural features of a transaction log.
     #[command(flatten)]
     pub behaviour: BehaviourArgs,

@@ -5,9 +5,12 @@ use super::*;
 pub(crate) fn bench(args: BenchArgs) -> Result<(), CliError> {
     let failed = |e: crate::bench::BenchError| CliError(e.to_string());
     match args.command {
-        BenchCommand::Gen { out, customers, transactions, datetime_transactions, seed } => {
-            let written = crate::bench::generate(&out, &customers, &transactions, &datetime_transactions, seed)
+        BenchCommand::Gen { out, customers, transactions, datetime_transactions, large_transactions, seed } => {
+            let mut written = crate::bench::generate(&out, &customers, &transactions, &datetime_transactions, seed)
                 .map_err(failed)?;
+            for n in large_transactions {
+                written.extend(crate::bench::write_large_log(&out, n, seed).map_err(failed)?);
+            }
             for path in written {
                 eprintln!("wrote {}", path.display());
             }

@@ -17,23 +17,41 @@ pub(crate) fn rfm(args: RfmArgs) -> Result<(), CliError> {
         fingerprint: None,
     };
     let derived = args.read.derived(None)?;
-    let mut table = pipeline::read_source(
-        &source,
-        &SourceResolver::user_chosen(&cwd()),
-        derived.columns_to_read(&needed).as_deref(),
-    )?;
-    warn_all(&table.warnings);
-    table.frame = args.read.apply_derived(table.frame)?;
     let columns = TransactionColumns {
-        customer_id: args.customer_id,
-        date: args.date,
-        amount: args.amount,
+        customer_id: args.customer_id.clone(),
+        date: args.date.clone(),
+        amount: args.amount.clone(),
         as_of: args.as_of,
         negative_amounts: if args.forbid_negative { NegativeAmounts::Forbid } else { NegativeAmounts::Allow },
         since: None,
         behaviour: Default::default(),
         value: None,
     };
+    let streamable = behaviour.is_empty() && derived.is_empty();
+    if args.streaming {
+        if !streamable {
+            return Err(CliError(
+                "--streaming aggregates the log as it is: derived columns, lookups and behavioural features need it in memory; leave them out or --streaming".into(),
+            ));
+        }
+        return rfm_streaming(&args, &columns, &options);
+    }
+    let read = pipeline::read_source(
+        &source,
+        &SourceResolver::user_chosen(&cwd()),
+        derived.columns_to_read(&needed).as_deref(),
+    );
+    let mut table = match read {
+        Err(PipelineError::Data(DataError::TooLarge { needed_mib, available_mib, .. })) if streamable => {
+            eprintln!(
+                "note: the log needs about {needed_mib} MiB to load and {available_mib} MiB is available; aggregating it with polars' streaming engine instead (--streaming)"
+            );
+            return rfm_streaming(&args, &columns, &options);
+        }
+        read => read?,
+    };
+    warn_all(&table.warnings);
+    table.frame = args.read.apply_derived(table.frame)?;
     let mut result = aggregate_transactions_with(&table.frame, &columns, &options.formats)?;
     warn_all(&result.warnings);
     if !behaviour.is_empty() {
@@ -54,6 +72,22 @@ pub(crate) fn rfm(args: RfmArgs) -> Result<(), CliError> {
     write_table(&mut result.customers, &args.out)?;
     eprintln!(
         "{} customers from {} transactions as of {}; written to {}",
+        result.customers.height(),
+        result.n_transactions_used,
+        result.as_of,
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// `strata rfm --streaming`: the log streamed through polars, never loaded whole.
+fn rfm_streaming(args: &RfmArgs, columns: &TransactionColumns, options: &ReadOptions) -> Result<(), CliError> {
+    let path = project::paths::with_slashes(&args.transactions);
+    let mut result = crate::engine::features::rfm_stream::aggregate_log_streaming(Path::new(&path), columns, options)?;
+    warn_all(&result.warnings);
+    write_table(&mut result.customers, &args.out)?;
+    eprintln!(
+        "{} customers from {} transactions as of {}, streamed; written to {}",
         result.customers.height(),
         result.n_transactions_used,
         result.as_of,

@@ -146,6 +146,9 @@ pub enum DataError {
     /// An attribute table that cannot be joined onto the customers (a key missing or repeated).
     #[error("{0}")]
     BadJoin(String),
+    /// A log the streaming read cannot take as it is (its format, encoding, a malformed row).
+    #[error("{0}")]
+    Streaming(String),
 }
 
 /// The two readings of an ambiguous date column, and the formats that pick one.

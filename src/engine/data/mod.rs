@@ -25,6 +25,7 @@ use crate::engine::error::{DataError, quoted};
 
 pub use formats::{ColumnFormat, ColumnReading, ReadAs, ReadingKind, UnparsedDates, ValueFormats};
 pub use infer::MISSING_TOKENS;
+pub(crate) use infer::{is_missing, is_missing_text, parse_float};
 pub use sniff::{Delimiter, Dialect};
 
 /// How to decode bytes that are not valid UTF-8.

@@ -201,6 +201,32 @@ pub fn evidence(core: &str) -> Evidence {
     }
 }
 
+/// Whether two currencies are the same one written two ways (`$` and `USD`, `€` and `EUR`).
+pub fn same_currency(a: &str, b: &str) -> bool {
+    a == b
+        || matches!(
+            (a, b),
+            ("$", "USD")
+                | ("USD", "$")
+                | ("US$", "USD")
+                | ("USD", "US$")
+                | ("€", "EUR")
+                | ("EUR", "€")
+                | ("£", "GBP")
+                | ("GBP", "£")
+        )
+}
+
+/// Whether a value's currency may stand beside the column's: none, or the same one. A currency
+/// where the column had none is not assumed to be the column's.
+pub fn same_currency_or_none(value: Option<&str>, column: Option<&str>) -> bool {
+    match (value, column) {
+        (None, _) => true,
+        (Some(v), Some(c)) => same_currency(v, c),
+        (Some(_), None) => false,
+    }
+}
+
 /// How a column of formatted numbers was decided.
 #[derive(Clone, Debug, PartialEq)]
 pub enum NumberOutcome {
@@ -264,20 +290,6 @@ pub fn detect_numbers(
             currencies.push(c);
         }
     }
-    let same_currency = |a: &str, b: &str| {
-        a == b
-            || matches!(
-                (a, b),
-                ("$", "USD")
-                    | ("USD", "$")
-                    | ("US$", "USD")
-                    | ("USD", "US$")
-                    | ("€", "EUR")
-                    | ("EUR", "€")
-                    | ("£", "GBP")
-                    | ("GBP", "£")
-            )
-    };
     if currencies.iter().any(|a| currencies.iter().any(|b| !same_currency(a, b))) {
         return NumberOutcome::Conflict(format!(
             "column {} holds amounts in more than one currency ({}); kept as text: convert them to one currency first",

@@ -5,6 +5,7 @@ pub mod behaviour;
 pub mod correlation;
 pub mod recipe;
 pub mod rfm;
+pub mod rfm_stream;
 
 pub use recipe::{FeatureKind, FeatureMatrix, FeatureRecipe, FeatureSpec, FittedRecipe, MissingRule, Scaling};
 pub use rfm::{

@@ -235,6 +235,11 @@ pub(super) fn days_from_date(date: NaiveDate) -> i32 {
     (date - epoch()).num_days() as i32
 }
 
+/// The date `days` after 1970-01-01.
+pub(super) fn date_from_days(days: i32) -> NaiveDate {
+    epoch() + chrono::Duration::days(i64::from(days))
+}
+
 fn epoch() -> NaiveDate {
     NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
 }

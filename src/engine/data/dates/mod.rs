@@ -424,6 +424,17 @@ fn parse_explicit(s: &str, format: &str) -> Option<Parsed> {
     Some(Parsed { ms: days * MS_PER_DAY, has_time: false, offset_minutes: None })
 }
 
+/// The first day of [`EARLIEST_PLAUSIBLE_YEAR`], as days since 1970-01-01.
+pub fn earliest_plausible_day() -> i32 {
+    days_from_ymd(EARLIEST_PLAUSIBLE_YEAR, 1, 1).and_then(|d| i32::try_from(d).ok()).unwrap_or(i32::MIN)
+}
+
+/// The layout a reading's format code names: the detected layouts by their own code (so a
+/// detected layout reads later values exactly as it read the first), else as [`explicit_layout`].
+pub fn layout_for_code(code: &str) -> DateLayout {
+    text_layouts(true).into_iter().find(|layout| layout.format_code() == code).unwrap_or_else(|| explicit_layout(code))
+}
+
 /// Whether a column's name marks it as holding Unix epoch numbers.
 pub fn name_suggests_epoch(name: &str) -> bool {
     let n = name.to_ascii_lowercase();

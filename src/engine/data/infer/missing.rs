@@ -21,7 +21,7 @@ pub const MISSING_TOKENS: &[&str] = &["", "NA", "N/A", "na", "n/a", "NULL", "nul
 /// distinct present values are two letters (country, state or continent codes).
 pub const NA_AS_CODE_SHARE: f64 = 0.8;
 
-pub(super) fn is_missing(s: &str) -> bool {
+pub(crate) fn is_missing(s: &str) -> bool {
     // No missing token starts with a digit or a sign, as nearly every number does; of those starting
     // with a point, only the point alone.
     match s.as_bytes().first() {
@@ -33,7 +33,7 @@ pub(super) fn is_missing(s: &str) -> bool {
 
 /// Whether a cell of a text column is missing: as [`is_missing`], but `.` is a value there, and so is
 /// `NA` when `na_is_code` (the column holds two-letter codes).
-pub(super) fn is_missing_text(s: &str, na_is_code: bool) -> bool {
+pub(crate) fn is_missing_text(s: &str, na_is_code: bool) -> bool {
     let t = s.trim();
     if t == "." || (na_is_code && (t == "NA" || t == "na")) {
         return false;

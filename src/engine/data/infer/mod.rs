@@ -11,7 +11,8 @@ use crate::engine::error::{DataError, quoted};
 
 mod missing;
 pub use missing::MISSING_TOKENS;
-use missing::{is_missing, is_missing_text, marker_notes, na_is_code};
+pub(crate) use missing::{is_missing, is_missing_text};
+use missing::{marker_notes, na_is_code};
 
 /// A column of cell texts, however a reader holds them.
 pub(super) trait Cells: Sync {
