@@ -49,6 +49,17 @@ fn a_provisional_fit_is_shown_marked_then_replaced_by_the_exact_one_and_names_fo
     assert!(harness.query_by_label_contains("Out of date").is_none(), "provisional, not out of date");
     assert_eq!(app.runs.len(), runs_before, "a provisional sweep is not kept as a run");
     assert!(!out.is_for(app.doc.as_ref().unwrap()), "never saved or published as the project's result");
+    // Where k is chosen, the sample's indices say so on the suggestion and on every chart.
+    let suggested = format!("Suggested k = {} (provisional)", out.result.sweep.as_ref().unwrap().suggested_k.unwrap());
+    tab(&harness, Screen::Model);
+    harness.run_ok();
+    harness.get_by_label(&suggested);
+    harness.get_by_label_contains("Provisional: the indices below are the sample's (5,000 of the 23,570 customers");
+    // The sample's curves are drawn beside the kept run's, named as such in the legend.
+    harness.get_by_label("this edit, provisional: sample of 5,000");
+    harness.get_by_label("Drawn:");
+    tab(&harness, Screen::Segments);
+    harness.run_ok();
     // Exports wait for the exact fit: nothing is written, and the window says why.
     let dir = tempfile::tempdir().unwrap();
     let early = dir.path().join("early.csv");
@@ -96,6 +107,14 @@ fn a_provisional_fit_is_shown_marked_then_replaced_by_the_exact_one_and_names_fo
     for feature in &mut spec.recipe.features {
         feature.scaling = strata::engine::features::Scaling::MinMax;
     }
+    // The exact sweep's charts are not marked.
+    tab(&harness, Screen::Model);
+    harness.run_ok();
+    assert!(harness.query_by_label_contains("(provisional)").is_none());
+    assert!(harness.query_by_label_contains("this edit, provisional").is_none());
+    harness.get_by_label("Silhouette");
+    tab(&harness, Screen::Segments);
+    harness.run_ok();
     harness.state_mut().push(Command::EditSpec { spec: Box::new(spec), what: "scaling".into() });
     harness.state_mut().push(Command::Run);
     step_until(&mut harness, "the second provisional fit", |app| {

@@ -193,8 +193,22 @@ fn charts_ui(ui: &mut Ui, app: &mut StrataApp) {
     // The likelihood criteria exist for mixtures only.
     let shown: Vec<&Index> =
         INDICES.iter().filter(|(_, _, value)| sweep.runs.iter().any(|r| value(r).is_some())).collect();
+    // A provisional result's sweep is the sample's unless the exact one was kept: said where it is read.
+    let sampled = out.result.provisional.filter(|p| sweep.n_rows == p.sample_size);
     if let Some(k) = sweep.suggested_k {
-        ui.label(RichText::new(format!("Suggested k = {k}")).heading());
+        let mark = if sampled.is_some() { " (provisional)" } else { "" };
+        ui.label(RichText::new(format!("Suggested k = {k}{mark}")).heading());
+    }
+    if let Some(fit) = sampled {
+        ui.colored_label(
+            ui.visuals().warn_fg_color,
+            format!(
+                "Provisional: the indices below are the sample's ({} of the {} customers; the elbow's inertia is \
+                 summed over the sample only). The exact sweep replaces them when it is in.",
+                crate::engine::words::thousands(fit.sample_size),
+                crate::engine::words::thousands(fit.customers)
+            ),
+        );
     }
     ui.label(&sweep.reason);
     // Visible where k is chosen, not only in the warnings list: also for sweeps stored before it.
@@ -265,7 +279,11 @@ fn charts_ui(ui: &mut Ui, app: &mut StrataApp) {
             Some((run_colour(r.id), label, runs))
         })
         .collect();
-    if drawn.is_empty() {
+    if let Some(fit) = sampled {
+        // Not a kept run: drawn beside the kept ones, in the warning colour, its legend saying what it is.
+        let label = format!("this edit, provisional: sample of {}", crate::engine::words::thousands(fit.sample_size));
+        drawn.push((ui.visuals().warn_fg_color, label, sweep.runs.as_slice()));
+    } else if drawn.is_empty() {
         let colour = app.runs.iter().find(|r| is_current(app, r)).map_or(run_colour(1), |r| run_colour(r.id));
         drawn.push((colour, "this run".to_string(), sweep.runs.as_slice()));
     }
