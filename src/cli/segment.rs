@@ -83,7 +83,9 @@ pub(crate) fn rfm(args: RfmArgs) -> Result<(), CliError> {
 /// `strata rfm --streaming`: the log streamed through polars, never loaded whole.
 fn rfm_streaming(args: &RfmArgs, columns: &TransactionColumns, options: &ReadOptions) -> Result<(), CliError> {
     let path = project::paths::with_slashes(&args.transactions);
-    let mut result = crate::engine::features::rfm_stream::aggregate_log_streaming(Path::new(&path), columns, options)?;
+    let streamed = crate::engine::features::rfm_stream::aggregate_log_streaming(Path::new(&path), columns, options)?;
+    warn_all(&streamed.reading_warnings);
+    let mut result = streamed.result;
     warn_all(&result.warnings);
     write_table(&mut result.customers, &args.out)?;
     eprintln!(

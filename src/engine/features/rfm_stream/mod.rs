@@ -41,7 +41,7 @@ pub fn aggregate_log_streaming(
     path: &Path,
     spec: &TransactionColumns,
     options: &ReadOptions,
-) -> Result<RfmResult, DataError> {
+) -> Result<StreamedLog, DataError> {
     aggregate_log_streaming_with(path, spec, options, HEAD_BYTES)
 }
 
@@ -51,7 +51,7 @@ pub fn aggregate_log_streaming_with(
     spec: &TransactionColumns,
     options: &ReadOptions,
     head_bytes: u64,
-) -> Result<RfmResult, DataError> {
+) -> Result<StreamedLog, DataError> {
     let formats = &options.formats;
     formats.check()?;
     refuse_unsupported(path, spec, options)?;
@@ -61,21 +61,35 @@ pub fn aggregate_log_streaming_with(
         IdReading::Integer => Aggregation::Integer(Accumulator::new(spec)),
         IdReading::Text { .. } => Aggregation::Text(Accumulator::new(spec)),
     }));
-    stream_typed(path, spec, &pins, &tallies, Arc::clone(&aggregation))?;
+    let drop_unparsed = formats.unparsed_dates == UnparsedDates::Drop;
+    stream_typed(path, drop_unparsed, &pins, &tallies, Arc::clone(&aggregation))?;
     let aggregation = Arc::try_unwrap(aggregation)
         .map_err(|_| DataError::Polars("the streaming read did not release its batches".into()))?
         .into_inner()
         .unwrap_or_else(PoisonError::into_inner);
-    let mut warnings = tallies.check(spec, options, &pins)?;
-    if spec.amount.is_none() {
-        warnings.insert(0, NO_AMOUNT_WARNING.to_string());
-    }
-    match aggregation {
+    let read_warnings = tallies.check(spec, options, &pins)?;
+    let warnings = if spec.amount.is_none() { vec![NO_AMOUNT_WARNING.to_string()] } else { Vec::new() };
+    let result = match aggregation {
         Aggregation::Integer(acc) => acc
             .finish(spec, formats.allow_old_dates, warnings, |ids| Column::new(spec.customer_id.as_str().into(), ids)),
         Aggregation::Text(acc) => acc
             .finish(spec, formats.allow_old_dates, warnings, |ids| Column::new(spec.customer_id.as_str().into(), ids)),
-    }
+    }?;
+    let mut reading_warnings: Vec<String> =
+        pins.head_warnings.iter().map(|w| format!("in the log's first rows: {w}")).collect();
+    reading_warnings.extend(read_warnings);
+    Ok(StreamedLog { result, reading_warnings })
+}
+
+/// A log aggregated by the streaming read.
+#[derive(Clone, Debug)]
+pub struct StreamedLog {
+    /// The customer table, the counts and the aggregation's warnings, as the in-memory path gives them.
+    pub result: RfmResult,
+    /// What reading the log said, as Strata's reader says it beside the in-memory aggregation: about
+    /// the first rows it read to pin the readings (values read as missing, formats read), each
+    /// saying so, then the dates left out or read as missing in the whole log.
+    pub reading_warnings: Vec<String>,
 }
 
 /// What the streaming read cannot do, refused before anything is read.
@@ -131,6 +145,10 @@ enum AmountReading {
 /// The dialect and per-column readings the file's first rows decided.
 #[derive(Clone, Debug)]
 struct Pins {
+    /// The id, date and amount columns' positions in the file (0-based).
+    positions: Vec<usize>,
+    /// What Strata's reader said reading the first rows (values read as missing, formats read).
+    head_warnings: Vec<String>,
     dialect: Dialect,
     id: IdReading,
     layout: DateLayout,
@@ -155,12 +173,20 @@ fn pin_from_head(
         .read_to_end(&mut head)
         .map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
     if head.len() as u64 == head_bytes
-        && let Some(end) = head.iter().rposition(|&b| b == b'\n')
+        && let Some(end) = last_line_end_outside_quotes(&head, options.quote.unwrap_or('"'))
     {
         head.truncate(end + 1);
     }
     let needed = spec.key_columns();
     let typed = data::read_text_formatted(&head, path, options, &options.formats, Some(&needed), &[])?;
+    // Every column's name, in order, as Strata's reader names them (renamed repeats, blank headers,
+    // trimmed names), to find the columns polars names by their own header reading.
+    let all_names: Vec<String> = {
+        let cut = last_line_end_outside_quotes(&head[..head.len().min(64 << 10)], options.quote.unwrap_or('"'))
+            .map_or(head.len(), |end| end + 1);
+        let first = data::read_text_formatted(&head[..cut], path, options, &options.formats, None, &[])?;
+        first.frame.get_column_names().iter().map(|n| n.to_string()).collect()
+    };
     let raw = data::read_text_formatted(&head, path, options, &options.formats, Some(&needed), &needed)?;
     let dialect = typed.dialect.ok_or_else(|| DataError::Streaming("the file's dialect was not found".into()))?;
     if dialect.delimiter == Delimiter::Whitespace {
@@ -192,8 +218,14 @@ fn pin_from_head(
         }
     };
     let reading = |column: &str| typed.readings.iter().find(|r| r.column == column);
+    // A format the user gave is read as given, never as the detected layout of the same code (which
+    // would also take times and offsets the format does not).
+    let given = options.formats.for_column(&spec.date).date_format.clone();
     let layout = match reading(&spec.date) {
-        Some(r) if matches!(r.kind, ReadingKind::Dates | ReadingKind::DateTimes) => dates::layout_for_code(&r.format),
+        Some(r) if matches!(r.kind, ReadingKind::Dates | ReadingKind::DateTimes) => match given {
+            Some(format) => dates::explicit_layout(&format),
+            None => dates::layout_for_code(&r.format),
+        },
         _ => {
             return Err(DataError::BadColumn {
                 column: spec.date.clone(),
@@ -233,7 +265,17 @@ fn pin_from_head(
             })
         }
     };
+    let position = |name: &str| all_names.iter().position(|n| n == name);
+    let positions =
+        spec.key_columns().iter().map(|name| position(name)).collect::<Option<Vec<usize>>>().ok_or_else(|| {
+            DataError::Streaming(format!(
+                "the key columns were not found among the file's first columns: {}",
+                path.display()
+            ))
+        })?;
     Ok(Pins {
+        positions,
+        head_warnings: typed.warnings.clone(),
         dialect,
         id,
         layout,
@@ -241,6 +283,21 @@ fn pin_from_head(
         allow_old_dates: options.formats.allow_old_dates,
         amount,
     })
+}
+
+/// The position of the last `\n` of `bytes` that ends a row: outside a quoted field.
+fn last_line_end_outside_quotes(bytes: &[u8], quote: char) -> Option<usize> {
+    let quote = u8::try_from(quote).ok().filter(u8::is_ascii)?;
+    let mut quoted = false;
+    let mut last = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == quote {
+            quoted = !quoted;
+        } else if b == b'\n' && !quoted {
+            last = Some(i);
+        }
+    }
+    last
 }
 
 /// Cells of one column the pinned reading could not read: how many, and up to three examples.
@@ -282,15 +339,20 @@ impl Tallies {
         let examples = |u: &Unread| u.examples.iter().map(|e| quoted(e)).collect::<Vec<_>>().join(", ");
         let ids = take(&self.ids);
         if ids.count > 0 {
-            return Err(DataError::BadColumn {
-                column: spec.customer_id.clone(),
-                problem: format!(
-                    "is read as whole-number ids from the file's first rows, but {} later value(s) are not (for example {}); a number with leading zeros would merge with another id. Read the ids as text (--read-as {}=text)",
+            let problem = match pins.id {
+                IdReading::Integer => format!(
+                    "is read as whole-number ids from the file's first rows, but {} later value(s) are not, or have leading zeros that would merge them with another id (for example {}). Read the ids as text (--read-as {}=text)",
                     ids.count,
                     examples(&ids),
                     spec.customer_id
                 ),
-            });
+                IdReading::Text { .. } => format!(
+                    "has {} value(s) with spaces before a quoted id (for example {}), which the streaming read would take as other customers; remove the spaces or read the file without --streaming",
+                    ids.count,
+                    examples(&ids)
+                ),
+            };
+            return Err(DataError::BadColumn { column: spec.customer_id.clone(), problem });
         }
         let amounts = take(&self.amounts);
         if amounts.count > 0 {
@@ -326,7 +388,10 @@ impl Tallies {
                         ),
                     });
                 }
-                UnparsedDates::Drop | UnparsedDates::Fallback => {
+                UnparsedDates::Drop => {
+                    warnings.push(format!("column {}: {line}; those rows were left out", quoted(&spec.date)));
+                }
+                UnparsedDates::Fallback => {
                     warnings.push(format!("column {}: {line}; read as missing", quoted(&spec.date)));
                 }
             }
@@ -339,7 +404,7 @@ impl Tallies {
 /// handed to the aggregation in file order.
 fn stream_typed(
     path: &Path,
-    spec: &TransactionColumns,
+    drop_unparsed: bool,
     pins: &Pins,
     tallies: &Tallies,
     aggregation: Arc<Mutex<Aggregation>>,
@@ -368,16 +433,33 @@ fn stream_typed(
         // them apart): a missing id, date or amount is then counted as incomplete and dropped.
         .with_missing_is_null(true)
         .finish()?;
+    let mut frame = frame;
+    let polars_names: Vec<String> = frame.collect_schema()?.iter_names().map(|n| n.to_string()).collect();
+    let polars_name = |at: usize| {
+        polars_names.get(at).cloned().ok_or_else(|| {
+            DataError::Streaming(format!(
+                "polars reads {} columns in the header where Strata's reader reads more; read the file without --streaming: {}",
+                polars_names.len(),
+                path.display()
+            ))
+        })
+    };
+    let (id_name, date_name) = (polars_name(pins.positions[0])?, polars_name(pins.positions[1])?);
+    let amount_name = match pins.positions.get(2) {
+        Some(&at) => Some(polars_name(at)?),
+        None => None,
+    };
 
+    let quote = pins.dialect.quote;
     let id = {
         let (reading, tally_into) = (pins.id, Arc::clone(&tallies.ids));
         let dtype = match reading {
             IdReading::Integer => DataType::Int64,
             IdReading::Text { .. } => DataType::String,
         };
-        col(spec.customer_id.as_str())
+        col(id_name.as_str())
             .map(
-                move |c| read_ids(&c, reading, &tally_into),
+                move |c| read_ids(&c, reading, quote, &tally_into),
                 move |_, f| Ok(Field::new(f.name().clone(), dtype.clone())),
             )
             .alias("__id")
@@ -385,14 +467,15 @@ fn stream_typed(
     let day = {
         let (layout, offset, old, tally_into) =
             (pins.layout.clone(), pins.day_offset, pins.allow_old_dates, Arc::clone(&tallies.dates));
-        col(spec.date.as_str())
+        let unparsed = if drop_unparsed { Some(UNPARSED_DROPPED) } else { None };
+        col(date_name.as_str())
             .map(
-                move |c| read_days(&c, &layout, offset, old, &tally_into),
+                move |c| read_days(&c, &layout, offset, old, unparsed, &tally_into),
                 |_, f| Ok(Field::new(f.name().clone(), DataType::Int32)),
             )
             .alias("__day")
     };
-    let amount = match (&spec.amount, &pins.amount) {
+    let amount = match (&amount_name, &pins.amount) {
         (Some(name), Some(reading)) => {
             let (reading, tally_into) = (reading.clone(), Arc::clone(&tallies.amounts));
             col(name.as_str())
@@ -440,7 +523,7 @@ fn strings(column: &Column) -> PolarsResult<StringChunked> {
     Ok(column.as_materialized_series().str()?.clone())
 }
 
-fn read_ids(column: &Column, reading: IdReading, unread: &Mutex<Unread>) -> PolarsResult<Column> {
+fn read_ids(column: &Column, reading: IdReading, quote: char, unread: &Mutex<Unread>) -> PolarsResult<Column> {
     let texts = strings(column)?;
     let name = column.name().clone();
     Ok(match reading {
@@ -468,18 +551,39 @@ fn read_ids(column: &Column, reading: IdReading, unread: &Mutex<Unread>) -> Pola
             ids.with_name(name).into_column()
         }
         IdReading::Text { na_is_code } => {
-            let ids: StringChunked =
-                texts.iter().map(|cell| cell.filter(|s| !is_missing_text(s, na_is_code))).collect();
+            // Spaces before a quoted id: Strata's reader unquotes it, polars keeps the text as written,
+            // which would make another customer of it; refused instead.
+            let (mut count, mut examples) = (0, Vec::new());
+            let ids: StringChunked = texts
+                .iter()
+                .map(|cell| {
+                    let cell = cell.filter(|s| !is_missing_text(s, na_is_code))?;
+                    if cell.starts_with(char::is_whitespace) && cell.trim_start().starts_with(quote) {
+                        count += 1;
+                        if examples.len() < 3 {
+                            examples.push(cell.to_string());
+                        }
+                        return None;
+                    }
+                    Some(cell)
+                })
+                .collect();
+            tally(unread, count, examples);
             ids.with_name(name).into_column()
         }
     })
 }
+
+/// The day a date that did not parse is given when the user asked to drop such rows: the
+/// aggregation leaves the row out entirely, as the in-memory read does.
+const UNPARSED_DROPPED: i32 = i32::MIN;
 
 fn read_days(
     column: &Column,
     layout: &DateLayout,
     day_offset: i32,
     allow_old_dates: bool,
+    unparsed: Option<i32>,
     unread: &Mutex<Unread>,
 ) -> PolarsResult<Column> {
     let texts = strings(column)?;
@@ -502,6 +606,7 @@ fn read_days(
                 if examples.len() < 3 {
                     examples.push(t.to_string());
                 }
+                return unparsed;
             }
             day
         })
@@ -570,6 +675,8 @@ struct Accumulator<K> {
     incomplete: usize,
     before_window: usize,
     negative: usize,
+    /// The latest date of any row in the window, complete or not (the default as-of date follows it).
+    latest: Option<i32>,
 }
 
 enum Aggregation {
@@ -600,16 +707,23 @@ impl<K: Hash + Eq + Ord + Clone> Accumulator<K> {
             incomplete: 0,
             before_window: 0,
             negative: 0,
+            latest: None,
         }
     }
 
     fn add(&mut self, ids: impl Iterator<Item = Option<K>>, days: &Int32Chunked, amounts: &Float64Chunked) {
         for ((id, day), amount) in ids.zip(days.iter()).zip(amounts.iter()) {
+            if day == Some(UNPARSED_DROPPED) {
+                continue;
+            }
             if let (Some(since), Some(d)) = (self.since, day)
                 && d < since
             {
                 self.before_window += 1;
                 continue;
+            }
+            if let Some(d) = day {
+                self.latest = Some(self.latest.map_or(d, |l| l.max(d)));
             }
             if amount.is_some_and(|a| a < 0.0) {
                 self.negative += 1;
@@ -668,7 +782,7 @@ impl<K: Hash + Eq + Ord + Clone> Accumulator<K> {
                 self.negative
             ));
         }
-        let Some((&max_day, _)) = self.days.last_key_value() else {
+        let Some(max_day) = self.latest else {
             return Err(DataError::BadColumn { column: spec.date.clone(), problem: "has no dates".into() });
         };
         let as_of = spec.as_of.unwrap_or_else(|| super::rfm::date_from_days(max_day + 1));

@@ -121,18 +121,18 @@ fn a_streamed_log_equals_the_loaded_one_bit_for_bit_with_its_readings_pinned_fro
     assert!(loaded.n_negative_amounts > 0 && loaded.n_incomplete_dropped > 0, "{:?}", loaded.warnings);
     // Pinned from the whole file, and from its first 2 KB only: the rest is read by the pinned rules.
     for head in [HEAD_BYTES, 2_048] {
-        let streamed = aggregate_log_streaming_with(&path, &spec(Some("amount")), &options, head).unwrap();
+        let streamed = aggregate_log_streaming_with(&path, &spec(Some("amount")), &options, head).unwrap().result;
         same(&streamed, &loaded);
     }
     // An explicit as-of date inside the log: the later transactions are counted, not used.
     let mut dated = spec(Some("amount"));
     dated.as_of = NaiveDate::from_ymd_opt(2018, 6, 30);
-    let streamed = aggregate_log_streaming_with(&path, &dated, &options, 2_048).unwrap();
+    let streamed = aggregate_log_streaming_with(&path, &dated, &options, 2_048).unwrap().result;
     let loaded = in_memory(&path, &dated, &options).unwrap();
     assert!(loaded.n_after_as_of > 0);
     same(&streamed, &loaded);
     // Without an amount column.
-    let streamed = aggregate_log_streaming_with(&path, &spec(None), &options, 2_048).unwrap();
+    let streamed = aggregate_log_streaming_with(&path, &spec(None), &options, 2_048).unwrap().result;
     same(&streamed, &in_memory(&path, &spec(None), &options).unwrap());
 }
 
@@ -154,7 +154,7 @@ fn text_ids_keep_leading_zeros_and_date_times_count_on_their_day_at_the_offset()
     let mut options = ReadOptions::default();
     options.formats.day_offset = Some("-03:00".into());
     let loaded = in_memory(&path, &spec(Some("amount")), &options).unwrap();
-    let streamed = aggregate_log_streaming_with(&path, &spec(Some("amount")), &options, 1_024).unwrap();
+    let streamed = aggregate_log_streaming_with(&path, &spec(Some("amount")), &options, 1_024).unwrap().result;
     same_to_rounding(&streamed, &loaded);
     let ids = streamed.customers.column("customer").unwrap().str().unwrap().clone();
     assert!(ids.iter().any(|s| s == Some("00042")) && ids.iter().any(|s| s == Some("42")));
@@ -178,9 +178,9 @@ fn many_batches_give_the_same_table_every_time() {
     let path = write(&dir, "big.csv", text.as_bytes());
     let options = ReadOptions::default();
     let loaded = in_memory(&path, &spec(Some("amount")), &options).unwrap();
-    let first = aggregate_log_streaming(&path, &spec(Some("amount")), &options).unwrap();
+    let first = aggregate_log_streaming(&path, &spec(Some("amount")), &options).unwrap().result;
     same(&first, &loaded);
-    let again = aggregate_log_streaming(&path, &spec(Some("amount")), &options).unwrap();
+    let again = aggregate_log_streaming(&path, &spec(Some("amount")), &options).unwrap().result;
     same(&again, &first);
 }
 
@@ -209,7 +209,7 @@ fn later_rows_that_the_pinned_readings_cannot_read_are_refused_or_dropped_and_sa
     // A short row cannot be told from one with empty fields by polars: its missing amount is counted
     // and the row dropped, said in a warning (the in-memory reader refuses the file).
     let path = write(&dir, "short.csv", file("7,2020-02-01\n8,2020-02-01,2\n").as_bytes());
-    let result = aggregate_log_streaming_with(&path, &spec(Some("amount")), &options, 512).unwrap();
+    let result = aggregate_log_streaming_with(&path, &spec(Some("amount")), &options, 512).unwrap().result;
     assert_eq!((result.n_incomplete_dropped, result.n_transactions_used), (1, 201));
     assert!(result.warnings.iter().any(|w| w.starts_with("1 transaction(s) without")), "{:?}", result.warnings);
     let path = write(&dir, "latin1.csv", &[file("").as_bytes(), b"7,2020-02-01,caf\xe9\n"].concat());
@@ -220,14 +220,11 @@ fn later_rows_that_the_pinned_readings_cannot_read_are_refused_or_dropped_and_sa
     let mut dropping = ReadOptions::default();
     dropping.formats.unparsed_dates = UnparsedDates::Drop;
     let path = write(&dir, "drop.csv", file("7,01/02/2020,1.00\n7,2020-02-03,2.00\n").as_bytes());
-    let result = aggregate_log_streaming_with(&path, &spec(Some("amount")), &dropping, 512).unwrap();
-    assert_eq!(result.n_incomplete_dropped, 1);
-    assert_eq!(result.n_transactions_used, 201);
-    assert!(
-        result.warnings.iter().any(|w| w.contains("'01/02/2020'") && w.contains("read as missing")),
-        "{:?}",
-        result.warnings
-    );
+    let streamed = aggregate_log_streaming_with(&path, &spec(Some("amount")), &dropping, 512).unwrap();
+    assert_eq!(streamed.result.n_incomplete_dropped, 0, "left out, as the loaded file leaves it out");
+    assert_eq!(streamed.result.n_transactions_used, 201);
+    let said = &streamed.reading_warnings;
+    assert!(said.iter().any(|w| w.contains("'01/02/2020'") && w.contains("left out")), "{said:?}");
 }
 
 #[test]
@@ -260,4 +257,83 @@ fn what_the_streaming_read_cannot_honour_is_refused_in_one_line() {
     with_value.behaviour.trend_days = Some(90);
     assert!(refused(&csv, &ReadOptions::default(), &with_value).contains("in memory"));
     let _ = ValueFormats::default();
+}
+
+/// Files where the two readers could part ways: a format the user gave, rows without an id setting
+/// the as-of date, a quoted id after spaces, a head cut inside a quoted line break, repeated and
+/// padded header names, rows dropped for their dates. Each streams as it loads, or is refused.
+#[test]
+fn where_the_two_readers_could_part_ways_the_stream_reads_as_the_loaded_file_or_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let compare = |name: &str, text: &str, spec: &TransactionColumns, options: &ReadOptions, head: u64| {
+        let path = write(&dir, name, text.as_bytes());
+        let loaded = in_memory(&path, spec, options).unwrap();
+        let streamed = aggregate_log_streaming_with(&path, spec, options, head).unwrap();
+        same(&streamed.result, &loaded);
+        streamed
+    };
+    let rows = |n: usize| -> String {
+        (0..n).map(|i| format!("{},2024-01-{:02},{}.25\n", 1 + i % 7, 1 + i % 28, i)).collect()
+    };
+
+    // A format the user gave reads every row as given: a later date-time does not fit it and is dropped.
+    let mut given = ReadOptions::default();
+    given.formats.date_format = Some("%Y-%m-%d".into());
+    given.formats.unparsed_dates = UnparsedDates::Drop;
+    let text = format!("customer,order_date,amount\n{}9,2024-02-05T23:30:00-05:00,7\n", rows(100));
+    let streamed = compare("given.csv", &text, &spec(Some("amount")), &given, 256);
+    assert_eq!(streamed.result.customers.height(), 7, "the date-time row is left out, not read");
+
+    // Rows without an id or an amount still date the log: the default as-of date follows them.
+    let text = format!("customer,order_date,amount\n{},2024-03-01,5\n3,2024-02-01,\n", rows(60));
+    let streamed = compare("undated.csv", &text, &spec(Some("amount")), &ReadOptions::default(), 256);
+    assert_eq!(streamed.result.as_of, NaiveDate::from_ymd_opt(2024, 3, 2).unwrap());
+
+    // Repeated, padded and blank header names are the reader's names.
+    let text = format!("customer,order_date, amount ,amount,\n{}", rows(80).replace('\n', ",1,x\n"));
+    let mut padded = spec(Some("amount_2"));
+    padded.amount = Some("amount".into());
+    let path = write(&dir, "names.csv", text.as_bytes());
+    let loaded_names = data::read_table(&path, &ReadOptions::default()).unwrap().frame;
+    let names: Vec<String> = loaded_names.get_column_names().iter().map(|n| n.to_string()).collect();
+    for amount in names.iter().skip(2).take(2) {
+        let mut columns = spec(Some(amount));
+        columns.amount = Some(amount.clone());
+        compare("names.csv", &text, &columns, &ReadOptions::default(), 256);
+    }
+
+    // A head cut inside a quoted note with line breaks still reads; the rest of the file streams.
+    let mut text = String::from("customer,order_date,note,amount\n");
+    for i in 0..200 {
+        text.push_str(&format!(
+            "{},2024-01-{:02},\"line one\nline two, with a comma\",{}.5\n",
+            1 + i % 9,
+            1 + i % 28,
+            i
+        ));
+    }
+    for head in [100, 333, 1_000] {
+        compare("notes.csv", &text, &spec(Some("amount")), &ReadOptions::default(), head);
+    }
+
+    // Dates dropped on request are left out as the loaded file leaves them out: not counted as incomplete.
+    let mut dropping = ReadOptions::default();
+    dropping.formats.unparsed_dates = UnparsedDates::Drop;
+    let text = format!("customer,order_date,amount\n{}5,sometime,-3\n", rows(50));
+    let streamed = compare("dropped.csv", &text, &spec(Some("amount")), &dropping, 128);
+    assert!(streamed.reading_warnings.iter().any(|w| w.contains("'sometime'") && w.contains("left out")));
+
+    // Spaces before a quoted text id: polars would keep them and make another customer; refused.
+    let text = format!("customer,order_date,amount\n{}  \"A1\",2024-01-05,2\n", rows(50).replacen("1,", "A1,", 1));
+    let path = write(&dir, "quoted.csv", text.as_bytes());
+    let line = aggregate_log_streaming_with(&path, &spec(Some("amount")), &ReadOptions::default(), 128)
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+    assert!(line.contains("spaces before a quoted id"), "{line}");
+
+    // What the reader said about the first rows is passed on, marked as about them.
+    let text = format!("customer,order_date,amount\n{}4,2024-01-09,N/A\n", rows(20));
+    let streamed = compare("markers.csv", &text, &spec(Some("amount")), &ReadOptions::default(), HEAD_BYTES);
+    assert!(streamed.reading_warnings.iter().all(|w| w.starts_with("in the log's first rows: ")));
 }
