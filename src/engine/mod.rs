@@ -13,6 +13,7 @@ pub mod governance;
 pub mod jobs;
 pub mod kernels;
 pub mod matrix;
+pub mod memo;
 pub mod metrics;
 pub mod monitor;
 pub mod naming;

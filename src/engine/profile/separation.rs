@@ -130,6 +130,9 @@ pub fn segment_modes(values: &[Option<String>], segments: &[Option<usize>], k: u
         .collect()
 }
 
+/// Ranks kept by the values they rank: up to 64 million of them (512 MB).
+static RANKS: crate::engine::memo::Memo<(Vec<f64>, f64)> = crate::engine::memo::Memo::new(64 << 20);
+
 /// Average ranks (1-based) of `values`, ties sharing their mean rank, and scipy's tie correction
 /// 1 - sum(t^3 - t) / (n^3 - n).
 fn ranks(values: &[f64]) -> (Vec<f64>, f64) {
@@ -200,9 +203,12 @@ pub fn numeric_separation(feature: &str, values: &[Option<f64>], segments: &[Opt
     let anova_p = if anova_f.is_nan() { f64::NAN } else { f_sf(anova_f, df1, df2) };
     let eta_squared = if ss_total > 0.0 { ss_between / ss_total } else { f64::NAN };
     let values: Vec<f64> = pairs.iter().map(|p| p.1).collect();
-    let (r, correction) = ranks(&values);
+    // The ranks depend on the values alone (in customer order): a new k or rule reuses them.
+    let kept =
+        RANKS.get_or_compute(crate::engine::memo::values_key(b"ranks", &values), values.len(), || ranks(&values));
+    let (r, correction) = (&kept.0, kept.1);
     let mut rank_sum = vec![0.0f64; k_max];
-    for (&(s, _), rank) in pairs.iter().zip(&r) {
+    for (&(s, _), rank) in pairs.iter().zip(r) {
         rank_sum[s] += rank;
     }
     let nf = n as f64;

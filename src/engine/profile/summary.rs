@@ -47,6 +47,13 @@ impl Histogram {
     ///   (1..10 in ten bars, one per value), so no bar holds more possible values than another;
     /// - otherwise bars are closed on the left, and the maximum falls in the last bar.
     pub fn of(values: &[f64], n_bins: usize) -> Option<Self> {
+        // Kept by the values' bits: the histograms of a table and a recipe outlive a new k.
+        static KEPT: crate::engine::memo::Memo<Option<Histogram>> = crate::engine::memo::Memo::new(1_024);
+        let key = crate::engine::memo::values_key(&(n_bins as u64).to_le_bytes(), values);
+        KEPT.get_or_compute(key, 1, || Self::compute(values, n_bins)).as_ref().clone()
+    }
+
+    fn compute(values: &[f64], n_bins: usize) -> Option<Self> {
         let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
         if sorted.is_empty() || n_bins == 0 {
             return None;
@@ -503,16 +510,9 @@ fn symmetric_eigen(mut a: Array2<f64>) -> (Vec<f64>, Array2<f64>) {
 /// The projection as a density grid over the central 99.8% of each axis, plus a seeded sample of
 /// points.
 fn scatter_view(x: ArrayView2<f64>, labels: &[u16], k: usize, seed: u64) -> ScatterView {
-    let projection = pca_2d(x);
+    let framed = framed_projection(x);
+    let (projection, x_range, y_range) = (&framed.0, framed.1, framed.2);
     let coords = &projection.coords;
-    let range = |axis: usize| {
-        let mut v: Vec<f64> = coords.iter().map(|c| c[axis] as f64).filter(|v| v.is_finite()).collect();
-        v.sort_unstable_by(f64::total_cmp);
-        let (lo, hi) = (quantile_sorted(&v, 0.001), quantile_sorted(&v, 0.999));
-        let pad = ((hi - lo) * 0.02).max(1e-9);
-        (lo - pad, hi + pad)
-    };
-    let (x_range, y_range) = (range(0), range(1));
     let (w, h) = (DENSITY_CELLS, DENSITY_CELLS);
     let k = k.max(1);
     let mut per_segment = vec![0u32; w * h * k];
@@ -547,6 +547,34 @@ fn scatter_view(x: ArrayView2<f64>, labels: &[u16], k: usize, seed: u64) -> Scat
         points,
         n_rows: coords.len(),
     }
+}
+
+/// A projection and the ranges of its two axes the density grid covers.
+type Framed = (Projection, (f64, f64), (f64, f64));
+
+/// The projection of `x` and the ranges of its two axes that the density grid covers (the central
+/// 99.8% of each, padded), kept by the matrix's bits: they do not depend on the segments.
+fn framed_projection(x: ArrayView2<f64>) -> std::sync::Arc<Framed> {
+    static KEPT: crate::engine::memo::Memo<Framed> = crate::engine::memo::Memo::new(32 << 20);
+    let (n, d) = x.dim();
+    let mut shape = (n as u64).to_le_bytes().to_vec();
+    shape.extend((d as u64).to_le_bytes());
+    let key = match x.as_slice() {
+        Some(values) => crate::engine::memo::values_key(&shape, values),
+        None => crate::engine::memo::values_key(&shape, &x.iter().copied().collect::<Vec<f64>>()),
+    };
+    KEPT.get_or_compute(key, n, || {
+        let projection = pca_2d(x);
+        let range = |axis: usize| {
+            let mut v: Vec<f64> = projection.coords.iter().map(|c| c[axis] as f64).filter(|v| v.is_finite()).collect();
+            v.sort_unstable_by(f64::total_cmp);
+            let (lo, hi) = (quantile_sorted(&v, 0.001), quantile_sorted(&v, 0.999));
+            let pad = ((hi - lo) * 0.02).max(1e-9);
+            (lo - pad, hi + pad)
+        };
+        let (x_range, y_range) = (range(0), range(1));
+        (projection, x_range, y_range)
+    })
 }
 
 /// Silhouettes of every member, or of a seeded sample above [`MEMBER_SILHOUETTE_ROWS`].
