@@ -90,6 +90,11 @@ pub trait Fitted {
     fn customer_ids(&self, column: &str) -> Option<Vec<String>>;
     /// Which customers it segments, as a key (see [`customers_key`]).
     fn customers_key(&self) -> String;
+    /// The id column as the table holds it, to tell in one comparison that two segmentations are of
+    /// the same customers in the same rows; `None` where it is not at hand.
+    fn id_values(&self, _column: &str) -> Option<&polars::prelude::Column> {
+        None
+    }
 }
 
 /// A segmentation in a few words, as the Compare screen lists it ("k-means, k = 5").
@@ -257,6 +262,18 @@ fn matched_customers(
     id_column: Option<&str>,
 ) -> Option<(Segments, Segments)> {
     let id_column = id_column.or(result.guessed_id_column());
+    // The same ids in the same rows (a new k, weight or method on the same table): the rows match as
+    // they are, without writing a million ids as text and looking each one up.
+    if let Some(column) = id_column
+        && let (Some(old_ids), Some(new_ids)) = (previous.id_values(column), result.id_values(column))
+        && old_ids.len() == previous.model_segments().len()
+        && new_ids.len() == result.model_segments().len()
+        && old_ids.dtype() == new_ids.dtype()
+        && old_ids.null_count() == 0
+        && old_ids.as_materialized_series().equals_missing(new_ids.as_materialized_series())
+    {
+        return Some((previous.model_segments().to_vec(), result.model_segments().to_vec()));
+    }
     let ids = |fit: &dyn Fitted| id_column.and_then(|c| fit.customer_ids(c));
     match (ids(previous), ids(result)) {
         (Some(old_ids), Some(new_ids))
@@ -580,6 +597,8 @@ mod tests {
         segments: Vec<Option<usize>>,
         names: Vec<String>,
         ids: Option<Vec<String>>,
+        /// The ids as a table column, for the quick comparison (`None`: only the texts above).
+        id_column: Option<polars::prelude::Column>,
         key: String,
     }
 
@@ -592,6 +611,7 @@ mod tests {
                 segments: segments.iter().map(|&s| Some(s)).collect(),
                 names: (0..k).map(|s| format!("Segment {}", s + 1)).collect(),
                 ids: None,
+                id_column: None,
                 key: "same customers".into(),
             }
         }
@@ -627,6 +647,9 @@ mod tests {
         }
         fn customers_key(&self) -> String {
             self.key.clone()
+        }
+        fn id_values(&self, _column: &str) -> Option<&polars::prelude::Column> {
+            self.id_column.as_ref()
         }
     }
 
@@ -725,6 +748,26 @@ mod tests {
         let coloured = |segment, name, slot| SegmentNote { colour: Some(slot), ..note(segment, name) };
         assert_eq!(notes, vec![coloured(0, "Lapsed", 1), coloured(1, "Loyal", 0)]);
         assert_eq!(message.map(|m| m.moved.len()), Some(2));
+        // With the id columns at hand: rows in another order still go by id, and the same ids in the
+        // same rows match as they stand, carrying the same names as matching each id would.
+        let column = |ids: &[&str]| Some(polars::prelude::Column::new("id".into(), ids.to_vec()));
+        let mut by_column = Fake::new("kmeans", &[0, 0, 1, 1]);
+        by_column.ids = before.ids.clone();
+        by_column.id_column = column(&["a", "b", "c", "d"]);
+        let mut reordered = Fake::new("kmeans", &[0, 0, 1, 1]);
+        reordered.ids = after_fit.ids.clone();
+        reordered.id_column = column(&["c", "d", "a", "b"]);
+        reordered.key = "other rows".into();
+        let mut notes = vec![note(0, "Loyal"), note(1, "Lapsed")];
+        carry_names(&mut notes, &by_column, &reordered, Some("id"));
+        assert_eq!(notes, vec![coloured(0, "Lapsed", 1), coloured(1, "Loyal", 0)]);
+        let mut same_rows = Fake::new("kmeans", &[1, 1, 0, 0]);
+        same_rows.ids = None; // never asked for: the columns decide
+        same_rows.id_column = column(&["a", "b", "c", "d"]);
+        same_rows.key = "other rows".into();
+        let mut notes = vec![note(0, "Loyal"), note(1, "Lapsed")];
+        carry_names(&mut notes, &by_column, &same_rows, Some("id"));
+        assert_eq!(notes, vec![coloured(0, "Lapsed", 1), coloured(1, "Loyal", 0)]);
         // Different customers and no ids: nothing can be matched, nothing moves.
         let mut stranger = Fake::new("kmeans", &[1, 1, 0, 0]);
         stranger.key = "other customers".into();

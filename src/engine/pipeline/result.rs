@@ -324,6 +324,9 @@ impl crate::engine::naming::Fitted for PipelineResult {
     fn customers_key(&self) -> String {
         crate::engine::naming::customers_key(&self.source_fingerprints, self.as_of, self.customers.height())
     }
+    fn id_values(&self, column: &str) -> Option<&polars::prelude::Column> {
+        self.customers.column(column).ok()
+    }
 }
 
 /// Brings `notes` up to date with a re-run `result` (business rules already applied with the old
