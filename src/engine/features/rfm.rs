@@ -321,27 +321,9 @@ pub fn aggregate_transactions_with(
             (grouped, counts)
         }
     };
-    let RowCounts { incomplete: n_incomplete_dropped, after: n_after_as_of, old: n_implausibly_old, used } = counts;
+    let RowCounts { incomplete: n_incomplete_dropped, after: n_after_as_of, used, .. } = counts;
     let n_transactions_used = used;
-    if n_incomplete_dropped > 0 {
-        let what =
-            if spec.amount.is_some() { "a customer id, a date or a finite amount" } else { "a customer id or a date" };
-        warnings.push(format!("{n_incomplete_dropped} transaction(s) without {what} were dropped"));
-    }
-    if n_after_as_of > 0 {
-        warnings.push(format!("{n_after_as_of} transaction(s) after the as-of date {as_of} were ignored"));
-    }
-    if n_implausibly_old > 0 {
-        warnings.push(format!(
-            "{n_implausibly_old} transaction(s) are dated more than 100 years before the as-of date {as_of}; check the date format"
-        ));
-    }
-    if n_transactions_used == 0 {
-        return Err(DataError::BadColumn {
-            column: spec.date.clone(),
-            problem: format!("has no transactions on or before the as-of date {as_of}; no rows left after filters"),
-        });
-    }
+    say_row_counts(spec, &counts, as_of, &mut warnings)?;
 
     let as_of_lit = lit(as_of_days as i64);
     let customers = grouped
@@ -422,6 +404,38 @@ fn amount_column(log: &DataFrame, spec: &TransactionColumns, warnings: &mut Vec<
     })
 }
 
+/// The warnings for the rows left out (incomplete, after the as-of date) and the rows dated
+/// implausibly early, or the error when no transaction is left: the same words for a log read in
+/// memory and one streamed.
+pub(super) fn say_row_counts(
+    spec: &TransactionColumns,
+    counts: &RowCounts,
+    as_of: NaiveDate,
+    warnings: &mut Vec<String>,
+) -> Result<(), DataError> {
+    if counts.incomplete > 0 {
+        let what =
+            if spec.amount.is_some() { "a customer id, a date or a finite amount" } else { "a customer id or a date" };
+        warnings.push(format!("{} transaction(s) without {what} were dropped", counts.incomplete));
+    }
+    if counts.after > 0 {
+        warnings.push(format!("{} transaction(s) after the as-of date {as_of} were ignored", counts.after));
+    }
+    if counts.old > 0 {
+        warnings.push(format!(
+            "{} transaction(s) are dated more than 100 years before the as-of date {as_of}; check the date format",
+            counts.old
+        ));
+    }
+    if counts.used == 0 {
+        return Err(DataError::BadColumn {
+            column: spec.date.clone(),
+            problem: format!("has no transactions on or before the as-of date {as_of}; no rows left after filters"),
+        });
+    }
+    Ok(())
+}
+
 /// The complete rows of a transaction log (an id, a date and a finite amount), read by the same
 /// rules as the aggregation, for models that need every purchase rather than the totals.
 #[derive(Clone, Debug)]
@@ -471,15 +485,15 @@ pub fn log_rows(log: &DataFrame, spec: &TransactionColumns, formats: &ValueForma
 
 /// How the rows of a log were used.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-struct RowCounts {
+pub(super) struct RowCounts {
     /// Without an id, a date or a finite amount.
-    incomplete: usize,
+    pub(super) incomplete: usize,
     /// Complete but after the as-of date.
-    after: usize,
+    pub(super) after: usize,
     /// Used, but dated more than 100 years before the as-of date.
-    old: usize,
+    pub(super) old: usize,
     /// Complete and on or before the as-of date.
-    used: usize,
+    pub(super) used: usize,
 }
 
 fn complete_row(id_name: &str) -> Expr {

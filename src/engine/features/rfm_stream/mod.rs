@@ -17,7 +17,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use polars::prelude::*;
 
-use super::rfm::{NO_AMOUNT_WARNING, NegativeAmounts, RfmResult, TransactionColumns, days_from_date};
+use super::rfm::{
+    NO_AMOUNT_WARNING, NegativeAmounts, RfmResult, RowCounts, TransactionColumns, days_from_date, say_row_counts,
+};
 use crate::engine::data::dates::{self, DateLayout};
 use crate::engine::data::numbers::{self, DecimalMark};
 use crate::engine::data::{
@@ -315,6 +317,26 @@ struct Tallies {
     amounts: Arc<Mutex<Unread>>,
 }
 
+/// Cells one batch could not read: counted, with the first three kept as examples.
+#[derive(Default)]
+struct Misread {
+    count: usize,
+    examples: Vec<String>,
+}
+
+impl Misread {
+    fn note(&mut self, cell: &str) {
+        self.count += 1;
+        if self.examples.len() < 3 {
+            self.examples.push(cell.to_string());
+        }
+    }
+
+    fn into_tally(self, into: &Mutex<Unread>) {
+        tally(into, self.count, self.examples);
+    }
+}
+
 fn tally(into: &Mutex<Unread>, count: usize, examples: Vec<String>) {
     if count == 0 {
         return;
@@ -528,7 +550,7 @@ fn read_ids(column: &Column, reading: IdReading, quote: char, unread: &Mutex<Unr
     let name = column.name().clone();
     Ok(match reading {
         IdReading::Integer => {
-            let (mut count, mut examples) = (0, Vec::new());
+            let mut misread = Misread::default();
             let ids: Int64Chunked = texts
                 .iter()
                 .map(|cell| {
@@ -539,36 +561,30 @@ fn read_ids(column: &Column, reading: IdReading, quote: char, unread: &Mutex<Unr
                     let leading_zero = t.len() >= 2 && t.starts_with('0') && t.bytes().all(|b| b.is_ascii_digit());
                     let id = t.parse::<i64>().ok().filter(|_| !leading_zero);
                     if id.is_none() {
-                        count += 1;
-                        if examples.len() < 3 {
-                            examples.push(t.to_string());
-                        }
+                        misread.note(t);
                     }
                     id
                 })
                 .collect();
-            tally(unread, count, examples);
+            misread.into_tally(unread);
             ids.with_name(name).into_column()
         }
         IdReading::Text { na_is_code } => {
             // Spaces before a quoted id: Strata's reader unquotes it, polars keeps the text as written,
             // which would make another customer of it; refused instead.
-            let (mut count, mut examples) = (0, Vec::new());
+            let mut misread = Misread::default();
             let ids: StringChunked = texts
                 .iter()
                 .map(|cell| {
                     let cell = cell.filter(|s| !is_missing_text(s, na_is_code))?;
                     if cell.starts_with(char::is_whitespace) && cell.trim_start().starts_with(quote) {
-                        count += 1;
-                        if examples.len() < 3 {
-                            examples.push(cell.to_string());
-                        }
+                        misread.note(cell);
                         return None;
                     }
                     Some(cell)
                 })
                 .collect();
-            tally(unread, count, examples);
+            misread.into_tally(unread);
             ids.with_name(name).into_column()
         }
     })
@@ -588,7 +604,7 @@ fn read_days(
 ) -> PolarsResult<Column> {
     let texts = strings(column)?;
     let earliest = dates::earliest_plausible_day();
-    let (mut count, mut examples) = (0, Vec::new());
+    let mut misread = Misread::default();
     let days: Int32Chunked = texts
         .iter()
         .map(|cell| {
@@ -602,22 +618,19 @@ fn read_days(
                 .and_then(|s| i32::try_from(s.days()).ok())
                 .filter(|&d| allow_old_dates || d >= earliest);
             if day.is_none() {
-                count += 1;
-                if examples.len() < 3 {
-                    examples.push(t.to_string());
-                }
+                misread.note(t);
                 return unparsed;
             }
             day
         })
         .collect();
-    tally(unread, count, examples);
+    misread.into_tally(unread);
     Ok(days.with_name(column.name().clone()).into_column())
 }
 
 fn read_amounts(column: &Column, reading: &AmountReading, unread: &Mutex<Unread>) -> PolarsResult<Column> {
     let texts = strings(column)?;
-    let (mut count, mut examples) = (0, Vec::new());
+    let mut misread = Misread::default();
     let amounts: Float64Chunked = texts
         .iter()
         .map(|cell| {
@@ -627,15 +640,12 @@ fn read_amounts(column: &Column, reading: &AmountReading, unread: &Mutex<Unread>
             }
             let value = read_amount(t, reading);
             if value.is_none() {
-                count += 1;
-                if examples.len() < 3 {
-                    examples.push(t.to_string());
-                }
+                misread.note(t);
             }
             value
         })
         .collect();
-    tally(unread, count, examples);
+    misread.into_tally(unread);
     Ok(amounts.with_name(column.name().clone()).into_column())
 }
 
@@ -791,28 +801,9 @@ impl<K: Hash + Eq + Ord + Clone> Accumulator<K> {
         let after: u64 = self.days.range(as_of_days.saturating_add(1)..).map(|(_, n)| n).sum();
         let old: u64 = self.days.range(..oldest).map(|(_, n)| n).sum();
         let used: u64 = self.days.range(..=as_of_days).map(|(_, n)| n).sum();
-        if self.incomplete > 0 {
-            let what = if spec.amount.is_some() {
-                "a customer id, a date or a finite amount"
-            } else {
-                "a customer id or a date"
-            };
-            warnings.push(format!("{} transaction(s) without {what} were dropped", self.incomplete));
-        }
-        if after > 0 {
-            warnings.push(format!("{after} transaction(s) after the as-of date {as_of} were ignored"));
-        }
-        if old > 0 {
-            warnings.push(format!(
-                "{old} transaction(s) are dated more than 100 years before the as-of date {as_of}; check the date format"
-            ));
-        }
-        if used == 0 {
-            return Err(DataError::BadColumn {
-                column: spec.date.clone(),
-                problem: format!("has no transactions on or before the as-of date {as_of}; no rows left after filters"),
-            });
-        }
+        let counts =
+            RowCounts { incomplete: self.incomplete, after: after as usize, old: old as usize, used: used as usize };
+        say_row_counts(spec, &counts, as_of, &mut warnings)?;
         let mut customers: Vec<(K, Figures)> = self.customers.into_iter().collect();
         customers.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let n_overflowed = customers.iter().filter(|(_, f)| !f.total.is_finite()).count();
