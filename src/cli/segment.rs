@@ -69,13 +69,18 @@ pub(crate) fn rfm(args: RfmArgs) -> Result<(), CliError> {
             &columns.customer_id,
         )?;
     }
-    write_table(&mut result.customers, &args.out)?;
+    write_customers(&mut result, &args.out, "")
+}
+
+/// Writes the customer table of `strata rfm` and says what it holds (`how` after the as-of date).
+fn write_customers(result: &mut crate::engine::features::RfmResult, out: &Path, how: &str) -> Result<(), CliError> {
+    write_table(&mut result.customers, out)?;
     eprintln!(
-        "{} customers from {} transactions as of {}; written to {}",
+        "{} customers from {} transactions as of {}{how}; written to {}",
         result.customers.height(),
         result.n_transactions_used,
         result.as_of,
-        args.out.display()
+        out.display()
     );
     Ok(())
 }
@@ -87,15 +92,7 @@ fn rfm_streaming(args: &RfmArgs, columns: &TransactionColumns, options: &ReadOpt
     warn_all(&streamed.reading_warnings);
     let mut result = streamed.result;
     warn_all(&result.warnings);
-    write_table(&mut result.customers, &args.out)?;
-    eprintln!(
-        "{} customers from {} transactions as of {}, streamed; written to {}",
-        result.customers.height(),
-        result.n_transactions_used,
-        result.as_of,
-        args.out.display()
-    );
-    Ok(())
+    write_customers(&mut result, &args.out, ", streamed")
 }
 
 /// The customer table of `args` (read, joined, aggregated as `fit` does), and the spec it came from.

@@ -189,7 +189,6 @@ fn pin_from_head(
         let first = data::read_text_formatted(&head[..cut], path, options, &options.formats, None, &[])?;
         first.frame.get_column_names().iter().map(|n| n.to_string()).collect()
     };
-    let raw = data::read_text_formatted(&head, path, options, &options.formats, Some(&needed), &needed)?;
     let dialect = typed.dialect.ok_or_else(|| DataError::Streaming("the file's dialect was not found".into()))?;
     if dialect.delimiter == Delimiter::Whitespace {
         return Err(DataError::Streaming(format!(
@@ -254,6 +253,10 @@ fn pin_from_head(
             Some(match reading(name) {
                 Some(r) if r.kind == ReadingKind::Numbers => {
                     let mark = if r.format == "decimal comma" { DecimalMark::Comma } else { DecimalMark::Point };
+                    // The texts as written, read again only here, where a currency or a percent sign
+                    // is to be pinned.
+                    let raw =
+                        data::read_text_formatted(&head, path, options, &options.formats, Some(&needed), &needed)?;
                     let texts = data::column_texts(&raw.frame, name)?;
                     let decorated: Vec<numbers::Decorated<'_>> =
                         texts.iter().flatten().filter_map(|t| numbers::decorate(t.trim())).collect();
