@@ -8,9 +8,14 @@
 //! splits; the lowest segment number wins among equally common classes.
 //!
 //! Rows are sorted once per feature; each split partitions those orders stably, so a level of the
-//! tree costs one pass over the rows per feature.
+//! tree costs one pass over the rows per feature. Features are searched, and the two sides of a
+//! split grown, in parallel; every choice is made in the fixed order above, so the tree is the
+//! same on any number of threads.
 
 use ndarray::ArrayView2;
+use rayon::prelude::*;
+
+use crate::engine::memo::{Memo, values_key};
 
 /// Settings of a tree.
 #[derive(Clone, Copy, Debug)]
@@ -62,15 +67,36 @@ impl Node {
 /// Fits a tree predicting `y` (classes below `k`) from the finite values `x` (one row per entry of
 /// `y`). `y` must not be empty.
 pub(crate) fn fit(x: ArrayView2<f64>, y: &[usize], k: usize, params: TreeParams) -> Node {
-    // Each feature's rows in ascending order of its values, ties by row.
-    let orders: Vec<Vec<u32>> = (0..x.ncols())
-        .map(|j| {
-            let mut order: Vec<u32> = (0..y.len() as u32).collect();
-            order.sort_by(|&a, &b| x[[a as usize, j]].total_cmp(&x[[b as usize, j]]).then(a.cmp(&b)));
-            order
+    // Each feature's values as one slice, and its rows in ascending order of them, ties by row
+    // (a total order, so the unstable sort gives the one order there is).
+    // Each sort is kept by the values it sorted: a new k grows a new tree on the same columns.
+    static ORDERS: Memo<Vec<u32>> = Memo::new(16 << 20);
+    let columns: Vec<Vec<f64>> = (0..x.ncols()).map(|j| x.column(j).to_vec()).collect();
+    let orders: Vec<Vec<u32>> = columns
+        .par_iter()
+        .map(|values| {
+            let key = values_key(b"tree order", values);
+            ORDERS.get_or_compute(key, values.len(), || ascending(values)).as_ref().clone()
         })
         .collect();
-    grow(x, y, k, orders, 0, &params)
+    grow(&columns, y, k, orders, 0, &params)
+}
+
+/// The rows of `values` in ascending order (`f64::total_cmp`), ties by row: sorted as pairs of an
+/// integer with the same order and the row, which compare without reading `values` again.
+fn ascending(values: &[f64]) -> Vec<u32> {
+    let mut keyed: Vec<(u64, u32)> = values
+        .iter()
+        .enumerate()
+        .map(|(row, v)| {
+            // `total_cmp`'s order as unsigned integers: negatives flipped, positives above them.
+            let bits = v.to_bits();
+            let key = if bits >> 63 == 1 { !bits } else { bits | 1 << 63 };
+            (key, row as u32)
+        })
+        .collect();
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, row)| row).collect()
 }
 
 /// The most common class among the counts, the lowest on ties.
@@ -84,8 +110,40 @@ fn modal(counts: &[u64]) -> usize {
     best
 }
 
+/// The best split of one feature's rows (in `order`): its purity and threshold, the first (lowest
+/// threshold) among equals.
+fn best_split(values: &[f64], order: &[u32], y: &[usize], counts: &[u64], min_leaf: usize) -> Option<(f64, f64)> {
+    let m = order.len();
+    let k = counts.len();
+    let total_squares: u64 = counts.iter().map(|&c| c * c).sum();
+    let mut left = vec![0u64; k];
+    let mut right = counts.to_vec();
+    let (mut left_squares, mut right_squares) = (0u64, total_squares);
+    let mut best: Option<(f64, f64)> = None;
+    for (i, pair) in order.windows(2).enumerate() {
+        let row = pair[0] as usize;
+        let c = y[row];
+        right_squares -= 2 * right[c] - 1;
+        right[c] -= 1;
+        left_squares += 2 * left[c] + 1;
+        left[c] += 1;
+        let (value, next) = (values[row], values[pair[1] as usize]);
+        let n_left = i + 1;
+        if value == next || n_left < min_leaf || m - n_left < min_leaf {
+            continue;
+        }
+        let purity = left_squares as f64 / n_left as f64 + right_squares as f64 / (m - n_left) as f64;
+        if best.is_none_or(|(b, _)| purity > b) {
+            // The midpoint, unless rounding puts it on the lower value (adjacent floats).
+            let mid = value + (next - value) / 2.0;
+            best = Some((purity, if mid > value { mid } else { next }));
+        }
+    }
+    best
+}
+
 /// The node for the rows in `orders` (the same rows, in each feature's order).
-fn grow(x: ArrayView2<f64>, y: &[usize], k: usize, orders: Vec<Vec<u32>>, depth: usize, params: &TreeParams) -> Node {
+fn grow(columns: &[Vec<f64>], y: &[usize], k: usize, orders: Vec<Vec<u32>>, depth: usize, params: &TreeParams) -> Node {
     let Some(rows) = orders.first() else {
         return Node::Leaf { class: 0 };
     };
@@ -101,48 +159,37 @@ fn grow(x: ArrayView2<f64>, y: &[usize], k: usize, orders: Vec<Vec<u32>>, depth:
     }
     // Minimising the weighted Gini impurity 1 - (sum_c l_c^2 / n_l + sum_c r_c^2 / n_r) / m is
     // maximising `purity` = sum_c l_c^2 / n_l + sum_c r_c^2 / n_r. The sums of squares are whole
-    // numbers, updated exactly as each row moves from the right side to the left.
-    let total_squares: u64 = counts.iter().map(|&c| c * c).sum();
+    // numbers, updated exactly as each row moves from the right side to the left. Each feature's
+    // best split is found on its own (in parallel); the first feature wins among equals, as a
+    // search feature by feature that keeps only a strictly better split would choose.
+    let per_feature: Vec<Option<(f64, f64)>> = columns
+        .par_iter()
+        .zip(orders.par_iter())
+        .map(|(values, order)| best_split(values, order, y, &counts, min_leaf))
+        .collect();
     let mut best: Option<(f64, usize, f64)> = None;
-    for (j, order) in orders.iter().enumerate() {
-        let mut left = vec![0u64; k];
-        let mut right = counts.clone();
-        let (mut left_squares, mut right_squares) = (0u64, total_squares);
-        for i in 0..m - 1 {
-            let row = order[i] as usize;
-            let c = y[row];
-            right_squares -= 2 * right[c] - 1;
-            right[c] -= 1;
-            left_squares += 2 * left[c] + 1;
-            left[c] += 1;
-            let (value, next) = (x[[row, j]], x[[order[i + 1] as usize, j]]);
-            let n_left = i + 1;
-            if value == next || n_left < min_leaf || m - n_left < min_leaf {
-                continue;
-            }
-            let purity = left_squares as f64 / n_left as f64 + right_squares as f64 / (m - n_left) as f64;
-            if best.is_none_or(|(b, _, _)| purity > b) {
-                // The midpoint, unless rounding puts it on the lower value (adjacent floats).
-                let mid = value + (next - value) / 2.0;
-                best = Some((purity, j, if mid > value { mid } else { next }));
-            }
+    for (j, split) in per_feature.into_iter().enumerate() {
+        if let Some((purity, threshold)) = split
+            && best.is_none_or(|(b, _, _)| purity > b)
+        {
+            best = Some((purity, j, threshold));
         }
     }
     let Some((purity, column, threshold)) = best else {
         return Node::Leaf { class };
     };
+    let total_squares: u64 = counts.iter().map(|&c| c * c).sum();
     let decrease = (purity - total_squares as f64 / m as f64) / m as f64;
     if decrease < params.min_impurity_decrease {
         return Node::Leaf { class };
     }
-    let (mut left_orders, mut right_orders) = (Vec::with_capacity(orders.len()), Vec::with_capacity(orders.len()));
-    for order in orders {
-        let (l, r): (Vec<u32>, Vec<u32>) = order.into_iter().partition(|&r| x[[r as usize, column]] < threshold);
-        left_orders.push(l);
-        right_orders.push(r);
-    }
-    let left = grow(x, y, k, left_orders, depth + 1, params);
-    let right = grow(x, y, k, right_orders, depth + 1, params);
+    let split_on = &columns[column];
+    let (left_orders, right_orders): (Vec<Vec<u32>>, Vec<Vec<u32>>) =
+        orders.into_par_iter().map(|order| order.into_iter().partition(|&r| split_on[r as usize] < threshold)).unzip();
+    let (left, right) = rayon::join(
+        || grow(columns, y, k, left_orders, depth + 1, params),
+        || grow(columns, y, k, right_orders, depth + 1, params),
+    );
     match (&left, &right) {
         // Two leaves predicting the same class predict it for the whole node: one rule, not two.
         (Node::Leaf { class: a }, Node::Leaf { class: b }) if a == b => Node::Leaf { class: *a },
@@ -157,6 +204,115 @@ mod tests {
 
     fn params(max_depth: usize) -> TreeParams {
         TreeParams { max_depth, min_leaf: 1, min_impurity_decrease: 1e-9 }
+    }
+
+    // The sequential fit this module had before its search went parallel, kept as the reference.
+    fn reference_fit(x: ArrayView2<f64>, y: &[usize], k: usize, params: TreeParams) -> Node {
+        // Each feature's rows in ascending order of its values, ties by row.
+        let orders: Vec<Vec<u32>> = (0..x.ncols())
+            .map(|j| {
+                let mut order: Vec<u32> = (0..y.len() as u32).collect();
+                order.sort_by(|&a, &b| x[[a as usize, j]].total_cmp(&x[[b as usize, j]]).then(a.cmp(&b)));
+                order
+            })
+            .collect();
+        reference_grow(x, y, k, orders, 0, &params)
+    }
+
+    /// The tree as it was grown before features were searched in parallel: one feature after
+    /// another, one thread.
+    fn reference_grow(
+        x: ArrayView2<f64>,
+        y: &[usize],
+        k: usize,
+        orders: Vec<Vec<u32>>,
+        depth: usize,
+        params: &TreeParams,
+    ) -> Node {
+        let Some(rows) = orders.first() else {
+            return Node::Leaf { class: 0 };
+        };
+        let m = rows.len();
+        let mut counts = vec![0u64; k];
+        for &r in rows {
+            counts[y[r as usize]] += 1;
+        }
+        let class = modal(&counts);
+        let min_leaf = params.min_leaf.max(1);
+        if depth >= params.max_depth || m < 2 * min_leaf || counts[class] as usize == m {
+            return Node::Leaf { class };
+        }
+        // Minimising the weighted Gini impurity 1 - (sum_c l_c^2 / n_l + sum_c r_c^2 / n_r) / m is
+        // maximising `purity` = sum_c l_c^2 / n_l + sum_c r_c^2 / n_r. The sums of squares are whole
+        // numbers, updated exactly as each row moves from the right side to the left.
+        let total_squares: u64 = counts.iter().map(|&c| c * c).sum();
+        let mut best: Option<(f64, usize, f64)> = None;
+        for (j, order) in orders.iter().enumerate() {
+            let mut left = vec![0u64; k];
+            let mut right = counts.clone();
+            let (mut left_squares, mut right_squares) = (0u64, total_squares);
+            for i in 0..m - 1 {
+                let row = order[i] as usize;
+                let c = y[row];
+                right_squares -= 2 * right[c] - 1;
+                right[c] -= 1;
+                left_squares += 2 * left[c] + 1;
+                left[c] += 1;
+                let (value, next) = (x[[row, j]], x[[order[i + 1] as usize, j]]);
+                let n_left = i + 1;
+                if value == next || n_left < min_leaf || m - n_left < min_leaf {
+                    continue;
+                }
+                let purity = left_squares as f64 / n_left as f64 + right_squares as f64 / (m - n_left) as f64;
+                if best.is_none_or(|(b, _, _)| purity > b) {
+                    // The midpoint, unless rounding puts it on the lower value (adjacent floats).
+                    let mid = value + (next - value) / 2.0;
+                    best = Some((purity, j, if mid > value { mid } else { next }));
+                }
+            }
+        }
+        let Some((purity, column, threshold)) = best else {
+            return Node::Leaf { class };
+        };
+        let decrease = (purity - total_squares as f64 / m as f64) / m as f64;
+        if decrease < params.min_impurity_decrease {
+            return Node::Leaf { class };
+        }
+        let (mut left_orders, mut right_orders) = (Vec::with_capacity(orders.len()), Vec::with_capacity(orders.len()));
+        for order in orders {
+            let (l, r): (Vec<u32>, Vec<u32>) = order.into_iter().partition(|&r| x[[r as usize, column]] < threshold);
+            left_orders.push(l);
+            right_orders.push(r);
+        }
+        let left = reference_grow(x, y, k, left_orders, depth + 1, params);
+        let right = reference_grow(x, y, k, right_orders, depth + 1, params);
+        match (&left, &right) {
+            // Two leaves predicting the same class predict it for the whole node: one rule, not two.
+            (Node::Leaf { class: a }, Node::Leaf { class: b }) if a == b => Node::Leaf { class: *a },
+            _ => Node::Split { column, threshold, left: Box::new(left), right: Box::new(right) },
+        }
+    }
+
+    #[test]
+    fn the_parallel_search_grows_the_sequential_tree_on_any_thread_count() {
+        let mut rng = crate::engine::rng::SeededRng::new(7);
+        for (n, d, k, depth) in [(3_000, 6, 5, 4), (500, 3, 3, 3), (2_000, 9, 8, 5)] {
+            // Coarse values (many ties), both zeros and negatives; classes that follow the values.
+            let x = Array2::from_shape_fn((n, d), |_| {
+                let v = (rng.next_f64() * 40.0).floor() - 20.0;
+                if v == 0.0 && rng.next_f64() < 0.5 { -0.0 } else { v }
+            });
+            let y: Vec<usize> = (0..n)
+                .map(|r| ((x[[r, 0]] + 2.0 * x[[r, d - 1]] + 60.0) as usize + (rng.next_f64() * 3.0) as usize) % k)
+                .collect();
+            let p = TreeParams { max_depth: depth, min_leaf: 5, min_impurity_decrease: 1e-6 };
+            let expected = reference_fit(x.view(), &y, k, p);
+            assert!(matches!(expected, Node::Split { .. }), "the case grows no tree");
+            for threads in [1, 2, 3] {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+                assert_eq!(pool.install(|| fit(x.view(), &y, k, p)), expected, "{threads} threads, n = {n}");
+            }
+        }
     }
 
     #[test]
