@@ -26,20 +26,25 @@ pub struct Multicollinearity {
 pub fn correlation_matrix(x: ArrayView2<f64>) -> Array2<f64> {
     let (n, d) = x.dim();
     let means: Vec<f64> = (0..d).map(|j| x.column(j).sum() / n as f64).collect();
-    let mut cov = Array2::<f64>::zeros((d, d));
+    // Row by row into the upper triangle of a flat d x d matrix: the same additions in the same
+    // order as before, without a matrix index check in the inner loop.
+    let mut flat_cov = vec![0.0; d * d];
+    let mut centred = vec![0.0; d];
     for row in x.rows() {
-        for a in 0..d {
-            let da = row[a] - means[a];
-            for b in a..d {
-                cov[[a, b]] += da * (row[b] - means[b]);
+        for ((c, &v), &m) in centred.iter_mut().zip(row.iter()).zip(&means) {
+            *c = v - m;
+        }
+        for (a, &da) in centred.iter().enumerate() {
+            for (cell, &db) in flat_cov[a * d + a..(a + 1) * d].iter_mut().zip(&centred[a..]) {
+                *cell += da * db;
             }
         }
     }
     let mut r = Array2::<f64>::zeros((d, d));
     for a in 0..d {
         for b in a..d {
-            let denominator = (cov[[a, a]] * cov[[b, b]]).sqrt();
-            let value = if denominator > 0.0 { (cov[[a, b]] / denominator).clamp(-1.0, 1.0) } else { f64::NAN };
+            let denominator = (flat_cov[a * d + a] * flat_cov[b * d + b]).sqrt();
+            let value = if denominator > 0.0 { (flat_cov[a * d + b] / denominator).clamp(-1.0, 1.0) } else { f64::NAN };
             r[[a, b]] = value;
             r[[b, a]] = value;
         }
@@ -141,6 +146,30 @@ pub fn multicollinearity(x: ArrayView2<f64>, names: &[String], groups: &[Vec<usi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_flat_covariance_gives_the_indexed_one_bit_for_bit() {
+        let mut rng = crate::engine::rng::SeededRng::new(9);
+        let x = Array2::from_shape_fn((5_000, 6), |(r, c)| rng.next_f64() * (c + 1) as f64 + (r % 7) as f64 * 0.3);
+        let (n, d) = x.dim();
+        let means: Vec<f64> = (0..d).map(|j| x.column(j).sum() / n as f64).collect();
+        let mut cov = Array2::<f64>::zeros((d, d));
+        for row in x.rows() {
+            for a in 0..d {
+                let da = row[a] - means[a];
+                for b in a..d {
+                    cov[[a, b]] += da * (row[b] - means[b]);
+                }
+            }
+        }
+        let r = correlation_matrix(x.view());
+        for a in 0..d {
+            for b in a..d {
+                let expected = (cov[[a, b]] / (cov[[a, a]] * cov[[b, b]]).sqrt()).clamp(-1.0, 1.0);
+                assert_eq!(r[[a, b]].to_bits(), expected.to_bits(), "({a}, {b})");
+            }
+        }
+    }
     use ndarray::array;
 
     #[test]

@@ -10,6 +10,8 @@ pub struct StageCache {
     pub(crate) table: CachedStage<CustomerTable>,
     /// The quality report depends on the table alone, so a recipe edit reuses it.
     pub(crate) quality: CachedStage<Arc<QualityReport>>,
+    /// So do the guessed roles (counting distinct values of every column takes long).
+    pub(crate) roles: CachedStage<Arc<Vec<RoleGuess>>>,
     pub(crate) recipe: CachedStage<Arc<RecipeStage>>,
     pub(crate) sweep: CachedStage<SweptStage>,
     pub(crate) model: CachedStage<ModelStage>,

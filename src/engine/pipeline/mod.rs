@@ -87,7 +87,8 @@ fn prepare(
     let recipe_key = stage_key(spec, &ignores::RECIPE, &fingerprints);
     let recipe = cache.recipe.get_or_build(&recipe_key, || {
         check_money_features(spec, &table.frame)?;
-        let roles = effective_roles(&table.frame, &spec.role_overrides);
+        let guessed = cache.roles.get_or_build(&table_key, || Ok(Arc::new(guess_roles(&table.frame))))?;
+        let roles = with_overrides(guessed.as_ref().clone(), &spec.role_overrides);
         let quality_key = stage_key(spec, &ignores::TABLE, (&fingerprints, spec.id_column()));
         let quality = cache.quality.get_or_build(&quality_key, || {
             Ok(Arc::new(quality_report(&table.frame, spec.id_column(), table.as_of)?))

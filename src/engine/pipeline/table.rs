@@ -325,7 +325,11 @@ pub(crate) fn apply_duplicate_rule(
 
 /// Roles after the user's overrides.
 pub fn effective_roles(frame: &DataFrame, overrides: &[(String, ColumnRole)]) -> Vec<RoleGuess> {
-    let mut roles = guess_roles(frame);
+    with_overrides(guess_roles(frame), overrides)
+}
+
+/// Guessed roles with the user's overrides applied.
+pub fn with_overrides(mut roles: Vec<RoleGuess>, overrides: &[(String, ColumnRole)]) -> Vec<RoleGuess> {
     for guess in &mut roles {
         if let Some((_, role)) = overrides.iter().find(|(c, _)| *c == guess.column) {
             guess.role = *role;

@@ -6,12 +6,14 @@ use std::collections::{BTreeMap, HashMap};
 
 use ndarray::Array2;
 use polars::prelude::*;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::cluster::bounds::MAX_ABS_VALUE;
 use crate::engine::data::quality::{numeric_values, quantile_sorted};
 use crate::engine::data::roles::ColumnRole;
 use crate::engine::error::{DataError, FeatureError};
+use crate::engine::memo::{Memo, values_key};
 
 /// Largest weight a feature may have (in magnitude): beyond it one feature is the whole distance,
 /// and scaled values times the weight soon overflow.
@@ -350,7 +352,22 @@ impl FeatureRecipe {
         let mut warnings = Vec::new();
         let mut excluded = Vec::new();
         let mut fitted = Vec::new();
-        for spec in &self.features {
+        // Every feature is fitted on its own (in parallel); what they say is then taken in the
+        // recipe's order, so the first problem reported is the one a feature-by-feature fit meets.
+        let fits: Vec<Result<Result<FittedFeature, Unusable>, FeatureError>> =
+            self.features
+                .par_iter()
+                .map(|spec| {
+                    Ok(match spec.kind {
+                        FeatureKind::Numeric => {
+                            fit_numeric(spec, &read_numeric(frame, &spec.column)?).map(FittedFeature::Numeric)
+                        }
+                        FeatureKind::Categorical => fit_categorical(spec, &read_categorical(frame, &spec.column)?)
+                            .map(FittedFeature::Categorical),
+                    })
+                })
+                .collect();
+        for (spec, fitted_feature) in self.features.iter().zip(fits) {
             if roles.get(&spec.column) == Some(&ColumnRole::Sensitive) {
                 if !spec.allow_sensitive {
                     return Err(FeatureError::SensitiveFeature { column: spec.column.clone() });
@@ -360,15 +377,7 @@ impl FeatureRecipe {
                     spec.column
                 ));
             }
-            let fitted_feature = match spec.kind {
-                FeatureKind::Numeric => {
-                    fit_numeric(spec, &read_numeric(frame, &spec.column)?).map(FittedFeature::Numeric)
-                }
-                FeatureKind::Categorical => {
-                    fit_categorical(spec, &read_categorical(frame, &spec.column)?).map(FittedFeature::Categorical)
-                }
-            };
-            match fitted_feature {
+            match fitted_feature? {
                 Ok(f) => fitted.push(f),
                 Err(Unusable::Excluded(reason)) => {
                     warnings.push(format!("feature '{}' excluded: {reason}", spec.column));
@@ -389,11 +398,21 @@ impl FeatureRecipe {
 }
 
 fn fit_numeric(spec: &FeatureSpec, values: &[Option<f64>]) -> Result<FittedNumeric, Unusable> {
-    let mut observed: Vec<f64> = values.iter().flatten().copied().collect();
+    // The observed values in ascending order, kept by the values they came from: a weight, a
+    // scaling or another feature's edit sorts nothing again. Values equal by `total_cmp` are the
+    // same bits, so an unstable sort gives the one order there is.
+    static SORTED: Memo<Vec<f64>> = Memo::new(16 << 20);
+    let observed: Vec<f64> = values.iter().flatten().copied().collect();
     if observed.is_empty() {
         return Err("every value is missing".into());
     }
-    observed.sort_by(f64::total_cmp);
+    let key = values_key(b"recipe observed, sorted", &observed);
+    let weight = observed.len();
+    let observed = SORTED.get_or_compute(key, weight, || {
+        let mut sorted = observed;
+        sorted.sort_unstable_by(f64::total_cmp);
+        sorted
+    });
     if observed[0] == observed[observed.len() - 1] {
         return Err(format!("every value is {} (constant)", observed[0]).into());
     }
@@ -411,9 +430,18 @@ fn fit_numeric(spec: &FeatureSpec, values: &[Option<f64>]) -> Result<FittedNumer
         .clip_percentiles
         .map(|(lo, hi)| (quantile_sorted(&observed, lo / 100.0), quantile_sorted(&observed, hi / 100.0)));
     // Parameters are learned on what the fit sees: imputed, clipped, logged values.
-    let mut prepared: Vec<f64> =
-        values.iter().filter_map(|v| v.or(impute_value)).map(|x| prepare(x, clip_bounds, spec.log1p)).collect();
-    prepared.sort_by(f64::total_cmp);
+    // In ascending order, without sorting again: clipping and the signed log keep the order of the
+    // sorted observed values, and the imputed value's copies go where they sort. The order is
+    // checked, and the values sorted outright should rounding ever break it.
+    let mut prepared: Vec<f64> = observed.iter().map(|&x| prepare(x, clip_bounds, spec.log1p)).collect();
+    if let Some(imputed) = impute_value {
+        let imputed = prepare(imputed, clip_bounds, spec.log1p);
+        let at = prepared.partition_point(|v| v.total_cmp(&imputed).is_lt());
+        prepared.splice(at..at, std::iter::repeat_n(imputed, values.len() - observed.len()));
+    }
+    if !prepared.is_sorted_by(|a, b| a.total_cmp(b).is_le()) {
+        prepared.sort_unstable_by(f64::total_cmp);
+    }
     let n = prepared.len() as f64;
     let (center, spread) = match spec.scaling {
         Scaling::ZScore => {
@@ -602,89 +630,25 @@ impl FittedRecipe {
                 ),
             });
         }
+        // Every feature's columns are made on their own (in parallel), then taken in the recipe's
+        // order: the first problem, the warnings' order and the rule that takes a row out of the
+        // fit (the first feature's) are what a feature-by-feature pass gives.
+        let parts: Vec<Result<FeatureColumns, FeatureError>> =
+            self.features.par_iter().map(|feature| feature_columns(feature, frame, n_rows, scoring)).collect();
         let mut columns: Vec<Vec<f64>> = Vec::with_capacity(names.len());
         // Per row: None = usable, Some(rule) = the first rule that takes it out of the fit.
         let mut removed: Vec<Option<MissingRule>> = vec![None; n_rows];
         let mut warnings = Vec::new();
-        for feature in &self.features {
-            match feature {
-                FittedFeature::Numeric(f) => {
-                    let values = read_numeric(frame, &f.column)?;
-                    let n_missing = values.iter().filter(|v| v.is_none()).count();
-                    if n_missing > 0 {
-                        warnings.push(missing_warning(&f.column, n_missing, f.missing));
-                    }
-                    if f.log1p {
-                        let lowest = f.clip_bounds.map_or(f64::NEG_INFINITY, |(lo, _)| lo);
-                        let n_negative = values.iter().flatten().filter(|x| x.max(lowest) < 0.0).count();
-                        if n_negative > 0 {
-                            warnings.push(format!(
-                                "feature '{}': {n_negative} negative value(s) log-transformed as -log1p(|x|), keeping their sign",
-                                f.column
-                            ));
-                        }
-                    }
-                    let mut out = Vec::with_capacity(n_rows);
-                    for (row, v) in values.iter().enumerate() {
-                        let x = match v.or(f.impute_value) {
-                            Some(x) => x,
-                            None => {
-                                removed[row].get_or_insert(f.missing);
-                                0.0
-                            }
-                        };
-                        out.push((prepare(x, f.clip_bounds, f.log1p) - f.center) / f.scale * f.weight);
-                    }
-                    let too_large = |v: &f64| !(v.is_finite() && v.abs() <= MAX_ABS_VALUE);
-                    if scoring {
-                        let mut n_too_large = 0;
-                        for (row, v) in out.iter_mut().enumerate() {
-                            if too_large(v) {
-                                *v = 0.0;
-                                removed[row] = Some(MissingRule::FallbackSegment);
-                                n_too_large += 1;
-                            }
-                        }
-                        if n_too_large > 0 {
-                            warnings.push(format!(
-                                "feature '{}': {n_too_large} value(s) too large to scale (up to {:.1e}); those customers go to the fallback segment",
-                                f.column,
-                                values.iter().flatten().fold(0.0, |m: f64, v| m.max(v.abs()))
-                            ));
-                        }
-                    } else if let Some(row) = out.iter().position(too_large) {
-                        return Err(overflow(f, values[row].or(f.impute_value).unwrap_or(0.0), &values));
-                    }
-                    columns.push(out);
-                }
-                FittedFeature::Categorical(c) => {
-                    let values = read_categorical(frame, &c.column)?;
-                    let n_missing = values.iter().filter(|v| v.is_none()).count();
-                    if n_missing > 0 {
-                        warnings.push(missing_warning(&c.column, n_missing, c.missing));
-                    }
-                    let mut indicator = vec![vec![0.0; n_rows]; c.levels.len()];
-                    let mut n_unseen = 0;
-                    for (row, v) in values.iter().enumerate() {
-                        match v.as_ref().or(c.impute_level.as_ref()) {
-                            Some(level) => match c.levels.iter().position(|l| l == level) {
-                                Some(i) => indicator[i][row] = c.weight,
-                                None => n_unseen += 1, // a level not seen when fitting: all zeros
-                            },
-                            None => {
-                                removed[row].get_or_insert(c.missing);
-                            }
-                        }
-                    }
-                    if n_unseen > 0 {
-                        warnings.push(format!(
-                            "feature '{}': {n_unseen} value(s) are levels not seen when the recipe was fitted; encoded as no level",
-                            c.column
-                        ));
-                    }
-                    columns.extend(indicator);
-                }
+        for part in parts {
+            let mut part = part?;
+            for &row in &part.missing_rows {
+                removed[row].get_or_insert(part.missing);
             }
+            for &row in &part.too_large_rows {
+                removed[row] = Some(MissingRule::FallbackSegment);
+            }
+            warnings.append(&mut part.warnings);
+            columns.append(&mut part.columns);
         }
         let mut kept_rows = Vec::new();
         let mut fallback_rows = Vec::new();
@@ -700,13 +664,114 @@ impl FittedRecipe {
             return Err(FeatureError::NoRowsLeft);
         }
         let width = columns.len();
-        let mut values = Array2::zeros((kept_rows.len(), width));
-        for (i, &row) in kept_rows.iter().enumerate() {
-            for (j, column) in columns.iter().enumerate() {
-                values[[i, j]] = column[row];
-            }
+        let mut flat = Vec::with_capacity(kept_rows.len() * width);
+        for &row in &kept_rows {
+            flat.extend(columns.iter().map(|column| column[row]));
         }
+        let values =
+            Array2::from_shape_vec((kept_rows.len(), width), flat).map_err(|e| FeatureError::BadParameter {
+                column: String::from("(recipe)"),
+                problem: format!("the matrix could not be shaped: {e}"),
+            })?;
         Ok(FeatureMatrix { values, names, kept_rows, fallback_rows, dropped_rows, warnings })
+    }
+}
+
+/// One fitted feature's matrix columns, the rows it takes out of the fit and what it says.
+struct FeatureColumns {
+    columns: Vec<Vec<f64>>,
+    /// Rows with no value (nor an imputed one), taken out by `missing`.
+    missing: MissingRule,
+    missing_rows: Vec<usize>,
+    /// Rows whose value is too large to scale, when scoring: they go to the fallback segment.
+    too_large_rows: Vec<usize>,
+    warnings: Vec<String>,
+}
+
+/// The matrix columns of one fitted feature over `frame`'s rows (see `transform_with`).
+fn feature_columns(
+    feature: &FittedFeature,
+    frame: &DataFrame,
+    n_rows: usize,
+    scoring: bool,
+) -> Result<FeatureColumns, FeatureError> {
+    let mut warnings = Vec::new();
+    let mut missing_rows = Vec::new();
+    let mut too_large_rows = Vec::new();
+    match feature {
+        FittedFeature::Numeric(f) => {
+            let values = read_numeric(frame, &f.column)?;
+            let n_missing = values.iter().filter(|v| v.is_none()).count();
+            if n_missing > 0 {
+                warnings.push(missing_warning(&f.column, n_missing, f.missing));
+            }
+            if f.log1p {
+                let lowest = f.clip_bounds.map_or(f64::NEG_INFINITY, |(lo, _)| lo);
+                let n_negative = values.iter().flatten().filter(|x| x.max(lowest) < 0.0).count();
+                if n_negative > 0 {
+                    warnings.push(format!(
+                        "feature '{}': {n_negative} negative value(s) log-transformed as -log1p(|x|), keeping their sign",
+                        f.column
+                    ));
+                }
+            }
+            let mut out = Vec::with_capacity(n_rows);
+            for (row, v) in values.iter().enumerate() {
+                let x = match v.or(f.impute_value) {
+                    Some(x) => x,
+                    None => {
+                        missing_rows.push(row);
+                        0.0
+                    }
+                };
+                out.push((prepare(x, f.clip_bounds, f.log1p) - f.center) / f.scale * f.weight);
+            }
+            let too_large = |v: &f64| !(v.is_finite() && v.abs() <= MAX_ABS_VALUE);
+            if scoring {
+                for (row, v) in out.iter_mut().enumerate() {
+                    if too_large(v) {
+                        *v = 0.0;
+                        too_large_rows.push(row);
+                    }
+                }
+                if !too_large_rows.is_empty() {
+                    warnings.push(format!(
+                        "feature '{}': {} value(s) too large to scale (up to {:.1e}); those customers go to the fallback segment",
+                        f.column,
+                        too_large_rows.len(),
+                        values.iter().flatten().fold(0.0, |m: f64, v| m.max(v.abs()))
+                    ));
+                }
+            } else if let Some(row) = out.iter().position(too_large) {
+                return Err(overflow(f, values[row].or(f.impute_value).unwrap_or(0.0), &values));
+            }
+            Ok(FeatureColumns { columns: vec![out], missing: f.missing, missing_rows, too_large_rows, warnings })
+        }
+        FittedFeature::Categorical(c) => {
+            let values = read_categorical(frame, &c.column)?;
+            let n_missing = values.iter().filter(|v| v.is_none()).count();
+            if n_missing > 0 {
+                warnings.push(missing_warning(&c.column, n_missing, c.missing));
+            }
+            let mut indicator = vec![vec![0.0; n_rows]; c.levels.len()];
+            let mut n_unseen = 0;
+            for (row, v) in values.iter().enumerate() {
+                match v.as_ref().or(c.impute_level.as_ref()) {
+                    Some(level) => match c.levels.iter().position(|l| l == level) {
+                        Some(i) => indicator[i][row] = c.weight,
+                        None => n_unseen += 1, // a level not seen when fitting: all zeros
+                    },
+                    None => missing_rows.push(row),
+                }
+            }
+            if n_unseen > 0 {
+                warnings.push(format!(
+                    "feature '{}': {n_unseen} value(s) are levels not seen when the recipe was fitted; encoded as no level",
+                    c.column
+                ));
+            }
+            Ok(FeatureColumns { columns: indicator, missing: c.missing, missing_rows, too_large_rows, warnings })
+        }
     }
 }
 

@@ -134,3 +134,75 @@ fn categoricals_are_one_hot_encoded() {
     assert_eq!(m.values.row(2).to_vec(), vec![0.0, 0.0, 1.0]);
     assert_eq!(m.values.row(3).to_vec(), vec![1.0, 0.0, 0.0]);
 }
+
+/// The parameters as they were learned before the fit stopped sorting twice: every value imputed,
+/// clipped and logged in row order, then sorted.
+fn reference_parameters(spec: &FeatureSpec, values: &[Option<f64>]) -> (f64, f64) {
+    let mut observed: Vec<f64> = values.iter().flatten().copied().collect();
+    observed.sort_by(f64::total_cmp);
+    let impute_value = match spec.missing {
+        MissingRule::ImputeMedian => Some(quantile_sorted(&observed, 0.5)),
+        MissingRule::ImputeMean => Some(observed.iter().sum::<f64>() / observed.len() as f64),
+        MissingRule::ImputeMode => Some(mode_f64(&observed)),
+        MissingRule::ImputeConstant(v) => Some(v),
+        MissingRule::DropRows | MissingRule::FallbackSegment => None,
+    };
+    let clip = spec
+        .clip_percentiles
+        .map(|(lo, hi)| (quantile_sorted(&observed, lo / 100.0), quantile_sorted(&observed, hi / 100.0)));
+    let mut prepared: Vec<f64> =
+        values.iter().filter_map(|v| v.or(impute_value)).map(|x| prepare(x, clip, spec.log1p)).collect();
+    prepared.sort_by(f64::total_cmp);
+    let n = prepared.len() as f64;
+    let (center, spread) = match spec.scaling {
+        Scaling::ZScore => {
+            let mean = prepared.iter().sum::<f64>() / n;
+            (mean, (prepared.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt())
+        }
+        Scaling::Robust => {
+            let median = quantile_sorted(&prepared, 0.5);
+            (median, quantile_sorted(&prepared, 0.75) - quantile_sorted(&prepared, 0.25))
+        }
+        Scaling::MinMax => (prepared[0], prepared[prepared.len() - 1] - prepared[0]),
+        Scaling::None => (0.0, 1.0),
+    };
+    (center, if spread > 0.0 { spread } else { 1.0 })
+}
+
+#[test]
+fn parameters_are_learned_bit_for_bit_as_when_every_prepared_value_was_sorted() {
+    let mut rng = crate::engine::rng::SeededRng::new(3);
+    // Skewed values with ties, negatives, both zeros and gaps, as customer tables have them.
+    let values: Vec<Option<f64>> = (0..20_000)
+        .map(|i| match i % 17 {
+            0 => None,
+            1 => Some(-0.0),
+            2 => Some(0.0),
+            _ => Some(((rng.next_f64() - 0.2) * 50.0).powi(3).round() / 7.0),
+        })
+        .collect();
+    let missing_rules = [
+        MissingRule::ImputeMedian,
+        MissingRule::ImputeMean,
+        MissingRule::ImputeMode,
+        MissingRule::ImputeConstant(-3.5),
+        MissingRule::ImputeConstant(1e9),
+        MissingRule::DropRows,
+    ];
+    for missing in missing_rules {
+        for clip_percentiles in [None, Some((1.0, 99.0)), Some((10.0, 60.0))] {
+            for log1p in [false, true] {
+                for scaling in [Scaling::ZScore, Scaling::Robust, Scaling::MinMax, Scaling::None] {
+                    let spec = FeatureSpec { missing, clip_percentiles, log1p, scaling, ..FeatureSpec::numeric("x") };
+                    let Ok(fitted) = fit_numeric(&spec, &values) else { panic!("{spec:?} refused") };
+                    let (center, scale) = reference_parameters(&spec, &values);
+                    assert_eq!(
+                        (fitted.center.to_bits(), fitted.scale.to_bits()),
+                        (center.to_bits(), scale.to_bits()),
+                        "{missing:?} {clip_percentiles:?} log1p {log1p} {scaling:?}"
+                    );
+                }
+            }
+        }
+    }
+}
