@@ -90,6 +90,9 @@ fn provisional(app: &StrataApp) -> Vec<String> {
     let mut figures = Vec::new();
     if let Some(fit) = out.result.provisional {
         figures.push(format!("segments (fitted on a sample of {}, exact fit under way)", fit.sample_size));
+        if fit.sweep_pending {
+            figures.push(format!("k sweep (being swept on a sample of {})", fit.sample_size));
+        }
     }
     if let Some(s) = out.result.indices.silhouette.as_ref().filter(|s| !s.exact) {
         figures.push(format!("silhouette (sample of {})", s.sample_size));

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use eframe::egui;
 
 use super::document::{DocState, NamesChangeShown, rules_key};
+use super::session::ProvisionalSegments;
 use super::{OverTimeOutput, RunCounts, RunOutput, SourcePreview, StrataApp};
 use crate::engine::data::quality::{numeric_values, quality_report};
 use crate::engine::data::roles::{ColumnRole, guess_roles};
@@ -306,19 +307,29 @@ impl StrataApp {
             if let Some(probe) = &probe {
                 probe("run");
             }
-            let output = |mut result: pipeline::PipelineResult| -> Result<RunOutput, PipelineError> {
+            // `known`: the summary of a provisional result with these very segments (the same model
+            // stage, shown again with the sample's sweep: the summary does not read the sweep).
+            let output = |mut result: pipeline::PipelineResult,
+                          known: Option<ResultSummary>|
+             -> Result<RunOutput, PipelineError> {
                 if let Some(used) = &used {
                     crate::engine::project::minimise::drop_unused(used, &spec, &mut result);
                 }
                 let id_column = pipeline::override_id_column(&spec, &result).map(str::to_string);
                 pipeline::apply_business_rules(&mut result, &rules, &notes, id_column.as_deref());
-                ctx.progress.report("summary", 0.0);
-                let explain = crate::engine::profile::explain::ExplainParams {
-                    max_depth: spec.model.explain_depth.unwrap_or(3),
-                    ..Default::default()
+                let summary = match known {
+                    Some(summary) => summary,
+                    None => {
+                        ctx.progress.report("summary", 0.0);
+                        let explain = crate::engine::profile::explain::ExplainParams {
+                            max_depth: spec.model.explain_depth.unwrap_or(3),
+                            ..Default::default()
+                        };
+                        let summary = ResultSummary::compute_with(&result, spec.model.algorithm.seed(), &explain)?;
+                        ctx.progress.report("summary", 0.9);
+                        summary
+                    }
                 };
-                let summary = ResultSummary::compute_with(&result, spec.model.algorithm.seed(), &explain)?;
-                ctx.progress.report("summary", 0.9);
                 let counts = RunCounts::of(&spec, &result);
                 Ok(RunOutput {
                     spec: spec.clone(),
@@ -329,16 +340,26 @@ impl StrataApp {
                     counts,
                 })
             };
-            let show = |quick| {
+            // The segments of the provisional result last shown with its sweep pending (this job's
+            // table and recipe: its assignment and its model's centres), and its summary.
+            let pending: std::sync::Mutex<Option<(ProvisionalSegments, ResultSummary)>> = Default::default();
+            let show = |quick: pipeline::PipelineResult| {
+                let mut pending = pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let segments = ProvisionalSegments::of(&quick);
+                let known = pending.take().filter(|(before, _)| *before == segments).map(|(_, summary)| summary);
+                let sweep_pending = quick.provisional.is_some_and(|p| p.sweep_pending);
                 // A provisional summary that fails is not shown: the exact run says what failed.
-                if let Ok(quick) = output(quick) {
+                if let Ok(quick) = output(quick, known) {
+                    if sweep_pending {
+                        *pending = Some((segments, quick.summary.clone()));
+                    }
                     provisional(quick);
                     if let Some(probe) = &probe {
                         probe("run refining");
                     }
                 }
             };
-            output(pipeline::run_refining(&spec, &resolver, ctx, &cache, &show)?)
+            output(pipeline::run_refining(&spec, &resolver, ctx, &cache, &show)?, None)
         });
     }
 

@@ -49,10 +49,25 @@ fn a_provisional_fit_is_shown_marked_then_replaced_by_the_exact_one_and_names_fo
     assert!(harness.query_by_label_contains("Out of date").is_none(), "provisional, not out of date");
     assert_eq!(app.runs.len(), runs_before, "a provisional sweep is not kept as a run");
     assert!(!out.is_for(app.doc.as_ref().unwrap()), "never saved or published as the project's result");
-    // Where k is chosen, the sample's indices say so on the suggestion and on every chart.
-    let suggested = format!("Suggested k = {} (provisional)", out.result.sweep.as_ref().unwrap().suggested_k.unwrap());
+    // The segments come before the sample's sweep: where k is chosen, the window says it is coming.
+    assert!(out.result.sweep.is_none());
+    let first_segments = out.result.assignment_fingerprint.clone();
     tab(&harness, Screen::Model);
     harness.run_ok();
+    harness.get_by_label_contains("Sweeping k = 2..6 on a sample of 5,000 of the 23,570 customers");
+    assert!(harness.query_by_label_contains("Tick \"Compare a range of k\"").is_none());
+    // Then the same segments with the sample's sweep.
+    release.send(()).unwrap();
+    step_until(&mut harness, "the provisional sweep", |app| {
+        app.output.as_ref().is_some_and(|o| o.result.provisional.is_some() && o.result.sweep.is_some())
+    });
+    let app = harness.state();
+    let swept = app.output.as_ref().unwrap();
+    assert_eq!(swept.result.assignment_fingerprint, first_segments, "the same segments");
+    assert!(harness.query_by_label_contains("Sweeping k =").is_none());
+    // Where k is chosen, the sample's indices say so on the suggestion and on every chart.
+    let suggested =
+        format!("Suggested k = {} (provisional)", swept.result.sweep.as_ref().unwrap().suggested_k.unwrap());
     harness.get_by_label(&suggested);
     harness.get_by_label_contains("Provisional: the indices below are the sample's (5,000 of the 23,570 customers");
     // The sample's curves are drawn beside the kept run's, named as such in the legend.

@@ -107,6 +107,9 @@ pub fn assignment_fingerprint(labels: &[usize]) -> String {
     hasher.finalize().to_hex().to_string()
 }
 
+/// Rows [`CentroidModel::predict`] hands to one thread at a time.
+const PREDICT_BLOCK_ROWS: usize = 4096;
+
 /// A fitted segmentation from a centroid method.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CentroidModel {
@@ -119,19 +122,25 @@ impl CentroidModel {
     pub fn predict(&self, x: ArrayView2<f64>) -> Result<Vec<usize>, ClusterError> {
         let d = self.centroids.first().map_or(0, Vec::len);
         check_new_data(x, d)?;
-        Ok(x.rows()
-            .into_iter()
-            .map(|row| {
-                let mut best = (f64::INFINITY, 0);
-                for (c, centroid) in self.centroids.iter().enumerate() {
-                    let dist: f64 = row.iter().zip(centroid).map(|(a, b)| (a - b) * (a - b)).sum();
-                    if dist < best.0 {
-                        best = (dist, c);
-                    }
+        let nearest = |row: &[f64]| {
+            let mut best = (f64::INFINITY, 0);
+            for (c, centroid) in self.centroids.iter().enumerate() {
+                let dist: f64 = row.iter().zip(centroid).map(|(a, b)| (a - b) * (a - b)).sum();
+                if dist < best.0 {
+                    best = (dist, c);
                 }
-                best.1
-            })
-            .collect())
+            }
+            best.1
+        };
+        // Rows are independent: blocks of them in parallel, each row as it would be alone.
+        if let Some(values) = x.as_slice() {
+            use rayon::prelude::*;
+            return Ok(values
+                .par_chunks(d * PREDICT_BLOCK_ROWS)
+                .flat_map_iter(|block| block.chunks_exact(d).map(nearest))
+                .collect());
+        }
+        Ok(x.rows().into_iter().map(|row| nearest(&row.to_vec())).collect())
     }
 }
 
@@ -139,6 +148,31 @@ impl CentroidModel {
 mod tests {
     use super::*;
     use ndarray::array;
+
+    #[test]
+    fn prediction_in_parallel_blocks_is_the_row_by_row_nearest_centre_on_any_thread_count() {
+        // More rows than one block, values on a coarse grid so that many rows tie between centres.
+        let n = 3 * PREDICT_BLOCK_ROWS + 17;
+        let x = ndarray::Array2::from_shape_fn((n, 3), |(i, j)| ((i * 7 + j * 13) % 11) as f64 - 5.0);
+        let model = CentroidModel { centroids: vec![vec![-2.0, 0.0, 1.0], vec![2.0, 0.0, -1.0], vec![0.0, 0.0, 0.0]] };
+        let alone: Vec<usize> = x
+            .rows()
+            .into_iter()
+            .map(|row| {
+                let dist = |c: &Vec<f64>| row.iter().zip(c).map(|(a, b)| (a - b) * (a - b)).sum::<f64>();
+                // The first of the nearest: ties go to the lowest segment.
+                (0..3)
+                    .fold(0, |best, c| if dist(&model.centroids[c]) < dist(&model.centroids[best]) { c } else { best })
+            })
+            .collect();
+        for threads in [1, 3] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            assert_eq!(pool.install(|| model.predict(x.view())).unwrap(), alone, "{threads} threads");
+        }
+        // A view that is not row-major gives the same.
+        let columns = x.t().to_owned();
+        assert_eq!(model.predict(columns.t()).unwrap(), alone);
+    }
 
     #[test]
     fn canonical_order_is_by_size_then_centroid() {

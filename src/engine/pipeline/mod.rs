@@ -138,8 +138,8 @@ pub fn run_cached(
     run_prepared(spec, prepared, ctx, cache)
 }
 
-/// As [`run_cached`], handing `show` a provisional result first where the exact one will take a
-/// while ([`provisional_result`]: the model fitted on a sample); the exact result is returned.
+/// As [`run_cached`], handing `show` provisional results first where the exact one will take a
+/// while ([`show_provisional`]: the model fitted on a sample); the exact result is returned.
 pub fn run_refining(
     spec: &PipelineSpec,
     resolver: &SourceResolver,
@@ -148,9 +148,8 @@ pub fn run_refining(
     show: &dyn Fn(PipelineResult),
 ) -> Result<PipelineResult, PipelineError> {
     let prepared = prepare(spec, resolver, ctx, cache)?;
-    match provisional_result(spec, &prepared, ctx, cache) {
-        Ok(Some(quick)) => show(quick),
-        Ok(None) => {}
+    match show_provisional(spec, &prepared, ctx, cache, show) {
+        Ok(()) => {}
         Err(cancelled) if ctx.cancel.is_cancelled() => return Err(cancelled),
         // What failed on the sample (a k above its distinct points, say) is for the exact run to
         // say, or not: it runs on every customer.

@@ -58,6 +58,9 @@ pub struct ProvisionalFit {
     pub sample_size: usize,
     /// Customers segmented (every one assigned to the nearest centre).
     pub customers: usize,
+    /// The sample's sweep over k is still being made: the result has no sweep yet, and one with the
+    /// same segments and the sample's sweep follows.
+    pub sweep_pending: bool,
 }
 
 impl PipelineResult {

@@ -187,7 +187,23 @@ fn charts_ui(ui: &mut Ui, app: &mut StrataApp) {
         app.push(Command::SelectK(k));
     }
     let Some(sweep) = &out.result.sweep else {
-        ui.label("Tick \"Compare a range of k\" and run to see the indices for each k.");
+        match (out.result.provisional.filter(|p| p.sweep_pending), out.spec.model.k_range) {
+            (Some(fit), Some((lo, hi))) => {
+                ui.spinner();
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!(
+                        "Sweeping k = {lo}..{hi} on a sample of {} of the {} customers: the provisional indices \
+                         appear here in a moment, the exact ones when the fit on every customer is in.",
+                        crate::engine::words::thousands(fit.sample_size),
+                        crate::engine::words::thousands(fit.customers)
+                    ),
+                );
+            }
+            _ => {
+                ui.label("Tick \"Compare a range of k\" and run to see the indices for each k.");
+            }
+        }
         return;
     };
     // The likelihood criteria exist for mixtures only.
