@@ -26,8 +26,8 @@ pub(crate) fn is_missing(s: &str) -> bool {
     // with a point, only the point alone.
     match s.as_bytes().first() {
         Some(&c) if c.is_ascii_digit() || c == b'-' || c == b'+' => false,
-        Some(b'.') => s.trim() == ".",
-        _ => MISSING_TOKENS.contains(&s.trim()),
+        Some(b'.') => super::trim_cell(s) == ".",
+        _ => MISSING_TOKENS.contains(&super::trim_cell(s)),
     }
 }
 

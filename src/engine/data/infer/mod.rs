@@ -59,9 +59,20 @@ enum DateFormat {
     Compact,
 }
 
+/// `s.trim()`, without walking the text by characters when both ends are ASCII and not white space
+/// (as nearly every cell's are): Unicode's white space in ASCII is tab to carriage return and space.
+#[inline]
+pub(crate) fn trim_cell(s: &str) -> &str {
+    let plain = |b: u8| b.is_ascii() && b != b' ' && !(0x09..=0x0D).contains(&b);
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(&first), Some(&last)) if plain(first) && plain(last) => s,
+        _ => s.trim(),
+    }
+}
+
 /// Parses a float the way users write them, including "inf", "-Infinity" and "NaN".
 pub(crate) fn parse_float(s: &str) -> Option<f64> {
-    let t = s.trim();
+    let t = trim_cell(s);
     t.parse::<f64>().ok().or_else(|| match t.to_ascii_lowercase().as_str() {
         "inf" | "+inf" | "infinity" | "+infinity" => Some(f64::INFINITY),
         "-inf" | "-infinity" => Some(f64::NEG_INFINITY),
@@ -74,7 +85,7 @@ pub(crate) use super::dates::EARLIEST_PLAUSIBLE_YEAR;
 
 /// Parses a date in one format, whatever its year (the caller judges the year).
 fn parse_date(s: &str, format: DateFormat) -> Option<NaiveDate> {
-    let t = s.trim();
+    let t = trim_cell(s);
     match format {
         DateFormat::Iso => fast_iso_date(t).or_else(|| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok()),
         DateFormat::Slash => NaiveDate::parse_from_str(t, "%Y/%m/%d").ok(),
@@ -137,45 +148,44 @@ where
 {
     use rayon::prelude::*;
     let n = values.len();
-    // Per block: the parsed values (a default where missing), the missing rows, the flags.
-    let blocks: Vec<(Vec<T>, Vec<usize>, u8)> = (0..n.div_ceil(PARSE_BLOCK))
-        .into_par_iter()
-        .map(|block| {
-            let rows = block * PARSE_BLOCK..((block + 1) * PARSE_BLOCK).min(n);
-            let mut parsed = Vec::with_capacity(rows.len());
+    // Parsed in place, block by block (a default where missing); per block the missing rows and
+    // the flags.
+    let mut parsed = vec![T::default(); n];
+    let blocks: Vec<(Vec<usize>, u8)> = parsed
+        .par_chunks_mut(PARSE_BLOCK)
+        .enumerate()
+        .map(|(block, out)| {
+            let first = block * PARSE_BLOCK;
             let mut missing = Vec::new();
             let mut flags = 0u8;
-            for i in rows {
-                let s = values.cell(i);
+            for (offset, slot) in out.iter_mut().enumerate() {
+                let s = values.cell(first + offset);
                 if is_missing(s) {
-                    missing.push(i);
-                    parsed.push(T::default());
+                    missing.push(first + offset);
                 } else {
                     let (value, f) = parse(s)?;
                     flags |= f;
-                    parsed.push(value);
+                    *slot = value;
                 }
             }
-            Some((parsed, missing, flags))
+            Some((missing, flags))
         })
         .collect::<Option<_>>()?;
-    let flags = blocks.iter().fold(0, |f, b| f | b.2);
-    let any_missing = blocks.iter().any(|b| !b.1.is_empty());
-    let mut parsed = Vec::with_capacity(n);
-    let mut missing = Vec::new();
-    for (values, block_missing, _) in blocks {
-        parsed.extend_from_slice(&values);
-        missing.extend(block_missing);
-    }
-    if !any_missing {
+    let flags = blocks.iter().fold(0, |f, b| f | b.1);
+    if blocks.iter().all(|b| b.0.is_empty()) {
         return Some((Column::new(name.into(), parsed), flags));
     }
     let mut with_missing: Vec<Option<T>> = parsed.into_iter().map(Some).collect();
-    for i in missing {
-        with_missing[i] = None;
+    for (block_missing, _) in blocks {
+        for i in block_missing {
+            with_missing[i] = None;
+        }
     }
     Some((Column::new(name.into(), with_missing), flags))
 }
+
+/// The flag [`parse_all_flagged`] sets for a number written with leading zeros.
+const LEADING_ZERO: u8 = 1;
 
 /// Rows one parallel parsing task takes at least.
 const PARSE_BLOCK: usize = 1 << 15;
@@ -183,7 +193,7 @@ const PARSE_BLOCK: usize = 1 << 15;
 /// Whether a cell is a number written with leading zeros (`007`, `00042`): an id or a code, not a
 /// quantity.
 fn has_leading_zero(s: &str) -> bool {
-    let t = s.trim().as_bytes();
+    let t = trim_cell(s).as_bytes();
     t.len() >= 2 && t[0] == b'0' && t.iter().all(u8::is_ascii_digit)
 }
 
@@ -477,9 +487,18 @@ fn type_column_unsaid(
         }
     }
     // Numbers written with leading zeros are ids or codes: typed as numbers, `00042` would become 42
-    // and collide with a `42`, and ids would no longer join back to the file.
-    let leading_zero = (0..values.len()).any(|i| has_leading_zero(values.cell(i)));
-    if leading_zero && (0..values.len()).all(|i| is_missing(values.cell(i)) || parse_float(values.cell(i)).is_some()) {
+    // and collide with a `42`, and ids would no longer join back to the file. Whether any is so
+    // written is found in the pass that parses the numbers (every whole number is also a float, so
+    // "all whole with a leading zero" is "all numbers with a leading zero"); a pass that fails on
+    // some cell leaves it unknown, and then no rule below needs it.
+    let zero_flag = |s: &str| if has_leading_zero(s) { LEADING_ZERO } else { 0 };
+    let ints = parse_all_flagged(name, values, |s| trim_cell(s).parse::<i64>().ok().map(|v| (v, zero_flag(s))));
+    let floats = match ints {
+        Some(_) => None,
+        None => parse_all_flagged(name, values, |s| parse_float(s).map(|v| (v, zero_flag(s)))),
+    };
+    let leading_zero = ints.as_ref().or(floats.as_ref()).is_some_and(|(_, flags)| flags & LEADING_ZERO != 0);
+    if leading_zero {
         let line = format!(
             "column {} has numbers written with leading zeros (for example {}); kept as text exactly as written, as ids and codes are",
             quoted(name),
@@ -491,16 +510,13 @@ fn type_column_unsaid(
         ));
     }
     let mut notes: Vec<ColumnNote> = epoch_note.into_iter().collect();
-    if !leading_zero && let Some(ints) = parse_all(name, values, |s| s.trim().parse::<i64>().ok()) {
+    if let Some((ints, _)) = ints {
         return Ok(Typed::plain(ints, notes));
     }
     // With a decimal comma chosen by the user, `1.234` is a thousand and more, not a plain float.
     let users_comma =
         mark == MarkChoice::Users(DecimalMark::Comma) && (0..values.len()).any(|i| values.cell(i).contains('.'));
-    if !leading_zero
-        && !users_comma
-        && let Some(floats) = parse_all(name, values, parse_float)
-    {
+    if !users_comma && let Some((floats, _)) = floats {
         let non_finite = floats.as_materialized_series().f64()?.iter().flatten().filter(|x| !x.is_finite()).count();
         if non_finite > 0 {
             notes.push(note(

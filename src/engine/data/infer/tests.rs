@@ -167,3 +167,36 @@ fn na_is_missing_in_text_unless_the_column_holds_two_letter_codes() {
     let (column, _) = type_column("c", &strings(&["red", ".", "blue"])).unwrap();
     assert_eq!(column.null_count(), 0);
 }
+
+#[test]
+fn the_quick_trim_is_str_trim_on_every_kind_of_end() {
+    let ends = [
+        "", "a", "1", " ", "\t", "\n", "\u{b}", "\u{c}", "\r", "\u{1c}", "\u{1f}", "\u{7f}", "\u{85}", "\u{a0}", "é",
+        "\u{3000}", "\u{2028}", "\u{feff}", "\0",
+    ];
+    for left in ends {
+        for middle in ["", "x", " 1.5 ", "0042"] {
+            for right in ends {
+                let s = format!("{left}{middle}{right}");
+                assert_eq!(trim_cell(&s), s.trim(), "{s:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn leading_zeros_found_in_the_parsing_pass_keep_the_column_as_text() {
+    let text = |v: &[&str]| infer("code", &strings(v));
+    for cells in [&["007", "12"][..], &["12", "1.5", "0042"], &["NA", "0042", ""], &["1", " 007 ", "3"]] {
+        let (dtype, notes) = text(cells);
+        assert_eq!(dtype, DataType::String, "{cells:?}");
+        assert!(notes.iter().any(|n| n.contains("leading zeros")), "{cells:?}: {notes:?}");
+    }
+    // Not leading zeros: a lone zero, a decimal, a sign first; and a column that is not all numbers.
+    assert_eq!(text(&["0", "10"]).0, DataType::Int64);
+    assert_eq!(text(&["0.5", "1.5"]).0, DataType::Float64);
+    assert_eq!(text(&["-007", "1"]).0, DataType::Int64);
+    let (dtype, notes) = text(&["007", "abc", "1"]);
+    assert_eq!(dtype, DataType::String);
+    assert!(!notes.iter().any(|n| n.contains("leading zeros")), "{notes:?}");
+}
