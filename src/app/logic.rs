@@ -6,8 +6,8 @@ use std::sync::Arc;
 use eframe::egui;
 
 use super::document::{DocState, NamesChangeShown, rules_key};
-use super::session::ProvisionalSegments;
-use super::{OverTimeOutput, RunCounts, RunOutput, SourcePreview, StrataApp};
+use super::run_job::RunJob;
+use super::{OverTimeOutput, RunOutput, SourcePreview, StrataApp};
 use crate::engine::data::quality::{numeric_values, quality_report};
 use crate::engine::data::roles::{ColumnRole, guess_roles};
 use crate::engine::error::PipelineError;
@@ -16,7 +16,7 @@ use crate::engine::governance::audit::{AuditEntry, Parts, classify};
 use crate::engine::jobs::JobEvent;
 use crate::engine::naming::{self, Fitted, NamesChange, SegmentNote};
 use crate::engine::pipeline::{self, TableKind};
-use crate::engine::profile::summary::{Histogram, ResultSummary};
+use crate::engine::profile::summary::Histogram;
 use crate::engine::project;
 use crate::engine::rules::BusinessRules;
 
@@ -290,77 +290,23 @@ impl StrataApp {
         let spec = doc.project.spec.clone();
         self.running_spec = Some(spec.clone());
         self.rerun_when_done = false;
-        let (rules, notes) = (doc.project.rules.clone(), doc.project.segments.clone());
         // With minimisation on, the columns nothing uses leave the customer table on the job.
-        let used =
-            doc.project.governance.minimise.then(|| crate::engine::project::minimise::used_columns(&doc.project));
-        let key = doc.rules_key();
-        let resolver = doc.resolver();
-        let base_dir = doc.base_dir.clone();
-        let cache = self.cache.clone();
+        let job = RunJob {
+            rules: doc.project.rules.clone(),
+            notes: doc.project.segments.clone(),
+            used: doc.project.governance.minimise.then(|| crate::engine::project::minimise::used_columns(&doc.project)),
+            key: doc.rules_key(),
+            resolver: doc.resolver(),
+            base_dir: doc.base_dir.clone(),
+            cache: self.cache.clone(),
+            probe: self.job_probe.clone(),
+            spec,
+        };
         self.last_error = None;
         self.progress = Some(("starting".to_string(), 0.0));
-        let probe = self.job_probe.clone();
         // Where a fit on every customer takes long, a fit on a sample is shown first
         // (`pipeline::run_refining`, marked on screen) and replaced when the exact one is done.
-        self.runner.start_refining("run", move |ctx, provisional| -> Result<RunOutput, PipelineError> {
-            if let Some(probe) = &probe {
-                probe("run");
-            }
-            // `known`: the summary of a provisional result with these very segments (the same model
-            // stage, shown again with the sample's sweep: the summary does not read the sweep).
-            let output = |mut result: pipeline::PipelineResult,
-                          known: Option<ResultSummary>|
-             -> Result<RunOutput, PipelineError> {
-                if let Some(used) = &used {
-                    crate::engine::project::minimise::drop_unused(used, &spec, &mut result);
-                }
-                let id_column = pipeline::override_id_column(&spec, &result).map(str::to_string);
-                pipeline::apply_business_rules(&mut result, &rules, &notes, id_column.as_deref());
-                let summary = match known {
-                    Some(summary) => summary,
-                    None => {
-                        ctx.progress.report("summary", 0.0);
-                        let explain = crate::engine::profile::explain::ExplainParams {
-                            max_depth: spec.model.explain_depth.unwrap_or(3),
-                            ..Default::default()
-                        };
-                        let summary = ResultSummary::compute_with(&result, spec.model.algorithm.seed(), &explain)?;
-                        ctx.progress.report("summary", 0.9);
-                        summary
-                    }
-                };
-                let counts = RunCounts::of(&spec, &result);
-                Ok(RunOutput {
-                    spec: spec.clone(),
-                    base_dir: base_dir.clone(),
-                    result,
-                    rules: key.clone(),
-                    summary,
-                    counts,
-                })
-            };
-            // The segments of the provisional result last shown with its sweep pending (this job's
-            // table and recipe: its assignment and its model's centres), and its summary.
-            let pending: std::sync::Mutex<Option<(ProvisionalSegments, ResultSummary)>> = Default::default();
-            let show = |quick: pipeline::PipelineResult| {
-                let mut pending = pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                let segments = ProvisionalSegments::of(&quick);
-                let known = pending.take().filter(|(before, _)| *before == segments).map(|(_, summary)| summary);
-                let sweep_pending = quick.provisional.is_some_and(|p| p.sweep_pending);
-                // A provisional summary that fails is not shown: the exact run says what failed.
-                if let Ok(quick) = output(quick, known) {
-                    if sweep_pending {
-                        *pending = Some((segments, quick.summary.clone()));
-                    }
-                    provisional(quick);
-                    if let Some(probe) = &probe {
-                        probe("run refining");
-                    }
-                }
-            };
-            output(pipeline::run_refining(&spec, &resolver, ctx, &cache, &show)?, None)
-        });
+        self.runner.start_refining("run", move |ctx, provisional| job.run(ctx, provisional));
     }
 
     /// Reads the main source again when it changed (or nothing was read yet).

@@ -19,6 +19,7 @@ mod monitor;
 pub mod prefs;
 pub mod present;
 mod review;
+mod run_job;
 mod scoring;
 mod screens;
 mod session;

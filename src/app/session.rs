@@ -39,26 +39,6 @@ pub struct SourcePreview {
     pub ambiguities: Vec<crate::engine::error::DateAmbiguity>,
 }
 
-/// What makes a provisional result's segments the same as another's of the same job (the job has
-/// one table and one recipe): every customer's segment and the model's centres, bit for bit. A
-/// result shown again with the sample's sweep added keeps its summary on this.
-#[derive(Debug, PartialEq)]
-pub(super) struct ProvisionalSegments {
-    assignment: String,
-    centroids: Vec<u64>,
-    inertia: u64,
-}
-
-impl ProvisionalSegments {
-    pub(super) fn of(result: &PipelineResult) -> Self {
-        Self {
-            assignment: result.assignment_fingerprint.clone(),
-            centroids: result.fit.centroids.iter().map(|v| v.to_bits()).collect(),
-            inertia: result.fit.inertia.to_bits(),
-        }
-    }
-}
-
 /// A finished run: the result, its summary for the screens, and the spec it ran.
 pub struct RunOutput {
     /// The spec that produced it.
