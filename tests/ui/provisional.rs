@@ -51,6 +51,17 @@ fn a_provisional_fit_is_shown_marked_then_replaced_by_the_exact_one_and_names_fo
     assert!(!out.is_for(app.doc.as_ref().unwrap()), "never saved or published as the project's result");
     // The segments come before the sample's sweep: where k is chosen, the window says it is coming.
     assert!(out.result.sweep.is_none());
+    // Its silhouettes are a smaller sample's, said as such: the sweep's rows for the figure at k.
+    let members = out.summary.silhouettes.as_ref().unwrap();
+    assert_eq!(
+        (members.n_rows, members.sampled),
+        (strata::engine::profile::summary::PROVISIONAL_MEMBER_SILHOUETTE_ROWS, true)
+    );
+    let silhouette = out.result.indices.silhouette.as_ref().unwrap();
+    assert_eq!(
+        (silhouette.sample_size, silhouette.exact),
+        (strata::engine::pipeline::PROVISIONAL_SILHOUETTE_ROWS, false)
+    );
     let first_segments = out.result.assignment_fingerprint.clone();
     tab(&harness, Screen::Model);
     harness.run_ok();
@@ -102,6 +113,10 @@ fn a_provisional_fit_is_shown_marked_then_replaced_by_the_exact_one_and_names_fo
     assert_eq!(app.runs.len(), runs_before + 1, "the exact sweep is kept");
     let out = app.output.as_ref().unwrap();
     assert!(out.is_for(app.doc.as_ref().unwrap()));
+    assert_eq!(
+        out.summary.silhouettes.as_ref().unwrap().n_rows,
+        strata::engine::profile::summary::MEMBER_SILHOUETTE_ROWS
+    );
     let named: Vec<usize> = app
         .doc
         .as_ref()

@@ -197,6 +197,8 @@ pub const EXPLAIN_ROWS: usize = 50_000;
 pub const SCATTER_POINTS: usize = 4_000;
 /// Rows whose silhouettes are shown at most (exact below this).
 pub const MEMBER_SILHOUETTE_ROWS: usize = 6_000;
+/// Customers a provisional result's member silhouettes are computed on (a sample as well).
+pub const PROVISIONAL_MEMBER_SILHOUETTE_ROWS: usize = 2_000;
 /// Density grid cells per side.
 pub const DENSITY_CELLS: usize = 200;
 const HISTOGRAM_BARS: usize = 30;
@@ -479,13 +481,14 @@ fn member_silhouettes(
     labels: &[usize],
     k: usize,
     seed: u64,
+    at_most: usize,
 ) -> Result<Option<MemberSilhouettes>, PipelineError> {
     if k < 2 || x.nrows() < 3 {
         return Ok(None);
     }
-    let sampled = x.nrows() > MEMBER_SILHOUETTE_ROWS;
+    let sampled = x.nrows() > at_most;
     let rows: Vec<usize> = if sampled {
-        let mut r = SeededRng::derived(seed, 0x5117).sample_indices(x.nrows(), MEMBER_SILHOUETTE_ROWS);
+        let mut r = SeededRng::derived(seed, 0x5117).sample_indices(x.nrows(), at_most);
         r.sort_unstable();
         r
     } else {

@@ -92,7 +92,15 @@ impl ModelParts {
             },
             || {
                 rayon::join(
-                    || member_silhouettes(matrix, &result.fit.labels, k, seed),
+                    || {
+                        // A provisional result's on fewer rows: it is shown for seconds, marked.
+                        let rows = if result.provisional.is_some() {
+                            PROVISIONAL_MEMBER_SILHOUETTE_ROWS
+                        } else {
+                            MEMBER_SILHOUETTE_ROWS
+                        };
+                        member_silhouettes(matrix, &result.fit.labels, k, seed, rows)
+                    },
                     || {
                         rayon::join(
                             || model_distances_in_sd(result),
