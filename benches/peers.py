@@ -298,6 +298,12 @@ def sklearn_case(case, args):
                        random_state=args.seed, algorithm="lloyd")
         fitted, timing = timed(lambda: model.fit(x))
         return {"rows": n, "k": args.k, "inertia": float(fitted.inertia_), "n_iter": int(fitted.n_iter_)}, timing
+    if case in ("kmeans-start", "kmeans-start-lloyd"):
+        # One run from Strata's starting centres (rows i * n / k), the same tolerance and cap.
+        start = np.ascontiguousarray(x[[c * n // args.k for c in range(args.k)]])
+        model = KMeans(n_clusters=args.k, init=start, n_init=1, tol=1e-4, max_iter=300, algorithm="lloyd")
+        fitted, timing = timed(lambda: model.fit(x))
+        return {"rows": n, "k": args.k, "inertia": float(fitted.inertia_), "n_iter": int(fitted.n_iter_)}, timing
     if case == "minibatch":
         model = MiniBatchKMeans(n_clusters=args.k, init="k-means++", n_init=args.n_init, batch_size=1024,
                                 max_iter=100, max_no_improvement=10, tol=0.0, random_state=args.seed)

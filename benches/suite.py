@@ -44,6 +44,9 @@ def plan(size):
         ("lloyd", c(large, "parquet"), {"k": 8, "iterations": 10}, ml),
         ("kmeans", c(small, "parquet"), {"k": 8}, ml),
         ("kmeans", c(large, "parquet"), {"k": 8}, ml),
+        # One run each from the same starting centres: the kernels against scikit-learn's Lloyd.
+        ("kmeans-start", c(large, "parquet"), {"k": 8}, ml),
+        ("kmeans-start-lloyd", c(large, "parquet"), {"k": 8}, ml),
         # scikit-learn's MiniBatchKMeans settings on both sides: batches of 1,024, 3 starts, early stop.
         ("minibatch", c(large, "parquet"), {"k": 8, "n-init": 3}, ml),
         # scikit-learn's GaussianMixture defaults on both sides: full covariance, one k-means start,
@@ -168,7 +171,7 @@ def main():
                 gaps = sorted((100 * (a[k] / b[k] - 1), k) for k in a if k in b)
                 agreement = (f"median inertia per k from {gaps[0][0]:+.2f}% (k = {gaps[0][1]}) to "
                              f"{gaps[-1][0]:+.2f}% (k = {gaps[-1][1]}) of the peer's")
-            elif case in ("kmeans", "minibatch"):
+            elif case in ("kmeans", "minibatch", "kmeans-start", "kmeans-start-lloyd"):
                 a = statistics.median(r["result"]["inertia"] for r in ours)
                 b = statistics.median(r["result"]["inertia"] for r in reports)
                 iters = (statistics.median(r["result"]["n_iter"] for r in ours),

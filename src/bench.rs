@@ -18,7 +18,9 @@ use crate::engine::cluster::dbscan::{DbscanParams, fit_dbscan};
 use crate::engine::cluster::gmm::{GmmParams, fit_gmm};
 use crate::engine::cluster::hierarchical::{Dendrogram, HierarchicalParams};
 use crate::engine::cluster::hybrid::{HybridParams, fit_hybrid};
-use crate::engine::cluster::kmeans::{KMeansParams, LloydState, MiniBatchParams, fit, fit_minibatch};
+use crate::engine::cluster::kmeans::{
+    KMeansKernel, KMeansParams, LloydState, MiniBatchParams, fit, fit_from_centres, fit_minibatch,
+};
 use crate::engine::cluster::kprototypes::{ColumnLayout, KPrototypesParams, fit_kprototypes};
 use crate::engine::cluster::optics::{OpticsParams, fit_optics};
 use crate::engine::cluster::rfm_rules::{RfmParams, fit_rfm};
@@ -674,7 +676,7 @@ pub struct CaseOptions {
 }
 
 /// The cases `run_case` knows, with what each times.
-pub const CASES: [(&str, &str); 16] = [
+pub const CASES: [(&str, &str); 18] = [
     ("load-csv", "read a CSV file into a typed table"),
     ("load-parquet", "read a Parquet file into a table"),
     ("rfm", "aggregate a loaded transaction log to recency, frequency, monetary value per customer"),
@@ -683,6 +685,12 @@ pub const CASES: [(&str, &str); 16] = [
         "kmeans",
         "a full k-means fit: greedy k-means++, --n-init initialisations, tolerance 1e-4, 300 iterations at most",
     ),
+    (
+        "kmeans-start",
+        "a full k-means fit from fixed starting centres (rows i * n / k), kernel 2 (Hamerly's bounds, new fits' \
+         default), tolerance 1e-4, 300 iterations at most",
+    ),
+    ("kmeans-start-lloyd", "the same fit with kernel 1 (Lloyd's, every project fitted before format 12)"),
     ("minibatch", "mini-batch k-means: batches of 1,024, --n-init k-means++ starts on a sample, early stop"),
     (
         "gmm",
@@ -785,6 +793,20 @@ pub fn run_case(case: &str, input: &Path, options: &CaseOptions) -> Result<Value
             let params = KMeansParams::new(options.k).seed(options.seed).n_init(options.n_init);
             let (fitted, timing) = timed(|| Ok(fit(x.view(), &params, &CancelToken::new())?))?;
             (json!({"rows": x.nrows(), "k": options.k, "inertia": fitted.inertia, "n_iter": fitted.n_iter}), timing)
+        }
+        "kmeans-start" | "kmeans-start-lloyd" => {
+            let (x, _) = customer_matrix(input, options.rows)?;
+            let (n, k) = (x.nrows(), options.k);
+            let kernel = if case == "kmeans-start" { KMeansKernel::Hamerly } else { KMeansKernel::Lloyd };
+            let params = KMeansParams::new(k).kernel(kernel);
+            // Starting centres: rows i * n / k, which any implementation can pick alike.
+            let rows: Vec<usize> = (0..k).map(|c| c * n / k).collect();
+            let start = x.select(ndarray::Axis(0), &rows);
+            let (fitted, timing) =
+                timed(|| Ok(fit_from_centres(x.view(), &params, start.view(), &CancelToken::new())?))?;
+            let result = json!({"rows": n, "k": k, "inertia": fitted.inertia, "n_iter": fitted.n_iter,
+                "kernel": kernel.label()});
+            (result, timing)
         }
         "minibatch" => {
             let (x, _) = customer_matrix(input, options.rows)?;

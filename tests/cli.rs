@@ -228,9 +228,18 @@ fn every_format_fixture_still_reproduces_its_stored_assignment() {
     // European export read with its date format and decimal commas; format 6: three monthly files
     // through a pattern, a CRM table joined by its own key and behavioural features; format 7: the
     // same log read without its amount column; format 8: format 4's project with a SWOT board, TOWS
-    // strategies and a presentation.
-    for name in ["v1.strata", "v2.strata", "v3.strata", "v4.strata", "v5.strata", "v6.strata", "v7.strata", "v8.strata"]
-    {
+    // strategies and a presentation; format 12: k-means with kernel 2 (Hamerly's bounds).
+    for name in [
+        "v1.strata",
+        "v2.strata",
+        "v3.strata",
+        "v4.strata",
+        "v5.strata",
+        "v6.strata",
+        "v7.strata",
+        "v8.strata",
+        "v12.strata",
+    ] {
         let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/projects").join(name);
         let before = std::fs::read(&fixture).unwrap();
         let o =

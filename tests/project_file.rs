@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use strata::engine::cluster::kmeans::KMeansParams;
+use strata::engine::cluster::kmeans::{KMeansKernel, KMeansParams};
 use strata::engine::data::ReadOptions;
 use strata::engine::error::ProjectError;
 use strata::engine::features::{FeatureRecipe, MissingRule, Scaling};
@@ -40,7 +40,8 @@ fn sample_project(notes: &str) -> Project {
             MissingRule::ImputeMean,
         ),
         model: ModelSpec {
-            algorithm: Algorithm::KMeans(KMeansParams::new(3).seed(9)),
+            // Lloyd's kernel, which a format 1 reader knows: the header tests below need min_reader_version 1.
+            algorithm: Algorithm::KMeans(KMeansParams::new(3).seed(9).kernel(KMeansKernel::Lloyd)),
             k_range: Some((2, 6)),
             min_segment_share: None,
             stability: None,
@@ -85,6 +86,29 @@ fn every_released_format_version_opens() {
         assert!(opened.project.results.is_some());
         assert_eq!(std::fs::read(&path).unwrap(), before, "opening must not write");
     }
+}
+
+#[test]
+fn the_k_means_kernel_is_kept_as_fitted_and_only_a_new_one_is_written() {
+    // Fitted before kernels were versioned: Lloyd's, and saving does not add the key.
+    let old = project::open(&fixtures().join("v1.strata")).unwrap().project;
+    let Algorithm::KMeans(params) = &old.spec.model.algorithm else { panic!("v1 is k-means") };
+    assert_eq!(params.kernel, KMeansKernel::Lloyd);
+    let text = old.to_ron().unwrap();
+    assert!(!text.contains("kernel"), "a Lloyd fit writes no kernel key");
+    // A new fit gets kernel 2, which a reader before format 12 could not honour.
+    let mut new = sample_project("x");
+    new.spec.model.algorithm = Algorithm::KMeans(KMeansParams::new(3));
+    let text = new.to_ron().unwrap();
+    assert!(text.contains("kernel: Hamerly") && text.contains("min_reader_version: 12"), "{text}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k.strata");
+    std::fs::write(&path, &text).unwrap();
+    let reopened = project::open(&path).unwrap().project;
+    assert_eq!(reopened.spec.model.algorithm, new.spec.model.algorithm);
+    // The format 12 fixture is kernel 2.
+    let v12 = project::open(&fixtures().join("v12.strata")).unwrap().project;
+    assert!(matches!(&v12.spec.model.algorithm, Algorithm::KMeans(p) if p.kernel == KMeansKernel::Hamerly));
 }
 
 fn with_header(text: &str, version: u32, min_reader: u32) -> String {

@@ -16,6 +16,15 @@ pub fn validate_matrix(x: ArrayView2<f64>) -> Result<(), ClusterError> {
     if x.nrows() == 0 || x.ncols() == 0 {
         return Err(ClusterError::EmptyInput);
     }
+    // Every value at once, in parallel and without a branch per value (a NaN fails the comparison);
+    // only a matrix with a bad value is walked row by row to name the first.
+    if let Some(flat) = x.as_slice() {
+        use rayon::prelude::*;
+        let ok = |c: &[f64]| c.iter().fold(true, |ok, v| ok & (v.abs() <= MAX_ABS_VALUE));
+        if flat.par_chunks(1 << 16).all(ok) {
+            return Ok(());
+        }
+    }
     for (row, values) in x.rows().into_iter().enumerate() {
         if let Some(column) = values.iter().position(|v| !v.is_finite()) {
             return Err(ClusterError::NonFinite { row, column });

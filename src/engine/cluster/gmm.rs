@@ -12,7 +12,7 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::kmeans::{self, KMeansParams};
+use super::kmeans::{self, KMeansKernel, KMeansParams};
 use super::{bounds, canonical_order, check_k, check_new_data, segment_sizes, validate_matrix};
 use crate::engine::cluster::describe::{Kind, MethodInfo, Setting, params_with_k};
 use crate::engine::error::ClusterError;
@@ -444,7 +444,8 @@ fn em_run(
     let k = params.k;
     // scikit-learn's init_params="kmeans": one k-means run, hard responsibilities.
     let seed = SeededRng::derived(params.seed, init as u64).next_u64();
-    let start = kmeans::fit(view, &KMeansParams::new(k).n_init(1).seed(seed), cancel)?;
+    // Lloyd's kernel: this method records no k-means kernel, and its fits must reproduce.
+    let start = kmeans::fit(view, &KMeansParams::new(k).n_init(1).seed(seed).kernel(KMeansKernel::Lloyd), cancel)?;
     let mut resp = vec![0.0; n * k];
     let mut hard = EPartial { log_likelihood: 0.0, mass: vec![0.0; k], sums: vec![0.0; k * d] };
     for (i, &label) in start.labels.iter().enumerate() {

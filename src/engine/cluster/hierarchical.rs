@@ -10,7 +10,7 @@ use ndarray::ArrayView2;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::kmeans::{self, KMeansParams};
+use super::kmeans::{self, KMeansKernel, KMeansParams};
 use super::{bounds, check_k, validate_matrix};
 use crate::engine::cluster::describe::{Kind, MethodInfo, Setting, params_with_k};
 use crate::engine::error::ClusterError;
@@ -333,7 +333,8 @@ impl Dendrogram {
             return Ok(Self { n_leaves: n, merges, leaf_of_row: None });
         }
         let micro = params.micro_clusters.min(super::count_distinct_rows(x, params.micro_clusters));
-        let fit = kmeans::fit_micro_clusters(x, &KMeansParams::new(micro).n_init(1).seed(params.seed), cancel)?;
+        // Lloyd's kernel: this method records no k-means kernel, and its fits must reproduce.
+        let fit = kmeans::fit_micro_clusters(x, &KMeansParams::new(micro).n_init(1).seed(params.seed).kernel(KMeansKernel::Lloyd), cancel)?;
         let weights: Vec<f64> = fit.sizes.iter().map(|&s| s as f64).collect();
         let centres: Vec<f64> = fit.centroids.iter().copied().collect();
         let merges = build(&centres, d, &weights, params.linkage, cancel)?;

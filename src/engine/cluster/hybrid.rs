@@ -5,7 +5,7 @@
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use super::kmeans::{self, KMeansParams};
+use super::kmeans::{self, KMeansKernel, KMeansParams};
 use super::rfm_rules::ScoreEdges;
 use super::rfm_rules::rfm_columns_chosen;
 use super::{CentroidModel, bounds, count_distinct_rows};
@@ -138,7 +138,8 @@ pub fn fit_hybrid(
         }
         let sub = Array2::from_shape_fn((rows.len(), x.ncols()), |(i, j)| x[[rows[i], j]]);
         let k = params.k_per_tier.min(count_distinct_rows(sub.view(), params.k_per_tier));
-        let fit = kmeans::fit(sub.view(), &KMeansParams::new(k).seed(params.seed), cancel)?;
+        // Lloyd's kernel: this method records no k-means kernel, and its fits must reproduce.
+        let fit = kmeans::fit(sub.view(), &KMeansParams::new(k).seed(params.seed).kernel(KMeansKernel::Lloyd), cancel)?;
         let first = names.len();
         for (&row, &label) in rows.iter().zip(&fit.labels) {
             labels[row] = first + label;

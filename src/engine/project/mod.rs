@@ -42,11 +42,14 @@
 //!   holdout ends, time unit, purchase model, horizon, discount rate, margin, penalty). Only an
 //!   addition, written only when used; a file that uses it says `min_reader_version: 10`, since an
 //!   older reader would refuse the key (and show no value columns).
-//! - Version 11 (current): published model versions (`versions`: each with its spec, results,
+//! - Version 11: published model versions (`versions`: each with its spec, results,
 //!   names, rules and the frozen reference the monitor compares with; which one is `current`),
 //!   and the monitor (`monitor`: alert thresholds and the periods monitored). Only additions,
 //!   written only when used; a file that uses them says `min_reader_version: 11`, since an older
 //!   reader would score with the working spec instead of the current version.
+//! - Version 12 (current): a k-means model's kernel (`kernel: Hamerly`; a file without the key was
+//!   fitted with Lloyd's and re-runs with it). Written only for a kernel other than Lloyd's; a file
+//!   that has one says `min_reader_version: 12`, since an older reader would refuse the key.
 //!
 //! The fixture `tests/fixtures/projects/v1.strata` must keep opening: when a change to an engine type
 //! would break it, copy the old types into a frozen module, bump `FORMAT_VERSION`, and add a
@@ -79,7 +82,7 @@ use audit_entry::AuditEntry;
 /// The format name every project file's header carries.
 pub const FORMAT_NAME: &str = "strata-project";
 /// The format version this build writes.
-pub const FORMAT_VERSION: u32 = 11;
+pub const FORMAT_VERSION: u32 = 12;
 /// The oldest format version this build opens (older ones are migrated step by step).
 pub const OLDEST_READABLE_VERSION: u32 = 1;
 /// Project files larger than this are refused before parsing.
@@ -106,8 +109,10 @@ impl Header {
 /// The oldest format whose reader understands everything in `project`.
 fn min_reader_version(project: &Project) -> u32 {
     use crate::engine::cluster::Algorithm;
-    // An older reader would show small counts, export unsigned work, or ignore approved disputes
-    // and opt-outs.
+    // An older reader would refuse the kernel's key (and could only re-fit with Lloyd's).
+    if uses_format_12(project) {
+        return 12;
+    }
     // An older reader would score with the working spec, not the current version.
     if !project.versions.is_empty() || !project.monitor.is_default() {
         return 11;
@@ -115,6 +120,8 @@ fn min_reader_version(project: &Project) -> u32 {
     if uses_format_10(&project.spec) {
         return 10;
     }
+    // An older reader would show small counts, export unsigned work, or ignore approved disputes
+    // and opt-outs.
     if uses_format_9(project) {
         return 9;
     }
@@ -145,6 +152,15 @@ fn min_reader_version(project: &Project) -> u32 {
             .and_then(|r| r.sweep.as_ref())
             .is_some_and(|s| s.runs.iter().any(|r| r.bic.is_some()));
     if new_in_2 { 2 } else { 1 }
+}
+
+/// Whether a project's spec, or one of its published versions, fits k-means with a kernel other
+/// than Lloyd's (format 12 records the kernel).
+fn uses_format_12(project: &Project) -> bool {
+    use crate::engine::cluster::Algorithm;
+    use crate::engine::cluster::kmeans::KMeansKernel;
+    let specs = std::iter::once(&project.spec).chain(project.versions.published.iter().map(|v| &v.spec));
+    specs.into_iter().any(|s| matches!(&s.model.algorithm, Algorithm::KMeans(p) if p.kernel != KMeansKernel::Lloyd))
 }
 
 /// Whether a spec uses what format 6 added: a pattern naming several files, behavioural features,
@@ -661,7 +677,7 @@ fn describe_ron_error(error: &ron::error::SpannedError) -> String {
 /// mixture's `bic`/`aic`); its absence means none. Every other key is required in every version.
 fn migrate(text: &str, version: u32) -> Result<Project, String> {
     match version {
-        1..=11 => {
+        1..=12 => {
             let (project, unknown) =
                 deserialize_body(text).map_err(|e| format!("damaged format {version} body: {e}"))?;
             if !unknown.is_empty() {
@@ -701,6 +717,9 @@ fn migrate(text: &str, version: u32) -> Result<Project, String> {
             }
             if version < 11 && (!project.versions.is_empty() || !project.monitor.is_default()) {
                 return Err(format!("format {version} has no model versions or monitor (new in format 11)"));
+            }
+            if version < 12 && uses_format_12(&project) {
+                return Err(format!("format {version} has no k-means kernel (kernel; new in format 12)"));
             }
             Ok(project)
         }
