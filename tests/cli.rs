@@ -432,6 +432,29 @@ fn every_algorithm_is_chosen_with_its_own_settings_and_others_are_refused() {
             .concat();
     assert_eq!(json_of(&strata(&fit, d))["indices"]["k"], 4);
 
+    // k-means' kernel: kernel 2 for a new fit, recorded; kernel 1 on request, written as a file
+    // without the key (which every reader since format 1 re-runs with it). Both reproduce.
+    for (kernel, written) in
+        [(None, Some("kernel: Hamerly")), (Some("lloyd"), None), (Some("hamerly"), Some("kernel: Hamerly"))]
+    {
+        let project = d.join(format!("kernel-{}.strata", kernel.unwrap_or("default")));
+        let mut fit: Vec<&str> = [&["fit"][..], &base, &["--k", "4", "--project", project.to_str().unwrap()]].concat();
+        if let Some(kernel) = kernel {
+            fit.extend(["--kernel", kernel]);
+        }
+        let o = strata(&fit, d);
+        assert!(o.status.success(), "{kernel:?}: {}", stderr(&o));
+        let text = std::fs::read_to_string(&project).unwrap();
+        match written {
+            Some(line) => assert!(text.contains(line) && text.contains("min_reader_version: 12"), "{kernel:?}"),
+            None => assert!(!text.contains("kernel") && !text.contains("min_reader_version: 12"), "{kernel:?}"),
+        }
+        let o = strata(&["run", project.to_str().unwrap(), "--verify", "--json"], d);
+        assert!(o.status.success() && json_of(&o)["verified"] == true, "{kernel:?}: {}", stderr(&o));
+    }
+    let o = strata(&[&["fit"][..], &base, &["--k", "4", "--kernel", "elkan"]].concat(), d);
+    assert!(!o.status.success() && stderr(&o).contains("elkan"), "{}", stderr(&o));
+
     // The business floor: the k whose smallest segment is under 20% are marked, with a note.
     let sweep: Vec<&str> = [&["sweep"][..], &base, &["--k", "2..6", "--min-segment-share", "0.2", "--json"]].concat();
     let swept = json_of(&strata(&sweep, d));

@@ -106,6 +106,9 @@ fn fit_and_run_on_a_clickstream_without_amount_and_the_project_needs_format_7() 
             "--project",
             project.to_str().unwrap(),
             "--json",
+            // k-means kernel 1, which every reader knows, so the header says what the log needs.
+            "--kernel",
+            "lloyd",
         ],
         dir.path(),
     );

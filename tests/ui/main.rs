@@ -489,6 +489,43 @@ fn choose_algorithm(harness: &mut Harness<'static, StrataApp>, label: &str) {
 }
 
 #[test]
+fn the_k_means_kernel_is_shown_chosen_and_recorded() {
+    use strata::engine::cluster::kmeans::KMeansKernel;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, dialogs) = demo();
+    let kernel = |app: &StrataApp| match &app.doc.as_ref().unwrap().project.spec.model.algorithm {
+        strata::engine::pipeline::Algorithm::KMeans(p) => p.kernel,
+        other => panic!("the demo is k-means, not {other:?}"),
+    };
+    // The demo was fitted before kernels were versioned: kernel 1, shown as such.
+    assert_eq!(kernel(harness.state()), KMeansKernel::Lloyd);
+    let before = harness.state().output.as_ref().unwrap().result.assignment_fingerprint.clone();
+    let name = segment_name(harness.state(), 0);
+    tab(&harness, Screen::Model);
+    harness.run();
+    harness.get_by_role_and_label(Role::ComboBox, "Kernel").click();
+    harness.run();
+    harness.get_by_label("hamerly").click();
+    harness.run();
+    // Kernel 2 re-fits; on the demo it finds the very same segments, so the names stay put.
+    assert_eq!(kernel(harness.state()), KMeansKernel::Hamerly);
+    let app = harness.state();
+    assert_eq!(app.output.as_ref().unwrap().result.assignment_fingerprint, before);
+    assert_eq!(segment_name(app, 0), name);
+    // Saved, the kernel is in the file, which says an older Strata cannot re-run it; reopened, it
+    // reproduces.
+    let path = dir.path().join("kernel2.strata");
+    dialogs.answer(&path);
+    harness.state_mut().push(Command::Save);
+    harness.run();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("kernel: Hamerly") && text.contains("min_reader_version: 12"));
+    let reopened = harness_for(&path);
+    assert_eq!(kernel(reopened.state()), KMeansKernel::Hamerly);
+    assert_eq!(reopened.state().doc.as_ref().unwrap().reproduced, Some(Vec::new()));
+}
+
+#[test]
 fn each_method_is_chosen_on_the_model_screen_with_its_own_views_and_two_are_compared() {
     let (mut harness, _) = demo();
     let demo_name = segment_name(harness.state(), 0);
@@ -1092,7 +1129,13 @@ fn business_rules_and_overrides_are_applied_logged_and_survive_save_and_reopen()
     harness.run();
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.contains("when spend > 30 then segment \\\"High spend\\\""), "readable in the file");
-    assert!(text.contains("min_reader_version: 4"));
+    // The window fits with k-means kernel 2, which needs a format 12 reader; the rules alone need 4.
+    assert!(text.contains("min_reader_version: 12"));
+    let mut with_kernel_1 = harness.state().doc.as_ref().unwrap().project.clone();
+    if let strata::engine::pipeline::Algorithm::KMeans(params) = &mut with_kernel_1.spec.model.algorithm {
+        params.kernel = strata::engine::cluster::kmeans::KMeansKernel::Lloyd;
+    }
+    assert!(with_kernel_1.to_ron().unwrap().contains("min_reader_version: 4"));
     let saved_log = audit(harness.state());
     let fingerprint = result(harness.state()).assignment_fingerprint.clone();
     let reopened = harness_for(&path);

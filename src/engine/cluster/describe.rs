@@ -127,8 +127,14 @@ pub enum Kind {
     /// Two ways to run, chosen by whether `field` is set: `unset` (label, help) or `set` (label,
     /// help, and the value it starts from).
     Mode { field: &'static str, unset: (&'static str, &'static str), set: (&'static str, &'static str, f64) },
-    /// One of `choices` (command-line name, stored name) in `field`.
-    Choice { field: &'static str, choices: &'static [(&'static str, &'static str)], salt: &'static str },
+    /// One of `choices` (command-line name, stored name) in `field`; `absent` is the stored name a
+    /// file without the field means (the field is then not written for it).
+    Choice {
+        field: &'static str,
+        choices: &'static [(&'static str, &'static str)],
+        salt: &'static str,
+        absent: Option<&'static str>,
+    },
     /// Two whole numbers `fields`, written `ROWSxCOLS` on the command line, two rows on the panel.
     Grid { fields: [&'static str; 2], labels: [&'static str; 2], min: u64, max: u64 },
     /// A pair of whole numbers in one `field`, written `A,B`, the second above the first.
@@ -203,6 +209,19 @@ pub fn field_mut<'a>(params: &'a mut Value, path: &str) -> Option<&'a mut Value>
     }
 }
 
+/// Sets a choice's stored name, adding the field when the parameters leave it out (a choice whose
+/// `absent` name is not written).
+pub fn put_choice(params: &mut Value, path: &str, stored: &str) {
+    match field_mut(params, path) {
+        Some(slot) => *slot = stored.into(),
+        None => {
+            if let Some(object) = params.as_object_mut().filter(|_| !path.contains('.')) {
+                object.insert(path.to_string(), stored.into());
+            }
+        }
+    }
+}
+
 /// Sets the setting of option `option` from its command-line text; the error is one line naming
 /// the option.
 pub fn set_from_text(params: &mut Value, setting: &Setting, text: &str) -> Result<(), String> {
@@ -230,7 +249,7 @@ pub fn set_from_text(params: &mut Value, setting: &Setting, text: &str) -> Resul
                     let names: Vec<&str> = choices.iter().map(|(cli, _)| *cli).collect();
                     format!("--{option}: '{text}' is not one of {}", names.join(", "))
                 })?;
-            put(params, field, stored.into());
+            put_choice(params, field, stored);
         }
         Kind::Grid { fields, .. } => {
             let (rows, cols) = text

@@ -600,6 +600,7 @@ pub const METHOD: MethodInfo = MethodInfo {
                 field: "covariance",
                 choices: &[("full", "Full"), ("diag", "Diagonal"), ("spherical", "Spherical")],
                 salt: "gmm-covariance",
+                absent: None,
             },
         ),
         Setting::new(

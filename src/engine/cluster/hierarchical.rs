@@ -334,7 +334,11 @@ impl Dendrogram {
         }
         let micro = params.micro_clusters.min(super::count_distinct_rows(x, params.micro_clusters));
         // Lloyd's kernel: this method records no k-means kernel, and its fits must reproduce.
-        let fit = kmeans::fit_micro_clusters(x, &KMeansParams::new(micro).n_init(1).seed(params.seed).kernel(KMeansKernel::Lloyd), cancel)?;
+        let fit = kmeans::fit_micro_clusters(
+            x,
+            &KMeansParams::new(micro).n_init(1).seed(params.seed).kernel(KMeansKernel::Lloyd),
+            cancel,
+        )?;
         let weights: Vec<f64> = fit.sizes.iter().map(|&s| s as f64).collect();
         let centres: Vec<f64> = fit.centroids.iter().copied().collect();
         let merges = build(&centres, d, &weights, params.linkage, cancel)?;
@@ -487,6 +491,7 @@ pub const METHOD: MethodInfo = MethodInfo {
                 field: "linkage",
                 choices: &[("ward", "Ward"), ("average", "Average"), ("complete", "Complete")],
                 salt: "linkage",
+                absent: None,
             },
         ),
         Setting::new(

@@ -648,6 +648,21 @@ mod tests {
             set_from_text(&mut params, setting("kmeans", "n-init"), "seven").unwrap_err(),
             "--n-init: 'seven' is not a whole number"
         );
+        // k-means' kernel: kernel 1 is not written, and choosing kernel 2 adds the field.
+        let lloyd = Algorithm::KMeans(
+            crate::engine::cluster::kmeans::KMeansParams::new(3)
+                .kernel(crate::engine::cluster::kmeans::KMeansKernel::Lloyd),
+        );
+        let mut params = lloyd.params_json();
+        assert!(params.get("kernel").is_none());
+        set_from_text(&mut params, setting("kmeans", "kernel"), "hamerly").unwrap();
+        let chosen = lloyd.with_params(params.clone()).unwrap();
+        assert!(
+            matches!(chosen, Algorithm::KMeans(p) if p.kernel == crate::engine::cluster::kmeans::KMeansKernel::Hamerly)
+        );
+        assert!(
+            set_from_text(&mut params, setting("kmeans", "kernel"), "elkan").unwrap_err().contains("hamerly, lloyd")
+        );
         let gmm = Algorithm::by_name("gmm").unwrap();
         let mut params = gmm.params_json();
         set_from_text(&mut params, setting("gmm", "covariance"), "diag").unwrap();

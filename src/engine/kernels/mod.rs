@@ -11,6 +11,8 @@
 
 use std::sync::OnceLock;
 
+pub mod single;
+
 /// Rows per packed block (one AVX-512 register of f64, two AVX2 registers).
 pub const LANES: usize = 8;
 

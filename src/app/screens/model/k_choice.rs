@@ -233,9 +233,13 @@ fn facets(spec: &PipelineSpec) -> Vec<(String, String)> {
             Kind::Grid { fields, .. } => fields.to_vec(),
             Kind::Columns { fields } => fields.to_vec(),
         };
+        let absent = match setting.kind {
+            Kind::Choice { absent: Some(name), .. } => Some(serde_json::Value::String(name.to_string())),
+            _ => None,
+        };
         let values: Vec<String> = fields
             .iter()
-            .map(|f| match field(&params, f) {
+            .map(|f| match field(&params, f).or(absent.as_ref()) {
                 None | Some(serde_json::Value::Null) => "auto".to_string(),
                 Some(serde_json::Value::String(s)) => s.to_lowercase(),
                 Some(serde_json::Value::Number(n)) => n.to_string(),

@@ -8,7 +8,7 @@ use super::run_controls_ui;
 use crate::app::{Command, StrataApp};
 use serde_json::Value;
 
-use crate::engine::cluster::describe::{Kind, Setting, Shown, field, field_mut};
+use crate::engine::cluster::describe::{Kind, Setting, Shown, field, field_mut, put_choice};
 use crate::engine::pipeline::Algorithm;
 
 pub(super) fn settings_ui(ui: &mut Ui, app: &mut StrataApp) {
@@ -242,9 +242,9 @@ fn setting_ui(ui: &mut Ui, setting: &Setting, params: &mut Value, numeric_column
                 put(params, f, set.2.into());
             }
         }
-        Kind::Choice { field: f, choices, salt } => {
+        Kind::Choice { field: f, choices, salt, absent } => {
             let label = ui.label(setting.label);
-            let mut stored = field(params, f).and_then(Value::as_str).unwrap_or_default().to_string();
+            let mut stored = field(params, f).and_then(Value::as_str).or(*absent).unwrap_or_default().to_string();
             let shown = choices.iter().find(|(_, s)| *s == stored).map_or("", |(name, _)| *name);
             let combo = egui::ComboBox::from_id_salt(*salt).selected_text(shown).show_ui(ui, |ui| {
                 for (name, value) in *choices {
@@ -252,7 +252,9 @@ fn setting_ui(ui: &mut Ui, setting: &Setting, params: &mut Value, numeric_column
                 }
             });
             hover(combo.response.labelled_by(label.id));
-            put(params, f, stored.into());
+            if !stored.is_empty() {
+                put_choice(params, f, &stored);
+            }
             ui.end_row();
         }
         Kind::Grid { fields, labels, min, max } => {

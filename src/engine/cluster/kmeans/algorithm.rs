@@ -4,7 +4,7 @@
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
-use super::KMeansParams;
+use super::{KMeansKernel, KMeansParams, hamerly};
 use crate::engine::cluster::{canonical_order, check_k, segment_sizes, validate_matrix};
 use crate::engine::error::ClusterError;
 use crate::engine::jobs::CancelToken;
@@ -12,7 +12,7 @@ use crate::engine::kernels::{self, AssignPartial, Isa, Packed};
 use crate::engine::rng::SeededRng;
 
 /// Rows per parallel chunk: fixed, so the reduction order never depends on the thread count.
-const CHUNK_ROWS: usize = 4096;
+pub(super) const CHUNK_ROWS: usize = 4096;
 
 /// A fitted k-means segmentation in canonical segment order.
 #[derive(Clone, Debug, PartialEq)]
@@ -127,25 +127,26 @@ pub(super) fn kmeans_plus_plus(x: &[f64], packed: &Packed, k: usize, rng: &mut S
     centers
 }
 
-struct SingleRun {
-    labels: Vec<usize>,
-    centers: Vec<f64>,
-    inertia: f64,
-    n_iter: usize,
-    converged: bool,
+/// One initialisation's result, in the kernel's segment numbers.
+pub(super) struct SingleRun {
+    pub labels: Vec<usize>,
+    pub centers: Vec<f64>,
+    pub inertia: f64,
+    pub n_iter: usize,
+    pub converged: bool,
 }
 
-/// One initialisation: k-means++ then Lloyd iterations on the row-major `x` (also packed).
+/// Kernel 1 from `centers`: Lloyd iterations on the row-major `x` (also packed), every distance
+/// every time and the sums added afresh, then the final assignment.
 fn lloyd(
     x: &[f64],
     packed: &Packed,
     params: &KMeansParams,
     tol: f64,
-    rng: &mut SeededRng,
+    mut centers: Vec<f64>,
     cancel: &CancelToken,
 ) -> Result<SingleRun, ClusterError> {
     let (n, d, k) = (packed.rows, packed.d, params.k);
-    let mut centers = kmeans_plus_plus(x, packed, k, rng);
     let mut labels = vec![u32::MAX; n];
     let mut min_dist = vec![0.0; n];
     let mut n_iter = 0;
@@ -161,16 +162,35 @@ fn lloyd(
             assign(packed, &centers, k, &mut labels, Some(&mut min_dist));
         }
         let new_centers = update_centers(x, d, &a, &min_dist);
-        let shift: f64 = centers.iter().zip(&new_centers).map(|(a, b)| (a - b) * (a - b)).sum();
+        let shift = squared_shift(&centers, &new_centers);
         centers = new_centers;
         if a.changed == 0 || shift <= tol {
             converged = true;
             break;
         }
     }
-    // A last E-step so labels and inertia belong to the final centres. Should a segment come out
-    // empty, its centre moves onto a far row (which then belongs to it) and rows are assigned again;
-    // k <= distinct rows guarantees such rows exist.
+    Ok(finish(x, packed, k, centers, n_iter, converged))
+}
+
+/// The summed squared move of every centre (the convergence test, scikit-learn's).
+pub(super) fn squared_shift(old: &[f64], new: &[f64]) -> f64 {
+    old.iter().zip(new).map(|(a, b)| (a - b) * (a - b)).sum()
+}
+
+/// A last E-step so labels and inertia belong to the final centres. Should a segment come out
+/// empty, its centre moves onto a far row (which then belongs to it) and rows are assigned again;
+/// k <= distinct rows guarantees such rows exist.
+pub(super) fn finish(
+    x: &[f64],
+    packed: &Packed,
+    k: usize,
+    mut centers: Vec<f64>,
+    n_iter: usize,
+    converged: bool,
+) -> SingleRun {
+    let (n, d) = (packed.rows, packed.d);
+    let mut labels = vec![u32::MAX; n];
+    let mut min_dist = vec![0.0; n];
     let mut a = assign(packed, &centers, k, &mut labels, Some(&mut min_dist));
     for _ in 0..k {
         if a.counts.iter().all(|&c| c > 0) {
@@ -180,7 +200,7 @@ fn lloyd(
         a = assign(packed, &centers, k, &mut labels, Some(&mut min_dist));
     }
     let labels = labels.into_iter().map(|l| l as usize).collect();
-    Ok(SingleRun { labels, centers, inertia: a.inertia, n_iter, converged })
+    SingleRun { labels, centers, inertia: a.inertia, n_iter, converged }
 }
 
 /// M-step: each centre moves to the mean of its rows; an empty segment's centre to a far row.
@@ -235,7 +255,7 @@ impl LloydState {
 }
 
 /// Moves each empty segment's centre onto one of the rows farthest from their own centre.
-fn relocate_empty(x: &[f64], d: usize, counts: &[usize], min_dist: &[f64], centers: &mut [f64]) {
+pub(super) fn relocate_empty(x: &[f64], d: usize, counts: &[usize], min_dist: &[f64], centers: &mut [f64]) {
     let empty: Vec<usize> = (0..counts.len()).filter(|&c| counts[c] == 0).collect();
     if empty.is_empty() {
         return;
@@ -271,31 +291,91 @@ pub fn fit_micro_clusters(
 fn fit_checked(x: ArrayView2<f64>, params: &KMeansParams, cancel: &CancelToken) -> Result<KMeansFit, ClusterError> {
     validate_matrix(x)?;
     check_k(x, params.k)?;
-    let (n, d) = x.dim();
+    let d = x.ncols();
     // Row-major rows, borrowed when the matrix already is (a copy only for other layouts).
     let standard = x.as_standard_layout();
     let flat: &[f64] = standard.as_slice().unwrap_or_default();
-    let mean_variance = (0..d)
-        .map(|j| {
-            let column = x.column(j);
-            let mean = column.sum() / n as f64;
-            column.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64
-        })
-        .sum::<f64>()
-        / d as f64;
-    let tol = params.tolerance * mean_variance;
     let packed = Packed::new(flat, d);
-
+    let mut iterate = kernel_runner(x, flat, params, Some(&packed));
     let mut best: Option<SingleRun> = None;
     for init in 0..params.n_init {
         let mut rng = SeededRng::derived(params.seed, init as u64);
-        let run = lloyd(flat, &packed, params, tol, &mut rng, cancel)?;
+        let start = kmeans_plus_plus(flat, &packed, params.k, &mut rng);
+        let run = iterate(start, cancel)?;
         if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
             best = Some(run);
         }
     }
     let best = best.ok_or(ClusterError::InvalidParameter { name: "n_init", problem: "must be at least 1".into() })?;
     canonical_fit(best.labels, best.centers, d, best.inertia, best.n_iter, best.converged)
+}
+
+/// One initialisation of a kernel from given starting centres.
+type Runner<'a> = dyn FnMut(Vec<f64>, &CancelToken) -> Result<SingleRun, ClusterError> + 'a;
+
+/// The kernel's iterations from given starting centres, with what it prepares once per fit (the
+/// tolerance, and the packed rows; kernel 1's are `packed` when given).
+fn kernel_runner<'a>(
+    x: ArrayView2<f64>,
+    flat: &'a [f64],
+    params: &'a KMeansParams,
+    packed: Option<&'a Packed>,
+) -> Box<Runner<'a>> {
+    let (n, d) = x.dim();
+    match params.kernel {
+        KMeansKernel::Lloyd => {
+            // Kernel 1's tolerance, column by column as every project before kernel 2 computed it.
+            let mean_variance = (0..d)
+                .map(|j| {
+                    let column = x.column(j);
+                    let mean = column.sum() / n as f64;
+                    column.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64
+                })
+                .sum::<f64>()
+                / d as f64;
+            let tol = params.tolerance * mean_variance;
+            let packed = match packed {
+                Some(p) => std::borrow::Cow::Borrowed(p),
+                None => std::borrow::Cow::Owned(Packed::new(flat, d)),
+            };
+            Box::new(move |start, cancel| lloyd(flat, &packed, params, tol, start, cancel))
+        }
+        KMeansKernel::Hamerly => {
+            let (single, mean_variance) = hamerly::SinglePacked::new(flat, d);
+            let tol = params.tolerance * mean_variance;
+            Box::new(move |start, cancel| hamerly::run(flat, &single, params.k, params.max_iter, tol, start, cancel))
+        }
+    }
+}
+
+/// One run of the kernel from the given starting centres (k x d), without k-means++ (`n_init` and
+/// `seed` are not used): a benchmark's common start with another implementation.
+pub fn fit_from_centres(
+    x: ArrayView2<f64>,
+    params: &KMeansParams,
+    centres: ArrayView2<f64>,
+    cancel: &CancelToken,
+) -> Result<KMeansFit, ClusterError> {
+    params.check()?;
+    validate_matrix(x)?;
+    check_k(x, params.k)?;
+    let d = x.ncols();
+    if centres.dim() != (params.k, d) {
+        return Err(ClusterError::InvalidParameter {
+            name: "centres",
+            problem: format!(
+                "{} x {} starting centres for k = {} and {d} columns",
+                centres.nrows(),
+                centres.ncols(),
+                params.k
+            ),
+        });
+    }
+    validate_matrix(centres)?;
+    let standard = x.as_standard_layout();
+    let flat: &[f64] = standard.as_slice().unwrap_or_default();
+    let run = kernel_runner(x, flat, params, None)(centres.iter().copied().collect(), cancel)?;
+    canonical_fit(run.labels, run.centers, d, run.inertia, run.n_iter, run.converged)
 }
 
 /// A fit with its segments renumbered canonically (by size, ties by centroid), from raw labels and
@@ -323,9 +403,21 @@ pub(super) fn canonical_fit(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use ndarray::Array2;
+
+    /// Kernel 1 from `centers` on row-major `x`, as a fit runs it.
+    pub(in crate::engine::cluster::kmeans) fn lloyd_from(
+        x: &[f64],
+        d: usize,
+        k: usize,
+        centers: Vec<f64>,
+    ) -> SingleRun {
+        let view = ndarray::ArrayView2::from_shape((x.len() / d, d), x).unwrap();
+        let params = KMeansParams::new(k).kernel(KMeansKernel::Lloyd);
+        kernel_runner(view, x, &params, None)(centers, &CancelToken::new()).unwrap()
+    }
 
     /// Three well-separated blobs of different sizes.
     pub(crate) fn blobs(seed: u64) -> (Array2<f64>, Vec<usize>) {

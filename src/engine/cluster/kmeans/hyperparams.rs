@@ -20,11 +20,51 @@ pub struct KMeansParams {
     pub tolerance: f64,
     /// Seed of every random choice.
     pub seed: u64,
+    /// The arithmetic the fit runs: recorded so a project re-runs with the kernel it was fitted
+    /// with. A file without it was fitted before kernels were versioned, with Lloyd's.
+    #[serde(default = "KMeansKernel::unrecorded", skip_serializing_if = "KMeansKernel::is_lloyd")]
+    pub kernel: KMeansKernel,
+}
+
+/// How k-means iterates. Both start from the same centres (k-means++ in double precision) and
+/// give every customer the nearest centre of the final centres; the kernel decides the arithmetic
+/// of the iterations, so a re-run reproduces a stored assignment only with the kernel that made it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KMeansKernel {
+    /// Kernel 1 (every project fitted before format 12): Lloyd's iterations in double precision,
+    /// every distance every iteration, each centre's sum added afresh in row order.
+    Lloyd,
+    /// Kernel 2 (new fits from format 12 on): Hamerly's bounds skip every block of sixteen
+    /// customers they prove keeps its centres; distances are ranked in single precision on the
+    /// rows scaled by a power of two, the centres kept as double-precision sums of the customers
+    /// that move; the final inertia in double precision. Same result on any thread count.
+    #[default]
+    Hamerly,
+}
+
+impl KMeansKernel {
+    /// The kernel of a file that does not name one.
+    pub fn unrecorded() -> Self {
+        KMeansKernel::Lloyd
+    }
+
+    /// Whether this is the kernel a file without the key means (so the key is not written).
+    pub fn is_lloyd(&self) -> bool {
+        *self == KMeansKernel::Lloyd
+    }
+
+    /// Its version number and name, for reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            KMeansKernel::Lloyd => "kernel 1 (Lloyd)",
+            KMeansKernel::Hamerly => "kernel 2 (Hamerly's bounds, single-precision ranking)",
+        }
+    }
 }
 
 impl Default for KMeansParams {
     fn default() -> Self {
-        Self { k: 4, n_init: 5, max_iter: 300, tolerance: 1e-4, seed: 42 }
+        Self { k: 4, n_init: 5, max_iter: 300, tolerance: 1e-4, seed: 42, kernel: KMeansKernel::default() }
     }
 }
 
@@ -32,6 +72,12 @@ impl KMeansParams {
     /// Defaults with the given k.
     pub fn new(k: usize) -> Self {
         Self { k, ..Self::default() }
+    }
+
+    /// Sets the kernel.
+    pub fn kernel(mut self, kernel: KMeansKernel) -> Self {
+        self.kernel = kernel;
+        self
     }
 
     /// Sets the number of initialisations.
@@ -85,6 +131,19 @@ pub const METHOD: MethodInfo = MethodInfo {
             "Iteration cap",
             "Iterations per initialisation at most",
             Kind::Count { field: "max_iter", min: 1, max: 10000, suffix: "", max_field: None },
+        ),
+        Setting::new(
+            "kernel",
+            "Kernel",
+            "hamerly: kernel 2, Hamerly's bounds skip the distances they prove need not be computed, and \
+             centres are ranked in single precision (new fits); lloyd: kernel 1, every distance in double precision \
+             (projects fitted before format 12). Stored with the model, so a project re-runs as it was fitted",
+            Kind::Choice {
+                field: "kernel",
+                choices: &[("hamerly", "Hamerly"), ("lloyd", "Lloyd")],
+                salt: "kmeans-kernel",
+                absent: Some("Lloyd"),
+            },
         ),
         Setting::new(
             "tolerance",
