@@ -22,9 +22,12 @@ pub const SINGLE_LANES: usize = 16;
 pub enum StepMode {
     /// Compute every row; no row has a centre yet (the sums start from nothing).
     Fresh,
-    /// Compute every row without reading the bounds (early iterations, when nearly every block
-    /// would be in doubt anyway).
+    /// Compute every row without reading the bounds, and write them (when a bounded step may come
+    /// next).
     Every,
+    /// Compute every row without reading or writing the bounds (early iterations, when nearly
+    /// every block would be in doubt anyway; the bounds are then not valid until an `Every` step).
+    Unbounded,
     /// Loosen the bounds by the centres' moves and compute only blocks with a row in doubt.
     Bounded,
 }
@@ -221,8 +224,10 @@ fn step_generic(
             let i = first + lane;
             let (at, best, second) = two_nearest(block, lane, c.centres, d, k);
             let (near, far) = (best.sqrt(), second.sqrt());
-            upper[i] = near * c.margin_up;
-            lower[i] = far * c.margin_down;
+            if mode != StepMode::Unbounded {
+                upper[i] = near * c.margin_up;
+                lower[i] = far * c.margin_down;
+            }
             probed |= far - near < c.probe;
             let old = labels[i];
             if mode == StepMode::Fresh || at != old {
@@ -342,9 +347,11 @@ mod avx512 {
             let block = &packed[b * L * d..(b + 1) * L * d];
             let (at, best, second) = two_nearest(block, c.centres, d, k);
             let (near, far) = (_mm512_sqrt_ps(best), _mm512_sqrt_ps(second));
-            unsafe {
-                _mm512_mask_storeu_ps(upper.as_mut_ptr().add(first), valid, _mm512_mul_ps(near, margin_up));
-                _mm512_mask_storeu_ps(lower.as_mut_ptr().add(first), valid, _mm512_mul_ps(far, margin_down));
+            if mode != StepMode::Unbounded {
+                unsafe {
+                    _mm512_mask_storeu_ps(upper.as_mut_ptr().add(first), valid, _mm512_mul_ps(near, margin_up));
+                    _mm512_mask_storeu_ps(lower.as_mut_ptr().add(first), valid, _mm512_mul_ps(far, margin_down));
+                }
             }
             part.computed += lanes;
             if mode != StepMode::Bounded
@@ -423,7 +430,7 @@ mod tests {
             let start_labels: Vec<u32> = (0..n).map(|i| (i % k) as u32).collect();
             let start_upper: Vec<f32> = (0..n).map(|i| 0.3 * (i % 5) as f32).collect();
             let start_lower: Vec<f32> = (0..n).map(|i| 0.4 * (i % 3) as f32).collect();
-            for mode in [StepMode::Fresh, StepMode::Every, StepMode::Bounded] {
+            for mode in [StepMode::Fresh, StepMode::Every, StepMode::Unbounded, StepMode::Bounded] {
                 let run = |isa: Option<Isa>| {
                     let (mut labels, mut upper, mut lower) =
                         (start_labels.clone(), start_upper.clone(), start_lower.clone());
@@ -483,8 +490,10 @@ mod tests {
                     .collect();
                 let at = (0..k).fold(0, |b, cc| if dist[cc] < dist[b] { cc } else { b });
                 let second = (0..k).filter(|&cc| cc != at).map(|cc| dist[cc]).fold(f32::INFINITY, f32::min);
-                upper[i] = dist[at].sqrt() * c.margin_up;
-                lower[i] = second.sqrt() * c.margin_down;
+                if mode != StepMode::Unbounded {
+                    upper[i] = dist[at].sqrt() * c.margin_up;
+                    lower[i] = second.sqrt() * c.margin_down;
+                }
                 probed |= second.sqrt() - dist[at].sqrt() < c.probe;
                 if mode == StepMode::Fresh || labels[i] != at as u32 {
                     let old = labels[i];

@@ -9,8 +9,9 @@
 //!   The bounds carry margins above the rounding of single precision, so a row they prove keeps
 //!   the centre a computation would give it.
 //! - Early on, when nearly every block would be in doubt, the step computes every row without
-//!   reading the bounds, and counts the blocks a bounded step would have computed; it turns to
-//!   bounded steps once that count falls below 80%, and back when a bounded step computes 90%.
+//!   reading or writing the bounds, and counts the blocks a bounded step would have computed;
+//!   below 90% it writes the bounds again, below 80% it turns to bounded steps, and back when a
+//!   bounded step computes 90%.
 //! - While iterating, the centres are double-precision means of the rows in single precision, kept
 //!   by adding the rows that arrive and subtracting those that leave, in row order per fixed-size
 //!   chunk, chunks in order: the same result on any thread count and instruction set.
@@ -283,12 +284,15 @@ fn run_traced(
         for (c, m) in drift_other.iter_mut().enumerate() {
             *m = drift.iter().enumerate().filter(|&(o, _)| o != c).map(|(_, &v)| v).fold(0.0, f32::max);
         }
+        // A bounded step needs the bounds a `Fresh`, `Every` or bounded step wrote; an unbounded
+        // step writes none, so it is followed by `Every` once a bounded step is in sight.
         mode = match mode {
             _ if empty => StepMode::Fresh,
             StepMode::Bounded if counted.computed * 10 > n * 9 => StepMode::Every,
             StepMode::Bounded => StepMode::Bounded,
-            _ if counted.probed * 10 < blocks * 8 => StepMode::Bounded,
-            _ => StepMode::Every,
+            StepMode::Fresh | StepMode::Every if counted.probed * 10 < blocks * 8 => StepMode::Bounded,
+            _ if counted.probed * 10 < blocks * 9 => StepMode::Every,
+            _ => StepMode::Unbounded,
         };
         probe = 2.0 * drift.iter().fold(0.0f32, |m, &v| m.max(v));
         centres = next;
@@ -406,7 +410,11 @@ mod tests {
         let x = mixture(40_000, d, k, 1.0, 1);
         let (run, modes) = kernel2(&x, d, k);
         assert_eq!(modes[0], StepMode::Fresh);
-        assert!(modes.contains(&StepMode::Every) && modes.contains(&StepMode::Bounded), "{modes:?}");
+        assert!(modes.contains(&StepMode::Bounded), "{modes:?}");
+        // A bounded step follows a step that wrote the bounds.
+        for pair in modes.windows(2) {
+            assert!(pair[1] != StepMode::Bounded || pair[0] != StepMode::Unbounded, "{modes:?}");
+        }
         assert!(run.converged && run.n_iter > 10, "{} iterations", run.n_iter);
         // Every row's centre is its nearest in double precision, but for ties closer than single
         // precision can tell apart.
