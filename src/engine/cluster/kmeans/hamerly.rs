@@ -23,7 +23,7 @@
 
 use rayon::prelude::*;
 
-use super::algorithm::{CHUNK_ROWS, SingleRun, finish, relocate_empty, squared_shift};
+use super::lloyd::{CHUNK_ROWS, SingleRun, finish, relocate_empty, squared_shift};
 use crate::engine::error::ClusterError;
 use crate::engine::jobs::CancelToken;
 use crate::engine::kernels::single::{SINGLE_LANES, StepCentres, StepMode, StepPartial, step_chunk};
@@ -396,8 +396,10 @@ mod tests {
     }
 
     fn kernel1(x: &[f64], d: usize, k: usize) -> SingleRun {
-        use super::super::algorithm::tests::lloyd_from;
-        lloyd_from(x, d, k, start(x, d, k))
+        use super::super::{KMeansKernel, KMeansParams, lloyd::lloyd};
+        let tol = 1e-4 * SinglePacked::new(x, d).1;
+        let params = KMeansParams::new(k).kernel(KMeansKernel::Lloyd);
+        lloyd(x, &Packed::new(x, d), &params, tol, start(x, d, k), &CancelToken::new()).unwrap()
     }
 
     fn squared_to(x: &[f64], d: usize, i: usize, centres: &[f64], c: usize) -> f64 {

@@ -5,8 +5,10 @@
 mod algorithm;
 mod hamerly;
 mod hyperparams;
+mod lloyd;
 pub mod minibatch;
 
-pub use algorithm::{KMeansFit, LloydState, fit, fit_from_centres, fit_micro_clusters};
+pub use algorithm::{KMeansFit, fit, fit_from_centres, fit_micro_clusters};
 pub use hyperparams::{KMeansKernel, KMeansParams, METHOD};
+pub use lloyd::LloydState;
 pub use minibatch::{MiniBatchParams, fit_minibatch};
