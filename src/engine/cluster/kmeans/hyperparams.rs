@@ -37,7 +37,8 @@ pub enum KMeansKernel {
     /// Kernel 2 (new fits from format 12 on): Hamerly's bounds skip every block of sixteen
     /// customers they prove keeps its centres; distances are ranked in single precision on the
     /// rows scaled by a power of two, the centres kept as double-precision sums of the customers
-    /// that move; the final inertia in double precision. Same result on any thread count.
+    /// that move; the final centres are the exact means and the inertia is computed in double
+    /// precision. Same result on any thread count and instruction set.
     #[default]
     Hamerly,
 }
