@@ -294,9 +294,9 @@ fn read_bytes(path: &Path, limit: Option<u64>) -> Result<Vec<u8>, DataError> {
     let file = open_data_file(path)?;
     // Sized from the file's length, so reading never regrows (and recopies) the buffer.
     let size = file.metadata().map_or(0, |m| m.len());
-    let mut bytes = Vec::with_capacity(limit.map_or(size, |l| l.min(size)) as usize + 1);
     match limit {
         Some(limit) => {
+            let mut bytes = Vec::with_capacity(limit.min(size) as usize + 1);
             file.take(limit).read_to_end(&mut bytes).map_err(io)?;
             // Cut at the last complete line so the sample ends on a whole row.
             if bytes.len() as u64 == limit
@@ -304,12 +304,59 @@ fn read_bytes(path: &Path, limit: Option<u64>) -> Result<Vec<u8>, DataError> {
             {
                 bytes.truncate(end + 1);
             }
+            Ok(bytes)
         }
-        None => {
-            let mut file = file;
-            file.read_to_end(&mut bytes).map_err(io)?;
+        None => read_whole(file, size).map_err(io),
+    }
+}
+
+/// A file's every byte, `size` of them expected. In pieces at their offsets, in parallel: copying
+/// a large file out of the page cache is the kernel's work, which two threads do in half the time.
+/// The buffer is zeroed memory the system hands over untouched; a file that grew since is read to
+/// its end, one that shrank is an error.
+#[cfg(unix)]
+fn read_whole(file: std::fs::File, size: u64) -> std::io::Result<Vec<u8>> {
+    use rayon::prelude::*;
+    use std::io::{Read, Seek, SeekFrom};
+    use std::os::unix::fs::FileExt;
+    const PIECE: usize = 8 << 20;
+    let mut bytes = vec![0; usize::try_from(size).map_err(std::io::Error::other)?];
+    advise_huge_pages(&mut bytes);
+    bytes.par_chunks_mut(PIECE).enumerate().try_for_each(|(k, piece)| file.read_exact_at(piece, (k * PIECE) as u64))?;
+    let mut file = file;
+    file.seek(SeekFrom::Start(size))?;
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Asks the kernel to back a large fresh buffer with 2 MB pages where it can (transparent huge
+/// pages, where the system leaves them to the program to ask for): a buffer of hundreds of
+/// megabytes is otherwise faulted in 4 KB at a time, and on a ten-million-row file those faults
+/// were a quarter of the load's time. A hint on memory not yet touched: the contents never change,
+/// and nothing does at all where the kernel declines or the system is not Linux.
+pub(crate) fn advise_huge_pages<T>(buffer: &mut [T]) {
+    #[cfg(target_os = "linux")]
+    {
+        const PAGE: usize = 4096;
+        const WORTH: usize = 4 << 20;
+        let (start, len) = (buffer.as_mut_ptr() as usize, std::mem::size_of_val(buffer));
+        let first = start.next_multiple_of(PAGE);
+        let end = (start + len) / PAGE * PAGE;
+        if end > first && end - first >= WORTH {
+            // SAFETY: the range lies within `buffer`, which this borrow holds; MADV_HUGEPAGE
+            // changes how its pages are backed, never what they hold.
+            unsafe { libc::madvise(first as *mut libc::c_void, end - first, libc::MADV_HUGEPAGE) };
         }
     }
+    #[cfg(not(target_os = "linux"))]
+    let _ = buffer;
+}
+
+#[cfg(not(unix))]
+fn read_whole(mut file: std::fs::File, size: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::with_capacity(size as usize + 1);
+    file.read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 

@@ -20,14 +20,25 @@ struct Record {
     fields: usize,
 }
 
-/// Every field of every record, in order, and the records. A field is one word: where it is a plain
-/// slice of the text (unescaped fields are) its offset and length, otherwise the index of its own
-/// string; a word per cell keeps a ten-million-row file's cells to a few hundred megabytes.
+/// Every field of every record, in order, and the records that are not of the usual width. A field
+/// is one word: where it is a plain slice of the text (unescaped fields are) its offset and length,
+/// otherwise the index of its own string; a word per cell keeps a ten-million-row file's cells to a
+/// few hundred megabytes. A record of `width` fields (nearly every one in a well-formed file) is
+/// only counted: it is the next `width` cells. The others (a short or long line, and every record
+/// when no width is given) are kept with their lines, which is all a bad row needs to be named.
 struct Tokens<'a> {
     text: &'a str,
     cells: Vec<u64>,
     owned: Vec<String>,
-    records: Vec<Record>,
+    /// The records whose field count is not `width`, in order.
+    odd: Vec<Record>,
+    /// `None` until the first record ends, whose width it then takes; `usize::MAX` keeps every
+    /// record.
+    width: Option<usize>,
+    /// `Some(rows)` when every record is `width` wide and the cells are stored column after
+    /// column (`rows` cells each), as a file read in parallel pieces is: typing reads a column's
+    /// cells one after another rather than one in every `width`.
+    by_column: Option<usize>,
 }
 
 /// The top bit marks an owned field; otherwise the low 40 bits are the offset, the next 23 the length.
@@ -36,8 +47,8 @@ const OFFSET_BITS: u32 = 40;
 const MAX_SLICE_LEN: usize = (1 << 23) - 1;
 
 impl<'a> Tokens<'a> {
-    fn new(text: &'a str, cells: usize, records: usize) -> Self {
-        Tokens { text, cells: Vec::with_capacity(cells), owned: Vec::new(), records: Vec::with_capacity(records) }
+    fn new(text: &'a str, cells: usize, width: Option<usize>) -> Self {
+        Tokens { text, cells: Vec::with_capacity(cells), owned: Vec::new(), odd: Vec::new(), width, by_column: None }
     }
 
     /// Adds a field that is `text[start..end]`.
@@ -56,7 +67,41 @@ impl<'a> Tokens<'a> {
 
     /// Ends a record whose first field is at `first`.
     fn end_record(&mut self, line: usize, first: usize) {
-        self.records.push(Record { line, first, fields: self.cells.len() - first });
+        let fields = self.cells.len() - first;
+        if self.width.is_none() {
+            self.width = Some(fields);
+        } else if Some(fields) != self.width {
+            self.odd.push(Record { line, first, fields });
+        }
+    }
+
+    /// Every record in order, as (first cell, fields): the odd ones where they are, and runs of
+    /// `width` cells between them.
+    fn spans(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let mut at = 0;
+        let mut odd = self.odd.iter().peekable();
+        std::iter::from_fn(move || {
+            if let Some(r) = odd.next_if(|r| r.first == at) {
+                at += r.fields;
+                return Some((r.first, r.fields));
+            }
+            let width = self.width.filter(|&w| w > 0 && w <= self.cells.len() - at)?;
+            at += width;
+            Some((at - width, width))
+        })
+    }
+
+    /// Field `k` of the record whose first field is the `first` cell (counted row after row).
+    fn field(&self, first: usize, k: usize) -> u64 {
+        match (self.by_column, self.width) {
+            (Some(rows), Some(width)) => self.cells[k * rows + first / width],
+            _ => self.cells[first + k],
+        }
+    }
+
+    /// A record's fields as strings (for the header and the sniffer's sample).
+    fn owned_fields(&self, (first, fields): (usize, usize)) -> Vec<String> {
+        (0..fields).map(|k| cell_text(self.text, &self.owned, self.field(first, k)).to_string()).collect()
     }
 }
 
@@ -71,31 +116,33 @@ fn cell_text<'t>(text: &'t str, owned: &'t [String], cell: u64) -> &'t str {
     }
 }
 
-/// A record's fields as strings (for the header and the sniffer's sample).
-fn owned_fields(tokens: &Tokens<'_>, record: &Record) -> Vec<String> {
-    tokens.cells[record.first..record.first + record.fields]
-        .iter()
-        .map(|&c| cell_text(tokens.text, &tokens.owned, c).to_string())
-        .collect()
-}
-
 /// One column of a table whose records all have `width` fields, stored row after row.
+/// Row `i`'s cell is `cells[i * stride]`: `cells` starts at the column's first, and `stride` is the
+/// width where records are stored row after row, 1 where columns are.
 struct Strided<'t> {
     text: &'t str,
     owned: &'t [String],
     cells: &'t [u64],
-    width: usize,
-    column: usize,
+    stride: usize,
+    rows: usize,
 }
 
 impl Cells for Strided<'_> {
     fn len(&self) -> usize {
-        self.cells.len() / self.width
+        self.rows
     }
     #[inline]
     fn cell(&self, i: usize) -> &str {
-        cell_text(self.text, self.owned, self.cells[i * self.width + self.column])
+        cell_text(self.text, self.owned, self.cells[i * self.stride])
     }
+}
+
+/// The columns of `table`, records of `width` cells stored row after row.
+fn strided<'t>(tokens: &'t Tokens<'_>, table: &'t [u64], width: usize) -> Vec<Strided<'t>> {
+    let rows = table.len() / width.max(1);
+    (0..width)
+        .map(|column| Strided { text: tokens.text, owned: &tokens.owned, cells: &table[column..], stride: width, rows })
+        .collect()
 }
 
 /// Decodes, sniffs, tokenizes and types a text file held in memory.
@@ -117,34 +164,35 @@ pub(super) fn read_text_bytes(
     }
     let quote = options.quote.unwrap_or_else(|| sniff_quote(&text));
     let delimiter = options.delimiter.unwrap_or_else(|| sniff_delimiter(&text, quote));
-    let (mut tokens, unterminated_at) = tokenize(&text, delimiter, quote);
-    let mut records = std::mem::take(&mut tokens.records);
+    let (tokens, unterminated_at) = tokenize(&text, delimiter, quote);
 
-    if records.is_empty() {
+    let mut spans = tokens.spans();
+    let Some(first) = spans.next() else {
         return Err(DataError::NoDataRows { path: path.to_path_buf() });
-    }
-    let first_fields = owned_fields(&tokens, &records[0]);
-    let rest_fields: Vec<Vec<String>> = records.iter().skip(1).take(100).map(|r| owned_fields(&tokens, r)).collect();
+    };
+    let first_fields = tokens.owned_fields(first);
+    let rest_fields: Vec<Vec<String>> = spans.take(100).map(|span| tokens.owned_fields(span)).collect();
     let has_header = options.has_header.unwrap_or_else(|| sniff_header(&first_fields, &rest_fields));
     let headers: Vec<String> = if has_header {
         let (headers, header_warnings) = unique_headers(&first_fields);
         warnings.extend(header_warnings);
         headers
     } else {
-        (1..=records[0].fields).map(|i| format!("column_{i}")).collect()
+        (1..=first.1).map(|i| format!("column_{i}")).collect()
     };
-    // The records after the header (all of them without one), without moving every record down.
-    let skip = usize::from(has_header);
-    if let Some(n) = options.sample_rows {
-        records.truncate(skip + n);
-    }
-    let mut records: Cow<'_, [Record]> = Cow::Borrowed(&records[skip..]);
-    if records.is_empty() {
+    // The data records are the cells from the one after the header (the first without one) to the
+    // end, or to the record after the sample's last.
+    let start = if has_header { first.1 } else { 0 };
+    let end = match options.sample_rows {
+        Some(n) => tokens.spans().nth(usize::from(has_header) + n).map_or(tokens.cells.len(), |(at, _)| at),
+        None => tokens.cells.len(),
+    };
+    if start >= end {
         return Err(DataError::NoDataRows { path: path.to_path_buf() });
     }
-
     let width = headers.len();
-    let mut bad_lines: Vec<usize> = records.iter().filter(|r| r.fields != width).map(|r| r.line).collect();
+    let odd = |r: &&Record| (start..end).contains(&r.first) && r.fields != width;
+    let mut bad_lines: Vec<usize> = tokens.odd.iter().filter(odd).map(|r| r.line).collect();
     let mut details = Vec::new();
     if !bad_lines.is_empty() {
         details.push(format!("expected {width} fields as in the header"));
@@ -154,7 +202,26 @@ pub(super) fn read_text_bytes(
         details.push(format!("unterminated quote starting at line {line}"));
     }
     let mut skipped_lines = Vec::new();
-    if !bad_lines.is_empty() {
+    // The kept records' cells, row after row: a slice of the token list when every data record has
+    // the header's width (the usual case), gathered without the others when they are skipped. (The
+    // record an unterminated quote opened never ended, so it has no cells.)
+    let gathered: Vec<u64>;
+    let rows = (end - start) / width.max(1);
+    let columns: Vec<Strided<'_>> = if bad_lines.is_empty() {
+        match tokens.by_column {
+            // Each column's cells are already one after another.
+            Some(all_rows) => (0..width)
+                .map(|column| Strided {
+                    text: tokens.text,
+                    owned: &tokens.owned,
+                    cells: &tokens.cells[column * all_rows + start / width..],
+                    stride: 1,
+                    rows,
+                })
+                .collect(),
+            None => strided(&tokens, &tokens.cells[start..end], width),
+        }
+    } else {
         if !options.skip_bad_rows {
             return Err(DataError::MalformedRows {
                 path: path.to_path_buf(),
@@ -163,7 +230,12 @@ pub(super) fn read_text_bytes(
                 detail: details.join("; "),
             });
         }
-        records = records.iter().filter(|r| r.fields == width && Some(r.line) != unterminated_at).copied().collect();
+        let tokens = &tokens;
+        gathered = tokens
+            .spans()
+            .filter(|&(at, fields)| (start..end).contains(&at) && fields == width)
+            .flat_map(|(at, fields)| (0..fields).map(move |k| tokens.field(at, k)))
+            .collect();
         warnings.push(format!(
             "{} malformed row(s) skipped at your request ({}), first at line(s) {}",
             bad_lines.len(),
@@ -171,25 +243,11 @@ pub(super) fn read_text_bytes(
             bad_lines.iter().take(LINES_NAMED).map(|l| l.to_string()).collect::<Vec<_>>().join(", ")
         ));
         skipped_lines = bad_lines;
-        if records.is_empty() {
+        if gathered.is_empty() {
             return Err(DataError::NoDataRows { path: path.to_path_buf() });
         }
-    }
-
-    // The kept records' cells, row after row: a slice of the token list when the records are
-    // contiguous in it (the usual case), gathered otherwise.
-    let start = records[0].first;
-    let contiguous = records.iter().enumerate().all(|(i, r)| r.first == start + i * width);
-    let gathered: Vec<u64>;
-    let table: &[u64] = if contiguous {
-        &tokens.cells[start..start + records.len() * width]
-    } else {
-        gathered = records.iter().flat_map(|r| tokens.cells[r.first..r.first + width].iter().copied()).collect();
-        &gathered
+        strided(tokens, &gathered, width)
     };
-    let columns: Vec<Strided<'_>> = (0..width)
-        .map(|column| Strided { text: tokens.text, owned: &tokens.owned, cells: table, width: width.max(1), column })
-        .collect();
     let raw = RawTable { headers, columns }.project(keep_columns);
     let (frame, type_warnings, readings) = build_frame_with(raw, text_columns, formats)?;
     warnings.extend(type_warnings);
@@ -212,9 +270,13 @@ pub(super) fn read_text_bytes(
 fn decode<'b>(bytes: &'b [u8], path: &Path, encoding: TextEncoding) -> Result<(Cow<'b, str>, usize), DataError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match encoding {
-        TextEncoding::Utf8 => match std::str::from_utf8(bytes) {
+        // Checked with SIMD (a pass over the whole file); std's check only to say where it is not.
+        TextEncoding::Utf8 => match simdutf8::basic::from_utf8(bytes) {
             Ok(text) => Ok((Cow::Borrowed(text), 0)),
-            Err(e) => Err(DataError::NotUtf8 { path: path.to_path_buf(), offset: e.valid_up_to() }),
+            Err(_) => Err(DataError::NotUtf8 {
+                path: path.to_path_buf(),
+                offset: std::str::from_utf8(bytes).err().map_or(0, |e| e.valid_up_to()),
+            }),
         },
         TextEncoding::Windows1252 => {
             let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
@@ -245,7 +307,7 @@ fn tokenize(text: &str, delimiter: Delimiter, quote: char) -> (Tokens<'_>, Optio
 }
 
 fn tokenize_whitespace(text: &str) -> Tokens<'_> {
-    let mut tokens = Tokens::new(text, 0, 0);
+    let mut tokens = Tokens::new(text, 0, None);
     let base = text.as_ptr() as usize;
     for (i, line) in text.lines().enumerate() {
         let first = tokens.cells.len();
@@ -316,6 +378,11 @@ fn tokenize_delimited(text: &str, delimiter: u8, quote: u8) -> (Tokens<'_>, Opti
     // (which spans lines); then the whole text is tokenized in one piece instead.
     let pieces = b.len() / PARALLEL_PIECE;
     if pieces >= 2 {
+        // Every piece needs the width of the first record to know which records are odd: read from
+        // the first line when a record ends there, otherwise every record is kept as odd.
+        let first_line = memchr::memchr(b'\n', b).map_or(b.len(), |p| p + 1);
+        let width = tokenize_range(text, 0, first_line, delimiter, quote, false, None).0.width;
+        let width = Some(width.unwrap_or(usize::MAX));
         let mut bounds = vec![0];
         for p in 1..pieces {
             let target = (p * b.len() / pieces).max(*bounds.last().unwrap_or(&0));
@@ -330,14 +397,14 @@ fn tokenize_delimited(text: &str, delimiter: u8, quote: u8) -> (Tokens<'_>, Opti
         let parts: Vec<(Tokens<'_>, RangeEnd)> = bounds
             .par_windows(2)
             .enumerate()
-            .map(|(i, w)| tokenize_range(text, w[0], w[1], delimiter, quote, i + 2 == bounds.len()))
+            .map(|(i, w)| tokenize_range(text, w[0], w[1], delimiter, quote, i + 2 == bounds.len(), width))
             .collect();
         let last = parts.len() - 1;
         if parts.iter().take(last).all(|(_, end)| end.unterminated.is_none()) {
             return merge(text, parts);
         }
     }
-    let (tokens, end) = tokenize_range(text, 0, b.len(), delimiter, quote, true);
+    let (tokens, end) = tokenize_range(text, 0, b.len(), delimiter, quote, true, None);
     (tokens, end.unterminated)
 }
 
@@ -350,39 +417,100 @@ struct RangeEnd {
     unterminated: Option<usize>,
 }
 
-/// Joins the tokens of consecutive pieces: cell and owned-string indices and line numbers are
-/// shifted by what came before.
+/// Joins the tokens of consecutive pieces (all tokenized with the same width): cell and
+/// owned-string indices and line numbers are shifted by what came before. The cells are copied in
+/// parallel, each piece into its own parts of a list sized up front: column after column where
+/// every record has the width (see [`Tokens::by_column`]), row after row otherwise.
 fn merge<'a>(text: &'a str, parts: Vec<(Tokens<'a>, RangeEnd)>) -> (Tokens<'a>, Option<usize>) {
-    let cells = parts.iter().map(|p| p.0.cells.len()).sum();
-    let records = parts.iter().map(|p| p.0.records.len()).sum();
-    let mut out = Tokens::new(text, cells, records);
+    use rayon::prelude::*;
+    let width = parts.first().and_then(|p| p.0.width);
+    let mut out = Tokens::new(text, 0, width);
+    let total: usize = parts.iter().map(|p| p.0.cells.len()).sum();
+    let owned_offsets: Vec<u64> = parts
+        .iter()
+        .scan(0u64, |before, p| {
+            let offset = *before;
+            *before += p.0.owned.len() as u64;
+            Some(offset)
+        })
+        .collect();
+    let shift = |c: u64, offset: u64| if c & OWNED != 0 { c + offset } else { c };
+    // Zeroed memory comes from the system untouched; each page is touched once, by its copy.
+    let mut cells = vec![0; total];
+    super::advise_huge_pages(&mut cells);
+    let by_column =
+        width.filter(|&w| w != usize::MAX && w > 0 && total > 0 && parts.iter().all(|p| p.0.odd.is_empty()));
+    if let Some(width) = by_column {
+        let rows = total / width;
+        // Piece k's records are rows of every column, after the earlier pieces' rows.
+        let mut into: Vec<Vec<&mut [u64]>> = parts.iter().map(|_| Vec::with_capacity(width)).collect();
+        for column in cells.chunks_exact_mut(rows) {
+            let mut rest = column;
+            for (k, (part, _)) in parts.iter().enumerate() {
+                let (mine, after) = rest.split_at_mut(part.cells.len() / width);
+                into[k].push(mine);
+                rest = after;
+            }
+        }
+        into.into_par_iter().zip(&parts).zip(&owned_offsets).for_each(|((mut columns, (part, _)), &offset)| {
+            for (row, record) in part.cells.chunks_exact(width).enumerate() {
+                for (column, &c) in columns.iter_mut().zip(record) {
+                    column[row] = shift(c, offset);
+                }
+            }
+        });
+        out.by_column = Some(rows);
+    } else {
+        let mut copies = Vec::with_capacity(parts.len());
+        let mut rest = cells.as_mut_slice();
+        for ((part, _), &offset) in parts.iter().zip(&owned_offsets) {
+            let (into, after) = rest.split_at_mut(part.cells.len());
+            copies.push((into, &part.cells, offset));
+            rest = after;
+        }
+        copies.into_par_iter().for_each(|(into, cells, offset)| {
+            for (to, &c) in into.iter_mut().zip(cells) {
+                *to = shift(c, offset);
+            }
+        });
+    }
+    out.cells = cells;
     let mut lines_before = 0;
+    let mut cells_before = 0;
     let mut unterminated = None;
     for (part, end) in parts {
-        let (cell_offset, owned_offset) = (out.cells.len(), out.owned.len() as u64);
-        out.cells.extend(part.cells.iter().map(|&c| if c & OWNED != 0 { c + owned_offset } else { c }));
         out.owned.extend(part.owned);
-        out.records.extend(part.records.iter().map(|r| Record {
+        out.odd.extend(part.odd.iter().map(|r| Record {
             line: r.line + lines_before,
-            first: r.first + cell_offset,
+            first: r.first + cells_before,
             fields: r.fields,
         }));
         unterminated = end.unterminated.map(|l| l + lines_before);
         lines_before += end.lines;
+        cells_before += part.cells.len();
     }
     (out, unterminated)
 }
 
 /// Tokenizes `text[from..to]` as if a record began at `from`; `last` when the range ends the text
-/// (otherwise it ends just after a line feed). Line numbers count from 1 at `from`.
-fn tokenize_range(text: &str, from: usize, to: usize, delimiter: u8, quote: u8, last: bool) -> (Tokens<'_>, RangeEnd) {
+/// (otherwise it ends just after a line feed). Line numbers count from 1 at `from`. Records of
+/// `width` fields are only counted (the first record's width when `None`).
+fn tokenize_range(
+    text: &str,
+    from: usize,
+    to: usize,
+    delimiter: u8,
+    quote: u8,
+    last: bool,
+    width: Option<usize>,
+) -> (Tokens<'_>, RangeEnd) {
     let b = text.as_bytes();
     // Sized up front from the line count and the first line's fields: growing a vector of tens of
     // millions of cells by doubling spends more time copying and faulting in pages than tokenizing.
     let lines = memchr::memchr_iter(b'\n', &b[from..to]).count() + 1;
     let first_line = memchr::memchr(b'\n', &b[from..to]).map_or(to, |p| from + p);
     let per_line = memchr::memchr_iter(delimiter, &b[from..first_line]).count() + 1;
-    let mut tokens = Tokens::new(text, lines * per_line, lines);
+    let mut tokens = Tokens::new(text, lines * per_line, width);
     // Runs of ordinary bytes end at a delimiter, a quote or a line end; a carriage return, when the
     // range has one at all, is looked for as well.
     let has_cr = memchr::memchr(b'\r', &b[from..to]).is_some();
@@ -393,7 +521,47 @@ fn tokenize_range(text: &str, from: usize, to: usize, delimiter: u8, quote: u8, 
     let mut record_first = 0;
     let mut record_has_content = false;
     let mut i = from;
+    // Blocks of 64 bytes before this are read byte by byte (they hold a quote or a lone carriage return).
+    let mut bytewise_until = from;
     while i < to {
+        // A plain field in progress and a block without quotes ahead: its fields end at its
+        // delimiters and line ends, found all at once (as the byte-by-byte rules below would).
+        if !in_quotes
+            && i >= bytewise_until
+            && let Field::Slice(start, end) = field
+            && end == i
+            && let Some(block) = b[..to].get(i..i + BLOCK).and_then(|block| <&[u8; BLOCK]>::try_from(block).ok())
+        {
+            let (delimiters, line_feeds, returns, quotes) = block_masks(block, delimiter, quote);
+            // A carriage return just before a line feed only ends the field.
+            if quotes | (returns & !(line_feeds >> 1)) == 0 {
+                let mut field_start = start;
+                let mut ends = delimiters | line_feeds;
+                while ends != 0 {
+                    let at = i + ends.trailing_zeros() as usize;
+                    ends &= ends - 1;
+                    if delimiters >> (at - i) & 1 != 0 {
+                        tokens.push_slice(field_start, at);
+                        record_has_content = true;
+                    } else {
+                        let field_end = if at > field_start && b[at - 1] == b'\r' { at - 1 } else { at };
+                        if record_has_content || !text[field_start..field_end].trim().is_empty() {
+                            tokens.push_slice(field_start, field_end);
+                            tokens.end_record(record_line, record_first);
+                        }
+                        record_first = tokens.cells.len();
+                        record_has_content = false;
+                        line += 1;
+                        record_line = line;
+                    }
+                    field_start = at + 1;
+                }
+                field = Field::Slice(field_start, i + BLOCK);
+                i += BLOCK;
+                continue;
+            }
+            bytewise_until = i + BLOCK;
+        }
         let c = b[i];
         if in_quotes {
             if c == quote {
@@ -453,6 +621,37 @@ fn tokenize_range(text: &str, from: usize, to: usize, delimiter: u8, quote: u8, 
     (tokens, RangeEnd { lines: line - 1, unterminated: None })
 }
 
+/// Bytes the tokenizer looks at together for the ends of plain fields.
+const BLOCK: usize = 64;
+
+/// Bit `j` of each mask is set where byte `j` of the block is the delimiter, a line feed, a carriage
+/// return or the quote.
+#[inline]
+fn block_masks(block: &[u8; BLOCK], delimiter: u8, quote: u8) -> (u64, u64, u64, u64) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+        let mut masks = [0u64; 4];
+        for (k, lane) in block.chunks_exact(16).enumerate() {
+            // SAFETY: SSE2 is part of every x86-64 processor, and `lane` is 16 readable bytes,
+            // which an unaligned load reads.
+            unsafe {
+                let v = _mm_loadu_si128(lane.as_ptr().cast::<__m128i>());
+                for (mask, byte) in masks.iter_mut().zip([delimiter, b'\n', b'\r', quote]) {
+                    let equal = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(byte as i8)));
+                    *mask |= u64::from(equal as u16) << (16 * k);
+                }
+            }
+        }
+        (masks[0], masks[1], masks[2], masks[3])
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let mask = |byte: u8| block.iter().rev().fold(0u64, |m, &c| m << 1 | u64::from(c == byte));
+        (mask(delimiter), mask(b'\n'), mask(b'\r'), mask(quote))
+    }
+}
+
 /// The first byte of `b[i..to]` that is one of `stops`, or `to`. Eight bytes at a time in a
 /// machine word: most fields are a few bytes long, so the run nearly always ends in the first word,
 /// where a SIMD search would spend more setting up than searching.
@@ -480,7 +679,7 @@ fn run_end(b: &[u8], i: usize, to: usize, stops: [u8; 4]) -> usize {
 
 /// The same tokenizer character by character, for a delimiter or quote outside ASCII.
 fn tokenize_delimited_chars(text: &str, delimiter: char, quote: char) -> (Tokens<'_>, Option<usize>) {
-    let mut tokens = Tokens::new(text, 0, 0);
+    let mut tokens = Tokens::new(text, 0, None);
     let mut record: Vec<String> = Vec::new();
     let mut field = String::new();
     let mut in_quotes = false;
@@ -554,7 +753,12 @@ mod tests {
     use super::*;
 
     fn records(tokens: &Tokens<'_>) -> Vec<Vec<String>> {
-        tokens.records.iter().map(|r| owned_fields(tokens, r)).collect()
+        tokens.spans().map(|span| tokens.owned_fields(span)).collect()
+    }
+
+    /// Every record with its line: the text tokenized in one piece, keeping every record.
+    fn every_record(text: &str) -> Vec<Record> {
+        tokenize_range(text, 0, text.len(), b',', b'"', true, Some(usize::MAX)).0.odd
     }
 
     fn fields(text: &str) -> Vec<Vec<String>> {
@@ -570,8 +774,12 @@ mod tests {
 
     #[test]
     fn line_numbers_follow_embedded_newlines() {
-        let (tokens, _) = tokenize_delimited("a,b\n\"1\n2\",3\n4,5,6\n", b',', b'"');
-        assert_eq!(tokens.records.iter().map(|r| r.line).collect::<Vec<_>>(), vec![1, 2, 4]);
+        let text = "a,b\n\"1\n2\",3\n4,5,6\n";
+        assert_eq!(every_record(text).iter().map(|r| r.line).collect::<Vec<_>>(), vec![1, 2, 4]);
+        // Only the record not as wide as the first is kept, with its line.
+        let (tokens, _) = tokenize_delimited(text, b',', b'"');
+        assert_eq!(tokens.odd, vec![Record { line: 4, first: 4, fields: 3 }]);
+        assert_eq!(tokens.spans().collect::<Vec<_>>(), vec![(0, 2), (2, 2), (4, 3)]);
     }
 
     #[test]
@@ -592,14 +800,22 @@ mod tests {
         assert_eq!(borrowed, vec![true, true, true, true, true, false]);
     }
 
-    /// The byte and the character tokenizers give the same records, lines and open quote.
+    /// The byte and the character tokenizers give the same records, lines and open quote; both
+    /// keep the same records as odd (not as wide as the first), at the same lines, and keeping
+    /// every record gives every line the same.
     fn tokenizers_agree(text: &str) -> Result<(), proptest::test_runner::TestCaseError> {
         let (bytes, bytes_open) = tokenize_delimited(text, b',', b'"');
         let (chars, chars_open) = tokenize_delimited_chars(text, ',', '"');
         proptest::prop_assert_eq!(bytes_open, chars_open);
         proptest::prop_assert_eq!(records(&bytes), records(&chars));
-        let lines = |t: &Tokens<'_>| t.records.iter().map(|r| r.line).collect::<Vec<_>>();
-        proptest::prop_assert_eq!(lines(&bytes), lines(&chars));
+        proptest::prop_assert_eq!(&bytes.odd, &chars.odd);
+        let every = tokenize_range(text, 0, text.len(), b',', b'"', true, Some(usize::MAX)).0;
+        proptest::prop_assert_eq!(records(&every), records(&chars));
+        let lines = |t: &Tokens<'_>| t.odd.iter().map(|r| r.line).collect::<Vec<_>>();
+        let first_width = chars.spans().next().map(|(_, fields)| fields);
+        let odd_lines: Vec<usize> =
+            every_record(text).iter().filter(|r| Some(r.fields) != first_width).map(|r| r.line).collect();
+        proptest::prop_assert_eq!(lines(&bytes), odd_lines);
         Ok(())
     }
 
@@ -613,6 +829,23 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// On long texts of plain fields with line ends of every kind (read 64 bytes at a time)
+        /// and now and then a quote (where blocks are read byte by byte).
+        #[test]
+        fn byte_and_char_tokenizers_agree_on_blocks(
+            text in "([a-z0-9 é]{0,12}(,|,|,|\n|\r\n|\r|\"|\n\n| \n)){0,400}"
+        ) {
+            tokenizers_agree(&text)?;
+        }
+
+        /// As above without quotes or lone carriage returns, so that every block is read whole.
+        #[test]
+        fn byte_and_char_tokenizers_agree_on_plain_blocks(
+            text in "([a-z0-9 é]{0,12}(,|,|,|\n|\r\n|\n\n| \n|\t\r\n)){0,400}"
+        ) {
+            tokenizers_agree(&text)?;
+        }
+
         /// As above on longer texts of longer fields, where runs of ordinary bytes span several
         /// machine words.
         #[test]
@@ -644,23 +877,95 @@ mod tests {
     #[test]
     fn pieces_tokenized_in_parallel_join_into_the_sequential_result() {
         let mut text = String::from("id,name,amount\n");
+        let mut odd_rows = String::from("id,name,amount\n");
         for i in 0..400_000 {
+            // A few short and long rows, far apart.
+            match i {
+                100_000 => odd_rows.push_str("7,8\n"),
+                200_000 | 399_990 => odd_rows.push_str("1,2,3,4\n"),
+                _ => {}
+            }
+            let before = text.len();
             match i % 7 {
                 0 => text.push_str(&format!("{i},\"multi\nline {i}\",1.5\r\n")),
                 1 => text.push_str(&format!("{i},\"say \"\"{i}\"\"\",2\n\n")),
                 _ => text.push_str(&format!("{i},plain {i},{}\n", i % 13)),
             }
+            odd_rows.push_str(&text[before..]);
         }
         assert!(text.len() > 2 * PARALLEL_PIECE);
+        // Every record as wide as the first: the pieces' cells are joined column after column.
         let (parallel, open) = tokenize_delimited(&text, b',', b'"');
-        let (sequential, end) = tokenize_range(&text, 0, text.len(), b',', b'"', true);
+        let (sequential, end) = tokenize_range(&text, 0, text.len(), b',', b'"', true, None);
         assert_eq!((open, end.unterminated), (None, None));
-        assert_eq!(parallel.records, sequential.records);
+        assert_eq!(parallel.by_column, Some(sequential.cells.len() / 3));
+        assert!(parallel.odd.is_empty() && sequential.odd.is_empty());
         assert_eq!(records(&parallel), records(&sequential));
+        let text = odd_rows;
+        let (parallel, open) = tokenize_delimited(&text, b',', b'"');
+        let (sequential, end) = tokenize_range(&text, 0, text.len(), b',', b'"', true, None);
+        assert_eq!((open, end.unterminated), (None, None));
+        assert_eq!((parallel.width, parallel.by_column), (Some(3), None));
+        assert_eq!(parallel.odd, sequential.odd);
+        assert_eq!(parallel.odd.len(), 3);
+        assert_eq!(records(&parallel), records(&sequential));
+        let every = every_record(&text);
+        assert_eq!(parallel.odd, every.iter().filter(|r| r.fields != 3).copied().collect::<Vec<_>>());
         // An unterminated quote far down is reported at its line either way.
         let broken = format!("{text}1,\"open\n2,3\n");
         let (_, open) = tokenize_delimited(&broken, b',', b'"');
-        assert_eq!(open, Some(sequential.records.last().unwrap().line + 1));
+        assert_eq!(open, Some(every.last().unwrap().line + 1));
+    }
+
+    #[test]
+    fn a_file_read_in_parallel_pieces_gives_every_value_in_its_column() {
+        use crate::engine::data::{ReadOptions, read_text};
+        use polars::prelude::DataType;
+        let n = 600_000;
+        let mut text = String::from("id,when,amount,name\n");
+        for i in 0..n {
+            text.push_str(&format!(
+                "{i},2024-{:02}-{:02},{}.{:02},n{}\n",
+                i % 12 + 1,
+                i % 28 + 1,
+                i % 1000,
+                i % 100,
+                i % 7
+            ));
+        }
+        assert!(text.len() > 2 * PARALLEL_PIECE);
+        let check = |table: &crate::engine::data::LoadedTable, rows: usize| {
+            let frame = &table.frame;
+            assert_eq!(frame.height(), rows);
+            let ids: Vec<i64> = frame.column("id").unwrap().i64().unwrap().into_no_null_iter().collect();
+            assert_eq!(ids, (0..rows as i64).collect::<Vec<_>>());
+            assert_eq!(frame.column("when").unwrap().dtype(), &DataType::Date);
+            let amounts: Vec<f64> = frame.column("amount").unwrap().f64().unwrap().into_no_null_iter().collect();
+            let expected: Vec<f64> =
+                (0..rows).map(|i| format!("{}.{:02}", i % 1000, i % 100).parse().unwrap()).collect();
+            assert_eq!(amounts, expected);
+            let names = frame.column("name").unwrap();
+            assert_eq!(names.str().unwrap().get(rows - 1), Some(format!("n{}", (rows - 1) % 7).as_str()));
+        };
+        let options = ReadOptions::default();
+        check(&read_text(text.as_bytes(), Path::new("big.csv"), &options).unwrap(), n);
+        check(
+            &read_text(
+                text.as_bytes(),
+                Path::new("big.csv"),
+                &ReadOptions { sample_rows: Some(1234), ..options.clone() },
+            )
+            .unwrap(),
+            1234,
+        );
+        // A quote left open on the last line: refused, or that record skipped when asked.
+        let open = format!("{text}{n},\"2024-01-01,1.5,open\n");
+        let refused = read_text(open.as_bytes(), Path::new("big.csv"), &options).unwrap_err().to_string();
+        assert!(refused.contains("unterminated quote starting at line 600002"), "{refused}");
+        let skipped =
+            read_text(open.as_bytes(), Path::new("big.csv"), &ReadOptions { skip_bad_rows: true, ..options }).unwrap();
+        check(&skipped, n);
+        assert_eq!(skipped.skipped_lines, vec![n + 2]);
     }
 
     #[test]
