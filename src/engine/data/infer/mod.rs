@@ -72,13 +72,21 @@ pub(crate) fn trim_cell(s: &str) -> &str {
 
 /// Parses a float the way users write them, including "inf", "-Infinity" and "NaN".
 pub(crate) fn parse_float(s: &str) -> Option<f64> {
+    const WORDS: [(&str, f64); 7] = [
+        ("inf", f64::INFINITY),
+        ("+inf", f64::INFINITY),
+        ("infinity", f64::INFINITY),
+        ("+infinity", f64::INFINITY),
+        ("-inf", f64::NEG_INFINITY),
+        ("-infinity", f64::NEG_INFINITY),
+        ("nan", f64::NAN),
+    ];
     let t = trim_cell(s);
-    t.parse::<f64>().ok().or_else(|| match t.to_ascii_lowercase().as_str() {
-        "inf" | "+inf" | "infinity" | "+infinity" => Some(f64::INFINITY),
-        "-inf" | "-infinity" => Some(f64::NEG_INFINITY),
-        "nan" => Some(f64::NAN),
-        _ => None,
-    })
+    // Without a lower-cased copy of every text that is not a number (a text column is asked cell
+    // by cell whether its values are numbers).
+    plain_decimal(t)
+        .or_else(|| t.parse::<f64>().ok())
+        .or_else(|| WORDS.iter().find(|(word, _)| t.eq_ignore_ascii_case(word)).map(|&(_, v)| v))
 }
 
 pub(crate) use super::dates::EARLIEST_PLAUSIBLE_YEAR;
@@ -110,6 +118,75 @@ fn fast_iso_date(t: &str) -> Option<NaiveDate> {
         b[range].iter().try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
     };
     NaiveDate::from_ymd_opt(number(0..4)? as i32, number(5..7)?, number(8..10)?)
+}
+
+/// The canonical `YYYY-MM-DD` as days from 1970-01-01 (polars' Date), for exactly the dates
+/// [`fast_iso_date`] reads, without building a date: the day is checked against its month's length
+/// and the days counted from the civil calendar (Hinnant's `days_from_civil`, proleptic Gregorian as
+/// chrono's).
+fn iso_days(t: &str) -> Option<i32> {
+    let b = t.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| {
+        b[range].iter().try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
+    };
+    let (year, month, day) = (number(0..4)? as i32, number(5..7)?, number(8..10)?);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let length = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        1..=12 => 31,
+        _ => return None,
+    };
+    if day == 0 || day > length {
+        return None;
+    }
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = (year - era * 400) as u32;
+    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    Some(era * 146_097 + day_of_era as i32 - 719_468)
+}
+
+/// Plain decimals such as `-12.50` or `7` (at most 19 digits, at least one before the point, whose
+/// integer is at most 2^53), read as `str::parse` reads them without its general algorithm: the
+/// digits as an integer and the power of ten are both exact doubles, and IEEE division rounds their
+/// quotient correctly, as the general algorithm does (Clinger's fast path). `None` for anything
+/// else, which the general parser then reads.
+#[inline]
+fn plain_decimal(t: &str) -> Option<f64> {
+    const POWERS: [f64; 20] =
+        [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19];
+    let b = t.as_bytes();
+    let (negative, digits) = match b.first()? {
+        b'-' => (true, &b[1..]),
+        b'+' => (false, &b[1..]),
+        _ => (false, b),
+    };
+    let (mut mantissa, mut count, mut fraction) = (0u64, 0usize, None::<usize>);
+    for &c in digits {
+        if c.is_ascii_digit() {
+            count += 1;
+            if count > 19 {
+                return None;
+            }
+            mantissa = mantissa * 10 + u64::from(c - b'0');
+            fraction = fraction.map(|f| f + 1);
+        } else if c == b'.' && fraction.is_none() && count > 0 {
+            fraction = Some(0);
+        } else {
+            return None;
+        }
+    }
+    if count == 0 || mantissa > 1 << 53 {
+        return None;
+    }
+    let value = mantissa as f64 / POWERS[fraction.unwrap_or(0)];
+    Some(if negative { -value } else { value })
 }
 
 /// Whether a column name suggests dates, so that 8-digit numbers such as 19970101 are read as dates.
@@ -151,6 +228,7 @@ where
     // Parsed in place, block by block (a default where missing); per block the missing rows and
     // the flags.
     let mut parsed = vec![T::default(); n];
+    super::advise_huge_pages(&mut parsed);
     let blocks: Vec<(Vec<usize>, u8)> = parsed
         .par_chunks_mut(PARSE_BLOCK)
         .enumerate()
@@ -186,6 +264,9 @@ where
 
 /// The flag [`parse_all_flagged`] sets for a number written with leading zeros.
 const LEADING_ZERO: u8 = 1;
+
+/// The flag set for a number that is NaN or infinite.
+const NOT_FINITE: u8 = 2;
 
 /// Rows one parallel parsing task takes at least.
 const PARSE_BLOCK: usize = 1 << 15;
@@ -395,11 +476,18 @@ fn type_column_unsaid(
     }
     // The common layouts are read row by row, fast.
     for format in formats_list {
-        if let Some(days) = parse_all(name, values, |s| parse_date(s, format).map(days_since_epoch)) {
+        let days_of = |s: &str| match format {
+            DateFormat::Iso => {
+                let t = trim_cell(s);
+                iso_days(t).or_else(|| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok().map(days_since_epoch))
+            }
+            _ => parse_date(s, format).map(days_since_epoch),
+        };
+        if let Some(days) = parse_all(name, values, days_of) {
             // Every value is a date in this format; but a year before 1900 is a two-digit year read
             // literally or a typo, and reading it as written would silently move it centuries.
             let earliest = days_since_epoch(NaiveDate::from_ymd_opt(EARLIEST_PLAUSIBLE_YEAR, 1, 1).unwrap_or_default());
-            let min_days = days.as_materialized_series().i32()?.iter().flatten().min();
+            let min_days = days.as_materialized_series().i32()?.min();
             if !formats.allow_old_dates && min_days.is_some_and(|d| d < earliest) {
                 let odd = example_cells(values, |s| {
                     parse_date(s, format).is_some_and(|d| chrono::Datelike::year(&d) < EARLIEST_PLAUSIBLE_YEAR)
@@ -495,7 +583,9 @@ fn type_column_unsaid(
     let ints = parse_all_flagged(name, values, |s| trim_cell(s).parse::<i64>().ok().map(|v| (v, zero_flag(s))));
     let floats = match ints {
         Some(_) => None,
-        None => parse_all_flagged(name, values, |s| parse_float(s).map(|v| (v, zero_flag(s)))),
+        None => parse_all_flagged(name, values, |s| {
+            parse_float(s).map(|v| (v, zero_flag(s) | if v.is_finite() { 0 } else { NOT_FINITE }))
+        }),
     };
     let leading_zero = ints.as_ref().or(floats.as_ref()).is_some_and(|(_, flags)| flags & LEADING_ZERO != 0);
     if leading_zero {
@@ -516,8 +606,12 @@ fn type_column_unsaid(
     // With a decimal comma chosen by the user, `1.234` is a thousand and more, not a plain float.
     let users_comma =
         mark == MarkChoice::Users(DecimalMark::Comma) && (0..values.len()).any(|i| values.cell(i).contains('.'));
-    if !users_comma && let Some((floats, _)) = floats {
-        let non_finite = floats.as_materialized_series().f64()?.iter().flatten().filter(|x| !x.is_finite()).count();
+    if !users_comma && let Some((floats, flags)) = floats {
+        let non_finite = if flags & NOT_FINITE == 0 {
+            0
+        } else {
+            floats.as_materialized_series().f64()?.iter().flatten().filter(|x| !x.is_finite()).count()
+        };
         if non_finite > 0 {
             notes.push(note(
                 "have NaN or infinite values, which are never passed to a fit",

@@ -31,6 +31,63 @@ fn infers_numbers_dates_and_text() {
 }
 
 #[test]
+fn iso_days_count_as_chrono_does_for_every_year_month_and_day() {
+    for year in 0..=9999 {
+        for month in 0..=13 {
+            for day in [0, 1, 2, 15, 27, 28, 29, 30, 31, 32] {
+                let text = format!("{year:04}-{month:02}-{day:02}");
+                let chrono = NaiveDate::from_ymd_opt(year, month, day).map(days_since_epoch);
+                assert_eq!(iso_days(&text), chrono, "{text}");
+                assert_eq!(fast_iso_date(&text).map(days_since_epoch), chrono, "{text}");
+            }
+        }
+    }
+    assert_eq!(iso_days("1970-01-01"), Some(0));
+    for odd in ["2024-1-05", "2024-01-5 ", "2024/01/05", "+024-01-05", "２０２４-01-05", ""] {
+        assert_eq!(iso_days(odd), None, "{odd}");
+    }
+}
+
+proptest::proptest! {
+    /// Plain decimals read by the fast path are the very doubles `str::parse` reads.
+    #[test]
+    fn plain_decimals_read_as_str_parse_reads_them(
+        sign in "[-+]?",
+        whole in "[0-9]{1,19}",
+        point in proptest::bool::ANY,
+        fraction in "[0-9]{0,19}",
+    ) {
+        let text = if point { format!("{sign}{whole}.{fraction}") } else { format!("{sign}{whole}") };
+        let parsed = text.parse::<f64>().unwrap();
+        if let Some(fast) = plain_decimal(&text) {
+            proptest::prop_assert_eq!(fast.to_bits(), parsed.to_bits(), "{}", text);
+        }
+        proptest::prop_assert_eq!(parse_float(&text).map(f64::to_bits), Some(parsed.to_bits()));
+    }
+}
+
+#[test]
+fn plain_decimals_take_the_fast_path_and_the_rest_the_general_parser() {
+    for (text, value) in [
+        ("200.0", 200.0),
+        ("-0.0", -0.0),
+        ("1.", 1.0),
+        ("+7", 7.0),
+        ("0.1", 0.1),
+        ("9007199254740992", 9007199254740992.0),
+    ] {
+        assert_eq!(plain_decimal(text).map(f64::to_bits), Some(f64::to_bits(value)), "{text}");
+    }
+    // Beyond 2^53, more than 19 digits, exponents, a point first, words: the general parser's.
+    for text in ["9007199254740993", "12345678901234567890", "1e5", ".5", "-.5", "inf", "NaN", "1.2.3", "-", "", "1_0"]
+    {
+        assert_eq!(plain_decimal(text), None, "{text}");
+    }
+    assert_eq!(parse_float(".5"), Some(0.5));
+    assert_eq!(parse_float("9007199254740993"), Some(9007199254740993.0));
+}
+
+#[test]
 fn mixed_column_stays_text_and_names_blocking_values() {
     let (kind, warnings) = infer("spend", &strings(&["1", "2", "3", "n.a.", "4", "?"]));
     assert_eq!(kind, DataType::String);
