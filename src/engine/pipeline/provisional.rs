@@ -70,9 +70,12 @@ pub(super) fn show_provisional(
         (_, Some(swept)) => show(result(Some(swept.result), model, provisional)),
         (Some((lo, hi)), None) if algorithm.sweeps() => {
             show(result(None, model.clone(), ProvisionalFit { sweep_pending: true, ..provisional }));
-            let (sweep, _) = sweep_keeping_fits(sample.view(), lo, hi, algorithm, PROVISIONAL_SILHOUETTE_ROWS, ctx)?;
+            let swept = sweep_keeping_fits(sample.view(), lo, hi, algorithm, PROVISIONAL_SILHOUETTE_ROWS, ctx);
             check_cancel(ctx)?;
-            show(result(Some(sweep), model, provisional));
+            // A sweep that fails on the sample (a k above its distinct points, say) leaves the
+            // segments shown, no longer waiting for it: the exact run says what failed, or not.
+            let sweep = swept.ok().map(|(sweep, _)| sweep);
+            show(result(sweep, model, provisional));
         }
         _ => show(result(None, model, provisional)),
     }

@@ -187,8 +187,8 @@ fn charts_ui(ui: &mut Ui, app: &mut StrataApp) {
         app.push(Command::SelectK(k));
     }
     let Some(sweep) = &out.result.sweep else {
-        match (out.result.provisional.filter(|p| p.sweep_pending), out.spec.model.k_range) {
-            (Some(fit), Some((lo, hi))) => {
+        match (out.result.provisional, out.spec.model.k_range) {
+            (Some(fit), Some((lo, hi))) if fit.sweep_pending => {
                 ui.spinner();
                 ui.colored_label(
                     ui.visuals().warn_fg_color,
@@ -199,6 +199,10 @@ fn charts_ui(ui: &mut Ui, app: &mut StrataApp) {
                         crate::engine::words::thousands(fit.customers)
                     ),
                 );
+            }
+            // The sample's sweep failed: the one on every customer follows (or says why not).
+            (Some(_), Some((lo, hi))) => {
+                ui.label(format!("The indices for k = {lo}..{hi} come with the fit on every customer."));
             }
             _ => {
                 ui.label("Tick \"Compare a range of k\" and run to see the indices for each k.");
