@@ -110,6 +110,12 @@ fn parse_date(s: &str, format: DateFormat) -> Option<NaiveDate> {
 /// The canonical `YYYY-MM-DD` (ten bytes) without chrono's general parser; anything else is left
 /// to it, so what is accepted does not change.
 fn fast_iso_date(t: &str) -> Option<NaiveDate> {
+    let (year, month, day) = iso_fields(t)?;
+    NaiveDate::from_ymd_opt(year, month, day)
+}
+
+/// Year, month and day of ten bytes `YYYY-MM-DD` whose fields are all digits, whatever their values.
+fn iso_fields(t: &str) -> Option<(i32, u32, u32)> {
     let b = t.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
@@ -117,7 +123,7 @@ fn fast_iso_date(t: &str) -> Option<NaiveDate> {
     let number = |range: std::ops::Range<usize>| {
         b[range].iter().try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
     };
-    NaiveDate::from_ymd_opt(number(0..4)? as i32, number(5..7)?, number(8..10)?)
+    Some((number(0..4)? as i32, number(5..7)?, number(8..10)?))
 }
 
 /// The canonical `YYYY-MM-DD` as days from 1970-01-01 (polars' Date), for exactly the dates
@@ -125,14 +131,7 @@ fn fast_iso_date(t: &str) -> Option<NaiveDate> {
 /// and the days counted from the civil calendar (Hinnant's `days_from_civil`, proleptic Gregorian as
 /// chrono's).
 fn iso_days(t: &str) -> Option<i32> {
-    let b = t.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let number = |range: std::ops::Range<usize>| {
-        b[range].iter().try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
-    };
-    let (year, month, day) = (number(0..4)? as i32, number(5..7)?, number(8..10)?);
+    let (year, month, day) = iso_fields(t)?;
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
     let length = match month {
         2 if leap => 29,
