@@ -135,6 +135,23 @@ impl Cells for Strided<'_> {
     fn cell(&self, i: usize) -> &str {
         cell_text(self.text, self.owned, self.cells[i * self.stride])
     }
+    /// The word is read from the text where the cell lies (past a short cell's end it holds the
+    /// text that follows), without copying.
+    #[inline(always)]
+    fn cell_word(&self, i: usize) -> (&str, u64) {
+        let cell = self.cells[i * self.stride];
+        let s = cell_text(self.text, self.owned, cell);
+        let start = (cell & ((1 << OFFSET_BITS) - 1)) as usize;
+        match self.text.as_bytes().get(start..start + 8).and_then(|b| <[u8; 8]>::try_from(b).ok()) {
+            Some(word) if cell & OWNED == 0 => (s, u64::from_le_bytes(word)),
+            _ => {
+                let mut word = [0u8; 8];
+                let n = s.len().min(8);
+                word[..n].copy_from_slice(&s.as_bytes()[..n]);
+                (s, u64::from_le_bytes(word))
+            }
+        }
+    }
 }
 
 /// The columns of `table`, records of `width` cells stored row after row.
@@ -511,6 +528,7 @@ fn tokenize_range(
     let first_line = memchr::memchr(b'\n', &b[from..to]).map_or(to, |p| from + p);
     let per_line = memchr::memchr_iter(delimiter, &b[from..first_line]).count() + 1;
     let mut tokens = Tokens::new(text, lines * per_line, width);
+    super::advise_huge_pages(tokens.cells.spare_capacity_mut());
     // Runs of ordinary bytes end at a delimiter, a quote or a line end; a carriage return, when the
     // range has one at all, is looked for as well.
     let has_cr = memchr::memchr(b'\r', &b[from..to]).is_some();

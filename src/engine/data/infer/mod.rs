@@ -13,6 +13,11 @@ mod missing;
 pub use missing::MISSING_TOKENS;
 pub(crate) use missing::{is_missing, is_missing_text};
 use missing::{marker_notes, na_is_code};
+mod parse;
+#[cfg(test)]
+use parse::plain_decimal;
+use parse::{fast_iso_date, has_leading_zero, iso_days, number, whole_number};
+pub(crate) use parse::{parse_float, trim_cell};
 
 /// A column of cell texts, however a reader holds them.
 pub(super) trait Cells: Sync {
@@ -20,6 +25,16 @@ pub(super) trait Cells: Sync {
     fn len(&self) -> usize;
     /// The text of row `i`.
     fn cell(&self, i: usize) -> &str;
+    /// The text of row `i` and its first eight bytes as a little-endian word (what follows a
+    /// shorter cell is unspecified), which number readers take short cells from whole.
+    #[inline]
+    fn cell_word(&self, i: usize) -> (&str, u64) {
+        let s = self.cell(i);
+        let mut word = [0u8; 8];
+        let n = s.len().min(8);
+        word[..n].copy_from_slice(&s.as_bytes()[..n]);
+        (s, u64::from_le_bytes(word))
+    }
 }
 
 impl Cells for Vec<String> {
@@ -59,36 +74,6 @@ enum DateFormat {
     Compact,
 }
 
-/// `s.trim()`, without walking the text by characters when both ends are ASCII and not white space
-/// (as nearly every cell's are): Unicode's white space in ASCII is tab to carriage return and space.
-#[inline]
-pub(crate) fn trim_cell(s: &str) -> &str {
-    let plain = |b: u8| b.is_ascii() && b != b' ' && !(0x09..=0x0D).contains(&b);
-    match (s.as_bytes().first(), s.as_bytes().last()) {
-        (Some(&first), Some(&last)) if plain(first) && plain(last) => s,
-        _ => s.trim(),
-    }
-}
-
-/// Parses a float the way users write them, including "inf", "-Infinity" and "NaN".
-pub(crate) fn parse_float(s: &str) -> Option<f64> {
-    const WORDS: [(&str, f64); 7] = [
-        ("inf", f64::INFINITY),
-        ("+inf", f64::INFINITY),
-        ("infinity", f64::INFINITY),
-        ("+infinity", f64::INFINITY),
-        ("-inf", f64::NEG_INFINITY),
-        ("-infinity", f64::NEG_INFINITY),
-        ("nan", f64::NAN),
-    ];
-    let t = trim_cell(s);
-    // Without a lower-cased copy of every text that is not a number (a text column is asked cell
-    // by cell whether its values are numbers).
-    plain_decimal(t)
-        .or_else(|| t.parse::<f64>().ok())
-        .or_else(|| WORDS.iter().find(|(word, _)| t.eq_ignore_ascii_case(word)).map(|&(_, v)| v))
-}
-
 pub(crate) use super::dates::EARLIEST_PLAUSIBLE_YEAR;
 
 /// Parses a date in one format, whatever its year (the caller judges the year).
@@ -107,87 +92,6 @@ fn parse_date(s: &str, format: DateFormat) -> Option<NaiveDate> {
     }
 }
 
-/// The canonical `YYYY-MM-DD` (ten bytes) without chrono's general parser; anything else is left
-/// to it, so what is accepted does not change.
-fn fast_iso_date(t: &str) -> Option<NaiveDate> {
-    let (year, month, day) = iso_fields(t)?;
-    NaiveDate::from_ymd_opt(year, month, day)
-}
-
-/// Year, month and day of ten bytes `YYYY-MM-DD` whose fields are all digits, whatever their values.
-fn iso_fields(t: &str) -> Option<(i32, u32, u32)> {
-    let b = t.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let number = |range: std::ops::Range<usize>| {
-        b[range].iter().try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
-    };
-    Some((number(0..4)? as i32, number(5..7)?, number(8..10)?))
-}
-
-/// The canonical `YYYY-MM-DD` as days from 1970-01-01 (polars' Date), for exactly the dates
-/// [`fast_iso_date`] reads, without building a date: the day is checked against its month's length
-/// and the days counted from the civil calendar (Hinnant's `days_from_civil`, proleptic Gregorian as
-/// chrono's).
-fn iso_days(t: &str) -> Option<i32> {
-    let (year, month, day) = iso_fields(t)?;
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let length = match month {
-        2 if leap => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        1..=12 => 31,
-        _ => return None,
-    };
-    if day == 0 || day > length {
-        return None;
-    }
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = (year - era * 400) as u32;
-    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    Some(era * 146_097 + day_of_era as i32 - 719_468)
-}
-
-/// Plain decimals such as `-12.50` or `7` (at most 19 digits, at least one before the point, whose
-/// integer is at most 2^53), read as `str::parse` reads them without its general algorithm: the
-/// digits as an integer and the power of ten are both exact doubles, and IEEE division rounds their
-/// quotient correctly, as the general algorithm does (Clinger's fast path). `None` for anything
-/// else, which the general parser then reads.
-#[inline]
-fn plain_decimal(t: &str) -> Option<f64> {
-    const POWERS: [f64; 20] =
-        [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19];
-    let b = t.as_bytes();
-    let (negative, digits) = match b.first()? {
-        b'-' => (true, &b[1..]),
-        b'+' => (false, &b[1..]),
-        _ => (false, b),
-    };
-    let (mut mantissa, mut count, mut fraction) = (0u64, 0usize, None::<usize>);
-    for &c in digits {
-        if c.is_ascii_digit() {
-            count += 1;
-            if count > 19 {
-                return None;
-            }
-            mantissa = mantissa * 10 + u64::from(c - b'0');
-            fraction = fraction.map(|f| f + 1);
-        } else if c == b'.' && fraction.is_none() && count > 0 {
-            fraction = Some(0);
-        } else {
-            return None;
-        }
-    }
-    if count == 0 || mantissa > 1 << 53 {
-        return None;
-    }
-    let value = mantissa as f64 / POWERS[fraction.unwrap_or(0)];
-    Some(if negative { -value } else { value })
-}
-
 /// Whether a column name suggests dates, so that 8-digit numbers such as 19970101 are read as dates.
 pub(crate) fn name_suggests_date(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
@@ -203,27 +107,36 @@ pub(crate) fn name_suggests_date(name: &str) -> bool {
 /// soon as one cell fails.
 fn parse_all<T>(name: &str, values: &impl Cells, parse: impl Fn(&str) -> Option<T> + Sync) -> Option<Column>
 where
-    T: Copy + Default + Send + Sync,
-    Series: NamedFrom<Vec<T>, [T]> + NamedFrom<Vec<Option<T>>, [Option<T>]>,
+    T: NumericNative + Default,
+    T::PolarsType: PolarsNumericType<Native = T>,
+    Series: NamedFrom<Vec<Option<T>>, [Option<T>]>,
 {
-    parse_all_flagged(name, values, |s| parse(s).map(|v| (v, 0))).map(|(column, _)| column)
+    parse_all_flagged(name, values, |s, _| parse(s).map(|v| (v, 0))).map(|(column, _)| column)
 }
 
 /// [`parse_all`] where each parse also gives flags (bits of a `u8`), OR-ed over every present cell
 /// and returned with the column. One pass over the cells: each is fetched once, whether it is
 /// missing, how it parses and what it says are all found in that one visit (on a 10M-row log a
 /// pass over a column is a fetch of 10M scattered cells, so passes cost more than the parsing).
+/// `parse` is given each cell's text and its first eight bytes (see [`Cells::cell_word`]).
 fn parse_all_flagged<T>(
     name: &str,
     values: &impl Cells,
-    parse: impl Fn(&str) -> Option<(T, u8)> + Sync,
+    parse: impl Fn(&str, u64) -> Option<(T, u8)> + Sync,
 ) -> Option<(Column, u8)>
 where
-    T: Copy + Default + Send + Sync,
-    Series: NamedFrom<Vec<T>, [T]> + NamedFrom<Vec<Option<T>>, [Option<T>]>,
+    T: NumericNative + Default,
+    T::PolarsType: PolarsNumericType<Native = T>,
+    Series: NamedFrom<Vec<Option<T>>, [Option<T>]>,
 {
     use rayon::prelude::*;
     let n = values.len();
+    // A column whose first present cell does not parse (nearly every column tried for a type it
+    // is not) is refused before any memory is touched for it.
+    let first_present = (0..n).map(|i| values.cell_word(i)).find(|(s, _)| !is_missing(s));
+    if let Some((s, word)) = first_present {
+        parse(s, word)?;
+    }
     // Parsed in place, block by block (a default where missing); per block the missing rows and
     // the flags.
     let mut parsed = vec![T::default(); n];
@@ -236,11 +149,11 @@ where
             let mut missing = Vec::new();
             let mut flags = 0u8;
             for (offset, slot) in out.iter_mut().enumerate() {
-                let s = values.cell(first + offset);
+                let (s, word) = values.cell_word(first + offset);
                 if is_missing(s) {
                     missing.push(first + offset);
                 } else {
-                    let (value, f) = parse(s)?;
+                    let (value, f) = parse(s, word)?;
                     flags |= f;
                     *slot = value;
                 }
@@ -250,7 +163,8 @@ where
         .collect::<Option<_>>()?;
     let flags = blocks.iter().fold(0, |f, b| f | b.1);
     if blocks.iter().all(|b| b.0.is_empty()) {
-        return Some((Column::new(name.into(), parsed), flags));
+        // The parsed values become the column as they are, not copied.
+        return Some((ChunkedArray::<T::PolarsType>::from_vec(name.into(), parsed).into_column(), flags));
     }
     let mut with_missing: Vec<Option<T>> = parsed.into_iter().map(Some).collect();
     for (block_missing, _) in blocks {
@@ -269,13 +183,6 @@ const NOT_FINITE: u8 = 2;
 
 /// Rows one parallel parsing task takes at least.
 const PARSE_BLOCK: usize = 1 << 15;
-
-/// Whether a cell is a number written with leading zeros (`007`, `00042`): an id or a code, not a
-/// quantity.
-fn has_leading_zero(s: &str) -> bool {
-    let t = trim_cell(s).as_bytes();
-    t.len() >= 2 && t[0] == b'0' && t.iter().all(u8::is_ascii_digit)
-}
 
 /// Up to three distinct present cells for which `pick` holds, quoted, for a warning.
 fn example_cells(values: &impl Cells, pick: impl Fn(&str) -> bool) -> String {
@@ -578,12 +485,14 @@ fn type_column_unsaid(
     // written is found in the pass that parses the numbers (every whole number is also a float, so
     // "all whole with a leading zero" is "all numbers with a leading zero"); a pass that fails on
     // some cell leaves it unknown, and then no rule below needs it.
-    let zero_flag = |s: &str| if has_leading_zero(s) { LEADING_ZERO } else { 0 };
-    let ints = parse_all_flagged(name, values, |s| trim_cell(s).parse::<i64>().ok().map(|v| (v, zero_flag(s))));
+    // Short plain numbers (nearly every cell of a numeric column) are read whole from their first
+    // eight bytes, exactly as the general readers would read them.
+    let zero_flag = |zero: bool| if zero { LEADING_ZERO } else { 0 };
+    let ints = parse_all_flagged(name, values, |s, word| whole_number(s, word).map(|(v, zero)| (v, zero_flag(zero))));
     let floats = match ints {
         Some(_) => None,
-        None => parse_all_flagged(name, values, |s| {
-            parse_float(s).map(|v| (v, zero_flag(s) | if v.is_finite() { 0 } else { NOT_FINITE }))
+        None => parse_all_flagged(name, values, |s, word| {
+            number(s, word).map(|(v, zero)| (v, zero_flag(zero) | if v.is_finite() { 0 } else { NOT_FINITE }))
         }),
     };
     let leading_zero = ints.as_ref().or(floats.as_ref()).is_some_and(|(_, flags)| flags & LEADING_ZERO != 0);
@@ -761,7 +670,7 @@ fn type_column_unsaid(
 fn iso_date_times(name: &str, values: &impl Cells, day_offset: i32) -> Option<(Column, DateColumn)> {
     const TIME: u8 = 1;
     const OFFSET: u8 = 2;
-    let (column, flags) = parse_all_flagged(name, values, |s| {
+    let (column, flags) = parse_all_flagged(name, values, |s, _| {
         let parsed = dates::parse_iso(s.trim())?;
         let flags = if parsed.has_time { TIME } else { 0 } | if parsed.offset_minutes.is_some() { OFFSET } else { 0 };
         Some((parsed.at_offset(day_offset)?.ms, flags))

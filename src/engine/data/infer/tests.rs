@@ -87,6 +87,64 @@ fn plain_decimals_take_the_fast_path_and_the_rest_the_general_parser() {
     assert_eq!(parse_float("9007199254740993"), Some(9007199254740993.0));
 }
 
+/// A cell's first eight bytes as a reader sees them: the cell's own bytes, then `after` (the text
+/// that follows it in the file, or anything).
+fn word_of(text: &str, after: u64) -> u64 {
+    let mut word = after.to_le_bytes();
+    let n = text.len().min(8);
+    word[..n].copy_from_slice(&text.as_bytes()[..n]);
+    u64::from_le_bytes(word)
+}
+
+/// The whole-number and number readers give what the general readers give, and say leading zeros
+/// as `has_leading_zero` does.
+fn readers_agree(text: &str, after: u64) -> Result<(), proptest::test_runner::TestCaseError> {
+    let word = word_of(text, after);
+    let general = trim_cell(text).parse::<i64>().ok().map(|v| (v, has_leading_zero(text)));
+    proptest::prop_assert_eq!(whole_number(text, word), general, "{:?}", text);
+    let general = parse_float(text).map(|v| (v.to_bits(), has_leading_zero(text)));
+    proptest::prop_assert_eq!(number(text, word).map(|(v, zero)| (v.to_bits(), zero)), general, "{:?}", text);
+    Ok(())
+}
+
+#[test]
+fn short_numbers_read_as_the_general_readers_read_every_text_of_up_to_four_bytes() {
+    const BYTES: &[u8] = b"0123456789.-+ eE_";
+    for len in 0..=4u32 {
+        for mut code in 0..BYTES.len().pow(len) {
+            let mut text = String::new();
+            for _ in 0..len {
+                text.push(BYTES[code % BYTES.len()] as char);
+                code /= BYTES.len();
+            }
+            for after in [0, u64::MAX, 0x3030_3030_3030_3030, 0x2E2E_2E2E_2E2E_2E2E] {
+                readers_agree(&text, after).unwrap();
+            }
+        }
+    }
+}
+
+proptest::proptest! {
+    #[test]
+    fn short_numbers_read_as_the_general_readers_read_them(
+        text in "[-+]?[0-9]{0,8}[.]?[0-9]{0,8}|[-+0-9. a.]{0,10}",
+        after in proptest::num::u64::ANY,
+    ) {
+        readers_agree(&text, after)?;
+    }
+}
+
+#[test]
+fn short_plain_numbers_take_the_word_path() {
+    // The fast path is taken (not only agreed with): its values without the general readers.
+    for (text, value) in [("200.0", 200.0), ("-0.5", -0.5), ("1.", 1.0), ("+7", 7.0), ("12345678", 12345678.0)] {
+        assert_eq!(parse::short_float(word_of(text, u64::MAX), text.len()), Some(value), "{text}");
+    }
+    for text in ["123456789", ".5", "1.2.3", "-", " 1", "1e5"] {
+        assert_eq!(parse::short_float(word_of(text, 0), text.len()), None, "{text}");
+    }
+}
+
 #[test]
 fn mixed_column_stays_text_and_names_blocking_values() {
     let (kind, warnings) = infer("spend", &strings(&["1", "2", "3", "n.a.", "4", "?"]));
