@@ -156,8 +156,11 @@ pub(super) fn read_excel(
             column.push(row.get(i).cloned().unwrap_or_default());
         }
     }
-    let (frame, type_warnings, readings) =
-        build_frame_with(RawTable { headers, columns }.project(keep_columns), text_columns, formats)?;
+    let (frame, type_warnings, readings) = build_frame_with(
+        RawTable { headers, columns, numbers: Vec::new() }.project(keep_columns),
+        text_columns,
+        formats,
+    )?;
     warnings.extend(type_warnings);
     if problems.error_cells > 0 {
         warnings.push(format!("{} Excel error cell(s) (#DIV/0!, #N/A, ...) read as missing", problems.error_cells));

@@ -3,8 +3,8 @@
 use std::borrow::Cow;
 use std::path::Path;
 
-use super::formats::ValueFormats;
-use super::infer::{Cells, RawTable, build_frame_with, unique_headers};
+use super::formats::{ReadAs, ValueFormats};
+use super::infer::{Cells, RawTable, RowRuns, build_frame_with, numbers_by_rows, unique_headers};
 use super::sniff::{Delimiter, Dialect, sniff_delimiter, sniff_header, sniff_quote};
 use super::{LoadedTable, ReadOptions, TextEncoding};
 use crate::engine::error::DataError;
@@ -35,10 +35,6 @@ struct Tokens<'a> {
     /// `None` until the first record ends, whose width it then takes; `usize::MAX` keeps every
     /// record.
     width: Option<usize>,
-    /// `Some(rows)` when every record is `width` wide and the cells are stored column after
-    /// column (`rows` cells each), as a file read in parallel pieces is: typing reads a column's
-    /// cells one after another rather than one in every `width`.
-    by_column: Option<usize>,
 }
 
 /// The top bit marks an owned field; otherwise the low 40 bits are the offset, the next 23 the length.
@@ -48,7 +44,7 @@ const MAX_SLICE_LEN: usize = (1 << 23) - 1;
 
 impl<'a> Tokens<'a> {
     fn new(text: &'a str, cells: usize, width: Option<usize>) -> Self {
-        Tokens { text, cells: Vec::with_capacity(cells), owned: Vec::new(), odd: Vec::new(), width, by_column: None }
+        Tokens { text, cells: Vec::with_capacity(cells), owned: Vec::new(), odd: Vec::new(), width }
     }
 
     /// Adds a field that is `text[start..end]`.
@@ -91,17 +87,9 @@ impl<'a> Tokens<'a> {
         })
     }
 
-    /// Field `k` of the record whose first field is the `first` cell (counted row after row).
-    fn field(&self, first: usize, k: usize) -> u64 {
-        match (self.by_column, self.width) {
-            (Some(rows), Some(width)) => self.cells[k * rows + first / width],
-            _ => self.cells[first + k],
-        }
-    }
-
     /// A record's fields as strings (for the header and the sniffer's sample).
     fn owned_fields(&self, (first, fields): (usize, usize)) -> Vec<String> {
-        (0..fields).map(|k| cell_text(self.text, &self.owned, self.field(first, k)).to_string()).collect()
+        (first..first + fields).map(|k| cell_text(self.text, &self.owned, self.cells[k]).to_string()).collect()
     }
 }
 
@@ -116,50 +104,120 @@ fn cell_text<'t>(text: &'t str, owned: &'t [String], cell: u64) -> &'t str {
     }
 }
 
-/// One column of a table whose records all have `width` fields, stored row after row.
-/// Row `i`'s cell is `cells[i * stride]`: `cells` starts at the column's first, and `stride` is the
-/// width where records are stored row after row, 1 where columns are.
-struct Strided<'t> {
-    text: &'t str,
-    owned: &'t [String],
-    cells: &'t [u64],
-    stride: usize,
-    rows: usize,
-}
-
-impl Cells for Strided<'_> {
-    fn len(&self) -> usize {
-        self.rows
-    }
-    #[inline]
-    fn cell(&self, i: usize) -> &str {
-        cell_text(self.text, self.owned, self.cells[i * self.stride])
-    }
-    /// The word is read from the text where the cell lies (past a short cell's end it holds the
-    /// text that follows), without copying.
-    #[inline(always)]
-    fn cell_word(&self, i: usize) -> (&str, u64) {
-        let cell = self.cells[i * self.stride];
-        let s = cell_text(self.text, self.owned, cell);
-        let start = (cell & ((1 << OFFSET_BITS) - 1)) as usize;
-        match self.text.as_bytes().get(start..start + 8).and_then(|b| <[u8; 8]>::try_from(b).ok()) {
-            Some(word) if cell & OWNED == 0 => (s, u64::from_le_bytes(word)),
-            _ => {
-                let mut word = [0u8; 8];
-                let n = s.len().min(8);
-                word[..n].copy_from_slice(&s.as_bytes()[..n]);
-                (s, u64::from_le_bytes(word))
-            }
+/// A cell's text and its first eight bytes (see [`Cells::cell_word`]): read from the text where the
+/// cell lies (past a short cell's end the word holds the text that follows), without copying.
+#[inline(always)]
+fn cell_and_word<'t>(text: &'t str, owned: &'t [String], cell: u64) -> (&'t str, u64) {
+    let s = cell_text(text, owned, cell);
+    let start = (cell & ((1 << OFFSET_BITS) - 1)) as usize;
+    match text.as_bytes().get(start..start + 8).and_then(|b| <[u8; 8]>::try_from(b).ok()) {
+        Some(word) if cell & OWNED == 0 => (s, u64::from_le_bytes(word)),
+        _ => {
+            let mut word = [0u8; 8];
+            let n = s.len().min(8);
+            word[..n].copy_from_slice(&s.as_bytes()[..n]);
+            (s, u64::from_le_bytes(word))
         }
     }
 }
 
-/// The columns of `table`, records of `width` cells stored row after row.
-fn strided<'t>(tokens: &'t Tokens<'_>, table: &'t [u64], width: usize) -> Vec<Strided<'t>> {
-    let rows = table.len() / width.max(1);
-    (0..width)
-        .map(|column| Strided { text: tokens.text, owned: &tokens.owned, cells: &table[column..], stride: width, rows })
-        .collect()
+/// Consecutive data records, each `width` cells stored row after row, as one piece of the file
+/// was tokenized; `owned` are that piece's own strings.
+struct Run<'t> {
+    cells: &'t [u64],
+    owned: &'t [String],
+    first_row: usize,
+}
+
+/// The data records of a file, all `width` wide, in runs of consecutive rows where the pieces
+/// read in parallel left them: typing reads them there (a row's cells side by side, as its text
+/// is), without joining the pieces into one list first.
+struct Records<'t> {
+    text: &'t str,
+    runs: Vec<Run<'t>>,
+    width: usize,
+    rows: usize,
+    /// For every `1 << LOOKUP_SHIFT` rows, the run their first row is in.
+    lookup: Vec<u32>,
+}
+
+const LOOKUP_SHIFT: u32 = 12;
+
+impl<'t> Records<'t> {
+    /// Runs given as (cells, owned strings), in order.
+    fn new(text: &'t str, runs: Vec<(&'t [u64], &'t [String])>, width: usize) -> Self {
+        let mut first_row = 0;
+        let runs: Vec<Run<'t>> = runs
+            .into_iter()
+            .map(|(cells, owned)| {
+                let run = Run { cells, owned, first_row };
+                first_row += cells.len() / width.max(1);
+                run
+            })
+            .collect();
+        let rows = first_row;
+        let mut lookup = Vec::with_capacity((rows >> LOOKUP_SHIFT) + 1);
+        let mut k = 0;
+        for block in 0..=(rows >> LOOKUP_SHIFT) {
+            while k + 1 < runs.len() && runs[k + 1].first_row <= block << LOOKUP_SHIFT {
+                k += 1;
+            }
+            lookup.push(k as u32);
+        }
+        Records { text, runs, width, rows, lookup }
+    }
+
+    /// The run row `row` is in.
+    #[inline(always)]
+    fn run_of(&self, row: usize) -> &Run<'t> {
+        if self.runs.len() == 1 {
+            return &self.runs[0];
+        }
+        let mut k = self.lookup[row >> LOOKUP_SHIFT] as usize;
+        while k + 1 < self.runs.len() && self.runs[k + 1].first_row <= row {
+            k += 1;
+        }
+        &self.runs[k]
+    }
+
+    #[inline(always)]
+    fn cell(&self, row: usize, column: usize) -> (&[String], u64) {
+        let run = self.run_of(row);
+        (run.owned, run.cells[(row - run.first_row) * self.width + column])
+    }
+}
+
+impl RowRuns for Records<'_> {
+    fn run_rows(&self) -> Vec<usize> {
+        self.runs.iter().map(|run| run.cells.len() / self.width.max(1)).collect()
+    }
+    #[inline(always)]
+    fn run_cell(&self, run: usize, row: usize, column: usize) -> (&str, u64) {
+        let run = &self.runs[run];
+        cell_and_word(self.text, run.owned, run.cells[row * self.width + column])
+    }
+}
+
+/// One column of [`Records`].
+struct Strided<'t> {
+    records: &'t Records<'t>,
+    column: usize,
+}
+
+impl Cells for Strided<'_> {
+    fn len(&self) -> usize {
+        self.records.rows
+    }
+    #[inline]
+    fn cell(&self, i: usize) -> &str {
+        let (owned, cell) = self.records.cell(i, self.column);
+        cell_text(self.records.text, owned, cell)
+    }
+    #[inline(always)]
+    fn cell_word(&self, i: usize) -> (&str, u64) {
+        let (owned, cell) = self.records.cell(i, self.column);
+        cell_and_word(self.records.text, owned, cell)
+    }
 }
 
 /// Decodes, sniffs, tokenizes and types a text file held in memory.
@@ -181,14 +239,15 @@ pub(super) fn read_text_bytes(
     }
     let quote = options.quote.unwrap_or_else(|| sniff_quote(&text));
     let delimiter = options.delimiter.unwrap_or_else(|| sniff_delimiter(&text, quote));
-    let (tokens, unterminated_at) = tokenize(&text, delimiter, quote);
-
-    let mut spans = tokens.spans();
-    let Some(first) = spans.next() else {
+    let (pieces, unterminated_at) = tokenize(&text, delimiter, quote);
+    // Every record in order, with the piece it is in.
+    let spans = || pieces.iter().flat_map(|tokens| tokens.spans().map(move |span| (tokens, span)));
+    let Some((first_tokens, first)) = spans().next() else {
         return Err(DataError::NoDataRows { path: path.to_path_buf() });
     };
-    let first_fields = tokens.owned_fields(first);
-    let rest_fields: Vec<Vec<String>> = spans.take(100).map(|span| tokens.owned_fields(span)).collect();
+    let first_fields = first_tokens.owned_fields(first);
+    let rest_fields: Vec<Vec<String>> =
+        spans().skip(1).take(100).map(|(tokens, span)| tokens.owned_fields(span)).collect();
     let has_header = options.has_header.unwrap_or_else(|| sniff_header(&first_fields, &rest_fields));
     let headers: Vec<String> = if has_header {
         let (headers, header_warnings) = unique_headers(&first_fields);
@@ -197,75 +256,107 @@ pub(super) fn read_text_bytes(
     } else {
         (1..=first.1).map(|i| format!("column_{i}")).collect()
     };
-    // The data records are the cells from the one after the header (the first without one) to the
-    // end, or to the record after the sample's last.
-    let start = if has_header { first.1 } else { 0 };
-    let end = match options.sample_rows {
-        Some(n) => tokens.spans().nth(usize::from(has_header) + n).map_or(tokens.cells.len(), |(at, _)| at),
-        None => tokens.cells.len(),
-    };
-    if start >= end {
-        return Err(DataError::NoDataRows { path: path.to_path_buf() });
-    }
     let width = headers.len();
-    let odd = |r: &&Record| (start..end).contains(&r.first) && r.fields != width;
-    let mut bad_lines: Vec<usize> = tokens.odd.iter().filter(odd).map(|r| r.line).collect();
-    let mut details = Vec::new();
-    if !bad_lines.is_empty() {
-        details.push(format!("expected {width} fields as in the header"));
-    }
-    if let Some(line) = unterminated_at {
-        bad_lines.push(line);
-        details.push(format!("unterminated quote starting at line {line}"));
-    }
     let mut skipped_lines = Vec::new();
-    // The kept records' cells, row after row: a slice of the token list when every data record has
-    // the header's width (the usual case), gathered without the others when they are skipped. (The
-    // record an unterminated quote opened never ended, so it has no cells.)
+    // The kept records' cells: slices of the pieces' cell lists where every data record has the
+    // header's width (the usual case), gathered without the others when they are skipped.
     let gathered: Vec<u64>;
-    let rows = (end - start) / width.max(1);
-    let columns: Vec<Strided<'_>> = if bad_lines.is_empty() {
-        match tokens.by_column {
-            // Each column's cells are already one after another.
-            Some(all_rows) => (0..width)
-                .map(|column| Strided {
-                    text: tokens.text,
-                    owned: &tokens.owned,
-                    cells: &tokens.cells[column * all_rows + start / width..],
-                    stride: 1,
-                    rows,
-                })
-                .collect(),
-            None => strided(&tokens, &tokens.cells[start..end], width),
+    let runs: Vec<(&[u64], &[String])> = match pieces.as_slice() {
+        [tokens] => {
+            // The data records are the cells from the one after the header (the first without
+            // one) to the end, or to the record after the sample's last.
+            let start = if has_header { first.1 } else { 0 };
+            let end = match options.sample_rows {
+                Some(n) => tokens.spans().nth(usize::from(has_header) + n).map_or(tokens.cells.len(), |(at, _)| at),
+                None => tokens.cells.len(),
+            };
+            if start >= end {
+                return Err(DataError::NoDataRows { path: path.to_path_buf() });
+            }
+            let odd = |r: &&Record| (start..end).contains(&r.first) && r.fields != width;
+            let mut bad_lines: Vec<usize> = tokens.odd.iter().filter(odd).map(|r| r.line).collect();
+            let mut details = Vec::new();
+            if !bad_lines.is_empty() {
+                details.push(format!("expected {width} fields as in the header"));
+            }
+            if let Some(line) = unterminated_at {
+                bad_lines.push(line);
+                details.push(format!("unterminated quote starting at line {line}"));
+            }
+            if bad_lines.is_empty() {
+                vec![(&tokens.cells[start..end], tokens.owned.as_slice())]
+            } else {
+                if !options.skip_bad_rows {
+                    return Err(DataError::MalformedRows {
+                        path: path.to_path_buf(),
+                        first_lines: bad_lines.iter().copied().take(LINES_NAMED).collect(),
+                        count: bad_lines.len(),
+                        detail: details.join("; "),
+                    });
+                }
+                // (The record an unterminated quote opened never ended, so it has no cells.)
+                gathered = tokens
+                    .spans()
+                    .filter(|&(at, fields)| (start..end).contains(&at) && fields == width)
+                    .flat_map(|(at, fields)| tokens.cells[at..at + fields].iter().copied())
+                    .collect();
+                warnings.push(format!(
+                    "{} malformed row(s) skipped at your request ({}), first at line(s) {}",
+                    bad_lines.len(),
+                    details.join("; "),
+                    bad_lines.iter().take(LINES_NAMED).map(|l| l.to_string()).collect::<Vec<_>>().join(", ")
+                ));
+                skipped_lines = bad_lines;
+                if gathered.is_empty() {
+                    return Err(DataError::NoDataRows { path: path.to_path_buf() });
+                }
+                vec![(gathered.as_slice(), tokens.owned.as_slice())]
+            }
         }
-    } else {
-        if !options.skip_bad_rows {
-            return Err(DataError::MalformedRows {
-                path: path.to_path_buf(),
-                first_lines: bad_lines.iter().copied().take(LINES_NAMED).collect(),
-                count: bad_lines.len(),
-                detail: details.join("; "),
-            });
+        // Pieces read in parallel, every record as wide as the first (see `tokenize_delimited`):
+        // each piece's records after the header, up to the sample's last.
+        _ => {
+            let mut left = options.sample_rows.unwrap_or(usize::MAX);
+            let mut runs = Vec::with_capacity(pieces.len());
+            // The header is the first record, in the first piece that has any.
+            let mut header = usize::from(has_header) * width;
+            for tokens in &pieces {
+                let skip = header.min(tokens.cells.len());
+                header -= skip;
+                let rows = ((tokens.cells.len() - skip) / width.max(1)).min(left);
+                left -= rows;
+                runs.push((&tokens.cells[skip..skip + rows * width], tokens.owned.as_slice()));
+            }
+            if runs.iter().all(|(cells, _)| cells.is_empty()) {
+                return Err(DataError::NoDataRows { path: path.to_path_buf() });
+            }
+            runs
         }
-        let tokens = &tokens;
-        gathered = tokens
-            .spans()
-            .filter(|&(at, fields)| (start..end).contains(&at) && fields == width)
-            .flat_map(|(at, fields)| (0..fields).map(move |k| tokens.field(at, k)))
-            .collect();
-        warnings.push(format!(
-            "{} malformed row(s) skipped at your request ({}), first at line(s) {}",
-            bad_lines.len(),
-            details.join("; "),
-            bad_lines.iter().take(LINES_NAMED).map(|l| l.to_string()).collect::<Vec<_>>().join(", ")
-        ));
-        skipped_lines = bad_lines;
-        if gathered.is_empty() {
-            return Err(DataError::NoDataRows { path: path.to_path_buf() });
-        }
-        strided(tokens, &gathered, width)
     };
-    let raw = RawTable { headers, columns }.project(keep_columns);
+    let records = Records::new(&text, runs, width);
+    let columns = (0..width).map(|column| Strided { records: &records, column }).collect();
+    let mut raw = RawTable { headers, columns, numbers: Vec::new() }.project(keep_columns);
+    // The number columns read in one visit of each row (columns kept as text are not tried).
+    let tried: Vec<(usize, &str)> = raw
+        .columns
+        .iter()
+        .zip(&raw.headers)
+        .filter(|(_, name)| !text_columns.contains(name) && formats.read_as(name) != ReadAs::Text)
+        .map(|(values, name)| (values.column, name.as_str()))
+        .collect();
+    let mut found = numbers_by_rows(&records, &tried).into_iter();
+    raw.numbers = raw
+        .columns
+        .iter()
+        .zip(&raw.headers)
+        .map(|(_, name)| {
+            if !text_columns.contains(name) && formats.read_as(name) != ReadAs::Text {
+                found.next().flatten()
+            } else {
+                None
+            }
+        })
+        .collect();
     let (frame, type_warnings, readings) = build_frame_with(raw, text_columns, formats)?;
     warnings.extend(type_warnings);
     if options.sample_rows.is_some() {
@@ -314,12 +405,17 @@ fn count_replacement_chars(bytes: &[u8]) -> usize {
     bytes.windows(3).filter(|w| *w == "\u{FFFD}".as_bytes()).count()
 }
 
-/// Splits text into records; returns them and the line of an unterminated quote, if any.
-fn tokenize(text: &str, delimiter: Delimiter, quote: char) -> (Tokens<'_>, Option<usize>) {
+/// Splits text into records; returns them and the line of an unterminated quote, if any. The
+/// records are in one list, or in several (the pieces read in parallel, in order) where every
+/// record is as wide as the first.
+fn tokenize(text: &str, delimiter: Delimiter, quote: char) -> (Vec<Tokens<'_>>, Option<usize>) {
     match delimiter {
-        Delimiter::Whitespace => (tokenize_whitespace(text), None),
+        Delimiter::Whitespace => (vec![tokenize_whitespace(text)], None),
         Delimiter::Char(d) if d.is_ascii() && quote.is_ascii() => tokenize_delimited(text, d as u8, quote as u8),
-        Delimiter::Char(d) => tokenize_delimited_chars(text, d, quote),
+        Delimiter::Char(d) => {
+            let (tokens, open) = tokenize_delimited_chars(text, d, quote);
+            (vec![tokens], open)
+        }
     }
 }
 
@@ -387,7 +483,9 @@ impl Field {
 /// RFC 4180 with a configurable ASCII delimiter and quote; quoted fields may span lines; `""`
 /// escapes. Byte by byte (UTF-8 never puts an ASCII byte inside a character), with fields borrowed
 /// from the text. The same rules as `tokenize_delimited_chars`, which the tests compare it with.
-fn tokenize_delimited(text: &str, delimiter: u8, quote: u8) -> (Tokens<'_>, Option<usize>) {
+/// A large text is read in pieces in parallel; where every record is as wide as the first, the
+/// pieces' records are returned as they are, in order (typing reads them there), otherwise joined.
+fn tokenize_delimited(text: &str, delimiter: u8, quote: u8) -> (Vec<Tokens<'_>>, Option<usize>) {
     use rayon::prelude::*;
     let b = text.as_bytes();
     // Pieces of about PARALLEL_PIECE bytes, each ending just after a line feed, tokenized in
@@ -418,11 +516,17 @@ fn tokenize_delimited(text: &str, delimiter: u8, quote: u8) -> (Tokens<'_>, Opti
             .collect();
         let last = parts.len() - 1;
         if parts.iter().take(last).all(|(_, end)| end.unterminated.is_none()) {
-            return merge(text, parts);
+            let regular = width != Some(usize::MAX)
+                && parts.iter().all(|(tokens, end)| tokens.odd.is_empty() && end.unterminated.is_none());
+            if regular {
+                return (parts.into_iter().map(|(tokens, _)| tokens).collect(), None);
+            }
+            let (tokens, open) = merge(text, parts);
+            return (vec![tokens], open);
         }
     }
     let (tokens, end) = tokenize_range(text, 0, b.len(), delimiter, quote, true, None);
-    (tokens, end.unterminated)
+    (vec![tokens], end.unterminated)
 }
 
 /// Bytes per piece when tokenizing in parallel.
@@ -434,10 +538,9 @@ struct RangeEnd {
     unterminated: Option<usize>,
 }
 
-/// Joins the tokens of consecutive pieces (all tokenized with the same width): cell and
-/// owned-string indices and line numbers are shifted by what came before. The cells are copied in
-/// parallel, each piece into its own parts of a list sized up front: column after column where
-/// every record has the width (see [`Tokens::by_column`]), row after row otherwise.
+/// Joins the tokens of consecutive pieces (all tokenized with the same width) into one list, row
+/// after row: cell and owned-string indices and line numbers are shifted by what came before. The
+/// cells are copied in parallel, each piece into its own part of a list sized up front.
 fn merge<'a>(text: &'a str, parts: Vec<(Tokens<'a>, RangeEnd)>) -> (Tokens<'a>, Option<usize>) {
     use rayon::prelude::*;
     let width = parts.first().and_then(|p| p.0.width);
@@ -455,42 +558,18 @@ fn merge<'a>(text: &'a str, parts: Vec<(Tokens<'a>, RangeEnd)>) -> (Tokens<'a>, 
     // Zeroed memory comes from the system untouched; each page is touched once, by its copy.
     let mut cells = vec![0; total];
     super::advise_huge_pages(&mut cells);
-    let by_column =
-        width.filter(|&w| w != usize::MAX && w > 0 && total > 0 && parts.iter().all(|p| p.0.odd.is_empty()));
-    if let Some(width) = by_column {
-        let rows = total / width;
-        // Piece k's records are rows of every column, after the earlier pieces' rows.
-        let mut into: Vec<Vec<&mut [u64]>> = parts.iter().map(|_| Vec::with_capacity(width)).collect();
-        for column in cells.chunks_exact_mut(rows) {
-            let mut rest = column;
-            for (k, (part, _)) in parts.iter().enumerate() {
-                let (mine, after) = rest.split_at_mut(part.cells.len() / width);
-                into[k].push(mine);
-                rest = after;
-            }
-        }
-        into.into_par_iter().zip(&parts).zip(&owned_offsets).for_each(|((mut columns, (part, _)), &offset)| {
-            for (row, record) in part.cells.chunks_exact(width).enumerate() {
-                for (column, &c) in columns.iter_mut().zip(record) {
-                    column[row] = shift(c, offset);
-                }
-            }
-        });
-        out.by_column = Some(rows);
-    } else {
-        let mut copies = Vec::with_capacity(parts.len());
-        let mut rest = cells.as_mut_slice();
-        for ((part, _), &offset) in parts.iter().zip(&owned_offsets) {
-            let (into, after) = rest.split_at_mut(part.cells.len());
-            copies.push((into, &part.cells, offset));
-            rest = after;
-        }
-        copies.into_par_iter().for_each(|(into, cells, offset)| {
-            for (to, &c) in into.iter_mut().zip(cells) {
-                *to = shift(c, offset);
-            }
-        });
+    let mut copies = Vec::with_capacity(parts.len());
+    let mut rest = cells.as_mut_slice();
+    for ((part, _), &offset) in parts.iter().zip(&owned_offsets) {
+        let (into, after) = rest.split_at_mut(part.cells.len());
+        copies.push((into, &part.cells, offset));
+        rest = after;
     }
+    copies.into_par_iter().for_each(|(into, cells, offset)| {
+        for (to, &c) in into.iter_mut().zip(cells) {
+            *to = shift(c, offset);
+        }
+    });
     out.cells = cells;
     let mut lines_before = 0;
     let mut cells_before = 0;
@@ -774,13 +853,25 @@ mod tests {
         tokens.spans().map(|span| tokens.owned_fields(span)).collect()
     }
 
+    /// The records of pieces, in order.
+    fn records_of(pieces: &[Tokens<'_>]) -> Vec<Vec<String>> {
+        pieces.iter().flat_map(records).collect()
+    }
+
+    /// A text small enough to be tokenized in one piece.
+    fn one_piece(text: &str) -> (Tokens<'_>, Option<usize>) {
+        let (mut pieces, open) = tokenize_delimited(text, b',', b'"');
+        assert_eq!(pieces.len(), 1);
+        (pieces.remove(0), open)
+    }
+
     /// Every record with its line: the text tokenized in one piece, keeping every record.
     fn every_record(text: &str) -> Vec<Record> {
         tokenize_range(text, 0, text.len(), b',', b'"', true, Some(usize::MAX)).0.odd
     }
 
     fn fields(text: &str) -> Vec<Vec<String>> {
-        records(&tokenize_delimited(text, b',', b'"').0)
+        records(&one_piece(text).0)
     }
 
     #[test]
@@ -795,7 +886,7 @@ mod tests {
         let text = "a,b\n\"1\n2\",3\n4,5,6\n";
         assert_eq!(every_record(text).iter().map(|r| r.line).collect::<Vec<_>>(), vec![1, 2, 4]);
         // Only the record not as wide as the first is kept, with its line.
-        let (tokens, _) = tokenize_delimited(text, b',', b'"');
+        let (tokens, _) = one_piece(text);
         assert_eq!(tokens.odd, vec![Record { line: 4, first: 4, fields: 3 }]);
         assert_eq!(tokens.spans().collect::<Vec<_>>(), vec![(0, 2), (2, 2), (4, 3)]);
     }
@@ -813,7 +904,7 @@ mod tests {
 
     #[test]
     fn plain_fields_are_borrowed_not_copied() {
-        let (tokens, _) = tokenize_delimited("id,name\n1,\"Ann\"\n2,\"B\"\"o\"\n", b',', b'"');
+        let (tokens, _) = one_piece("id,name\n1,\"Ann\"\n2,\"B\"\"o\"\n");
         let borrowed: Vec<bool> = tokens.cells.iter().map(|c| c & OWNED == 0).collect();
         assert_eq!(borrowed, vec![true, true, true, true, true, false]);
     }
@@ -822,7 +913,7 @@ mod tests {
     /// keep the same records as odd (not as wide as the first), at the same lines, and keeping
     /// every record gives every line the same.
     fn tokenizers_agree(text: &str) -> Result<(), proptest::test_runner::TestCaseError> {
-        let (bytes, bytes_open) = tokenize_delimited(text, b',', b'"');
+        let (bytes, bytes_open) = one_piece(text);
         let (chars, chars_open) = tokenize_delimited_chars(text, ',', '"');
         proptest::prop_assert_eq!(bytes_open, chars_open);
         proptest::prop_assert_eq!(records(&bytes), records(&chars));
@@ -912,18 +1003,21 @@ mod tests {
             odd_rows.push_str(&text[before..]);
         }
         assert!(text.len() > 2 * PARALLEL_PIECE);
-        // Every record as wide as the first: the pieces' cells are joined column after column.
-        let (parallel, open) = tokenize_delimited(&text, b',', b'"');
+        // Every record as wide as the first: the pieces are kept as they are, in order.
+        let (pieces, open) = tokenize_delimited(&text, b',', b'"');
         let (sequential, end) = tokenize_range(&text, 0, text.len(), b',', b'"', true, None);
         assert_eq!((open, end.unterminated), (None, None));
-        assert_eq!(parallel.by_column, Some(sequential.cells.len() / 3));
-        assert!(parallel.odd.is_empty() && sequential.odd.is_empty());
-        assert_eq!(records(&parallel), records(&sequential));
+        assert!(pieces.len() >= 2 && pieces.iter().all(|p| p.odd.is_empty() && p.width == Some(3)));
+        assert!(sequential.odd.is_empty());
+        assert_eq!(records_of(&pieces), records(&sequential));
+        // With odd records, the pieces are joined into one list, row after row.
         let text = odd_rows;
-        let (parallel, open) = tokenize_delimited(&text, b',', b'"');
+        let (mut pieces, open) = tokenize_delimited(&text, b',', b'"');
+        assert_eq!(pieces.len(), 1);
+        let parallel = pieces.remove(0);
         let (sequential, end) = tokenize_range(&text, 0, text.len(), b',', b'"', true, None);
         assert_eq!((open, end.unterminated), (None, None));
-        assert_eq!((parallel.width, parallel.by_column), (Some(3), None));
+        assert_eq!(parallel.width, Some(3));
         assert_eq!(parallel.odd, sequential.odd);
         assert_eq!(parallel.odd.len(), 3);
         assert_eq!(records(&parallel), records(&sequential));

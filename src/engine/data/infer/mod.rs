@@ -14,10 +14,12 @@ pub use missing::MISSING_TOKENS;
 pub(crate) use missing::{is_missing, is_missing_text};
 use missing::{marker_notes, na_is_code};
 mod parse;
+mod rows;
 #[cfg(test)]
 use parse::plain_decimal;
 use parse::{fast_iso_date, has_leading_zero, iso_days, number, whole_number};
 pub(crate) use parse::{parse_float, trim_cell};
+pub(super) use rows::{Numbers, RowRuns, numbers_by_rows};
 
 /// A column of cell texts, however a reader holds them.
 pub(super) trait Cells: Sync {
@@ -50,6 +52,9 @@ impl Cells for Vec<String> {
 pub(super) struct RawTable<C> {
     pub headers: Vec<String>,
     pub columns: Vec<C>,
+    /// Per column, its numbers where they were read in advance (see [`numbers_by_rows`]); empty
+    /// when none were.
+    pub numbers: Vec<Option<Numbers>>,
 }
 
 impl<C> RawTable<C> {
@@ -62,6 +67,8 @@ impl<C> RawTable<C> {
             self.headers.retain(|_| *mask_iter.next().unwrap_or(&false));
             let mut mask_iter = mask.iter();
             self.columns.retain(|_| *mask_iter.next().unwrap_or(&false));
+            let mut mask_iter = mask.iter();
+            self.numbers.retain(|_| *mask_iter.next().unwrap_or(&false));
         }
         self
     }
@@ -162,17 +169,26 @@ where
         })
         .collect::<Option<_>>()?;
     let flags = blocks.iter().fold(0, |f, b| f | b.1);
-    if blocks.iter().all(|b| b.0.is_empty()) {
+    let missing = blocks.iter().flat_map(|b| b.0.iter().copied());
+    Some((numeric_column(name, parsed, missing), flags))
+}
+
+/// The column of `values`, missing at the rows `missing` gives (in any order).
+fn numeric_column<T>(name: &str, values: Vec<T>, mut missing: impl Iterator<Item = usize>) -> Column
+where
+    T: NumericNative,
+    T::PolarsType: PolarsNumericType<Native = T>,
+    Series: NamedFrom<Vec<Option<T>>, [Option<T>]>,
+{
+    let Some(first) = missing.next() else {
         // The parsed values become the column as they are, not copied.
-        return Some((ChunkedArray::<T::PolarsType>::from_vec(name.into(), parsed).into_column(), flags));
+        return ChunkedArray::<T::PolarsType>::from_vec(name.into(), values).into_column();
+    };
+    let mut with_missing: Vec<Option<T>> = values.into_iter().map(Some).collect();
+    for i in std::iter::once(first).chain(missing) {
+        with_missing[i] = None;
     }
-    let mut with_missing: Vec<Option<T>> = parsed.into_iter().map(Some).collect();
-    for (block_missing, _) in blocks {
-        for i in block_missing {
-            with_missing[i] = None;
-        }
-    }
-    Some((Column::new(name.into(), with_missing), flags))
+    Column::new(name.into(), with_missing)
 }
 
 /// The flag [`parse_all_flagged`] sets for a number written with leading zeros.
@@ -244,7 +260,7 @@ pub(super) enum MarkChoice {
 /// Types one column by every value and builds it, parsing each cell once per candidate type.
 #[cfg(test)]
 fn type_column(name: &str, values: &impl Cells) -> Result<(Column, Vec<ColumnNote>), DataError> {
-    let typed = type_column_with(name, values, &ValueFormats::default(), MarkChoice::Detect)?;
+    let typed = type_column_with(name, values, &ValueFormats::default(), MarkChoice::Detect, None)?;
     Ok((typed.column, typed.notes))
 }
 
@@ -339,17 +355,21 @@ pub(super) fn type_column_with(
     values: &impl Cells,
     formats: &ValueFormats,
     mark: MarkChoice,
+    numbers: Option<&Numbers>,
 ) -> Result<Typed, DataError> {
-    let mut typed = type_column_unsaid(name, values, formats, mark)?;
+    let mut typed = type_column_unsaid(name, values, formats, mark, numbers)?;
     typed.notes.extend(marker_notes(name, values, &typed.column));
     Ok(typed)
 }
 
+/// `numbers`: what the whole-number or number pass gives for this column, where it was found in
+/// advance.
 fn type_column_unsaid(
     name: &str,
     values: &impl Cells,
     formats: &ValueFormats,
     mark: MarkChoice,
+    numbers: Option<&Numbers>,
 ) -> Result<Typed, DataError> {
     let column_name = || name.into();
     let note = |kind: &'static str, line: String| ColumnNote { kind, column: name.to_string(), line };
@@ -488,10 +508,16 @@ fn type_column_unsaid(
     // Short plain numbers (nearly every cell of a numeric column) are read whole from their first
     // eight bytes, exactly as the general readers would read them.
     let zero_flag = |zero: bool| if zero { LEADING_ZERO } else { 0 };
-    let ints = parse_all_flagged(name, values, |s, word| whole_number(s, word).map(|(v, zero)| (v, zero_flag(zero))));
-    let floats = match ints {
-        Some(_) => None,
-        None => parse_all_flagged(name, values, |s, word| {
+    let ints = match numbers {
+        Some(Numbers::Whole(column, flags)) => Some((column.clone(), *flags)),
+        // Its first present cell is not a whole number.
+        Some(Numbers::Float(..)) => None,
+        None => parse_all_flagged(name, values, |s, word| whole_number(s, word).map(|(v, zero)| (v, zero_flag(zero)))),
+    };
+    let floats = match (&ints, numbers) {
+        (Some(_), _) => None,
+        (None, Some(Numbers::Float(column, flags))) => Some((column.clone(), *flags)),
+        (None, _) => parse_all_flagged(name, values, |s, word| {
             number(s, word).map(|(v, zero)| (v, zero_flag(zero) | if v.is_finite() { 0 } else { NOT_FINITE }))
         }),
     };
@@ -718,7 +744,8 @@ pub(super) fn build_frame_with<C: Cells>(
         .headers
         .par_iter()
         .zip(raw.columns.par_iter())
-        .map(|(name, values)| {
+        .enumerate()
+        .map(|(i, (name, values))| {
             if text_columns.contains(name) {
                 Ok(Typed::plain(text_column(name, values), Vec::new()))
             } else if formats.read_as(name) == ReadAs::Text {
@@ -735,7 +762,8 @@ pub(super) fn build_frame_with<C: Cells>(
                 Ok(Typed { reading: Some(reading), ..Typed::plain(text_column(name, values), Vec::new()) })
             } else {
                 let own = formats.for_column(name);
-                type_column_with(name, values, &own, users_mark_of(name).map_or(MarkChoice::Detect, MarkChoice::Users))
+                let mark = users_mark_of(name).map_or(MarkChoice::Detect, MarkChoice::Users);
+                type_column_with(name, values, &own, mark, raw.numbers.get(i).and_then(Option::as_ref))
             }
         })
         .collect::<Result<_, DataError>>()?;
@@ -761,7 +789,8 @@ pub(super) fn build_frame_with<C: Cells>(
                 && let Some(mark) = file_mark
             {
                 let own = formats.for_column(name);
-                let mut again = type_column_with(name, &raw.columns[i], &own, MarkChoice::Files(mark))?;
+                let numbers = raw.numbers.get(i).and_then(Option::as_ref);
+                let mut again = type_column_with(name, &raw.columns[i], &own, MarkChoice::Files(mark), numbers)?;
                 if let Some(reading) = again.reading.as_mut() {
                     reading
                         .sentence

@@ -315,3 +315,90 @@ fn leading_zeros_found_in_the_parsing_pass_keep_the_column_as_text() {
     assert_eq!(dtype, DataType::String);
     assert!(!notes.iter().any(|n| n.contains("leading zeros")), "{notes:?}");
 }
+
+/// A table held as runs of rows of cells, as a reader's parallel pieces hold it.
+struct Runs(Vec<Vec<Vec<String>>>);
+
+impl RowRuns for Runs {
+    fn run_rows(&self) -> Vec<usize> {
+        self.0.iter().map(Vec::len).collect()
+    }
+    fn run_cell(&self, run: usize, row: usize, column: usize) -> (&str, u64) {
+        self.0[run][row][column].cell_word(0)
+    }
+}
+
+impl Cells for String {
+    fn len(&self) -> usize {
+        1
+    }
+    fn cell(&self, _: usize) -> &str {
+        self
+    }
+}
+
+/// A column's values as bits (floats) or numbers, missing as `None`, to compare exactly.
+fn column_bits(column: &Column) -> Vec<Option<u64>> {
+    match column.dtype() {
+        DataType::Float64 => column.f64().unwrap().iter().map(|v| v.map(f64::to_bits)).collect(),
+        _ => column.i64().unwrap().iter().map(|v| v.map(|v| v as u64)).collect(),
+    }
+}
+
+proptest::proptest! {
+    /// Numbers read row by row across runs are exactly what typing's own passes give column by
+    /// column: the same kind, values, missing rows and flags, or nothing where a pass fails.
+    #[test]
+    fn numbers_read_by_rows_are_typings_own(
+        picks in proptest::collection::vec(proptest::collection::vec(0usize..16, 3), 1..60),
+        cuts in proptest::collection::vec(0usize..60, 0..4),
+        lean in 0usize..3,
+    ) {
+        const POOL: [&str; 16] =
+            ["1", "-2", "007", "3.5", "1e3", " 4 ", "NA", "", "x", "inf", "12345678", "123456789", "-0", "0.25", ".5", "99"];
+        // Column 0 leans to whole numbers, column 1 to numbers, column 2 takes anything.
+        let cell = |column: usize, pick: usize| {
+            let pick = match (column, lean) {
+                (0, 0) => [0, 1, 2, 6, 7, 10, 12, 15][pick % 8],
+                (1, 0) | (0, 1) => [0, 3, 5, 6, 9, 11, 13, 14][pick % 8],
+                _ => pick,
+            };
+            POOL[pick].to_string()
+        };
+        let rows: Vec<Vec<String>> =
+            picks.iter().map(|row| row.iter().enumerate().map(|(c, &p)| cell(c, p)).collect()).collect();
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(rows.len())).collect();
+        cuts.sort_unstable();
+        let mut runs = Vec::new();
+        let mut from = 0;
+        for cut in cuts.into_iter().chain([rows.len()]) {
+            runs.push(rows[from..cut].to_vec());
+            from = cut;
+        }
+        let table = Runs(runs);
+        let names = ["a", "b", "c"];
+        let found = numbers_by_rows(&table, &[(0, "a"), (1, "b"), (2, "c")]);
+        for (c, found) in found.iter().enumerate() {
+            let values: Vec<String> = rows.iter().map(|row| row[c].clone()).collect();
+            let zero = |z: bool| if z { LEADING_ZERO } else { 0 };
+            let first = values.iter().find(|s| !is_missing(s)).map(|s| s.cell_word(0));
+            let expected = match first {
+                Some((s, w)) if whole_number(s, w).is_some() => {
+                    parse_all_flagged(names[c], &values, |s, w| whole_number(s, w).map(|(v, z)| (v, zero(z))))
+                        .map(|(column, flags)| (false, column, flags))
+                }
+                Some((s, w)) if number(s, w).is_some() => parse_all_flagged(names[c], &values, |s, w| {
+                    number(s, w).map(|(v, z)| (v, zero(z) | if v.is_finite() { 0 } else { NOT_FINITE }))
+                })
+                .map(|(column, flags)| (true, column, flags)),
+                _ => None,
+            };
+            let got = found.as_ref().map(|n| match n {
+                Numbers::Whole(column, flags) => (false, column.clone(), *flags),
+                Numbers::Float(column, flags) => (true, column.clone(), *flags),
+            });
+            let bits = |x: &Option<(bool, Column, u8)>| x.as_ref().map(|(f, col, flags)| (*f, column_bits(col), *flags));
+            proptest::prop_assert_eq!(bits(&got), bits(&expected), "column {}: {:?}", c, values);
+        }
+    }
+}
