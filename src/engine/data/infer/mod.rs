@@ -403,13 +403,14 @@ fn type_column_unsaid(
     // The common layouts are read row by row, fast.
     for format in formats_list {
         let days_of = |s: &str| match format {
-            DateFormat::Iso => {
-                let t = trim_cell(s);
-                iso_days(t).or_else(|| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok().map(days_since_epoch))
-            }
+            DateFormat::Iso => iso_date_days(s),
             _ => parse_date(s, format).map(days_since_epoch),
         };
-        if let Some(days) = parse_all(name, values, days_of) {
+        let found = match (format, numbers) {
+            (DateFormat::Iso, Some(Numbers::IsoDays(days))) => Some(days.clone()),
+            _ => parse_all(name, values, days_of),
+        };
+        if let Some(days) = found {
             // Every value is a date in this format; but a year before 1900 is a two-digit year read
             // literally or a typo, and reading it as written would silently move it centuries.
             let earliest = days_since_epoch(NaiveDate::from_ymd_opt(EARLIEST_PLAUSIBLE_YEAR, 1, 1).unwrap_or_default());
@@ -512,7 +513,7 @@ fn type_column_unsaid(
         Some(Numbers::Whole(column, flags)) => Some((column.clone(), *flags)),
         // Its first present cell is not a whole number.
         Some(Numbers::Float(..)) => None,
-        None => parse_all_flagged(name, values, |s, word| whole_number(s, word).map(|(v, zero)| (v, zero_flag(zero)))),
+        _ => parse_all_flagged(name, values, |s, word| whole_number(s, word).map(|(v, zero)| (v, zero_flag(zero)))),
     };
     let floats = match (&ints, numbers) {
         (Some(_), _) => None,
@@ -714,6 +715,12 @@ fn iso_date_times(name: &str, values: &impl Cells, day_offset: i32) -> Option<(C
         candidates: Vec::new(),
     };
     Some((column, read))
+}
+
+/// A cell as a date written `YYYY-MM-DD`, in days from 1970-01-01.
+fn iso_date_days(s: &str) -> Option<i32> {
+    let t = trim_cell(s);
+    iso_days(t).or_else(|| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok().map(days_since_epoch))
 }
 
 /// Days from 1970-01-01, polars' Date representation.

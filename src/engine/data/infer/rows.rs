@@ -1,10 +1,10 @@
-//! Reading the number columns of a table in one visit of each row, while the row's text is in the
-//! processor's cache, rather than one column after another through the whole file.
+//! Reading the number and date columns of a table a block of rows at a time, while the rows' text
+//! is in the processor's cache, rather than one column after another through the whole file.
 
 use polars::prelude::*;
 
 use super::parse::{number, whole_number};
-use super::{LEADING_ZERO, NOT_FINITE, is_missing, numeric_column};
+use super::{LEADING_ZERO, NOT_FINITE, is_missing, iso_date_days, numeric_column};
 
 /// A table's cells in runs of consecutive rows, each run stored row after row (as a reader
 /// tokenized it, in parallel pieces).
@@ -16,12 +16,13 @@ pub(in crate::engine::data) trait RowRuns: Sync {
     fn run_cell(&self, run: usize, row: usize, column: usize) -> (&str, u64);
 }
 
-/// What typing's whole-number or number pass gives for a column (the column and the flags OR-ed
-/// over its cells), found in advance.
+/// What one of typing's passes gives for a column, found in advance: the whole-number or number
+/// pass (the column and the flags OR-ed over its cells), or the `YYYY-MM-DD` dates pass (days).
 #[derive(Clone)]
 pub(in crate::engine::data) enum Numbers {
     Whole(Column, u8),
     Float(Column, u8),
+    IsoDays(Column),
 }
 
 /// Which pass a column is tried with, from its first present cell.
@@ -29,12 +30,14 @@ pub(in crate::engine::data) enum Numbers {
 enum Kind {
     Whole,
     Float,
+    IsoDays,
 }
 
 /// Where one run writes one column.
 enum Out<'a> {
     Whole(&'a mut [i64]),
     Float(&'a mut [f64]),
+    IsoDays(&'a mut [i32]),
 }
 
 /// What one run found in one column.
@@ -45,11 +48,16 @@ struct Found {
     failed: bool,
 }
 
-/// For each of `columns` (with its name), the numbers typing would read in it, each row visited
-/// once: a column is tried as whole numbers when its first present cell is one, as numbers when
-/// it is a number with a point, and not at all otherwise; `None` where some cell is not such a
-/// number (typing then reads that column its own way). The values, flags and missing rows are
-/// exactly what typing's own passes give, as the same readers make them.
+/// Rows read together: their text and cells stay in the processor's cache while every column is
+/// read from them.
+const BLOCK_ROWS: usize = 2048;
+
+/// For each of `columns` (with its name), what typing's pass for it would give, each block of rows
+/// visited once: a column is tried as whole numbers when its first present cell is one, as
+/// numbers when that is a number, as `YYYY-MM-DD` dates when it is such a date, and not at all
+/// otherwise; `None` where some cell does not read so (typing then reads that column its own
+/// way). The values, flags and missing rows are exactly what typing's own passes give, as the same
+/// readers make them.
 pub(in crate::engine::data) fn numbers_by_rows(
     table: &impl RowRuns,
     columns: &[(usize, &str)],
@@ -67,7 +75,13 @@ pub(in crate::engine::data) fn numbers_by_rows(
         .iter()
         .map(|&(column, _)| {
             let (s, word) = first_present(column)?;
-            if whole_number(s, word).is_some() { Some(Kind::Whole) } else { number(s, word).map(|_| Kind::Float) }
+            if whole_number(s, word).is_some() {
+                Some(Kind::Whole)
+            } else if number(s, word).is_some() {
+                Some(Kind::Float)
+            } else {
+                iso_date_days(s).map(|_| Kind::IsoDays)
+            }
         })
         .collect();
     let tried: Vec<(usize, usize, Kind)> = columns
@@ -81,76 +95,63 @@ pub(in crate::engine::data) fn numbers_by_rows(
     }
     let mut wholes: Vec<Vec<i64>> = Vec::new();
     let mut floats: Vec<Vec<f64>> = Vec::new();
+    let mut days: Vec<Vec<i32>> = Vec::new();
     for &(_, _, kind) in &tried {
         match kind {
             Kind::Whole => wholes.push(vec![0; rows]),
             Kind::Float => floats.push(vec![0.0; rows]),
+            Kind::IsoDays => days.push(vec![0; rows]),
         }
     }
-    for buffer in &mut wholes {
-        super::super::advise_huge_pages(buffer);
-    }
-    for buffer in &mut floats {
-        super::super::advise_huge_pages(buffer);
-    }
+    wholes.iter_mut().for_each(|b| super::super::advise_huge_pages(b));
+    floats.iter_mut().for_each(|b| super::super::advise_huge_pages(b));
+    days.iter_mut().for_each(|b| super::super::advise_huge_pages(b));
     // Each run's part of every tried column's buffer.
     let mut outs: Vec<Vec<Out<'_>>> = run_rows.iter().map(|_| Vec::with_capacity(tried.len())).collect();
     {
         let mut whole_rest: Vec<&mut [i64]> = wholes.iter_mut().map(|b| b.as_mut_slice()).collect();
         let mut float_rest: Vec<&mut [f64]> = floats.iter_mut().map(|b| b.as_mut_slice()).collect();
+        let mut day_rest: Vec<&mut [i32]> = days.iter_mut().map(|b| b.as_mut_slice()).collect();
+        fn take<'a, T>(rest: &mut [&'a mut [T]], k: usize, n: usize) -> &'a mut [T] {
+            let (mine, after) = std::mem::take(&mut rest[k]).split_at_mut(n);
+            rest[k] = after;
+            mine
+        }
         for (run, &n) in run_rows.iter().enumerate() {
-            let (mut w, mut f) = (0, 0);
+            let (mut w, mut f, mut d) = (0, 0, 0);
             for &(_, _, kind) in &tried {
-                match kind {
-                    Kind::Whole => {
-                        let (mine, after) = std::mem::take(&mut whole_rest[w]).split_at_mut(n);
-                        whole_rest[w] = after;
-                        outs[run].push(Out::Whole(mine));
-                        w += 1;
-                    }
-                    Kind::Float => {
-                        let (mine, after) = std::mem::take(&mut float_rest[f]).split_at_mut(n);
-                        float_rest[f] = after;
-                        outs[run].push(Out::Float(mine));
-                        f += 1;
-                    }
-                }
+                outs[run].push(match kind {
+                    Kind::Whole => Out::Whole(take(&mut whole_rest, post(&mut w), n)),
+                    Kind::Float => Out::Float(take(&mut float_rest, post(&mut f), n)),
+                    Kind::IsoDays => Out::IsoDays(take(&mut day_rest, post(&mut d), n)),
+                });
             }
         }
     }
     let rows_before: Vec<usize> =
         run_rows.iter().scan(0, |before, &n| Some(std::mem::replace(before, *before + n))).collect();
+    let zero = |zero: bool| if zero { LEADING_ZERO } else { 0 };
     let found: Vec<Vec<Found>> = outs
         .into_par_iter()
         .enumerate()
         .map(|(run, mut outs)| {
             let mut found: Vec<Found> = tried.iter().map(|_| Found::default()).collect();
-            for row in 0..run_rows[run] {
+            let n = run_rows[run];
+            for block in (0..n).step_by(BLOCK_ROWS) {
+                let block = block..(block + BLOCK_ROWS).min(n);
                 for ((out, &(_, column, _)), found) in outs.iter_mut().zip(&tried).zip(found.iter_mut()) {
-                    if found.failed {
-                        continue;
-                    }
-                    let (s, word) = table.run_cell(run, row, column);
-                    if is_missing(s) {
-                        found.missing.push(rows_before[run] + row);
-                        continue;
-                    }
-                    let zero = |zero: bool| if zero { LEADING_ZERO } else { 0 };
+                    let cell = |row: usize| table.run_cell(run, row, column);
+                    let first = rows_before[run];
                     match out {
-                        Out::Whole(values) => match whole_number(s, word) {
-                            Some((v, z)) => {
-                                values[row] = v;
-                                found.flags |= zero(z);
-                            }
-                            None => found.failed = true,
-                        },
-                        Out::Float(values) => match number(s, word) {
-                            Some((v, z)) => {
-                                values[row] = v;
-                                found.flags |= zero(z) | if v.is_finite() { 0 } else { NOT_FINITE };
-                            }
-                            None => found.failed = true,
-                        },
+                        Out::Whole(values) => read_block(cell, block.clone(), values, first, found, |s, word| {
+                            whole_number(s, word).map(|(v, z)| (v, zero(z)))
+                        }),
+                        Out::Float(values) => read_block(cell, block.clone(), values, first, found, |s, word| {
+                            number(s, word).map(|(v, z)| (v, zero(z) | if v.is_finite() { 0 } else { NOT_FINITE }))
+                        }),
+                        Out::IsoDays(values) => read_block(cell, block.clone(), values, first, found, |s, _| {
+                            iso_date_days(s).map(|d| (d, 0))
+                        }),
                     }
                 }
             }
@@ -158,23 +159,66 @@ pub(in crate::engine::data) fn numbers_by_rows(
         })
         .collect();
     let mut result = vec![None; columns.len()];
-    let (mut wholes, mut floats) = (wholes.into_iter(), floats.into_iter());
+    let (mut wholes, mut floats, mut days) = (wholes.into_iter(), floats.into_iter(), days.into_iter());
     for (t, &(k, _, kind)) in tried.iter().enumerate() {
         let name = columns[k].1;
-        let values = match kind {
-            Kind::Whole => Ok(wholes.next()),
-            Kind::Float => Err(floats.next()),
-        };
-        if found.iter().any(|run| run[t].failed) {
-            continue;
-        }
+        let failed = found.iter().any(|run| run[t].failed);
         let flags = found.iter().fold(0, |f, run| f | run[t].flags);
         let missing = found.iter().flat_map(|run| run[t].missing.iter().copied());
-        result[k] = match values {
-            Ok(Some(values)) => Some(Numbers::Whole(numeric_column(name, values, missing), flags)),
-            Err(Some(values)) => Some(Numbers::Float(numeric_column(name, values, missing), flags)),
-            _ => None,
+        // Every buffer is taken in order, used or not.
+        result[k] = match kind {
+            Kind::Whole => {
+                wholes.next().filter(|_| !failed).map(|v| Numbers::Whole(numeric_column(name, v, missing), flags))
+            }
+            Kind::Float => {
+                floats.next().filter(|_| !failed).map(|v| Numbers::Float(numeric_column(name, v, missing), flags))
+            }
+            Kind::IsoDays => {
+                days.next().filter(|_| !failed).map(|v| Numbers::IsoDays(numeric_column(name, v, missing)))
+            }
         };
     }
     result
+}
+
+/// `*k`, then one more.
+fn post(k: &mut usize) -> usize {
+    *k += 1;
+    *k - 1
+}
+
+/// Reads rows `rows` of one column of one run into `values` (the run's part of the column) with
+/// `parse`; the missing rows are noted (counted from `first`, the run's first row), the flags
+/// OR-ed, and the column marked failed at a cell `parse` refuses.
+#[inline(always)]
+fn read_block<'t, T>(
+    cell: impl Fn(usize) -> (&'t str, u64),
+    rows: std::ops::Range<usize>,
+    values: &mut [T],
+    first: usize,
+    found: &mut Found,
+    parse: impl Fn(&str, u64) -> Option<(T, u8)>,
+) {
+    if found.failed {
+        return;
+    }
+    let mut flags = found.flags;
+    for (row, slot) in rows.clone().zip(&mut values[rows]) {
+        let (s, word) = cell(row);
+        if is_missing(s) {
+            found.missing.push(first + row);
+            continue;
+        }
+        match parse(s, word) {
+            Some((value, f)) => {
+                *slot = value;
+                flags |= f;
+            }
+            None => {
+                found.failed = true;
+                break;
+            }
+        }
+    }
+    found.flags = flags;
 }

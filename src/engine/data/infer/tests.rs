@@ -341,6 +341,7 @@ impl Cells for String {
 fn column_bits(column: &Column) -> Vec<Option<u64>> {
     match column.dtype() {
         DataType::Float64 => column.f64().unwrap().iter().map(|v| v.map(f64::to_bits)).collect(),
+        DataType::Int32 => column.i32().unwrap().iter().map(|v| v.map(|v| v as u64)).collect(),
         _ => column.i64().unwrap().iter().map(|v| v.map(|v| v as u64)).collect(),
     }
 }
@@ -350,17 +351,20 @@ proptest::proptest! {
     /// column: the same kind, values, missing rows and flags, or nothing where a pass fails.
     #[test]
     fn numbers_read_by_rows_are_typings_own(
-        picks in proptest::collection::vec(proptest::collection::vec(0usize..16, 3), 1..60),
+        picks in proptest::collection::vec(proptest::collection::vec(0usize..20, 3), 1..60),
         cuts in proptest::collection::vec(0usize..60, 0..4),
         lean in 0usize..3,
     ) {
-        const POOL: [&str; 16] =
-            ["1", "-2", "007", "3.5", "1e3", " 4 ", "NA", "", "x", "inf", "12345678", "123456789", "-0", "0.25", ".5", "99"];
-        // Column 0 leans to whole numbers, column 1 to numbers, column 2 takes anything.
+        const POOL: [&str; 20] = [
+            "1", "-2", "007", "3.5", "1e3", " 4 ", "NA", "", "x", "inf", "12345678", "123456789", "-0", "0.25", ".5",
+            "99", "2024-02-29", " 1899-12-31", "2023-02-29", "2024-1-5",
+        ];
+        // Column 0 leans to whole numbers, column 1 to numbers, column 2 to dates, or takes anything.
         let cell = |column: usize, pick: usize| {
             let pick = match (column, lean) {
                 (0, 0) => [0, 1, 2, 6, 7, 10, 12, 15][pick % 8],
                 (1, 0) | (0, 1) => [0, 3, 5, 6, 9, 11, 13, 14][pick % 8],
+                (2, 0) | (1, 1) => [16, 17, 16, 6, 7, 18, 19, 0][pick % 8],
                 _ => pick,
             };
             POOL[pick].to_string()
@@ -385,19 +389,23 @@ proptest::proptest! {
             let expected = match first {
                 Some((s, w)) if whole_number(s, w).is_some() => {
                     parse_all_flagged(names[c], &values, |s, w| whole_number(s, w).map(|(v, z)| (v, zero(z))))
-                        .map(|(column, flags)| (false, column, flags))
+                        .map(|(column, flags)| (0, column, flags))
                 }
                 Some((s, w)) if number(s, w).is_some() => parse_all_flagged(names[c], &values, |s, w| {
                     number(s, w).map(|(v, z)| (v, zero(z) | if v.is_finite() { 0 } else { NOT_FINITE }))
                 })
-                .map(|(column, flags)| (true, column, flags)),
+                .map(|(column, flags)| (1, column, flags)),
+                Some((s, _)) if iso_date_days(s).is_some() => {
+                    parse_all(names[c], &values, iso_date_days).map(|column| (2, column, 0))
+                }
                 _ => None,
             };
             let got = found.as_ref().map(|n| match n {
-                Numbers::Whole(column, flags) => (false, column.clone(), *flags),
-                Numbers::Float(column, flags) => (true, column.clone(), *flags),
+                Numbers::Whole(column, flags) => (0, column.clone(), *flags),
+                Numbers::Float(column, flags) => (1, column.clone(), *flags),
+                Numbers::IsoDays(column) => (2, column.clone(), 0),
             });
-            let bits = |x: &Option<(bool, Column, u8)>| x.as_ref().map(|(f, col, flags)| (*f, column_bits(col), *flags));
+            let bits = |x: &Option<(u8, Column, u8)>| x.as_ref().map(|(k, col, flags)| (*k, column_bits(col), *flags));
             proptest::prop_assert_eq!(bits(&got), bits(&expected), "column {}: {:?}", c, values);
         }
     }
