@@ -462,3 +462,27 @@ fn hostile_project_text_is_shown_as_text() {
     // The audit entry's three customers are a small cell.
     assert!(html.contains("&lt;10"));
 }
+
+#[test]
+fn the_report_names_the_k_means_kernel_a_project_was_fitted_with() {
+    // The demo is a format-10 project: no kernel is stored, which means kernel 1 (Lloyd).
+    let (project, result, summary) = demo();
+    let inputs = |project| ReportInputs { title: "t", written: "w", project, result, summary, over_time: None };
+    let html = report::html(&inputs(project)).unwrap();
+    let settings = html.split("<h3>Model and settings</h3>").nth(1).unwrap().split("</table>").next().unwrap();
+    assert!(
+        settings.contains("kernel = ") && settings.contains("Lloyd") && settings.contains("not stored"),
+        "{settings}"
+    );
+    // Stored, it is shown as stored.
+    let mut hamerly = project.clone();
+    if let strata::engine::cluster::method::Algorithm::KMeans(params) = &mut hamerly.spec.model.algorithm {
+        params.kernel = strata::engine::cluster::kmeans::KMeansKernel::Hamerly;
+    }
+    let html = report::html(&inputs(&hamerly)).unwrap();
+    let settings = html.split("<h3>Model and settings</h3>").nth(1).unwrap().split("</table>").next().unwrap();
+    assert!(
+        settings.contains("kernel = ") && settings.contains("Hamerly") && !settings.contains("not stored"),
+        "{settings}"
+    );
+}

@@ -3,6 +3,7 @@
 
 use super::{MAX_TABLE_ROWS, PAGE_ROWS, ReportCharts, ReportInputs, escape, figure, small_count};
 use crate::engine::chart::{self, ChartError};
+use crate::engine::cluster::describe::Kind;
 use crate::engine::governance::suppress::Sizes;
 use crate::engine::swot::SegmentRef;
 use crate::engine::words::thousands;
@@ -193,7 +194,16 @@ fn data(inputs: &ReportInputs, _: &ReportCharts) -> Result<Option<String>, Chart
     if let Ok(serde_json::Value::Object(outer)) = serde_json::to_value(algorithm) {
         for inner in outer.values() {
             if let serde_json::Value::Object(settings) = inner {
-                let text: Vec<String> = settings.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+                let mut text: Vec<String> = settings.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+                // A choice the file leaves out has its stated meaning (k-means without a kernel is
+                // kernel 1, Lloyd): said, so a reviewer sees which arithmetic the fit used.
+                for setting in algorithm.info().settings {
+                    if let Kind::Choice { field, absent: Some(meaning), .. } = setting.kind
+                        && !settings.contains_key(field)
+                    {
+                        text.push(format!("{field} = \"{meaning}\" (not stored: the default for this file)"));
+                    }
+                }
                 model.push(vec!["Settings".into(), escape(&text.join(", "))]);
             }
         }
