@@ -131,6 +131,20 @@ pub(super) fn whole_number(s: &str, word: u64) -> Option<(i64, bool)> {
     }
 }
 
+/// A cell of `len` bytes whose first eight are `word`, when it is a short plain number: as
+/// [`whole_number`] reads it (`None` inside when it has a point, which no whole number has).
+/// `None` when it is not such a number, and only its text can say what it is.
+#[inline(always)]
+pub(super) fn short_whole(word: u64, len: usize) -> Option<Option<(i64, bool)>> {
+    short_number(word, len).map(|short| short.int().map(|v| (v, short.leading_zero)))
+}
+
+/// As [`short_whole`], read as [`number`] reads it.
+#[inline(always)]
+pub(super) fn short_float(word: u64, len: usize) -> Option<(f64, bool)> {
+    short_number(word, len).map(|short| (short.float(), short.leading_zero))
+}
+
 /// A cell as a number, as [`parse_float`] reads it, and whether it is written with leading zeros.
 #[inline(always)]
 pub(super) fn number(s: &str, word: u64) -> Option<(f64, bool)> {
@@ -230,10 +244,4 @@ fn short_number(word: u64, len: usize) -> Option<ShortNumber> {
         negative: first == b'-',
         leading_zero: !signed && fraction.is_none() && n >= 2 && x & 0xFF == 0,
     })
-}
-
-/// [`short_number`]'s value as a float, for the tests that it is the path taken.
-#[cfg(test)]
-pub(super) fn short_float(word: u64, len: usize) -> Option<f64> {
-    short_number(word, len).map(ShortNumber::float)
 }

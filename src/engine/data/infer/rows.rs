@@ -3,7 +3,7 @@
 
 use polars::prelude::*;
 
-use super::parse::{number, whole_number};
+use super::parse::{number, short_float, short_whole, whole_number};
 use super::{LEADING_ZERO, NOT_FINITE, is_missing, iso_date_days, numeric_column};
 
 /// A table's cells in runs of consecutive rows, each run stored row after row (as a reader
@@ -14,6 +14,9 @@ pub(in crate::engine::data) trait RowRuns: Sync {
     /// Column `column` of row `row` of run `run`: its text and first eight bytes (see
     /// [`super::Cells::cell_word`]).
     fn run_cell(&self, run: usize, row: usize, column: usize) -> (&str, u64);
+    /// The same cell's first eight bytes and its length, where they can be had without making
+    /// its text (short numbers are read from them alone); `None` otherwise.
+    fn run_word(&self, run: usize, row: usize, column: usize) -> Option<(u64, usize)>;
 }
 
 /// What one of typing's passes gives for a column, found in advance: the whole-number or number
@@ -140,18 +143,42 @@ pub(in crate::engine::data) fn numbers_by_rows(
             for block in (0..n).step_by(BLOCK_ROWS) {
                 let block = block..(block + BLOCK_ROWS).min(n);
                 for ((out, &(_, column, _)), found) in outs.iter_mut().zip(&tried).zip(found.iter_mut()) {
-                    let cell = |row: usize| table.run_cell(run, row, column);
-                    let first = rows_before[run];
+                    let at = Cell { cell: |row: usize| table.run_cell(run, row, column), first: rows_before[run] };
+                    let word = |row: usize| table.run_word(run, row, column);
                     match out {
-                        Out::Whole(values) => read_block(cell, block.clone(), values, first, found, |s, word| {
-                            whole_number(s, word).map(|(v, z)| (v, zero(z)))
-                        }),
-                        Out::Float(values) => read_block(cell, block.clone(), values, first, found, |s, word| {
-                            number(s, word).map(|(v, z)| (v, zero(z) | if v.is_finite() { 0 } else { NOT_FINITE }))
-                        }),
-                        Out::IsoDays(values) => read_block(cell, block.clone(), values, first, found, |s, _| {
-                            iso_date_days(s).map(|d| (d, 0))
-                        }),
+                        Out::Whole(values) => read_block(
+                            at,
+                            block.clone(),
+                            values,
+                            found,
+                            |row| {
+                                let (word, len) = word(row)?;
+                                short_whole(word, len).map(|v| v.map(|(v, z)| (v, zero(z))))
+                            },
+                            |s, word| whole_number(s, word).map(|(v, z)| (v, zero(z))),
+                        ),
+                        // Short numbers are finite.
+                        Out::Float(values) => read_block(
+                            at,
+                            block.clone(),
+                            values,
+                            found,
+                            |row| {
+                                let (word, len) = word(row)?;
+                                short_float(word, len).map(|(v, z)| Some((v, zero(z))))
+                            },
+                            |s, word| {
+                                number(s, word).map(|(v, z)| (v, zero(z) | if v.is_finite() { 0 } else { NOT_FINITE }))
+                            },
+                        ),
+                        Out::IsoDays(values) => read_block(
+                            at,
+                            block.clone(),
+                            values,
+                            found,
+                            |_| None,
+                            |s, _| iso_date_days(s).map(|d| (d, 0)),
+                        ),
                     }
                 }
             }
@@ -187,16 +214,24 @@ fn post(k: &mut usize) -> usize {
     *k - 1
 }
 
-/// Reads rows `rows` of one column of one run into `values` (the run's part of the column) with
-/// `parse`; the missing rows are noted (counted from `first`, the run's first row), the flags
-/// OR-ed, and the column marked failed at a cell `parse` refuses.
+/// One column of one run: a row's cell (its text and first eight bytes), and the run's first row
+/// in the table.
+struct Cell<F> {
+    cell: F,
+    first: usize,
+}
+
+/// Reads rows `rows` of one column of one run into `values` (the run's part of the column): with
+/// `short` where it reads the cell from its first bytes alone (`Some(None)` refuses it), else with
+/// `parse` from its text; the missing rows are noted (counted from the run's first row), the flags
+/// OR-ed, and the column marked failed at a cell refused.
 #[inline(always)]
 fn read_block<'t, T>(
-    cell: impl Fn(usize) -> (&'t str, u64),
+    at: Cell<impl Fn(usize) -> (&'t str, u64)>,
     rows: std::ops::Range<usize>,
     values: &mut [T],
-    first: usize,
     found: &mut Found,
+    short: impl Fn(usize) -> Option<Option<(T, u8)>>,
     parse: impl Fn(&str, u64) -> Option<(T, u8)>,
 ) {
     if found.failed {
@@ -204,9 +239,23 @@ fn read_block<'t, T>(
     }
     let mut flags = found.flags;
     for (row, slot) in rows.clone().zip(&mut values[rows]) {
-        let (s, word) = cell(row);
+        // A short plain number is never a missing-value marker (none starts with a digit, or a
+        // sign and a digit).
+        match short(row) {
+            Some(Some((value, f))) => {
+                *slot = value;
+                flags |= f;
+                continue;
+            }
+            Some(None) => {
+                found.failed = true;
+                break;
+            }
+            None => {}
+        }
+        let (s, word) = (at.cell)(row);
         if is_missing(s) {
-            found.missing.push(first + row);
+            found.missing.push(at.first + row);
             continue;
         }
         match parse(s, word) {

@@ -120,6 +120,13 @@ impl RowRuns for Records<'_> {
         let run = &self.runs[run];
         cell_and_word(self.text, run.owned, run.cells[row * self.width + column])
     }
+    #[inline(always)]
+    fn run_word(&self, run: usize, row: usize, column: usize) -> Option<(u64, usize)> {
+        let cell = self.runs[run].cells[row * self.width + column];
+        let start = (cell & ((1 << OFFSET_BITS) - 1)) as usize;
+        let word = self.text.as_bytes().get(start..start + 8).and_then(|b| <[u8; 8]>::try_from(b).ok())?;
+        (cell & OWNED == 0).then(|| (u64::from_le_bytes(word), (cell >> OFFSET_BITS) as usize))
+    }
 }
 
 /// One column of [`Records`].
