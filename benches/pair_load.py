@@ -5,7 +5,8 @@
 
 Each pair runs `strata bench case load-csv` and `peers.py load-csv --tool polars` on FILE (each
 timed in its own process, as benches/run times them) and prints the medians, the ratio of the
-medians (polars / Strata: above 1, Strata is faster) and every pair's ratio. On a machine whose
+medians (polars / Strata: above 1, Strata is faster), the median of the pairs' ratios and every
+pair's ratio. On a machine whose
 neighbours come and go, pairs taken side by side are what can be compared. The peers' environment
 is the one benches/run installs.
 """
@@ -33,8 +34,9 @@ def main():
         ours.append(seconds([strata, "bench", "case", "load-csv", "--input", path]))
         theirs.append(seconds([PYTHON, os.path.join(HERE, "peers.py"), "load-csv", "--tool", "polars", "--input", path]))
     a, b = statistics.median(ours), statistics.median(theirs)
-    print(f"{os.path.basename(path)}: Strata {a * 1000:.0f} ms, polars {b * 1000:.0f} ms, ratio {b / a:.2f}; pairs "
-          + ", ".join(f"{p / s:.2f}" for s, p in zip(ours, theirs)))
+    ratios = [p / s for s, p in zip(ours, theirs)]
+    print(f"{os.path.basename(path)}: Strata {a * 1000:.0f} ms, polars {b * 1000:.0f} ms, ratio {b / a:.2f}, "
+          f"median pair {statistics.median(ratios):.2f}; pairs " + ", ".join(f"{r:.2f}" for r in ratios))
 
 
 if __name__ == "__main__":
