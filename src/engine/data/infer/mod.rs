@@ -17,6 +17,7 @@ mod frame;
 mod parse;
 mod rows;
 pub(super) use frame::{build_frame_with, unique_headers};
+pub(super) use parse::padded_word;
 #[cfg(test)]
 use parse::plain_decimal;
 use parse::{fast_iso_date, has_leading_zero, iso_days, number, whole_number};
@@ -34,10 +35,7 @@ pub(super) trait Cells: Sync {
     #[inline]
     fn cell_word(&self, i: usize) -> (&str, u64) {
         let s = self.cell(i);
-        let mut word = [0u8; 8];
-        let n = s.len().min(8);
-        word[..n].copy_from_slice(&s.as_bytes()[..n]);
-        (s, u64::from_le_bytes(word))
+        (s, padded_word(s))
     }
 }
 

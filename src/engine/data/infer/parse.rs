@@ -125,10 +125,7 @@ pub(super) fn has_leading_zero(s: &str) -> bool {
 /// [`Cells::cell_word`]: super::Cells::cell_word
 #[inline(always)]
 pub(super) fn whole_number(s: &str, word: u64) -> Option<(i64, bool)> {
-    match short_number(word, s.len()) {
-        Some(short) => short.int().map(|v| (v, short.leading_zero)),
-        None => trim_cell(s).parse::<i64>().ok().map(|v| (v, has_leading_zero(s))),
-    }
+    short_whole(word, s.len()).unwrap_or_else(|| trim_cell(s).parse::<i64>().ok().map(|v| (v, has_leading_zero(s))))
 }
 
 /// A cell of `len` bytes whose first eight are `word`, when it is a short plain number: as
@@ -148,10 +145,17 @@ pub(super) fn short_float(word: u64, len: usize) -> Option<(f64, bool)> {
 /// A cell as a number, as [`parse_float`] reads it, and whether it is written with leading zeros.
 #[inline(always)]
 pub(super) fn number(s: &str, word: u64) -> Option<(f64, bool)> {
-    match short_number(word, s.len()) {
-        Some(short) => Some((short.float(), short.leading_zero)),
-        None => parse_float(s).map(|v| (v, has_leading_zero(s))),
-    }
+    short_float(word, s.len()).or_else(|| parse_float(s).map(|v| (v, has_leading_zero(s))))
+}
+
+/// A text's first eight bytes as a little-endian word, zero past its end (see
+/// [`super::Cells::cell_word`]).
+#[inline]
+pub(in crate::engine::data) fn padded_word(s: &str) -> u64 {
+    let mut word = [0u8; 8];
+    let n = s.len().min(8);
+    word[..n].copy_from_slice(&s.as_bytes()[..n]);
+    u64::from_le_bytes(word)
 }
 
 /// A cell of at most eight bytes that is `[+-]digits[.digits]` with a digit before the point, read

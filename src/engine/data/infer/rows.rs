@@ -36,11 +36,55 @@ enum Kind {
     IsoDays,
 }
 
-/// Where one run writes one column.
+/// A tried column's values, for every row.
+enum Buffer {
+    Whole(Vec<i64>),
+    Float(Vec<f64>),
+    IsoDays(Vec<i32>),
+}
+
+impl Buffer {
+    /// The whole buffer to write, in fresh memory asked to come in huge pages.
+    fn whole(&mut self) -> Out<'_> {
+        use super::super::advise_huge_pages;
+        match self {
+            Buffer::Whole(v) => {
+                advise_huge_pages(v);
+                Out::Whole(v)
+            }
+            Buffer::Float(v) => {
+                advise_huge_pages(v);
+                Out::Float(v)
+            }
+            Buffer::IsoDays(v) => {
+                advise_huge_pages(v);
+                Out::IsoDays(v)
+            }
+        }
+    }
+}
+
+/// Where one run writes one column (or what is left of a buffer to hand out).
 enum Out<'a> {
     Whole(&'a mut [i64]),
     Float(&'a mut [f64]),
     IsoDays(&'a mut [i32]),
+}
+
+impl<'a> Out<'a> {
+    /// The first `n` rows, which this no longer holds.
+    fn take_front(&mut self, n: usize) -> Out<'a> {
+        fn split<'a, T>(rest: &mut &'a mut [T], n: usize) -> &'a mut [T] {
+            let (front, after) = std::mem::take(rest).split_at_mut(n);
+            *rest = after;
+            front
+        }
+        match self {
+            Out::Whole(rest) => Out::Whole(split(rest, n)),
+            Out::Float(rest) => Out::Float(split(rest, n)),
+            Out::IsoDays(rest) => Out::IsoDays(split(rest, n)),
+        }
+    }
 }
 
 /// What one run found in one column.
@@ -96,41 +140,18 @@ pub(in crate::engine::data) fn numbers_by_rows(
     if tried.is_empty() {
         return vec![None; columns.len()];
     }
-    let mut wholes: Vec<Vec<i64>> = Vec::new();
-    let mut floats: Vec<Vec<f64>> = Vec::new();
-    let mut days: Vec<Vec<i32>> = Vec::new();
-    for &(_, _, kind) in &tried {
-        match kind {
-            Kind::Whole => wholes.push(vec![0; rows]),
-            Kind::Float => floats.push(vec![0.0; rows]),
-            Kind::IsoDays => days.push(vec![0; rows]),
-        }
-    }
-    wholes.iter_mut().for_each(|b| super::super::advise_huge_pages(b));
-    floats.iter_mut().for_each(|b| super::super::advise_huge_pages(b));
-    days.iter_mut().for_each(|b| super::super::advise_huge_pages(b));
-    // Each run's part of every tried column's buffer.
-    let mut outs: Vec<Vec<Out<'_>>> = run_rows.iter().map(|_| Vec::with_capacity(tried.len())).collect();
-    {
-        let mut whole_rest: Vec<&mut [i64]> = wholes.iter_mut().map(|b| b.as_mut_slice()).collect();
-        let mut float_rest: Vec<&mut [f64]> = floats.iter_mut().map(|b| b.as_mut_slice()).collect();
-        let mut day_rest: Vec<&mut [i32]> = days.iter_mut().map(|b| b.as_mut_slice()).collect();
-        fn take<'a, T>(rest: &mut [&'a mut [T]], k: usize, n: usize) -> &'a mut [T] {
-            let (mine, after) = std::mem::take(&mut rest[k]).split_at_mut(n);
-            rest[k] = after;
-            mine
-        }
-        for (run, &n) in run_rows.iter().enumerate() {
-            let (mut w, mut f, mut d) = (0, 0, 0);
-            for &(_, _, kind) in &tried {
-                outs[run].push(match kind {
-                    Kind::Whole => Out::Whole(take(&mut whole_rest, post(&mut w), n)),
-                    Kind::Float => Out::Float(take(&mut float_rest, post(&mut f), n)),
-                    Kind::IsoDays => Out::IsoDays(take(&mut day_rest, post(&mut d), n)),
-                });
-            }
-        }
-    }
+    // One buffer per tried column, of its kind, and each run's part of every one.
+    let mut buffers: Vec<Buffer> = tried
+        .iter()
+        .map(|&(_, _, kind)| match kind {
+            Kind::Whole => Buffer::Whole(vec![0; rows]),
+            Kind::Float => Buffer::Float(vec![0.0; rows]),
+            Kind::IsoDays => Buffer::IsoDays(vec![0; rows]),
+        })
+        .collect();
+    let mut rest: Vec<Out<'_>> = buffers.iter_mut().map(Buffer::whole).collect();
+    let outs: Vec<Vec<Out<'_>>> =
+        run_rows.iter().map(|&n| rest.iter_mut().map(|column| column.take_front(n)).collect()).collect();
     let rows_before: Vec<usize> =
         run_rows.iter().scan(0, |before, &n| Some(std::mem::replace(before, *before + n))).collect();
     let zero = |zero: bool| if zero { LEADING_ZERO } else { 0 };
@@ -186,32 +207,20 @@ pub(in crate::engine::data) fn numbers_by_rows(
         })
         .collect();
     let mut result = vec![None; columns.len()];
-    let (mut wholes, mut floats, mut days) = (wholes.into_iter(), floats.into_iter(), days.into_iter());
-    for (t, &(k, _, kind)) in tried.iter().enumerate() {
+    for (t, (&(k, _, _), buffer)) in tried.iter().zip(buffers).enumerate() {
+        if found.iter().any(|run| run[t].failed) {
+            continue;
+        }
         let name = columns[k].1;
-        let failed = found.iter().any(|run| run[t].failed);
         let flags = found.iter().fold(0, |f, run| f | run[t].flags);
         let missing = found.iter().flat_map(|run| run[t].missing.iter().copied());
-        // Every buffer is taken in order, used or not.
-        result[k] = match kind {
-            Kind::Whole => {
-                wholes.next().filter(|_| !failed).map(|v| Numbers::Whole(numeric_column(name, v, missing), flags))
-            }
-            Kind::Float => {
-                floats.next().filter(|_| !failed).map(|v| Numbers::Float(numeric_column(name, v, missing), flags))
-            }
-            Kind::IsoDays => {
-                days.next().filter(|_| !failed).map(|v| Numbers::IsoDays(numeric_column(name, v, missing)))
-            }
-        };
+        result[k] = Some(match buffer {
+            Buffer::Whole(v) => Numbers::Whole(numeric_column(name, v, missing), flags),
+            Buffer::Float(v) => Numbers::Float(numeric_column(name, v, missing), flags),
+            Buffer::IsoDays(v) => Numbers::IsoDays(numeric_column(name, v, missing)),
+        });
     }
     result
-}
-
-/// `*k`, then one more.
-fn post(k: &mut usize) -> usize {
-    *k += 1;
-    *k - 1
 }
 
 /// One column of one run: a row's cell (its text and first eight bytes), and the run's first row

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::path::Path;
 
 use super::formats::{ReadAs, ValueFormats};
-use super::infer::{Cells, RawTable, RowRuns, build_frame_with, numbers_by_rows, unique_headers};
+use super::infer::{Cells, RawTable, RowRuns, build_frame_with, numbers_by_rows, padded_word, unique_headers};
 use super::sniff::{Dialect, sniff_delimiter, sniff_header, sniff_quote};
 use super::{LoadedTable, ReadOptions, TextEncoding};
 use crate::engine::error::DataError;
@@ -17,15 +17,30 @@ use tokenize::{OFFSET_BITS, OWNED, Record, tokenize};
 /// How many bad line numbers an error or warning names.
 const LINES_NAMED: usize = 5;
 
+/// Where a cell that is a slice of the text lies: its offset and length (meaningless for an
+/// owned cell).
+#[inline(always)]
+fn slice_of(cell: u64) -> (usize, usize) {
+    ((cell & ((1 << OFFSET_BITS) - 1)) as usize, (cell >> OFFSET_BITS) as usize)
+}
+
 /// The text of one cell.
 #[inline]
 fn cell_text<'t>(text: &'t str, owned: &'t [String], cell: u64) -> &'t str {
     if cell & OWNED != 0 {
         &owned[(cell & !OWNED) as usize]
     } else {
-        let start = (cell & ((1 << OFFSET_BITS) - 1)) as usize;
-        &text[start..start + (cell >> OFFSET_BITS) as usize]
+        let (start, len) = slice_of(cell);
+        &text[start..start + len]
     }
+}
+
+/// The eight bytes of the text from where a borrowed cell starts, where there are eight.
+#[inline(always)]
+fn word_at(text: &str, cell: u64) -> Option<u64> {
+    let start = slice_of(cell).0;
+    let word = text.as_bytes().get(start..start + 8).and_then(|b| <[u8; 8]>::try_from(b).ok())?;
+    (cell & OWNED == 0).then(|| u64::from_le_bytes(word))
 }
 
 /// A cell's text and its first eight bytes (see [`Cells::cell_word`]): read from the text where the
@@ -33,16 +48,7 @@ fn cell_text<'t>(text: &'t str, owned: &'t [String], cell: u64) -> &'t str {
 #[inline(always)]
 fn cell_and_word<'t>(text: &'t str, owned: &'t [String], cell: u64) -> (&'t str, u64) {
     let s = cell_text(text, owned, cell);
-    let start = (cell & ((1 << OFFSET_BITS) - 1)) as usize;
-    match text.as_bytes().get(start..start + 8).and_then(|b| <[u8; 8]>::try_from(b).ok()) {
-        Some(word) if cell & OWNED == 0 => (s, u64::from_le_bytes(word)),
-        _ => {
-            let mut word = [0u8; 8];
-            let n = s.len().min(8);
-            word[..n].copy_from_slice(&s.as_bytes()[..n]);
-            (s, u64::from_le_bytes(word))
-        }
-    }
+    (s, word_at(text, cell).unwrap_or_else(|| padded_word(s)))
 }
 
 /// Consecutive data records, each `width` cells stored row after row, as one piece of the file
@@ -123,9 +129,7 @@ impl RowRuns for Records<'_> {
     #[inline(always)]
     fn run_word(&self, run: usize, row: usize, column: usize) -> Option<(u64, usize)> {
         let cell = self.runs[run].cells[row * self.width + column];
-        let start = (cell & ((1 << OFFSET_BITS) - 1)) as usize;
-        let word = self.text.as_bytes().get(start..start + 8).and_then(|b| <[u8; 8]>::try_from(b).ok())?;
-        (cell & OWNED == 0).then(|| (u64::from_le_bytes(word), (cell >> OFFSET_BITS) as usize))
+        Some((word_at(self.text, cell)?, slice_of(cell).1))
     }
 }
 
@@ -268,26 +272,16 @@ pub(super) fn read_text_bytes(
     let columns = (0..width).map(|column| Strided { records: &records, column }).collect();
     let mut raw = RawTable { headers, columns, numbers: Vec::new() }.project(keep_columns);
     // The number columns read in one visit of each row (columns kept as text are not tried).
+    let tried_name = |name: &String| !text_columns.contains(name) && formats.read_as(name) != ReadAs::Text;
     let tried: Vec<(usize, &str)> = raw
         .columns
         .iter()
         .zip(&raw.headers)
-        .filter(|(_, name)| !text_columns.contains(name) && formats.read_as(name) != ReadAs::Text)
+        .filter(|(_, name)| tried_name(name))
         .map(|(values, name)| (values.column, name.as_str()))
         .collect();
     let mut found = numbers_by_rows(&records, &tried).into_iter();
-    raw.numbers = raw
-        .columns
-        .iter()
-        .zip(&raw.headers)
-        .map(|(_, name)| {
-            if !text_columns.contains(name) && formats.read_as(name) != ReadAs::Text {
-                found.next().flatten()
-            } else {
-                None
-            }
-        })
-        .collect();
+    raw.numbers = raw.headers.iter().map(|name| if tried_name(name) { found.next().flatten() } else { None }).collect();
     let (frame, type_warnings, readings) = build_frame_with(raw, text_columns, formats)?;
     warnings.extend(type_warnings);
     if options.sample_rows.is_some() {
